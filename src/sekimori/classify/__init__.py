@@ -1,0 +1,1 @@
+"""Classification layer: text -> Verdicts. No HTTP, no database."""

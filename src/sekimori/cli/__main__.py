@@ -1,0 +1,5 @@
+import sys
+
+from sekimori.cli import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""Language detection (English / Japanese) and bilingual text for user-facing messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sekimori.types import Lang
+
+# Hiragana, katakana, CJK ideographs, half-width katakana and Japanese punctuation.
+_JA_RANGES = (
+    (0x3040, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xFF66, 0xFF9F),
+    (0x3000, 0x303F),
+)
+
+
+def _is_japanese(ch: str) -> bool:
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in _JA_RANGES)
+
+
+def detect_lang(text: str) -> Lang:
+    """'ja' when Japanese characters make up a real share of the letters, else 'en'.
+
+    A few kanji in an English sentence (a name, a quoted term) do not make it Japanese;
+    a Japanese sentence with English technical terms still is.
+    """
+    ja = letters = 0
+    for ch in text:
+        if _is_japanese(ch):
+            ja += 1
+            letters += 1
+        elif ch.isalpha():
+            letters += 1
+    if letters == 0:
+        return "en"
+    # Japanese packs a word into one or two characters, English into about five.
+    return "ja" if ja * 4 >= letters - ja or ja >= 20 else "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A user-facing message in both languages."""
+
+    en: str
+    ja: str
+
+    def __call__(self, lang: str, **values: object) -> str:
+        template = self.ja if lang == "ja" else self.en
+        return template.format(**values) if values else template

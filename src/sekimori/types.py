@@ -1,0 +1,65 @@
+"""Named result types shared across layers (never bare tuples or sentinels)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+Lang = Literal["en", "ja"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a classifier says about one text.
+
+    `categories` maps taxonomy ids (and signals such as `attack.jailbreak`) to scores in [0, 1];
+    `score` is the overall harm score and `harmful` is `score` against the classifier's threshold.
+    """
+
+    harmful: bool
+    score: float
+    categories: Mapping[str, float] = field(default_factory=dict)
+    top: str | None = None
+    lang: str = "en"
+    source: str = ""
+
+
+class RefusalLabel(StrEnum):
+    REFUSAL = "refusal"
+    COMPLIANCE = "compliance"
+    PARTIAL = "partial"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerVerdict:
+    """What the answer judges say about a model's answer to a prompt."""
+
+    harmful: bool
+    score: float
+    categories: Mapping[str, float]
+    refusal: RefusalLabel
+    refusal_score: float
+
+
+class Action(StrEnum):
+    ALLOW = "allow"
+    FLAG = "flag"
+    REDACT = "redact"
+    BLOCK = "block"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the policy decided, with the reasons a person can read."""
+
+    action: Action
+    categories: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
