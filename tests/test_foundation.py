@@ -24,7 +24,7 @@ def test_catastrophic_tier_is_the_weapons_of_mass_destruction_and_targeting() ->
 
 
 def test_unknown_category_names_the_valid_ids() -> None:
-    with pytest.raises(UnknownCategoryError, match="weapons.bio"):
+    with pytest.raises(UnknownCategoryError, match=r"weapons\.bio"):
         taxonomy.category("weapons.laser")
 
 

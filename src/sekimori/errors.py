@@ -42,9 +42,7 @@ class UnknownCategoryError(InputError):
         from sekimori.taxonomy import CATEGORY_IDS
 
         self.category_id = category_id
-        super().__init__(
-            f"unknown category {category_id!r}; valid ids: {', '.join(CATEGORY_IDS)}"
-        )
+        super().__init__(f"unknown category {category_id!r}; valid ids: {', '.join(CATEGORY_IDS)}")
 
 
 class UpstreamError(SekimoriError):
