@@ -126,6 +126,13 @@ def test_benign_intent_clears_what_it_covers_but_never_catastrophic() -> None:
     assert weak.action is Action.FLAG
 
 
+def test_benign_intent_without_covers_clears_only_the_moderate_tier() -> None:
+    intent = ExampleSet("faq", ("what is phishing",), 0.8)
+    tenant = replace(DEFAULT, allow_intents={"faq": intent})
+    assert run({"crime.nonviolent": 0.7, "allow.faq": 0.9}, tenant).action is Action.ALLOW
+    assert run({"cyber.offense": 0.7, "allow.faq": 0.9}, tenant).action is Action.BLOCK
+
+
 def test_access_rules_deny_a_model_and_a_category_by_jurisdiction() -> None:
     rule = AccessRule(
         "export-control",

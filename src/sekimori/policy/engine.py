@@ -7,8 +7,8 @@ Order of precedence, strictest first:
    a denied category blocks when its score reaches the threshold;
 2. catastrophic categories block unless an explicit, unexpired exception says otherwise
    (the exception is named in the reasons, so it is audited with the decision);
-3. a benign intent (allow-list by example) clears the categories it covers, never a
-   catastrophic one;
+3. a benign intent (allow-list by example) clears the categories it `covers` (the moderate
+   tier when it lists none), never a catastrophic one;
 4. every other category above its threshold takes the tenant's action; custom categories
    (`custom.<name>`) likewise; detected PII types take the tenant's PII action.
 
@@ -29,7 +29,7 @@ from sekimori.policy.model import (
     ExampleSet,
     TenantPolicy,
 )
-from sekimori.taxonomy import BY_ID, SIGNAL_PII, Tier
+from sekimori.taxonomy import BY_ID, SIGNAL_PII, Tier, in_tier
 from sekimori.types import Action, Decision, Verdict
 
 
@@ -167,7 +167,9 @@ def _cleared_by_intents(
         reasons.append(
             f"benign intent {name!r} matched (score {score:.2f} >= {intent.threshold:.2f})"
         )
-        covered = intent.covers or tuple(c for c in BY_ID if BY_ID[c].tier is not Tier.CATASTROPHIC)
+        # Without an explicit list only the moderate tier: clearing severe categories
+        # (cyber.offense, crime.violent ...) must be the operator's stated choice.
+        covered = intent.covers or in_tier(Tier.MODERATE)
         for cat in covered:
             info = BY_ID.get(cat)
             if info is None or info.tier is not Tier.CATASTROPHIC:

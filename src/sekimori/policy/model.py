@@ -60,7 +60,7 @@ class ExampleSet:
     examples: tuple[str, ...]
     threshold: float
     action: Action = Action.BLOCK  # custom categories only
-    covers: tuple[str, ...] = ()  # allow intents only: the categories the intent may clear
+    covers: tuple[str, ...] = ()  # allow intents only: what it may clear (empty: moderate tier)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ HYPHEN = f"[{HYPHENS}]"
 SPACE = "[ \u3000]"
 # No ASCII or full-width alphanumeric immediately before / after a number.
 ALNUM = "0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
-NOT_AFTER_ALNUM = f"(?<![{ALNUM}])"
 NOT_BEFORE_ALNUM = f"(?![{ALNUM}])"
 
 
