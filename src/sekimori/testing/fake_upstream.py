@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -39,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from sekimori.sockets import bind_socket
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -338,17 +339,6 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening socket; port 0 picks a free one (read it back with getsockname)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 def main(argv: list[str] | None = None) -> int:
