@@ -44,19 +44,19 @@ class LocalModel:
                 self.proc.wait()
 
 
-def local_available() -> bool:
+def module_available(module: str) -> bool:
     try:
-        return importlib.util.find_spec(LOCAL_MODULE) is not None
+        return importlib.util.find_spec(module) is not None
     except ImportError:
         return False
 
 
-def start_local_model(timeout: float = 300.0) -> LocalModel:
+def start_local_model(module: str = LOCAL_MODULE, timeout: float = 300.0) -> LocalModel:
     """Start the child and wait until it answers /healthz; its stderr goes to ours."""
-    if not local_available():
+    if not module_available(module):
         raise ConfigError(MISSING, key="upstreams")
     port = free_port()
-    argv = [sys.executable, "-m", LOCAL_MODULE, "--host", "127.0.0.1", "--port", str(port)]
+    argv = [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     model = LocalModel(proc, f"http://127.0.0.1:{port}/v1")
     deadline = time.monotonic() + timeout

@@ -23,6 +23,9 @@ unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` re
     ;chunk=N             N characters a chunk instead of a word a chunk (header x-fake-chunk)
 
 The header `x-fake-mode` replaces the model name's MODE[:ARG] part.
+
+For tests: `GET /_fake/stats` counts requests and client disconnects seen while stalled;
+`GET /_fake/last` returns the last chat request body exactly as received.
 """
 
 from __future__ import annotations
@@ -123,6 +126,8 @@ class FakeUpstream:
     def __init__(self, scripts: dict[str, str] | None = None) -> None:
         self.scripts: dict[str, str] = dict(scripts or {})
         self._counter = 0
+        self.disconnects = 0
+        self.last_body = b"{}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -142,6 +147,11 @@ class FakeUpstream:
             await _json(send, 200, {"object": "list", "data": data})
         elif path == "/healthz":
             await _json(send, 200, {"status": "ok"})
+        elif path == "/_fake/stats":
+            await _json(send, 200, {"requests": self._counter, "disconnects": self.disconnects})
+        elif path == "/_fake/last":
+            await send({"type": "http.response.start", "status": 200, "headers": _JSON_HEADERS})
+            await send({"type": "http.response.body", "body": self.last_body})
         elif path.startswith("/_fake/scripts/") and method == "POST":
             name = path.removeprefix("/_fake/scripts/")
             self.scripts[name] = (await _read_body(receive)).decode("utf-8")
@@ -151,6 +161,8 @@ class FakeUpstream:
 
     async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive)
+        self.last_body = body
+        self._counter += 1
         try:
             request = orjson.loads(body)
             model = request["model"]
@@ -168,11 +180,10 @@ class FakeUpstream:
             await _error(send, status, f"fake upstream error {status}", "fake_error")
             return
         if mode == "stall" and not behaviour.arg:
-            await _wait_disconnect(receive)
+            await self._stall(receive)
             return
         text = self._answer_text(behaviour, messages, headers)
         pieces = _split(text, behaviour.chunk)
-        self._counter += 1
         ident = f"chatcmpl-fake{self._counter}"
         usage = {
             "prompt_tokens": sum(len(_content_text(m.get("content")).split()) for m in messages),
@@ -219,10 +230,14 @@ class FakeUpstream:
             )
             raise DropConnection
         if mode == "stall":
-            await _wait_disconnect(receive)
+            await self._stall(receive)
             return
         await send({"type": "http.response.start", "status": 200, "headers": _JSON_HEADERS})
         await send({"type": "http.response.body", "body": payload})
+
+    async def _stall(self, receive: Receive) -> None:
+        await _wait_disconnect(receive)
+        self.disconnects += 1
 
     def _answer_text(self, behaviour: Behaviour, messages: Any, headers: dict[bytes, bytes]) -> str:
         mode, arg = behaviour.mode, behaviour.arg
@@ -284,7 +299,7 @@ class FakeUpstream:
                 }
             )
         if behaviour.mode == "stall":
-            await _wait_disconnect(receive)
+            await self._stall(receive)
             return
         if behaviour.mode == "drop":
             raise DropConnection
