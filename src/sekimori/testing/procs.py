@@ -117,7 +117,9 @@ def start_server(
         raise ProcessStartError(f"not ready within {timeout} s")
     except ProcessStartError as exc:
         server.stop(signal.SIGKILL)
-        raise ProcessStartError(f"{argv!r}: {exc}\n{server.stderr_text()[-4000:]}") from None
+        said = server.stderr_text()[-4000:]
+        stderr_file.close()
+        raise ProcessStartError(f"{argv!r}: {exc}\n{said}") from None
 
 
 def start_fake_upstream(*args: str, env: Mapping[str, str] | None = None) -> ServerProcess:
