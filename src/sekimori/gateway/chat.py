@@ -44,8 +44,7 @@ from sekimori.screen import (
 )
 from sekimori.settings import Settings
 from sekimori.types import Action, Decision, Message
-from sekimori.upstream.base import UpstreamResponse, UpstreamTimeout
-from sekimori.upstream.openai import OpenAIUpstream
+from sekimori.upstream.base import Upstream, UpstreamResponse, UpstreamTimeout
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -116,7 +115,7 @@ class ChatHandler:
     async def handle(
         self,
         ex: Exchange,
-        upstream: OpenAIUpstream,
+        upstream: Upstream,
         raw_body: bytes,
         receive: Receive,
         send: Send,
@@ -189,7 +188,7 @@ class ChatHandler:
         return {"type": "http.response.start", "status": status, "headers": headers}
 
     async def _call_upstream(
-        self, ex: Exchange, upstream: OpenAIUpstream, body: bytes, *, stream: bool
+        self, ex: Exchange, upstream: Upstream, body: bytes, *, stream: bool
     ) -> UpstreamResponse:
         t0 = time.perf_counter()
         try:
@@ -238,7 +237,7 @@ class ChatHandler:
         ex: Exchange,
         context: ScreenContext,
         verdict: InputResult,
-        upstream: OpenAIUpstream,
+        upstream: Upstream,
         body: bytes,
         send: Send,
     ) -> None:
@@ -278,13 +277,10 @@ class ChatHandler:
         ex.answer.append(text)
         if changed:
             payload = orjson.dumps(data)
-        durable = ex.decision.action in _DURABLE
-        if durable:
-            await self.record(ex, durable=True)
+        # Queued before the answer goes out, so every answer a client got is pending or written.
+        await self.record(ex, durable=ex.decision.action in _DURABLE)
         await send(self._start(200, ex, stream=False, length=len(payload)))
         await send({"type": "http.response.body", "body": payload})
-        if not durable:
-            await self.record(ex)
 
     async def _screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
         try:
@@ -300,7 +296,7 @@ class ChatHandler:
         ex: Exchange,
         context: ScreenContext,
         verdict: InputResult,
-        upstream: OpenAIUpstream,
+        upstream: Upstream,
         body: bytes,
         receive: Receive,
         send: Send,
@@ -460,8 +456,8 @@ class _Relay:
             # The upstream failed after the answer began: the status is sent, so say it in-band.
             error = self.handler._upstream_failed(exc, ex.upstream)
             ex.status = error.status
-            await send({"type": "http.response.body", "body": b"data: " + error.body() + b"\n\n"})
             await self._finish_record()
+            await send({"type": "http.response.body", "body": b"data: " + error.body() + b"\n\n"})
             return
         finally:
             if self.pending is not None and self.blocked is not None:
@@ -475,11 +471,8 @@ class _Relay:
             tail = self._chunk({}, "content_filter") + DONE
         else:
             tail = b"".join(held) + DONE
-        if ex.decision.action in _DURABLE:
-            await self._finish_record(durable=True)
+        await self._finish_record(durable=ex.decision.action in _DURABLE)
         await send({"type": "http.response.body", "body": tail})
-        if not self.recorded:
-            await self._finish_record()
 
     def _add(self, text: str) -> None:
         if text:
