@@ -314,6 +314,8 @@ class ChatHandler:
                 relay_task.cancel()
                 ex.status = CLIENT_CLOSED
             await asyncio.gather(relay_task, return_exceptions=True)
+            if relay.pending is not None:
+                relay.pending.cancel()
             await response.close()
         if not relay.recorded:
             await self.record(ex)
@@ -459,9 +461,6 @@ class _Relay:
             await self._finish_record()
             await send({"type": "http.response.body", "body": b"data: " + error.body() + b"\n\n"})
             return
-        finally:
-            if self.pending is not None and self.blocked is not None:
-                self.pending.cancel()
         if self.blocked is None:
             if self.pending is not None:
                 self._take(await self.pending)
@@ -470,7 +469,9 @@ class _Relay:
         if self.blocked is not None:
             tail = self._chunk({}, "content_filter") + DONE
         else:
-            tail = b"".join(held) + DONE
+            # An upstream that never sent a finish event may leave restored text held back.
+            rest = self.restorer.flush() if self.restorer is not None else ""
+            tail = (self._chunk({"content": rest}, None) if rest else b"") + b"".join(held) + DONE
         await self._finish_record(durable=ex.decision.action in _DURABLE)
         await send({"type": "http.response.body", "body": tail})
 
