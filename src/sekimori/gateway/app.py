@@ -11,6 +11,7 @@ import orjson
 
 from sekimori.audit.recorder import BatchingRecorder
 from sekimori.audit.sqlite import SqliteAuditStore
+from sekimori.errors import StoreError
 from sekimori.gateway.chat import ChatHandler, Exchange, request_id
 from sekimori.gateway.errors import HttpError
 from sekimori.gateway.keys import KeyCache, Principal
@@ -168,7 +169,16 @@ class Gateway:
                     code="model_not_found",
                     param="model",
                 )
-            await self.chat.handle(exchange, upstream, body, receive, send)
+            try:
+                await self.chat.handle(exchange, upstream, body, receive, send)
+            except StoreError as exc:
+                # No answer without its audit record: a block or flag must be written first.
+                raise HttpError(
+                    503,
+                    f"audit trail unavailable: {exc}",
+                    code="audit_unavailable",
+                    type="server_error",
+                ) from exc
             status = exchange.status
         except HttpError as exc:
             status = exc.status
