@@ -86,6 +86,8 @@ def wrk(
     p50_line = re.search(r"^\s+50%\s+(\S+)\s*$", out, re.MULTILINE)
     p99_line = re.search(r"^\s+99%\s+(\S+)\s*$", out, re.MULTILINE)
     # No answer at all within the run leaves wrk without a distribution.
+    if p50_line is None or p99_line is None:
+        print(f"wrk printed no full latency distribution:\n{out}", file=sys.stderr)
     p50 = _ms(p50_line.group(1)) if p50_line else float("nan")
     p99 = _ms(p99_line.group(1)) if p99_line else float("nan")
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
