@@ -54,6 +54,7 @@ class Gateway:
             upstreams if upstreams is not None else Upstreams.from_settings(settings.upstreams)
         )
         self.keys: KeyCache | None = None
+        self._audit_store: SqliteAuditStore | None = None
         self.recorder: BatchingRecorder | None = None
         self.chat: ChatHandler | None = None
         self.ready = False
@@ -68,10 +69,17 @@ class Gateway:
         }
         self._paths = {path for _, path in self._routes}
 
-    async def startup(self) -> None:
-        if self.settings.server.auth:
+    def open_stores(self) -> None:
+        """Open the key and audit databases; raises StoreError naming the file."""
+        if self.settings.server.auth and self.keys is None:
             self.keys = KeyCache(self.settings.keys_db)
-        else:
+        if self._audit_store is None:
+            self._audit_store = SqliteAuditStore(self.settings.audit_db)
+
+    async def startup(self) -> None:
+        self.open_stores()
+        assert self._audit_store is not None
+        if not self.settings.server.auth:
             log.warning(
                 "authentication is OFF (--insecure-no-auth): anyone who reaches %s can use it / "
                 "認証が無効です",
@@ -79,7 +87,7 @@ class Gateway:
             )
         audit = self.settings.audit
         self.recorder = BatchingRecorder(
-            SqliteAuditStore(self.settings.audit_db),
+            self._audit_store,
             flush_interval_ms=audit.flush_interval_ms,
             max_pending=audit.max_pending,
         )
