@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sekimori.classify.pii import RedactionSession, redact, restore, scan
+from sekimori.classify.pii.redact import _canonical
 
 PIECES = [
     "090-1234-5678",
@@ -48,6 +49,11 @@ def test_spans_are_in_bounds_sorted_and_disjoint(text: str) -> None:
 @given(texts)
 def test_redaction_round_trips_when_the_text_has_no_placeholder_of_its_own(text: str) -> None:
     red = redact(text, RedactionSession())
-    if "<" not in text:
+    # Two spellings of one value share a placeholder by design, so it restores to the first one.
+    spellings: dict[tuple[object, str], set[str]] = {}
+    for s in red.spans:
+        value = text[s.start : s.end]
+        spellings.setdefault((s.type, _canonical(s.type, value)), set()).add(value)
+    if "<" not in text and all(len(v) == 1 for v in spellings.values()):
         assert restore(red.text, red.mapping) == text
     assert all(red.mapping[p] in text for p in red.mapping)
