@@ -1,0 +1,1 @@
+"""Model-server clients and the embedded local model."""
