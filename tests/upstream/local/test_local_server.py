@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +15,8 @@ import openai
 import pytest
 
 pytestmark = pytest.mark.integration
+
+SRC = Path(__file__).resolve().parents[3] / "src"
 
 CAPITAL = [{"role": "user", "content": "What is the capital of France?"}]
 
@@ -155,6 +161,19 @@ def test_oversized_body_is_413(server_url: str) -> None:
     assert_openai_error(response, 413)
 
 
+def test_unknown_model_name_fails_at_start_in_both_languages() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sekimori.upstream.local", "--model", "no-such-model"],
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "unknown local model 'no-such-model'; known: smollm2-135m" in done.stderr
+    assert "起動できません" in done.stderr
+
+
 def test_wrong_method_and_path(server_url: str) -> None:
     assert_openai_error(httpx.get(f"{server_url}/v1/chat/completions", timeout=5), 405)
     assert_openai_error(httpx.get(f"{server_url}/v1/nothing", timeout=5), 404)
@@ -188,6 +207,7 @@ def test_stream_disconnect_cancels_the_generation(server_url: str) -> None:
     assert any('"content"' in line for line in received)
     assert wait_for(lambda: health(server_url)["cancelled"] > before)
     assert wait_for(lambda: health(server_url)["running"] == 0)
+    assert wait_for(lambda: health(server_url)["requests"] == 0)
 
 
 @pytest.mark.slow
@@ -201,5 +221,7 @@ def test_non_stream_disconnect_cancels_the_generation(server_url: str) -> None:
         )
     assert wait_for(lambda: health(server_url)["cancelled"] > before)
     assert wait_for(lambda: health(server_url)["running"] == 0)
+    # No request handler is left waiting for tokens that will never come.
+    assert wait_for(lambda: health(server_url)["requests"] == 0)
     # The server is free again: a short request is answered at once.
     assert chat(server_url, max_tokens=2).status_code == 200

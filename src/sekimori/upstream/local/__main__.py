@@ -7,6 +7,7 @@ The model is loaded (and its sha256 checked) before the port opens, so `GET /hea
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,17 +22,16 @@ LOAD_FAILED = Text(
     en="sekimori local model: cannot start: {error}",
     ja="sekimori ローカルモデル: 起動できません: {error}",
 )
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from sekimori.upstream.local.models import DEFAULT_MODEL, LOCAL_MODELS
-
     parser = argparse.ArgumentParser(
         prog="python -m sekimori.upstream.local", description=f"{USAGE('en')} {USAGE('ja')}"
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
-    parser.add_argument("--model", default=DEFAULT_MODEL, choices=LOCAL_MODELS.names())
+    parser.add_argument("--model", default="smollm2-135m", help="a registered local model")
     parser.add_argument(
         "--context", type=int, default=4096, help="context window in tokens (prompt + answer)"
     )
@@ -42,11 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer length when a request names none",
     )
     parser.add_argument("--max-queue", type=int, default=32, help="requests queued before 503")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (default 1: on a busy machine more threads spin and run far slower;"
+        " see docs/local-model.md); an OPENBLAS_NUM_THREADS already set wins",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # BLAS reads its thread count once, when numpy loads: set it before anything imports numpy.
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(args.threads))
     try:
         import uvicorn
 
@@ -54,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sekimori.upstream.local.models import LOCAL_MODELS
         from sekimori.upstream.local.server import LocalModelApp, ServerSettings
 
-        model = LOCAL_MODELS.get(args.model).load(Limits(args.context, args.default_max_tokens))
+        spec = LOCAL_MODELS.get(args.model)
+        model = spec.load(Limits(args.context, args.default_max_tokens))
     except SekimoriError as exc:
         print(LOAD_FAILED("en", error=exc), file=sys.stderr)
         print(LOAD_FAILED("ja", error=exc), file=sys.stderr)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from sekimori.errors import ModelError
+from sekimori.upstream.local.weights import GGUFFile
 
 F32 = np.float32
 
@@ -57,12 +58,13 @@ class Hyperparameters:
 @dataclass(frozen=True, slots=True)
 class Layer:
     attn_norm: np.ndarray  # (dim,)
-    wqkv: np.ndarray  # (dim, dim + 2 * kv_dim), input-major so that x @ w needs no transpose
+    # Matrices keep GGUF's (out_features, in_features) layout; `x @ w.T` is a BLAS flag, no copy.
+    wqkv: np.ndarray  # (dim + 2 * kv_dim, dim): q, k and v fused into one product
     bqkv: np.ndarray | None
     wo: np.ndarray  # (dim, dim)
     ffn_norm: np.ndarray
-    w_gate_up: np.ndarray  # (dim, 2 * ffn_dim)
-    w_down: np.ndarray  # (ffn_dim, dim)
+    w_gate_up: np.ndarray  # (2 * ffn_dim, dim): gate and up fused
+    w_down: np.ndarray  # (dim, ffn_dim)
 
 
 def _unpermute(w: np.ndarray, n_heads: int) -> np.ndarray:
@@ -91,61 +93,52 @@ class KVCache:
 
 
 class Transformer:
-    def __init__(self, fields: Mapping[str, Any], tensors: Mapping[str, np.ndarray]) -> None:
-        self.hp = hp = Hyperparameters.from_fields(fields)
-        arch = fields.get("general.architecture")
+    def __init__(self, weights: GGUFFile) -> None:
+        self.hp = hp = Hyperparameters.from_fields(weights.fields)
         # GGUF's llama converter permutes q/k rows; qwen2 keeps the original layout.
-        permuted = arch == "llama"
-
-        def get(name: str) -> np.ndarray:
-            try:
-                return tensors[name]
-            except KeyError:
-                raise ModelError(f"GGUF file lacks tensor {name!r}") from None
-
-        self.embedding = get("token_embd.weight")  # (vocab, dim)
-        self.output = tensors.get("output.weight", self.embedding)  # tied when absent
-        self.output_norm = get("output_norm.weight")
-        layers = []
-        for i in range(hp.n_layers):
-            p = f"blk.{i}."
-            wq, wk, wv = (
-                get(p + "attn_q.weight"),
-                get(p + "attn_k.weight"),
-                get(p + "attn_v.weight"),
-            )
-            bias = [tensors.get(p + f"attn_{n}.bias") for n in "qkv"]
-            if permuted:
-                wq, wk = _unpermute(wq, hp.n_heads), _unpermute(wk, hp.n_kv_heads)
-                if bias[0] is not None and bias[1] is not None:
-                    bias[0] = _unpermute_bias(bias[0], hp.n_heads)
-                    bias[1] = _unpermute_bias(bias[1], hp.n_kv_heads)
-            bqkv = None
-            if any(b is not None for b in bias):
-                sizes = (wq.shape[0], wk.shape[0], wv.shape[0])
-                bqkv = np.concatenate(
-                    [
-                        b if b is not None else np.zeros(n, F32)
-                        for b, n in zip(bias, sizes, strict=True)
-                    ]
-                )
-            layers.append(
-                Layer(
-                    attn_norm=get(p + "attn_norm.weight"),
-                    wqkv=np.ascontiguousarray(np.concatenate([wq, wk, wv]).T),
-                    bqkv=bqkv,
-                    wo=np.ascontiguousarray(get(p + "attn_output.weight").T),
-                    ffn_norm=get(p + "ffn_norm.weight"),
-                    w_gate_up=np.ascontiguousarray(
-                        np.concatenate([get(p + "ffn_gate.weight"), get(p + "ffn_up.weight")]).T
-                    ),
-                    w_down=np.ascontiguousarray(get(p + "ffn_down.weight").T),
-                )
-            )
-        self.layers = layers
+        permuted = weights.fields.get("general.architecture") == "llama"
+        self.embedding = weights.tensor("token_embd.weight")  # (vocab, dim)
+        # Tied embeddings when the file has no separate output matrix.
+        has_output = "output.weight" in weights
+        self.output = weights.tensor("output.weight") if has_output else self.embedding
+        self.output_norm = weights.tensor("output_norm.weight")
+        self.layers = [self._layer(weights, f"blk.{i}.", permuted) for i in range(hp.n_layers)]
         half = hp.head_dim // 2
-        self._inv_freq = (1.0 / hp.rope_theta ** (np.arange(half, dtype=np.float64) / half)).astype(
-            np.float64
+        self._inv_freq = 1.0 / hp.rope_theta ** (np.arange(half, dtype=np.float64) / half)
+
+    def _layer(self, weights: GGUFFile, prefix: str, permuted: bool) -> Layer:
+        hp = self.hp
+        wq, wk, wv = (weights.tensor(f"{prefix}attn_{n}.weight") for n in "qkv")
+        bias = [
+            weights.tensor(f"{prefix}attn_{n}.bias")
+            if f"{prefix}attn_{n}.bias" in weights
+            else None
+            for n in "qkv"
+        ]
+        if permuted:
+            wq, wk = _unpermute(wq, hp.n_heads), _unpermute(wk, hp.n_kv_heads)
+            if bias[0] is not None and bias[1] is not None:
+                bias[0] = _unpermute_bias(bias[0], hp.n_heads)
+                bias[1] = _unpermute_bias(bias[1], hp.n_kv_heads)
+        bqkv = None
+        if any(b is not None for b in bias):
+            sizes = (wq.shape[0], wk.shape[0], wv.shape[0])
+            bqkv = np.concatenate(
+                [b if b is not None else np.zeros(n, F32) for b, n in zip(bias, sizes, strict=True)]
+            )
+        return Layer(
+            attn_norm=weights.tensor(f"{prefix}attn_norm.weight"),
+            wqkv=np.concatenate([wq, wk, wv]),
+            bqkv=bqkv,
+            wo=weights.tensor(f"{prefix}attn_output.weight"),
+            ffn_norm=weights.tensor(f"{prefix}ffn_norm.weight"),
+            w_gate_up=np.concatenate(
+                [
+                    weights.tensor(f"{prefix}ffn_gate.weight"),
+                    weights.tensor(f"{prefix}ffn_up.weight"),
+                ]
+            ),
+            w_down=weights.tensor(f"{prefix}ffn_down.weight"),
         )
 
     def new_cache(self, capacity: int) -> KVCache:
@@ -190,7 +183,7 @@ class Transformer:
         x = self.embedding[np.asarray(token_ids)]
         for index, layer in enumerate(self.layers):
             h = self._norm(x, layer.attn_norm)
-            qkv = h @ layer.wqkv
+            qkv = h @ layer.wqkv.T
             if layer.bqkv is not None:
                 qkv += layer.bqkv
             q = qkv[:, : hp.dim].reshape(count, hp.n_heads, hd)
@@ -214,11 +207,11 @@ class Transformer:
             scores /= scores.sum(axis=-1, keepdims=True)
             attn = scores @ values  # (kv_heads, group*count, hd)
             attn = attn.reshape(hp.n_kv_heads, group, count, hd).transpose(2, 0, 1, 3)
-            x = x + attn.reshape(count, hp.dim) @ layer.wo
+            x = x + attn.reshape(count, hp.dim) @ layer.wo.T
             h = self._norm(x, layer.ffn_norm)
-            gate_up = h @ layer.w_gate_up
+            gate_up = h @ layer.w_gate_up.T
             gate, up = gate_up[:, : hp.ffn_dim], gate_up[:, hp.ffn_dim :]
-            x = x + ((gate / (1.0 + np.exp(-gate))) * up) @ layer.w_down
+            x = x + ((gate / (1.0 + np.exp(-gate))) * up) @ layer.w_down.T
         cache.length = end
         last = self._norm(x[-1], self.output_norm)
         logits: np.ndarray = self.output @ last

@@ -10,7 +10,7 @@ from sekimori.upstream.local.chat_template import ChatML
 from sekimori.upstream.local.engine import Transformer
 from sekimori.upstream.local.generation import Limits, LocalChatModel
 from sekimori.upstream.local.tokenizer import Tokenizer
-from sekimori.upstream.local.weights import PackagedFile, locate, read_gguf, verify
+from sekimori.upstream.local.weights import GGUFFile, PackagedFile, locate, verify
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +25,11 @@ class ModelSpec:
         """Verify and load the weights; `path` overrides the packaged file (same pinned digest)."""
         weights = path if path is not None else locate(self.weights)
         verify(weights, self.weights.sha256)
-        contents = read_gguf(weights)
+        gguf = GGUFFile(weights)
         return LocalChatModel(
             self.name,
-            Transformer(contents.fields, contents.tensors),
-            Tokenizer(contents.fields),
+            Transformer(gguf),
+            Tokenizer(gguf.fields),
             self.template,
             limits,
         )

@@ -55,6 +55,10 @@ class WorkerStats:
     failed: int
 
 
+class Cancelled(Exception):
+    """The client went away; its generation stopped and nothing more will be sent."""
+
+
 class Job:
     """One generation: produced on the worker thread, consumed on the event loop."""
 
@@ -72,16 +76,15 @@ class Job:
 
     def run(self) -> str:
         """Worker-thread body; returns how it ended: completed, cancelled or failed."""
-        if self.cancel.is_set():
-            return "cancelled"
         try:
-            for event in self._events:
+            while not self.cancel.is_set():
+                event = next(self._events)
                 self._put(event)
                 if isinstance(event, Finished):
                     return "completed"
-                if self.cancel.is_set():
-                    return "cancelled"
-            return "completed"
+            # Wake the waiting request so its task ends instead of waiting forever.
+            self._put(Cancelled())
+            return "cancelled"
         except Exception as exc:  # reported to the waiting request as a 500, never lost
             self._put(exc)
             return "failed"
@@ -205,6 +208,7 @@ class LocalModelApp:
         self.names = (SERVED_NAME, model.name)
         self.worker = Worker(settings.max_queue)
         self.created = int(time.time())
+        self.requests_in_flight = 0  # chat requests being handled, to show none is left hanging
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -252,6 +256,7 @@ class LocalModelApp:
                     "status": "ok",
                     "model": self.model.name,
                     "context_length": self.model.context_length,
+                    "requests": self.requests_in_flight,
                     "running": stats.running,
                     "waiting": stats.waiting,
                     "completed": stats.completed,
@@ -276,6 +281,13 @@ class LocalModelApp:
         return name
 
     async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.requests_in_flight += 1
+        try:
+            await self._chat_request(scope, receive, send)
+        finally:
+            self.requests_in_flight -= 1
+
+    async def _chat_request(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = parse_request(await _read_body(scope, receive, self.settings.max_body_bytes))
         self._check_model(request.model)
         try:
@@ -304,6 +316,8 @@ class LocalModelApp:
                 else:
                     body = Completion.new(request.model).response("".join(parts), event)
                     await _send_json(send, 200, body)
+        except Cancelled:
+            return
         except Exception as exc:
             raise ApiError(500, f"the local model failed: {exc}", type="server_error") from exc
 
@@ -334,7 +348,7 @@ class LocalModelApp:
                     await emit(sse(completion.chunk({}, event.finish_reason)))
                     if include_usage:
                         await emit(sse(completion.usage_chunk(event)))
-        except OSError:
+        except (OSError, Cancelled):
             return  # the client went away; the finally in _chat cancels the generation
         except Exception as exc:
             # Headers are sent: report in-band, as OpenAI does, so SDKs raise an APIError.

@@ -65,17 +65,6 @@ def verify(path: Path, expected_sha256: str) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class GGUFContents:
-    """Metadata fields and dequantised float32 tensors of a GGUF file.
-
-    Tensors have the row-major shape of the original matrices, e.g. (out_features, in_features).
-    """
-
-    fields: Mapping[str, Any]
-    tensors: Mapping[str, np.ndarray]
-
-
 def _gguf() -> Any:
     try:
         import gguf
@@ -104,11 +93,27 @@ def read_metadata(path: Path) -> Mapping[str, Any]:
     return _fields(_reader(path))
 
 
-def read_gguf(path: Path) -> GGUFContents:
-    gguf = _gguf()
-    reader = _reader(path)
-    tensors: dict[str, np.ndarray] = {}
-    for tensor in reader.tensors:
-        array = gguf.quants.dequantize(tensor.data, tensor.tensor_type)
-        tensors[tensor.name] = np.ascontiguousarray(array, dtype=np.float32)
-    return GGUFContents(fields=_fields(reader), tensors=tensors)
+class GGUFFile:
+    """Metadata fields and tensors of a GGUF file; each tensor is dequantised when asked for.
+
+    Dequantising on demand lets the engine fuse and keep only its own layout, so peak memory
+    stays near one float32 copy of the weights.
+    """
+
+    def __init__(self, path: Path) -> None:
+        reader = _reader(path)
+        self.path = path
+        self.fields = _fields(reader)
+        self._tensors = {tensor.name: tensor for tensor in reader.tensors}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tensors
+
+    def tensor(self, name: str) -> np.ndarray:
+        """The tensor as float32 in its matrix shape, e.g. (out_features, in_features)."""
+        try:
+            tensor = self._tensors[name]
+        except KeyError:
+            raise ModelError(f"{self.path}: GGUF file lacks tensor {name!r}") from None
+        array = _gguf().quants.dequantize(tensor.data, tensor.tensor_type)
+        return np.ascontiguousarray(array, dtype=np.float32)
