@@ -16,14 +16,14 @@ import pytest
 
 from sekimori.upstream.local.models import DEFAULT_MODEL, LOCAL_MODELS
 from sekimori.upstream.local.tokenizer import Tokenizer
-from sekimori.upstream.local.weights import locate, read_metadata
+from sekimori.upstream.local.weights import read_metadata
 
 SRC = Path(__file__).resolve().parents[3] / "src"
 
 
 @pytest.fixture(scope="session")
 def weights_path() -> Path:
-    return locate(LOCAL_MODELS.get(DEFAULT_MODEL).weights)
+    return LOCAL_MODELS.get(DEFAULT_MODEL).weights.resolve()
 
 
 @pytest.fixture(scope="session")

