@@ -1,10 +1,11 @@
 """Speed and correctness of the embedded local model; writes bench/localmodel/RESULTS.md.
 
-    PYTHONPATH=src python bench/localmodel/bench.py [--threads 1 2] [--models smollm2-135m ...]
+    PYTHONPATH=src python bench/localmodel/bench.py [--models smollm2-135m qwen2.5-coder-0.5b]
 
-Each BLAS thread count runs in its own child process (BLAS reads its thread count when numpy
-loads). Figures are medians. When llama-cpp-python is importable (it is not a dependency), the
-tokenizer and logits are also compared with llama.cpp reading the same GGUF file.
+Each model and BLAS thread count runs in its own child process (BLAS reads its thread count when
+numpy loads); models that are not installed are reported as such. Figures are medians. When
+llama-cpp-python is importable (it is not a dependency), the tokenizer and logits are also
+compared with llama.cpp reading the same GGUF file.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def median_seconds(run: Any, repeats: int) -> float:
 
 
 def child(model_name: str, speed_only: bool) -> dict[str, Any]:
+    from sekimori.errors import ModelError
     from sekimori.types import Message
     from sekimori.upstream.local.engine import Transformer
     from sekimori.upstream.local.generation import Limits, LocalChatModel
@@ -62,7 +64,10 @@ def child(model_name: str, speed_only: bool) -> dict[str, Any]:
     from sekimori.upstream.local.weights import GGUFFile, verify
 
     spec = LOCAL_MODELS.get(model_name)
-    path = spec.weights.resolve()
+    try:
+        path = spec.weights.resolve()
+    except ModelError as exc:
+        return {"unavailable": str(exc)}
     t0 = time.perf_counter()
     verify(path, spec.weights.sha256)
     t1 = time.perf_counter()
@@ -204,6 +209,10 @@ def render_model(model: str, runs: dict[int, dict[str, Any]]) -> list[str]:
     lines = [
         f"## `{model}`",
         "",
+    ]
+    if "unavailable" in next(iter(runs.values())):
+        return [*lines, f"Not measured: {next(iter(runs.values()))['unavailable']}"]
+    lines += [
         "Speed (medians; prefill = the prompt as one batch, decode = one new token):",
         "",
         "| BLAS threads | prefill 32 tok | prefill 128 | prefill 512 | decode at 128 ctx"
@@ -292,8 +301,16 @@ def render(results: dict[str, dict[int, dict[str, Any]]], info: dict[str, str], 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--models", nargs="+", default=["smollm2-135m"])
+    parser.add_argument(
+        "--threads", type=int, default=1, help="BLAS threads (the server's default)"
+    )
+    parser.add_argument(
+        "--compare-threads",
+        type=int,
+        default=2,
+        help="also measure the first model's speed with this many BLAS threads (0: skip)",
+    )
+    parser.add_argument("--models", nargs="+", default=["smollm2-135m", "qwen2.5-coder-0.5b"])
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--speed-only", action="store_true", help=argparse.SUPPRESS)
@@ -303,9 +320,12 @@ def main() -> int:
         return 0
     info = machine()
     results: dict[str, dict[int, dict[str, Any]]] = {}
-    for model in args.models:
+    for position, model in enumerate(args.models):
         runs: dict[int, dict[str, Any]] = {}
-        for index, threads in enumerate(args.threads):
+        counts = [args.threads]
+        if position == 0 and args.compare_threads and args.compare_threads != args.threads:
+            counts.append(args.compare_threads)
+        for index, threads in enumerate(counts):
             env = {**os.environ, **{v: str(threads) for v in THREAD_VARIABLES}}
             # Answers and the llama.cpp cross-check once per model; speed for every thread count.
             extra = ["--speed-only"] if index else []
@@ -317,6 +337,8 @@ def main() -> int:
                 check=True,
             )
             runs[threads] = json.loads(done.stdout.strip().splitlines()[-1])
+            if "unavailable" in runs[threads]:
+                break
         results[model] = runs
     end_load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     args.out.write_text(render(results, info, end_load), encoding="utf-8")
