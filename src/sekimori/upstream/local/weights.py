@@ -17,6 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from sekimori.errors import ModelError
+from sekimori.upstream.local import gguf_format
+from sekimori.upstream.local.gguf_format import TensorBytes
 
 INSTALL_HINT = "install the optional extra: pip install 'sekimori[local]'"
 
@@ -150,24 +152,18 @@ def _gguf() -> Any:
     return gguf
 
 
-def _reader(path: Path) -> Any:
+def _block_sizes(ggml_type: int) -> tuple[int, int]:
+    gguf = _gguf()
     try:
-        return _gguf().GGUFReader(str(path))
-    except (ValueError, OSError) as exc:
-        raise ModelError(f"cannot read GGUF file {path}: {exc}") from exc
-
-
-def _fields(reader: Any) -> dict[str, Any]:
-    return {
-        name: field.contents()
-        for name, field in reader.fields.items()
-        if not name.startswith("GGUF.")
-    }
+        sizes: tuple[int, int] = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType(ggml_type)]
+    except (ValueError, KeyError):
+        raise ValueError(f"unknown tensor type {ggml_type}") from None
+    return sizes
 
 
 def read_metadata(path: Path) -> Mapping[str, Any]:
     """Only the metadata fields (hyperparameters, tokenizer); no tensor is dequantised."""
-    return _fields(_reader(path))
+    return gguf_format.read(path, _block_sizes).fields
 
 
 class GGUFFile:
@@ -178,15 +174,15 @@ class GGUFFile:
     """
 
     def __init__(self, path: Path) -> None:
-        reader = _reader(path)
+        contents = gguf_format.read(path, _block_sizes)
         self.path = path
-        self.fields = _fields(reader)
-        self._tensors = {tensor.name: tensor for tensor in reader.tensors}
+        self.fields = contents.fields
+        self._tensors = contents.tensors
 
     def __contains__(self, name: str) -> bool:
         return name in self._tensors
 
-    def _get(self, name: str) -> Any:
+    def _get(self, name: str) -> TensorBytes:
         try:
             return self._tensors[name]
         except KeyError:
@@ -194,23 +190,33 @@ class GGUFFile:
 
     def tensor(self, name: str) -> np.ndarray:
         """The tensor as float32 in its matrix shape, e.g. (out_features, in_features)."""
-        tensor = self._get(name)
-        array = _gguf().quants.dequantize(tensor.data, tensor.tensor_type)
-        return np.ascontiguousarray(array, dtype=np.float32)
+        return QuantizedRows.of(self._get(name)).all()
 
     def rows(self, name: str) -> QuantizedRows:
         """The matrix left quantised (memory-mapped); rows are dequantised when looked up."""
-        tensor = self._get(name)
-        return QuantizedRows(data=tensor.data, qtype=tensor.tensor_type)
+        return QuantizedRows.of(self._get(name))
 
 
 @dataclass(frozen=True, slots=True)
 class QuantizedRows:
-    """A lookup table (token embeddings) kept in its file's quantisation to save memory."""
+    """A matrix in its file's encoding; used as a lookup table (token embeddings) to save memory."""
 
-    data: np.ndarray  # (rows, bytes per row), or float rows for unquantised tensors
+    data: np.ndarray  # (rows, bytes per row), memory-mapped
     qtype: Any
 
+    @classmethod
+    def of(cls, tensor: TensorBytes) -> QuantizedRows:
+        return cls(data=tensor.data, qtype=_gguf().GGMLQuantizationType(tensor.ggml_type))
+
+    def _dequantize(self, data: np.ndarray) -> np.ndarray:
+        try:
+            rows = _gguf().quants.dequantize(data, self.qtype)
+        except NotImplementedError as exc:
+            raise ModelError(f"cannot dequantise tensor type {self.qtype.name}: {exc}") from None
+        return np.ascontiguousarray(rows, dtype=np.float32)
+
+    def all(self) -> np.ndarray:
+        return self._dequantize(self.data)
+
     def __getitem__(self, ids: np.ndarray) -> np.ndarray:
-        rows = _gguf().quants.dequantize(self.data[ids], self.qtype)
-        return np.asarray(rows, dtype=np.float32)
+        return self._dequantize(self.data[ids])
