@@ -227,3 +227,19 @@ def test_non_stream_disconnect_cancels_the_generation(server_url: str) -> None:
     assert wait_for(lambda: health(server_url)["requests"] == 0)
     # The server is free again: a short request is answered at once.
     assert chat(server_url, max_tokens=2).status_code == 200
+
+
+def test_megabytes_of_text_are_refused_with_the_context_error(server_url: str) -> None:
+    # 5 MB: under the body limit, far over any context.
+    response = chat(server_url, messages=[{"role": "user", "content": "日本語 " * 500_000}])
+    assert_openai_error(response, 400, "messages")
+    assert response.json()["error"]["code"] == "context_length_exceeded"
+    assert "bytes" in response.json()["error"]["message"]
+
+
+def test_a_hundred_thousand_messages_get_a_4xx(server_url: str) -> None:
+    messages = [{"role": "user", "content": "hi"}] * 100_000
+    response = chat(server_url, messages=messages)
+    assert_openai_error(response, 400, "messages")
+    # The server is still answering.
+    assert chat(server_url, max_tokens=2).status_code == 200

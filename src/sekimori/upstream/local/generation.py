@@ -83,6 +83,15 @@ class LocalChatModel:
         return ids
 
     def generate(self, request: GenerationRequest) -> Iterator[GenerationEvent]:
+        size = sum(len(m.content.encode("utf-8")) for m in request.messages)
+        if size > self.context_length * self.tokenizer.max_token_bytes:
+            # No token spans more bytes than the longest in the vocabulary: too long for sure,
+            # refused without spending seconds encoding megabytes.
+            raise ContextLengthError(
+                f"the messages hold {size} bytes, far more than the model's context of"
+                f" {self.context_length} tokens; shorten them",
+                source="messages",
+            )
         prompt = self.encode_prompt(request)
         room = self.context_length - len(prompt)
         if request.max_tokens is not None and request.max_tokens > room:

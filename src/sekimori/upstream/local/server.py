@@ -291,7 +291,9 @@ class LocalModelApp:
         request = parse_request(await _read_body(scope, receive, self.settings.max_body_bytes))
         self._check_model(request.model)
         try:
-            events = self.model.generate(request.to_generation())
+            # Encoding a long prompt takes a while: off the event loop, but not on the model's
+            # worker, so it does not wait behind other generations.
+            events = await asyncio.to_thread(self.model.generate, request.to_generation())
         except ContextLengthError as exc:
             raise ApiError(
                 400, str(exc), param="messages", code="context_length_exceeded"

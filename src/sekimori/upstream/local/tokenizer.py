@@ -130,6 +130,7 @@ class Tokenizer:
             else:
                 self._bytes.append(bytes(to_byte[ch] for ch in tok))
 
+        self.max_token_bytes = max(len(b) for b in self._bytes)
         eos = int(fields["tokenizer.ggml.eos_token_id"])
         bos = fields.get("tokenizer.ggml.bos_token_id")
         end_of_turn = {eos}
