@@ -18,6 +18,9 @@ from sekimori.errors import ModelError
 from sekimori.upstream.local.weights import GGUFFile, QuantizedRows
 
 F32 = np.float32
+# Architectures this engine implements, and whether GGUF's converter permuted their q/k rows
+# (it does so for llama, for llama.cpp's pairwise rotation; qwen2 keeps the original layout).
+ARCHITECTURES = {"llama": True, "qwen2": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,13 @@ class Hyperparameters:
     @classmethod
     def from_fields(cls, fields: Mapping[str, Any]) -> Hyperparameters:
         arch = fields.get("general.architecture")
+        if arch not in ARCHITECTURES:
+            known = ", ".join(ARCHITECTURES)
+            raise ModelError(f"unsupported model architecture {arch!r}; supported: {known}")
+        if fields.get(f"{arch}.rope.scaling.type", "none") != "none":
+            raise ModelError(
+                f"rotary scaling {fields[f'{arch}.rope.scaling.type']!r} is not supported"
+            )
         try:
             return cls(
                 n_layers=int(fields[f"{arch}.block_count"]),
@@ -95,8 +105,7 @@ class KVCache:
 class Transformer:
     def __init__(self, weights: GGUFFile) -> None:
         self.hp = hp = Hyperparameters.from_fields(weights.fields)
-        # GGUF's llama converter permutes q/k rows; qwen2 keeps the original layout.
-        permuted = weights.fields.get("general.architecture") == "llama"
+        permuted = ARCHITECTURES[weights.fields["general.architecture"]]
         self.embedding: np.ndarray | QuantizedRows
         if "output.weight" in weights:
             # Separate output matrix: the embedding is only looked up, a few rows per step, so

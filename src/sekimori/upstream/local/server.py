@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
@@ -37,6 +38,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+logger = logging.getLogger(__name__)
 SERVED_NAME = "local"  # the model name the gateway uses for the embedded model
 
 
@@ -117,15 +119,18 @@ class Worker:
         self._outcomes = {"completed": 0, "cancelled": 0, "failed": 0}
 
     def submit(self, events: Iterator[GenerationEvent]) -> Job:
-        if len(self._active) >= self._max_queue:
+        job = Job(events, asyncio.get_running_loop())
+        with self._lock:  # the worker thread removes finished jobs concurrently
+            queued = len(self._active)
+            if queued < self._max_queue:
+                self._active.add(job)
+        if queued >= self._max_queue:
             raise ApiError(
                 503,
-                f"the local model is busy ({len(self._active)} requests queued); retry shortly",
+                f"the local model is busy ({queued} requests queued); retry shortly",
                 type="server_error",
                 code="overloaded",
             )
-        job = Job(events, asyncio.get_running_loop())
-        self._active.add(job)
 
         def run() -> None:
             with self._lock:
@@ -134,9 +139,9 @@ class Worker:
             with self._lock:
                 self._running -= 1
                 self._outcomes[outcome] += 1
+                self._active.discard(job)
 
-        future = self._executor.submit(run)
-        future.add_done_callback(lambda _: self._active.discard(job))
+        self._executor.submit(run)
         return job
 
     def stats(self) -> WorkerStats:
@@ -151,9 +156,11 @@ class Worker:
             )
 
     def shutdown(self) -> None:
-        for job in list(self._active):
-            job.cancel.set()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        # Queued jobs still run, see their cancel flag at once and wake their requests.
+        with self._lock:
+            for job in self._active:
+                job.cancel.set()
+        self._executor.shutdown(wait=False)
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
@@ -216,10 +223,26 @@ class LocalModelApp:
             return
         if scope["type"] != "http":
             return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self._route(scope, receive, send)
+            await self._route(scope, receive, tracked)
         except ApiError as exc:
-            await _send_json(send, exc.status, exc.body())
+            if not started:
+                await _send_json(send, exc.status, exc.body())
+        except Exception:
+            # A bug, not the client's fault: log it, and still answer in the OpenAI shape.
+            logger.exception("local model server: unexpected error")
+            if not started:
+                error = ApiError(
+                    500, "internal error in the local model server", type="server_error"
+                )
+                await _send_json(send, 500, error.body())
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
