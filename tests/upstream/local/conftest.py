@@ -44,13 +44,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m sekimori.upstream.local` exactly as the gateway starts it, on a free port."""
     port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
     }
+    log_path = tmp_path_factory.mktemp("local-model") / "server.log"
+    log = log_path.open("wb")  # a file, not a pipe: a full pipe would stall the server
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -62,7 +64,7 @@ def server_url() -> Iterator[str]:
             str(port),
         ],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -70,7 +72,7 @@ def server_url() -> Iterator[str]:
         deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
-                output = proc.stdout.read().decode() if proc.stdout else ""
+                output = log_path.read_text(encoding="utf-8", errors="replace")
                 pytest.fail(f"local model server exited with {proc.returncode}: {output}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -88,5 +90,4 @@ def server_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        log.close()

@@ -71,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(LOAD_FAILED("ja", error=exc), file=sys.stderr)
         return 2
     app = LocalModelApp(model, ServerSettings(max_queue=args.max_queue))
+    print(
+        f"sekimori local model {spec.name} (sha256 verified) on http://{args.host}:{args.port},"
+        f" served as model 'local'",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(
         app,
         host=args.host,
