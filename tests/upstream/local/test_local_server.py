@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +244,11 @@ def test_a_hundred_thousand_messages_get_a_4xx(server_url: str) -> None:
     assert_openai_error(response, 400, "messages")
     # The server is still answering.
     assert chat(server_url, max_tokens=2).status_code == 200
+
+
+def test_concurrent_requests_queue_and_all_get_the_same_greedy_answer(server_url: str) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda _: chat(server_url, max_tokens=6), range(4)))
+    assert [r.status_code for r in responses] == [200] * 4
+    answers = {r.json()["choices"][0]["message"]["content"] for r in responses}
+    assert len(answers) == 1 and answers != {""}
