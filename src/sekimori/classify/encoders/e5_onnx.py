@@ -14,6 +14,7 @@ Built once per source file, keyed by the file's sha256, under
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -147,15 +148,28 @@ def _quantise(fp32_path: Path, int8_path: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
         raise ModelError("int8 quantisation needs onnxruntime: pip install onnxruntime") from exc
-    quantize_dynamic(
-        fp32_path,
-        int8_path,
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul", "Attention"],
-        # shape inference cannot type the outputs of contrib ops; every tensor here is float
-        extra_options={"DefaultTensorType": _onnx().TensorProto.FLOAT},
-    )
+    # The quantiser logs advice ("consider pre-processing") on the root logger; the graph is
+    # already in the form it advises, so keep that out of the user's terminal.
+    root = logging.getLogger()
+    advice = _DropWarnings()
+    root.addFilter(advice)
+    try:
+        quantize_dynamic(
+            fp32_path,
+            int8_path,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention"],
+            # shape inference cannot type the outputs of contrib ops; every tensor is float
+            extra_options={"DefaultTensorType": _onnx().TensorProto.FLOAT},
+        )
+    finally:
+        root.removeFilter(advice)
+
+
+class _DropWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.WARNING
 
 
 def model_dir(src: E5File, cache_dir: Path | None) -> Path:
