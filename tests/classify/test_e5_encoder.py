@@ -213,3 +213,10 @@ def test_bad_options_are_config_errors(tmp_path: Path) -> None:
         E5SmallEncoder(precision="fp16", cache_dir=tmp_path)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="threads"):
         E5SmallEncoder(threads=0, cache_dir=tmp_path)
+
+
+def test_unwritable_cache_is_a_model_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache folder should go")
+    with pytest.raises(ModelError, match="not-a-dir"):
+        E5SmallEncoder(cache_dir=blocker)
