@@ -48,7 +48,7 @@ def stack(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> 
 upstreams:
   fake:
     url: {upstream.url}
-    read_timeout: 1.5
+    read_timeout: 4
     connect_timeout: 1
 server:
   max_body_bytes: 1048576
