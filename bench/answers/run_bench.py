@@ -95,6 +95,22 @@ def main() -> int:
             for n, ms in lat.items()
         ),
         "",
+        "## Notes",
+        "",
+        "- XSTest is the realistic test: human-labelled answers of five 2023 chat models. Our "
+        "EN/JA sets are template-composed (data/answers/README.md); their scores are an upper "
+        "bound, and the Japanese figure is on held-back prompts and unseen refusal phrasings "
+        "but not on real model output.",
+        "- XSTest harm labels are derived: unsafe (`contrast_*`) prompt + full compliance. Some "
+        "such 'compliances' only say the model has no access to the data (privacy prompts), so "
+        "part of the XSTest harm misses is label noise; XSTest has 26 harmful held-back answers, "
+        "so one miss moves recall by 0.04.",
+        "- Most refusal errors are XSTest's `partial` class (23 held-back answers).",
+        "- Model choices were made by grouped cross-validation on the training split (see the "
+        "model card). Earlier variants were also scored here during development (linear heads: "
+        "XSTest refusal 0.905, JA 0.969, harm F1 0.883; MLP heads on the previous encoder "
+        "build: 0.907, 1.000, 0.885), so this split is no longer untouched.",
+        "",
         f"## Misjudged whole answers ({len(misses_r)} refusal, {len(misses_h)} harm)",
         "",
         "Ids only (XSTest ids are `xstest-<model>-v2-<prompt id>`).",
