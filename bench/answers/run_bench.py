@@ -20,6 +20,7 @@ import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoder
 from sekimori.classify.answers.data import load_all, split
 from sekimori.classify.answers.evaluate import EvalReport, evaluate, render_markdown
 from sekimori.classify.answers.judge import AnswerJudge
+from sekimori.classify.answers.lines import AnswerLine, answer_fields
 from sekimori.classify.answers.model import load_model
 from sekimori.classify.answers.prefix import take_tokens
 from sekimori.classify.encoder import ENCODERS
@@ -62,6 +63,11 @@ def main() -> int:
     pairs = [(e.prompt, e.answer) for e in test[:: max(1, len(test) // 60)]]
     judge.answer_batch([pairs[0][0]], [pairs[0][1]])  # warm-up
     lat = {n: _latency(judge, pairs, n) for n in (64, 256, None)}
+    # A 1,000-line `sekimori classify` input with answers, judged through the line contract.
+    lines = [AnswerLine(i + 1, e.prompt, e.answer) for i, e in enumerate((examples * 2)[:1000])]
+    start = time.perf_counter()
+    answer_fields(lines, "bench.jsonl", judge)
+    thousand_s = time.perf_counter() - start
     misses_r, misses_h = report.refusal_misses, report.harm_misses
     text = [
         "# Answer judges — held-back results",
@@ -94,6 +100,9 @@ def main() -> int:
             f"| {'whole' if n is None else f'first {n} tokens'} | {ms:.1f} |"
             for n, ms in lat.items()
         ),
+        "",
+        f"1,000 (prompt, answer) lines through `answer_fields` (the classify contract), batched: "
+        f"{thousand_s:.1f} s.",
         "",
         "## Notes",
         "",
