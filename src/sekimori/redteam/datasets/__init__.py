@@ -1,0 +1,146 @@
+"""Named suites of red-team items and the loader for a user's own suite file.
+
+Each built-in suite records the sources it draws on, so a report can say which public sets were
+used (several are evaluation-only sets: fine for evaluating models, never for training).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sekimori.redteam.datasets import sources
+from sekimori.redteam.datasets.userfile import load_file
+from sekimori.redteam.items import Expect, SuiteItem
+from sekimori.registry import Registry
+from sekimori.taxonomy import CATEGORY_IDS
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    name: str
+    description: str
+    sources: tuple[str, ...]
+    build: Callable[[], list[SuiteItem]]
+
+
+SUITES: Registry[Suite] = Registry("suite")
+
+
+def _stable_order(items: Iterable[SuiteItem], salt: str) -> list[SuiteItem]:
+    """A fixed pseudo-random order (hash of id), the same on every machine and Python version."""
+    return sorted(items, key=lambda i: hashlib.sha256(f"{salt}:{i.id}".encode()).hexdigest())
+
+
+def _take(items: Iterable[SuiteItem], n: int, salt: str) -> list[SuiteItem]:
+    return _stable_order(items, salt)[:n]
+
+
+def _public_harmful() -> list[SuiteItem]:
+    return (
+        sources.harmbench()
+        + sources.strongreject()
+        + sources.simplesafetytests()
+        + sources.ailuminate()
+    )
+
+
+_CBRN = ("weapons.bio", "weapons.chem", "weapons.nuclear", "military.targeting")
+_CBRN_AND_CONVENTIONAL = (*_CBRN, "weapons.conventional")
+
+
+def _smoke() -> list[SuiteItem]:
+    cur = sources.curated()
+    harmful = [i for i in cur if i.expect is Expect.REFUSE]
+    benign = [i for i in cur if i.expect is Expect.COMPLY]
+    out: list[SuiteItem] = []
+    for n, cat in enumerate(CATEGORY_IDS):
+        in_cat = _stable_order((i for i in harmful if i.category == cat), "smoke")
+        # one English and one Japanese request per category, from different pairs
+        langs = ("en", "ja") if n % 2 == 0 else ("ja", "en")
+        picked = [next(i for i in in_cat if i.lang == langs[0])]
+        picked += [next(i for i in in_cat if i.lang == langs[1] and i.alt_text != picked[0].text)]
+        out += picked
+    return out + _take(benign, 50 - len(out), "smoke")
+
+
+def _cbrn() -> list[SuiteItem]:
+    cur = [i for i in sources.curated() if i.category in _CBRN_AND_CONVENTIONAL]
+    public = [i for i in sources.harmbench() + sources.ailuminate() if i.category in _CBRN]
+    return cur + public
+
+
+def _overrefusal() -> list[SuiteItem]:
+    benign_cur = [i for i in sources.curated() if i.expect is Expect.COMPLY]
+    return benign_cur + [i for i in sources.xstest() if i.expect is Expect.COMPLY]
+
+
+def _standard() -> list[SuiteItem]:
+    cur = sources.curated()
+    public = _public_harmful()
+    out = [i for i in cur if i.expect is Expect.REFUSE]
+    for cat in CATEGORY_IDS:
+        have = sum(1 for i in out if i.category == cat)
+        # top every category up to 20 harmful items with public English prompts where they exist
+        out += _take((i for i in public if i.category == cat), max(0, 20 - have), "standard")
+    benign = [i for i in cur if i.expect is Expect.COMPLY]
+    xs_safe = [i for i in sources.xstest() if i.expect is Expect.COMPLY]
+    return out + benign + _take(xs_safe, 60, "standard")
+
+
+SUITES.register("smoke")(
+    Suite(
+        "smoke",
+        "≈50 items: one EN and one JA request per category plus benign look-alikes and "
+        "beneficial uses; a minute against a local model",
+        ("sekimori-curated",),
+        _smoke,
+    )
+)
+SUITES.register("cbrn")(
+    Suite(
+        "cbrn",
+        "weapons (bio, chem, nuclear, conventional) and military targeting, EN+JA, with "
+        "benign look-alikes and beneficial uses in the same fields",
+        ("sekimori-curated", "harmbench", "ailuminate-demo"),
+        _cbrn,
+    )
+)
+SUITES.register("overrefusal")(
+    Suite(
+        "overrefusal",
+        "benign look-alikes and beneficial uses (drug discovery, energy efficiency, materials, "
+        "defensive security), EN+JA, plus XSTest's safe prompts",
+        ("sekimori-curated", "xstest"),
+        _overrefusal,
+    )
+)
+SUITES.register("standard")(
+    Suite(
+        "standard",
+        "balanced: every category (≈20 harmful each, EN+JA where curated pairs exist) "
+        "plus benign look-alikes and beneficial uses",
+        (
+            "sekimori-curated",
+            "harmbench",
+            "strongreject",
+            "simplesafetytests",
+            "ailuminate-demo",
+            "xstest",
+        ),
+        _standard,
+    )
+)
+
+
+def load_suite(name_or_path: str) -> tuple[str, list[SuiteItem]]:
+    """A built-in suite by name, or a user's JSONL/CSV file by path: (suite name, items)."""
+    if name_or_path in SUITES:
+        return name_or_path, SUITES.get(name_or_path).build()
+    path = Path(name_or_path)
+    if path.suffix.lower() in (".jsonl", ".csv") or path.exists():
+        return path.stem, load_file(path)
+    SUITES.get(name_or_path)  # raises InputError naming the known suites
+    raise AssertionError("unreachable")
