@@ -63,6 +63,15 @@ class TokenBucket:
                 await asyncio.sleep((1 - self.tokens) / self.rate)
 
 
+@dataclass(slots=True)
+class _Usage:
+    """What one probe cost, counted even when it finally fails."""
+
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
 class BudgetExhausted(Exception):
     """Internal: the request or token budget is spent; the run stops and can be resumed."""
 
@@ -111,13 +120,14 @@ class Runner:
         self.finished = 0
         self.errors = 0
 
-    async def _call(self, turns: Sequence[Turn]) -> tuple[Reply, int]:
+    async def _call(self, turns: Sequence[Turn], usage: _Usage) -> Reply:
         attempt = 0
         while True:
             self.budget.take()
             if self.bucket is not None:
                 await self.bucket.acquire()
             attempt += 1
+            usage.attempts += 1
             try:
                 reply = await self.target(turns)
             except TargetError as exc:
@@ -127,12 +137,14 @@ class Runner:
                 await asyncio.sleep(random.uniform(0, self.settings.backoff_s * 2 ** (attempt - 1)))
                 continue
             self.budget.tokens += reply.prompt_tokens + reply.completion_tokens
-            return reply, attempt
+            usage.prompt_tokens += reply.prompt_tokens
+            usage.completion_tokens += reply.completion_tokens
+            return reply
 
     async def _probe(self, probe: Probe) -> ResultRow:
         started = time.monotonic()
         turns = list(probe.turns)
-        attempts = prompt_tokens = completion_tokens = 0
+        usage = _Usage()
         error: str | None = None
         reply = Reply(text="")
         grade: Grade | None = None
@@ -140,10 +152,7 @@ class Runner:
             for followup in (None, *probe.followups):
                 if followup is not None:
                     turns += [Turn("assistant", reply.text), Turn("user", followup)]
-                reply, tries = await self._call(turns)
-                attempts += tries
-                prompt_tokens += reply.prompt_tokens
-                completion_tokens += reply.completion_tokens
+                reply = await self._call(turns, usage)
                 if reply.blocked:
                     break  # a multi-turn attack ends at the first block
             grade = blocked_grade() if reply.blocked else await self.grader(probe, reply)
@@ -171,9 +180,9 @@ class Runner:
             score=grade.score if grade else None,
             grader=grade.grader if grade else None,
             error=error,
-            attempts=attempts,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
+            attempts=usage.attempts,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
             latency_ms=(time.monotonic() - started) * 1000,
             finished_at=time.time(),
         )
