@@ -23,6 +23,9 @@ unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` re
     ;chunk=N             N characters a chunk instead of a word a chunk (header x-fake-chunk)
 
 The header `x-fake-mode` replaces the model name's MODE[:ARG] part.
+
+For tests: `GET /_fake/stats` counts requests and client disconnects seen while stalled;
+`GET /_fake/last` returns the last chat request body exactly as received.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -39,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from sekimori.sockets import bind_socket
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -122,6 +126,8 @@ class FakeUpstream:
     def __init__(self, scripts: dict[str, str] | None = None) -> None:
         self.scripts: dict[str, str] = dict(scripts or {})
         self._counter = 0
+        self.disconnects = 0
+        self.last_body = b"{}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -141,6 +147,11 @@ class FakeUpstream:
             await _json(send, 200, {"object": "list", "data": data})
         elif path == "/healthz":
             await _json(send, 200, {"status": "ok"})
+        elif path == "/_fake/stats":
+            await _json(send, 200, {"requests": self._counter, "disconnects": self.disconnects})
+        elif path == "/_fake/last":
+            await send({"type": "http.response.start", "status": 200, "headers": _JSON_HEADERS})
+            await send({"type": "http.response.body", "body": self.last_body})
         elif path.startswith("/_fake/scripts/") and method == "POST":
             name = path.removeprefix("/_fake/scripts/")
             self.scripts[name] = (await _read_body(receive)).decode("utf-8")
@@ -150,6 +161,8 @@ class FakeUpstream:
 
     async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive)
+        self.last_body = body
+        self._counter += 1
         try:
             request = orjson.loads(body)
             model = request["model"]
@@ -167,11 +180,10 @@ class FakeUpstream:
             await _error(send, status, f"fake upstream error {status}", "fake_error")
             return
         if mode == "stall" and not behaviour.arg:
-            await _wait_disconnect(receive)
+            await self._stall(receive)
             return
         text = self._answer_text(behaviour, messages, headers)
         pieces = _split(text, behaviour.chunk)
-        self._counter += 1
         ident = f"chatcmpl-fake{self._counter}"
         usage = {
             "prompt_tokens": sum(len(_content_text(m.get("content")).split()) for m in messages),
@@ -218,10 +230,14 @@ class FakeUpstream:
             )
             raise DropConnection
         if mode == "stall":
-            await _wait_disconnect(receive)
+            await self._stall(receive)
             return
         await send({"type": "http.response.start", "status": 200, "headers": _JSON_HEADERS})
         await send({"type": "http.response.body", "body": payload})
+
+    async def _stall(self, receive: Receive) -> None:
+        await _wait_disconnect(receive)
+        self.disconnects += 1
 
     def _answer_text(self, behaviour: Behaviour, messages: Any, headers: dict[bytes, bytes]) -> str:
         mode, arg = behaviour.mode, behaviour.arg
@@ -283,7 +299,7 @@ class FakeUpstream:
                 }
             )
         if behaviour.mode == "stall":
-            await _wait_disconnect(receive)
+            await self._stall(receive)
             return
         if behaviour.mode == "drop":
             raise DropConnection
@@ -338,17 +354,6 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening socket; port 0 picks a free one (read it back with getsockname)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 def main(argv: list[str] | None = None) -> int:

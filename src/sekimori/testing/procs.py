@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
 import httpx
@@ -116,7 +117,9 @@ def start_server(
         raise ProcessStartError(f"not ready within {timeout} s")
     except ProcessStartError as exc:
         server.stop(signal.SIGKILL)
-        raise ProcessStartError(f"{argv!r}: {exc}\n{server.stderr_text()[-4000:]}") from None
+        said = server.stderr_text()[-4000:]
+        stderr_file.close()
+        raise ProcessStartError(f"{argv!r}: {exc}\n{said}") from None
 
 
 def start_fake_upstream(*args: str, env: Mapping[str, str] | None = None) -> ServerProcess:
@@ -129,3 +132,38 @@ def start_fake_upstream(*args: str, env: Mapping[str, str] | None = None) -> Ser
 def fake_upstream(*args: str) -> Iterator[ServerProcess]:
     with start_fake_upstream(*args) as server:
         yield server
+
+
+def _cli_env(home: Path, env: Mapping[str, str] | None) -> dict[str, str]:
+    return {**os.environ, "SEKIMORI_HOME": str(home), **(env or {})}
+
+
+def start_gateway(home: Path, *args: str, env: Mapping[str, str] | None = None) -> ServerProcess:
+    """`sekimori serve --port 0 ARGS` with its data directory at `home`."""
+    return start_server(
+        [sys.executable, "-m", "sekimori.cli", "serve", "--port", "0", *args],
+        env={"SEKIMORI_HOME": str(home), **(env or {})},
+        health_path="/readyz",
+    )
+
+
+def run_cli(
+    home: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    """Run `sekimori ARGS` with its data directory at `home`; never raises on a failing exit."""
+    return subprocess.run(
+        [sys.executable, "-m", "sekimori.cli", *args],
+        env=_cli_env(home, env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def create_key(home: Path, tenant: str) -> str:
+    """A new API key for `tenant`, made with `sekimori keys create` (its last stdout line)."""
+    result = run_cli(home, "keys", "create", "--tenant", tenant)
+    if result.returncode != 0:
+        raise ProcessStartError(f"keys create failed: {result.stderr}")
+    return result.stdout.strip().splitlines()[-1]
