@@ -58,6 +58,7 @@ def _run(args: argparse.Namespace) -> int:
             timeout_s=args.timeout,
             max_tokens=args.max_answer_tokens,
             local_args=tuple(args.local_arg),
+            connections=args.concurrency,
         ),
         runner=RunnerSettings(
             concurrency=args.concurrency,

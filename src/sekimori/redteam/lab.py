@@ -117,6 +117,7 @@ async def _run(config: LabConfig, store: ResultStore, probes: list[Probe]) -> Ru
         return await Runner(target, grader, store, config.runner).run(probes)
     finally:
         await target.aclose()
+        await grader.aclose()
 
 
 def run_lab(config: LabConfig) -> tuple[RunOutcome, dict[str, Any]]:

@@ -36,9 +36,13 @@ def blocked_grade() -> Grade:
 
 
 class Grader(Protocol):
+    """Grades one reply; `aclose` frees what the grader holds (an HTTP client)."""
+
     name: str
 
     async def __call__(self, probe: Probe, reply: Reply) -> Grade: ...
+
+    async def aclose(self) -> None: ...
 
 
 class GraderSettings(BaseModel, frozen=True):

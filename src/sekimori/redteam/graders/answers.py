@@ -43,6 +43,9 @@ class AnswersGrader:
             {"refusal_score": verdict.refusal_score},
         )
 
+    async def aclose(self) -> None:
+        return None
+
 
 @GRADERS.register("answers")
 def answers_grader(settings: GraderSettings) -> Grader:

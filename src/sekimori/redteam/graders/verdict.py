@@ -17,6 +17,9 @@ class VerdictGrader:
             RefusalLabel.COMPLIANCE, harmful, float(reply.detail.get("score", 0.0)), self.name
         )
 
+    async def aclose(self) -> None:
+        return None
+
 
 @GRADERS.register("verdict")
 def verdict_grader(settings: GraderSettings) -> Grader:

@@ -33,6 +33,8 @@ class TargetSettings(BaseModel, frozen=True):
     timeout_s: Annotated[float, Field(gt=0)] = 60.0
     max_tokens: Annotated[int, Field(gt=0)] = 256
     temperature: Annotated[float, Field(ge=0)] = 0.0
+    # connection pool size: the runner's concurrency (more connections only add pool overhead)
+    connections: Annotated[int, Field(ge=1)] = 32
     local_args: tuple[str, ...] = ()
 
 

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-import httpx
+import orjson
 
 from sekimori.errors import ConfigError
 from sekimori.redteam.items import Reply, Turn
 from sekimori.redteam.targets import TARGETS, Target, TargetError, TargetSettings
+from sekimori.upstream.http import ConnectionPool
 
 # Error codes with which OpenAI-style servers say "your content was stopped", not "I failed".
 BLOCK_CODES = frozenset({"content_filter", "content_policy_violation", "content_blocked"})
+_CHAT_PATH = "/chat/completions"
 _RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
 def chat_url(base: str) -> str:
     """The chat-completions URL for a base such as http://host:8000 or http://host:8000/v1."""
     base = base.rstrip("/")
-    if base.endswith("/chat/completions"):
+    if base.endswith(_CHAT_PATH):
         return base
     if not base.endswith("/v1"):
         base += "/v1"
-    return base + "/chat/completions"
+    return base + _CHAT_PATH
 
 
 def _error_code(body: Any) -> str:
@@ -34,7 +37,7 @@ def _error_code(body: Any) -> str:
 
 
 class OpenAITarget:
-    def __init__(self, settings: TargetSettings, *, block_status: frozenset[int] = frozenset()):
+    def __init__(self, settings: TargetSettings) -> None:
         if not settings.url.startswith(("http://", "https://")):
             raise ConfigError(
                 f"target URL must start with http:// or https://, got {settings.url!r}",
@@ -43,49 +46,56 @@ class OpenAITarget:
         self.settings = settings
         self.url = chat_url(settings.url)
         self.describe = f"{self.url} (model {settings.model})"
-        # Statuses that mean "blocked by policy" for this kind of target (the gateway's 4xx).
-        self.block_status = block_status
-        headers = {"authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
-        self.client = httpx.AsyncClient(
-            headers=headers,
-            timeout=settings.timeout_s,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=256),
+        self.headers = [("content-type", "application/json")]
+        if settings.api_key:
+            self.headers.append(("authorization", f"Bearer {settings.api_key}"))
+        # The gateway's lean keep-alive client: httpx's pool cost more CPU than the whole run.
+        self.pool = ConnectionPool(
+            self.url.removesuffix(_CHAT_PATH),
+            max_connections=settings.connections,
+            connect_timeout=settings.timeout_s,
+            read_timeout=settings.timeout_s,
         )
 
     async def __call__(self, turns: Sequence[Turn]) -> Reply:
-        payload = {
-            "model": self.settings.model,
-            "messages": [{"role": t.role, "content": t.content} for t in turns],
-            "max_tokens": self.settings.max_tokens,
-            "temperature": self.settings.temperature,
-        }
+        payload = orjson.dumps(
+            {
+                "model": self.settings.model,
+                "messages": [{"role": t.role, "content": t.content} for t in turns],
+                "max_tokens": self.settings.max_tokens,
+                "temperature": self.settings.temperature,
+            }
+        )
         try:
-            resp = await self.client.post(self.url, json=payload)
-        except httpx.TimeoutException as exc:
-            raise TargetError(f"timed out ({exc!r})", upstream=self.url, retryable=True) from None
-        except httpx.TransportError as exc:
+            resp = await self.pool.request("POST", _CHAT_PATH, payload, self.headers)
+            raw = await resp.read()
+        except (TimeoutError, OSError) as exc:
             raise TargetError(
-                f"connection failed ({exc!r})", upstream=self.url, retryable=True
+                f"{type(exc).__name__}: {exc}", upstream=self.url, retryable=True
             ) from None
         try:
-            body = resp.json()
-        except ValueError:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             body = None
-        if resp.status_code != 200:
+        decision = (resp.header(b"x-sekimori-decision") or b"").decode("latin-1")
+        if resp.status != 200:
             code = _error_code(body)
-            if code in BLOCK_CODES or resp.status_code in self.block_status:
-                message = body["error"].get("message", "") if code else resp.text
+            if code in BLOCK_CODES:
                 return Reply(
-                    text=str(message),
+                    text=str(body["error"].get("message", "")),
                     blocked=True,
-                    detail={"status": resp.status_code, "code": code},
+                    detail={"status": resp.status, "code": code},
                 )
             raise TargetError(
-                f"HTTP {resp.status_code} {code or resp.text[:200]}",
+                f"HTTP {resp.status} {code or raw[:200].decode('utf-8', 'replace')}",
                 upstream=self.url,
-                retryable=resp.status_code in _RETRY_STATUS,
+                retryable=resp.status in _RETRY_STATUS,
             )
-        return self._reply(body)
+        reply = self._reply(body)
+        if decision:
+            blocked = reply.blocked or decision == "block"
+            reply = replace(reply, blocked=blocked, detail={"decision": decision})
+        return reply
 
     def _reply(self, body: Any) -> Reply:
         try:
@@ -104,7 +114,7 @@ class OpenAITarget:
         )
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.pool.aclose()
 
 
 @TARGETS.register("openai")
