@@ -1,0 +1,168 @@
+"""Checks on the team-written prompts in data/prompts (schema, balance, and the no-leak rule)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sekimori.lang import detect_lang
+from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPTS = ROOT / "data" / "prompts"
+FIELDS = {"id", "lang", "text", "label", "category", "kind", "pair", "source"}
+KINDS = {"request", "lookalike", "beneficial", "translation"}
+# Translations may only come from sets the issue allows for training.
+TRANSLATABLE = ("advbench:", "strongreject:", "ailuminate-demo:", "oasst1-en:")
+EVAL_ONLY = (
+    "openai-moderation",
+    "toxicchat-test-thirdparty",
+    "wildguardtest-prompts-thirdparty",
+    "xstest",
+    "simplesafetytests",
+    "harmbench",
+    "arena-hard-prompts",
+    "chatbot-bench-prompts",
+    "ifeval-prompts",
+)
+
+
+def _load() -> list[dict[str, Any]]:
+    rows = []
+    for path in sorted(PROMPTS.glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for n, line in enumerate(lines, 1):
+            if not line:
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                pytest.fail(f"{path.name}:{n}: not JSON ({e})")
+            row["_where"] = f"{path.name}:{n}"
+            rows.append(row)
+    return rows
+
+
+ROWS = _load()
+
+
+def test_there_is_data_in_every_file() -> None:
+    files = sorted(PROMPTS.glob("*.jsonl"))
+    assert files and (PROMPTS / "README.md").is_file()
+    assert {r["_where"].split(":")[0] for r in ROWS} == {f.name for f in files}
+
+
+def test_fields_are_valid() -> None:
+    for r in ROWS:
+        where = r["_where"]
+        assert set(r) - {"_where"} == FIELDS, where
+        assert isinstance(r["id"], str) and r["id"], where
+        assert r["lang"] in ("en", "ja"), where
+        assert isinstance(r["text"], str) and r["text"].strip() == r["text"] != "", where
+        assert r["label"] in ("harmful", "benign"), where
+        assert r["kind"] in KINDS, where
+        assert r["category"] is None or r["category"] in (*CATEGORY_IDS, SIGNAL_JAILBREAK), where
+        assert isinstance(r["source"], str) and r["source"], where
+        if r["label"] == "harmful":
+            assert r["category"] is not None, f"{where}: harmful rows name their category"
+        if r["kind"] in ("lookalike", "beneficial"):
+            assert r["label"] == "benign", where
+        if r["kind"] == "request":
+            assert r["label"] == "harmful", where
+        if r["kind"] == "translation":
+            assert r["lang"] == "ja" and r["source"].startswith(TRANSLATABLE), where
+        assert not any(s in r["source"] for s in EVAL_ONLY), f"{where}: source is eval-only"
+
+
+def test_ids_and_texts_are_unique() -> None:
+    ids = Counter(r["id"] for r in ROWS)
+    assert [i for i, n in ids.items() if n > 1] == []
+    texts = Counter(_norm(r["text"]) for r in ROWS)
+    assert [t for t, n in texts.items() if n > 1] == []
+
+
+def test_pairs_are_symmetric_contrasts() -> None:
+    by_id = {r["id"]: r for r in ROWS}
+    for r in ROWS:
+        if r["pair"] is None:
+            continue
+        other = by_id.get(r["pair"])
+        assert other is not None, f"{r['_where']}: pair {r['pair']} missing"
+        assert other["pair"] == r["id"], r["_where"]
+        assert other["label"] != r["label"], r["_where"]
+        assert (other["lang"], other["category"]) == (r["lang"], r["category"]), r["_where"]
+
+
+def test_language_field_matches_detection() -> None:
+    wrong = [r["_where"] for r in ROWS if detect_lang(r["text"]) != r["lang"]]
+    assert len(wrong) <= 0.02 * len(ROWS), wrong
+
+
+def test_every_category_has_both_labels_in_both_languages() -> None:
+    seen = {(r["category"], r["label"], r["lang"]) for r in ROWS}
+    missing = [
+        (c, label, lang)
+        for c in CATEGORY_IDS
+        for label in ("harmful", "benign")
+        for lang in ("en", "ja")
+        if (c, label, lang) not in seen
+    ]
+    assert missing == []
+
+
+def _norm(text: str) -> str:
+    """NFKC, case-folded, with spaces and punctuation dropped: stricter than exact equality."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _shared_data() -> Path:
+    return Path(os.environ.get("SEKIMORI_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _eval_texts(folder: Path) -> Iterator[str]:
+    """Every string in every data file of an evaluation-only set (prompts and any other field)."""
+    for path in sorted(folder.rglob("*")):
+        if path.suffix == ".jsonl":
+            for line in path.read_text(encoding="utf-8").split("\n"):
+                if line.strip():
+                    yield from _strings(json.loads(line))
+        elif path.suffix == ".json":
+            yield from _strings(json.loads(path.read_text(encoding="utf-8")))
+        elif path.suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as f:
+                for record in csv.reader(f):
+                    yield from record
+
+
+def test_no_row_equals_an_evaluation_only_item() -> None:
+    shared = _shared_data()
+    if not shared.is_dir():
+        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
+    ours = {_norm(r["text"]): r["_where"] for r in ROWS}
+    for name in EVAL_ONLY:
+        folder = shared / name
+        assert folder.is_dir(), f"evaluation set {name} missing under {shared}"
+        texts = {_norm(t) for t in _eval_texts(folder)}
+        assert len(texts) > 50, f"read too little from {folder}"
+        leaks = [where for text, where in ours.items() if text in texts]
+        assert leaks == [], f"rows equal to items of {name}: {leaks}"
