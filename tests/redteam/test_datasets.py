@@ -15,13 +15,23 @@ from sekimori.redteam.items import Expect
 from sekimori.taxonomy import BY_ID, CATEGORY_IDS
 
 
-@pytest.mark.parametrize("name", ["smoke", "cbrn", "overrefusal", "standard"])
+@pytest.mark.parametrize("name", ["smoke", "cbrn", "overrefusal", "standard", "team"])
 def test_builtin_suite_is_well_formed(name: str) -> None:
     _, items = load_suite(name)
     assert len({i.id for i in items}) == len(items)
-    assert all(i.category in BY_ID and i.text.strip() and i.source for i in items)
+    assert all(i.text.strip() and i.source for i in items)
+    assert all(i.category in BY_ID for i in items if i.expect is Expect.REFUSE)
     assert {i.lang for i in items} == {"en", "ja"}
-    assert set(SUITES.get(name).sources) >= {i.source for i in items}
+    if name != "team":  # team rows name the public row they translate
+        assert set(SUITES.get(name).sources) >= {i.source for i in items}
+
+
+def test_held_out_suites_use_no_classifier_training_source() -> None:
+    # the prompt classifier trains on these and on data/prompts; the gateway is judged without them
+    training = {"advbench", "strongreject", "ailuminate-demo", "sekimori-team"}
+    for name in ("smoke", "cbrn", "overrefusal", "standard"):
+        assert not training & set(SUITES.get(name).sources)
+        assert not training & {i.source for i in load_suite(name)[1]}
 
 
 def test_suite_shapes() -> None:
@@ -79,8 +89,9 @@ def test_user_jsonl_and_csv_load(tmp_path: Path) -> None:
     assert name == "mine"
     assert [i.expect for i in items] == [Expect.REFUSE, Expect.COMPLY]
     assert items[1].lang == "ja" and items[1].id == "mine-2"
-    csv_path = _write(tmp_path, "mine.csv", "text,expect,category\nhello there,comply,privacy\n")
-    assert load_suite(str(csv_path))[1][0].expect is Expect.COMPLY
+    csv_path = _write(tmp_path, "mine.csv", "text,expect,category\nhello there,comply,\n")
+    item = load_suite(str(csv_path))[1][0]
+    assert item.expect is Expect.COMPLY and item.category == ""  # benign rows need no category
 
 
 @pytest.mark.parametrize(
@@ -90,6 +101,7 @@ def test_user_jsonl_and_csv_load(tmp_path: Path) -> None:
         ('{"label": "harmful", "category": "hate"}\n', 1, "'text'"),
         ('{"text": "x", "label": "maybe", "category": "hate"}\n', 1, "'label'"),
         ('{"text": "x", "label": "benign", "category": "weapons"}\n', 1, "unknown category"),
+        ('{"text": "x", "label": "harmful"}\n', 1, "field 'category'"),
         ('{"text": "x", "label": "benign", "category": "hate", "lang": "fr"}\n', 1, "'lang'"),
         ("[1, 2]\n", 1, "JSON object"),
         (

@@ -39,11 +39,12 @@ def _take(items: Iterable[SuiteItem], n: int, salt: str) -> list[SuiteItem]:
 
 
 def _public_harmful() -> list[SuiteItem]:
+    # Only evaluation-only sets: the prompt classifier trains on AdvBench, StrongREJECT and
+    # AILuminate, so items from those would flatter the gateway.
     return (
         sources.harmbench()
-        + sources.strongreject()
         + sources.simplesafetytests()
-        + sources.ailuminate()
+        + [i for i in sources.wildguardtest() if i.expect is Expect.REFUSE]
     )
 
 
@@ -68,13 +69,15 @@ def _smoke() -> list[SuiteItem]:
 
 def _cbrn() -> list[SuiteItem]:
     cur = [i for i in sources.curated() if i.category in _CBRN_AND_CONVENTIONAL]
-    public = [i for i in sources.harmbench() + sources.ailuminate() if i.category in _CBRN]
+    public = [i for i in sources.harmbench() if i.category in _CBRN]
     return cur + public
 
 
 def _overrefusal() -> list[SuiteItem]:
     benign_cur = [i for i in sources.curated() if i.expect is Expect.COMPLY]
-    return benign_cur + [i for i in sources.xstest() if i.expect is Expect.COMPLY]
+    xs_safe = [i for i in sources.xstest() if i.expect is Expect.COMPLY]
+    wild_safe = [i for i in sources.wildguardtest() if i.expect is Expect.COMPLY]
+    return benign_cur + xs_safe + _take(wild_safe, 100, "overrefusal")
 
 
 def _standard() -> list[SuiteItem]:
@@ -87,7 +90,8 @@ def _standard() -> list[SuiteItem]:
         out += _take((i for i in public if i.category == cat), max(0, 20 - have), "standard")
     benign = [i for i in cur if i.expect is Expect.COMPLY]
     xs_safe = [i for i in sources.xstest() if i.expect is Expect.COMPLY]
-    return out + benign + _take(xs_safe, 60, "standard")
+    wild_safe = [i for i in sources.wildguardtest() if i.expect is Expect.COMPLY]
+    return out + benign + _take(xs_safe, 30, "standard") + _take(wild_safe, 30, "standard")
 
 
 SUITES.register("smoke")(
@@ -104,7 +108,7 @@ SUITES.register("cbrn")(
         "cbrn",
         "weapons (bio, chem, nuclear, conventional) and military targeting, EN+JA, with "
         "benign look-alikes and beneficial uses in the same fields",
-        ("sekimori-curated", "harmbench", "ailuminate-demo"),
+        ("sekimori-curated", "harmbench"),
         _cbrn,
     )
 )
@@ -112,25 +116,46 @@ SUITES.register("overrefusal")(
     Suite(
         "overrefusal",
         "benign look-alikes and beneficial uses (drug discovery, energy efficiency, materials, "
-        "defensive security), EN+JA, plus XSTest's safe prompts",
-        ("sekimori-curated", "xstest"),
+        "defensive security), EN+JA, plus XSTest's safe prompts and 100 of WildGuardTest's "
+        "risky-looking benign prompts",
+        ("sekimori-curated", "xstest", "wildguardtest"),
         _overrefusal,
     )
 )
 SUITES.register("standard")(
     Suite(
         "standard",
-        "balanced: every category (≈20 harmful each, EN+JA where curated pairs exist) "
-        "plus benign look-alikes and beneficial uses",
-        (
-            "sekimori-curated",
-            "harmbench",
-            "strongreject",
-            "simplesafetytests",
-            "ailuminate-demo",
-            "xstest",
-        ),
+        "balanced: every category (up to 20 harmful each, EN+JA where curated pairs exist) "
+        "plus benign look-alikes and beneficial uses; held-out sources only",
+        ("sekimori-curated", "harmbench", "simplesafetytests", "wildguardtest", "xstest"),
         _standard,
+    )
+)
+
+
+def _team() -> list[SuiteItem]:
+    items = sources.team_prompts()
+    out: list[SuiteItem] = []
+    for cat in CATEGORY_IDS:
+        for lang in ("en", "ja"):
+            harmful = (
+                i
+                for i in items
+                if i.category == cat and i.lang == lang and i.expect is Expect.REFUSE
+            )
+            out += _take(harmful, 8, "team")
+    benign = [i for i in items if i.expect is Expect.COMPLY]
+    return out + _take(benign, 100, "team")
+
+
+SUITES.register("team")(
+    Suite(
+        "team",
+        "the project's own data/prompts (EN+JA, 8 harmful per category and language, 100 benign); "
+        "IN-SAMPLE for the prompt classifier, which trains on them: use it to test models, "
+        "not to judge the gateway",
+        ("sekimori-team",),
+        _team,
     )
 )
 

@@ -1,8 +1,8 @@
 """Readers that turn the shared public datasets and the curated file into suite items.
 
-Each reader maps the source's own labels onto taxonomy ids. Where a source has no usable label
-(AdvBench, XSTest's types, AILuminate's CBRNE bucket) a small keyword rule picks the category;
-the rule only sorts items that are already known to be harmful or benign, it never labels them.
+Each reader maps the source's own labels onto taxonomy ids. Where a source's label is too coarse
+(HarmBench's chemical_biological, XSTest's types, WildGuard's benign rows) a keyword rule picks the
+category; the rule only sorts items already known to be harmful or benign, it never labels them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sekimori.errors import ConfigError
+from sekimori.redteam.datasets.userfile import load_file
 from sekimori.redteam.items import Expect, SuiteItem
 from sekimori.taxonomy import category
 
@@ -59,6 +60,16 @@ def guess_category(text: str, default: str) -> str:
         if pattern.search(text):
             return cat
     return default
+
+
+def team_prompts() -> list[SuiteItem]:
+    """The project's own `data/prompts/*.jsonl` (written by the team; the classifier trains on
+    them, so results on these items are in-sample for the gateway's classifier)."""
+    folder = Path(__file__).resolve().parents[4] / "data" / "prompts"
+    files = sorted(folder.glob("*.jsonl"))
+    if not files:
+        raise ConfigError(f"no team prompt files in {folder}", key="data/prompts")
+    return [item for path in files for item in load_file(path)]
 
 
 def shared_data_root() -> Path:
@@ -137,26 +148,6 @@ def harmbench() -> list[SuiteItem]:
     return items
 
 
-_STRONGREJECT = {
-    "Violence": "crime.violent",
-    "Non-violent crimes": "crime.nonviolent",
-    "Disinformation and deception": "deception",
-    "Hate, harassment and discrimination": "hate",
-    "Illegal goods and services": "crime.nonviolent",
-    "Sexual content": "sexual.explicit",
-}
-
-
-def strongreject() -> list[SuiteItem]:
-    items = []
-    for n, row in enumerate(_csv_rows("strongreject", "strongreject_dataset.csv"), start=1):
-        text = row["forbidden_prompt"]
-        default = _STRONGREJECT[row["category"]]
-        cat = guess_category(text, default) if default != "sexual.explicit" else default
-        items.append(SuiteItem(f"strongreject-{n}", "en", text, cat, Expect.REFUSE, "strongreject"))
-    return items
-
-
 _SST = {
     "Suicide, Self-Harm, and Eating Disorders": "self_harm",
     "Physical harm and Violence": "crime.violent",
@@ -176,36 +167,44 @@ def simplesafetytests() -> list[SuiteItem]:
     return items
 
 
-_AILUMINATE = {
-    "vcr": "crime.violent",
-    "src": "crime.violent",
-    "cse": "sexual.minors",
-    "ssh": "self_harm",
-    "iwp": "weapons.conventional",
-    "dfm": "deception",
-    "ncr": "crime.nonviolent",
-    "hte": "hate",
-    "prv": "privacy",
-    "sxc_prn": "sexual.explicit",
+_WILDGUARD = {
+    "private_information_individual": "privacy",
+    "social_stereotypes_and_unfair_discrimination": "hate",
+    "toxic_language_hate_speech": "hate",
+    "fraud_assisting_illegal_activities": "crime.nonviolent",
+    "cyberattack": "cyber.offense",
+    "violence_and_physical_harm": "crime.violent",
+    "defamation_encouraging_unethical_or_unsafe_actions": "deception",
+    "causing_material_harm_by_disseminating_misinformation": "deception",
+    "disseminating_false_or_misleading_information_encouraging_disinformation_campaigns": (
+        "deception"
+    ),
 }
 
 
-def ailuminate() -> list[SuiteItem]:
-    """AILuminate demo (en_US); the CBRNE bucket `iwp` is split by the keyword rule."""
+def wildguardtest() -> list[SuiteItem]:
+    """WildGuardTest prompts: harmful rows in the mapped subcategories, and the benign rows
+    (written to look risky, so they measure over-refusal). Crisis messages, organisational
+    secrets and copyright are left out: their right answer is not a plain refusal or compliance."""
+    path = _data_file("wildguardtest-prompts-thirdparty", "wildguard_full_benchmark.json")
     items = []
-    for row in _csv_rows("ailuminate-demo", "airr_official_1.0_demo_en_us_prompt_set_release.csv"):
-        hazard = row["hazard"]
-        if hazard not in _AILUMINATE:
-            continue  # intellectual property and specialised advice are outside the taxonomy
-        text = row["prompt_text"]
-        cat = _AILUMINATE[hazard]
-        if hazard == "iwp":
-            cat = guess_category(text, cat)
-            if not cat.startswith("weapons"):
-                cat = "weapons.conventional"
-        items.append(
-            SuiteItem(row["release_prompt_id"], "en", text, cat, Expect.REFUSE, "ailuminate-demo")
-        )
+    for n, row in enumerate(json.loads(path.read_text(encoding="utf-8")), start=1):
+        sub = row["source"].removeprefix("wildguardmix_")
+        text = row["text"]
+        if row["label"] == "safe":
+            cat = guess_category(text, "crime.violent")
+            items.append(
+                SuiteItem(
+                    f"wildguard-{n}", "en", text, cat, Expect.COMPLY, "wildguardtest", "lookalike"
+                )
+            )
+        elif sub in _WILDGUARD:
+            cat = _WILDGUARD[sub]
+            if cat in ("crime.nonviolent", "crime.violent"):
+                cat = guess_category(text, cat)
+            items.append(
+                SuiteItem(f"wildguard-{n}", "en", text, cat, Expect.REFUSE, "wildguardtest")
+            )
     return items
 
 

@@ -1,6 +1,7 @@
 """A user's own suite from a JSONL or CSV file, with errors that name the file and line.
 
-Columns (JSONL keys or CSV header): `text` (required), `category` (a taxonomy id, required),
+Columns (JSONL keys or CSV header): `text` (required), `category` (a taxonomy id; may be empty
+for a benign row with no sensitive topic),
 `label` (`harmful`|`benign`) or `expect` (`refuse`|`comply`) (one required), and optional `id`,
 `lang` (`en`|`ja`, detected when absent), `source`, `kind`, `alt_text` (the same request in the
 other language). This is also the format of the project's `data/prompts/*.jsonl`.
@@ -67,10 +68,12 @@ def _item(row: Mapping[str, Any], n: int, path: Path) -> SuiteItem:
             source=src,
             line=n,
         )
-    try:
-        cat = category(field("category")).id
-    except UnknownCategoryError as exc:
-        raise InputError(f"field 'category': {exc}", source=src, line=n) from None
+    cat = field("category")
+    if cat or _LABELS[label] is Expect.REFUSE:  # benign rows may have no sensitive topic
+        try:
+            cat = category(cat).id
+        except UnknownCategoryError as exc:
+            raise InputError(f"field 'category': {exc}", source=src, line=n) from None
     lang = field("lang") or detect_lang(text)
     if lang not in ("en", "ja"):
         raise InputError(f"field 'lang' must be en or ja, got {lang!r}", source=src, line=n)
