@@ -1,1 +1,2 @@
-"""Model-server clients: the `Upstream` protocol, the OpenAI-compatible client, routing by model."""
+"""Model-server clients: the `Upstream` protocol, the OpenAI-compatible client, routing by model,
+and the embedded local model."""
