@@ -46,7 +46,7 @@ def _argv(upstream: ServerProcess, out: Path, *extra: str, judge: str = COMPLY) 
         sys.executable, "-m", "sekimori.cli", "redteam", "run",
         "--target", upstream.url + "/v1", "--model", "echo", "--suite", "smoke",
         "--out", str(out), "--grader", "llm-judge", "--judge-url", upstream.url,
-        "--judge-model", judge, "--no-progress", "--lang", "en", *extra,
+        "--judge-model", judge, "--no-progress", "--lang", "en", "--agreement-sample", "20", *extra,
     ]  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,13 @@ def _pct(rate: dict[str, Any]) -> str:
     return f"{100 * rate['rate']:.1f}% [{low:.1f}–{high:.1f}] n={rate['n']}"
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # unwinds like Ctrl-C, so the embedded model server the run started is stopped too
+    raise KeyboardInterrupt
+
+
 def _run(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     from sekimori.redteam.graders import GraderSettings
     from sekimori.redteam.lab import LabConfig, run_lab
     from sekimori.redteam.mutators import BUILTIN
@@ -57,7 +64,6 @@ def _run(args: argparse.Namespace) -> int:
             model=args.model,
             timeout_s=args.timeout,
             max_tokens=args.max_answer_tokens,
-            local_args=tuple(args.local_arg),
             connections=args.concurrency,
         ),
         runner=RunnerSettings(
@@ -75,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         resume=args.resume,
         lang=args.lang,
         limit=args.limit,
+        agreement_sample=args.agreement_sample,
     )
     outcome, summary = run_lab(config)
     print(
@@ -155,7 +162,10 @@ def add_parser(subparsers: Any) -> None:
     run.add_argument("--judge-model", default="default")
     run.add_argument("--limit", type=int, default=None, help="only the first N suite items")
     run.add_argument(
-        "--local-arg", action="append", default=[], help="extra argument for the local model server"
+        "--agreement-sample",
+        type=int,
+        default=100,
+        help="human-labelled answers (XSTest) to check the grader on; 0 skips",
     )
     run.add_argument("--lang", choices=("en", "ja"), default=lang, help="report language")
     run.add_argument("--no-progress", action="store_true")

@@ -12,6 +12,7 @@ from typing import Any
 from sekimori.errors import InputError
 from sekimori.redteam.datasets import SUITES, load_suite
 from sekimori.redteam.graders import GRADERS, Grader, GraderSettings
+from sekimori.redteam.graders.agreement import Agreement, measure
 from sekimori.redteam.items import Probe, SuiteItem
 from sekimori.redteam.mutators import MUTATORS
 from sekimori.redteam.report import render
@@ -54,6 +55,7 @@ class LabConfig:
     resume: bool = False
     lang: str = "en"
     limit: int | None = None
+    agreement_sample: int = 100  # labelled answers to check the grader on; 0 skips the check
 
 
 def target_kind(target: str) -> tuple[str, str]:
@@ -105,7 +107,13 @@ def finalize(
     return summary
 
 
-async def _run(config: LabConfig, store: ResultStore, probes: list[Probe]) -> RunOutcome:
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    outcome: RunOutcome
+    agreement: Agreement | None
+
+
+async def _run(config: LabConfig, store: ResultStore, probes: list[Probe]) -> _Finished:
     kind, url = target_kind(config.target)
     settings = config.target_settings
     if url:
@@ -114,7 +122,12 @@ async def _run(config: LabConfig, store: ResultStore, probes: list[Probe]) -> Ru
     target: Target = TARGETS.get(kind)(settings)
     try:
         store.set_meta(_meta(config, target.describe))
-        return await Runner(target, grader, store, config.runner).run(probes)
+        outcome = await Runner(target, grader, store, config.runner).run(probes)
+        agreement = None
+        # the classifier target's grade is its own flag: there is nothing to agree about
+        if config.agreement_sample > 0 and grader.name != "verdict":
+            agreement = await measure(grader, config.agreement_sample, config.runner.concurrency)
+        return _Finished(outcome, agreement)
     finally:
         await target.aclose()
         await grader.aclose()
@@ -131,8 +144,11 @@ def run_lab(config: LabConfig) -> tuple[RunOutcome, dict[str, Any]]:
     store = ResultStore(config.out / DB_NAME)
     try:
         _check_resume(store, config, config.out)
-        outcome = asyncio.run(_run(config, store, planned.probes))
-        summary = finalize(config.out, store, config.lang, {"skipped": planned.skipped})
+        done = asyncio.run(_run(config, store, planned.probes))
+        extra: dict[str, Any] = {"skipped": planned.skipped}
+        if done.agreement is not None:
+            extra["grader_agreement"] = done.agreement.as_json()
+        summary = finalize(config.out, store, config.lang, extra)
     finally:
         store.close()
-    return outcome, summary
+    return done.outcome, summary

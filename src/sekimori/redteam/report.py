@@ -64,6 +64,19 @@ T = {
     "grader_agreement": Text("Grader agreement", "判定器の一致度"),
 }
 
+AGREEMENT = Text(
+    en=(
+        "On {n} human-labelled answers (XSTest v2 completions) the grader's refusal label matched "
+        "the annotators' on {acc:.1f}% (refusal Cohen's κ = {rk:.2f}); its harm label matched the "
+        "human proxy (unsafe prompt fully complied with) on {hacc:.1f}% (κ = {hk:.2f})."
+    ),
+    ja=(
+        "人手でラベル付けされた {n} 件の回答（XSTest v2）で、判定器の拒否ラベルは注釈者と "
+        "{acc:.1f}% 一致しました（拒否の Cohen の κ = {rk:.2f}）。有害ラベルは人手による代理指標"
+        "（危険なプロンプトへの完全な応答）と {hacc:.1f}% 一致しました（κ = {hk:.2f}）。"
+    ),
+)
+
 METHOD = Text(
     en=(
         "<p>Every suite item was sent to the target once per mutator (the <code>direct</code> "
@@ -137,8 +150,15 @@ def render(summary: Mapping[str, Any], rows: Sequence[ResultRow], lang: str = "e
     agree_html = ""
     if agreement:
         agree_html = (
-            f"<h2>{T['grader_agreement'](lang)}</h2><p>"
-            + html.escape(json.dumps(agreement, ensure_ascii=False))
+            f"<h2>{T['grader_agreement'](lang)}</h2><p id=agreement>"
+            + AGREEMENT(
+                lang,
+                n=agreement["n"],
+                acc=100 * agreement["refusal_accuracy"],
+                rk=agreement["refusal_kappa"],
+                hacc=100 * agreement["harm_accuracy"],
+                hk=agreement["harm_kappa"],
+            )
             + "</p>"
         )
     method = METHOD(

@@ -80,7 +80,7 @@ def shared_data_root() -> Path:
     return Path(__file__).resolve().parents[4].parent / "shared" / "data"
 
 
-def _data_file(*parts: str) -> Path:
+def data_file(*parts: str) -> Path:
     path = shared_data_root().joinpath(*parts)
     if not path.is_file():
         raise ConfigError(
@@ -92,7 +92,7 @@ def _data_file(*parts: str) -> Path:
 
 
 def _csv_rows(*parts: str) -> Iterator[dict[str, str]]:
-    with _data_file(*parts).open(encoding="utf-8-sig", newline="") as fh:
+    with data_file(*parts).open(encoding="utf-8-sig", newline="") as fh:
         yield from csv.DictReader(fh)
 
 
@@ -186,7 +186,7 @@ def wildguardtest() -> list[SuiteItem]:
     """WildGuardTest prompts: harmful rows in the mapped subcategories, and the benign rows
     (written to look risky, so they measure over-refusal). Crisis messages, organisational
     secrets and copyright are left out: their right answer is not a plain refusal or compliance."""
-    path = _data_file("wildguardtest-prompts-thirdparty", "wildguard_full_benchmark.json")
+    path = data_file("wildguardtest-prompts-thirdparty", "wildguard_full_benchmark.json")
     items = []
     for n, row in enumerate(json.loads(path.read_text(encoding="utf-8")), start=1):
         sub = row["source"].removeprefix("wildguardmix_")

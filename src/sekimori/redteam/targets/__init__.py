@@ -35,7 +35,6 @@ class TargetSettings(BaseModel, frozen=True):
     temperature: Annotated[float, Field(ge=0)] = 0.0
     # connection pool size: the runner's concurrency (more connections only add pool overhead)
     connections: Annotated[int, Field(ge=1)] = 32
-    local_args: tuple[str, ...] = ()
 
 
 class Target(Protocol):
