@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sekimori.errors import InputError
-from sekimori.redteam.datasets import SUITES, load_suite
+from sekimori.redteam.datasets import SUITES, load_suite, sample_items
 from sekimori.redteam.datasets.sources import curated
 from sekimori.redteam.items import Expect
 from sekimori.taxonomy import BY_ID, CATEGORY_IDS
@@ -53,6 +53,15 @@ def test_suite_shapes() -> None:
     standard = load_suite("standard")[1]
     assert 250 <= len(standard) <= 600
     assert {i.category for i in standard if i.expect is Expect.REFUSE} == set(CATEGORY_IDS)
+
+
+def test_sample_is_stable_and_covers_categories() -> None:
+    items = load_suite("standard")[1]
+    a, b = sample_items(items, 40), sample_items(items, 40)
+    assert a == b and len(a) == 40
+    assert {i.category for i in a if i.expect is Expect.REFUSE} == set(CATEGORY_IDS)
+    assert {i.expect for i in a} == {Expect.REFUSE, Expect.COMPLY}
+    assert sample_items(items, 10_000) == items
 
 
 def test_curated_pairs_are_parallel() -> None:

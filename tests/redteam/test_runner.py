@@ -108,7 +108,7 @@ def test_resume_after_sigkill_loses_and_duplicates_nothing(
 
 def test_multi_turn_probes_carry_the_answers(upstream: ServerProcess, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    done = _cli(_argv(upstream, out, "--mutators", "crescendo,few_shot", "--limit", "4"))
+    done = _cli(_argv(upstream, out, "--mutators", "crescendo,few_shot", "--sample", "4"))
     assert done.returncode == 0, done.stderr
     rows = {r["probe_id"]: r for r in _results(out)}
     prompt = rows[next(k for k in rows if k.endswith("~crescendo"))]["prompt"]
@@ -131,7 +131,7 @@ def test_budget_stops_early_and_retries_then_records_errors(
     assert len(_results(out)) == 7
 
     failing = _argv(
-        upstream, tmp_path / "fail", "--mutators", "direct", "--limit", "3", "--retries", "2"
+        upstream, tmp_path / "fail", "--mutators", "direct", "--sample", "3", "--retries", "2"
     )
     failing[failing.index("echo")] = "error:503"
     done = _cli(failing)

@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
         ),
         resume=args.resume,
         lang=args.lang,
-        limit=args.limit,
+        sample=args.sample,
         agreement_sample=args.agreement_sample,
     )
     outcome, summary = run_lab(config)
@@ -160,7 +160,9 @@ def add_parser(subparsers: Any) -> None:
     run.add_argument("--judge-url", default="")
     run.add_argument("--judge-key", default="")
     run.add_argument("--judge-model", default="default")
-    run.add_argument("--limit", type=int, default=None, help="only the first N suite items")
+    run.add_argument(
+        "--sample", type=int, default=None, help="a stable sample of N suite items (all categories)"
+    )
     run.add_argument(
         "--agreement-sample",
         type=int,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sekimori.errors import InputError
-from sekimori.redteam.datasets import SUITES, load_suite
+from sekimori.redteam.datasets import SUITES, load_suite, sample_items
 from sekimori.redteam.graders import GRADERS, Grader, GraderSettings
 from sekimori.redteam.graders.agreement import Agreement, measure
 from sekimori.redteam.items import Probe, SuiteItem
@@ -54,7 +54,7 @@ class LabConfig:
     grader_settings: GraderSettings
     resume: bool = False
     lang: str = "en"
-    limit: int | None = None
+    sample: int | None = None  # a stable sample of N suite items, spread over the suite
     agreement_sample: int = 100  # labelled answers to check the grader on; 0 skips the check
 
 
@@ -75,7 +75,7 @@ def _meta(config: LabConfig, describe: str) -> dict[str, Any]:
         "mutators": list(config.mutators),
         "grader": config.grader,
         "sources": sources,
-        "limit": config.limit,
+        "sample": config.sample,
     }
 
 
@@ -88,7 +88,7 @@ def _check_resume(store: ResultStore, config: LabConfig, out: Path) -> None:
             f"{out} already holds a run; pass --resume to continue it or choose another --out "
             "(既存の実行があります。--resume で再開するか別の --out を指定してください)"
         )
-    for key in ("suite", "mutators", "target_kind", "grader", "limit"):
+    for key in ("suite", "mutators", "target_kind", "grader", "sample"):
         mine = _meta(config, "")[key]
         if old.get(key) != mine:
             raise InputError(
@@ -137,8 +137,8 @@ def run_lab(config: LabConfig) -> tuple[RunOutcome, dict[str, Any]]:
     for name in config.mutators:
         MUTATORS.get(name)
     _, items = load_suite(config.suite)
-    if config.limit is not None:
-        items = items[: config.limit]
+    if config.sample is not None:
+        items = sample_items(items, config.sample)
     planned = plan(items, config.mutators)
     config.out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(config.out / DB_NAME)

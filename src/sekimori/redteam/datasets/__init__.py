@@ -7,7 +7,7 @@ used (several are evaluation-only sets: fine for evaluating models, never for tr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,22 @@ def _stable_order(items: Iterable[SuiteItem], salt: str) -> list[SuiteItem]:
 
 def _take(items: Iterable[SuiteItem], n: int, salt: str) -> list[SuiteItem]:
     return _stable_order(items, salt)[:n]
+
+
+def sample_items(items: Sequence[SuiteItem], n: int) -> list[SuiteItem]:
+    """A stable sample of n items, in suite order, stratified by (expected behaviour, category)
+    so a small sample still covers every category the suite has."""
+    groups: dict[tuple[str, str], list[SuiteItem]] = {}
+    for item in _stable_order(items, "sample"):
+        groups.setdefault((item.expect.value, item.category), []).append(item)
+    picked: set[str] = set()
+    rounds = iter(range(len(items)))
+    while len(picked) < min(n, len(items)):
+        k = next(rounds)
+        for group in groups.values():
+            if k < len(group) and len(picked) < n:
+                picked.add(group[k].id)
+    return [i for i in items if i.id in picked]
 
 
 def _public_harmful() -> list[SuiteItem]:
