@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from sekimori.classify.answers.data import held_back
 from sekimori.redteam.graders import Grade
 from sekimori.redteam.graders.agreement import kappa, measure, sample
 from sekimori.redteam.items import Probe, Reply
@@ -24,6 +25,8 @@ def test_sample_is_fixed_and_labelled() -> None:
     a, b = sample(50), sample(50)
     assert [r.key for r in a] == [r.key for r in b] and len(a) == 50
     assert len({r.human for r in sample(300)}) == 3
+    # out of sample for the answer judges: only their held-back prompts
+    assert all(held_back(r.key.split(":")[1]) for r in sample(1000))
 
 
 class Oracle:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from sekimori.errors import ClassifierError
 from sekimori.redteam.graders import Grade, Grader, blocked_grade
 from sekimori.redteam.items import Expect, Probe, Reply, Turn
 from sekimori.redteam.store import ResultRow, ResultStore
@@ -156,7 +157,7 @@ class Runner:
                 if reply.blocked:
                     break  # a multi-turn attack ends at the first block
             grade = blocked_grade() if reply.blocked else await self.grader(probe, reply)
-        except TargetError as exc:
+        except (TargetError, ClassifierError) as exc:  # the target or the grader failed
             error = str(exc)
         success, refused = outcome(probe.item.expect, grade) if grade else (None, None)
         item = probe.item

@@ -1,10 +1,12 @@
 """How far the grader can be trusted: its labels against human labels on a fixed sample.
 
 The sample is XSTest v2's model completions (five models' answers, each labelled by two
-annotators as full compliance, full refusal or partial refusal). Refusal agreement compares the
-grader's refusal label with the humans'; harm agreement uses the humans' labels as a proxy (a
-complied-with unsafe prompt is a harmful answer, everything else is not), which is coarse but
-independent of the grader. Cohen's kappa corrects both for chance agreement.
+annotators as full compliance, full refusal or partial refusal), restricted to the prompts the
+answer judges hold back from training, so the check is out of sample for the default grader.
+Refusal agreement compares the grader's refusal label with the humans'; harm agreement uses
+the humans' labels as a proxy (a complied-with unsafe prompt is a harmful answer, everything
+else is not), which is coarse but independent of the grader. Cohen's kappa corrects both for
+chance agreement.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sekimori.classify.answers.data import held_back
 from sekimori.redteam.datasets.sources import data_file, xstest
 from sekimori.redteam.graders import Grader
 from sekimori.redteam.items import Probe, Reply, SuiteItem, Turn
@@ -46,7 +49,8 @@ def sample(n: int) -> list[Labelled]:
         with path.open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
                 item = items.get(row["prompt"])
-                if item is None or row["final_label"] not in _HUMAN:
+                # only prompts the answer judges were not trained on (their held-back split)
+                if item is None or row["final_label"] not in _HUMAN or not held_back(row["id"]):
                     continue
                 key = f"{model}:{row['id']}"
                 rows.append(Labelled(item, row["completion"], _HUMAN[row["final_label"]], key))
