@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -43,8 +44,7 @@ from sekimori.screen import (
 )
 from sekimori.settings import Settings
 from sekimori.types import Action, Decision, Message
-from sekimori.upstream.base import UpstreamResponse, UpstreamTimeout
-from sekimori.upstream.openai import OpenAIUpstream
+from sekimori.upstream.base import Upstream, UpstreamResponse, UpstreamTimeout
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -65,13 +65,18 @@ def merge(first: Decision, second: Decision) -> Decision:
     return Decision(action, categories, tuple(dict.fromkeys((*first.reasons, *second.reasons))))
 
 
+# A random prefix per process and a counter: unique ids without a system call per request.
+_ID_PREFIX = secrets.token_hex(4)
+_ids = itertools.count(1)
+
+
 def request_id(headers: Sequence[tuple[bytes, bytes]]) -> str:
     for name, value in headers:
         if name == b"x-request-id" and 0 < len(value) <= 64 and value.isascii():
             text = value.decode()
             if all(c.isalnum() or c in "._-" for c in text):
                 return text
-    return secrets.token_hex(8)
+    return f"{_ID_PREFIX}{next(_ids):08x}"
 
 
 @dataclass(slots=True)
@@ -110,7 +115,7 @@ class ChatHandler:
     async def handle(
         self,
         ex: Exchange,
-        upstream: OpenAIUpstream,
+        upstream: Upstream,
         raw_body: bytes,
         receive: Receive,
         send: Send,
@@ -135,7 +140,7 @@ class ChatHandler:
         if request.stream:
             await self._stream(ex, context, verdict, upstream, body, receive, send)
         else:
-            await self._complete(ex, context, verdict, upstream, body, send)
+            await self._complete(ex, context, verdict, upstream, body, receive, send)
 
     # -- blocked on input: a normal completion whose content is the refusal
     async def _refuse(self, ex: Exchange, verdict: InputResult, send: Send) -> None:
@@ -183,7 +188,7 @@ class ChatHandler:
         return {"type": "http.response.start", "status": status, "headers": headers}
 
     async def _call_upstream(
-        self, ex: Exchange, upstream: OpenAIUpstream, body: bytes, *, stream: bool
+        self, ex: Exchange, upstream: Upstream, body: bytes, *, stream: bool
     ) -> UpstreamResponse:
         t0 = time.perf_counter()
         try:
@@ -232,15 +237,26 @@ class ChatHandler:
         ex: Exchange,
         context: ScreenContext,
         verdict: InputResult,
-        upstream: OpenAIUpstream,
+        upstream: Upstream,
         body: bytes,
+        receive: Receive,
         send: Send,
     ) -> None:
-        response = await self._call_upstream(ex, upstream, body, stream=False)
+        fetch = asyncio.ensure_future(self._fetch(ex, upstream, body))
+        watch = asyncio.ensure_future(_wait_disconnect(receive))
         try:
-            payload = await response.read()
-        except UpstreamError as exc:
-            raise self._upstream_failed(exc, upstream.name) from exc
+            await asyncio.wait((fetch, watch), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watch.cancel()
+            if not fetch.done():
+                # The client left (or we are being cancelled): drop the upstream request too.
+                fetch.cancel()
+                await asyncio.gather(fetch, return_exceptions=True)
+        if fetch.cancelled():
+            ex.status = CLIENT_CLOSED
+            await self.record(ex)
+            return
+        payload = fetch.result()
         try:
             data = orjson.loads(payload)
             message = data["choices"][0]["message"]
@@ -272,13 +288,19 @@ class ChatHandler:
         ex.answer.append(text)
         if changed:
             payload = orjson.dumps(data)
-        durable = ex.decision.action in _DURABLE
-        if durable:
-            await self.record(ex, durable=True)
+        # Queued before the answer goes out, so every answer a client got is pending or written.
+        await self.record(ex, durable=ex.decision.action in _DURABLE)
         await send(self._start(200, ex, stream=False, length=len(payload)))
         await send({"type": "http.response.body", "body": payload})
-        if not durable:
-            await self.record(ex)
+
+    async def _fetch(self, ex: Exchange, upstream: Upstream, body: bytes) -> bytes:
+        response = await self._call_upstream(ex, upstream, body, stream=False)
+        try:
+            return await response.read()
+        except UpstreamError as exc:
+            raise self._upstream_failed(exc, upstream.name) from exc
+        finally:
+            await response.close()
 
     async def _screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
         try:
@@ -294,7 +316,7 @@ class ChatHandler:
         ex: Exchange,
         context: ScreenContext,
         verdict: InputResult,
-        upstream: OpenAIUpstream,
+        upstream: Upstream,
         body: bytes,
         receive: Receive,
         send: Send,
@@ -312,6 +334,8 @@ class ChatHandler:
                 relay_task.cancel()
                 ex.status = CLIENT_CLOSED
             await asyncio.gather(relay_task, return_exceptions=True)
+            if relay.pending is not None:
+                relay.pending.cancel()
             await response.close()
         if not relay.recorded:
             await self.record(ex)
@@ -454,12 +478,9 @@ class _Relay:
             # The upstream failed after the answer began: the status is sent, so say it in-band.
             error = self.handler._upstream_failed(exc, ex.upstream)
             ex.status = error.status
-            await send({"type": "http.response.body", "body": b"data: " + error.body() + b"\n\n"})
             await self._finish_record()
+            await send({"type": "http.response.body", "body": b"data: " + error.body() + b"\n\n"})
             return
-        finally:
-            if self.pending is not None and self.blocked is not None:
-                self.pending.cancel()
         if self.blocked is None:
             if self.pending is not None:
                 self._take(await self.pending)
@@ -468,12 +489,11 @@ class _Relay:
         if self.blocked is not None:
             tail = self._chunk({}, "content_filter") + DONE
         else:
-            tail = b"".join(held) + DONE
-        if ex.decision.action in _DURABLE:
-            await self._finish_record(durable=True)
+            # An upstream that never sent a finish event may leave restored text held back.
+            rest = self.restorer.flush() if self.restorer is not None else ""
+            tail = (self._chunk({"content": rest}, None) if rest else b"") + b"".join(held) + DONE
+        await self._finish_record(durable=ex.decision.action in _DURABLE)
         await send({"type": "http.response.body", "body": tail})
-        if not self.recorded:
-            await self._finish_record()
 
     def _add(self, text: str) -> None:
         if text:

@@ -77,7 +77,7 @@ class OpenAITarget:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             body = None
-        decision = (resp.header(b"x-sekimori-decision") or b"").decode("latin-1")
+        decision = dict(resp.headers).get(b"x-sekimori-decision", b"").decode("latin-1")
         if resp.status != 200:
             code = _error_code(body)
             if code in BLOCK_CODES:
