@@ -1,0 +1,1 @@
+"""The audit trail: one hash-chained record per request, written off the request path."""

@@ -1,0 +1,127 @@
+"""The SQLite (WAL) audit store: one table, each row chained to the one before by sha256."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import astuple
+from pathlib import Path
+from typing import Any
+
+from sekimori.audit.record import (
+    FIELD_NAMES,
+    GENESIS,
+    AuditRecord,
+    StoredRecord,
+    VerifyReport,
+    chain_hash,
+)
+from sekimori.errors import StoreError
+
+_COLUMNS = ", ".join(FIELD_NAMES)
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY,
+  ts REAL NOT NULL, request_id TEXT NOT NULL, tenant TEXT NOT NULL, key_id TEXT NOT NULL,
+  model TEXT NOT NULL, upstream TEXT NOT NULL, status INTEGER NOT NULL, decision TEXT NOT NULL,
+  categories TEXT NOT NULL, stream INTEGER NOT NULL, total_ms REAL NOT NULL,
+  upstream_ms REAL NOT NULL, screen_ms REAL NOT NULL, prompt_tokens INTEGER,
+  completion_tokens INTEGER, text_mode TEXT NOT NULL, prompt TEXT, answer TEXT,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+-- The newest link, kept apart so that deleting the last rows is detected too.
+CREATE TABLE IF NOT EXISTS audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER, hash TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_request ON audit (request_id);
+"""
+_INSERT = (
+    f"INSERT INTO audit (seq, {_COLUMNS}, prev_hash, hash) "
+    f"VALUES (?, {', '.join('?' for _ in FIELD_NAMES)}, ?, ?)"
+)
+
+
+def _row_record(row: Sequence[Any]) -> StoredRecord:
+    values = list(row[1:-2])
+    values[FIELD_NAMES.index("stream")] = bool(values[FIELD_NAMES.index("stream")])
+    record = AuditRecord(*values)
+    return StoredRecord(seq=int(row[0]), record=record, prev_hash=str(row[-2]), hash=str(row[-1]))
+
+
+class SqliteAuditStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed batch survives power loss, not only a killed process.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"audit database {path}: {exc}") from None
+        self.path = path
+        self._lock = threading.Lock()
+
+    def append(self, records: Sequence[AuditRecord]) -> None:
+        if not records:
+            return
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+                seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+                rows = []
+                for record in records:
+                    seq += 1
+                    digest = chain_hash(prev, seq, record)
+                    rows.append((seq, *astuple(record), prev, digest))
+                    prev = digest
+                self._db.executemany(_INSERT, rows)
+                self._db.execute(
+                    "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                    (seq, prev),
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreError(f"audit database {self.path}: {exc}") from None
+
+    def tail(self, limit: int) -> list[StoredRecord]:
+        rows = self._db.execute(
+            f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit ORDER BY seq DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [_row_record(r) for r in reversed(rows)]
+
+    def verify(self) -> VerifyReport:
+        problems: list[str] = []
+        prev, expected_seq, count = GENESIS, 1, 0
+        cursor = self._db.execute(
+            f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit ORDER BY seq"
+        )
+        for row in cursor:
+            stored = _row_record(row)
+            count += 1
+            if stored.seq != expected_seq:
+                problems.append(f"rows {expected_seq}..{stored.seq - 1} are missing (deleted)")
+            if stored.prev_hash != prev:
+                problems.append(f"row {stored.seq}: does not link to the row before it")
+            if chain_hash(stored.prev_hash, stored.seq, stored.record) != stored.hash:
+                problems.append(f"row {stored.seq}: contents do not match its hash (edited)")
+            prev, expected_seq = stored.hash, stored.seq + 1
+        head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+        if head is not None and (int(head[0]), str(head[1])) != (expected_seq - 1, prev):
+            problems.append(
+                f"the chain head is row {head[0]} but the last row is {expected_seq - 1} "
+                "(rows deleted at the end, or the head edited)"
+            )
+        return VerifyReport(
+            records=count, ok=not problems, problems=tuple(problems), head_hash=prev
+        )
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,1 @@
+"""The gateway: an OpenAI-compatible proxy that screens, forwards and audits every request."""

@@ -1,0 +1,238 @@
+"""The gateway's ASGI app: routes, authentication, lifespan. Pure ASGI, no middleware stack."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+from sekimori.audit.recorder import BatchingRecorder
+from sekimori.audit.sqlite import SqliteAuditStore
+from sekimori.gateway.chat import ChatHandler, Exchange, request_id
+from sekimori.gateway.errors import HttpError
+from sekimori.gateway.keys import KeyCache, Principal
+from sekimori.gateway.metrics import Metrics
+from sekimori.gateway.parse import ChatRequest, ClientDisconnected, parse_chat, read_body
+from sekimori.screen import Screen, load_screen
+from sekimori.settings import Settings
+from sekimori.upstream.routing import Upstreams
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Route = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("sekimori.gateway")
+ANONYMOUS = Principal(tenant="anonymous", key_id="-")
+_JSON = [(b"content-type", b"application/json")]
+# Stands in for a request whose body was refused before it could be read as one.
+UNPARSED = ChatRequest(model="", stream=False, include_usage=False, messages=(), body={})
+
+
+def _unauthorized(message: str) -> HttpError:
+    return HttpError(401, message, code="invalid_api_key")
+
+
+class Gateway:
+    """`Gateway(settings)` is the ASGI app; it opens its stores at lifespan startup."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        screen: Screen | None = None,
+        upstreams: Upstreams | None = None,
+    ) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.screen = screen if screen is not None else load_screen(settings)
+        self.upstreams = (
+            upstreams if upstreams is not None else Upstreams.from_settings(settings.upstreams)
+        )
+        self.keys: KeyCache | None = None
+        self.recorder: BatchingRecorder | None = None
+        self.chat: ChatHandler | None = None
+        self.ready = False
+        self.max_body = settings.server.max_body_bytes
+        self.max_messages = settings.server.max_messages
+        self._routes: dict[tuple[str, str], Route] = {
+            ("POST", "/v1/chat/completions"): self._chat,
+            ("GET", "/v1/models"): self._models,
+            ("GET", "/healthz"): self._healthz,
+            ("GET", "/readyz"): self._readyz,
+            ("GET", "/metrics"): self._metrics,
+        }
+        self._paths = {path for _, path in self._routes}
+
+    async def startup(self) -> None:
+        if self.settings.server.auth:
+            self.keys = KeyCache(self.settings.keys_db)
+        else:
+            log.warning(
+                "authentication is OFF (--insecure-no-auth): anyone who reaches %s can use it / "
+                "認証が無効です",
+                self.settings.server.host,
+            )
+        audit = self.settings.audit
+        self.recorder = BatchingRecorder(
+            SqliteAuditStore(self.settings.audit_db),
+            flush_interval_ms=audit.flush_interval_ms,
+            max_pending=audit.max_pending,
+        )
+        self.recorder.start()
+        recorder = self.recorder
+        self.metrics.audit_failures = lambda: recorder.failures
+        self.chat = ChatHandler(self.settings, self.screen, self.recorder, self.metrics)
+        self.ready = True
+
+    async def shutdown(self) -> None:
+        self.ready = False
+        if self.recorder is not None:
+            await self.recorder.aclose()
+        await self.upstreams.aclose()
+        if self.keys is not None:
+            self.keys.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            route = self._routes.get((scope["method"], scope["path"]))
+            if route is None:
+                status = 405 if scope["path"] in self._paths else 404
+                error = HttpError(
+                    status, f"no route {scope['method']} {scope['path']}", code="not_found"
+                )
+                await _send_error(send, error, "")
+                return
+            await route(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _authenticate(self, headers: list[tuple[bytes, bytes]]) -> Principal:
+        if self.keys is None:
+            return ANONYMOUS
+        for name, value in headers:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() != "bearer" or not token.strip():
+                    raise _unauthorized("Authorization must be 'Bearer <key>'")
+                principal = self.keys.authenticate(token.strip())
+                if principal is None:
+                    raise _unauthorized("invalid or revoked API key")
+                return principal
+        raise _unauthorized(
+            "missing API key: send 'Authorization: Bearer <key>' "
+            "(create one with `sekimori keys create --tenant NAME`)"
+        )
+
+    async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        rid = request_id(headers)
+        status = 200
+        principal: Principal | None = None
+        exchange: Exchange | None = None
+        try:
+            assert self.chat is not None, "the app must run inside its lifespan"
+            principal = self._authenticate(headers)
+            length = None
+            for name, value in headers:
+                if name == b"content-length":
+                    length = int(value) if value.isdigit() else None
+            body = await read_body(receive, length, self.max_body)
+            request = parse_chat(body, max_messages=self.max_messages)
+            exchange = Exchange(principal, request, rid, started)
+            upstream = self.upstreams.for_model(request.model)
+            if upstream is None:
+                raise HttpError(
+                    404,
+                    f"model {request.model!r} is not served here (see GET /v1/models)",
+                    code="model_not_found",
+                    param="model",
+                )
+            await self.chat.handle(exchange, upstream, body, receive, send)
+            status = exchange.status
+        except HttpError as exc:
+            status = exc.status
+            await _send_error(send, exc, rid)
+            if principal is not None and self.chat is not None:
+                # Refused after authentication: still one audit record for the request.
+                if exchange is None:
+                    exchange = Exchange(principal, UNPARSED, rid, started)
+                exchange.status = status
+                await self.chat.record(exchange)
+        except ClientDisconnected:
+            status = 499
+        finally:
+            self.metrics.requests.inc("chat", str(status))
+            self.metrics.latency.observe(time.perf_counter() - started, "chat")
+
+    async def _models(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            self._authenticate(scope["headers"])
+        except HttpError as exc:
+            await _send_error(send, exc, "")
+            return
+        models = dict(self.upstreams.named_models())
+        fallback = self.upstreams.fallback
+        if fallback is not None:
+            for model_id in await fallback.model_ids():
+                models.setdefault(model_id, fallback.name)
+        data = [
+            {"id": m, "object": "model", "created": 0, "owned_by": f"sekimori:{u}"}
+            for m, u in sorted(models.items())
+        ]
+        await _send_json(send, 200, {"object": "list", "data": data})
+
+    async def _healthz(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _send_json(send, 200, {"status": "ok"})
+
+    async def _readyz(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.ready:
+            await _send_json(send, 200, {"status": "ready"})
+        else:
+            await _send_json(send, 503, {"status": "not ready"})
+
+    async def _metrics(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")],
+            }
+        )
+        await send({"type": "http.response.body", "body": self.metrics.render()})
+
+
+async def _send_json(send: Send, status: int, payload: object) -> None:
+    body = orjson.dumps(payload)
+    headers = [*_JSON, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Send, error: HttpError, rid: str) -> None:
+    body = error.body()
+    headers = [*_JSON, (b"content-length", str(len(body)).encode())]
+    if rid:
+        headers.append((b"x-request-id", rid.encode()))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,74 @@
+"""The embedded model as a child server process, used when no upstream is configured.
+
+The child (`python -m sekimori.upstream.local`, from the optional `local` extra) is an
+OpenAI-compatible server for the model `local`; the gateway waits for its /healthz and stops it
+when the gateway stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from sekimori.errors import ConfigError, ModelError
+from sekimori.sockets import free_port
+
+LOCAL_MODULE = "sekimori.upstream.local"
+LOCAL_MODEL = "local"
+MISSING = (
+    "no upstream is configured and the embedded model is not installed; "
+    "install it with: pip install 'sekimori[local]' (or pass --upstream URL) / "
+    "上流サーバーが設定されておらず、組み込みモデルもインストールされていません。"
+    "pip install 'sekimori[local]' でインストールするか、--upstream URL を指定してください"
+)
+
+
+@dataclass
+class LocalModel:
+    proc: subprocess.Popen[bytes]
+    url: str
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def module_available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def start_local_model(module: str = LOCAL_MODULE, timeout: float = 300.0) -> LocalModel:
+    """Start the child and wait until it answers /healthz; its stderr goes to ours."""
+    if not module_available(module):
+        raise ConfigError(MISSING, key="upstreams")
+    port = free_port()
+    argv = [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    model = LocalModel(proc, f"http://127.0.0.1:{port}/v1")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ModelError(
+                f"the embedded model server exited with status {proc.returncode} "
+                "(see its message above) / 組み込みモデルのサーバーが終了しました"
+            )
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0).status_code == 200:
+                return model
+        time.sleep(0.2)
+    model.stop()
+    raise ModelError(f"the embedded model server did not become ready within {timeout:.0f} s")

@@ -1,0 +1,113 @@
+"""Prometheus text-format metrics, kept in plain dicts: counters and fixed-bucket histograms."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def _labels(names: tuple[str, ...], values: tuple[str, ...]) -> str:
+    if not names:
+        return ""
+    escaped = (v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") for v in values)
+    return "{" + ",".join(f'{n}="{v}"' for n, v in zip(names, escaped, strict=True)) + "}"
+
+
+@dataclass
+class Counter:
+    name: str
+    help: str
+    labels: tuple[str, ...] = ()
+    values: dict[tuple[str, ...], float] = field(default_factory=dict)
+
+    def inc(self, *labels: str, by: float = 1.0) -> None:
+        self.values[labels] = self.values.get(labels, 0.0) + by
+
+    def render(self) -> list[str]:
+        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
+        for key, value in sorted(self.values.items()):
+            lines.append(f"{self.name}{_labels(self.labels, key)} {value:g}")
+        return lines
+
+
+@dataclass
+class Histogram:
+    name: str
+    help: str
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = LATENCY_BUCKETS
+    # per label values: [count per bucket ..., count above the last bucket], sum
+    counts: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+    sums: dict[tuple[str, ...], float] = field(default_factory=dict)
+
+    def observe(self, value: float, *labels: str) -> None:
+        counts = self.counts.get(labels)
+        if counts is None:
+            counts = self.counts[labels] = [0] * (len(self.buckets) + 1)
+            self.sums[labels] = 0.0
+        counts[bisect_left(self.buckets, value)] += 1
+        self.sums[labels] += value
+
+    def render(self) -> list[str]:
+        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
+        for key, counts in sorted(self.counts.items()):
+            running = 0
+            for bound, count in zip((*self.buckets, float("inf")), counts, strict=True):
+                running += count
+                le = "+Inf" if bound == float("inf") else f"{bound:g}"
+                lines.append(
+                    f"{self.name}_bucket{_labels((*self.labels, 'le'), (*key, le))} {running}"
+                )
+            lines.append(f"{self.name}_sum{_labels(self.labels, key)} {self.sums[key]:.6f}")
+            lines.append(f"{self.name}_count{_labels(self.labels, key)} {running}")
+        return lines
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.requests = Counter(
+            "sekimori_requests_total", "HTTP requests by route and status.", ("route", "status")
+        )
+        self.latency = Histogram(
+            "sekimori_request_duration_seconds", "Time to the end of the response.", ("route",)
+        )
+        self.upstream_latency = Histogram(
+            "sekimori_upstream_duration_seconds",
+            "Upstream time to response headers.",
+            ("upstream",),
+        )
+        self.ttfb = Histogram(
+            "sekimori_stream_first_byte_seconds",
+            "Streaming: time from request to the first byte sent.",
+            ("upstream",),
+        )
+        self.upstream_errors = Counter(
+            "sekimori_upstream_errors_total", "Upstream failures by kind.", ("upstream", "kind")
+        )
+        self.decisions = Counter(
+            "sekimori_decisions_total",
+            "Screening decisions by stage and action.",
+            ("stage", "action"),
+        )
+        self.audit_failures: Callable[[], int] = lambda: 0
+
+    def render(self) -> bytes:
+        lines: list[str] = []
+        for metric in (
+            self.requests,
+            self.latency,
+            self.upstream_latency,
+            self.ttfb,
+            self.upstream_errors,
+            self.decisions,
+        ):
+            lines.extend(metric.render())
+        lines += [
+            "# HELP sekimori_audit_write_failures_total Audit records whose write failed.",
+            "# TYPE sekimori_audit_write_failures_total counter",
+            f"sekimori_audit_write_failures_total {self.audit_failures()}",
+        ]
+        return ("\n".join(lines) + "\n").encode()

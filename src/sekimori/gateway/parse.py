@@ -1,0 +1,165 @@
+"""Reading and checking a chat-completion request by hand: fast, and every error names its field.
+
+The body is forwarded as the client sent it; only the fields the gateway relies on, and the
+types of the common sampling fields, are checked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from sekimori.gateway.errors import HttpError, bad_request
+from sekimori.types import Message
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_MAX_MODEL_CHARS = 256
+# field -> (allowed python types, low, high); bool is rejected where a number is expected.
+_NUMBERS: dict[str, tuple[tuple[type[int] | type[float], ...], float, float]] = {
+    "temperature": ((int, float), 0, 2),
+    "top_p": ((int, float), 0, 1),
+    "presence_penalty": ((int, float), -2, 2),
+    "frequency_penalty": ((int, float), -2, 2),
+    "max_tokens": ((int,), 1, 2**31),
+    "max_completion_tokens": ((int,), 1, 2**31),
+    "n": ((int,), 1, 128),
+    "seed": ((int,), -(2**63), 2**63 - 1),
+    "top_logprobs": ((int,), 0, 20),
+}
+
+
+class ClientDisconnected(Exception):
+    """The client went away while sending its body."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    model: str
+    stream: bool
+    include_usage: bool
+    messages: tuple[Message, ...]  # the text of each message, for screening
+    body: dict[str, Any]  # the whole request as parsed, forwarded upstream
+
+
+async def read_body(receive: Receive, content_length: int | None, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes."""
+    if content_length is not None and content_length > limit:
+        raise _too_large(limit)
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        parts.append(chunk)
+        if not message.get("more_body"):
+            break
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _too_large(limit: int) -> HttpError:
+    return HttpError(
+        413,
+        f"request body is larger than the limit of {limit} bytes (server.max_body_bytes)",
+        code="request_too_large",
+    )
+
+
+def _content_text(content: Any, where: str) -> str:
+    if isinstance(content, str):
+        return content
+    if content is None:
+        return ""
+    if isinstance(content, list):
+        texts = []
+        for i, part in enumerate(content):
+            if not isinstance(part, dict):
+                raise bad_request(f"{where}[{i}] must be an object", f"{where}[{i}]")
+            kind = part.get("type")
+            if not isinstance(kind, str):
+                raise bad_request(f"{where}[{i}].type must be a string", f"{where}[{i}].type")
+            if kind == "text":
+                text = part.get("text")
+                if not isinstance(text, str):
+                    raise bad_request(f"{where}[{i}].text must be a string", f"{where}[{i}].text")
+                texts.append(text)
+        return "\n".join(texts)
+    raise bad_request(f"{where} must be a string, an array of parts, or null", where)
+
+
+def parse_chat(body: bytes, *, max_messages: int) -> ChatRequest:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if "UTF-8" in str(exc):
+            raise bad_request("request body is not valid UTF-8") from None
+        raise bad_request(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise bad_request("request body must be a JSON object")
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise bad_request("model is required and must be a non-empty string", "model")
+    if len(model) > _MAX_MODEL_CHARS:
+        raise bad_request(f"model is longer than {_MAX_MODEL_CHARS} characters", "model")
+    raw_messages = data.get("messages")
+    if not isinstance(raw_messages, list) or not raw_messages:
+        raise bad_request("messages is required and must be a non-empty array", "messages")
+    if len(raw_messages) > max_messages:
+        raise bad_request(
+            f"messages has {len(raw_messages)} items; the limit is {max_messages}", "messages"
+        )
+    messages = []
+    for i, message in enumerate(raw_messages):
+        if not isinstance(message, dict):
+            raise bad_request(f"messages[{i}] must be an object", f"messages[{i}]")
+        role = message.get("role")
+        if not isinstance(role, str) or role not in ROLES:
+            raise bad_request(
+                f"messages[{i}].role must be one of {', '.join(sorted(ROLES))}",
+                f"messages[{i}].role",
+            )
+        if "content" not in message and role != "assistant":
+            raise bad_request(f"messages[{i}].content is required", f"messages[{i}].content")
+        messages.append(
+            Message(role, _content_text(message.get("content"), f"messages[{i}].content"))
+        )
+    stream = data.get("stream", False)
+    if stream is None:
+        stream = False
+    if not isinstance(stream, bool):
+        raise bad_request("stream must be a boolean", "stream")
+    include_usage = False
+    options = data.get("stream_options")
+    if options is not None:
+        if not isinstance(options, dict):
+            raise bad_request("stream_options must be an object", "stream_options")
+        include_usage = options.get("include_usage", False)
+        if not isinstance(include_usage, bool):
+            raise bad_request(
+                "stream_options.include_usage must be a boolean", "stream_options.include_usage"
+            )
+    for field, (types, low, high) in _NUMBERS.items():
+        value = data.get(field)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, types):
+            kind = "an integer" if types == (int,) else "a number"
+            raise bad_request(f"{field} must be {kind}", field)
+        if not low <= value <= high:
+            raise bad_request(f"{field} must be between {low} and {high}", field)
+    return ChatRequest(
+        model=model,
+        stream=stream,
+        include_usage=include_usage,
+        messages=tuple(messages),
+        body=data,
+    )

@@ -1,0 +1,53 @@
+"""Running the gateway: the embedded model when no upstream is set, then uvicorn on one socket."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from sekimori.gateway.app import Gateway
+from sekimori.gateway.local import LOCAL_MODEL, LocalModel, start_local_model
+from sekimori.settings import Settings, UpstreamSettings
+from sekimori.sockets import bind_socket
+
+log = logging.getLogger("sekimori.gateway")
+
+
+def serve(settings: Settings) -> int:
+    logging.basicConfig(level=logging.INFO, format="sekimori: %(message)s", stream=sys.stderr)
+    # httpx logs every request at INFO: noise, and a cost on the hot path.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    local: LocalModel | None = None
+    if not settings.upstreams:
+        local = start_local_model()
+        upstream = UpstreamSettings(url=local.url, models=(LOCAL_MODEL,))
+        settings = settings.model_copy(update={"upstreams": {"local": upstream}})
+    try:
+        app = Gateway(settings)
+        server = settings.server
+        sock = bind_socket(server.host, server.port)
+        port = sock.getsockname()[1]
+        if server.port == 0:
+            print(f"PORT={port}", flush=True)
+        log.info(
+            "listening on http://%s:%d (data: %s, upstreams: %s)",
+            server.host,
+            port,
+            settings.home,
+            ", ".join(f"{n}={u.url}" for n, u in settings.upstreams.items()),
+        )
+        import uvicorn
+
+        config = uvicorn.Config(
+            app,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            backlog=2048,
+            timeout_graceful_shutdown=10,
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        if local is not None:
+            local.stop()
+    return 0

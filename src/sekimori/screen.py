@@ -1,0 +1,227 @@
+"""The screening seam: what the gateway asks before forwarding a request and while answering.
+
+The gateway calls a `Screen` twice per request:
+
+- `screen_input(context, messages)` before the upstream sees anything. The result carries the
+  `Decision`, optionally rewritten messages (a redacting screen replaces personal data by
+  placeholders) with a `Restorer` that puts the originals back into the answer, and the refusal
+  text to answer with when the decision is BLOCK.
+- `screen_output(context, window)` on the answer: whole for a non-streaming answer, and on a sliding
+  window while streaming (every `stride_chars` new characters, the last `window_chars` of the
+  answer). Streamed chunks are forwarded without waiting for it, so time to first token never
+  waits on screening; a BLOCK ends the stream with `finish_reason: "content_filter"`.
+
+Screens are built by name through `SCREENS` (`screen.name` in the settings); `module:attr` names a
+factory outside the registry. Built-ins: `allow` (passes everything) and `keywords` (test screen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Protocol
+
+from sekimori.errors import ConfigError, SekimoriError
+from sekimori.lang import Text, detect_lang
+from sekimori.registry import Registry
+from sekimori.settings import Settings
+from sekimori.taxonomy import SIGNAL_PII, category
+from sekimori.types import Action, Decision, Message
+
+ALLOW = Decision(Action.ALLOW)
+
+REFUSAL = Text(
+    en="I can't help with that request. It was stopped by this service's safety policy.",
+    ja="申し訳ありませんが、このリクエストにはお応えできません。サービスの安全ポリシーにより停止されました。",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenContext:
+    tenant: str
+    model: str
+    request_id: str
+
+
+class Restorer(Protocol):
+    """Puts back what an input rewrite replaced; may hold back a partial placeholder."""
+
+    def feed(self, text: str) -> str: ...
+
+    def flush(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InputResult:
+    decision: Decision
+    messages: Sequence[Message] | None = None  # rewritten messages, same length; None: unchanged
+    restorer: Restorer | None = None
+    refusal: str | None = None  # answer text on BLOCK; None: the default bilingual refusal
+
+
+@dataclass(frozen=True, slots=True)
+class OutputWindow:
+    text: str  # the last `window_chars` characters of the answer so far (all of it if shorter)
+    offset: int  # where `text` starts in the whole answer
+    final: bool  # True when the answer is complete
+
+
+@dataclass(frozen=True, slots=True)
+class OutputResult:
+    decision: Decision
+    refusal: str | None = None  # replaces a non-streamed answer on BLOCK
+
+
+class Screen(Protocol):
+    async def screen_input(
+        self, context: ScreenContext, messages: Sequence[Message]
+    ) -> InputResult: ...
+
+    async def screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult: ...
+
+
+ScreenFactory = Callable[[Settings], Screen]
+SCREENS: Registry[ScreenFactory] = Registry("screen")
+
+_ALLOW_INPUT = InputResult(ALLOW)
+_ALLOW_OUTPUT = OutputResult(ALLOW)
+
+
+def default_refusal(messages: Sequence[Message]) -> str:
+    """The built-in refusal, in the language of the last user message."""
+    last = next((m.content for m in reversed(messages) if m.role == "user"), "")
+    return REFUSAL(detect_lang(last))
+
+
+class AllowAll:
+    """Passes everything: the gateway as a plain proxy."""
+
+    async def screen_input(
+        self, context: ScreenContext, messages: Sequence[Message]
+    ) -> InputResult:
+        return _ALLOW_INPUT
+
+    async def screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
+        return _ALLOW_OUTPUT
+
+
+@dataclass(frozen=True)
+class KeywordScreen:
+    """Decides by case-insensitive substrings; for tests and demonstrations, not for safety.
+
+    Options: `block`, `flag` (words for either direction), `block_output` (answer only),
+    `redact` (words replaced by `[REDACTED-n]` before the upstream and restored in the answer),
+    `category` (the taxonomy id reported for block and flag hits).
+    """
+
+    block: tuple[str, ...] = ()
+    flag: tuple[str, ...] = ()
+    block_output: tuple[str, ...] = ()
+    redact: tuple[str, ...] = ()
+    category: str = "crime.nonviolent"
+
+    async def screen_input(
+        self, context: ScreenContext, messages: Sequence[Message]
+    ) -> InputResult:
+        text = "\n".join(m.content for m in messages).lower()
+        hits = tuple(w for w in self.block if w.lower() in text)
+        if hits:
+            return InputResult(Decision(Action.BLOCK, (self.category,), hits))
+        flags = tuple(w for w in self.flag if w.lower() in text)
+        if self.redact and any(w in m.content for m in messages for w in self.redact):
+            restorer = PlaceholderRestorer(
+                {f"[REDACTED-{i}]": w for i, w in enumerate(self.redact)}
+            )
+            rewritten = [Message(m.role, restorer.redact(m.content)) for m in messages]
+            return InputResult(Decision(Action.REDACT, (SIGNAL_PII,), flags), rewritten, restorer)
+        if flags:
+            return InputResult(Decision(Action.FLAG, (self.category,), flags))
+        return _ALLOW_INPUT
+
+    async def screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
+        text = window.text.lower()
+        hits = tuple(w for w in (*self.block, *self.block_output) if w.lower() in text)
+        if hits:
+            return OutputResult(Decision(Action.BLOCK, (self.category,), hits))
+        flags = tuple(w for w in self.flag if w.lower() in text)
+        if flags:
+            return OutputResult(Decision(Action.FLAG, (self.category,), flags))
+        return _ALLOW_OUTPUT
+
+
+class PlaceholderRestorer:
+    """Replaces placeholders by their originals in a streamed answer, across chunk boundaries."""
+
+    def __init__(self, originals: dict[str, str]) -> None:
+        self.originals = originals
+        self._held = ""
+        self._longest = max((len(p) for p in originals), default=0)
+
+    def redact(self, text: str) -> str:
+        for placeholder, original in self.originals.items():
+            text = text.replace(original, placeholder)
+        return text
+
+    def _restore(self, text: str) -> str:
+        for placeholder, original in self.originals.items():
+            text = text.replace(placeholder, original)
+        return text
+
+    def feed(self, text: str) -> str:
+        text = self._restore(self._held + text)
+        # Hold back a tail that could be the start of a placeholder cut by a chunk boundary.
+        cut = text.rfind("[", max(0, len(text) - self._longest))
+        if cut >= 0 and any(p.startswith(text[cut:]) for p in self.originals):
+            self._held = text[cut:]
+            return text[:cut]
+        self._held = ""
+        return text
+
+    def flush(self) -> str:
+        held, self._held = self._held, ""
+        return self._restore(held)
+
+
+def _options(settings: Settings, key: str) -> tuple[str, ...]:
+    value = settings.screen.options.get(key, ())
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError("must be a list of strings", key=f"screen.options.{key}")
+    return tuple(value)
+
+
+def _category(settings: Settings) -> str:
+    value = str(settings.screen.options.get("category", "crime.nonviolent"))
+    try:
+        return category(value).id
+    except SekimoriError as exc:
+        raise ConfigError(str(exc), key="screen.options.category") from None
+
+
+SCREENS.register("allow")(lambda settings: AllowAll())
+SCREENS.register("keywords")(
+    lambda settings: KeywordScreen(
+        block=_options(settings, "block"),
+        flag=_options(settings, "flag"),
+        block_output=_options(settings, "block_output"),
+        redact=_options(settings, "redact"),
+        category=_category(settings),
+    )
+)
+
+
+def load_screen(settings: Settings) -> Screen:
+    """The screen named in the settings: a registered name, or `module:attr` of a factory."""
+    name = settings.screen.name
+    if ":" in name:
+        module, _, attr = name.partition(":")
+        try:
+            factory: ScreenFactory = getattr(import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"cannot load screen {name!r}: {exc}", key="screen.name") from None
+        return factory(settings)
+    if name not in SCREENS:
+        raise ConfigError(
+            f"unknown screen {name!r}; known: {', '.join(SCREENS.names())}", key="screen.name"
+        )
+    return SCREENS.get(name)(settings)

@@ -1,0 +1,208 @@
+"""Validated configuration, loaded once at start and passed down explicitly.
+
+All state lives in one data directory: `$SEKIMORI_HOME`, default `~/.sekimori` (keys.db, audit.db).
+A YAML file (`sekimori serve --config FILE`) may set any field below; flags override it.
+
+    server: {host: 127.0.0.1, port: 8787, max_body_bytes: 4194304, max_messages: 4096, auth: true}
+    upstreams:
+      vllm:                              # a label, named in errors and the audit trail
+        url: http://127.0.0.1:8000/v1    # OpenAI base URL; a bare host:port gets /v1 appended
+        api_key_env: VLLM_API_KEY        # or api_key: ...; sent as Authorization: Bearer
+        connect_timeout: 5
+        read_timeout: 120
+        models: [qwen2.5-7b, llama-3.1-8b]   # "*" routes every model no other upstream claims
+    screen: {name: allow, window_chars: 400, stride_chars: 120}
+    audit: {flush_interval_ms: 100, max_pending: 1000, text: none}   # text: none | hash | text
+    tenants: {acme: {audit_text: hash}}
+    policy_file: policy.yaml
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sekimori.errors import ConfigError
+
+AuditText = Literal["none", "hash", "text"]
+DEFAULT_HOME = "~/.sekimori"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    max_messages: int = Field(default=4096, ge=1)
+    auth: bool = True
+
+
+class UpstreamSettings(_Model):
+    url: str
+    api_key: str | None = None
+    api_key_env: str | None = None
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=120.0, gt=0)
+    models: tuple[str, ...] = ("*",)
+    max_connections: int = Field(default=256, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _base_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        url = url.rstrip("/")
+        head, _, path = url.partition("://")[2].partition("/")
+        if not head:
+            raise ValueError("has no host")
+        return url if path else url + "/v1"
+
+    def resolved_api_key(self) -> str | None:
+        if self.api_key_env:
+            return os.environ.get(self.api_key_env) or self.api_key
+        return self.api_key
+
+
+class ScreenSettings(_Model):
+    name: str = "allow"
+    window_chars: int = Field(default=400, ge=16)
+    stride_chars: int = Field(default=120, ge=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditSettings(_Model):
+    flush_interval_ms: int = Field(default=100, ge=1, le=60_000)
+    max_pending: int = Field(default=1000, ge=1)
+    text: AuditText = "none"
+
+
+class TenantSettings(_Model):
+    audit_text: AuditText | None = None
+
+
+class Settings(_Model):
+    home: Path
+    server: ServerSettings = ServerSettings()
+    upstreams: dict[str, UpstreamSettings] = Field(default_factory=dict)
+    screen: ScreenSettings = ScreenSettings()
+    audit: AuditSettings = AuditSettings()
+    tenants: dict[str, TenantSettings] = Field(default_factory=dict)
+    # Issue 5 (policy) owns what these mean; the gateway only carries them.
+    policy_file: Path | None = None
+    policy: dict[str, Any] | None = None
+    config_file: Path | None = None
+
+    @property
+    def keys_db(self) -> Path:
+        return self.home / "keys.db"
+
+    @property
+    def audit_db(self) -> Path:
+        return self.home / "audit.db"
+
+    def audit_text_for(self, tenant: str) -> AuditText:
+        tenant_settings = self.tenants.get(tenant)
+        if tenant_settings is not None and tenant_settings.audit_text is not None:
+            return tenant_settings.audit_text
+        return self.audit.text
+
+
+def home_dir(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("SEKIMORI_HOME") or DEFAULT_HOME).expanduser()
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_HINTS = {
+    "extra_forbidden": "remove it or check its spelling",
+    "missing": "add it",
+}
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from an optional YAML file, then apply `overrides` (nested dicts).
+
+    Raises ConfigError naming the file, the key path and a hint.
+    """
+    data: dict[str, Any] = {}
+    file_label = str(config_file) if config_file is not None else None
+    if config_file is not None:
+        path = Path(config_file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror}", file=file_label) from None
+        except UnicodeDecodeError:
+            raise ConfigError("is not UTF-8 text", file=file_label) from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{file_label}:{mark.line + 1}" if mark is not None else file_label
+            raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', exc)}", file=where) from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError("must be a mapping of settings at top level", file=file_label)
+        data = loaded
+        data["config_file"] = path
+        # Relative paths in the file are relative to the file, not to the working directory.
+        if isinstance(data.get("policy_file"), str):
+            data["policy_file"] = path.parent / data["policy_file"]
+    merged = _merge(data, dict(overrides or {}))
+    merged.setdefault("home", home_dir(environ))
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = _key_path(error["loc"])
+        hint = _HINTS.get(error["type"], "see docs/gateway.md for the settings")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(
+            f"{error['msg']}; hint: {hint}{more}", file=file_label or "settings", key=key
+        ) from None
+    if not settings.server.auth and not is_loopback(settings.server.host):
+        raise ConfigError(
+            "authentication may be off (--insecure-no-auth) only on a loopback host, "
+            f"not {settings.server.host!r}; hint: create a key with "
+            "`sekimori keys create --tenant NAME` and keep auth on",
+            file=file_label or "settings",
+            key="server.auth",
+        )
+    return settings
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,395 @@
+"""An OpenAI-compatible test upstream that misbehaves on request.
+
+Run it as `python -m sekimori.testing.fake_upstream --port 0`; the first stdout line is `PORT=<n>`.
+It is a lean raw ASGI app so that benchmarks and the red-team runner can load it at hundreds of
+requests a second without measuring the fake instead of the gateway.
+
+The behaviour of each request is chosen by its model name (so it passes through a gateway
+unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` request headers:
+
+    echo                 answer "echo: <last user message>" (also any unknown name)
+    text:N               answer N deterministic words
+    say:TEXT             answer exactly TEXT (TEXT must not end in `;key=number`)
+    script:NAME          answer the text registered under NAME (`--script NAME=FILE` or
+                         `POST /_fake/scripts/NAME` with the UTF-8 text as body)
+    auth                 answer the Authorization header this server received ("none" if absent)
+    stall[:K]            send K content chunks (default 0: not even headers), then hang until the
+                         client disconnects
+    drop[:K]             send K content chunks (default 1), then drop the connection
+    error:STATUS         answer HTTP STATUS with an OpenAI error body
+
+    ;delay=SECONDS       pause between streamed chunks          (header x-fake-delay)
+    ;first=SECONDS       pause before the first byte             (header x-fake-first-byte)
+    ;chunk=N             N characters a chunk instead of a word a chunk (header x-fake-chunk)
+
+The header `x-fake-mode` replaces the model name's MODE[:ARG] part.
+
+For tests: `GET /_fake/stats` counts requests and client disconnects seen while stalled;
+`GET /_fake/last` returns the last chat request body exactly as received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from sekimori.sockets import bind_socket
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MODELS = ("echo", "text:16", "stall", "drop", "error:503", "auth")
+_PROSE = (
+    "the quick brown fox jumps over the lazy dog while a calm river runs past old stone "
+    "bridges and quiet fields under a wide grey sky"
+)
+_WORDS = _PROSE.split()
+_MODIFIER = re.compile(r";(delay|first|chunk)=([0-9]+(?:\.[0-9]+)?)$")
+_PIECES = re.compile(r"\S+\s*|\s+")
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+
+
+class DropConnection(Exception):
+    """Raised inside the app to make the server abort the connection mid-response."""
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    mode: str
+    arg: str
+    delay: float = 0.0
+    first: float = 0.0
+    chunk: int = 0
+
+
+def parse_behaviour(model: str, headers: dict[bytes, bytes]) -> Behaviour:
+    options: dict[str, float] = {}
+    rest = model
+    while match := _MODIFIER.search(rest):
+        options.setdefault(match.group(1), float(match.group(2)))
+        rest = rest[: match.start()]
+    header_mode = headers.get(b"x-fake-mode")
+    if header_mode is not None:
+        rest = header_mode.decode("latin-1")
+    mode, _, arg = rest.partition(":")
+    for key, header in (("delay", b"x-fake-delay"), ("first", b"x-fake-first-byte")):
+        if header in headers:
+            options[key] = float(headers[header])
+    if b"x-fake-chunk" in headers:
+        options["chunk"] = float(headers[b"x-fake-chunk"])
+    return Behaviour(
+        mode=mode,
+        arg=arg,
+        delay=options.get("delay", 0.0),
+        first=options.get("first", 0.0),
+        chunk=int(options.get("chunk", 0)),
+    )
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def _last_user_text(messages: Any) -> str:
+    if isinstance(messages, list):
+        for message in reversed(messages):
+            if isinstance(message, dict) and message.get("role") == "user":
+                return _content_text(message.get("content"))
+    return ""
+
+
+def _split(text: str, chunk: int) -> list[str]:
+    if chunk > 0:
+        return [text[i : i + chunk] for i in range(0, len(text), chunk)] or [""]
+    return _PIECES.findall(text) or [""]
+
+
+class FakeUpstream:
+    """The ASGI app; `scripts` maps script names to the text they answer."""
+
+    def __init__(self, scripts: dict[str, str] | None = None) -> None:
+        self.scripts: dict[str, str] = dict(scripts or {})
+        self._counter = 0
+        self.disconnects = 0
+        self.last_body = b"{}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if path == "/v1/chat/completions" and method == "POST":
+            await self._chat(scope, receive, send)
+        elif path == "/v1/models" and method == "GET":
+            data = [{"id": m, "object": "model", "owned_by": "fake"} for m in MODELS]
+            data += [
+                {"id": f"script:{n}", "object": "model", "owned_by": "fake"} for n in self.scripts
+            ]
+            await _json(send, 200, {"object": "list", "data": data})
+        elif path == "/healthz":
+            await _json(send, 200, {"status": "ok"})
+        elif path == "/_fake/stats":
+            await _json(send, 200, {"requests": self._counter, "disconnects": self.disconnects})
+        elif path == "/_fake/last":
+            await send({"type": "http.response.start", "status": 200, "headers": _JSON_HEADERS})
+            await send({"type": "http.response.body", "body": self.last_body})
+        elif path.startswith("/_fake/scripts/") and method == "POST":
+            name = path.removeprefix("/_fake/scripts/")
+            self.scripts[name] = (await _read_body(receive)).decode("utf-8")
+            await _json(send, 200, {"script": name, "chars": len(self.scripts[name])})
+        else:
+            await _error(send, 404, f"no route {method} {path}", "not_found")
+
+    async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive)
+        self.last_body = body
+        self._counter += 1
+        try:
+            request = orjson.loads(body)
+            model = request["model"]
+            messages = request["messages"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            await _error(send, 400, "body must be JSON with model and messages", "invalid_request")
+            return
+        headers = dict(scope["headers"])
+        behaviour = parse_behaviour(str(model), headers)
+        if behaviour.first:
+            await asyncio.sleep(behaviour.first)
+        mode = behaviour.mode
+        if mode == "error":
+            status = int(behaviour.arg or 500)
+            await _error(send, status, f"fake upstream error {status}", "fake_error")
+            return
+        if mode == "stall" and not behaviour.arg:
+            await self._stall(receive)
+            return
+        text = self._answer_text(behaviour, messages, headers)
+        pieces = _split(text, behaviour.chunk)
+        ident = f"chatcmpl-fake{self._counter}"
+        usage = {
+            "prompt_tokens": sum(len(_content_text(m.get("content")).split()) for m in messages),
+            "completion_tokens": len(pieces),
+        }
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        if request.get("stream"):
+            include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+            await self._stream(
+                send, receive, behaviour, ident, str(model), pieces, usage, include_usage
+            )
+            return
+        payload = orjson.dumps(
+            {
+                "id": ident,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+            }
+        )
+        if mode == "drop":
+            # Promise the whole body, send half, then abort: the client sees a truncated response.
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode())],
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": payload[: len(payload) // 2],
+                    "more_body": True,
+                }
+            )
+            raise DropConnection
+        if mode == "stall":
+            await self._stall(receive)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": _JSON_HEADERS})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _stall(self, receive: Receive) -> None:
+        await _wait_disconnect(receive)
+        self.disconnects += 1
+
+    def _answer_text(self, behaviour: Behaviour, messages: Any, headers: dict[bytes, bytes]) -> str:
+        mode, arg = behaviour.mode, behaviour.arg
+        if mode == "text":
+            n = int(arg or 16)
+            return " ".join(_WORDS[i % len(_WORDS)] for i in range(n))
+        if mode == "say":
+            return arg
+        if mode == "script":
+            return self.scripts.get(arg, f"(no script named {arg})")
+        if mode == "auth":
+            return headers.get(b"authorization", b"none").decode("latin-1")
+        if mode in ("stall", "drop"):
+            return " ".join(_WORDS)
+        return "echo: " + _last_user_text(messages)
+
+    async def _stream(
+        self,
+        send: Send,
+        receive: Receive,
+        behaviour: Behaviour,
+        ident: str,
+        model: str,
+        pieces: list[str],
+        usage: dict[str, int],
+        include_usage: bool,
+    ) -> None:
+        created = int(time.time())
+
+        def chunk(delta: dict[str, str], finish: str | None) -> bytes:
+            event = {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+            return b"data: " + orjson.dumps(event) + b"\n\n"
+
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        await send(
+            {
+                "type": "http.response.body",
+                "body": chunk({"role": "assistant"}, None),
+                "more_body": True,
+            }
+        )
+        limit = len(pieces)
+        if behaviour.mode in ("stall", "drop"):
+            limit = int(behaviour.arg or (0 if behaviour.mode == "stall" else 1))
+        for i, piece in enumerate(pieces[:limit]):
+            if behaviour.delay and i:
+                await asyncio.sleep(behaviour.delay)
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": chunk({"content": piece}, None),
+                    "more_body": True,
+                }
+            )
+        if behaviour.mode == "stall":
+            await self._stall(receive)
+            return
+        if behaviour.mode == "drop":
+            raise DropConnection
+        tail = chunk({}, "stop")
+        if include_usage:
+            event = {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [],
+                "usage": usage,
+            }
+            tail += b"data: " + orjson.dumps(event) + b"\n\n"
+        await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n"})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(parts)
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _json(send: Send, status: int, payload: object) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": _JSON_HEADERS})
+    await send({"type": "http.response.body", "body": orjson.dumps(payload)})
+
+
+async def _error(send: Send, status: int, message: str, code: str) -> None:
+    body = {
+        "error": {"message": message, "type": "fake_upstream_error", "param": None, "code": code}
+    }
+    await _json(send, status, body)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sekimori.testing.fake_upstream",
+        description="OpenAI-compatible fake upstream for tests and benchmarks.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--port", type=int, default=0, help="0 picks a free port (printed as PORT=<n>)"
+    )
+    parser.add_argument(
+        "--script",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="register a scripted answer",
+    )
+    args = parser.parse_args(argv)
+    scripts = {}
+    for item in args.script:
+        name, sep, file = item.partition("=")
+        if not sep:
+            parser.error(f"--script {item!r}: expected NAME=FILE")
+        scripts[name] = Path(file).read_text(encoding="utf-8")
+
+    import uvicorn
+
+    sock = bind_socket(args.host, args.port)
+    print(f"PORT={sock.getsockname()[1]}", flush=True)
+    config = uvicorn.Config(
+        FakeUpstream(scripts), log_level="warning", access_log=False, lifespan="off", backlog=2048
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

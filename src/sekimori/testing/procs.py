@@ -1,0 +1,169 @@
+"""Start real server processes on free loopback ports and wait until they answer.
+
+Used by integration tests, benchmarks and the red-team runner: each server is a child process whose
+first stdout line is `PORT=<n>` (the fake upstream and `sekimori serve --port 0` both print it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from sekimori.errors import SekimoriError
+
+
+class ProcessStartError(SekimoriError):
+    """A server child process exited or never became ready."""
+
+
+@dataclass
+class ServerProcess:
+    proc: subprocess.Popen[bytes]
+    port: int
+    host: str = "127.0.0.1"
+    stderr_file: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stderr_text(self) -> str:
+        if self.stderr_file is None:
+            return ""
+        self.stderr_file.flush()
+        self.stderr_file.seek(0)
+        return self.stderr_file.read().decode("utf-8", "replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Send `sig` and wait; kills it if it does not exit within `timeout` seconds."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return self.proc.returncode
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        if self.stderr_file is not None:
+            self.stderr_file.close()
+
+
+def _read_port(proc: subprocess.Popen[bytes], deadline: float) -> int:
+    assert proc.stdout is not None
+    os.set_blocking(proc.stdout.fileno(), False)
+    buffer = b""
+    while time.monotonic() < deadline:
+        chunk = proc.stdout.read()
+        if chunk:
+            buffer += chunk
+            for line in buffer.splitlines():
+                if line.startswith(b"PORT="):
+                    os.set_blocking(proc.stdout.fileno(), True)
+                    return int(line[5:])
+        elif proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    raise ProcessStartError(f"no PORT= line from {proc.args!r}")
+
+
+def start_server(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    health_path: str = "/healthz",
+    timeout: float = 30.0,
+) -> ServerProcess:
+    """Start `argv` (which must print `PORT=<n>` first), wait for `health_path` to answer 200."""
+    # Kept open for the server's life so a failed start can show what the server said.
+    stderr_file = tempfile.TemporaryFile()  # noqa: SIM115
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.Popen(
+        list(argv),
+        stdout=subprocess.PIPE,
+        stderr=stderr_file,
+        stdin=subprocess.DEVNULL,
+        env=full_env,
+    )
+    deadline = time.monotonic() + timeout
+    server = ServerProcess(proc=proc, port=0, stderr_file=stderr_file)
+    try:
+        server.port = _read_port(proc, deadline)
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ProcessStartError(f"exited with {proc.returncode}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(server.url + health_path, timeout=1.0).status_code == 200:
+                    return server
+            time.sleep(0.05)
+        raise ProcessStartError(f"not ready within {timeout} s")
+    except ProcessStartError as exc:
+        server.stop(signal.SIGKILL)
+        said = server.stderr_text()[-4000:]
+        stderr_file.close()
+        raise ProcessStartError(f"{argv!r}: {exc}\n{said}") from None
+
+
+def start_fake_upstream(*args: str, env: Mapping[str, str] | None = None) -> ServerProcess:
+    return start_server(
+        [sys.executable, "-m", "sekimori.testing.fake_upstream", "--port", "0", *args], env=env
+    )
+
+
+@contextlib.contextmanager
+def fake_upstream(*args: str) -> Iterator[ServerProcess]:
+    with start_fake_upstream(*args) as server:
+        yield server
+
+
+def _cli_env(home: Path, env: Mapping[str, str] | None) -> dict[str, str]:
+    return {**os.environ, "SEKIMORI_HOME": str(home), **(env or {})}
+
+
+def start_gateway(home: Path, *args: str, env: Mapping[str, str] | None = None) -> ServerProcess:
+    """`sekimori serve --port 0 ARGS` with its data directory at `home`."""
+    return start_server(
+        [sys.executable, "-m", "sekimori.cli", "serve", "--port", "0", *args],
+        env={"SEKIMORI_HOME": str(home), **(env or {})},
+        health_path="/readyz",
+    )
+
+
+def run_cli(
+    home: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    """Run `sekimori ARGS` with its data directory at `home`; never raises on a failing exit."""
+    return subprocess.run(
+        [sys.executable, "-m", "sekimori.cli", *args],
+        env=_cli_env(home, env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def create_key(home: Path, tenant: str) -> str:
+    """A new API key for `tenant`, made with `sekimori keys create` (its last stdout line)."""
+    result = run_cli(home, "keys", "create", "--tenant", tenant)
+    if result.returncode != 0:
+        raise ProcessStartError(f"keys create failed: {result.stderr}")
+    return result.stdout.strip().splitlines()[-1]

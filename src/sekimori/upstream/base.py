@@ -1,0 +1,56 @@
+"""What the gateway needs from a model server, and how its failures are named."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from sekimori.errors import UpstreamError
+
+
+class UpstreamUnavailable(UpstreamError):
+    """Refused, reset, or answered with garbage: the gateway answers 502."""
+
+    status = 502
+
+
+class UpstreamTimeout(UpstreamError):
+    """Did not connect or answer in time: the gateway answers 504."""
+
+    status = 504
+
+
+class UpstreamResponse(Protocol):
+    """An answer whose status and headers have arrived; the body may still be streaming."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def content_type(self) -> str: ...
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives; raises UpstreamError when the connection fails mid-body."""
+        ...
+
+    async def read(self) -> bytes: ...
+
+    async def close(self) -> None: ...
+
+
+class Upstream(Protocol):
+    """An OpenAI-compatible model server."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def chat(self, body: bytes, *, stream: bool) -> UpstreamResponse:
+        """POST /chat/completions with `body` (JSON bytes); returns once the headers arrive."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    id: str
+    upstream: str
