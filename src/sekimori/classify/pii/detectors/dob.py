@@ -1,0 +1,79 @@
+"""Dates of birth: a calendar date (Western, Japanese era or English month names) next to a
+birth label (生年月日, 誕生日, 生まれ, DOB, date of birth, born). Other dates are not personal.
+
+The search starts from the labels, which are rare, and looks for a date just after them
+(or just before 「生まれ」), so ordinary dates and timestamps cost nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from sekimori.classify.pii.base import DETECTORS
+from sekimori.classify.pii.text import after_labels, fold
+from sekimori.classify.pii.types import PiiSpan, PiiType
+
+_D = "[0-9０-９]"
+_S = "[ \u3000]?"
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DATE = re.compile(
+    rf"(?<![0-9０-９])(?:"
+    rf"(?P<y>(?:19|20|１９|２０){_D}{{2}}){_S}[年/\-.／－]{_S}(?P<m>{_D}{{1,2}}){_S}[月/\-.／－]{_S}"
+    rf"(?P<d>{_D}{{1,2}})日?"
+    rf"|(?:昭和|平成|令和|大正|[SHRT]\.?){_S}(?:{_D}{{1,2}}|元){_S}[年.]{_S}(?P<em>{_D}{{1,2}}){_S}"
+    rf"[月.]{_S}(?P<ed>{_D}{{1,2}})日?"
+    rf"|(?P<um>{_D}{{1,2}})[/.](?P<ud>{_D}{{1,2}})[/.](?:19|20){_D}{{2}}"
+    rf"|{_MONTHS}\s+{_D}{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20){_D}{{2}}"
+    rf"|{_D}{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+(?:19|20){_D}{{2}}"
+    rf")(?![0-9０-９])"
+)
+_BEFORE = (
+    "生年月日",
+    "誕生日",
+    "出生日",
+    "DOB",
+    "D.O.B",
+    "of birth",
+    "of Birth",
+    "OF BIRTH",
+    "irthdate",
+    "irth date",
+    "irth Date",
+    "IRTH DATE",
+    "irthday",
+    "born",
+    "Born",
+    "BORN",
+)
+_WINDOW = 25
+_ANY_DATE = re.compile(rf"[^\n]{{0,{_WINDOW}}}?(?P<date>{_DATE.pattern})")
+_AFTER = re.compile(r"[ \u3000]?(?:生まれ|生|出生)")
+
+
+def _plausible(m: re.Match[str]) -> bool:
+    for mk, dk in (("m", "d"), ("em", "ed"), ("um", "ud")):
+        if m.group(mk) is not None:
+            month, day = int(fold(m.group(mk))), int(fold(m.group(dk)))
+            # US order is m/d, most other places d/m: accept either reading.
+            if mk == "um" and month > 12:
+                month, day = day, month
+            return 1 <= month <= 12 and 1 <= day <= 31
+    return True
+
+
+@DETECTORS.register("date_of_birth")
+def detect_dob(text: str) -> Iterator[PiiSpan]:
+    for hit in after_labels(text, _BEFORE, _ANY_DATE):
+        if _plausible(hit.match):
+            m = hit.match
+            yield PiiSpan(m.start("date"), m.end("date"), PiiType.DATE_OF_BIRTH, 0.95)
+    if "生" in text:
+        for label in _AFTER.finditer(text):
+            lo = max(0, label.start() - _WINDOW)
+            for m in _DATE.finditer(text, lo, label.start()):
+                if m.end() == label.start() and _plausible(m):
+                    yield PiiSpan(m.start(), m.end(), PiiType.DATE_OF_BIRTH, 0.95)

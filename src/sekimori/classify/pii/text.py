@@ -1,0 +1,125 @@
+"""Helpers the detectors share: width folding, separators, boundaries and context words.
+
+Detectors match the original text (so offsets need no mapping back): `\\d` already matches
+full-width digits, and the separator classes below include full-width and look-alike hyphens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# Hyphen look-alikes people type between digits, including the full-width hyphen and the
+# katakana prolonged sound mark that Japanese IMEs produce in 090ー1234ー5678.
+HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d\u30fc"
+HYPHEN = f"[{HYPHENS}]"
+SPACE = "[ \u3000]"
+# No ASCII or full-width alphanumeric immediately before / after a number.
+ALNUM = "0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+NOT_AFTER_ALNUM = f"(?<![{ALNUM}])"
+NOT_BEFORE_ALNUM = f"(?![{ALNUM}])"
+
+
+def first(char_class: str, not_after: str = ALNUM) -> str:
+    """`char_class` not preceded by any of `not_after`.
+
+    The look-behind comes after the first character on purpose: a pattern that starts with a
+    character class lets the regex engine skip ahead quickly; one that starts with a
+    look-behind is tried at every position, four times slower.
+    """
+    return f"{char_class}(?<![{not_after}].)"
+
+
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_FOLD.update({ord(h): ord("-") for h in HYPHENS})
+_FOLD[0x3000] = ord(" ")
+_FOLD[ord("（")] = ord("(")
+_FOLD[ord("）")] = ord(")")
+
+
+def fold(s: str) -> str:
+    """Full-width ASCII to ASCII and every hyphen look-alike to '-' (same length)."""
+    return s.translate(_FOLD)
+
+
+_NON_DIGITS = re.compile(r"[^0-9]+")
+
+
+def digits(s: str) -> str:
+    """The ASCII digits of `s` (full-width digits folded)."""
+    return _NON_DIGITS.sub("", s if s.isascii() else fold(s))
+
+
+@dataclass(frozen=True, slots=True)
+class LabelMatch:
+    """A label word found in the text and what `after` matched right behind it."""
+
+    label: str
+    start: int
+    match: re.Match[str]
+
+
+def after_labels(
+    text: str, labels: tuple[str, ...], after: re.Pattern[str]
+) -> Iterator[LabelMatch]:
+    """Matches of `after` that start right behind one of the `labels`.
+
+    Labels are found with `str.find`, much faster than a regex alternation whose first
+    characters are common letters; the labels of one detector are rare in ordinary text.
+    """
+    hits: list[tuple[int, str]] = []
+    for word in labels:
+        i = text.find(word)
+        while i != -1:
+            hits.append((i, word))
+            i = text.find(word, i + len(word))
+    hits.sort()
+    for start, word in hits:
+        m = after.match(text, start + len(word))
+        if m is not None:
+            yield LabelMatch(word, start, m)
+
+
+def context_before(text: str, start: int, words: re.Pattern[str], window: int = 30) -> bool:
+    """Whether `words` occurs in the `window` characters before `start`, on the same line."""
+    lo = max(0, start - window)
+    nl = text.rfind("\n", lo, start)
+    if nl != -1:
+        lo = nl + 1
+    return words.search(text, lo, start) is not None
+
+
+def last_label(
+    text: str, start: int, positive: re.Pattern[str], negative: re.Pattern[str], window: int = 30
+) -> bool | None:
+    """True/False when the nearest label word before `start` on its line is positive/negative.
+
+    None when neither kind occurs: "注文番号: 4111 ..." is an order number even though a card
+    word appears earlier in the line, because the nearest label wins.
+    """
+    lo = max(0, start - window)
+    nl = text.rfind("\n", lo, start)
+    if nl != -1:
+        lo = nl + 1
+    segment = text[lo:start]
+    if not segment or segment.isspace():
+        return None
+    best_pos = best_neg = -1
+    for m in positive.finditer(segment):
+        best_pos = m.end()
+    for m in negative.finditer(segment):
+        best_neg = m.end()
+    if best_pos < 0 and best_neg < 0:
+        return None
+    return best_pos > best_neg
+
+
+# Labels that say a number is an identifier of a thing, not of a person.
+NEGATIVE_NUMBER_LABELS = re.compile(
+    r"注文|受注|発注|伝票|追跡|配送|請求書(?:番号|No)|見積|管理番号|製造番号|シリアル|型番|品番|"
+    r"商品コード|会員番号|チケット|予約番号|問合せ番号|受付番号|案件|"
+    r"order|invoice|inv\b|tracking|shipment|ticket|ref(?:erence)?\b|serial|sku|part\s*(?:no|number)|"
+    r"build|version|ver\.|batch|lot\b|po\s*(?:no|number|#)|txn|transaction|request\s*id|trace",
+    re.IGNORECASE,
+)
