@@ -47,6 +47,7 @@ class _Connection:
         self.parser = httptools.HttpResponseParser(self)
         self.headers: list[tuple[bytes, bytes]] = []
         self.headers_done = False
+        self.keep_alive = False
         self.complete = False
         self.body: deque[bytes] = deque()
 
@@ -56,6 +57,8 @@ class _Connection:
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
+        # Read here: llhttp forgets it once the message is complete.
+        self.keep_alive = bool(self.parser.should_keep_alive())
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
@@ -157,7 +160,7 @@ class ConnectionPool:
         return _Connection(reader, writer)
 
     def put_back(self, conn: _Connection) -> None:
-        if conn.parser.should_keep_alive() and not conn.reader.at_eof():
+        if conn.keep_alive and not conn.reader.at_eof():
             conn._reset()
             conn.used = True
             self._idle.append(conn)
