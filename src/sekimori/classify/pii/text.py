@@ -81,6 +81,15 @@ def after_labels(
             yield LabelMatch(word, start, m)
 
 
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff10-\uff5a〒]")
+
+
+def has_japanese(text: str) -> bool:
+    """Whether any kana, kanji or full-width alphanumeric occurs: Japanese-only patterns skip
+    English text entirely."""
+    return not text.isascii() and _JAPANESE.search(text) is not None
+
+
 def context_before(text: str, start: int, words: re.Pattern[str], window: int = 30) -> bool:
     """Whether `words` occurs in the `window` characters before `start`, on the same line."""
     lo = max(0, start - window)

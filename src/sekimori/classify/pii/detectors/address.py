@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 
 from sekimori.classify.pii.base import DETECTORS
-from sekimori.classify.pii.text import HYPHEN, first
+from sekimori.classify.pii.text import HYPHEN, first, has_japanese
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 _PREFECTURES = frozenset(
@@ -110,6 +110,8 @@ def _prefecture_start(text: str, end: int) -> int | None:
 
 
 def _japanese(text: str) -> Iterator[PiiSpan]:
+    if not has_japanese(text):
+        return
     covered = 0
     for a in _ANCHOR.finditer(text):
         if a.start() < covered:

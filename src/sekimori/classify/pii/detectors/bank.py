@@ -33,7 +33,11 @@ _NUMBER = re.compile(
     rf"[^\n0-9０-９]{{0,16}}?(?P<number>{first('[0-9０-９]')}(?:{HYPHEN}?[0-9０-９]){{5,16}})"
     rf"{NOT_BEFORE_ALNUM}"
 )
-_IBAN = re.compile(r"[A-Z](?<![A-Za-z0-9].)[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+# Matched from the check digits (digits are rarer than capitals in prose); the two country
+# letters are checked by the look-behind and added back to the span.
+_IBAN = re.compile(
+    r"[0-9](?<=(?<![A-Za-z0-9])[A-Z]{2}[0-9])[0-9](?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"
+)
 
 
 def aba_ok(d: str) -> bool:
@@ -60,5 +64,5 @@ def detect_bank_account(text: str) -> Iterator[PiiSpan]:
             continue
         yield PiiSpan(hit.match.start("number"), hit.match.end("number"), PiiType.BANK_ACCOUNT, 0.9)
     for m in _IBAN.finditer(text):
-        if iban_ok(fold(m.group())):
-            yield PiiSpan(m.start(), m.end(), PiiType.BANK_ACCOUNT, 0.97)
+        if iban_ok(fold(text[m.start() - 2 : m.end()])):
+            yield PiiSpan(m.start() - 2, m.end(), PiiType.BANK_ACCOUNT, 0.97)

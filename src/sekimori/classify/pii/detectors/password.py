@@ -8,15 +8,14 @@ import re
 from collections.abc import Iterator
 
 from sekimori.classify.pii.base import DETECTORS
+from sekimori.classify.pii.text import after_labels
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 _URL = re.compile(r"://[^\s:/@]{1,64}:(?P<pw>[^\s@/]{1,128})@[\w.\-]+")
-_LABELLED = re.compile(
-    r"(?:passwd|pwd|pass(?:word|phrase)?|パスワード|暗証番号)\w{0,12}"
-    r"[\"']?[ \t\u3000]*[:=：][ \t\u3000]*[\"']?(?P<pw>[^\s\"',;]{4,128})",
-    re.IGNORECASE,
+_LABELS = ("pass", "Pass", "PASS", "pwd", "Pwd", "PWD", "パスワード", "暗証番号")
+_AFTER_LABEL = re.compile(
+    r"\w{0,12}[\"']?[ \t\u3000]*[:=：][ \t\u3000]*[\"']?(?P<pw>[^\s\"',;]{4,128})"
 )
-_LABEL_HINTS = ("pass", "Pass", "PASS", "pwd", "PWD", "Pwd", "パスワード", "暗証番号")
 _PLACEHOLDER = re.compile(
     r"^(?:\*+|x+|•+|<[^>]*>?|\$\{?\w*\}?|\{\{.*|%\w*|\(.*|null|none|true|false|required|"
     r"optional|string|password|your\w*|example\w*|redacted|hidden|env\b.*|os\.environ.*|process\.env.*)$",
@@ -42,9 +41,7 @@ def detect_password(text: str) -> Iterator[PiiSpan]:
         for m in _URL.finditer(text):
             if _looks_secret(m.group("pw")):
                 yield PiiSpan(m.start("pw"), m.end("pw"), PiiType.PASSWORD, 0.95)
-    if not any(w in text for w in _LABEL_HINTS):
-        return
-    for m in _LABELLED.finditer(text):
-        value = m.group("pw")
-        if _looks_secret(value):
+    for hit in after_labels(text, _LABELS, _AFTER_LABEL):
+        m = hit.match
+        if _looks_secret(m.group("pw")):
             yield PiiSpan(m.start("pw"), m.end("pw"), PiiType.PASSWORD, 0.9)

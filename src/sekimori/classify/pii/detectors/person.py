@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from sekimori.classify.pii.base import DETECTORS
-from sekimori.classify.pii.text import after_labels
+from sekimori.classify.pii.text import after_labels, has_japanese
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 _KANJI = r"[\u4e00-\u9fff々]"
@@ -30,6 +30,49 @@ _JA_LABEL = re.compile(
 )
 _HONORIFIC = re.compile(
     r"様|さん|殿|氏|先生|くん|君|ちゃん|部長|課長|社長|係長|主任|専務|常務|室長|所長|店長"
+)
+# A self-introduction: 「営業部の山田太郎です」「山田と申します」.
+_SELF_INTRO = re.compile(r"と申します|です")
+# Words that end in an honorific character but are not a name plus an honorific.
+_COMPOUNDS = frozenset(
+    [
+        "多様",
+        "仕様",
+        "模様",
+        "同様",
+        "異様",
+        "一様",
+        "有様",
+        "貴様",
+        "左様",
+        "今様",
+        "文様",
+        "紋様",
+        "皆様",
+        "各様",
+        "神様",
+        "王様",
+        "殿様",
+        "奥様",
+        "神殿",
+        "宮殿",
+        "御殿",
+        "貴殿",
+        "拝殿",
+        "本殿",
+        "彼氏",
+        "同氏",
+        "両氏",
+        "諸氏",
+        "源氏",
+        "平氏",
+        "諸君",
+        "主君",
+        "暴君",
+        "名君",
+        "父君",
+        "母君",
+    ]
 )
 _JA_STOP = frozenset(
     [
@@ -217,7 +260,7 @@ _SURNAMES = frozenset(
         "渡部",
     ]
 )
-_NON_NAME_END = ("部", "課", "室", "社", "店", "局", "所", "係", "会", "様", "行", "庁", "省")
+_NON_NAME_END = ("部", "課", "室", "社", "店", "局", "所", "係", "会", "様", "行", "庁", "省", "屋")
 
 _EN_NAME = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?"
 _EN_FULL = rf"{_EN_NAME}(?:\s[A-Z]\.)?(?:[ ]{_EN_NAME}){{1,2}}"
@@ -325,17 +368,34 @@ def _name_before(text: str, end: int) -> int | None:
 
 
 def _japanese(text: str) -> Iterator[PiiSpan]:
+    if not has_japanese(text):
+        return
     for m in _JA_LABEL.finditer(text):
         if _ja_ok(m.group("name"), None):
             yield PiiSpan(m.start("name"), m.end("name"), PiiType.PERSON, 0.9)
     for m in _HONORIFIC.finditer(text):
-        start = _name_before(text, m.start())
+        hon = m.group()
+        if text[m.start() - 1 : m.end()] in _COMPOUNDS or _is_kanji(text[m.end() : m.end() + 1]):
+            continue  # 多様, 仕様, 神殿; 氏名, 君主, 様式
+        end = m.start()
+        if end > 1 and text[end - 1] in " \u3000" and hon in ("様", "殿"):
+            end -= 1  # 「山田 太郎 様」 on an invoice
+        start = _name_before(text, end)
         if start is None:
             continue
-        name = text[start : m.start()]
-        if _ja_ok(name, m.group()):
+        name = text[start:end]
+        if _ja_ok(name, hon):
             score = 0.9 if _known_surname(name) else 0.75
-            yield PiiSpan(start, m.start(), PiiType.PERSON, score)
+            yield PiiSpan(start, end, PiiType.PERSON, score)
+    for m in _SELF_INTRO.finditer(text):
+        end = m.start()
+        start = _name_before(text, end)
+        if start is None or start == 0 or text[start - 1] not in "の、 \u3000\n":
+            continue
+        name = text[start:end]
+        # 「…です」 is everywhere, so only a known surname counts there; 「と申します」 is a name.
+        if _ja_ok(name, None) and (m.group() == "と申します" or _known_surname(name)):
+            yield PiiSpan(start, end, PiiType.PERSON, 0.85)
 
 
 def _english(text: str) -> Iterator[PiiSpan]:
