@@ -177,6 +177,7 @@ def strict(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) ->
 upstreams:
   fake: {{url: {upstream.url}, models: [echo]}}
   gone: {{url: "http://127.0.0.1:{dead_port}", models: [ghost]}}
+screen: {{name: allow}}
 """,
     )
     key = create_key(home, "acme")

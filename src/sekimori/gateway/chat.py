@@ -351,6 +351,7 @@ class ChatHandler:
             text_mode=mode,
             prompt=prompt,
             answer=answer,
+            reasons="; ".join(ex.decision.reasons),
         )
         await self.recorder.record(record, durable=durable)
 
@@ -472,7 +473,8 @@ class _Relay:
             if self.blocked is None:
                 self._take(await self._launch(final=True))
         if self.blocked is not None:
-            tail = self._chunk({}, "content_filter") + DONE
+            notice = {"content": self.blocked.refusal} if self.blocked.refusal else {}
+            tail = self._chunk(notice, "content_filter") + DONE
         else:
             tail = b"".join(held) + DONE
         if ex.decision.action in _DURABLE:
