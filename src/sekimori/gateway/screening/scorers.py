@@ -96,6 +96,7 @@ class LexiconScorer:
       "Project Kestrel": {weapons.bio: 0.95}
     crash: [CRASH-ME]             # raise ClassifierError
     hang: [HANG-ME]               # sleep `hang_s` seconds (default 30)
+    delay_ms: 0                   # every call takes this long (a model's latency, for benches)
     """
 
     def __init__(self, path: Path) -> None:
@@ -110,6 +111,7 @@ class LexiconScorer:
         self.crash = tuple(str(p).lower() for p in data.get("crash") or ())
         self.hang = tuple(str(p).lower() for p in data.get("hang") or ())
         self.hang_s = float(data.get("hang_s", 30))
+        self.delay_s = float(data.get("delay_ms", 0)) / 1000
 
     def _scores(self, text: str) -> dict[str, float]:
         lower = " ".join(text.lower().split())  # so a phrase split over turns still matches
@@ -125,6 +127,8 @@ class LexiconScorer:
         return scores
 
     def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
+        if self.delay_s:
+            time.sleep(self.delay_s)
         out = []
         for text in texts:
             scores = self._scores(text)

@@ -58,7 +58,7 @@ class ScreenOptions:
     timeout_s: float = 5.0
     threads: int = 2
     cache_entries: int = 20_000
-    whole_chars: int = 4000  # how much of the joined user turns is scored as one text
+    whole_chars: int = 1500  # how much of the joined user turns is scored as one text
     encoder: str = "e5-small"
 
     @classmethod
@@ -115,7 +115,7 @@ class PolicyScreen:
         self._reload_lock = threading.Lock()
         self._state = self._load()
         # Load the models now, off the event loop, so the first request does not pay for it.
-        self.pool.submit(self._warm)
+        self.warming = self.pool.submit(self._warm)
 
     # -- policy
     def _load(self) -> _Loaded:
@@ -212,7 +212,13 @@ class PolicyScreen:
         if decision.action is Action.BLOCK:
             return InputResult(decision, refusal=refusal.refusal(decision.categories, rules, lang))
         self._remember(context.request_id, _Pending(last_user, rules, lang))
-        rewritten, restorer, counts = self._redact(rules, messages)
+        try:
+            rewritten, restorer, counts = await self._run(self._redact, rules, messages)
+        except Exception as exc:  # a failed PII scan must not let the data out unredacted
+            decision = self._failed(rules, exc, "pii")
+            if decision.action is Action.BLOCK:
+                return InputResult(decision, refusal=refusal.unchecked(lang))
+            return InputResult(decision)
         if counts:
             found = ", ".join(f"{kind}x{n}" for kind, n in sorted(counts.items()))
             decision = merge(decision, Decision(Action.REDACT, (SIGNAL_PII,), (f"pii {found}",)))
