@@ -185,7 +185,9 @@ def load_settings(
         hint = _HINTS.get(error["type"], "see docs/gateway.md for the settings")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(
-            f"{error['msg']}; hint: {hint}{more}", file=file_label or "settings", key=key
+            f"{error['msg']}; hint: {hint}{more} / 設定 {key} が正しくありません",
+            file=file_label or "settings",
+            key=key,
         ) from None
     if not settings.server.auth and not is_loopback(settings.server.host):
         raise ConfigError(

@@ -225,3 +225,20 @@ def test_config_errors_fail_at_start_naming_file_and_key(tmp_path: Path) -> None
         tmp_path, "serve", "--host", "0.0.0.0", "--insecure-no-auth", "--upstream", "http://h:1"
     )
     assert result.returncode == 1 and "loopback" in result.stderr
+
+
+def test_insecure_no_auth_works_on_loopback_and_warns(
+    upstream: ServerProcess, tmp_path: Path
+) -> None:
+    with start_gateway(tmp_path, "--upstream", upstream.url, "--insecure-no-auth") as gateway:
+        body = {"model": "echo", "messages": [{"role": "user", "content": "open"}]}
+        r = httpx.post(gateway.url + CHAT, json=body)
+        assert r.json()["choices"][0]["message"]["content"] == "echo: open"
+        assert "authentication is OFF" in gateway.stderr_text()
+
+
+def test_unknown_screen_fails_at_start(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "s.yaml", "screen: {name: nonesuch}\n")
+    result = run_cli(tmp_path, "serve", "--config", str(config), "--upstream", "http://h:1")
+    assert result.returncode == 1
+    assert "screen.name" in result.stderr and "allow" in result.stderr

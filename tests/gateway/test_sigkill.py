@@ -85,3 +85,31 @@ audit: {{flush_interval_ms: 5000, max_pending: {MAX_PENDING}}}
     assert all(answered[rid] == "allow" for rid in lost)
     verify = run_cli(tmp_path, "audit", "verify")
     assert verify.returncode == 0, verify.stdout
+
+
+def test_clean_shutdown_writes_every_pending_record(
+    upstream: ServerProcess, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "c.yaml",
+        f"upstreams: {{fake: {{url: {upstream.url}}}}}\n"
+        "audit: {flush_interval_ms: 60000, max_pending: 1000}\n",
+    )
+    key = create_key(tmp_path, "acme")
+    with start_gateway(tmp_path, "--config", str(config)) as gateway:
+        for i in range(30):
+            r = httpx.post(
+                gateway.url + "/v1/chat/completions",
+                json={"model": "echo", "messages": [{"role": "user", "content": "x"}]},
+                headers={"Authorization": f"Bearer {key}", "x-request-id": f"q{i}"},
+            )
+            assert r.status_code == 200
+        # nothing flushed yet: the interval is a minute
+        with sqlite3.connect(tmp_path / "audit.db") as db:
+            assert db.execute("SELECT count(*) FROM audit").fetchone()[0] == 0
+        # uvicorn shuts down cleanly, then re-raises the signal so the exit status still shows it
+        assert gateway.stop(signal.SIGTERM) == -signal.SIGTERM
+        assert "Traceback" not in gateway.stderr_text()
+    with sqlite3.connect(tmp_path / "audit.db") as db:
+        stored = {row[0] for row in db.execute("SELECT request_id FROM audit")}
+    assert stored == {f"q{i}" for i in range(30)}

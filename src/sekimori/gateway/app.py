@@ -198,13 +198,13 @@ class Gateway:
             status = exchange.status
         except HttpError as exc:
             status = exc.status
-            await _send_error(send, exc, rid)
             if principal is not None and self.chat is not None:
                 # Refused after authentication: still one audit record for the request.
                 if exchange is None:
                     exchange = Exchange(principal, UNPARSED, rid, started)
                 exchange.status = status
                 await self.chat.record(exchange)
+            await _send_error(send, exc, rid)
         except ClientDisconnected:
             status = 499
         finally:

@@ -44,8 +44,7 @@ from sekimori.screen import (
 )
 from sekimori.settings import Settings
 from sekimori.types import Action, Decision, Message
-from sekimori.upstream.base import UpstreamResponse, UpstreamTimeout
-from sekimori.upstream.openai import OpenAIUpstream
+from sekimori.upstream.base import Upstream, UpstreamResponse, UpstreamTimeout
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -116,7 +115,7 @@ class ChatHandler:
     async def handle(
         self,
         ex: Exchange,
-        upstream: OpenAIUpstream,
+        upstream: Upstream,
         raw_body: bytes,
         receive: Receive,
         send: Send,
@@ -189,7 +188,7 @@ class ChatHandler:
         return {"type": "http.response.start", "status": status, "headers": headers}
 
     async def _call_upstream(
-        self, ex: Exchange, upstream: OpenAIUpstream, body: bytes, *, stream: bool
+        self, ex: Exchange, upstream: Upstream, body: bytes, *, stream: bool
     ) -> UpstreamResponse:
         t0 = time.perf_counter()
         try:
@@ -238,7 +237,7 @@ class ChatHandler:
         ex: Exchange,
         context: ScreenContext,
         verdict: InputResult,
-        upstream: OpenAIUpstream,
+        upstream: Upstream,
         body: bytes,
         send: Send,
     ) -> None:
@@ -278,13 +277,10 @@ class ChatHandler:
         ex.answer.append(text)
         if changed:
             payload = orjson.dumps(data)
-        durable = ex.decision.action in _DURABLE
-        if durable:
-            await self.record(ex, durable=True)
+        # Queued before the answer goes out, so every answer a client got is pending or written.
+        await self.record(ex, durable=ex.decision.action in _DURABLE)
         await send(self._start(200, ex, stream=False, length=len(payload)))
         await send({"type": "http.response.body", "body": payload})
-        if not durable:
-            await self.record(ex)
 
     async def _screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
         try:
@@ -300,7 +296,7 @@ class ChatHandler:
         ex: Exchange,
         context: ScreenContext,
         verdict: InputResult,
-        upstream: OpenAIUpstream,
+        upstream: Upstream,
         body: bytes,
         receive: Receive,
         send: Send,
@@ -318,6 +314,8 @@ class ChatHandler:
                 relay_task.cancel()
                 ex.status = CLIENT_CLOSED
             await asyncio.gather(relay_task, return_exceptions=True)
+            if relay.pending is not None:
+                relay.pending.cancel()
             await response.close()
         if not relay.recorded:
             await self.record(ex)
@@ -461,12 +459,9 @@ class _Relay:
             # The upstream failed after the answer began: the status is sent, so say it in-band.
             error = self.handler._upstream_failed(exc, ex.upstream)
             ex.status = error.status
-            await send({"type": "http.response.body", "body": b"data: " + error.body() + b"\n\n"})
             await self._finish_record()
+            await send({"type": "http.response.body", "body": b"data: " + error.body() + b"\n\n"})
             return
-        finally:
-            if self.pending is not None and self.blocked is not None:
-                self.pending.cancel()
         if self.blocked is None:
             if self.pending is not None:
                 self._take(await self.pending)
@@ -476,12 +471,11 @@ class _Relay:
             notice = {"content": self.blocked.refusal} if self.blocked.refusal else {}
             tail = self._chunk(notice, "content_filter") + DONE
         else:
-            tail = b"".join(held) + DONE
-        if ex.decision.action in _DURABLE:
-            await self._finish_record(durable=True)
+            # An upstream that never sent a finish event may leave restored text held back.
+            rest = self.restorer.flush() if self.restorer is not None else ""
+            tail = (self._chunk({"content": rest}, None) if rest else b"") + b"".join(held) + DONE
+        await self._finish_record(durable=ex.decision.action in _DURABLE)
         await send({"type": "http.response.body", "body": tail})
-        if not self.recorded:
-            await self._finish_record()
 
     def _add(self, text: str) -> None:
         if text:

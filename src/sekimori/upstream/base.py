@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Protocol
 
 from sekimori.errors import UpstreamError
@@ -27,9 +26,6 @@ class UpstreamResponse(Protocol):
     @property
     def status(self) -> int: ...
 
-    @property
-    def content_type(self) -> str: ...
-
     def chunks(self) -> AsyncIterator[bytes]:
         """The body as it arrives; raises UpstreamError when the connection fails mid-body."""
         ...
@@ -48,9 +44,3 @@ class Upstream(Protocol):
     async def chat(self, body: bytes, *, stream: bool) -> UpstreamResponse:
         """POST /chat/completions with `body` (JSON bytes); returns once the headers arrive."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    id: str
-    upstream: str

@@ -93,12 +93,6 @@ class PooledResponse:
         self.status: int = conn.parser.get_status_code()
         self.headers = conn.headers
 
-    def header(self, name: bytes) -> bytes | None:
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
-
     async def chunks(self) -> AsyncIterator[bytes]:
         conn = self._conn
         if conn is None:

@@ -41,10 +41,6 @@ class _Response:
     def status(self) -> int:
         return self._response.status
 
-    @property
-    def content_type(self) -> str:
-        return (self._response.header(b"content-type") or b"").decode("latin-1")
-
     async def chunks(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._response.chunks():
