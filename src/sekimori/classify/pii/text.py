@@ -17,7 +17,6 @@ HYPHEN = f"[{HYPHENS}]"
 SPACE = "[ \u3000]"
 # No ASCII or full-width alphanumeric immediately before / after a number.
 ALNUM = "0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
-NOT_AFTER_ALNUM = f"(?<![{ALNUM}])"
 NOT_BEFORE_ALNUM = f"(?![{ALNUM}])"
 
 
@@ -60,20 +59,40 @@ class LabelMatch:
     match: re.Match[str]
 
 
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+_lowered: tuple[str, str] = ("", "")
+
+
+def lowered(text: str) -> str:
+    """`text` with ASCII letters lower-cased, same length; the last result is reused, since
+    every detector of one scan asks for the same text."""
+    global _lowered
+    cached = _lowered
+    if cached[0] is text:
+        return cached[1]
+    low = text.lower()
+    if len(low) != len(text):  # a few non-ASCII letters lower-case to two characters
+        low = text.translate(_ASCII_LOWER)
+    _lowered = (text, low)
+    return low
+
+
 def after_labels(
-    text: str, labels: tuple[str, ...], after: re.Pattern[str]
+    text: str, labels: tuple[str, ...], after: re.Pattern[str], *, any_case: bool = False
 ) -> Iterator[LabelMatch]:
     """Matches of `after` that start right behind one of the `labels`.
 
     Labels are found with `str.find`, much faster than a regex alternation whose first
     characters are common letters; the labels of one detector are rare in ordinary text.
+    With `any_case`, lower-case `labels` are found in any letter case (one search each).
     """
+    haystack = lowered(text) if any_case else text
     hits: list[tuple[int, str]] = []
     for word in labels:
-        i = text.find(word)
+        i = haystack.find(word)
         while i != -1:
             hits.append((i, word))
-            i = text.find(word, i + len(word))
+            i = haystack.find(word, i + len(word))
     hits.sort()
     for start, word in hits:
         m = after.match(text, start + len(word))

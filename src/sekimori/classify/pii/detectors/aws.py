@@ -12,11 +12,8 @@ from sekimori.classify.pii.types import PiiSpan, PiiType
 _KEY_ID = re.compile(r"A(?<![A-Z0-9].)(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA)[A-Z2-7]{16}(?![A-Z0-9])")
 _SECRET_LABELS = (
     "secret_access_key",
-    "SECRET_ACCESS_KEY",
-    "secretAccessKey",
-    "SecretAccessKey",
+    "secretaccesskey",
     "aws_secret",
-    "AWS_SECRET",
     "シークレットアクセスキー",
     "シークレットキー",
 )
@@ -29,6 +26,6 @@ _SECRET = re.compile(
 def detect_aws(text: str) -> Iterator[PiiSpan]:
     for m in _KEY_ID.finditer(text):
         yield PiiSpan(m.start(), m.end(), PiiType.AWS_ACCESS_KEY, 0.99)
-    for hit in after_labels(text, _SECRET_LABELS, _SECRET):
+    for hit in after_labels(text, _SECRET_LABELS, _SECRET, any_case=True):
         m = hit.match
         yield PiiSpan(m.start("key"), m.end("key"), PiiType.AWS_SECRET_KEY, 0.97)

@@ -10,12 +10,9 @@ from sekimori.classify.pii.text import after_labels
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 _LABELS = (
-    "AccountKey",
-    "SharedAccessKey",
-    "Ocp-Apim-Subscription-Key",
-    "AZURE_",
-    "azure_",
-    "Azure",
+    "accountkey",
+    "sharedaccesskey",
+    "ocp-apim-subscription-key",
     "azure",
 )
 _KEY = re.compile(
@@ -26,6 +23,6 @@ _KEY = re.compile(
 
 @DETECTORS.register("azure")
 def detect_azure(text: str) -> Iterator[PiiSpan]:
-    for hit in after_labels(text, _LABELS, _KEY):
+    for hit in after_labels(text, _LABELS, _KEY, any_case=True):
         m = hit.match
         yield PiiSpan(m.start("key"), m.end("key"), PiiType.AZURE_KEY, 0.97)

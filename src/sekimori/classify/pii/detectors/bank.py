@@ -15,20 +15,15 @@ _LABELS = (
     "普通",
     "当座",
     "貯蓄",
-    "ccount",
-    "CCOUNT",
-    "cct",
-    "CCT",
-    "A/C",
+    "account",
+    "acct",
     "a/c",
-    "outing",
-    "OUTING",
-    "ABA",
-    "ort code",
-    "ORT CODE",
-    "BSB",
+    "routing",
+    "aba",
+    "sort code",
+    "bsb",
 )
-_ROUTING = ("outing", "OUTING", "ABA", "BSB")
+_ROUTING = ("routing", "aba", "bsb")
 _NUMBER = re.compile(
     rf"[^\n0-9０-９]{{0,16}}?(?P<number>{first('[0-9０-９]')}(?:{HYPHEN}?[0-9０-９]){{5,16}})"
     rf"{NOT_BEFORE_ALNUM}"
@@ -58,7 +53,7 @@ def iban_ok(value: str) -> bool:
 
 @DETECTORS.register("bank_account")
 def detect_bank_account(text: str) -> Iterator[PiiSpan]:
-    for hit in after_labels(text, _LABELS, _NUMBER):
+    for hit in after_labels(text, _LABELS, _NUMBER, any_case=True):
         number = hit.match.group("number")
         if hit.label in _ROUTING and not aba_ok(digits(number)):
             continue

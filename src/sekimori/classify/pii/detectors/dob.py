@@ -35,19 +35,13 @@ _BEFORE = (
     "生年月日",
     "誕生日",
     "出生日",
-    "DOB",
-    "D.O.B",
+    "dob",
+    "d.o.b",
     "of birth",
-    "of Birth",
-    "OF BIRTH",
-    "irthdate",
-    "irth date",
-    "irth Date",
-    "IRTH DATE",
-    "irthday",
+    "birthdate",
+    "birth date",
+    "birthday",
     "born",
-    "Born",
-    "BORN",
 )
 _WINDOW = 25
 _ANY_DATE = re.compile(rf"[^\n]{{0,{_WINDOW}}}?(?P<date>{_DATE.pattern})")
@@ -67,7 +61,7 @@ def _plausible(m: re.Match[str]) -> bool:
 
 @DETECTORS.register("date_of_birth")
 def detect_dob(text: str) -> Iterator[PiiSpan]:
-    for hit in after_labels(text, _BEFORE, _ANY_DATE):
+    for hit in after_labels(text, _BEFORE, _ANY_DATE, any_case=True):
         if _plausible(hit.match):
             m = hit.match
             yield PiiSpan(m.start("date"), m.end("date"), PiiType.DATE_OF_BIRTH, 0.95)

@@ -9,7 +9,7 @@ from sekimori.classify.pii.base import DETECTORS
 from sekimori.classify.pii.text import after_labels
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
-_LABELS = ("旅券", "パスポート", "Passport", "passport", "PASSPORT")
+_LABELS = ("旅券", "パスポート", "passport")
 _NUMBER = re.compile(
     r"[^\n]{0,30}?(?<![0-9A-Za-zＡ-Ｚ０-９])(?P<number>[A-ZＡ-Ｚ]{1,2}[0-9０-９]{7,8}|[0-9０-９]{9})"
     r"(?![0-9A-Za-zＡ-Ｚ０-９])"
@@ -18,6 +18,6 @@ _NUMBER = re.compile(
 
 @DETECTORS.register("passport")
 def detect_passport(text: str) -> Iterator[PiiSpan]:
-    for hit in after_labels(text, _LABELS, _NUMBER):
+    for hit in after_labels(text, _LABELS, _NUMBER, any_case=True):
         m = hit.match
         yield PiiSpan(m.start("number"), m.end("number"), PiiType.PASSPORT, 0.95)

@@ -12,9 +12,16 @@ from sekimori.classify.pii.text import after_labels
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 _URL = re.compile(r"://[^\s:/@]{1,64}:(?P<pw>[^\s@/]{1,128})@[\w.\-]+")
-_LABELS = ("pass", "Pass", "PASS", "pwd", "Pwd", "PWD", "パスワード", "暗証番号")
+_LABELS = (
+    "pass",
+    "pwd",
+    "パスワード",
+    "暗証番号",
+)
 _AFTER_LABEL = re.compile(
-    r"\w{0,12}[\"']?[ \t\u3000]*[:=：][ \t\u3000]*[\"']?(?P<pw>[^\s\"',;]{4,128})"
+    # "pass" + word/phrase/wd and an optional _suffix: password_hash, PASS_DB; not "passenger".
+    r"(?i:word|phrase|wd)?(?:_\w{1,12})?[\"']?[ \t\u3000]*[:=：][ \t\u3000]*[\"']?"
+    r"(?P<pw>[^\s\"',;]{4,128})"
 )
 _PLACEHOLDER = re.compile(
     r"^(?:\*+|x+|•+|<[^>]*>?|\$\{?\w*\}?|\{\{.*|%\w*|\(.*|null|none|true|false|required|"
@@ -41,7 +48,7 @@ def detect_password(text: str) -> Iterator[PiiSpan]:
         for m in _URL.finditer(text):
             if _looks_secret(m.group("pw")):
                 yield PiiSpan(m.start("pw"), m.end("pw"), PiiType.PASSWORD, 0.95)
-    for hit in after_labels(text, _LABELS, _AFTER_LABEL):
+    for hit in after_labels(text, _LABELS, _AFTER_LABEL, any_case=True):
         m = hit.match
         if _looks_secret(m.group("pw")):
             yield PiiSpan(m.start("pw"), m.end("pw"), PiiType.PASSWORD, 0.9)

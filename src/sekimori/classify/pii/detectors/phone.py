@@ -26,7 +26,6 @@ from sekimori.classify.pii.text import (
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 _NOT_AFTER = ALNUM + r"+＋.\-/"
-_PLUS_NOT_AFTER = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+＋")
 _SEP = rf"(?:{SPACE}?{HYPHEN}{SPACE}?|{SPACE}|\.)"
 _OPEN = "[(（]"
 _CLOSE = f"[)）]{SPACE}?"
@@ -37,23 +36,17 @@ _DOMESTIC = re.compile(
 )
 _COMPACT = re.compile(rf"{first('[0０]', _NOT_AFTER)}\d{{9,10}}{NOT_BEFORE_ALNUM}")
 _INTL = re.compile(
-    rf"\d{{1,3}}(?:{_SEP}?{_OPEN}?\d{{1,4}}[)）]?){{2,5}}{NOT_BEFORE_ALNUM}(?![.\-]\d)"
+    rf"{first('[+＋]', ALNUM + '+＋')}\d{{1,3}}(?:{_SEP}?{_OPEN}?\d{{1,4}}[)）]?){{2,5}}"
+    rf"{NOT_BEFORE_ALNUM}(?![.\-]\d)"
 )
 # North American numbers without +1: "(415) 555-0100" alone, "415-555-0100" only after a label.
-_NANP_PAREN = re.compile(rf"[2-9]\d\d{_CLOSE}[2-9]\d\d[\-.]\d{{4}}{NOT_BEFORE_ALNUM}")
+_NANP_PAREN = re.compile(rf"{first(_OPEN)}[2-9]\d\d{_CLOSE}[2-9]\d\d[\-.]\d{{4}}{NOT_BEFORE_ALNUM}")
 _NANP_LABELS = (
-    "Tel",
     "tel",
-    "TEL",
-    "hone",
-    "HONE",
-    "Call",
+    "phone",
     "call",
-    "Fax",
     "fax",
-    "FAX",
-    "obile",
-    "Cell",
+    "mobile",
     "cell",
     "電話",
     "携帯",
@@ -115,17 +108,12 @@ def detect_phone(text: str) -> Iterator[PiiSpan]:
             continue
         if label or d.startswith(("070", "080", "090", "0120")):
             yield PiiSpan(m.start(), m.end(), PiiType.PHONE, 0.95 if label else 0.8)
-    for hit in after_labels(text, ("+", "＋"), _INTL):
-        if hit.start > 0 and text[hit.start - 1] in _PLUS_NOT_AFTER:
-            continue
-        value = text[hit.start : hit.match.end()]
-        if _intl_ok(value):
-            yield PiiSpan(hit.start, hit.match.end(), PiiType.PHONE, 0.95)
-    for hit in after_labels(text, ("(", "（"), _NANP_PAREN):
-        if hit.start > 0 and text[hit.start - 1].isalnum():
-            continue
-        if last_label(text, hit.start, _LABELS, NEGATIVE_NUMBER_LABELS) is not False:
-            yield PiiSpan(hit.start, hit.match.end(), PiiType.PHONE, 0.9)
-    for hit in after_labels(text, _NANP_LABELS, _NANP_AFTER_LABEL):
+    for m in _INTL.finditer(text):
+        if _intl_ok(m.group()):
+            yield PiiSpan(m.start(), m.end(), PiiType.PHONE, 0.95)
+    for m in _NANP_PAREN.finditer(text):
+        if last_label(text, m.start(), _LABELS, NEGATIVE_NUMBER_LABELS) is not False:
+            yield PiiSpan(m.start(), m.end(), PiiType.PHONE, 0.9)
+    for hit in after_labels(text, _NANP_LABELS, _NANP_AFTER_LABEL, any_case=True):
         m = hit.match
         yield PiiSpan(m.start("number"), m.end("number"), PiiType.PHONE, 0.9)

@@ -1,0 +1,39 @@
+"""Policy: per-tenant rules and the pure engine `decide(verdicts, tenant_policy) -> Decision`.
+
+load_policy(path) -> PolicySet      YAML, validated, errors name file:line and key path
+default_policy() -> PolicySet       what applies with no configuration at all
+decide(verdicts, tenant, model=...) the engine (pure)
+ExampleIndex(tenant, encoder)       custom categories / benign intents by example
+"""
+
+from sekimori.policy.defaults import BUILTIN_TIERS, default_policy
+from sekimori.policy.engine import decide, merge_scores
+from sekimori.policy.examples import ExampleIndex, example_scores
+from sekimori.policy.load import load_policy, parse_policy
+from sekimori.policy.model import (
+    AccessRule,
+    CatastrophicException,
+    CategoryRule,
+    ExampleSet,
+    PolicySet,
+    TenantAttributes,
+    TenantPolicy,
+)
+
+__all__ = [
+    "BUILTIN_TIERS",
+    "AccessRule",
+    "CatastrophicException",
+    "CategoryRule",
+    "ExampleIndex",
+    "ExampleSet",
+    "PolicySet",
+    "TenantAttributes",
+    "TenantPolicy",
+    "decide",
+    "default_policy",
+    "example_scores",
+    "load_policy",
+    "merge_scores",
+    "parse_policy",
+]

@@ -1,0 +1,422 @@
+"""Loading a policy file: YAML -> validated `PolicySet`, or a ConfigError that says where.
+
+Every error names the file, the line, the key path (`tenants.acme.categories["weapons.bio"]`)
+and what is allowed there. Nothing is half-loaded: a bad file raises and the caller keeps the
+policy it had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sekimori.classify.pii.types import SECRET_TYPES, PiiType
+from sekimori.errors import ConfigError
+from sekimori.policy.defaults import BUILTIN_TIERS
+from sekimori.policy.model import (
+    CUSTOM_PREFIX,
+    AccessRule,
+    CatastrophicException,
+    CategoryRule,
+    ExampleSet,
+    PolicySet,
+    TenantAttributes,
+    TenantPolicy,
+)
+from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK, Tier
+from sekimori.types import Action
+
+Score = Annotated[float, Field(ge=0.0, le=1.0)]
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleIn(_Strict):
+    action: Action
+    threshold: Score = 0.5
+
+
+class ExceptionIn(_Strict):
+    category: str
+    action: Action
+    reason: Annotated[str, Field(min_length=10)]
+    approved_by: Annotated[str, Field(min_length=1)]
+    expires: date | None = None
+
+
+class CustomIn(_Strict):
+    examples: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    threshold: Score = 0.8
+    action: Action = Action.BLOCK
+
+
+class IntentIn(_Strict):
+    examples: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    threshold: Score = 0.85
+    covers: list[str] = []
+
+
+class AttributesIn(_Strict):
+    jurisdiction: str | None = None
+    organisation: str | None = None
+    verification: str | None = None
+
+
+class AccessRuleIn(_Strict):
+    name: Name
+    jurisdictions: list[str] = []
+    organisations: list[str] = []
+    verification: list[str] = []
+    deny_models: list[str] = []
+    deny_categories: list[str] = []
+
+
+class TierIn(_Strict):
+    inherits: str = "standard"
+    categories: dict[str, RuleIn | Action] = {}
+    pii: dict[str, Action] = {}
+    on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
+
+
+class TenantIn(_Strict):
+    tier: str = "standard"
+    attributes: AttributesIn = AttributesIn()
+    categories: dict[str, RuleIn | Action] = {}
+    pii: dict[str, Action] = {}
+    custom_categories: dict[Name, CustomIn] = {}
+    allow_intents: dict[Name, IntentIn] = {}
+    exceptions: list[ExceptionIn] = []
+    on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
+
+
+class PolicyIn(_Strict):
+    version: Literal[1] = 1
+    tiers: dict[Name, TierIn] = {}
+    custom_categories: dict[Name, CustomIn] = {}
+    allow_intents: dict[Name, IntentIn] = {}
+    access_rules: list[AccessRuleIn] = []
+    default_tenant: TenantIn = TenantIn()
+    tenants: dict[Name, TenantIn] = {}
+
+
+_PII_NAMES = ["secrets", "all", *(t.value for t in PiiType)]
+
+
+def load_policy(path: str | Path) -> PolicySet:
+    """Reads and validates a policy file; raises ConfigError naming file, line and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the policy file: {exc.strerror}", file=str(path)) from None
+    return parse_policy(text, source=str(path))
+
+
+def parse_policy(text: str, *, source: str = "<policy>") -> PolicySet:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"not valid YAML: {problem}", file=where) from None
+    lines: dict[tuple[object, ...], int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            "the policy must be a mapping with keys such as tenants:, tiers:", file=source
+        )
+    try:
+        parsed = PolicyIn.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        err = errors[0]
+        loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        # A union (rule mapping or bare action) reports once per member: count places, not members.
+        places = {_before_union(e["loc"]) for e in errors}
+        more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
+        raise ConfigError(
+            f"{_explain(err)}{more}", file=_where(source, lines, loc), key=_key(loc)
+        ) from None
+    return _Resolver(parsed, source, lines).resolve()
+
+
+def _is_union_tag(part: object) -> bool:
+    # pydantic adds the union member's name (e.g. "RuleIn", "str-enum[Action]") to locations.
+    # Only these: tenant and tier names are user text and may look like anything else.
+    return isinstance(part, str) and (
+        part == "RuleIn" or part.startswith(("str-enum[", "enum[", "literal[", "nullable["))
+    )
+
+
+def _before_union(loc: Sequence[object]) -> tuple[object, ...]:
+    for i, part in enumerate(loc):
+        if _is_union_tag(part):
+            return tuple(loc[:i])
+    return tuple(loc)
+
+
+def _explain(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see examples/policy.yaml for the allowed keys)"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(err["msg"])
+    if kind in ("enum", "literal_error") or "Input should be" in msg:
+        return msg.replace("Input should be", "must be")
+    return msg
+
+
+def _index_lines(
+    node: yaml.Node, path: tuple[object, ...], out: dict[tuple[object, ...], int]
+) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*path, key.value)
+            out[sub] = key.start_mark.line + 1
+            _index_lines(value, sub, out)
+            out[sub] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index_lines(item, (*path, i), out)
+
+
+def _where(source: str, lines: Mapping[tuple[object, ...], int], loc: Sequence[object]) -> str:
+    for n in range(len(loc), -1, -1):
+        line = lines.get(tuple(loc[:n]))
+        if line is not None:
+            return f"{source}:{line}"
+    return source
+
+
+def _key(loc: Sequence[object]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "." in str(part):
+            out += f'["{part}"]'
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Resolver:
+    """Semantic checks (ids exist, tiers resolve) and construction of the TenantPolicy objects."""
+
+    def __init__(self, parsed: PolicyIn, source: str, lines: Mapping[tuple[object, ...], int]):
+        self.p = parsed
+        self.source = source
+        self.lines = lines
+        self.tiers: dict[str, TenantPolicy] = dict(BUILTIN_TIERS)
+
+    def fail(self, loc: Sequence[object], message: str) -> ConfigError:
+        return ConfigError(message, file=_where(self.source, self.lines, loc), key=_key(loc))
+
+    def resolve(self) -> PolicySet:
+        for name in self.p.tiers:
+            if name in BUILTIN_TIERS:
+                raise self.fail(
+                    ("tiers", name),
+                    "a built-in tier cannot be redefined; define a new tier with "
+                    f"`inherits: {name}`",
+                )
+        for name in self.p.tiers:
+            self._tier(name, ())
+        rules = tuple(self._access_rule(i, r) for i, r in enumerate(self.p.access_rules))
+        shared_custom = self._examples(("custom_categories",), self.p.custom_categories)
+        shared_intents = self._examples(("allow_intents",), self.p.allow_intents)
+        tenants = {
+            name: self._tenant(("tenants", name), name, t, rules, shared_custom, shared_intents)
+            for name, t in self.p.tenants.items()
+        }
+        default = self._tenant(
+            ("default_tenant",),
+            "default",
+            self.p.default_tenant,
+            rules,
+            shared_custom,
+            shared_intents,
+        )
+        return PolicySet(tenants, default, self.source)
+
+    def _tier(self, name: str, chain: tuple[str, ...]) -> TenantPolicy:
+        if name in self.tiers:
+            return self.tiers[name]
+        spec = self.p.tiers.get(name)
+        loc = ("tiers", name)
+        if spec is None:
+            known = ", ".join(sorted({*BUILTIN_TIERS, *self.p.tiers}))
+            raise self.fail(
+                (*loc[:1], chain[-1], "inherits") if chain else loc,
+                f"unknown tier {name!r}; known tiers: {known}",
+            )
+        if name in chain:
+            raise self.fail(
+                (*loc, "inherits"), f"tiers inherit in a cycle: {' -> '.join((*chain, name))}"
+            )
+        parent = self._tier(spec.inherits, (*chain, name))
+        tier = TenantPolicy(
+            name,
+            name,
+            self._categories((*loc, "categories"), parent.categories, spec.categories, frozenset()),
+            self._pii((*loc, "pii"), parent.pii, spec.pii),
+            on_error=spec.on_error or parent.on_error,
+        )
+        self.tiers[name] = tier
+        return tier
+
+    def _categories(
+        self,
+        loc: tuple[object, ...],
+        base: Mapping[str, CategoryRule],
+        overrides: Mapping[str, RuleIn | Action],
+        custom: frozenset[str],
+    ) -> dict[str, CategoryRule]:
+        out = dict(base)
+        for cat, value in overrides.items():
+            self._check_category((*loc, cat), cat, custom, allow_custom=False)
+            if isinstance(value, RuleIn):
+                out[cat] = CategoryRule(value.action, value.threshold)
+            else:
+                out[cat] = CategoryRule(value, out[cat].threshold if cat in out else 0.5)
+        return out
+
+    def _check_category(
+        self, loc: tuple[object, ...], cat: str, custom: frozenset[str], *, allow_custom: bool
+    ) -> None:
+        if cat in BY_ID or cat == SIGNAL_JAILBREAK:
+            return
+        if allow_custom and cat.startswith(CUSTOM_PREFIX) and cat[len(CUSTOM_PREFIX) :] in custom:
+            return
+        allowed = ", ".join([*BY_ID, SIGNAL_JAILBREAK])
+        extra = " or custom.<name> of a defined custom category" if allow_custom else ""
+        raise self.fail(loc, f"unknown category {cat!r}; allowed: {allowed}{extra}")
+
+    def _pii(
+        self, loc: tuple[object, ...], base: Mapping[str, Action], overrides: Mapping[str, Action]
+    ) -> dict[str, Action]:
+        out = dict(base)
+        for name, action in overrides.items():
+            if name == "secrets":
+                out |= {t.value: action for t in SECRET_TYPES}
+            elif name == "all":
+                out |= {t.value: action for t in PiiType}
+            elif name in _PII_NAMES:
+                out[name] = action
+            else:
+                raise self.fail(
+                    (*loc, name), f"unknown PII type {name!r}; allowed: {', '.join(_PII_NAMES)}"
+                )
+        return out
+
+    def _examples(
+        self,
+        loc: tuple[object, ...],
+        specs: Mapping[str, CustomIn] | Mapping[str, IntentIn],
+    ) -> dict[str, ExampleSet]:
+        out: dict[str, ExampleSet] = {}
+        for name, spec in specs.items():
+            if isinstance(spec, CustomIn):
+                out[name] = ExampleSet(
+                    name, tuple(spec.examples), spec.threshold, action=spec.action
+                )
+            else:
+                for i, cat in enumerate(spec.covers):
+                    self._check_category(
+                        (*loc, name, "covers", i), cat, frozenset(), allow_custom=False
+                    )
+                    if BY_ID.get(cat) is not None and BY_ID[cat].tier is Tier.CATASTROPHIC:
+                        raise self.fail(
+                            (*loc, name, "covers", i),
+                            f"an allow-list cannot clear the catastrophic category {cat!r}; "
+                            "use an audited exception on the tenant instead",
+                        )
+                out[name] = ExampleSet(
+                    name, tuple(spec.examples), spec.threshold, covers=tuple(spec.covers)
+                )
+        return out
+
+    def _access_rule(self, i: int, r: AccessRuleIn) -> AccessRule:
+        for j, cat in enumerate(r.deny_categories):
+            if not cat.startswith(CUSTOM_PREFIX):
+                self._check_category(
+                    ("access_rules", i, "deny_categories", j), cat, frozenset(), allow_custom=False
+                )
+        if not (r.jurisdictions or r.organisations or r.verification):
+            raise self.fail(
+                ("access_rules", i),
+                "an access rule needs jurisdictions, organisations or verification to match",
+            )
+        if not (r.deny_models or r.deny_categories):
+            raise self.fail(
+                ("access_rules", i), "an access rule needs deny_models or deny_categories"
+            )
+        return AccessRule(
+            r.name,
+            frozenset(j.upper() for j in r.jurisdictions),
+            frozenset(r.organisations),
+            frozenset(r.verification),
+            frozenset(r.deny_models),
+            frozenset(r.deny_categories),
+        )
+
+    def _tenant(
+        self,
+        loc: tuple[object, ...],
+        name: str,
+        t: TenantIn,
+        rules: tuple[AccessRule, ...],
+        shared_custom: Mapping[str, ExampleSet],
+        shared_intents: Mapping[str, ExampleSet],
+    ) -> TenantPolicy:
+        if t.tier not in self.tiers:
+            known = ", ".join(sorted(self.tiers))
+            raise self.fail((*loc, "tier"), f"unknown tier {t.tier!r}; known tiers: {known}")
+        tier = self.tiers[t.tier]
+        custom = dict(shared_custom) | self._examples(
+            (*loc, "custom_categories"), t.custom_categories
+        )
+        intents = dict(shared_intents) | self._examples((*loc, "allow_intents"), t.allow_intents)
+        exceptions: dict[str, CatastrophicException] = {}
+        for i, e in enumerate(t.exceptions):
+            info = BY_ID.get(e.category)
+            if info is None or info.tier is not Tier.CATASTROPHIC:
+                cats = ", ".join(c for c in BY_ID if BY_ID[c].tier is Tier.CATASTROPHIC)
+                raise self.fail(
+                    (*loc, "exceptions", i, "category"),
+                    f"exceptions are for catastrophic categories ({cats}); set other categories "
+                    "under categories:",
+                )
+            exceptions[e.category] = CatastrophicException(
+                e.category, e.action, e.reason, e.approved_by, e.expires
+            )
+        a = t.attributes
+        return TenantPolicy(
+            name,
+            t.tier,
+            self._categories(
+                (*loc, "categories"), tier.categories, t.categories, frozenset(custom)
+            ),
+            self._pii((*loc, "pii"), tier.pii, t.pii),
+            custom,
+            intents,
+            exceptions,
+            TenantAttributes(a.jurisdiction, a.organisation, a.verification),
+            rules,
+            t.on_error or tier.on_error,
+        )

@@ -1,0 +1,128 @@
+"""The resolved policy: what the engine reads. Built by `load.py` from YAML, or by `defaults.py`.
+
+Everything here is immutable and already validated: category ids exist, thresholds are in
+[0, 1], tiers are resolved into each tenant, and exceptions carry who approved them and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from sekimori.types import Action
+
+# The strictest action wins when several rules apply.
+SEVERITY: dict[Action, int] = {Action.ALLOW: 0, Action.FLAG: 1, Action.REDACT: 2, Action.BLOCK: 3}
+
+CUSTOM_PREFIX = "custom."
+ALLOW_PREFIX = "allow."
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRule:
+    """What to do when a category's score reaches `threshold`."""
+
+    action: Action
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class CatastrophicException:
+    """An operator's explicit, audited permission to treat a catastrophic category differently.
+
+    Without one, catastrophic categories block for every tenant whatever else the policy says.
+    """
+
+    category: str
+    action: Action
+    reason: str
+    approved_by: str
+    expires: date | None = None
+
+    def active(self, today: date) -> bool:
+        return self.expires is None or today <= self.expires
+
+    def describe(self) -> str:
+        until = f", until {self.expires.isoformat()}" if self.expires else ""
+        return f"approved by {self.approved_by}{until}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleSet:
+    """A custom category or a benign intent, defined by example prompts (any language).
+
+    The engine receives its similarity score as a verdict category named `custom.<name>` or
+    `allow.<name>` (see `examples.ExampleIndex`).
+    """
+
+    name: str
+    examples: tuple[str, ...]
+    threshold: float
+    action: Action = Action.BLOCK  # custom categories only
+    covers: tuple[str, ...] = ()  # allow intents only: what it may clear (empty: moderate tier)
+
+
+@dataclass(frozen=True, slots=True)
+class TenantAttributes:
+    jurisdiction: str | None = None
+    organisation: str | None = None
+    verification: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRule:
+    """Denies models and/or categories to tenants that match any of the listed attributes.
+
+    A tenant matches when its jurisdiction, organisation or verification level is listed.
+    """
+
+    name: str
+    jurisdictions: frozenset[str] = frozenset()
+    organisations: frozenset[str] = frozenset()
+    verification: frozenset[str] = frozenset()
+    deny_models: frozenset[str] = frozenset()
+    deny_categories: frozenset[str] = frozenset()
+
+    def matches(self, who: TenantAttributes) -> str | None:
+        """The attribute that makes the rule apply, in words; None when it does not apply."""
+        if who.jurisdiction and who.jurisdiction.upper() in self.jurisdictions:
+            return f"jurisdiction {who.jurisdiction.upper()}"
+        if who.organisation and who.organisation in self.organisations:
+            return f"organisation {who.organisation}"
+        if who.verification and who.verification in self.verification:
+            return f"verification level {who.verification}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class TenantPolicy:
+    """Everything the engine needs for one tenant, tiers already applied."""
+
+    name: str
+    tier: str
+    categories: Mapping[str, CategoryRule]
+    pii: Mapping[str, Action]  # PII type (sekimori.classify.pii.PiiType value) -> action
+    custom: Mapping[str, ExampleSet] = field(default_factory=dict)
+    allow_intents: Mapping[str, ExampleSet] = field(default_factory=dict)
+    exceptions: Mapping[str, CatastrophicException] = field(default_factory=dict)
+    attributes: TenantAttributes = TenantAttributes()
+    access_rules: tuple[AccessRule, ...] = ()
+    on_error: Action = Action.BLOCK
+
+    @property
+    def redact_types(self) -> frozenset[str]:
+        """The PII types to replace by placeholders before text leaves the gateway."""
+        return frozenset(t for t, a in self.pii.items() if a is Action.REDACT)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """All tenants of one policy file; unknown tenants get `default_tenant`."""
+
+    tenants: Mapping[str, TenantPolicy]
+    default_tenant: TenantPolicy
+    source: str = "<built-in default>"
+
+    def for_tenant(self, name: str) -> TenantPolicy:
+        return self.tenants.get(name, self.default_tenant)
