@@ -93,12 +93,15 @@ def normalize(text: str, *, scan_limit: int = 20_000) -> Normalized:
 
 # --- characters --------------------------------------------------------------------------
 
+_NFKC_KEEP = re.compile("([\u3000\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff60])")
 _TAGS = re.compile("[\U000e0000-\U000e007f]+")
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
-    "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
-    "\U000e0100-\U000e01ef]+"
+    "\u180b-\u180f\u200b\u200e\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0]+"
 )
+# Joiners and variation selectors belong in emoji ("❤️", "👨‍👩‍👧"); after a letter they only
+# split a word.
+_JOINERS_AFTER_LETTER = re.compile("(?<=[^\\W_])[\u200c\u200d\ufe00-\ufe0f\U000e0100-\U000e01ef]+")
 
 
 def _unicode_tags(text: str, log: _Log) -> str:
@@ -119,7 +122,9 @@ def _unicode_tags(text: str, log: _Log) -> str:
 
 
 def _invisible(text: str, log: _Log) -> str:
-    cleaned = _INVISIBLE.sub("", text)
+    if text.isascii() and text.isprintable():
+        return text
+    cleaned = _JOINERS_AFTER_LETTER.sub("", _INVISIBLE.sub("", text))
     if cleaned != text:
         log.note("invisible")
     return cleaned
@@ -128,8 +133,13 @@ def _invisible(text: str, log: _Log) -> str:
 def _nfkc(text: str, log: _Log) -> str:
     if text.isascii() or unicodedata.is_normalized("NFKC", text):
         return text
-    log.note("nfkc")
-    return unicodedata.normalize("NFKC", text)
+    # Full-width punctuation and the ideographic space are ordinary Japanese typography and
+    # disguise nothing; leaving them keeps ordinary Japanese text unchanged.
+    parts = _NFKC_KEEP.split(text)
+    out = "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+    if out != text:
+        log.note("nfkc")
+    return out
 
 
 # --- payloads ----------------------------------------------------------------------------
@@ -239,13 +249,22 @@ def _rot13(text: str, log: _Log) -> str:
         if function_word_share(words) >= 0.1:
             return m[0]  # already reads as English
         plain = codecs.encode(m[0], "rot13")
-        if function_word_share(_WORDS.findall(plain)) < 0.2:
+        decoded = _WORDS.findall(plain)
+        if function_word_share(decoded) < 0.2:
+            return m[0]
+        # names and foreign phrases lack function words too: the decoded text must be
+        # English words, the original must not
+        if _known_share(decoded) < 0.7 or _known_share(words) > 0.3:
             return m[0]
         log.note("rot13")
         log.decoded.append(Decoded("rot13", m[0][:_SOURCE_CHARS], plain))
         return plain
 
     return _ROT_RUN.sub(decode, text)
+
+
+def _known_share(words: list[str]) -> float:
+    return sum(map(is_word, words)) / len(words)
 
 
 def _printable(text: str) -> bool:
@@ -310,10 +329,13 @@ def _homoglyphs(text: str, log: _Log) -> str:
             word = m[0]
             if not _HOMOGLYPH_CHARS.search(word):
                 return word
-            has_latin = any(c.isascii() for c in word)
-            # a whole word of look-alikes is Latin in disguise only amid Latin text
-            disguised = len(word) >= 2 and all(c in _HOMOGLYPHS for c in word) and latin_text
-            return word.translate(_HOMOGLYPH_TABLE) if has_latin or disguised else word
+            latin = word.translate(_HOMOGLYPH_TABLE)
+            if not latin.isascii():
+                return word  # real Cyrillic or Greek letters are in it: not a disguise
+            if any(c.isascii() for c in word):
+                return latin
+            # a whole word of look-alikes is a disguise only amid Latin text, spelling a word
+            return latin if latin_text and len(word) >= 4 and is_word(latin) else word
 
         out = _LETTER_RUN.sub(fix, out)
     out = _KANJI_IN_KATAKANA.sub(lambda m: _KANJI_AS_KATAKANA[m[0]], out)
@@ -324,19 +346,28 @@ def _homoglyphs(text: str, log: _Log) -> str:
 
 # --- spacing -----------------------------------------------------------------------------
 
-_SPACED_LATIN = re.compile(r"(?<![^\W_])[A-Za-z](?:(?: {1,3}|[._*|-])[A-Za-z]){2,}(?![^\W_])")
-_CJK = "\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-_SPACED_CJK = re.compile(f"[{_CJK}](?:(?: {{1,3}}|[・._*|-])[{_CJK}]){{2,}}")
-_GAP = re.compile(r" {2,}")
-_SINGLE_SPACE = re.compile(r"(?<! ) (?! )")
+_SPACED_LATIN = re.compile(
+    r"(?<![^\W_])[A-Za-z](?:(?:[ \u3000]{1,3}|[._*|-])[A-Za-z]){2,}(?![^\W_])"
+)
+_KATAKANA_KANJI = "\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+_KANA = "\u3041-\u30ff"
+# Single kana, not the ends of words: "ビリー・ザ・キッド" is a name, 「サ リ ン」 is not; a
+# particle may follow ("サ リ ンを"). Kanji are left alone: spaced single kanji are ordinary
+# lists ("陸・海・空", "赤 青 黄").
+_SPACED_KANA = re.compile(
+    f"(?<![{_KATAKANA_KANJI}])[{_KANA}](?:(?:[ \u3000]{{1,3}}|[・._*|-])[{_KANA}]){{2,}}"
+    "(?![\u30a0-\u30ff])"
+)
+_GAP = re.compile(r"[ \u3000]{2,}")
+_SINGLE_SPACE = re.compile(r"(?<![ \u3000])[ \u3000](?![ \u3000])")
 _PUNCT_SEPARATOR = re.compile(r"[._*|\-・]")
-_SEPARATORS = re.compile(r"[ ._*|\-・]")
+_SEPARATORS = re.compile(r"[ \u3000._*|\-・]")
 
 
 def _spacing(text: str, log: _Log) -> str:
     out = _SPACED_LATIN.sub(_join_latin, text)
     if not out.isascii():
-        out = _SPACED_CJK.sub(lambda m: _SEPARATORS.sub("", m[0]), out)
+        out = _SPACED_KANA.sub(lambda m: _SEPARATORS.sub("", m[0]), out)
     if out != text:
         log.note("spacing")
     return out
@@ -355,19 +386,25 @@ def _join_latin(m: re.Match[str]) -> str:
     words = []
     for group in groups:
         word = _SEPARATORS.sub("", group)
+        if _PUNCT_SEPARATOR.search(group):
+            # dotted letters are abbreviations (a.k.a., U.S.A., S.p.A.) unless they spell a
+            # word or are four or more lower-case letters ("b.o.m.b")
+            if len(word) < 4 or not (word.islower() or is_word(word)):
+                word = group
         # "make a b o m b": the article got swept in; split it off when that leaves a word
-        if len(word) > 3 and word[0] in "aAiI" and not is_word(word) and is_word(word[1:]):
+        elif len(word) > 3 and word[0] in "aAiI" and not is_word(word) and is_word(word[1:]):
             word = f"{word[0]} {word[1:]}"
         words.append(word)
-    return " ".join(words)
+    joined = " ".join(words)
+    return run if joined == " ".join(groups) else joined
 
 
 # --- leetspeak ---------------------------------------------------------------------------
 
 _LEET = {"0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b",
-         "9": "g", "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"}  # fmt: skip
-_LEET_HINT = re.compile(r"[A-Za-z][0-9@$|!+]|[0-9@$|!+][A-Za-z]")
-_LEET_TOKEN = re.compile(r"[A-Za-z0-9@$|!+]+")
+         "9": "g", "@": "a", "$": "s", "!": "i", "|": "l"}  # fmt: skip
+_LEET_HINT = re.compile(r"[A-Za-z][0-9@$|!]|[0-9@$|!][A-Za-z]")
+_LEET_TOKEN = re.compile(r"[A-Za-z0-9@$|!]+")
 # numbers with units or ordinals (10kg, 2nd), model names (gpt4, x86) and numeronyms (i18n,
 # l10n; a doubled digit is leet: t00l) are not disguises
 _NOT_LEET = re.compile(r"\d+[A-Za-z]{1,3}|[A-Za-z]+\d+|[A-Za-z](?!(\d)\1)\d{2,}[A-Za-z]")
@@ -385,8 +422,8 @@ def _leetspeak(text: str, log: _Log) -> str:
 
 def _unleet(m: re.Match[str]) -> str:
     token = m[0]
-    core = token.strip("!|+")  # "hello!" ends a sentence, it does not spell "helloi"
-    lead = token[: len(token) - len(token.lstrip("!|+"))]
+    core = token.strip("!|")  # "hello!" ends a sentence, it does not spell "helloi"
+    lead = token[: len(token) - len(token.lstrip("!|"))]
     trail = token[len(lead) + len(core) :]
     letters = sum(c.isalpha() for c in core)
     if letters < 2 or letters == len(core) or _NOT_LEET.fullmatch(core):
