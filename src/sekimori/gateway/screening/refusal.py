@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sekimori.gateway.screening.policy import TenantRules
 from sekimori.lang import Text
+from sekimori.policy.model import CUSTOM_PREFIX
+from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK, SIGNAL_PII
 
 SELF_HARM = "self_harm"
 
@@ -51,29 +52,46 @@ _CUT = Text(
 )
 
 
-def _names(categories: Sequence[str], rules: TenantRules, lang: str) -> str:
-    names = [rules.display_name(c, lang) for c in categories] or [
-        Text(en="content", ja="内容")(lang)
-    ]
+_SIGNALS = {
+    SIGNAL_JAILBREAK: Text(en="attempts to get around the safety rules", ja="安全ルールの回避"),
+    SIGNAL_PII: Text(en="personal data or secrets", ja="個人情報・機密情報"),
+}
+_ACCESS = Text(en="a model not available to your account", ja="ご利用いただけないモデル")
+_OTHER = Text(en="content this service does not allow", ja="このサービスで許可されていない内容")
+
+
+def display_name(category_id: str, lang: str) -> str:
+    """A category in plain words: the taxonomy's name, or the operator's custom category name."""
+    if category_id in BY_ID:
+        return BY_ID[category_id].name(lang)
+    if category_id.startswith(CUSTOM_PREFIX):
+        return category_id.removeprefix(CUSTOM_PREFIX).replace("_", " ").replace("-", " ")
+    if category_id.startswith("access."):
+        return _ACCESS(lang)
+    return _SIGNALS.get(category_id, _OTHER)(lang)
+
+
+def _names(categories: Sequence[str], lang: str) -> str:
+    names = [display_name(c, lang) for c in categories] or [Text(en="content", ja="内容")(lang)]
     joiner = "、" if lang == "ja" else ", "
     return joiner.join(dict.fromkeys(names))
 
 
-def refusal(categories: Sequence[str], rules: TenantRules, lang: str) -> str:
+def refusal(categories: Sequence[str], lang: str) -> str:
     if SELF_HARM in categories:
         return _SUPPORT(lang)
-    return _BLOCKED(lang, names=_names(categories, rules, lang))
+    return _BLOCKED(lang, names=_names(categories, lang))
 
 
-def cut_notice(categories: Sequence[str], rules: TenantRules, lang: str) -> str:
+def cut_notice(categories: Sequence[str], lang: str) -> str:
     if SELF_HARM in categories:
         return "\n\n" + _SUPPORT(lang)
-    return _CUT(lang, names=_names(categories, rules, lang))
+    return _CUT(lang, names=_names(categories, lang))
 
 
 def unchecked(lang: str) -> str:
     return _UNCHECKED(lang)
 
 
-def denied(reason: str, lang: str) -> str:
-    return _DENIED(lang, reason=reason)
+def denied(rule: str, lang: str) -> str:
+    return _DENIED(lang, reason=rule)

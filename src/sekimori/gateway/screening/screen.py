@@ -1,13 +1,16 @@
 """`PolicyScreen`: classifiers, PII redaction and the tenant's policy behind the screening seam.
 
-Input: the access rules first (no classification needed to deny a model), then one batched
-classifier call in a thread pool over the texts not yet in the verdict cache (the newest user turn,
-earlier turns and system prompts the first time they are seen, and the user turns joined, so an
-attack split across turns is seen whole), custom categories and allow-listed intents by embedding
-similarity, `decide`, and last the tenant's PII redaction with a streaming restorer.
-Output: the answer judge on each window. A classifier that fails or takes longer than
-`timeout_s` is the tenant's `on_error` (block by default), with the error in the decision's reasons.
-The policy is swapped whole on `reload()`: a bad file raises and the old policy stays.
+Input: a model denied by an access rule is refused before anything is classified; otherwise one
+batched classifier call in a thread pool scores the texts not yet in the verdict cache (the
+newest user turn, earlier turns and system prompts the first time they are seen, and the user
+turns joined, so an attack split across turns is seen whole); custom categories and benign
+intents are scored by embedding similarity to the tenant's examples; PII is scanned; the pure
+engine `sekimori.policy.decide` decides; what the tenant redacts is replaced by placeholders,
+restored in the answer by a streaming restorer.
+Output: the answer judge on each window, decided by the same policy.
+A classifier that fails or takes longer than `timeout_s` is the tenant's `on_error` (block by
+default), with the error in the decision's reasons (audited). `reload()` swaps the policy whole:
+a bad file raises and the old policy stays.
 """
 
 from __future__ import annotations
@@ -17,43 +20,50 @@ import logging
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-from numpy.typing import NDArray
+import yaml
 
 from sekimori.classify.encoder import ENCODERS, Encoder
-from sekimori.classify.pii import RedactionSession, StreamRestorer, parse_types, redact
+from sekimori.classify.pii import (
+    PiiType,
+    RedactionSession,
+    Scanner,
+    StreamRestorer,
+    default_scanner,
+    redact,
+)
 from sekimori.errors import ConfigError
-from sekimori.gateway.chat import merge
 from sekimori.gateway.screening import refusal
 from sekimori.gateway.screening.cache import VerdictCache
-from sekimori.gateway.screening.policy import (
-    DEFAULT_POLICY,
-    Policy,
-    TenantRules,
+from sekimori.gateway.screening.scorers import SCORERS, Scorer
+from sekimori.lang import detect_lang
+from sekimori.policy import (
+    ExampleIndex,
+    PolicySet,
+    TenantPolicy,
     decide,
+    default_policy,
     load_policy,
     parse_policy,
 )
-from sekimori.gateway.screening.scorers import SCORERS, Scorer
-from sekimori.lang import detect_lang
 from sekimori.screen import InputResult, OutputResult, OutputWindow, ScreenContext
 from sekimori.settings import Settings
-from sekimori.taxonomy import BY_ID, SIGNAL_PII, Tier
 from sekimori.types import Action, Decision, Message, Verdict
 
 log = logging.getLogger("sekimori.gateway")
 T = TypeVar("T")
 _SCREENED_ROLES = ("system", "developer", "user")
-_MAX_PENDING = 10_000  # requests between input and final output screening
+_MAX_PENDING = 10_000  # requests between input screening and their final output window
 
 
 @dataclass(frozen=True, slots=True)
 class ScreenOptions:
+    """`screen.options` of the settings for the `policy` screen."""
+
     scorer: str = "model"
     timeout_s: float = 5.0
     threads: int = 2
@@ -74,24 +84,31 @@ class ScreenOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class _Examples:
-    """Embeddings of one tenant's custom-category and allow-list examples."""
-
-    custom: Mapping[str, NDArray[np.float32]]
-    allow: NDArray[np.float32] | None
-
-
-@dataclass(frozen=True, slots=True)
 class _Loaded:
-    policy: Policy
-    examples: Mapping[str, _Examples]  # tenant name -> its example embeddings
+    """One policy with its example indexes; replaced whole on reload."""
+
+    policy: PolicySet
+    indexes: Mapping[str, ExampleIndex] = field(default_factory=dict)  # tenant -> examples
+
+    def tenant(self, name: str) -> tuple[TenantPolicy, ExampleIndex | None]:
+        known = name in self.policy.tenants
+        return self.policy.for_tenant(name), self.indexes.get(name if known else "")
 
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
+    """What output screening needs from the input side of the same request."""
+
     prompt: str
-    rules: TenantRules
+    tenant: TenantPolicy
     lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Redacted:
+    messages: list[Message]  # with placeholders where the tenant redacts
+    restorer: StreamRestorer | None  # None: nothing was replaced
+    found: Counter[str]  # every PII type found, redacted or not -> count
 
 
 class PolicyScreen:
@@ -109,35 +126,39 @@ class PolicyScreen:
         self._encoder_factory = encoder_factory
         self._encoder: Encoder | None = None
         self._encoder_lock = threading.Lock()
+        self._scanner: Scanner = default_scanner()
         self.cache = VerdictCache(self.options.cache_entries)
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="sekimori-screen")
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
         self._reload_lock = threading.Lock()
         self._state = self._load()
-        # Load the models now, off the event loop, so the first request does not pay for it.
-        self.warming = self.pool.submit(self._warm)
+        # Load the models now, off the event loop, so that the first request does not pay.
+        self.warming: Future[None] = self.pool.submit(self._warm)
 
     # -- policy
     def _load(self) -> _Loaded:
         if self.policy_file is not None:
             policy = load_policy(self.policy_file)
         elif self._inline is not None:
-            policy = parse_policy(self._inline, "settings: policy")
+            policy = parse_policy(yaml.safe_dump(self._inline), source="settings: policy")
         else:
-            policy = DEFAULT_POLICY
-        examples = {name: self._embed_examples(policy, name) for name in policy.spec.tenants}
-        return _Loaded(policy, examples)
+            policy = default_policy()
+        indexes: dict[str, ExampleIndex] = {}
+        for name, tenant in [("", policy.default_tenant), *policy.tenants.items()]:
+            if tenant.custom or tenant.allow_intents:
+                indexes[name] = ExampleIndex(tenant, self._encoder_get())
+        return _Loaded(policy, indexes)
 
     def reload(self) -> str:
         """Re-reads the policy; on any error the old policy stays and the error is raised."""
         with self._reload_lock:
             state = self._load()
-            self._state = state  # one reference swap: requests see the old or the new, whole
+            self._state = state  # one reference swap: a request sees the old or the new, whole
         log.info("policy reloaded from %s", state.policy.source)
         return state.policy.source
 
     @property
-    def policy(self) -> Policy:
+    def policy(self) -> PolicySet:
         return self._state.policy
 
     def _encoder_get(self) -> Encoder:
@@ -151,37 +172,27 @@ class PolicyScreen:
                     self._encoder = ENCODERS.get(self.options.encoder)()
             return self._encoder
 
-    def _embed_examples(self, policy: Policy, tenant: str) -> _Examples:
-        spec = policy.spec.tenants[tenant]
-        if not spec.custom and not spec.allow:
-            return _Examples({}, None)
-        encoder = self._encoder_get()
-        custom = {c.id: encoder.encode(list(c.examples)) for c in spec.custom}
-        allow = encoder.encode(list(spec.allow)) if spec.allow else None
-        return _Examples(custom, allow)
-
     def _warm(self) -> None:
         try:
             self.scorer.score_prompts(["hello"])
-        except Exception as exc:  # reported again, per request, by on_error
+        except Exception as exc:  # reported again, per request, through on_error
             log.warning("classifier not ready: %s", exc)
 
-    # -- running blocking work off the event loop
+    # -- blocking work runs in the pool, so the proxy keeps serving while a model computes
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(
             loop.run_in_executor(self.pool, fn, *args), self.options.timeout_s
         )
 
-    def _failed(self, rules: TenantRules, exc: BaseException, where: str) -> Decision:
-        what = (
-            f"timed out after {self.options.timeout_s:g} s"
-            if isinstance(exc, TimeoutError)
-            else f"{type(exc).__name__}: {exc}"
-        )
-        reason = f"classifier error on {where}: {what}; on_error={rules.on_error}"
-        log.warning("tenant %s: %s", rules.name, reason)
-        action = Action.BLOCK if rules.on_error == "block" else Action.FLAG
+    def _failed(self, tenant: TenantPolicy, exc: BaseException, where: str) -> Decision:
+        if isinstance(exc, TimeoutError):
+            what = f"timed out after {self.options.timeout_s:g} s"
+        else:
+            what = f"{type(exc).__name__}: {exc}"
+        reason = f"classifier error on {where}: {what}; on_error={tenant.on_error.value}"
+        log.warning("tenant %s: %s", tenant.name, reason)
+        action = Action.BLOCK if tenant.on_error is Action.BLOCK else Action.FLAG
         return Decision(action, (), (reason,))
 
     # -- input
@@ -189,50 +200,51 @@ class PolicyScreen:
         self, context: ScreenContext, messages: Sequence[Message]
     ) -> InputResult:
         state = self._state
-        rules = state.policy.tenant(context.tenant)
+        tenant, index = state.tenant(context.tenant)
         last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
         lang = detect_lang(last_user)
-        denied = state.policy.denied(rules, context.model)
-        if denied is not None:
-            decision = Decision(Action.BLOCK, (), (f"access denied: {denied.reason}",))
-            return InputResult(decision, refusal=refusal.denied(denied.reason, lang))
-        examples = state.examples.get(context.tenant, _Examples({}, None))
-        try:
-            scores, notes = await self._run(self._score_input, rules, examples, messages, last_user)
-        except Exception as exc:
-            decision = self._failed(rules, exc, "input")
-            if decision.action is Action.BLOCK:
-                return InputResult(decision, refusal=refusal.unchecked(lang))
+        # Access rules on the model need no classifier: refuse before paying for one.
+        access = decide({}, tenant, model=context.model)
+        if access.action is Action.BLOCK:
+            rule = access.categories[0].removeprefix("access.")
+            return InputResult(access, refusal=refusal.denied(rule, lang))
+        redact_types = frozenset(PiiType(t) for t in tenant.redact_types)
+        # The classifiers and the PII scan run side by side in the pool.
+        scored, scanned = await asyncio.gather(
+            self._run(self._score_input, index, messages, last_user),
+            self._run(self._scan_pii, redact_types, messages),
+            return_exceptions=True,
+        )
+        failures: list[Decision] = []
+        scores: dict[str, float] = {}
+        pii = _Redacted(list(messages), None, Counter())
+        if isinstance(scored, BaseException):
+            failures.append(self._failed(tenant, scored, "input"))
         else:
-            decision = decide(scores, rules)
-            if notes:
-                decision = Decision(
-                    decision.action, decision.categories, (*decision.reasons, *notes)
-                )
+            scores = scored
+        if isinstance(scanned, BaseException):
+            failures.append(self._failed(tenant, scanned, "pii"))
+        else:
+            pii = scanned
+        if failures and failures[0].action is Action.BLOCK:
+            return InputResult(failures[0], refusal=refusal.unchecked(lang))
+        decision = decide(scores, tenant, model=context.model, pii_types=pii.found)
+        notes = [r for f in failures for r in f.reasons]
+        if pii.found:
+            notes.append("pii " + ", ".join(f"{k}x{n}" for k, n in sorted(pii.found.items())))
+        action = Action.FLAG if failures and decision.action is Action.ALLOW else decision.action
+        decision = Decision(action, decision.categories, (*decision.reasons, *notes))
         if decision.action is Action.BLOCK:
-            return InputResult(decision, refusal=refusal.refusal(decision.categories, rules, lang))
-        self._remember(context.request_id, _Pending(last_user, rules, lang))
-        try:
-            rewritten, restorer, counts = await self._run(self._redact, rules, messages)
-        except Exception as exc:  # a failed PII scan must not let the data out unredacted
-            decision = self._failed(rules, exc, "pii")
-            if decision.action is Action.BLOCK:
-                return InputResult(decision, refusal=refusal.unchecked(lang))
+            return InputResult(decision, refusal=refusal.refusal(decision.categories, lang))
+        self._remember(context.request_id, _Pending(last_user, tenant, lang))
+        if pii.restorer is None:
             return InputResult(decision)
-        if counts:
-            found = ", ".join(f"{kind}x{n}" for kind, n in sorted(counts.items()))
-            decision = merge(decision, Decision(Action.REDACT, (SIGNAL_PII,), (f"pii {found}",)))
-            return InputResult(decision, rewritten, restorer)
-        return InputResult(decision)
+        return InputResult(decision, pii.messages, pii.restorer)
 
     def _score_input(
-        self,
-        rules: TenantRules,
-        examples: _Examples,
-        messages: Sequence[Message],
-        last_user: str,
-    ) -> tuple[dict[str, float], list[str]]:
-        """Blocking: the per-category maximum over every screened text, and notes for the audit."""
+        self, index: ExampleIndex | None, messages: Sequence[Message], last_user: str
+    ) -> dict[str, float]:
+        """Blocking: the per-category maximum over every screened text."""
         texts = [m.content for m in messages if m.role in _SCREENED_ROLES and m.content.strip()]
         turns = [m.content for m in messages if m.role == "user" and m.content.strip()]
         if len(turns) > 1:
@@ -254,39 +266,25 @@ class PolicyScreen:
         scores: dict[str, float] = {}
         for verdict in verdicts:
             for category_id, score in verdict.categories.items():
-                scores[category_id] = max(score, scores.get(category_id, 0.0))
-        notes: list[str] = []
-        if (examples.custom or examples.allow is not None) and last_user.strip():
-            query = self._encoder_get().encode([last_user])[0]
-            for category_id, matrix in examples.custom.items():
-                scores[category_id] = float(np.max(matrix @ query))
-            if examples.allow is not None:
-                similarity = float(np.max(examples.allow @ query))
-                if similarity >= rules.allow_threshold:
-                    # A benign intent the operator listed: lower tiers pass, catastrophic never.
-                    for category_id in list(scores):
-                        tier = BY_ID[category_id].tier if category_id in BY_ID else None
-                        if tier is not Tier.CATASTROPHIC and not category_id.startswith("custom."):
-                            scores[category_id] = 0.0
-                    notes.append(f"allow-list match {similarity:.2f}")
-        return scores, notes
+                scores[category_id] = max(float(score), scores.get(category_id, 0.0))
+        if index is not None and last_user.strip():
+            scores.update(index.scores(last_user))
+        return scores
 
-    def _redact(
-        self, rules: TenantRules, messages: Sequence[Message]
-    ) -> tuple[list[Message], StreamRestorer | None, Counter[str]]:
-        if not rules.redact:
-            return list(messages), None, Counter()
-        types = parse_types(list(rules.redact))
-        session = RedactionSession()
-        counts: Counter[str] = Counter()
+    def _scan_pii(self, types: frozenset[PiiType], messages: Sequence[Message]) -> _Redacted:
+        """Blocking: every PII type found (for the policy), and `types` replaced by placeholders."""
+        session = RedactionSession()  # one per request: a value gets one placeholder throughout
+        found: Counter[str] = Counter()
         out = []
         for message in messages:
-            result = redact(message.content, session, types=types)
-            counts.update(span.type.value for span in result.spans)
-            out.append(Message(message.role, result.text) if result.spans else message)
-        if not counts:
-            return out, None, counts
-        return out, StreamRestorer(session.mapping), counts
+            spans = self._scanner.scan(message.content)
+            found.update(span.type.value for span in spans)
+            if any(span.type in types for span in spans):
+                result = redact(message.content, session, scanner=self._scanner, types=types)
+                message = Message(message.role, result.text)
+            out.append(message)
+        restorer = StreamRestorer(session.mapping) if session.mapping else None
+        return _Redacted(out, restorer, found)
 
     def _remember(self, request_id: str, pending: _Pending) -> None:
         self._pending[request_id] = pending
@@ -295,22 +293,22 @@ class PolicyScreen:
 
     # -- output
     async def screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
-        pending = (
-            self._pending.pop(context.request_id, None)
-            if window.final
-            else self._pending.get(context.request_id)
-        )
+        if window.final:
+            pending = self._pending.pop(context.request_id, None)
+        else:
+            pending = self._pending.get(context.request_id)
         if pending is None:
-            pending = _Pending("", self._state.policy.tenant(context.tenant), "en")
-        rules = pending.rules
+            tenant, _ = self._state.tenant(context.tenant)
+            pending = _Pending("", tenant, detect_lang(window.text))
         try:
             verdicts = await self._run(self.scorer.judge_answers, [pending.prompt], [window.text])
         except Exception as exc:
-            decision = self._failed(rules, exc, "output")
+            decision = self._failed(pending.tenant, exc, "output")
             return OutputResult(decision, refusal=refusal.unchecked(pending.lang))
-        decision = decide(verdicts[0].categories, rules)
+        # PII in the answer is the upstream's own text; only the hazard categories decide here.
+        decision = decide(verdicts[0].categories, pending.tenant, model=context.model)
         if decision.action is Action.BLOCK:
-            notice = refusal.cut_notice(decision.categories, rules, pending.lang)
+            notice = refusal.cut_notice(decision.categories, pending.lang)
             return OutputResult(decision, refusal=notice)
         if decision.action is Action.REDACT:  # nothing to redact in an answer: keep it on record
             decision = Decision(Action.FLAG, decision.categories, decision.reasons)
