@@ -76,6 +76,9 @@ class ScreenSettings(_Model):
     name: str = "policy"
     window_chars: int = Field(default=400, ge=16)
     stride_chars: int = Field(default=120, ge=1)
+    # Hold back up to this many characters of a stream until a screen has passed them: the
+    # client never sees a violating window, at the cost of that much delay (0: forward at once).
+    hold_chars: int = Field(default=0, ge=0)
     options: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -359,3 +359,44 @@ def test_audit_tail_shows_each_decision(policed: Policed) -> None:
     assert "tail-block" in out and "weapons.bio" in out
     for decision in ("block", "flag", "redact", "allow"):
         assert f" {decision} " in out
+
+
+@pytest.fixture(scope="module")
+def holding(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Policed]:
+    """A gateway that holds back up to 200 characters of a stream until they are screened."""
+    home = tmp_path_factory.mktemp("holding")
+    lexicon = write_config(home / "lexicon.yaml", LEXICON)
+    config = write_config(
+        home / "sekimori.yaml",
+        f"""
+upstreams:
+  fake: {{url: {upstream.url}}}
+screen:
+  name: policy
+  window_chars: 256
+  stride_chars: 64
+  hold_chars: 200
+  options: {{scorer: lexicon, lexicon: {lexicon}}}
+""",
+    )
+    keys = {"acme": create_key(home, "acme")}
+    with start_gateway(home, "--config", str(config)) as gateway:
+        yield Policed(upstream, gateway, home, home / "none.yaml", keys)
+
+
+def test_hold_back_never_shows_the_violating_window(holding: Policed) -> None:
+    words = [f"word{i}" for i in range(120)]
+    words[60] = "[hazard-step]"
+    httpx.post(holding.upstream.url + "/_fake/scripts/held", content=" ".join(words).encode())
+    body = chat("Tell me a story", model="script:held;delay=0.002", stream=True)
+    evs = events(holding.post("acme", body))
+    assert evs[-1]["choices"][0]["finish_reason"] == "content_filter"  # type: ignore[index]
+    shown = streamed_text(evs[:-1])
+    assert "word0 " in shown and "[hazard-step]" not in shown
+    # a clean stream arrives whole, in order
+    script = " ".join(f"word{i}" for i in range(120))
+    httpx.post(holding.upstream.url + "/_fake/scripts/clean", content=script.encode())
+    body = chat("Tell me a story", model="script:clean;delay=0.002", stream=True)
+    evs = events(holding.post("acme", body))
+    assert streamed_text(evs) == script
+    assert evs[-1]["choices"][0]["finish_reason"] == "stop"  # type: ignore[index]
