@@ -235,7 +235,8 @@ class PolicyScreen:
         action = Action.FLAG if failures and decision.action is Action.ALLOW else decision.action
         decision = Decision(action, decision.categories, (*decision.reasons, *notes))
         if decision.action is Action.BLOCK:
-            return InputResult(decision, refusal=refusal.refusal(decision.categories, lang))
+            named = _blocking(decision, scores, tenant, context.model)
+            return InputResult(decision, refusal=refusal.refusal(named, lang))
         self._remember(context.request_id, _Pending(last_user, tenant, lang))
         if pii.restorer is None:
             return InputResult(decision)
@@ -308,7 +309,8 @@ class PolicyScreen:
         # PII in the answer is the upstream's own text; only the hazard categories decide here.
         decision = decide(verdicts[0].categories, pending.tenant, model=context.model)
         if decision.action is Action.BLOCK:
-            notice = refusal.cut_notice(decision.categories, pending.lang)
+            named = _blocking(decision, verdicts[0].categories, pending.tenant, context.model)
+            notice = refusal.cut_notice(named, pending.lang)
             return OutputResult(decision, refusal=notice)
         if decision.action is Action.REDACT:  # nothing to redact in an answer: keep it on record
             decision = Decision(Action.FLAG, decision.categories, decision.reasons)
@@ -316,3 +318,15 @@ class PolicyScreen:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _blocking(
+    decision: Decision, scores: Mapping[str, float], tenant: TenantPolicy, model: str
+) -> tuple[str, ...]:
+    """The categories that blocked on their own, so a refusal does not name mere flags."""
+    named = tuple(
+        c
+        for c in decision.categories
+        if c in scores and decide({c: scores[c]}, tenant, model=model).action is Action.BLOCK
+    )
+    return named or decision.categories
