@@ -158,9 +158,10 @@ async def cut_lateness(url: str, auth: dict[str, str], upstream: str, n: int) ->
                         elif choice["delta"].get("content"):
                             shown.append(choice["delta"]["content"])
             tokens = "".join(shown).split()
-            if finish != "content_filter" or MARKER not in tokens:
+            if finish != "content_filter":
                 raise RuntimeError(f"stream was not cut (finish_reason {finish})")
-            late.append(len(tokens) - tokens.index(MARKER) - 1)
+            # -1: the marker itself was never shown (hold-back)
+            late.append(len(tokens) - tokens.index(MARKER) - 1 if MARKER in tokens else -1)
     return late
 
 
@@ -179,11 +180,13 @@ def machine() -> str:
     )
 
 
-def gateway_config(home: Path, upstream: ServerProcess, screen: str, options: str) -> Path:
-    path = home / f"{screen}-{abs(hash(options))}.yaml"
+def gateway_config(
+    home: Path, upstream: ServerProcess, screen: str, options: str, hold: int = 0
+) -> Path:
+    path = home / f"{screen}-{abs(hash(options))}-{hold}.yaml"
     path.write_text(
         f"upstreams:\n  fake:\n    url: {upstream.url}\n"
-        f"screen: {{name: {screen}, options: {options}}}\n",
+        f"screen: {{name: {screen}, hold_chars: {hold}, options: {options}}}\n",
         encoding="utf-8",
     )
     return path
@@ -232,12 +235,14 @@ def main() -> int:
             f'phrases: {{"{MARKER}": {{weapons.chem: 0.99}}}}\ndelay_ms: {args.judge_ms}\n',
             encoding="utf-8",
         )
-        config = gateway_config(home, upstream, "policy", f"{{scorer: lexicon, lexicon: {slow}}}")
-        with start_gateway(home, "--config", str(config)) as gateway:
-            print("cut lateness", file=sys.stderr)
-            late = asyncio.run(
-                cut_lateness(gateway.url + "/v1/chat/completions", auth, upstream.url, 30)
-            )
+        late: dict[int, list[int]] = {}
+        for hold in (0, 400):
+            opts = f"{{scorer: lexicon, lexicon: {slow}}}"
+            config = gateway_config(home, upstream, "policy", opts, hold)
+            with start_gateway(home, "--config", str(config)) as gateway:
+                print(f"cut lateness, hold_chars={hold}", file=sys.stderr)
+                url = gateway.url + "/v1/chat/completions"
+                late[hold] = asyncio.run(cut_lateness(url, auth, upstream.url, 30))
     write(args.out, about, scorer, results, late, args.judge_ms, args.requests)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
@@ -248,7 +253,7 @@ def write(
     about: str,
     scorer: str,
     r: dict[str, object],
-    late: list[int],
+    lateness: dict[int, list[int]],
     judge_ms: float,
     n: int,
 ) -> None:
@@ -266,6 +271,8 @@ def write(
     a_ttft, p_ttft = r["allow.ttft"], r["policy.ttft"]
     assert isinstance(a_ttft, Stats) and isinstance(p_ttft, Stats)
     add1, add8 = p1.p50_ms - a1.p50_ms, p8.p50_ms - a8.p50_ms
+    late, held = lateness[0], lateness[400]
+    held_shown = sum(1 for x in held if x >= 0)
     scorer_note = (
         "the trained prompt classifier and answer judge (`scorer: model`)"
         if scorer == "model"
@@ -301,7 +308,8 @@ def write(
         f"Streaming cut: a marker token at position 200 of 600, 5 ms between tokens, default "
         f"window (400 chars) and stride (120 chars), scorer latency {judge_ms:g} ms a window; "
         f"tokens shown after the marker over {len(late)} streams: median "
-        f"{statistics.median(late):.0f}, max {max(late)}.",
+        f"{statistics.median(late):.0f}, max {max(late)}. With `hold_chars: 400` the marker "
+        f"was shown in {held_shown} of {len(held)} streams.",
         "",
         "## Targets",
         "",

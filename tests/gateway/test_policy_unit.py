@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sekimori.errors import ClassifierError
 from sekimori.gateway.screening import PolicyScreen
-from sekimori.gateway.screening.cache import VerdictCache
+from sekimori.gateway.screening.cache import ContentCache
 from sekimori.gateway.screening.refusal import refusal
 from sekimori.screen import OutputWindow, ScreenContext
 from sekimori.settings import load_settings
@@ -41,7 +41,7 @@ def test_card_numbers_are_redacted_by_default_and_restored(tmp_path: Path) -> No
 
 
 def test_verdict_cache_is_bounded_and_least_recently_used_goes() -> None:
-    cache = VerdictCache(max_entries=2)
+    cache: ContentCache[Verdict] = ContentCache(max_entries=2)
     a, b, c = (cache.key(t) for t in "abc")
     v = Verdict(False, 0.0)
     cache.put(a, v)

@@ -134,7 +134,8 @@ class LexiconScorer:
             scores = self._scores(text)
             top = max(scores, key=scores.__getitem__) if scores else None
             best = scores[top] if top else 0.0
-            out.append(Verdict(best >= 0.5, best, scores, top, detect_lang(text), "lexicon"))
+            lang = detect_lang(text[:400])
+            out.append(Verdict(best >= 0.5, best, scores, top, lang, "lexicon"))
         return out
 
     def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:

@@ -38,7 +38,7 @@ from sekimori.classify.pii import (
 )
 from sekimori.errors import ConfigError
 from sekimori.gateway.screening import refusal
-from sekimori.gateway.screening.cache import VerdictCache
+from sekimori.gateway.screening.cache import ContentCache
 from sekimori.gateway.screening.scorers import SCORERS, Scorer
 from sekimori.lang import detect_lang
 from sekimori.policy import (
@@ -58,6 +58,7 @@ log = logging.getLogger("sekimori.gateway")
 T = TypeVar("T")
 _SCREENED_ROLES = ("system", "developer", "user")
 _MAX_PENDING = 10_000  # requests between input screening and their final output window
+_LANG_SAMPLE = 400  # characters enough to tell Japanese from English (detect_lang is ~5 µs/char)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,8 @@ class PolicyScreen:
         self._encoder: Encoder | None = None
         self._encoder_lock = threading.Lock()
         self._scanner: Scanner = default_scanner()
-        self.cache = VerdictCache(self.options.cache_entries)
+        self.cache: ContentCache[Verdict] = ContentCache(self.options.cache_entries)
+        self.pii_free: ContentCache[bool] = ContentCache(self.options.cache_entries)
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="sekimori-screen")
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
         self._reload_lock = threading.Lock()
@@ -202,7 +204,7 @@ class PolicyScreen:
         state = self._state
         tenant, index = state.tenant(context.tenant)
         last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
-        lang = detect_lang(last_user)
+        lang = detect_lang(last_user[:_LANG_SAMPLE])
         # Access rules on the model need no classifier: refuse before paying for one.
         access = decide({}, tenant, model=context.model)
         if access.action is Action.BLOCK:
@@ -278,7 +280,13 @@ class PolicyScreen:
         found: Counter[str] = Counter()
         out = []
         for message in messages:
+            key = self.pii_free.key(message.content)
+            if self.pii_free.get(key):
+                out.append(message)
+                continue
             spans = self._scanner.scan(message.content)
+            if not spans:
+                self.pii_free.put(key, True)
             found.update(span.type.value for span in spans)
             if any(span.type in types for span in spans):
                 result = redact(message.content, session, scanner=self._scanner, types=types)
@@ -300,7 +308,7 @@ class PolicyScreen:
             pending = self._pending.get(context.request_id)
         if pending is None:
             tenant, _ = self._state.tenant(context.tenant)
-            pending = _Pending("", tenant, detect_lang(window.text))
+            pending = _Pending("", tenant, detect_lang(window.text[:_LANG_SAMPLE]))
         try:
             verdicts = await self._run(self.scorer.judge_answers, [pending.prompt], [window.text])
         except Exception as exc:
