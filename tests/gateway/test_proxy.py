@@ -117,3 +117,16 @@ def test_client_disconnect_cancels_the_upstream_request(stack: Stack) -> None:
         time.sleep(0.05)
     else:
         pytest.fail("the upstream never saw the gateway disconnect")
+
+
+def test_client_leaving_a_non_streamed_request_cancels_the_upstream_too(stack: Stack) -> None:
+    stats = stack.upstream.url + "/_fake/stats"
+    before = httpx.get(stats).json()["disconnects"]
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            stack.url + "/v1/chat/completions", json=_chat("stall"), headers=stack.auth, timeout=0.3
+        )
+    deadline = time.monotonic() + 1.0  # well inside the gateway's 1.5 s read timeout
+    while httpx.get(stats).json()["disconnects"] == before:
+        assert time.monotonic() < deadline, "the upstream request outlived its client"
+        time.sleep(0.05)

@@ -52,8 +52,8 @@ def _row_record(row: Sequence[Any]) -> StoredRecord:
 
 class SqliteAuditStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed batch survives power loss, not only a killed process.
@@ -63,8 +63,10 @@ class SqliteAuditStore:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
             if "reasons" not in columns:  # a database from before decisions carried reasons
                 self._db.execute("ALTER TABLE audit ADD COLUMN reasons TEXT NOT NULL DEFAULT ''")
-        except sqlite3.Error as exc:
-            raise StoreError(f"audit database {path}: {exc}") from None
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"audit database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
+            ) from None
         self.path = path
         self._lock = threading.Lock()
 

@@ -16,7 +16,7 @@ import orjson
 import sekimori.gateway.screening  # noqa: F401  (registers the `policy` screen)
 from sekimori.audit.recorder import BatchingRecorder
 from sekimori.audit.sqlite import SqliteAuditStore
-from sekimori.errors import SekimoriError
+from sekimori.errors import SekimoriError, StoreError
 from sekimori.gateway.chat import ChatHandler, Exchange, request_id
 from sekimori.gateway.errors import HttpError
 from sekimori.gateway.keys import KeyCache, Principal
@@ -59,6 +59,7 @@ class Gateway:
             upstreams if upstreams is not None else Upstreams.from_settings(settings.upstreams)
         )
         self.keys: KeyCache | None = None
+        self._audit_store: SqliteAuditStore | None = None
         self.recorder: BatchingRecorder | None = None
         self.chat: ChatHandler | None = None
         self.ready = False
@@ -75,10 +76,17 @@ class Gateway:
         }
         self._paths = {path for _, path in self._routes}
 
-    async def startup(self) -> None:
-        if self.settings.server.auth:
+    def open_stores(self) -> None:
+        """Open the key and audit databases; raises StoreError naming the file."""
+        if self.settings.server.auth and self.keys is None:
             self.keys = KeyCache(self.settings.keys_db)
-        else:
+        if self._audit_store is None:
+            self._audit_store = SqliteAuditStore(self.settings.audit_db)
+
+    async def startup(self) -> None:
+        self.open_stores()
+        assert self._audit_store is not None
+        if not self.settings.server.auth:
             log.warning(
                 "authentication is OFF (--insecure-no-auth): anyone who reaches %s can use it / "
                 "認証が無効です",
@@ -86,7 +94,7 @@ class Gateway:
             )
         audit = self.settings.audit
         self.recorder = BatchingRecorder(
-            SqliteAuditStore(self.settings.audit_db),
+            self._audit_store,
             flush_interval_ms=audit.flush_interval_ms,
             max_pending=audit.max_pending,
         )
@@ -194,7 +202,16 @@ class Gateway:
                     code="model_not_found",
                     param="model",
                 )
-            await self.chat.handle(exchange, upstream, body, receive, send)
+            try:
+                await self.chat.handle(exchange, upstream, body, receive, send)
+            except StoreError as exc:
+                # No answer without its audit record: a block or flag must be written first.
+                raise HttpError(
+                    503,
+                    f"audit trail unavailable: {exc}",
+                    code="audit_unavailable",
+                    type="server_error",
+                ) from exc
             status = exchange.status
         except HttpError as exc:
             status = exc.status

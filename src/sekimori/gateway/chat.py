@@ -142,7 +142,7 @@ class ChatHandler:
         if request.stream:
             await self._stream(ex, context, verdict, upstream, body, receive, send)
         else:
-            await self._complete(ex, context, verdict, upstream, body, send)
+            await self._complete(ex, context, verdict, upstream, body, receive, send)
 
     # -- blocked on input: a normal completion whose content is the refusal
     async def _refuse(self, ex: Exchange, verdict: InputResult, send: Send) -> None:
@@ -241,13 +241,24 @@ class ChatHandler:
         verdict: InputResult,
         upstream: Upstream,
         body: bytes,
+        receive: Receive,
         send: Send,
     ) -> None:
-        response = await self._call_upstream(ex, upstream, body, stream=False)
+        fetch = asyncio.ensure_future(self._fetch(ex, upstream, body))
+        watch = asyncio.ensure_future(_wait_disconnect(receive))
         try:
-            payload = await response.read()
-        except UpstreamError as exc:
-            raise self._upstream_failed(exc, upstream.name) from exc
+            await asyncio.wait((fetch, watch), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watch.cancel()
+            if not fetch.done():
+                # The client left (or we are being cancelled): drop the upstream request too.
+                fetch.cancel()
+                await asyncio.gather(fetch, return_exceptions=True)
+        if fetch.cancelled():
+            ex.status = CLIENT_CLOSED
+            await self.record(ex)
+            return
+        payload = fetch.result()
         try:
             data = orjson.loads(payload)
             message = data["choices"][0]["message"]
@@ -283,6 +294,15 @@ class ChatHandler:
         await self.record(ex, durable=ex.decision.action in _DURABLE)
         await send(self._start(200, ex, stream=False, length=len(payload)))
         await send({"type": "http.response.body", "body": payload})
+
+    async def _fetch(self, ex: Exchange, upstream: Upstream, body: bytes) -> bytes:
+        response = await self._call_upstream(ex, upstream, body, stream=False)
+        try:
+            return await response.read()
+        except UpstreamError as exc:
+            raise self._upstream_failed(exc, upstream.name) from exc
+        finally:
+            await response.close()
 
     async def _screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
         try:

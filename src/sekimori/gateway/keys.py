@@ -54,14 +54,16 @@ def _digest(key: str) -> str:
 
 class KeyStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(f"key database {path}: {exc}") from None
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"key database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
+            ) from None
         self.path = path
 
     def create(self, tenant: str) -> NewKey:

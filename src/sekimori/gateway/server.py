@@ -24,6 +24,7 @@ def serve(settings: Settings) -> int:
         settings = settings.model_copy(update={"upstreams": {"local": upstream}})
     try:
         app = Gateway(settings)
+        app.open_stores()
         server = settings.server
         sock = bind_socket(server.host, server.port)
         port = sock.getsockname()[1]
