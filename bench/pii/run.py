@@ -126,6 +126,32 @@ def ordinary_text_speed() -> list[str]:
     return lines
 
 
+# Inputs built to provoke backtracking: each is a detector's anchor repeated ~200 KB.
+ADVERSARIAL = {
+    "digits": "0" * 200_000,
+    "digits and hyphens": "0-" * 100_000,
+    "at signs": "a@" * 100_000,
+    "dotted digits": "1." * 100_000,
+    "honorifics": "山様" * 100_000,
+    "prefectures": "東京都" * 60_000,
+    "postal marks": "〒" * 200_000,
+    "labels (tel)": "tel " * 50_000,
+    "labels (born)": "born " * 40_000,
+    "labels (password:)": "password: " * 20_000,
+    "labels (Name:)": "Name: Ab " * 20_000,
+    "PEM header, no end": "-----BEGIN PRIVATE KEY-----" + "A" * 200_000,
+}
+
+
+def adversarial_speed() -> list[str]:
+    lines = []
+    for name, text in ADVERSARIAL.items():
+        timing = time_scan(text, 3)
+        size = len(text.encode())
+        lines.append(f"| {name} | {size} | {size / timing.cpu / 1e6:.2f} |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="bench", choices=["bench", "dev"])
@@ -167,6 +193,8 @@ def main() -> None:
         print("\n".join(errors))
     prose = ordinary_text_speed()
     print("\n".join(prose))
+    worst = adversarial_speed()
+    print("\n".join(worst))
     if args.write:
         docs = len(rows)
         out = ROOT / "bench" / "pii" / "RESULTS.md"
@@ -176,6 +204,7 @@ def main() -> None:
         out.write_text(
             RESULTS.format(
                 prose="\n".join(prose),
+                worst="\n".join(worst),
                 table=table,
                 docs=docs,
                 gold=gold,
@@ -223,6 +252,13 @@ mostly real dates of birth of public figures and names with honorifics):
 | text | bytes | MB/s (CPU) | MB/s (wall) | findings |
 |---|---|---|---|---|
 {prose}
+
+Adversarial input (a detector's anchor repeated; checks that no pattern backtracks
+catastrophically: time stays linear, MB/s by CPU time):
+
+| input | bytes | MB/s (CPU) |
+|---|---|---|
+{worst}
 
 ## Misses and false alarms
 

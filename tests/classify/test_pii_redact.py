@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -67,3 +70,30 @@ def test_stream_restorer_equals_whole_restore_for_any_chunking(
     restorer = StreamRestorer(mapping)
     streamed = "".join(restorer.feed(text[a:b]) for a, b in itertools.pairwise(bounds))
     assert streamed + restorer.flush() == restore(text, mapping)
+
+
+PLUGIN = """
+from sekimori.classify.pii import DETECTORS, PiiSpan, PiiType, redact, scan
+
+@DETECTORS.register("employee-id")
+def employee_ids(text):
+    i = text.find("EMP-")
+    return [PiiSpan(i, i + 9, PiiType.PERSON, 0.9)] if i != -1 else []
+
+assert [s.type for s in scan("id EMP-12345")] == [PiiType.PERSON]
+print(redact("id EMP-12345").text)
+"""
+
+
+def test_a_registered_plugin_detector_is_used_by_scan_and_redact() -> None:
+    # In its own process: the registry is global and has no way to unregister.
+    src = Path(__file__).resolve().parents[2] / "src"
+    done = subprocess.run(
+        [sys.executable, "-c", PLUGIN],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "id <PERSON_1>"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sekimori.classify.pii.scanner import Scanner, default_scanner
+from sekimori.classify.pii.scanner import Scanner, shared_scanner
 from sekimori.classify.pii.text import digits, fold
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
@@ -61,9 +61,6 @@ class Redaction:
     spans: tuple[PiiSpan, ...] = ()
 
 
-_DEFAULT_SCANNER: Scanner = default_scanner()
-
-
 def redact(
     text: str,
     session: RedactionSession | None = None,
@@ -78,7 +75,7 @@ def redact(
     session = session if session is not None else RedactionSession()
     wanted = frozenset(types) if types is not None else None
     spans = [
-        s for s in (scanner or _DEFAULT_SCANNER).scan(text) if wanted is None or s.type in wanted
+        s for s in (scanner or shared_scanner()).scan(text) if wanted is None or s.type in wanted
     ]
     out: list[str] = []
     mapping: dict[str, str] = {}

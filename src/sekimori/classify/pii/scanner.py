@@ -86,9 +86,17 @@ def default_scanner(
     return Scanner(tuple(DETECTORS.get(n) for n in DETECTORS.names()), min_score, types)
 
 
-_DEFAULT = default_scanner()
+_default: Scanner = default_scanner()
+
+
+def shared_scanner() -> Scanner:
+    """The default scanner, rebuilt when a plugin has registered another detector since."""
+    global _default
+    if len(_default.detectors) != len(DETECTORS.names()):
+        _default = default_scanner()
+    return _default
 
 
 def scan(text: str) -> list[PiiSpan]:
     """Every PII and secret span in `text` at the default threshold."""
-    return _DEFAULT.scan(text)
+    return shared_scanner().scan(text)

@@ -3,8 +3,9 @@
 Names are open-ended, so a name counts only where the text says it is one: after a label
 (「氏名：山田太郎」, "Name: John Smith"), before an honorific or job title (「山田太郎様」,
 「田中部長」), after a title or a greeting ("Dear Ms. Smith", "Mr. John Smith"), or under a
-sign-off ("Best regards,\\nJohn Smith"). Words that take honorifics but are not names
-(お客様, 担当者様, 皆様) are excluded by a stop list.
+sign-off ("Best regards,\\nJohn Smith"), or in a self-introduction (「営業部の山田です」,
+「山田と申します」). Words that take honorifics but are not names (お客様, 担当者様, 皆様, 仕様)
+are excluded by stop lists.
 """
 
 from __future__ import annotations
