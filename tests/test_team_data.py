@@ -107,6 +107,18 @@ def test_language_field_matches_detection() -> None:
     assert len(wrong) <= 0.02 * len(ROWS), wrong
 
 
+def test_every_category_has_both_labels_in_both_languages() -> None:
+    seen = {(r["category"], r["label"], r["lang"]) for r in ROWS}
+    missing = [
+        (c, label, lang)
+        for c in CATEGORY_IDS
+        for label in ("harmful", "benign")
+        for lang in ("en", "ja")
+        if (c, label, lang) not in seen
+    ]
+    assert missing == []
+
+
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
 
