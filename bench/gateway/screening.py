@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import statistics
@@ -44,6 +45,7 @@ SENTENCES = (
     "Mention the energy savings from the new lighting and the heat pump retrofit.",
     "Close with two questions the committee should decide on this month.",
 )
+ROUNDS = 5
 MARKER = "zqxhazard"
 WINDOW_TOKENS = 400 // 5  # the default window, in this stream's tokens ("w123 " is 5 chars)
 
@@ -80,8 +82,10 @@ async def timed(client: httpx.AsyncClient, url: str, payload: bytes) -> float:
     return elapsed
 
 
-async def latency(url: str, auth: dict[str, str], concurrency: int, n: int) -> tuple[Stats, float]:
-    """Per-request latency and requests/s with `concurrency` clients sending `n` requests."""
+async def latency(
+    url: str, auth: dict[str, str], concurrency: int, n: int
+) -> tuple[list[float], float]:
+    """Per-request latencies and the wall time of `concurrency` clients sending `n` requests."""
     counter = iter(range(10**9))
     samples: list[float] = []
     limits = httpx.Limits(max_connections=concurrency)
@@ -98,7 +102,7 @@ async def latency(url: str, auth: dict[str, str], concurrency: int, n: int) -> t
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
-    return stats(samples), len(samples) / wall
+    return samples, wall
 
 
 async def system_reuse(url: str, auth: dict[str, str], n: int) -> tuple[Stats, Stats]:
@@ -213,23 +217,39 @@ def main() -> int:
         lexicon.write_text(
             f'phrases: {{"{MARKER}": {{weapons.chem: 0.99}}}}\ndelay_ms: 0\n', encoding="utf-8"
         )
-        key = create_key(home, "bench")
-        auth = {"Authorization": f"Bearer {key}"}
         options = {
             "allow": "{}",
             "policy": "{scorer: model}"
             if scorer == "model"
             else f"{{scorer: lexicon, lexicon: {lexicon}}}",
         }
-        for name, opts in options.items():
-            config = gateway_config(home, upstream, name, opts)
-            with start_gateway(home, "--config", str(config)) as gateway:
-                url = gateway.url + "/v1/chat/completions"
-                print(f"{name}: latency", file=sys.stderr)
-                results[f"{name}.c1"] = asyncio.run(latency(url, auth, 1, args.requests))
-                results[f"{name}.c8"] = asyncio.run(latency(url, auth, 8, args.requests * 2))
-                results[f"{name}.system"] = asyncio.run(system_reuse(url, auth, 20))
-                results[f"{name}.ttft"] = asyncio.run(ttft(url, auth, 100))
+        with contextlib.ExitStack() as stack:
+            urls: dict[str, str] = {}
+            keys: dict[str, dict[str, str]] = {}
+            for name, opts in options.items():
+                own = home / name  # one data directory (audit, keys) a gateway
+                own.mkdir()
+                keys[name] = {"Authorization": f"Bearer {create_key(own, 'bench')}"}
+                config = gateway_config(home, upstream, name, opts)
+                gateway = stack.enter_context(start_gateway(own, "--config", str(config)))
+                urls[name] = gateway.url + "/v1/chat/completions"
+            # Both gateways run side by side and take turns, so that other load on the machine
+            # falls on both alike.
+            pooled: dict[str, tuple[list[float], float]] = {}
+            for turn in range(ROUNDS):
+                print(f"latency round {turn + 1}/{ROUNDS}", file=sys.stderr)
+                for name, url in urls.items():
+                    for c in (1, 8):
+                        n = args.requests * (2 if c == 8 else 1) // ROUNDS
+                        samples, wall = asyncio.run(latency(url, keys[name], c, n))
+                        before = pooled.get(f"{name}.c{c}", ([], 0.0))
+                        pooled[f"{name}.c{c}"] = (before[0] + samples, before[1] + wall)
+            for point, (samples, wall) in pooled.items():
+                results[point] = (stats(samples), len(samples) / wall)
+            for name, url in urls.items():
+                results[f"{name}.system"] = asyncio.run(system_reuse(url, keys[name], 20))
+                results[f"{name}.ttft"] = asyncio.run(ttft(url, keys[name], 100))
+        auth = keys["policy"]
         slow = home / "slow.yaml"
         slow.write_text(
             f'phrases: {{"{MARKER}": {{weapons.chem: 0.99}}}}\ndelay_ms: {args.judge_ms}\n',
@@ -239,7 +259,7 @@ def main() -> int:
         for hold in (0, 400):
             opts = f"{{scorer: lexicon, lexicon: {slow}}}"
             config = gateway_config(home, upstream, "policy", opts, hold)
-            with start_gateway(home, "--config", str(config)) as gateway:
+            with start_gateway(home / "policy", "--config", str(config)) as gateway:
                 print(f"cut lateness, hold_chars={hold}", file=sys.stderr)
                 url = gateway.url + "/v1/chat/completions"
                 late[hold] = asyncio.run(cut_lateness(url, auth, upstream.url, 30))
@@ -272,6 +292,12 @@ def write(
     assert isinstance(a_ttft, Stats) and isinstance(p_ttft, Stats)
     add1, add8 = p1.p50_ms - a1.p50_ms, p8.p50_ms - a8.p50_ms
     late, held = lateness[0], lateness[400]
+
+    def verdict(ok: bool) -> str:
+        if scorer != "model":
+            return "not assessed (no classifier model in this run; machinery only)"
+        return "met" if ok else "missed"
+
     held_shown = sum(1 for x in held if x >= 0)
     scorer_note = (
         "the trained prompt classifier and answer judge (`scorer: model`)"
@@ -288,7 +314,8 @@ def write(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Fake upstream answering at once; "
         "gateway with auth and audit on, one worker; screen `allow` vs `policy` with the "
         f"built-in default policy; scorer: {scorer_note}. Python httpx client on the same "
-        f"machine; {n} requests a point at concurrency 1, {2 * n} at 8.",
+        f"machine; {n} requests a point at concurrency 1, {2 * n} at 8, in {ROUNDS} rounds "
+        "alternating between the two gateways, which run side by side.",
         "",
         "| screen | concurrency | p50 ms | p99 ms | req/s |",
         "|---|---:|---:|---:|---:|",
@@ -314,7 +341,7 @@ def write(
         "## Targets",
         "",
         f"- Added latency, 200-token prompt, concurrency 1: {add1:.2f} ms p50 (target < 25 ms; "
-        f"≤ 80 ms with the full model): {'met' if add1 < 25 else 'missed'}.",
+        f"≤ 80 ms with the full model): {verdict(add1 < 25)}.",
         f"- Added latency at concurrency 8: {add8:.2f} ms p50.",
         f"- Requests/s with screening on at concurrency 8: {p8_rps:.0f} (off: {a8_rps:.0f}).",
         f"- Reused system prompt pays only for the new turn: {p_again.p50_ms:.2f} ms vs "
