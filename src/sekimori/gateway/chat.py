@@ -479,6 +479,10 @@ class _Relay:
                         continue
                     self._add(text)
                     out.append(raw)
+                # A screen that finished meanwhile decides before more text goes out.
+                if self.pending is not None and self.pending.done():
+                    self._take(self.pending.result())
+                    self.pending = None
                 out = await self._hold_back(out)
                 if self.blocked is not None:
                     break
@@ -491,11 +495,6 @@ class _Relay:
                         self.handler.metrics.ttfb.observe(
                             time.perf_counter() - ex.started, ex.upstream
                         )
-                if self.pending is not None and self.pending.done():
-                    self._take(self.pending.result())
-                    self.pending = None
-                    if self.blocked is not None:
-                        break
                 if (
                     self.pending is None
                     and self.answer_len - self.screened_to >= self.handler.stride
