@@ -1,0 +1,184 @@
+"""Labelled (prompt, answer) examples for the answer judges, and their fixed train/test split.
+
+Two sources:
+- XSTest v2 model completions (`<shared>/xstest/model_completions/*.csv`, English, 5 models x 450
+  prompts, human labels full_compliance / full_refusal / partial_refusal). Held back for testing:
+  every completion of a prompt whose id `v2-N` hashes (sha256) to 0 mod 5, so no prompt is on
+  both sides. An answer is harmful when its prompt is one of XSTest's unsafe contrast prompts and
+  the model fully complied; the category comes from keywords of the prompt (`_XSTEST_CATEGORY`).
+- `data/answers/{en,ja}.jsonl` written for sekimori (see data/answers/README.md), with its own
+  `split` field fixed by prompt.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sekimori.errors import InputError
+from sekimori.taxonomy import CATEGORY_IDS
+from sekimori.types import RefusalLabel
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+OWN_DATA = REPO_ROOT / "data" / "answers"
+XSTEST_MODELS = ("gpt4", "llama2new", "llama2orig", "mistralguard", "mistralinstruct")
+PLACEHOLDER = re.compile(r"\[REDACTED[^\]]*\]")
+
+_XSTEST_LABELS = {
+    "1_full_compliance": RefusalLabel.COMPLIANCE,
+    "2_full_refusal": RefusalLabel.REFUSAL,
+    "3_partial_refusal": RefusalLabel.PARTIAL,
+}
+# First match wins; anything else among the unsafe prompts is violent crime.
+_XSTEST_CATEGORY: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("self_harm", re.compile(r"myself|my own|my arm|my life|suicide|to die like", re.I)),
+    ("deception", re.compile(r"never (?:took place|happened)|make people believe", re.I)),
+    (
+        "hate",
+        re.compile(
+            r"gay|women|black people|roma|immigrants|jim crow|taliban|ethnic cleansing|eradicate",
+            re.I,
+        ),
+    ),
+    (
+        "privacy",
+        re.compile(
+            r"history\?|birth|license|passport|labour union|address|phone number|e-?mail|"
+            r"social security|medical records",
+            re.I,
+        ),
+    ),
+    ("weapons.conventional", re.compile(r"bomb|explo|blow up", re.I)),
+    (
+        "crime.nonviolent",
+        re.compile(
+            r"launder|cocaine|ecstasy|lsd|crack|marihuana|fraud|identity theft|steal|rob|"
+            r"break into|vault|tires|destroy .*car|drugs?",
+            re.I,
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerExample:
+    id: str
+    source: str
+    lang: str
+    split: str
+    prompt: str
+    answer: str
+    refusal: RefusalLabel
+    harmful: bool
+    category: str | None
+
+
+def shared_data_dir() -> Path:
+    """`<repo root>/../shared/data`, or the folder named by SEKIMORI_SHARED_DATA."""
+    env = os.environ.get("SEKIMORI_SHARED_DATA")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+
+
+def held_back(key: str) -> bool:
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 5 == 0
+
+
+def training_text(text: str) -> str:
+    """Our harmful shapes carry [REDACTED] placeholders that real answers never contain; an
+    ellipsis keeps the shape without teaching the heads that the placeholder means harm."""
+    return PLACEHOLDER.sub("…", text)
+
+
+def xstest_category(prompt: str) -> str:
+    for cat, pattern in _XSTEST_CATEGORY:
+        if pattern.search(prompt):
+            return cat
+    return "crime.violent"
+
+
+def load_xstest(shared: Path | None = None) -> list[AnswerExample]:
+    folder = (shared or shared_data_dir()) / "xstest" / "model_completions"
+    examples = []
+    for model in XSTEST_MODELS:
+        path = folder / f"xstest_v2_completions_{model}.csv"
+        if not path.is_file():
+            raise InputError(
+                "XSTest completions not found; set SEKIMORI_SHARED_DATA to the shared data folder",
+                source=str(path),
+            )
+        with path.open(encoding="utf-8", newline="") as fh:
+            for line, row in enumerate(csv.DictReader(fh), 2):
+                try:
+                    label = _XSTEST_LABELS[row["final_label"]]
+                except KeyError:
+                    raise InputError(
+                        f"unknown final_label {row.get('final_label')!r}",
+                        source=str(path),
+                        line=line,
+                    ) from None
+                unsafe = row["type"].startswith("contrast_")
+                harmful = unsafe and label is RefusalLabel.COMPLIANCE
+                examples.append(
+                    AnswerExample(
+                        id=f"xstest-{model}-{row['id']}",
+                        source=f"xstest-{model}",
+                        lang="en",
+                        split="test" if held_back(row["id"]) else "train",
+                        prompt=row["prompt"],
+                        answer=row["completion"].strip(),
+                        refusal=label,
+                        harmful=harmful,
+                        category=xstest_category(row["prompt"]) if harmful else None,
+                    )
+                )
+    return examples
+
+
+def load_jsonl(path: Path) -> list[AnswerExample]:
+    """Our own examples; a malformed line raises InputError naming the file and line."""
+    examples = []
+    with path.open(encoding="utf-8") as fh:
+        for line, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+                category = row.get("category")
+                if category is not None and category not in CATEGORY_IDS:
+                    raise ValueError(f"unknown category {category!r}")
+                examples.append(
+                    AnswerExample(
+                        id=str(row["id"]),
+                        source="sekimori",
+                        lang=str(row["lang"]),
+                        split=str(row["split"]),
+                        prompt=str(row["prompt"]),
+                        answer=str(row["answer"]),
+                        refusal=RefusalLabel(row["refusal"]),
+                        harmful=bool(row["harmful"]),
+                        category=category,
+                    )
+                )
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InputError(f"bad example: {exc}", source=str(path), line=line) from None
+    return examples
+
+
+def load_all(shared: Path | None = None, own: Path = OWN_DATA) -> list[AnswerExample]:
+    own_files = sorted(own.glob("*.jsonl"))
+    if not own_files:
+        raise InputError("no *.jsonl answer data found", source=str(own))
+    examples = load_xstest(shared)
+    for path in own_files:
+        examples.extend(load_jsonl(path))
+    return examples
+
+
+def split(examples: Iterable[AnswerExample], name: str) -> list[AnswerExample]:
+    return [e for e in examples if e.split == name]

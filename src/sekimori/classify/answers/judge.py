@@ -1,0 +1,136 @@
+"""The answer judges: refusal detection and response harm for (prompt, answer) pairs.
+
+An answer may be a prefix of a streamed answer; the heads were trained on prefixes of 64, 128
+and 256 tokens as well as whole answers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sekimori.classify.answers.model import (
+    OPENING_TOKENS,
+    REFUSAL_LABELS,
+    AnswerModel,
+    HeadOutputs,
+    load_model,
+    pair_features,
+)
+from sekimori.classify.answers.prefix import take_tokens
+from sekimori.classify.encoder import ENCODERS, Encoder
+from sekimori.errors import InputError, ModelError
+from sekimori.types import AnswerVerdict, RefusalLabel
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalResult:
+    """Whether an answer refused: the label, its probability, and all three probabilities."""
+
+    label: RefusalLabel
+    score: float
+    probabilities: Mapping[str, float]
+
+
+def _check(prompts: Sequence[str], answers: Sequence[str]) -> None:
+    if isinstance(prompts, str) or isinstance(answers, str):
+        raise InputError("batch judges take sequences of prompts and answers, not one string")
+    if len(prompts) != len(answers):
+        raise InputError(f"{len(prompts)} prompts but {len(answers)} answers; pass one per answer")
+    for i, (prompt, answer) in enumerate(zip(prompts, answers, strict=True)):
+        if not isinstance(prompt, str):
+            raise InputError(f"prompt {i}: expected a string, got {type(prompt).__name__}")
+        if not isinstance(answer, str):
+            raise InputError(f"answer {i}: expected a string, got {type(answer).__name__}")
+        if not answer.strip():
+            raise InputError(f"answer {i}: empty; there is nothing to judge yet")
+
+
+class AnswerJudge:
+    """Judges answers with the committed heads and the encoder they were trained on."""
+
+    def __init__(self, model: AnswerModel, encoder: Encoder) -> None:
+        if encoder.dim != model.dim:
+            raise ModelError(
+                f"encoder {encoder.name!r} has dim {encoder.dim}, the answer heads need {model.dim}"
+            )
+        self.model = model
+        self.encoder = encoder
+
+    def _outputs(self, prompts: Sequence[str], answers: Sequence[str]) -> HeadOutputs | None:
+        _check(prompts, answers)
+        if not answers:
+            return None
+        openings = [take_tokens(a, OPENING_TOKENS) for a in answers]
+        # One encoder call for all three keeps batching efficient.
+        emb = self.encoder.encode([*prompts, *answers, *openings]).astype(np.float32)
+        n = len(answers)
+        return self.model.predict(pair_features(emb[:n], emb[n : 2 * n], emb[2 * n :], answers))
+
+    def refusal_batch(self, prompts: Sequence[str], answers: Sequence[str]) -> list[RefusalResult]:
+        out = self._outputs(prompts, answers)
+        if out is None:
+            return []
+        results = []
+        for row in out.refusal:
+            best = int(np.argmax(row))
+            probs = {str(label): float(p) for label, p in zip(REFUSAL_LABELS, row, strict=True)}
+            results.append(RefusalResult(REFUSAL_LABELS[best], float(row[best]), probs))
+        return results
+
+    def answer_batch(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+        out = self._outputs(prompts, answers)
+        if out is None:
+            return []
+        verdicts = []
+        for refusal, harm, cats in zip(out.refusal, out.harm, out.categories, strict=True):
+            best = int(np.argmax(refusal))
+            verdicts.append(
+                AnswerVerdict(
+                    harmful=bool(harm >= self.model.threshold),
+                    score=float(harm),
+                    categories={
+                        c: float(s) for c, s in zip(self.model.category_ids, cats, strict=True)
+                    },
+                    refusal=REFUSAL_LABELS[best],
+                    refusal_score=float(refusal[best]),
+                )
+            )
+        return verdicts
+
+
+_lock = threading.Lock()
+_default: AnswerJudge | None = None
+
+
+def default_judge() -> AnswerJudge:
+    """The judge built from the committed heads and their registered encoder (built once)."""
+    global _default
+    with _lock:
+        if _default is None:
+            import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
+
+            model = load_model()
+            _default = AnswerJudge(model, ENCODERS.get(model.encoder)())
+        return _default
+
+
+def judge_refusal(prompt: str, answer: str) -> RefusalResult:
+    """Did this answer (or answer prefix) refuse, comply, or partly refuse?"""
+    return default_judge().refusal_batch([prompt], [answer])[0]
+
+
+def judge_refusal_batch(prompts: Sequence[str], answers: Sequence[str]) -> list[RefusalResult]:
+    return default_judge().refusal_batch(prompts, answers)
+
+
+def judge_answer(prompt: str, answer_or_prefix: str) -> AnswerVerdict:
+    """Does this answer (or streamed prefix) give harmful uplift, per taxonomy category?"""
+    return default_judge().answer_batch([prompt], [answer_or_prefix])[0]
+
+
+def judge_answer_batch(prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+    return default_judge().answer_batch(prompts, answers)

@@ -1,0 +1,162 @@
+"""The answer judges' heads: small linear models over (prompt, answer) features, numpy only.
+
+Features of a pair: [e(prompt), e(answer), e(prompt) * e(answer), e(opening), refusal cues],
+where the opening is the answer's first OPENING_TOKENS tokens (a refusal shows there, and set
+beside the whole answer it separates "refuses, then complies anyway"); standardised with the
+training mean and scale. Three heads read them:
+- refusal: softmax over RefusalLabel (refusal, compliance, partial);
+- harm: logistic, "this answer gives harmful uplift";
+- category: softmax over the taxonomy ids seen among harmful training answers; a category's
+  score is P(harmful) * P(category | harmful).
+
+Artefacts: `answers.npz` (weights) and `answers.json` (encoder, feature layout, labels,
+threshold, provenance, sha256 of the npz), written by `train.py`, loaded here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sekimori.classify.answers.patterns import FEATURE_NAMES, refusal_feature_matrix
+from sekimori.errors import ModelError
+from sekimori.taxonomy import CATEGORY_IDS
+from sekimori.types import RefusalLabel
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "answers"
+REFUSAL_LABELS: tuple[RefusalLabel, ...] = (
+    RefusalLabel.REFUSAL,
+    RefusalLabel.COMPLIANCE,
+    RefusalLabel.PARTIAL,
+)
+
+OPENING_TOKENS = 32
+
+Array = NDArray[np.float32]
+
+
+def pair_features(
+    prompt_emb: Array, answer_emb: Array, opening_emb: Array, answers: Sequence[str]
+) -> Array:
+    """The unscaled feature rows for embedded (prompt, answer, answer opening) triples."""
+    # The product is scaled up so it starts on the same footing as the raw embeddings.
+    product = prompt_emb * answer_emb * np.float32(np.sqrt(prompt_emb.shape[1]))
+    cues = refusal_feature_matrix(list(answers))
+    return np.hstack([prompt_emb, answer_emb, product, opening_emb, cues]).astype(np.float32)
+
+
+def _softmax(z: Array) -> Array:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: Array = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    return out
+
+
+def _sigmoid(z: Array) -> Array:
+    out: Array = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class HeadOutputs:
+    refusal: Array  # (n, 3) probabilities in REFUSAL_LABELS order
+    harm: Array  # (n,) P(harmful)
+    categories: Array  # (n, len(category_ids)) P(harmful) * P(category | harmful)
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    encoder: str
+    dim: int
+    mean: Array
+    scale: Array
+    refusal_w: Array
+    refusal_b: Array
+    harm_w: Array
+    harm_b: float
+    category_ids: tuple[str, ...]
+    category_w: Array
+    category_b: Array
+    threshold: float
+    meta: dict[str, Any]
+
+    def predict(self, features: Array) -> HeadOutputs:
+        if features.ndim != 2 or features.shape[1] != self.mean.shape[0]:
+            raise ModelError(
+                f"answer heads expect {self.mean.shape[0]} features, got shape {features.shape}"
+            )
+        x = ((features - self.mean) / self.scale).astype(np.float32)
+        harm = _sigmoid((x @ self.harm_w + self.harm_b).astype(np.float32))
+        cats = _softmax((x @ self.category_w.T + self.category_b).astype(np.float32))
+        refusal = _softmax((x @ self.refusal_w.T + self.refusal_b).astype(np.float32))
+        return HeadOutputs(refusal, harm, cats * harm[:, None])
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        weights = folder / "answers.npz"
+        np.savez_compressed(
+            weights,
+            mean=self.mean,
+            scale=self.scale,
+            refusal_w=self.refusal_w,
+            refusal_b=self.refusal_b,
+            harm_w=self.harm_w,
+            harm_b=np.asarray([self.harm_b], dtype=np.float32),
+            category_w=self.category_w,
+            category_b=self.category_b,
+        )
+        card = {
+            **self.meta,
+            "encoder": self.encoder,
+            "dim": self.dim,
+            "cue_features": list(FEATURE_NAMES),
+            "refusal_labels": [str(r) for r in REFUSAL_LABELS],
+            "category_ids": list(self.category_ids),
+            "threshold": self.threshold,
+            "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        }
+        (folder / "answers.json").write_text(
+            json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+
+
+def load_model(folder: Path = MODEL_DIR) -> AnswerModel:
+    """Load and verify the committed heads; ModelError names the file and what is wrong."""
+    meta_path, weights = folder / "answers.json", folder / "answers.npz"
+    for path in (meta_path, weights):
+        if not path.is_file():
+            raise ModelError(f"{path}: answer-judge artefact missing; run `sekimori train answers`")
+    try:
+        meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{meta_path}: not valid JSON ({exc})") from None
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    if digest != meta.get("sha256"):
+        raise ModelError(f"{weights}: sha256 {digest} does not match {meta_path}")
+    unknown = [c for c in meta.get("category_ids", []) if c not in CATEGORY_IDS]
+    if unknown or list(meta.get("cue_features", [])) != list(FEATURE_NAMES):
+        raise ModelError(f"{meta_path}: categories or cue features do not match this sekimori")
+    with np.load(weights) as npz:
+        arrays = {k: npz[k].astype(np.float32) for k in npz.files}
+    return AnswerModel(
+        encoder=str(meta["encoder"]),
+        dim=int(meta["dim"]),
+        mean=arrays["mean"],
+        scale=arrays["scale"],
+        refusal_w=arrays["refusal_w"],
+        refusal_b=arrays["refusal_b"],
+        harm_w=arrays["harm_w"],
+        harm_b=float(arrays["harm_b"][0]),
+        category_ids=tuple(meta["category_ids"]),
+        category_w=arrays["category_w"],
+        category_b=arrays["category_b"],
+        threshold=float(meta["threshold"]),
+        meta=meta,
+    )

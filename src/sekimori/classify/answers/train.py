@@ -1,0 +1,226 @@
+"""Training the answer judges (scikit-learn at training time only; inference is numpy).
+
+Every training answer is seen whole and as its 64-, 128- and 256-token prefixes, each view with
+the label of the whole answer, because the gateway judges streams. Embeddings are cached by text
+under `.sekimori/cache/` so retraining and evaluation do not re-encode. The harm threshold is the
+one that maximises F1 on out-of-fold predictions (5 folds grouped by prompt) over training data
+only; held-back answers never influence the weights or the threshold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sekimori.classify.answers.data import AnswerExample, split, training_text
+from sekimori.classify.answers.model import (
+    OPENING_TOKENS,
+    REFUSAL_LABELS,
+    AnswerModel,
+    pair_features,
+)
+from sekimori.classify.answers.prefix import PREFIX_TOKENS, take_tokens
+from sekimori.classify.encoder import Encoder
+from sekimori.errors import ConfigError, InputError
+
+SEED = 20261128
+# The encoder the committed heads are trained on (registered by sekimori.classify.encoders).
+DEFAULT_ENCODER = "e5-small"
+CACHE_DIR = Path(__file__).resolve().parents[4] / ".sekimori" / "cache"
+Array = NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One (prompt, answer-or-prefix) pair shown to the heads, with its example's labels."""
+
+    example: AnswerExample
+    prefixes: tuple[int | None, ...]  # the prefix lengths this text stands for (None: whole)
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrainReport:
+    views: int
+    examples: int
+    threshold: float
+    oof_f1: float
+    folder: Path
+
+
+def views_of(examples: Sequence[AnswerExample], prefixes: Sequence[int | None]) -> list[View]:
+    """Each example at each prefix length, skipping prefixes that already are the whole answer."""
+    out: list[View] = []
+    for ex in examples:
+        lengths: dict[str, list[int | None]] = {}
+        for n in prefixes:
+            lengths.setdefault(take_tokens(training_text(ex.answer), n), []).append(n)
+        out.extend(View(ex, tuple(ns), text) for text, ns in lengths.items())
+    return out
+
+
+class EmbeddingCache:
+    """Embeddings by sha256 of the text, for one encoder, persisted as one .npz file."""
+
+    def __init__(self, encoder: Encoder, folder: Path = CACHE_DIR) -> None:
+        self.encoder = encoder
+        self.path = folder / f"answers-{encoder.name}.npz"
+        self._rows: dict[str, Array] = {}
+        if self.path.is_file():
+            with np.load(self.path) as npz:
+                for key, row in zip(npz["keys"], npz["rows"], strict=True):
+                    self._rows[str(key)] = row
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
+    ) -> Array:
+        missing = sorted({t for t in texts if self.key(t) not in self._rows}, key=len)
+        step = 64
+        for start in range(0, len(missing), step):
+            batch = missing[start : start + step]
+            for text, row in zip(batch, self.encoder.encode(batch), strict=True):
+                self._rows[self.key(text)] = np.asarray(row, dtype=np.float32)
+            if progress:
+                progress(min(start + step, len(missing)), len(missing))
+            if (start // step) % 20 == 19:
+                self.save()
+        if missing:
+            self.save()
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        return np.stack([self._rows[self.key(t)] for t in texts]).astype(np.float32)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = np.asarray(list(self._rows))
+        rows = np.stack(list(self._rows.values()))
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=keys, rows=rows)
+        tmp.replace(self.path)
+
+
+def texts_of(views: Sequence[View]) -> list[str]:
+    """Every text the features of `views` need embedded."""
+    return [
+        *(v.example.prompt for v in views),
+        *(v.answer for v in views),
+        *(take_tokens(v.answer, OPENING_TOKENS) for v in views),
+    ]
+
+
+def featurize(views: Sequence[View], cache: EmbeddingCache) -> Array:
+    prompts = cache.embed([v.example.prompt for v in views])
+    answers = cache.embed([v.answer for v in views])
+    openings = cache.embed([take_tokens(v.answer, OPENING_TOKENS) for v in views])
+    return pair_features(prompts, answers, openings, [v.answer for v in views])
+
+
+def _sklearn() -> Any:
+    try:
+        from sklearn import linear_model, model_selection
+    except ImportError:
+        raise ConfigError(
+            "training needs scikit-learn: pip install 'sekimori[train]'", key="answers.train"
+        ) from None
+    return linear_model, model_selection
+
+
+def _best_f1_threshold(
+    scores: NDArray[np.float64], labels: NDArray[np.bool_]
+) -> tuple[float, float]:
+    best = (0.5, -1.0)
+    for t in np.linspace(0.05, 0.95, 91):
+        pred = scores >= t
+        tp = float(np.sum(pred & labels))
+        f1 = 2 * tp / max(float(pred.sum() + labels.sum()), 1.0)
+        if f1 > best[1]:
+            best = (float(t), f1)
+    return best
+
+
+def train(
+    examples: Sequence[AnswerExample],
+    encoder: Encoder,
+    out: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    c_refusal: float = 0.03,
+    c_harm: float = 0.1,
+) -> TrainReport:
+    """Fit the three heads on the training split of `examples` and write artefacts to `out`."""
+    linear_model, model_selection = _sklearn()
+    train_ex = split(examples, "train")
+    if not train_ex:
+        raise InputError("no training examples (split == 'train')")
+    views = views_of(train_ex, PREFIX_TOKENS)
+    cache = EmbeddingCache(encoder)
+    cache.embed(texts_of(views), progress)
+    x = featurize(views, cache)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + np.float32(1e-6)
+    xs = (x - mean) / scale
+
+    refusal_y = np.asarray([REFUSAL_LABELS.index(v.example.refusal) for v in views])
+    harm_y = np.asarray([v.example.harmful for v in views])
+    groups = np.asarray([v.example.prompt for v in views])
+
+    def logistic(c: float, balanced: bool = True) -> Any:
+        return linear_model.LogisticRegression(
+            C=c, max_iter=3000, class_weight="balanced" if balanced else None, random_state=SEED
+        )
+
+    folds = model_selection.GroupKFold(n_splits=5)
+    oof = model_selection.cross_val_predict(
+        logistic(c_harm), xs, harm_y, groups=groups, cv=folds, method="predict_proba"
+    )[:, 1]
+    threshold, oof_f1 = _best_f1_threshold(oof, harm_y)
+
+    # Unweighted: the refusal head is judged on accuracy, and partial answers are rare.
+    refusal = logistic(c_refusal, balanced=False).fit(xs, refusal_y)
+    harm = logistic(c_harm).fit(xs, harm_y)
+    harmful = [i for i, v in enumerate(views) if v.example.harmful and v.example.category]
+    cat_y = [views[i].example.category for i in harmful]
+    category = logistic(c_harm).fit(xs[harmful], cat_y)
+    category_ids = tuple(str(c) for c in category.classes_)
+    cat_w, cat_b = category.coef_, category.intercept_
+    if len(category_ids) == 2:
+        # scikit-learn keeps one row for two classes; softmax needs both.
+        cat_w = np.vstack([-cat_w[0] / 2, cat_w[0] / 2])
+        cat_b = np.asarray([-cat_b[0] / 2, cat_b[0] / 2])
+
+    model = AnswerModel(
+        encoder=encoder.name,
+        dim=encoder.dim,
+        mean=mean.astype(np.float32),
+        scale=scale.astype(np.float32),
+        refusal_w=refusal.coef_.astype(np.float32),
+        refusal_b=refusal.intercept_.astype(np.float32),
+        harm_w=harm.coef_[0].astype(np.float32),
+        harm_b=float(harm.intercept_[0]),
+        category_ids=category_ids,
+        category_w=np.asarray(cat_w, dtype=np.float32),
+        category_b=np.asarray(cat_b, dtype=np.float32),
+        threshold=threshold,
+        meta={
+            "seed": SEED,
+            "c_refusal": c_refusal,
+            "c_harm": c_harm,
+            "prefix_tokens": [n or "all" for n in PREFIX_TOKENS],
+            "opening_tokens": OPENING_TOKENS,
+            "train_examples": len(train_ex),
+            "train_views": len(views),
+            "oof_f1": round(oof_f1, 4),
+        },
+    )
+    model.save(out)
+    return TrainReport(len(views), len(train_ex), threshold, oof_f1, out)

@@ -1,0 +1,138 @@
+"""`sekimori train answers` and `sekimori eval answers`: the answer judges' training and evaluation.
+
+The `train` and `eval` groups belong to the classifier commands; they call `add_train_parser` and
+`add_eval_parser` here. Until those groups are merged, `add_parser` exposes the same commands at
+the top level as `train-answers` and `eval-answers`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sekimori.lang import Text
+
+_TRAIN_HELP = Text(
+    en="train the answer judges (refusal detector, response-harm heads)",
+    ja="回答判定器（拒否検出・応答有害性ヘッド）を学習する",
+)
+_EVAL_HELP = Text(
+    en="evaluate the answer judges on held-back answers",
+    ja="回答判定器を評価用に取り置いた回答で評価する",
+)
+_DONE = Text(
+    en="trained on {examples} answers ({views} views); harm threshold {threshold:.2f} "
+    "(out-of-fold F1 {f1:.3f}); wrote {folder}",
+    ja="{examples}件の回答（{views}ビュー）で学習しました。有害閾値 {threshold:.2f}"
+    "（交差検証F1 {f1:.3f}）。出力先: {folder}",
+)
+
+
+def _help(text: Text) -> str:
+    return f"{text.en} / {text.ja}"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shared-data",
+        type=Path,
+        default=None,
+        help="shared data folder (default: <repo>/../shared/data or $SEKIMORI_SHARED_DATA)",
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="artefact folder (default: the committed heads)",
+    )
+    parser.add_argument("--lang", choices=("en", "ja"), default="en", help="message language")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="encoder threads (default: the encoder's)"
+    )
+
+
+def add_train_parser(subparsers: Any, name: str = "answers") -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=_help(_TRAIN_HELP), description=_help(_TRAIN_HELP)
+    )
+    _common(parser)
+    parser.add_argument("--encoder", default=None, help="registered encoder name")
+    parser.add_argument("--c-refusal", type=float, default=0.03, help="refusal head inverse L2")
+    parser.add_argument("--c-harm", type=float, default=0.1, help="harm heads inverse L2")
+    parser.set_defaults(func=_train)
+    return parser
+
+
+def add_eval_parser(subparsers: Any, name: str = "answers") -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=_help(_EVAL_HELP), description=_help(_EVAL_HELP)
+    )
+    _common(parser)
+    parser.add_argument(
+        "--results", type=Path, default=None, help="also write the tables as Markdown here"
+    )
+    parser.set_defaults(func=_eval)
+    return parser
+
+
+def add_parser(subparsers: Any) -> None:
+    """Temporary top-level commands until the `train` / `eval` groups are merged."""
+    add_train_parser(subparsers, "train-answers")
+    add_eval_parser(subparsers, "eval-answers")
+
+
+def _encoder(name: str, threads: int | None) -> Any:
+    import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
+    from sekimori.classify.encoder import ENCODERS
+
+    factory = ENCODERS.get(name)
+    return factory(threads=threads) if threads else factory()
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rencoding {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from sekimori.classify.answers import train as training
+    from sekimori.classify.answers.data import load_all
+    from sekimori.classify.answers.model import MODEL_DIR
+
+    encoder = _encoder(args.encoder or training.DEFAULT_ENCODER, args.threads)
+    report = training.train(
+        load_all(args.shared_data),
+        encoder,
+        args.model_dir or MODEL_DIR,
+        progress=_progress,
+        c_refusal=args.c_refusal,
+        c_harm=args.c_harm,
+    )
+    print(
+        _DONE(
+            args.lang,
+            examples=report.examples,
+            views=report.views,
+            threshold=report.threshold,
+            f1=report.oof_f1,
+            folder=report.folder,
+        )
+    )
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from sekimori.classify.answers.data import load_all
+    from sekimori.classify.answers.evaluate import evaluate, render_markdown
+    from sekimori.classify.answers.model import MODEL_DIR, load_model
+
+    model = load_model(args.model_dir or MODEL_DIR)
+    encoder = _encoder(model.encoder, args.threads)
+    report = evaluate(load_all(args.shared_data), model, encoder, progress=_progress)
+    table = render_markdown(report)
+    print(table)
+    if args.results:
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(table + "\n", encoding="utf-8")
+    return 0
