@@ -92,6 +92,13 @@ class Reloadable(Protocol):
     def reload(self) -> str: ...
 
 
+@runtime_checkable
+class Warming(Protocol):
+    """A screen that loads models at start; the gateway reports ready only once `ready` returns."""
+
+    async def ready(self) -> None: ...
+
+
 ScreenFactory = Callable[[Settings], Screen]
 SCREENS: Registry[ScreenFactory] = Registry("screen")
 

@@ -22,7 +22,7 @@ from sekimori.gateway.errors import HttpError
 from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import ChatRequest, ClientDisconnected, parse_chat, read_body
-from sekimori.screen import Reloadable, Screen, load_screen
+from sekimori.screen import Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
 from sekimori.upstream.routing import Upstreams
 
@@ -102,6 +102,8 @@ class Gateway:
         recorder = self.recorder
         self.metrics.audit_failures = lambda: recorder.failures
         self.chat = ChatHandler(self.settings, self.screen, self.recorder, self.metrics)
+        if isinstance(self.screen, Warming):
+            await self.screen.ready()
         if isinstance(self.screen, Reloadable):
             try:
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)

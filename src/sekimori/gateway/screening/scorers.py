@@ -38,6 +38,26 @@ class Scorer(Protocol):
     ) -> list[AnswerVerdict]: ...
 
 
+# A harmful answer counts in each category holding at least this share of its harm.
+PLAUSIBLE_SHARE = 0.15
+
+
+def answer_scores(verdict: AnswerVerdict) -> dict[str, float]:
+    """Per-category scores for the policy from an answer verdict.
+
+    The judge's category scores are P(harmful) * P(category | harmful), so a clearly harmful
+    answer spread over a few plausible categories may leave each below its threshold. A harmful
+    answer therefore scores its full harm score in every category with a plausible share, and
+    the policy's strictest action among them applies.
+    """
+    scores = dict(verdict.categories)
+    if verdict.harmful and verdict.score > 0:
+        for category_id, score in verdict.categories.items():
+            if score / verdict.score >= PLAUSIBLE_SHARE:
+                scores[category_id] = max(score, verdict.score)
+    return scores
+
+
 ScorerFactory = Callable[[Mapping[str, Any]], Scorer]
 SCORERS: Registry[ScorerFactory] = Registry("scorer")
 

@@ -39,7 +39,7 @@ from sekimori.classify.pii import (
 from sekimori.errors import ConfigError
 from sekimori.gateway.screening import refusal
 from sekimori.gateway.screening.cache import ContentCache
-from sekimori.gateway.screening.scorers import SCORERS, Scorer
+from sekimori.gateway.screening.scorers import SCORERS, Scorer, answer_scores
 from sekimori.lang import detect_lang
 from sekimori.policy import (
     ExampleIndex,
@@ -178,7 +178,15 @@ class PolicyScreen:
         try:
             self.scorer.score_prompts(["hello"])
         except Exception as exc:  # reported again, per request, through on_error
-            log.warning("classifier not ready: %s", exc)
+            log.warning("prompt classifier not ready: %s", exc)
+        try:
+            self.scorer.judge_answers(["hello"], ["hello"])
+        except Exception as exc:
+            log.warning("answer judge not ready: %s", exc)
+
+    async def ready(self) -> None:
+        """Returns once the models are loaded (or failed to, which requests then report)."""
+        await asyncio.wrap_future(self.warming)
 
     # -- blocking work runs in the pool, so the proxy keeps serving while a model computes
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -315,9 +323,10 @@ class PolicyScreen:
             decision = self._failed(pending.tenant, exc, "output")
             return OutputResult(decision, refusal=refusal.unchecked(pending.lang))
         # PII in the answer is the upstream's own text; only the hazard categories decide here.
-        decision = decide(verdicts[0].categories, pending.tenant, model=context.model)
+        scores = answer_scores(verdicts[0])
+        decision = decide(scores, pending.tenant, model=context.model)
         if decision.action is Action.BLOCK:
-            named = _blocking(decision, verdicts[0].categories, pending.tenant, context.model)
+            named = _blocking(decision, scores, pending.tenant, context.model)
             notice = refusal.cut_notice(named, pending.lang)
             return OutputResult(decision, refusal=notice)
         if decision.action is Action.REDACT:  # nothing to redact in an answer: keep it on record
