@@ -169,6 +169,22 @@ async def cut_lateness(url: str, auth: dict[str, str], upstream: str, n: int) ->
     return late
 
 
+def judge_latency_ms() -> tuple[float, str]:
+    """The answer judge's median time on one default window (400 characters), if installed."""
+    if find_spec("sekimori.classify.answers") is None:
+        return 20.0, "assumed (answer judge not installed)"
+    from sekimori.classify.answers import judge_answer_batch
+
+    window = (prompt(0) * 3)[:400]
+    judge_answer_batch(["warm"], [window])
+    samples = []
+    for i in range(21):
+        t0 = time.perf_counter()
+        judge_answer_batch([f"story {i}"], [window])
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples) * 1000, "the answer judge's median on this machine"
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -202,12 +218,19 @@ def main() -> int:
     )
     parser.add_argument("--scorer", choices=("auto", "model", "lexicon"), default="auto")
     parser.add_argument("--requests", type=int, default=200, help="requests a latency point")
-    parser.add_argument("--judge-ms", type=float, default=20.0, help="scorer latency for the cut")
+    parser.add_argument(
+        "--judge-ms",
+        type=float,
+        help="scorer latency a window for the cut (default: the answer judge's, measured here)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "SCREENING.md")
     args = parser.parse_args()
     scorer = args.scorer
     if scorer == "auto":
         scorer = "model" if find_spec("sekimori.classify.api") is not None else "lexicon"
+    judge_note = "given"
+    if args.judge_ms is None:
+        args.judge_ms, judge_note = judge_latency_ms()
     about = machine()
     print(about, f"scorer={scorer}", file=sys.stderr)
     results: dict[str, object] = {}
@@ -263,7 +286,7 @@ def main() -> int:
                 print(f"cut lateness, hold_chars={hold}", file=sys.stderr)
                 url = gateway.url + "/v1/chat/completions"
                 late[hold] = asyncio.run(cut_lateness(url, auth, upstream.url, 30))
-    write(args.out, about, scorer, results, late, args.judge_ms, args.requests)
+    write(args.out, about, scorer, results, late, args.judge_ms, judge_note, args.requests)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -275,6 +298,7 @@ def write(
     r: dict[str, object],
     lateness: dict[int, list[int]],
     judge_ms: float,
+    judge_note: str,
     n: int,
 ) -> None:
     def lat(key: str) -> tuple[Stats, float]:
@@ -333,7 +357,8 @@ def write(
         "beside the stream).",
         "",
         f"Streaming cut: a marker token at position 200 of 600, 5 ms between tokens, default "
-        f"window (400 chars) and stride (120 chars), scorer latency {judge_ms:g} ms a window; "
+        f"window (400 chars) and stride (120 chars), scorer latency {judge_ms:.0f} ms a window "
+        f"({judge_note}); "
         f"tokens shown after the marker over {len(late)} streams: median "
         f"{statistics.median(late):.0f}, max {max(late)}. With `hold_chars: 400` the marker "
         f"was shown in {held_shown} of {len(held)} streams.",
