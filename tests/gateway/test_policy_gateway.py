@@ -400,3 +400,11 @@ def test_hold_back_never_shows_the_violating_window(holding: Policed) -> None:
     evs = events(holding.post("acme", body))
     assert streamed_text(evs) == script
     assert evs[-1]["choices"][0]["finish_reason"] == "stop"  # type: ignore[index]
+
+
+def test_a_bad_policy_file_fails_at_start_naming_the_place(tmp_path: Path) -> None:
+    policy = write_config(tmp_path / "bad.yaml", "tenants:\n  acme:\n    on_error: maybe\n")
+    result = run_cli(tmp_path, "serve", "--policy", str(policy), "--upstream", "http://h:1")
+    assert result.returncode == 1
+    assert f"{policy}:3" in result.stderr and "on_error" in result.stderr
+    assert "Traceback" not in result.stderr
