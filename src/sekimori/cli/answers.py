@@ -59,8 +59,11 @@ def add_train_parser(subparsers: Any, name: str = "answers") -> argparse.Argumen
     )
     _common(parser)
     parser.add_argument("--encoder", default=None, help="registered encoder name")
-    parser.add_argument("--c-refusal", type=float, default=0.03, help="refusal head inverse L2")
-    parser.add_argument("--c-harm", type=float, default=0.1, help="harm heads inverse L2")
+    parser.add_argument("--hidden", type=int, default=128, help="hidden units of the MLP heads")
+    parser.add_argument("--alpha", type=float, default=1.0, help="L2 penalty of the MLP heads")
+    parser.add_argument(
+        "--c-category", type=float, default=0.1, help="inverse L2 of the category head"
+    )
     parser.set_defaults(func=_train)
     return parser
 
@@ -106,8 +109,9 @@ def _train(args: argparse.Namespace) -> int:
         encoder,
         args.model_dir or MODEL_DIR,
         progress=_progress,
-        c_refusal=args.c_refusal,
-        c_harm=args.c_harm,
+        hidden=args.hidden,
+        alpha=args.alpha,
+        c_category=args.c_category,
     )
     print(
         _DONE(

@@ -57,4 +57,4 @@ def test_train_and_eval_parsers_are_bilingual() -> None:
         env={"PYTHONPATH": str(SRC)},
         check=True,
     ).stdout
-    assert "--c-harm" in out and "回答判定器" in out
+    assert "--alpha" in out and "回答判定器" in out

@@ -3,9 +3,9 @@
 Features of a pair: [e(prompt), e(answer), e(prompt) * e(answer), e(opening), refusal cues],
 where the opening is the answer's first OPENING_TOKENS tokens (a refusal shows there, and set
 beside the whole answer it separates "refuses, then complies anyway"); standardised with the
-training mean and scale. Three heads read them:
+training mean and scale. Three heads read them (numpy forward passes of small dense layers):
 - refusal: softmax over RefusalLabel (refusal, compliance, partial);
-- harm: logistic, "this answer gives harmful uplift";
+- harm: sigmoid, "this answer gives harmful uplift";
 - category: softmax over the taxonomy ids seen among harmful training answers; a category's
   score is P(harmful) * P(category | harmful).
 
@@ -72,18 +72,32 @@ class HeadOutputs:
 
 
 @dataclass(frozen=True)
+class Head:
+    """Dense layers (weights as (inputs, outputs)) with ReLU between them; returns logits."""
+
+    layers: tuple[tuple[Array, Array], ...]
+
+    def logits(self, x: Array) -> Array:
+        for i, (w, b) in enumerate(self.layers):
+            x = (x @ w + b).astype(np.float32)
+            if i < len(self.layers) - 1:
+                x = np.maximum(x, np.float32(0.0))
+        return x
+
+
+HEADS = ("refusal", "harm", "category")
+
+
+@dataclass(frozen=True)
 class AnswerModel:
     encoder: str
     dim: int
     mean: Array
     scale: Array
-    refusal_w: Array
-    refusal_b: Array
-    harm_w: Array
-    harm_b: float
+    refusal: Head  # 3 logits in REFUSAL_LABELS order
+    harm: Head  # 1 logit
+    category: Head  # one logit per category id
     category_ids: tuple[str, ...]
-    category_w: Array
-    category_b: Array
     threshold: float
     meta: dict[str, Any]
 
@@ -93,25 +107,20 @@ class AnswerModel:
                 f"answer heads expect {self.mean.shape[0]} features, got shape {features.shape}"
             )
         x = ((features - self.mean) / self.scale).astype(np.float32)
-        harm = _sigmoid((x @ self.harm_w + self.harm_b).astype(np.float32))
-        cats = _softmax((x @ self.category_w.T + self.category_b).astype(np.float32))
-        refusal = _softmax((x @ self.refusal_w.T + self.refusal_b).astype(np.float32))
-        return HeadOutputs(refusal, harm, cats * harm[:, None])
+        harm = _sigmoid(self.harm.logits(x)[:, 0])
+        cats = _softmax(self.category.logits(x))
+        return HeadOutputs(_softmax(self.refusal.logits(x)), harm, cats * harm[:, None])
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         weights = folder / "answers.npz"
-        np.savez_compressed(
-            weights,
-            mean=self.mean,
-            scale=self.scale,
-            refusal_w=self.refusal_w,
-            refusal_b=self.refusal_b,
-            harm_w=self.harm_w,
-            harm_b=np.asarray([self.harm_b], dtype=np.float32),
-            category_w=self.category_w,
-            category_b=self.category_b,
-        )
+        arrays = {"mean": self.mean, "scale": self.scale}
+        for name in HEADS:
+            head: Head = getattr(self, name)
+            for i, (w, b) in enumerate(head.layers):
+                arrays[f"{name}_w{i}"] = w.astype(np.float32)
+                arrays[f"{name}_b{i}"] = b.astype(np.float32)
+        np.savez_compressed(weights, **arrays)  # type: ignore[arg-type]
         card = {
             **self.meta,
             "encoder": self.encoder,
@@ -119,6 +128,7 @@ class AnswerModel:
             "cue_features": list(FEATURE_NAMES),
             "refusal_labels": [str(r) for r in REFUSAL_LABELS],
             "category_ids": list(self.category_ids),
+            "layers": {name: len(getattr(self, name).layers) for name in HEADS},
             "threshold": self.threshold,
             "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
         }
@@ -145,18 +155,27 @@ def load_model(folder: Path = MODEL_DIR) -> AnswerModel:
         raise ModelError(f"{meta_path}: categories or cue features do not match this sekimori")
     with np.load(weights) as npz:
         arrays = {k: npz[k].astype(np.float32) for k in npz.files}
-    return AnswerModel(
-        encoder=str(meta["encoder"]),
-        dim=int(meta["dim"]),
-        mean=arrays["mean"],
-        scale=arrays["scale"],
-        refusal_w=arrays["refusal_w"],
-        refusal_b=arrays["refusal_b"],
-        harm_w=arrays["harm_w"],
-        harm_b=float(arrays["harm_b"][0]),
-        category_ids=tuple(meta["category_ids"]),
-        category_w=arrays["category_w"],
-        category_b=arrays["category_b"],
-        threshold=float(meta["threshold"]),
-        meta=meta,
-    )
+    try:
+        heads = {
+            name: Head(
+                tuple(
+                    (arrays[f"{name}_w{i}"], arrays[f"{name}_b{i}"])
+                    for i in range(int(meta["layers"][name]))
+                )
+            )
+            for name in HEADS
+        }
+        return AnswerModel(
+            encoder=str(meta["encoder"]),
+            dim=int(meta["dim"]),
+            mean=arrays["mean"],
+            scale=arrays["scale"],
+            refusal=heads["refusal"],
+            harm=heads["harm"],
+            category=heads["category"],
+            category_ids=tuple(meta["category_ids"]),
+            threshold=float(meta["threshold"]),
+            meta=meta,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{meta_path}: incomplete answer-judge artefact ({exc!r})") from None

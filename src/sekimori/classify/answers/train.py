@@ -10,6 +10,7 @@ only; held-back answers never influence the weights or the threshold.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from sekimori.classify.answers.model import (
     OPENING_TOKENS,
     REFUSAL_LABELS,
     AnswerModel,
+    Head,
     pair_features,
 )
 from sekimori.classify.answers.prefix import PREFIX_TOKENS, take_tokens
@@ -127,12 +129,12 @@ def featurize(views: Sequence[View], cache: EmbeddingCache) -> Array:
 
 def _sklearn() -> Any:
     try:
-        from sklearn import linear_model, model_selection
+        from sklearn import linear_model, model_selection, neural_network
     except ImportError:
         raise ConfigError(
             "training needs scikit-learn: pip install 'sekimori[train]'", key="answers.train"
         ) from None
-    return linear_model, model_selection
+    return linear_model, model_selection, neural_network
 
 
 def _best_f1_threshold(
@@ -154,11 +156,17 @@ def train(
     out: Path,
     *,
     progress: Callable[[int, int], None] | None = None,
-    c_refusal: float = 0.03,
-    c_harm: float = 0.1,
+    hidden: int = 128,
+    alpha: float = 1.0,
+    c_category: float = 0.1,
 ) -> TrainReport:
-    """Fit the three heads on the training split of `examples` and write artefacts to `out`."""
-    linear_model, model_selection = _sklearn()
+    """Fit the three heads on the training split of `examples` and write artefacts to `out`.
+
+    refusal and harm: one-hidden-layer MLPs (`hidden` ReLU units, L2 `alpha`), because harm is an
+    interaction (a harmful request AND an answer that complies) that a linear head draws poorly;
+    category: multinomial logistic regression (inverse L2 `c_category`) on harmful answers only.
+    """
+    linear_model, model_selection, neural_network = _sklearn()
     train_ex = split(examples, "train")
     if not train_ex:
         raise InputError("no training examples (split == 'train')")
@@ -174,23 +182,25 @@ def train(
     harm_y = np.asarray([v.example.harmful for v in views])
     groups = np.asarray([v.example.prompt for v in views])
 
-    def logistic(c: float, balanced: bool = True) -> Any:
-        return linear_model.LogisticRegression(
-            C=c, max_iter=3000, class_weight="balanced" if balanced else None, random_state=SEED
+    def mlp() -> Any:
+        return neural_network.MLPClassifier(
+            hidden_layer_sizes=(hidden,), alpha=alpha, max_iter=300, random_state=SEED
         )
 
-    folds = model_selection.GroupKFold(n_splits=5)
-    oof = model_selection.cross_val_predict(
-        logistic(c_harm), xs, harm_y, groups=groups, cv=folds, method="predict_proba"
-    )[:, 1]
-    threshold, oof_f1 = _best_f1_threshold(oof, harm_y)
-
-    # Unweighted: the refusal head is judged on accuracy, and partial answers are rare.
-    refusal = logistic(c_refusal, balanced=False).fit(xs, refusal_y)
-    harm = logistic(c_harm).fit(xs, harm_y)
+    with warnings.catch_warnings():
+        # A fixed iteration budget keeps runs reproducible; an unconverged fit is still scored.
+        warnings.simplefilter("ignore", category=UserWarning)
+        folds = model_selection.GroupKFold(n_splits=5)
+        oof = model_selection.cross_val_predict(
+            mlp(), xs, harm_y, groups=groups, cv=folds, method="predict_proba"
+        )[:, 1]
+        threshold, oof_f1 = _best_f1_threshold(oof, harm_y)
+        refusal = mlp().fit(xs, refusal_y)
+        harm = mlp().fit(xs, harm_y)
     harmful = [i for i, v in enumerate(views) if v.example.harmful and v.example.category]
-    cat_y = [views[i].example.category for i in harmful]
-    category = logistic(c_harm).fit(xs[harmful], cat_y)
+    category = linear_model.LogisticRegression(
+        C=c_category, max_iter=3000, class_weight="balanced", random_state=SEED
+    ).fit(xs[harmful], [views[i].example.category for i in harmful])
     category_ids = tuple(str(c) for c in category.classes_)
     cat_w, cat_b = category.coef_, category.intercept_
     if len(category_ids) == 2:
@@ -203,18 +213,16 @@ def train(
         dim=encoder.dim,
         mean=mean.astype(np.float32),
         scale=scale.astype(np.float32),
-        refusal_w=refusal.coef_.astype(np.float32),
-        refusal_b=refusal.intercept_.astype(np.float32),
-        harm_w=harm.coef_[0].astype(np.float32),
-        harm_b=float(harm.intercept_[0]),
+        refusal=_mlp_head(refusal),
+        harm=_mlp_head(harm),
+        category=Head(((np.asarray(cat_w).T.astype(np.float32), cat_b.astype(np.float32)),)),
         category_ids=category_ids,
-        category_w=np.asarray(cat_w, dtype=np.float32),
-        category_b=np.asarray(cat_b, dtype=np.float32),
         threshold=threshold,
         meta={
             "seed": SEED,
-            "c_refusal": c_refusal,
-            "c_harm": c_harm,
+            "hidden": hidden,
+            "alpha": alpha,
+            "c_category": c_category,
             "prefix_tokens": [n or "all" for n in PREFIX_TOKENS],
             "opening_tokens": OPENING_TOKENS,
             "train_examples": len(train_ex),
@@ -224,3 +232,12 @@ def train(
     )
     model.save(out)
     return TrainReport(len(views), len(train_ex), threshold, oof_f1, out)
+
+
+def _mlp_head(mlp: Any) -> Head:
+    return Head(
+        tuple(
+            (np.asarray(w, dtype=np.float32), np.asarray(b, dtype=np.float32))
+            for w, b in zip(mlp.coefs_, mlp.intercepts_, strict=True)
+        )
+    )
