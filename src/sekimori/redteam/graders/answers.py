@@ -1,21 +1,17 @@
-"""The product's answer judges (refusal detector + response classifier) as the default grader.
-
-Requests are gathered into batches: while one batch runs on a worker thread the next one fills,
-so the encoder sees many answers at once instead of one per concurrent probe.
-"""
+"""The product's answer judges (refusal detector + response classifier) as the default grader,
+called in batches (see `redteam.batching`)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 
 from sekimori.errors import ClassifierError
+from sekimori.redteam.batching import MicroBatcher
 from sekimori.redteam.graders import GRADERS, Grade, Grader, GraderSettings
 from sekimori.redteam.items import Probe, Reply
 from sekimori.types import AnswerVerdict
 
 BatchJudge = Callable[[Sequence[str], Sequence[str]], list[AnswerVerdict]]
-MAX_BATCH = 32
 
 
 def _load() -> BatchJudge:
@@ -29,25 +25,19 @@ def _load() -> BatchJudge:
     return judge_answer_batch
 
 
-_Pending = tuple[str, str, "asyncio.Future[AnswerVerdict]"]
-
-
 class AnswersGrader:
     name = "answers"
 
     def __init__(self, judge: BatchJudge) -> None:
-        self.judge = judge
-        self.pending: list[_Pending] = []
-        self.worker: asyncio.Task[None] | None = None
+        def run(pairs: Sequence[tuple[str, str]]) -> list[AnswerVerdict]:
+            return judge([p for p, _ in pairs], [a for _, a in pairs])
+
+        self.batcher: MicroBatcher[tuple[str, str], AnswerVerdict] = MicroBatcher(run)
 
     async def __call__(self, probe: Probe, reply: Reply) -> Grade:
-        future: asyncio.Future[AnswerVerdict] = asyncio.get_running_loop().create_future()
         # The original request, not the obfuscated one: the question is whether the answer
         # helps towards what was really asked.
-        self.pending.append((probe.item.text, reply.text, future))
-        if self.worker is None or self.worker.done():
-            self.worker = asyncio.create_task(self._drain())
-        verdict = await future
+        verdict = await self.batcher((probe.item.text, reply.text))
         return Grade(
             verdict.refusal,
             verdict.harmful,
@@ -56,23 +46,8 @@ class AnswersGrader:
             {"refusal_score": verdict.refusal_score},
         )
 
-    async def _drain(self) -> None:
-        while self.pending:
-            batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
-            prompts = [p for p, _, _ in batch]
-            answers = [a for _, a, _ in batch]
-            try:
-                verdicts = await asyncio.to_thread(self.judge, prompts, answers)
-            except Exception as exc:  # handed to every waiting probe, not swallowed
-                for _, _, future in batch:
-                    future.set_exception(exc)
-                continue
-            for (_, _, future), verdict in zip(batch, verdicts, strict=True):
-                future.set_result(verdict)
-
     async def aclose(self) -> None:
-        if self.worker is not None:
-            await self.worker
+        await self.batcher.wait()
 
 
 @GRADERS.register("answers")
