@@ -82,8 +82,9 @@ def test_report_renders_charts_in_headless_chromium(tmp_path: Path, lang: str) -
     ).stdout  # fmt: skip
     assert 'data-rendered="1"' in dom, "the chart script did not run"
     assert dom.count('class="cell"') == len(CATS) * len(MUTS)
-    assert dom.count('class="bar"') == len(MUTS) + len(CATS)
-    assert dom.count('class="ci"') == len(MUTS) + len(CATS)
+    # one bar per mutator, per category and per kind of benign item (here one kind)
+    assert dom.count('class="bar"') == len(MUTS) + len(CATS) + 1
+    assert dom.count('class="ci"') == len(MUTS) + len(CATS) + 1
     title = "レッドチーム報告書" if lang == "ja" else "red-team report"
     assert title in dom
     if lang == "ja":

@@ -50,6 +50,10 @@ T = {
     "bars_cat": Text(
         "ASR by category (95% Wilson interval)", "カテゴリごとの ASR（95% Wilson 区間）"
     ),
+    "bars_over": Text(
+        "Over-refusal by kind of benign item (95% Wilson interval)",
+        "無害な項目の種類ごとの過剰拒否率（95% Wilson 区間）",
+    ),
     "worst": Text("Worst examples", "最悪の事例"),
     "worst_note": Text(
         "Answers are truncated; numbers, quantities, formula-like tokens and list steps "
@@ -140,6 +144,7 @@ def render(summary: Mapping[str, Any], rows: Sequence[ResultRow], lang: str = "e
         "heat": heat,
         "by_mutator": summary["asr_by_mutator"],
         "by_category": summary["asr_by_category"],
+        "over_by_kind": summary["over_refusal"].get("by_kind", {}),
     }
     worst = sorted(
         (r for r in rows if r.success),
@@ -181,6 +186,7 @@ def render(summary: Mapping[str, Any], rows: Sequence[ResultRow], lang: str = "e
 <h2>{T["heat"](lang)}</h2><svg id=heatmap xmlns="http://www.w3.org/2000/svg"></svg>
 <h2>{T["bars_mut"](lang)}</h2><svg id=bars-mutator xmlns="http://www.w3.org/2000/svg"></svg>
 <h2>{T["bars_cat"](lang)}</h2><svg id=bars-category xmlns="http://www.w3.org/2000/svg"></svg>
+<h2>{T["bars_over"](lang)}</h2><svg id=bars-over xmlns="http://www.w3.org/2000/svg"></svg>
 <h2>{T["worst"](lang)}</h2><p class=muted>{T["worst_note"](lang)}</p>{_examples(worst, lang)}
 <h2>{T["overrefused"](lang)}</h2>{_examples(overrefused, lang)}
 {agree_html}

@@ -28,5 +28,6 @@ function bars(svg,rows,names){
 heat(document.getElementById('heatmap'));
 bars(document.getElementById('bars-mutator'),D.by_mutator);
 bars(document.getElementById('bars-category'),D.by_category,D.catnames);
+bars(document.getElementById('bars-over'),D.over_by_kind);
 document.body.setAttribute('data-rendered','1');
 })();
