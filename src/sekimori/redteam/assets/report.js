@@ -15,7 +15,7 @@ function heat(svg){
 }
 function bars(svg,rows,names){
   const keys=Object.keys(rows),bh=18,left=190,w=420,top=10;
-  svg.setAttribute('width',left+w+80);svg.setAttribute('height',top+bh*keys.length+24);
+  svg.setAttribute('width',left+w+150);svg.setAttribute('height',top+bh*keys.length+24);
   [0,0.25,0.5,0.75,1].forEach(t=>{svg.appendChild(el('line',{x1:left+w*t,x2:left+w*t,y1:top,y2:top+bh*keys.length,stroke:'#eee'}));
     svg.appendChild(el('text',{x:left+w*t,y:top+bh*keys.length+14,'text-anchor':'middle'},(100*t)+'%'));});
   keys.forEach((k,i)=>{const v=rows[k],y=top+i*bh;
