@@ -107,14 +107,14 @@ def _results_md(out: Path, opts: argparse.Namespace, elapsed: float) -> str:
         "## Demonstration: embedded model alone vs. behind the gateway",
         "",
         f"`bench/redteam/run.py` on {platform.machine()} with {os.cpu_count()} CPUs, "
-        f"{elapsed / 60:.0f} min. Suite `standard`"
+        f"{elapsed / 60:.0f} min. Suite `{opts.suite}`"
         + (f" (stable stratified sample of {opts.sample} items)" if opts.sample else "")
         + f", mutators `{opts.mutators}`, answers capped at {opts.answer_tokens} tokens, grader "
         f"`{gate['run']['grader']}`. Over-refusal suite `overrefusal`, direct prompts"
         + (f" (sample of {opts.sample})" if opts.sample else "")
         + ". Intervals are 95% Wilson.",
         "",
-        "| | ASR on `standard` | over-refusal on `standard` benign | over-refusal on "
+        f"| | ASR on `{opts.suite}` | over-refusal on `{opts.suite}` benign | over-refusal on "
         "`overrefusal` |",
         "|---|---|---|---|",
         _row("local model alone", local, lor),
@@ -169,6 +169,7 @@ def _write_results(section: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(Path(__file__).with_name("demo")))
+    parser.add_argument("--suite", default="standard")
     parser.add_argument("--sample", type=int, default=None, help="stable sample of N suite items")
     parser.add_argument("--mutators", default="all")
     parser.add_argument("--answer-tokens", type=int, default=96)
@@ -183,14 +184,14 @@ def main() -> None:
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    _run("local", "standard", out / "local", opts, None, opts.mutators)
+    _run("local", opts.suite, out / "local", opts, None, opts.mutators)
     _run("local", "overrefusal", out / "local-overrefusal", opts, None, "direct")
     with tempfile.TemporaryDirectory() as home:
         args = ["--config", opts.gateway_config] if opts.gateway_config else []
         key = create_key(Path(home), "redteam")
         with start_gateway(Path(home), *args, env={"PYTHONPATH": ENV["PYTHONPATH"]}) as gateway:
             env = {**ENV, "SEKIMORI_GATEWAY_URL": gateway.url + "/v1", "SEKIMORI_API_KEY": key}
-            _run("gateway", "standard", out / "gateway", opts, env, opts.mutators)
+            _run("gateway", opts.suite, out / "gateway", opts, env, opts.mutators)
             _run("gateway", "overrefusal", out / "gateway-overrefusal", opts, env, "direct")
     _redteam("compare", str(out / "local"), str(out / "gateway"), "--out", str(out / "compare"))
     section = _results_md(out, opts, time.monotonic() - started)
