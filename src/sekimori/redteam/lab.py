@@ -134,6 +134,8 @@ async def _run(config: LabConfig, store: ResultStore, probes: list[Probe]) -> _F
 
 
 def run_lab(config: LabConfig) -> tuple[RunOutcome, dict[str, Any]]:
+    target_kind(config.target)  # bad names fail before anything is written
+    GRADERS.get(config.grader)
     for name in config.mutators:
         MUTATORS.get(name)
     _, items = load_suite(config.suite)

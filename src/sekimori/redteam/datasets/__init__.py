@@ -114,7 +114,7 @@ SUITES.register("smoke")(
     Suite(
         "smoke",
         "≈50 items: one EN and one JA request per category plus benign look-alikes and "
-        "beneficial uses; a minute against a local model",
+        "beneficial uses; the quickest check",
         ("sekimori-curated",),
         _smoke,
     )
