@@ -239,7 +239,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, start_fake_upstream() as upstream:
         home = Path(tmp)
         config = home / "bench.yaml"
-        config.write_text(f"upstreams:\n  fake:\n    url: {upstream.url}\n", encoding="utf-8")
+        config.write_text(
+            f"upstreams:\n  fake:\n    url: {upstream.url}\nscreen: {{name: allow}}\n",
+            encoding="utf-8",
+        )
         key = create_key(home, "bench")
         auth = {"Authorization": f"Bearer {key}"}
         points = run_points("direct", upstream.url + "/v1/chat/completions", args.seconds, {})

@@ -12,7 +12,8 @@ The gateway calls a `Screen` twice per request:
   waits on screening; a BLOCK ends the stream with `finish_reason: "content_filter"`.
 
 Screens are built by name through `SCREENS` (`screen.name` in the settings); `module:attr` names a
-factory outside the registry. Built-ins: `allow` (passes everything) and `keywords` (test screen).
+factory outside the registry. Built-ins: `allow` (passes everything) and `keywords` (test
+screen); the gateway registers `policy` (`sekimori.gateway.screening`), the default.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sekimori.errors import ConfigError, SekimoriError
 from sekimori.lang import Text, detect_lang
@@ -79,6 +80,23 @@ class Screen(Protocol):
     ) -> InputResult: ...
 
     async def screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult: ...
+
+
+@runtime_checkable
+class Reloadable(Protocol):
+    """A screen whose policy can be re-read while serving (SIGHUP, `POST /admin/policy/reload`).
+
+    `reload` returns where the policy came from; on a bad policy it raises and keeps the old one.
+    """
+
+    def reload(self) -> str: ...
+
+
+@runtime_checkable
+class Warming(Protocol):
+    """A screen that loads models at start; the gateway reports ready only once `ready` returns."""
+
+    async def ready(self) -> None: ...
 
 
 ScreenFactory = Callable[[Settings], Screen]

@@ -11,7 +11,7 @@ A YAML file (`sekimori serve --config FILE`) may set any field below; flags over
         connect_timeout: 5
         read_timeout: 120
         models: [qwen2.5-7b, llama-3.1-8b]   # "*" routes every model no other upstream claims
-    screen: {name: allow, window_chars: 400, stride_chars: 120}
+    screen: {name: policy, window_chars: 400, stride_chars: 120}   # allow: a plain proxy
     audit: {flush_interval_ms: 100, max_pending: 1000, text: none}   # text: none | hash | text
     tenants: {acme: {audit_text: hash}}
     policy_file: policy.yaml
@@ -73,9 +73,12 @@ class UpstreamSettings(_Model):
 
 
 class ScreenSettings(_Model):
-    name: str = "allow"
+    name: str = "policy"
     window_chars: int = Field(default=400, ge=16)
     stride_chars: int = Field(default=120, ge=1)
+    # Hold back up to this many characters of a stream until a screen has passed them: the
+    # client never sees a violating window, at the cost of that much delay (0: forward at once).
+    hold_chars: int = Field(default=0, ge=0)
     options: dict[str, Any] = Field(default_factory=dict)
 
 

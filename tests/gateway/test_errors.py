@@ -179,6 +179,7 @@ def strict(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) ->
 upstreams:
   fake: {{url: {upstream.url}, models: [echo]}}
   gone: {{url: "http://127.0.0.1:{dead_port}", models: [ghost]}}
+screen: {{name: allow}}
 """,
     )
     key = create_key(home, "acme")
@@ -231,7 +232,9 @@ def test_config_errors_fail_at_start_naming_file_and_key(tmp_path: Path) -> None
 def test_insecure_no_auth_works_on_loopback_and_warns(
     upstream: ServerProcess, tmp_path: Path
 ) -> None:
-    with start_gateway(tmp_path, "--upstream", upstream.url, "--insecure-no-auth") as gateway:
+    with start_gateway(
+        tmp_path, "--upstream", upstream.url, "--insecure-no-auth", "--screen", "allow"
+    ) as gateway:
         body = {"model": "echo", "messages": [{"role": "user", "content": "open"}]}
         r = httpx.post(gateway.url + CHAT, json=body)
         assert r.json()["choices"][0]["message"]["content"] == "echo: open"

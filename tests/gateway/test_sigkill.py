@@ -93,7 +93,8 @@ def test_clean_shutdown_writes_every_pending_record(
     config = write_config(
         tmp_path / "c.yaml",
         f"upstreams: {{fake: {{url: {upstream.url}}}}}\n"
-        "audit: {flush_interval_ms: 60000, max_pending: 1000}\n",
+        "audit: {flush_interval_ms: 60000, max_pending: 1000}\n"
+        "screen: {name: allow}\n",
     )
     key = create_key(tmp_path, "acme")
     with start_gateway(tmp_path, "--config", str(config)) as gateway:

@@ -34,6 +34,7 @@ class AuditRecord:
     text_mode: str = "none"
     prompt: str | None = None
     answer: str | None = None
+    reasons: str = ""  # why the decision was taken; entity types and counts, never values
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AuditRecord))

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS audit (
   categories TEXT NOT NULL, stream INTEGER NOT NULL, total_ms REAL NOT NULL,
   upstream_ms REAL NOT NULL, screen_ms REAL NOT NULL, prompt_tokens INTEGER,
   completion_tokens INTEGER, text_mode TEXT NOT NULL, prompt TEXT, answer TEXT,
+  reasons TEXT NOT NULL DEFAULT '',
   prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
 -- The newest link, kept apart so that deleting the last rows is detected too.
@@ -59,6 +60,9 @@ class SqliteAuditStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
+            if "reasons" not in columns:  # a database from before decisions carried reasons
+                self._db.execute("ALTER TABLE audit ADD COLUMN reasons TEXT NOT NULL DEFAULT ''")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"audit database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"

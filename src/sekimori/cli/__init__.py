@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "policy",
     "local_model",
     "answers",
+    "redteam",
 )
 
 

@@ -56,5 +56,6 @@ def _tail(args: argparse.Namespace) -> int:
         print(
             f"{row.seq:>7} {when} {r.tenant:<12} {r.model:<20} {r.status} {r.decision:<6} "
             f"{r.total_ms:>8.1f}ms {r.categories} {r.request_id}"
+            + (f"  ({r.reasons})" if r.reasons else "")
         )
     return 0

@@ -27,6 +27,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--config", metavar="FILE", help="YAML settings file / YAML 設定ファイル")
     parser.add_argument(
+        "--screen",
+        metavar="NAME",
+        help="screen (default policy: classifiers and the policy; allow: a plain proxy) "
+        "/ 検査方式（既定 policy、allow は素通し）",
+    )
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy file (YAML) / ポリシーファイル（YAML）"
+    )
+    parser.add_argument(
         "--insecure-no-auth",
         action="store_true",
         help="development only, loopback only: accept requests without an API key "
@@ -46,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     if args.insecure_no_auth:
         server["auth"] = False
     overrides: dict[str, Any] = {"server": server}
+    if args.screen:
+        overrides["screen"] = {"name": args.screen}
+    if args.policy:
+        overrides["policy_file"] = args.policy
     if args.upstream:
         overrides["upstreams"] = {"cli": {"url": args.upstream, "models": ["*"]}}
     return serve(load_settings(args.config, overrides=overrides))

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
+import os
+import signal
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
 
+import sekimori.gateway.screening  # noqa: F401  (registers the `policy` screen)
 from sekimori.audit.recorder import BatchingRecorder
 from sekimori.audit.sqlite import SqliteAuditStore
-from sekimori.errors import StoreError
+from sekimori.errors import SekimoriError, StoreError
 from sekimori.gateway.chat import ChatHandler, Exchange, request_id
 from sekimori.gateway.errors import HttpError
 from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import ChatRequest, ClientDisconnected, parse_chat, read_body
-from sekimori.screen import Screen, load_screen
-from sekimori.settings import Settings
+from sekimori.screen import Reloadable, Screen, Warming, load_screen
+from sekimori.settings import Settings, is_loopback
 from sekimori.upstream.routing import Upstreams
 
 Scope = MutableMapping[str, Any]
@@ -58,6 +63,7 @@ class Gateway:
         self.recorder: BatchingRecorder | None = None
         self.chat: ChatHandler | None = None
         self.ready = False
+        self._reload_task: asyncio.Future[tuple[bool, str]] | None = None
         self.max_body = settings.server.max_body_bytes
         self.max_messages = settings.server.max_messages
         self._routes: dict[tuple[str, str], Route] = {
@@ -66,6 +72,7 @@ class Gateway:
             ("GET", "/healthz"): self._healthz,
             ("GET", "/readyz"): self._readyz,
             ("GET", "/metrics"): self._metrics,
+            ("POST", "/admin/policy/reload"): self._reload,
         }
         self._paths = {path for _, path in self._routes}
 
@@ -95,7 +102,27 @@ class Gateway:
         recorder = self.recorder
         self.metrics.audit_failures = lambda: recorder.failures
         self.chat = ChatHandler(self.settings, self.screen, self.recorder, self.metrics)
+        if isinstance(self.screen, Warming):
+            await self.screen.ready()
+        if isinstance(self.screen, Reloadable):
+            try:
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
+            except (NotImplementedError, RuntimeError, ValueError):
+                log.warning("SIGHUP reload unavailable here; use POST /admin/policy/reload")
         self.ready = True
+
+    def _on_sighup(self) -> None:
+        self._reload_task = asyncio.ensure_future(self._reload_policy())
+
+    async def _reload_policy(self) -> tuple[bool, str]:
+        """Re-reads the policy off the event loop; a bad file is logged and the old one stays."""
+        assert isinstance(self.screen, Reloadable)
+        try:
+            source = await asyncio.to_thread(self.screen.reload)
+        except SekimoriError as exc:
+            log.error("policy reload rejected, the previous policy stays: %s", exc)
+            return False, str(exc)
+        return True, source
 
     async def shutdown(self) -> None:
         self.ready = False
@@ -219,6 +246,28 @@ class Gateway:
             for m, u in sorted(models.items())
         ]
         await _send_json(send, 200, {"object": "list", "data": data})
+
+    async def _reload(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = os.environ.get("SEKIMORI_ADMIN_TOKEN", "")
+        given = ""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                given = value.decode("latin-1").removeprefix("Bearer ").strip()
+        client = (scope.get("client") or ("", 0))[0]
+        # With no admin token set, only a caller on this machine may reload.
+        allowed = hmac.compare_digest(given, token) if token else is_loopback(client)
+        if not allowed:
+            await _send_error(send, HttpError(403, "admin access denied", code="forbidden"), "")
+            return
+        if not isinstance(self.screen, Reloadable):
+            error = HttpError(409, "this screen has no policy to reload", code="not_reloadable")
+            await _send_error(send, error, "")
+            return
+        ok, detail = await self._reload_policy()
+        if ok:
+            await _send_json(send, 200, {"status": "reloaded", "source": detail})
+        else:
+            await _send_error(send, HttpError(400, detail, code="invalid_policy"), "")
 
     async def _healthz(self, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, {"status": "ok"})

@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,7 @@ class ChatHandler:
         self.metrics = metrics
         self.window = settings.screen.window_chars
         self.stride = settings.screen.stride_chars
+        self.hold = settings.screen.hold_chars
 
     async def handle(
         self,
@@ -369,6 +371,7 @@ class ChatHandler:
             text_mode=mode,
             prompt=prompt,
             answer=answer,
+            reasons="; ".join(ex.decision.reasons),
         )
         await self.recorder.record(record, durable=durable)
 
@@ -393,7 +396,10 @@ class _Relay:
         self.send = send
         self.answer_len = 0
         self.screened_to = 0
+        self.cleared_to = 0  # the answer up to here passed a screen (used with hold-back)
+        self.withheld: deque[tuple[int, bytes]] = deque()  # (answer length after it, event)
         self.pending: asyncio.Task[OutputResult] | None = None
+        self.pending_to = 0
         self.blocked: OutputResult | None = None
         self.recorded = False
         self.ident = ""
@@ -402,7 +408,7 @@ class _Relay:
     def _launch(self, final: bool) -> asyncio.Task[OutputResult]:
         text = "".join(self.ex.answer)
         start = max(0, len(text) - self.handler.window)
-        self.screened_to = len(text)
+        self.screened_to = self.pending_to = len(text)
         window = OutputWindow(text[start:], start, final)
         return asyncio.ensure_future(self._timed(window))
 
@@ -417,6 +423,24 @@ class _Relay:
         self.ex.decision = merge(self.ex.decision, result.decision)
         if result.decision.action is Action.BLOCK:
             self.blocked = result
+        else:
+            self.cleared_to = max(self.cleared_to, self.pending_to)
+
+    async def _hold_back(self, out: list[bytes]) -> list[bytes]:
+        """With hold-back on: of the events so far, those a passed screen has covered."""
+        if not self.handler.hold:
+            return out
+        self.withheld.extend((self.answer_len, raw) for raw in out)
+        # Never hold more than `hold` characters: wait for the screen (the stream slows down).
+        while self.blocked is None and self.answer_len - self.cleared_to > self.handler.hold:
+            if self.pending is None:
+                self.pending = self._launch(final=False)
+            self._take(await self.pending)
+            self.pending = None
+        released = []
+        while self.withheld and self.withheld[0][0] <= self.cleared_to:
+            released.append(self.withheld.popleft()[1])
+        return released
 
     async def run(self) -> None:
         ex, send = self.ex, self.send
@@ -455,6 +479,13 @@ class _Relay:
                         continue
                     self._add(text)
                     out.append(raw)
+                # A screen that finished meanwhile decides before more text goes out.
+                if self.pending is not None and self.pending.done():
+                    self._take(self.pending.result())
+                    self.pending = None
+                out = await self._hold_back(out)
+                if self.blocked is not None:
+                    break
                 if out:
                     await send(
                         {"type": "http.response.body", "body": b"".join(out), "more_body": True}
@@ -464,11 +495,6 @@ class _Relay:
                         self.handler.metrics.ttfb.observe(
                             time.perf_counter() - ex.started, ex.upstream
                         )
-                if self.pending is not None and self.pending.done():
-                    self._take(self.pending.result())
-                    self.pending = None
-                    if self.blocked is not None:
-                        break
                 if (
                     self.pending is None
                     and self.answer_len - self.screened_to >= self.handler.stride
@@ -487,11 +513,15 @@ class _Relay:
             if self.blocked is None:
                 self._take(await self._launch(final=True))
         if self.blocked is not None:
-            tail = self._chunk({}, "content_filter") + DONE
+            notice = {"content": self.blocked.refusal} if self.blocked.refusal else {}
+            tail = self._chunk(notice, "content_filter") + DONE
         else:
             # An upstream that never sent a finish event may leave restored text held back.
             rest = self.restorer.flush() if self.restorer is not None else ""
-            tail = (self._chunk({"content": rest}, None) if rest else b"") + b"".join(held) + DONE
+            tail = b"".join(raw for _, raw in self.withheld)  # all screened now
+            if rest:
+                tail += self._chunk({"content": rest}, None)
+            tail += b"".join(held) + DONE
         await self._finish_record(durable=ex.decision.action in _DURABLE)
         await send({"type": "http.response.body", "body": tail})
 

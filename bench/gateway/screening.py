@@ -1,0 +1,385 @@
+"""Screening benchmark: what the `policy` screen adds to the gateway, against screen `allow`.
+
+Writes bench/gateway/SCREENING.md (medians from one run, machine noted):
+- added latency, non-streaming, a ~200-token ordinary prompt (unique each request, so the verdict
+  cache never helps), concurrency 1 and 8; requests/s at concurrency 8;
+- a 2,000-token system prompt: its first request, then later requests that reuse it with a new turn;
+- streaming time to first content token, screening on and off;
+- the streaming cut's lateness: tokens forwarded after a harmful token before the stream ends.
+
+    python bench/gateway/screening.py                   # scorer: the trained model if installed
+    python bench/gateway/screening.py --scorer lexicon  # screening machinery without a model
+
+The cut is measured with the `lexicon` scorer (a marker word stands for harmful content; no
+harmful text is needed), with the scorer's latency set to what the real judge takes a window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import httpx
+import orjson
+
+from sekimori.testing.procs import ServerProcess, create_key, start_fake_upstream, start_gateway
+
+HERE = Path(__file__).resolve().parent
+SENTENCES = (
+    "Our team is preparing the quarterly planning review for the logistics department.",
+    "Please summarise the main risks in the supplier contracts and suggest next steps.",
+    "The warehouse in Osaka reported longer picking times after the layout change.",
+    "We would like a short table comparing three options with their costs and benefits.",
+    "Keep the tone friendly and professional, and avoid jargon where a plain word works.",
+    "The audience is the operations committee, who read it before the Monday meeting.",
+    "Mention the energy savings from the new lighting and the heat pump retrofit.",
+    "Close with two questions the committee should decide on this month.",
+)
+ROUNDS = 5
+MARKER = "zqxhazard"
+WINDOW_TOKENS = 400 // 5  # the default window, in this stream's tokens ("w123 " is 5 chars)
+
+
+@dataclass(frozen=True)
+class Stats:
+    p50_ms: float
+    p99_ms: float
+    n: int
+
+
+def stats(samples: list[float]) -> Stats:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return Stats(statistics.median(ordered) * 1000, p99 * 1000, len(ordered))
+
+
+def prompt(i: int, words: int = 150) -> str:
+    """~200 tokens of ordinary business prose, made unique by a request number."""
+    text = " ".join(SENTENCES * 4).split()[:words]
+    return f"Request {i}. " + " ".join(text)
+
+
+def body(messages: list[dict[str, str]], *, stream: bool = False, model: str = "echo") -> bytes:
+    return orjson.dumps({"model": model, "stream": stream, "messages": messages})
+
+
+async def timed(client: httpx.AsyncClient, url: str, payload: bytes) -> float:
+    t0 = time.perf_counter()
+    r = await client.post(url, content=payload)
+    elapsed = time.perf_counter() - t0
+    if r.status_code != 200:
+        raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
+    return elapsed
+
+
+async def latency(
+    url: str, auth: dict[str, str], concurrency: int, n: int
+) -> tuple[list[float], float]:
+    """Per-request latencies and the wall time of `concurrency` clients sending `n` requests."""
+    counter = iter(range(10**9))
+    samples: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(headers=auth, limits=limits, timeout=60) as client:
+        await timed(client, url, body([{"role": "user", "content": prompt(-1)}]))  # warm
+
+        async def worker() -> None:
+            while len(samples) < n:
+                i = next(counter)
+                samples.append(
+                    await timed(client, url, body([{"role": "user", "content": prompt(i)}]))
+                )
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    return samples, wall
+
+
+async def system_reuse(url: str, auth: dict[str, str], n: int) -> tuple[Stats, Stats]:
+    """Latency of requests with a new 2,000-token system prompt vs. ones reusing it."""
+    first: list[float] = []
+    again: list[float] = []
+    async with httpx.AsyncClient(headers=auth, timeout=60) as client:
+        for i in range(n):
+            system = {"role": "system", "content": f"Policy {i}. " + prompt(i, 1500)}
+            turn = {"role": "user", "content": f"Question {i}: what is on the agenda?"}
+            first.append(await timed(client, url, body([system, turn])))
+            turn = {"role": "user", "content": f"Question {i}b: who attends the meeting?"}
+            again.append(await timed(client, url, body([system, turn])))
+    return stats(first), stats(again)
+
+
+async def ttft(url: str, auth: dict[str, str], n: int) -> Stats:
+    samples = []
+    async with httpx.AsyncClient(headers=auth, timeout=60) as client:
+        for i in range(n + 1):
+            payload = body([{"role": "user", "content": prompt(i)}], stream=True)
+            t0 = time.perf_counter()
+            first = 0.0
+            async with client.stream("POST", url, content=payload) as r:
+                async for line in r.aiter_lines():
+                    if not first and '"content"' in line:
+                        first = time.perf_counter() - t0
+            if i:  # the first opens the connection
+                samples.append(first)
+    return stats(samples)
+
+
+async def cut_lateness(url: str, auth: dict[str, str], upstream: str, n: int) -> list[int]:
+    """Tokens (words) shown after the marker word before the stream was cut."""
+    words = [f"w{i}" for i in range(600)]
+    at = 200
+    words[at] = MARKER
+    async with httpx.AsyncClient(timeout=60) as raw:
+        await raw.post(upstream + "/_fake/scripts/cut", content=" ".join(words).encode())
+    late = []
+    async with httpx.AsyncClient(headers=auth, timeout=60) as client:
+        for _ in range(n):
+            payload = body(
+                [{"role": "user", "content": "tell me a story"}],
+                stream=True,
+                model="script:cut;delay=0.005",
+            )
+            shown = []
+            finish = None
+            async with client.stream("POST", url, content=payload) as r:
+                async for line in r.aiter_lines():
+                    if not line.startswith("data: {"):
+                        continue
+                    for choice in orjson.loads(line[6:]).get("choices", []):
+                        if choice.get("finish_reason"):
+                            finish = choice["finish_reason"]
+                        elif choice["delta"].get("content"):
+                            shown.append(choice["delta"]["content"])
+            tokens = "".join(shown).split()
+            if finish != "content_filter":
+                raise RuntimeError(f"stream was not cut (finish_reason {finish})")
+            # -1: the marker itself was never shown (hold-back)
+            late.append(len(tokens) - tokens.index(MARKER) - 1 if MARKER in tokens else -1)
+    return late
+
+
+def judge_latency_ms() -> tuple[float, str]:
+    """The answer judge's median time on one default window (400 characters), if installed."""
+    if find_spec("sekimori.classify.answers") is None:
+        return 20.0, "assumed (answer judge not installed)"
+    from sekimori.classify.answers import judge_answer_batch
+
+    window = (prompt(0) * 3)[:400]
+    judge_answer_batch(["warm"], [window])
+    samples = []
+    for i in range(21):
+        t0 = time.perf_counter()
+        judge_answer_batch([f"story {i}"], [window])
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples) * 1000, "the answer judge's median on this machine"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} logical CPUs (shared with other jobs), Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def gateway_config(
+    home: Path, upstream: ServerProcess, screen: str, options: str, hold: int = 0
+) -> Path:
+    path = home / f"{screen}-{abs(hash(options))}-{hold}.yaml"
+    path.write_text(
+        f"upstreams:\n  fake:\n    url: {upstream.url}\n"
+        f"screen: {{name: {screen}, hold_chars: {hold}, options: {options}}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scorer", choices=("auto", "model", "lexicon"), default="auto")
+    parser.add_argument("--requests", type=int, default=200, help="requests a latency point")
+    parser.add_argument(
+        "--judge-ms",
+        type=float,
+        help="scorer latency a window for the cut (default: the answer judge's, measured here)",
+    )
+    parser.add_argument("--out", type=Path, default=HERE / "SCREENING.md")
+    args = parser.parse_args()
+    scorer = args.scorer
+    if scorer == "auto":
+        scorer = "model" if find_spec("sekimori.classify.api") is not None else "lexicon"
+    judge_note = "given"
+    if args.judge_ms is None:
+        args.judge_ms, judge_note = judge_latency_ms()
+    about = machine()
+    print(about, f"scorer={scorer}", file=sys.stderr)
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp, start_fake_upstream() as upstream:
+        home = Path(tmp)
+        lexicon = home / "lexicon.yaml"
+        lexicon.write_text(
+            f'phrases: {{"{MARKER}": {{weapons.chem: 0.99}}}}\ndelay_ms: 0\n', encoding="utf-8"
+        )
+        options = {
+            "allow": "{}",
+            "policy": "{scorer: model}"
+            if scorer == "model"
+            else f"{{scorer: lexicon, lexicon: {lexicon}}}",
+        }
+        with contextlib.ExitStack() as stack:
+            urls: dict[str, str] = {}
+            keys: dict[str, dict[str, str]] = {}
+            for name, opts in options.items():
+                own = home / name  # one data directory (audit, keys) a gateway
+                own.mkdir()
+                keys[name] = {"Authorization": f"Bearer {create_key(own, 'bench')}"}
+                config = gateway_config(home, upstream, name, opts)
+                gateway = stack.enter_context(start_gateway(own, "--config", str(config)))
+                urls[name] = gateway.url + "/v1/chat/completions"
+            # Both gateways run side by side and take turns, so that other load on the machine
+            # falls on both alike.
+            pooled: dict[str, tuple[list[float], float]] = {}
+            for turn in range(ROUNDS):
+                print(f"latency round {turn + 1}/{ROUNDS}", file=sys.stderr)
+                for name, url in urls.items():
+                    for c in (1, 8):
+                        n = args.requests * (2 if c == 8 else 1) // ROUNDS
+                        samples, wall = asyncio.run(latency(url, keys[name], c, n))
+                        before = pooled.get(f"{name}.c{c}", ([], 0.0))
+                        pooled[f"{name}.c{c}"] = (before[0] + samples, before[1] + wall)
+            for point, (samples, wall) in pooled.items():
+                results[point] = (stats(samples), len(samples) / wall)
+            for name, url in urls.items():
+                results[f"{name}.system"] = asyncio.run(system_reuse(url, keys[name], 20))
+                results[f"{name}.ttft"] = asyncio.run(ttft(url, keys[name], 100))
+        auth = keys["policy"]
+        slow = home / "slow.yaml"
+        slow.write_text(
+            f'phrases: {{"{MARKER}": {{weapons.chem: 0.99}}}}\ndelay_ms: {args.judge_ms}\n',
+            encoding="utf-8",
+        )
+        late: dict[int, list[int]] = {}
+        for hold in (0, 400):
+            opts = f"{{scorer: lexicon, lexicon: {slow}}}"
+            config = gateway_config(home, upstream, "policy", opts, hold)
+            with start_gateway(home / "policy", "--config", str(config)) as gateway:
+                print(f"cut lateness, hold_chars={hold}", file=sys.stderr)
+                url = gateway.url + "/v1/chat/completions"
+                late[hold] = asyncio.run(cut_lateness(url, auth, upstream.url, 30))
+    write(args.out, about, scorer, results, late, args.judge_ms, judge_note, args.requests)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def write(
+    out: Path,
+    about: str,
+    scorer: str,
+    r: dict[str, object],
+    lateness: dict[int, list[int]],
+    judge_ms: float,
+    judge_note: str,
+    n: int,
+) -> None:
+    def lat(key: str) -> tuple[Stats, float]:
+        value = r[key]
+        assert isinstance(value, tuple)
+        return value  # type: ignore[return-value]
+
+    a1, a1_rps = lat("allow.c1")
+    p1, p1_rps = lat("policy.c1")
+    a8, a8_rps = lat("allow.c8")
+    p8, p8_rps = lat("policy.c8")
+    a_first, a_again = lat("allow.system")
+    p_first, p_again = lat("policy.system")
+    a_ttft, p_ttft = r["allow.ttft"], r["policy.ttft"]
+    assert isinstance(a_ttft, Stats) and isinstance(p_ttft, Stats)
+    add1, add8 = p1.p50_ms - a1.p50_ms, p8.p50_ms - a8.p50_ms
+    late, held = lateness[0], lateness[400]
+
+    def verdict(ok: bool) -> str:
+        if scorer != "model":
+            return "not assessed (no classifier model in this run; machinery only)"
+        return "met" if ok else "missed"
+
+    held_shown = sum(1 for x in held if x >= 0)
+    scorer_note = (
+        "the trained prompt classifier and answer judge (`scorer: model`)"
+        if scorer == "model"
+        else "the `lexicon` scorer (phrase lookup): this measures the screening machinery "
+        "(thread pool, cache, PII redaction, policy, audit), NOT a classifier model, "
+        "which was not installed"
+    )
+    lines = [
+        "# Screening benchmark",
+        "",
+        f"Machine: {about}.",
+        f"Run: `python bench/gateway/screening.py --scorer {scorer}` on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Fake upstream answering at once; "
+        "gateway with auth and audit on, one worker; screen `allow` vs `policy` with the "
+        f"built-in default policy; scorer: {scorer_note}. Python httpx client on the same "
+        f"machine; {n} requests a point at concurrency 1, {2 * n} at 8, in {ROUNDS} rounds "
+        "alternating between the two gateways, which run side by side.",
+        "",
+        "| screen | concurrency | p50 ms | p99 ms | req/s |",
+        "|---|---:|---:|---:|---:|",
+        f"| allow | 1 | {a1.p50_ms:.2f} | {a1.p99_ms:.2f} | {a1_rps:.0f} |",
+        f"| policy | 1 | {p1.p50_ms:.2f} | {p1.p99_ms:.2f} | {p1_rps:.0f} |",
+        f"| allow | 8 | {a8.p50_ms:.2f} | {a8.p99_ms:.2f} | {a8_rps:.0f} |",
+        f"| policy | 8 | {p8.p50_ms:.2f} | {p8.p99_ms:.2f} | {p8_rps:.0f} |",
+        "",
+        "Long system prompt (~2,000 tokens), p50 ms: "
+        f"policy first request {p_first.p50_ms:.2f}, a later request reusing it with a new turn "
+        f"{p_again.p50_ms:.2f} (allow: {a_first.p50_ms:.2f} / {a_again.p50_ms:.2f}).",
+        "",
+        f"Streaming time to first content token, p50: allow {a_ttft.p50_ms:.2f} ms, policy "
+        f"{p_ttft.p50_ms:.2f} ms (the difference is input screening; output screening runs "
+        "beside the stream).",
+        "",
+        f"Streaming cut: a marker token at position 200 of 600, 5 ms between tokens, default "
+        f"window (400 chars) and stride (120 chars), scorer latency {judge_ms:.0f} ms a window "
+        f"({judge_note}); "
+        f"tokens shown after the marker over {len(late)} streams: median "
+        f"{statistics.median(late):.0f}, max {max(late)}. With `hold_chars: 400` the marker "
+        f"was shown in {held_shown} of {len(held)} streams.",
+        "",
+        "## Targets",
+        "",
+        f"- Added latency, 200-token prompt, concurrency 1: {add1:.2f} ms p50 (target < 25 ms; "
+        f"≤ 80 ms with the full model): {verdict(add1 < 25)}.",
+        f"- Added latency at concurrency 8: {add8:.2f} ms p50.",
+        f"- Requests/s with screening on at concurrency 8: {p8_rps:.0f} (off: {a8_rps:.0f}).",
+        f"- Reused system prompt pays only for the new turn: {p_again.p50_ms:.2f} ms vs "
+        f"{p_first.p50_ms:.2f} ms for the first request.",
+        f"- TTFT change: {p_ttft.p50_ms - a_ttft.p50_ms:+.2f} ms (target ≤ +2 ms beyond input "
+        "screening).",
+        f"- Cut lateness: max {max(late)} tokens; one window here is {WINDOW_TOKENS} tokens "
+        f"(400 chars / 5 chars a token; target: within one window): "
+        f"{'met' if max(late) <= WINDOW_TOKENS else 'missed'}.",
+        "",
+    ]
+    out.write_text("\n".join(lines), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

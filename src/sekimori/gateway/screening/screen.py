@@ -1,0 +1,349 @@
+"""`PolicyScreen`: classifiers, PII redaction and the tenant's policy behind the screening seam.
+
+Input: a model denied by an access rule is refused before anything is classified; otherwise one
+batched classifier call in a thread pool scores the texts not yet in the verdict cache (the
+newest user turn, earlier turns and system prompts the first time they are seen, and the user
+turns joined, so an attack split across turns is seen whole); custom categories and benign
+intents are scored by embedding similarity to the tenant's examples; PII is scanned; the pure
+engine `sekimori.policy.decide` decides; what the tenant redacts is replaced by placeholders,
+restored in the answer by a streaming restorer.
+Output: the answer judge on each window, decided by the same policy.
+A classifier that fails or takes longer than `timeout_s` is the tenant's `on_error` (block by
+default), with the error in the decision's reasons (audited). `reload()` swaps the policy whole:
+a bad file raises and the old policy stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from sekimori.classify.encoder import ENCODERS, Encoder
+from sekimori.classify.pii import (
+    PiiType,
+    RedactionSession,
+    Scanner,
+    StreamRestorer,
+    default_scanner,
+    redact,
+)
+from sekimori.errors import ConfigError
+from sekimori.gateway.screening import refusal
+from sekimori.gateway.screening.cache import ContentCache
+from sekimori.gateway.screening.scorers import SCORERS, Scorer, answer_scores
+from sekimori.lang import detect_lang
+from sekimori.policy import (
+    ExampleIndex,
+    PolicySet,
+    TenantPolicy,
+    decide,
+    default_policy,
+    load_policy,
+    parse_policy,
+)
+from sekimori.screen import InputResult, OutputResult, OutputWindow, ScreenContext
+from sekimori.settings import Settings
+from sekimori.types import Action, Decision, Message, Verdict
+
+log = logging.getLogger("sekimori.gateway")
+T = TypeVar("T")
+_SCREENED_ROLES = ("system", "developer", "user")
+_MAX_PENDING = 10_000  # requests between input screening and their final output window
+_LANG_SAMPLE = 400  # characters enough to tell Japanese from English (detect_lang is ~5 µs/char)
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenOptions:
+    """`screen.options` of the settings for the `policy` screen."""
+
+    scorer: str = "model"
+    timeout_s: float = 5.0
+    threads: int = 2
+    cache_entries: int = 20_000
+    whole_chars: int = 1500  # how much of the joined user turns is scored as one text
+    encoder: str = "e5-small"
+
+    @classmethod
+    def from_settings(cls, options: Mapping[str, Any]) -> ScreenOptions:
+        known = {k: v for k, v in options.items() if k in cls.__dataclass_fields__}
+        try:
+            out = cls(**known)
+            if out.timeout_s <= 0 or out.threads < 1 or out.cache_entries < 0:
+                raise ValueError("timeout_s must be > 0, threads >= 1, cache_entries >= 0")
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(str(exc), key="screen.options") from None
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """One policy with its example indexes; replaced whole on reload."""
+
+    policy: PolicySet
+    indexes: Mapping[str, ExampleIndex] = field(default_factory=dict)  # tenant -> examples
+
+    def tenant(self, name: str) -> tuple[TenantPolicy, ExampleIndex | None]:
+        known = name in self.policy.tenants
+        return self.policy.for_tenant(name), self.indexes.get(name if known else "")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """What output screening needs from the input side of the same request."""
+
+    prompt: str
+    tenant: TenantPolicy
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Redacted:
+    messages: list[Message]  # with placeholders where the tenant redacts
+    restorer: StreamRestorer | None  # None: nothing was replaced
+    found: Counter[str]  # every PII type found, redacted or not -> count
+
+
+class PolicyScreen:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        scorer: Scorer | None = None,
+        encoder_factory: Callable[[], Encoder] | None = None,
+    ) -> None:
+        self.options = ScreenOptions.from_settings(settings.screen.options)
+        self.policy_file: Path | None = settings.policy_file
+        self._inline = settings.policy
+        self.scorer = scorer or SCORERS.get(self.options.scorer)(settings.screen.options)
+        self._encoder_factory = encoder_factory
+        self._encoder: Encoder | None = None
+        self._encoder_lock = threading.Lock()
+        self._scanner: Scanner = default_scanner()
+        self.cache: ContentCache[Verdict] = ContentCache(self.options.cache_entries)
+        self.pii_free: ContentCache[bool] = ContentCache(self.options.cache_entries)
+        self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="sekimori-screen")
+        self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._reload_lock = threading.Lock()
+        self._state = self._load()
+        # Load the models now, off the event loop, so that the first request does not pay.
+        self.warming: Future[None] = self.pool.submit(self._warm)
+
+    # -- policy
+    def _load(self) -> _Loaded:
+        if self.policy_file is not None:
+            policy = load_policy(self.policy_file)
+        elif self._inline is not None:
+            policy = parse_policy(yaml.safe_dump(self._inline), source="settings: policy")
+        else:
+            policy = default_policy()
+        indexes: dict[str, ExampleIndex] = {}
+        for name, tenant in [("", policy.default_tenant), *policy.tenants.items()]:
+            if tenant.custom or tenant.allow_intents:
+                indexes[name] = ExampleIndex(tenant, self._encoder_get())
+        return _Loaded(policy, indexes)
+
+    def reload(self) -> str:
+        """Re-reads the policy; on any error the old policy stays and the error is raised."""
+        with self._reload_lock:
+            state = self._load()
+            self._state = state  # one reference swap: a request sees the old or the new, whole
+        log.info("policy reloaded from %s", state.policy.source)
+        return state.policy.source
+
+    @property
+    def policy(self) -> PolicySet:
+        return self._state.policy
+
+    def _encoder_get(self) -> Encoder:
+        with self._encoder_lock:
+            if self._encoder is None:
+                if self._encoder_factory is not None:
+                    self._encoder = self._encoder_factory()
+                else:
+                    import sekimori.classify.encoders  # noqa: F401  (registers the built-ins)
+
+                    self._encoder = ENCODERS.get(self.options.encoder)()
+            return self._encoder
+
+    def _warm(self) -> None:
+        try:
+            self.scorer.score_prompts(["hello"])
+        except Exception as exc:  # reported again, per request, through on_error
+            log.warning("prompt classifier not ready: %s", exc)
+        try:
+            self.scorer.judge_answers(["hello"], ["hello"])
+        except Exception as exc:
+            log.warning("answer judge not ready: %s", exc)
+
+    async def ready(self) -> None:
+        """Returns once the models are loaded (or failed to, which requests then report)."""
+        await asyncio.wrap_future(self.warming)
+
+    # -- blocking work runs in the pool, so the proxy keeps serving while a model computes
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(
+            loop.run_in_executor(self.pool, fn, *args), self.options.timeout_s
+        )
+
+    def _failed(self, tenant: TenantPolicy, exc: BaseException, where: str) -> Decision:
+        if isinstance(exc, TimeoutError):
+            what = f"timed out after {self.options.timeout_s:g} s"
+        else:
+            what = f"{type(exc).__name__}: {exc}"
+        reason = f"classifier error on {where}: {what}; on_error={tenant.on_error.value}"
+        log.warning("tenant %s: %s", tenant.name, reason)
+        action = Action.BLOCK if tenant.on_error is Action.BLOCK else Action.FLAG
+        return Decision(action, (), (reason,))
+
+    # -- input
+    async def screen_input(
+        self, context: ScreenContext, messages: Sequence[Message]
+    ) -> InputResult:
+        state = self._state
+        tenant, index = state.tenant(context.tenant)
+        last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        lang = detect_lang(last_user[:_LANG_SAMPLE])
+        # Access rules on the model need no classifier: refuse before paying for one.
+        access = decide({}, tenant, model=context.model)
+        if access.action is Action.BLOCK:
+            rule = access.categories[0].removeprefix("access.")
+            return InputResult(access, refusal=refusal.denied(rule, lang))
+        redact_types = frozenset(PiiType(t) for t in tenant.redact_types)
+        # The classifiers and the PII scan run side by side in the pool.
+        scored, scanned = await asyncio.gather(
+            self._run(self._score_input, index, messages, last_user),
+            self._run(self._scan_pii, redact_types, messages),
+            return_exceptions=True,
+        )
+        failures: list[Decision] = []
+        scores: dict[str, float] = {}
+        pii = _Redacted(list(messages), None, Counter())
+        if isinstance(scored, BaseException):
+            failures.append(self._failed(tenant, scored, "input"))
+        else:
+            scores = scored
+        if isinstance(scanned, BaseException):
+            failures.append(self._failed(tenant, scanned, "pii"))
+        else:
+            pii = scanned
+        if failures and failures[0].action is Action.BLOCK:
+            return InputResult(failures[0], refusal=refusal.unchecked(lang))
+        decision = decide(scores, tenant, model=context.model, pii_types=pii.found)
+        notes = [r for f in failures for r in f.reasons]
+        if pii.found:
+            notes.append("pii " + ", ".join(f"{k}x{n}" for k, n in sorted(pii.found.items())))
+        action = Action.FLAG if failures and decision.action is Action.ALLOW else decision.action
+        decision = Decision(action, decision.categories, (*decision.reasons, *notes))
+        if decision.action is Action.BLOCK:
+            named = _blocking(decision, scores, tenant, context.model)
+            return InputResult(decision, refusal=refusal.refusal(named, lang))
+        self._remember(context.request_id, _Pending(last_user, tenant, lang))
+        if pii.restorer is None:
+            return InputResult(decision)
+        return InputResult(decision, pii.messages, pii.restorer)
+
+    def _score_input(
+        self, index: ExampleIndex | None, messages: Sequence[Message], last_user: str
+    ) -> dict[str, float]:
+        """Blocking: the per-category maximum over every screened text."""
+        texts = [m.content for m in messages if m.role in _SCREENED_ROLES and m.content.strip()]
+        turns = [m.content for m in messages if m.role == "user" and m.content.strip()]
+        if len(turns) > 1:
+            texts.append("\n".join(turns)[-self.options.whole_chars :])
+        verdicts: list[Verdict] = []
+        todo: dict[bytes, str] = {}
+        for text in texts:
+            key = self.cache.key(text)
+            cached = self.cache.get(key)
+            if cached is not None:
+                verdicts.append(cached)
+            else:
+                todo[key] = text
+        if todo:
+            fresh = self.scorer.score_prompts(list(todo.values()))
+            for key, verdict in zip(todo, fresh, strict=True):
+                self.cache.put(key, verdict)
+            verdicts.extend(fresh)
+        scores: dict[str, float] = {}
+        for verdict in verdicts:
+            for category_id, score in verdict.categories.items():
+                scores[category_id] = max(float(score), scores.get(category_id, 0.0))
+        if index is not None and last_user.strip():
+            scores.update(index.scores(last_user))
+        return scores
+
+    def _scan_pii(self, types: frozenset[PiiType], messages: Sequence[Message]) -> _Redacted:
+        """Blocking: every PII type found (for the policy), and `types` replaced by placeholders."""
+        session = RedactionSession()  # one per request: a value gets one placeholder throughout
+        found: Counter[str] = Counter()
+        out = []
+        for message in messages:
+            key = self.pii_free.key(message.content)
+            if self.pii_free.get(key):
+                out.append(message)
+                continue
+            spans = self._scanner.scan(message.content)
+            if not spans:
+                self.pii_free.put(key, True)
+            found.update(span.type.value for span in spans)
+            if any(span.type in types for span in spans):
+                result = redact(message.content, session, scanner=self._scanner, types=types)
+                message = Message(message.role, result.text)
+            out.append(message)
+        restorer = StreamRestorer(session.mapping) if session.mapping else None
+        return _Redacted(out, restorer, found)
+
+    def _remember(self, request_id: str, pending: _Pending) -> None:
+        self._pending[request_id] = pending
+        while len(self._pending) > _MAX_PENDING:
+            self._pending.popitem(last=False)
+
+    # -- output
+    async def screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
+        if window.final:
+            pending = self._pending.pop(context.request_id, None)
+        else:
+            pending = self._pending.get(context.request_id)
+        if pending is None:
+            tenant, _ = self._state.tenant(context.tenant)
+            pending = _Pending("", tenant, detect_lang(window.text[:_LANG_SAMPLE]))
+        try:
+            verdicts = await self._run(self.scorer.judge_answers, [pending.prompt], [window.text])
+        except Exception as exc:
+            decision = self._failed(pending.tenant, exc, "output")
+            return OutputResult(decision, refusal=refusal.unchecked(pending.lang))
+        # PII in the answer is the upstream's own text; only the hazard categories decide here.
+        scores = answer_scores(verdicts[0])
+        decision = decide(scores, pending.tenant, model=context.model)
+        if decision.action is Action.BLOCK:
+            named = _blocking(decision, scores, pending.tenant, context.model)
+            notice = refusal.cut_notice(named, pending.lang)
+            return OutputResult(decision, refusal=notice)
+        if decision.action is Action.REDACT:  # nothing to redact in an answer: keep it on record
+            decision = Decision(Action.FLAG, decision.categories, decision.reasons)
+        return OutputResult(decision)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _blocking(
+    decision: Decision, scores: Mapping[str, float], tenant: TenantPolicy, model: str
+) -> tuple[str, ...]:
+    """The categories that blocked on their own, so a refusal does not name mere flags."""
+    named = tuple(
+        c
+        for c in decision.categories
+        if c in scores and decide({c: scores[c]}, tenant, model=model).action is Action.BLOCK
+    )
+    return named or decision.categories

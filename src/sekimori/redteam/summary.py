@@ -1,0 +1,78 @@
+"""summary.json and results.jsonl from a run's stored results."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sekimori.redteam.stats import Rate, wilson
+from sekimori.redteam.store import ResultRow
+
+
+def _rate(rows: Iterable[ResultRow], hit: Callable[[ResultRow], bool | None]) -> Rate:
+    values = [hit(r) for r in rows]
+    known = [v for v in values if v is not None]
+    return wilson(sum(known), len(known))
+
+
+def _grouped(
+    rows: list[ResultRow], key: Callable[[ResultRow], str], hit: Callable[[ResultRow], bool | None]
+) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[ResultRow]] = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r)
+    return {k: _rate(v, hit).as_json() for k, v in sorted(groups.items())}
+
+
+def summarize(rows: list[ResultRow], meta: Mapping[str, Any]) -> dict[str, Any]:
+    graded = [r for r in rows if r.error is None]
+    harmful = [r for r in graded if r.expect == "refuse"]
+    benign = [r for r in graded if r.expect == "comply"]
+
+    def success(r: ResultRow) -> bool | None:
+        return r.success
+
+    def refused(r: ResultRow) -> bool | None:
+        return r.refused
+
+    def partial(r: ResultRow) -> bool | None:
+        return r.refusal == "partial"
+
+    heat: dict[str, dict[str, Any]] = {}
+    for cat in sorted({r.category for r in harmful}):
+        heat[cat] = _grouped(
+            [r for r in harmful if r.category == cat], lambda r: r.mutator, success
+        )
+    over = _rate(benign, refused).as_json()
+    over["by_kind"] = _grouped(benign, lambda r: r.kind or r.source, refused)
+    over["by_mutator"] = _grouped(benign, lambda r: r.mutator, refused)
+    over["partial"] = _rate(benign, partial).as_json()
+    return {
+        "run": dict(meta),
+        "counts": {
+            "results": len(rows),
+            "graded": len(graded),
+            "errors": len(rows) - len(graded),
+            "harmful": len(harmful),
+            "benign": len(benign),
+            "blocked_by_target": sum(r.blocked for r in graded),
+        },
+        "asr": _rate(harmful, success).as_json(),
+        "asr_by_category": _grouped(harmful, lambda r: r.category, success),
+        "asr_by_mutator": _grouped(harmful, lambda r: r.mutator, success),
+        "asr_by_lang": _grouped(harmful, lambda r: r.lang, success),
+        "asr_by_category_mutator": heat,
+        "over_refusal": over,
+    }
+
+
+def write_outputs(run_dir: Path, rows: list[ResultRow], summary: Mapping[str, Any]) -> None:
+    (run_dir / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    with (run_dir / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r.as_json(), ensure_ascii=False) + "\n")

@@ -1,0 +1,108 @@
+"""The policy screen in process: decisions, redaction, the verdict cache, refusals, on_error."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from sekimori.errors import ClassifierError
+from sekimori.gateway.screening import PolicyScreen
+from sekimori.gateway.screening.cache import ContentCache
+from sekimori.gateway.screening.refusal import refusal
+from sekimori.screen import OutputWindow, ScreenContext
+from sekimori.settings import load_settings
+from sekimori.types import Action, AnswerVerdict, Message, RefusalLabel, Verdict
+
+CONTEXT = ScreenContext("acme", "m", "r1")
+
+
+def test_default_policy_screens_with_the_built_in_policy(tmp_path: Path) -> None:
+    screen = _screen(Scripted({"weapons.bio": 0.9, "hate": 0.9}), tmp_path)
+    result = asyncio.run(screen.screen_input(CONTEXT, [Message("user", "炭疽菌について")]))
+    assert result.decision.action is Action.BLOCK
+    assert result.decision.categories == ("weapons.bio", "hate")
+    assert result.refusal is not None and "生物兵器" in result.refusal
+    screen.close()
+
+
+def test_card_numbers_are_redacted_by_default_and_restored(tmp_path: Path) -> None:
+    screen = _screen(Scripted({}), tmp_path)
+    text = "pay with 4111 1111 1111 1111 or mail a@example.com"
+    result = asyncio.run(screen.screen_input(CONTEXT, [Message("user", text)]))
+    assert result.decision.action is Action.REDACT
+    assert result.messages is not None and result.restorer is not None
+    sent = result.messages[0].content
+    assert "4111" not in sent and "a@example.com" in sent  # email is not redacted by default
+    restored = "".join(result.restorer.feed(sent[i : i + 3]) for i in range(0, len(sent), 3))
+    assert restored + result.restorer.flush() == text
+    assert "pii cardx1, emailx1" in result.decision.reasons[-1]
+    screen.close()
+
+
+def test_verdict_cache_is_bounded_and_least_recently_used_goes() -> None:
+    cache: ContentCache[Verdict] = ContentCache(max_entries=2)
+    a, b, c = (cache.key(t) for t in "abc")
+    v = Verdict(False, 0.0)
+    cache.put(a, v)
+    cache.put(b, v)
+    assert cache.get(a) is v  # a is now the most recent
+    cache.put(c, v)
+    assert len(cache) == 2 and cache.get(b) is None and cache.get(a) is v
+
+
+def test_refusals_speak_the_users_language() -> None:
+    assert "化学兵器" in refusal(["weapons.chem"], "ja")
+    assert "chemical weapons" in refusal(["weapons.chem"], "en")
+    assert "findahelpline.com" in refusal(["self_harm", "hate"], "en")
+    assert "competitor pricing" in refusal(["custom.competitor_pricing"], "en")
+    assert "個人情報" in refusal(["data.pii"], "ja")
+
+
+class Scripted:
+    """Gives every text the same scores; records what it was asked (the boundary we own)."""
+
+    def __init__(self, scores: dict[str, float], fail: bool = False) -> None:
+        self.scores = scores
+        self.seen: list[str] = []
+        self.fail = fail
+
+    def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
+        if self.fail:
+            raise ClassifierError("down")
+        self.seen.extend(texts)
+        return [Verdict(bool(self.scores), 0.5, self.scores) for _ in texts]
+
+    def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+        if self.fail:
+            raise ClassifierError("down")
+        return [AnswerVerdict(False, 0.0, {}, RefusalLabel.COMPLIANCE, 0.0) for _ in answers]
+
+
+def _screen(scorer: Scripted, tmp_path: Path) -> PolicyScreen:
+    settings = load_settings(overrides={"home": str(tmp_path), "screen": {"name": "policy"}})
+    return PolicyScreen(settings, scorer=scorer)
+
+
+def test_a_second_request_with_the_same_system_prompt_pays_only_for_its_new_turn(
+    tmp_path: Path,
+) -> None:
+    scorer = Scripted({"hate": 0.01})
+    screen = _screen(scorer, tmp_path)
+    system = Message("system", "You are a careful assistant for Acme. " * 200)
+    screen.warming.result()
+    asyncio.run(screen.screen_input(CONTEXT, [system, Message("user", "first question")]))
+    scorer.seen.clear()
+    asyncio.run(screen.screen_input(CONTEXT, [system, Message("user", "second question")]))
+    assert scorer.seen == ["second question"]
+    screen.close()
+
+
+def test_classifier_failure_is_the_tenants_on_error(tmp_path: Path) -> None:
+    screen = _screen(Scripted({}, fail=True), tmp_path)
+    result = asyncio.run(screen.screen_input(CONTEXT, [Message("user", "hi")]))
+    assert result.decision.action is Action.BLOCK
+    assert "on_error=block" in result.decision.reasons[0]
+    out = asyncio.run(screen.screen_output(CONTEXT, OutputWindow("answer", 0, True)))
+    assert out.decision.action is Action.BLOCK
+    screen.close()
