@@ -8,7 +8,9 @@ when the gateway stops.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ import httpx
 from sekimori.errors import ConfigError, ModelError
 from sekimori.sockets import free_port
 
+_PR_SET_PDEATHSIG = 1
 LOCAL_MODULE = "sekimori.upstream.local"
 LOCAL_MODEL = "local"
 MISSING = (
@@ -51,13 +54,23 @@ def module_available(module: str) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """In the child: on Linux, ask for SIGTERM when the gateway dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_local_model(module: str = LOCAL_MODULE, timeout: float = 300.0) -> LocalModel:
     """Start the child and wait until it answers /healthz; its stderr goes to ours."""
     if not module_available(module):
         raise ConfigError(MISSING, key="upstreams")
     port = free_port()
     argv = [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, preexec_fn=_die_with_parent
+    )
     model = LocalModel(proc, f"http://127.0.0.1:{port}/v1")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+from types import FrameType
 
 from sekimori.gateway.app import Gateway
 from sekimori.gateway.local import LOCAL_MODEL, LocalModel, start_local_model
@@ -11,6 +13,14 @@ from sekimori.settings import Settings, UpstreamSettings
 from sekimori.sockets import bind_socket
 
 log = logging.getLogger("sekimori.gateway")
+
+
+class _Stopped(Exception):
+    """A stop signal arrived; unwinds `serve` so that the embedded model is stopped too."""
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped(signum)
 
 
 def serve(settings: Settings) -> int:
@@ -47,7 +57,13 @@ def serve(settings: Settings) -> int:
             backlog=2048,
             timeout_graceful_shutdown=10,
         )
+        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal with the
+        # handler it found installed: ours, so `finally` still runs instead of a silent death.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _raise_stopped)
         uvicorn.Server(config).run(sockets=[sock])
+    except _Stopped:
+        pass
     finally:
         if local is not None:
             local.stop()
