@@ -213,3 +213,32 @@ def test_bad_options_are_config_errors(tmp_path: Path) -> None:
         E5SmallEncoder(precision="fp16", cache_dir=tmp_path)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="threads"):
         E5SmallEncoder(threads=0, cache_dir=tmp_path)
+
+
+def test_unwritable_cache_is_a_model_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache folder should go")
+    with pytest.raises(ModelError, match="not-a-dir"):
+        E5SmallEncoder(cache_dir=blocker)
+
+
+def test_layer_selection_puts_normalised_layers_side_by_side(
+    cache_dir: Path, fp32: E5SmallEncoder
+) -> None:
+    multi: E5SmallEncoder = ENCODERS.get("e5-small-layers")(precision="fp32", cache_dir=cache_dir)
+    assert (multi.name, multi.dim, multi.layers) == ("e5-small-layers", 1152, (6, 9, 12))
+    texts = [SENTENCES[0], SENTENCES[16], LONG_TEXT]
+    out = multi.encode(texts)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-5)
+    # the last block is e5's own embedding, scaled by 1/sqrt(3)
+    np.testing.assert_allclose(out[:, 768:] * np.sqrt(3), fp32.encode(texts), atol=1e-5)
+    blocks = out.reshape(3, 3, 384)
+    assert not np.allclose(blocks[:, 0], blocks[:, 2], atol=1e-2)  # layers differ
+    windows = multi.encode_windows(LONG_TEXT)
+    assert windows.vectors.shape == (len(windows.token_counts), 1152)
+    np.testing.assert_allclose(windows.embedding, out[2], atol=1e-5)
+    custom = E5SmallEncoder(precision="fp32", cache_dir=cache_dir, layers=[3])
+    assert custom.name == "e5-small:layers=3" and custom.dim == 384
+    with pytest.raises(ConfigError, match="layers"):
+        E5SmallEncoder(cache_dir=cache_dir, layers=[13])
+    assert multi.encode([]).shape == (0, 1152)

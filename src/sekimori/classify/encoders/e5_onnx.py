@@ -14,6 +14,7 @@ Built once per source file, keyed by the file's sha256, under
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from sekimori.errors import ModelError
 
 Precision = Literal["int8", "fp32"]
 PRECISIONS: tuple[Precision, ...] = ("int8", "fp32")
-BUILD_VERSION = 1  # bump when the graph changes, so caches rebuild
+BUILD_VERSION = 2  # bump when the graph changes, so caches rebuild
 
 
 def default_cache_dir() -> Path:
@@ -55,7 +56,9 @@ def _onnx() -> Any:
 
 def build_fp32(src: E5File) -> Any:
     """The float32 graph: inputs ``embeddings`` (B,T,H) f32, ``attention_mask`` (B,T) i32;
-    output ``pooled`` (B,H), the masked mean of the last hidden states (not normalised)."""
+    output ``layer_means`` (B,layers,H): each layer's hidden states averaged over the unmasked
+    tokens (not normalised). The last layer's is e5's sentence embedding; earlier layers add
+    features for a classifier at no extra cost."""
     onnx = _onnx()
     helper, tp = onnx.helper, onnx.TensorProto
     cfg = src.config
@@ -85,6 +88,17 @@ def build_fp32(src: E5File) -> Any:
         product = node("MatMul", [x, weight], f"{out}.mm")
         return node("Add", [product, const(f"{prefix}.b", src.vector(f"{prefix}.b"))], out)
 
+    mask = node("Cast", ["attention_mask"], "mask.f", to=tp.FLOAT)
+    mask3 = node("Unsqueeze", [mask, const("axis.last", np.array([-1], np.int64))], "mask.3d")
+    seq_axis = const("axis.seq", np.array([1], np.int64))
+    count = node("ReduceSum", [mask3, seq_axis], "count", keepdims=0)
+
+    def masked_mean(h: str, out: str) -> str:
+        summed = node("ReduceSum", [node("Mul", [h, mask3], f"{out}.masked"), seq_axis],
+                      f"{out}.sum", keepdims=0)  # fmt: skip
+        return node("Unsqueeze", [node("Div", [summed, count], f"{out}.mean"), seq_axis], out)
+
+    means: list[str] = []
     x = layer_norm("embeddings", "emb.ln.w", "emb.ln.b", "emb.out")
     for layer in range(cfg.layers):
         p = f"l{layer}"
@@ -114,17 +128,9 @@ def build_fp32(src: E5File) -> Any:
         )
         ffn = linear(act, f"{p}.fo", hid, f"{p}.ffn")
         x = layer_norm(node("Add", [x, ffn], f"{p}.res2"), f"{p}.oln.w", f"{p}.oln.b", f"{p}.h2")
+        means.append(masked_mean(x, f"{p}.pooled"))
 
-    mask = node("Cast", ["attention_mask"], "mask.f", to=tp.FLOAT)
-    mask3 = node("Unsqueeze", [mask, const("axis.last", np.array([-1], np.int64))], "mask.3d")
-    summed = node(
-        "ReduceSum",
-        [node("Mul", [x, mask3], "masked"), const("axis.seq", np.array([1], np.int64))],
-        "summed",
-        keepdims=0,
-    )
-    count = node("ReduceSum", [mask3, "axis.seq"], "count", keepdims=0)
-    node("Div", [summed, count], "pooled")
+    node("Concat", means, "layer_means", axis=1)
 
     graph = helper.make_graph(
         nodes,
@@ -133,7 +139,7 @@ def build_fp32(src: E5File) -> Any:
             helper.make_tensor_value_info("embeddings", tp.FLOAT, ["batch", "seq", hid]),
             helper.make_tensor_value_info("attention_mask", tp.INT32, ["batch", "seq"]),
         ],
-        [helper.make_tensor_value_info("pooled", tp.FLOAT, ["batch", hid])],
+        [helper.make_tensor_value_info("layer_means", tp.FLOAT, ["batch", cfg.layers, hid])],
         inits,
     )
     opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
@@ -147,15 +153,28 @@ def _quantise(fp32_path: Path, int8_path: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
         raise ModelError("int8 quantisation needs onnxruntime: pip install onnxruntime") from exc
-    quantize_dynamic(
-        fp32_path,
-        int8_path,
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul", "Attention"],
-        # shape inference cannot type the outputs of contrib ops; every tensor here is float
-        extra_options={"DefaultTensorType": _onnx().TensorProto.FLOAT},
-    )
+    # The quantiser logs advice ("consider pre-processing") on the root logger; the graph is
+    # already in the form it advises, so keep that out of the user's terminal.
+    root = logging.getLogger()
+    advice = _DropWarnings()
+    root.addFilter(advice)
+    try:
+        quantize_dynamic(
+            fp32_path,
+            int8_path,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention"],
+            # shape inference cannot type the outputs of contrib ops; every tensor is float
+            extra_options={"DefaultTensorType": _onnx().TensorProto.FLOAT},
+        )
+    finally:
+        root.removeFilter(advice)
+
+
+class _DropWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.WARNING
 
 
 def model_dir(src: E5File, cache_dir: Path | None) -> Path:
