@@ -14,7 +14,11 @@ from sekimori import __version__
 from sekimori.errors import SekimoriError
 
 # Command modules, each with `add_parser(subparsers)` that sets `func` on its parser.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "train",
+    "evaluate",
+    "classify",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
