@@ -120,7 +120,8 @@ def test_every_category_has_both_labels_in_both_languages() -> None:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
+    """NFKC, case-folded, with spaces and punctuation dropped: stricter than exact equality."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
 
 
 def _shared_data() -> Path:
