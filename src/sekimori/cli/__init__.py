@@ -18,10 +18,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "keys",
     "audit",
+    "classify",
     "pii",
     "policy",
+    "train",
+    "evaluate",
     "local_model",
-    "answers",
     "redteam",
 )
 

@@ -1,8 +1,7 @@
 """`sekimori train answers` and `sekimori eval answers`: the answer judges' training and evaluation.
 
-The `train` and `eval` groups belong to the classifier commands; they call `add_train_parser` and
-`add_eval_parser` here. Until those groups are merged, `add_parser` exposes the same commands at
-the top level as `train-answers` and `eval-answers`.
+The `train` and `eval` groups (cli/train.py, cli/evaluate.py) list `add_train_parser` and
+`add_eval_parser` among their sub-commands.
 """
 
 from __future__ import annotations
@@ -78,12 +77,6 @@ def add_eval_parser(subparsers: Any, name: str = "answers") -> argparse.Argument
     )
     parser.set_defaults(func=_eval)
     return parser
-
-
-def add_parser(subparsers: Any) -> None:
-    """Temporary top-level commands until the `train` / `eval` groups are merged."""
-    add_train_parser(subparsers, "train-answers")
-    add_eval_parser(subparsers, "eval-answers")
 
 
 def _encoder(name: str, threads: int | None) -> Any:

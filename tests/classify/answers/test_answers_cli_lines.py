@@ -43,7 +43,7 @@ def test_a_bad_line_is_named(line: AnswerLine, message: str) -> None:
 def test_eval_with_missing_artefacts_fails_cleanly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["eval-answers", "--model-dir", str(tmp_path)]) == 1
+    assert main(["eval", "answers", "--model-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "answers.json" in err and "sekimori train answers" in err
     assert "Traceback" not in err
@@ -51,7 +51,7 @@ def test_eval_with_missing_artefacts_fails_cleanly(
 
 def test_train_and_eval_parsers_are_bilingual() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "sekimori.cli", "train-answers", "--help"],
+        [sys.executable, "-m", "sekimori.cli", "train", "answers", "--help"],
         capture_output=True,
         text=True,
         env={"PYTHONPATH": str(SRC)},
