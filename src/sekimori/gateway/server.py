@@ -28,6 +28,7 @@ def serve(settings: Settings) -> int:
     # httpx logs every request at INFO: noise, and a cost on the hot path.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     local: LocalModel | None = None
+    stopped_by: int | None = None
     if not settings.upstreams:
         local = start_local_model()
         upstream = UpstreamSettings(url=local.url, models=(LOCAL_MODEL,))
@@ -62,9 +63,13 @@ def serve(settings: Settings) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _raise_stopped)
         uvicorn.Server(config).run(sockets=[sock])
-    except _Stopped:
-        pass
+    except _Stopped as stop:
+        stopped_by = stop.args[0]
     finally:
         if local is not None:
             local.stop()
+    if stopped_by is not None:
+        # Exit as the signal says, as uvicorn would have: supervisors read the status.
+        signal.signal(stopped_by, signal.SIG_DFL)
+        signal.raise_signal(stopped_by)
     return 0
