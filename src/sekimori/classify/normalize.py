@@ -5,6 +5,8 @@ Steps, in order (each named in ``Normalized.transforms`` when it changed somethi
 - ``unicode-tags``  invisible Unicode tag characters carrying ASCII ("ASCII smuggling"), decoded
 - ``invisible``     zero-width, bidi and other format/control characters removed
 - ``nfkc``          Unicode NFKC: full-width and half-width forms, ligatures, styled letters
+- ``styled``        styled letters NFKC leaves alone: 🅑🅞🅜🅑, 🅱🅾🅼🅱, (b)(o)(m)(b), ʙᴏᴍʙ
+- ``diacritics``    marks stacked on Latin letters stripped: b̶o̶m̶b̶, Zalgo text
 - ``base64`` ``hex`` ``url`` ``rot13``  embedded payloads decoded in place, only when the
                     result looks like language (URL escapes: when the result is printable)
 - ``homoglyph``     Cyrillic/Greek look-alikes inside Latin words, and kanji look-alikes
@@ -23,6 +25,7 @@ import binascii
 import codecs
 import itertools
 import re
+import string
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +37,8 @@ TRANSFORMS = (
     "unicode-tags",
     "invisible",
     "nfkc",
+    "styled",
+    "diacritics",
     "base64",
     "hex",
     "url",
@@ -83,6 +88,8 @@ def normalize(text: str, *, scan_limit: int = 20_000) -> Normalized:
     text = _unicode_tags(text, log)
     text = _invisible(text, log)
     text = _nfkc(text, log)
+    text = _styled(text, log)
+    text = _diacritics(text, log)
     head, tail = text[:scan_limit], text[scan_limit:]
     text = _decode_payloads(head, log, depth=0) + tail
     text = _homoglyphs(text, log)
@@ -139,6 +146,61 @@ def _nfkc(text: str, log: _Log) -> str:
     out = "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
     if out != text:
         log.note("nfkc")
+    return out
+
+
+_NEGATIVE_LETTERS = re.compile("(?:[\U0001f150-\U0001f169\U0001f170-\U0001f189]\ufe0f?){2,}")
+_PARENTHESISED = re.compile(r"(?:\([A-Za-z]\)){3,}")
+_SMALL_CAPS = dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz", strict=True))
+_SMALL_CAPS_TABLE = str.maketrans(_SMALL_CAPS)
+_SMALL_CAPS_WORD = re.compile(f"[^\\W\\d_]*[{''.join(_SMALL_CAPS)}][^\\W\\d_]*")
+_SMALL_CAPS_OR_LATIN = frozenset(_SMALL_CAPS) | frozenset(string.ascii_letters)
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_MARKED_WORD = re.compile(f"[A-Za-z][A-Za-z{_MARKS}]*[{_MARKS}][A-Za-z{_MARKS}]*")
+_MARK = re.compile(f"[{_MARKS}]")
+
+
+def _styled(text: str, log: _Log) -> str:
+    if text.isascii() and "(" not in text:
+        return text
+    out = _NEGATIVE_LETTERS.sub(_negative_letters, text)  # a lone 🅿️ or 🅰️ stays an emoji
+    out = _PARENTHESISED.sub(lambda m: m[0].replace("(", "").replace(")", ""), out)
+    if not out.isascii():
+        out = _SMALL_CAPS_WORD.sub(_small_caps, out)
+    if out != text:
+        log.note("styled")
+    return out
+
+
+def _negative_letters(m: re.Match[str]) -> str:
+    letters = []
+    for c in m[0].replace("\ufe0f", ""):
+        base = 0x1F150 if ord(c) < 0x1F170 else 0x1F170
+        letters.append(chr(ord("A") + ord(c) - base))
+    return "".join(letters)
+
+
+def _small_caps(m: re.Match[str]) -> str:
+    word = m[0]
+    # IPA shares some of these letters ("/ˈdʒɛmɪnaɪ/", "/ɪd/"): a styled word is mostly small
+    # capitals and has no other non-Latin letters
+    caps = sum(c in _SMALL_CAPS for c in word)
+    styled = caps >= 2 and caps * 2 >= len(word) and all(c in _SMALL_CAPS_OR_LATIN for c in word)
+    return word.translate(_SMALL_CAPS_TABLE) if styled else word
+
+
+def _diacritics(text: str, log: _Log) -> str:
+    if text.isascii():
+        return text
+
+    def strip(m: re.Match[str]) -> str:
+        # NFKC has composed every real accent; two or more loose marks on one Latin word are
+        # strike-through or Zalgo decoration (one may be phonetics: "t͡ɕ")
+        return _MARK.sub("", m[0]) if len(_MARK.findall(m[0])) >= 2 else m[0]
+
+    out = _MARKED_WORD.sub(strip, text)
+    if out != text:
+        log.note("diacritics")
     return out
 
 

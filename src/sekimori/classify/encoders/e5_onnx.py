@@ -204,6 +204,9 @@ def ensure_model(src: E5File, precision: Precision, cache_dir: Path | None = Non
             _quantise(fp32, tmp)
             os.replace(tmp, target)
         seconds = time.perf_counter() - started
+        for stale in directory.glob("model.*.onnx"):  # graphs of earlier build versions
+            if not stale.name.endswith(f".v{BUILD_VERSION}.onnx"):
+                stale.unlink(missing_ok=True)
         info = {"source": str(src.path), "sha256": src.sha256, "build_version": BUILD_VERSION}
         (directory / "SOURCE.json").write_text(json.dumps(info, indent=2) + "\n")
     except OSError as exc:
