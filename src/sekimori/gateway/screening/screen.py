@@ -39,7 +39,7 @@ from sekimori.classify.pii import (
 from sekimori.errors import ConfigError
 from sekimori.gateway.screening import refusal
 from sekimori.gateway.screening.cache import ContentCache
-from sekimori.gateway.screening.scorers import SCORERS, Scorer, answer_scores
+from sekimori.gateway.screening.scorers import SCORERS, Scorer
 from sekimori.lang import detect_lang
 from sekimori.policy import (
     ExampleIndex,
@@ -323,7 +323,7 @@ class PolicyScreen:
             decision = self._failed(pending.tenant, exc, "output")
             return OutputResult(decision, refusal=refusal.unchecked(pending.lang))
         # PII in the answer is the upstream's own text; only the hazard categories decide here.
-        scores = answer_scores(verdicts[0])
+        scores = dict(verdicts[0].categories)
         decision = decide(scores, pending.tenant, model=context.model)
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, pending.tenant, context.model)
