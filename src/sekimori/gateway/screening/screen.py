@@ -58,6 +58,9 @@ log = logging.getLogger("sekimori.gateway")
 T = TypeVar("T")
 _SCREENED_ROLES = ("system", "developer", "user")
 _MAX_PENDING = 10_000  # requests between input screening and their final output window
+# The answer judge encodes the prompt with every window, padded to the longest: the request's
+# last 300 characters (where the question usually is) keep a window's cost near 30 ms, not 160.
+_JUDGE_PROMPT_CHARS = 300
 _LANG_SAMPLE = 400  # characters enough to tell Japanese from English (detect_lang is ~5 µs/char)
 
 
@@ -247,7 +250,7 @@ class PolicyScreen:
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
-        self._remember(context.request_id, _Pending(last_user, tenant, lang))
+        self._remember(context.request_id, _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang))
         if pii.restorer is None:
             return InputResult(decision)
         return InputResult(decision, pii.messages, pii.restorer)
