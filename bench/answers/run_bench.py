@@ -20,6 +20,7 @@ import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoder
 from sekimori.classify.answers.data import load_all, split
 from sekimori.classify.answers.evaluate import EvalReport, evaluate, render_markdown
 from sekimori.classify.answers.judge import AnswerJudge
+from sekimori.classify.answers.lines import AnswerLine, answer_fields
 from sekimori.classify.answers.model import load_model
 from sekimori.classify.answers.prefix import take_tokens
 from sekimori.classify.encoder import ENCODERS
@@ -62,6 +63,11 @@ def main() -> int:
     pairs = [(e.prompt, e.answer) for e in test[:: max(1, len(test) // 60)]]
     judge.answer_batch([pairs[0][0]], [pairs[0][1]])  # warm-up
     lat = {n: _latency(judge, pairs, n) for n in (64, 256, None)}
+    # A 1,000-line `sekimori classify` input with answers, judged through the line contract.
+    lines = [AnswerLine(i + 1, e.prompt, e.answer) for i, e in enumerate((examples * 2)[:1000])]
+    start = time.perf_counter()
+    answer_fields(lines, "bench.jsonl", judge)
+    thousand_s = time.perf_counter() - start
     misses_r, misses_h = report.refusal_misses, report.harm_misses
     text = [
         "# Answer judges — held-back results",
@@ -94,6 +100,25 @@ def main() -> int:
             f"| {'whole' if n is None else f'first {n} tokens'} | {ms:.1f} |"
             for n, ms in lat.items()
         ),
+        "",
+        f"1,000 (prompt, answer) lines through `answer_fields` (the classify contract), batched: "
+        f"{thousand_s:.1f} s.",
+        "",
+        "## Notes",
+        "",
+        "- XSTest is the realistic test: human-labelled answers of five 2023 chat models. Our "
+        "EN/JA sets are template-composed (data/answers/README.md); their scores are an upper "
+        "bound, and the Japanese figure is on held-back prompts and unseen refusal phrasings "
+        "but not on real model output.",
+        "- XSTest harm labels are derived: unsafe (`contrast_*`) prompt + full compliance. Some "
+        "such 'compliances' only say the model has no access to the data (privacy prompts), so "
+        "part of the XSTest harm misses is label noise; XSTest has 26 harmful held-back answers, "
+        "so one miss moves recall by 0.04.",
+        "- Most refusal errors are XSTest's `partial` class (23 held-back answers).",
+        "- Model choices were made by grouped cross-validation on the training split (see the "
+        "model card). Earlier variants were also scored here during development (linear heads: "
+        "XSTest refusal 0.905, JA 0.969, harm F1 0.883; MLP heads on the previous encoder "
+        "build: 0.907, 1.000, 0.885), so this split is no longer untouched.",
         "",
         f"## Misjudged whole answers ({len(misses_r)} refusal, {len(misses_h)} harm)",
         "",

@@ -127,11 +127,11 @@ def build(lang: str) -> list[Item]:
     return items
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+def main(out: Path = OUT) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     for lang in ("en", "ja"):
         items = build(lang)
-        with (OUT / f"{lang}.jsonl").open("w", encoding="utf-8") as fh:
+        with (out / f"{lang}.jsonl").open("w", encoding="utf-8") as fh:
             for item in items:
                 fh.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
         test = sum(i.split == "test" for i in items)

@@ -80,3 +80,24 @@ def test_xstest_held_back_split_keeps_prompts_apart() -> None:
 def test_missing_xstest_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="SEKIMORI_SHARED_DATA"):
         load_xstest(tmp_path)
+
+
+def test_committed_data_is_what_the_generator_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+    import sys
+
+    script = Path(__file__).resolve().parents[3] / "scripts" / "answers" / "make_answer_data.py"
+    spec = importlib.util.spec_from_file_location("make_answer_data", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses look their module up in sys.modules while the script is being executed.
+    monkeypatch.setitem(sys.modules, "make_answer_data", module)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    for lang in ("en", "ja"):
+        assert (tmp_path / f"{lang}.jsonl").read_bytes() == (
+            OWN_DATA / f"{lang}.jsonl"
+        ).read_bytes()

@@ -68,11 +68,16 @@ def views_of(examples: Sequence[AnswerExample], prefixes: Sequence[int | None]) 
 
 
 class EmbeddingCache:
-    """Embeddings by sha256 of the text, for one encoder, persisted as one .npz file."""
+    """Embeddings by sha256 of the text, for one encoder build, persisted as one .npz file."""
 
     def __init__(self, encoder: Encoder, folder: Path = CACHE_DIR) -> None:
         self.encoder = encoder
-        self.path = folder / f"answers-{encoder.name}.npz"
+        # The name alone would survive a rebuilt graph; a probe embedding's digest does not.
+        probe = encoder.encode(["sekimori answer-judge cache probe"]).astype(np.float32)
+        self.path = (
+            folder
+            / f"answers-{encoder.name}-{hashlib.sha256(probe.tobytes()).hexdigest()[:12]}.npz"
+        )
         self._rows: dict[str, Array] = {}
         if self.path.is_file():
             with np.load(self.path) as npz:
