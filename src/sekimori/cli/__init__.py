@@ -14,7 +14,17 @@ from sekimori import __version__
 from sekimori.errors import SekimoriError
 
 # Command modules, each with `add_parser(subparsers)` that sets `func` on its parser.
-COMMAND_MODULES: tuple[str, ...] = ("serve", "keys", "audit", "pii", "policy", "answers")
+COMMAND_MODULES: tuple[str, ...] = (
+    "serve",
+    "keys",
+    "audit",
+    "pii",
+    "policy",
+    "answers",
+    "train",
+    "evaluate",
+    "classify",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

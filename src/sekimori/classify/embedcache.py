@@ -1,0 +1,86 @@
+"""On-disk embedding cache for training and evaluation, keyed by encoder name + text hash.
+
+Lives outside git (`.sekimori/cache/embeddings/<encoder>/`), so re-training the heads or
+re-running the evaluation does not re-embed texts the encoder has already seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sekimori.classify.encoder import Encoder
+
+CHUNK = 256
+
+
+def encode_each(encoder: Encoder, texts: Sequence[str]) -> NDArray[np.float32]:
+    """One encoder call per text.
+
+    An int8 encoder quantises activations per call, so a text's vector depends slightly on what
+    shares its batch; one text a call keeps every verdict independent of its neighbours.
+    """
+    if not texts:
+        return np.zeros((0, encoder.dim), np.float32)
+    return np.concatenate([encoder.encode([t]) for t in texts]).astype(np.float32)
+
+
+def default_cache_dir() -> Path:
+    return Path(__file__).resolve().parents[3] / ".sekimori" / "cache" / "embeddings"
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class EmbeddingCache:
+    """Embeddings of texts by one encoder; new ones are written in shards as they are computed."""
+
+    def __init__(self, encoder: Encoder, directory: Path | None = None) -> None:
+        self.encoder = encoder
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", encoder.name)
+        self.directory = (directory or default_cache_dir()) / safe
+        self._vectors: dict[str, NDArray[np.float32]] = {}
+        if self.directory.is_dir():
+            for shard in sorted(self.directory.glob("shard-*.npz")):
+                with np.load(shard) as data:
+                    for key, vec in zip(data["keys"], data["vectors"], strict=True):
+                        self._vectors[str(key)] = vec
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> NDArray[np.float32]:
+        """Rows for `texts` in order; missing ones are encoded in chunks and saved."""
+        keys = [text_key(t) for t in texts]
+        missing: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in self._vectors:
+                missing.setdefault(key, text)
+        todo = list(missing.items())
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start : start + CHUNK]
+            vectors = encode_each(self.encoder, [t for _, t in chunk])
+            self._save([k for k, _ in chunk], vectors)
+            if progress is not None:
+                progress(len(chunk))
+        if not keys:
+            return np.zeros((0, self.encoder.dim), np.float32)
+        return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
+
+    def _save(self, keys: list[str], vectors: NDArray[np.float32]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        n = len(list(self.directory.glob("shard-*.npz")))
+        path = self.directory / f"shard-{n:05d}.npz"
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(keys), vectors=vectors.astype(np.float32))
+        tmp.replace(path)
+        for key, vec in zip(keys, vectors, strict=True):
+            self._vectors[key] = vec
