@@ -120,7 +120,7 @@ def test_a_harmful_verdict_scores_its_harm_in_its_plausible_categories() -> None
     scores = on_policy_scale(
         {"weapons.bio": 0.11, "weapons.nuclear": 0.10, "hate": 0.01}, 0.9, 0.41
     )
-    assert scores["weapons.bio"] > 0.9 and scores["weapons.nuclear"] > 0.9
+    assert scores["weapons.bio"] > 0.9 and 0.5 < scores["weapons.nuclear"] < scores["weapons.bio"]
     assert scores["hate"] < 0.05
     # not harmful: nothing is raised, and calibrated category scores stay below 0.5
     quiet = on_policy_scale({"crime.nonviolent": 0.6, "attack.jailbreak": 0.7}, 0.7, 0.74)

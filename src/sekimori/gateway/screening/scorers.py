@@ -64,8 +64,9 @@ def on_policy_scale(
     Hazard scores are calibrated like the harm score. The category heads say *which* harm more
     than *whether* (the prompt model's are independent sigmoids capped by the harm score, the
     answer judge's P(harmful) * P(category | harmful)), so a text that is harmful overall scores
-    its calibrated harm in its top category and in every category at least half as likely; the
-    policy's strictest action among those applies. Signals (attack.jailbreak) pass unchanged.
+    its calibrated harm in its top category, and every category at least half as likely scores
+    that harm in proportion (so near-ties stay above 0.5 and the policy's strictest action among
+    them applies). Signals (attack.jailbreak) pass unchanged.
     """
     scores = {c: calibrate(s, threshold) if c in BY_ID else s for c, s in categories.items()}
     harm = calibrate(harm, threshold)
@@ -73,8 +74,8 @@ def on_policy_scale(
     if harm >= 0.5 and hazards:
         top = max(hazards.values())
         for category_id, score in hazards.items():
-            if score >= PLAUSIBLE_SHARE * top:
-                scores[category_id] = max(score, harm)
+            if top > 0 and score >= PLAUSIBLE_SHARE * top:
+                scores[category_id] = max(score, harm * score / top)
     return scores
 
 

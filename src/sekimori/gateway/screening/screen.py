@@ -343,10 +343,13 @@ class PolicyScreen:
 def _blocking(
     decision: Decision, scores: Mapping[str, float], tenant: TenantPolicy, model: str
 ) -> tuple[str, ...]:
-    """The categories that blocked on their own, so a refusal does not name mere flags."""
-    named = tuple(
-        c
-        for c in decision.categories
-        if c in scores and decide({c: scores[c]}, tenant, model=model).action is Action.BLOCK
+    """The (at most two) likeliest categories that blocked on their own, for the refusal."""
+    named = sorted(
+        (
+            c
+            for c in decision.categories
+            if c in scores and decide({c: scores[c]}, tenant, model=model).action is Action.BLOCK
+        ),
+        key=lambda c: -scores[c],
     )
-    return named or decision.categories
+    return tuple(named[:2]) or decision.categories[:2]
