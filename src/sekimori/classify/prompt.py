@@ -205,6 +205,15 @@ class PromptClassifier:
         logits = row.value @ self._w[row.index] + self.model.ngram_bias
         return sigmoid(logits.astype(np.float32))
 
+    @staticmethod
+    def _per_row(head: MLPHead, emb: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Head probabilities row by row: a batched matmul rounds differently with the batch
+        size, and a verdict must not depend on its neighbours."""
+        width = head.layers[-1].bias.shape[0]
+        if len(emb) == 0:
+            return np.zeros((0, width), np.float32)
+        return np.concatenate([sigmoid(head.logits(emb[i : i + 1])) for i in range(len(emb))])
+
     def scores_batch(self, texts: Sequence[str]) -> list[Scores]:
         meta = self.model.meta
         all_views = [views(t) for t in texts]
@@ -219,13 +228,9 @@ class PromptClassifier:
                         owners.append(i)
                         segs.append(s)
         emb = encode_each(self.encoder, segs)
-        harm = sigmoid(self.model.harm.logits(emb))[:, 0] if segs else np.zeros(0, np.float32)
-        cats = (
-            sigmoid(self.model.category.logits(emb))
-            if segs
-            else np.zeros((0, len(meta.categories)))
-        )
-        jail = sigmoid(self.model.jailbreak.logits(emb))[:, 0] if segs else np.zeros(0, np.float32)
+        harm = self._per_row(self.model.harm, emb)[:, 0]
+        cats = self._per_row(self.model.category, emb)
+        jail = self._per_row(self.model.jailbreak, emb)[:, 0]
         own = np.asarray(owners, dtype=np.int64)
         out: list[Scores] = []
         for i, ng in enumerate(ngram):
