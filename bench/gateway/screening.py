@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import platform
 import statistics
@@ -46,6 +47,7 @@ SENTENCES = (
     "Close with two questions the committee should decide on this month.",
 )
 ROUNDS = 5
+UNIQUE = itertools.count()  # request numbers, never repeated: no prompt hits the verdict cache
 MARKER = "zqxhazard"
 WINDOW_TOKENS = 400 // 5  # the default window, in this stream's tokens ("w123 " is 5 chars)
 
@@ -69,7 +71,12 @@ def prompt(i: int, words: int = 150) -> str:
     return f"Request {i}. " + " ".join(text)
 
 
-def body(messages: list[dict[str, str]], *, stream: bool = False, model: str = "echo") -> bytes:
+# A short fixed answer, so that latency points measure input screening (a non-streamed answer
+# is judged whole, which costs in proportion to its length).
+SHORT = "say:Sure, here is the summary you asked for."
+
+
+def body(messages: list[dict[str, str]], *, stream: bool = False, model: str = SHORT) -> bytes:
     return orjson.dumps({"model": model, "stream": stream, "messages": messages})
 
 
@@ -86,7 +93,7 @@ async def latency(
     url: str, auth: dict[str, str], concurrency: int, n: int
 ) -> tuple[list[float], float]:
     """Per-request latencies and the wall time of `concurrency` clients sending `n` requests."""
-    counter = iter(range(10**9))
+    counter = UNIQUE
     samples: list[float] = []
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(headers=auth, limits=limits, timeout=60) as client:
@@ -119,11 +126,20 @@ async def system_reuse(url: str, auth: dict[str, str], n: int) -> tuple[Stats, S
     return stats(first), stats(again)
 
 
-async def ttft(url: str, auth: dict[str, str], n: int) -> Stats:
+async def ttft(url: str, auth: dict[str, str], n: int, *, fresh: bool) -> Stats:
+    """Time to the first content token of a streamed answer.
+
+    `fresh`: a new 200-token prompt each time, so the wait includes input screening. Otherwise a
+    prompt screened before (its verdict cached), so what is left is what output screening adds.
+    """
     samples = []
     async with httpx.AsyncClient(headers=auth, timeout=60) as client:
+        turn = [{"role": "user", "content": prompt(-2)}]
+        await timed(client, url, body(turn))
         for i in range(n + 1):
-            payload = body([{"role": "user", "content": prompt(i)}], stream=True)
+            if fresh:
+                turn = [{"role": "user", "content": prompt(next(UNIQUE))}]
+            payload = body(turn, stream=True, model="text:40")
             t0 = time.perf_counter()
             first = 0.0
             async with client.stream("POST", url, content=payload) as r:
@@ -271,7 +287,8 @@ def main() -> int:
                 results[point] = (stats(samples), len(samples) / wall)
             for name, url in urls.items():
                 results[f"{name}.system"] = asyncio.run(system_reuse(url, keys[name], 20))
-                results[f"{name}.ttft"] = asyncio.run(ttft(url, keys[name], 100))
+                results[f"{name}.ttft"] = asyncio.run(ttft(url, keys[name], 100, fresh=False))
+                results[f"{name}.first"] = asyncio.run(ttft(url, keys[name], 100, fresh=True))
         auth = keys["policy"]
         slow = home / "slow.yaml"
         slow.write_text(
@@ -313,7 +330,10 @@ def write(
     a_first, a_again = lat("allow.system")
     p_first, p_again = lat("policy.system")
     a_ttft, p_ttft = r["allow.ttft"], r["policy.ttft"]
+    a_first, p_first_token = r["allow.first"], r["policy.first"]
     assert isinstance(a_ttft, Stats) and isinstance(p_ttft, Stats)
+    assert isinstance(a_first, Stats) and isinstance(p_first_token, Stats)
+    added_first = p_first_token.p50_ms - a_first.p50_ms
     add1, add8 = p1.p50_ms - a1.p50_ms, p8.p50_ms - a8.p50_ms
     late, held = lateness[0], lateness[400]
 
@@ -352,9 +372,10 @@ def write(
         f"policy first request {p_first.p50_ms:.2f}, a later request reusing it with a new turn "
         f"{p_again.p50_ms:.2f} (allow: {a_first.p50_ms:.2f} / {a_again.p50_ms:.2f}).",
         "",
-        f"Streaming time to first content token, p50: allow {a_ttft.p50_ms:.2f} ms, policy "
-        f"{p_ttft.p50_ms:.2f} ms (the difference is input screening; output screening runs "
-        "beside the stream).",
+        f"Streaming time to first content token, p50, prompt already screened (its verdict "
+        f"cached): allow {a_ttft.p50_ms:.2f} ms, policy {p_ttft.p50_ms:.2f} ms (output "
+        "screening runs beside the stream). Latency points use a short fixed answer "
+        f"(`{SHORT}`), so they measure input screening.",
         "",
         f"Streaming cut: a marker token at position 200 of 600, 5 ms between tokens, default "
         f"window (400 chars) and stride (120 chars), scorer latency {judge_ms:.0f} ms a window "
@@ -365,14 +386,19 @@ def write(
         "",
         "## Targets",
         "",
-        f"- Added latency, 200-token prompt, concurrency 1: {add1:.2f} ms p50 (target < 25 ms; "
-        f"≤ 80 ms with the full model): {verdict(add1 < 25)}.",
-        f"- Added latency at concurrency 8: {add8:.2f} ms p50.",
+        f"- Added latency of input screening, 200-token prompt, concurrency 1 (time to the first "
+        f"token of a stream, fresh prompts): {added_first:.2f} ms p50 (allow "
+        f"{a_first.p50_ms:.2f}, policy {p_first_token.p50_ms:.2f}; target < 25 ms, ≤ 80 ms with "
+        f"the full model): {verdict(added_first < 25)}"
+        + (f" / {verdict(added_first <= 80)}." if scorer == "model" else "."),
+        f"- Added latency end to end, non-streamed (input screening and judging the whole "
+        f"answer), concurrency 1: {add1:.2f} ms p50.",
+        f"- Added latency end to end, non-streamed, concurrency 8: {add8:.2f} ms p50.",
         f"- Requests/s with screening on at concurrency 8: {p8_rps:.0f} (off: {a8_rps:.0f}).",
         f"- Reused system prompt pays only for the new turn: {p_again.p50_ms:.2f} ms vs "
         f"{p_first.p50_ms:.2f} ms for the first request.",
-        f"- TTFT change: {p_ttft.p50_ms - a_ttft.p50_ms:+.2f} ms (target ≤ +2 ms beyond input "
-        "screening).",
+        f"- TTFT change with the input verdict cached: {p_ttft.p50_ms - a_ttft.p50_ms:+.2f} ms "
+        f"(target ≤ +2 ms): {'met' if p_ttft.p50_ms - a_ttft.p50_ms <= 2 else 'missed'}.",
         f"- Cut lateness: max {max(late)} tokens; one window here is {WINDOW_TOKENS} tokens "
         f"(400 chars / 5 chars a token; target: within one window): "
         f"{'met' if max(late) <= WINDOW_TOKENS else 'missed'}.",

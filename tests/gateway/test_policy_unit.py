@@ -10,6 +10,7 @@ from sekimori.errors import ClassifierError
 from sekimori.gateway.screening import PolicyScreen
 from sekimori.gateway.screening.cache import ContentCache
 from sekimori.gateway.screening.refusal import refusal
+from sekimori.gateway.screening.scorers import calibrate, on_policy_scale
 from sekimori.screen import OutputWindow, ScreenContext
 from sekimori.settings import load_settings
 from sekimori.types import Action, AnswerVerdict, Message, RefusalLabel, Verdict
@@ -106,3 +107,21 @@ def test_classifier_failure_is_the_tenants_on_error(tmp_path: Path) -> None:
     out = asyncio.run(screen.screen_output(CONTEXT, OutputWindow("answer", 0, True)))
     assert out.decision.action is Action.BLOCK
     screen.close()
+
+
+def test_calibration_puts_the_classifiers_operating_point_at_the_policys_threshold() -> None:
+    assert calibrate(0.41, 0.41) == 0.5
+    assert calibrate(0.0, 0.41) == 0.0 and calibrate(1.0, 0.41) == 1.0
+    assert calibrate(0.3, 0.41) < 0.5 < calibrate(0.5, 0.41)
+
+
+def test_a_harmful_verdict_scores_its_harm_in_its_plausible_categories() -> None:
+    # harmful overall (0.9 >= 0.41), categories unsure between two catastrophic ones
+    scores = on_policy_scale(
+        {"weapons.bio": 0.11, "weapons.nuclear": 0.10, "hate": 0.01}, 0.9, 0.41
+    )
+    assert scores["weapons.bio"] > 0.9 and 0.5 < scores["weapons.nuclear"] < scores["weapons.bio"]
+    assert scores["hate"] < 0.05
+    # not harmful: nothing is raised, and calibrated category scores stay below 0.5
+    quiet = on_policy_scale({"crime.nonviolent": 0.6, "attack.jailbreak": 0.7}, 0.7, 0.74)
+    assert quiet["crime.nonviolent"] < 0.5 and quiet["attack.jailbreak"] == 0.7

@@ -4,30 +4,31 @@
 answers)` an `AnswerVerdict` per answer (prefix). Both are blocking calls: the screen runs them in
 its thread pool. Built-ins, in `SCORERS`:
 
-- `model`: the trained prompt classifier (`sekimori.classify.api.classify_batch`) and the answer
-  judge (`sekimori.classify.answers.judge_answer_batch`); when the answer judge is not installed,
-  answers are scored with the prompt classifier (logged once).
+- `model`: the trained prompt classifier (`sekimori.classify.api`) and the answer judge
+  (`sekimori.classify.answers`), with their scores put on the policy's scale (`on_policy_scale`).
 - `lexicon`: a test scorer that you control: a YAML file of phrases and the category scores they
   give, plus `crash` and `hang` phrases that make it fail or stall (for failure-mode tests).
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from importlib import import_module
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
 from sekimori.errors import ClassifierError, ConfigError
 from sekimori.lang import detect_lang
 from sekimori.registry import Registry
+from sekimori.taxonomy import BY_ID
 from sekimori.types import AnswerVerdict, RefusalLabel, Verdict
 
-log = logging.getLogger("sekimori.gateway")
+if TYPE_CHECKING:
+    from sekimori.classify.answers import AnswerJudge
 
 
 class Scorer(Protocol):
@@ -38,31 +39,48 @@ class Scorer(Protocol):
     ) -> list[AnswerVerdict]: ...
 
 
-# A harmful answer counts in each category holding at least this share of its harm.
-PLAUSIBLE_SHARE = 0.15
+# Categories scoring at least this share of the top category are plausible and share its harm.
+PLAUSIBLE_SHARE = 0.5
 
 
-def answer_scores(verdict: AnswerVerdict) -> dict[str, float]:
-    """Per-category scores for the policy from an answer verdict.
+def calibrate(score: float, threshold: float) -> float:
+    """Maps a classifier's own operating point to 0.5, the policy's default threshold.
 
-    The judge's category scores are P(harmful) * P(category | harmful), so a clearly harmful
-    answer spread over a few plausible categories may leave each below its threshold. A harmful
-    answer therefore scores its full harm score in every category with a plausible share, and
-    the policy's strictest action among them applies.
+    Piecewise linear and monotonic: 0 -> 0, `threshold` -> 0.5, 1 -> 1. A policy threshold of
+    0.5 then means "harmful by the classifier's tuned threshold", whatever that threshold is.
     """
-    scores = dict(verdict.categories)
-    if verdict.harmful and verdict.score > 0:
-        for category_id, score in verdict.categories.items():
-            if score / verdict.score >= PLAUSIBLE_SHARE:
-                scores[category_id] = max(score, verdict.score)
+    if not 0.0 < threshold < 1.0:
+        return score
+    if score < threshold:
+        return 0.5 * score / threshold
+    return 0.5 + 0.5 * (score - threshold) / (1.0 - threshold)
+
+
+def on_policy_scale(
+    categories: Mapping[str, float], harm: float, threshold: float
+) -> dict[str, float]:
+    """A classifier's scores as the policy reads them.
+
+    Hazard scores are calibrated like the harm score. The category heads say *which* harm more
+    than *whether* (the prompt model's are independent sigmoids capped by the harm score, the
+    answer judge's P(harmful) * P(category | harmful)), so a text that is harmful overall scores
+    its calibrated harm in its top category, and every category at least half as likely scores
+    that harm in proportion (so near-ties stay above 0.5 and the policy's strictest action among
+    them applies). Signals (attack.jailbreak) pass unchanged.
+    """
+    scores = {c: calibrate(s, threshold) if c in BY_ID else s for c, s in categories.items()}
+    harm = calibrate(harm, threshold)
+    hazards = {c: s for c, s in scores.items() if c in BY_ID}
+    if harm >= 0.5 and hazards:
+        top = max(hazards.values())
+        for category_id, score in hazards.items():
+            if top > 0 and score >= PLAUSIBLE_SHARE * top:
+                scores[category_id] = max(score, harm * score / top)
     return scores
 
 
 ScorerFactory = Callable[[Mapping[str, Any]], Scorer]
 SCORERS: Registry[ScorerFactory] = Registry("scorer")
-
-_PromptFn = Callable[[Sequence[str]], list[Verdict]]
-_AnswerFn = Callable[[Sequence[str], Sequence[str]], list[AnswerVerdict]]
 
 
 def _import(path: str) -> Any:
@@ -71,41 +89,37 @@ def _import(path: str) -> Any:
 
 
 class ModelScorer:
-    """The trained classifiers, imported on first use (they load their weights once)."""
+    """The trained classifiers, loaded once on first use, their scores on the policy's scale."""
 
     def __init__(self) -> None:
-        self._prompts: _PromptFn | None = None
-        self._answers: _AnswerFn | None = None
+        self._classifier: Any = None
+        self._judge: AnswerJudge | None = None
 
-    def _prompt_fn(self) -> _PromptFn:
-        if self._prompts is None:
+    def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
+        if self._classifier is None:
             try:
-                self._prompts = _import("sekimori.classify.api:classify_batch")
+                self._classifier = _import("sekimori.classify.api:default_classifier")()
             except (ImportError, AttributeError) as exc:
                 raise ClassifierError(
                     f"the prompt classifier is not installed ({exc}); "
                     "hint: install sekimori with its classify models"
                 ) from None
-        return self._prompts
-
-    def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
-        return self._prompt_fn()(texts)
+        threshold = float(self._classifier.threshold)
+        verdicts: list[Verdict] = self._classifier.classify_batch(texts)
+        return [
+            replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
+            for v in verdicts
+        ]
 
     def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
-        if self._answers is None:
-            try:
-                self._answers = _import("sekimori.classify.answers:judge_answer_batch")
-            except (ImportError, AttributeError):
-                log.warning("answer judge not installed: answers are scored by the prompt model")
-                self._answers = self._answers_by_prompt_model
-        return self._answers(prompts, answers)
+        if self._judge is None:
+            from sekimori.classify.answers import default_judge
 
-    def _answers_by_prompt_model(
-        self, prompts: Sequence[str], answers: Sequence[str]
-    ) -> list[AnswerVerdict]:
+            self._judge = default_judge()
+        threshold = self._judge.model.threshold
         return [
-            AnswerVerdict(v.harmful, v.score, v.categories, RefusalLabel.COMPLIANCE, 0.0)
-            for v in self._prompt_fn()(answers)
+            replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
+            for v in self._judge.answer_batch(prompts, answers)
         ]
 
 

@@ -39,7 +39,7 @@ from sekimori.classify.pii import (
 from sekimori.errors import ConfigError
 from sekimori.gateway.screening import refusal
 from sekimori.gateway.screening.cache import ContentCache
-from sekimori.gateway.screening.scorers import SCORERS, Scorer, answer_scores
+from sekimori.gateway.screening.scorers import SCORERS, Scorer
 from sekimori.lang import detect_lang
 from sekimori.policy import (
     ExampleIndex,
@@ -58,6 +58,9 @@ log = logging.getLogger("sekimori.gateway")
 T = TypeVar("T")
 _SCREENED_ROLES = ("system", "developer", "user")
 _MAX_PENDING = 10_000  # requests between input screening and their final output window
+# The answer judge encodes the prompt with every window, padded to the longest: the request's
+# last 300 characters (where the question usually is) keep a window's cost near 30 ms, not 160.
+_JUDGE_PROMPT_CHARS = 300
 _LANG_SAMPLE = 400  # characters enough to tell Japanese from English (detect_lang is ~5 µs/char)
 
 
@@ -247,7 +250,7 @@ class PolicyScreen:
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
-        self._remember(context.request_id, _Pending(last_user, tenant, lang))
+        self._remember(context.request_id, _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang))
         if pii.restorer is None:
             return InputResult(decision)
         return InputResult(decision, pii.messages, pii.restorer)
@@ -323,7 +326,7 @@ class PolicyScreen:
             decision = self._failed(pending.tenant, exc, "output")
             return OutputResult(decision, refusal=refusal.unchecked(pending.lang))
         # PII in the answer is the upstream's own text; only the hazard categories decide here.
-        scores = answer_scores(verdicts[0])
+        scores = dict(verdicts[0].categories)
         decision = decide(scores, pending.tenant, model=context.model)
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, pending.tenant, context.model)
@@ -340,10 +343,13 @@ class PolicyScreen:
 def _blocking(
     decision: Decision, scores: Mapping[str, float], tenant: TenantPolicy, model: str
 ) -> tuple[str, ...]:
-    """The categories that blocked on their own, so a refusal does not name mere flags."""
-    named = tuple(
-        c
-        for c in decision.categories
-        if c in scores and decide({c: scores[c]}, tenant, model=model).action is Action.BLOCK
+    """The (at most two) likeliest categories that blocked on their own, for the refusal."""
+    named = sorted(
+        (
+            c
+            for c in decision.categories
+            if c in scores and decide({c: scores[c]}, tenant, model=model).action is Action.BLOCK
+        ),
+        key=lambda c: -scores[c],
     )
-    return named or decision.categories
+    return tuple(named[:2]) or decision.categories[:2]
