@@ -28,6 +28,7 @@ import sekimori.classify.encoders  # noqa: F401  (registers the built-ins)
 from sekimori.classify.encoder import ENCODERS
 from sekimori.classify.encoders.e5_small import E5SmallEncoder
 from sekimori.classify.normalize import normalize
+from sekimori.testing.machine import cpu_model, load_average
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).with_name("RESULTS.md")
@@ -89,17 +90,10 @@ def cosines(a: np.ndarray, b: np.ndarray) -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     import onnxruntime
 
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    load = load_average()
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"onnxruntime {onnxruntime.__version__}; load average at start {load}"
@@ -215,7 +209,7 @@ def run(cache: Path, scale: float, lines: list[str]) -> int:
         lines.append(f"| {label} (first 100) | {statistics.median(per):.0f} |")
 
     stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    load = load_average()
     lines += ["", f"Written by `bench/encoder/run.py` on {stamp} UTC; load average at end {load}."]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(OUT.read_text(), end="")

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 
+from sekimori.testing.machine import cpu_model
 from sekimori.testing.procs import ServerProcess, create_key, start_fake_upstream, start_gateway
 
 HERE = Path(__file__).resolve().parent
@@ -206,14 +207,7 @@ def _free_port() -> int:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     load = os.getloadavg()
     return (
         f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "

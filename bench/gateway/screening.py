@@ -33,6 +33,7 @@ from pathlib import Path
 import httpx
 import orjson
 
+from sekimori.testing.machine import cpu_model
 from sekimori.testing.procs import ServerProcess, create_key, start_fake_upstream, start_gateway
 
 HERE = Path(__file__).resolve().parent
@@ -202,14 +203,7 @@ def judge_latency_ms() -> tuple[float, str]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (
         f"{cpu}, {os.cpu_count()} logical CPUs (shared with other jobs), Python "
         f"{platform.python_version()}, {platform.system()} {platform.release()}"

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sekimori.testing.machine import cpu_model
+
 HERE = Path(__file__).resolve().parent
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 PARAGRAPH = (
@@ -187,14 +189,7 @@ def llama_cpp_reference(path: str, model: Any, tokenizer: Any) -> dict[str, Any]
 
 
 def machine() -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     import numpy
 
     return {

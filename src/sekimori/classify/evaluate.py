@@ -183,9 +183,9 @@ def _fmt(x: float | None, pct: bool = False) -> str:
 
 
 def machine() -> str:
-    return (
-        f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
-    )
+    from sekimori.testing.machine import cpu_model
+
+    return f"{platform.machine()}, {cpu_model()}, Python {platform.python_version()}"
 
 
 def render(
