@@ -50,3 +50,7 @@ class Text:
     def __call__(self, lang: str, **values: object) -> str:
         template = self.ja if lang == "ja" else self.en
         return template.format(**values) if values else template
+
+    def both(self, **values: object) -> str:
+        """English, then Japanese: for help texts shown before a language is known."""
+        return f"{self('en', **values)} / {self('ja', **values)}"

@@ -29,10 +29,6 @@ _DONE = Text(
 )
 
 
-def _help(text: Text) -> str:
-    return f"{text.en} / {text.ja}"
-
-
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--shared-data",
@@ -54,7 +50,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def add_train_parser(subparsers: Any, name: str = "answers") -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        name, help=_help(_TRAIN_HELP), description=_help(_TRAIN_HELP)
+        name, help=_TRAIN_HELP.both(), description=_TRAIN_HELP.both()
     )
     _common(parser)
     parser.add_argument("--encoder", default=None, help="registered encoder name")
@@ -69,7 +65,7 @@ def add_train_parser(subparsers: Any, name: str = "answers") -> argparse.Argumen
 
 def add_eval_parser(subparsers: Any, name: str = "answers") -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        name, help=_help(_EVAL_HELP), description=_help(_EVAL_HELP)
+        name, help=_EVAL_HELP.both(), description=_EVAL_HELP.both()
     )
     _common(parser)
     parser.add_argument(

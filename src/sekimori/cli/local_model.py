@@ -27,18 +27,12 @@ MISSING = Text(
 VERIFIED = Text(en="sha256 OK", ja="sha256 一致")
 
 
-def _both(text: Text, **values: object) -> str:
-    return f"{text('en', **values)} / {text('ja', **values)}"
-
-
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "local-model", help=HELP("en"), description=f"{HELP('en')}. {HELP('ja')}。"
-    )
+    parser = subparsers.add_parser("local-model", help=HELP.both(), description=HELP.both())
     actions = parser.add_subparsers(dest="local_model_action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help=LIST_HELP("en"), description=_both(LIST_HELP))
+    listing = actions.add_parser("list", help=LIST_HELP.both(), description=LIST_HELP.both())
     listing.set_defaults(func=_list)
-    verify = actions.add_parser("verify", help=VERIFY_HELP("en"), description=_both(VERIFY_HELP))
+    verify = actions.add_parser("verify", help=VERIFY_HELP.both(), description=VERIFY_HELP.both())
     verify.add_argument("name", nargs="?", help="a model name (default: every installed model)")
     verify.set_defaults(func=_verify)
 
@@ -60,9 +54,7 @@ def _list(args: argparse.Namespace) -> int:
         weights = spec.weights
         state = INSTALLED if _installed(weights.distributions) else MISSING
         default = " (default)" if name == DEFAULT_MODEL else ""
-        print(
-            f"{name}{default}  [{', '.join(spec.languages)}]  {_both(state, extra=weights.extra)}"
-        )
+        print(f"{name}{default}  [{', '.join(spec.languages)}]  {state.both(extra=weights.extra)}")
         print(f"    sha256 {weights.sha256}")
         print(f"    licence: {spec.licence}")
         print(f"    packages: {', '.join(weights.distributions)}")
@@ -80,5 +72,5 @@ def _verify(args: argparse.Namespace) -> int:
             continue
         path = spec.weights.resolve()
         verify(path, spec.weights.sha256)  # raises ModelError, which the CLI reports as exit 1
-        print(f"{name}: {_both(VERIFIED)} {spec.weights.sha256} {path}")
+        print(f"{name}: {VERIFIED.both()} {spec.weights.sha256} {path}")
     return 0

@@ -126,7 +126,7 @@ def _suites(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: Any) -> None:
     lang = _lang()
-    parser = subparsers.add_parser("redteam", help=HELP(lang), description=HELP(lang))
+    parser = subparsers.add_parser("redteam", help=HELP.both(), description=HELP.both())
     sub = parser.add_subparsers(dest="redteam_command", metavar="SUBCOMMAND", required=True)
 
     run = sub.add_parser("run", help="run a suite against a target / スイートを実行")
