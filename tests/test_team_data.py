@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import unicodedata
 from collections import Counter
@@ -14,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from sekimori.classify.evalsets import EVAL_ONLY
 from sekimori.lang import detect_lang
+from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,17 +24,6 @@ FIELDS = {"id", "lang", "text", "label", "category", "kind", "pair", "source"}
 KINDS = {"request", "lookalike", "beneficial", "translation"}
 # Translations may only come from sets the issue allows for training.
 TRANSLATABLE = ("advbench:", "strongreject:", "ailuminate-demo:", "oasst1-en:")
-EVAL_ONLY = (
-    "openai-moderation",
-    "toxicchat-test-thirdparty",
-    "wildguardtest-prompts-thirdparty",
-    "xstest",
-    "simplesafetytests",
-    "harmbench",
-    "arena-hard-prompts",
-    "chatbot-bench-prompts",
-    "ifeval-prompts",
-)
 
 
 def _load() -> list[dict[str, Any]]:
@@ -124,10 +114,6 @@ def _norm(text: str) -> str:
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
 
 
-def _shared_data() -> Path:
-    return Path(os.environ.get("SEKIMORI_SHARED_DATA", ROOT.parent / "shared" / "data"))
-
-
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -155,7 +141,7 @@ def _eval_texts(folder: Path) -> Iterator[str]:
 
 
 def test_no_row_equals_an_evaluation_only_item() -> None:
-    shared = _shared_data()
+    shared = shared_data_dir()
     if not shared.is_dir():
         pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
     ours = {_norm(r["text"]): r["_where"] for r in ROWS}

@@ -28,6 +28,7 @@ import sekimori.classify.encoders  # noqa: F401  (registers the built-ins)
 from sekimori.classify.encoder import ENCODERS
 from sekimori.classify.encoders.e5_small import E5SmallEncoder
 from sekimori.classify.normalize import normalize
+from sekimori.paths import shared_data_dir
 from sekimori.testing.machine import cpu_model, load_average
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,14 +36,10 @@ OUT = Path(__file__).with_name("RESULTS.md")
 TARGETS_MS = {100: 20.0, 2000: 800.0}
 
 
-def shared_data() -> Path:
-    return Path(os.environ.get("SEKIMORI_SHARED_DATA") or ROOT.parent / "shared" / "data")
-
-
 def dolly(name: str, n: int) -> list[str]:
     """First ``n`` instructions (no context) of a Dolly file: ordinary benign prompts."""
     out: list[str] = []
-    with (shared_data() / name / "prompts.jsonl").open(encoding="utf-8") as fh:
+    with (shared_data_dir() / name / "prompts.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             out.append(json.loads(line)["text"].split("\n\n")[0])
             if len(out) == n:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sekimori.classify.pii import SECRET_TYPES, PiiType, scan
+from sekimori.paths import shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,16 +94,11 @@ def speed(rows: list[dict[str, object]]) -> tuple[Timing, int]:
     return time_scan(text, 7), size
 
 
-def shared_data() -> Path:
-    env = os.environ.get("SEKIMORI_SHARED_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
-
-
 def ordinary_text_speed() -> list[str]:
     """MB/s and findings per MB on ordinary prose (the first ~1 MB of Dolly, EN and JA)."""
     lines = []
     for name in ("dolly-15k", "dolly-15k-ja"):
-        path = shared_data() / name / "prompts.jsonl"
+        path = shared_data_dir() / name / "prompts.jsonl"
         if not path.exists():
             lines.append(f"| {name} | not found at {path} | | | |")
             continue

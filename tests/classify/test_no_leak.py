@@ -2,11 +2,12 @@
 
 import pytest
 
-from sekimori.classify.corpus import Example, Split, shared_data_dir
+from sekimori.classify.corpus import Example, Split
 from sekimori.classify.evalsets import EVAL_ONLY, load_eval_sets
 from sekimori.classify.leak import eval_keys, leak_key, leaks
 from sekimori.classify.prompt import PromptModel
 from sekimori.classify.train import corpus_settings_of, training_pool
+from sekimori.paths import shared_data_dir
 
 ROOT = shared_data_dir()
 needs_data = pytest.mark.skipif(not ROOT.is_dir(), reason=f"shared data not at {ROOT}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import random
 import re
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from sekimori.errors import InputError
 from sekimori.lang import detect_lang
+from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK
 from sekimori.types import Lang
 
@@ -202,14 +202,6 @@ def keyword_category(text: str) -> tuple[str, ...]:
         if pattern.search(text):
             return (cat,)
     return ()
-
-
-def shared_data_dir() -> Path:
-    """`<repo root>/../shared/data`, or `$SEKIMORI_SHARED_DATA`."""
-    env = os.environ.get("SEKIMORI_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
 def team_data_dir() -> Path:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sekimori.classify.corpus import CorpusSettings, Example, Split, load_corpus, shared_data_dir
+from sekimori.classify.corpus import CorpusSettings, Example, Split, load_corpus
 from sekimori.classify.embedcache import EmbeddingCache
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.leak import eval_keys, leak_key
@@ -34,6 +34,7 @@ from sekimori.classify.prompt import (
     views,
 )
 from sekimori.errors import ModelError
+from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import CATEGORY_IDS
 
 # Benign sources of ordinary assistant traffic (the false-alarm constraint is measured on them).

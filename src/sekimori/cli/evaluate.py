@@ -47,12 +47,13 @@ def add_classifier(sub: Any) -> None:
 def _eval_classifier(args: argparse.Namespace) -> int:
     from rich.progress import Progress, TaskID
 
-    from sekimori.classify.corpus import Split, shared_data_dir
+    from sekimori.classify.corpus import Split
     from sekimori.classify.embedcache import EmbeddingCache
     from sekimori.classify.evalsets import load_eval_sets
     from sekimori.classify.evaluate import evaluate_set, heldout, measure_latency, render
     from sekimori.classify.prompt import PromptClassifier
     from sekimori.classify.train import CachedEncoder, corpus_settings_of, training_pool
+    from sekimori.paths import shared_data_dir
 
     root = shared_data_dir()
     clf = PromptClassifier.load(args.model)

@@ -7,11 +7,11 @@ from sekimori.classify.answers.data import (
     OWN_DATA,
     load_jsonl,
     load_xstest,
-    shared_data_dir,
     training_text,
     xstest_category,
 )
 from sekimori.errors import InputError
+from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import CATEGORY_IDS
 from sekimori.types import RefusalLabel
 

@@ -15,17 +15,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sekimori.errors import InputError
+from sekimori.paths import REPO_ROOT, shared_data_dir
 from sekimori.taxonomy import CATEGORY_IDS
 from sekimori.types import RefusalLabel
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
 OWN_DATA = REPO_ROOT / "data" / "answers"
 XSTEST_MODELS = ("gpt4", "llama2new", "llama2orig", "mistralguard", "mistralinstruct")
 PLACEHOLDER = re.compile(r"\[REDACTED[^\]]*\]")
@@ -77,12 +76,6 @@ class AnswerExample:
     refusal: RefusalLabel
     harmful: bool
     category: str | None
-
-
-def shared_data_dir() -> Path:
-    """`<repo root>/../shared/data`, or the folder named by SEKIMORI_SHARED_DATA."""
-    env = os.environ.get("SEKIMORI_SHARED_DATA")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
 
 
 def held_back(key: str) -> bool:

