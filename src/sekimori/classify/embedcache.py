@@ -46,8 +46,10 @@ class EmbeddingCache:
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", encoder.name)
         self.directory = (directory or default_cache_dir()) / safe
         self._vectors: dict[str, NDArray[np.float32]] = {}
+        self._shards = 0
         if self.directory.is_dir():
             for shard in sorted(self.directory.glob("shard-*.npz")):
+                self._shards += 1
                 with np.load(shard) as data:
                     for key, vec in zip(data["keys"], data["vectors"], strict=True):
                         self._vectors[str(key)] = vec
@@ -77,10 +79,27 @@ class EmbeddingCache:
 
     def _save(self, keys: list[str], vectors: NDArray[np.float32]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        n = len(list(self.directory.glob("shard-*.npz")))
-        path = self.directory / f"shard-{n:05d}.npz"
+        path = self.directory / f"shard-{self._shards:05d}.npz"
+        self._shards += 1
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, keys=np.array(keys), vectors=vectors.astype(np.float32))
         tmp.replace(path)
         for key, vec in zip(keys, vectors, strict=True):
             self._vectors[key] = vec
+
+
+class CachedEncoder:
+    """An Encoder that answers from the on-disk cache and fills it as it goes."""
+
+    def __init__(self, cache: EmbeddingCache) -> None:
+        self.cache = cache
+        self.name = cache.encoder.name
+        self.dim = cache.encoder.dim
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self.cache.embed(texts)
+
+    def warm(self, texts: Sequence[str]) -> None:
+        """Embed the missing ``texts`` in chunks now (one shard per chunk), so that scoring
+        them one at a time later only reads the cache."""
+        self.cache.embed(texts)

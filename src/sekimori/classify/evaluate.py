@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.corpus import Example
+from sekimori.classify.embedcache import CachedEncoder
 from sekimori.classify.evalsets import EvalSet
 from sekimori.classify.prompt import PromptClassifier
 
@@ -94,6 +95,12 @@ def prf(y: NDArray[np.bool_], pred: NDArray[np.bool_]) -> tuple[float, float, fl
     return p, r, f
 
 
+def _warm(clf: PromptClassifier, texts: Sequence[str]) -> None:
+    """Fill a cached encoder in chunks first; scoring then embeds one text a call."""
+    if isinstance(clf.encoder, CachedEncoder):
+        clf.encoder.warm(clf.encoder_inputs(texts))
+
+
 def evaluate_set(
     clf: PromptClassifier,
     es: EvalSet,
@@ -103,6 +110,7 @@ def evaluate_set(
 ) -> SetResult:
     scores: list[float] = []
     gated: list[bool] = []
+    _warm(clf, [it.text for it in es.items])
     for start in range(0, len(es.items), batch):
         chunk = es.items[start : start + batch]
         for s in clf.scores_batch([it.text for it in chunk]):
@@ -142,6 +150,7 @@ def heldout(clf: PromptClassifier, examples: Sequence[Example]) -> list[HeldOut]
         if not ex:
             continue
         y = np.array([bool(e.harmful) for e in ex])
+        _warm(clf, [e.text for e in ex])
         pred = np.array([s.harm >= clf.threshold for s in clf.scores_batch([e.text for e in ex])])
         p, r, f = prf(y, pred)
         out.append(HeldOut(lang, len(ex), int(y.sum()), f, p, r))

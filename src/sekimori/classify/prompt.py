@@ -94,6 +94,8 @@ class PromptModelMeta:
     seed: int
     categories: tuple[str, ...] = CATEGORY_IDS
     format: int = FORMAT_VERSION
+    # A fine-tuning delta for the encoder, a file next to model.json (`encoders.e5_delta`).
+    encoder_delta: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     validation: dict[str, Any] = field(default_factory=dict)
 
@@ -163,6 +165,15 @@ class PromptModel:
         )
 
 
+def load_encoder(directory: Path, meta: PromptModelMeta, **options: Any) -> Encoder:
+    """The encoder the heads in ``directory`` were trained on, with its fine-tuning delta."""
+    import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
+
+    if meta.encoder_delta is not None:
+        options["delta"] = directory / meta.encoder_delta
+    return ENCODERS.get(meta.encoder)(**options)
+
+
 @dataclass(frozen=True, slots=True)
 class Scores:
     """Every score for one text, before the threshold."""
@@ -190,10 +201,8 @@ class PromptClassifier:
     def load(
         cls, directory: Path = DEFAULT_MODEL_DIR, encoder: Encoder | None = None
     ) -> PromptClassifier:
-        import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
-
         model = PromptModel.load(directory)
-        return cls(model, encoder or ENCODERS.get(model.meta.encoder)())
+        return cls(model, encoder or load_encoder(directory, model.meta))
 
     @property
     def threshold(self) -> float:
@@ -213,6 +222,11 @@ class PromptClassifier:
         if len(emb) == 0:
             return np.zeros((0, width), np.float32)
         return np.concatenate([sigmoid(head.logits(emb[i : i + 1])) for i in range(len(emb))])
+
+    def encoder_inputs(self, texts: Sequence[str]) -> list[str]:
+        """Every segment the encoder may read for ``texts`` (before the first-stage gate)."""
+        size = self.model.meta.segment_chars
+        return [s for t in texts for v in views(t) for s in segments(v, size)]
 
     def scores_batch(self, texts: Sequence[str]) -> list[Scores]:
         meta = self.model.meta

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.corpus import CorpusSettings, Example, Split, load_corpus
-from sekimori.classify.embedcache import EmbeddingCache
+from sekimori.classify.embedcache import CachedEncoder, EmbeddingCache
 from sekimori.classify.encoder import ENCODERS, Encoder
+from sekimori.classify.finetune import FinetuneSettings, TuningRows, finetune
 from sekimori.classify.leak import eval_keys, leak_key
 from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.classify.prompt import (
@@ -40,8 +41,10 @@ from sekimori.taxonomy import CATEGORY_IDS
 # Benign sources of ordinary assistant traffic (the false-alarm constraint is measured on them).
 ORDINARY_SOURCES = frozenset({"dolly", "oasst1", "deepset"})
 
-# The built-in encoder the committed heads sit on.
+# The built-in encoder the committed heads sit on, and the file of its fine-tuning delta.
 DEFAULT_ENCODER = "e5-small"
+DELTA_FILE = "encoder_delta.npz"
+FINETUNE_ROWS = 12000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,12 @@ class TrainSettings:
     # all of them, caught or not: n-gram scores are less sure out of distribution).
     gate_recall_loss: float = 0.0
     output: Path = DEFAULT_MODEL_DIR
+    # Fine-tune the encoder's top layers before fitting the heads (None: keep it frozen).
+    finetune: FinetuneSettings | None = field(default_factory=FinetuneSettings)
+    # At most this many texts tune the encoder: every non-ordinary one, ordinary ones sampled.
+    finetune_rows: int = FINETUNE_ROWS
+    # Encoder threads while embedding the pool (inference runs one; the vectors are the same).
+    threads: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,18 +125,6 @@ def _sklearn() -> Any:
             "学習には scikit-learn が必要です"
         ) from exc
     return sklearn
-
-
-class CachedEncoder:
-    """An Encoder that answers from the on-disk cache and fills it as it goes."""
-
-    def __init__(self, cache: EmbeddingCache) -> None:
-        self.cache = cache
-        self.name = cache.encoder.name
-        self.dim = cache.encoder.dim
-
-    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        return self.cache.embed(texts)
 
 
 def _ngram_matrix(texts: Sequence[str], buckets: int) -> Any:
@@ -229,11 +226,18 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
     )
     import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
 
-    encoder: Encoder = ENCODERS.get(settings.encoder)()
+    train_ex = by_split[Split.TRAIN]
+    delta_name: str | None = None
+    options: dict[str, Any] = {}
+    if settings.finetune is not None:
+        delta_name = DELTA_FILE
+        tuning = tuning_rows(train_ex, settings.finetune_rows, settings.seed)
+        finetune(tuning, settings.finetune, settings.output / delta_name, progress)
+        options["delta"] = settings.output / delta_name
+    encoder: Encoder = ENCODERS.get(settings.encoder)(threads=settings.threads, **options)
     cache = EmbeddingCache(encoder)
     cached = CachedEncoder(cache)
 
-    train_ex = by_split[Split.TRAIN]
     rows = _rows(train_ex, settings.segment_chars)
     progress(f"embedding {len(rows.texts)} segments with {encoder.name} (cache: {len(cache)})")
     x = cache.embed(rows.texts)
@@ -280,7 +284,8 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
     cat = _fit_mlp(x[m], ycat, settings.side_hidden, settings.side_epochs, settings.seed)
 
     meta = PromptModelMeta(
-        encoder=encoder.name,
+        encoder=settings.encoder,
+        encoder_delta=delta_name,
         dim=encoder.dim,
         buckets=settings.buckets,
         segment_chars=settings.segment_chars,
@@ -295,7 +300,8 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
     counts = Counter(f"{e.source}/{e.lang}/{e.split}" for e in pool.examples)
     final = PromptModel(
         PromptModelMeta(
-            encoder=encoder.name,
+            encoder=settings.encoder,
+            encoder_delta=delta_name,
             dim=encoder.dim,
             buckets=settings.buckets,
             segment_chars=settings.segment_chars,
@@ -327,6 +333,40 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
         chosen.blend,
         chosen.gate,
         chosen.validation,
+    )
+
+
+def tuning_rows(examples: Sequence[Example], limit: int, seed: int) -> TuningRows:
+    """The texts that tune the encoder, with harm, jailbreak and category targets (-1: unknown).
+
+    Every example outside the ordinary sources is kept (they carry the contrasts); ordinary
+    prompts fill the rest, sampled with the seed."""
+    rng = np.random.default_rng(seed)
+    special = [e for e in examples if e.source not in ORDINARY_SOURCES]
+    ordinary = [e for e in examples if e.source in ORDINARY_SOURCES]
+    room = max(0, limit - len(special))
+    picked = sorted(rng.permutation(len(ordinary))[:room].tolist())
+    chosen = [*special, *(ordinary[i] for i in picked)]
+    texts: list[str] = []
+    harm: list[float] = []
+    jail: list[float] = []
+    cats: list[list[float]] = []
+    for ex in chosen:
+        known_cats = ex.harmful is False or bool(ex.categories)
+        for view in views(ex.text):
+            texts.append(view)
+            harm.append(-1.0 if ex.harmful is None else float(ex.harmful))
+            jail.append(-1.0 if ex.jailbreak is None else float(ex.jailbreak))
+            cats.append(
+                [float(c in ex.categories) for c in CATEGORY_IDS]
+                if known_cats
+                else [-1.0] * len(CATEGORY_IDS)
+            )
+    return TuningRows(
+        texts,
+        np.asarray(harm, np.float32),
+        np.asarray(cats, np.float32).reshape(len(texts), len(CATEGORY_IDS)),
+        np.asarray(jail, np.float32),
     )
 
 

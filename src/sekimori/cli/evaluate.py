@@ -48,19 +48,23 @@ def _eval_classifier(args: argparse.Namespace) -> int:
     from rich.progress import Progress, TaskID
 
     from sekimori.classify.corpus import Split
-    from sekimori.classify.embedcache import EmbeddingCache
+    from sekimori.classify.embedcache import CachedEncoder, EmbeddingCache
     from sekimori.classify.evalsets import load_eval_sets
     from sekimori.classify.evaluate import evaluate_set, heldout, measure_latency, render
-    from sekimori.classify.prompt import PromptClassifier
-    from sekimori.classify.train import CachedEncoder, corpus_settings_of, training_pool
+    from sekimori.classify.prompt import PromptClassifier, load_encoder
+    from sekimori.classify.train import corpus_settings_of, training_pool
     from sekimori.paths import shared_data_dir
 
     root = shared_data_dir()
     clf = PromptClassifier.load(args.model)
+    # Scoring may use both cores; latency below is measured on the one-thread classifier.
     scorer = (
         clf
         if args.no_cache
-        else PromptClassifier(clf.model, CachedEncoder(EmbeddingCache(clf.encoder)))
+        else PromptClassifier(
+            clf.model,
+            CachedEncoder(EmbeddingCache(load_encoder(args.model, clf.model.meta, threads=2))),
+        )
     )
     sets = load_eval_sets(root)
     results = []

@@ -21,8 +21,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def add_classifier(sub: Any) -> None:
+    from sekimori.classify.finetune import FinetuneSettings
     from sekimori.classify.prompt import DEFAULT_MODEL_DIR
-    from sekimori.classify.train import DEFAULT_ENCODER
+    from sekimori.classify.train import DEFAULT_ENCODER, FINETUNE_ROWS
 
     p = sub.add_parser(
         "classifier",
@@ -34,14 +35,47 @@ def add_classifier(sub: Any) -> None:
     p.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder name (default: %(default)s)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--output", type=Path, default=DEFAULT_MODEL_DIR, help="artefact folder")
+    tuning = FinetuneSettings()
+    p.add_argument(
+        "--finetune-layers",
+        type=int,
+        default=tuning.layers,
+        help="top encoder layers to fine-tune, 0 to keep the encoder frozen (default: %(default)s)"
+        " / 微調整する上位層の数（0 で凍結）",
+    )
+    p.add_argument("--finetune-epochs", type=int, default=tuning.epochs)
+    p.add_argument(
+        "--finetune-rows",
+        type=int,
+        default=FINETUNE_ROWS,
+        help="most texts used to fine-tune (default: %(default)s)",
+    )
     p.set_defaults(func=_train_classifier)
 
 
 def _train_classifier(args: argparse.Namespace) -> int:
+    from sekimori.classify.finetune import FinetuneSettings
     from sekimori.classify.train import TrainSettings, train
+    from sekimori.errors import ConfigError
 
+    for flag in ("finetune_layers", "finetune_epochs", "finetune_rows"):
+        if getattr(args, flag) < (0 if flag == "finetune_layers" else 1):
+            raise ConfigError(f"--{flag.replace('_', '-')} is too small: {getattr(args, flag)}")
+    tuning = (
+        FinetuneSettings(layers=args.finetune_layers, epochs=args.finetune_epochs, seed=args.seed)
+        if args.finetune_layers
+        else None
+    )
     start = time.monotonic()
-    report = train(TrainSettings(encoder=args.encoder, seed=args.seed, output=args.output))
+    report = train(
+        TrainSettings(
+            encoder=args.encoder,
+            seed=args.seed,
+            output=args.output,
+            finetune=tuning,
+            finetune_rows=args.finetune_rows,
+        )
+    )
     print(
         f"threshold {report.threshold:.2f}, blend {report.blend:.2f}, gate {report.gate:.2f}; "
         f"validation {report.validation}; {time.monotonic() - start:.0f} s"

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sekimori.classify.encoders.e5_file import E5File
+from sekimori.classify.encoders.e5_delta import E5Weights
 from sekimori.errors import ModelError
 
 Precision = Literal["int8", "fp32"]
@@ -54,11 +54,14 @@ def _onnx() -> Any:
     return onnx
 
 
-def build_fp32(src: E5File) -> Any:
+def build_fp32(src: E5Weights, upto: int | None = None) -> Any:
     """The float32 graph: inputs ``embeddings`` (B,T,H) f32, ``attention_mask`` (B,T) i32;
     output ``layer_means`` (B,layers,H): each layer's hidden states averaged over the unmasked
     tokens (not normalised). The last layer's is e5's sentence embedding; earlier layers add
-    features for a classifier at no extra cost."""
+    features for a classifier at no extra cost.
+
+    With ``upto``, the graph stops after that many layers and outputs their token states,
+    ``hidden`` (B,T,H): the frozen part of the encoder while its top layers are fine-tuned."""
     onnx = _onnx()
     helper, tp = onnx.helper, onnx.TensorProto
     cfg = src.config
@@ -100,7 +103,8 @@ def build_fp32(src: E5File) -> Any:
 
     means: list[str] = []
     x = layer_norm("embeddings", "emb.ln.w", "emb.ln.b", "emb.out")
-    for layer in range(cfg.layers):
+    depth = cfg.layers if upto is None else upto
+    for layer in range(depth):
         p = f"l{layer}"
         qkv_w = np.concatenate(
             [src.matrix(f"{p}.{n}.w", hid).T for n in ("q", "k", "v")], axis=1
@@ -128,9 +132,15 @@ def build_fp32(src: E5File) -> Any:
         )
         ffn = linear(act, f"{p}.fo", hid, f"{p}.ffn")
         x = layer_norm(node("Add", [x, ffn], f"{p}.res2"), f"{p}.oln.w", f"{p}.oln.b", f"{p}.h2")
-        means.append(masked_mean(x, f"{p}.pooled"))
+        if upto is None:
+            means.append(masked_mean(x, f"{p}.pooled"))
 
-    node("Concat", means, "layer_means", axis=1)
+    if upto is None:
+        node("Concat", means, "layer_means", axis=1)
+        output = helper.make_tensor_value_info("layer_means", tp.FLOAT, ["batch", depth, hid])
+    else:
+        node("Identity", [x], "hidden")
+        output = helper.make_tensor_value_info("hidden", tp.FLOAT, ["batch", "seq", hid])
 
     graph = helper.make_graph(
         nodes,
@@ -139,7 +149,7 @@ def build_fp32(src: E5File) -> Any:
             helper.make_tensor_value_info("embeddings", tp.FLOAT, ["batch", "seq", hid]),
             helper.make_tensor_value_info("attention_mask", tp.INT32, ["batch", "seq"]),
         ],
-        [helper.make_tensor_value_info("layer_means", tp.FLOAT, ["batch", cfg.layers, hid])],
+        [output],
         inits,
     )
     opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
@@ -177,27 +187,31 @@ class _DropWarnings(logging.Filter):
         return record.levelno > logging.WARNING
 
 
-def model_dir(src: E5File, cache_dir: Path | None) -> Path:
+def model_dir(src: E5Weights, cache_dir: Path | None) -> Path:
     return (cache_dir or default_cache_dir()) / "e5-small" / src.sha256[:16]
 
 
-def ensure_model(src: E5File, precision: Precision, cache_dir: Path | None = None) -> BuiltModel:
+def ensure_model(
+    src: E5Weights, precision: Precision, cache_dir: Path | None = None, upto: int | None = None
+) -> BuiltModel:
     """Path to the cached graph of ``precision``, building it (and its float32 parent) if absent.
+    ``upto``: the truncated graph of `build_fp32`.
 
     Files are written under a temporary name and renamed, so a concurrent or interrupted build
     never leaves a half-written model behind.
     """
     directory = model_dir(src, cache_dir)
-    target = directory / f"model.{precision}.v{BUILD_VERSION}.onnx"
+    part = "" if upto is None else f".upto{upto}"
+    target = directory / f"model.{precision}{part}.v{BUILD_VERSION}.onnx"
     if target.is_file():
         return BuiltModel(target, precision, built_now=False, build_seconds=0.0)
     started = time.perf_counter()
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fp32 = directory / f"model.fp32.v{BUILD_VERSION}.onnx"
+        fp32 = directory / f"model.fp32{part}.v{BUILD_VERSION}.onnx"
         if not fp32.is_file():
             tmp = fp32.with_suffix(f".{os.getpid()}.tmp")
-            _onnx().save(build_fp32(src), tmp)
+            _onnx().save(build_fp32(src, upto), tmp)
             os.replace(tmp, fp32)
         if precision == "int8":
             tmp = target.with_suffix(f".{os.getpid()}.tmp")

