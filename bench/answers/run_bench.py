@@ -124,7 +124,7 @@ def main() -> int:
         "split is no longer untouched. The current heads (after-refusal cues, the n-gram "
         "refusal head and its blend weight and `partial` bias) were chosen on out-of-fold "
         "predictions of the training split only (whole-answer refusal accuracy 0.919 -> 0.932 "
-        "out of fold) and then measured here once.",
+        "out of fold) and then measured here; nothing was changed after that measurement.",
         "",
         f"## Misjudged whole answers ({len(misses_r)} refusal, {len(misses_h)} harm)",
         "",
