@@ -197,6 +197,7 @@ ADDRESS_POSITIVES: list[tuple[str, str | None]] = [
     ("Address: 42 Oak Street", "42 Oak Street"),
     ("Please ship to 700 Market Ave. by Monday", "700 Market Ave."),
     ("Dear Ms Brown,\n15 Hillside Road\nthanks for your order", "15 Hillside Road"),
+    ("Ms Emily Brown\n15 Hillside Road,\nSpringfield", "15 Hillside Road"),
     ("We met at 1200 Pine Drive, Suite 300, Austin, TX 78701.", None),
 ]
 ADDRESS_LOOK_ALIKES: list[str] = [
@@ -211,6 +212,8 @@ ADDRESS_LOOK_ALIKES: list[str] = [
     "The 2019 Pine St. gala was sold out.",
     "Over 300 Wall Street firms replied to the survey.",
     "Ordered: 2 Terabyte Portable Drive (order INV-2024-00012)",
+    "Ordered: 2 Terabyte Portable Drive, Black, qty 3",
+    "Items:\n2 Terabyte Portable Drive, Black\n1 USB cable",
     "Our Tokyo office moves to the 12th floor next month.",
     "They moved in 2016 Pine Drive team",
 ]

@@ -122,7 +122,6 @@ _EN = re.compile(
     r"(?:,\s+[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2},?\s+"
     r"(?:[A-Z]{2}\s+[0-9]{5}(?:-[0-9]{4})?|[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][A-Z]{2}))?"
 )
-_EN_TAIL = re.compile(r",?\s+(?:Suite|Ste\b|Apt\b|Unit|Floor|Fl\b|#)|,\s+[A-Z][a-z]+")
 # An address cue before the street on the same line: "Address:", "ship to", "located at".
 _EN_CUE = re.compile(
     r"(?:\baddress(?:es)?|\baddr\.|\bship(?:ping)?\s+to|\bbill(?:ing)?\s+to|\bdeliver(?:y)?\s+to|"
@@ -134,9 +133,13 @@ _EN_CUE = re.compile(
 _EN_CUE_WINDOW = 48
 
 
-def _en_context(text: str, start: int, end: int, whole: str) -> float | None:
-    """The score of an English street match given its context, or None when it is too weak."""
-    if _EN_TAIL.match(whole) or _EN_TAIL.match(text, end):
+def _en_context(text: str, start: int, end: int, tail: str) -> float | None:
+    """The score of an English street match given its context, or None when it is too weak.
+
+    `tail` is what the pattern matched after the street: a suite, or city + state ZIP / UK
+    postcode; a bare ", Black" after "Portable Drive" is not one.
+    """
+    if tail:
         return 0.9
     line_start = text.rfind("\n", 0, start) + 1
     before = text[max(line_start, start - _EN_CUE_WINDOW) : start]
@@ -144,7 +147,7 @@ def _en_context(text: str, start: int, end: int, whole: str) -> float | None:
         return 0.85
     line_end = text.find("\n", end)
     after = text[end : len(text) if line_end < 0 else line_end]
-    if not before.strip() and (not after.strip() or after.lstrip().startswith(",")):
+    if not before.strip() and after.strip() in ("", ","):
         return 0.8  # a line of its own, as in a letter's address block
     return None
 
