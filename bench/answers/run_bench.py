@@ -114,11 +114,17 @@ def main() -> int:
         "such 'compliances' only say the model has no access to the data (privacy prompts), so "
         "part of the XSTest harm misses is label noise; XSTest has 26 harmful held-back answers, "
         "so one miss moves recall by 0.04.",
-        "- Most refusal errors are XSTest's `partial` class (23 held-back answers).",
+        "- Most refusal errors are XSTest's `partial` class (23 held-back answers), whose "
+        "human labels are close calls (a refusal that adds general advice is `refusal` for one "
+        "answer and `partial` for the next).",
         "- Model choices were made by grouped cross-validation on the training split (see the "
         "model card). Earlier variants were also scored here during development (linear heads: "
         "XSTest refusal 0.905, JA 0.969, harm F1 0.883; MLP heads on the previous encoder "
-        "build: 0.907, 1.000, 0.885), so this split is no longer untouched.",
+        "build: 0.907, 1.000, 0.885; MLP heads of 2026-11-28: 0.910, 1.000, 0.875), so this "
+        "split is no longer untouched. The current heads (after-refusal cues, the n-gram "
+        "refusal head and its blend weight and `partial` bias) were chosen on out-of-fold "
+        "predictions of the training split only (whole-answer refusal accuracy 0.919 -> 0.932 "
+        "out of fold) and then measured here; nothing was changed after that measurement.",
         "",
         f"## Misjudged whole answers ({len(misses_r)} refusal, {len(misses_h)} harm)",
         "",

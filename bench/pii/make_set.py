@@ -300,6 +300,15 @@ class Gen:
         city, pc = self.r.choice(UK)
         return f"{street}, {city} {pc}"
 
+    def ja_address_lines(self) -> str:
+        """A postal code on its own line above the address (the 〒 mark is in the template)."""
+        pref, city, town = self.r.choice(JA_ADDR)
+        block = f"{self.r.randint(1, 9)}-{self.r.randint(1, 30)}-{self.r.randint(1, 20)}"
+        return f"{self.digits(3)}-{self.digits(4)}\n{pref}{city}{town}{block}"
+
+    def en_street(self) -> str:
+        return f"{self.r.randint(10, 9999)} {self.r.choice(STREETS)} {self.r.choice(SUFFIXES)}"
+
     # secrets --------------------------------------------------------------------------
     def _rand(self, alphabet: str, n: int) -> str:
         return "".join(self.r.choice(alphabet) for _ in range(n))
@@ -378,6 +387,41 @@ class Gen:
 
     def zip_bare(self) -> str:
         return f"{self.digits(3)}-{self.digits(4)}"
+
+    def _pref_city(self) -> str:
+        pref, city, _ = self.r.choice(JA_ADDR)
+        return f"{pref}{city}"
+
+    def ja_city_date(self) -> str:
+        date = f"2025-{self.r.randint(1, 12):02d}-{self.r.randint(1, 28):02d}"
+        return f"{self._pref_city()}{self.r.choice(['で', 'にて', '会場で'])}{date}"
+
+    def ja_city_lot(self) -> str:
+        return f"{self._pref_city()}の工場製ロットNo.{self.r.randint(1, 99)}-{self.digits(3)}"
+
+    def ja_city_office(self) -> str:
+        return f"{self._pref_city()}{self.r.choice(['の代表番号', '窓口 ', '支店：'])}"
+
+    def ja_office_prose(self) -> str:
+        return self.r.choice(
+            [
+                f"{self._pref_city()}の本社ビル{self.r.randint(2, 30)}階",
+                f"東京オフィス{self.r.randint(2, 9)}F会議室",
+                f"{self._pref_city()}内のサンプルビル",
+            ]
+        )
+
+    def product_code(self) -> str:
+        return f"{self.r.choice(['KX', 'SR', 'MT'])}-{self.r.randint(10, 99)}-{self.digits(3)}"
+
+    def en_year_street(self) -> str:
+        return f"{self.r.randint(1990, 2025)} {self.r.choice(STREETS)} {self.r.choice(SUFFIXES)}"
+
+    def en_street_firms(self) -> str:
+        return f"{self.r.randint(20, 900)} Wall Street firms"
+
+    def en_product_drive(self) -> str:
+        return f"{self.r.randint(1, 8)} Terabyte Portable Drive"
 
     def amount(self) -> str:
         return f"{self.r.randint(1, 999)},{self.digits(3)},{self.digits(3)}"

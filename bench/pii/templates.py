@@ -72,6 +72,57 @@ DOB {date_of_birth:dob_en}
 お問い合わせ：{phone:ja_fixed}
 """,
     ),
+    # Address look-alikes (added for the address-precision work; EN and JA): building and
+    # office names in prose, dates and phone numbers right after a city, product codes and lot
+    # numbers, company and event names with a street word, postal codes with no address.
+    (
+        "email",
+        "ja",
+        """件名：東京オフィス移転と説明会のご案内
+{person:ja_sur}様
+
+平素より大変お世話になっております。株式会社サンプル商事の{person:ja_full}です。
+弊社東京オフィスは本社ビル3階から新しいビルへ移転いたします。新住所は下記のとおりです。
+〒{address:ja_address_lines}
+説明会は{neg:ja_city_date}に開催します（会場は{neg:ja_office_prose}）。
+大阪府内の3店舗と愛知県の2拠点は従来どおり営業いたします。
+型番 {neg:product_code} の製品は{neg:ja_city_lot}として出荷済みです。
+配達エリア：郵便番号{neg:zip_bare}〜{neg:zip_bare}の地域は翌日配送です。
+{neg:ja_city_office}{phone:ja_fixed}
+""",
+    ),
+    (
+        "ticket",
+        "ja",
+        """【お問い合わせ】受付番号 {neg:invoice}
+お名前：{person:ja_full}
+ご住所：{address:ja_address}
+内容：{neg:ja_city_date}に購入した型番{neg:product_code}が動きません。
+東京都の2024年度補助金の対象か知りたいです。
+担当メモ：{neg:ja_office_prose}で再現確認、ロット{neg:zip_bare}。
+""",
+    ),
+    (
+        "email",
+        "en",
+        """Subject: Office move and the spring gala
+Hi {person:en_full},
+Our Tokyo office moves to the 12th floor next month. Please send the signed forms to
+Address: {address:en_street}
+The {neg:en_year_street} gala is on {neg:timestamp}; over {neg:en_street_firms} have replied.
+Ordered items: {neg:en_product_drive} (order {neg:invoice}).
+Ship to: {person:en_full}, {address:en_address}
+""",
+    ),
+    (
+        "chat",
+        "en",
+        """[{neg:timestamp}] alice: which branch did the audit, the one at the Tokyo office?
+[{neg:timestamp}] bob: no, the {neg:en_year_street} team, they moved in {neg:en_year_street}
+[{neg:timestamp}] bob: courier needs the address: {address:en_street}
+[{neg:timestamp}] alice: and the spare {neg:en_product_drive} goes to the NY lab, floor 3
+""",
+    ),
 ]
 
 BENCH: list[tuple[str, str, str]] = [

@@ -187,3 +187,56 @@ def test_spans_do_not_overlap_and_carry_scores() -> None:
     assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
     assert all(0.0 < s.score <= 1.0 for s in spans)
     assert T.EMAIL not in {s.type for s in spans}  # the password inside the URL wins
+
+
+# Addresses need stronger context than a number and a street word (EN) or a city and digits (JA).
+ADDRESS_POSITIVES: list[tuple[str, str | None]] = [
+    ("〒100-0005\n東京都千代田区丸の内1-2-3", "〒100-0005\n東京都千代田区丸の内1-2-3"),
+    ("送付先：〒530-0001 大阪府大阪市北区梅田3丁目1番1号 第一ハイツ5F", None),
+    ("住所は神奈川県横浜市西区みなとみらい2-3-1です", "神奈川県横浜市西区みなとみらい2-3-1"),
+    ("Address: 42 Oak Street", "42 Oak Street"),
+    ("Please ship to 700 Market Ave. by Monday", "700 Market Ave."),
+    ("Dear Ms Brown,\n15 Hillside Road\nthanks for your order", "15 Hillside Road"),
+    ("Ms Emily Brown\n15 Hillside Road,\nSpringfield", "15 Hillside Road"),
+    ("We met at 1200 Pine Drive, Suite 300, Austin, TX 78701.", None),
+]
+ADDRESS_LOOK_ALIKES: list[str] = [
+    "郵便番号 100-0005 の地域は配達が遅れています",
+    "〒530-0001〜530-0005 は翌日配送です",
+    "説明会は神奈川県横浜市で2025-05-12に開催します",
+    "東京都千代田区にて2025/6/1開催",
+    "東京都港区の代表番号03-5555-0123までお電話ください",
+    "愛知県名古屋市中村区の工場製ロットNo.12-345を出荷",
+    "弊社東京オフィスは本社ビル3階にあります",
+    "大阪府内の3店舗と愛知県の2拠点",
+    "The 2019 Pine St. gala was sold out.",
+    "Over 300 Wall Street firms replied to the survey.",
+    "Ordered: 2 Terabyte Portable Drive (order INV-2024-00012)",
+    "Ordered: 2 Terabyte Portable Drive, Black, qty 3",
+    "Items:\n2 Terabyte Portable Drive, Black\n1 USB cable",
+    "Our Tokyo office moves to the 12th floor next month.",
+    "They moved in 2016 Pine Drive team",
+]
+
+
+@pytest.mark.parametrize(("text", "value"), ADDRESS_POSITIVES)
+def test_addresses_with_strong_context_are_found(text: str, value: str | None) -> None:
+    found = [text[s.start : s.end] for s in scan(text) if s.type is T.ADDRESS]
+    assert len(found) == 1
+    if value is not None:
+        assert found == [value]
+
+
+@pytest.mark.parametrize("text", ADDRESS_LOOK_ALIKES)
+def test_address_look_alikes_are_not_reported(text: str) -> None:
+    assert [text[s.start : s.end] for s in scan(text) if s.type is T.ADDRESS] == []
+
+
+@pytest.mark.parametrize("text", ["担当メモ：再現を確認", "担当エリア：関東"])
+def test_a_label_fused_with_a_katakana_word_is_not_a_name(text: str) -> None:
+    assert [s for s in scan(text) if s.type is T.PERSON] == []
+
+
+def test_a_label_with_a_katakana_name_still_counts() -> None:
+    text = "フリガナ：ヤマダ タロウ"
+    assert [text[s.start : s.end] for s in scan(text) if s.type is T.PERSON] == ["ヤマダ タロウ"]

@@ -23,9 +23,10 @@ _EVAL_HELP = Text(
 )
 _DONE = Text(
     en="trained on {examples} answers ({views} views); harm threshold {threshold:.2f} "
-    "(out-of-fold F1 {f1:.3f}); wrote {folder}",
+    "(out-of-fold F1 {f1:.3f}); out-of-fold refusal accuracy on whole answers {acc:.3f}; "
+    "wrote {folder}",
     ja="{examples}件の回答（{views}ビュー）で学習しました。有害閾値 {threshold:.2f}"
-    "（交差検証F1 {f1:.3f}）。出力先: {folder}",
+    "（交差検証F1 {f1:.3f}）、回答全体の拒否判定の交差検証正解率 {acc:.3f}。出力先: {folder}",
 )
 
 
@@ -58,6 +59,9 @@ def add_train_parser(subparsers: Any, name: str = "answers") -> argparse.Argumen
     parser.add_argument("--alpha", type=float, default=1.0, help="L2 penalty of the MLP heads")
     parser.add_argument(
         "--c-category", type=float, default=0.1, help="inverse L2 of the category head"
+    )
+    parser.add_argument(
+        "--c-ngram", type=float, default=10.0, help="inverse L2 of the n-gram refusal head"
     )
     parser.set_defaults(func=_train)
     return parser
@@ -101,6 +105,7 @@ def _train(args: argparse.Namespace) -> int:
         hidden=args.hidden,
         alpha=args.alpha,
         c_category=args.c_category,
+        c_ngram=args.c_ngram,
     )
     print(
         _DONE(
@@ -109,6 +114,7 @@ def _train(args: argparse.Namespace) -> int:
             views=report.views,
             threshold=report.threshold,
             f1=report.oof_f1,
+            acc=report.oof_refusal_accuracy,
             folder=report.folder,
         )
     )

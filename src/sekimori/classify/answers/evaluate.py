@@ -89,7 +89,7 @@ def evaluate(
     views = views_of(test, PREFIX_TOKENS)
     cache = EmbeddingCache(encoder)
     cache.embed(texts_of(views), progress)
-    out = model.predict(featurize(views, cache))
+    out = model.predict(featurize(views, cache), [v.answer for v in views])
     scores: dict[str, dict[str, Scores]] = {}
     for name, member in SUBSETS.items():
         scores[name] = {}

@@ -68,7 +68,8 @@ class AnswerJudge:
         # One encoder call for all three keeps batching efficient.
         emb = self.encoder.encode([*prompts, *answers, *openings]).astype(np.float32)
         n = len(answers)
-        return self.model.predict(pair_features(emb[:n], emb[n : 2 * n], emb[2 * n :], answers))
+        features = pair_features(emb[:n], emb[n : 2 * n], emb[2 * n :], prompts, answers)
+        return self.model.predict(features, answers)
 
     def refusal_batch(self, prompts: Sequence[str], answers: Sequence[str]) -> list[RefusalResult]:
         out = self._outputs(prompts, answers)

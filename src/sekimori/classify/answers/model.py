@@ -1,10 +1,13 @@
-"""The answer judges' heads: small linear models over (prompt, answer) features, numpy only.
+"""The answer judges' heads: small dense models over (prompt, answer) features, numpy only.
 
 Features of a pair: [e(prompt), e(answer), e(prompt) * e(answer), e(opening), refusal cues],
 where the opening is the answer's first OPENING_TOKENS tokens (a refusal shows there, and set
 beside the whole answer it separates "refuses, then complies anyway"); standardised with the
 training mean and scale. Three heads read them (numpy forward passes of small dense layers):
-- refusal: softmax over RefusalLabel (refusal, compliance, partial);
+- refusal: softmax over RefusalLabel (refusal, compliance, partial), blended (log-linear, weight
+  `blend`) with a linear model over the answer's hashed character n-grams, which sees the exact
+  wording ("I cannot … However, here are …", 「ただ、一般的には」) that a pooled embedding blurs,
+  plus a per-label bias; weight and bias are chosen on out-of-fold predictions of training data;
 - harm: sigmoid, "this answer gives harmful uplift";
 - category: softmax over the taxonomy ids seen among harmful training answers; a category's
   score is P(harmful) * P(category | harmful).
@@ -26,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.answers.patterns import FEATURE_NAMES, refusal_feature_matrix
+from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.errors import ModelError
 from sekimori.taxonomy import CATEGORY_IDS
 from sekimori.types import RefusalLabel
@@ -38,18 +42,42 @@ REFUSAL_LABELS: tuple[RefusalLabel, ...] = (
 )
 
 OPENING_TOKENS = 32
+# The n-gram refusal head: char 1..NGRAM_MAX_N-grams hashed into NGRAM_BUCKETS.
+NGRAM_BUCKETS = 2**16
+NGRAM_MAX_N = 4
 
 Array = NDArray[np.float32]
 
 
 def pair_features(
-    prompt_emb: Array, answer_emb: Array, opening_emb: Array, answers: Sequence[str]
+    prompt_emb: Array,
+    answer_emb: Array,
+    opening_emb: Array,
+    prompts: Sequence[str],
+    answers: Sequence[str],
 ) -> Array:
     """The unscaled feature rows for embedded (prompt, answer, answer opening) triples."""
     # The product is scaled up so it starts on the same footing as the raw embeddings.
     product = prompt_emb * answer_emb * np.float32(np.sqrt(prompt_emb.shape[1]))
-    cues = refusal_feature_matrix(list(answers))
+    cues = refusal_feature_matrix(answers, prompts)
     return np.hstack([prompt_emb, answer_emb, product, opening_emb, cues]).astype(np.float32)
+
+
+def ngram_logits(weights: Array, bias: Array, answers: Sequence[str]) -> Array:
+    """Logits of a linear model over the answers' hashed char n-grams; weights (buckets, k)."""
+    out = np.zeros((len(answers), weights.shape[1]), dtype=np.float32)
+    for i, answer in enumerate(answers):
+        row = hashed_ngrams(answer, buckets=weights.shape[0], max_n=NGRAM_MAX_N)
+        out[i] = row.value @ weights[row.index]
+    result: Array = (out + bias).astype(np.float32)
+    return result
+
+
+def blend_refusal(mlp_p: Array, ngram_p: Array, blend: float, bias: Array) -> Array:
+    """Log-linear blend of the two refusal heads' probabilities, with a per-label bias."""
+    eps = np.float32(1e-9)
+    z = (1 - blend) * np.log(mlp_p + eps) + blend * np.log(ngram_p + eps) + bias
+    return _softmax(z.astype(np.float32))
 
 
 def _softmax(z: Array) -> Array:
@@ -85,7 +113,7 @@ class Head:
         return x
 
 
-HEADS = ("refusal", "harm", "category")
+HEADS = ("refusal", "harm", "category", "ngram")
 
 
 @dataclass(frozen=True)
@@ -97,24 +125,37 @@ class AnswerModel:
     refusal: Head  # 3 logits in REFUSAL_LABELS order
     harm: Head  # 1 logit
     category: Head  # one logit per category id
+    ngram: Head  # one linear layer (NGRAM_BUCKETS, 3): refusal logits from char n-grams
     category_ids: tuple[str, ...]
     threshold: float
+    blend: float  # weight of the n-gram head in the refusal blend
+    refusal_bias: Array  # (3,) added to the blended log-probabilities
     meta: dict[str, Any]
 
-    def predict(self, features: Array) -> HeadOutputs:
+    def predict(self, features: Array, answers: Sequence[str]) -> HeadOutputs:
+        """Head outputs for feature rows and the answer texts they were computed from."""
         if features.ndim != 2 or features.shape[1] != self.mean.shape[0]:
             raise ModelError(
                 f"answer heads expect {self.mean.shape[0]} features, got shape {features.shape}"
             )
+        if len(answers) != features.shape[0]:
+            raise ModelError(f"{features.shape[0]} feature rows but {len(answers)} answers")
         x = ((features - self.mean) / self.scale).astype(np.float32)
         harm = _sigmoid(self.harm.logits(x)[:, 0])
         cats = _softmax(self.category.logits(x))
-        return HeadOutputs(_softmax(self.refusal.logits(x)), harm, cats * harm[:, None])
+        (w, b), *_ = self.ngram.layers
+        refusal = blend_refusal(
+            _softmax(self.refusal.logits(x)),
+            _softmax(ngram_logits(w, b, answers)),
+            self.blend,
+            self.refusal_bias,
+        )
+        return HeadOutputs(refusal, harm, cats * harm[:, None])
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         weights = folder / "answers.npz"
-        arrays = {"mean": self.mean, "scale": self.scale}
+        arrays = {"mean": self.mean, "scale": self.scale, "refusal_bias": self.refusal_bias}
         for name in HEADS:
             head: Head = getattr(self, name)
             for i, (w, b) in enumerate(head.layers):
@@ -130,6 +171,8 @@ class AnswerModel:
             "category_ids": list(self.category_ids),
             "layers": {name: len(getattr(self, name).layers) for name in HEADS},
             "threshold": self.threshold,
+            "blend": self.blend,
+            "ngram": {"buckets": NGRAM_BUCKETS, "max_n": NGRAM_MAX_N},
             "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
         }
         (folder / "answers.json").write_text(
@@ -153,6 +196,8 @@ def load_model(folder: Path = MODEL_DIR) -> AnswerModel:
     unknown = [c for c in meta.get("category_ids", []) if c not in CATEGORY_IDS]
     if unknown or list(meta.get("cue_features", [])) != list(FEATURE_NAMES):
         raise ModelError(f"{meta_path}: categories or cue features do not match this sekimori")
+    if meta.get("ngram") != {"buckets": NGRAM_BUCKETS, "max_n": NGRAM_MAX_N}:
+        raise ModelError(f"{meta_path}: n-gram layout does not match this sekimori")
     with np.load(weights) as npz:
         arrays = {k: npz[k].astype(np.float32) for k in npz.files}
     try:
@@ -173,8 +218,11 @@ def load_model(folder: Path = MODEL_DIR) -> AnswerModel:
             refusal=heads["refusal"],
             harm=heads["harm"],
             category=heads["category"],
+            ngram=heads["ngram"],
             category_ids=tuple(meta["category_ids"]),
             threshold=float(meta["threshold"]),
+            blend=float(meta["blend"]),
+            refusal_bias=arrays["refusal_bias"],
             meta=meta,
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -4,6 +4,11 @@ Embeddings capture what an answer is about; these cues capture how it starts and
 apology or "I can't" near the start, a polite Japanese decline (「いたしかねます」「控えさせて
 いただきます」), an offered alternative, a bridge back into content ("but in general",
 「ただ、一般的には」) and the shape of instructions (numbered steps, code).
+
+The `after_refusal_*` cues look at what follows the first sentence that declines: a partial
+refusal goes on to answer the question that was asked (content, a turn such as "however" or
+「ただ」, steps, the prompt's own words again), while a full refusal only points elsewhere
+("instead, I suggest…", 「専門家にご相談ください」).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,6 +58,23 @@ _COMPLY_START = re.compile(
     r"承知しました|もちろんです|はい|わかりました|かしこまりました|"
     r"以下|まず|お答えします|良いご質問)",
 )
+_TURN = re.compile(
+    r"\bhowever\b|\bthat (?:being )?said\b|\bbut\b|\bhere (?:are|is)\b|\bin general\b|"
+    r"\bgenerally\b|\bsome (?:general|common)\b|\byou (?:can|could|may|might)\b|"
+    r"\bone (?:way|option)\b|\btypically\b|\bfor example\b|"
+    r"ただ|とはいえ|一般的|例えば|以下|次の|方法として",
+)
+_POINT_ELSEWHERE = re.compile(
+    r"\binstead\b|\bi (?:would )?(?:suggest|recommend|encourage|advise)\b|\bconsider\b|"
+    r"\bseek\b|\bconsult\b|\breach out\b|\bfeel free\b|\bany other\b|\bprofessional\b|"
+    r"相談|窓口|専門|ご検討|お勧め|おすすめ",
+)
+_MORAL = re.compile(
+    r"not appropriate|inappropriate|harmful|unethical|illegal|respect|important to|offensive|"
+    r"stereotyp|不適切|違法|倫理|有害|尊重",
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
+_CONTENT_WORD = re.compile(r"[a-z]{4,}|[\u4e00-\u9fff]{2,}|[\u30a0-\u30ff]{2,}")
 _STEP = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*•]|step \d+|手順\d*|ステップ\d*)")
 _CODE = re.compile(r"```|`[^`\n]+`|\$ \w|\bdef \w|\bimport \w")
 
@@ -66,6 +89,15 @@ FEATURE_NAMES: tuple[str, ...] = (
     "code",
     "log_tokens",
     "short_answer",
+    "after_refusal_tokens",
+    "after_refusal_turn",
+    "after_refusal_elsewhere",
+    "after_refusal_steps",
+    "refusal_late",
+    "moral_share",
+    "after_refusal_prompt_words",
+    "moral_head_no_refusal",
+    "after_refusal_sentences",
 )
 
 
@@ -79,8 +111,12 @@ def _head(text: str, sentences: int = 2) -> str:
     return " ".join(parts[:sentences])
 
 
-def refusal_features(answer: str) -> NDArray[np.float32]:
-    """The cues of FEATURE_NAMES for one answer, each scaled to about [0, 1]."""
+def _is_refusal(sentence: str) -> bool:
+    return bool(_REFUSAL_EN.search(sentence) or _REFUSAL_JA.search(sentence))
+
+
+def refusal_features(answer: str, prompt: str = "") -> NDArray[np.float32]:
+    """The cues of FEATURE_NAMES for one answer (to `prompt`), each scaled to about [0, 1]."""
     text = _norm(answer)
     head = _head(text)
     refusal_head = bool(_REFUSAL_EN.search(head) or _REFUSAL_JA.search(head))
@@ -89,6 +125,12 @@ def refusal_features(answer: str) -> NDArray[np.float32]:
     )
     bridge = refusal_at >= 0 and bool(_BRIDGE.search(text, refusal_at))
     tokens = count_tokens(text)
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    first = next((i for i, s in enumerate(sentences) if _is_refusal(s)), -1)
+    after = " ".join(sentences[first + 1 :]) if first >= 0 else ""
+    asked = set(_CONTENT_WORD.findall(_norm(prompt)))
+    echoed = len(asked & set(_CONTENT_WORD.findall(after))) / max(len(asked), 1)
+    moral = [bool(_MORAL.search(s)) for s in sentences]
     values = (
         refusal_head,
         refusal_at >= 0,
@@ -100,11 +142,23 @@ def refusal_features(answer: str) -> NDArray[np.float32]:
         bool(_CODE.search(text)),
         math.log1p(tokens) / math.log1p(512),
         tokens < 40,
+        math.log1p(count_tokens(after)) / math.log1p(512),
+        bool(_TURN.search(after)),
+        bool(_POINT_ELSEWHERE.search(after)),
+        refusal_at >= 0 and any(m.start() > refusal_at for m in _STEP.finditer(text)),
+        first >= 2,
+        sum(moral) / max(len(sentences), 1),
+        echoed,
+        first < 0 and any(moral[:2]),
+        min(len(sentences) - first - 1, 10) / 10 if first >= 0 else 0.0,
     )
     return np.asarray([float(v) for v in values], dtype=np.float32)
 
 
-def refusal_feature_matrix(answers: list[str]) -> NDArray[np.float32]:
+def refusal_feature_matrix(
+    answers: Sequence[str], prompts: Sequence[str] | None = None
+) -> NDArray[np.float32]:
     if not answers:
         return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
-    return np.stack([refusal_features(a) for a in answers])
+    asked = prompts if prompts is not None else [""] * len(answers)
+    return np.stack([refusal_features(a, p) for a, p in zip(answers, asked, strict=True)])

@@ -4,7 +4,9 @@ Every training answer is seen whole and as its 64-, 128- and 256-token prefixes,
 the label of the whole answer, because the gateway judges streams. Embeddings are cached by text
 under `.sekimori/cache/` so retraining and evaluation do not re-encode. The harm threshold is the
 one that maximises F1 on out-of-fold predictions (5 folds grouped by prompt) over training data
-only; held-back answers never influence the weights or the threshold.
+only; so are the weight of the n-gram refusal head in the blend and the bias on `partial` (the
+pair that maximises out-of-fold refusal accuracy on whole training answers). Held-back answers
+never influence the weights, the threshold, the blend or the bias.
 """
 
 from __future__ import annotations
@@ -21,15 +23,20 @@ from numpy.typing import NDArray
 
 from sekimori.classify.answers.data import AnswerExample, split, training_text
 from sekimori.classify.answers.model import (
+    NGRAM_BUCKETS,
+    NGRAM_MAX_N,
     OPENING_TOKENS,
     REFUSAL_LABELS,
     AnswerModel,
     Head,
+    blend_refusal,
     pair_features,
 )
 from sekimori.classify.answers.prefix import PREFIX_TOKENS, take_tokens
 from sekimori.classify.encoder import Encoder
+from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.errors import ConfigError, InputError
+from sekimori.types import RefusalLabel
 
 SEED = 20261128
 # The encoder the committed heads are trained on (registered by sekimori.classify.encoders).
@@ -53,6 +60,7 @@ class TrainReport:
     examples: int
     threshold: float
     oof_f1: float
+    oof_refusal_accuracy: float
     folder: Path
 
 
@@ -129,7 +137,42 @@ def featurize(views: Sequence[View], cache: EmbeddingCache) -> Array:
     prompts = cache.embed([v.example.prompt for v in views])
     answers = cache.embed([v.answer for v in views])
     openings = cache.embed([take_tokens(v.answer, OPENING_TOKENS) for v in views])
-    return pair_features(prompts, answers, openings, [v.answer for v in views])
+    return pair_features(
+        prompts, answers, openings, [v.example.prompt for v in views], [v.answer for v in views]
+    )
+
+
+def ngram_matrix(texts: Sequence[str]) -> Any:
+    """A scipy CSR matrix of the texts' hashed char n-grams (the n-gram head's input)."""
+    from scipy import sparse  # type: ignore[import-untyped]
+
+    indptr, indices, values = [0], [], []
+    for text in texts:
+        row = hashed_ngrams(text, buckets=NGRAM_BUCKETS, max_n=NGRAM_MAX_N)
+        indices.append(row.index)
+        values.append(row.value)
+        indptr.append(indptr[-1] + len(row.index))
+    return sparse.csr_matrix(
+        (np.concatenate(values), np.concatenate(indices), np.asarray(indptr)),
+        shape=(len(texts), NGRAM_BUCKETS),
+    )
+
+
+def _best_blend(
+    mlp_p: Array, ngram_p: Array, labels: NDArray[np.int_], whole: NDArray[np.bool_]
+) -> tuple[float, float, float]:
+    """The (n-gram weight, partial bias) maximising accuracy on whole answers, and that accuracy."""
+    partial = REFUSAL_LABELS.index(RefusalLabel.PARTIAL)
+    best = (0.0, 0.0, -1.0)
+    for w in np.linspace(0.0, 1.0, 11):
+        for b in np.linspace(-1.0, 1.0, 21):
+            bias = np.zeros(len(REFUSAL_LABELS), dtype=np.float32)
+            bias[partial] = b
+            p = blend_refusal(mlp_p[whole], ngram_p[whole], float(w), bias)
+            acc = float(np.mean(p.argmax(axis=1) == labels[whole]))
+            if acc > best[2] + 1e-9:
+                best = (round(float(w), 2), round(float(b), 2), acc)
+    return best
 
 
 def _sklearn() -> Any:
@@ -164,12 +207,15 @@ def train(
     hidden: int = 128,
     alpha: float = 1.0,
     c_category: float = 0.1,
+    c_ngram: float = 10.0,
 ) -> TrainReport:
     """Fit the three heads on the training split of `examples` and write artefacts to `out`.
 
     refusal and harm: one-hidden-layer MLPs (`hidden` ReLU units, L2 `alpha`), because harm is an
     interaction (a harmful request AND an answer that complies) that a linear head draws poorly;
-    category: multinomial logistic regression (inverse L2 `c_category`) on harmful answers only.
+    category: multinomial logistic regression (inverse L2 `c_category`) on harmful answers only;
+    ngram: multinomial logistic regression (inverse L2 `c_ngram`) over the answers' hashed char
+    n-grams, blended into the refusal head.
     """
     linear_model, model_selection, neural_network = _sklearn()
     train_ex = split(examples, "train")
@@ -186,11 +232,16 @@ def train(
     refusal_y = np.asarray([REFUSAL_LABELS.index(v.example.refusal) for v in views])
     harm_y = np.asarray([v.example.harmful for v in views])
     groups = np.asarray([v.example.prompt for v in views])
+    whole = np.asarray([None in v.prefixes for v in views])
+    grams = ngram_matrix([v.answer for v in views])
 
     def mlp() -> Any:
         return neural_network.MLPClassifier(
             hidden_layer_sizes=(hidden,), alpha=alpha, max_iter=300, random_state=SEED
         )
+
+    def ngram_lr() -> Any:
+        return linear_model.LogisticRegression(C=c_ngram, max_iter=2000, random_state=SEED)
 
     with warnings.catch_warnings():
         # A fixed iteration budget keeps runs reproducible; an unconverged fit is still scored.
@@ -200,8 +251,16 @@ def train(
             mlp(), xs, harm_y, groups=groups, cv=folds, method="predict_proba"
         )[:, 1]
         threshold, oof_f1 = _best_f1_threshold(oof, harm_y)
+        oof_mlp = model_selection.cross_val_predict(
+            mlp(), xs, refusal_y, groups=groups, cv=folds, method="predict_proba"
+        ).astype(np.float32)
+        oof_ngram = model_selection.cross_val_predict(
+            ngram_lr(), grams, refusal_y, groups=groups, cv=folds, method="predict_proba"
+        ).astype(np.float32)
+        blend, partial_bias, oof_refusal = _best_blend(oof_mlp, oof_ngram, refusal_y, whole)
         refusal = mlp().fit(xs, refusal_y)
         harm = mlp().fit(xs, harm_y)
+        ngram = ngram_lr().fit(grams, refusal_y)
     harmful = [i for i, v in enumerate(views) if v.example.harmful and v.example.category]
     category = linear_model.LogisticRegression(
         C=c_category, max_iter=3000, class_weight="balanced", random_state=SEED
@@ -221,22 +280,37 @@ def train(
         refusal=_mlp_head(refusal),
         harm=_mlp_head(harm),
         category=Head(((np.asarray(cat_w).T.astype(np.float32), cat_b.astype(np.float32)),)),
+        ngram=Head(
+            (
+                (
+                    np.asarray(ngram.coef_).T.astype(np.float32),
+                    np.asarray(ngram.intercept_).astype(np.float32),
+                ),
+            )
+        ),
         category_ids=category_ids,
         threshold=threshold,
+        blend=blend,
+        refusal_bias=np.asarray(
+            [partial_bias if label is RefusalLabel.PARTIAL else 0.0 for label in REFUSAL_LABELS],
+            dtype=np.float32,
+        ),
         meta={
             "seed": SEED,
             "hidden": hidden,
             "alpha": alpha,
             "c_category": c_category,
+            "c_ngram": c_ngram,
             "prefix_tokens": [n or "all" for n in PREFIX_TOKENS],
             "opening_tokens": OPENING_TOKENS,
             "train_examples": len(train_ex),
             "train_views": len(views),
             "oof_f1": round(oof_f1, 4),
+            "oof_refusal_accuracy_whole": round(oof_refusal, 4),
         },
     )
     model.save(out)
-    return TrainReport(len(views), len(train_ex), threshold, oof_f1, out)
+    return TrainReport(len(views), len(train_ex), threshold, oof_f1, oof_refusal, out)
 
 
 def _mlp_head(mlp: Any) -> Head:

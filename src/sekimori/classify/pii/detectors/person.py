@@ -24,11 +24,12 @@ _JA_NAME = (
     rf"|{_KATA}{{2,8}}(?:[ \u3000・]{_KATA}{{2,8}})?)"
 )
 _JA_LABEL = re.compile(
-    r"(?:氏[ \u3000]?名|お名前|名前|フリガナ|ふりがな|担当者?|宛名|契約者(?:名)?|申込者(?:名)?|"
-    r"口座名義(?:人)?|名義人?|受取人|依頼人|患者名?|社員名|代表者(?:名)?|責任者|作成者|連絡者|差出人|"
+    r"(?P<label>氏[ \u3000]?名|お名前|名前|フリガナ|ふりがな|担当者?|宛名|契約者(?:名)?|"
+    r"申込者(?:名)?|口座名義(?:人)?|名義人?|受取人|依頼人|患者名?|社員名|代表者(?:名)?|責任者|作成者|連絡者|差出人|"
     r"送信者|入居者|保護者|利用者名)[ \u3000]*[:：]?[ \u3000]*"
     rf"(?P<name>{_JA_NAME})"
 )
+_KATA_START = re.compile(_KATA)
 _HONORIFIC = re.compile(
     r"様|さん|殿|氏|先生|くん|君|ちゃん|部長|課長|社長|係長|主任|専務|常務|室長|所長|店長"
 )
@@ -372,6 +373,8 @@ def _japanese(text: str) -> Iterator[PiiSpan]:
     if not has_japanese(text):
         return
     for m in _JA_LABEL.finditer(text):
+        if m.start("name") == m.end("label") and _KATA_START.match(m.group("name")):
+            continue  # 「担当メモ」「担当エリア」: a compound word, not a label and a name
         if _ja_ok(m.group("name"), None):
             yield PiiSpan(m.start("name"), m.end("name"), PiiType.PERSON, 0.9)
     for m in _HONORIFIC.finditer(text):
