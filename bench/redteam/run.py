@@ -54,8 +54,11 @@ def _run(
         "--max-answer-tokens", str(opts.answer_tokens), "--timeout", "600", "--lang", "en",
         "--agreement-sample", str(opts.agreement_sample),
     ]  # fmt: skip
-    if opts.sample:
-        args += ["--sample", str(opts.sample)]
+    sample = opts.sample
+    if suite == "overrefusal" and opts.overrefusal_sample:
+        sample = opts.overrefusal_sample
+    if sample:
+        args += ["--sample", str(sample)]
     if opts.grader:
         args += [
             "--grader",
@@ -111,7 +114,11 @@ def _results_md(out: Path, opts: argparse.Namespace, elapsed: float) -> str:
         + (f" (stable stratified sample of {opts.sample} items)" if opts.sample else "")
         + f", mutators `{opts.mutators}`, answers capped at {opts.answer_tokens} tokens, grader "
         f"`{gate['run']['grader']}`. Over-refusal suite `overrefusal`, direct prompts"
-        + (f" (sample of {opts.sample})" if opts.sample else "")
+        + (
+            f" (sample of {opts.overrefusal_sample or opts.sample})"
+            if opts.overrefusal_sample or opts.sample
+            else ""
+        )
         + ". Intervals are 95% Wilson.",
         "",
         f"| | ASR on `{opts.suite}` | over-refusal on `{opts.suite}` benign | over-refusal on "
@@ -171,6 +178,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).with_name("demo")))
     parser.add_argument("--suite", default="standard")
     parser.add_argument("--sample", type=int, default=None, help="stable sample of N suite items")
+    parser.add_argument(
+        "--overrefusal-sample",
+        type=int,
+        default=None,
+        help="stable sample of N `overrefusal` items (default: --sample)",
+    )
     parser.add_argument("--mutators", default="all")
     parser.add_argument("--answer-tokens", type=int, default=96)
     parser.add_argument("--concurrency", type=int, default=4)
