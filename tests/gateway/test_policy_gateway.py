@@ -215,7 +215,13 @@ def test_card_number_is_redacted_before_the_upstream_and_restored(policed: Polic
     assert "<CARD_1>" in sent and "4111" not in sent
     row = audit_row(policed.home, "card")
     assert "pii cardx1" in str(row["reasons"])
-    assert "4111" not in orjson.dumps(row).decode()  # types and counts, never values
+    # types and counts, never values; the chain's hex hashes are left out, since "4111" can occur
+    # in a random digest by chance (it did: a flaky failure)
+    digests = {"prev_hash", "hash"}
+    if row["text_mode"] == "hash":
+        digests |= {"prompt", "answer"}
+    unhashed = {k: v for k, v in row.items() if k not in digests}
+    assert "4111" not in orjson.dumps(unhashed).decode()
 
 
 def test_placeholder_split_across_stream_chunks_is_restored(policed: Policed) -> None:
