@@ -12,6 +12,7 @@ A YAML file (`sekimori serve --config FILE`) may set any field below; flags over
         read_timeout: 120
         models: [qwen2.5-7b, llama-3.1-8b]   # "*" routes every model no other upstream claims
     screen: {name: policy, window_chars: 400, stride_chars: 120}   # allow: a plain proxy
+    #   judge: {url: http://127.0.0.1:8000/v1, model: M, band: [0.35, 0.85]}   # the cascade
     audit: {flush_interval_ms: 100, max_pending: 1000, text: none}   # text: none | hash | text
     tenants: {acme: {audit_text: hash}}
     policy_file: policy.yaml
@@ -58,18 +59,40 @@ class UpstreamSettings(_Model):
     @field_validator("url")
     @classmethod
     def _base_url(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        url = url.rstrip("/")
-        head, _, path = url.partition("://")[2].partition("/")
-        if not head:
-            raise ValueError("has no host")
-        return url if path else url + "/v1"
+        return openai_base_url(url)
 
     def resolved_api_key(self) -> str | None:
-        if self.api_key_env:
-            return os.environ.get(self.api_key_env) or self.api_key
-        return self.api_key
+        return resolve_api_key(self.api_key, self.api_key_env)
+
+
+class JudgeSettings(_Model):
+    """An LLM judge over an OpenAI-compatible endpoint for the prompts the classifier is unsure
+    of (the cascade, `classify/cascade.py`): scores in `band` = [low, high) are escalated."""
+
+    url: str
+    model: str
+    api_key: str | None = None
+    api_key_env: str | None = None
+    band: tuple[float, float] = (0.35, 0.85)
+    timeout_s: float = Field(default=10.0, gt=0)
+    concurrency: int = Field(default=4, ge=1, le=256)
+    retries: int = Field(default=1, ge=0, le=10)
+
+    @field_validator("url")
+    @classmethod
+    def _base_url(cls, url: str) -> str:
+        return openai_base_url(url)
+
+    @field_validator("band")
+    @classmethod
+    def _band(cls, band: tuple[float, float]) -> tuple[float, float]:
+        low, high = band
+        if not 0.0 <= low < high <= 1.0:
+            raise ValueError(f"[{low}, {high}) must satisfy 0 <= low < high <= 1")
+        return band
+
+    def resolved_api_key(self) -> str | None:
+        return resolve_api_key(self.api_key, self.api_key_env)
 
 
 class ScreenSettings(_Model):
@@ -80,6 +103,25 @@ class ScreenSettings(_Model):
     # client never sees a violating window, at the cost of that much delay (0: forward at once).
     hold_chars: int = Field(default=0, ge=0)
     options: dict[str, Any] = Field(default_factory=dict)
+    # The cascade: prompts the classifier is unsure of are decided by this LLM judge (None: off).
+    judge: JudgeSettings | None = None
+
+
+def openai_base_url(url: str) -> str:
+    """An OpenAI base URL: http(s), with a host; a bare host:port gets /v1 appended."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    url = url.rstrip("/")
+    head, _, path = url.partition("://")[2].partition("/")
+    if not head:
+        raise ValueError("has no host")
+    return url if path else url + "/v1"
+
+
+def resolve_api_key(api_key: str | None, api_key_env: str | None) -> str | None:
+    if api_key_env:
+        return os.environ.get(api_key_env) or api_key
+    return api_key
 
 
 class AuditSettings(_Model):

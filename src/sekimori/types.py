@@ -32,6 +32,15 @@ class Verdict:
     source: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class JudgeRuling:
+    """What an LLM judge ruled about one prompt the classifier was unsure of."""
+
+    harmful: bool
+    category: str | None = None  # a taxonomy id when the judge named one it knows
+    raw: str = ""  # the judge's answer, shortened, for audits and debugging
+
+
 class RefusalLabel(StrEnum):
     REFUSAL = "refusal"
     COMPLIANCE = "compliance"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from sekimori.classify.cascade import Band, PromptJudge, ruled_score
 from sekimori.classify.corpus import Example
 from sekimori.classify.embedcache import CachedEncoder
 from sekimori.classify.evalsets import EvalSet
@@ -48,6 +49,10 @@ class SetResult:
     fpr: float | None
     skipped_encoder: float
     per_label: dict[str, tuple[int, float]] = field(default_factory=dict)
+    # The cascade's band: the share of items a judge would see, and of the classifier's own
+    # mistakes that lie inside it (what a judge that is right there could fix).
+    to_judge: float = 0.0
+    errors_in_band: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +112,11 @@ def evaluate_set(
     *,
     batch: int = 64,
     progress: Callable[[int], None] | None = None,
+    band: Band | None = None,
+    judge: PromptJudge | None = None,
 ) -> SetResult:
+    """Scores of one set. With a `judge`, scores inside `band` are moved to its side of the
+    threshold (the cascade) before anything is counted; the band figures are the classifier's."""
     scores: list[float] = []
     gated: list[bool] = []
     _warm(clf, [it.text for it in es.items])
@@ -120,6 +129,15 @@ def evaluate_set(
             progress(len(chunk))
     y = np.array([it.harmful for it in es.items])
     sc = np.array(scores, np.float64)
+    in_band = np.array([s in band for s in scores], bool) if band else np.zeros(len(y), bool)
+    wrong = (sc >= clf.threshold) != y
+    errors_in_band = float(np.mean(in_band[wrong])) if wrong.any() else None
+    if judge is not None and in_band.any():
+        unsure = np.flatnonzero(in_band)
+        rulings = judge.rule([es.items[i].text for i in unsure])
+        for i, ruling in zip(unsure, rulings, strict=True):
+            if ruling is not None:
+                sc[i] = ruled_score(float(sc[i]), ruling.harmful, clf.threshold)
     pred = sc >= clf.threshold
     per: dict[str, list[bool]] = defaultdict(list)
     for it, p in zip(es.items, pred, strict=True):
@@ -139,6 +157,8 @@ def evaluate_set(
         fpr=float(np.mean(pred[~y])) if has_neg else None,
         skipped_encoder=float(np.mean(gated)) if gated else 0.0,
         per_label={k: (len(v), float(np.mean(v))) for k, v in sorted(per.items())},
+        to_judge=float(np.mean(in_band)) if len(y) else 0.0,
+        errors_in_band=errors_in_band,
     )
 
 
@@ -197,12 +217,30 @@ def machine() -> str:
     return f"{platform.machine()}, {cpu_model()}, Python {platform.python_version()}"
 
 
+def _band_section(results: Sequence[SetResult], band: Band) -> list[str]:
+    lines = [
+        f"## The cascade's band [{band.low:g}, {band.high:g})",
+        "",
+        "Share of each set whose classifier score falls in the band (what an LLM judge would see)"
+        " and share of the classifier's own mistakes inside it (what a judge that is right there"
+        " could fix; the rest are confident mistakes no cascade reaches).",
+        "",
+        "| set | to the judge | classifier mistakes in band |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {r.name} | {_fmt(r.to_judge, True)} | {_fmt(r.errors_in_band, True)} |" for r in results
+    ]
+    return [*lines, ""]
+
+
 def render(
     results: Sequence[SetResult],
     held: Sequence[HeldOut],
     latency: Sequence[Latency],
     *,
     header: str,
+    band: Band | None = None,
 ) -> str:
     lines = [
         header,
@@ -239,9 +277,10 @@ def render(
         "Why the misses, and what would close them: `src/sekimori/classify/models/prompt/"
         "MODEL_CARD.md` (known weaknesses; what would close the gaps).",
         "",
-        "## Recall per category (each set's own labels)",
-        "",
     ]
+    if band is not None:
+        lines += _band_section(results, band)
+    lines += ["## Recall per category (each set's own labels)", ""]
     for r in results:
         if r.per_label:
             cells = ", ".join(f"{k} {100 * v:.0f}% (n={n})" for k, (n, v) in r.per_label.items())

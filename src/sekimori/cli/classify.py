@@ -5,6 +5,8 @@ line is `{"id", "harmful", "score", "categories": {taxonomy id: score}, "top", "
 order. A line with an `"answer"` (a model's answer to `text`) also gets the answer judges' fields:
 `answer_harmful`, `answer_score`, `answer_categories`, `refusal` (refusal|compliance|partial) and
 `refusal_score`.
+With `--judge-url`, prompts whose score falls in the uncertain band go to that LLM judge (the
+cascade) and their lines get `"judged": true`; a judge that fails leaves the classifier's verdict.
 Streams in batches (constant memory); a progress bar only on a terminal; the first bad line stops
 the run with an error naming it (`IN.jsonl:LINE`), after the lines before it were written.
 """
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from sekimori.classify.cascade import Band, BatchClassifier, CascadeClassifier
+from sekimori.cli.judge import add_judge_arguments, judge_settings
 from sekimori.errors import InputError
 from sekimori.lang import Text
 
@@ -48,6 +52,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--output", required=True, help="JSONL file, or - for standard output")
     p.add_argument("--model", type=Path, default=None, help="artefact folder (default: built-in)")
     p.add_argument("--lang", choices=("en", "ja"), default="en", help="language of error messages")
+    add_judge_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -135,7 +140,14 @@ def run(args: argparse.Namespace) -> int:
     from sekimori.classify.api import default_classifier
     from sekimori.classify.prompt import PromptClassifier
 
-    clf = PromptClassifier.load(args.model) if args.model else default_classifier()
+    settings = judge_settings(args)
+    clf: BatchClassifier = PromptClassifier.load(args.model) if args.model else default_classifier()
+    cascade: CascadeClassifier | None = None
+    if settings is not None:
+        from sekimori.upstream.judge import OpenAIJudge
+
+        cascade = CascadeClassifier(clf, OpenAIJudge(settings), Band(*settings.band))
+        clf = cascade
     source = "<stdin>" if args.input == "-" else args.input
     columns = (
         TextColumn("classify"),
@@ -165,8 +177,18 @@ def run(args: argparse.Namespace) -> int:
                     "lang": v.lang,
                     **judged.get(it.line, {}),
                 }
+                if cascade is not None:
+                    row["judged"] = v.source.endswith("+judge")
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
             done += len(batch)
             out.flush()
             bar.update(task, completed=lines.bytes, n=done)
+    if cascade is not None:
+        st = cascade.stats
+        print(
+            f"judge: {st.escalated} escalated, {st.overturned} overturned, "
+            f"{st.failed} without a ruling / 判定器: {st.escalated} 件送信, "
+            f"{st.overturned} 件変更, {st.failed} 件回答なし",
+            file=sys.stderr,
+        )
     return 0

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sekimori.classify.cascade import Band
 from sekimori.cli.group import add_group
+from sekimori.cli.judge import add_judge_arguments, judge_settings
 
 # One line per sub-command: "module:function" adding it to the `eval` sub-parsers.
 SUBCOMMANDS: tuple[str, ...] = (
@@ -41,6 +43,7 @@ def add_classifier(sub: Any) -> None:
         action="store_true",
         help="embed every text afresh (slow) instead of the cache",
     )
+    add_judge_arguments(p)
     p.set_defaults(func=_eval_classifier)
 
 
@@ -55,6 +58,13 @@ def _eval_classifier(args: argparse.Namespace) -> int:
     from sekimori.classify.train import corpus_settings_of, training_pool
     from sekimori.paths import shared_data_dir
 
+    settings = judge_settings(args)
+    band = Band.parse(args.judge_band)
+    judge = None
+    if settings is not None:
+        from sekimori.upstream.judge import OpenAIJudge
+
+        judge = OpenAIJudge(settings)
     root = shared_data_dir()
     clf = PromptClassifier.load(args.model)
     # Scoring may use both cores; latency below is measured on the one-thread classifier.
@@ -76,7 +86,7 @@ def _eval_classifier(args: argparse.Namespace) -> int:
             def advance(n: int, task: TaskID = task) -> None:
                 bar.advance(task, n)
 
-            results.append(evaluate_set(scorer, es, progress=advance))
+            results.append(evaluate_set(scorer, es, progress=advance, band=band, judge=judge))
     meta = clf.model.meta
     pool = training_pool(corpus_settings_of(meta), root)
     held = heldout(scorer, [e for e in pool.examples if e.split is Split.HELDOUT])
@@ -91,7 +101,13 @@ def _eval_classifier(args: argparse.Namespace) -> int:
         f"blend {meta.blend:.2f}, gate {meta.gate:.2f}; "
         f"scoring took {time.monotonic() - start:.0f} s)."
     )
-    text = render(results, held, latency, header=header)
+    if settings is not None:
+        header += (
+            f" **Cascade on**: scores in [{band.low:g}, {band.high:g}) were decided by the judge "
+            f"`{settings.model}` at {settings.url}; the held-out split and latency are the "
+            "classifier's alone."
+        )
+    text = render(results, held, latency, header=header, band=band)
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")

@@ -13,6 +13,9 @@ unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` re
     script:NAME          answer the text registered under NAME (`--script NAME=FILE` or
                          `POST /_fake/scripts/NAME` with the UTF-8 text as body)
     auth                 answer the Authorization header this server received ("none" if absent)
+    judge:MARKER         answer like a prompt judge: {"harmful": true, "category": "weapons.bio"}
+                         when the text after the last `<prompt>` contains MARKER (any case),
+                         else {"harmful": false, "category": null}
     stall[:K]            send K content chunks (default 0: not even headers), then hang until the
                          client disconnects
     drop[:K]             send K content chunks (default 1), then drop the connection
@@ -248,6 +251,11 @@ class FakeUpstream:
             return arg
         if mode == "script":
             return self.scripts.get(arg, f"(no script named {arg})")
+        if mode == "judge":
+            asked = _last_user_text(messages).rpartition("<prompt>")[2].lower()
+            harmful = bool(arg) and arg.lower() in asked
+            ruling = {"harmful": harmful, "category": "weapons.bio" if harmful else None}
+            return orjson.dumps(ruling).decode()
         if mode == "auth":
             return headers.get(b"authorization", b"none").decode("latin-1")
         if mode in ("stall", "drop"):

@@ -6,6 +6,8 @@ its thread pool. Built-ins, in `SCORERS`:
 
 - `model`: the trained prompt classifier (`sekimori.classify.api`) and the answer judge
   (`sekimori.classify.answers`), with their scores put on the policy's scale (`on_policy_scale`).
+  With `screen.judge` set, prompts the classifier is unsure of go to that LLM judge (the cascade,
+  `sekimori.classify.cascade`) before the scores are put on the policy's scale.
 - `lexicon`: a test scorer that you control: a YAML file of phrases and the category scores they
   give, plus `crash` and `hang` phrases that make it fail or stall (for failure-mode tests).
 """
@@ -21,11 +23,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
+from sekimori.classify.cascade import Band, CascadeClassifier
 from sekimori.errors import ClassifierError, ConfigError
 from sekimori.lang import detect_lang
 from sekimori.registry import Registry
+from sekimori.settings import JudgeSettings, ScreenSettings
 from sekimori.taxonomy import BY_ID
 from sekimori.types import AnswerVerdict, RefusalLabel, Verdict
+from sekimori.upstream.judge import OpenAIJudge
 
 if TYPE_CHECKING:
     from sekimori.classify.answers import AnswerJudge
@@ -79,7 +84,7 @@ def on_policy_scale(
     return scores
 
 
-ScorerFactory = Callable[[Mapping[str, Any]], Scorer]
+ScorerFactory = Callable[[ScreenSettings], Scorer]
 SCORERS: Registry[ScorerFactory] = Registry("scorer")
 
 
@@ -91,19 +96,25 @@ def _import(path: str) -> Any:
 class ModelScorer:
     """The trained classifiers, loaded once on first use, their scores on the policy's scale."""
 
-    def __init__(self) -> None:
+    def __init__(self, judge: JudgeSettings | None = None) -> None:
         self._classifier: Any = None
         self._judge: AnswerJudge | None = None
+        self._prompt_judge = judge
 
     def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
         if self._classifier is None:
             try:
-                self._classifier = _import("sekimori.classify.api:default_classifier")()
+                classifier = _import("sekimori.classify.api:default_classifier")()
             except (ImportError, AttributeError) as exc:
                 raise ClassifierError(
                     f"the prompt classifier is not installed ({exc}); "
                     "hint: install sekimori with its classify models"
                 ) from None
+            if self._prompt_judge is not None:
+                classifier = CascadeClassifier(
+                    classifier, OpenAIJudge(self._prompt_judge), Band(*self._prompt_judge.band)
+                )
+            self._classifier = classifier
         threshold = float(self._classifier.threshold)
         verdicts: list[Verdict] = self._classifier.classify_batch(texts)
         return [
@@ -187,12 +198,12 @@ class LexiconScorer:
         return out
 
 
-def _lexicon(options: Mapping[str, Any]) -> Scorer:
-    path = options.get("lexicon")
+def _lexicon(settings: ScreenSettings) -> Scorer:
+    path = settings.options.get("lexicon")
     if not isinstance(path, str):
         raise ConfigError("the lexicon scorer needs a file path", key="screen.options.lexicon")
     return LexiconScorer(Path(path))
 
 
-SCORERS.register("model")(lambda options: ModelScorer())
+SCORERS.register("model")(lambda settings: ModelScorer(settings.judge))
 SCORERS.register("lexicon")(_lexicon)

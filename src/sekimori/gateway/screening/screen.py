@@ -126,7 +126,7 @@ class PolicyScreen:
         self.options = ScreenOptions.from_settings(settings.screen.options)
         self.policy_file: Path | None = settings.policy_file
         self._inline = settings.policy
-        self.scorer = scorer or SCORERS.get(self.options.scorer)(settings.screen.options)
+        self.scorer = scorer or SCORERS.get(self.options.scorer)(settings.screen)
         self._encoder_factory = encoder_factory
         self._encoder: Encoder | None = None
         self._encoder_lock = threading.Lock()

@@ -1,0 +1,56 @@
+"""The cascade's command-line flags (`--judge-*`), shared by `classify` and `eval classifier`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pydantic import ValidationError
+
+from sekimori.classify.cascade import Band
+from sekimori.errors import ConfigError
+from sekimori.settings import JudgeSettings
+
+DEFAULT_BAND = "0.35,0.85"
+
+
+def add_judge_arguments(parser: Any) -> None:
+    group = parser.add_argument_group(
+        "cascade / カスケード",
+        "send uncertain prompts to an LLM judge over an OpenAI-compatible endpoint / "
+        "判定が不確かなプロンプトを OpenAI 互換エンドポイントの LLM 判定器へ送ります",
+    )
+    group.add_argument("--judge-url", help="OpenAI base URL of the judge, e.g. http://host:8000/v1")
+    group.add_argument("--judge-model", help="the judge's model name")
+    group.add_argument("--judge-key-env", help="environment variable holding the judge's API key")
+    group.add_argument(
+        "--judge-band",
+        default=DEFAULT_BAND,
+        help=f"LOW,HIGH: scores in [LOW, HIGH) are escalated (default {DEFAULT_BAND})",
+    )
+    group.add_argument("--judge-timeout", type=float, default=10.0, help="seconds per judge call")
+    group.add_argument("--judge-concurrency", type=int, default=4, help="judge calls at a time")
+
+
+def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:
+    """The judge the flags ask for (None: no cascade); ConfigError naming the flag otherwise."""
+    if args.judge_url is None:
+        if args.judge_model is not None:
+            raise ConfigError("--judge-model needs --judge-url", key="--judge-url")
+        return None
+    if not args.judge_model:
+        raise ConfigError("--judge-url needs --judge-model", key="--judge-model")
+    band = Band.parse(args.judge_band)
+    try:
+        return JudgeSettings(
+            url=args.judge_url,
+            model=args.judge_model,
+            api_key_env=args.judge_key_env,
+            band=(band.low, band.high),
+            timeout_s=args.judge_timeout,
+            concurrency=args.judge_concurrency,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        flag = "--judge-" + str(error["loc"][0]).split("_")[0] if error["loc"] else "--judge-url"
+        raise ConfigError(str(error["msg"]), key=flag) from None
