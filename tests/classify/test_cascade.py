@@ -201,7 +201,9 @@ def test_the_gateway_blocks_what_the_judge_rules_harmful(
 upstreams:
   fake: {{url: {upstream.url}}}
 screen:
-  judge: {{url: {upstream.url}, model: "judge:kestrel", band: [0.0, 1.0]}}
+  options: {{timeout_s: 0.5}}
+  # the judge takes 0.7 s, longer than the classifier's limit: its own budget is added to it
+  judge: {{url: {upstream.url}, model: "judge:kestrel;first=0.7", band: [0.0, 1.0], timeout_s: 3}}
 """,
         encoding="utf-8",
     )

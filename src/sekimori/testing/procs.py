@@ -138,12 +138,19 @@ def _cli_env(home: Path, env: Mapping[str, str] | None) -> dict[str, str]:
     return {**os.environ, "SEKIMORI_HOME": str(home), **(env or {})}
 
 
-def start_gateway(home: Path, *args: str, env: Mapping[str, str] | None = None) -> ServerProcess:
-    """`sekimori serve --port 0 ARGS` with its data directory at `home`."""
+def start_gateway(
+    home: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 120.0
+) -> ServerProcess:
+    """`sekimori serve --port 0 ARGS` with its data directory at `home`.
+
+    The limit is generous: a gateway with the trained classifier builds its encoder graph in a
+    fresh `home` before it is ready, which takes most of a minute on a busy 2-core machine.
+    """
     return start_server(
         [sys.executable, "-m", "sekimori.cli", "serve", "--port", "0", *args],
         env={"SEKIMORI_HOME": str(home), **(env or {})},
         health_path="/readyz",
+        timeout=timeout,
     )
 
 

@@ -127,6 +127,11 @@ class PolicyScreen:
         self.policy_file: Path | None = settings.policy_file
         self._inline = settings.policy
         self.scorer = scorer or SCORERS.get(self.options.scorer)(settings.screen)
+        # A cascade's judge call runs inside the input scoring: its worst case extends the limit.
+        judge = settings.screen.judge
+        self.input_timeout_s = self.options.timeout_s + (
+            judge.timeout_s * (judge.retries + 1) if judge is not None else 0.0
+        )
         self._encoder_factory = encoder_factory
         self._encoder: Encoder | None = None
         self._encoder_lock = threading.Lock()
@@ -192,15 +197,17 @@ class PolicyScreen:
         await asyncio.wrap_future(self.warming)
 
     # -- blocking work runs in the pool, so the proxy keeps serving while a model computes
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def _run(self, fn: Callable[..., T], *args: Any, timeout_s: float | None = None) -> T:
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(
-            loop.run_in_executor(self.pool, fn, *args), self.options.timeout_s
+            loop.run_in_executor(self.pool, fn, *args), timeout_s or self.options.timeout_s
         )
 
-    def _failed(self, tenant: TenantPolicy, exc: BaseException, where: str) -> Decision:
+    def _failed(
+        self, tenant: TenantPolicy, exc: BaseException, where: str, timeout_s: float | None = None
+    ) -> Decision:
         if isinstance(exc, TimeoutError):
-            what = f"timed out after {self.options.timeout_s:g} s"
+            what = f"timed out after {timeout_s or self.options.timeout_s:g} s"
         else:
             what = f"{type(exc).__name__}: {exc}"
         reason = f"classifier error on {where}: {what}; on_error={tenant.on_error.value}"
@@ -224,7 +231,9 @@ class PolicyScreen:
         redact_types = frozenset(PiiType(t) for t in tenant.redact_types)
         # The classifiers and the PII scan run side by side in the pool.
         scored, scanned = await asyncio.gather(
-            self._run(self._score_input, index, messages, last_user),
+            self._run(
+                self._score_input, index, messages, last_user, timeout_s=self.input_timeout_s
+            ),
             self._run(self._scan_pii, redact_types, messages),
             return_exceptions=True,
         )
@@ -232,7 +241,7 @@ class PolicyScreen:
         scores: dict[str, float] = {}
         pii = _Redacted(list(messages), None, Counter())
         if isinstance(scored, BaseException):
-            failures.append(self._failed(tenant, scored, "input"))
+            failures.append(self._failed(tenant, scored, "input", self.input_timeout_s))
         else:
             scores = scored
         if isinstance(scanned, BaseException):
