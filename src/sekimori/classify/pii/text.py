@@ -6,6 +6,7 @@ full-width digits, and the separator classes below include full-width and look-a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,7 +48,46 @@ _NON_DIGITS = re.compile(r"[^0-9]+")
 
 def digits(s: str) -> str:
     """The ASCII digits of `s` (full-width digits folded)."""
-    return _NON_DIGITS.sub("", s if s.isascii() else fold(s))
+    if s.isascii():
+        return s if s.isdigit() else _NON_DIGITS.sub("", s)
+    return _NON_DIGITS.sub("", fold(s))
+
+
+# Where a number of 12 or more digits starts (a hyphen or space allowed before each digit after
+# the fourth): the card and My Number patterns can match nowhere else. Only the first digit is
+# consumed, so a start inside a longer number that fails from its own first digit is found too.
+_LONG_NUMBER = re.compile(rf"{first('[0-9０-９]')}(?=\d{{3}}(?:(?:{HYPHEN}|{SPACE})?\d){{8}})")
+_long_numbers: tuple[str, list[int]] = ("", [])
+
+
+def long_number_starts(text: str) -> list[int]:
+    """Where a number of at least 12 digits may start in `text` (a digit not after a letter or
+    digit, then 3 digits, then 8 more each after an optional hyphen or space), ascending.
+
+    One scan serves every detector of long numbers; the last result is reused, since each
+    detector of one scan asks for the same text.
+    """
+    global _long_numbers
+    cached = _long_numbers
+    if cached[0] is text:
+        return cached[1]
+    starts = [m.start() for m in _LONG_NUMBER.finditer(text)]
+    _long_numbers = (text, starts)
+    return starts
+
+
+def matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)` for a pattern that matches only at some of `starts` (ascending)
+    and never matches the empty string: each start is tried once, left to right, skipping
+    those inside the previous match, as `finditer` would."""
+    pos = 0
+    match = pattern.match
+    for start in starts:
+        if start >= pos:
+            m = match(text, start)
+            if m is not None:
+                yield m
+                pos = m.end()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +158,39 @@ def context_before(text: str, start: int, words: re.Pattern[str], window: int = 
     return words.search(text, lo, start) is not None
 
 
+# The only characters that match an ASCII letter under re.IGNORECASE other than its own two
+# cases (İ ı ſ and the Kelvin sign): where none occurs, lower-casing ASCII is the same as
+# ignoring case.
+_CASE_TRAPS = "\u0130\u0131\u017f\u212a"
+_ESCAPES_KEPT = frozenset("sbdwntr\\.-()[]{}|*+?^$/")
+
+
+@functools.cache
+def _case_folded(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A case-sensitive twin of an IGNORECASE `pattern`, to run on ASCII-lower-cased text: it
+    finds the same matches there, several times faster. None when that cannot be shown from
+    the pattern's text (an upper-case escape such as \\S, a named group, an inline flag, a
+    cased non-ASCII letter)."""
+    source = pattern.pattern
+    if not pattern.flags & re.IGNORECASE or "(?" in source.replace("(?:", ""):
+        return None
+    if any(e not in _ESCAPES_KEPT for e in re.findall(r"\\(.)", source)):
+        return None
+    if any(c in _CASE_TRAPS or c.lower() != c or c.upper() != c for c in source if not c.isascii()):
+        return None
+    return re.compile(source.lower(), pattern.flags & ~re.IGNORECASE)
+
+
+def _fold_case(segment: str) -> str | None:
+    """`segment` with ASCII letters lower-cased, or None when it holds a character for which
+    that differs from ignoring case."""
+    if segment.isascii():
+        return segment.lower()
+    if any(c in segment for c in _CASE_TRAPS):
+        return None
+    return segment.translate(_ASCII_LOWER)
+
+
 def last_label(
     text: str, start: int, positive: re.Pattern[str], negative: re.Pattern[str], window: int = 30
 ) -> bool | None:
@@ -133,6 +206,11 @@ def last_label(
     segment = text[lo:start]
     if not segment or segment.isspace():
         return None
+    folded = _fold_case(segment)
+    if folded is not None:
+        folded_positive, folded_negative = _case_folded(positive), _case_folded(negative)
+        if folded_positive is not None and folded_negative is not None:
+            segment, positive, negative = folded, folded_positive, folded_negative
     best_pos = best_neg = -1
     for m in positive.finditer(segment):
         best_pos = m.end()
