@@ -76,6 +76,15 @@ def long_number_starts(text: str) -> list[int]:
     return starts
 
 
+def anchor_starts(text: str, anchors: tuple[re.Pattern[str], ...]) -> list[int]:
+    """Where any of `anchors` matches, ascending. Each anchor is one literal character (and a
+    look-behind), which the regex engine skips to far faster than to a character class."""
+    starts = [m.start() for anchor in anchors for m in anchor.finditer(text)]
+    if len(anchors) > 1:
+        starts.sort()
+    return starts
+
+
 def matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
     """`pattern.finditer(text)` for a pattern that matches only at some of `starts` (ascending)
     and never matches the empty string: each start is tried once, left to right, skipping
