@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sekimori.classify.pii.detectors  # noqa: F401  (registers the built-ins)
 from sekimori.classify.pii.base import DETECTORS, Detector
+from sekimori.classify.pii.text import forget_text
 from sekimori.classify.pii.types import SECRET_TYPES, PiiSpan, PiiType
 
 DEFAULT_MIN_SCORE = 0.5
@@ -37,12 +38,15 @@ class Scanner:
 
     def scan(self, text: str) -> list[PiiSpan]:
         found: list[PiiSpan] = []
-        for detect in self.detectors:
-            found.extend(
-                s
-                for s in detect(text)
-                if s.score >= self.min_score and (self.types is None or s.type in self.types)
-            )
+        try:
+            for detect in self.detectors:
+                found.extend(
+                    s
+                    for s in detect(text)
+                    if s.score >= self.min_score and (self.types is None or s.type in self.types)
+                )
+        finally:
+            forget_text()
         return resolve_overlaps(found)
 
 

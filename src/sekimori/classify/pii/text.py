@@ -99,6 +99,14 @@ def matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterat
                 pos = m.end()
 
 
+def forget_text() -> None:
+    """Drops what is kept for the last text (`lowered`, `long_number_starts`): the scanner
+    calls it after each scan, so no scan reuses work done for an earlier one."""
+    global _lowered, _long_numbers
+    _lowered = ("", "")
+    _long_numbers = ("", [])
+
+
 @dataclass(frozen=True, slots=True)
 class LabelMatch:
     """A label word found in the text and what `after` matched right behind it."""
@@ -158,12 +166,20 @@ def has_japanese(text: str) -> bool:
     return not text.isascii() and _JAPANESE.search(text) is not None
 
 
-def context_before(text: str, start: int, words: re.Pattern[str], window: int = 30) -> bool:
-    """Whether `words` occurs in the `window` characters before `start`, on the same line."""
+def context_before(
+    text: str, start: int, words: re.Pattern[str], window: int = 30, *, behind: int | None = None
+) -> bool:
+    """Whether `words` occurs in the `window` characters before `start`, on the same line.
+
+    With `behind` (how far back `words` looks: 1 for a leading \\b), an IGNORECASE `words`
+    runs case-folded, which is faster.
+    """
     lo = max(0, start - window)
     nl = text.rfind("\n", lo, start)
     if nl != -1:
         lo = nl + 1
+    if behind is not None:
+        return occurs_any_case(words, text, lo, start, behind=behind)
     return words.search(text, lo, start) is not None
 
 
@@ -171,23 +187,49 @@ def context_before(text: str, start: int, words: re.Pattern[str], window: int = 
 # cases (İ ı ſ and the Kelvin sign): where none occurs, lower-casing ASCII is the same as
 # ignoring case.
 _CASE_TRAPS = "\u0130\u0131\u017f\u212a"
-_ESCAPES_KEPT = frozenset("sbdwntr\\.-()[]{}|*+?^$/")
+# Escapes whose meaning does not depend on letter case (classes, anchors, control characters,
+# escaped punctuation); a hex or named escape could stand for a letter.
+_ESCAPES_KEPT = frozenset("sSdDwWbBAZntr") | frozenset(
+    chr(c) for c in range(0x21, 0x7F) if not chr(c).isalnum()
+)
+_PATTERN_TOKEN = re.compile(r"\\(.)|\(\?(?![:=!]|<[=!])|(.)", re.DOTALL)
 
 
 @functools.cache
 def _case_folded(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     """A case-sensitive twin of an IGNORECASE `pattern`, to run on ASCII-lower-cased text: it
     finds the same matches there, several times faster. None when that cannot be shown from
-    the pattern's text (an upper-case escape such as \\S, a named group, an inline flag, a
-    cased non-ASCII letter)."""
-    source = pattern.pattern
-    if not pattern.flags & re.IGNORECASE or "(?" in source.replace("(?:", ""):
+    the pattern's text (a hex or named escape, a named group or inline flag, a cased non-ASCII
+    letter)."""
+    if not pattern.flags & re.IGNORECASE:
         return None
-    if any(e not in _ESCAPES_KEPT for e in re.findall(r"\\(.)", source)):
-        return None
-    if any(c in _CASE_TRAPS or c.lower() != c or c.upper() != c for c in source if not c.isascii()):
-        return None
-    return re.compile(source.lower(), pattern.flags & ~re.IGNORECASE)
+    out: list[str] = []
+    for m in _PATTERN_TOKEN.finditer(pattern.pattern):
+        escaped, char = m.group(1), m.group(2)
+        if escaped is not None:
+            if escaped not in _ESCAPES_KEPT:
+                return None
+            out.append(m.group())
+        elif char is None:
+            return None  # (?P<name>...), (?i), ...: not only grouping and look-around
+        elif char.isascii():
+            out.append(char.lower())
+        elif char in _CASE_TRAPS or char.lower() != char or char.upper() != char:
+            return None
+        else:
+            out.append(char)
+    return re.compile("".join(out), pattern.flags & ~re.IGNORECASE)
+
+
+def occurs_any_case(pattern: re.Pattern[str], text: str, lo: int, hi: int, *, behind: int) -> bool:
+    """Whether the IGNORECASE `pattern` occurs in `text[lo:hi]` (`pattern.search(text, lo, hi)`),
+    for a pattern that looks at most `behind` characters before where it is tried."""
+    folded = _case_folded(pattern)
+    base = max(0, lo - behind)
+    segment = _fold_case(text[base:hi]) if folded is not None else None
+    if folded is None or segment is None:
+        return pattern.search(text, lo, hi) is not None
+    return folded.search(segment, lo - base) is not None
 
 
 def _fold_case(segment: str) -> str | None:

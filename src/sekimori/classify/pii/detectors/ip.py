@@ -60,7 +60,7 @@ def detect_ip(text: str) -> Iterator[PiiSpan]:
             parts = value.split(".")
             if any((len(p) > 1 and p[0] == "0") or int(p) > 255 for p in parts):
                 continue
-            if context_before(text, start, _VERSION, window=20):
+            if context_before(text, start, _VERSION, window=20, behind=1):
                 continue
             yield PiiSpan(start, m.end(), PiiType.IP_ADDRESS, 0.95)
     if "::" in text or _V6_FULL_HINT.search(text):

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 from sekimori.classify.pii.base import DETECTORS
-from sekimori.classify.pii.text import after_labels, has_japanese
+from sekimori.classify.pii.text import after_labels, has_japanese, occurs_any_case
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 _KANJI = r"[\u4e00-\u9fff々]"
@@ -404,7 +404,7 @@ def _japanese(text: str) -> Iterator[PiiSpan]:
 
 def _english(text: str) -> Iterator[PiiSpan]:
     for m in _EN_AFTER_COLON.finditer(text):
-        if _EN_LABEL_WORD.search(text, max(0, m.start() - 30), m.start()) is None:
+        if not occurs_any_case(_EN_LABEL_WORD, text, max(0, m.start() - 30), m.start(), behind=1):
             continue
         name = m.group("name")
         if name.split()[0] not in _EN_STOP:
