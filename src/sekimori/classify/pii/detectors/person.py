@@ -341,30 +341,50 @@ def _is_name_char(ch: str) -> bool:
     return _is_kanji(ch) or "\u30a1" <= ch <= "\u30f6" or ch == "ー"
 
 
+def _script(ch: str) -> int:
+    """1 for a kanji, 2 for a katakana (the characters of a name), 0 otherwise."""
+    if "\u4e00" <= ch <= "\u9fff" or ch == "々":
+        return 1
+    if "\u30a1" <= ch <= "\u30f6" or ch == "ー":
+        return 2
+    return 0
+
+
 def _name_before(text: str, end: int) -> int | None:
     """Start of the name that ends at `end`: one script (kanji or katakana), at most one
-    inner space (or ・ between katakana), 1-9 characters, and not part of a longer word."""
-    if end == 0 or not _is_name_char(text[end - 1]):
+    inner space (or ・ between katakana), 1-9 characters, and not part of a longer word.
+
+    Called for every honorific and 「です」, so the character tests are written out inline.
+    """
+    if end == 0:
         return None
-    kanji = _is_kanji(text[end - 1])
+    ch = text[end - 1]
+    if "\u4e00" <= ch <= "\u9fff" or ch == "々":
+        kanji, limit, gaps_allowed = True, 7, " \u3000"
+    elif "\u30a1" <= ch <= "\u30f6" or ch == "ー":
+        kanji, limit, gaps_allowed = False, 16, " \u3000・"
+    else:
+        return None
+    want = 1 if kanji else 2
     i, length, gaps = end, 0, 0
     while i > 0:
         ch = text[i - 1]
-        if _is_name_char(ch) and _is_kanji(ch) == kanji:
+        same = (
+            ("\u4e00" <= ch <= "\u9fff" or ch == "々")
+            if kanji
+            else ("\u30a1" <= ch <= "\u30f6" or ch == "ー")
+        )
+        if same:
             i -= 1
             length += 1
-        elif ch in " \u3000" + ("" if kanji else "・") and gaps == 0 and i - 1 > 0:
-            prev = text[i - 2]
-            if _is_name_char(prev) and _is_kanji(prev) == kanji:
-                i -= 1
-                gaps = 1
-            else:
-                break
+        elif ch in gaps_allowed and gaps == 0 and i - 1 > 0 and _script(text[i - 2]) == want:
+            i -= 1
+            gaps = 1
         else:
             break
-        if length > (7 if kanji else 16):
+        if length > limit:
             return None
-    if i > 0 and _is_name_char(text[i - 1]):
+    if i > 0 and _script(text[i - 1]):
         return None  # a kanji run after katakana (or the reverse) is a word, not a name
     return i
 
