@@ -6,7 +6,6 @@ full-width digits, and the separator classes below include full-width and look-a
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -195,12 +194,23 @@ _ESCAPES_KEPT = frozenset("sSdDwWbBAZntr") | frozenset(
 _PATTERN_TOKEN = re.compile(r"\\(.)|\(\?(?![:=!]|<[=!])|(.)", re.DOTALL)
 
 
-@functools.cache
+# Keyed by id: hashing a compiled pattern hashes its whole program, on every look-up. The
+# pattern is kept in the value, so its id is not reused.
+_folded: dict[int, tuple[re.Pattern[str], re.Pattern[str] | None]] = {}
+
+
 def _case_folded(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     """A case-sensitive twin of an IGNORECASE `pattern`, to run on ASCII-lower-cased text: it
     finds the same matches there, several times faster. None when that cannot be shown from
     the pattern's text (a hex or named escape, a named group or inline flag, a cased non-ASCII
     letter)."""
+    known = _folded.get(id(pattern))
+    if known is None:
+        known = _folded[id(pattern)] = (pattern, _fold_pattern(pattern))
+    return known[1]
+
+
+def _fold_pattern(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     if not pattern.flags & re.IGNORECASE:
         return None
     out: list[str] = []
