@@ -247,8 +247,8 @@ def _fold_case(segment: str) -> str | None:
     that differs from ignoring case."""
     if segment.isascii():
         return segment.lower()
-    if any(c in segment for c in _CASE_TRAPS):
-        return None
+    if "\u0130" in segment or "\u0131" in segment or "\u017f" in segment or "\u212a" in segment:
+        return None  # _CASE_TRAPS
     return segment.translate(_ASCII_LOWER)
 
 
