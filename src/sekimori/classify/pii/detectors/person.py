@@ -14,7 +14,13 @@ import re
 from collections.abc import Iterator
 
 from sekimori.classify.pii.base import DETECTORS
-from sekimori.classify.pii.text import after_labels, has_japanese, occurs_any_case
+from sekimori.classify.pii.text import (
+    after_labels,
+    anchor_starts,
+    has_japanese,
+    matches_at,
+    occurs_any_case,
+)
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 _KANJI = r"[\u4e00-\u9fff々]"
@@ -35,6 +41,8 @@ _HONORIFIC = re.compile(
 )
 # A self-introduction: 「営業部の山田太郎です」「山田と申します」.
 _SELF_INTRO = re.compile(r"と申します|です")
+# Its two words found one at a time: a literal is skipped to far faster than a character class.
+_SELF_INTRO_WORDS = (re.compile("と申します"), re.compile("です"))
 # Words that end in an honorific character but are not a name plus an honorific.
 _COMPOUNDS = frozenset(
     [
@@ -277,6 +285,8 @@ _EN_AFTER_COLON = re.compile(rf":[ \t]*(?P<name>{_EN_FULL})\b")
 _EN_TITLE = re.compile(
     rf"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?[ ](?P<name>{_EN_NAME}(?:[ ]{_EN_NAME}){{0,2}})\b"
 )
+# Where _EN_TITLE can start (its titles begin with M, Dr or Prof): literals, found fast.
+_EN_TITLE_STARTS = (re.compile("M(?=r|s|iss|x)"), re.compile("Dr"), re.compile("Prof"))
 _EN_GREETINGS = ("Dear ", "Hi ", "Hello ")
 _EN_GREETED = re.compile(rf"(?P<name>{_EN_NAME}(?:[ ]{_EN_NAME})?)[,!\n]")
 _EN_SIGNOFFS = ("egards", "Best", "Sincerely", "Thanks", "Thank you", "Cheers", "Yours")
@@ -411,7 +421,7 @@ def _japanese(text: str) -> Iterator[PiiSpan]:
         if _ja_ok(name, hon):
             score = 0.9 if _known_surname(name) else 0.75
             yield PiiSpan(start, end, PiiType.PERSON, score)
-    for m in _SELF_INTRO.finditer(text):
+    for m in matches_at(_SELF_INTRO, text, anchor_starts(text, _SELF_INTRO_WORDS)):
         end = m.start()
         start = _name_before(text, end)
         if start is None or start == 0 or text[start - 1] not in "の、 \u3000\n":
@@ -429,7 +439,7 @@ def _english(text: str) -> Iterator[PiiSpan]:
         name = m.group("name")
         if name.split()[0] not in _EN_STOP:
             yield PiiSpan(m.start("name"), m.end("name"), PiiType.PERSON, 0.9)
-    for m in _EN_TITLE.finditer(text):
+    for m in matches_at(_EN_TITLE, text, anchor_starts(text, _EN_TITLE_STARTS)):
         if m.start() > 0 and text[m.start() - 1].isalpha():
             continue
         if m.group("name").split()[0] not in _EN_STOP:
