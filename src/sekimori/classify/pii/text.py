@@ -99,11 +99,12 @@ def matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterat
 
 
 def forget_text() -> None:
-    """Drops what is kept for the last text (`lowered`, `long_number_starts`): the scanner
+    """Drops what is kept for the last text (`lowered` and the like): the scanner
     calls it after each scan, so no scan reuses work done for an earlier one."""
-    global _lowered, _long_numbers
+    global _lowered, _long_numbers, _ascii_low
     _lowered = ("", "")
     _long_numbers = ("", [])
+    _ascii_low = ("", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,22 @@ def lowered(text: str) -> str:
     return low
 
 
+_ascii_low: tuple[str, bytes | None] = ("", None)
+
+
+def _ascii_lowered(text: str) -> bytes | None:
+    """`text` as one byte a character, ASCII letters lower-cased and every other character '?':
+    an ASCII label occurs there where it occurs in `lowered(text)`. None when the text holds
+    the Kelvin sign, the one character whose lower case is an ASCII letter. The last result
+    is reused, as with `lowered`."""
+    global _ascii_low
+    cached = _ascii_low
+    if cached[0] is not text:
+        low = None if "\u212a" in text else text.encode("ascii", "replace").lower()
+        cached = _ascii_low = (text, low)
+    return cached[1]
+
+
 def after_labels(
     text: str, labels: tuple[str, ...], after: re.Pattern[str], *, any_case: bool = False
 ) -> Iterator[LabelMatch]:
@@ -142,9 +159,21 @@ def after_labels(
     characters are common letters; the labels of one detector are rare in ordinary text.
     With `any_case`, lower-case `labels` are found in any letter case (one search each).
     """
-    haystack = lowered(text) if any_case else text
     hits: list[tuple[int, str]] = []
+    ascii_low = _ascii_lowered(text) if any_case else None
     for word in labels:
+        if ascii_low is not None and word.isascii() and "?" not in word:
+            # Found in the one-byte copy, without lower-casing the whole text.
+            needle = word.encode()
+            i = ascii_low.find(needle)
+            while i != -1:
+                hits.append((i, word))
+                i = ascii_low.find(needle, i + len(word))
+            continue
+        if not any_case or (not word.isascii() and word.lower() == word == word.upper()):
+            haystack = text  # no letter case to ignore: 口座, パスワード
+        else:
+            haystack = lowered(text)
         i = haystack.find(word)
         while i != -1:
             hits.append((i, word))
