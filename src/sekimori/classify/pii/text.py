@@ -278,7 +278,10 @@ def _fold_case(segment: str) -> str | None:
         return segment.lower()
     if "\u0130" in segment or "\u0131" in segment or "\u017f" in segment or "\u212a" in segment:
         return None  # _CASE_TRAPS
-    return segment.translate(_ASCII_LOWER)
+    # Lower-casing a non-ASCII character never yields an ASCII letter (but for the traps), an
+    # uncased character, or a change in \\w, \\s or \\d: a folded pattern sees no difference.
+    low = segment.lower()
+    return low if len(low) == len(segment) else segment.translate(_ASCII_LOWER)
 
 
 def last_label(

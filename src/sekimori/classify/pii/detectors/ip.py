@@ -68,6 +68,8 @@ def detect_ip(text: str) -> Iterator[PiiSpan]:
             value = m.group()
             if sum(c not in ":" for c in value) < 4:
                 continue
+            if "::" not in value and value.count(":") < 6:
+                continue  # 12:55:39: without "::" an address needs 8 groups (6 and an IPv4 tail)
             try:
                 ipaddress.IPv6Address(value)
             except ValueError:
