@@ -48,7 +48,10 @@ _NON_DIGITS = re.compile(r"[^0-9]+")
 def digits(s: str) -> str:
     """The ASCII digits of `s` (full-width digits folded)."""
     if s.isascii():
-        return s if s.isdigit() else _NON_DIGITS.sub("", s)
+        if s.isdigit():
+            return s
+        bare = s.replace(" ", "").replace("-", "")  # 4111 1111 ..., 090-1234-5678
+        return bare if bare.isdigit() else _NON_DIGITS.sub("", s)
     return _NON_DIGITS.sub("", fold(s))
 
 
