@@ -249,7 +249,8 @@ IoU >= 0.5; "exact bounds" is the share of correct findings with identical offse
 
 ## Speed
 
-Labelled set, repeated to {size} bytes of UTF-8, median of 7 scans on one core:
+Labelled set, repeated to {size} bytes of UTF-8, median of 7 scans (each of a fresh copy of the
+text) on one core:
 {ms_per_kb:.3f} ms of CPU per KB, **{mbps:.2f} MB/s** by CPU time ({wall_mbps:.2f} MB/s by
 wall clock). CPU time is the one-core figure: the 2-core machine ({machine}) was shared with
 other jobs (load average {load} when this was written), which stretches wall-clock time but not
