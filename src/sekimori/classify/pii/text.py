@@ -62,6 +62,11 @@ _LONG_NUMBER = re.compile(rf"{first('[0-9０-９]')}(?=\d{{3}}(?:(?:{HYPHEN}|{SP
 _long_numbers: tuple[str, list[int]] = ("", [])
 
 
+# Below this length finding where a pattern can start costs more calls than it saves: the
+# helpers below then run the pattern's own `finditer` (the same matches).
+SHORT_TEXT = 2000
+
+
 def long_number_starts(text: str) -> list[int]:
     """Where a number of at least 12 digits may start in `text` (a digit not after a letter or
     digit, then 3 digits, then 8 more each after an optional hyphen or space), ascending.
@@ -78,13 +83,31 @@ def long_number_starts(text: str) -> list[int]:
     return starts
 
 
+def find_long_numbers(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)` for a pattern that matches only where `long_number_starts`
+    says a long number starts, tried only there in a long text."""
+    if len(text) < SHORT_TEXT:
+        return pattern.finditer(text)
+    return matches_at(pattern, text, long_number_starts(text))
+
+
 def anchor_starts(text: str, anchors: tuple[re.Pattern[str], ...]) -> list[int]:
-    """Where any of `anchors` matches, ascending. Each anchor is one literal character (and a
-    look-behind), which the regex engine skips to far faster than to a character class."""
+    """Where any of `anchors` matches, ascending. Each anchor begins with a literal, which the
+    regex engine skips to far faster than to a character class."""
     starts = [m.start() for anchor in anchors for m in anchor.finditer(text)]
     if len(anchors) > 1:
         starts.sort()
     return starts
+
+
+def find_from_anchors(
+    pattern: re.Pattern[str], text: str, anchors: tuple[re.Pattern[str], ...]
+) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)` for a pattern that matches only where one of `anchors` matches,
+    tried only there in a long text."""
+    if len(text) < SHORT_TEXT:
+        return pattern.finditer(text)
+    return matches_at(pattern, text, anchor_starts(text, anchors))
 
 
 def matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
@@ -153,6 +176,26 @@ def _ascii_lowered(text: str) -> bytes | None:
     return cached[1]
 
 
+# Per tuple of labels (by id; the tuple is kept, so its id is not reused): each word, its bytes
+# when it can be found in the one-byte copy, and whether it has no letter case at all.
+_label_plans: dict[int, tuple[tuple[str, ...], list[tuple[str, bytes | None, bool]]]] = {}
+
+
+def _label_plan(labels: tuple[str, ...]) -> list[tuple[str, bytes | None, bool]]:
+    known = _label_plans.get(id(labels))
+    if known is None or known[0] is not labels:
+        plan = [
+            (
+                word,
+                word.encode() if word.isascii() and "?" not in word else None,
+                not word.isascii() and word.lower() == word == word.upper(),
+            )
+            for word in labels
+        ]
+        known = _label_plans[id(labels)] = (labels, plan)
+    return known[1]
+
+
 def after_labels(
     text: str, labels: tuple[str, ...], after: re.Pattern[str], *, any_case: bool = False
 ) -> Iterator[LabelMatch]:
@@ -163,24 +206,29 @@ def after_labels(
     With `any_case`, lower-case `labels` are found in any letter case (one search each).
     """
     hits: list[tuple[int, str]] = []
-    ascii_low = _ascii_lowered(text) if any_case else None
-    for word in labels:
-        if ascii_low is not None and word.isascii() and "?" not in word:
-            # Found in the one-byte copy, without lower-casing the whole text.
-            needle = word.encode()
-            i = ascii_low.find(needle)
+    ascii_low = _ascii_lowered(text) if any_case and len(text) >= SHORT_TEXT else None
+    if ascii_low is None:
+        haystack = lowered(text) if any_case else text
+        for word in labels:
+            i = haystack.find(word)
             while i != -1:
                 hits.append((i, word))
-                i = ascii_low.find(needle, i + len(word))
-            continue
-        if not any_case or (not word.isascii() and word.lower() == word == word.upper()):
-            haystack = text  # no letter case to ignore: 口座, パスワード
-        else:
-            haystack = lowered(text)
-        i = haystack.find(word)
-        while i != -1:
-            hits.append((i, word))
-            i = haystack.find(word, i + len(word))
+                i = haystack.find(word, i + len(word))
+    else:
+        for word, needle, uncased in _label_plan(labels):
+            if needle is not None:
+                # Found in the one-byte copy, without lower-casing the whole text.
+                i = ascii_low.find(needle)
+                while i != -1:
+                    hits.append((i, word))
+                    i = ascii_low.find(needle, i + len(word))
+                continue
+            # Words with no letter case (口座, パスワード) are found in the text itself.
+            haystack = text if uncased else lowered(text)
+            i = haystack.find(word)
+            while i != -1:
+                hits.append((i, word))
+                i = haystack.find(word, i + len(word))
     hits.sort()
     for start, word in hits:
         m = after.match(text, start + len(word))

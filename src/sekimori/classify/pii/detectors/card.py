@@ -15,10 +15,9 @@ from sekimori.classify.pii.text import (
     NOT_BEFORE_ALNUM,
     SPACE,
     digits,
+    find_long_numbers,
     first,
     last_label,
-    long_number_starts,
-    matches_at,
 )
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
@@ -80,7 +79,7 @@ def is_card_number(value: str) -> bool:
 
 @DETECTORS.register("card")
 def detect_card(text: str) -> Iterator[PiiSpan]:
-    for m in matches_at(_CANDIDATE, text, long_number_starts(text)):
+    for m in find_long_numbers(_CANDIDATE, text):
         if not is_card_number(m.group()):
             continue
         label = last_label(text, m.start(), _LABELS, NEGATIVE_NUMBER_LABELS, window=40)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from sekimori.classify.pii.base import DETECTORS
-from sekimori.classify.pii.text import context_before
+from sekimori.classify.pii.text import SHORT_TEXT, context_before
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 # Found from the first dot (a literal the engine skips to quickly), first octet read backwards.
@@ -32,6 +32,9 @@ _VERSION = re.compile(
 def _v6_matches(text: str) -> Iterator[re.Match[str]]:
     """The matches of `_V6.finditer(text)`, found from the colon pairs (a literal the engine
     skips to quickly) instead of trying the look-behind at every character."""
+    if len(text) < SHORT_TEXT:
+        yield from _V6.finditer(text)
+        return
     pos = 0
     for pair in _V6_PAIR.finditer(text):
         colon = pair.start()

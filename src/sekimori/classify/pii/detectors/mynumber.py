@@ -17,10 +17,9 @@ from sekimori.classify.pii.text import (
     NOT_BEFORE_ALNUM,
     SPACE,
     digits,
+    find_long_numbers,
     first,
     last_label,
-    long_number_starts,
-    matches_at,
 )
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
@@ -56,7 +55,7 @@ def is_valid(number: str) -> bool:
 
 @DETECTORS.register("my_number")
 def detect_my_number(text: str) -> Iterator[PiiSpan]:
-    for m in matches_at(_CANDIDATE, text, long_number_starts(text)):
+    for m in find_long_numbers(_CANDIDATE, text):
         if not is_valid(m.group()):
             continue
         label = last_label(text, m.start(), _LABELS, NEGATIVE_NUMBER_LABELS, window=40)

@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from sekimori.classify.pii.base import DETECTORS
 from sekimori.classify.pii.text import (
     after_labels,
-    anchor_starts,
+    find_from_anchors,
     has_japanese,
-    matches_at,
     occurs_any_case,
 )
 from sekimori.classify.pii.types import PiiSpan, PiiType
@@ -421,7 +420,7 @@ def _japanese(text: str) -> Iterator[PiiSpan]:
         if _ja_ok(name, hon):
             score = 0.9 if _known_surname(name) else 0.75
             yield PiiSpan(start, end, PiiType.PERSON, score)
-    for m in matches_at(_SELF_INTRO, text, anchor_starts(text, _SELF_INTRO_WORDS)):
+    for m in find_from_anchors(_SELF_INTRO, text, _SELF_INTRO_WORDS):
         end = m.start()
         start = _name_before(text, end)
         if start is None or start == 0 or text[start - 1] not in "の、 \u3000\n":
@@ -439,7 +438,7 @@ def _english(text: str) -> Iterator[PiiSpan]:
         name = m.group("name")
         if name.split()[0] not in _EN_STOP:
             yield PiiSpan(m.start("name"), m.end("name"), PiiType.PERSON, 0.9)
-    for m in matches_at(_EN_TITLE, text, anchor_starts(text, _EN_TITLE_STARTS)):
+    for m in find_from_anchors(_EN_TITLE, text, _EN_TITLE_STARTS):
         if m.start() > 0 and text[m.start() - 1].isalpha():
             continue
         if m.group("name").split()[0] not in _EN_STOP:

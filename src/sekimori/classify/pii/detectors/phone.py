@@ -18,12 +18,11 @@ from sekimori.classify.pii.text import (
     NOT_BEFORE_ALNUM,
     SPACE,
     after_labels,
-    anchor_starts,
     digits,
+    find_from_anchors,
     first,
     fold,
     last_label,
-    matches_at,
 )
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
@@ -92,8 +91,7 @@ def _intl_ok(value: str) -> bool:
 
 @DETECTORS.register("phone")
 def detect_phone(text: str) -> Iterator[PiiSpan]:
-    zeros = anchor_starts(text, _TRUNK_ZEROS)
-    for m in matches_at(_DOMESTIC, text, zeros):
+    for m in find_from_anchors(_DOMESTIC, text, _TRUNK_ZEROS):
         if not _domestic_ok(digits(m.group())):
             continue
         start = m.start()
@@ -106,7 +104,7 @@ def detect_phone(text: str) -> Iterator[PiiSpan]:
         if dots and not label:
             continue
         yield PiiSpan(start, m.end(), PiiType.PHONE, 0.97 if label or not dots else 0.8)
-    for m in matches_at(_COMPACT, text, zeros):
+    for m in find_from_anchors(_COMPACT, text, _TRUNK_ZEROS):
         d = digits(m.group())
         if not _domestic_ok(d):
             continue
@@ -115,10 +113,10 @@ def detect_phone(text: str) -> Iterator[PiiSpan]:
             continue
         if label or d.startswith(("070", "080", "090", "0120")):
             yield PiiSpan(m.start(), m.end(), PiiType.PHONE, 0.95 if label else 0.8)
-    for m in matches_at(_INTL, text, anchor_starts(text, _PLUS_SIGNS)):
+    for m in find_from_anchors(_INTL, text, _PLUS_SIGNS):
         if _intl_ok(m.group()):
             yield PiiSpan(m.start(), m.end(), PiiType.PHONE, 0.95)
-    for m in matches_at(_NANP_PAREN, text, anchor_starts(text, _OPENINGS)):
+    for m in find_from_anchors(_NANP_PAREN, text, _OPENINGS):
         if last_label(text, m.start(), _LABELS, NEGATIVE_NUMBER_LABELS) is not False:
             yield PiiSpan(m.start(), m.end(), PiiType.PHONE, 0.9)
     for hit in after_labels(text, _NANP_LABELS, _NANP_AFTER_LABEL, any_case=True):
