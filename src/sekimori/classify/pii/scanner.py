@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 
 import sekimori.classify.pii.detectors  # noqa: F401  (registers the built-ins)
 from sekimori.classify.pii.base import DETECTORS, Detector
+from sekimori.classify.pii.text import forget_text
 from sekimori.classify.pii.types import SECRET_TYPES, PiiSpan, PiiType
 
 DEFAULT_MIN_SCORE = 0.5
@@ -37,13 +39,20 @@ class Scanner:
 
     def scan(self, text: str) -> list[PiiSpan]:
         found: list[PiiSpan] = []
-        for detect in self.detectors:
-            found.extend(
-                s
-                for s in detect(text)
-                if s.score >= self.min_score and (self.types is None or s.type in self.types)
-            )
+        min_score, types = self.min_score, self.types
+        try:
+            for detect in self.detectors:
+                found.extend(
+                    s
+                    for s in detect(text)
+                    if s.score >= min_score and (types is None or s.type in types)
+                )
+        finally:
+            forget_text()
         return resolve_overlaps(found)
+
+
+_START_END = attrgetter("start", "end")
 
 
 def resolve_overlaps(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
@@ -52,17 +61,20 @@ def resolve_overlaps(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
     Spans are cut into clusters of transitively overlapping ones first, so the greedy choice
     runs on a handful of spans at a time, whatever the length of the text.
     """
+    ordered = sorted(spans, key=_START_END)
     kept: list[PiiSpan] = []
-    cluster: list[PiiSpan] = []
-    cluster_end = -1
-    for span in sorted(spans, key=lambda s: (s.start, s.end)):
-        if cluster and span.start >= cluster_end:
-            kept.extend(_best_of(cluster))
-            cluster = []
-        cluster.append(span)
-        cluster_end = max(cluster_end, span.end) if len(cluster) > 1 else span.end
-    if cluster:
-        kept.extend(_best_of(cluster))
+    i, n = 0, len(ordered)
+    while i < n:
+        first = ordered[i]
+        end, j = first.end, i + 1
+        while j < n and ordered[j].start < end:
+            end = max(end, ordered[j].end)
+            j += 1
+        if j == i + 1:
+            kept.append(first)  # most spans overlap nothing
+        else:
+            kept.extend(_best_of(ordered[i:j]))
+        i = j
     return kept
 
 

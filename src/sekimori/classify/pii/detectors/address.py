@@ -107,7 +107,8 @@ _NOT_BLOCK = re.compile(
     rf"(?<![0-9０-９])(?:(?:19|20|１９|２０){_D}{_D}[{HYPHEN[1:-1]}/／]{_D}{{1,2}}[{HYPHEN[1:-1]}/／]{_D}"
     rf"|[0０]{_D}*{HYPHEN})"
 )
-_ANCHOR = re.compile(r"〒|郵便番号|[都道府県]|住所|所在地|送付先|届け先|配送先|本社|自宅")
+# Every branch starts with a literal, so the engine skips ahead to the anchor characters.
+_ANCHOR = re.compile(r"〒|郵便番号|都|道|府|県|住所|所在地|送付先|届け先|配送先|本社|自宅")
 _LABEL_GAP = re.compile(r"[ \u3000]*[:：は]?[ \u3000]*")
 
 _SUFFIX = (

@@ -15,6 +15,7 @@ from sekimori.classify.pii.text import (
     NOT_BEFORE_ALNUM,
     SPACE,
     digits,
+    find_long_numbers,
     first,
     last_label,
 )
@@ -34,7 +35,14 @@ _LABELS = re.compile(
 )
 
 
+# A digit's contribution when the Luhn sum doubles it.
+_DOUBLED = {str(n): n * 2 - 9 if n > 4 else n * 2 for n in range(10)}
+
+
 def luhn_ok(d: str) -> bool:
+    if d.isascii() and d.isdigit():
+        # Every second digit from the right is doubled.
+        return (sum(map(int, d[-1::-2])) + sum(map(_DOUBLED.__getitem__, d[-2::-2]))) % 10 == 0
     total = 0
     for i, ch in enumerate(reversed(d)):
         n = int(ch)
@@ -71,7 +79,7 @@ def is_card_number(value: str) -> bool:
 
 @DETECTORS.register("card")
 def detect_card(text: str) -> Iterator[PiiSpan]:
-    for m in _CANDIDATE.finditer(text):
+    for m in find_long_numbers(_CANDIDATE, text):
         if not is_card_number(m.group()):
             continue
         label = last_label(text, m.start(), _LABELS, NEGATIVE_NUMBER_LABELS, window=40)

@@ -45,7 +45,11 @@ _BEFORE = (
 )
 _WINDOW = 25
 _ANY_DATE = re.compile(rf"[^\n]{{0,{_WINDOW}}}?(?P<date>{_DATE.pattern})")
-_AFTER = re.compile(r"[ \u3000]?(?:生まれ|生|出生)")
+# Spelled so that every branch starts with a literal: the engine then skips to those characters
+# instead of trying the optional space at every position.
+# The last character of every _DATE match.
+_DATE_LAST = frozenset("0123456789０１２３４５６７８９日")
+_AFTER = re.compile(r" (?:生まれ|生|出生)|\u3000(?:生まれ|生|出生)|生まれ|生|出生")
 
 
 def _plausible(m: re.Match[str]) -> bool:
@@ -66,8 +70,24 @@ def detect_dob(text: str) -> Iterator[PiiSpan]:
             m = hit.match
             yield PiiSpan(m.start("date"), m.end("date"), PiiType.DATE_OF_BIRTH, 0.95)
     if "生" in text:
-        for label in _AFTER.finditer(text):
-            lo = max(0, label.start() - _WINDOW)
-            for m in _DATE.finditer(text, lo, label.start()):
-                if m.end() == label.start() and _plausible(m):
+        for at in _labels_after(text):
+            if text[at - 1 : at] not in _DATE_LAST:
+                continue  # no date ends right before the label
+            lo = max(0, at - _WINDOW)
+            for m in _DATE.finditer(text, lo, at):
+                if m.end() == at and _plausible(m):
                     yield PiiSpan(m.start(), m.end(), PiiType.DATE_OF_BIRTH, 0.95)
+
+
+def _labels_after(text: str) -> Iterator[int]:
+    """Where the matches of `_AFTER.finditer(text)` start, found from each 「生」 (every match
+    holds one, at most two characters after its start) with `str.find`."""
+    pos = 0
+    at = text.find("生")
+    while at != -1:
+        if at >= pos:
+            label = _AFTER.search(text, max(pos, at - 2))
+            if label is not None:  # always: 「生」 alone matches
+                yield label.start()
+                pos = label.end()
+        at = text.find("生", at + 1)

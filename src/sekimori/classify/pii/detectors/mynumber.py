@@ -6,6 +6,7 @@ One random 12-digit number in eleven passes the check, so without a label such a
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterator
 
@@ -16,6 +17,7 @@ from sekimori.classify.pii.text import (
     NOT_BEFORE_ALNUM,
     SPACE,
     digits,
+    find_long_numbers,
     first,
     last_label,
 )
@@ -28,8 +30,16 @@ _CANDIDATE = re.compile(
 _LABELS = re.compile(r"マイナンバー|個人番号|my\s*number|individual\s*number", re.IGNORECASE)
 
 
+# The formula's weight of each of the 11 digits, left to right.
+_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
 def check_digit(first11: str) -> int:
     """The check digit for the first 11 digits (総務省令 formula)."""
+    if len(first11) == 11 and first11.isascii() and first11.isdigit():
+        total = sum(map(operator.mul, map(int, first11), _WEIGHTS))
+        rem = total % 11
+        return 0 if rem <= 1 else 11 - rem
     total = 0
     for n, ch in enumerate(reversed(first11), start=1):
         q = n + 1 if n <= 6 else n - 5
@@ -45,7 +55,7 @@ def is_valid(number: str) -> bool:
 
 @DETECTORS.register("my_number")
 def detect_my_number(text: str) -> Iterator[PiiSpan]:
-    for m in _CANDIDATE.finditer(text):
+    for m in find_long_numbers(_CANDIDATE, text):
         if not is_valid(m.group()):
             continue
         label = last_label(text, m.start(), _LABELS, NEGATIVE_NUMBER_LABELS, window=40)

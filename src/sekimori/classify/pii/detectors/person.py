@@ -14,7 +14,12 @@ import re
 from collections.abc import Iterator
 
 from sekimori.classify.pii.base import DETECTORS
-from sekimori.classify.pii.text import after_labels, has_japanese
+from sekimori.classify.pii.text import (
+    after_labels,
+    find_from_anchors,
+    has_japanese,
+    occurs_any_case,
+)
 from sekimori.classify.pii.types import PiiSpan, PiiType
 
 _KANJI = r"[\u4e00-\u9fff々]"
@@ -35,6 +40,8 @@ _HONORIFIC = re.compile(
 )
 # A self-introduction: 「営業部の山田太郎です」「山田と申します」.
 _SELF_INTRO = re.compile(r"と申します|です")
+# Its two words found one at a time: a literal is skipped to far faster than a character class.
+_SELF_INTRO_WORDS = (re.compile("と申します"), re.compile("です"))
 # Words that end in an honorific character but are not a name plus an honorific.
 _COMPOUNDS = frozenset(
     [
@@ -277,6 +284,8 @@ _EN_AFTER_COLON = re.compile(rf":[ \t]*(?P<name>{_EN_FULL})\b")
 _EN_TITLE = re.compile(
     rf"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?[ ](?P<name>{_EN_NAME}(?:[ ]{_EN_NAME}){{0,2}})\b"
 )
+# Where _EN_TITLE can start (its titles begin with M, Dr or Prof): literals, found fast.
+_EN_TITLE_STARTS = (re.compile("M(?=r|s|iss|x)"), re.compile("Dr"), re.compile("Prof"))
 _EN_GREETINGS = ("Dear ", "Hi ", "Hello ")
 _EN_GREETED = re.compile(rf"(?P<name>{_EN_NAME}(?:[ ]{_EN_NAME})?)[,!\n]")
 _EN_SIGNOFFS = ("egards", "Best", "Sincerely", "Thanks", "Thank you", "Cheers", "Yours")
@@ -341,30 +350,50 @@ def _is_name_char(ch: str) -> bool:
     return _is_kanji(ch) or "\u30a1" <= ch <= "\u30f6" or ch == "ー"
 
 
+def _script(ch: str) -> int:
+    """1 for a kanji, 2 for a katakana (the characters of a name), 0 otherwise."""
+    if "\u4e00" <= ch <= "\u9fff" or ch == "々":
+        return 1
+    if "\u30a1" <= ch <= "\u30f6" or ch == "ー":
+        return 2
+    return 0
+
+
 def _name_before(text: str, end: int) -> int | None:
     """Start of the name that ends at `end`: one script (kanji or katakana), at most one
-    inner space (or ・ between katakana), 1-9 characters, and not part of a longer word."""
-    if end == 0 or not _is_name_char(text[end - 1]):
+    inner space (or ・ between katakana), 1-9 characters, and not part of a longer word.
+
+    Called for every honorific and 「です」, so the character tests are written out inline.
+    """
+    if end == 0:
         return None
-    kanji = _is_kanji(text[end - 1])
+    ch = text[end - 1]
+    if "\u4e00" <= ch <= "\u9fff" or ch == "々":
+        kanji, limit, gaps_allowed = True, 7, " \u3000"
+    elif "\u30a1" <= ch <= "\u30f6" or ch == "ー":
+        kanji, limit, gaps_allowed = False, 16, " \u3000・"
+    else:
+        return None
+    want = 1 if kanji else 2
     i, length, gaps = end, 0, 0
     while i > 0:
         ch = text[i - 1]
-        if _is_name_char(ch) and _is_kanji(ch) == kanji:
+        same = (
+            ("\u4e00" <= ch <= "\u9fff" or ch == "々")
+            if kanji
+            else ("\u30a1" <= ch <= "\u30f6" or ch == "ー")
+        )
+        if same:
             i -= 1
             length += 1
-        elif ch in " \u3000" + ("" if kanji else "・") and gaps == 0 and i - 1 > 0:
-            prev = text[i - 2]
-            if _is_name_char(prev) and _is_kanji(prev) == kanji:
-                i -= 1
-                gaps = 1
-            else:
-                break
+        elif ch in gaps_allowed and gaps == 0 and i - 1 > 0 and _script(text[i - 2]) == want:
+            i -= 1
+            gaps = 1
         else:
             break
-        if length > (7 if kanji else 16):
+        if length > limit:
             return None
-    if i > 0 and _is_name_char(text[i - 1]):
+    if i > 0 and _script(text[i - 1]):
         return None  # a kanji run after katakana (or the reverse) is a word, not a name
     return i
 
@@ -391,7 +420,7 @@ def _japanese(text: str) -> Iterator[PiiSpan]:
         if _ja_ok(name, hon):
             score = 0.9 if _known_surname(name) else 0.75
             yield PiiSpan(start, end, PiiType.PERSON, score)
-    for m in _SELF_INTRO.finditer(text):
+    for m in find_from_anchors(_SELF_INTRO, text, _SELF_INTRO_WORDS):
         end = m.start()
         start = _name_before(text, end)
         if start is None or start == 0 or text[start - 1] not in "の、 \u3000\n":
@@ -404,12 +433,12 @@ def _japanese(text: str) -> Iterator[PiiSpan]:
 
 def _english(text: str) -> Iterator[PiiSpan]:
     for m in _EN_AFTER_COLON.finditer(text):
-        if _EN_LABEL_WORD.search(text, max(0, m.start() - 30), m.start()) is None:
+        if not occurs_any_case(_EN_LABEL_WORD, text, max(0, m.start() - 30), m.start(), behind=1):
             continue
         name = m.group("name")
         if name.split()[0] not in _EN_STOP:
             yield PiiSpan(m.start("name"), m.end("name"), PiiType.PERSON, 0.9)
-    for m in _EN_TITLE.finditer(text):
+    for m in find_from_anchors(_EN_TITLE, text, _EN_TITLE_STARTS):
         if m.start() > 0 and text[m.start() - 1].isalpha():
             continue
         if m.group("name").split()[0] not in _EN_STOP:

@@ -19,6 +19,7 @@ from sekimori.classify.pii.text import (
     SPACE,
     after_labels,
     digits,
+    find_from_anchors,
     first,
     fold,
     last_label,
@@ -35,12 +36,16 @@ _DOMESTIC = re.compile(
     rf"\d{{1,4}}(?:{_SEP}|{_CLOSE})\d{{3,4}}{NOT_BEFORE_ALNUM}(?![.\-]\d)"
 )
 _COMPACT = re.compile(rf"{first('[0０]', _NOT_AFTER)}\d{{9,10}}{NOT_BEFORE_ALNUM}")
+# Where _DOMESTIC and _COMPACT can start (they begin with `first('[0０]', _NOT_AFTER)`).
+_TRUNK_ZEROS = (re.compile(first("0", _NOT_AFTER)), re.compile(first("０", _NOT_AFTER)))
 _INTL = re.compile(
     rf"{first('[+＋]', ALNUM + '+＋')}\d{{1,3}}(?:{_SEP}?{_OPEN}?\d{{1,4}}[)）]?){{2,5}}"
     rf"{NOT_BEFORE_ALNUM}(?![.\-]\d)"
 )
+_PLUS_SIGNS = (re.compile(first(r"\+", ALNUM + "+＋")), re.compile(first("＋", ALNUM + "+＋")))
 # North American numbers without +1: "(415) 555-0100" alone, "415-555-0100" only after a label.
 _NANP_PAREN = re.compile(rf"{first(_OPEN)}[2-9]\d\d{_CLOSE}[2-9]\d\d[\-.]\d{{4}}{NOT_BEFORE_ALNUM}")
+_OPENINGS = (re.compile(first(r"\(")), re.compile(first("（")))
 _NANP_LABELS = (
     "tel",
     "phone",
@@ -86,7 +91,7 @@ def _intl_ok(value: str) -> bool:
 
 @DETECTORS.register("phone")
 def detect_phone(text: str) -> Iterator[PiiSpan]:
-    for m in _DOMESTIC.finditer(text):
+    for m in find_from_anchors(_DOMESTIC, text, _TRUNK_ZEROS):
         if not _domestic_ok(digits(m.group())):
             continue
         start = m.start()
@@ -99,7 +104,7 @@ def detect_phone(text: str) -> Iterator[PiiSpan]:
         if dots and not label:
             continue
         yield PiiSpan(start, m.end(), PiiType.PHONE, 0.97 if label or not dots else 0.8)
-    for m in _COMPACT.finditer(text):
+    for m in find_from_anchors(_COMPACT, text, _TRUNK_ZEROS):
         d = digits(m.group())
         if not _domestic_ok(d):
             continue
@@ -108,10 +113,10 @@ def detect_phone(text: str) -> Iterator[PiiSpan]:
             continue
         if label or d.startswith(("070", "080", "090", "0120")):
             yield PiiSpan(m.start(), m.end(), PiiType.PHONE, 0.95 if label else 0.8)
-    for m in _INTL.finditer(text):
+    for m in find_from_anchors(_INTL, text, _PLUS_SIGNS):
         if _intl_ok(m.group()):
             yield PiiSpan(m.start(), m.end(), PiiType.PHONE, 0.95)
-    for m in _NANP_PAREN.finditer(text):
+    for m in find_from_anchors(_NANP_PAREN, text, _OPENINGS):
         if last_label(text, m.start(), _LABELS, NEGATIVE_NUMBER_LABELS) is not False:
             yield PiiSpan(m.start(), m.end(), PiiType.PHONE, 0.9)
     for hit in after_labels(text, _NANP_LABELS, _NANP_AFTER_LABEL, any_case=True):
