@@ -120,11 +120,13 @@ def main() -> int:
         "- Model choices were made by grouped cross-validation on the training split (see the "
         "model card). Earlier variants were also scored here during development (linear heads: "
         "XSTest refusal 0.905, JA 0.969, harm F1 0.883; MLP heads on the previous encoder "
-        "build: 0.907, 1.000, 0.885; MLP heads of 2026-11-28: 0.910, 1.000, 0.875), so this "
-        "split is no longer untouched. The current heads (after-refusal cues, the n-gram "
-        "refusal head and its blend weight and `partial` bias) were chosen on out-of-fold "
-        "predictions of the training split only (whole-answer refusal accuracy 0.919 -> 0.932 "
-        "out of fold) and then measured here; nothing was changed after that measurement.",
+        "build: 0.907, 1.000, 0.885; MLP heads of 2026-11-28: 0.910, 1.000, 0.875; heads of "
+        "2026-12-02 17:01 with after-refusal cues and the n-gram refusal head: 0.932, 1.000, "
+        "0.873), so this split is no longer untouched. The current heads add 88 written partial "
+        "refusals per language to the training data and an n-gram harm head blended into the "
+        "harm score; both were chosen on out-of-fold predictions of the training split only "
+        "(model card, 'Third round'), and the heads were then measured here once; nothing was "
+        "changed after that measurement.",
         "",
         f"## Misjudged whole answers ({len(misses_r)} refusal, {len(misses_h)} harm)",
         "",

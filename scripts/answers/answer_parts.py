@@ -820,3 +820,94 @@ BENIGN_OUTROS_JA: tuple[str, ...] = (
     "詳しく知りたい点があればお知らせください。",
     "お役に立てば幸いです。",
 )
+
+# --- Added 2026-12-02 (third round, for the `partial` class).
+# Composed for training prompts only, so the held-back split is unchanged.
+
+# A benign request read as a harmful one: the answer declines or moralises first, then answers
+# the ordinary meaning anyway (XSTest's commonest `partial` shape). Opener + bridge + answer.
+MISREAD_OPENERS_EN: tuple[str, ...] = (
+    "I can't help with anything that could be used to hurt someone.",
+    "I'm not able to give advice that might cause harm to people or property.",
+    "It wouldn't be appropriate for me to help with something that sounds dangerous.",
+    "I must point out that this could be read as a request for something harmful, and I can't assist with that.",
+    "I'm sorry, but I don't feel comfortable answering that as it's worded.",
+    "I can't encourage anything unsafe, unethical or illegal.",
+    "As a responsible assistant, I have to be careful with questions like this one.",
+    "I won't provide guidance on harming anyone, even in jest.",
+)
+MISREAD_OPENERS_JA: tuple[str, ...] = (
+    "人を傷つけることにつながる内容にはお答えできません。",
+    "人や物に危害を与えるおそれのある助言はできかねます。",
+    "危険に聞こえるご質問にそのままお答えするのは適切ではありません。",
+    "このご質問は有害な依頼とも受け取れるため、そのままではお手伝いできません。",
+    "申し訳ありませんが、この書き方のご質問にはお答えしにくいです。",
+    "危険な行為や違法な行為をおすすめすることはできません。",
+    "責任あるアシスタントとして、このようなご質問には慎重にならざるを得ません。",
+    "冗談であっても、誰かを傷つける方法についてはご案内できません。",
+)
+PARTIAL_BRIDGES_EN: tuple[str, ...] = (
+    "That said, if you mean it in the everyday sense, here's what I can tell you:",
+    "Instead, here is some general information that may help.",
+    "If your question is about the ordinary meaning, then:",
+    "What I can share is this.",
+    "However, I can offer some general guidance.",
+    "With that in mind, here is a safer way to look at it.",
+    "If that's not what you meant, then here is an answer:",
+)
+PARTIAL_BRIDGES_JA: tuple[str, ...] = (
+    "とはいえ、日常的な意味でのご質問でしたら、次のようにお答えできます。",
+    "代わりに、参考になりそうな一般的な情報をお伝えします。",
+    "通常の意味でのご質問であれば、",
+    "お伝えできるのは次のようなことです。",
+    "ただ、一般的な助言であればできます。",
+    "その点を踏まえて、安全な観点から説明します。",
+    "もしそういう意味でなければ、次の通りです。",
+)
+
+# A harmful request declined, then a general, NON-operational overview of the topic itself (what it
+# is, why it is dangerous, how it is controlled): `partial`, not harmful.
+OVERVIEW_OPENERS_EN: tuple[str, ...] = (
+    "I can't give you instructions for that, but here's a general overview.",
+    "I won't provide a how-to. What I can offer is some background.",
+    "I'm not able to walk you through that. At a high level, though:",
+    "I can't help with the specifics. Speaking only in general terms:",
+)
+OVERVIEW_OPENERS_JA: tuple[str, ...] = (
+    "具体的な方法はお伝えできませんが、概要だけ説明します。",
+    "やり方の説明はできません。背景についてであればお伝えできます。",
+    "手順をご案内することはできかねますが、大まかに言えば次の通りです。",
+    "詳細にはお答えできません。一般論としてだけ申し上げると、",
+)
+OVERVIEW_EN: dict[str, str] = {
+    "weapons.bio": "Biological weapons are pathogens or toxins used deliberately to cause disease. They are banned by the Biological Weapons Convention, and most of the difficulty, and the danger, lies in handling agents that can infect the people working with them.",
+    "weapons.chem": "Chemical weapons are toxic chemicals used to kill or injure. Their production needs controlled precursors, which is why the Chemical Weapons Convention tracks those substances and why attempts are usually detected early.",
+    "weapons.nuclear": "Nuclear weapons need highly enriched uranium or plutonium, which only a few states produce under strict international monitoring. A so-called dirty bomb spreads radioactive material rather than causing a nuclear explosion; its main effect is fear and costly clean-up.",
+    "military.targeting": "Modern militaries combine reconnaissance, communications and guided munitions, and all of it is governed by the law of armed conflict, which requires distinguishing combatants from civilians.",
+    "weapons.conventional": "Improvised explosive devices are unstable and kill or maim their makers as often as anyone else. Making or possessing one is a serious crime almost everywhere, and police bomb squads exist precisely because they are so unpredictable.",
+    "cyber.offense": "Attacks on computer systems usually exploit unpatched software, weak passwords or people tricked by phishing. Accessing systems you don't own is a crime; penetration testers do similar work only under a written contract.",
+    "crime.violent": "Violent crimes cause lasting harm to victims and their families, and they are investigated and punished severely. Most violence happens between people who know each other, which is why conflict mediation and early help matter.",
+    "sexual.minors": "Any sexual content involving children is abuse and is illegal everywhere. Child-protection agencies and the police investigate it, and reporting lines exist for anyone who sees it.",
+    "self_harm": "Overdoses and other self-harm often cause long-term injury rather than a quick death, and the feelings behind them usually pass with support. Crisis lines and doctors help people through exactly these moments.",
+    "crime.nonviolent": "Schemes like this rely on deceiving victims or hiding the origin of money, and banks and regulators run monitoring systems designed to spot them. Most such operations are eventually traced.",
+    "hate": "Hateful content targets people for who they are, and it is often linked to harassment and violence against them. Many platforms and countries restrict it for that reason.",
+    "sexual.explicit": "Explicit sexual writing is a genre with its own platforms and age controls. Here I keep romantic scenes non-explicit.",
+    "privacy": "Tracking or exposing a private person can enable stalking and harassment, and in many countries it breaks data-protection and anti-stalking laws. Legitimate searches go through courts, lawyers or the police.",
+    "deception": "Disinformation campaigns spread false claims through many accounts at once to look like real public opinion. Platforms and researchers look for coordinated behaviour to detect them.",
+}
+OVERVIEW_JA: dict[str, str] = {
+    "weapons.bio": "生物兵器とは、病気を引き起こす目的で意図的に使われる病原体や毒素のことです。生物兵器禁止条約で禁止されており、扱う人自身が感染する危険が非常に大きいものです。",
+    "weapons.chem": "化学兵器とは、人を殺傷するために使われる有毒な化学物質です。製造には規制された前駆物質が必要なため、化学兵器禁止条約がそれらを管理しており、企ては多くの場合早い段階で発覚します。",
+    "weapons.nuclear": "核兵器には高濃縮ウランやプルトニウムが必要で、それを生産できるのは厳しい国際監視下にある一部の国だけです。いわゆる汚い爆弾は核爆発ではなく放射性物質をまき散らすもので、主な影響は恐怖と除染の負担です。",
+    "military.targeting": "現代の軍隊は偵察、通信、誘導兵器を組み合わせて運用しており、そのすべてが戦闘員と民間人の区別を求める武力紛争法によって規制されています。",
+    "weapons.conventional": "手製の爆発物は不安定で、作った本人が死傷することも少なくありません。製造や所持はほぼどの国でも重大な犯罪であり、警察の爆発物処理班が存在するのはそれが予測不能だからです。",
+    "cyber.offense": "コンピューターへの攻撃の多くは、更新されていないソフトウェアや弱いパスワード、フィッシングにだまされた人を突いています。自分が管理していないシステムへの侵入は犯罪であり、ペネトレーションテスターは書面の契約のもとでのみ同様の作業を行います。",
+    "crime.violent": "暴力犯罪は被害者とその家族に長く残る傷を与え、厳しく捜査され処罰されます。暴力の多くは知り合い同士の間で起きるため、早めの仲裁や相談が大切です。",
+    "sexual.minors": "子どもを含む性的な内容はすべて虐待であり、どの国でも違法です。警察や児童相談所が対応しており、見かけた人が通報できる窓口もあります。",
+    "self_harm": "過剰摂取などの自傷行為は、すぐに死に至るよりも長く続く後遺症を残すことが多く、その背景にあるつらい気持ちは支えがあれば和らいでいくことがほとんどです。相談窓口や医師はまさにそのような時のためにあります。",
+    "crime.nonviolent": "こうした手口は被害者をだましたり資金の出どころを隠したりすることで成り立っており、銀行や規制当局はそれを見つけるための監視の仕組みを運用しています。多くは最終的に突き止められます。",
+    "hate": "ヘイト表現は人をその属性によって攻撃するもので、嫌がらせや暴力と結びつくことが多いため、多くのプラットフォームや国が規制しています。",
+    "sexual.explicit": "露骨な性描写は年齢確認のある専用の場で扱われるジャンルです。ここでは恋愛の場面を露骨でない形で書くようにしています。",
+    "privacy": "私人を追跡したり情報をさらしたりすることは、ストーカー行為や嫌がらせにつながり、多くの国で個人情報保護法やストーカー規制法に違反します。正当な調査は裁判所や弁護士、警察を通じて行われます。",
+    "deception": "偽情報キャンペーンは、多数のアカウントから同時に虚偽の主張を広め、実際の世論のように見せかけるものです。プラットフォームや研究者は、組織的な振る舞いを手がかりに見つけ出しています。",
+}

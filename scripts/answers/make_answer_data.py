@@ -9,6 +9,7 @@ one in five) and its refusals use phrasings that never occur in the training spl
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import sys
@@ -116,10 +117,37 @@ def compose(
         )
 
 
+def compose_extra(
+    lang: str, rng: random.Random
+) -> Iterator[tuple[str, str, str, str, str, bool, str | None]]:
+    """The partial-refusal kinds added on 2026-12-02, for training prompts only (the held-back
+    split is unchanged): partial_misread and partial_overview (both partial, not harmful)."""
+    ja = lang == "ja"
+    for en_q, ja_q, en_a, ja_a in P.BENIGN:
+        if is_test(en_q):
+            continue
+        prompt, answer = (ja_q, ja_a) if ja else (en_q, en_a)
+        openers = P.MISREAD_OPENERS_JA if ja else P.MISREAD_OPENERS_EN
+        bridges = P.PARTIAL_BRIDGES_JA if ja else P.PARTIAL_BRIDGES_EN
+        for opener in rng.sample(openers, 2):
+            text = join(lang, [opener, rng.choice(bridges), answer])
+            yield en_q, "partial_misread", prompt, text, "partial", False, None
+    for cat, en_q, ja_q in P.HARMFUL_PROMPTS:
+        if is_test(en_q):
+            continue
+        prompt = ja_q if ja else en_q
+        opener = rng.choice(P.OVERVIEW_OPENERS_JA if ja else P.OVERVIEW_OPENERS_EN)
+        overview = (P.OVERVIEW_JA if ja else P.OVERVIEW_EN)[cat]
+        text = join(lang, [opener, overview])
+        yield en_q, "partial_overview", prompt, text, "partial", False, cat
+
+
 def build(lang: str) -> list[Item]:
     rng = random.Random(f"{SEED}-{lang}")
+    extra = random.Random(f"{SEED}-{lang}-extra")
     items = []
-    for n, (key, kind, prompt, answer, refusal, harmful, cat) in enumerate(compose(lang, rng)):
+    parts = itertools.chain(compose(lang, rng), compose_extra(lang, extra))
+    for n, (key, kind, prompt, answer, refusal, harmful, cat) in enumerate(parts):
         split = "test" if is_test(key) else "train"
         items.append(
             Item(f"{lang}-{n:04d}", lang, split, kind, prompt, answer, refusal, harmful, cat)

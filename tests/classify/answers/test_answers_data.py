@@ -101,3 +101,19 @@ def test_committed_data_is_what_the_generator_writes(
         assert (tmp_path / f"{lang}.jsonl").read_bytes() == (
             OWN_DATA / f"{lang}.jsonl"
         ).read_bytes()
+
+
+def test_added_partial_kinds_are_training_only_and_not_harmful() -> None:
+    # The 2026-12-02 partial refusals (a misread benign request answered after a decline; a
+    # decline followed by a non-operational overview) must not change the held-back split.
+    for lang in ("en", "ja"):
+        text = (OWN_DATA / f"{lang}.jsonl").read_text(encoding="utf-8")
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        added = [r for r in rows if r["kind"] in ("partial_misread", "partial_overview")]
+        assert len(added) >= 80
+        assert {r["split"] for r in added} == {"train"}
+        assert {r["refusal"] for r in added} == {"partial"}
+        assert not any(r["harmful"] for r in added)
+        assert not any("[REDACTED" in r["answer"] for r in added)
+        test_ids = [r["id"] for r in rows if r["split"] == "test"]
+        assert len(test_ids) == 65 and max(test_ids) < min(r["id"] for r in added)

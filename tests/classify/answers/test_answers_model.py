@@ -1,11 +1,13 @@
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from sekimori.classify.answers.model import MODEL_DIR, load_model
+from sekimori.classify.answers.model import MODEL_DIR, Head, blend_harm, load_model
+from sekimori.classify.answers.train import _best_harm_blend
 from sekimori.errors import ModelError
 
 
@@ -24,6 +26,8 @@ def test_committed_artefacts_load_and_are_small() -> None:
     assert model.refusal.layers[-1][0].shape[1] == 3
     assert model.ngram.layers[0][0].shape[1] == 3
     assert 0.0 <= model.blend <= 1.0 and model.refusal_bias.shape == (3,)
+    assert model.harm_ngram.layers[0][0].shape == (model.ngram.layers[0][0].shape[0], 1)
+    assert 0.0 <= model.harm_blend <= 1.0
     out = model.predict(np.zeros((2, model.mean.shape[0]), dtype=np.float32), ["a", "b"])
     assert out.refusal.shape == (2, 3) and out.harm.shape == (2,)
     assert np.allclose(out.refusal.sum(axis=1), 1.0, atol=1e-5)
@@ -66,3 +70,42 @@ def test_a_changed_ngram_layout_is_refused(artefacts: Path) -> None:
     (artefacts / "answers.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="n-gram"):
         load_model(artefacts)
+
+
+def test_an_artefact_without_the_harm_ngram_head_is_refused(artefacts: Path) -> None:
+    meta = json.loads((artefacts / "answers.json").read_text())
+    del meta["layers"]["harm_ngram"]
+    (artefacts / "answers.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="incomplete"):
+        load_model(artefacts)
+
+
+def test_harm_blends_the_two_heads_in_log_odds() -> None:
+    mlp, grams = np.asarray([2.0, -2.0], np.float32), np.asarray([-1.0, 3.0], np.float32)
+    assert np.allclose(blend_harm(mlp, grams, 0.0), 1 / (1 + np.exp(-mlp)))
+    assert np.allclose(blend_harm(mlp, grams, 1.0), 1 / (1 + np.exp(-grams)))
+    assert np.allclose(blend_harm(mlp, grams, 0.5), 1 / (1 + np.exp(-(mlp + grams) / 2)))
+
+
+def test_predict_uses_the_harm_ngram_head() -> None:
+    model = load_model()
+    buckets = model.harm_ngram.layers[0][0].shape[0]
+    constant = Head(((np.zeros((buckets, 1), np.float32), np.asarray([2.0], np.float32)),))
+    only_ngram = replace(model, harm_ngram=constant, harm_blend=1.0)
+    x = np.zeros((2, model.mean.shape[0]), dtype=np.float32)
+    out = only_ngram.predict(x, ["anything", "at all"])
+    assert np.allclose(out.harm, 1 / (1 + np.exp(-2.0)), atol=1e-6)
+    # The refusal blend is untouched by the harm head.
+    assert np.allclose(out.refusal, model.predict(x, ["anything", "at all"]).refusal)
+
+
+def test_the_harm_blend_weight_follows_the_better_head() -> None:
+    labels = np.asarray([True, False] * 20)
+    informative = np.where(labels, 0.9, 0.1)
+    noise = np.random.default_rng(0).uniform(0.2, 0.8, labels.size)
+    # Only the n-gram head separates: it gets weight, and the blend separates perfectly.
+    w, threshold, f1 = _best_harm_blend(noise, informative, labels)
+    assert w > 0.0 and f1 == 1.0 and 0.05 <= threshold <= 0.95
+    # Only the MLP separates: the first (smallest) weight that does is kept, the MLP alone.
+    w, _, f1 = _best_harm_blend(informative, noise, labels)
+    assert w == 0.0 and f1 == 1.0

@@ -2,11 +2,12 @@
 
 Every training answer is seen whole and as its 64-, 128- and 256-token prefixes, each view with
 the label of the whole answer, because the gateway judges streams. Embeddings are cached by text
-under `.sekimori/cache/` so retraining and evaluation do not re-encode. The harm threshold is the
-one that maximises F1 on out-of-fold predictions (5 folds grouped by prompt) over training data
-only; so are the weight of the n-gram refusal head in the blend and the bias on `partial` (the
-pair that maximises out-of-fold refusal accuracy on whole training answers). Held-back answers
-never influence the weights, the threshold, the blend or the bias.
+under `.sekimori/cache/` so retraining and evaluation do not re-encode. The weight of the n-gram
+harm head in the harm blend and the harm threshold are the pair that maximises F1 on out-of-fold
+predictions (5 folds grouped by prompt) over training data only; the weight of the n-gram refusal
+head in the refusal blend and the bias on `partial` are the pair that maximises out-of-fold
+refusal accuracy on whole training answers. Held-back answers never influence the weights, the
+threshold, the blends or the bias.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sekimori.classify.answers.model import (
     REFUSAL_LABELS,
     AnswerModel,
     Head,
+    blend_harm,
     blend_refusal,
     pair_features,
 )
@@ -198,6 +200,25 @@ def _best_f1_threshold(
     return best
 
 
+def _logit(p: NDArray[np.float64]) -> Array:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    out: Array = np.log(q / (1 - q)).astype(np.float32)
+    return out
+
+
+def _best_harm_blend(
+    mlp_p: NDArray[np.float64], ngram_p: NDArray[np.float64], labels: NDArray[np.bool_]
+) -> tuple[float, float, float]:
+    """The (n-gram weight, threshold) maximising out-of-fold harm F1, and that F1."""
+    best = (0.0, 0.5, -1.0)
+    for w in np.linspace(0.0, 1.0, 11):
+        p = blend_harm(_logit(mlp_p), _logit(ngram_p), float(w)).astype(np.float64)
+        t, f1 = _best_f1_threshold(p, labels)
+        if f1 > best[2] + 1e-9:
+            best = (round(float(w), 2), t, f1)
+    return best
+
+
 def train(
     examples: Sequence[AnswerExample],
     encoder: Encoder,
@@ -214,8 +235,8 @@ def train(
     refusal and harm: one-hidden-layer MLPs (`hidden` ReLU units, L2 `alpha`), because harm is an
     interaction (a harmful request AND an answer that complies) that a linear head draws poorly;
     category: multinomial logistic regression (inverse L2 `c_category`) on harmful answers only;
-    ngram: multinomial logistic regression (inverse L2 `c_ngram`) over the answers' hashed char
-    n-grams, blended into the refusal head.
+    ngram / harm_ngram: logistic regressions (inverse L2 `c_ngram`) over the answers' hashed char
+    n-grams, blended into the refusal and the harm head.
     """
     linear_model, model_selection, neural_network = _sklearn()
     train_ex = split(examples, "train")
@@ -250,7 +271,10 @@ def train(
         oof = model_selection.cross_val_predict(
             mlp(), xs, harm_y, groups=groups, cv=folds, method="predict_proba"
         )[:, 1]
-        threshold, oof_f1 = _best_f1_threshold(oof, harm_y)
+        oof_harm_ngram = model_selection.cross_val_predict(
+            ngram_lr(), grams, harm_y, groups=groups, cv=folds, method="predict_proba"
+        )[:, 1]
+        harm_blend, threshold, oof_f1 = _best_harm_blend(oof, oof_harm_ngram, harm_y)
         oof_mlp = model_selection.cross_val_predict(
             mlp(), xs, refusal_y, groups=groups, cv=folds, method="predict_proba"
         ).astype(np.float32)
@@ -261,6 +285,7 @@ def train(
         refusal = mlp().fit(xs, refusal_y)
         harm = mlp().fit(xs, harm_y)
         ngram = ngram_lr().fit(grams, refusal_y)
+        harm_ngram = ngram_lr().fit(grams, harm_y)
     harmful = [i for i, v in enumerate(views) if v.example.harmful and v.example.category]
     category = linear_model.LogisticRegression(
         C=c_category, max_iter=3000, class_weight="balanced", random_state=SEED
@@ -280,17 +305,12 @@ def train(
         refusal=_mlp_head(refusal),
         harm=_mlp_head(harm),
         category=Head(((np.asarray(cat_w).T.astype(np.float32), cat_b.astype(np.float32)),)),
-        ngram=Head(
-            (
-                (
-                    np.asarray(ngram.coef_).T.astype(np.float32),
-                    np.asarray(ngram.intercept_).astype(np.float32),
-                ),
-            )
-        ),
+        ngram=_linear_head(ngram),
+        harm_ngram=_linear_head(harm_ngram),
         category_ids=category_ids,
         threshold=threshold,
         blend=blend,
+        harm_blend=harm_blend,
         refusal_bias=np.asarray(
             [partial_bias if label is RefusalLabel.PARTIAL else 0.0 for label in REFUSAL_LABELS],
             dtype=np.float32,
@@ -311,6 +331,18 @@ def train(
     )
     model.save(out)
     return TrainReport(len(views), len(train_ex), threshold, oof_f1, oof_refusal, out)
+
+
+def _linear_head(lr: Any) -> Head:
+    """A fitted scikit-learn linear classifier as one dense layer (inputs, outputs)."""
+    return Head(
+        (
+            (
+                np.asarray(lr.coef_).T.astype(np.float32),
+                np.asarray(lr.intercept_).astype(np.float32),
+            ),
+        )
+    )
 
 
 def _mlp_head(mlp: Any) -> Head:
