@@ -121,9 +121,9 @@ class KeyCache:
         self._version = -1
         self._active: dict[str, tuple[str, str]] = {}
 
-    def _refresh(self) -> None:
+    def _refresh(self, force: bool = False) -> None:
         now = time.monotonic()
-        if now < self._next_check:
+        if now < self._next_check and not force:
             return
         self._next_check = now + self._interval
         version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
@@ -140,6 +140,11 @@ class KeyCache:
         self._refresh()
         key_id = key[len(PREFIX) : len(PREFIX) + _ID_LEN]
         entry = self._active.get(key_id)
+        if entry is None:
+            # A key created a moment ago works at once: an unknown id rechecks the store now
+            # (one cheap PRAGMA; the table is reread only when another process committed).
+            self._refresh(force=True)
+            entry = self._active.get(key_id)
         if entry is None:
             return None
         tenant, digest = entry
