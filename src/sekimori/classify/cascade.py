@@ -105,7 +105,7 @@ class CascadeStats:
 
 
 class CascadeClassifier:
-    """A classifier whose uncertain verdicts a judge decides; same interface as the classifier."""
+    """A classifier whose uncertain verdicts a judge decides; a `BatchClassifier` itself."""
 
     def __init__(self, classifier: BatchClassifier, judge: PromptJudge, band: Band) -> None:
         self.classifier = classifier
@@ -116,9 +116,6 @@ class CascadeClassifier:
     @property
     def threshold(self) -> float:
         return self.classifier.threshold
-
-    def classify(self, text: str) -> Verdict:
-        return self.classify_batch([text])[0]
 
     def classify_batch(self, texts: Sequence[str]) -> list[Verdict]:
         verdicts = self.classifier.classify_batch(texts)

@@ -12,6 +12,13 @@ from sekimori.errors import ConfigError
 from sekimori.settings import JudgeSettings
 
 DEFAULT_BAND = "0.35,0.85"
+# JudgeSettings fields the flags set, for naming the flag in an error.
+_FLAGS = {
+    "url": "--judge-url",
+    "model": "--judge-model",
+    "timeout_s": "--judge-timeout",
+    "concurrency": "--judge-concurrency",
+}
 
 
 def add_judge_arguments(parser: Any) -> None:
@@ -52,5 +59,5 @@ def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:
         )
     except ValidationError as exc:
         error = exc.errors()[0]
-        flag = "--judge-" + str(error["loc"][0]).split("_")[0] if error["loc"] else "--judge-url"
-        raise ConfigError(str(error["msg"]), key=flag) from None
+        field = str(error["loc"][0]) if error["loc"] else "url"
+        raise ConfigError(str(error["msg"]), key=_FLAGS.get(field, "--judge-url")) from None
