@@ -12,7 +12,7 @@ A YAML file (`sekimori serve --config FILE`) may set any field below; flags over
         read_timeout: 120
         models: [qwen2.5-7b, llama-3.1-8b]   # "*" routes every model no other upstream claims
     screen: {name: policy, window_chars: 400, stride_chars: 120}   # allow: a plain proxy
-    #   judge: {url: http://127.0.0.1:8000/v1, model: M, band: [0.35, 0.85]}   # the cascade
+    #   judge: {url: http://127.0.0.1:8000/v1, model: M}   # the cascade
     audit: {flush_interval_ms: 100, max_pending: 1000, text: none}   # text: none | hash | text
     tenants: {acme: {audit_text: hash}}
     policy_file: policy.yaml
@@ -67,13 +67,14 @@ class UpstreamSettings(_Model):
 
 class JudgeSettings(_Model):
     """An LLM judge over an OpenAI-compatible endpoint for the prompts the classifier is unsure
-    of (the cascade, `classify/cascade.py`): scores in `band` = [low, high) are escalated."""
+    of (the cascade, `classify/cascade.py`): scores in `band` = [low, high) are escalated; without
+    one, the band the classifier's training chose on its validation split (in `model.json`)."""
 
     url: str
     model: str
     api_key: str | None = None
     api_key_env: str | None = None
-    band: tuple[float, float] = (0.35, 0.85)
+    band: tuple[float, float] | None = None
     timeout_s: float = Field(default=10.0, gt=0)
     concurrency: int = Field(default=4, ge=1, le=256)
     retries: int = Field(default=1, ge=0, le=10)
@@ -85,7 +86,9 @@ class JudgeSettings(_Model):
 
     @field_validator("band")
     @classmethod
-    def _band(cls, band: tuple[float, float]) -> tuple[float, float]:
+    def _band(cls, band: tuple[float, float] | None) -> tuple[float, float] | None:
+        if band is None:
+            return None
         low, high = band
         if not 0.0 <= low < high <= 1.0:
             raise ValueError(f"[{low}, {high}) must satisfy 0 <= low < high <= 1")

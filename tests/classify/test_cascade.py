@@ -248,3 +248,19 @@ def test_the_evaluation_reports_the_band_and_scores_with_the_judge() -> None:
     assert judged.per_label == {"x": (1, 0.0), "y": (1, 1.0)}
     text = render([alone], [], [], header="# t", band=Band(0.0, 1.0))
     assert "## The cascade's band [0, 1)" in text and "| toy | 100.0% | 100.0% |" in text
+
+
+def test_the_model_records_its_band_and_the_cascade_uses_it(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from sekimori.classify.prompt import PromptClassifier, PromptModel
+
+    committed = PromptModel.load()
+    old = replace(committed, meta=replace(committed.meta, band=None))
+    old.save(tmp_path / "old")
+    chosen = replace(committed, meta=replace(committed.meta, band=(0.61, 0.93)))
+    chosen.save(tmp_path / "new")
+    encoder = PromptClassifier.load().encoder
+    assert PromptClassifier.load(tmp_path / "old", encoder).band == Band()
+    assert PromptClassifier.load(tmp_path / "new", encoder).band == Band(0.61, 0.93)
+    assert JudgeSettings(url="http://127.0.0.1:1/v1", model="m").band is None

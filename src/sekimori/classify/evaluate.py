@@ -223,7 +223,9 @@ def _band_section(results: Sequence[SetResult], band: Band) -> list[str]:
         "",
         "Share of each set whose classifier score falls in the band (what an LLM judge would see)"
         " and share of the classifier's own mistakes inside it (what a judge that is right there"
-        " could fix; the rest are confident mistakes no cascade reaches).",
+        " could fix; the rest are confident mistakes no cascade reaches). The band is the one the"
+        " model's training chose on its validation split (`model.json`) unless `--judge-band` set"
+        " another.",
         "",
         "| set | to the judge | classifier mistakes in band |",
         "|---|---|---|",

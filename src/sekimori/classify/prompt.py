@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sekimori.classify.cascade import Band
 from sekimori.classify.embedcache import encode_each
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.ngrams import hashed_ngrams
@@ -98,6 +99,9 @@ class PromptModelMeta:
     encoder_delta: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     validation: dict[str, Any] = field(default_factory=dict)
+    # The cascade's uncertain band [low, high), chosen on the validation split (None: older
+    # models; the cascade then uses `Band()`'s default).
+    band: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,8 @@ class PromptModel:
         try:
             raw = json.loads((directory / "model.json").read_text(encoding="utf-8"))
             raw["categories"] = tuple(raw["categories"])
+            if raw.get("band") is not None:
+                raw["band"] = tuple(raw["band"])
             meta = PromptModelMeta(**raw)
             arrays = dict(np.load(directory / "heads.npz"))
         except (OSError, ValueError, TypeError, KeyError) as exc:
@@ -207,6 +213,12 @@ class PromptClassifier:
     @property
     def threshold(self) -> float:
         return self.model.meta.threshold
+
+    @property
+    def band(self) -> Band:
+        """The cascade's uncertain band this model's training chose."""
+        band = self.model.meta.band
+        return Band(*band) if band is not None else Band()
 
     def ngram_probs(self, text: str) -> NDArray[np.float32]:
         """(harm, jailbreak) probabilities of the char n-gram model for one view."""

@@ -40,6 +40,15 @@ from sekimori.taxonomy import CATEGORY_IDS
 
 # Benign sources of ordinary assistant traffic (the false-alarm constraint is measured on them).
 ORDINARY_SOURCES = frozenset({"dolly", "oasst1", "deepset"})
+# The team's everyday prompts (data/prompts/ordinary_more.jsonl, ids team.ord.*): long technical,
+# format-constrained and creative requests, closer to real assistant traffic than Dolly's.
+ORDINARY_TEAM_GROUP = "team:team.ord."
+
+
+def is_ordinary(example: Example) -> bool:
+    """Ordinary assistant traffic: the threshold holds false alarms on it at `ordinary_fpr`."""
+    return example.source in ORDINARY_SOURCES or example.group.startswith(ORDINARY_TEAM_GROUP)
+
 
 # The built-in encoder the committed heads sit on, and the file of its fine-tuning delta.
 DEFAULT_ENCODER = "e5-small"
@@ -66,6 +75,8 @@ class TrainSettings:
     # The first stage may skip at most this share of the harmful validation items (a share of
     # all of them, caught or not: n-gram scores are less sure out of distribution).
     gate_recall_loss: float = 0.0
+    # The cascade's band may send at most this share of the validation prompts to the judge.
+    judge_share: float = 0.10
     output: Path = DEFAULT_MODEL_DIR
     # Fine-tune the encoder's top layers before fitting the heads (None: keep it frozen).
     finetune: FinetuneSettings | None = field(default_factory=FinetuneSettings)
@@ -317,6 +328,7 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
                 "counts": dict(sorted(counts.items())),
             },
             validation=chosen.validation,
+            band=chosen.band,
         ),
         harm,
         cat,
@@ -376,6 +388,30 @@ class _Choice:
     blend: float
     gate: float
     validation: dict[str, Any]
+    band: tuple[float, float]
+
+
+def choose_band(
+    score: NDArray[np.floating[Any]],
+    mistaken: NDArray[np.bool_],
+    threshold: float,
+    share: float,
+) -> tuple[float, float]:
+    """The band [low, high) around ``threshold`` that holds the most ``mistaken`` items while
+    holding at most ``share`` of all items (ties: the narrower band). A 0.01 grid."""
+    grid = np.round(np.arange(0.0, 1.001, 0.01), 2)
+    lows = grid[grid <= threshold]
+    highs = grid[grid > threshold]
+    above_low = score[None, :] >= lows[:, None]  # (lows, items)
+    below_high = score[None, :] < highs[:, None]  # (highs, items)
+    inside = above_low[:, None, :] & below_high[None, :, :]  # (lows, highs, items)
+    held = inside.mean(axis=2)
+    caught = (inside & mistaken[None, None, :]).sum(axis=2)
+    width = highs[None, :] - lows[:, None]
+    # Best: most mistakes caught, then the smallest width; bands over the share never win.
+    rank = np.where(held <= share, caught * 10.0 - width, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(rank)), rank.shape)
+    return float(lows[i]), float(highs[j])
 
 
 def _choose(
@@ -383,7 +419,7 @@ def _choose(
 ) -> _Choice:
     labelled = [e for e in val if e.harmful is not None]
     y = np.array([bool(e.harmful) for e in labelled])
-    ordinary = np.array([e.source in ORDINARY_SOURCES for e in labelled]) & ~y
+    ordinary = np.array([is_ordinary(e) for e in labelled]) & ~y
     clf = PromptClassifier(model, encoder)
     texts = [e.text for e in labelled]
     ngram = np.array([np.max([clf.ngram_probs(v) for v in views(t)], axis=0) for t in texts])
@@ -391,15 +427,20 @@ def _choose(
     # Recover the MLP part from the blend-1.0 scores (the model above has blend 1.0).
     mlp = np.array([s.harm for s in ungated])
     best = (-1.0, 0.5, 1.0)
+    # Should no threshold hold the false-alarm limit: the fewest false alarms, then the best F1.
+    fallback = (np.inf, -1.0, 0.95, 1.0)
     for blend in np.round(np.arange(0.3, 1.01, 0.1), 2):
         score = blend * mlp + (1 - blend) * ngram[:, 0]
         for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
-            if np.mean(score[ordinary] >= t) > settings.ordinary_fpr:
-                continue
+            fpr = float(np.mean(score[ordinary] >= t))
             f1 = _f1(y, score >= t)
+            if (fpr, -f1) < fallback[:2]:
+                fallback = (fpr, -f1, float(t), float(blend))
+            if fpr > settings.ordinary_fpr:
+                continue
             if f1 > best[0] + 1e-9:
                 best = (f1, float(t), float(blend))
-    f1, threshold, blend = best
+    f1, threshold, blend = best if best[0] >= 0 else (-fallback[1], fallback[2], fallback[3])
     score = blend * mlp + (1 - blend) * ngram[:, 0]
     pred = score >= threshold
     # Gate: the largest n-gram level under which skipping the encoder drops at most the allowed
@@ -410,8 +451,9 @@ def _choose(
         if skipped_harm.sum() > settings.gate_recall_loss * max(1, y.sum()):
             break
         gate = float(g)
-    skipped = float(np.mean((ngram[:, 0] < gate) & (ngram[:, 1] < gate)))
-    final_pred = pred & ~((ngram[:, 0] < gate) & (ngram[:, 1] < gate))
+    gated = (ngram[:, 0] < gate) & (ngram[:, 1] < gate)
+    skipped = float(np.mean(gated))
+    final_pred = pred & ~gated
     langs = np.array([e.lang for e in labelled])
     validation: dict[str, Any] = {
         "items": len(labelled),
@@ -419,6 +461,16 @@ def _choose(
         "f1_en": round(_f1(y[langs == "en"], final_pred[langs == "en"]), 4),
         "f1_ja": round(_f1(y[langs == "ja"], final_pred[langs == "ja"]), 4),
         "share_skipping_encoder": round(skipped, 4),
+        "ordinary_items": int(ordinary.sum()),
         "ordinary_false_alarms": round(float(np.mean(final_pred[ordinary])), 4),
     }
-    return _Choice(threshold, blend, gate, validation)
+    # The cascade's band, on the scores as deployed (a gated text scores its n-gram level).
+    deployed = np.where(gated, ngram[:, 0], score)
+    mistaken = final_pred != y
+    band = choose_band(deployed, mistaken, threshold, settings.judge_share)
+    in_band = (deployed >= band[0]) & (deployed < band[1])
+    validation["band_share"] = round(float(np.mean(in_band)), 4)
+    validation["band_mistakes"] = (
+        round(float(np.mean(in_band[mistaken])), 4) if mistaken.any() else None
+    )
+    return _Choice(threshold, blend, gate, validation, band)

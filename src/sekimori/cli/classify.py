@@ -141,12 +141,14 @@ def run(args: argparse.Namespace) -> int:
     from sekimori.classify.prompt import PromptClassifier
 
     settings = judge_settings(args)
-    clf: BatchClassifier = PromptClassifier.load(args.model) if args.model else default_classifier()
+    model = PromptClassifier.load(args.model) if args.model else default_classifier()
+    clf: BatchClassifier = model
     cascade: CascadeClassifier | None = None
     if settings is not None:
         from sekimori.upstream.judge import OpenAIJudge
 
-        cascade = CascadeClassifier(clf, OpenAIJudge(settings), Band(*settings.band))
+        band = Band(*settings.band) if settings.band else model.band
+        cascade = CascadeClassifier(clf, OpenAIJudge(settings), band)
         clf = cascade
     source = "<stdin>" if args.input == "-" else args.input
     columns = (

@@ -59,7 +59,6 @@ def _eval_classifier(args: argparse.Namespace) -> int:
     from sekimori.paths import shared_data_dir
 
     settings = judge_settings(args)
-    band = Band.parse(args.judge_band)
     judge = None
     if settings is not None:
         from sekimori.upstream.judge import OpenAIJudge
@@ -67,6 +66,7 @@ def _eval_classifier(args: argparse.Namespace) -> int:
         judge = OpenAIJudge(settings)
     root = shared_data_dir()
     clf = PromptClassifier.load(args.model)
+    band = Band.parse(args.judge_band) if args.judge_band else clf.band
     # Scoring may use both cores; latency below is measured on the one-thread classifier.
     scorer = (
         clf

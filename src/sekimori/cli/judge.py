@@ -11,7 +11,6 @@ from sekimori.classify.cascade import Band
 from sekimori.errors import ConfigError
 from sekimori.settings import JudgeSettings
 
-DEFAULT_BAND = "0.35,0.85"
 # JudgeSettings fields the flags set, for naming the flag in an error.
 _FLAGS = {
     "url": "--judge-url",
@@ -32,8 +31,10 @@ def add_judge_arguments(parser: Any) -> None:
     group.add_argument("--judge-key-env", help="environment variable holding the judge's API key")
     group.add_argument(
         "--judge-band",
-        default=DEFAULT_BAND,
-        help=f"LOW,HIGH: scores in [LOW, HIGH) are escalated (default {DEFAULT_BAND})",
+        metavar="LOW,HIGH",
+        help="scores in [LOW, HIGH) are escalated (default: the band the model's training chose "
+        "on validation) / この範囲のスコアを判定器へ送ります"
+        " (既定: 学習時に検証データで選んだ範囲)",
     )
     group.add_argument("--judge-timeout", type=float, default=10.0, help="seconds per judge call")
     group.add_argument("--judge-concurrency", type=int, default=4, help="judge calls at a time")
@@ -47,13 +48,13 @@ def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:
         return None
     if not args.judge_model:
         raise ConfigError("--judge-url needs --judge-model", key="--judge-model")
-    band = Band.parse(args.judge_band)
+    band = Band.parse(args.judge_band) if args.judge_band else None
     try:
         return JudgeSettings(
             url=args.judge_url,
             model=args.judge_model,
             api_key_env=args.judge_key_env,
-            band=(band.low, band.high),
+            band=(band.low, band.high) if band else None,
             timeout_s=args.judge_timeout,
             concurrency=args.judge_concurrency,
         )

@@ -29,10 +29,10 @@ def add_classifier(sub: Any) -> None:
         "classifier",
         help="Train the prompt hazard classifier. / プロンプト危険度分類器を学習します。",
         description="Rebuild the committed prompt classifier from a fixed seed "
-        "(about an hour on 2 busy cores with the default 6 tuned layers and 2 epochs; "
-        "--finetune-layers 4 --finetune-epochs 1 takes 10-20 minutes; embeddings are cached in "
-        ".sekimori/cache). / "
-        "固定シードからプロンプト分類器を再学習します。",
+        "(about 12 minutes on 2 quiet cores, an hour when other jobs share them; "
+        "--finetune-layers 4 --finetune-epochs 1 tunes a third as much; embeddings are cached "
+        "in .sekimori/cache). / "
+        "固定シードからプロンプト分類器を再学習します（空いた 2 コアで約 12 分）。",
     )
     p.add_argument("--encoder", default=DEFAULT_ENCODER, help="encoder name (default: %(default)s)")
     p.add_argument("--seed", type=int, default=13)

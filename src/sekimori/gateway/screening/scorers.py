@@ -111,8 +111,11 @@ class ModelScorer:
                     "hint: install sekimori with its classify models"
                 ) from None
             if self._prompt_judge is not None:
+                band = self._prompt_judge.band
                 classifier = CascadeClassifier(
-                    classifier, OpenAIJudge(self._prompt_judge), Band(*self._prompt_judge.band)
+                    classifier,
+                    OpenAIJudge(self._prompt_judge),
+                    Band(*band) if band else classifier.band,
                 )
             self._classifier = classifier
         threshold = float(self._classifier.threshold)
