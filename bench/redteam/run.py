@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 
-def _redteam(*args: str, env: dict[str, str] | None = None) -> None:
+def _redteam(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
     argv = [sys.executable, "-m", "sekimori.cli", "redteam", *args]
     print("$", " ".join(argv[2:]), file=sys.stderr, flush=True)
-    code = subprocess.run(argv, env=env or ENV, check=False).returncode
+    code = subprocess.run(argv, env=env or ENV, cwd=cwd, check=False).returncode
     if code not in (0, 3):
         raise SystemExit(f"redteam exited with {code}")
 
@@ -206,7 +206,10 @@ def main() -> None:
             env = {**ENV, "SEKIMORI_GATEWAY_URL": gateway.url + "/v1", "SEKIMORI_API_KEY": key}
             _run("gateway", opts.suite, out / "gateway", opts, env, opts.mutators)
             _run("gateway", "overrefusal", out / "gateway-overrefusal", opts, env, "direct")
-    _redteam("compare", str(out / "local"), str(out / "gateway"), "--out", str(out / "compare"))
+    # Paths relative to bench/redteam, so the committed comparison names no one's folders.
+    here = Path(__file__).resolve().parent
+    rel = [os.path.relpath(out / name, here) for name in ("local", "gateway", "compare")]
+    _redteam("compare", rel[0], rel[1], "--out", rel[2], cwd=here)
     section = _results_md(out, opts, time.monotonic() - started)
     (out / "RESULTS-section.md").write_text(section, encoding="utf-8")
     if opts.write_results:
