@@ -30,3 +30,24 @@ def test_ordinary_traffic_includes_the_teams_everyday_prompts_and_no_look_alike(
     # look-alikes and contrast pairs are not ordinary traffic: a limit on them would be a
     # second, different target
     assert not any(is_ordinary(e) for e in rows if "team.ord." not in e.group)
+
+
+def test_the_threshold_holds_the_false_alarm_limit_or_else_comes_closest() -> None:
+    from sekimori.classify.train import choose_threshold
+
+    # Harmful items score high on both parts; two ordinary items score high on the MLP only.
+    mlp = np.array([0.9, 0.92, 0.95, 0.97, 0.1, 0.2, 0.3, 0.93, 0.96])
+    ngram = np.array([0.9, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.0, 0.0])
+    harmful = np.array([True] * 4 + [False] * 5)
+    ordinary = ~harmful
+    threshold, blend = choose_threshold(mlp, ngram, harmful, ordinary, limit=0.0)
+    score = blend * mlp + (1 - blend) * ngram
+    assert not (score[ordinary] >= threshold).any() and (score[harmful] >= threshold).all()
+    # An ordinary item that scores 1.0 on both parts is flagged at every threshold: no choice
+    # holds the limit, so it flags the fewest ordinary items (that one), then keeps the best F1.
+    mlp = np.array([0.9, 0.9, 0.6, 0.7, 1.0])
+    ngram = np.array([0.9, 0.9, 0.1, 0.1, 1.0])
+    harmful = np.array([True, True, False, False, False])
+    threshold, blend = choose_threshold(mlp, ngram, harmful, ~harmful, limit=0.0)
+    score = blend * mlp + (1 - blend) * ngram
+    assert (score[~harmful] >= threshold).sum() == 1 and (score[harmful] >= threshold).all()

@@ -414,6 +414,30 @@ def choose_band(
     return float(lows[i]), float(highs[j])
 
 
+def choose_threshold(
+    mlp: NDArray[np.floating[Any]],
+    ngram: NDArray[np.floating[Any]],
+    harmful: NDArray[np.bool_],
+    ordinary: NDArray[np.bool_],
+    limit: float,
+) -> tuple[float, float]:
+    """(threshold, blend) with the best F1 among those that flag at most ``limit`` of the
+    ``ordinary`` items; the score is blend × mlp + (1 − blend) × ngram. Should none hold the
+    limit: the fewest false alarms, then the best F1."""
+    best = (-1.0, 0.5, 1.0)
+    fallback = (np.inf, -1.0, 0.95, 1.0)
+    for blend in np.round(np.arange(0.3, 1.01, 0.1), 2):
+        score = blend * mlp + (1 - blend) * ngram
+        for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+            fpr = float(np.mean(score[ordinary] >= t))
+            f1 = _f1(harmful, score >= t)
+            if (fpr, -f1) < fallback[:2]:
+                fallback = (fpr, -f1, float(t), float(blend))
+            if fpr <= limit and f1 > best[0] + 1e-9:
+                best = (f1, float(t), float(blend))
+    return (best[1], best[2]) if best[0] >= 0 else (fallback[2], fallback[3])
+
+
 def _choose(
     model: PromptModel, encoder: Encoder, val: list[Example], settings: TrainSettings
 ) -> _Choice:
@@ -426,21 +450,7 @@ def _choose(
     ungated = clf.scores_batch(texts)  # gate 0: every text reaches the encoder
     # Recover the MLP part from the blend-1.0 scores (the model above has blend 1.0).
     mlp = np.array([s.harm for s in ungated])
-    best = (-1.0, 0.5, 1.0)
-    # Should no threshold hold the false-alarm limit: the fewest false alarms, then the best F1.
-    fallback = (np.inf, -1.0, 0.95, 1.0)
-    for blend in np.round(np.arange(0.3, 1.01, 0.1), 2):
-        score = blend * mlp + (1 - blend) * ngram[:, 0]
-        for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
-            fpr = float(np.mean(score[ordinary] >= t))
-            f1 = _f1(y, score >= t)
-            if (fpr, -f1) < fallback[:2]:
-                fallback = (fpr, -f1, float(t), float(blend))
-            if fpr > settings.ordinary_fpr:
-                continue
-            if f1 > best[0] + 1e-9:
-                best = (f1, float(t), float(blend))
-    f1, threshold, blend = best if best[0] >= 0 else (-fallback[1], fallback[2], fallback[3])
+    threshold, blend = choose_threshold(mlp, ngram[:, 0], y, ordinary, settings.ordinary_fpr)
     score = blend * mlp + (1 - blend) * ngram[:, 0]
     pred = score >= threshold
     # Gate: the largest n-gram level under which skipping the encoder drops at most the allowed
