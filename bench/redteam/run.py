@@ -165,6 +165,9 @@ def _results_md(out: Path, opts: argparse.Namespace, elapsed: float) -> str:
     return "\n".join(lines)
 
 
+FULL_TITLE = "## Over-refusal on the whole `overrefusal` suite"
+
+
 def _full_overrefusal_md(out: Path, opts: argparse.Namespace, elapsed: float) -> str:
     run = _summary(out)
     over = run["over_refusal"]
@@ -190,9 +193,6 @@ def _full_overrefusal_md(out: Path, opts: argparse.Namespace, elapsed: float) ->
             "",
         ]
     )
-
-
-FULL_TITLE = "## Over-refusal on the whole `overrefusal` suite"
 
 
 def _write_results(section: str, title: str = "## Demonstration") -> None:

@@ -220,6 +220,10 @@ class PromptClassifier:
         band = self.model.meta.band
         return Band(*band) if band is not None else Band()
 
+    def band_or(self, override: tuple[float, float] | None) -> Band:
+        """``override`` (a judge's configured band) if given, else the band training chose."""
+        return Band(*override) if override else self.band
+
     def ngram_probs(self, text: str) -> NDArray[np.float32]:
         """(harm, jailbreak) probabilities of the char n-gram model for one view."""
         row = hashed_ngrams(text, buckets=self.model.meta.buckets)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sekimori.classify.cascade import Band, BatchClassifier, CascadeClassifier
+from sekimori.classify.cascade import BatchClassifier, CascadeClassifier
 from sekimori.cli.judge import add_judge_arguments, judge_settings
 from sekimori.errors import InputError
 from sekimori.lang import Text
@@ -147,8 +147,7 @@ def run(args: argparse.Namespace) -> int:
     if settings is not None:
         from sekimori.upstream.judge import OpenAIJudge
 
-        band = Band(*settings.band) if settings.band else model.band
-        cascade = CascadeClassifier(clf, OpenAIJudge(settings), band)
+        cascade = CascadeClassifier(clf, OpenAIJudge(settings), model.band_or(settings.band))
         clf = cascade
     source = "<stdin>" if args.input == "-" else args.input
     columns = (

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
-from sekimori.classify.cascade import Band, CascadeClassifier
+from sekimori.classify.cascade import CascadeClassifier
 from sekimori.errors import ClassifierError, ConfigError
 from sekimori.lang import detect_lang
 from sekimori.registry import Registry
@@ -111,11 +111,10 @@ class ModelScorer:
                     "hint: install sekimori with its classify models"
                 ) from None
             if self._prompt_judge is not None:
-                band = self._prompt_judge.band
                 classifier = CascadeClassifier(
                     classifier,
                     OpenAIJudge(self._prompt_judge),
-                    Band(*band) if band else classifier.band,
+                    classifier.band_or(self._prompt_judge.band),
                 )
             self._classifier = classifier
         threshold = float(self._classifier.threshold)
