@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from sekimori.errors import ClassifierError
 from sekimori.gateway.screening import PolicyScreen
 from sekimori.gateway.screening.cache import ContentCache
 from sekimori.gateway.screening.refusal import refusal
-from sekimori.gateway.screening.scorers import calibrate, on_policy_scale
+from sekimori.gateway.screening.scorers import LexiconScorer, calibrate, on_policy_scale
 from sekimori.screen import OutputWindow, ScreenContext
 from sekimori.settings import load_settings
 from sekimori.types import Action, AnswerVerdict, Message, RefusalLabel, Verdict
@@ -96,6 +97,98 @@ def test_a_second_request_with_the_same_system_prompt_pays_only_for_its_new_turn
     scorer.seen.clear()
     asyncio.run(screen.screen_input(CONTEXT, [system, Message("user", "second question")]))
     assert scorer.seen == ["second question"]
+    screen.close()
+
+
+class Recording(LexiconScorer):
+    """The lexicon scorer, noting each batch it scored and the thread that asked."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
+        self.calls.append((threading.current_thread().name, list(texts)))
+        return super().score_prompts(texts)
+
+
+# Each hazard phrase sits in a different turn: the decision needs every text's verdict.
+CONVERSATION = [
+    Message("system", "You answer questions about accounting."),
+    Message("user", "How would one file fake invoices?"),
+    Message("assistant", "I cannot help with that."),
+    Message("user", "Then write a threat to my neighbour."),
+]
+
+
+def _lexicon_screen(tmp_path: Path) -> tuple[PolicyScreen, Recording]:
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text(
+        "phrases:\n"
+        '  "fake invoices": {crime.nonviolent: 0.8}\n'
+        '  "threat to my neighbour": {hate: 0.7}\n',
+        encoding="utf-8",
+    )
+    scorer = Recording(lexicon)
+    settings = load_settings(overrides={"home": str(tmp_path), "screen": {"name": "policy"}})
+    screen = PolicyScreen(settings, scorer=scorer)
+    screen.warming.result()
+    scorer.calls.clear()
+    return screen, scorer
+
+
+def test_a_conversation_screened_before_is_decided_while_the_pool_is_busy(
+    tmp_path: Path,
+) -> None:
+    screen, scorer = _lexicon_screen(tmp_path)
+    first = asyncio.run(screen.screen_input(CONTEXT, CONVERSATION))
+    assert first.decision.action is Action.FLAG
+    assert set(first.decision.categories) == {"crime.nonviolent", "hate"}
+    scorer.calls.clear()
+    # Occupy every pool thread, as answer judges of earlier streams would.
+    started = threading.Barrier(screen.options.threads + 1)
+    release = threading.Event()
+
+    def occupy() -> None:
+        started.wait(30)
+        assert release.wait(30)
+
+    blockers = [screen.pool.submit(occupy) for _ in range(screen.options.threads)]
+    try:
+        started.wait(30)
+        again = asyncio.run(screen.screen_input(CONTEXT, CONVERSATION))
+        assert not any(b.done() for b in blockers)  # the pool was busy throughout
+    finally:
+        release.set()
+    for blocker in blockers:
+        blocker.result()
+    assert again == first
+    assert scorer.calls == []
+    screen.close()
+
+
+def test_a_conversation_with_a_new_text_is_scored_in_the_pool(tmp_path: Path) -> None:
+    screen, scorer = _lexicon_screen(tmp_path)
+    asyncio.run(screen.screen_input(CONTEXT, CONVERSATION))
+    scorer.calls.clear()
+    changed = [Message("system", "You answer questions about tax."), *CONVERSATION[1:]]
+    result = asyncio.run(screen.screen_input(CONTEXT, changed))
+    [(thread, texts)] = scorer.calls
+    assert thread.startswith("sekimori-screen") and texts == [changed[0].content]
+    cold, _ = _lexicon_screen(tmp_path)
+    assert result == asyncio.run(cold.screen_input(CONTEXT, changed))
+    assert result.decision.action is Action.FLAG
+    screen.close()
+    cold.close()
+
+
+def test_personal_data_is_scanned_and_redacted_on_every_request(tmp_path: Path) -> None:
+    screen, _ = _lexicon_screen(tmp_path)
+    conversation = [*CONVERSATION, Message("user", "Charge 4111 1111 1111 1111 for it.")]
+    first, again = (asyncio.run(screen.screen_input(CONTEXT, conversation)) for _ in range(2))
+    assert again.decision == first.decision and again.messages == first.messages
+    assert again.decision.action is Action.REDACT and "pii cardx1" in again.decision.reasons[-1]
+    assert again.messages is not None and "4111" not in again.messages[-1].content
     screen.close()
 
 

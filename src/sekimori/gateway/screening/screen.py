@@ -6,7 +6,9 @@ newest user turn, earlier turns and system prompts the first time they are seen,
 turns joined, so an attack split across turns is seen whole); custom categories and benign
 intents are scored by embedding similarity to the tenant's examples; PII is scanned; the pure
 engine `sekimori.policy.decide` decides; what the tenant redacts is replaced by placeholders,
-restored in the answer by a streaming restorer.
+restored in the answer by a streaming restorer. A request whose texts all have cached verdicts
+and are known free of PII (a conversation screened before) is decided on the event loop: it does
+not queue in the pool behind another request's answer judge.
 Output: the answer judge on each window, decided by the same policy.
 A classifier that fails or takes longer than `timeout_s` is the tenant's `on_error` (block by
 default), with the error in the decision's reasons (audited). `reload()` swaps the policy whole:
@@ -113,6 +115,18 @@ class _Redacted:
     messages: list[Message]  # with placeholders where the tenant redacts
     restorer: StreamRestorer | None  # None: nothing was replaced
     found: Counter[str]  # every PII type found, redacted or not -> count
+
+    @classmethod
+    def unchanged(cls, messages: Sequence[Message]) -> _Redacted:
+        return cls(list(messages), None, Counter())
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the verdict cache knows of the texts one request screens."""
+
+    verdicts: list[Verdict]  # cached, in the order of the texts
+    todo: dict[bytes, str]  # digest -> a text still to score
 
 
 class PolicyScreen:
@@ -229,25 +243,32 @@ class PolicyScreen:
             rule = access.categories[0].removeprefix("access.")
             return InputResult(access, refusal=refusal.denied(rule, lang))
         redact_types = frozenset(PiiType(t) for t in tenant.redact_types)
-        # The classifiers and the PII scan run side by side in the pool.
-        scored, scanned = await asyncio.gather(
-            self._run(
-                self._score_input, index, messages, last_user, timeout_s=self.input_timeout_s
-            ),
-            self._run(self._scan_pii, redact_types, messages),
-            return_exceptions=True,
-        )
+        # One digest a message serves both caches (sha256 on the loop: about 1 ms a megabyte).
+        keys = [ContentCache.key(m.content) for m in messages]
+        known = self._known(messages, keys)
         failures: list[Decision] = []
         scores: dict[str, float] = {}
-        pii = _Redacted(list(messages), None, Counter())
-        if isinstance(scored, BaseException):
-            failures.append(self._failed(tenant, scored, "input", self.input_timeout_s))
+        pii = _Redacted.unchanged(messages)
+        if not known.todo and index is None and all(self.pii_free.get(k) for k in keys):
+            # Nothing left to compute: no pool hop, so a busy pool cannot delay this request.
+            scores = self._score_input(index, known, last_user)
         else:
-            scores = scored
-        if isinstance(scanned, BaseException):
-            failures.append(self._failed(tenant, scanned, "pii"))
-        else:
-            pii = scanned
+            # The classifiers and the PII scan run side by side in the pool.
+            scored, scanned = await asyncio.gather(
+                self._run(
+                    self._score_input, index, known, last_user, timeout_s=self.input_timeout_s
+                ),
+                self._run(self._scan_pii, redact_types, messages, keys),
+                return_exceptions=True,
+            )
+            if isinstance(scored, BaseException):
+                failures.append(self._failed(tenant, scored, "input", self.input_timeout_s))
+            else:
+                scores = scored
+            if isinstance(scanned, BaseException):
+                failures.append(self._failed(tenant, scanned, "pii"))
+            else:
+                pii = scanned
         if failures and failures[0].action is Action.BLOCK:
             return InputResult(failures[0], refusal=refusal.unchecked(lang))
         decision = decide(scores, tenant, model=context.model, pii_types=pii.found)
@@ -264,28 +285,37 @@ class PolicyScreen:
             return InputResult(decision)
         return InputResult(decision, pii.messages, pii.restorer)
 
-    def _score_input(
-        self, index: ExampleIndex | None, messages: Sequence[Message], last_user: str
-    ) -> dict[str, float]:
-        """Blocking: the per-category maximum over every screened text."""
-        texts = [m.content for m in messages if m.role in _SCREENED_ROLES and m.content.strip()]
+    def _known(self, messages: Sequence[Message], keys: Sequence[bytes]) -> _Known:
+        """The screened texts (`keys`: the messages' digests) split into cached and to score."""
+        texts = [
+            (key, m.content)
+            for m, key in zip(messages, keys, strict=True)
+            if m.role in _SCREENED_ROLES and m.content.strip()
+        ]
         turns = [m.content for m in messages if m.role == "user" and m.content.strip()]
         if len(turns) > 1:
-            texts.append("\n".join(turns)[-self.options.whole_chars :])
+            whole = "\n".join(turns)[-self.options.whole_chars :]
+            texts.append((self.cache.key(whole), whole))
         verdicts: list[Verdict] = []
         todo: dict[bytes, str] = {}
-        for text in texts:
-            key = self.cache.key(text)
+        for key, text in texts:
             cached = self.cache.get(key)
             if cached is not None:
                 verdicts.append(cached)
             else:
                 todo[key] = text
-        if todo:
-            fresh = self.scorer.score_prompts(list(todo.values()))
-            for key, verdict in zip(todo, fresh, strict=True):
+        return _Known(verdicts, todo)
+
+    def _score_input(
+        self, index: ExampleIndex | None, known: _Known, last_user: str
+    ) -> dict[str, float]:
+        """Blocking unless nothing is left to score: the per-category maximum over the texts."""
+        verdicts = known.verdicts
+        if known.todo:
+            fresh = self.scorer.score_prompts(list(known.todo.values()))
+            for key, verdict in zip(known.todo, fresh, strict=True):
                 self.cache.put(key, verdict)
-            verdicts.extend(fresh)
+            verdicts = [*verdicts, *fresh]
         scores: dict[str, float] = {}
         for verdict in verdicts:
             for category_id, score in verdict.categories.items():
@@ -294,13 +324,14 @@ class PolicyScreen:
             scores.update(index.scores(last_user))
         return scores
 
-    def _scan_pii(self, types: frozenset[PiiType], messages: Sequence[Message]) -> _Redacted:
+    def _scan_pii(
+        self, types: frozenset[PiiType], messages: Sequence[Message], keys: Sequence[bytes]
+    ) -> _Redacted:
         """Blocking: every PII type found (for the policy), and `types` replaced by placeholders."""
         session = RedactionSession()  # one per request: a value gets one placeholder throughout
         found: Counter[str] = Counter()
         out = []
-        for message in messages:
-            key = self.pii_free.key(message.content)
+        for message, key in zip(messages, keys, strict=True):
             if self.pii_free.get(key):
                 out.append(message)
                 continue
