@@ -58,6 +58,10 @@ class AnswerVerdict:
     refusal_score: float
 
 
+# Where a block stopped an exchange: at the prompt (input screening) or the answer (output).
+BlockedAt = Literal["input", "output"]
+
+
 class Action(StrEnum):
     ALLOW = "allow"
     FLAG = "flag"

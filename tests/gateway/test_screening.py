@@ -138,6 +138,27 @@ def test_non_streamed_harmful_answer_is_replaced(stack: Stack) -> None:
     assert r.headers["x-sekimori-decision"] == "block"  # sent after the answer was screened
 
 
+def test_blocked_header_names_the_stage(stack: Stack) -> None:
+    refused = {"model": "echo", "messages": [{"role": "user", "content": "the forbidden-word"}]}
+    for stream in (False, True):
+        r = httpx.post(stack.url + CHAT, json={**refused, "stream": stream}, headers=stack.auth)
+        assert r.headers["x-sekimori-blocked"] == "input", f"stream={stream}"
+        assert r.headers["x-sekimori-decision"] == "block"
+    cut = {"model": "say:Sure, [REDACTED] is how", "messages": [{"role": "user", "content": "hi"}]}
+    r = httpx.post(stack.url + CHAT, json=cut, headers=stack.auth)
+    assert r.json()["choices"][0]["finish_reason"] == "content_filter"
+    assert r.headers["x-sekimori-blocked"] == "output"
+    # A streamed answer is cut after its headers went out: only its last chunk tells.
+    r = httpx.post(stack.url + CHAT, json={**cut, "stream": True}, headers=stack.auth)
+    events = _events(r.content)
+    assert events[-1]["choices"][0]["finish_reason"] == "content_filter"  # type: ignore[index]
+    assert "x-sekimori-blocked" not in r.headers
+    for text in ("how do clouds form?", "a suspicious-word here"):  # allowed, flagged
+        body = {"model": "echo", "messages": [{"role": "user", "content": text}]}
+        r = httpx.post(stack.url + CHAT, json=body, headers=stack.auth)
+        assert r.status_code == 200 and "x-sekimori-blocked" not in r.headers
+
+
 def test_audit_records_counts_and_keeps_no_text_by_default(stack: Stack) -> None:
     r = httpx.post(
         stack.url + CHAT,

@@ -44,7 +44,7 @@ from sekimori.screen import (
     default_refusal,
 )
 from sekimori.settings import Settings
-from sekimori.types import Action, Decision, Message
+from sekimori.types import Action, BlockedAt, Decision, Message
 from sekimori.upstream.base import Upstream, UpstreamResponse, UpstreamTimeout
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -91,6 +91,8 @@ class Exchange:
     upstream: str = ""
     status: int = 200
     decision: Decision = ALLOW
+    # Sent as x-sekimori-blocked; a streamed cut comes after the headers and cannot set it.
+    blocked_at: BlockedAt | None = None
     upstream_ms: float = 0.0
     screen_ms: float = 0.0
     prompt_tokens: int | None = None
@@ -148,6 +150,7 @@ class ChatHandler:
     async def _refuse(self, ex: Exchange, verdict: InputResult, send: Send) -> None:
         refusal = verdict.refusal or default_refusal(ex.request.messages)
         ex.answer.append(refusal)
+        ex.blocked_at = "input"
         ident, created, model = f"chatcmpl-{ex.request_id}", int(time.time()), ex.request.model
         await self.record(ex, durable=True)
         if ex.request.stream:
@@ -187,6 +190,8 @@ class ChatHandler:
         headers.append((b"x-sekimori-decision", ex.decision.action.value.encode()))
         if ex.decision.categories:
             headers.append((b"x-sekimori-categories", ",".join(ex.decision.categories).encode()))
+        if ex.blocked_at is not None:
+            headers.append((b"x-sekimori-blocked", ex.blocked_at.encode()))
         return {"type": "http.response.start", "status": status, "headers": headers}
 
     async def _call_upstream(
@@ -286,6 +291,7 @@ class ChatHandler:
             text = result.refusal or default_refusal(ex.request.messages)
             message["content"] = text
             data["choices"][0]["finish_reason"] = "content_filter"
+            ex.blocked_at = "output"
             changed = True
         ex.answer.append(text)
         if changed:
