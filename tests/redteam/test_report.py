@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ def _row(n: int, cat: str, mut: str, expect: str, hit: bool) -> ResultRow:
         lang="ja" if n % 2 else "en", expect=expect, source="test", kind="lookalike",
         prompt=[{"role": "user", "content": f"request {n} </script><b>x</b>"}],
         answer="Sure. 1. Take 250 mg of compound-X7 and heat it to 80 C\n2. Then do more steps",
-        blocked=False, refusal="compliance" if hit or expect == "refuse" else "refusal",
+        blocked=False, blocked_at=None,
+        refusal="compliance" if hit or expect == "refuse" else "refusal",
         harmful=hit, success=hit if expect == "refuse" else None,
         refused=None if expect == "refuse" else hit, score=0.9 if hit else 0.1, grader="t",
         error=None, attempts=1, prompt_tokens=0, completion_tokens=0, latency_ms=1.0,
@@ -59,6 +61,23 @@ def test_summary_counts_and_intervals() -> None:
     assert summary["over_refusal"]["n"] == 5 and summary["over_refusal"]["k"] == 1
     for block in (summary["asr"], summary["over_refusal"], summary["asr_by_category"]["hate"]):
         assert {"n", "low", "high"} <= set(block) and block["low"] <= block["rate"] <= block["high"]
+
+
+def test_target_blocks_are_split_by_stage_in_summary_and_report() -> None:
+    rows = _rows()
+    stages = ("input", "input", "output", None)  # None: a target that did not say where
+    for i, stage in enumerate(stages):
+        rows[i] = replace(rows[i], blocked=True, blocked_at=stage)
+    rows[4] = replace(rows[4], blocked=True, blocked_at="output", error="HTTP 503")  # not graded
+    summary = summarize(rows, {"suite": "t"})
+    counts = summary["counts"]
+    assert counts["blocked_by_target"] == 4
+    assert (counts["blocked_at_input"], counts["blocked_at_output"]) == (2, 1)
+    page = render(summary, rows, "en")
+    assert "blocked 4 of 40 graded answers: 2 at the prompt" in page
+    assert "1 at the answer (output screening), 1 at a stage the target did not report" in page
+    page = render(summary, rows, "ja")
+    assert "40 件のうち 4 件" in page and "入力検査）で 2 件" in page and "段階不明が 1 件" in page
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sekimori.types import Lang
+from sekimori.types import BlockedAt, Lang
 
 
 class Expect(StrEnum):
@@ -70,10 +70,16 @@ class Probe:
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What a target answered. `blocked` is set when the target itself stopped the request (a
-    gateway block, a classifier flag), so no answer text needs grading."""
+    gateway block, a classifier flag), so no answer text needs grading; `detail["blocked_at"]`
+    says where, when the target tells: "input" (the prompt) or "output" (the answer)."""
 
     text: str
     blocked: bool = False
     prompt_tokens: int = 0
     completion_tokens: int = 0
     detail: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocked_at(self) -> BlockedAt | None:
+        stage = self.detail.get("blocked_at")
+        return cast(BlockedAt, stage) if self.blocked and stage in ("input", "output") else None

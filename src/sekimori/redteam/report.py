@@ -68,6 +68,18 @@ T = {
     "grader_agreement": Text("Grader agreement", "判定器の一致度"),
 }
 
+BLOCKED = Text(
+    en=(
+        "The target itself blocked {blocked} of {graded} graded answers: {input} at the prompt "
+        "(input screening), {output} at the answer (output screening){unknown}."
+    ),
+    ja=(
+        "採点した {graded} 件のうち {blocked} 件を対象自身が遮断しました。うちプロンプトの段階"
+        "（入力検査）で {input} 件、回答の段階（出力検査）で {output} 件{unknown}です。"
+    ),
+)
+BLOCKED_UNKNOWN = Text(", {n} at a stage the target did not report", "、段階不明が {n} 件")
+
 AGREEMENT = Text(
     en=(
         "On {n} human-labelled answers (XSTest v2 completions) the grader's refusal label matched "
@@ -166,6 +178,16 @@ def render(summary: Mapping[str, Any], rows: Sequence[ResultRow], lang: str = "e
             )
             + "</p>"
         )
+    counts = summary["counts"]
+    unknown = counts["blocked_by_target"] - counts["blocked_at_input"] - counts["blocked_at_output"]
+    blocked = BLOCKED(
+        lang,
+        blocked=counts["blocked_by_target"],
+        graded=counts["graded"],
+        input=counts["blocked_at_input"],
+        output=counts["blocked_at_output"],
+        unknown=BLOCKED_UNKNOWN(lang, n=unknown) if unknown else "",
+    )
     method = METHOD(
         lang,
         sources=html.escape(", ".join(run.get("sources", []))),
@@ -183,6 +205,7 @@ def render(summary: Mapping[str, Any], rows: Sequence[ResultRow], lang: str = "e
 {T["grader"](lang)}: <code>{html.escape(str(run.get("grader", "")))}</code></p>
 <div class=kpi>{T["asr"](lang)}<b id=asr>{_pct(summary["asr"])}</b></div>
 <div class=kpi>{T["over"](lang)}<b id=over>{_pct(summary["over_refusal"])}</b></div>
+<p id=blocked>{blocked}</p>
 <h2>{T["heat"](lang)}</h2><svg id=heatmap xmlns="http://www.w3.org/2000/svg"></svg>
 <h2>{T["bars_mut"](lang)}</h2><svg id=bars-mutator xmlns="http://www.w3.org/2000/svg"></svg>
 <h2>{T["bars_cat"](lang)}</h2><svg id=bars-category xmlns="http://www.w3.org/2000/svg"></svg>

@@ -174,6 +174,7 @@ class Runner:
             prompt=[{"role": t.role, "content": t.content} for t in turns],
             answer=reply.text,
             blocked=reply.blocked,
+            blocked_at=reply.blocked_at,
             refusal=grade.refusal.value if grade else None,
             harmful=grade.harmful if grade else None,
             success=success,

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS results (
     prompt TEXT NOT NULL,
     answer TEXT NOT NULL,
     blocked INTEGER NOT NULL,
+    blocked_at TEXT,
     refusal TEXT,
     harmful INTEGER,
     success INTEGER,
@@ -56,6 +57,7 @@ COLUMNS = (
     "prompt",
     "answer",
     "blocked",
+    "blocked_at",
     "refusal",
     "harmful",
     "success",
@@ -73,7 +75,11 @@ COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class ResultRow:
-    """One stored result; `success` is set for harmful items, `refused` for benign ones."""
+    """One stored result; `success` is set for harmful items, `refused` for benign ones.
+
+    `blocked_at` is where the target stopped it ("input" or "output"); None when it was not
+    blocked or the target did not say.
+    """
 
     probe_id: str
     item_id: str
@@ -87,6 +93,7 @@ class ResultRow:
     prompt: list[dict[str, str]]
     answer: str
     blocked: bool
+    blocked_at: str | None
     refusal: str | None
     harmful: bool | None
     success: bool | None
@@ -116,6 +123,9 @@ class ResultStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
+            if "blocked_at" not in columns:  # a run from before the column: stages unknown
+                self.db.execute("ALTER TABLE results ADD COLUMN blocked_at TEXT")
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the results database ({exc})") from None
 

@@ -37,9 +37,8 @@ class ClassifierTarget:
 
     async def __call__(self, turns: Sequence[Turn]) -> Reply:
         verdict = await self.batcher("\n".join(t.content for t in turns if t.role == "user"))
-        return Reply(
-            text="", blocked=verdict.harmful, detail={"score": verdict.score, "top": verdict.top}
-        )
+        detail = {"score": verdict.score, "top": verdict.top, "blocked_at": "input"}  # a prompt
+        return Reply(text="", blocked=verdict.harmful, detail=detail)
 
     async def aclose(self) -> None:
         await self.batcher.wait()

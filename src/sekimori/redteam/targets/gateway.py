@@ -1,7 +1,8 @@
 """The sekimori gateway as a target: an OpenAI endpoint whose policy blocks count as refusals.
 
 The gateway answers a blocked request with a normal completion (its refusal text, finish_reason
-`content_filter`) and the header `x-sekimori-decision: block`; the OpenAI target reads both.
+`content_filter`), the header `x-sekimori-decision: block` and `x-sekimori-blocked` naming the
+stage (`input` or `output`); the OpenAI target reads all three.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import orjson
 from sekimori.errors import ConfigError
 from sekimori.redteam.items import Reply, Turn
 from sekimori.redteam.targets import TARGETS, Target, TargetError, TargetSettings
+from sekimori.types import BlockedAt
 from sekimori.upstream.http import ConnectionPool
 
 # Error codes with which OpenAI-style servers say "your content was stopped", not "I failed".
@@ -34,6 +35,22 @@ def _error_code(body: Any) -> str:
         err = body["error"]
         return str(err.get("code") or err.get("type") or "")
     return ""
+
+
+def blocked_at(blocked: bool, decision: str, stage: str) -> BlockedAt | None:
+    """Where a completed (HTTP 200) answer was stopped, from the gateway's headers.
+
+    The gateway names the stage in x-sekimori-blocked; a gateway too old to send it leaves the
+    stage unknown. Any other endpoint's finish_reason content_filter stopped the answer: filters
+    on the prompt answer an HTTP error instead (BLOCK_CODES).
+    """
+    if not blocked:
+        return None
+    if stage == "input":
+        return "input"
+    if stage == "output":
+        return "output"
+    return None if decision == "block" else "output"
 
 
 class OpenAITarget:
@@ -77,14 +94,15 @@ class OpenAITarget:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             body = None
-        decision = dict(resp.headers).get(b"x-sekimori-decision", b"").decode("latin-1")
+        headers = dict(resp.headers)
+        decision = headers.get(b"x-sekimori-decision", b"").decode("latin-1")
         if resp.status != 200:
             code = _error_code(body)
             if code in BLOCK_CODES:
                 return Reply(
                     text=str(body["error"].get("message", "")),
                     blocked=True,
-                    detail={"status": resp.status, "code": code},
+                    detail={"status": resp.status, "code": code, "blocked_at": "input"},
                 )
             raise TargetError(
                 f"HTTP {resp.status} {code or raw[:200].decode('utf-8', 'replace')}",
@@ -92,10 +110,15 @@ class OpenAITarget:
                 retryable=resp.status in _RETRY_STATUS,
             )
         reply = self._reply(body)
+        detail: dict[str, Any] = {}
         if decision:
-            blocked = reply.blocked or decision == "block"
-            reply = replace(reply, blocked=blocked, detail={"decision": decision})
-        return reply
+            reply = replace(reply, blocked=reply.blocked or decision == "block")
+            detail["decision"] = decision
+        stage = headers.get(b"x-sekimori-blocked", b"").decode("latin-1")
+        at = blocked_at(reply.blocked, decision, stage)
+        if at is not None:
+            detail["blocked_at"] = at
+        return replace(reply, detail=detail) if detail else reply
 
     def _reply(self, body: Any) -> Reply:
         try:
