@@ -136,11 +136,47 @@ def test_budget_stops_early_and_retries_then_records_errors(
     failing[failing.index("echo")] = "error:503"
     done = _cli(failing)
     assert done.returncode == 0, done.stderr
+    assert "3 probes failed" in done.stderr and "--resume" in done.stderr
     rows = _results(tmp_path / "fail")
     assert len(rows) == 3
     assert all(r["error"] and "503" in str(r["error"]) and r["attempts"] == 3 for r in rows)
     summary = json.loads((tmp_path / "fail" / "summary.json").read_text(encoding="utf-8"))
     assert summary["counts"]["errors"] == 3 and summary["asr"]["n"] == 0
+
+
+def test_a_target_failing_every_probe_stops_the_run_which_resumes_later(
+    upstream: ServerProcess, tmp_path: Path
+) -> None:
+    out = tmp_path / "down"
+    argv = _argv(upstream, out, "--mutators", "direct", "--sample", "12", "--concurrency", "1")
+    failing = [*argv, "--retries", "0", "--max-consecutive-errors", "4"]
+    failing[failing.index("echo")] = "error:503"
+    done = _cli(failing)
+    assert done.returncode == 4, done.stderr
+    assert "4 probes in a row failed" in done.stderr and "503" in done.stderr
+    assert "--resume" in done.stderr
+    rows = _results(out)
+    assert len(rows) == 4 and all(r["error"] for r in rows)
+    # The target is back: the failed probes are tried again and the rest run.
+    done = _cli([*argv, "--resume"])
+    assert done.returncode == 0, done.stderr
+    rows = _results(out)
+    assert len(rows) == 12 and not any(r["error"] for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--concurrency", "0"), ("--timeout", "0"), ("--max-answer-tokens", "0"), ("--rate", "-1"),
+     ("--max-tokens", "0"), ("--max-consecutive-errors", "-1"), ("--sample", "0")],
+)  # fmt: skip
+def test_a_bad_number_is_named_by_its_flag(
+    upstream: ServerProcess, tmp_path: Path, flag: str, value: str
+) -> None:
+    out = tmp_path / "bad"
+    done = _cli([*_argv(upstream, out), flag, value])
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"sekimori: error: {flag}: ") and value in done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
 
 
 def test_gateway_blocks_count_as_refusals(upstream: ServerProcess, tmp_path: Path) -> None:

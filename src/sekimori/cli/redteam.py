@@ -6,10 +6,16 @@ import argparse
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from sekimori.errors import ConfigError
 from sekimori.lang import Text
+
+M = TypeVar("M", bound=BaseModel)
 
 HELP = Text(
     "red-team lab: attack a model, the gateway or a classifier and report ASR",
@@ -26,6 +32,18 @@ _BUDGET = Text(
 )
 
 
+_GAVE_UP = Text(
+    "stopped: {n} probes in a row failed, the last with: {error}; check --target, --api-key and "
+    "--model, then rerun with --resume (failed probes are tried again)",
+    "中断しました: {n} 件続けて失敗しました（最後のエラー: {error}）。--target、--api-key、"
+    "--model を確認し、--resume で再開してください（失敗した分は再実行されます）",
+)
+_ERRORS = Text(
+    "{errors} probes failed and are not counted; rerun with --resume to try them again",
+    "{errors} 件が失敗し集計に含まれていません。--resume で再実行できます",
+)
+
+
 def _lang() -> str:
     return "ja" if os.environ.get("LANG", "").startswith("ja") else "en"
 
@@ -33,6 +51,17 @@ def _lang() -> str:
 def _pct(rate: dict[str, Any]) -> str:
     low, high = 100 * rate["low"], 100 * rate["high"]
     return f"{100 * rate['rate']:.1f}% [{low:.1f}–{high:.1f}] n={rate['n']}"
+
+
+def _validated(cls: type[M], flags: Mapping[str, str], **values: Any) -> M:
+    """`cls(**values)`, a bad command-line value named by its flag instead of a traceback."""
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else ""
+        flag = flags.get(field, "--" + field.replace("_", "-"))
+        raise ConfigError(f"{error['msg']}, got {error.get('input')!r}", key=flag) from None
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
@@ -54,26 +83,43 @@ def _run(args: argparse.Namespace) -> int:
         else tuple(m.strip() for m in args.mutators.split(",") if m.strip())
     )
     grader = args.grader or ("verdict" if args.target == "classifier" else "answers")
+    target_settings = _validated(
+        TargetSettings,
+        {
+            "timeout_s": "--timeout",
+            "max_tokens": "--max-answer-tokens",
+            "connections": "--concurrency",
+        },
+        api_key=args.api_key or os.environ.get("SEKIMORI_REDTEAM_API_KEY", ""),
+        model=args.model,
+        timeout_s=args.timeout,
+        max_tokens=args.max_answer_tokens,
+        connections=args.concurrency,
+    )
+    runner = _validated(
+        RunnerSettings,
+        {"rate_per_s": "--rate", "max_tokens": "--max-tokens"},
+        concurrency=args.concurrency,
+        rate_per_s=args.rate,
+        retries=args.retries,
+        max_requests=args.max_requests,
+        max_tokens=args.max_tokens,
+        max_consecutive_errors=args.max_consecutive_errors,
+        progress=not args.no_progress,
+    )
+    if args.sample is not None and args.sample < 1:
+        raise ConfigError(f"must be at least 1, got {args.sample}", key="--sample")
+    if args.agreement_sample < 0:
+        raise ConfigError(
+            f"must be 0 or more, got {args.agreement_sample}", key="--agreement-sample"
+        )
     config = LabConfig(
         target=args.target,
         suite=args.suite,
         mutators=mutators,
         out=Path(args.out),
-        target_settings=TargetSettings(
-            api_key=args.api_key or os.environ.get("SEKIMORI_REDTEAM_API_KEY", ""),
-            model=args.model,
-            timeout_s=args.timeout,
-            max_tokens=args.max_answer_tokens,
-            connections=args.concurrency,
-        ),
-        runner=RunnerSettings(
-            concurrency=args.concurrency,
-            rate_per_s=args.rate,
-            retries=args.retries,
-            max_requests=args.max_requests,
-            max_tokens=args.max_tokens,
-            progress=not args.no_progress,
-        ),
+        target_settings=target_settings,
+        runner=runner,
         grader=grader,
         grader_settings=GraderSettings(
             url=args.judge_url, api_key=args.judge_key, model=args.judge_model
@@ -94,9 +140,17 @@ def _run(args: argparse.Namespace) -> int:
             report=config.out / "report.html",
         )
     )
+    if outcome.gave_up is not None:
+        print(
+            _GAVE_UP(args.lang, n=args.max_consecutive_errors, error=outcome.gave_up),
+            file=sys.stderr,
+        )
+        return 4
     if outcome.budget_exhausted:
         print(_BUDGET(args.lang), file=sys.stderr)
         return 3
+    if outcome.errors:
+        print(_ERRORS(args.lang, errors=outcome.errors), file=sys.stderr)
     return 0
 
 
@@ -155,6 +209,13 @@ def add_parser(subparsers: Any) -> None:
     run.add_argument("--retries", type=int, default=3)
     run.add_argument("--max-requests", type=int, default=None, help="budget: requests")
     run.add_argument("--max-tokens", type=int, default=None, help="budget: prompt+answer tokens")
+    run.add_argument(
+        "--max-consecutive-errors",
+        type=int,
+        default=10,
+        help="stop (exit 4, resumable) after N probes in a row failed; 0: never "
+        "/ N 件続けて失敗したら中断（終了コード 4、再開可）",
+    )
     run.add_argument("--max-answer-tokens", type=int, default=256)
     run.add_argument("--grader", default=None, help="answers (default) | llm-judge | verdict")
     run.add_argument("--judge-url", default="")

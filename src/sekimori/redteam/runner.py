@@ -29,6 +29,9 @@ class RunnerSettings(BaseModel, frozen=True):
     backoff_s: Annotated[float, Field(ge=0)] = 0.5
     max_requests: Annotated[int | None, Field(ge=1)] = None
     max_tokens: Annotated[int | None, Field(ge=1)] = None
+    # This many probes failing in a row (each after its retries) means the target is down or
+    # misconfigured: stop instead of spending the whole suite on errors (0: never stop).
+    max_consecutive_errors: Annotated[int, Field(ge=0)] = 10
     progress: bool = True
 
 
@@ -40,6 +43,8 @@ class RunOutcome:
     errors: int
     budget_exhausted: bool
     elapsed_s: float
+    # The last error when the run stopped because the target kept failing, else None.
+    gave_up: str | None = None
 
 
 class TokenBucket:
@@ -118,6 +123,9 @@ class Runner:
         self.bucket = TokenBucket(settings.rate_per_s) if settings.rate_per_s else None
         self.budget = Budget(settings.max_requests, settings.max_tokens)
         self.stop = False
+        self.budget_exhausted = False
+        self.gave_up: str | None = None
+        self.failing_streak = 0
         self.finished = 0
         self.errors = 0
 
@@ -198,12 +206,20 @@ class Runner:
             try:
                 row = await self._probe(probe)
             except BudgetExhausted:
-                self.stop = True
+                self.stop = self.budget_exhausted = True
                 return
             self.store.put(row)
             self.finished += 1
             self.errors += row.error is not None
+            self._note_failures(row.error)
             advance()
+
+    def _note_failures(self, error: str | None) -> None:
+        self.failing_streak = self.failing_streak + 1 if error is not None else 0
+        limit = self.settings.max_consecutive_errors
+        if error is not None and limit and self.failing_streak >= limit and not self.stop:
+            self.stop = True
+            self.gave_up = error
 
     async def run(self, probes: Sequence[Probe]) -> RunOutcome:
         started = time.monotonic()
@@ -233,8 +249,9 @@ class Runner:
             already_done=len(probes) - len(todo),
             finished=self.finished,
             errors=self.errors,
-            budget_exhausted=self.stop,
+            budget_exhausted=self.budget_exhausted,
             elapsed_s=time.monotonic() - started,
+            gave_up=self.gave_up,
         )
 
     def _progress(self) -> Any:
