@@ -7,6 +7,7 @@ scores where a test needs scores at exact places in the band.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from sekimori.classify.cascade import Band, CascadeClassifier, apply_ruling
+from sekimori.cli.judge import judge_settings
 from sekimori.errors import ConfigError
 from sekimori.settings import JudgeSettings
 from sekimori.taxonomy import SIGNAL_JAILBREAK
@@ -108,6 +110,21 @@ def test_only_scores_inside_the_band_reach_the_judge() -> None:
 def test_a_bad_band_is_a_config_error_naming_it(text: str) -> None:
     with pytest.raises(ConfigError, match="band"):
         Band.parse(text)
+
+
+@pytest.mark.parametrize(("flag", "value"), [("judge_timeout", 0.0), ("judge_concurrency", 0)])
+def test_a_bad_judge_flag_is_named_by_the_flag(flag: str, value: float) -> None:
+    values = {
+        "judge_url": "http://127.0.0.1:9/v1",
+        "judge_model": "m",
+        "judge_key_env": None,
+        "judge_band": None,
+        "judge_timeout": 10.0,
+        "judge_concurrency": 4,
+    }
+    args = argparse.Namespace(**(values | {flag: value}))
+    with pytest.raises(ConfigError, match=f"^--{flag.replace('_', '-')}: .*got {value}"):
+        judge_settings(args)
 
 
 def test_the_judge_prompt_keeps_the_user_text_inside_its_tag() -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pydantic import ValidationError
-
 from sekimori.classify.cascade import Band
+from sekimori.cli.flags import validated
 from sekimori.errors import ConfigError
 from sekimori.settings import JudgeSettings
 
 # JudgeSettings fields the flags set, for naming the flag in an error.
 _FLAGS = {
     "url": "--judge-url",
+    "api_key_env": "--judge-key-env",
+    "band": "--judge-band",
     "model": "--judge-model",
     "timeout_s": "--judge-timeout",
     "concurrency": "--judge-concurrency",
@@ -49,16 +50,13 @@ def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:
     if not args.judge_model:
         raise ConfigError("--judge-url needs --judge-model", key="--judge-model")
     band = Band.parse(args.judge_band) if args.judge_band else None
-    try:
-        return JudgeSettings(
-            url=args.judge_url,
-            model=args.judge_model,
-            api_key_env=args.judge_key_env,
-            band=(band.low, band.high) if band else None,
-            timeout_s=args.judge_timeout,
-            concurrency=args.judge_concurrency,
-        )
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "url"
-        raise ConfigError(str(error["msg"]), key=_FLAGS.get(field, "--judge-url")) from None
+    return validated(
+        JudgeSettings,
+        _FLAGS,
+        url=args.judge_url,
+        model=args.judge_model,
+        api_key_env=args.judge_key_env,
+        band=(band.low, band.high) if band else None,
+        timeout_s=args.judge_timeout,
+        concurrency=args.judge_concurrency,
+    )

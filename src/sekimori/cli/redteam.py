@@ -6,16 +6,12 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
+from sekimori.cli.flags import validated
 from sekimori.errors import ConfigError
 from sekimori.lang import Text
-
-M = TypeVar("M", bound=BaseModel)
 
 HELP = Text(
     "red-team lab: attack a model, the gateway or a classifier and report ASR",
@@ -53,17 +49,6 @@ def _pct(rate: dict[str, Any]) -> str:
     return f"{100 * rate['rate']:.1f}% [{low:.1f}–{high:.1f}] n={rate['n']}"
 
 
-def _validated(cls: type[M], flags: Mapping[str, str], **values: Any) -> M:
-    """`cls(**values)`, a bad command-line value named by its flag instead of a traceback."""
-    try:
-        return cls(**values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else ""
-        flag = flags.get(field, "--" + field.replace("_", "-"))
-        raise ConfigError(f"{error['msg']}, got {error.get('input')!r}", key=flag) from None
-
-
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     # unwinds like Ctrl-C, so the embedded model server the run started is stopped too
     raise KeyboardInterrupt
@@ -83,7 +68,7 @@ def _run(args: argparse.Namespace) -> int:
         else tuple(m.strip() for m in args.mutators.split(",") if m.strip())
     )
     grader = args.grader or ("verdict" if args.target == "classifier" else "answers")
-    target_settings = _validated(
+    target_settings = validated(
         TargetSettings,
         {
             "timeout_s": "--timeout",
@@ -96,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         max_tokens=args.max_answer_tokens,
         connections=args.concurrency,
     )
-    runner = _validated(
+    runner = validated(
         RunnerSettings,
         {"rate_per_s": "--rate", "max_tokens": "--max-tokens"},
         concurrency=args.concurrency,
