@@ -207,7 +207,8 @@ def _write_results(section: str, title: str = "## Demonstration") -> None:
     start = text.find(title)
     if start >= 0:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+        rest = text[end + 1 :] if end >= 0 else ""
+        text = text[:start] + (section.rstrip("\n") + "\n\n" + rest if rest else section)
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text, encoding="utf-8")
