@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from sekimori.errors import ClassifierError
-from sekimori.redteam.graders import Grade, Grader, blocked_grade
+from sekimori.redteam.graders import Grade, Grader, blocked_grade, without_echo_harm
 from sekimori.redteam.items import Expect, Probe, Reply, Turn
 from sekimori.redteam.store import ResultRow, ResultStore
 from sekimori.redteam.targets import Target, TargetError
@@ -164,7 +164,11 @@ class Runner:
                 reply = await self._call(turns, usage)
                 if reply.blocked:
                     break  # a multi-turn attack ends at the first block
-            grade = blocked_grade() if reply.blocked else await self.grader(probe, reply)
+            if reply.blocked:
+                grade = blocked_grade()
+            else:
+                prompt = [t.content for t in turns]
+                grade = without_echo_harm(await self.grader(probe, reply), prompt, reply.text)
         except (TargetError, ClassifierError) as exc:  # the target or the grader failed
             error = str(exc)
         success, refused = outcome(probe.item.expect, grade) if grade else (None, None)
