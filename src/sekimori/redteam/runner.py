@@ -122,7 +122,6 @@ class Runner:
         self.settings = settings
         self.bucket = TokenBucket(settings.rate_per_s) if settings.rate_per_s else None
         self.budget = Budget(settings.max_requests, settings.max_tokens)
-        self.stop = False
         self.budget_exhausted = False
         self.gave_up: str | None = None
         self.failing_streak = 0
@@ -210,7 +209,7 @@ class Runner:
             try:
                 row = await self._probe(probe)
             except BudgetExhausted:
-                self.stop = self.budget_exhausted = True
+                self.budget_exhausted = True
                 return
             self.store.put(row)
             self.finished += 1
@@ -222,8 +221,12 @@ class Runner:
         self.failing_streak = self.failing_streak + 1 if error is not None else 0
         limit = self.settings.max_consecutive_errors
         if error is not None and limit and self.failing_streak >= limit and not self.stop:
-            self.stop = True
             self.gave_up = error
+
+    @property
+    def stop(self) -> bool:
+        """Workers take no new probe once the budget is spent or the target keeps failing."""
+        return self.budget_exhausted or self.gave_up is not None
 
     async def run(self, probes: Sequence[Probe]) -> RunOutcome:
         started = time.monotonic()

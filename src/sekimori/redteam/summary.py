@@ -60,8 +60,8 @@ def summarize(rows: list[ResultRow], meta: Mapping[str, Any]) -> dict[str, Any]:
             "benign": len(benign),
             "blocked_by_target": sum(r.blocked for r in graded),
             # Blocks whose stage is unknown (an older gateway, an older run) count in neither.
-            "blocked_at_input": sum(r.blocked and r.blocked_at == "input" for r in graded),
-            "blocked_at_output": sum(r.blocked and r.blocked_at == "output" for r in graded),
+            "blocked_at_input": sum(r.blocked_at == "input" for r in graded),
+            "blocked_at_output": sum(r.blocked_at == "output" for r in graded),
         },
         "asr": _rate(harmful, success).as_json(),
         "asr_by_category": _grouped(harmful, lambda r: r.category, success),
