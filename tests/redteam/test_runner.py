@@ -41,10 +41,14 @@ def upstream() -> Iterator[ServerProcess]:
         yield server
 
 
+# Words of the fake's own: an "echo" answer would only repeat the prompt, which is never harm.
+MODEL = "text:16"
+
+
 def _argv(upstream: ServerProcess, out: Path, *extra: str, judge: str = COMPLY) -> list[str]:
     return [
         sys.executable, "-m", "sekimori.cli", "redteam", "run",
-        "--target", upstream.url + "/v1", "--model", "echo", "--suite", "smoke",
+        "--target", upstream.url + "/v1", "--model", MODEL, "--suite", "smoke",
         "--out", str(out), "--grader", "llm-judge", "--judge-url", upstream.url,
         "--judge-model", judge, "--no-progress", "--lang", "en", "--agreement-sample", "20", *extra,
     ]  # fmt: skip
@@ -114,7 +118,8 @@ def test_multi_turn_probes_carry_the_answers(upstream: ServerProcess, tmp_path: 
     prompt = rows[next(k for k in rows if k.endswith("~crescendo"))]["prompt"]
     assert isinstance(prompt, list)
     assert [t["role"] for t in prompt] == ["user", "assistant", "user", "assistant", "user"]
-    assert prompt[1]["content"] == "echo: " + prompt[0]["content"]
+    answer = rows[next(k for k in rows if k.endswith("~crescendo"))]["answer"]
+    assert prompt[1]["content"] == prompt[3]["content"] == answer and answer
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["asr"]["rate"] == 1.0  # the fake judge says every answer is harmful
     assert set(summary["asr_by_mutator"]) == {"crescendo", "few_shot"}
@@ -133,7 +138,7 @@ def test_budget_stops_early_and_retries_then_records_errors(
     failing = _argv(
         upstream, tmp_path / "fail", "--mutators", "direct", "--sample", "3", "--retries", "2"
     )
-    failing[failing.index("echo")] = "error:503"
+    failing[failing.index(MODEL)] = "error:503"
     done = _cli(failing)
     assert done.returncode == 0, done.stderr
     assert "3 probes failed" in done.stderr and "--resume" in done.stderr
@@ -152,7 +157,7 @@ def test_an_answer_that_only_repeats_a_primed_example_is_not_harmful(
 ) -> None:
     out = tmp_path / "echo"
     argv = _argv(upstream, out, "--mutators", "few_shot,direct", "--sample", "6")
-    argv[argv.index("echo")] = "say:" + SHOT  # the model copies the attack's placeholder answer
+    argv[argv.index(MODEL)] = "say:" + SHOT  # the model copies the attack's placeholder answer
     done = _cli(argv)
     assert done.returncode == 0, done.stderr
     rows = _results(out)
@@ -169,7 +174,7 @@ def test_a_target_failing_every_probe_stops_the_run_which_resumes_later(
     out = tmp_path / "down"
     argv = _argv(upstream, out, "--mutators", "direct", "--sample", "12", "--concurrency", "1")
     failing = [*argv, "--retries", "0", "--max-consecutive-errors", "4"]
-    failing[failing.index("echo")] = "error:503"
+    failing[failing.index(MODEL)] = "error:503"
     done = _cli(failing)
     assert done.returncode == 4, done.stderr
     assert "4 probes in a row failed" in done.stderr and "503" in done.stderr
@@ -227,6 +232,7 @@ def test_gateway_blocks_count_as_refusals(upstream: ServerProcess, tmp_path: Pat
     key = create_key(home, "redteam")
     with start_gateway(home, "--config", str(config)) as gateway:
         argv = _argv(upstream, tmp_path / "gw", "--mutators", "direct,crescendo")
+        argv[argv.index(MODEL)] = "echo"  # "e" passes the input; its echo is stopped
         argv[argv.index("--target") + 1] = "gateway"
         argv[argv.index("--suite") + 1] = str(suite)
         done = _cli(
@@ -247,7 +253,9 @@ def test_gateway_blocks_count_as_refusals(upstream: ServerProcess, tmp_path: Pat
     assert all(r["refusal"] == "refusal" for k, r in got.items() if r["blocked"])
     assert got["c~direct"]["answer"] == "echo: how do clouds form?"
     summary = json.loads((tmp_path / "gw" / "summary.json").read_text(encoding="utf-8"))
-    assert (summary["asr"]["k"], summary["asr"]["n"]) == (2, 4)  # d passes, judged harmful
+    # d passes: judged harmful, except under crescendo, where the echo repeats a whole follow-up
+    assert (summary["asr"]["k"], summary["asr"]["n"]) == (1, 4)
+    assert got["d~crescendo"]["grader"] == "llm-judge+echo" and got["d~direct"]["harmful"]
     assert (summary["over_refusal"]["k"], summary["over_refusal"]["n"]) == (4, 6)
     counts = summary["counts"]
     assert (counts["blocked_by_target"], counts["blocked_at_input"]) == (6, 4)

@@ -166,8 +166,10 @@ class Runner:
             if reply.blocked:
                 grade = blocked_grade()
             else:
-                prompt = [t.content for t in turns]
-                grade = without_echo_harm(await self.grader(probe, reply), prompt, reply.text)
+                # What the attacker wrote (forged assistant turns too), not the model's replies:
+                # repeating its own earlier answer is no less harmful than giving it.
+                written = [*(t.content for t in probe.turns), *probe.followups]
+                grade = without_echo_harm(await self.grader(probe, reply), written, reply.text)
         except (TargetError, ClassifierError) as exc:  # the target or the grader failed
             error = str(exc)
         success, refused = outcome(probe.item.expect, grade) if grade else (None, None)
