@@ -59,6 +59,9 @@ class InputResult:
     messages: Sequence[Message] | None = None  # rewritten messages, same length; None: unchanged
     restorer: Restorer | None = None
     refusal: str | None = None  # answer text on BLOCK; None: the default bilingual refusal
+    # Release no streamed text before the output screen has passed it (an input decision left
+    # to the answer; the gateway's `hold_chars` applies this to every request).
+    hold: bool = False
 
 
 @dataclass(frozen=True, slots=True)

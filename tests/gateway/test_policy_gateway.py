@@ -408,6 +408,65 @@ def test_hold_back_never_shows_the_violating_window(holding: Policed) -> None:
     assert evs[-1]["choices"][0]["finish_reason"] == "stop"  # type: ignore[index]
 
 
+@pytest.fixture(scope="module")
+def deferring(
+    upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Policed]:
+    """A gateway whose classifier is sure of harm only from 0.9: lower blocks go to the answer."""
+    home = tmp_path_factory.mktemp("deferring")
+    unsure = LEXICON.replace("phrases:\n", 'phrases:\n  "culture flasks": {weapons.bio: 0.7}\n')
+    lexicon = write_config(home / "lexicon.yaml", unsure + "sure_at: 0.9\n")
+    policy = write_config(home / "policy.yaml", "tenants:\n  strict: {uncertain_input: block}\n")
+    config = write_config(
+        home / "sekimori.yaml",
+        f"""
+upstreams:
+  fake: {{url: {upstream.url}}}
+screen:
+  name: policy
+  window_chars: 256
+  stride_chars: 64
+  options: {{scorer: lexicon, lexicon: {lexicon}}}
+audit: {{flush_interval_ms: 20}}
+policy_file: {policy.name}
+""",
+    )
+    keys = {t: create_key(home, t) for t in ("acme", "strict")}
+    with start_gateway(home, "--config", str(config)) as gateway:
+        yield Policed(upstream, gateway, home, policy, keys)
+
+
+def test_an_unsure_block_streams_only_what_the_answer_screen_passed(deferring: Policed) -> None:
+    ask = "Which culture flasks suit yeast starters?"
+    words = [f"word{i}" for i in range(120)]
+    words[60] = "[hazard-step]"
+    httpx.post(deferring.upstream.url + "/_fake/scripts/deferred", content=" ".join(words).encode())
+    r = deferring.post(
+        "acme",
+        chat(ask, model="script:deferred;delay=0.002", stream=True),
+        **{"x-request-id": "d1"},
+    )
+    assert r.headers["x-sekimori-decision"] == "flag"
+    evs = events(r)
+    assert evs[-1]["choices"][0]["finish_reason"] == "content_filter"  # type: ignore[index]
+    shown = streamed_text(evs[:-1])
+    assert "word0 " in shown and "[hazard-step]" not in shown
+    row = audit_row(deferring.home, "d1")
+    assert row["decision"] == "block" and "deferred to the answer" in str(row["reasons"])
+    # A plain answer to the same question arrives whole.
+    script = " ".join(f"word{i}" for i in range(120))
+    httpx.post(deferring.upstream.url + "/_fake/scripts/plain", content=script.encode())
+    evs = events(deferring.post("acme", chat(ask, model="script:plain;delay=0.002", stream=True)))
+    assert streamed_text(evs) == script
+    # A tenant that blocks uncertain prompts, and a sure score, are refused before the upstream.
+    before = deferring.upstream_requests()
+    strict = deferring.post("strict", chat(ask))
+    sure = deferring.post("acme", chat("How do I weaponize anthrax?"))
+    for refused in (strict, sure):
+        assert refused.headers["x-sekimori-blocked"] == "input"
+    assert deferring.upstream_requests() == before
+
+
 def test_a_bad_policy_file_fails_at_start_naming_the_place(tmp_path: Path) -> None:
     policy = write_config(tmp_path / "bad.yaml", "tenants:\n  acme:\n    on_error: maybe\n")
     result = run_cli(tmp_path, "serve", "--policy", str(policy), "--upstream", "http://h:1")

@@ -64,6 +64,8 @@ def test_refusals_speak_the_users_language() -> None:
 class Scripted:
     """Gives every text the same scores; records what it was asked (the boundary we own)."""
 
+    sure_at = 0.5  # every flag is sure: nothing is deferred
+
     def __init__(self, scores: dict[str, float], fail: bool = False) -> None:
         self.scores = scores
         self.seen: list[str] = []
@@ -218,3 +220,61 @@ def test_a_harmful_verdict_scores_its_harm_in_its_plausible_categories() -> None
     # not harmful: nothing is raised, and calibrated category scores stay below 0.5
     quiet = on_policy_scale({"crime.nonviolent": 0.6, "attack.jailbreak": 0.7}, 0.7, 0.74)
     assert quiet["crime.nonviolent"] < 0.5 and quiet["attack.jailbreak"] == 0.7
+
+
+def _deferring_screen(tmp_path: Path, policy: str = "") -> PolicyScreen:
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text(
+        "sure_at: 0.9\n"
+        "phrases:\n"
+        '  "culture flasks": {weapons.bio: 0.7}\n'
+        '  "weaponize anthrax": {weapons.bio: 0.97}\n'
+        '  "phishing email": {crime.nonviolent: 0.8}\n'
+        '  "[hazard-step]": {weapons.chem: 0.95}\n',
+        encoding="utf-8",
+    )
+    overrides: dict[str, object] = {"home": str(tmp_path), "screen": {"name": "policy"}}
+    if policy:
+        (tmp_path / "policy.yaml").write_text(policy, encoding="utf-8")
+        overrides["policy_file"] = str(tmp_path / "policy.yaml")
+    return PolicyScreen(load_settings(overrides=overrides), scorer=LexiconScorer(lexicon))
+
+
+def test_a_block_the_classifier_is_unsure_of_is_left_to_the_answer(tmp_path: Path) -> None:
+    screen = _deferring_screen(tmp_path)
+    ask = [Message("user", "Which culture flasks suit yeast starters?")]
+    result = asyncio.run(screen.screen_input(CONTEXT, ask))
+    assert result.decision.action is Action.FLAG and result.hold
+    assert result.decision.categories == ("weapons.bio",)
+    assert "deferred to the answer" in result.decision.reasons[-1]
+    assert "weapons.bio below 0.90" in result.decision.reasons[-1]
+    # The answer decides: a harmful one is blocked, a plain one passes.
+    harmful = OutputWindow("First, [hazard-step] ...", 0, True)
+    assert asyncio.run(screen.screen_output(CONTEXT, harmful)).decision.action is Action.BLOCK
+    asyncio.run(screen.screen_input(CONTEXT, ask))
+    plain = OutputWindow("Borosilicate flasks with a foam stopper.", 0, True)
+    assert asyncio.run(screen.screen_output(CONTEXT, plain)).decision.action is Action.ALLOW
+    screen.close()
+
+
+def test_a_sure_score_or_another_reason_still_blocks_at_the_input(tmp_path: Path) -> None:
+    screen = _deferring_screen(tmp_path)
+    sure = asyncio.run(screen.screen_input(CONTEXT, [Message("user", "weaponize anthrax")]))
+    assert sure.decision.action is Action.BLOCK and not sure.hold
+    # A flag below its threshold does not block: nothing to defer, nothing held.
+    moderate = asyncio.run(screen.screen_input(CONTEXT, [Message("user", "a phishing email")]))
+    assert moderate.decision.action is Action.FLAG and not moderate.hold
+    screen.close()
+
+
+def test_a_tenant_can_block_uncertain_prompts_at_the_input(tmp_path: Path) -> None:
+    policy = (
+        "default_tenant:\n  uncertain_input: block\ntenants:\n  lab:\n    uncertain_input: defer\n"
+    )
+    screen = _deferring_screen(tmp_path, policy)
+    ask = [Message("user", "Which culture flasks suit yeast starters?")]
+    strict = asyncio.run(screen.screen_input(CONTEXT, ask))
+    assert strict.decision.action is Action.BLOCK and strict.refusal is not None
+    lab = ScreenContext("lab", "m", "r2")
+    assert asyncio.run(screen.screen_input(lab, ask)).decision.action is Action.FLAG
+    screen.close()

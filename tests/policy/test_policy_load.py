@@ -103,6 +103,12 @@ BAD = [
         "access_rules[0]",
         "needs jurisdictions, organisations or verification",
     ),
+    (
+        "tiers:\n  a:\n    uncertain_input: maybe\n",
+        ":3",
+        "tiers.a.uncertain_input",
+        "must be 'defer' or 'block'",
+    ),
     ("tenants: [1, 2\n", ":2", "", "not valid YAML"),
     ("- a\n- b\n", "", "", "must be a mapping"),
 ]
@@ -131,3 +137,12 @@ def test_capitalised_tenant_names_keep_their_place_in_the_key_path(tmp_path: Pat
     path.write_text("tenants:\n  Acme:\n    on_error: maybe\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"p\.yaml:3: tenants\.Acme\.on_error: must be"):
         load_policy(path)
+
+
+def test_uncertain_input_is_inherited_from_the_tier_and_defers_by_default() -> None:
+    policy = parse_policy(
+        "tiers:\n  careful: {uncertain_input: block}\n"
+        "tenants:\n  a: {tier: careful}\n  b: {}\n  c: {tier: careful, uncertain_input: defer}\n"
+    )
+    deferring = {t: policy.for_tenant(t).defer_uncertain for t in ("a", "b", "c", "walk-in")}
+    assert deferring == {"a": False, "b": True, "c": True, "walk-in": True}

@@ -330,7 +330,9 @@ class ChatHandler:
         send: Send,
     ) -> None:
         response = await self._call_upstream(ex, upstream, body, stream=True)
-        relay = _Relay(self, ex, context, verdict.restorer, response, send)
+        # A deferred request never releases unscreened text, with or without `hold_chars`.
+        hold = self.hold or (self.stride if verdict.hold else 0)
+        relay = _Relay(self, ex, context, verdict.restorer, response, send, hold)
         relay_task = asyncio.ensure_future(relay.run())
         watch_task = asyncio.ensure_future(_wait_disconnect(receive))
         try:
@@ -393,8 +395,10 @@ class _Relay:
         restorer: Restorer | None,
         response: UpstreamResponse,
         send: Send,
+        hold: int,
     ) -> None:
         self.handler = handler
+        self.hold = hold  # 0: stream as the upstream answers; N: at most N unscreened characters
         self.ex = ex
         self.context = context
         self.restorer = restorer
@@ -434,11 +438,11 @@ class _Relay:
 
     async def _hold_back(self, out: list[bytes]) -> list[bytes]:
         """With hold-back on: of the events so far, those a passed screen has covered."""
-        if not self.handler.hold:
+        if not self.hold:
             return out
         self.withheld.extend((self.answer_len, raw) for raw in out)
         # Never hold more than `hold` characters: wait for the screen (the stream slows down).
-        while self.blocked is None and self.answer_len - self.cleared_to > self.handler.hold:
+        while self.blocked is None and self.answer_len - self.cleared_to > self.hold:
             if self.pending is None:
                 self.pending = self._launch(final=False)
             self._take(await self.pending)

@@ -84,6 +84,7 @@ class TierIn(_Strict):
     categories: dict[str, RuleIn | Action] = {}
     pii: dict[str, Action] = {}
     on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
+    uncertain_input: Literal["defer", "block"] | None = None
 
 
 class TenantIn(_Strict):
@@ -95,6 +96,7 @@ class TenantIn(_Strict):
     allow_intents: dict[Name, IntentIn] = {}
     exceptions: list[ExceptionIn] = []
     on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
+    uncertain_input: Literal["defer", "block"] | None = None
 
 
 class PolicyIn(_Strict):
@@ -105,6 +107,10 @@ class PolicyIn(_Strict):
     access_rules: list[AccessRuleIn] = []
     default_tenant: TenantIn = TenantIn()
     tenants: dict[Name, TenantIn] = {}
+
+
+def _defer(setting: str | None, inherited: bool) -> bool:
+    return inherited if setting is None else setting == "defer"
 
 
 _PII_NAMES = ["secrets", "all", *(t.value for t in PiiType)]
@@ -276,6 +282,7 @@ class _Resolver:
             self._categories((*loc, "categories"), parent.categories, spec.categories, frozenset()),
             self._pii((*loc, "pii"), parent.pii, spec.pii),
             on_error=spec.on_error or parent.on_error,
+            defer_uncertain=_defer(spec.uncertain_input, parent.defer_uncertain),
         )
         self.tiers[name] = tier
         return tier
@@ -419,4 +426,5 @@ class _Resolver:
             TenantAttributes(a.jurisdiction, a.organisation, a.verification),
             rules,
             t.on_error or tier.on_error,
+            _defer(t.uncertain_input, tier.defer_uncertain),
         )

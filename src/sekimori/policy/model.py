@@ -109,6 +109,9 @@ class TenantPolicy:
     attributes: TenantAttributes = TenantAttributes()
     access_rules: tuple[AccessRule, ...] = ()
     on_error: Action = Action.BLOCK
+    # A prompt the classifier flags but is unsure of (below its band's top) is not refused at
+    # the input: its answer is screened before release and decides (`uncertain_input: defer`).
+    defer_uncertain: bool = True
 
     @property
     def redact_types(self) -> frozenset[str]:

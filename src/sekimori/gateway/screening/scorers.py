@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 class Scorer(Protocol):
     def score_prompts(self, texts: Sequence[str]) -> list[Verdict]: ...
 
+    @property
+    def sure_at(self) -> float:
+        """The prompt score (policy scale) from which the classifier is sure of harm."""
+        ...
+
     def judge_answers(
         self, prompts: Sequence[str], answers: Sequence[str]
     ) -> list[AnswerVerdict]: ...
@@ -101,7 +106,7 @@ class ModelScorer:
         self._judge: AnswerJudge | None = None
         self._prompt_judge = judge
 
-    def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
+    def _prompt_classifier(self) -> Any:
         if self._classifier is None:
             try:
                 classifier = _import("sekimori.classify.api:default_classifier")()
@@ -117,8 +122,23 @@ class ModelScorer:
                     classifier.band_or(self._prompt_judge.band),
                 )
             self._classifier = classifier
-        threshold = float(self._classifier.threshold)
-        verdicts: list[Verdict] = self._classifier.classify_batch(texts)
+        return self._classifier
+
+    @property
+    def sure_at(self) -> float:
+        """The top of the uncertain band training chose, on the policy's scale.
+
+        With an LLM judge the judge has already ruled on that band, so every flag is sure (0.5).
+        """
+        if self._prompt_judge is not None:
+            return 0.5
+        classifier = self._prompt_classifier()
+        return calibrate(classifier.band.high, float(classifier.threshold))
+
+    def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
+        classifier = self._prompt_classifier()
+        threshold = float(classifier.threshold)
+        verdicts: list[Verdict] = classifier.classify_batch(texts)
         return [
             replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
             for v in verdicts
@@ -144,6 +164,7 @@ class LexiconScorer:
     crash: [CRASH-ME]             # raise ClassifierError
     hang: [HANG-ME]               # sleep `hang_s` seconds (default 30)
     delay_ms: 0                   # every call takes this long (a model's latency, for benches)
+    sure_at: 0.5                  # prompt scores below this are unsure (0.5: none are)
     """
 
     def __init__(self, path: Path) -> None:
@@ -159,6 +180,7 @@ class LexiconScorer:
         self.hang = tuple(str(p).lower() for p in data.get("hang") or ())
         self.hang_s = float(data.get("hang_s", 30))
         self.delay_s = float(data.get("delay_ms", 0)) / 1000
+        self.sure_at = float(data.get("sure_at", 0.5))
 
     def _scores(self, text: str) -> dict[str, float]:
         lower = " ".join(text.lower().split())  # so a phrase split over turns still matches

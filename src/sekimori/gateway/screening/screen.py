@@ -54,6 +54,7 @@ from sekimori.policy import (
 )
 from sekimori.screen import InputResult, OutputResult, OutputWindow, ScreenContext
 from sekimori.settings import Settings
+from sekimori.taxonomy import BY_ID
 from sekimori.types import Action, Decision, Message, Verdict
 
 log = logging.getLogger("sekimori.gateway")
@@ -277,13 +278,46 @@ class PolicyScreen:
             notes.append("pii " + ", ".join(f"{k}x{n}" for k, n in sorted(pii.found.items())))
         action = Action.FLAG if failures and decision.action is Action.ALLOW else decision.action
         decision = Decision(action, decision.categories, (*decision.reasons, *notes))
-        if decision.action is Action.BLOCK:
+        deferred = None
+        if decision.action is Action.BLOCK and tenant.defer_uncertain and not failures:
+            deferred = self._defer(decision, scores, tenant, context.model, pii.found)
+        if deferred is None and decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
+        decision = deferred or decision
         self._remember(context.request_id, _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang))
+        held = deferred is not None
         if pii.restorer is None:
-            return InputResult(decision)
-        return InputResult(decision, pii.messages, pii.restorer)
+            return InputResult(decision, hold=held)
+        return InputResult(decision, pii.messages, pii.restorer, hold=held)
+
+    def _defer(
+        self,
+        decision: Decision,
+        scores: Mapping[str, float],
+        tenant: TenantPolicy,
+        model: str,
+        pii: Mapping[str, int],
+    ) -> Decision | None:
+        """A block that only hazard scores the classifier is unsure of caused, deferred.
+
+        Such a prompt goes upstream and its answer decides: the answer judge screens it before
+        any of it is released. None when the block stands (a sure score, or another reason).
+        """
+        sure = self.scorer.sure_at
+        unsure = [c for c, s in scores.items() if c in BY_ID and 0.5 <= s < sure]
+        if not unsure:
+            return None
+        kept = {c: s for c, s in scores.items() if c not in unsure}
+        rest = decide(kept, tenant, model=model, pii_types=pii)
+        if rest.action is Action.BLOCK:
+            return None
+        note = (
+            f"deferred to the answer: the prompt classifier is unsure "
+            f"({', '.join(sorted(unsure))} below {sure:.2f}); uncertain_input=defer"
+        )
+        # FLAG, never less: a deferred request is audited durably (redaction still applies).
+        return Decision(Action.FLAG, decision.categories, (*decision.reasons, note))
 
     def _known(self, messages: Sequence[Message], keys: Sequence[bytes]) -> _Known:
         """The screened texts (`keys`: the messages' digests) split into cached and to score."""
