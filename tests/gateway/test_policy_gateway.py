@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,11 +95,19 @@ class Policed:
         return last
 
 
-@pytest.fixture(scope="module")
-def policed(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Policed]:
-    home = tmp_path_factory.mktemp("policed")
-    lexicon = write_config(home / "lexicon.yaml", LEXICON)
-    policy = write_config(home / "policy.yaml", POLICY)
+@contextmanager
+def _policed(
+    upstream: ServerProcess,
+    home: Path,
+    tenants: tuple[str, ...],
+    *,
+    lexicon: str = LEXICON,
+    policy: str = "",
+    screen: str = "",
+) -> Iterator[Policed]:
+    """`sekimori serve` with the lexicon scorer, a policy file and `screen:` extras."""
+    lexicon_file = write_config(home / "lexicon.yaml", lexicon)
+    policy_file = write_config(home / "policy.yaml", policy or "version: 1\n")
     config = write_config(
         home / "sekimori.yaml",
         f"""
@@ -107,15 +116,23 @@ upstreams:
 screen:
   name: policy
   window_chars: 256
-  stride_chars: 64
-  options: {{scorer: lexicon, lexicon: {lexicon}, timeout_s: 0.5}}
+  stride_chars: 64{screen}
+  options: {{scorer: lexicon, lexicon: {lexicon_file}, timeout_s: 0.5}}
 audit: {{flush_interval_ms: 20}}
-policy_file: {policy.name}
+policy_file: {policy_file.name}
 """,
     )
-    keys = {t: create_key(home, t) for t in ("acme", "lab", "embargoed", "walkin")}
+    keys = {t: create_key(home, t) for t in tenants}
     with start_gateway(home, "--config", str(config)) as gateway:
-        yield Policed(upstream, gateway, home, policy, keys)
+        yield Policed(upstream, gateway, home, policy_file, keys)
+
+
+@pytest.fixture(scope="module")
+def policed(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Policed]:
+    home = tmp_path_factory.mktemp("policed")
+    tenants = ("acme", "lab", "embargoed", "walkin")
+    with _policed(upstream, home, tenants, policy=POLICY) as policed:
+        yield policed
 
 
 def chat(text: str, *, model: str = "echo", stream: bool = False) -> dict[str, object]:
@@ -371,23 +388,8 @@ def test_audit_tail_shows_each_decision(policed: Policed) -> None:
 def holding(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Policed]:
     """A gateway that holds back up to 200 characters of a stream until they are screened."""
     home = tmp_path_factory.mktemp("holding")
-    lexicon = write_config(home / "lexicon.yaml", LEXICON)
-    config = write_config(
-        home / "sekimori.yaml",
-        f"""
-upstreams:
-  fake: {{url: {upstream.url}}}
-screen:
-  name: policy
-  window_chars: 256
-  stride_chars: 64
-  hold_chars: 200
-  options: {{scorer: lexicon, lexicon: {lexicon}}}
-""",
-    )
-    keys = {"acme": create_key(home, "acme")}
-    with start_gateway(home, "--config", str(config)) as gateway:
-        yield Policed(upstream, gateway, home, home / "none.yaml", keys)
+    with _policed(upstream, home, ("acme",), screen="\n  hold_chars: 200") as holding:
+        yield holding
 
 
 def test_hold_back_never_shows_the_violating_window(holding: Policed) -> None:
@@ -415,25 +417,14 @@ def deferring(
     """A gateway whose classifier is sure of harm only from 0.9: lower blocks go to the answer."""
     home = tmp_path_factory.mktemp("deferring")
     unsure = LEXICON.replace("phrases:\n", 'phrases:\n  "culture flasks": {weapons.bio: 0.7}\n')
-    lexicon = write_config(home / "lexicon.yaml", unsure + "sure_at: 0.9\n")
-    policy = write_config(home / "policy.yaml", "tenants:\n  strict: {uncertain_input: block}\n")
-    config = write_config(
-        home / "sekimori.yaml",
-        f"""
-upstreams:
-  fake: {{url: {upstream.url}}}
-screen:
-  name: policy
-  window_chars: 256
-  stride_chars: 64
-  options: {{scorer: lexicon, lexicon: {lexicon}}}
-audit: {{flush_interval_ms: 20}}
-policy_file: {policy.name}
-""",
-    )
-    keys = {t: create_key(home, t) for t in ("acme", "strict")}
-    with start_gateway(home, "--config", str(config)) as gateway:
-        yield Policed(upstream, gateway, home, policy, keys)
+    with _policed(
+        upstream,
+        home,
+        ("acme", "strict"),
+        lexicon=unsure + "sure_at: 0.9\n",
+        policy="tenants:\n  strict: {uncertain_input: block}\n",
+    ) as deferring:
+        yield deferring
 
 
 def test_an_unsure_block_streams_only_what_the_answer_screen_passed(deferring: Policed) -> None:
