@@ -9,6 +9,9 @@ engine `sekimori.policy.decide` decides; what the tenant redacts is replaced by 
 restored in the answer by a streaming restorer. A request whose texts all have cached verdicts
 and are known free of PII (a conversation screened before) is decided on the event loop: it does
 not queue in the pool behind another request's answer judge.
+A block caused only by hazard scores the classifier is unsure of (`Scorer.sure_at`) is deferred
+when the tenant says `uncertain_input: defer` (the default): flagged, sent upstream, and its
+answer released only once screened (`InputResult.hold`).
 Output: the answer judge on each window, decided by the same policy.
 A classifier that fails or takes longer than `timeout_s` is the tenant's `on_error` (block by
 default), with the error in the decision's reasons (audited). `reload()` swaps the policy whole:
