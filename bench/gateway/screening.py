@@ -5,7 +5,8 @@ Writes bench/gateway/SCREENING.md (medians from one run, machine noted):
   cache never helps), concurrency 1 and 8; requests/s at concurrency 8;
 - a 2,000-token system prompt: its first request, then later requests that reuse it with a new turn;
 - streaming time to first content token, screening on and off;
-- the streaming cut's lateness: tokens forwarded after a harmful token before the stream ends.
+- the streaming cut's lateness: tokens forwarded after a harmful token before the stream ends;
+- time to first token of a stream whose prompt was deferred to the answer (held until screened).
 
     python bench/gateway/screening.py                   # scorer: the trained model if installed
     python bench/gateway/screening.py --scorer lexicon  # screening machinery without a model
@@ -50,6 +51,8 @@ SENTENCES = (
 ROUNDS = 5
 UNIQUE = itertools.count()  # request numbers, never repeated: no prompt hits the verdict cache
 MARKER = "zqxhazard"
+UNSURE = "zqxunsure"  # a prompt the scorer flags without being sure of it: deferred
+STREAM = "text:600;delay=0.005"  # 600 tokens, 5 ms apart
 WINDOW_TOKENS = 400 // 5  # the default window, in this stream's tokens ("w123 " is 5 chars)
 
 
@@ -127,20 +130,29 @@ async def system_reuse(url: str, auth: dict[str, str], n: int) -> tuple[Stats, S
     return stats(first), stats(again)
 
 
-async def ttft(url: str, auth: dict[str, str], n: int, *, fresh: bool) -> Stats:
+async def ttft(
+    url: str,
+    auth: dict[str, str],
+    n: int,
+    *,
+    fresh: bool,
+    ask: str = "",
+    model: str = "text:40",
+) -> Stats:
     """Time to the first content token of a streamed answer.
 
     `fresh`: a new 200-token prompt each time, so the wait includes input screening. Otherwise a
-    prompt screened before (its verdict cached), so what is left is what output screening adds.
+    prompt screened before (its verdict cached), so what is left is what output screening adds:
+    `ask` (default: an ordinary 200-token prompt).
     """
     samples = []
     async with httpx.AsyncClient(headers=auth, timeout=60) as client:
-        turn = [{"role": "user", "content": prompt(-2)}]
+        turn = [{"role": "user", "content": ask or prompt(-2)}]
         await timed(client, url, body(turn))
         for i in range(n + 1):
             if fresh:
                 turn = [{"role": "user", "content": prompt(next(UNIQUE))}]
-            payload = body(turn, stream=True, model="text:40")
+            payload = body(turn, stream=True, model=model)
             t0 = time.perf_counter()
             first = 0.0
             async with client.stream("POST", url, content=payload) as r:
@@ -286,7 +298,8 @@ def main() -> int:
         auth = keys["policy"]
         slow = home / "slow.yaml"
         slow.write_text(
-            f'phrases: {{"{MARKER}": {{weapons.chem: 0.99}}}}\ndelay_ms: {args.judge_ms}\n',
+            f'phrases: {{"{MARKER}": {{weapons.chem: 0.99}}, "{UNSURE}": {{weapons.bio: 0.7}}}}\n'
+            f"delay_ms: {args.judge_ms}\nsure_at: 0.9\n",
             encoding="utf-8",
         )
         late: dict[int, list[int]] = {}
@@ -297,6 +310,11 @@ def main() -> int:
                 print(f"cut lateness, hold_chars={hold}", file=sys.stderr)
                 url = gateway.url + "/v1/chat/completions"
                 late[hold] = asyncio.run(cut_lateness(url, auth, upstream.url, 30))
+                if not hold:  # an ordinary prompt's stream, then a deferred one's
+                    for key, ask in (("plain", "tell me a story"), ("deferred", UNSURE)):
+                        results[f"slow.{key}"] = asyncio.run(
+                            ttft(url, auth, 30, fresh=False, ask=ask, model=STREAM)
+                        )
     write(args.out, about, scorer, results, late, args.judge_ms, judge_note, args.requests)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
@@ -330,6 +348,8 @@ def write(
     added_first = p_first_token.p50_ms - a_first.p50_ms
     add1, add8 = p1.p50_ms - a1.p50_ms, p8.p50_ms - a8.p50_ms
     late, held = lateness[0], lateness[400]
+    plain, deferred = r["slow.plain"], r["slow.deferred"]
+    assert isinstance(plain, Stats) and isinstance(deferred, Stats)
 
     def verdict(ok: bool) -> str:
         if scorer != "model":
@@ -377,6 +397,10 @@ def write(
         f"tokens shown after the marker over {len(late)} streams: median "
         f"{statistics.median(late):.0f}, max {max(late)}. With `hold_chars: 400` the marker "
         f"was shown in {held_shown} of {len(held)} streams.",
+        "",
+        "A prompt whose block is deferred to the answer (`uncertain_input: defer`; its stream "
+        "is released only once screened), same stream and scorer latency, first content token "
+        f"p50: {deferred.p50_ms:.0f} ms, vs {plain.p50_ms:.0f} ms for an ordinary prompt.",
         "",
         "## Targets",
         "",
