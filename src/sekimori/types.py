@@ -62,6 +62,15 @@ class AnswerVerdict:
 BlockedAt = Literal["input", "output"]
 
 
+def as_blocked_at(value: object) -> BlockedAt | None:
+    """`value` if it names a stage ("input" or "output"), else None (unknown or not said)."""
+    if value == "input":
+        return "input"
+    if value == "output":
+        return "output"
+    return None
+
+
 class Action(StrEnum):
     ALLOW = "allow"
     FLAG = "flag"

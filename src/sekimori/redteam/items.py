@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
-from sekimori.types import BlockedAt, Lang
+from sekimori.types import BlockedAt, Lang, as_blocked_at
 
 
 class Expect(StrEnum):
@@ -81,5 +81,4 @@ class Reply:
 
     @property
     def blocked_at(self) -> BlockedAt | None:
-        stage = self.detail.get("blocked_at")
-        return cast(BlockedAt, stage) if self.blocked and stage in ("input", "output") else None
+        return as_blocked_at(self.detail.get("blocked_at")) if self.blocked else None

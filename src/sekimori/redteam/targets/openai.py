@@ -11,7 +11,7 @@ import orjson
 from sekimori.errors import ConfigError
 from sekimori.redteam.items import Reply, Turn
 from sekimori.redteam.targets import TARGETS, Target, TargetError, TargetSettings
-from sekimori.types import BlockedAt
+from sekimori.types import BlockedAt, as_blocked_at
 from sekimori.upstream.http import ConnectionPool
 
 # Error codes with which OpenAI-style servers say "your content was stopped", not "I failed".
@@ -46,11 +46,7 @@ def blocked_at(blocked: bool, decision: str, stage: str) -> BlockedAt | None:
     """
     if not blocked:
         return None
-    if stage == "input":
-        return "input"
-    if stage == "output":
-        return "output"
-    return None if decision == "block" else "output"
+    return as_blocked_at(stage) or (None if decision == "block" else "output")
 
 
 class OpenAITarget:
