@@ -201,7 +201,7 @@ def _full_overrefusal_md(out: Path, opts: argparse.Namespace, elapsed: float) ->
     )
 
 
-def _write_results(section: str, title: str = "## Demonstration") -> None:
+def write_results(section: str, title: str = "## Demonstration") -> None:
     path = Path(__file__).with_name("RESULTS.md")
     text = path.read_text(encoding="utf-8") if path.exists() else "# Red-team lab results\n\n"
     start = text.find(title)
@@ -260,7 +260,7 @@ def main() -> None:
             _run("gateway", "overrefusal", full, opts, env, "direct")
         section = _full_overrefusal_md(full, opts, time.monotonic() - started)
         if opts.write_results:
-            _write_results(section, FULL_TITLE)
+            write_results(section, FULL_TITLE)
         print(section)
         return
     _run("local", opts.suite, out / "local", opts, None, opts.mutators)
@@ -275,7 +275,7 @@ def main() -> None:
     section = _results_md(out, opts, time.monotonic() - started)
     (out / "RESULTS-section.md").write_text(section, encoding="utf-8")
     if opts.write_results:
-        _write_results(section)
+        write_results(section)
     print(section)
 
 

@@ -20,6 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+# This script's folder is on sys.path when it runs: the demonstration's RESULTS.md writer.
+from run import write_results
+
 from sekimori.redteam.datasets import load_suite
 from sekimori.redteam.graders import GRADERS, Grade, Grader, GraderSettings
 from sekimori.redteam.items import Probe, Reply
@@ -107,15 +110,7 @@ def main() -> None:
             met = "not a runner figure: the CPU cost of the answer judges"
         lines.append(f"| {name} | {medians[name]:.0f} | {runs} | {met} |")
     section = "\n".join(lines) + "\n"
-    out = Path(__file__).with_name("RESULTS.md")
-    text = out.read_text(encoding="utf-8") if out.exists() else "# Red-team lab results\n\n"
-    start = text.find("## Runner throughput")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    out.write_text(text, encoding="utf-8")
+    write_results(section, "## Runner throughput")
     print(section)
 
 
