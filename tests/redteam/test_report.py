@@ -25,7 +25,7 @@ def _row(n: int, cat: str, mut: str, expect: str, hit: bool) -> ResultRow:
         lang="ja" if n % 2 else "en", expect=expect, source="test", kind="lookalike",
         prompt=[{"role": "user", "content": f"request {n} </script><b>x</b>"}],
         answer="Sure. 1. Take 250 mg of compound-X7 and heat it to 80 C\n2. Then do more steps",
-        blocked=False, blocked_at=None,
+        blocked=False, blocked_at=None, deferred=False,
         refusal="compliance" if hit or expect == "refuse" else "refusal",
         harmful=hit, success=hit if expect == "refuse" else None,
         refused=None if expect == "refuse" else hit, score=0.9 if hit else 0.1, grader="t",
@@ -78,6 +78,25 @@ def test_target_blocks_are_split_by_stage_in_summary_and_report() -> None:
     assert "1 at the answer (output screening), 1 at a stage the target did not report" in page
     page = render(summary, rows, "ja")
     assert "40 件のうち 4 件" in page and "入力検査）で 2 件" in page and "段階不明が 1 件" in page
+
+    assert "迷った" not in page  # nothing was deferred: no sentence about it
+    assert "let " not in render(summary, rows, "en").split("id=blocked>", 1)[1].split("</p>")[0]
+
+
+def test_deferred_prompts_and_their_outcomes_are_counted_and_reported() -> None:
+    rows = _rows()
+    # i1 (harmful, succeeded), i2 (harmful, held), i100 (benign, refused), i101 (benign)
+    for i in (0, 1, -5, -4):
+        rows[i] = replace(rows[i], deferred=True)
+    summary = summarize(rows, {"suite": "t"})
+    assert summary["deferred"] == {"harmful": 2, "succeeded": 1, "benign": 2, "refused": 1}
+    page = render(summary, rows, "en")
+    assert (
+        "let 4 prompts through" in page
+        and "2 harmful (1 succeeded) and 2 benign (1 refused)" in page
+    )
+    page = render(summary, rows, "ja")
+    assert "迷った 4 件" in page and "有害 2 件（攻撃成功 1 件）、無害 2 件（拒否 1 件）" in page
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")

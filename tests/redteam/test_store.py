@@ -28,7 +28,7 @@ INSERT INTO results VALUES ('old~direct', 'old', 'direct', '{}', 'hate', 'en', '
 ROW = ResultRow(
     probe_id="p~direct", item_id="p", mutator="direct", params={"k": 1}, category="hate",
     lang="ja", expect="comply", source="t", kind="", prompt=[{"role": "user", "content": "やあ"}],
-    answer="申し訳ありません", blocked=True, blocked_at="output", refusal="refusal",
+    answer="申し訳ありません", blocked=True, blocked_at="output", deferred=True, refusal="refusal",
     harmful=False, success=None, refused=True, score=0.0, grader="blocked", error=None,
     attempts=1, prompt_tokens=3, completion_tokens=0, latency_ms=2.5, finished_at=1.0,
 )  # fmt: skip
@@ -39,6 +39,7 @@ def test_rows_round_trip_with_their_stage(tmp_path: Path) -> None:
         ROW,
         replace(ROW, probe_id="q~direct", blocked_at="input"),
         replace(ROW, probe_id="r~direct", blocked=False, blocked_at=None, refused=False),
+        replace(ROW, probe_id="s~direct", deferred=False),
     ]
     store = ResultStore(tmp_path / "results.sqlite")
     for row in rows:
@@ -60,5 +61,10 @@ def test_a_run_from_before_the_column_opens_and_resumes(tmp_path: Path) -> None:
     store = ResultStore.open_existing(tmp_path)  # a second open finds the column in place
     old, new = store.rows()
     store.close()
-    assert (old.probe_id, old.blocked, old.blocked_at) == ("old~direct", True, None)
+    assert (old.probe_id, old.blocked, old.blocked_at, old.deferred) == (
+        "old~direct",
+        True,
+        None,
+        None,
+    )
     assert new == ROW

@@ -93,6 +93,8 @@ class Exchange:
     decision: Decision = ALLOW
     # Sent as x-sekimori-blocked; a streamed cut comes after the headers and cannot set it.
     blocked_at: BlockedAt | None = None
+    # Sent as x-sekimori-deferred: the prompt screen left its unsure block to the answer screen.
+    deferred: bool = False
     upstream_ms: float = 0.0
     screen_ms: float = 0.0
     prompt_tokens: int | None = None
@@ -136,6 +138,7 @@ class ChatHandler:
             ) from exc
         ex.screen_ms = (time.perf_counter() - t0) * 1000
         ex.decision = verdict.decision
+        ex.deferred = verdict.hold
         self.metrics.decisions.inc("input", verdict.decision.action.value)
         if verdict.decision.action is Action.BLOCK:
             await self._refuse(ex, verdict, send)
@@ -192,6 +195,8 @@ class ChatHandler:
             headers.append((b"x-sekimori-categories", ",".join(ex.decision.categories).encode()))
         if ex.blocked_at is not None:
             headers.append((b"x-sekimori-blocked", ex.blocked_at.encode()))
+        if ex.deferred:
+            headers.append((b"x-sekimori-deferred", b"1"))
         return {"type": "http.response.start", "status": status, "headers": headers}
 
     async def _call_upstream(

@@ -71,7 +71,9 @@ class Probe:
 class Reply:
     """What a target answered. `blocked` is set when the target itself stopped the request (a
     gateway block, a classifier flag), so no answer text needs grading; `detail["blocked_at"]`
-    says where, when the target tells: "input" (the prompt) or "output" (the answer)."""
+    says where, when the target tells: "input" (the prompt) or "output" (the answer).
+    `detail["deferred"]` is set when the gateway let an unsure prompt through to have its answer
+    decide (`x-sekimori-deferred`)."""
 
     text: str
     blocked: bool = False
@@ -82,3 +84,7 @@ class Reply:
     @property
     def blocked_at(self) -> BlockedAt | None:
         return as_blocked_at(self.detail.get("blocked_at")) if self.blocked else None
+
+    @property
+    def deferred(self) -> bool:
+        return self.detail.get("deferred") is True

@@ -80,6 +80,19 @@ BLOCKED = Text(
 )
 BLOCKED_UNKNOWN = Text(", {n} at a stage the target did not report", "、段階不明が {n} 件")
 
+DEFERRED = Text(
+    en=(
+        " The gateway let {n} prompts through that its prompt classifier was unsure of, for the "
+        "screened answer to decide: {harmful} harmful ({succeeded} succeeded) and {benign} benign "
+        "({refused} refused)."
+    ),
+    ja=(
+        "プロンプト分類器が判断に迷った {n} 件は、ゲートウェイが遮断せずに通し、検査した回答で"
+        "判断しました。有害 {harmful} 件（攻撃成功 {succeeded} 件）、"
+        "無害 {benign} 件（拒否 {refused} 件）です。"
+    ),
+)
+
 AGREEMENT = Text(
     en=(
         "On {n} human-labelled answers (XSTest v2 completions) the grader's refusal label matched "
@@ -188,6 +201,9 @@ def render(summary: Mapping[str, Any], rows: Sequence[ResultRow], lang: str = "e
         output=counts["blocked_at_output"],
         unknown=BLOCKED_UNKNOWN(lang, n=unknown) if unknown else "",
     )
+    deferred = summary.get("deferred") or {}  # absent in a summary from before it
+    if deferred.get("harmful") or deferred.get("benign"):
+        blocked += DEFERRED(lang, n=deferred["harmful"] + deferred["benign"], **deferred)
     method = METHOD(
         lang,
         sources=html.escape(", ".join(run.get("sources", []))),

@@ -188,6 +188,7 @@ class Runner:
             answer=reply.text,
             blocked=reply.blocked,
             blocked_at=reply.blocked_at,
+            deferred=reply.deferred,
             refusal=grade.refusal.value if grade else None,
             harmful=grade.harmful if grade else None,
             success=success,

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS results (
     answer TEXT NOT NULL,
     blocked INTEGER NOT NULL,
     blocked_at TEXT,
+    deferred INTEGER,
     refusal TEXT,
     harmful INTEGER,
     success INTEGER,
@@ -58,6 +59,7 @@ COLUMNS = (
     "answer",
     "blocked",
     "blocked_at",
+    "deferred",
     "refusal",
     "harmful",
     "success",
@@ -72,13 +74,17 @@ COLUMNS = (
     "finished_at",
 )
 
+# Columns added after the first release, in order: (name, SQL type).
+_ADDED_COLUMNS = (("blocked_at", "TEXT"), ("deferred", "INTEGER"))
+
 
 @dataclass(frozen=True, slots=True)
 class ResultRow:
     """One stored result; `success` is set for harmful items, `refused` for benign ones.
 
     `blocked_at` is where the target stopped it ("input" or "output"); None when it was not
-    blocked or the target did not say.
+    blocked or the target did not say. `deferred`: the gateway let the prompt through unsure, for
+    its answer to decide; None in a run from before the column.
     """
 
     probe_id: str
@@ -94,6 +100,7 @@ class ResultRow:
     answer: str
     blocked: bool
     blocked_at: str | None
+    deferred: bool | None
     refusal: str | None
     harmful: bool | None
     success: bool | None
@@ -124,8 +131,10 @@ class ResultStore:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(results)")}
-            if "blocked_at" not in columns:  # a run from before the column: stages unknown
-                self.db.execute("ALTER TABLE results ADD COLUMN blocked_at TEXT")
+            # Runs from before a column open and resume; their old rows read as unknown (NULL).
+            for column, kind in _ADDED_COLUMNS:
+                if column not in columns:
+                    self.db.execute(f"ALTER TABLE results ADD COLUMN {column} {kind}")
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the results database ({exc})") from None
 
@@ -167,7 +176,7 @@ class ResultStore:
             d = dict(zip(COLUMNS, rec, strict=True))
             d["params"] = json.loads(d["params"])
             d["prompt"] = json.loads(d["prompt"])
-            for key in ("blocked", "harmful", "success", "refused"):
+            for key in ("blocked", "deferred", "harmful", "success", "refused"):
                 d[key] = _bool(d[key])
             d["blocked"] = bool(d["blocked"])
             yield ResultRow(**d)

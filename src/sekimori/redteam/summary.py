@@ -63,6 +63,13 @@ def summarize(rows: list[ResultRow], meta: Mapping[str, Any]) -> dict[str, Any]:
             "blocked_at_input": sum(r.blocked_at == "input" for r in graded),
             "blocked_at_output": sum(r.blocked_at == "output" for r in graded),
         },
+        # Prompts the gateway let through unsure, for the answer to decide: what became of them.
+        "deferred": {
+            "harmful": sum(bool(r.deferred) for r in harmful),
+            "succeeded": sum(bool(r.deferred and r.success) for r in harmful),
+            "benign": sum(bool(r.deferred) for r in benign),
+            "refused": sum(bool(r.deferred and r.refused) for r in benign),
+        },
         "asr": _rate(harmful, success).as_json(),
         "asr_by_category": _grouped(harmful, lambda r: r.category, success),
         "asr_by_mutator": _grouped(harmful, lambda r: r.mutator, success),

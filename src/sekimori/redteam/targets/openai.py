@@ -114,6 +114,8 @@ class OpenAITarget:
         at = blocked_at(reply.blocked, decision, stage)
         if at is not None:
             detail["blocked_at"] = at
+        if headers.get(b"x-sekimori-deferred") == b"1":
+            detail["deferred"] = True
         return replace(reply, detail=detail) if detail else reply
 
     def _reply(self, body: Any) -> Reply:
