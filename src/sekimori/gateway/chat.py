@@ -336,7 +336,7 @@ class ChatHandler:
     ) -> None:
         response = await self._call_upstream(ex, upstream, body, stream=True)
         # A deferred request never releases unscreened text, with or without `hold_chars`.
-        hold = self.hold or (self.stride if verdict.hold else 0)
+        hold = self.hold or (self.stride if ex.deferred else 0)
         relay = _Relay(self, ex, context, verdict.restorer, response, send, hold)
         relay_task = asyncio.ensure_future(relay.run())
         watch_task = asyncio.ensure_future(_wait_disconnect(receive))
