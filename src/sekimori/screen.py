@@ -2,14 +2,21 @@
 
 The gateway calls a `Screen` twice per request:
 
-- `screen_input(context, messages)` before the upstream sees anything. The result carries the
-  `Decision`, optionally rewritten messages (a redacting screen replaces personal data by
-  placeholders) with a `Restorer` that puts the originals back into the answer, and the refusal
-  text to answer with when the decision is BLOCK.
-- `screen_output(context, window)` on the answer: whole for a non-streaming answer, and on a sliding
-  window while streaming (every `stride_chars` new characters, the last `window_chars` of the
-  answer). Streamed chunks are forwarded without waiting for it, so time to first token never
-  waits on screening; a BLOCK ends the stream with `finish_reason: "content_filter"`.
+- `screen_input(context, parts)` before the upstream sees anything. The gateway passes every
+  part of the request that carries text (`Part`: each message's content of every role, tool
+  results, tool-call arguments, tool names and descriptions, `name` fields, text in `data:`
+  URLs), each a `Message` with its kind and locator; a plain `Message` list also works (each is
+  its role's kind). The result carries the `Decision`, optionally rewritten parts (a redacting
+  screen replaces personal data by placeholders) with a `Restorer` that puts the originals back
+  into the answer, the refusal text to answer with when the decision is BLOCK, and a `handle`:
+  whatever the screen needs again for this request's answer.
+- `screen_output(context, window)` on the answer, with `context.handle` set to that handle (the
+  gateway owns the per-request state; a screen keeps no table keyed by request ids, which
+  clients choose). One window per choice (`n>1`): whole for a non-streaming answer, and sliding
+  while streaming (every `stride_chars` new characters, the last `window_chars` of that choice).
+  A choice's text is its content, reasoning and tool-call arguments in the order they came.
+  Streamed chunks are forwarded without waiting for it, so time to first token never waits on
+  screening; a BLOCK ends the stream with `finish_reason: "content_filter"`.
 
 Screens are built by name through `SCREENS` (`screen.name` in the settings); `module:attr` names a
 factory outside the registry. Built-ins: `allow` (passes everything) and `keywords` (test
@@ -21,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from sekimori.errors import ConfigError, SekimoriError
 from sekimori.lang import Text, detect_lang
@@ -38,15 +45,70 @@ REFUSAL = Text(
 )
 
 
+# Where a part of a request is: its role's own kinds, plus the parts that are not a turn's text.
+PartKind = Literal[
+    "system",
+    "developer",
+    "user",
+    "assistant_history",
+    "tool_result",
+    "tool_call_arguments",
+    "tool_description",
+    "name",
+    "data_url",
+]
+_ROLE_KINDS: dict[str, PartKind] = {
+    "system": "system",
+    "developer": "developer",
+    "user": "user",
+    "assistant": "assistant_history",
+    "tool": "tool_result",
+    "function": "tool_result",
+}
+Locator = tuple[str | int, ...]  # the JSON path of the text in the request body
+
+
+@dataclass(frozen=True, slots=True)
+class Part(Message):
+    """One text of a request, with where it came from; a `Message`, so screens read it as one.
+
+    `role` is the role of the message it belongs to ("tool" for a tool description);
+    `locator` is its JSON path in the body, e.g. `("messages", 2, "content", 0, "text")`.
+    """
+
+    kind: PartKind = "user"
+    locator: Locator = ()
+
+    @property
+    def turn(self) -> Locator:
+        """The message this part belongs to (`("messages", i)`), or its own locator."""
+        return self.locator[:2] if self.locator[:1] == ("messages",) else self.locator
+
+
+def kind_of(message: Message) -> PartKind:
+    """A part's kind; a plain `Message` is the kind of its role."""
+    if isinstance(message, Part):
+        return message.kind
+    return _ROLE_KINDS.get(message.role, "user")
+
+
 @dataclass(frozen=True, slots=True)
 class ScreenContext:
     tenant: str
     model: str
-    request_id: str
+    request_id: str  # minted by the gateway, unique per request
+    client_request_id: str | None = None  # the client's x-request-id, for the audit only
+    # On output: `InputResult.handle` of the same request, passed back by the gateway.
+    handle: object = None
 
 
 class Restorer(Protocol):
-    """Puts back what an input rewrite replaced; may hold back a partial placeholder."""
+    """Puts back what an input rewrite replaced; may hold back a partial placeholder.
+
+    The gateway takes a `copy.copy` of the one it is given for each text of the answer it
+    restores (each choice's content, reasoning and tool-call arguments): a restorer's state must
+    be what such a copy separates (the held tail, an immutable string).
+    """
 
     def feed(self, text: str) -> str: ...
 
@@ -56,12 +118,14 @@ class Restorer(Protocol):
 @dataclass(frozen=True, slots=True)
 class InputResult:
     decision: Decision
-    messages: Sequence[Message] | None = None  # rewritten messages, same length; None: unchanged
+    # The parts with rewritten text, in the order given, same length; None: unchanged.
+    messages: Sequence[Message] | None = None
     restorer: Restorer | None = None
     refusal: str | None = None  # answer text on BLOCK; None: the default bilingual refusal
     # Release no streamed text before the output screen has passed it (an input decision left
     # to the answer; the gateway's `hold_chars` applies this to every request).
     hold: bool = False
+    handle: object = None  # given back in `ScreenContext.handle` with every output window
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +133,7 @@ class OutputWindow:
     text: str  # the last `window_chars` characters of the answer so far (all of it if shorter)
     offset: int  # where `text` starts in the whole answer
     final: bool  # True when the answer is complete
+    choice: int = 0  # which choice of the answer (`n>1`); each has its own window
 
 
 @dataclass(frozen=True, slots=True)

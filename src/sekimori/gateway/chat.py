@@ -7,6 +7,7 @@ disconnect cancels the upstream request.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import itertools
 import secrets
@@ -71,13 +72,23 @@ _ID_PREFIX = secrets.token_hex(4)
 _ids = itertools.count(1)
 
 
+def mint_id() -> str:
+    """An id the gateway makes: unique in this process, whatever clients send."""
+    return f"{_ID_PREFIX}{next(_ids):08x}"
+
+
 def request_id(headers: Sequence[tuple[bytes, bytes]]) -> str:
+    """The correlation id echoed and audited: the client's x-request-id, or one we mint.
+
+    Clients choose it, so two requests may share it: nothing is keyed by it (screening state
+    travels with the request as `InputResult.handle`, under `Exchange.screen_id`).
+    """
     for name, value in headers:
         if name == b"x-request-id" and 0 < len(value) <= 64 and value.isascii():
             text = value.decode()
             if all(c.isalnum() or c in "._-" for c in text):
                 return text
-    return f"{_ID_PREFIX}{next(_ids):08x}"
+    return mint_id()
 
 
 @dataclass(slots=True)
@@ -100,6 +111,7 @@ class Exchange:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     answer: list[str] = field(default_factory=list)
+    screen_id: str = field(default_factory=mint_id)  # ours, whatever request_id the client sent
 
 
 class ChatHandler:
@@ -128,7 +140,9 @@ class ChatHandler:
     ) -> None:
         request = ex.request
         ex.upstream = upstream.name
-        context = ScreenContext(ex.principal.tenant, request.model, ex.request_id)
+        context = ScreenContext(
+            ex.principal.tenant, request.model, ex.screen_id, client_request_id=ex.request_id
+        )
         t0 = time.perf_counter()
         try:
             verdict = await self.screen.screen_input(context, request.messages)
@@ -144,6 +158,8 @@ class ChatHandler:
             await self._refuse(ex, verdict, send)
             return
         body = raw_body if verdict.messages is None else _rewrite(request, verdict.messages)
+        # The output screen gets back what the input screen handed over for this request.
+        context = dataclasses.replace(context, handle=verdict.handle)
         if request.stream:
             await self._stream(ex, context, verdict, upstream, body, receive, send)
         else:

@@ -39,6 +39,12 @@ _UNCHECKED = Text(
     ja="申し訳ありませんが、現在このリクエストの安全確認を実行できなかったため、送信を見合わせました。"
     "しばらくしてからもう一度お試しください。",
 )
+_WITHHELD = Text(
+    en="I'm sorry, the model answered, but the safety check of its answer could not run just "
+    "now, so the answer was withheld. Please try again in a moment.",
+    ja="申し訳ありませんが、モデルは回答しましたが、回答の安全確認を現在実行できなかったため、"
+    "回答の表示を見合わせました。しばらくしてからもう一度お試しください。",
+)
 _DENIED = Text(
     en="I'm sorry, this model is not available to your account under this service's access "
     "rules ({reason}).",
@@ -91,6 +97,11 @@ def cut_notice(categories: Sequence[str], lang: str) -> str:
 
 def unchecked(lang: str) -> str:
     return _UNCHECKED(lang)
+
+
+def withheld(lang: str) -> str:
+    """The answer screen failed: the request was sent and answered, the answer is withheld."""
+    return _WITHHELD(lang)
 
 
 def denied(rule: str, lang: str) -> str:

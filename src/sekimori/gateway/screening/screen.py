@@ -1,18 +1,24 @@
 """`PolicyScreen`: classifiers, PII redaction and the tenant's policy behind the screening seam.
 
 Input: a model denied by an access rule is refused before anything is classified; otherwise one
-batched classifier call in a thread pool scores the texts not yet in the verdict cache (the
-newest user turn, earlier turns and system prompts the first time they are seen, and the user
-turns joined, so an attack split across turns is seen whole); custom categories and benign
-intents are scored by embedding similarity to the tenant's examples; PII is scanned; the pure
-engine `sekimori.policy.decide` decides; what the tenant redacts is replaced by placeholders,
-restored in the answer by a streaming restorer. A request whose texts all have cached verdicts
+batched classifier call in a thread pool scores the texts not yet in the verdict cache: every
+part of the request (`sekimori.screen.Part`: every role's turns, assistant history, tool
+results, tool-call arguments, tool names and descriptions, `name` fields, text in `data:` URLs),
+each the first time it is seen, and the user turns joined, so an attack split across turns is
+seen whole; custom categories and benign intents are scored by embedding similarity to the
+tenant's examples; PII is scanned in every part; the pure engine `sekimori.policy.decide`
+decides; what the tenant redacts is replaced by placeholders in every part where it occurs (the
+gateway writes back the parts it can: see `sekimori.gateway.parts`), restored in the answer by a
+streaming restorer. A request whose texts all have cached verdicts
 and are known free of PII (a conversation screened before) is decided on the event loop: it does
 not queue in the pool behind another request's answer judge.
 A block caused only by hazard scores the classifier is unsure of (`Scorer.sure_at`) is deferred
 when the tenant says `uncertain_input: defer` (the default): flagged, sent upstream, and its
 answer released only once screened (`InputResult.hold`).
-Output: the answer judge on each window, decided by the same policy.
+Output: the answer judge on each window of each choice, decided by the same policy; what the
+judge needs from the input (the prompt, the tenant's policy, the language) comes back with the
+window as the handle `screen_input` returned, never from a table keyed by request ids. An empty
+window (a tool-call answer's content, an empty answer) has nothing to judge and passes.
 A classifier that fails or takes longer than `timeout_s` is the tenant's `on_error` (block by
 default), with the error in the decision's reasons (audited). `reload()` swaps the policy whole:
 a bad file raises and the old policy stays.
@@ -23,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,15 +61,13 @@ from sekimori.policy import (
     load_policy,
     parse_policy,
 )
-from sekimori.screen import InputResult, OutputResult, OutputWindow, ScreenContext
+from sekimori.screen import InputResult, OutputResult, OutputWindow, Part, ScreenContext, kind_of
 from sekimori.settings import Settings
 from sekimori.taxonomy import BY_ID
 from sekimori.types import Action, Decision, Message, Verdict
 
 log = logging.getLogger("sekimori.gateway")
 T = TypeVar("T")
-_SCREENED_ROLES = ("system", "developer", "user")
-_MAX_PENDING = 10_000  # requests between input screening and their final output window
 # The answer judge encodes the prompt with every window, padded to the longest: the request's
 # last 300 characters (where the question usually is) keep a window's cost near 30 ms, not 160.
 _JUDGE_PROMPT_CHARS = 300
@@ -107,7 +111,7 @@ class _Loaded:
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
-    """What output screening needs from the input side of the same request."""
+    """What output screening needs from the input side of the same request (the handle)."""
 
     prompt: str
     tenant: TenantPolicy
@@ -157,7 +161,6 @@ class PolicyScreen:
         self.cache: ContentCache[Verdict] = ContentCache(self.options.cache_entries)
         self.pii_free: ContentCache[bool] = ContentCache(self.options.cache_entries)
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="sekimori-screen")
-        self._pending: OrderedDict[str, _Pending] = OrderedDict()
         self._reload_lock = threading.Lock()
         self._state = self._load()
         # Load the models now, off the event loop, so that the first request does not pay.
@@ -239,7 +242,8 @@ class PolicyScreen:
     ) -> InputResult:
         state = self._state
         tenant, index = state.tenant(context.tenant)
-        last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        turns = _user_turns(messages)
+        last_user = turns[-1] if turns else ""
         lang = detect_lang(last_user[:_LANG_SAMPLE])
         # Access rules on the model need no classifier: refuse before paying for one.
         access = decide({}, tenant, model=context.model)
@@ -249,7 +253,7 @@ class PolicyScreen:
         redact_types = frozenset(PiiType(t) for t in tenant.redact_types)
         # One digest a message serves both caches (sha256 on the loop: about 1 ms a megabyte).
         keys = [ContentCache.key(m.content) for m in messages]
-        known = self._known(messages, keys)
+        known = self._known(messages, keys, turns)
         failures: list[Decision] = []
         scores: dict[str, float] = {}
         pii = _Redacted.unchanged(messages)
@@ -288,11 +292,11 @@ class PolicyScreen:
             named = _blocking(decision, scores, tenant, context.model)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
         decision = deferred or decision
-        self._remember(context.request_id, _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang))
+        handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang)
         held = deferred is not None
         if pii.restorer is None:
-            return InputResult(decision, hold=held)
-        return InputResult(decision, pii.messages, pii.restorer, hold=held)
+            return InputResult(decision, hold=held, handle=handle)
+        return InputResult(decision, pii.messages, pii.restorer, hold=held, handle=handle)
 
     def _defer(
         self,
@@ -322,14 +326,17 @@ class PolicyScreen:
         # FLAG, never less: a deferred request is audited durably (redaction still applies).
         return Decision(Action.FLAG, decision.categories, (*decision.reasons, note))
 
-    def _known(self, messages: Sequence[Message], keys: Sequence[bytes]) -> _Known:
-        """The screened texts (`keys`: the messages' digests) split into cached and to score."""
+    def _known(
+        self, messages: Sequence[Message], keys: Sequence[bytes], turns: Sequence[str]
+    ) -> _Known:
+        """The screened texts (`keys`: the parts' digests) split into cached and to score.
+
+        Every part of every kind is scored (a part seen before costs nothing: the cache), and
+        the user turns joined (`turns`), so an attack split across turns is seen whole.
+        """
         texts = [
-            (key, m.content)
-            for m, key in zip(messages, keys, strict=True)
-            if m.role in _SCREENED_ROLES and m.content.strip()
+            (key, m.content) for m, key in zip(messages, keys, strict=True) if m.content.strip()
         ]
-        turns = [m.content for m in messages if m.role == "user" and m.content.strip()]
         if len(turns) > 1:
             whole = "\n".join(turns)[-self.options.whole_chars :]
             texts.append((self.cache.key(whole), whole))
@@ -364,7 +371,11 @@ class PolicyScreen:
     def _scan_pii(
         self, types: frozenset[PiiType], messages: Sequence[Message], keys: Sequence[bytes]
     ) -> _Redacted:
-        """Blocking: every PII type found (for the policy), and `types` replaced by placeholders."""
+        """Blocking: every PII type found (for the policy), and `types` replaced by placeholders.
+
+        Every part is scanned; a part with a rewrite keeps its kind and locator, so the gateway
+        writes it back where it came from.
+        """
         session = RedactionSession()  # one per request: a value gets one placeholder throughout
         found: Counter[str] = Counter()
         out = []
@@ -378,30 +389,27 @@ class PolicyScreen:
             found.update(span.type.value for span in spans)
             if any(span.type in types for span in spans):
                 result = redact(message.content, session, scanner=self._scanner, types=types)
-                message = Message(message.role, result.text)
+                message = _with_text(message, result.text)
             out.append(message)
         restorer = StreamRestorer(session.mapping) if session.mapping else None
         return _Redacted(out, restorer, found)
 
-    def _remember(self, request_id: str, pending: _Pending) -> None:
-        self._pending[request_id] = pending
-        while len(self._pending) > _MAX_PENDING:
-            self._pending.popitem(last=False)
-
     # -- output
     async def screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
-        if window.final:
-            pending = self._pending.pop(context.request_id, None)
-        else:
-            pending = self._pending.get(context.request_id)
-        if pending is None:
+        pending = context.handle
+        if not isinstance(pending, _Pending):  # a caller without the input's handle
             tenant, _ = self._state.tenant(context.tenant)
             pending = _Pending("", tenant, detect_lang(window.text[:_LANG_SAMPLE]))
+        if not window.text.strip():
+            # Nothing to judge (a tool-call answer's empty content, an empty answer); the judge
+            # would refuse an empty answer as bad input and the answer would be falsely cut.
+            return OutputResult(Decision(Action.ALLOW))
         try:
             verdicts = await self._run(self.scorer.judge_answers, [pending.prompt], [window.text])
         except Exception as exc:
             decision = self._failed(pending.tenant, exc, "output")
-            return OutputResult(decision, refusal=refusal.unchecked(pending.lang))
+            # The request was sent and answered: say that the answer, not the request, stopped.
+            return OutputResult(decision, refusal=refusal.withheld(pending.lang))
         # PII in the answer is the upstream's own text; only the hazard categories decide here.
         scores = dict(verdicts[0].categories)
         decision = decide(scores, pending.tenant, model=context.model)
@@ -415,6 +423,23 @@ class PolicyScreen:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _user_turns(messages: Sequence[Message]) -> list[str]:
+    """The text of each user turn, in order (a turn's text parts joined)."""
+    turns: dict[object, list[str]] = {}
+    for i, message in enumerate(messages):
+        if kind_of(message) == "user" and message.content.strip():
+            key = message.turn if isinstance(message, Part) and message.locator else i
+            turns.setdefault(key, []).append(message.content)
+    return ["\n".join(texts) for texts in turns.values()]
+
+
+def _with_text(message: Message, text: str) -> Message:
+    """The same part (kind and locator kept) with another text."""
+    if isinstance(message, Part):
+        return Part(message.role, text, message.kind, message.locator)
+    return Message(message.role, text)
 
 
 def _blocking(

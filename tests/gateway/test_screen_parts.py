@@ -1,0 +1,144 @@
+"""The policy screen in process: every part of a request scored, the per-request handle, and
+empty answers (a tool-call answer's content) judged as nothing to judge, not as an error."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from sekimori.errors import InputError
+from sekimori.gateway.screening import PolicyScreen
+from sekimori.gateway.screening.scorers import LexiconScorer
+from sekimori.screen import OutputWindow, Part, PartKind, ScreenContext
+from sekimori.settings import load_settings
+from sekimori.types import Action, AnswerVerdict, Message, RefusalLabel
+
+LEXICON = """
+phrases:
+  "project nightshade": {weapons.chem: 0.95}
+  "insult the neighbours": {hate: 0.7}
+"""
+POLICY = """
+version: 1
+tenants:
+  strict:
+    categories:
+      hate: {action: block, threshold: 0.6}
+  lax:
+    categories:
+      hate: allow
+"""
+
+
+def _screen(tmp_path: Path, scorer: object | None = None) -> PolicyScreen:
+    (tmp_path / "lexicon.yaml").write_text(LEXICON, encoding="utf-8")
+    (tmp_path / "policy.yaml").write_text(POLICY, encoding="utf-8")
+    settings = load_settings(
+        overrides={
+            "home": str(tmp_path),
+            "screen": {"name": "policy"},
+            "policy_file": str(tmp_path / "policy.yaml"),
+        }
+    )
+    chosen = scorer or LexiconScorer(tmp_path / "lexicon.yaml")
+    return PolicyScreen(settings, scorer=chosen)  # type: ignore[arg-type]
+
+
+def test_every_kind_of_part_is_scored(tmp_path: Path) -> None:
+    screen = _screen(tmp_path)
+    kinds: tuple[PartKind, ...] = (
+        "assistant_history",
+        "tool_result",
+        "tool_call_arguments",
+        "tool_description",
+        "name",
+        "data_url",
+    )
+    for kind in kinds:
+        parts = [
+            Part("user", "What is on the menu today?", "user", ("messages", 0, "content")),
+            Part("tool", "project nightshade, step by step", kind, ("messages", 1, "content")),
+        ]
+        context = ScreenContext("strict", "m", f"r-{kind}")
+        result = asyncio.run(screen.screen_input(context, parts))
+        assert result.decision.action is Action.BLOCK, kind
+        assert result.decision.categories == ("weapons.chem",), kind
+    screen.close()
+
+
+def test_redaction_keeps_each_parts_kind_and_locator(tmp_path: Path) -> None:
+    screen = _screen(tmp_path)
+    card = "4111 1111 1111 1111"
+    parts = [
+        Part("user", "Check the order", "user", ("messages", 0, "content")),
+        Part("tool", f"paid with {card}", "tool_result", ("messages", 1, "content")),
+    ]
+    result = asyncio.run(screen.screen_input(ScreenContext("strict", "m", "r1"), parts))
+    assert result.messages is not None and result.restorer is not None
+    rewritten = result.messages[1]
+    assert isinstance(rewritten, Part) and card not in rewritten.content
+    assert (rewritten.kind, rewritten.locator) == ("tool_result", ("messages", 1, "content"))
+    screen.close()
+
+
+def test_output_state_is_the_handle_not_a_client_chosen_id(tmp_path: Path) -> None:
+    # Two tenants' requests with the same client id: each answer is judged by its own policy.
+    screen = _screen(tmp_path)
+    ask = [Message("user", "Tell me about the neighbours")]
+    strict = ScreenContext("strict", "m", "g1", client_request_id="same")
+    lax = ScreenContext("lax", "m", "g2", client_request_id="same")
+    first = asyncio.run(screen.screen_input(strict, ask))
+    second = asyncio.run(screen.screen_input(lax, ask))
+    answer = OutputWindow("You could insult the neighbours loudly.", 0, True)
+    strict_out = ScreenContext("strict", "m", "g1", "same", handle=first.handle)
+    lax_out = ScreenContext("lax", "m", "g2", "same", handle=second.handle)
+    assert asyncio.run(screen.screen_output(strict_out, answer)).decision.action is Action.BLOCK
+    assert asyncio.run(screen.screen_output(lax_out, answer)).decision.action is Action.ALLOW
+    # A handle is the request's own: it serves every window of every choice, final or not.
+    again = OutputWindow("You could insult the neighbours loudly.", 0, True, choice=1)
+    assert asyncio.run(screen.screen_output(strict_out, again)).decision.action is Action.BLOCK
+    screen.close()
+
+
+class _StrictJudge:
+    """Refuses an empty answer as bad input, as the real answer judge does."""
+
+    sure_at = 0.5
+
+    def __init__(self) -> None:
+        self.judged: list[str] = []
+
+    def score_prompts(self, texts: Sequence[str]) -> list[object]:
+        return []
+
+    def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+        for i, answer in enumerate(answers):
+            if not answer.strip():
+                raise InputError(f"answer {i}: empty; there is nothing to judge yet")
+        self.judged.extend(answers)
+        return [AnswerVerdict(False, 0.0, {}, RefusalLabel.COMPLIANCE, 0.0) for _ in answers]
+
+
+def test_an_empty_answer_is_allowed_not_failed(tmp_path: Path) -> None:
+    judge = _StrictJudge()
+    screen = _screen(tmp_path, judge)
+    screen.warming.result()  # the warm-up judges "hello"
+    judge.judged.clear()
+    context = ScreenContext("strict", "m", "r1")
+    for text in ("", "  \n"):
+        out = asyncio.run(screen.screen_output(context, OutputWindow(text, 0, True)))
+        assert out.decision.action is Action.ALLOW and out.refusal is None
+    assert judge.judged == []
+    screen.close()
+
+
+def test_a_failed_answer_screen_says_the_answer_was_withheld(tmp_path: Path) -> None:
+    (tmp_path / "crash.yaml").write_text("crash: [CRASH-ME]\n", encoding="utf-8")
+    screen = _screen(tmp_path, LexiconScorer(tmp_path / "crash.yaml"))
+    context = ScreenContext("strict", "m", "r1")
+    out = asyncio.run(screen.screen_output(context, OutputWindow("CRASH-ME", 0, True)))
+    assert out.decision.action is Action.BLOCK and out.refusal is not None
+    # The request was sent and answered: the notice must not claim otherwise.
+    assert "withheld" in out.refusal and "not sent" not in out.refusal
+    screen.close()
