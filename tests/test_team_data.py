@@ -24,6 +24,11 @@ PROMPTS = ROOT / "data" / "prompts"
 FILES = sorted([*PROMPTS.glob("*.jsonl"), *PROMPTS.glob("candidates/*.jsonl")])
 FIELDS = {"id", "lang", "text", "label", "category", "kind", "pair", "source"}
 KINDS = {"request", "lookalike", "beneficial", "translation"}
+# Optional field (constitution_pairs.jsonl): how the request is framed or disguised.
+FRAMINGS = {
+    *("direct", "indirect", "keigo", "credentials", "persona", "fiction", "hypothetical"),
+    *("translation", "codeswitch", "romaji", "spaced", "fullwidth", "leet"),
+}
 # Translations may only come from sets the issue allows for training.
 TRANSLATABLE = ("advbench:", "strongreject:", "ailuminate-demo:", "oasst1-en:")
 
@@ -55,7 +60,8 @@ def test_there_is_data_in_every_file() -> None:
 def test_fields_are_valid() -> None:
     for r in ROWS:
         where = r["_where"]
-        assert set(r) - {"_where"} == FIELDS, where
+        assert set(r) - {"_where", "framing"} == FIELDS, where
+        assert r.get("framing", "direct") in FRAMINGS, where
         assert isinstance(r["id"], str) and r["id"], where
         assert r["lang"] in ("en", "ja"), where
         assert isinstance(r["text"], str) and r["text"].strip() == r["text"] != "", where
