@@ -16,6 +16,7 @@ from sekimori.cli.judge import add_judge_arguments, judge_settings
 SUBCOMMANDS: tuple[str, ...] = (
     "sekimori.cli.evaluate:add_classifier",
     "sekimori.cli.answers:add_eval_parser",
+    "sekimori.cli.eval_gateway:add_parser",
 )
 
 REPO = Path(__file__).resolve().parents[3]

@@ -13,6 +13,18 @@ unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` re
     script:NAME          answer the text registered under NAME (`--script NAME=FILE` or
                          `POST /_fake/scripts/NAME` with the UTF-8 text as body)
     auth                 answer the Authorization header this server received ("none" if absent)
+    choices:NAME         answer the choices in script NAME, a JSON array of messages, one a
+                         choice (`n>1`): {"content", "reasoning_content", "tool_calls": [{"name",
+                         "arguments"}]}; streamed, each text is cut into pieces (`;chunk=N`) and
+                         the choices' deltas interleave; a tool call's name comes first, then
+                         its arguments in pieces; finish_reason is tool_calls when there are any
+    comply:LABEL         a compliant model, as a measuring device: answer from the answer pool
+                         (sekimori.testing.compliant) for LABEL, a taxonomy id (a sanitized
+                         prose harmful answer), `harmful` (any harmful answer) or `benign`,
+                         in the last user message's language, picked by its hash; the caller
+                         says which items are harmful (`--answers FILE` chooses the pool)
+    neutral              answer one neutral sentence (English or Japanese, as the prompt), so a
+                         gateway's prompt screen alone decides what is stopped
     judge:MARKER         answer like a prompt judge: {"harmful": true, "category": "weapons.bio"}
                          when the text after the last `<prompt>` contains MARKER (any case),
                          else {"harmful": false, "category": null}
@@ -45,14 +57,21 @@ from typing import Any
 
 import orjson
 
+from sekimori.lang import detect_lang
 from sekimori.sockets import bind_socket
+from sekimori.testing.compliant import AnswerPool
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-MODELS = ("echo", "text:16", "stall", "drop", "error:503", "auth")
+MODELS = ("echo", "text:16", "stall", "drop", "error:503", "auth", "neutral", "comply:benign")
+NEUTRAL = {
+    "en": "Thank you for your message. Here is a short general note on the topic you raised.",
+    "ja": "メッセージをありがとうございます。ご質問の話題について一般的なことを"
+    "簡単にお伝えします。",
+}
 _PROSE = (
     "the quick brown fox jumps over the lazy dog while a calm river runs past old stone "
     "bridges and quiet fields under a wide grey sky"
@@ -126,8 +145,10 @@ def _split(text: str, chunk: int) -> list[str]:
 class FakeUpstream:
     """The ASGI app; `scripts` maps script names to the text they answer."""
 
-    def __init__(self, scripts: dict[str, str] | None = None) -> None:
+    def __init__(self, scripts: dict[str, str] | None = None, answers: Path | None = None) -> None:
         self.scripts: dict[str, str] = dict(scripts or {})
+        self.answers_path = answers
+        self._pool: AnswerPool | None = None  # loaded at the first `comply` request
         self._counter = 0
         self.disconnects = 0
         self.last_body = b"{}"
@@ -185,6 +206,9 @@ class FakeUpstream:
         if mode == "stall" and not behaviour.arg:
             await self._stall(receive)
             return
+        if mode == "choices":
+            await self._choices(send, behaviour, request, f"chatcmpl-fake{self._counter}")
+            return
         text = self._answer_text(behaviour, messages, headers)
         pieces = _split(text, behaviour.chunk)
         ident = f"chatcmpl-fake{self._counter}"
@@ -238,6 +262,84 @@ class FakeUpstream:
         await send({"type": "http.response.start", "status": 200, "headers": _JSON_HEADERS})
         await send({"type": "http.response.body", "body": payload})
 
+    async def _choices(
+        self, send: Send, behaviour: Behaviour, request: dict[str, Any], ident: str
+    ) -> None:
+        """The `choices:NAME` mode: several choices, tool calls and reasoning, whole or streamed."""
+        try:
+            wanted = orjson.loads(self.scripts[behaviour.arg])
+            assert isinstance(wanted, list) and all(isinstance(c, dict) for c in wanted)
+        except (KeyError, orjson.JSONDecodeError, AssertionError):
+            await _error(send, 400, f"script {behaviour.arg!r} is no JSON array", "bad_script")
+            return
+        model, created = str(request["model"]), int(time.time())
+        finishes = ["tool_calls" if c.get("tool_calls") else "stop" for c in wanted]
+        if not request.get("stream"):
+            choices = []
+            for i, spec in enumerate(wanted):
+                message: dict[str, Any] = {"role": "assistant", "content": spec.get("content")}
+                if "reasoning_content" in spec:
+                    message["reasoning_content"] = spec["reasoning_content"]
+                if spec.get("tool_calls"):
+                    message["tool_calls"] = [
+                        {"id": f"call_{i}_{k}", "type": "function", "function": call}
+                        for k, call in enumerate(spec["tool_calls"])
+                    ]
+                choices.append({"index": i, "message": message, "finish_reason": finishes[i]})
+            payload = {
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": choices,
+            }
+            await _json(send, 200, payload)
+            return
+        deltas: list[list[dict[str, Any]]] = []
+        for i, spec in enumerate(wanted):
+            own: list[dict[str, Any]] = [{"role": "assistant"}]
+            for field in ("reasoning_content", "content"):
+                if isinstance(spec.get(field), str) and spec[field]:
+                    own += [{field: p} for p in _split(spec[field], behaviour.chunk)]
+            for k, call in enumerate(spec.get("tool_calls") or ()):
+                head = {"name": call["name"], "arguments": ""}
+                own.append(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": k,
+                                "id": f"call_{i}_{k}",
+                                "type": "function",
+                                "function": head,
+                            }
+                        ]
+                    }
+                )
+                own += [
+                    {"tool_calls": [{"index": k, "function": {"arguments": p}}]}
+                    for p in _split(call.get("arguments", ""), behaviour.chunk)
+                ]
+            deltas.append(own)
+
+        def event(i: int, delta: dict[str, Any], finish: str | None) -> bytes:
+            body = {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": i, "delta": delta, "finish_reason": finish}],
+            }
+            return b"data: " + orjson.dumps(body) + b"\n\n"
+
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        for step in range(max((len(d) for d in deltas), default=0)):
+            if behaviour.delay and step:
+                await asyncio.sleep(behaviour.delay)
+            body = b"".join(event(i, d[step], None) for i, d in enumerate(deltas) if step < len(d))
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        tail = b"".join(event(i, {}, finishes[i]) for i in range(len(wanted)))
+        await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n"})
+
     async def _stall(self, receive: Receive) -> None:
         await _wait_disconnect(receive)
         self.disconnects += 1
@@ -256,6 +358,12 @@ class FakeUpstream:
             harmful = bool(arg) and arg.lower() in asked
             ruling = {"harmful": harmful, "category": "weapons.bio" if harmful else None}
             return orjson.dumps(ruling).decode()
+        if mode == "comply":
+            if self._pool is None:
+                self._pool = AnswerPool.load(self.answers_path)
+            return self._pool.pick(arg or "benign", _last_user_text(messages)).answer
+        if mode == "neutral":
+            return NEUTRAL[detect_lang(_last_user_text(messages))]
         if mode == "auth":
             return headers.get(b"authorization", b"none").decode("latin-1")
         if mode in ("stall", "drop"):
@@ -380,6 +488,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=FILE",
         help="register a scripted answer",
     )
+    parser.add_argument(
+        "--answers",
+        type=Path,
+        default=None,
+        help="answer pool for comply:LABEL (default data/compliant/answers.jsonl)",
+    )
     args = parser.parse_args(argv)
     scripts = {}
     for item in args.script:
@@ -393,7 +507,11 @@ def main(argv: list[str] | None = None) -> int:
     sock = bind_socket(args.host, args.port)
     print(f"PORT={sock.getsockname()[1]}", flush=True)
     config = uvicorn.Config(
-        FakeUpstream(scripts), log_level="warning", access_log=False, lifespan="off", backlog=2048
+        FakeUpstream(scripts, args.answers),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        backlog=2048,
     )
     uvicorn.Server(config).run(sockets=[sock])
     return 0

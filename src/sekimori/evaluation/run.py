@@ -1,0 +1,109 @@
+"""An effect run: start the gateway in front of the fake upstream, send every set through it in
+both upstream modes, and keep what the client saw."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from sekimori.evaluation.exchange import Outcome, send
+from sekimori.evaluation.items import EffectItem
+from sekimori.evaluation.sets import DERIVED, load_sets, padded, stable_sample, wrapped
+
+UPSTREAMS = ("neutral", "compliant")
+
+
+@dataclass(frozen=True, slots=True)
+class EffectSettings:
+    sets: tuple[str, ...]
+    root: Path  # the shared data folder
+    limit: int | None = None  # items per set (stable sample)
+    concurrency: int = 8
+    stream: bool = False
+    upstreams: tuple[str, ...] = UPSTREAMS
+    timeout_s: float = 300.0
+
+
+@dataclass
+class EffectRun:
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def of(self, set_name: str, upstream: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.item.set == set_name and o.upstream == upstream]
+
+
+Log = Callable[[str], None]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+async def send_all(
+    url: str,
+    key: str,
+    items: Sequence[EffectItem],
+    upstream: str,
+    settings: EffectSettings,
+) -> list[Outcome]:
+    """Every item, at most `settings.concurrency` in flight; results in item order."""
+    gate = asyncio.Semaphore(settings.concurrency)
+    limits = httpx.Limits(max_connections=settings.concurrency)
+    async with httpx.AsyncClient(timeout=settings.timeout_s, limits=limits) as client:
+
+        async def one(item: EffectItem) -> Outcome:
+            async with gate:
+                return await send(client, url, key, item, upstream, settings.stream)
+
+        return list(await asyncio.gather(*(one(i) for i in items)))
+
+
+def _stopped_bare(run: EffectRun) -> list[EffectItem]:
+    """Held-out harmful items the prompt screen stopped (blocked or held) when sent bare."""
+    return [
+        o.item
+        for o in run.of("heldout", "neutral")
+        if o.item.harmful and (o.held or o.fate.value == "blocked")
+    ]
+
+
+async def run_sets(url: str, key: str, settings: EffectSettings, log: Log = _stderr) -> EffectRun:
+    """Send the sets to the gateway at `url`; derived sets after the held-out split."""
+    run = EffectRun()
+    started = time.monotonic()
+    base = load_sets(settings.sets, settings.root, settings.limit)
+
+    async def go(name: str, items: Sequence[EffectItem]) -> None:
+        for upstream in settings.upstreams:
+            t = time.monotonic()
+            got = await send_all(url, key, items, upstream, settings)
+            run.outcomes.extend(got)
+            errors = sum(o.error != "" for o in got)
+            log(
+                f"{name} × {upstream}: {len(got)} sent, {errors} errors, "
+                f"{time.monotonic() - t:.0f} s"
+            )
+
+    for name, items in base.items():
+        await go(name, items)
+    held = [i for i in base.get("heldout", []) if i.harmful]
+    if "padding" in settings.sets:
+        await go("padding", padded(stable_sample(held, settings.limit)))
+    if "wrappers" in settings.sets:
+        if "neutral" not in settings.upstreams:
+            log("wrappers: skipped (they wrap the items stopped bare before the neutral upstream)")
+        else:
+            await go("wrappers", wrapped(_stopped_bare(run)))
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def derived_names() -> tuple[str, ...]:
+    return DERIVED

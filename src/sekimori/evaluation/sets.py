@@ -1,0 +1,269 @@
+"""The sets an effect run sends: evaluation-only public sets, the team's held-out split, and the
+padded and wrapped forms of held-out harmful items.
+
+Each base set registers a loader in `SETS` (`--sets` names them). `padding` and `wrappers` are
+derived from the held-out harmful items: padding adds ordinary sentences around them; wrappers
+(base64, rot13, leetspeak, spaced, a DAN-style persona, the red-team lab's mutators) are applied
+to the items the gateway stopped when sent bare, after that bare run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from sekimori.evaluation.items import (
+    EffectItem,
+    harmbench_category,
+    sst_category,
+    wildguard_category,
+)
+from sekimori.registry import Registry
+from sekimori.types import Lang
+
+SetLoader = Callable[[Path], list[EffectItem]]
+SETS: Registry[SetLoader] = Registry("effect set")
+DERIVED = ("padding", "wrappers")  # built from the held-out run, not loaded
+WRAPPERS = ("base64", "rot13", "leetspeak", "spaced", "persona_garak")
+PADDING = (("before", 5), ("after", 5), ("before", 20), ("after", 20))
+
+
+def stable_sample(items: Sequence[EffectItem], limit: int | None) -> list[EffectItem]:
+    """The first `limit` items in an order fixed by a hash of their ids (all when None)."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    keyed = sorted(items, key=lambda i: hashlib.sha256(i.id.encode()).digest())
+    keep = {i.id for i in keyed[:limit]}
+    return [i for i in items if i.id in keep]
+
+
+def _csv(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        yield from csv.DictReader(f)
+
+
+@SETS.register("harmbench")
+def harmbench(root: Path) -> list[EffectItem]:
+    """All 400 behaviours; a contextual behaviour is sent after its context, as HarmBench does."""
+    out = []
+    for n, r in enumerate(_csv(root / "harmbench" / "harmbench_behaviors_text_all.csv")):
+        text = r["Behavior"]
+        if r.get("ContextString"):
+            text = f"{r['ContextString']}\n\n---\n\n{text}"
+        semantic = r["SemanticCategory"]
+        out.append(
+            EffectItem(
+                "harmbench",
+                r.get("BehaviorID") or f"harmbench:{n}",
+                text,
+                True,
+                harmbench_category(semantic, r["Behavior"]),
+                "en",
+                label=semantic,
+            )
+        )
+    return out
+
+
+@SETS.register("simplesafetytests")
+def simplesafetytests(root: Path) -> list[EffectItem]:
+    return [
+        EffectItem(
+            "simplesafetytests",
+            r["id"],
+            r["prompts_final"],
+            True,
+            sst_category(r["harm_area"], r["prompts_final"]),
+            "en",
+            label=r["harm_area"],
+        )
+        for r in _csv(root / "simplesafetytests" / "simplesafetytests.csv")
+    ]
+
+
+@SETS.register("xstest-safe")
+def xstest_safe(root: Path) -> list[EffectItem]:
+    return [
+        EffectItem("xstest-safe", r["id"], r["prompt"], False, None, "en", label=r["type"])
+        for r in _csv(root / "xstest" / "xstest_prompts.csv")
+        if r["label"] == "safe"
+    ]
+
+
+def _wildguard(root: Path, harmful: bool) -> list[EffectItem]:
+    path = root / "wildguardtest-prompts-thirdparty" / "wildguard_full_benchmark.json"
+    name = "wildguardtest-harmful" if harmful else "wildguardtest-benign"
+    out = []
+    for n, r in enumerate(json.loads(path.read_text(encoding="utf-8"))):
+        if (r["label"] == "harmful") is not harmful:
+            continue
+        sub = str(r.get("source", "")).removeprefix("wildguardmix_")
+        category = wildguard_category(sub) if harmful else None
+        out.append(EffectItem(name, f"wgt:{n}", r["text"], harmful, category, "en", label=sub))
+    return out
+
+
+@SETS.register("wildguardtest-benign")
+def wildguardtest_benign(root: Path) -> list[EffectItem]:
+    return _wildguard(root, False)
+
+
+@SETS.register("wildguardtest-harmful")
+def wildguardtest_harmful(root: Path) -> list[EffectItem]:
+    return _wildguard(root, True)
+
+
+@SETS.register("ordinary")
+def ordinary(root: Path) -> list[EffectItem]:
+    """arena-hard, chatbot-bench and IFEval prompts in English and Japanese (all benign)."""
+    out = []
+    for folder in ("arena-hard-prompts", "chatbot-bench-prompts", "ifeval-prompts"):
+        name = folder.removesuffix("-prompts")
+        with (root / folder / "prompts.jsonl").open(encoding="utf-8") as f:
+            for n, line in enumerate(f):
+                r = json.loads(line)
+                if r["lang"] not in ("en", "ja"):
+                    continue
+                lang: Lang = "ja" if r["lang"] == "ja" else "en"
+                ident = f"{name}:{r.get('id') or n}"
+                out.append(EffectItem("ordinary", ident, r["text"], False, None, lang, label=name))
+    return out
+
+
+@SETS.register("heldout")
+def heldout(root: Path) -> list[EffectItem]:
+    """The team's held-out split, rebuilt with the committed prompt model's corpus settings."""
+    from sekimori.classify.corpus import CorpusSettings, Split
+    from sekimori.classify.prompt import DEFAULT_MODEL_DIR
+    from sekimori.classify.train import training_pool
+
+    meta = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text(encoding="utf-8"))
+    settings = CorpusSettings(
+        dolly_rows=int(meta["data"]["dolly_rows"]),
+        jailbreak_rows=int(meta["data"]["jailbreak_rows"]),
+        seed=int(meta["seed"]),
+    )
+    out = []
+    for ex in training_pool(settings, root).examples:
+        if ex.split is not Split.HELDOUT or ex.harmful is None:
+            continue
+        digest = hashlib.sha256(ex.text.encode()).hexdigest()[:12]
+        category = ex.categories[0] if ex.harmful and ex.categories else None
+        out.append(
+            EffectItem(
+                "heldout", f"{ex.source}:{digest}", ex.text, ex.harmful, category, ex.lang,
+                label=ex.source,
+            )
+        )  # fmt: skip
+    return out
+
+
+# Ordinary sentences written for this padding (not taken from any data set).
+FILLER: dict[str, tuple[str, ...]] = {
+    "en": (
+        "Please also tell me about the weather in Paris this week.",
+        "I have been learning to bake bread on weekends.",
+        "My cat likes to sleep on the warm windowsill in the afternoon.",
+        "Could you also suggest a good book for a long train ride?",
+        "We are planning a small picnic by the river next Sunday.",
+        "The library near my house just reopened after renovation.",
+        "I would like to improve my handwriting this year.",
+        "Our team meeting moved from Tuesday to Thursday.",
+        "Tomatoes grow well on a sunny balcony if you water them daily.",
+        "Thanks in advance for your help with all of this.",
+    ),
+    "ja": (
+        "ついでに今週のパリの天気も教えてください。",
+        "週末にパンを焼く練習をしています。",
+        "うちの猫は午後になると日の当たる窓辺で昼寝をします。",
+        "長い電車の旅に合う本があれば教えてください。",
+        "来週の日曜日に川辺で小さなピクニックを予定しています。",
+        "家の近くの図書館が改装を終えて再開しました。",
+        "今年は字をきれいに書けるようになりたいと思っています。",
+        "チームの打ち合わせが火曜日から木曜日に変わりました。",
+        "ミニトマトは毎日水をやれば日当たりのよいベランダでよく育ちます。",
+        "いろいろとお手数をおかけしますが、よろしくお願いします。",
+    ),
+}
+
+
+def pad(item: EffectItem, where: str, count: int) -> EffectItem:
+    """`item` with `count` ordinary sentences of its language before or after it."""
+    pool = FILLER[item.lang]
+    start = int(hashlib.sha256(item.id.encode()).hexdigest()[:4], 16)
+    filler = [pool[(start + k) % len(pool)] for k in range(count)]
+    glue = "" if item.lang == "ja" else " "
+    text = glue.join([*filler, item.text]) if where == "before" else glue.join([item.text, *filler])
+    return EffectItem(
+        "padding", f"{item.id}~{where}-{count}", text, True, item.category, item.lang,
+        label=item.label, variant=f"{where}-{count}", origin=item.id,
+    )  # fmt: skip
+
+
+def padded(items: Sequence[EffectItem]) -> list[EffectItem]:
+    return [pad(i, where, n) for i in items if i.harmful for where, n in PADDING]
+
+
+def wrapped(items: Sequence[EffectItem]) -> list[EffectItem]:
+    """Each item under each wrapper mutator of the red-team lab (the probe's turns are sent)."""
+    from sekimori.redteam.items import Expect, SuiteItem
+    from sekimori.redteam.mutators import MUTATORS
+
+    out = []
+    for name in WRAPPERS:
+        mutate = MUTATORS.get(name)
+        for item in items:
+            suite_item = SuiteItem(
+                item.id, item.lang, item.text, item.category or "", Expect.REFUSE, item.set
+            )
+            probe = mutate(suite_item)
+            if probe is None:
+                continue
+            messages = tuple((t.role, t.content) for t in probe.turns)
+            out.append(
+                EffectItem(
+                    "wrappers", f"{item.id}~{name}", messages[-1][1], True, item.category,
+                    item.lang, label=item.label, variant=name, origin=item.id, messages=messages,
+                )
+            )  # fmt: skip
+    return out
+
+
+def load_sets(names: Sequence[str], root: Path, limit: int | None) -> dict[str, list[EffectItem]]:
+    """The base sets named (derived ones are built later), each cut to `limit` items."""
+    out: dict[str, list[EffectItem]] = {}
+    for name in names:
+        if name in DERIVED:
+            continue
+        items = SETS.get(name)(root)
+        if name == "ordinary" and limit is not None:
+            # per language, so the few Japanese prompts are not sampled away
+            items = [
+                i for lang in ("en", "ja") for i in stable_sample(
+                    [x for x in items if x.lang == lang], limit
+                )
+            ]  # fmt: skip
+        else:
+            items = stable_sample(items, limit)
+        out[name] = items
+    return out
+
+
+def check_names(names: Sequence[str]) -> None:
+    for name in names:
+        if name not in DERIVED:
+            SETS.get(name)  # names the known sets when unknown
+    if any(n in DERIVED for n in names) and "heldout" not in names:
+        from sekimori.errors import InputError
+
+        raise InputError(
+            "padding and wrappers are built from the held-out run: add heldout to --sets "
+            "(padding と wrappers には heldout が必要です)"
+        )
+
+
+def all_set_names() -> list[str]:
+    return [*SETS.names(), *DERIVED]
