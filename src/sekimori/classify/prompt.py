@@ -102,6 +102,9 @@ class PromptModelMeta:
     # The cascade's uncertain band [low, high), chosen on the validation split (None: older
     # models; the cascade then uses `Band()`'s default).
     band: tuple[float, float] | None = None
+    # Hold and sure points per severity tier with their validation figures
+    # (`sekimori.classify.operating`; None: older models, one threshold for every tier).
+    operating_points: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

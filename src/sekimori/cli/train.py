@@ -12,6 +12,7 @@ from sekimori.cli.group import add_group
 # One line per sub-command: "module:function" adding it to the `train` sub-parsers.
 SUBCOMMANDS: tuple[str, ...] = (
     "sekimori.cli.train:add_classifier",
+    "sekimori.cli.train:add_operating_points",
     "sekimori.cli.answers:add_train_parser",
 )
 
@@ -82,4 +83,42 @@ def _train_classifier(args: argparse.Namespace) -> int:
         f"threshold {report.threshold:.2f}, blend {report.blend:.2f}, gate {report.gate:.2f}; "
         f"validation {report.validation}; {time.monotonic() - start:.0f} s"
     )
+    return 0
+
+
+def add_operating_points(sub: Any) -> None:
+    from sekimori.classify.prompt import DEFAULT_MODEL_DIR
+
+    p = sub.add_parser(
+        "operating-points",
+        help="Choose the prompt classifier's hold and sure points per tier on the validation "
+        "split. / 検証データで段階ごとの保留点・確信点を選びます。",
+        description="Scores the validation split with the committed prompt classifier (as the "
+        "gateway does), chooses each tier's hold and sure points (docs/policy.md) and stores "
+        "them with the validation figures under operating_points in model.json; never reads "
+        "held-out or evaluation-only data (about a minute on 2 cores). / "
+        "検証データのみで段階ごとの保留点・確信点を選び、model.json に記録します。",
+    )
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the figures, write nothing / 書き込まない"
+    )
+    p.set_defaults(func=_operating_points)
+
+
+def _operating_points(args: argparse.Namespace) -> int:
+    import json
+
+    from sekimori.classify.operating import choose_points, score_items, write_points
+    from sekimori.classify.prompt import PromptClassifier
+    from sekimori.classify.train import corpus_settings_of, training_pool
+
+    start = time.monotonic()
+    classifier = PromptClassifier.load(args.model)
+    pool = training_pool(corpus_settings_of(classifier.model.meta))
+    report = choose_points(score_items(classifier, pool.examples))
+    print(json.dumps(report.to_json(), indent=1, ensure_ascii=False))
+    if not args.dry_run:
+        print(f"written to {write_points(args.model, report)}")
+    print(f"{time.monotonic() - start:.0f} s")
     return 0

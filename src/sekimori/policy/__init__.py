@@ -3,11 +3,12 @@
 load_policy(path) -> PolicySet      YAML, validated, errors name file:line and key path
 default_policy() -> PolicySet       what applies with no configuration at all
 decide(verdicts, tenant, model=...) the engine (pure)
+rule_on(..., sure_at=...) -> Ruling   the same, with unsure blocks held for the answer
 ExampleIndex(tenant, encoder)       custom categories / benign intents by example
 """
 
 from sekimori.policy.defaults import BUILTIN_TIERS, default_policy
-from sekimori.policy.engine import decide, merge_scores
+from sekimori.policy.engine import Ruling, decide, merge_scores, rule_on
 from sekimori.policy.examples import ExampleIndex, example_scores
 from sekimori.policy.load import load_policy, parse_policy
 from sekimori.policy.model import (
@@ -28,6 +29,7 @@ __all__ = [
     "ExampleIndex",
     "ExampleSet",
     "PolicySet",
+    "Ruling",
     "TenantAttributes",
     "TenantPolicy",
     "decide",
@@ -36,4 +38,5 @@ __all__ = [
     "load_policy",
     "merge_scores",
     "parse_policy",
+    "rule_on",
 ]

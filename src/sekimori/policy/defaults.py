@@ -1,8 +1,9 @@
 """Built-in capability tiers and the policy that applies with no configuration at all.
 
-With no policy file sekimori blocks the catastrophic and severe tiers, flags the moderate tier
-(and jailbreak attempts) and redacts secrets, card numbers and My Numbers, so `sekimori serve`
-is safe out of the box.
+With no policy file sekimori blocks the catastrophic and severe tiers (holding for the answer
+what the classifier is unsure of), flags the moderate tier and blocks it when the classifier is
+sure, flags jailbreak attempts and blocks them when they carry any hazard signal, and redacts
+secrets, card numbers and My Numbers, so `sekimori serve` is safe out of the box.
 """
 
 from __future__ import annotations
@@ -20,9 +21,16 @@ TIER_ACTIONS: Mapping[Tier, Action] = {
     Tier.SEVERE: Action.BLOCK,
     Tier.MODERATE: Action.FLAG,
 }
+# Sure scores of a tier whose action is milder (the moderate tier's flag) block.
+TIER_WHEN_SURE: Mapping[Tier, Action | None] = {
+    Tier.CATASTROPHIC: None,
+    Tier.SEVERE: None,
+    Tier.MODERATE: Action.BLOCK,
+}
 
 _BASE_CATEGORIES = {
-    c.id: CategoryRule(TIER_ACTIONS[c.tier], DEFAULT_THRESHOLD) for c in CATEGORIES
+    c.id: CategoryRule(TIER_ACTIONS[c.tier], DEFAULT_THRESHOLD, TIER_WHEN_SURE[c.tier])
+    for c in CATEGORIES
 } | {SIGNAL_JAILBREAK: CategoryRule(Action.FLAG, DEFAULT_THRESHOLD)}
 _BASE_PII = {t.value: Action.REDACT for t in SECRET_TYPES} | {
     PiiType.CARD.value: Action.REDACT,

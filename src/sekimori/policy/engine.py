@@ -9,10 +9,21 @@ Order of precedence, strictest first:
    (the exception is named in the reasons, so it is audited with the decision);
 3. a benign intent (allow-list by example) clears the categories it `covers` (the moderate
    tier when it lists none), never a catastrophic one;
-4. every other category above its threshold takes the tenant's action; custom categories
-   (`custom.<name>`) likewise; detected PII types take the tenant's PII action.
+4. every other category above its threshold takes the tenant's action (its `when_sure` action
+   once the score reaches `sure_at`); custom categories (`custom.<name>`) likewise; detected
+   PII types take the tenant's PII action;
+5. a jailbreak wrapper (attack.jailbreak at or above its threshold) together with any hazard
+   category at or above its threshold takes the tenant's `wrapped_hazard` action (block).
 
 The strictest resulting action wins (allow < flag < redact < block).
+
+Holding (`rule_on` with `sure_at`, the input screen): a hazard category that blocks with a score
+below `sure_at` is *unsure*. When every block is unsure and the tenant defers
+(`uncertain_input: defer`) the request is held: FLAG, with the held categories in
+`Ruling.held`; the screen then releases nothing of the answer before judging it whole. A sure
+score, a wrapper with a hazard, an access rule or PII that blocks is never held. Without
+`sure_at` (answers, callers that know no certainty) every score is sure for blocking and
+`when_sure` never applies.
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ from sekimori.policy.model import (
     ExampleSet,
     TenantPolicy,
 )
-from sekimori.taxonomy import BY_ID, SIGNAL_PII, Tier, in_tier
+from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK, SIGNAL_PII, Tier, in_tier
 from sekimori.types import Action, Decision, Verdict
 
 
@@ -38,6 +49,15 @@ class _Hit:
     category: str
     action: Action
     score: float
+    unsure: bool = False  # a hazard block below the sure level (may be held)
+
+
+@dataclass(frozen=True, slots=True)
+class Ruling:
+    """The decision, and the categories held for the answer (empty: nothing held)."""
+
+    decision: Decision
+    held: tuple[str, ...] = ()
 
 
 def merge_scores(verdicts: Iterable[Verdict] | Mapping[str, float]) -> dict[str, float]:
@@ -65,7 +85,20 @@ def decide(
     pii_types: Iterable[str] = (),
     today: date | None = None,
 ) -> Decision:
-    """What to do with a request or answer, and why, for one tenant."""
+    """What to do with a request or answer, and why, for one tenant (no holding)."""
+    return rule_on(verdicts, policy, model=model, pii_types=pii_types, today=today).decision
+
+
+def rule_on(
+    verdicts: Iterable[Verdict] | Mapping[str, float],
+    policy: TenantPolicy,
+    *,
+    model: str,
+    pii_types: Iterable[str] = (),
+    today: date | None = None,
+    sure_at: float | None = None,
+) -> Ruling:
+    """`decide`, with the classifier's sure level: unsure blocks may be held (module doc)."""
     scores = merge_scores(verdicts)
     today = today or date.today()
     hits: list[_Hit] = []
@@ -85,37 +118,98 @@ def decide(
             denied.setdefault(cat, f"denied to {why} by access rule {access.name!r}")
 
     cleared = _cleared_by_intents(scores, policy.allow_intents, reasons)
+    wrapped = _wrapped(scores, policy, reasons)
 
     for cat, score in sorted(scores.items(), key=lambda kv: -kv[1]):
         rule = _rule_for(cat, policy)
         if rule is None or score < rule.threshold:
             continue
         info = BY_ID.get(cat)
+        # A wrapper that blocks with a hazard is sure whatever the hazard's score.
+        sure = sure_at is None or score >= sure_at or (wrapped is Action.BLOCK and info is not None)
         shown = f"{_name(cat)} score {score:.2f} >= {rule.threshold:.2f}"
+        exception = policy.exceptions.get(cat)
         if info is not None and info.tier is Tier.CATASTROPHIC:
             action = _catastrophic(cat, rule, policy, today, shown, reasons)
-        elif cat in denied:
-            action = Action.BLOCK
+            excepted = exception is not None and exception.active(today)
+            hits.append(_Hit(cat, action, score, unsure=not sure and not excepted))
+            continue
+        if cat in denied:
+            hits.append(_Hit(cat, Action.BLOCK, score))
             reasons.append(f"{shown}: {denied[cat]}")
-        elif cat in cleared:
+            continue
+        if cat in cleared:
             action = Action.ALLOW
             reasons.append(f"{shown}: cleared by benign intent {cleared[cat]!r}")
         else:
             action = rule.action
+            if sure_at is not None and score >= sure_at and rule.when_sure is not None:
+                action = _strictest(action, rule.when_sure)
+                shown += f" (sure: >= {sure_at:.2f})"
+            if wrapped is not None and info is not None:
+                action = _strictest(action, wrapped)
             reasons.append(f"{shown}: {action.value}")
-        hits.append(_Hit(cat, action, score))
+        hits.append(_Hit(cat, action, score, unsure=info is not None and not sure))
 
     _pii(pii_types, policy, hits, reasons)
+    return _ruling(hits, reasons, policy, sure_at)
 
+
+def _strictest(a: Action, b: Action) -> Action:
+    return a if SEVERITY[a] >= SEVERITY[b] else b
+
+
+def _wrapped(
+    scores: Mapping[str, float], policy: TenantPolicy, reasons: list[str]
+) -> Action | None:
+    """The tenant's `wrapped_hazard` action when a jailbreak wrapper carries a hazard signal."""
+    rule = policy.categories.get(SIGNAL_JAILBREAK)
+    jailbreak = scores.get(SIGNAL_JAILBREAK, 0.0)
+    if rule is None or jailbreak < rule.threshold or policy.wrapped_hazard is Action.ALLOW:
+        return None
+    signals = [
+        c
+        for c, s in scores.items()
+        if c in BY_ID and (r := policy.categories.get(c)) is not None and s >= r.threshold
+    ]
+    if not signals:
+        return None
+    reasons.append(
+        f"{_name(SIGNAL_JAILBREAK)} score {jailbreak:.2f} >= {rule.threshold:.2f} with a hazard "
+        f"signal ({', '.join(sorted(signals))}): {policy.wrapped_hazard.value} (wrapped_hazard)"
+    )
+    return policy.wrapped_hazard
+
+
+def _ruling(
+    hits: list[_Hit], reasons: list[str], policy: TenantPolicy, sure_at: float | None
+) -> Ruling:
     acting = [h for h in hits if h.action is not Action.ALLOW]
     if not acting:
         if not reasons:
             reasons.append("no category reached its threshold")
-        return Decision(Action.ALLOW, (), tuple(reasons))
+        return Ruling(Decision(Action.ALLOW, (), tuple(reasons)))
     final = max((h.action for h in acting), key=SEVERITY.__getitem__)
     ordered = sorted(acting, key=lambda h: (-SEVERITY[h.action], -h.score))
     categories = tuple(dict.fromkeys(h.category for h in ordered))
-    return Decision(final, categories, tuple(reasons))
+    blocks = [h for h in acting if h.action is Action.BLOCK]
+    held: tuple[str, ...] = ()
+    if blocks and all(h.unsure for h in blocks) and sure_at is not None:
+        held = tuple(dict.fromkeys(h.category for h in blocks))
+        if policy.defer_uncertain:
+            reasons.append(
+                f"held for the answer: the prompt classifier is unsure ({', '.join(held)} "
+                f"below {sure_at:.2f}); uncertain_input=defer"
+            )
+            # FLAG, never less: a held request is audited durably (redaction still applies).
+            rest = [h.action for h in acting if h.action is not Action.BLOCK]
+            final = max([Action.FLAG, *rest], key=SEVERITY.__getitem__)
+        else:
+            reasons.append(
+                f"unsure ({', '.join(held)} below {sure_at:.2f}) but uncertain_input=block: block"
+            )
+            held = ()
+    return Ruling(Decision(final, categories, tuple(reasons)), held)
 
 
 def _rule_for(category: str, policy: TenantPolicy) -> CategoryRule | None:

@@ -42,6 +42,7 @@ class _Strict(BaseModel):
 class RuleIn(_Strict):
     action: Action
     threshold: Score = 0.5
+    when_sure: Action | None = None
 
 
 class ExceptionIn(_Strict):
@@ -85,6 +86,7 @@ class TierIn(_Strict):
     pii: dict[str, Action] = {}
     on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
     uncertain_input: Literal["defer", "block"] | None = None
+    wrapped_hazard: Action | None = None
 
 
 class TenantIn(_Strict):
@@ -97,6 +99,7 @@ class TenantIn(_Strict):
     exceptions: list[ExceptionIn] = []
     on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
     uncertain_input: Literal["defer", "block"] | None = None
+    wrapped_hazard: Action | None = None
 
 
 class PolicyIn(_Strict):
@@ -283,6 +286,7 @@ class _Resolver:
             self._pii((*loc, "pii"), parent.pii, spec.pii),
             on_error=spec.on_error or parent.on_error,
             defer_uncertain=_defer(spec.uncertain_input, parent.defer_uncertain),
+            wrapped_hazard=spec.wrapped_hazard or parent.wrapped_hazard,
         )
         self.tiers[name] = tier
         return tier
@@ -298,8 +302,8 @@ class _Resolver:
         for cat, value in overrides.items():
             self._check_category((*loc, cat), cat, custom, allow_custom=False)
             if isinstance(value, RuleIn):
-                out[cat] = CategoryRule(value.action, value.threshold)
-            else:
+                out[cat] = CategoryRule(value.action, value.threshold, value.when_sure)
+            else:  # a bare action is that action whatever the certainty (as before tiers)
                 out[cat] = CategoryRule(value, out[cat].threshold if cat in out else 0.5)
         return out
 
@@ -427,4 +431,5 @@ class _Resolver:
             rules,
             t.on_error or tier.on_error,
             _defer(t.uncertain_input, tier.defer_uncertain),
+            t.wrapped_hazard or tier.wrapped_hazard,
         )

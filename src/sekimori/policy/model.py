@@ -25,6 +25,10 @@ class CategoryRule:
 
     action: Action
     threshold: float = 0.5
+    # The action once the classifier is sure (its score at or above the screen's sure level),
+    # when stricter than `action`: the default policy flags the moderate tier and blocks it
+    # when sure. None: `action` whatever the certainty.
+    when_sure: Action | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +113,14 @@ class TenantPolicy:
     attributes: TenantAttributes = TenantAttributes()
     access_rules: tuple[AccessRule, ...] = ()
     on_error: Action = Action.BLOCK
-    # A prompt the classifier flags but is unsure of (below its band's top) is not refused at
-    # the input: its answer is screened before release and decides (`uncertain_input: defer`).
+    # A prompt that blocks only on hazard scores the classifier is unsure of (at or above the
+    # tier's hold point, below its sure point) is HELD, not refused at the input: it goes
+    # upstream and nothing of the answer is released until the answer screen has judged it
+    # whole (`uncertain_input: defer`, the default; `block` refuses it at the input).
     defer_uncertain: bool = True
+    # A jailbreak wrapper (attack.jailbreak at or above its threshold) with any hazard category
+    # at or above its threshold: this action at least, with no hold (`wrapped_hazard`).
+    wrapped_hazard: Action = Action.BLOCK
 
     @property
     def redact_types(self) -> frozenset[str]:

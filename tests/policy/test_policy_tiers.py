@@ -1,0 +1,120 @@
+"""Three outcomes per tier: sure blocks, unsure holds, below allows; wrappers with hazards block."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sekimori.errors import ConfigError
+from sekimori.policy import decide, default_policy, parse_policy, rule_on
+from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
+from sekimori.types import Action
+
+DEFAULT = default_policy().default_tenant
+TODAY = date(2026, 6, 1)
+SURE = 0.75
+
+
+def ruling(scores: dict[str, float], policy=DEFAULT, sure_at: float | None = SURE, **kw):  # type: ignore[no-untyped-def]
+    return rule_on(scores, policy, model="m", today=TODAY, sure_at=sure_at, **kw)
+
+
+@pytest.mark.parametrize("category", ["weapons.bio", "military.targeting", "cyber.offense"])
+def test_an_unsure_block_is_held_and_a_sure_one_blocks(category: str) -> None:
+    held = ruling({category: 0.6})
+    assert held.decision.action is Action.FLAG and held.held == (category,)
+    assert any("held for the answer" in r for r in held.decision.reasons)
+    sure = ruling({category: 0.8})
+    assert sure.decision.action is Action.BLOCK and sure.held == ()
+    below = ruling({category: 0.4})
+    assert below.decision.action is Action.ALLOW and below.held == ()
+
+
+def test_without_a_sure_level_nothing_is_held() -> None:
+    """Answers (and `decide`) know no certainty: a block is a block."""
+    assert ruling({"weapons.chem": 0.6}, sure_at=None).decision.action is Action.BLOCK
+    assert decide({"weapons.chem": 0.6}, DEFAULT, model="m").action is Action.BLOCK
+
+
+def test_uncertain_input_block_turns_a_hold_into_a_block() -> None:
+    policy = parse_policy("default_tenant:\n  uncertain_input: block\n").default_tenant
+    r = ruling({"weapons.nuclear": 0.6}, policy)
+    assert r.decision.action is Action.BLOCK and r.held == ()
+    assert any("uncertain_input=block" in x for x in r.decision.reasons)
+
+
+def test_a_sure_block_elsewhere_is_not_held() -> None:
+    r = ruling({"weapons.bio": 0.6, "crime.violent": 0.9})
+    assert r.decision.action is Action.BLOCK and r.held == ()
+    assert r.decision.categories[0] == "crime.violent"
+
+
+def test_pii_that_blocks_is_not_held() -> None:
+    policy = parse_policy("default_tenant:\n  pii: {email: block}\n").default_tenant
+    r = ruling({"weapons.bio": 0.6}, policy, pii_types=["email"])
+    assert r.decision.action is Action.BLOCK and r.held == ()
+
+
+def test_moderate_flags_when_unsure_and_blocks_when_sure() -> None:
+    assert ruling({"hate": 0.6}).decision.action is Action.FLAG
+    assert ruling({"hate": 0.6}).held == ()  # a flag is not a hold
+    sure = ruling({"crime.nonviolent": 0.8})
+    assert sure.decision.action is Action.BLOCK
+    assert any("sure" in x for x in sure.decision.reasons)
+
+
+def test_a_bare_action_in_yaml_applies_whatever_the_certainty() -> None:
+    """Backward compatible: `hate: flag` written before tiers still only flags."""
+    policy = parse_policy("default_tenant:\n  categories: {hate: flag}\n").default_tenant
+    assert ruling({"hate": 0.95}, policy).decision.action is Action.FLAG
+    explicit = parse_policy(
+        "default_tenant:\n  categories:\n    hate: {action: flag, when_sure: block}\n"
+    ).default_tenant
+    assert ruling({"hate": 0.95}, explicit).decision.action is Action.BLOCK
+    assert ruling({"hate": 0.6}, explicit).decision.action is Action.FLAG
+
+
+@pytest.mark.parametrize("hazard", ["weapons.bio", "cyber.offense", "privacy"])
+def test_a_jailbreak_wrapper_with_any_hazard_signal_blocks_without_hold(hazard: str) -> None:
+    r = ruling({SIGNAL_JAILBREAK: 0.99, hazard: 0.55})
+    assert r.decision.action is Action.BLOCK and r.held == ()
+    assert hazard in r.decision.categories
+    assert any("wrapped_hazard" in x for x in r.decision.reasons)
+    # Either alone is what it was: a flag for the wrapper, a hold or flag for the hazard.
+    assert ruling({SIGNAL_JAILBREAK: 0.99, hazard: 0.3}).decision.action is Action.FLAG
+    assert ruling({hazard: 0.55}).decision.action is Action.FLAG
+
+
+def test_wrapped_hazard_is_a_tenant_setting() -> None:
+    policy = parse_policy(
+        "tiers:\n  lab: {wrapped_hazard: flag}\ntenants:\n  a: {tier: lab}\n"
+    ).for_tenant("a")
+    assert policy.wrapped_hazard is Action.FLAG
+    r = ruling({SIGNAL_JAILBREAK: 0.99, "weapons.bio": 0.55}, policy)
+    assert r.decision.action is Action.FLAG and r.held == ("weapons.bio",)
+
+
+def test_bad_when_sure_names_the_key() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_policy("default_tenant:\n  categories:\n    hate: {action: flag, when_sure: nope}\n")
+    assert "when_sure" in str(err.value)
+
+
+scores = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+score_maps = st.dictionaries(st.sampled_from([*CATEGORY_IDS, SIGNAL_JAILBREAK]), scores, max_size=6)
+
+
+@given(score_maps, st.floats(min_value=0.5, max_value=1.0))
+def test_holding_only_ever_softens_a_block_to_a_flag(m: dict[str, float], sure: float) -> None:
+    plain = decide(m, DEFAULT, model="m", today=TODAY)
+    r = ruling(m, sure_at=sure)
+    if r.held:
+        assert plain.action is Action.BLOCK and r.decision.action is Action.FLAG
+        assert all(m[c] < sure for c in r.held)
+    elif plain.action is Action.BLOCK:
+        assert r.decision.action is Action.BLOCK
+    else:  # moderate sure scores may block; nothing turns milder
+        assert r.decision.action in (plain.action, Action.BLOCK)
