@@ -4,11 +4,20 @@ Scoring one text:
 1. Views: the raw text and, when it differs, its normalised form (`sekimori.classify.normalize`);
    every score is the maximum over the views, so obfuscation cannot lower it.
 2. Cheap first stage: the char n-gram model scores harm and jailbreak. When both are below the
-   gate chosen on validation data, the text is clearly ordinary and skips the encoder.
+   gate chosen on validation data, the whole text is clearly ordinary and skips the encoder.
 3. Otherwise the encoder embeds the text (the head and the tail when it is long) and small MLP
    heads give harm, per-category and jailbreak probabilities; harm and jailbreak are blended with
    the n-gram probabilities. A category's score is capped by the harm score, so a benign question
    on a sensitive topic does not carry a high category score.
+4. Segments (`sekimori.classify.segments`), so padding cannot dilute a request and a disguise
+   is read without its wrapper: each payload `normalize` decoded (base64, hex, URL, rot13) is
+   scored on its own, and a text longer than one window (about 64 tokens) is also cut into
+   sentence windows and runs of suspect sentences. Windows and runs are gated one by one by
+   the n-gram model (`SEGMENT_GATE`); at most `MAX_SEGMENTS` segments a text reach the
+   encoder (decoded layers first, then the most suspect), chosen among at most `MAX_SCANNED`
+   windows spread evenly over the text. Each segment's harm, jailbreak and category scores are
+   blended and capped like the whole's; a text's score is the maximum over the whole and its
+   segments. A text of one window with nothing to decode scores exactly as the whole alone.
 
 The artefacts (`model.json` + `heads.npz`) are plain numpy; inference needs no scikit-learn.
 """
@@ -28,6 +37,7 @@ from sekimori.classify.cascade import Band
 from sekimori.classify.embedcache import encode_each
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.ngrams import hashed_ngrams
+from sekimori.classify.segments import suspects
 from sekimori.errors import ModelError
 from sekimori.lang import detect_lang
 from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
@@ -35,6 +45,17 @@ from sekimori.types import Verdict
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "prompt"
 FORMAT_VERSION = 1
+
+# Segment scoring (step 4 above). The gate is the n-gram level (harm or jailbreak) a window or
+# run needs to reach the encoder; `bench/classifier/segments.py` measures what it costs and
+# what it catches.
+SEGMENT_GATE = 0.3
+# At most this many segments a text reach the encoder (with the whole: about 17 passes of at
+# most 64 tokens, or of 1,200 characters for decoded payloads), whatever the text's length.
+MAX_SEGMENTS = 16
+# At most this many windows a text are scored by the first stage, spread evenly over it; past
+# that (about 16,000 tokens) the windows between them are not read one by one.
+MAX_SCANNED = 256
 
 
 def normalised_view(text: str) -> str:
@@ -193,10 +214,21 @@ class Scores:
     gated: bool
 
 
+@dataclass(frozen=True, slots=True)
+class TextPlan:
+    """What the encoder reads for one text: the pieces of its whole views (none when the first
+    stage gates it) and the segments chosen, with the first stage's scores of the whole."""
+
+    ngram_harm: float
+    ngram_jailbreak: float
+    whole: tuple[str, ...]
+    segments: tuple[str, ...]
+
+
 class PromptClassifier:
     """text -> Verdict. Deterministic: the same text always gets the same verdict."""
 
-    def __init__(self, model: PromptModel, encoder: Encoder) -> None:
+    def __init__(self, model: PromptModel, encoder: Encoder, *, segmented: bool = True) -> None:
         if encoder.dim != model.meta.dim:
             raise ModelError(
                 f"encoder {encoder.name!r} gives {encoder.dim}-dim vectors, "
@@ -204,6 +236,8 @@ class PromptClassifier:
             )
         self.model = model
         self.encoder = encoder
+        # False: the whole text only, as before segment scoring (benches compare the two)
+        self.segmented = segmented
         self._w = model.ngram_weight.astype(np.float32)
 
     @classmethod
@@ -242,51 +276,123 @@ class PromptClassifier:
             return np.zeros((0, width), np.float32)
         return np.concatenate([sigmoid(head.logits(emb[i : i + 1])) for i in range(len(emb))])
 
+    def plan(self, text: str) -> TextPlan:
+        """What the encoder reads for ``text``: the whole (unless the first stage gates it) and
+        the segments chosen; deterministic, and cheap next to the encoder."""
+        from sekimori.classify.normalize import normalize
+
+        meta = self.model.meta
+        norm = normalize(text)
+        vs = [text] if norm.text == text else [text, norm.text]
+        ngram = np.max([self.ngram_probs(v) for v in vs], axis=0)
+        gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
+        whole = () if gated else tuple(s for v in vs for s in segments(v, meta.segment_chars))
+        seen = {*vs, *whole}
+        chosen: list[str] = []
+        if not self.segmented:
+            return TextPlan(float(ngram[0]), float(ngram[1]), whole, ())
+
+        def take(piece: str) -> None:
+            if piece not in seen and len(chosen) < MAX_SEGMENTS:
+                seen.add(piece)
+                chosen.append(piece)
+
+        # Each decoded payload alone, raw and normalised (its own disguises undone), always:
+        # the wrapper around it must not dilute it.
+        layers: list[str] = []
+        for layer in norm.decoded:
+            for form in dict.fromkeys((layer.text, normalize(layer.text).text)):
+                if form.strip():
+                    layers.append(form)
+                    for piece in segments(form, meta.segment_chars):
+                        take(piece)
+        found = [
+            c
+            for t in dict.fromkeys((*vs, *layers))
+            for c in suspects(t, self._suspicion, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
+        ]
+        # the most suspect first; ties keep text order (sorted() is stable)
+        for c in sorted(found, key=lambda c: -c.suspicion):
+            take(c.text)
+        return TextPlan(float(ngram[0]), float(ngram[1]), whole, tuple(chosen))
+
+    def _suspicion(self, text: str) -> float:
+        return float(np.max(self.ngram_probs(text)))
+
     def encoder_inputs(self, texts: Sequence[str]) -> list[str]:
-        """Every segment the encoder may read for ``texts`` (before the first-stage gate)."""
+        """Every piece the encoder may read for ``texts``: the whole's pieces before the first
+        stage's gate (as training reads them), then the segments that scoring would choose."""
         size = self.model.meta.segment_chars
-        return [s for t in texts for v in views(t) for s in segments(v, size)]
+        out: list[str] = []
+        for t in texts:
+            out.extend(s for v in views(t) for s in segments(v, size))
+            out.extend(self.plan(t).segments)
+        return out
 
     def scores_batch(self, texts: Sequence[str]) -> list[Scores]:
         meta = self.model.meta
-        all_views = [views(t) for t in texts]
-        ngram = [np.max([self.ngram_probs(v) for v in vs], axis=0) for vs in all_views]
-        needs = [bool(ng[0] >= meta.gate or ng[1] >= meta.gate) for ng in ngram]
-        owners: list[int] = []
-        segs: list[str] = []
-        for i, vs in enumerate(all_views):
-            if needs[i]:
-                for v in vs:
-                    for s in segments(v, meta.segment_chars):
-                        owners.append(i)
-                        segs.append(s)
-        emb = encode_each(self.encoder, segs)
+        plans = [self.plan(t) for t in texts]
+        pieces = [p for plan in plans for p in (*plan.whole, *plan.segments)]
+        emb = encode_each(self.encoder, pieces)
         harm = self._per_row(self.model.harm, emb)[:, 0]
         cats = self._per_row(self.model.category, emb)
         jail = self._per_row(self.model.jailbreak, emb)[:, 0]
-        own = np.asarray(owners, dtype=np.int64)
         out: list[Scores] = []
-        for i, ng in enumerate(ngram):
-            if not needs[i]:
+        row = 0
+        for plan in plans:
+            units: list[Scores] = []
+            if plan.whole:
+                rows = slice(row, row + len(plan.whole))
+                row += len(plan.whole)
+                units.append(
+                    self._blend(
+                        float(harm[rows].max()),
+                        cats[rows].max(axis=0),
+                        float(jail[rows].max()),
+                        plan.ngram_harm,
+                        plan.ngram_jailbreak,
+                    )
+                )
+            for piece in plan.segments:
+                units.append(
+                    self._blend(
+                        float(harm[row]), cats[row], float(jail[row]), *self.ngram_probs(piece)
+                    )
+                )
+                row += 1
+            if not plan.whole:
+                # the first stage gated the whole: it scores its n-gram level
                 zero = dict.fromkeys(meta.categories, 0.0)
-                out.append(Scores(float(ng[0]), zero, float(ng[1]), gated=True))
+                units.append(Scores(plan.ngram_harm, zero, plan.ngram_jailbreak, gated=True))
+            if len(units) == 1:
+                out.append(units[0])
                 continue
-            rows = own == i
-            h = meta.blend * float(harm[rows].max()) + (1 - meta.blend) * float(ng[0])
-            j = meta.blend * float(jail[rows].max()) + (1 - meta.blend) * float(ng[1])
-            c = cats[rows].max(axis=0)
             out.append(
                 Scores(
-                    h,
-                    {
-                        cid: round(min(float(s), h), 6)
-                        for cid, s in zip(meta.categories, c, strict=True)
-                    },
-                    j,
-                    gated=False,
+                    max(u.harm for u in units),
+                    {cid: max(u.categories[cid] for u in units) for cid in meta.categories},
+                    max(u.jailbreak for u in units),
+                    gated=all(u.gated for u in units),
                 )
             )
         return out
+
+    def _blend(
+        self,
+        harm: float,
+        cats: NDArray[np.float32],
+        jail: float,
+        ngram_harm: float,
+        ngram_jailbreak: float,
+    ) -> Scores:
+        """One unit's scores: encoder and n-gram blended; categories capped by the harm."""
+        meta = self.model.meta
+        h = meta.blend * harm + (1 - meta.blend) * float(ngram_harm)
+        j = meta.blend * jail + (1 - meta.blend) * float(ngram_jailbreak)
+        categories = {
+            cid: round(min(float(s), h), 6) for cid, s in zip(meta.categories, cats, strict=True)
+        }
+        return Scores(h, categories, j, gated=False)
 
     def verdict(self, text: str, scores: Scores) -> Verdict:
         harmful = scores.harm >= self.threshold

@@ -1,0 +1,165 @@
+"""Segments: the pieces of a text the prompt classifier scores besides the whole.
+
+Padding hides a request ("…sarin…" followed by five sentences about the weather in Paris): the
+whole text's score is an average over everything in it. So a text is also cut into
+
+- **sentences**, ended by 。！？!? (full- or half-width), a full stop before a space, or a
+  newline; a sentence longer than a window is cut into overlapping character chunks;
+- **windows**: consecutive sentences packed up to about ``WINDOW_TOKENS`` tokens, each window
+  starting with the last sentence of the one before (one sentence of overlap), so a request
+  that spans a window boundary is still read whole once;
+- **runs**: maximal stretches of consecutive sentences that the cheap first stage marks as
+  suspect (the sentences of the request without the padding around it), packed the same way.
+
+Token counts are estimated from characters (about 3.2 ASCII characters or 1.3 other
+characters a token for e5's tokenizer), so this module needs no tokenizer; a text of one
+window has no segments besides itself.
+
+Everything here is deterministic and linear in the text's length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+WINDOW_TOKENS = 64
+_ASCII_CHARS_PER_TOKEN = 3.2
+_OTHER_CHARS_PER_TOKEN = 1.3
+
+# A sentence: up to and including its end mark(s), a full stop followed by space, or a newline.
+_SENTENCE = re.compile(r"(?:[^。！？!?\n.．]|\.(?!\s|$))*(?:[。！？!?．]+|\.+|\n+|$)")
+_ASCII = re.compile(r"[\x00-\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of a text: ``text[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+
+
+def estimate_tokens(text: str) -> float:
+    """About how many encoder tokens ``text`` is (a character-based estimate, no tokenizer)."""
+    ascii_chars = len(_ASCII.findall(text))
+    return ascii_chars / _ASCII_CHARS_PER_TOKEN + (len(text) - ascii_chars) / _OTHER_CHARS_PER_TOKEN
+
+
+def _window_chars(piece: str, tokens: int) -> int:
+    """Characters of ``piece``'s kind of text that make about ``tokens`` tokens."""
+    per_token = len(piece) / max(estimate_tokens(piece), 1e-9)
+    return max(8, int(tokens * per_token))
+
+
+def sentences(text: str, *, window_tokens: int = WINDOW_TOKENS) -> list[Span]:
+    """The text's sentences in order, blank ones dropped; a sentence longer than a window is
+    cut into chunks of one window that overlap by a quarter of a window."""
+    out: list[Span] = []
+    for m in _SENTENCE.finditer(text):
+        piece = m[0]
+        if not piece.strip():
+            continue
+        if estimate_tokens(piece) <= window_tokens:
+            out.append(Span(m.start(), m.end(), piece))
+            continue
+        size = _window_chars(piece, window_tokens)
+        step = max(1, size * 3 // 4)
+        for off in range(0, len(piece), step):
+            chunk = piece[off : off + size]
+            if chunk.strip():
+                out.append(Span(m.start() + off, m.start() + off + len(chunk), chunk))
+            if off + size >= len(piece):
+                break
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Consecutive sentences ``first..last`` (indices, both included) read as one window."""
+
+    first: int
+    last: int
+
+
+def pack(costs: Sequence[float], *, window_tokens: int = WINDOW_TOKENS) -> list[Group]:
+    """Consecutive pieces of token ``costs`` packed into windows of about ``window_tokens``
+    tokens; each window after the first starts with the previous window's last piece."""
+    out: list[Group] = []
+    first = 0
+    while first < len(costs):
+        last = first
+        used = costs[first]
+        while last + 1 < len(costs) and used + costs[last + 1] <= window_tokens:
+            last += 1
+            used += costs[last]
+        out.append(Group(first, last))
+        if last + 1 >= len(costs):
+            break
+        # one piece of overlap, unless the window is that one piece (then move on)
+        first = last if last > first else last + 1
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A window or run worth a look: its text, where it starts and the first stage's score."""
+
+    text: str
+    start: int
+    suspicion: float
+
+
+def suspects(
+    text: str,
+    suspicion: Callable[[str], float],
+    *,
+    gate: float,
+    window_tokens: int = WINDOW_TOKENS,
+    max_scanned: int = 256,
+) -> list[Candidate]:
+    """The windows and runs of suspect sentences of ``text`` whose ``suspicion`` reaches
+    ``gate``, in text order; none when the text fits in one window.
+
+    Past ``max_scanned`` windows only that many, spread evenly from the first to the last,
+    are looked at (with their sentences), so the work stays bounded for any text length and
+    never covers only the head."""
+    if estimate_tokens(text) <= window_tokens:
+        return []
+    spans = sentences(text, window_tokens=window_tokens)
+    costs = [estimate_tokens(s.text) for s in spans]
+    groups = pack(costs, window_tokens=window_tokens)
+    out: list[Candidate] = []
+    sentence_score: dict[int, float] = {}
+    for g in (groups[i] for i in evenly_spaced(len(groups), max_scanned)):
+        start, end = spans[g.first].start, spans[g.last].end
+        level = suspicion(text[start:end])
+        if level >= gate:
+            out.append(Candidate(text[start:end], start, level))
+        for i in range(g.first, g.last + 1):
+            if i not in sentence_score:
+                sentence_score[i] = suspicion(spans[i].text)
+    run: list[int] = []
+    for i in [*sorted(sentence_score), -1]:
+        if i >= 0 and sentence_score[i] >= gate and (not run or i == run[-1] + 1):
+            run.append(i)
+            continue
+        for g in pack([costs[k] for k in run], window_tokens=window_tokens):
+            start, end = spans[run[g.first]].start, spans[run[g.last]].end
+            out.append(Candidate(text[start:end], start, suspicion(text[start:end])))
+        if len(run) > 1:  # and each of its sentences alone: a neighbour may be noise
+            out.extend(Candidate(spans[k].text, spans[k].start, sentence_score[k]) for k in run)
+        run = [i] if i >= 0 and sentence_score[i] >= gate else []
+    return sorted(out, key=lambda c: c.start)
+
+
+def evenly_spaced(count: int, limit: int) -> list[int]:
+    """At most ``limit`` indices spread evenly over ``range(count)``, first and last included
+    (all of them when ``count <= limit``)."""
+    if count <= limit:
+        return list(range(count))
+    if limit <= 1:
+        return [0][:limit]
+    return sorted({round(i * (count - 1) / (limit - 1)) for i in range(limit)})
