@@ -26,7 +26,7 @@ def ruling(scores: dict[str, float], policy=DEFAULT, sure_at: float | None = SUR
 def test_an_unsure_block_is_held_and_a_sure_one_blocks(category: str) -> None:
     held = ruling({category: 0.6})
     assert held.decision.action is Action.FLAG and held.held == (category,)
-    assert any("held for the answer" in r for r in held.decision.reasons)
+    assert any("held: deferred to the answer" in r for r in held.decision.reasons)
     sure = ruling({category: 0.8})
     assert sure.decision.action is Action.BLOCK and sure.held == ()
     below = ruling({category: 0.4})

@@ -198,7 +198,7 @@ def _ruling(
         held = tuple(dict.fromkeys(h.category for h in blocks))
         if policy.defer_uncertain:
             reasons.append(
-                f"held for the answer: the prompt classifier is unsure ({', '.join(held)} "
+                f"held: deferred to the answer, the prompt classifier is unsure ({', '.join(held)} "
                 f"below {sure_at:.2f}); uncertain_input=defer"
             )
             # FLAG, never less: a held request is audited durably (redaction still applies).

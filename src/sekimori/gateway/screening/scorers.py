@@ -5,7 +5,10 @@ answers)` an `AnswerVerdict` per answer (prefix). Both are blocking calls: the s
 its thread pool. Built-ins, in `SCORERS`:
 
 - `model`: the trained prompt classifier (`sekimori.classify.api`) and the answer judge
-  (`sekimori.classify.answers`), with their scores put on the policy's scale (`on_policy_scale`).
+  (`sekimori.classify.answers`), with their scores put on the policy's scale. A prompt model
+  with operating points per tier (`sekimori.classify.operating`) maps each category's evidence
+  so that its tier's hold point is 0.5 and its sure point `SURE_LEVEL` (0.75), which is then
+  `sure_at`; an older model maps its one threshold to 0.5 (`on_policy_scale`).
   With `screen.judge` set, prompts the classifier is unsure of go to that LLM judge (the cascade,
   `sekimori.classify.cascade`) before the scores are put on the policy's scale.
 - `lexicon`: a test scorer that you control: a YAML file of phrases and the category scores they
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import yaml
 
 from sekimori.classify.cascade import CascadeClassifier
+from sekimori.classify.operating import SURE_LEVEL, OperatingPoints
 from sekimori.errors import ClassifierError, ConfigError
 from sekimori.lang import detect_lang
 from sekimori.registry import Registry
@@ -40,8 +44,9 @@ class Scorer(Protocol):
     def score_prompts(self, texts: Sequence[str]) -> list[Verdict]: ...
 
     @property
-    def sure_at(self) -> float:
-        """The prompt score (policy scale) from which the classifier is sure of harm."""
+    def sure_at(self) -> float | None:
+        """The prompt score (policy scale) from which the classifier is sure of harm; None: the
+        scorer knows no certainty (nothing is held, and no `when_sure` action applies)."""
         ...
 
     def judge_answers(
@@ -105,6 +110,7 @@ class ModelScorer:
         self._classifier: Any = None
         self._judge: AnswerJudge | None = None
         self._prompt_judge = judge
+        self._points: OperatingPoints | None = None
 
     def _prompt_classifier(self) -> Any:
         if self._classifier is None:
@@ -115,6 +121,9 @@ class ModelScorer:
                     f"the prompt classifier is not installed ({exc}); "
                     "hint: install sekimori with its classify models"
                 ) from None
+            points = classifier.model.meta.operating_points
+            if points is not None:  # older models: one threshold for every tier
+                self._points = OperatingPoints.from_json(points)
             if self._prompt_judge is not None:
                 classifier = CascadeClassifier(
                     classifier,
@@ -126,19 +135,26 @@ class ModelScorer:
 
     @property
     def sure_at(self) -> float:
-        """The top of the uncertain band training chose, on the policy's scale.
-
-        With an LLM judge the judge has already ruled on that band, so every flag is sure (0.5).
+        """From this prompt score (policy scale) on the classifier is sure: `SURE_LEVEL` with
+        operating points per tier; for older models the top of the uncertain band training
+        chose. With an LLM judge the judge has already ruled on that band: every flag is sure.
         """
         if self._prompt_judge is not None:
             return 0.5
         classifier = self._prompt_classifier()
+        if self._points is not None:
+            return SURE_LEVEL
         return calibrate(classifier.band.high, float(classifier.threshold))
 
     def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
         classifier = self._prompt_classifier()
         threshold = float(classifier.threshold)
         verdicts: list[Verdict] = classifier.classify_batch(texts)
+        points = self._points
+        if points is not None:
+            return [
+                replace(v, categories=points.policy_scale(v.categories, v.score)) for v in verdicts
+            ]
         return [
             replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
             for v in verdicts
@@ -164,7 +180,8 @@ class LexiconScorer:
     crash: [CRASH-ME]             # raise ClassifierError
     hang: [HANG-ME]               # sleep `hang_s` seconds (default 30)
     delay_ms: 0                   # every call takes this long (a model's latency, for benches)
-    sure_at: 0.5                  # prompt scores below this are unsure (0.5: none are)
+    sure_at: 0.9                  # prompt scores below this are unsure (left out: certainty
+                                  # unknown, so nothing is held and moderate scores only flag)
     """
 
     def __init__(self, path: Path) -> None:
@@ -180,7 +197,8 @@ class LexiconScorer:
         self.hang = tuple(str(p).lower() for p in data.get("hang") or ())
         self.hang_s = float(data.get("hang_s", 30))
         self.delay_s = float(data.get("delay_ms", 0)) / 1000
-        self.sure_at = float(data.get("sure_at", 0.5))
+        sure = data.get("sure_at")
+        self.sure_at: float | None = None if sure is None else float(sure)
 
     def _scores(self, text: str) -> dict[str, float]:
         lower = " ".join(text.lower().split())  # so a phrase split over turns still matches

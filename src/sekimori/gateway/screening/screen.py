@@ -12,9 +12,11 @@ gateway writes back the parts it can: see `sekimori.gateway.parts`), restored in
 streaming restorer. A request whose texts all have cached verdicts
 and are known free of PII (a conversation screened before) is decided on the event loop: it does
 not queue in the pool behind another request's answer judge.
-A block caused only by hazard scores the classifier is unsure of (`Scorer.sure_at`) is deferred
-when the tenant says `uncertain_input: defer` (the default): flagged, sent upstream, and its
-answer released only once screened (`InputResult.hold`).
+Three outcomes per tier (`sekimori.policy.rule_on` with `Scorer.sure_at`): a hazard score at or
+above its tier's sure point blocks; one between the hold and sure points, when it is all that
+blocks, HOLDS the request if the tenant says `uncertain_input: defer` (the default): flagged,
+sent upstream, and nothing of its answer released until the answer screen has judged the
+complete answer (`InputResult.hold`); below the hold point it is allowed.
 Output: the answer judge on each window of each choice, decided by the same policy; what the
 judge needs from the input (the prompt, the tenant's policy, the language) comes back with the
 window as the handle `screen_input` returned, never from a table keyed by request ids. An empty
@@ -60,10 +62,10 @@ from sekimori.policy import (
     default_policy,
     load_policy,
     parse_policy,
+    rule_on,
 )
 from sekimori.screen import InputResult, OutputResult, OutputWindow, Part, ScreenContext, kind_of
 from sekimori.settings import Settings
-from sekimori.taxonomy import BY_ID
 from sekimori.types import Action, Decision, Message, Verdict
 
 log = logging.getLogger("sekimori.gateway")
@@ -279,52 +281,28 @@ class PolicyScreen:
                 pii = scanned
         if failures and failures[0].action is Action.BLOCK:
             return InputResult(failures[0], refusal=refusal.unchecked(lang))
-        decision = decide(scores, tenant, model=context.model, pii_types=pii.found)
+        # A classifier that failed gives no certainty to hold on: its blocks stand.
+        ruling = rule_on(
+            scores,
+            tenant,
+            model=context.model,
+            pii_types=pii.found,
+            sure_at=None if failures else self.scorer.sure_at,
+        )
+        decision = ruling.decision
         notes = [r for f in failures for r in f.reasons]
         if pii.found:
             notes.append("pii " + ", ".join(f"{k}x{n}" for k, n in sorted(pii.found.items())))
         action = Action.FLAG if failures and decision.action is Action.ALLOW else decision.action
         decision = Decision(action, decision.categories, (*decision.reasons, *notes))
-        deferred = None
-        if decision.action is Action.BLOCK and tenant.defer_uncertain and not failures:
-            deferred = self._defer(decision, scores, tenant, context.model, pii.found)
-        if deferred is None and decision.action is Action.BLOCK:
+        if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
-        decision = deferred or decision
         handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang)
-        held = deferred is not None
+        held = bool(ruling.held)
         if pii.restorer is None:
             return InputResult(decision, hold=held, handle=handle)
         return InputResult(decision, pii.messages, pii.restorer, hold=held, handle=handle)
-
-    def _defer(
-        self,
-        decision: Decision,
-        scores: Mapping[str, float],
-        tenant: TenantPolicy,
-        model: str,
-        pii: Mapping[str, int],
-    ) -> Decision | None:
-        """A block that only hazard scores the classifier is unsure of caused, deferred.
-
-        Such a prompt goes upstream and its answer decides: the answer judge screens it before
-        any of it is released. None when the block stands (a sure score, or another reason).
-        """
-        sure = self.scorer.sure_at
-        unsure = [c for c, s in scores.items() if c in BY_ID and 0.5 <= s < sure]
-        if not unsure:
-            return None
-        kept = {c: s for c, s in scores.items() if c not in unsure}
-        rest = decide(kept, tenant, model=model, pii_types=pii)
-        if rest.action is Action.BLOCK:
-            return None
-        note = (
-            f"deferred to the answer: the prompt classifier is unsure "
-            f"({', '.join(sorted(unsure))} below {sure:.2f}); uncertain_input=defer"
-        )
-        # FLAG, never less: a deferred request is audited durably (redaction still applies).
-        return Decision(Action.FLAG, decision.categories, (*decision.reasons, note))
 
     def _known(
         self, messages: Sequence[Message], keys: Sequence[bytes], turns: Sequence[str]
@@ -442,10 +420,15 @@ def _with_text(message: Message, text: str) -> Message:
     return Message(message.role, text)
 
 
+# A runner-up is named beside the top blocking category only when this close to its score (a
+# near-tie on the policy scale); otherwise the refusal names the top category alone.
+NEAR_TIE = 0.05
+
+
 def _blocking(
     decision: Decision, scores: Mapping[str, float], tenant: TenantPolicy, model: str
 ) -> tuple[str, ...]:
-    """The (at most two) likeliest categories that blocked on their own, for the refusal."""
+    """What the refusal names: the top category that blocks on its own, and a near-tie."""
     named = sorted(
         (
             c
@@ -454,4 +437,7 @@ def _blocking(
         ),
         key=lambda c: -scores[c],
     )
-    return tuple(named[:2]) or decision.categories[:2]
+    if not named:  # blocked only together (a wrapper with a hazard) or by PII or access
+        return decision.categories[:2]
+    top = scores[named[0]]
+    return tuple(c for c in named[:2] if scores[c] >= top - NEAR_TIE)
