@@ -4,6 +4,7 @@ empty answers (a tool-call answer's content) judged as nothing to judge, not as 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -83,16 +84,17 @@ def test_redaction_keeps_each_parts_kind_and_locator(tmp_path: Path) -> None:
 
 
 def test_output_state_is_the_handle_not_a_client_chosen_id(tmp_path: Path) -> None:
-    # Two tenants' requests with the same client id: each answer is judged by its own policy.
+    # Two tenants' requests under the same id (as a client may send): each answer is judged by
+    # its own request's policy, whatever the ids say.
     screen = _screen(tmp_path)
     ask = [Message("user", "Tell me about the neighbours")]
-    strict = ScreenContext("strict", "m", "g1", client_request_id="same")
-    lax = ScreenContext("lax", "m", "g2", client_request_id="same")
+    strict = ScreenContext("strict", "m", "same", client_request_id="same")
+    lax = ScreenContext("lax", "m", "same", client_request_id="same")
     first = asyncio.run(screen.screen_input(strict, ask))
     second = asyncio.run(screen.screen_input(lax, ask))
     answer = OutputWindow("You could insult the neighbours loudly.", 0, True)
-    strict_out = ScreenContext("strict", "m", "g1", "same", handle=first.handle)
-    lax_out = ScreenContext("lax", "m", "g2", "same", handle=second.handle)
+    strict_out = dataclasses.replace(strict, handle=first.handle)
+    lax_out = dataclasses.replace(lax, handle=second.handle)
     assert asyncio.run(screen.screen_output(strict_out, answer)).decision.action is Action.BLOCK
     assert asyncio.run(screen.screen_output(lax_out, answer)).decision.action is Action.ALLOW
     # A handle is the request's own: it serves every window of every choice, final or not.

@@ -1,12 +1,17 @@
 """POST /v1/chat/completions: screen the input, forward, screen the answer, audit.
 
 Pure ASGI: a streamed answer is forwarded event by event as the upstream sends it; the client's
-disconnect cancels the upstream request.
+disconnect cancels the upstream request. Every part of the request is screened
+(`sekimori.gateway.parts`); the answer is screened per choice (`n>1`), each choice's text being
+its content, reasoning and tool-call arguments, with one sliding window per choice while
+streaming. A non-streamed answer loses only its blocked choices; a stream is cut whole when any
+choice is blocked (its events interleave, and what was sent cannot be taken back).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import hashlib
 import itertools
@@ -25,15 +30,18 @@ from sekimori.gateway.errors import HttpError
 from sekimori.gateway.keys import Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import ChatRequest
-from sekimori.gateway.sse import (
-    DONE,
-    EventSplitter,
-    chunk_event,
-    delta_content,
-    encode,
-    finish_reason,
-    set_delta_content,
+from sekimori.gateway.parts import (
+    ChoiceText,
+    Piece,
+    delta_for,
+    delta_pieces,
+    message_pieces,
+    set_piece,
+    write_back,
 )
+from sekimori.gateway.screening.refusal import withheld
+from sekimori.gateway.sse import DONE, EventSplitter, chunk_event, encode, finished_choices
+from sekimori.lang import detect_lang
 from sekimori.screen import (
     ALLOW,
     InputResult,
@@ -145,7 +153,7 @@ class ChatHandler:
         )
         t0 = time.perf_counter()
         try:
-            verdict = await self.screen.screen_input(context, request.messages)
+            verdict = await self.screen.screen_input(context, request.parts)
         except Exception as exc:  # fail closed: an unscreened request never goes upstream
             raise HttpError(
                 503, f"screening failed: {exc}", code="screen_unavailable", type="server_error"
@@ -287,8 +295,9 @@ class ChatHandler:
         payload = fetch.result()
         try:
             data = orjson.loads(payload)
-            message = data["choices"][0]["message"]
-            content = message.get("content") or ""
+            choices = data["choices"]
+            if not choices or not all(isinstance(c["message"], dict) for c in choices):
+                raise TypeError("no choice with a message")
         except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError):
             self.metrics.upstream_errors.inc(upstream.name, "bad_answer")
             raise HttpError(
@@ -299,22 +308,41 @@ class ChatHandler:
             ) from None
         _usage(ex, data.get("usage"))
         changed = False
-        if verdict.restorer is not None and isinstance(content, str):
-            content = verdict.restorer.feed(content) + verdict.restorer.flush()
-            message["content"] = content
-            changed = True
-        text = content if isinstance(content, str) else ""
+        texts = {
+            _index(c, i): ChoiceText(_index(c, i)) for i, c in enumerate(choices)
+        }  # each choice, even one with nothing to screen
+        for piece in message_pieces(data):
+            text = piece.text
+            if verdict.restorer is not None and piece.field != "tool_name":
+                restorer = copy.copy(verdict.restorer)  # one a text: none is held across
+                text = restorer.feed(text) + restorer.flush()
+                if text != piece.text:
+                    set_piece(data, piece, text)
+                    changed = True
+            texts.setdefault(piece.choice, ChoiceText(piece.choice)).add(piece, text)
         t0 = time.perf_counter()
-        result = await self._screen_output(context, OutputWindow(text, 0, True))
+        results = await asyncio.gather(
+            *(
+                self._screen_output(context, OutputWindow(t.text, 0, True, t.index))
+                for t in texts.values()
+            )
+        )
         ex.screen_ms += (time.perf_counter() - t0) * 1000
-        ex.decision = merge(ex.decision, result.decision)
-        if result.decision.action is Action.BLOCK:
-            text = result.refusal or default_refusal(ex.request.messages)
-            message["content"] = text
-            data["choices"][0]["finish_reason"] = "content_filter"
-            ex.blocked_at = "output"
-            changed = True
-        ex.answer.append(text)
+        answers = []
+        for (index, choice_text), result in zip(texts.items(), results, strict=True):
+            ex.decision = merge(ex.decision, result.decision)
+            text = choice_text.text
+            if result.decision.action is Action.BLOCK:
+                # The whole choice goes: content, reasoning and tool calls alike.
+                text = result.refusal or default_refusal(ex.request.messages)
+                for i, choice in enumerate(choices):
+                    if _index(choice, i) == index:
+                        choice["message"] = {"role": "assistant", "content": text}
+                        choice["finish_reason"] = "content_filter"
+                ex.blocked_at = "output"
+                changed = True
+            answers.append(text)
+        ex.answer.append("\n\n".join(answers))
         if changed:
             payload = orjson.dumps(data)
         # Queued before the answer goes out, so every answer a client got is pending or written.
@@ -332,10 +360,15 @@ class ChatHandler:
             await response.close()
 
     async def _screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
+        if not window.text.strip():
+            # Nothing to judge (a tool-call answer's content, an empty answer): never a block.
+            return OutputResult(ALLOW)
         try:
             result = await self.screen.screen_output(context, window)
-        except Exception as exc:  # fail closed, as on input
-            result = OutputResult(Decision(Action.BLOCK, (), (f"screening failed: {exc}",)))
+        except Exception as exc:  # fail closed, as on input; the request was sent and answered
+            reason = f"screening failed: {exc}"
+            notice = withheld(detect_lang(window.text[:400]))
+            result = OutputResult(Decision(Action.BLOCK, (), (reason,)), refusal=notice)
         self.metrics.decisions.inc("output", result.decision.action.value)
         return result
 
@@ -365,10 +398,10 @@ class ChatHandler:
                 relay_task.cancel()
                 ex.status = CLIENT_CLOSED
             await asyncio.gather(relay_task, return_exceptions=True)
-            if relay.pending is not None:
-                relay.pending.cancel()
+            relay.cancel_pending()
             await response.close()
         if not relay.recorded:
+            relay.sync_answer()
             await self.record(ex)
 
     async def record(self, ex: Exchange, *, durable: bool = False) -> None:
@@ -405,8 +438,31 @@ class ChatHandler:
         await self.recorder.record(record, durable=durable)
 
 
+@dataclass(slots=True)
+class _Choice:
+    """One choice of a streamed answer: its text and its own sliding window."""
+
+    text: ChoiceText
+    screened_to: int = 0
+    cleared_to: int = 0  # its text up to here passed a screen (used with hold-back)
+    pending: asyncio.Task[OutputResult] | None = None
+    pending_to: int = 0
+
+    @property
+    def length(self) -> int:
+        return self.text.length
+
+
+@dataclass(frozen=True, slots=True)
+class _Out:
+    """An event to send, with each choice's text length once it is sent (for hold-back)."""
+
+    raw: bytes
+    upto: dict[int, int]
+
+
 class _Relay:
-    """Forwards one upstream event stream to the client while screening it on a sliding window."""
+    """Forwards one upstream event stream to the client while screening each choice's window."""
 
     def __init__(
         self,
@@ -423,24 +479,28 @@ class _Relay:
         self.ex = ex
         self.context = context
         self.restorer = restorer
+        self.restorers: dict[tuple[int, str, int], tuple[Restorer, Piece]] = {}
         self.response = response
         self.send = send
-        self.answer_len = 0
-        self.screened_to = 0
-        self.cleared_to = 0  # the answer up to here passed a screen (used with hold-back)
-        self.withheld: deque[tuple[int, bytes]] = deque()  # (answer length after it, event)
-        self.pending: asyncio.Task[OutputResult] | None = None
-        self.pending_to = 0
+        self.choices: dict[int, _Choice] = {}
+        self.withheld: deque[_Out] = deque()
         self.blocked: OutputResult | None = None
+        self.blocked_choice = 0
         self.recorded = False
         self.ident = ""
         self.created = int(time.time())
 
-    def _launch(self, final: bool) -> asyncio.Task[OutputResult]:
-        text = "".join(self.ex.answer)
+    def _choice(self, index: int) -> _Choice:
+        state = self.choices.get(index)
+        if state is None:
+            state = self.choices[index] = _Choice(ChoiceText(index))
+        return state
+
+    def _launch(self, state: _Choice, final: bool) -> asyncio.Task[OutputResult]:
+        text = state.text.text
         start = max(0, len(text) - self.handler.window)
-        self.screened_to = self.pending_to = len(text)
-        window = OutputWindow(text[start:], start, final)
+        state.screened_to = state.pending_to = len(text)
+        window = OutputWindow(text[start:], start, final, state.text.index)
         return asyncio.ensure_future(self._timed(window))
 
     async def _timed(self, window: OutputWindow) -> OutputResult:
@@ -450,28 +510,86 @@ class _Relay:
         finally:
             self.ex.screen_ms += (time.perf_counter() - t0) * 1000
 
-    def _take(self, result: OutputResult) -> None:
+    def _take(self, state: _Choice, result: OutputResult) -> None:
         self.ex.decision = merge(self.ex.decision, result.decision)
         if result.decision.action is Action.BLOCK:
-            self.blocked = result
+            if self.blocked is None:
+                self.blocked, self.blocked_choice = result, state.text.index
         else:
-            self.cleared_to = max(self.cleared_to, self.pending_to)
+            state.cleared_to = max(state.cleared_to, state.pending_to)
 
-    async def _hold_back(self, out: list[bytes]) -> list[bytes]:
+    async def _settle(self, state: _Choice) -> None:
+        """Waits for the choice's screen in flight, if any, and takes its result."""
+        if state.pending is not None:
+            task, state.pending = state.pending, None
+            self._take(state, await task)
+
+    def _cleared(self, out: _Out) -> bool:
+        return all(self.choices[c].cleared_to >= n for c, n in out.upto.items())
+
+    async def _hold_back(self, out: list[_Out]) -> list[bytes]:
         """With hold-back on: of the events so far, those a passed screen has covered."""
         if not self.hold:
-            return out
-        self.withheld.extend((self.answer_len, raw) for raw in out)
-        # Never hold more than `hold` characters: wait for the screen (the stream slows down).
-        while self.blocked is None and self.answer_len - self.cleared_to > self.hold:
-            if self.pending is None:
-                self.pending = self._launch(final=False)
-            self._take(await self.pending)
-            self.pending = None
+            return [o.raw for o in out]
+        self.withheld.extend(out)
+        # Never hold more than `hold` characters of a choice: wait for its screen (the stream
+        # slows down).
+        while self.blocked is None:
+            over = [c for c in self.choices.values() if c.length - c.cleared_to > self.hold]
+            if not over:
+                break
+            for state in over:
+                if state.pending is None:
+                    state.pending = self._launch(state, final=False)
+            for state in over:
+                await self._settle(state)
         released = []
-        while self.withheld and self.withheld[0][0] <= self.cleared_to:
-            released.append(self.withheld.popleft()[1])
+        while self.withheld and self._cleared(self.withheld[0]):
+            released.append(self.withheld.popleft().raw)
         return released
+
+    def _restore(self, data: dict[str, Any], pieces: list[Piece]) -> bool:
+        """Restores placeholders in this chunk's pieces, one restorer a text; True if changed."""
+        changed = False
+        for i, piece in enumerate(pieces):
+            if self.restorer is None or piece.field == "tool_name":
+                continue
+            entry = self.restorers.get(piece.stream_key)
+            restorer = copy.copy(self.restorer) if entry is None else entry[0]
+            self.restorers[piece.stream_key] = (restorer, piece)
+            restored = restorer.feed(piece.text)
+            if restored != piece.text:
+                set_piece(data, piece, restored)
+                pieces[i] = dataclasses.replace(piece, text=restored)
+                changed = True
+        return changed
+
+    def _flush(
+        self, index: int | None, data: dict[str, Any] | None, pieces: list[Piece]
+    ) -> list[_Out]:
+        """Releases what restorers of choice `index` (None: all) still hold.
+
+        A held tail goes into this chunk's piece of the same text when there is one (so it
+        comes before the finish), else into a chunk of its own.
+        """
+        out = []
+        for key, (restorer, last) in self.restorers.items():
+            if index is not None and key[0] != index:
+                continue
+            rest = restorer.flush()
+            if not rest:
+                continue
+            state = self._choice(key[0])
+            here = next((i for i, p in enumerate(pieces) if p.stream_key == key), None)
+            if here is not None and data is not None:
+                piece = pieces[here]
+                set_piece(data, piece, piece.text + rest)  # added to the text with the piece
+                pieces[here] = dataclasses.replace(piece, text=piece.text + rest)
+            else:
+                state.text.add(last, rest)
+                event = self._chunk(key[0], delta_for(last, rest), None)
+                out.append(_Out(event, {key[0]: state.length}))
+        return out
 
     async def run(self) -> None:
         ex, send = self.ex, self.send
@@ -481,56 +599,55 @@ class _Relay:
         await send(self.handler._start(200, ex, stream=True))
         try:
             async for chunk in self.response.chunks():
-                out: list[bytes] = []
+                out: list[_Out] = []
                 for event in splitter.feed(chunk):
                     if event.done:
                         continue
                     data = event.data
                     if data is None:
-                        out.append(event.raw)
+                        out.append(_Out(event.raw, {}))
                         continue
                     self.ident = self.ident or str(data.get("id", ""))
-                    text = delta_content(data)
-                    raw = event.raw
-                    if self.restorer is not None and text:
-                        restored = self.restorer.feed(text)
-                        if restored != text:
-                            set_delta_content(data, restored)
-                            raw, text = encode(data), restored
+                    pieces = delta_pieces(data)
+                    changed = self._restore(data, pieces)
+                    finished = finished_choices(data)
+                    for index in finished:
+                        before = [p.text for p in pieces]
+                        out.extend(self._flush(index, data, pieces))
+                        changed = changed or before != [p.text for p in pieces]
                     if "usage" in data:
                         _usage(ex, data.get("usage"))
-                    if finish_reason(data) is not None or not data.get("choices"):
-                        if self.restorer is not None:
-                            rest = self.restorer.flush()
-                            if rest:
-                                out.append(self._chunk({"content": rest}, None))
-                                self._add(rest)
-                        self._add(text)
+                    raw = encode(data) if changed else event.raw
+                    for piece in pieces:
+                        self._choice(piece.choice).text.add(piece, piece.text)
+                    if finished or not data.get("choices"):
                         held.append(raw)
                         continue
-                    self._add(text)
-                    out.append(raw)
+                    out.append(
+                        _Out(raw, {c: self.choices[c].length for c in {p.choice for p in pieces}})
+                    )
                 # A screen that finished meanwhile decides before more text goes out.
-                if self.pending is not None and self.pending.done():
-                    self._take(self.pending.result())
-                    self.pending = None
-                out = await self._hold_back(out)
+                for state in self.choices.values():
+                    if state.pending is not None and state.pending.done():
+                        await self._settle(state)
+                sent = await self._hold_back(out)
                 if self.blocked is not None:
                     break
-                if out:
+                if sent:
                     await send(
-                        {"type": "http.response.body", "body": b"".join(out), "more_body": True}
+                        {"type": "http.response.body", "body": b"".join(sent), "more_body": True}
                     )
                     if first:
                         first = False
                         self.handler.metrics.ttfb.observe(
                             time.perf_counter() - ex.started, ex.upstream
                         )
-                if (
-                    self.pending is None
-                    and self.answer_len - self.screened_to >= self.handler.stride
-                ):
-                    self.pending = self._launch(final=False)
+                for state in self.choices.values():
+                    if (
+                        state.pending is None
+                        and state.length - state.screened_to >= self.handler.stride
+                    ):
+                        state.pending = self._launch(state, final=False)
         except UpstreamError as exc:
             # The upstream failed after the answer began: the status is sent, so say it in-band.
             error = self.handler._upstream_failed(exc, ex.upstream)
@@ -538,35 +655,46 @@ class _Relay:
             await self._finish_record()
             await send({"type": "http.response.body", "body": b"data: " + error.body() + b"\n\n"})
             return
+        # An upstream that never sent a finish event may leave restored text held back.
+        rest = [] if self.blocked is not None else self._flush(None, None, [])
         if self.blocked is None:
-            if self.pending is not None:
-                self._take(await self.pending)
-            if self.blocked is None:
-                self._take(await self._launch(final=True))
+            for state in self.choices.values():
+                await self._settle(state)
+        if self.blocked is None:
+            states = list(self.choices.values())
+            finals = await asyncio.gather(*(self._launch(s, final=True) for s in states))
+            for state, result in zip(states, finals, strict=True):
+                self._take(state, result)
         if self.blocked is not None:
             notice = {"content": self.blocked.refusal} if self.blocked.refusal else {}
-            tail = self._chunk(notice, "content_filter") + DONE
+            # Every choice ends here; the notice goes to the one that was blocked.
+            tail = b"".join(
+                self._chunk(i, notice if i == self.blocked_choice else {}, "content_filter")
+                for i in sorted({*self.choices, self.blocked_choice})
+            )
+            tail += DONE
         else:
-            # An upstream that never sent a finish event may leave restored text held back.
-            rest = self.restorer.flush() if self.restorer is not None else ""
-            tail = b"".join(raw for _, raw in self.withheld)  # all screened now
-            if rest:
-                tail += self._chunk({"content": rest}, None)
-            tail += b"".join(held) + DONE
+            tail = b"".join(o.raw for o in self.withheld)  # all screened now
+            tail += b"".join(o.raw for o in rest) + b"".join(held) + DONE
         await self._finish_record(durable=ex.decision.action in _DURABLE)
         await send({"type": "http.response.body", "body": tail})
 
-    def _add(self, text: str) -> None:
-        if text:
-            self.ex.answer.append(text)
-            self.answer_len += len(text)
+    def cancel_pending(self) -> None:
+        for state in self.choices.values():
+            if state.pending is not None:
+                state.pending.cancel()
 
-    def _chunk(self, delta: dict[str, str], finish: str | None) -> bytes:
+    def sync_answer(self) -> None:
+        """The audited answer: each choice's text, in choice order."""
+        self.ex.answer[:] = ["\n\n".join(self.choices[i].text.text for i in sorted(self.choices))]
+
+    def _chunk(self, index: int, delta: dict[str, Any], finish: str | None) -> bytes:
         ident = self.ident or f"chatcmpl-{self.ex.request_id}"
-        return chunk_event(ident, self.created, self.ex.request.model, delta, finish)
+        return chunk_event(ident, self.created, self.ex.request.model, delta, finish, index)
 
     async def _finish_record(self, *, durable: bool = False) -> None:
         self.recorded = True
+        self.sync_answer()
         await self.handler.record(self.ex, durable=durable)
 
 
@@ -593,17 +721,13 @@ def _error_message(payload: bytes) -> str:
         return payload[:200].decode("utf-8", "replace") or "(empty body)"
 
 
-def _rewrite(request: ChatRequest, messages: Sequence[Message]) -> bytes:
-    """The request body with each changed message's text replaced (text parts only)."""
-    body = request.body
-    for i, (old, new) in enumerate(zip(request.messages, messages, strict=True)):
-        if old.content == new.content:
-            continue
-        original = body["messages"][i]
-        content = original.get("content")
-        if isinstance(content, list):
-            parts = [p for p in content if p.get("type") != "text"]
-            original["content"] = [{"type": "text", "text": new.content}, *parts]
-        else:
-            original["content"] = new.content
-    return orjson.dumps(body)
+def _rewrite(request: ChatRequest, rewritten: Sequence[Message]) -> bytes:
+    """The request body with each changed part's text written back where it was."""
+    write_back(request.body, request.parts, rewritten)
+    return orjson.dumps(request.body)
+
+
+def _index(choice: Any, position: int) -> int:
+    """A choice's `index`, or its position when it has none."""
+    index = choice.get("index", position) if isinstance(choice, dict) else position
+    return index if isinstance(index, int) and not isinstance(index, bool) else position

@@ -1,7 +1,8 @@
 """Reading and checking a chat-completion request by hand: fast, and every error names its field.
 
 The body is forwarded as the client sent it; only the fields the gateway relies on, and the
-types of the common sampling fields, are checked here.
+types of the common sampling fields, are checked here. What is screened is every part of the
+request (`sekimori.gateway.parts`), not only the messages' text.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 import orjson
 
 from sekimori.gateway.errors import HttpError, bad_request
+from sekimori.gateway.parts import request_parts
+from sekimori.screen import Part
 from sekimori.types import Message
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -42,8 +45,9 @@ class ChatRequest:
     model: str
     stream: bool
     include_usage: bool
-    messages: tuple[Message, ...]  # the text of each message, for screening
+    messages: tuple[Message, ...]  # the text parts of each message joined (audit, language)
     body: dict[str, Any]  # the whole request as parsed, forwarded upstream
+    parts: tuple[Part, ...] = ()  # every text of the request, each where it is: what is screened
 
 
 async def read_body(receive: Receive, content_length: int | None, limit: int) -> bytes:
@@ -162,4 +166,5 @@ def parse_chat(body: bytes, *, max_messages: int) -> ChatRequest:
         include_usage=include_usage,
         messages=tuple(messages),
         body=data,
+        parts=tuple(request_parts(data)),
     )

@@ -56,32 +56,28 @@ def encode(data: dict[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(data) + b"\n\n"
 
 
-def delta_content(data: dict[str, Any]) -> str:
-    """The text in the first choice's delta ('' when none)."""
+def finished_choices(data: dict[str, Any]) -> list[int]:
+    """The indexes of the choices this chunk finishes (those with a finish_reason)."""
     choices = data.get("choices")
-    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-        delta = choices[0].get("delta")
-        if isinstance(delta, dict):
-            content = delta.get("content")
-            if isinstance(content, str):
-                return content
-    return ""
-
-
-def finish_reason(data: dict[str, Any]) -> str | None:
-    choices = data.get("choices")
-    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-        reason = choices[0].get("finish_reason")
-        return reason if isinstance(reason, str) else None
-    return None
-
-
-def set_delta_content(data: dict[str, Any], content: str) -> None:
-    data["choices"][0]["delta"]["content"] = content
+    if not isinstance(choices, list):
+        return []
+    out = []
+    for position, choice in enumerate(choices):
+        if isinstance(choice, dict) and isinstance(choice.get("finish_reason"), str):
+            index = choice.get("index", position)
+            out.append(
+                index if isinstance(index, int) and not isinstance(index, bool) else position
+            )
+    return out
 
 
 def chunk_event(
-    ident: str, created: int, model: str, delta: dict[str, str], finish: str | None
+    ident: str,
+    created: int,
+    model: str,
+    delta: dict[str, Any],
+    finish: str | None,
+    index: int = 0,
 ) -> bytes:
     return encode(
         {
@@ -89,6 +85,6 @@ def chunk_event(
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
         }
     )
