@@ -18,11 +18,6 @@ unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` re
                          "arguments"}]}; streamed, each text is cut into pieces (`;chunk=N`) and
                          the choices' deltas interleave; a tool call's name comes first, then
                          its arguments in pieces; finish_reason is tool_calls when there are any
-    choices:NAME         answer the choices in script NAME, a JSON array of messages, one a
-                         choice (`n>1`): {"content", "reasoning_content", "tool_calls": [{"name",
-                         "arguments"}]}; streamed, each text is cut into pieces (`;chunk=N`) and
-                         the choices' deltas interleave; a tool call's name comes first, then
-                         its arguments in pieces; finish_reason is tool_calls when there are any
     comply:LABEL         a compliant model, as a measuring device: answer from the answer pool
                          (sekimori.testing.compliant) for LABEL, a taxonomy id (a sanitized
                          prose harmful answer), `harmful` (any harmful answer) or `benign`,
@@ -214,9 +209,6 @@ class FakeUpstream:
         if mode == "choices":
             await self._choices(send, behaviour, request, f"chatcmpl-fake{self._counter}")
             return
-        if mode == "choices":
-            await self._choices(send, behaviour, request, f"chatcmpl-fake{self._counter}")
-            return
         text = self._answer_text(behaviour, messages, headers)
         pieces = _split(text, behaviour.chunk)
         ident = f"chatcmpl-fake{self._counter}"
@@ -269,84 +261,6 @@ class FakeUpstream:
             return
         await send({"type": "http.response.start", "status": 200, "headers": _JSON_HEADERS})
         await send({"type": "http.response.body", "body": payload})
-
-    async def _choices(
-        self, send: Send, behaviour: Behaviour, request: dict[str, Any], ident: str
-    ) -> None:
-        """The `choices:NAME` mode: several choices, tool calls and reasoning, whole or streamed."""
-        try:
-            wanted = orjson.loads(self.scripts[behaviour.arg])
-            assert isinstance(wanted, list) and all(isinstance(c, dict) for c in wanted)
-        except (KeyError, orjson.JSONDecodeError, AssertionError):
-            await _error(send, 400, f"script {behaviour.arg!r} is no JSON array", "bad_script")
-            return
-        model, created = str(request["model"]), int(time.time())
-        finishes = ["tool_calls" if c.get("tool_calls") else "stop" for c in wanted]
-        if not request.get("stream"):
-            choices = []
-            for i, spec in enumerate(wanted):
-                message: dict[str, Any] = {"role": "assistant", "content": spec.get("content")}
-                if "reasoning_content" in spec:
-                    message["reasoning_content"] = spec["reasoning_content"]
-                if spec.get("tool_calls"):
-                    message["tool_calls"] = [
-                        {"id": f"call_{i}_{k}", "type": "function", "function": call}
-                        for k, call in enumerate(spec["tool_calls"])
-                    ]
-                choices.append({"index": i, "message": message, "finish_reason": finishes[i]})
-            payload = {
-                "id": ident,
-                "object": "chat.completion",
-                "created": created,
-                "model": model,
-                "choices": choices,
-            }
-            await _json(send, 200, payload)
-            return
-        deltas: list[list[dict[str, Any]]] = []
-        for i, spec in enumerate(wanted):
-            own: list[dict[str, Any]] = [{"role": "assistant"}]
-            for field in ("reasoning_content", "content"):
-                if isinstance(spec.get(field), str) and spec[field]:
-                    own += [{field: p} for p in _split(spec[field], behaviour.chunk)]
-            for k, call in enumerate(spec.get("tool_calls") or ()):
-                head = {"name": call["name"], "arguments": ""}
-                own.append(
-                    {
-                        "tool_calls": [
-                            {
-                                "index": k,
-                                "id": f"call_{i}_{k}",
-                                "type": "function",
-                                "function": head,
-                            }
-                        ]
-                    }
-                )
-                own += [
-                    {"tool_calls": [{"index": k, "function": {"arguments": p}}]}
-                    for p in _split(call.get("arguments", ""), behaviour.chunk)
-                ]
-            deltas.append(own)
-
-        def event(i: int, delta: dict[str, Any], finish: str | None) -> bytes:
-            body = {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [{"index": i, "delta": delta, "finish_reason": finish}],
-            }
-            return b"data: " + orjson.dumps(body) + b"\n\n"
-
-        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
-        for step in range(max((len(d) for d in deltas), default=0)):
-            if behaviour.delay and step:
-                await asyncio.sleep(behaviour.delay)
-            body = b"".join(event(i, d[step], None) for i, d in enumerate(deltas) if step < len(d))
-            await send({"type": "http.response.body", "body": body, "more_body": True})
-        tail = b"".join(event(i, {}, finishes[i]) for i in range(len(wanted)))
-        await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n"})
 
     async def _choices(
         self, send: Send, behaviour: Behaviour, request: dict[str, Any], ident: str
