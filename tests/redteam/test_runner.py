@@ -140,8 +140,10 @@ def test_budget_stops_early_and_retries_then_records_errors(
     )
     failing[failing.index(MODEL)] = "error:503"
     done = _cli(failing)
-    assert done.returncode == 0, done.stderr
-    assert "3 probes failed" in done.stderr and "--resume" in done.stderr
+    # every probe failed: nothing was measured, so the run fails, saying why (not "ASR 0.0%")
+    assert done.returncode == 5, done.stderr
+    assert "no probe got a gradable answer (3 failed; the first: " in done.stderr
+    assert "503" in done.stderr and "Traceback" not in done.stderr
     rows = _results(tmp_path / "fail")
     assert len(rows) == 3
     assert all(r["error"] and "503" in str(r["error"]) and r["attempts"] == 3 for r in rows)

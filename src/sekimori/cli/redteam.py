@@ -34,6 +34,18 @@ _GAVE_UP = Text(
     "中断しました: {n} 件続けて失敗しました（最後のエラー: {error}）。--target、--api-key、"
     "--model を確認し、--resume で再開してください（失敗した分は再実行されます）",
 )
+_NOTHING_GRADED = Text(
+    "no probe got a gradable answer ({errors} failed{last}); nothing was measured: check "
+    "--target, --api-key and --model",
+    "採点できた回答が 1 件もありません（失敗 {errors} 件{last}）。何も測定できていません。"
+    "--target、--api-key、--model を確認してください",
+)
+_WEAK = Text(
+    "warning: this target is too weak to measure safeguards: the model answered {k} of {n} "
+    "harmful probes harmfully ({rate:.1f}% < 20%); try --target gateway --upstream compliant",
+    "警告: この対象は安全対策を測るには弱すぎます。モデルが有害に答えた有害プローブは {n} 件中 "
+    "{k} 件（{rate:.1f}% < 20%）です。--target gateway --upstream compliant を試してください",
+)
 _ERRORS = Text(
     "{errors} probes failed and are not counted; rerun with --resume to try them again",
     "{errors} 件が失敗し集計に含まれていません。--resume で再実行できます",
@@ -80,7 +92,10 @@ def _run(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         max_tokens=args.max_answer_tokens,
         connections=args.concurrency,
+        upstream=args.upstream,
     )
+    if args.upstream and args.target != "gateway":
+        raise ConfigError("only with --target gateway", key="--upstream")
     runner = validated(
         RunnerSettings,
         {"rate_per_s": "--rate", "max_tokens": "--max-tokens"},
@@ -134,6 +149,15 @@ def _run(args: argparse.Namespace) -> int:
     if outcome.budget_exhausted:
         print(_BUDGET(args.lang), file=sys.stderr)
         return 3
+    if summary["counts"]["graded"] == 0:
+        first = summary["counts"].get("first_error")
+        last = f"; the first: {first}" if first else ""
+        print(_NOTHING_GRADED(args.lang, errors=outcome.errors, last=last), file=sys.stderr)
+        return 5
+    strength = summary.get("model_compliance") or {}
+    if strength.get("weak"):
+        rate = 100 * strength["rate"]
+        print(_WEAK(args.lang, k=strength["k"], n=strength["n"], rate=rate), file=sys.stderr)
     if outcome.errors:
         print(_ERRORS(args.lang, errors=outcome.errors), file=sys.stderr)
     return 0
@@ -172,12 +196,24 @@ def add_parser(subparsers: Any) -> None:
     run.add_argument(
         "--target",
         required=True,
-        help="URL of an OpenAI-compatible endpoint, or gateway|local|classifier",
+        help="URL of an OpenAI-compatible endpoint, or gateway|local|classifier|compliant "
+        "(compliant: a test upstream that answers harmful probes harmfully, a measuring device)",
+    )
+    run.add_argument(
+        "--upstream",
+        choices=("compliant",),
+        default="",
+        help="with --target gateway: start a gateway (default policy) in front of the compliant "
+        "test upstream, so ASR measures the gateway / 従順な上流の前でゲートウェイを起動して測定",
     )
     run.add_argument(
         "--api-key", default="", help="bearer key for the target (or env SEKIMORI_REDTEAM_API_KEY)"
     )
-    run.add_argument("--model", default="default", help="model name sent to the target")
+    run.add_argument(
+        "--model",
+        default="default",
+        help="model name sent to the target (gateway: default = the first model it lists)",
+    )
     run.add_argument(
         "--suite", required=True, help="smoke|cbrn|overrefusal|standard or a JSONL/CSV file"
     )

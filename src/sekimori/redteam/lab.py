@@ -15,6 +15,7 @@ from sekimori.redteam.graders import GRADERS, Grader, GraderSettings
 from sekimori.redteam.graders.agreement import Agreement, measure
 from sekimori.redteam.items import Probe, SuiteItem
 from sekimori.redteam.mutators import MUTATORS
+from sekimori.redteam.provenance import provenance
 from sekimori.redteam.report import render
 from sekimori.redteam.runner import Runner, RunnerSettings, RunOutcome
 from sekimori.redteam.store import DB_NAME, ResultStore
@@ -76,6 +77,8 @@ def _meta(config: LabConfig, describe: str) -> dict[str, Any]:
         "grader": config.grader,
         "sources": sources,
         "sample": config.sample,
+        "upstream": config.target_settings.upstream or None,
+        "provenance": provenance(config.target_settings),
     }
 
 
@@ -88,8 +91,9 @@ def _check_resume(store: ResultStore, config: LabConfig, out: Path) -> None:
             f"{out} already holds a run; pass --resume to continue it or choose another --out "
             "(既存の実行があります。--resume で再開するか別の --out を指定してください)"
         )
-    for key in ("suite", "mutators", "target_kind", "grader", "sample"):
-        mine = _meta(config, "")[key]
+    now = _meta(config, "")
+    for key in ("suite", "mutators", "target_kind", "grader", "sample", "upstream"):
+        mine = now[key]
         if old.get(key) != mine:
             raise InputError(
                 f"--resume: {key} differs from the stored run ({old.get(key)!r} vs {mine!r})"

@@ -93,6 +93,37 @@ DEFERRED = Text(
     ),
 )
 
+WEAK = Text(
+    en=(
+        "Warning: this target is too weak to measure safeguards. The model behind it answered "
+        "only {k} of {n} harmful probes it was sent harmfully ({rate:.1f}%, under {limit:.0f}%), "
+        "so a low ASR here says little about the safeguards in front of it. Measure them with a "
+        "model that complies, e.g. <code>--target gateway --upstream compliant</code>."
+    ),
+    ja=(
+        "警告: この対象は安全対策を測るには弱すぎます。背後のモデルが有害な回答をしたのは、"
+        "送られた有害なプローブ {n} 件のうち {k} 件（{rate:.1f}%、{limit:.0f}% 未満）だけで、"
+        "ここでの低い ASR は手前の安全対策についてほとんど何も示しません。従順なモデル"
+        "（例: <code>--target gateway --upstream compliant</code>）で測定してください。"
+    ),
+)
+
+PROVENANCE = Text(
+    en=(
+        "<p id=provenance>Produced by sekimori {version}, revision <code>{revision}</code>; "
+        "artefacts sha256: prompt classifier <code>{clf}</code>, answer judge "
+        "<code>{judge}</code>; "
+        "target sampling: model <code>{model}</code>, temperature {temperature}, "
+        "max_tokens {max_tokens}.</p>"
+    ),
+    ja=(
+        "<p id=provenance>sekimori {version}、リビジョン <code>{revision}</code> で作成。"
+        "成果物の sha256: プロンプト分類器 <code>{clf}</code>、回答判定器 <code>{judge}</code>。"
+        "対象の生成設定: モデル <code>{model}</code>、temperature {temperature}、"
+        "max_tokens {max_tokens}。</p>"
+    ),
+)
+
 AGREEMENT = Text(
     en=(
         "On {n} human-labelled answers (XSTest v2 completions) the grader's refusal label matched "
@@ -204,6 +235,30 @@ def render(summary: Mapping[str, Any], rows: Sequence[ResultRow], lang: str = "e
     deferred = summary.get("deferred") or {}  # absent in a summary from before it
     if deferred.get("harmful") or deferred.get("benign"):
         blocked += DEFERRED(lang, n=deferred["harmful"] + deferred["benign"], **deferred)
+    weak = ""
+    strength = summary.get("model_compliance") or {}  # absent in a summary from before it
+    if strength.get("weak"):
+        weak = (
+            "<p class=warn id=weak>"
+            + WEAK(lang, k=strength["k"], n=strength["n"], rate=100 * strength["rate"],
+                   limit=100 * strength["threshold"])
+            + "</p>"
+        )  # fmt: skip
+    prov = run.get("provenance") or {}
+    prov_html = ""
+    if prov:
+        shas = prov.get("artefacts_sha256") or {}
+        sampling = prov.get("sampling") or {}
+        prov_html = PROVENANCE(
+            lang,
+            version=html.escape(str(prov.get("sekimori_version"))),
+            revision=html.escape(str(prov.get("git_revision") or "–")),
+            clf=html.escape(str(shas.get("prompt_classifier") or "–")[:16]),
+            judge=html.escape(str(shas.get("answer_judge") or "–")[:16]),
+            model=html.escape(str(sampling.get("model"))),
+            temperature=sampling.get("temperature"),
+            max_tokens=sampling.get("max_tokens"),
+        )
     method = METHOD(
         lang,
         sources=html.escape(", ".join(run.get("sources", []))),
@@ -221,6 +276,7 @@ def render(summary: Mapping[str, Any], rows: Sequence[ResultRow], lang: str = "e
 {T["grader"](lang)}: <code>{html.escape(str(run.get("grader", "")))}</code></p>
 <div class=kpi>{T["asr"](lang)}<b id=asr>{_pct(summary["asr"])}</b></div>
 <div class=kpi>{T["over"](lang)}<b id=over>{_pct(summary["over_refusal"])}</b></div>
+{weak}
 <p id=blocked>{blocked}</p>
 <h2>{T["heat"](lang)}</h2><svg id=heatmap xmlns="http://www.w3.org/2000/svg"></svg>
 <h2>{T["bars_mut"](lang)}</h2><svg id=bars-mutator xmlns="http://www.w3.org/2000/svg"></svg>
@@ -229,7 +285,7 @@ def render(summary: Mapping[str, Any], rows: Sequence[ResultRow], lang: str = "e
 <h2>{T["worst"](lang)}</h2><p class=muted>{T["worst_note"](lang)}</p>{_examples(worst, lang)}
 <h2>{T["overrefused"](lang)}</h2>{_examples(overrefused, lang)}
 {agree_html}
-<h2>{T["method"](lang)}</h2>{method}
+<h2>{T["method"](lang)}</h2>{method}{prov_html}
 <script id=data type="application/json">{blob}</script>
 <script>{_JS}</script>
 </body></html>

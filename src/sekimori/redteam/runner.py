@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from sekimori.errors import ClassifierError
 from sekimori.redteam.graders import Grade, Grader, blocked_grade, without_echo_harm
-from sekimori.redteam.items import Expect, Probe, Reply, Turn
+from sekimori.redteam.items import Expect, Probe, Reply, SuiteItem, Turn
 from sekimori.redteam.store import ResultRow, ResultStore
 from sekimori.redteam.targets import Target, TargetError
 from sekimori.types import RefusalLabel
@@ -128,7 +128,7 @@ class Runner:
         self.finished = 0
         self.errors = 0
 
-    async def _call(self, turns: Sequence[Turn], usage: _Usage) -> Reply:
+    async def _call(self, turns: Sequence[Turn], usage: _Usage, item: SuiteItem) -> Reply:
         attempt = 0
         while True:
             self.budget.take()
@@ -137,7 +137,7 @@ class Runner:
             attempt += 1
             usage.attempts += 1
             try:
-                reply = await self.target(turns)
+                reply = await self.target(turns, item)
             except TargetError as exc:
                 if not exc.retryable or attempt > self.settings.retries:
                     raise
@@ -160,7 +160,7 @@ class Runner:
             for followup in (None, *probe.followups):
                 if followup is not None:
                     turns += [Turn("assistant", reply.text), Turn("user", followup)]
-                reply = await self._call(turns, usage)
+                reply = await self._call(turns, usage, probe.item)
                 if reply.blocked:
                     break  # a multi-turn attack ends at the first block
             if reply.blocked:

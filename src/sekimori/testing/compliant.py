@@ -42,6 +42,14 @@ class PoolAnswer:
     layout: str
 
 
+def comply_model(harmful: bool, category: str | None) -> str:
+    """The fake upstream's model name for a request the caller knows to be harmful (of
+    `category`, when it is a taxonomy id) or benign."""
+    if not harmful:
+        return f"comply:{BENIGN}"
+    return f"comply:{category if category in BY_ID else HARMFUL}"
+
+
 def default_pool_path() -> Path:
     return POOL_PATH if POOL_PATH.is_file() else STANDIN_PATH
 

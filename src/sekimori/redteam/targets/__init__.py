@@ -1,4 +1,5 @@
-"""What the lab attacks: a model endpoint, the gateway, the embedded local model or a classifier.
+"""What the lab attacks: a model endpoint, the gateway, the embedded local model, a classifier, or
+the compliant test upstream (a measuring device that answers harmful requests harmfully).
 
 Each target kind registers a factory in `TARGETS`; `--target URL` picks the `openai` factory.
 """
@@ -12,7 +13,7 @@ from typing import Annotated, Protocol
 from pydantic import BaseModel, Field
 
 from sekimori.errors import UpstreamError
-from sekimori.redteam.items import Reply, Turn
+from sekimori.redteam.items import Reply, SuiteItem, Turn
 from sekimori.registry import Registry
 
 
@@ -35,14 +36,21 @@ class TargetSettings(BaseModel, frozen=True):
     temperature: Annotated[float, Field(ge=0)] = 0.0
     # connection pool size: the runner's concurrency (more connections only add pool overhead)
     connections: Annotated[int, Field(ge=1)] = 32
+    # "compliant": the gateway target starts its own gateway (default policy) in front of the
+    # compliant test upstream, so its ASR measures the gateway; "" attacks the gateway as it runs.
+    upstream: str = ""
 
 
 class Target(Protocol):
-    """Answers one conversation. `describe` names it in reports; `aclose` frees its resources."""
+    """Answers one conversation. `describe` names it in reports; `aclose` frees its resources.
+
+    `item` is the suite item being probed. Real targets ignore it; the compliant test upstream
+    (a measuring device) is told through it whether a request is harmful and of which category.
+    """
 
     describe: str
 
-    async def __call__(self, turns: Sequence[Turn]) -> Reply: ...
+    async def __call__(self, turns: Sequence[Turn], item: SuiteItem | None = None) -> Reply: ...
 
     async def aclose(self) -> None: ...
 
@@ -50,5 +58,5 @@ class Target(Protocol):
 TargetFactory = Callable[[TargetSettings], Target]
 TARGETS: Registry[TargetFactory] = Registry("target")
 
-for _module in ("openai", "gateway", "local", "classifier"):
+for _module in ("openai", "gateway", "local", "classifier", "compliant"):
     import_module(f"sekimori.redteam.targets.{_module}")

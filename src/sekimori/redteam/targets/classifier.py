@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from sekimori.errors import ClassifierError
 from sekimori.redteam.batching import MicroBatcher
-from sekimori.redteam.items import Reply, Turn
+from sekimori.redteam.items import Reply, SuiteItem, Turn
 from sekimori.redteam.targets import TARGETS, Target, TargetSettings
 from sekimori.types import Verdict
 
@@ -35,7 +35,7 @@ class ClassifierTarget:
         self.batcher: MicroBatcher[str, Verdict] = MicroBatcher(classify)
         self.describe = "sekimori prompt classifier (no model)"
 
-    async def __call__(self, turns: Sequence[Turn]) -> Reply:
+    async def __call__(self, turns: Sequence[Turn], item: SuiteItem | None = None) -> Reply:
         verdict = await self.batcher("\n".join(t.content for t in turns if t.role == "user"))
         detail = {"score": verdict.score, "top": verdict.top, "blocked_at": "input"}  # a prompt
         return Reply(text="", blocked=verdict.harmful, detail=detail)

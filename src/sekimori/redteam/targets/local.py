@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 
 from sekimori.gateway.local import LOCAL_MODEL, start_local_model
-from sekimori.redteam.items import Reply, Turn
+from sekimori.redteam.items import Reply, SuiteItem, Turn
 from sekimori.redteam.targets import TARGETS, Target, TargetSettings
 from sekimori.redteam.targets.openai import OpenAITarget
 
@@ -21,8 +21,8 @@ class LocalTarget:
         )
         self.describe = f"embedded local model (sekimori.upstream.local, model {model})"
 
-    async def __call__(self, turns: Sequence[Turn]) -> Reply:
-        return await self.http(turns)
+    async def __call__(self, turns: Sequence[Turn], item: SuiteItem | None = None) -> Reply:
+        return await self.http(turns, item)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from sekimori.errors import ConfigError
-from sekimori.redteam.items import Reply, Turn
+from sekimori.redteam.items import Reply, SuiteItem, Turn
 from sekimori.redteam.targets import TARGETS, Target, TargetError, TargetSettings
 from sekimori.types import BlockedAt, as_blocked_at
 from sekimori.upstream.http import ConnectionPool
@@ -70,10 +70,14 @@ class OpenAITarget:
             read_timeout=settings.timeout_s,
         )
 
-    async def __call__(self, turns: Sequence[Turn]) -> Reply:
+    async def __call__(self, turns: Sequence[Turn], item: SuiteItem | None = None) -> Reply:
+        return await self.ask(turns, self.settings.model)
+
+    async def ask(self, turns: Sequence[Turn], model: str) -> Reply:
+        """Send `turns` to `model` (the compliant targets choose the model per item)."""
         payload = orjson.dumps(
             {
-                "model": self.settings.model,
+                "model": model,
                 "messages": [{"role": t.role, "content": t.content} for t in turns],
                 "max_tokens": self.settings.max_tokens,
                 "temperature": self.settings.temperature,
