@@ -12,6 +12,7 @@ import sqlite3
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,10 +214,9 @@ class Gateway:
         return last
 
 
-@pytest.fixture(scope="module")
-def gw(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+@contextmanager
+def _serve(upstream: ServerProcess, home: Path, screen: str = "") -> Iterator[Gateway]:
     """`sekimori serve` with the policy screen and the lexicon scorer; tenant acme redacts email."""
-    home = tmp_path_factory.mktemp("parts")
     lexicon = write_config(home / "lexicon.yaml", LEXICON)
     write_config(home / "policy.yaml", POLICY)
     config = write_config(
@@ -227,7 +227,7 @@ upstreams:
 screen:
   name: policy
   window_chars: 256
-  stride_chars: 64
+  stride_chars: 64{screen}
   options: {{scorer: lexicon, lexicon: {lexicon}, timeout_s: 2}}
 audit: {{flush_interval_ms: 20}}
 policy_file: policy.yaml
@@ -236,6 +236,19 @@ policy_file: policy.yaml
     key = create_key(home, "acme")
     with start_gateway(home, "--config", str(config)) as gateway:
         yield Gateway(upstream, gateway, home, key)
+
+
+@pytest.fixture(scope="module")
+def gw(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    with _serve(upstream, tmp_path_factory.mktemp("parts")) as gateway:
+        yield gateway
+
+
+@pytest.fixture(scope="module")
+def held(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The same with hold-back: no more than 8 unscreened characters of a choice go out."""
+    with _serve(upstream, tmp_path_factory.mktemp("held"), "\n  hold_chars: 8") as gateway:
+        yield gateway
 
 
 def events(r: httpx.Response) -> list[dict[str, Any]]:
@@ -457,3 +470,41 @@ def test_an_empty_answer_is_allowed(gw: Gateway, stream: bool) -> None:
 def test_parts_are_messages_so_any_screen_reads_them() -> None:
     part = Part("tool", "text", "tool_result", ("messages", 1, "content"))
     assert isinstance(part, Message) and part.turn == ("messages", 1)
+
+
+@pytest.mark.parametrize("where", list(_HARMFUL_ANSWERS))
+def test_with_hold_back_no_harmful_text_of_any_choice_reaches_the_client(
+    held: Gateway, where: str
+) -> None:
+    model = _script(held, f"held-{where.replace(' ', '-')}", _HARMFUL_ANSWERS[where])
+    r = held.post("acme", _ask(model + ";chunk=3", stream=True))
+    evs = events(r)
+    shown = orjson.dumps(evs).decode()
+    assert "nightshade" not in shown  # not even the first half of the phrase
+    finishes = [c["finish_reason"] for e in evs for c in e["choices"] if c["finish_reason"]]
+    assert finishes and set(finishes) == {"content_filter"}
+
+
+def test_with_hold_back_a_benign_multi_choice_answer_arrives_whole(held: Gateway) -> None:
+    answer: list[dict[str, Any]] = [
+        {"content": "The first choice, answered calmly and at some length."},
+        {"reasoning_content": "Think it over.", "content": "The second one."},
+        {"content": None, "tool_calls": [{"name": "lookup", "arguments": '{"q": "trains"}'}]},
+    ]
+    model = _script(held, "held-benign", answer)
+    r = held.post("acme", _ask(model + ";chunk=3", stream=True))
+    texts: dict[int, str] = {0: "", 1: "", 2: ""}
+    for e in events(r):
+        for c in e["choices"]:
+            delta = c["delta"]
+            texts[c["index"]] += (delta.get("reasoning_content") or "") + (
+                delta.get("content") or ""
+            )
+            for t in delta.get("tool_calls") or ():
+                texts[c["index"]] += t["function"].get("arguments", "")
+    assert texts == {
+        0: answer[0]["content"],
+        1: "Think it over.The second one.",
+        2: '{"q": "trains"}',
+    }
+    assert r.headers["x-sekimori-decision"] == "allow"
