@@ -384,7 +384,8 @@ class ChatHandler:
         send: Send,
     ) -> None:
         response = await self._call_upstream(ex, upstream, body, stream=True)
-        # A deferred request never releases unscreened text, with or without `hold_chars`.
+        # A held (deferred) request releases nothing before its complete answer passed the
+        # screen (`_hold_back`); holding `stride` makes every window of it screened on the way.
         hold = self.hold or (self.stride if ex.deferred else 0)
         relay = _Relay(self, ex, context, verdict.restorer, response, send, hold)
         relay_task = asyncio.ensure_future(relay.run())
@@ -543,6 +544,8 @@ class _Relay:
                     state.pending = self._launch(state, final=False)
             for state in over:
                 await self._settle(state)
+        if self.ex.deferred:  # held: nothing is released before the whole answer passed
+            return []
         released = []
         while self.withheld and self._cleared(self.withheld[0]):
             released.append(self.withheld.popleft().raw)
