@@ -7,7 +7,11 @@ Two sources:
   both sides. An answer is harmful when its prompt is one of XSTest's unsafe contrast prompts and
   the model fully complied; the category comes from keywords of the prompt (`_XSTEST_CATEGORY`).
 - `data/answers/{en,ja}.jsonl` written for sekimori (see data/answers/README.md), with its own
-  `split` field fixed by prompt.
+  `split` field fixed by prompt; and `data/answers/prose_{en,ja}.jsonl`, natural answers written
+  one by one in many layouts (prose, lists, tables, JSON, code comments, dialogue), split by topic.
+
+Files named `heldout*.jsonl` in the same folder are never loaded here: they are written by someone
+else to validate the judge once (bench/answers/heldout_prose.py), and must not train or tune it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sekimori.types import RefusalLabel
 OWN_DATA = REPO_ROOT / "data" / "answers"
 XSTEST_MODELS = ("gpt4", "llama2new", "llama2orig", "mistralguard", "mistralinstruct")
 PLACEHOLDER = re.compile(r"\[REDACTED[^\]]*\]")
+HELD_OUT_PREFIX = "heldout"
 
 _XSTEST_LABELS = {
     "1_full_compliance": RefusalLabel.COMPLIANCE,
@@ -76,6 +81,7 @@ class AnswerExample:
     refusal: RefusalLabel
     harmful: bool
     category: str | None
+    layout: str | None = None  # prose, list, table, json, code_comment, ... (prose files only)
 
 
 def held_back(key: str) -> bool:
@@ -136,6 +142,8 @@ def load_xstest(shared: Path | None = None) -> list[AnswerExample]:
 def load_jsonl(path: Path) -> list[AnswerExample]:
     """Our own examples; a malformed line raises InputError naming the file and line."""
     examples = []
+    # The prose files are reported apart from the template-composed ones.
+    source = "sekimori-prose" if path.name.startswith("prose_") else "sekimori"
     with path.open(encoding="utf-8") as fh:
         for line, raw in enumerate(fh, 1):
             if not raw.strip():
@@ -148,7 +156,7 @@ def load_jsonl(path: Path) -> list[AnswerExample]:
                 examples.append(
                     AnswerExample(
                         id=str(row["id"]),
-                        source="sekimori",
+                        source=source,
                         lang=str(row["lang"]),
                         split=str(row["split"]),
                         prompt=str(row["prompt"]),
@@ -156,6 +164,7 @@ def load_jsonl(path: Path) -> list[AnswerExample]:
                         refusal=RefusalLabel(row["refusal"]),
                         harmful=bool(row["harmful"]),
                         category=category,
+                        layout=row.get("layout"),
                     )
                 )
             except (ValueError, KeyError, TypeError) as exc:
@@ -164,7 +173,7 @@ def load_jsonl(path: Path) -> list[AnswerExample]:
 
 
 def load_all(shared: Path | None = None, own: Path = OWN_DATA) -> list[AnswerExample]:
-    own_files = sorted(own.glob("*.jsonl"))
+    own_files = sorted(p for p in own.glob("*.jsonl") if not p.name.startswith(HELD_OUT_PREFIX))
     if not own_files:
         raise InputError("no *.jsonl answer data found", source=str(own))
     examples = load_xstest(shared)
