@@ -218,7 +218,6 @@ def test_nested_payload_is_decoded() -> None:
         "McDonaldsCorporation CamelCaseIdentifier",
         "Tryptophan synthesis pathway enzymes catalyse reactions.",
         "Je voudrais un café, s'il vous plaît, avec du lait.",
-        "watashi wa gakusei desu",
         "100% of 50% is 50%",
     ],
 )
