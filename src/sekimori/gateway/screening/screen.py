@@ -73,6 +73,8 @@ T = TypeVar("T")
 # The answer judge encodes the prompt with every window, padded to the longest: the request's
 # last 300 characters (where the question usually is) keep a window's cost near 30 ms, not 160.
 _JUDGE_PROMPT_CHARS = 300
+# Keys the answer judge's verdicts on history apart from the prompt classifier's on the same text.
+_ANSWER_KEY = "\x00answer\x00"
 _LANG_SAMPLE = 400  # characters enough to tell Japanese from English (detect_lang is ~5 µs/char)
 
 
@@ -137,6 +139,8 @@ class _Known:
 
     verdicts: list[Verdict]  # cached, in the order of the texts
     todo: dict[bytes, str]  # digest -> a text still to score
+    # digest -> (the user turn before it, an assistant turn of the history) still to judge
+    answers: dict[bytes, tuple[str, str]] = field(default_factory=dict)
 
 
 class PolicyScreen:
@@ -259,7 +263,8 @@ class PolicyScreen:
         failures: list[Decision] = []
         scores: dict[str, float] = {}
         pii = _Redacted.unchanged(messages)
-        if not known.todo and index is None and all(self.pii_free.get(k) for k in keys):
+        idle = not known.todo and not known.answers
+        if idle and index is None and all(self.pii_free.get(k) for k in keys):
             # Nothing left to compute: no pool hop, so a busy pool cannot delay this request.
             scores = self._score_input(index, known, last_user)
         else:
@@ -310,11 +315,27 @@ class PolicyScreen:
         """The screened texts (`keys`: the parts' digests) split into cached and to score.
 
         Every part of every kind is scored (a part seen before costs nothing: the cache), and
-        the user turns joined (`turns`), so an attack split across turns is seen whole.
+        the user turns joined (`turns`), so an attack split across turns is seen whole. The
+        assistant's turns in the history are answers, so the answer judge reads them with the
+        user turn before them: the prompt classifier takes a refusal that names a hazard ("I
+        can't help with sarin") for a request, and would block every later turn of a
+        conversation after one refusal; the judge tells it from compliance, and still catches
+        a harmful answer planted in the history.
         """
-        texts = [
-            (key, m.content) for m, key in zip(messages, keys, strict=True) if m.content.strip()
-        ]
+        texts: list[tuple[bytes, str]] = []
+        answers: list[tuple[bytes, tuple[str, str]]] = []
+        asked = ""
+        for message, key in zip(messages, keys, strict=True):
+            if not message.content.strip():
+                continue
+            kind = kind_of(message)
+            if kind == "user":
+                asked = message.content
+            if kind == "assistant_history":
+                akey = self.cache.key(_ANSWER_KEY + message.content)
+                answers.append((akey, (asked[-_JUDGE_PROMPT_CHARS:], message.content)))
+            else:
+                texts.append((key, message.content))
         if len(turns) > 1:
             whole = "\n".join(turns)[-self.options.whole_chars :]
             texts.append((self.cache.key(whole), whole))
@@ -326,7 +347,14 @@ class PolicyScreen:
                 verdicts.append(cached)
             else:
                 todo[key] = text
-        return _Known(verdicts, todo)
+        judge: dict[bytes, tuple[str, str]] = {}
+        for key, pair in answers:
+            cached = self.cache.get(key)
+            if cached is not None:
+                verdicts.append(cached)
+            else:
+                judge[key] = pair
+        return _Known(verdicts, todo, judge)
 
     def _score_input(
         self, index: ExampleIndex | None, known: _Known, last_user: str
@@ -338,6 +366,13 @@ class PolicyScreen:
             for key, verdict in zip(known.todo, fresh, strict=True):
                 self.cache.put(key, verdict)
             verdicts = [*verdicts, *fresh]
+        if known.answers:
+            prompts, answers = zip(*known.answers.values(), strict=True)
+            judged = self.scorer.judge_answers(list(prompts), list(answers))
+            for key, answer in zip(known.answers, judged, strict=True):
+                verdict = Verdict(answer.harmful, answer.score, answer.categories)
+                self.cache.put(key, verdict)
+                verdicts = [*verdicts, verdict]
         scores: dict[str, float] = {}
         for verdict in verdicts:
             for category_id, score in verdict.categories.items():
