@@ -135,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
         upstreams=upstreams,
     )
     with gateway_stack(answers=pool) as stack:
-        run = asyncio.run(run_sets(stack.url, stack.key, settings))
+        run = asyncio.run(run_sets(stack.url, stack.key, settings, stack.upstream.url))
     errors = [o for o in run.outcomes if o.error]
     if run.outcomes and len(errors) == len(run.outcomes):
         print(_ALL_FAILED(lang, n=len(errors), error=errors[0].error), file=sys.stderr)

@@ -109,7 +109,12 @@ async def send(
     client: httpx.AsyncClient, url: str, key: str, item: EffectItem, upstream: str, stream: bool
 ) -> Outcome:
     """Send `item` to the gateway at `url` (`…/v1`) with the upstream mode `upstream`."""
-    model = "neutral" if upstream == "neutral" else f"comply:{item.comply_label}"
+    if upstream == "neutral":
+        model = "neutral"
+    elif item.answer:
+        model = f"script:{item.script}"  # registered on the fake upstream before the run
+    else:
+        model = f"comply:{item.comply_label}"
     payload = {"model": model, "messages": item.chat_messages(), "stream": stream}
     started = time.perf_counter()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -28,6 +29,13 @@ class EffectItem:
     variant: str = ""
     origin: str = ""
     messages: tuple[tuple[str, str], ...] = ()  # (role, content) when not one user message
+    # The exact answer the compliant upstream gives (a held-back answer), instead of the pool's.
+    answer: str = ""
+
+    @property
+    def script(self) -> str:
+        """The fake upstream's script name for `answer`."""
+        return "a" + hashlib.sha256(self.answer.encode()).hexdigest()[:16]
 
     @property
     def tier(self) -> str:

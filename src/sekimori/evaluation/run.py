@@ -74,14 +74,32 @@ def _stopped_bare(run: EffectRun) -> list[EffectItem]:
     ]
 
 
-async def run_sets(url: str, key: str, settings: EffectSettings, log: Log = _stderr) -> EffectRun:
-    """Send the sets to the gateway at `url`; derived sets after the held-out split."""
+async def register_scripts(upstream_url: str, items: Sequence[EffectItem]) -> None:
+    """Store each item's given answer on the fake upstream, under the name its model refers to."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        for item in {i.script: i for i in items}.values():
+            resp = await client.post(
+                f"{upstream_url}/_fake/scripts/{item.script}", content=item.answer.encode()
+            )
+            resp.raise_for_status()
+
+
+async def run_sets(
+    url: str, key: str, settings: EffectSettings, upstream_url: str, log: Log = _stderr
+) -> EffectRun:
+    """Send the sets to the gateway at `url` (the fake upstream behind it at `upstream_url`);
+    derived sets after the held-out split."""
     run = EffectRun()
     started = time.monotonic()
     base = load_sets(settings.sets, settings.root, settings.limit)
 
     async def go(name: str, items: Sequence[EffectItem]) -> None:
+        scripted = [i for i in items if i.answer]
+        if scripted:
+            await register_scripts(upstream_url, scripted)
         for upstream in settings.upstreams:
+            if scripted and upstream != "compliant":
+                continue  # a given answer needs the compliant upstream to give it
             t = time.monotonic()
             got = await send_all(url, key, items, upstream, settings)
             run.outcomes.extend(got)
@@ -92,6 +110,9 @@ async def run_sets(url: str, key: str, settings: EffectSettings, log: Log = _std
             )
 
     for name, items in base.items():
+        if not items:
+            log(f"{name}: no items (skipped)")
+            continue
         await go(name, items)
     held = [i for i in base.get("heldout", []) if i.harmful]
     if "padding" in settings.sets:

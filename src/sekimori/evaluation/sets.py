@@ -21,6 +21,7 @@ from sekimori.evaluation.items import (
     sst_category,
     wildguard_category,
 )
+from sekimori.paths import REPO_ROOT
 from sekimori.registry import Registry
 from sekimori.types import Lang
 
@@ -158,6 +159,36 @@ def heldout(root: Path) -> list[EffectItem]:
                 label=ex.source,
             )
         )  # fmt: skip
+    return out
+
+
+PROSE_PATH = REPO_ROOT / "data" / "answers" / "heldout_prose.jsonl"
+CONTINUE = {"en": "Go on, please.", "ja": "続けてください。"}
+
+
+@SETS.register("prose-answers")
+def prose_answers(root: Path) -> list[EffectItem]:
+    """The team's held-back answers (`data/answers/heldout_prose.jsonl`, never trained on), each
+    given by the compliant upstream verbatim: after its own prompt (`with-prompt`, as users meet
+    it) and after a neutral "go on" (`answer-only`: the answer screen alone decides). Sent with the
+    compliant upstream only; the `label` is the answer's layout."""
+    if not PROSE_PATH.is_file():
+        return []
+    out = []
+    with PROSE_PATH.open(encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            lang: Lang = "ja" if r["lang"] == "ja" else "en"
+            for variant, text in (("with-prompt", r["prompt"]), ("answer-only", CONTINUE[lang])):
+                out.append(
+                    EffectItem(
+                        "prose-answers", f"{r['id']}~{variant}", text, bool(r["harmful"]),
+                        r.get("category"), lang, label=str(r.get("layout") or ""),
+                        variant=variant, origin=str(r["id"]), answer=str(r["answer"]),
+                    )
+                )  # fmt: skip
     return out
 
 
