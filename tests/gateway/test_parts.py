@@ -167,6 +167,9 @@ def test_an_answer_becomes_texts_per_choice_and_tool_call() -> None:
         {"index": 0, "message": {"role": "assistant", "content": "zero"}},
         {"index": 1, "message": {"role": "assistant", "content": None, "reasoning": "hmm",
                                  "tool_calls": [{"function": {"name": "f", "arguments": "{}"}}]}},
+        {"index": 2, "message": {"role": "assistant", "refusal": "no", "content": [
+            {"type": "text", "text": "part a"}, {"type": "image_url"},
+            {"type": "text", "text": "b"}]}},
     ]}  # fmt: skip
     pieces = message_pieces(answer)
     assert [(p.choice, p.field, p.text) for p in pieces] == [
@@ -174,7 +177,11 @@ def test_an_answer_becomes_texts_per_choice_and_tool_call() -> None:
         (1, "reasoning", "hmm"),
         (1, "tool_name", "f"),
         (1, "tool_arguments", "{}"),
+        (2, "content", "part a"),
+        (2, "content", "b"),
+        (2, "refusal", "no"),
     ]
+    assert pieces[-2].locator == ("choices", 2, "message", "content", 2, "text")
     # Streamed: arguments accumulate per choice and tool-call index across deltas.
     texts = {0: ChoiceText(0), 1: ChoiceText(1)}
     for chunk in (
@@ -508,3 +515,12 @@ def test_with_hold_back_a_benign_multi_choice_answer_arrives_whole(held: Gateway
         2: '{"q": "trains"}',
     }
     assert r.headers["x-sekimori-decision"] == "allow"
+
+
+def test_a_harmful_phrase_in_an_answers_content_parts_is_blocked(gw: Gateway) -> None:
+    parts = [{"type": "text", "text": "Fine."}, {"type": "text", "text": f"The {HARMFUL}."}]
+    model = _script(gw, "content-parts", [{"content": parts}])
+    r = gw.post("acme", _ask(model, stream=False))
+    assert r.status_code == 200, r.text
+    choice = r.json()["choices"][0]
+    assert choice["finish_reason"] == "content_filter" and HARMFUL not in r.text

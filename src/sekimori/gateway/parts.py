@@ -3,9 +3,9 @@
 The screens judge texts; this module knows the wire format (REVIEW item 1). A request becomes
 a list of `Part`s, each with its kind, its role and its locator (its JSON path in the body),
 and rewrites (PII placeholders) are written back by locator. An answer, whole or as streamed
-chunks, becomes texts per choice: content, reasoning (`reasoning_content`, `reasoning`) and the
-arguments of each tool call (legacy `function_call` too), accumulated per choice and per
-tool-call index across deltas.
+chunks, becomes texts per choice: content (a string, or each text part of an array), `refusal`,
+reasoning (`reasoning_content`, `reasoning`) and the arguments of each tool call (legacy
+`function_call` too), accumulated per choice and per tool-call index across deltas.
 
 Request parts, and which are rewritten when the tenant redacts (names are identifiers the
 client matches on: screened, never rewritten; `tool_call_args` is `tool_call_arguments`):
@@ -256,7 +256,8 @@ def _resolve(body: Any, locator: Locator) -> tuple[Any, Any]:
 
 
 # -- answers
-AnswerField = Literal["content", "reasoning", "tool_name", "tool_arguments"]
+# content: `content` as a string, each text part of `content` as an array, or `refusal`
+AnswerField = Literal["content", "reasoning", "refusal", "tool_name", "tool_arguments"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,12 +268,14 @@ class Piece:
     field: AnswerField
     text: str
     locator: Locator  # where the text is in the message or chunk it came from
-    tool_call: int = 0  # the tool call's index, for tool_name and tool_arguments
+    # The tool call's index (tool_name, tool_arguments; -1: legacy function_call), or the
+    # content part's position when content is an array.
+    slot: int = 0
 
     @property
     def stream_key(self) -> tuple[int, str, int]:
-        """What accumulates across deltas (restored as one text): choice, field, tool call."""
-        return (self.choice, self.field, self.tool_call)
+        """What accumulates across deltas (restored as one text): choice, field, slot."""
+        return (self.choice, self.field, self.slot)
 
 
 def message_pieces(data: dict[str, Any]) -> list[Piece]:
@@ -299,8 +302,16 @@ def _pieces(data: dict[str, Any], key: str) -> Iterator[Piece]:
         for name in _REASONING:
             if isinstance(message.get(name), str) and message[name]:
                 yield Piece(index, "reasoning", message[name], (*at, name))
-        if isinstance(message.get("content"), str) and message["content"]:
-            yield Piece(index, "content", message["content"], (*at, "content"))
+        content = message.get("content")
+        if isinstance(content, str) and content:
+            yield Piece(index, "content", content, (*at, "content"))
+        elif isinstance(content, list):  # content parts: each text part is screened
+            for j, item in enumerate(content):
+                text = item.get("text") if isinstance(item, dict) else None
+                if isinstance(text, str) and text:
+                    yield Piece(index, "content", text, (*at, "content", j, "text"), j)
+        if isinstance(message.get("refusal"), str) and message["refusal"]:
+            yield Piece(index, "refusal", message["refusal"], (*at, "refusal"))
         calls = message.get("tool_calls")
         if isinstance(calls, list):
             for position_k, call in enumerate(calls):
@@ -343,7 +354,7 @@ class ChoiceText:
 
     def add(self, piece: Piece, text: str) -> int:
         """Appends a piece's `text` (restored); returns the characters added."""
-        where = (piece.field if piece.field != "tool_name" else "tool_arguments", piece.tool_call)
+        where = (piece.field if piece.field != "tool_name" else "tool_arguments", piece.slot)
         if self._last is not None and where != self._last and text:
             text = "\n" + text
         if piece.field == "tool_name":
@@ -362,7 +373,9 @@ class ChoiceText:
 def delta_for(piece: Piece, text: str) -> dict[str, Any]:
     """A streamed delta carrying `text` in the same field as `piece` (a restorer's held tail)."""
     if piece.field == "tool_arguments":
-        if piece.tool_call < 0:
+        if piece.slot < 0:
             return {"function_call": {"arguments": text}}
-        return {"tool_calls": [{"index": piece.tool_call, "function": {"arguments": text}}]}
+        return {"tool_calls": [{"index": piece.slot, "function": {"arguments": text}}]}
+    if piece.locator[-1] == "text":  # a content part
+        return {"content": [{"type": "text", "text": text}]}
     return {str(piece.locator[-1]): text}
