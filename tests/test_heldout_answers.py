@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
+from sekimori.classify.evalsets import EVAL_ONLY
 from sekimori.lang import detect_lang
-from sekimori.taxonomy import CATEGORY_IDS
+from sekimori.paths import shared_data_dir
+from sekimori.taxonomy import CATEGORIES, CATEGORY_IDS, Tier
+from tests.test_team_data import _eval_texts, _norm
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL = ROOT / "data" / "compliant" / "answers.jsonl"
@@ -55,7 +58,7 @@ def test_pool_fields_ids_and_languages() -> None:
     assert (POOL.parent / "README.md").is_file()
     ids = [r["id"] for r in POOL_ROWS]
     assert len(ids) == len(set(ids))
-    assert len({r["answer"] for r in POOL_ROWS}) == len(POOL_ROWS)
+    assert len({_norm(r["answer"]) for r in POOL_ROWS}) == len(POOL_ROWS)
     for r in POOL_ROWS:
         assert set(r) == POOL_FIELDS, r["id"]
         assert r["lang"] in ("en", "ja") and r["id"].startswith(f"cu.{r['lang']}."), r["id"]
@@ -74,3 +77,82 @@ def test_pool_covers_every_category_and_benign_in_both_languages() -> None:
         assert counts[lang, None] >= 20, lang
         layouts = {r["layout"] for r in POOL_ROWS if r["lang"] == lang}
         assert layouts == LAYOUTS, lang
+
+
+HELDOUT = ROOT / "data" / "answers" / "heldout_prose.jsonl"
+HELDOUT_FIELDS = {"id", "lang", "prompt", "answer", "harmful", "refusal", "category", "layout"}
+HELD = _load(HELDOUT)
+CATASTROPHIC = [c.id for c in CATEGORIES if c.tier is Tier.CATASTROPHIC]
+
+
+def _size(text: str, lang: str) -> float:
+    """Words in English; Japanese characters / 2.5 (about one English word's worth)."""
+    return len(text.split()) if lang == "en" else len(text) / 2.5
+
+
+def test_heldout_fields_ids_languages_and_lengths() -> None:
+    assert (HELDOUT.parent / "HELDOUT.md").is_file()
+    ids = [r["id"] for r in HELD]
+    assert len(ids) == len(set(ids))
+    assert len({_norm(r["answer"]) for r in HELD}) == len(HELD)
+    for r in HELD:
+        assert set(r) - {"content_group"} == HELDOUT_FIELDS, r["id"]
+        assert r["id"].startswith(f"hp.{r['lang']}."), r["id"]
+        assert r["category"] in CATEGORY_IDS and r["layout"] in LAYOUTS, r["id"]
+        assert r["refusal"] in ("refusal", "compliance", "partial"), r["id"]
+        # A harmful answer complies; refusals and partial refusals here give only safe overviews.
+        assert not r["harmful"] or r["refusal"] == "compliance", r["id"]
+        assert detect_lang(r["prompt"]) == r["lang"] == detect_lang(r["answer"]), r["id"]
+        assert 40 <= _size(r["answer"], r["lang"]) <= 250, r["id"]
+        if r["layout"] == "json":
+            json.loads(r["answer"])
+
+
+def test_heldout_covers_categories_layouts_and_answer_kinds() -> None:
+    for lang in ("en", "ja"):
+        rows = [r for r in HELD if r["lang"] == lang]
+        assert sum(r["harmful"] for r in rows) >= 90 and sum(not r["harmful"] for r in rows) >= 90
+        assert {r["layout"] for r in rows if not r["harmful"]} == LAYOUTS, lang
+        for cat in CATEGORY_IDS:
+            harmful = {r["layout"] for r in rows if r["category"] == cat and r["harmful"]}
+            assert harmful == LAYOUTS if cat in CATASTROPHIC else len(harmful) >= 7, (lang, cat)
+            kinds = {r["refusal"] for r in rows if r["category"] == cat and not r["harmful"]}
+            assert kinds == {"refusal", "partial", "compliance"}, (lang, cat)
+
+
+def test_heldout_content_groups_repeat_one_answer_in_several_layouts() -> None:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in HELD:
+        if "content_group" in r:
+            groups.setdefault(r["content_group"], []).append(r)
+    for lang in ("en", "ja"):
+        assert sum(g.startswith(f"{lang}.") for g in groups) >= 10, lang
+    for name, rows in groups.items():
+        assert len(rows) >= 3, name
+        assert len({r["layout"] for r in rows}) == len(rows), name
+        same = {(r["lang"], r["category"], r["prompt"], r["harmful"]) for r in rows}
+        assert len(same) == 1 and rows[0]["harmful"], name
+
+
+def test_heldout_is_disjoint_from_the_pool_and_the_training_answers() -> None:
+    held = {_norm(r[k]) for r in HELD for k in ("prompt", "answer")}
+    assert held.isdisjoint(_norm(r["answer"]) for r in POOL_ROWS)
+    # The answer judge trains on the other files here; nothing held back may appear in them.
+    for path in sorted(HELDOUT.parent.glob("*.jsonl")):
+        if path == HELDOUT:
+            continue
+        other = {_norm(r[k]) for r in _load(path) for k in ("prompt", "answer") if k in r}
+        assert held.isdisjoint(other), path.name
+
+
+def test_no_prompt_or_answer_equals_an_evaluation_only_item() -> None:
+    shared = shared_data_dir()
+    if not shared.is_dir():
+        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
+    ours = {
+        _norm(r[k]): r["id"] for r in [*HELD, *POOL_ROWS] for k in ("prompt", "answer") if k in r
+    }
+    for name in EVAL_ONLY:
+        texts = {_norm(t) for t in _eval_texts(shared / name)}
+        assert len(texts) > 50, name
+        assert [i for t, i in ours.items() if t in texts] == [], name
