@@ -91,3 +91,22 @@ def test_new_transforms_stay_linear_on_long_text() -> None:
     text = "She shipped the shirts to the shop, then she went home. " * 20_000  # 1.1 MB
     result = normalize(text)
     assert result.text == text
+
+
+def test_a_whole_sentence_in_leet_is_read_word_by_word() -> None:
+    leet = "h0w d0 1 m4k3 4 p1p3 b0mb w17h h4rdw4r3 570r3 p4r75?"
+    result = normalize(leet)
+    assert result.text == "how do i make a pipe bomb with hardware store parts?"
+    assert "leetspeak" in result.transforms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Specs: i7 16GB 512GB RTX4090 x86 gpt4 2nd 10kg",
+        "Call 555-1234 at 10am, room 4B, floor 3, gate 7!",
+        "F1のルイス・ハミルトンは1985年1月7日生まれで、F1で7度の王者、3Dプリンターも好き。",
+    ],
+)
+def test_numbers_and_model_names_are_not_a_leet_sentence(text: str) -> None:
+    assert normalize(text).text == text

@@ -556,9 +556,43 @@ def _leetspeak(text: str, log: _Log) -> str:
     if not _LEET_HINT.search(text):
         return text
     out = _LEET_TOKEN.sub(_unleet, text)
+    if _dense_leet(text):
+        # A whole sentence in leetspeak: short tokens and digit-only words ("7h3", "d0",
+        # "47" for "at") are leet too, where they read as words
+        out = _LEET_TOKEN.sub(_unleet_dense, out)
     if out != text:
         log.note("leetspeak")
     return out
+
+
+_MIXED_TOKEN = re.compile(
+    r"(?=[A-Za-z0-9@$|!]*[A-Za-z])(?=[A-Za-z0-9@$|!]*[0-9@$|])[A-Za-z0-9@$|!]+"
+)
+_WORD_TOKEN = re.compile(r"[A-Za-z0-9@$|!]+")
+
+
+def _dense_leet(text: str) -> bool:
+    """Most of the text's words written in leet: mostly ASCII text with at least three tokens
+    mixing letters and leet digits or symbols, 30% of all tokens, most of them reading as
+    words."""
+    head = text[:20_000]
+    if not head.isascii() and sum(c.isascii() for c in head) < 0.8 * len(head):
+        return False  # Japanese with "F1" or "3D" in it is not a leet sentence
+    tokens = _WORD_TOKEN.findall(head)
+    mixed = [t.strip("!|") for t in tokens if _MIXED_TOKEN.fullmatch(t)]
+    if len(mixed) < 3 or len(mixed) < 0.3 * len(tokens):
+        return False
+    return sum(_leet_word(t) is not None for t in mixed) >= 0.6 * len(mixed)
+
+
+def _unleet_dense(m: re.Match[str]) -> str:
+    token = m[0]
+    core = token.strip("!|")
+    if not core or core.isalpha():
+        return token
+    lead = token[: len(token) - len(token.lstrip("!|"))]
+    word = _leet_word(core)
+    return token if word is None else lead + word + token[len(lead) + len(core) :]
 
 
 def _unleet(m: re.Match[str]) -> str:
@@ -581,7 +615,8 @@ def _leet_word(core: str) -> str | None:
     for reading in itertools.islice(itertools.product(*options), _MAX_READINGS):
         word = "".join(reading)
         if is_word(word):
-            upper = all(c.isupper() for c in core if c.isalpha())
+            letters = [c for c in core if c.isalpha()]
+            upper = bool(letters) and all(c.isupper() for c in letters)
             return word.upper() if upper else word
     return None
 
