@@ -99,7 +99,8 @@ def test_the_policy_scale_is_monotonic(hold: float, gap: float, a: float, b: flo
 
 def test_evidence_follows_harm_and_the_heads_share() -> None:
     e = evidence({"weapons.bio": 0.3, "weapons.chem": 0.1, "attack.jailbreak": 0.9}, 0.8)
-    assert e["weapons.bio"] == pytest.approx(0.6) and e["weapons.chem"] == pytest.approx(0.2)
+    assert e["weapons.bio"] == pytest.approx(0.8 * 0.75**0.5)
+    assert e["weapons.chem"] == pytest.approx(0.8 * 0.25**0.5)
     assert "attack.jailbreak" not in e
     assert evidence({"hate": 0.0}, 0.9) == {"hate": 0.0}
 

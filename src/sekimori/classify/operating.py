@@ -3,9 +3,13 @@
 The prompt classifier's harm head says *whether* a prompt is harmful far better than its
 category heads say *which* harm (on validation the harm score alone ranks catastrophic items
 well; the heads' top category is right two times in three). So a category's **evidence** is the
-harm score times that category's share of the category heads' mass:
+harm score times the square root of that category's share of the category heads' mass:
 
-    evidence[c] = harm * head[c] / sum(head)
+    evidence[c] = harm * sqrt(head[c] / sum(head))
+
+(the root, `SHARE_POWER`, chosen on validation among powers 0.25 to 1: with the tiers' recall
+rules below it holds the fewest benign validation prompts, 14% of ordinary ones against 20% for
+the plain share)
 
 and a tier's score is the largest evidence among its categories. Each tier gets two points on
 that scale, chosen by `choose_points` on the validation split:
@@ -43,6 +47,7 @@ SURE_LEVEL = 0.75  # a tier's sure point on the policy scale
 JAILBREAK_AT = 0.5  # attack.jailbreak at or above this is a wrapper (the default policy's flag)
 SIGNAL_LEVELS = (0.25, 0.35, 0.5)  # hazard levels tried for "a wrapper with a hazard signal"
 FIELD = "operating_points"  # the key in model.json
+SHARE_POWER = 0.5  # evidence = harm * share ** SHARE_POWER (module doc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +112,12 @@ class OperatingPoints:
 
 
 def evidence(categories: Mapping[str, float], harm: float) -> dict[str, float]:
-    """harm * a category's share of the hazard heads' mass (0 everywhere when they are all 0)."""
+    """harm * (a category's share of the hazard heads' mass) ** SHARE_POWER (0 when all are 0)."""
     hazards = {c: max(0.0, float(s)) for c, s in categories.items() if c in BY_ID}
     mass = sum(hazards.values())
     if mass <= 0:
         return dict.fromkeys(hazards, 0.0)
-    return {c: harm * s / mass for c, s in hazards.items()}
+    return {c: harm * (s / mass) ** SHARE_POWER for c, s in hazards.items()}
 
 
 def tier_score(scores: Mapping[str, float], tier: Tier) -> float:
@@ -189,7 +194,7 @@ class OperatingReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "split": Split.VALIDATION.value,
-            "scale": {"hold": HOLD_LEVEL, "sure": SURE_LEVEL},
+            "scale": {"hold": HOLD_LEVEL, "sure": SURE_LEVEL, "share_power": SHARE_POWER},
             "rules": [
                 {k: (v.value if isinstance(v, Tier) else v) for k, v in asdict(r).items()}
                 for r in RULES
