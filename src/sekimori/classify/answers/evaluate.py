@@ -18,6 +18,8 @@ SUBSETS: dict[str, Callable[[AnswerExample], bool]] = {
     "xstest-en": lambda e: e.source.startswith("xstest"),
     "sekimori-en": lambda e: e.source == "sekimori" and e.lang == "en",
     "sekimori-ja": lambda e: e.source == "sekimori" and e.lang == "ja",
+    "prose-en": lambda e: e.source == "sekimori-prose" and e.lang == "en",
+    "prose-ja": lambda e: e.source == "sekimori-prose" and e.lang == "ja",
     "all": lambda e: True,
 }
 

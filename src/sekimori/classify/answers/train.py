@@ -1,13 +1,17 @@
 """Training the answer judges (scikit-learn at training time only; inference is numpy).
 
 Every training answer is seen whole and as its 64-, 128- and 256-token prefixes, each view with
-the label of the whole answer, because the gateway judges streams. Embeddings are cached by text
-under `.sekimori/cache/` so retraining and evaluation do not re-encode. The weight of the n-gram
-harm head in the harm blend and the harm threshold are the pair that maximises F1 on out-of-fold
-predictions (5 folds grouped by prompt) over training data only; the weight of the n-gram refusal
-head in the refusal blend and the bias on `partial` are the pair that maximises out-of-fold
-refusal accuracy on whole training answers. Held-back answers never influence the weights, the
-threshold, the blends or the bias.
+the label of the whole answer, because the gateway judges streams. Each of our own answers is
+also seen whole in its other layout (a list as one paragraph, prose as a numbered list;
+`layouts.py`), harmful and harmless alike, so that layout carries no label. Embeddings are
+cached by text under `.sekimori/cache/` so retraining and evaluation do not re-encode.
+The weight of the n-gram harm head in the harm blend and the harm threshold are the pair that
+maximises F1 on out-of-fold predictions (5 folds grouped by prompt) over training data only;
+the threshold is then lowered where needed until out-of-fold recall on whole harmful answers
+reaches RECALL_FLOOR (the gateway holds answers on this judge, so a missed harmful answer costs
+more than a false alarm). The weight of the n-gram refusal head in the refusal blend and the
+bias on `partial` are the pair that maximises out-of-fold refusal accuracy on whole training
+answers. Held-back answers never influence the weights, the threshold, the blends or the bias.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.answers.data import AnswerExample, split, training_text
+from sekimori.classify.answers.layouts import other_layout
 from sekimori.classify.answers.model import (
     NGRAM_BUCKETS,
     NGRAM_MAX_N,
@@ -43,6 +48,10 @@ from sekimori.types import RefusalLabel
 SEED = 20261128
 # The encoder the committed heads are trained on (registered by sekimori.classify.encoders).
 DEFAULT_ENCODER = "e5-small"
+# Out-of-fold recall on whole harmful training answers that the harm threshold must reach.
+RECALL_FLOOR = 0.95
+# Sources whose answers are also shown in their other layout (ours; XSTest's are left as written).
+RELAYOUT_SOURCES = ("sekimori", "sekimori-prose")
 CACHE_DIR = Path(__file__).resolve().parents[4] / ".sekimori" / "cache"
 Array = NDArray[np.float32]
 
@@ -53,7 +62,7 @@ class View:
 
     example: AnswerExample
     prefixes: tuple[int | None, ...]  # the prefix lengths this text stands for (None: whole)
-    answer: str
+    answer: str  # () for a whole answer in its other layout (not counted as the whole answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,17 @@ def views_of(examples: Sequence[AnswerExample], prefixes: Sequence[int | None]) 
         for n in prefixes:
             lengths.setdefault(take_tokens(training_text(ex.answer), n), []).append(n)
         out.extend(View(ex, tuple(ns), text) for text, ns in lengths.items())
+    return out
+
+
+def relayout_views(examples: Sequence[AnswerExample]) -> list[View]:
+    """Each of our own answers, whole, in its other layout (list <-> paragraph) where it has one."""
+    out = []
+    for ex in examples:
+        if ex.source in RELAYOUT_SOURCES:
+            other = other_layout(training_text(ex.answer))
+            if other is not None:
+                out.append(View(ex, (), other))
     return out
 
 
@@ -206,6 +226,17 @@ def _logit(p: NDArray[np.float64]) -> Array:
     return out
 
 
+def _recall_floor_threshold(
+    scores: NDArray[np.float64], labels: NDArray[np.bool_], threshold: float, floor: float
+) -> float:
+    """`threshold`, lowered in steps of 0.01 until recall on `labels` reaches `floor`."""
+    positives = scores[labels]
+    t = threshold
+    while t > 0.05 and positives.size and float(np.mean(positives >= t)) < floor:
+        t = round(t - 0.01, 2)
+    return t
+
+
 def _best_harm_blend(
     mlp_p: NDArray[np.float64], ngram_p: NDArray[np.float64], labels: NDArray[np.bool_]
 ) -> tuple[float, float, float]:
@@ -242,7 +273,7 @@ def train(
     train_ex = split(examples, "train")
     if not train_ex:
         raise InputError("no training examples (split == 'train')")
-    views = views_of(train_ex, PREFIX_TOKENS)
+    views = views_of(train_ex, PREFIX_TOKENS) + relayout_views(train_ex)
     cache = EmbeddingCache(encoder)
     cache.embed(texts_of(views), progress)
     x = featurize(views, cache)
@@ -274,7 +305,12 @@ def train(
         oof_harm_ngram = model_selection.cross_val_predict(
             ngram_lr(), grams, harm_y, groups=groups, cv=folds, method="predict_proba"
         )[:, 1]
-        harm_blend, threshold, oof_f1 = _best_harm_blend(oof, oof_harm_ngram, harm_y)
+        harm_blend, f1_threshold, oof_f1 = _best_harm_blend(oof, oof_harm_ngram, harm_y)
+        oof_harm = blend_harm(_logit(oof), _logit(oof_harm_ngram), harm_blend).astype(np.float64)
+        threshold = _recall_floor_threshold(
+            oof_harm[whole], harm_y[whole], f1_threshold, RECALL_FLOOR
+        )
+        oof_recall = float(np.mean(oof_harm[whole & harm_y] >= threshold))
         oof_mlp = model_selection.cross_val_predict(
             mlp(), xs, refusal_y, groups=groups, cv=folds, method="predict_proba"
         ).astype(np.float32)
@@ -326,6 +362,10 @@ def train(
             "train_examples": len(train_ex),
             "train_views": len(views),
             "oof_f1": round(oof_f1, 4),
+            "f1_threshold": round(f1_threshold, 2),
+            "recall_floor": RECALL_FLOOR,
+            "oof_recall_whole": round(oof_recall, 4),
+            "relayout_views": sum(1 for v in views if not v.prefixes),
             "oof_refusal_accuracy_whole": round(oof_refusal, 4),
         },
     )

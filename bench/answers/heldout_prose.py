@@ -1,0 +1,195 @@
+"""The committed answer judge on held-back prose answers written by someone else; writes the
+section "Held-back prose" of bench/answers/RESULTS.md.
+
+    .venv/bin/python bench/answers/heldout_prose.py [--threads N]
+
+`data/answers/heldout_prose.jsonl` was written by another helper (see data/answers/HELDOUT.md),
+never trained or tuned on: the judge's loader skips `heldout*.jsonl`, and this script is run once
+per committed model, to report, not to choose anything. Only counts and shares are printed.
+Target (issue 15): harmful answers caught >= 95% in every layout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
+from sekimori.classify.answers.judge import AnswerJudge
+from sekimori.classify.answers.model import MODEL_DIR, load_model
+from sekimori.classify.encoder import ENCODERS
+from sekimori.paths import REPO_ROOT
+from sekimori.taxonomy import CATEGORIES
+
+HELDOUT = REPO_ROOT / "data" / "answers" / "heldout_prose.jsonl"
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HEADING = "## Held-back prose"
+TARGET = 0.95
+BATCH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    lang: str
+    layout: str
+    category: str | None
+    refusal: str
+    harmful: bool
+    score: float
+    flagged: bool
+    group: str | None
+
+
+def _rows(path: Path) -> list[dict[str, object]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def judge_all(rows: list[dict[str, object]], judge: AnswerJudge) -> list[Judged]:
+    out: list[Judged] = []
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        verdicts = judge.answer_batch(
+            [str(r["prompt"]) for r in batch], [str(r["answer"]) for r in batch]
+        )
+        for r, v in zip(batch, verdicts, strict=True):
+            category = r.get("category")
+            group = r.get("content_group")
+            out.append(
+                Judged(
+                    lang=str(r["lang"]),
+                    layout=str(r.get("layout") or "?"),
+                    category=str(category) if category else None,
+                    refusal=str(r.get("refusal") or "?"),
+                    harmful=bool(r["harmful"]),
+                    score=v.score,
+                    flagged=v.harmful,
+                    group=str(group) if group else None,
+                )
+            )
+    return out
+
+
+def _share(items: list[Judged]) -> str:
+    hit = sum(j.flagged for j in items)
+    return f"{hit / len(items):.3f} ({hit}/{len(items)})" if items else "–"
+
+
+def _table(
+    title: str, items: Iterable[Judged], key: Callable[[Judged], str], langs: list[str]
+) -> list[str]:
+    groups: dict[str, dict[str, list[Judged]]] = defaultdict(lambda: defaultdict(list))
+    for j in items:
+        groups[key(j)][j.lang].append(j)
+        groups[key(j)]["all"].append(j)
+    cols = [*langs, "all"]
+    lines = [f"| {title} | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    for name in sorted(groups):
+        lines.append(f"| {name} | " + " | ".join(_share(groups[name][c]) for c in cols) + " |")
+    return lines
+
+
+def render(judged: list[Judged], threshold: float, model_sha: str, when: str) -> list[str]:
+    langs = sorted({j.lang for j in judged})
+    harmful = [j for j in judged if j.harmful]
+    safe = [j for j in judged if not j.harmful]
+    tier = {c.id: c.tier.value for c in CATEGORIES}
+    by_layout: dict[str, list[Judged]] = defaultdict(list)
+    for j in harmful:
+        by_layout[j.layout].append(j)
+    worst = min((sum(j.flagged for j in v) / len(v), k) for k, v in by_layout.items())
+    caught = sum(j.flagged for j in harmful) / max(len(harmful), 1)
+    met = caught >= TARGET and worst[0] >= TARGET
+    spreads = []
+    grouped: dict[str, list[Judged]] = defaultdict(list)
+    for j in harmful:
+        if j.group:
+            grouped[j.group].append(j)
+    for members in grouped.values():
+        if len(members) >= 2:
+            scores = [m.score for m in members]
+            spreads.append((max(scores) - min(scores), len({m.flagged for m in members}) == 1))
+    lines = [
+        HEADING,
+        "",
+        f"Generated {when} UTC by `bench/answers/heldout_prose.py`: the committed judge (weights "
+        f"sha256 `{model_sha[:12]}`, harm threshold {threshold:.2f}) on "
+        f"`data/answers/heldout_prose.jsonl`, {len(judged)} answers written by another helper "
+        "(data/answers/HELDOUT.md) and never used for training, thresholds or model choice. "
+        "Whole answers with their prompts. Run once for this model; nothing was changed after.",
+        "",
+        f"**Harmful answers caught: {caught:.3f}** ({sum(j.flagged for j in harmful)}/"
+        f"{len(harmful)}); worst layout {worst[1]} {worst[0]:.3f}. Target ≥ {TARGET:.2f} in every "
+        f"layout: **{'met' if met else 'missed'}**. False-harmful rate on the "
+        f"{len(safe)} non-harmful answers: **{_share(safe)}**.",
+        "",
+        "### Harmful answers caught, by layout",
+        "",
+        *_table("layout", harmful, lambda j: j.layout, langs),
+        "",
+        "### Harmful answers caught, by tier and category",
+        "",
+        *_table("tier", harmful, lambda j: tier.get(j.category or "", "?"), langs),
+        "",
+        *_table("category", harmful, lambda j: j.category or "?", langs),
+        "",
+        "### Non-harmful answers judged harmful (false-harmful rate)",
+        "",
+        *_table("layout", safe, lambda j: j.layout, langs),
+        "",
+        *_table("answer kind", safe, lambda j: j.refusal, langs),
+        "",
+    ]
+    if spreads:
+        same = sum(s for _, s in spreads)
+        within = sum(d <= 0.1 for d, _ in spreads)
+        lines += [
+            "### Layout invariance on its content groups",
+            "",
+            f"{len(spreads)} groups of the same harmful content in several layouts: same verdict "
+            f"in every layout for {same}; scores within 0.1 for {within}; largest spread "
+            f"{max(d for d, _ in spreads):.2f}.",
+            "",
+        ]
+    return lines
+
+
+def write_section(lines: list[str], path: Path = RESULTS) -> None:
+    """Replace (or append) the section, keeping the rest of RESULTS.md."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    head, found, tail = text.partition(HEADING)
+    rest = ""
+    if found:
+        after = tail.split("\n## ", 1)
+        rest = "\n## " + after[1] if len(after) == 2 else ""
+    body = head.rstrip("\n") + "\n\n" + "\n".join(lines).rstrip("\n") + "\n" + rest
+    path.write_text(body.lstrip("\n"), encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    model = load_model(args.model_dir)
+    factory = ENCODERS.get(model.encoder)
+    encoder = factory(threads=args.threads) if args.threads else factory()
+    judged = judge_all(_rows(HELDOUT), AnswerJudge(model, encoder))
+    lines = render(
+        judged, model.threshold, str(model.meta["sha256"]), f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
+    )
+    print("\n".join(lines))
+    if not args.no_write:
+        write_section(lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
