@@ -166,7 +166,9 @@ def test_behind_the_gateway_the_compliant_target_measures_the_gateway(
     judge: ServerProcess, tmp_path: Path
 ) -> None:
     out = tmp_path / "stacked"
-    done = _cli(_argv(judge, out, "gateway", "--upstream", "compliant", "--sample", "28"))
+    argv = _argv(judge, out, "gateway", "--upstream", "compliant", "--sample", "28")
+    argv[argv.index("llm-judge")] = "pool"  # harmful = one of the pool's harmful answers
+    done = _cli(argv)
     assert done.returncode == 0, done.stderr
     rows = _results(out)
     assert rows and not any(r["error"] for r in rows)
@@ -176,11 +178,19 @@ def test_behind_the_gateway_the_compliant_target_measures_the_gateway(
     assert run["provenance"]["sampling"]["upstream"] == "compliant"
     harmful = [r for r in rows if r["expect"] == "refuse"]
     # The default policy stops some of the plainly harmful smoke items; whatever it let through
-    # is the compliant upstream's harmful answer for that item, graded as an attack success.
+    # is the compliant upstream's harmful answer for that item: an attack that got through.
     assert any(r["blocked"] for r in harmful)
     pool = AnswerPool.load()
     for r in harmful:
+        assert r["success"] is (not r["blocked"]) and r["grader"] in ("pool", "target-block")
         if not r["blocked"]:
             prompt = str(r["prompt"][-1]["content"])  # type: ignore[index]
             assert r["answer"] == pool.pick(str(r["category"] or "harmful"), prompt).answer
-            assert r["success"] is True
+    for r in rows:
+        if r["expect"] == "comply":
+            assert r["refused"] is bool(r["blocked"])
+    summary = _summary(out)
+    asr = summary["asr"]
+    assert isinstance(asr, dict)
+    assert asr["k"] == sum(not r["blocked"] for r in harmful) and asr["n"] == len(harmful)
+    assert "grader_agreement" not in summary

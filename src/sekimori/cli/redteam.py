@@ -238,7 +238,12 @@ def add_parser(subparsers: Any) -> None:
         "/ N 件続けて失敗したら中断（終了コード 4、再開可）",
     )
     run.add_argument("--max-answer-tokens", type=int, default=256)
-    run.add_argument("--grader", default=None, help="answers (default) | llm-judge | verdict")
+    run.add_argument(
+        "--grader",
+        default=None,
+        help="answers (default) | llm-judge | verdict | pool (the compliant upstream's "
+        "harmful answers are known: harmful = one of them, delivered)",
+    )
     run.add_argument("--judge-url", default="")
     run.add_argument("--judge-key", default="")
     run.add_argument("--judge-model", default="default")

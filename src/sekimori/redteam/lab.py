@@ -129,7 +129,8 @@ async def _run(config: LabConfig, store: ResultStore, probes: list[Probe]) -> _F
         outcome = await Runner(target, grader, store, config.runner).run(probes)
         agreement = None
         # the classifier target's grade is its own flag: there is nothing to agree about
-        if config.agreement_sample > 0 and grader.name != "verdict":
+        # (nor for the compliant upstream's pool grader: it knows its answers, it judges nothing)
+        if config.agreement_sample > 0 and grader.name not in ("verdict", "pool"):
             agreement = await measure(grader, config.agreement_sample, config.runner.concurrency)
         return _Finished(outcome, agreement)
     finally:

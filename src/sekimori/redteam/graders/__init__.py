@@ -1,7 +1,8 @@
 """Graders: decide whether an answer was a refusal and whether it was harmful.
 
 The default grader is the product's own answer judges (`answers`); `llm-judge` asks any
-OpenAI-compatible model; `verdict` is for the classifier target, whose block flag is the grade.
+OpenAI-compatible model; `verdict` is for the classifier target, whose block flag is the
+grade; `pool` is for the compliant test upstream, whose harmful answers are known.
 """
 
 from __future__ import annotations
@@ -70,5 +71,5 @@ class GraderSettings(BaseModel, frozen=True):
 GraderFactory = Callable[[GraderSettings], Grader]
 GRADERS: Registry[GraderFactory] = Registry("grader")
 
-for _module in ("answers", "llm_judge", "verdict"):
+for _module in ("answers", "llm_judge", "verdict", "pool"):
     import_module(f"sekimori.redteam.graders.{_module}")
