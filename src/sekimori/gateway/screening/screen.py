@@ -287,13 +287,8 @@ class PolicyScreen:
         if failures and failures[0].action is Action.BLOCK:
             return InputResult(failures[0], refusal=refusal.unchecked(lang))
         # A classifier that failed gives no certainty to hold on: its blocks stand.
-        ruling = rule_on(
-            scores,
-            tenant,
-            model=context.model,
-            pii_types=pii.found,
-            sure_at=None if failures else self.scorer.sure_at,
-        )
+        sure_at = None if failures else self.scorer.sure_at
+        ruling = rule_on(scores, tenant, model=context.model, pii_types=pii.found, sure_at=sure_at)
         decision = ruling.decision
         notes = [r for f in failures for r in f.reasons]
         if pii.found:
@@ -301,7 +296,7 @@ class PolicyScreen:
         action = Action.FLAG if failures and decision.action is Action.ALLOW else decision.action
         decision = Decision(action, decision.categories, (*decision.reasons, *notes))
         if decision.action is Action.BLOCK:
-            named = _blocking(decision, scores, tenant, context.model)
+            named = _blocking(decision, scores, tenant, context.model, sure_at)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
         handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang)
         held = bool(ruling.held)
@@ -461,16 +456,21 @@ NEAR_TIE = 0.05
 
 
 def _blocking(
-    decision: Decision, scores: Mapping[str, float], tenant: TenantPolicy, model: str
+    decision: Decision,
+    scores: Mapping[str, float],
+    tenant: TenantPolicy,
+    model: str,
+    sure_at: float | None = None,
 ) -> tuple[str, ...]:
-    """What the refusal names: the top category that blocks on its own, and a near-tie."""
+    """What the refusal names: the top category that blocks on its own (at `sure_at`, as the
+    decision was made: a sure moderate score blocks), and a near-tie."""
+
+    def blocks(c: str) -> bool:
+        alone = rule_on({c: scores[c]}, tenant, model=model, sure_at=sure_at).decision
+        return alone.action is Action.BLOCK
+
     named = sorted(
-        (
-            c
-            for c in decision.categories
-            if c in scores and decide({c: scores[c]}, tenant, model=model).action is Action.BLOCK
-        ),
-        key=lambda c: -scores[c],
+        (c for c in decision.categories if c in scores and blocks(c)), key=lambda c: -scores[c]
     )
     if not named:  # blocked only together (a wrapper with a hazard) or by PII or access
         return decision.categories[:2]
