@@ -1,0 +1,102 @@
+"""Category attribution on the validation split: does the refusal name the right hazard?
+
+Scores the validation split's labelled harmful prompts with the committed prompt classifier (as
+the gateway does: operating points per tier, the default policy, the scorer's sure level) and,
+per tier and language, reports:
+
+- outcome shares (blocked, held, flagged, allowed) under the default policy;
+- `top category`: the hazard with the highest policy-scale score is the labelled one;
+- `named first`: for blocked prompts, the first category the refusal names is the labelled one
+  (`screen._blocking`: the top category blocking on its own, then a near-tie);
+- `tier named`: the first named category is in the labelled tier.
+
+Validation split only (never held-out or evaluation-only sets). Writes bench/policy/ATTRIBUTION.md.
+
+    .venv/bin/python bench/policy/attribution.py
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sekimori.classify.operating import OperatingPoints, ScoredItem, score_items
+from sekimori.classify.prompt import PromptClassifier
+from sekimori.classify.train import corpus_settings_of, training_pool
+from sekimori.gateway.screening.screen import _blocking
+from sekimori.policy import default_policy, rule_on
+from sekimori.taxonomy import BY_ID, Tier
+from sekimori.types import Action
+
+OUT = Path(__file__).resolve().parent / "ATTRIBUTION.md"
+
+
+def _share(rows: Sequence[bool]) -> str:
+    return f"{sum(rows) / len(rows):.3f} ({sum(rows)}/{len(rows)})" if rows else "–"
+
+
+def main() -> int:
+    classifier = PromptClassifier.load()
+    meta = classifier.model.meta
+    if meta.operating_points is None:
+        print("the committed model has no operating points: run sekimori train operating-points")
+        return 1
+    points = OperatingPoints.from_json(meta.operating_points)
+    tenant = default_policy().default_tenant
+    sure_at = 0.75
+    items = score_items(classifier, training_pool(corpus_settings_of(meta)).examples)
+    rows: list[tuple[ScoredItem, str, str | None, str]] = []  # item, outcome, named, top
+    for x in items:
+        if x.category is None:
+            continue
+        scores = points.policy_scale(x.categories, x.harm)
+        ruling = rule_on(scores, tenant, model="m", sure_at=sure_at)
+        action = ruling.decision.action
+        outcome = "held" if ruling.held else action.value
+        named = None
+        if action is Action.BLOCK:
+            first = _blocking(ruling.decision, scores, tenant, "m", sure_at)
+            named = first[0] if first else None
+        hazards = {c: s for c, s in scores.items() if c in BY_ID}
+        rows.append((x, outcome, named, max(hazards, key=hazards.__getitem__)))
+    lines = [
+        "# Category attribution on the validation split",
+        "",
+        "`.venv/bin/python bench/policy/attribution.py` (committed prompt model and its operating",
+        "points, default policy; labelled harmful validation prompts only).",
+        "",
+        "| tier | lang | n | blocked | held | flagged | allowed | top category | named first "
+        "| tier named |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for tier in Tier:
+        for lang in ("all", "en", "ja"):
+            sel = [
+                r
+                for r in rows
+                if BY_ID[r[0].category or ""].tier is tier and lang in ("all", r[0].lang)
+            ]
+            blocked = [r for r in sel if r[1] == "block"]
+
+            def outcome(name: str, sel: list[tuple[ScoredItem, str, str | None, str]] = sel) -> str:
+                return _share([r[1] == name for r in sel])
+
+            def named(r: tuple[ScoredItem, str, str | None, str]) -> bool:
+                return r[2] == r[0].category
+
+            lines.append(
+                f"| {tier.value} | {lang} | {len(sel)} | {outcome('block')} | {outcome('held')} "
+                f"| {outcome('flag')} | {outcome('allow')} "
+                f"| {_share([r[3] == r[0].category for r in sel])} "
+                f"| {_share([named(r) for r in blocked])} "
+                f"| {_share([r[2] is not None and BY_ID[r[2]].tier is tier for r in blocked])} |"
+            )
+    text = "\n".join(lines) + "\n"
+    OUT.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
