@@ -2,9 +2,9 @@
 
 Run: `.venv/bin/python bench/gateway/parts_probe.py` (CPU, about 20 s: loads both models).
 Prints, for refusals that name a hazard, the prompt classifier's and the answer judge's scores
-(policy scale), and for common tool definitions the decision of the default policy screen on an
-ordinary request that carries them. The figures in docs/screening.md ("What is screened") come
-from this script.
+(policy scale), and the default policy screen's decision on two ordinary requests, alone and
+with each of five common tool definitions. The figures in docs/screening.md ("What is
+screened") come from this script.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ TOOLS = [
 ]
 
 
+ASKS = ["List the files in my home directory.", "What's the weather like in Osaka tomorrow?"]
+PARAMETERS = {"type": "object", "properties": {"arg": {"type": "string"}}}
+
+
 def _top(categories: dict[str, float]) -> str:
     name, score = max(categories.items(), key=lambda kv: kv[1], default=("-", 0.0))
     return f"{name} {score:.2f}"
@@ -58,18 +62,20 @@ def main() -> None:
         load_settings(overrides={"home": tempfile.mkdtemp(), "screen": {"name": "policy"}})
     )
     screen.warming.result()
-    print("\n| tool | decision | held | categories |\n|---|---|---|---|")
-    for name, description in TOOLS:
-        spec = {"name": name, "description": description, "parameters": {"type": "object"}}
-        body = {
-            "model": "m",
-            "messages": [{"role": "user", "content": "List the files in my home directory."}],
-            "tools": [{"type": "function", "function": spec}],
-        }
-        context = ScreenContext("", "m", name)
-        result = asyncio.run(screen.screen_input(context, request_parts(body)))
-        decision = result.decision
-        print(f"| {name} | {decision.action.value} | {result.hold} | {decision.categories} |")
+    print("\n| request | tool | decision | held | categories |\n|---|---|---|---|---|")
+    for ask in ASKS:
+        for name, description in [("(none)", ""), *TOOLS]:
+            body: dict[str, object] = {"model": "m", "messages": [{"role": "user", "content": ask}]}
+            if description:
+                spec = {"name": name, "description": description, "parameters": PARAMETERS}
+                body["tools"] = [{"type": "function", "function": spec}]
+            context = ScreenContext("", "m", name)
+            result = asyncio.run(screen.screen_input(context, request_parts(body)))
+            decision = result.decision
+            print(
+                f"| {ask} | {name} | {decision.action.value} | {result.hold} "
+                f"| {', '.join(decision.categories)} |"
+            )
     screen.close()
 
 

@@ -196,3 +196,35 @@ def test_assistant_history_is_read_by_the_answer_judge(tmp_path: Path) -> None:
     asyncio.run(screen.screen_input(ScreenContext("strict", "m", "r3"), planted))
     assert scorer.judged == []
     screen.close()
+
+
+class _Recording(_TwoFaced):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def score_prompts(self, texts: Sequence[str]) -> list[Verdict]:
+        self.seen.extend(texts)
+        return super().score_prompts(texts)
+
+
+def test_parts_are_scored_in_units_not_as_fragments(tmp_path: Path) -> None:
+    scorer = _Recording()
+    screen = _screen(tmp_path, scorer)
+    screen.warming.result()
+    scorer.seen.clear()
+    call = ("messages", 1, "tool_calls", 0, "function")
+    parts = [
+        Part("user", "hello there", "user", ("messages", 0, "content")),
+        Part("user", "alice", "name", ("messages", 0, "name")),
+        Part("assistant", "lookup", "name", (*call, "name")),
+        Part("assistant", '{"q": "trains"}', "tool_call_arguments", (*call, "arguments")),
+        Part("tool", "read_file", "name", ("tools", 0, "function", "name")),
+        Part("tool", "Reads a file.", "tool_description", ("tools", 0, "function", "description")),
+        Part("user", "a note", "data_url", ("messages", 0, "content", 1, "file", "file_data")),
+    ]
+    asyncio.run(screen.screen_input(ScreenContext("strict", "m", "r1"), parts))
+    assert sorted(scorer.seen) == sorted(
+        ["hello there\nalice", 'lookup\n{"q": "trains"}', "read_file\nReads a file.", "a note"]
+    )
+    screen.close()

@@ -309,8 +309,10 @@ class PolicyScreen:
     ) -> _Known:
         """The screened texts (`keys`: the parts' digests) split into cached and to score.
 
-        Every part of every kind is scored (a part seen before costs nothing: the cache), and
-        the user turns joined (`turns`), so an attack split across turns is seen whole. The
+        Every part of every kind is scored (a part seen before costs nothing: the cache), in
+        units (`_units`: a message's parts together, a tool's name, description and parameters
+        together, a tool call's name and arguments together, each file alone), and the user
+        turns joined (`turns`), so an attack split across turns is seen whole. The
         assistant's turns in the history are answers, so the answer judge reads them with the
         user turn before them: the prompt classifier takes a refusal that names a hazard ("I
         can't help with sarin") for a request, and would block every later turn of a
@@ -320,17 +322,17 @@ class PolicyScreen:
         texts: list[tuple[bytes, str]] = []
         answers: list[tuple[bytes, tuple[str, str]]] = []
         asked = ""
-        for message, key in zip(messages, keys, strict=True):
-            if not message.content.strip():
-                continue
-            kind = kind_of(message)
-            if kind == "user":
-                asked = message.content
-            if kind == "assistant_history":
-                akey = self.cache.key(_ANSWER_KEY + message.content)
-                answers.append((akey, (asked[-_JUDGE_PROMPT_CHARS:], message.content)))
+        for unit in _units(messages):
+            text = "\n".join(messages[i].content for i in unit)
+            kinds = {kind_of(messages[i]) for i in unit}
+            if "user" in kinds:
+                asked = text
+            if "assistant_history" in kinds and kinds <= {"assistant_history", "name"}:
+                akey = self.cache.key(_ANSWER_KEY + text)
+                answers.append((akey, (asked[-_JUDGE_PROMPT_CHARS:], text)))
             else:
-                texts.append((key, message.content))
+                key = keys[unit[0]] if len(unit) == 1 else self.cache.key(text)
+                texts.append((key, text))
         if len(turns) > 1:
             whole = "\n".join(turns)[-self.options.whole_chars :]
             texts.append((self.cache.key(whole), whole))
@@ -441,6 +443,31 @@ def _user_turns(messages: Sequence[Message]) -> list[str]:
             key = message.turn if isinstance(message, Part) and message.locator else i
             turns.setdefault(key, []).append(message.content)
     return ["\n".join(texts) for texts in turns.values()]
+
+
+def _units(messages: Sequence[Message]) -> list[list[int]]:
+    """The parts scored as one text, by index, in order: one message's texts (content parts,
+    reasoning, `name`), one tool call (name, arguments), one tool (name, description,
+    parameters), one `data:` file each. A fragment alone is no request: a name such as "alice"
+    or "read_file" scores 0.3-0.4 in some hazard category on the prompt classifier, noise that
+    a recall-first operating point turns into holds; in its context it is read as meant."""
+    units: dict[object, list[int]] = {}
+    for i, message in enumerate(messages):
+        if not message.content.strip():
+            continue
+        where: object = i
+        if isinstance(message, Part) and message.locator:
+            loc = message.locator
+            if message.kind == "data_url":
+                where = loc
+            elif loc[0] == "messages" and "tool_calls" in loc:
+                where = loc[:4]  # ("messages", i, "tool_calls", k)
+            elif loc[0] == "messages" and "function_call" in loc:
+                where = loc[:3]
+            else:
+                where = loc[:2]  # ("messages", i) or ("tools", k)
+        units.setdefault(where, []).append(i)
+    return list(units.values())
 
 
 def _with_text(message: Message, text: str) -> Message:
