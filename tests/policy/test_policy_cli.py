@@ -52,3 +52,11 @@ def test_decide_shows_action_and_reasons() -> None:
     assert "default (tier standard): flag" in builtin.stdout
     bad = cli("decide", "--score", "hate=high")
     assert bad.returncode == 1 and "CATEGORY=SCORE" in bad.stderr
+
+
+def test_decide_shows_holds_and_sure_blocks_at_a_sure_level() -> None:
+    held = cli("decide", "--score", "weapons.bio=0.6", "--sure-at", "0.75")
+    assert "default (tier standard): flag, held for the answer (weapons.bio)" in held.stdout
+    sure = cli("decide", "--score", "hate=0.8", "--sure-at", "0.75")
+    assert "default (tier standard): block" in sure.stdout
+    assert "default (tier standard): block" in cli("decide", "--score", "weapons.bio=0.6").stdout

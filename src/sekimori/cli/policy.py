@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from sekimori.errors import InputError
-from sekimori.policy import PolicySet, decide, default_policy, load_policy
+from sekimori.policy import PolicySet, default_policy, load_policy, rule_on
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +36,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="a category score, repeatable: weapons.bio=0.9, custom.x=0.8, allow.y=0.9",
     )
     try_.add_argument("--pii", action="append", default=[], metavar="TYPE", help="a PII type found")
+    try_.add_argument(
+        "--sure-at",
+        type=float,
+        default=None,
+        metavar="SCORE",
+        help="the classifier's sure level (the gateway's model scorer: 0.75): unsure blocks are "
+        "held, sure moderate scores block (確信点: これ未満のブロックは保留)",
+    )
     try_.set_defaults(func=run_decide)
 
 
@@ -66,8 +74,10 @@ def run_decide(args: argparse.Namespace) -> int:
             )
         scores[cat] = score
     tenant = _load(args.file).for_tenant(args.tenant)
-    decision = decide(scores, tenant, model=args.model, pii_types=args.pii)
-    print(f"tenant {tenant.name} (tier {tenant.tier}): {decision.action.value}")
+    ruling = rule_on(scores, tenant, model=args.model, pii_types=args.pii, sure_at=args.sure_at)
+    decision = ruling.decision
+    held = f", held for the answer ({', '.join(ruling.held)})" if ruling.held else ""
+    print(f"tenant {tenant.name} (tier {tenant.tier}): {decision.action.value}{held}")
     for reason in decision.reasons:
         print(f"  - {reason}")
     return 0
