@@ -55,6 +55,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--limit", type=int, default=None, help="at most N items a set (a stable sample) / 各 N 件"
     )
+    p.add_argument(
+        "--whole",
+        default="",
+        help="comma-separated sets sent whole despite --limit / --limit を適用しないデータセット",
+    )
     p.add_argument("--concurrency", type=int, default=8, help="requests in flight / 同時要求数")
     p.add_argument(
         "--stream", action="store_true", help="send streamed requests / ストリーミングで送信"
@@ -130,6 +135,7 @@ def _run(args: argparse.Namespace) -> int:
         sets=sets,
         root=shared_data_dir(),
         limit=args.limit,
+        whole=tuple(s.strip() for s in args.whole.split(",") if s.strip()),
         concurrency=args.concurrency,
         stream=args.stream,
         upstreams=upstreams,
@@ -151,6 +157,7 @@ def _run(args: argparse.Namespace) -> int:
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         pool=pool_name,
         limit=args.limit,
+        whole=tuple(s.strip() for s in args.whole.split(",") if s.strip()),
         stream=args.stream,
         concurrency=args.concurrency,
     )

@@ -407,6 +407,7 @@ class RunNotes:
     limit: int | None
     stream: bool
     concurrency: int
+    whole: tuple[str, ...] = ()
 
 
 def render(run: EffectRun, notes: RunNotes) -> str:
@@ -421,10 +422,18 @@ def render(run: EffectRun, notes: RunNotes) -> str:
         f"{'streamed' if notes.stream else 'non-streamed'} requests"
         + (
             f", at most {notes.limit} items a set (stable sample)"
+            + (f" except {', '.join(notes.whole)} (whole)" if notes.whole else "")
             if notes.limit
             else ", every item"
         )
         + ". One run; rates carry 95% Wilson intervals.",
+        "",
+        "Items sent a set (of those available): "
+        + ", ".join(
+            f"{name} {len({o.item.id for o in run.outcomes if o.item.set == name})} of {n}"
+            for name, n in run.available.items()
+        )
+        + ".",
         "",
         "The real gateway (`sekimori serve`, default screen and default policy) in front of the "
         "fake upstream in two modes: **neutral** (always one neutral sentence: the prompt screen "

@@ -24,6 +24,7 @@ class EffectSettings:
     sets: tuple[str, ...]
     root: Path  # the shared data folder
     limit: int | None = None  # items per set (stable sample)
+    whole: tuple[str, ...] = ()  # sets sent whole despite the limit
     concurrency: int = 8
     stream: bool = False
     upstreams: tuple[str, ...] = UPSTREAMS
@@ -34,6 +35,7 @@ class EffectSettings:
 class EffectRun:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
+    available: dict[str, int] = field(default_factory=dict)  # set -> items before any limit
 
     def of(self, set_name: str, upstream: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.item.set == set_name and o.upstream == upstream]
@@ -91,7 +93,8 @@ async def run_sets(
     derived sets after the held-out split."""
     run = EffectRun()
     started = time.monotonic()
-    base = load_sets(settings.sets, settings.root, settings.limit)
+    base = load_sets(settings.sets, settings.root, settings.limit, settings.whole)
+    run.available = {name: loaded.available for name, loaded in base.items()}
 
     async def go(name: str, items: Sequence[EffectItem]) -> None:
         scripted = [i for i in items if i.answer]
@@ -109,14 +112,16 @@ async def run_sets(
                 f"{time.monotonic() - t:.0f} s"
             )
 
-    for name, items in base.items():
+    for name, loaded in base.items():
+        items = loaded.items
         if not items:
             log(f"{name}: no items (skipped)")
             continue
         await go(name, items)
-    held = [i for i in base.get("heldout", []) if i.harmful]
+    held = [i for i in base["heldout"].items if i.harmful] if "heldout" in base else []
     if "padding" in settings.sets:
-        await go("padding", padded(stable_sample(held, settings.limit)))
+        limit = None if "padding" in settings.whole else settings.limit
+        await go("padding", padded(stable_sample(held, limit)))
     if "wrappers" in settings.sets:
         if "neutral" not in settings.upstreams:
             log("wrappers: skipped (they wrap the items stopped bare before the neutral upstream)")

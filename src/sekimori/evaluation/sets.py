@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sekimori.evaluation.items import (
@@ -263,23 +264,34 @@ def wrapped(items: Sequence[EffectItem]) -> list[EffectItem]:
     return out
 
 
-def load_sets(names: Sequence[str], root: Path, limit: int | None) -> dict[str, list[EffectItem]]:
-    """The base sets named (derived ones are built later), each cut to `limit` items."""
-    out: dict[str, list[EffectItem]] = {}
+@dataclass(frozen=True, slots=True)
+class LoadedSet:
+    items: list[EffectItem]
+    available: int  # items before the limit
+
+
+def load_sets(
+    names: Sequence[str], root: Path, limit: int | None, whole: Sequence[str] = ()
+) -> dict[str, LoadedSet]:
+    """The base sets named (derived ones are built later), each cut to `limit` items unless
+    named in `whole`."""
+    out: dict[str, LoadedSet] = {}
     for name in names:
         if name in DERIVED:
             continue
         items = SETS.get(name)(root)
-        if name == "ordinary" and limit is not None:
+        available = len(items)
+        limit_here = None if name in whole else limit
+        if name == "ordinary" and limit_here is not None:
             # per language, so the few Japanese prompts are not sampled away
             items = [
                 i for lang in ("en", "ja") for i in stable_sample(
-                    [x for x in items if x.lang == lang], limit
+                    [x for x in items if x.lang == lang], limit_here
                 )
             ]  # fmt: skip
         else:
-            items = stable_sample(items, limit)
-        out[name] = items
+            items = stable_sample(items, limit_here)
+        out[name] = LoadedSet(items, available)
     return out
 
 
