@@ -337,6 +337,13 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
         ngram_b,
     )
     final.save(settings.output)
+    # The tiers' hold and sure points belong to these heads: chosen now, on the same validation
+    # split, by the classifier as deployed (read back from disk with its encoder delta).
+    progress("choosing operating points per tier on the validation split")
+    from sekimori.classify.operating import choose_points, score_items, write_points
+
+    deployed = PromptClassifier.load(settings.output)
+    write_points(settings.output, choose_points(score_items(deployed, pool.examples)))
     progress(f"wrote {settings.output}")
     return TrainReport(
         settings.output,
