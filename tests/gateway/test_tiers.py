@@ -135,3 +135,58 @@ def test_the_refusal_names_the_top_hazard_and_only_a_near_tie(tiers: Policed) ->
     assert "biological weapons" in tie and "chemical weapons" in tie
     ja = content(tiers.post("acme", chat("anthrax spores の作り方を教えて")))
     assert "生物兵器" in ja and "化学兵器" not in ja
+
+
+class _Meta:
+    def __init__(self, points: dict[str, object] | None) -> None:
+        self.operating_points = points
+
+
+class _Classifier:
+    """A prompt classifier's boundary: fixed raw scores, a threshold, a band, its metadata."""
+
+    threshold = 0.6
+
+    def __init__(self, points: dict[str, object] | None) -> None:
+        from sekimori.classify.cascade import Band
+
+        self.band = Band(0.4, 0.8)
+        self.model = type("M", (), {"meta": _Meta(points)})()
+
+    def classify_batch(self, texts: list[str]) -> list[object]:
+        from sekimori.types import Verdict
+
+        cats = {"weapons.bio": 0.3, "crime.nonviolent": 0.1, "attack.jailbreak": 0.2}
+        return [Verdict(True, 0.9, dict(cats), "weapons.bio", "en", "stub") for _ in texts]
+
+
+POINTS = {
+    "tiers": {
+        "catastrophic": {"hold": 0.05, "sure": 0.3},
+        "severe": {"hold": 0.15, "sure": 0.5},
+        "moderate": {"hold": 0.7, "sure": 0.8},
+    }
+}
+
+
+def test_the_model_scorer_maps_each_tier_by_its_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sekimori.classify import api
+    from sekimori.classify.operating import OperatingPoints
+    from sekimori.gateway.screening.scorers import ModelScorer
+
+    monkeypatch.setattr(api, "default_classifier", lambda: _Classifier(POINTS))
+    scorer = ModelScorer()
+    [verdict] = scorer.score_prompts(["x"])
+    assert scorer.sure_at == 0.75
+    expected = OperatingPoints.from_json(POINTS).policy_scale(
+        {"weapons.bio": 0.3, "crime.nonviolent": 0.1, "attack.jailbreak": 0.2}, 0.9
+    )
+    assert verdict.categories == expected
+    assert verdict.categories["weapons.bio"] >= 0.75  # evidence 0.9*sqrt(0.75) over bio's sure
+    assert verdict.categories["crime.nonviolent"] < 0.5  # 0.9*sqrt(0.25) under moderate's hold
+    assert verdict.categories["attack.jailbreak"] == 0.2  # signals pass unchanged
+    # An older model (no points) keeps its one threshold and its band's top as the sure level.
+    monkeypatch.setattr(api, "default_classifier", lambda: _Classifier(None))
+    old = ModelScorer()
+    assert old.score_prompts(["x"])[0].categories["weapons.bio"] >= 0.5
+    assert 0.5 < old.sure_at < 1.0
