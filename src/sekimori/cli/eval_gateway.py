@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import os
 import platform
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,24 +87,12 @@ def add_parser(sub: Any) -> None:
 
 
 def _commit() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+    from sekimori.redteam.provenance import git_revision
+
+    rev = git_revision(REPO_ROOT)
+    if rev is None:
         return "unknown"
-    return rev + (" with uncommitted changes" if dirty else "")
+    return rev[:12] + (" with uncommitted changes" if rev.endswith("+dirty") else "")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -223,7 +223,9 @@ def _lang_targets(run: EffectRun) -> list[Target]:
         en, ja = _heldout(run, tier, "en").stopped, _heldout(run, tier, "ja").stopped
         text = f"Held-out `{tier}`: Japanese stopped within 2 points of English"
         if en.n == 0 or ja.n == 0:
-            out.append(Target(text, "no data", f"EN {pct(en)}, JA {pct(ja)}"))
+            missing = "English" if en.n == 0 else "Japanese"
+            figure = f"EN {pct(en)}, JA {pct(ja)}: no {missing} {tier} items were sent"
+            out.append(Target(text, "no data", figure))
             continue
         gap = 100 * (ja.rate - en.rate)
         verdict = "met" if gap >= -2.0 else "missed"

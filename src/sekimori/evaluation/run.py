@@ -14,7 +14,7 @@ import httpx
 
 from sekimori.evaluation.exchange import Outcome, send
 from sekimori.evaluation.items import EffectItem
-from sekimori.evaluation.sets import DERIVED, load_sets, padded, stable_sample, wrapped
+from sekimori.evaluation.sets import load_sets, padded, stable_sample, wrapped
 
 UPSTREAMS = ("neutral", "compliant")
 
@@ -129,7 +129,3 @@ async def run_sets(
             await go("wrappers", wrapped(_stopped_bare(run)))
     run.seconds = time.monotonic() - started
     return run
-
-
-def derived_names() -> tuple[str, ...]:
-    return DERIVED

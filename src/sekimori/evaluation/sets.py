@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sekimori.errors import InputError
 from sekimori.evaluation.items import (
     EffectItem,
     harmbench_category,
@@ -300,8 +301,6 @@ def check_names(names: Sequence[str]) -> None:
         if name not in DERIVED:
             SETS.get(name)  # names the known sets when unknown
     if any(n in DERIVED for n in names) and "heldout" not in names:
-        from sekimori.errors import InputError
-
         raise InputError(
             "padding and wrappers are built from the held-out run: add heldout to --sets "
             "(padding と wrappers には heldout が必要です)"
