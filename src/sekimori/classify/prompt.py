@@ -37,7 +37,7 @@ from sekimori.classify.cascade import Band
 from sekimori.classify.embedcache import encode_each
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.ngrams import hashed_ngrams
-from sekimori.classify.segments import suspects
+from sekimori.classify.segments import reads_as_request, suspects
 from sekimori.errors import ModelError
 from sekimori.lang import detect_lang
 from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
@@ -46,16 +46,24 @@ from sekimori.types import Verdict
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "prompt"
 FORMAT_VERSION = 1
 
-# Segment scoring (step 4 above). The gate is the n-gram level (harm or jailbreak) a window or
-# run needs to reach the encoder; `bench/classifier/segments.py` measures what it costs and
-# what it catches.
-SEGMENT_GATE = 0.3
+# Segment scoring (step 4 above). The gate is the n-gram level (harm or jailbreak) a window,
+# run or sentence needs to reach the encoder. Chosen on the team's validation harmful prompts
+# padded with 10 ordinary sentences and on Dolly prompts of 180-230 tokens: 0.35 caught as many
+# padded requests as 0.3 (89%) with about a quarter fewer segment tokens on Dolly; 0.4 lost 2
+# points. `bench/classifier/segments.py` measures what it costs and what it catches.
+SEGMENT_GATE = 0.35
 # At most this many segments a text reach the encoder (with the whole: about 17 passes of at
 # most 64 tokens, or of 1,200 characters for decoded payloads), whatever the text's length.
 MAX_SEGMENTS = 16
 # At most this many windows a text are scored by the first stage, spread evenly over it; past
 # that (about 16,000 tokens) the windows between them are not read one by one.
 MAX_SCANNED = 256
+# Taken off the harm and jailbreak scores of a window, run or sentence that does not read as a
+# request (`segments.reads_as_request`): out of its frame ("summarise this passage: …"), a
+# passage's sentence about crime or drugs reads as its topic. On 100 ordinary Dolly prompts of
+# 180-230 tokens, 0.2 took segment false alarms from 3% to none while keeping 96% of the padded
+# team validation requests the undiscounted segments caught (bench/classifier/SEGMENTS.md).
+NON_REQUEST_DISCOUNT = 0.2
 
 
 def normalised_view(text: str) -> str:
@@ -215,6 +223,15 @@ class Scores:
 
 
 @dataclass(frozen=True, slots=True)
+class Segment:
+    """A piece of a text scored on its own; ``discount`` is taken off its harm and jailbreak
+    scores (a passage's sentence out of its frame reads as its topic, not as a request)."""
+
+    text: str
+    discount: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class TextPlan:
     """What the encoder reads for one text: the pieces of its whole views (none when the first
     stage gates it) and the segments chosen, with the first stage's scores of the whole."""
@@ -222,7 +239,11 @@ class TextPlan:
     ngram_harm: float
     ngram_jailbreak: float
     whole: tuple[str, ...]
-    segments: tuple[str, ...]
+    segments: tuple[Segment, ...]
+
+    @property
+    def segment_texts(self) -> tuple[str, ...]:
+        return tuple(s.text for s in self.segments)
 
 
 class PromptClassifier:
@@ -287,15 +308,16 @@ class PromptClassifier:
         ngram = np.max([self.ngram_probs(v) for v in vs], axis=0)
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
         whole = () if gated else tuple(s for v in vs for s in segments(v, meta.segment_chars))
-        seen = {*vs, *whole}
-        chosen: list[str] = []
+        seen = {p.strip() for p in (*vs, *whole)}
+        chosen: list[Segment] = []
         if not self.segmented:
             return TextPlan(float(ngram[0]), float(ngram[1]), whole, ())
 
-        def take(piece: str) -> None:
-            if piece not in seen and len(chosen) < MAX_SEGMENTS:
-                seen.add(piece)
-                chosen.append(piece)
+        def take(piece: str, discount: float = 0.0) -> None:
+            key = piece.strip()
+            if key not in seen and len(chosen) < MAX_SEGMENTS:
+                seen.add(key)
+                chosen.append(Segment(piece, discount))
 
         # Each decoded payload alone, raw and normalised (its own disguises undone), always:
         # the wrapper around it must not dilute it.
@@ -313,7 +335,7 @@ class PromptClassifier:
         ]
         # the most suspect first; ties keep text order (sorted() is stable)
         for c in sorted(found, key=lambda c: -c.suspicion):
-            take(c.text)
+            take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
         return TextPlan(float(ngram[0]), float(ngram[1]), whole, tuple(chosen))
 
     def _suspicion(self, text: str) -> float:
@@ -326,13 +348,13 @@ class PromptClassifier:
         out: list[str] = []
         for t in texts:
             out.extend(s for v in views(t) for s in segments(v, size))
-            out.extend(self.plan(t).segments)
+            out.extend(self.plan(t).segment_texts)
         return out
 
     def scores_batch(self, texts: Sequence[str]) -> list[Scores]:
         meta = self.model.meta
         plans = [self.plan(t) for t in texts]
-        pieces = [p for plan in plans for p in (*plan.whole, *plan.segments)]
+        pieces = [p for plan in plans for p in (*plan.whole, *plan.segment_texts)]
         emb = encode_each(self.encoder, pieces)
         harm = self._per_row(self.model.harm, emb)[:, 0]
         cats = self._per_row(self.model.category, emb)
@@ -353,10 +375,16 @@ class PromptClassifier:
                         plan.ngram_jailbreak,
                     )
                 )
-            for piece in plan.segments:
+            for seg in plan.segments:
+                ng_harm, ng_jail = self.ngram_probs(seg.text)
                 units.append(
                     self._blend(
-                        float(harm[row]), cats[row], float(jail[row]), *self.ngram_probs(piece)
+                        float(harm[row]),
+                        cats[row],
+                        float(jail[row]),
+                        float(ng_harm),
+                        float(ng_jail),
+                        discount=seg.discount,
                     )
                 )
                 row += 1
@@ -384,11 +412,15 @@ class PromptClassifier:
         jail: float,
         ngram_harm: float,
         ngram_jailbreak: float,
+        *,
+        discount: float = 0.0,
     ) -> Scores:
         """One unit's scores: encoder and n-gram blended; categories capped by the harm."""
         meta = self.model.meta
         h = meta.blend * harm + (1 - meta.blend) * float(ngram_harm)
         j = meta.blend * jail + (1 - meta.blend) * float(ngram_jailbreak)
+        if discount:
+            h, j = max(0.0, h - discount), max(0.0, j - discount)
         categories = {
             cid: round(min(float(s), h), 6) for cid, s in zip(meta.categories, cats, strict=True)
         }

@@ -110,6 +110,7 @@ class Candidate:
     text: str
     start: int
     suspicion: float
+    kind: str  # "window", "run" or "sentence"
 
 
 def suspects(
@@ -137,7 +138,7 @@ def suspects(
         start, end = spans[g.first].start, spans[g.last].end
         level = suspicion(text[start:end])
         if level >= gate:
-            out.append(Candidate(text[start:end], start, level))
+            out.append(Candidate(text[start:end], start, level, "window"))
         for i in range(g.first, g.last + 1):
             if i not in sentence_score:
                 sentence_score[i] = suspicion(spans[i].text)
@@ -148,11 +149,39 @@ def suspects(
             continue
         for g in pack([costs[k] for k in run], window_tokens=window_tokens):
             start, end = spans[run[g.first]].start, spans[run[g.last]].end
-            out.append(Candidate(text[start:end], start, suspicion(text[start:end])))
+            out.append(Candidate(text[start:end], start, suspicion(text[start:end]), "run"))
         if len(run) > 1:  # and each of its sentences alone: a neighbour may be noise
-            out.extend(Candidate(spans[k].text, spans[k].start, sentence_score[k]) for k in run)
+            out.extend(
+                Candidate(spans[k].text, spans[k].start, sentence_score[k], "sentence") for k in run
+            )
         run = [i] if i >= 0 and sentence_score[i] >= gate else []
     return sorted(out, key=lambda c: c.start)
+
+
+# Request words and marks, EN and JA: a question, an imperative or a wish ("how do I", "tell
+# me", "write", "教えて", "〜たい", "作って"), as opposed to a statement from a passage.
+_REQUEST = re.compile(
+    # questions and wishes anywhere
+    r"[?？]|\bhow (?:to|do|does|did|can|could|would|should|much|many|long)\b|"
+    r"\b(?:can|could|would|will) you\b|\b(?:tell|give|show|help|teach|walk|brief) me\b|"
+    r"\bi(?: want| need|'d like| would like)\b|\bplease\b|\bstep by step\b|"
+    r"\b(?:where|how) can i\b|\b(?:best|easiest|fastest|cheapest) way\b|\bwhich \w+ would\b|"
+    r"\b(?:write|generate|build|simulate|continue|complete|print|give|do)"
+    r" (?:me|us|a|an|the|some|out|this|\d+)\b|"
+    # imperatives where a sentence starts
+    r"(?:^|[.!:;\n]\s*)(?:list|explain|describe|write|draft|compose|create|make|generate|"
+    r"provide|suggest|find|post|pretend|act as|roleplay|role-play|ignore|imagine)\b|"
+    # Japanese: asking, wishing and commanding endings ("〜して" ends a request, not a clause)
+    r"教えて|ください|下さい|やり方|作り方|手順を|方法を|たい[。！!？?]?$|たいです|ほしい|欲しい|"
+    r"どうやって|どうすれば|どうしたら|ますか|ですか|お願い|頼む|しろ[。！!]?$|せよ[。！!]?$|"
+    r"なさい|ちょうだい|て(?:[。！!]|$)|て(?:くれ|もらえ|いただけ|下さ)",
+    re.IGNORECASE,
+)
+
+
+def reads_as_request(text: str) -> bool:
+    """Whether ``text`` reads as a request (a question, an imperative, a wish), EN or JA."""
+    return _REQUEST.search(text) is not None
 
 
 def evenly_spaced(count: int, limit: int) -> list[int]:
