@@ -17,8 +17,9 @@ import sekimori
 from sekimori.evaluation.exchange import Fate, Outcome, fate_of, send
 from sekimori.evaluation.items import EffectItem
 from sekimori.evaluation.report import RunNotes, Tally, render, targets
-from sekimori.evaluation.run import EffectRun
+from sekimori.evaluation.run import EffectRun, with_given
 from sekimori.evaluation.sets import padded, wrapped
+from sekimori.testing.compliant import AnswerPool
 from sekimori.testing.stack import gateway_stack
 
 ENV = {**os.environ, "PYTHONPATH": str(Path(sekimori.__file__).parents[1])}
@@ -100,6 +101,10 @@ def test_outcomes_are_read_from_the_real_gateway(tmp_path: Path) -> None:
             assert (MARK in comp["answered"].answer) is stream
             assert neutral["answered"].fate is Fate.ALLOWED and neutral["answered"].released
             assert all(not o.error for o in [*comp.values(), *neutral.values()])
+            given = {k: with_given(o, AnswerPool.load(pool)) for k, o in comp.items()}
+            assert (given["benign"].given, given["answered"].given) == ("b", "h")
+            assert given["blocked"].given == "h" and given["benign"].given_layout == "prose"
+            assert with_given(neutral["benign"], AnswerPool.load(pool)).given == ""
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -132,6 +137,9 @@ def test_the_command_runs_the_default_gateway_end_to_end(tmp_path: Path) -> None
     neutral_hb = [r for r in rows if r["set"] == "harmbench" and r["upstream"] == "neutral"]
     blocked = sum(r["fate"] == "blocked" for r in neutral_hb)
     assert f"| harmbench | 3 | {blocked} |" in page
+    compliant = [r for r in rows if r["upstream"] == "compliant"]
+    assert all(r["given"] and r["given_layout"] for r in compliant)
+    assert not any(r["given"] for r in rows if r["upstream"] == "neutral")
 
 
 @pytest.mark.integration

@@ -126,6 +126,7 @@ def _run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         stream=args.stream,
         upstreams=upstreams,
+        pool=pool,
     )
     with gateway_stack(answers=pool) as stack:
         run = asyncio.run(run_sets(stack.url, stack.key, settings, stack.upstream.url))

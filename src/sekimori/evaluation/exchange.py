@@ -43,6 +43,9 @@ class Outcome:
     answer: str
     seconds: float
     error: str = ""
+    # The compliant upstream's answer (pool id, or the held-back answer's id) and its layout.
+    given: str = ""
+    given_layout: str = ""
 
     @property
     def released(self) -> bool:
@@ -69,6 +72,7 @@ class Outcome:
             "category": i.category, "tier": i.tier, "lang": i.lang, "label": i.label,
             "variant": i.variant, "origin": i.origin, "fate": self.fate.value,
             "decision": self.decision, "seconds": round(self.seconds, 4), "error": self.error,
+            "given": self.given, "given_layout": self.given_layout,
         }  # fmt: skip
 
 

@@ -318,6 +318,55 @@ def _prose_table(run: EffectRun) -> list[str]:
     return [*lines, ""]
 
 
+def _answer_screen(run: EffectRun) -> list[str]:
+    """What the answer screen did with the compliant upstream's answers that got past the input:
+    by layout, and the benign answers it withheld, by answer."""
+    passed = [
+        o
+        for o in run.outcomes
+        if o.upstream == "compliant" and o.given and o.fate not in (Fate.BLOCKED, Fate.ERROR)
+    ]
+    if not passed:
+        return []
+    lines = [
+        "## The answer screen on the compliant answers that passed the input",
+        "",
+        "Every request of every set whose prompt was not blocked, by the layout of the answer the "
+        "compliant upstream gave (pool answers and held-back answers alike). *Withheld* = "
+        "held→refused or cut.",
+        "",
+        "| layout | harmful answers withheld | benign answers withheld |",
+        "|---|---|---|",
+    ]
+
+    def withheld(rows: list[Outcome]) -> str:
+        return pct(wilson(sum(o.refused for o in rows), len(rows)))
+
+    for layout in [*sorted({o.given_layout for o in passed}), None]:
+        rows = [o for o in passed if layout is None or o.given_layout == layout]
+        harmful = [o for o in rows if o.item.harmful]
+        benign = [o for o in rows if not o.item.harmful]
+        lines.append(f"| {layout or 'all'} | {withheld(harmful)} | {withheld(benign)} |")
+    by_answer: dict[str, list[Outcome]] = {}
+    for o in passed:
+        if not o.item.harmful:
+            by_answer.setdefault(o.given, []).append(o)
+    cut = sorted(
+        ((sum(o.refused for o in rows), len(rows), given) for given, rows in by_answer.items()),
+        reverse=True,
+    )
+    cut = [c for c in cut if c[0]]
+    if cut:
+        lines += [
+            "",
+            "Benign answers withheld, by answer (id in `data/compliant/answers.jsonl` or the "
+            "held-back set): "
+            + ", ".join(f"`{given}` {k} of {n}" for k, n, given in cut[:20])
+            + ".",
+        ]
+    return [*lines, ""]
+
+
 _HEAD = (
     "| group | n | blocked | held→refused | cut | held→released | flagged | allowed | errors "
     "| key figure |\n|---|---|---|---|---|---|---|---|---|---|"
@@ -480,6 +529,7 @@ def render(run: EffectRun, notes: RunNotes) -> str:
         *_tier_table(run),
         "",
         *_prose_table(run),
+        *_answer_screen(run),
     ]
     return "\n".join(lines) + "\n"
 

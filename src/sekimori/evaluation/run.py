@@ -7,14 +7,15 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
 
-from sekimori.evaluation.exchange import Outcome, send
+from sekimori.evaluation.exchange import Fate, Outcome, send
 from sekimori.evaluation.items import EffectItem
 from sekimori.evaluation.sets import load_sets, padded, stable_sample, wrapped
+from sekimori.testing.compliant import AnswerPool
 
 UPSTREAMS = ("neutral", "compliant")
 
@@ -29,6 +30,7 @@ class EffectSettings:
     stream: bool = False
     upstreams: tuple[str, ...] = UPSTREAMS
     timeout_s: float = 300.0
+    pool: Path | None = None  # the compliant upstream's answer pool (None: its default)
 
 
 @dataclass
@@ -46,6 +48,17 @@ Log = Callable[[str], None]
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def with_given(outcome: Outcome, pool: AnswerPool) -> Outcome:
+    """`outcome` naming the answer the compliant upstream gave (it picks as the fake does)."""
+    item = outcome.item
+    if outcome.upstream != "compliant" or outcome.fate is Fate.ERROR:
+        return outcome
+    if item.answer:
+        return replace(outcome, given=item.origin, given_layout=item.label)
+    picked = pool.pick(item.comply_label, item.chat_messages()[-1]["content"])
+    return replace(outcome, given=picked.id, given_layout=picked.layout)
 
 
 async def send_all(
@@ -72,7 +85,7 @@ def _stopped_bare(run: EffectRun) -> list[EffectItem]:
     return [
         o.item
         for o in run.of("heldout", "neutral")
-        if o.item.harmful and (o.held or o.fate.value == "blocked")
+        if o.item.harmful and (o.held or o.fate is Fate.BLOCKED)
     ]
 
 
@@ -93,6 +106,7 @@ async def run_sets(
     derived sets after the held-out split."""
     run = EffectRun()
     started = time.monotonic()
+    pool = AnswerPool.load(settings.pool)
     base = load_sets(settings.sets, settings.root, settings.limit, settings.whole)
     run.available = {name: loaded.available for name, loaded in base.items()}
 
@@ -105,7 +119,7 @@ async def run_sets(
                 continue  # a given answer needs the compliant upstream to give it
             t = time.monotonic()
             got = await send_all(url, key, items, upstream, settings)
-            run.outcomes.extend(got)
+            run.outcomes.extend(with_given(o, pool) for o in got)
             errors = sum(o.error != "" for o in got)
             log(
                 f"{name} × {upstream}: {len(got)} sent, {errors} errors, "
