@@ -11,13 +11,15 @@ Scoring one text:
    on a sensitive topic does not carry a high category score.
 4. Segments (`sekimori.classify.segments`), so padding cannot dilute a request and a disguise
    is read without its wrapper: each payload `normalize` decoded (base64, hex, URL, rot13) is
-   scored on its own, and a text longer than one window (about 64 tokens) is also cut into
-   sentence windows and runs of suspect sentences. Windows and runs are gated one by one by
-   the n-gram model (`SEGMENT_GATE`); at most `MAX_SEGMENTS` segments a text reach the
-   encoder (decoded layers first, then the most suspect), chosen among at most `MAX_SCANNED`
-   windows spread evenly over the text. Each segment's harm, jailbreak and category scores are
-   blended and capped like the whole's; a text's score is the maximum over the whole and its
-   segments. A text of one window with nothing to decode scores exactly as the whole alone.
+   scored on its own (romaji runs too, in two kana readings), and a text longer than one
+   window (about 64 tokens) is also cut into sentence windows, runs of suspect sentences and
+   those sentences alone. Windows, runs and sentences are gated one by one by the n-gram model
+   (`SEGMENT_GATE`); at most `MAX_SEGMENTS` segments a text reach the encoder (decoded layers
+   first, then the most suspect), chosen among at most `MAX_SCANNED` windows spread evenly
+   over the text. Each segment's harm, jailbreak and category scores are blended and capped
+   like the whole's, less `NON_REQUEST_DISCOUNT` when it does not read as a request; a text's
+   score is the maximum over the whole and its segments. A text of one window with nothing to
+   decode scores exactly as the whole alone.
 
 The artefacts (`model.json` + `heads.npz`) are plain numpy; inference needs no scikit-learn.
 """
