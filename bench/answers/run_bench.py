@@ -109,7 +109,9 @@ def main() -> int:
         "- XSTest is the realistic test: human-labelled answers of five 2023 chat models. Our "
         "EN/JA sets are template-composed (data/answers/README.md); their scores are an upper "
         "bound, and the Japanese figure is on held-back prompts and unseen refusal phrasings "
-        "but not on real model output.",
+        "but not on real model output. `prose-en`/`prose-ja` are the held-back topics of the "
+        "hand-written prose answers (data/answers/prose_*.jsonl, 41 answers per language); the "
+        "held-back prose set written by someone else is scored in its own section below.",
         "- XSTest harm labels are derived: unsafe (`contrast_*`) prompt + full compliance. Some "
         "such 'compliances' only say the model has no access to the data (privacy prompts), so "
         "part of the XSTest harm misses is label noise; XSTest has 26 harmful held-back answers, "
@@ -137,6 +139,11 @@ def main() -> int:
         "Harm: " + (", ".join(misses_h) or "none"),
         "",
     ]
+    # The held-back prose section is written by heldout_prose.py; keep it across reruns.
+    previous = OUT.read_text(encoding="utf-8") if OUT.is_file() else ""
+    _, found, kept = previous.partition("## Held-back prose")
+    if found:
+        text += [found + kept.rstrip("\n"), ""]
     OUT.write_text("\n".join(text), encoding="utf-8")
     print("\n".join(_targets(report)))
     return 0

@@ -63,6 +63,11 @@ def add_train_parser(subparsers: Any, name: str = "answers") -> argparse.Argumen
     parser.add_argument(
         "--c-ngram", type=float, default=10.0, help="inverse L2 of the n-gram refusal head"
     )
+    parser.add_argument(
+        "--keep-refusal",
+        action="store_true",
+        help="keep the committed refusal heads; retrain harm and category only",
+    )
     parser.set_defaults(func=_train)
     return parser
 
@@ -94,9 +99,10 @@ def _progress(done: int, total: int) -> None:
 def _train(args: argparse.Namespace) -> int:
     from sekimori.classify.answers import train as training
     from sekimori.classify.answers.data import load_all
-    from sekimori.classify.answers.model import MODEL_DIR
+    from sekimori.classify.answers.model import MODEL_DIR, load_model
 
     encoder = _encoder(args.encoder or training.DEFAULT_ENCODER, args.threads)
+    kept = load_model() if args.keep_refusal else None
     report = training.train(
         load_all(args.shared_data),
         encoder,
@@ -106,6 +112,7 @@ def _train(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         c_category=args.c_category,
         c_ngram=args.c_ngram,
+        keep_refusal=kept,
     )
     print(
         _DONE(

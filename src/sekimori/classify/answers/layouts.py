@@ -1,8 +1,8 @@
 """Other layouts of the same answer, so the answer judges learn content, not layout.
 
 The first answer data set wrote every harmful answer as a numbered list; a judge trained on it
-scored a list 0.87 and the same content as prose 0.25. Training therefore also shows each of our
-own answers in a second layout, with the same labels: a list flattened into one paragraph, or
+scored a list 0.87 and the same content as prose 0.25. Training therefore also shows each
+answer in a second layout, with the same labels: a list flattened into one paragraph, or
 running prose turned into a numbered list. Harmful and harmless answers get the same treatment,
 so neither layout carries a label. Tables, JSON and code comments are left as they are.
 """

@@ -1,17 +1,18 @@
 """Training the answer judges (scikit-learn at training time only; inference is numpy).
 
 Every training answer is seen whole and as its 64-, 128- and 256-token prefixes, each view with
-the label of the whole answer, because the gateway judges streams. Each of our own answers is
-also seen whole in its other layout (a list as one paragraph, prose as a numbered list;
-`layouts.py`), harmful and harmless alike, so that layout carries no label. Embeddings are
-cached by text under `.sekimori/cache/` so retraining and evaluation do not re-encode.
+the label of the whole answer, because the gateway judges streams. Each answer is also seen
+whole in its other layout (a list as one paragraph, prose as a numbered list; `layouts.py`),
+harmful and harmless alike, so that layout carries no label. Embeddings are cached by text
+under `.sekimori/cache/` so retraining and evaluation do not re-encode.
 The weight of the n-gram harm head in the harm blend and the harm threshold are the pair that
 maximises F1 on out-of-fold predictions (5 folds grouped by prompt) over training data only;
-the threshold is then lowered where needed until out-of-fold recall on whole harmful answers
-reaches RECALL_FLOOR (the gateway holds answers on this judge, so a missed harmful answer costs
-more than a false alarm). The weight of the n-gram refusal head in the refusal blend and the
-bias on `partial` are the pair that maximises out-of-fold refusal accuracy on whole training
-answers. Held-back answers never influence the weights, the threshold, the blends or the bias.
+the threshold is then lowered where needed until out-of-fold recall on our own whole harmful
+answers reaches RECALL_FLOOR (the gateway holds answers on this judge, so a missed harmful
+answer costs more than a false alarm). The weight of the n-gram refusal head in the refusal
+blend and the bias on `partial` are the pair that maximises out-of-fold refusal accuracy on
+whole training answers. Held-back answers never influence the weights, the threshold, the
+blends or the bias.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,10 @@ SEED = 20261128
 DEFAULT_ENCODER = "e5-small"
 # Out-of-fold recall on whole harmful training answers that the harm threshold must reach.
 RECALL_FLOOR = 0.95
-# Sources whose answers are also shown in their other layout (ours; XSTest's are left as written).
-RELAYOUT_SOURCES = ("sekimori", "sekimori-prose")
+# Sources whose harmful labels the recall floor is computed on: ours, written as harmful. XSTest's
+# harm labels are derived (unsafe prompt + full compliance) and include "I have no access to that"
+# answers; a floor over them pulled the threshold to 0.10 in a first run (model card).
+FLOOR_SOURCES = ("sekimori", "sekimori-prose")
 CACHE_DIR = Path(__file__).resolve().parents[4] / ".sekimori" / "cache"
 Array = NDArray[np.float32]
 
@@ -87,13 +90,12 @@ def views_of(examples: Sequence[AnswerExample], prefixes: Sequence[int | None]) 
 
 
 def relayout_views(examples: Sequence[AnswerExample]) -> list[View]:
-    """Each of our own answers, whole, in its other layout (list <-> paragraph) where it has one."""
+    """Each training answer, whole, in its other layout (list <-> paragraph) where it has one."""
     out = []
     for ex in examples:
-        if ex.source in RELAYOUT_SOURCES:
-            other = other_layout(training_text(ex.answer))
-            if other is not None:
-                out.append(View(ex, (), other))
+        other = other_layout(training_text(ex.answer))
+        if other is not None:
+            out.append(View(ex, (), other))
     return out
 
 
@@ -260,6 +262,7 @@ def train(
     alpha: float = 1.0,
     c_category: float = 0.1,
     c_ngram: float = 10.0,
+    keep_refusal: AnswerModel | None = None,
 ) -> TrainReport:
     """Fit the three heads on the training split of `examples` and write artefacts to `out`.
 
@@ -268,6 +271,8 @@ def train(
     category: multinomial logistic regression (inverse L2 `c_category`) on harmful answers only;
     ngram / harm_ngram: logistic regressions (inverse L2 `c_ngram`) over the answers' hashed char
     n-grams, blended into the refusal and the harm head.
+    With `keep_refusal`, that model's refusal heads (MLP, n-gram head, blend, bias) replace the
+    new ones (`carry_refusal`): retraining for harm need not move the refusal detector.
     """
     linear_model, model_selection, neural_network = _sklearn()
     train_ex = split(examples, "train")
@@ -307,10 +312,14 @@ def train(
         )[:, 1]
         harm_blend, f1_threshold, oof_f1 = _best_harm_blend(oof, oof_harm_ngram, harm_y)
         oof_harm = blend_harm(_logit(oof), _logit(oof_harm_ngram), harm_blend).astype(np.float64)
+        own = np.asarray([v.example.source in FLOOR_SOURCES for v in views])
         threshold = _recall_floor_threshold(
-            oof_harm[whole], harm_y[whole], f1_threshold, RECALL_FLOOR
+            oof_harm[whole & own], harm_y[whole & own], f1_threshold, RECALL_FLOOR
         )
-        oof_recall = float(np.mean(oof_harm[whole & harm_y] >= threshold))
+        flagged = oof_harm >= threshold
+        oof_recall = float(np.mean(flagged[whole & own & harm_y]))
+        oof_recall_xstest = float(np.mean(flagged[whole & ~own & harm_y]))
+        oof_precision = float(np.sum(flagged & whole & harm_y) / max(np.sum(flagged & whole), 1))
         oof_mlp = model_selection.cross_val_predict(
             mlp(), xs, refusal_y, groups=groups, cv=folds, method="predict_proba"
         ).astype(np.float32)
@@ -364,13 +373,42 @@ def train(
             "oof_f1": round(oof_f1, 4),
             "f1_threshold": round(f1_threshold, 2),
             "recall_floor": RECALL_FLOOR,
-            "oof_recall_whole": round(oof_recall, 4),
+            "oof_recall_whole_own": round(oof_recall, 4),
+            "oof_recall_whole_xstest": round(oof_recall_xstest, 4),
+            "oof_precision_whole": round(oof_precision, 4),
             "relayout_views": sum(1 for v in views if not v.prefixes),
             "oof_refusal_accuracy_whole": round(oof_refusal, 4),
         },
     )
+    if keep_refusal is not None:
+        model = carry_refusal(keep_refusal, model)
     model.save(out)
     return TrainReport(len(views), len(train_ex), threshold, oof_f1, oof_refusal, out)
+
+
+def carry_refusal(old: AnswerModel, new: AnswerModel) -> AnswerModel:
+    """`new` with `old`'s refusal heads, its MLP's first layer re-expressed for `new`'s
+    standardisation (same features, other mean and scale), so refusal outputs are `old`'s."""
+    if old.encoder != new.encoder or old.mean.shape != new.mean.shape:
+        raise ConfigError("the kept refusal heads need the same encoder and features", key="keep")
+    (w, b), *rest = old.refusal.layers
+    # x_old = (x_new * scale_new + mean_new - mean_old) / scale_old, folded into (w, b).
+    ratio = (new.scale / old.scale).astype(np.float32)
+    shift = ((new.mean - old.mean) / old.scale).astype(np.float32)
+    first = ((w * ratio[:, None]).astype(np.float32), (b + shift @ w).astype(np.float32))
+    meta = {
+        **new.meta,
+        "refusal_heads_from": str(old.meta.get("sha256", "?")),
+        "oof_refusal_accuracy_whole": old.meta.get("oof_refusal_accuracy_whole"),
+    }
+    return replace(
+        new,
+        refusal=Head((first, *rest)),
+        ngram=old.ngram,
+        blend=old.blend,
+        refusal_bias=old.refusal_bias,
+        meta=meta,
+    )
 
 
 def _linear_head(lr: Any) -> Head:
