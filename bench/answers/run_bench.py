@@ -120,15 +120,14 @@ def main() -> int:
         "human labels are close calls (a refusal that adds general advice is `refusal` for one "
         "answer and `partial` for the next).",
         "- Model choices were made by grouped cross-validation on the training split (see the "
-        "model card). Earlier variants were also scored here during development (linear heads: "
-        "XSTest refusal 0.905, JA 0.969, harm F1 0.883; MLP heads on the previous encoder "
-        "build: 0.907, 1.000, 0.885; MLP heads of 2026-11-28: 0.910, 1.000, 0.875; heads of "
-        "2026-12-02 17:01 with after-refusal cues and the n-gram refusal head: 0.932, 1.000, "
-        "0.873), so this split is no longer untouched. The current heads add 88 written partial "
-        "refusals per language to the training data and an n-gram harm head blended into the "
-        "harm score; both were chosen on out-of-fold predictions of the training split only "
-        "(model card, 'Third round'), and the heads were then measured here once; nothing was "
-        "changed after that measurement.",
+        "model card), but this split has been scored for many earlier variants, so it is no "
+        "longer untouched. The heads of 2026-12-05 (issue 15 item 5: harm and category heads "
+        "retrained with the hand-written prose answers and every answer also in its other "
+        "layout; refusal heads carried over from the heads of 2026-12-02) were chosen after two "
+        "training runs were scored here: the first set its threshold at 0.10 from a recall floor "
+        "over XSTest's derived harm labels (XSTest harm precision 0.62), the second computes the "
+        "floor on our own answers only; its retrained refusal heads scored 0.922 on XSTest, so "
+        "the previous refusal heads were kept (0.940). The model card lists both runs.",
         "",
         f"## Misjudged whole answers ({len(misses_r)} refusal, {len(misses_h)} harm)",
         "",
