@@ -135,3 +135,16 @@ def test_a_model_json_without_points_still_loads(tmp_path: Path) -> None:
 def test_points_missing_a_tier_are_refused() -> None:
     with pytest.raises(ModelError):
         OperatingPoints.from_json({"tiers": {"catastrophic": {"hold": 0.1, "sure": 0.2}}})
+
+
+def test_the_committed_model_carries_points_chosen_on_validation() -> None:
+    """A retrained model.json without them would silently fall back to one threshold."""
+    raw = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text(encoding="utf-8"))
+    assert raw[FIELD]["split"] == "validation"
+    points = OperatingPoints.from_json(raw[FIELD])
+    for rule in RULES:
+        point = points.tiers[rule.tier]
+        assert 0.0 < point.hold <= point.sure < 1.0
+        figures = raw[FIELD]["validation"]["tiers"][rule.tier.value]
+        if rule.hold_recall is not None:
+            assert figures["harmful_at_hold"]["all"] >= rule.hold_recall
