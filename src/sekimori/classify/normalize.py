@@ -331,8 +331,10 @@ def _from_url(source: str) -> str | None:
 def _rot13(text: str, log: _Log) -> str:
     if not _ROT_RUN.search(text):
         return text
+    found = False
 
     def decode(m: re.Match[str]) -> str:
+        nonlocal found
         words = _WORDS.findall(m[0])
         if function_word_share(words) >= 0.1:
             return m[0]  # already reads as English
@@ -341,14 +343,19 @@ def _rot13(text: str, log: _Log) -> str:
         if function_word_share(decoded) < 0.2:
             return m[0]
         # names and foreign phrases lack function words too: the decoded text must be
-        # English words, the original must not
-        if _known_share(decoded) < 0.7 or _known_share(words) > 0.3:
+        # English words, the original must not; next to a run already decoded, it is enough
+        # that the decoded run reads as English much more than the original
+        known, raw_known = _known_share(decoded), _known_share(words)
+        if known < 0.7 or (raw_known > 0.3 and not (found and known - raw_known >= 0.4)):
             return m[0]
+        found = True
         log.note("rot13")
         log.decoded.append(Decoded("rot13", m[0][:_SOURCE_CHARS], plain))
         return plain
 
-    return _ROT_RUN.sub(decode, text)
+    out = _ROT_RUN.sub(decode, text)
+    # a second pass reads the runs before the first decoded one with what it taught
+    return _ROT_RUN.sub(decode, out) if found else out
 
 
 def _known_share(words: list[str]) -> float:

@@ -324,8 +324,12 @@ class PromptClassifier:
         # Each decoded payload alone, raw and normalised (its own disguises undone), always:
         # the wrapper around it must not dilute it.
         layers: list[str] = []
-        for layer in norm.decoded:
-            for form in dict.fromkeys((layer.text, normalize(layer.text).text)):
+        # rot13 is undone run by run (a run stops at . ? :), so a request of several
+        # sentences comes back in pieces; together they are the payload without its wrapper
+        rot13 = [d.text for d in norm.decoded if d.kind == "rot13"]
+        joined = [" ".join(rot13)] if len(rot13) > 1 else []
+        for text_of_layer in (*joined, *(d.text for d in norm.decoded)):
+            for form in dict.fromkeys((text_of_layer, normalize(text_of_layer).text)):
                 if form.strip():
                     layers.append(form)
                     for piece in segments(form, meta.segment_chars):
