@@ -343,8 +343,8 @@ def write(
         "classifier stops when they are sent bare. Padding sentences go after, before or around "
         "the request in turn; rot13 and leetspeak apply to English items only. *before*: the "
         "code before this change (commit e76a75b: whole text only, the normaliser without "
-        "`spelled`, `ja-spacing`, `romaji` and whole-sentence leet), from "
-        "`segments_before.py`.",
+        "`spelled`, `ja-spacing`, `romaji` and whole-sentence leet) on today's model "
+        "artefacts, from `segments_before.py`.",
         "",
         "| variant | items | before: stopped | whole: stopped | segments: stopped | "
         "before: of bare-stopped | whole: of bare-stopped | segments: of bare-stopped |",
@@ -393,9 +393,10 @@ def write(
         "inside Japanese in training; the model's recall and disguised training items are issue "
         "15 items 3 and 6.",
         "",
-        "The threshold is the single one in `model.json`; per-tier operating points are chosen "
-        "on validation data after this change (issue 15 item 3), so the shares above read the "
-        "scores, not the final policy.",
+        "The threshold is the model's single one (`threshold` in `model.json`); the default "
+        "policy acts on the per-tier operating points chosen on validation data on top of this "
+        "scoring (`operating_points`, issue 15 item 3), so the shares above read the scores, "
+        "not the final policy.",
         "",
     ]
     OUT.write_text("\n".join(lines), encoding="utf-8")

@@ -2,11 +2,16 @@
 scoring and the new disguise transforms (commit e76a75b), written to segments_before.json.
 
     git archive e76a75b src | tar -x -C /tmp/before && ln -s "$PWD/data" /tmp/before/data
+    M=src/sekimori/classify/models/prompt; cp $M/*.npz /tmp/before/$M/
+    python -c "import json; m = json.load(open('$M/model.json')); m.pop('operating_points'); \\
+        json.dump(m, open('/tmp/before/$M/model.json', 'w'))"
     SEKIMORI_SHARED_DATA=$PWD/../shared/data \\
         .venv/bin/python bench/classifier/segments_before.py --src /tmp/before/src
 
-It imports the old package from ``--src`` (team data: ``--src``/../data, the current rows) and
-builds the variants exactly as `segments.py` does (its padding, wrappers and item order).
+It imports the old package from ``--src`` with today's model artefacts (the old code cannot read
+the ``operating_points`` key, which scoring does not use), so only the code differs; team data:
+``--src``/../data, the current rows. The variants are built exactly as `segments.py` builds
+them (its padding, wrappers and item order).
 """
 
 from __future__ import annotations
