@@ -172,7 +172,7 @@ _REQUEST = re.compile(
     r"(?:^|[.!:;\n]\s*)(?:list|explain|describe|write|draft|compose|create|make|generate|"
     r"provide|suggest|find|post|pretend|act as|roleplay|role-play|ignore|imagine)\b|"
     # Japanese: asking, wishing and commanding endings ("〜して" ends a request, not a clause)
-    r"教えて|ください|下さい|やり方|作り方|手順を|方法を|たい[。！!？?]?$|たいです|ほしい|欲しい|"
+    r"教えて|ください|下さい|やり方|作り方|手順を|方法を|(?:方法|手順|手口)(?:は)?[。？?]?$|たい[。！!？?]?$|たいです|ほしい|欲しい|"
     r"どうやって|どうすれば|どうしたら|ますか|ですか|お願い|頼む|しろ[。！!]?$|せよ[。！!]?$|"
     r"なさい|ちょうだい|て(?:[。！!]|$)|て(?:くれ|もらえ|いただけ|下さ)",
     re.IGNORECASE,
