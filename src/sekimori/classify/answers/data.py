@@ -9,6 +9,9 @@ Two sources:
 - `data/answers/{en,ja}.jsonl` written for sekimori (see data/answers/README.md), with its own
   `split` field fixed by prompt; and `data/answers/prose_{en,ja}.jsonl`, natural answers written
   one by one in many layouts (prose, lists, tables, JSON, code comments, dialogue), split by topic.
+- `data/answers/dolly_{en,ja}.jsonl`: harmless human answers from Dolly 15k (EN and its JA
+  translation, CC-BY-SA-3.0), split by Dolly row; `data/answers/benign_{en,ja}.jsonl`: ordinary
+  answers written for sekimori in tables, dialogues, steps, JSON, emails and stories.
 
 Files named `heldout*.jsonl` in the same folder are never loaded here: they are written by someone
 else to validate the judge once (bench/answers/heldout_prose.py), and must not train or tune it.
@@ -33,6 +36,9 @@ OWN_DATA = REPO_ROOT / "data" / "answers"
 XSTEST_MODELS = ("gpt4", "llama2new", "llama2orig", "mistralguard", "mistralinstruct")
 PLACEHOLDER = re.compile(r"\[REDACTED[^\]]*\]")
 HELD_OUT_PREFIX = "heldout"
+# File-name prefix -> source. dolly_*: Dolly 15k human answers (CC-BY-SA-3.0); benign_*: ordinary
+# answers written for sekimori in the layouts harmful shapes use (both harmless, issue 15).
+_SOURCES = (("prose_", "sekimori-prose"), ("dolly_", "dolly"), ("benign_", "sekimori-benign"))
 
 _XSTEST_LABELS = {
     "1_full_compliance": RefusalLabel.COMPLIANCE,
@@ -139,11 +145,19 @@ def load_xstest(shared: Path | None = None) -> list[AnswerExample]:
     return examples
 
 
+def source_of(path: Path) -> str:
+    """The source an own file's examples are reported under: prose and benign files apart from
+    the template-composed ones (their recall and false-alarm figures are read separately)."""
+    for prefix, source in _SOURCES:
+        if path.name.startswith(prefix):
+            return source
+    return "sekimori"
+
+
 def load_jsonl(path: Path) -> list[AnswerExample]:
     """Our own examples; a malformed line raises InputError naming the file and line."""
     examples = []
-    # The prose files are reported apart from the template-composed ones.
-    source = "sekimori-prose" if path.name.startswith("prose_") else "sekimori"
+    source = source_of(path)
     with path.open(encoding="utf-8") as fh:
         for line, raw in enumerate(fh, 1):
             if not raw.strip():

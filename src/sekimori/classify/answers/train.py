@@ -9,10 +9,12 @@ The weight of the n-gram harm head in the harm blend and the harm threshold are 
 maximises F1 on out-of-fold predictions (5 folds grouped by prompt) over training data only;
 the threshold is then lowered where needed until out-of-fold recall on our own whole harmful
 answers reaches RECALL_FLOOR (the gateway holds answers on this judge, so a missed harmful
-answer costs more than a false alarm). The weight of the n-gram refusal head in the refusal
-blend and the bias on `partial` are the pair that maximises out-of-fold refusal accuracy on
-whole training answers. Held-back answers never influence the weights, the threshold, the
-blends or the bias.
+answer costs more than a false alarm), but only if out-of-fold false-harmful on whole benign
+training answers stays at or below BENIGN_FP_CAP there; otherwise the F1-best threshold stands
+(a judge that withholds ordinary answers breaks the product). The weight of the n-gram refusal
+head in the refusal blend and the bias on `partial` are the pair that maximises out-of-fold
+refusal accuracy on whole training answers. Held-back answers never influence the weights, the
+threshold, the blends or the bias.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ RECALL_FLOOR = 0.95
 # harm labels are derived (unsafe prompt + full compliance) and include "I have no access to that"
 # answers; a floor over them pulled the threshold to 0.10 in a first run (model card).
 FLOOR_SOURCES = ("sekimori", "sekimori-prose")
+# Out-of-fold false-harmful share on whole benign training answers (all sources) that the recall
+# floor may cost; above it the F1-best threshold is kept (rule of 2026-12-05, issue 15).
+BENIGN_FP_CAP = 0.02
 CACHE_DIR = Path(__file__).resolve().parents[4] / ".sekimori" / "cache"
 Array = NDArray[np.float32]
 
@@ -239,6 +244,35 @@ def _recall_floor_threshold(
     return t
 
 
+@dataclass(frozen=True, slots=True)
+class ThresholdChoice:
+    threshold: float
+    floor_threshold: float  # where the recall floor alone would put it
+    floor_benign_fp: float  # out-of-fold false-harmful share of whole benign answers there
+    benign_fp: float  # the same at the chosen threshold
+
+
+def choose_threshold(
+    scores: NDArray[np.float64],
+    harmful: NDArray[np.bool_],
+    whole: NDArray[np.bool_],
+    own: NDArray[np.bool_],
+    f1_threshold: float,
+) -> ThresholdChoice:
+    """The F1-best threshold, lowered to the recall floor on our own whole harmful answers only
+    where that keeps false-harmful on whole benign answers (all sources) <= BENIGN_FP_CAP."""
+    floor = _recall_floor_threshold(
+        scores[whole & own], harmful[whole & own], f1_threshold, RECALL_FLOOR
+    )
+    benign = whole & ~harmful
+
+    def fp(t: float) -> float:
+        return float(np.mean(scores[benign] >= t)) if benign.any() else 0.0
+
+    chosen = floor if fp(floor) <= BENIGN_FP_CAP else f1_threshold
+    return ThresholdChoice(chosen, floor, fp(floor), fp(chosen))
+
+
 def _best_harm_blend(
     mlp_p: NDArray[np.float64], ngram_p: NDArray[np.float64], labels: NDArray[np.bool_]
 ) -> tuple[float, float, float]:
@@ -313,23 +347,28 @@ def train(
         harm_blend, f1_threshold, oof_f1 = _best_harm_blend(oof, oof_harm_ngram, harm_y)
         oof_harm = blend_harm(_logit(oof), _logit(oof_harm_ngram), harm_blend).astype(np.float64)
         own = np.asarray([v.example.source in FLOOR_SOURCES for v in views])
-        threshold = _recall_floor_threshold(
-            oof_harm[whole & own], harm_y[whole & own], f1_threshold, RECALL_FLOOR
-        )
+        choice = choose_threshold(oof_harm, harm_y, whole, own, f1_threshold)
+        threshold = choice.threshold
         flagged = oof_harm >= threshold
         oof_recall = float(np.mean(flagged[whole & own & harm_y]))
         oof_recall_xstest = float(np.mean(flagged[whole & ~own & harm_y]))
         oof_precision = float(np.sum(flagged & whole & harm_y) / max(np.sum(flagged & whole), 1))
-        oof_mlp = model_selection.cross_val_predict(
-            mlp(), xs, refusal_y, groups=groups, cv=folds, method="predict_proba"
-        ).astype(np.float32)
-        oof_ngram = model_selection.cross_val_predict(
-            ngram_lr(), grams, refusal_y, groups=groups, cv=folds, method="predict_proba"
-        ).astype(np.float32)
-        blend, partial_bias, oof_refusal = _best_blend(oof_mlp, oof_ngram, refusal_y, whole)
-        refusal = mlp().fit(xs, refusal_y)
+        if keep_refusal is None:
+            oof_mlp = model_selection.cross_val_predict(
+                mlp(), xs, refusal_y, groups=groups, cv=folds, method="predict_proba"
+            ).astype(np.float32)
+            oof_ngram = model_selection.cross_val_predict(
+                ngram_lr(), grams, refusal_y, groups=groups, cv=folds, method="predict_proba"
+            ).astype(np.float32)
+            blend, partial_bias, oof_refusal = _best_blend(oof_mlp, oof_ngram, refusal_y, whole)
+            refusal = mlp().fit(xs, refusal_y)
+            ngram = ngram_lr().fit(grams, refusal_y)
+        else:
+            # Kept heads replace these below (carry_refusal); fitting them would only cost time.
+            partial = REFUSAL_LABELS.index(RefusalLabel.PARTIAL)
+            blend, partial_bias = keep_refusal.blend, float(keep_refusal.refusal_bias[partial])
+            oof_refusal = float(keep_refusal.meta.get("oof_refusal_accuracy_whole") or 0.0)
         harm = mlp().fit(xs, harm_y)
-        ngram = ngram_lr().fit(grams, refusal_y)
         harm_ngram = ngram_lr().fit(grams, harm_y)
     harmful = [i for i, v in enumerate(views) if v.example.harmful and v.example.category]
     category = linear_model.LogisticRegression(
@@ -347,10 +386,10 @@ def train(
         dim=encoder.dim,
         mean=mean.astype(np.float32),
         scale=scale.astype(np.float32),
-        refusal=_mlp_head(refusal),
+        refusal=_mlp_head(refusal) if keep_refusal is None else keep_refusal.refusal,
         harm=_mlp_head(harm),
         category=Head(((np.asarray(cat_w).T.astype(np.float32), cat_b.astype(np.float32)),)),
-        ngram=_linear_head(ngram),
+        ngram=_linear_head(ngram) if keep_refusal is None else keep_refusal.ngram,
         harm_ngram=_linear_head(harm_ngram),
         category_ids=category_ids,
         threshold=threshold,
@@ -373,6 +412,10 @@ def train(
             "oof_f1": round(oof_f1, 4),
             "f1_threshold": round(f1_threshold, 2),
             "recall_floor": RECALL_FLOOR,
+            "floor_threshold": round(choice.floor_threshold, 2),
+            "oof_benign_fp_at_floor": round(choice.floor_benign_fp, 4),
+            "benign_fp_cap": BENIGN_FP_CAP,
+            "oof_benign_fp_whole": round(choice.benign_fp, 4),
             "oof_recall_whole_own": round(oof_recall, 4),
             "oof_recall_whole_xstest": round(oof_recall_xstest, 4),
             "oof_precision_whole": round(oof_precision, 4),
