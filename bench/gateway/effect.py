@@ -34,20 +34,23 @@ def _eval(*args: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--limit", type=int, default=300, help="items a set beyond the whole ones")
+    parser.add_argument(
+        "--limit", type=int, default=300, help="items a set beyond the whole ones (0: every item)"
+    )
     parser.add_argument("--skip-stream", action="store_true")
     parser.add_argument("--results", default="", help="folder for the per-request JSONL files")
     opts = parser.parse_args()
     results = Path(opts.results) if opts.results else None
     extra = ["--results", str(results / "effect.jsonl")] if results else []
-    _eval("--limit", str(opts.limit), "--whole", WHOLE, "--output", str(HERE / "EFFECT.md"), *extra)
+    limit = ["--limit", str(opts.limit), "--whole", WHOLE] if opts.limit else []
+    _eval(*limit, "--output", "bench/gateway/EFFECT.md", *extra)
     if opts.skip_stream:
         return
     extra = ["--results", str(results / "effect-stream.jsonl")] if results else []
     _eval(
         "--stream", "--upstreams", "compliant",
         "--sets", "harmbench,simplesafetytests,prose-answers",
-        "--output", str(HERE / "EFFECT-stream.md"), *extra,
+        "--output", "bench/gateway/EFFECT-stream.md", *extra,
     )  # fmt: skip
 
 
