@@ -57,7 +57,8 @@ PartKind = Literal[
     "name",
     "data_url",
 ]
-_ROLE_KINDS: dict[str, PartKind] = {
+# The kind of a whole message's text, by its role (also the wire module's).
+ROLE_KINDS: dict[str, PartKind] = {
     "system": "system",
     "developer": "developer",
     "user": "user",
@@ -89,7 +90,7 @@ def kind_of(message: Message) -> PartKind:
     """A part's kind; a plain `Message` is the kind of its role."""
     if isinstance(message, Part):
         return message.kind
-    return _ROLE_KINDS.get(message.role, "user")
+    return ROLE_KINDS.get(message.role, "user")
 
 
 @dataclass(frozen=True, slots=True)

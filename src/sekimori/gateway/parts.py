@@ -37,18 +37,10 @@ from typing import Any, Literal
 
 import orjson
 
-from sekimori.screen import Locator, Part, PartKind
+from sekimori.screen import ROLE_KINDS, Locator, Part, PartKind
 from sekimori.types import Message
 
 DATA_URL_BYTES = 64 * 1024  # decoded bytes of one data: URL screened at most
-_ROLE_KINDS: dict[str, PartKind] = {
-    "system": "system",
-    "developer": "developer",
-    "user": "user",
-    "assistant": "assistant_history",
-    "tool": "tool_result",
-    "function": "tool_result",
-}
 _MEDIA_SKIPPED = ("image/", "audio/", "video/", "font/", "model/")
 _TEXT_MEDIA = (
     "text/",
@@ -157,7 +149,7 @@ def _request_parts(body: dict[str, Any]) -> Iterator[Part]:
 
 def _message_parts(i: int, message: dict[str, Any]) -> Iterator[Part]:
     role = str(message.get("role", "user"))
-    kind = _ROLE_KINDS.get(role, "user")
+    kind = ROLE_KINDS.get(role, "user")
     at: Locator = ("messages", i)
     content = message.get("content")
     if isinstance(content, str):
