@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sekimori.redteam.summary import WEAK_TARGET
 from sekimori.testing.procs import create_key, start_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -305,7 +306,7 @@ def _compliant(out: Path, opts: argparse.Namespace, started: float) -> None:
     embedded = out / "local" / "summary.json"
     if embedded.exists():  # the embedded-model demonstration, read against this one
         asr = _summary(out / "local")["asr"]
-        weak = asr["n"] > 0 and asr["rate"] < 0.2
+        weak = asr["n"] > 0 and asr["rate"] < WEAK_TARGET
         section += (
             f"\nThe embedded-model demonstration above answered harmfully on {_pct(asr)} of its "
             "harmful probes alone"

@@ -95,6 +95,11 @@ def _commit() -> str:
     return rev[:12] + (" with uncommitted changes" if rev.endswith("+dirty") else "")
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """The names of a comma-separated option, blanks dropped."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def _run(args: argparse.Namespace) -> int:
     from sekimori.evaluation.report import RunNotes, render, targets, write_results
     from sekimori.evaluation.run import UPSTREAMS, EffectSettings, run_sets
@@ -104,9 +109,9 @@ def _run(args: argparse.Namespace) -> int:
     from sekimori.testing.stack import gateway_stack
 
     lang = "ja" if os.environ.get("LANG", "").startswith("ja") else "en"
-    sets = tuple(s.strip() for s in args.sets.split(",") if s.strip())
+    sets = _names(args.sets)
     check_names(sets)
-    upstreams = tuple(u.strip() for u in args.upstreams.split(",") if u.strip())
+    upstreams = _names(args.upstreams)
     for u in upstreams:
         if u not in UPSTREAMS:
             raise ConfigError(
@@ -116,13 +121,14 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError(f"must be at least 1, got {args.limit}", key="--limit")
     if args.concurrency < 1:
         raise ConfigError(f"must be at least 1, got {args.concurrency}", key="--concurrency")
+    whole = _names(args.whole)
     pool = args.answers or default_pool_path()
     AnswerPool.load(pool)  # a bad pool fails here, with its file and line, not per request
     settings = EffectSettings(
         sets=sets,
         root=shared_data_dir(),
         limit=args.limit,
-        whole=tuple(s.strip() for s in args.whole.split(",") if s.strip()),
+        whole=whole,
         concurrency=args.concurrency,
         stream=args.stream,
         upstreams=upstreams,
@@ -145,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         pool=pool_name,
         limit=args.limit,
-        whole=tuple(s.strip() for s in args.whole.split(",") if s.strip()),
+        whole=whole,
         stream=args.stream,
         concurrency=args.concurrency,
     )
