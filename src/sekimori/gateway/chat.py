@@ -40,7 +40,14 @@ from sekimori.gateway.parts import (
     write_back,
 )
 from sekimori.gateway.screening.refusal import withheld
-from sekimori.gateway.sse import DONE, EventSplitter, chunk_event, encode, finished_choices
+from sekimori.gateway.sse import (
+    DONE,
+    EventSplitter,
+    chunk_event,
+    encode,
+    finished_choices,
+    index_of,
+)
 from sekimori.lang import detect_lang
 from sekimori.screen import (
     ALLOW,
@@ -308,9 +315,8 @@ class ChatHandler:
             ) from None
         _usage(ex, data.get("usage"))
         changed = False
-        texts = {
-            _index(c, i): ChoiceText(_index(c, i)) for i, c in enumerate(choices)
-        }  # each choice, even one with nothing to screen
+        indexes = [index_of(c, i) for i, c in enumerate(choices)]
+        texts = {k: ChoiceText(k) for k in indexes}  # each choice, even one with nothing to screen
         for piece in message_pieces(data):
             text = piece.text
             if verdict.restorer is not None and piece.field != "tool_name":
@@ -335,8 +341,8 @@ class ChatHandler:
             if result.decision.action is Action.BLOCK:
                 # The whole choice goes: content, reasoning and tool calls alike.
                 text = result.refusal or default_refusal(ex.request.messages)
-                for i, choice in enumerate(choices):
-                    if _index(choice, i) == index:
+                for choice, k in zip(choices, indexes, strict=True):
+                    if k == index:
                         choice["message"] = {"role": "assistant", "content": text}
                         choice["finish_reason"] = "content_filter"
                 ex.blocked_at = "output"
@@ -728,9 +734,3 @@ def _rewrite(request: ChatRequest, rewritten: Sequence[Message]) -> bytes:
     """The request body with each changed part's text written back where it was."""
     write_back(request.body, request.parts, rewritten)
     return orjson.dumps(request.body)
-
-
-def _index(choice: Any, position: int) -> int:
-    """A choice's `index`, or its position when it has none."""
-    index = choice.get("index", position) if isinstance(choice, dict) else position
-    return index if isinstance(index, int) and not isinstance(index, bool) else position

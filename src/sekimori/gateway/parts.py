@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import orjson
 
+from sekimori.gateway.sse import index_of
 from sekimori.screen import ROLE_KINDS, Locator, Part, PartKind
 from sekimori.types import Message
 
@@ -287,8 +288,7 @@ def _pieces(data: dict[str, Any], key: str) -> Iterator[Piece]:
     for position, choice in enumerate(choices):
         if not isinstance(choice, dict) or not isinstance(choice.get(key), dict):
             continue
-        index = choice.get("index", position)
-        index = index if isinstance(index, int) and not isinstance(index, bool) else position
+        index = index_of(choice, position)
         message = choice[key]
         at: Locator = ("choices", position, key)
         for name in _REASONING:
@@ -309,10 +309,8 @@ def _pieces(data: dict[str, Any], key: str) -> Iterator[Piece]:
             for position_k, call in enumerate(calls):
                 if not isinstance(call, dict) or not isinstance(call.get("function"), dict):
                     continue
-                k = call.get("index", position_k)
-                k = k if isinstance(k, int) and not isinstance(k, bool) else position_k
                 where = (*at, "tool_calls", position_k, "function")
-                yield from _call_pieces(index, k, call["function"], where)
+                yield from _call_pieces(index, index_of(call, position_k), call["function"], where)
         if isinstance(message.get("function_call"), dict):
             yield from _call_pieces(index, -1, message["function_call"], (*at, "function_call"))
 

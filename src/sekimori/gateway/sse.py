@@ -56,19 +56,22 @@ def encode(data: dict[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(data) + b"\n\n"
 
 
+def index_of(item: Any, position: int) -> int:
+    """A choice's or tool call's `index`, or its position when it has no integer one."""
+    index = item.get("index", position) if isinstance(item, dict) else position
+    return index if isinstance(index, int) and not isinstance(index, bool) else position
+
+
 def finished_choices(data: dict[str, Any]) -> list[int]:
     """The indexes of the choices this chunk finishes (those with a finish_reason)."""
     choices = data.get("choices")
     if not isinstance(choices, list):
         return []
-    out = []
-    for position, choice in enumerate(choices):
-        if isinstance(choice, dict) and isinstance(choice.get("finish_reason"), str):
-            index = choice.get("index", position)
-            out.append(
-                index if isinstance(index, int) and not isinstance(index, bool) else position
-            )
-    return out
+    return [
+        index_of(choice, position)
+        for position, choice in enumerate(choices)
+        if isinstance(choice, dict) and isinstance(choice.get("finish_reason"), str)
+    ]
 
 
 def chunk_event(
