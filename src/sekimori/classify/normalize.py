@@ -525,11 +525,12 @@ _SPELLED = re.compile(
     f"(?<![\\w@$!|.-]){_SPELLED_CHAR}([ ._-]){_SPELLED_CHAR}(?:\\1{_SPELLED_CHAR})+(?![\\w@$|])"
 )
 _UNDERSCORED_CAPS = re.compile(r"(?<![\w])[A-Z](?:_[A-Z]){1,3}(?![\w])")
+_SPELLED_HINT = re.compile(r"[0-9@$!|][ ._-][A-Za-z]")
 
 
 def _spelled(text: str, log: _Log) -> str:
     out = _UNDERSCORED_CAPS.sub(lambda m: m[0].replace("_", ""), text)
-    if _LEET_HINT.search(text) or re.search(r"[0-9@$!|][ ._-][A-Za-z]", text):
+    if _LEET_HINT.search(text) or _SPELLED_HINT.search(text):
         out = _SPELLED.sub(_join_spelled, out)
     if out != text:
         log.note("spelled")
@@ -676,15 +677,19 @@ _JA_STRONG = frozenset(
 )
 _NN = re.compile("nn(?=[aiueoy])")
 _JA_WEAK = frozenset(["no", "to", "de", "mo", "made", "o", "e", "ka", "ne", "yo"])
+_ROMAJI_HINT = re.compile(r"\b(?:wo|wa|ga|ni|desu|masu|kudasai|oshiete|shi\w*|suru)\b", re.I)
+_LATIN_WORD = re.compile(r"[A-Za-z']+")
+_LATIN_WORD_OR_GAP = re.compile(r"[A-Za-z']+|[ \t]+")
+_SPACES = re.compile(r" {2,}")
 
 
 def _romaji(text: str, log: _Log) -> str:
-    if not re.search(r"\b(?:wo|wa|ga|ni|desu|masu|kudasai|oshiete|shi\w*|suru)\b", text, re.I):
+    if not _ROMAJI_HINT.search(text):
         return text
 
     def convert(m: re.Match[str]) -> str:
         run = m[0]
-        words = re.findall(r"[A-Za-z']+", run)
+        words = _LATIN_WORD.findall(run)
         if len(words) < 3:
             return run
         lower = [w.lower() for w in words]
@@ -721,7 +726,7 @@ def _to_kana(run: str, *, katakana: bool) -> str:
         particle = lower in _JA_STRONG or lower in _JA_WEAK
         return jaconv.hira2kata(kana) if katakana and not particle else kana
 
-    return re.sub(r" {2,}", " ", re.sub(r"[A-Za-z']+|[ \t]+", word, run)).strip()
+    return _SPACES.sub(" ", _LATIN_WORD_OR_GAP.sub(word, run)).strip()
 
 
 def _is_romaji(word: str) -> bool:

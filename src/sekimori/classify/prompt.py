@@ -310,10 +310,10 @@ class PromptClassifier:
         ngram = np.max([self.ngram_probs(v) for v in vs], axis=0)
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
         whole = () if gated else tuple(s for v in vs for s in segments(v, meta.segment_chars))
-        seen = {p.strip() for p in (*vs, *whole)}
-        chosen: list[Segment] = []
         if not self.segmented:
             return TextPlan(float(ngram[0]), float(ngram[1]), whole, ())
+        seen = {p.strip() for p in (*vs, *whole)}
+        chosen: list[Segment] = []
 
         def take(piece: str, discount: float = 0.0) -> None:
             key = piece.strip()

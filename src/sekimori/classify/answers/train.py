@@ -69,8 +69,10 @@ class View:
     """One (prompt, answer-or-prefix) pair shown to the heads, with its example's labels."""
 
     example: AnswerExample
-    prefixes: tuple[int | None, ...]  # the prefix lengths this text stands for (None: whole)
-    answer: str  # () for a whole answer in its other layout (not counted as the whole answer)
+    # the prefix lengths this text stands for (None: whole); () for a whole answer in its other
+    # layout (not counted as the whole answer)
+    prefixes: tuple[int | None, ...]
+    answer: str
 
 
 @dataclass(frozen=True, slots=True)
