@@ -337,21 +337,22 @@ class PolicyScreen:
             whole = "\n".join(turns)[-self.options.whole_chars :]
             texts.append((self.cache.key(whole), whole))
         verdicts: list[Verdict] = []
-        todo: dict[bytes, str] = {}
-        for key, text in texts:
-            cached = self.cache.get(key)
-            if cached is not None:
-                verdicts.append(cached)
-            else:
-                todo[key] = text
-        judge: dict[bytes, tuple[str, str]] = {}
-        for key, pair in answers:
-            cached = self.cache.get(key)
-            if cached is not None:
-                verdicts.append(cached)
-            else:
-                judge[key] = pair
+        todo = self._uncached(texts, verdicts)
+        judge = self._uncached(answers, verdicts)
         return _Known(verdicts, todo, judge)
+
+    def _uncached(
+        self, items: Sequence[tuple[bytes, T]], verdicts: list[Verdict]
+    ) -> dict[bytes, T]:
+        """Of (digest, item) pairs, those with no cached verdict; the cached go to `verdicts`."""
+        left: dict[bytes, T] = {}
+        for key, item in items:
+            cached = self.cache.get(key)
+            if cached is not None:
+                verdicts.append(cached)
+            else:
+                left[key] = item
+        return left
 
     def _score_input(
         self, index: ExampleIndex | None, known: _Known, last_user: str
@@ -365,11 +366,13 @@ class PolicyScreen:
             verdicts = [*verdicts, *fresh]
         if known.answers:
             prompts, answers = zip(*known.answers.values(), strict=True)
-            judged = self.scorer.judge_answers(list(prompts), list(answers))
-            for key, answer in zip(known.answers, judged, strict=True):
-                verdict = Verdict(answer.harmful, answer.score, answer.categories)
+            judged = [
+                Verdict(a.harmful, a.score, a.categories)
+                for a in self.scorer.judge_answers(list(prompts), list(answers))
+            ]
+            for key, verdict in zip(known.answers, judged, strict=True):
                 self.cache.put(key, verdict)
-                verdicts = [*verdicts, verdict]
+            verdicts = [*verdicts, *judged]
         scores: dict[str, float] = {}
         for verdict in verdicts:
             for category_id, score in verdict.categories.items():
