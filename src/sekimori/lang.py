@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sekimori.types import Lang
@@ -19,6 +20,11 @@ _JA_RANGES = (
 def _is_japanese(ch: str) -> bool:
     code = ord(ch)
     return any(lo <= code <= hi for lo, hi in _JA_RANGES)
+
+
+def locale_lang() -> Lang:
+    """The language of the user's locale (`LANG`), for command-line messages."""
+    return "ja" if os.environ.get("LANG", "").startswith("ja") else "en"
 
 
 def detect_lang(text: str) -> Lang:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sekimori.errors import ConfigError
-from sekimori.lang import Text
+from sekimori.lang import Text, locale_lang
 from sekimori.paths import REPO_ROOT
 
 HELP = Text(
@@ -108,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     from sekimori.testing.compliant import AnswerPool, default_pool_path
     from sekimori.testing.stack import gateway_stack
 
-    lang = "ja" if os.environ.get("LANG", "").startswith("ja") else "en"
+    lang = locale_lang()
     sets = _names(args.sets)
     check_names(sets)
     upstreams = _names(args.upstreams)

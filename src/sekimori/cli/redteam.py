@@ -11,7 +11,7 @@ from typing import Any
 
 from sekimori.cli.flags import validated
 from sekimori.errors import ConfigError
-from sekimori.lang import Text
+from sekimori.lang import Text, locale_lang
 
 HELP = Text(
     "red-team lab: attack a model, the gateway or a classifier and report ASR",
@@ -53,7 +53,7 @@ _ERRORS = Text(
 
 
 def _lang() -> str:
-    return "ja" if os.environ.get("LANG", "").startswith("ja") else "en"
+    return locale_lang()
 
 
 def _pct(rate: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import httpx
 
 from sekimori.errors import ConfigError
-from sekimori.lang import Text
+from sekimori.lang import Text, locale_lang
 from sekimori.redteam.items import Reply, SuiteItem, Turn
 from sekimori.redteam.targets import TARGETS, Target, TargetSettings
 from sekimori.redteam.targets.compliant import model_for
@@ -52,8 +52,7 @@ def served_model(url: str, key: str, timeout: float) -> str:
         what = f"HTTP {resp.status_code}" if data is None else "no model"
     ids = [str(m["id"]) for m in data or [] if isinstance(m, dict) and m.get("id")]
     if not ids:
-        lang = "ja" if os.environ.get("LANG", "").startswith("ja") else "en"
-        raise ConfigError(_NO_MODELS(lang, url=base, what=what), key="--model")
+        raise ConfigError(_NO_MODELS(locale_lang(), url=base, what=what), key="--model")
     return ids[0]
 
 
