@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import re
 import unicodedata
 from collections import Counter
@@ -13,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from sekimori.classify.corpus import team
 from sekimori.classify.evalsets import EVAL_ONLY
+from sekimori.errors import InputError
 from sekimori.lang import detect_lang
 from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
@@ -50,6 +53,11 @@ def _load() -> list[dict[str, Any]]:
 
 
 ROWS = _load()
+# data/prompts/benign_hard.jsonl has its own schema (checked below); the checks on every file
+# (unique texts, language, no evaluation item) still cover it.
+BENIGN_HARD = PROMPTS / "benign_hard.jsonl"
+HARD = [r for r in ROWS if r["_where"].startswith(BENIGN_HARD.name + ":")]
+SCHEMA_ROWS = [r for r in ROWS if not r["_where"].startswith(BENIGN_HARD.name + ":")]
 
 
 def test_there_is_data_in_every_file() -> None:
@@ -58,7 +66,7 @@ def test_there_is_data_in_every_file() -> None:
 
 
 def test_fields_are_valid() -> None:
-    for r in ROWS:
+    for r in SCHEMA_ROWS:
         where = r["_where"]
         assert set(r) - {"_where", "framing"} == FIELDS, where
         assert r.get("framing", "direct") in FRAMINGS, where
@@ -88,8 +96,8 @@ def test_ids_and_texts_are_unique() -> None:
 
 
 def test_pairs_are_symmetric_contrasts() -> None:
-    by_id = {r["id"]: r for r in ROWS}
-    for r in ROWS:
+    by_id = {r["id"]: r for r in SCHEMA_ROWS}
+    for r in SCHEMA_ROWS:
         if r["pair"] is None:
             continue
         other = by_id.get(r["pair"])
@@ -105,7 +113,7 @@ def test_language_field_matches_detection() -> None:
 
 
 def test_every_category_has_both_labels_in_both_languages() -> None:
-    seen = {(r["category"], r["label"], r["lang"]) for r in ROWS}
+    seen = {(r["category"], r["label"], r["lang"]) for r in SCHEMA_ROWS}
     missing = [
         (c, label, lang)
         for c in CATEGORY_IDS
@@ -159,3 +167,72 @@ def test_no_row_equals_an_evaluation_only_item() -> None:
         assert len(texts) > 50, f"read too little from {folder}"
         leaks = [where for text, where in ours.items() if text in texts]
         assert leaks == [], f"rows equal to items of {name}: {leaks}"
+
+
+# --- data/prompts/benign_hard.jsonl (issue 15): benign prompts that look risky ---------------
+
+HARD_FIELDS = {"id", "lang", "text", "label", "kind", "category_near", "split", "source"}
+HARD_KINDS = ("roleplay", "coding", "science", "fiction", "support", "homonym")
+# The seed of the split draw (data/prompts/README.md): per (kind, lang) stratum, in file order,
+# random.Random(HARD_SEED) shuffles the rows and the first round(60%) are train.
+HARD_SEED = 20261205
+
+
+def test_benign_hard_rows_follow_their_schema() -> None:
+    assert BENIGN_HARD in FILES and HARD
+    for r in HARD:
+        where = r["_where"]
+        assert set(r) - {"_where"} == HARD_FIELDS, where
+        assert re.fullmatch(rf"bh-{r['lang']}-\d{{4}}", r["id"]), where
+        assert isinstance(r["text"], str) and r["text"].strip() == r["text"] != "", where
+        assert r["label"] == "benign" and r["source"] == "sekimori-team", where
+        assert r["kind"] in HARD_KINDS, where
+        assert r["category_near"] in (*CATEGORY_IDS, SIGNAL_JAILBREAK), where
+        assert r["split"] in ("train", "validation"), where
+
+
+def test_benign_hard_is_about_700_rows_evenly_over_kinds_with_300_japanese() -> None:
+    by = Counter((r["kind"], r["lang"]) for r in HARD)
+    assert 650 <= len(HARD) <= 760
+    assert sum(n for (_, lang), n in by.items() if lang == "ja") >= 300
+    assert all(50 <= by[kind, lang] <= 70 for kind in HARD_KINDS for lang in ("en", "ja")), by
+
+
+def test_benign_hard_split_is_the_seeded_stratified_draw() -> None:
+    strata: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in HARD:
+        strata.setdefault((r["kind"], r["lang"]), []).append(r)
+    rng = random.Random(HARD_SEED)
+    for key in sorted(strata):
+        rows = strata[key]
+        order = list(range(len(rows)))
+        rng.shuffle(order)
+        train = set(order[: round(0.6 * len(rows))])
+        drawn = ["train" if i in train else "validation" for i in range(len(rows))]
+        assert [r["split"] for r in rows] == drawn, key
+    assert 0.38 <= sum(r["split"] == "validation" for r in HARD) / len(HARD) <= 0.42
+
+
+def _opener(text: str) -> str:
+    """First four words; Japanese has no spaces, so its first eight word characters."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text[:40]):
+        return re.sub(r"\W", "", text)[:8]
+    return " ".join(re.findall(r"\w+", text)[:4])
+
+
+def test_benign_hard_rows_do_not_share_openers() -> None:
+    openers = Counter(_opener(r["text"]) for r in HARD)
+    assert [(o, n) for o, n in openers.items() if n > 3] == []
+
+
+def test_benign_hard_splits_reach_the_corpus_as_written(tmp_path: Path) -> None:
+    written = {r["text"]: r["split"] for r in HARD}
+    loaded = [e for e in team(PROMPTS) if e.group.startswith("team:bh-")]
+    assert len(loaded) == len(HARD)
+    assert all(e.pinned and e.split.value == written[e.text] for e in loaded)
+    assert not any(e.harmful for e in loaded)
+    bad = tmp_path / "x.jsonl"
+    bad.write_text(json.dumps({"id": "x", "text": "hi", "label": "benign", "split": "test"}) + "\n")
+    with pytest.raises(InputError, match="split must be train or validation"):
+        list(team(tmp_path))

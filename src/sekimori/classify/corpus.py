@@ -6,6 +6,7 @@ checks that no training text equals one of their items after normalisation.
 
 Each example belongs to a `group` (parallel EN/JA rows share one) and groups are split by a stable
 hash into train / validation / held-out, so a translation never sits on both sides of a split.
+A team file may fix a row's split itself (`split`: train|validation); the hash then leaves it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class Example:
     source: str
     group: str
     split: Split = Split.TRAIN
+    # The data file fixed `split` (a seeded draw stratified by kind and language,
+    # data/prompts/benign_hard.jsonl), so the group hash must not move it.
+    pinned: bool = False
 
 
 def _bucket(group: str) -> int:
@@ -427,8 +431,12 @@ def _team_group(r: dict[str, object], fallback: str) -> str:
     return "team:" + (ids[0] if ids else fallback)
 
 
+_PINNABLE = {s.value: s for s in (Split.TRAIN, Split.VALIDATION)}
+
+
 def team(directory: Path) -> Iterator[Example]:
-    """Team-written prompts: fields id, lang, text, label harmful|benign, category, pair, source."""
+    """Team-written prompts: fields id, lang, text, label harmful|benign, category, pair, source;
+    an optional `split` (train|validation) fixes the row's split."""
     for path in sorted(directory.glob("*.jsonl")):
         for n, r in enumerate(_jsonl(path), 1):
             try:
@@ -447,7 +455,16 @@ def team(directory: Path) -> Iterator[Example]:
             jailbreak = category == SIGNAL_JAILBREAK or path.stem.startswith("jailbreak")
             cats = (category,) if category in BY_ID and harmful else ()
             group = _team_group(r, f"{path.stem}:{n}")
-            yield Example(text, lang, harmful, cats, jailbreak, "team", group)
+            example = Example(text, lang, harmful, cats, jailbreak, "team", group)
+            if "split" in r:
+                if r["split"] not in _PINNABLE:
+                    raise InputError(
+                        f"split must be train or validation, not {r['split']!r}",
+                        source=str(path),
+                        line=n,
+                    )
+                example = replace(example, split=_PINNABLE[r["split"]], pinned=True)
+            yield example
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,4 +502,7 @@ def load_corpus(settings: CorpusSettings, *, root: Path | None = None) -> list[E
                 seen.add(ex.text)
                 out.append(ex)
     bilingual = {ex.group for ex in out if ex.lang == "ja" and ex.source not in _NOT_HELD_OUT}
-    return [replace(ex, split=split_of(ex.group, bilingual=ex.group in bilingual)) for ex in out]
+    return [
+        ex if ex.pinned else replace(ex, split=split_of(ex.group, bilingual=ex.group in bilingual))
+        for ex in out
+    ]
