@@ -110,6 +110,42 @@ class ScreenSettings(_Model):
     judge: JudgeSettings | None = None
 
 
+class GuardSettings(_Model):
+    """A published guard model (Llama Guard, Qwen3Guard, ...) on an inference server
+    (`sekimori.guards`): `kind` names its adapter, `api` how it is reached (`openai`: an
+    OpenAI-compatible server such as vLLM, TGI or llama.cpp; `ollama`: Ollama's own API)."""
+
+    kind: str
+    url: str
+    model: str
+    api: Literal["openai", "ollama"] = "openai"
+    api_key: str | None = None
+    api_key_env: str | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+    # a probability at or above this is harmful (guards that give token probabilities)
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Qwen3Guard: `controversial` counts as unsafe (the card's strict mode) when true
+    strict: bool = True
+    # Granite Guardian: the risk names to ask, one call each
+    risks: tuple[str, ...] = ("harm",)
+    # ShieldGemma: the policies to ask, one call each (empty: all four)
+    policies: tuple[str, ...] = ()
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url.rstrip("/")
+
+    def base_url(self) -> str:
+        """Where the API lives: the OpenAI base (/v1 added to a bare host) or Ollama's root."""
+        return openai_base_url(self.url) if self.api == "openai" else self.url
+
+    def resolved_api_key(self) -> str | None:
+        return resolve_api_key(self.api_key, self.api_key_env)
+
+
 def openai_base_url(url: str) -> str:
     """An OpenAI base URL: http(s), with a host; a bare host:port gets /v1 appended."""
     if not url.startswith(("http://", "https://")):

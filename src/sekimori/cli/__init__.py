@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "evaluate",
     "local_model",
     "redteam",
+    "guard",
 )
 
 

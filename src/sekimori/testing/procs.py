@@ -174,3 +174,8 @@ def create_key(home: Path, tenant: str) -> str:
     if result.returncode != 0:
         raise ProcessStartError(f"keys create failed: {result.stderr}")
     return result.stdout.strip().splitlines()[-1]
+
+
+def start_fake_guard() -> ServerProcess:
+    """The fake guard-model server (`sekimori.testing.fake_guard`); pick the kind by model name."""
+    return start_server([sys.executable, "-m", "sekimori.testing.fake_guard", "--port", "0"])

@@ -1,0 +1,57 @@
+"""`sekimori guard check` against the fake guard server: the agreement table, and clear errors
+(no traceback) for a wrong model name, an unreadable answer and a server that is not there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sekimori.testing.procs import ServerProcess, run_cli, start_fake_guard
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    with start_fake_guard() as s:
+        yield s
+
+
+def test_check_prints_agreement_with_the_builtin_classifier(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    result = run_cli(tmp_path, "guard", "check", server.url, "--model", "llama_guard_3")
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("llama_guard_3 (llama_guard_3): 16 items, 0 without a verdict")
+    assert "agreement with the built-in classifier" in last
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "ja"),
+    [
+        (("--model", "qwen3guard", "--served-name", "nope"), "refused the request", "拒否"),
+        (("--model", "shieldgemma", "--served-name", "shieldgemma:garbage"), "format", "形式"),
+        (
+            ("--model", "wildguard", "--api", "ollama", "--served-name", "wildguard:error"),
+            "cannot reach",
+            "接続できません",
+        ),
+    ],
+)
+def test_check_explains_failures(
+    server: ServerProcess, tmp_path: Path, args: tuple[str, ...], says: str, ja: str
+) -> None:
+    lang, word = ("ja_JP.UTF-8", ja) if "qwen3guard" in args else ("C.UTF-8", says)
+    result = run_cli(
+        tmp_path, "guard", "check", server.url, *args, "--no-builtin", env={"LANG": lang}
+    )
+    assert result.returncode == 1
+    assert word in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_rejects_a_bad_url(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "guard", "check", "ftp://x", "--model", "wildguard")
+    assert result.returncode == 1 and "URL" in result.stderr and "Traceback" not in result.stderr
