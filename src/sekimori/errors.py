@@ -7,7 +7,9 @@
     ├── UpstreamError            a model server failed (refused, timed out, bad answer)
     ├── ClassifierError          a classifier could not produce a verdict
     ├── ModelError               model weights missing, corrupt (sha256) or unloadable
-    └── StoreError               the audit or key store failed
+    ├── StoreError               the audit or key store failed
+    └── HttpError                an answer to an HTTP client in the OpenAI error shape, 4xx or 5xx
+                                 (sekimori.gateway.errors: the one place failures become these)
 
 Subsystems may add subclasses under these branches; nothing raises a bare Exception.
 """

@@ -18,7 +18,7 @@ from sekimori.audit.recorder import BatchingRecorder
 from sekimori.audit.sqlite import SqliteAuditStore
 from sekimori.errors import SekimoriError, StoreError
 from sekimori.gateway.chat import ChatHandler, Exchange, request_id
-from sekimori.gateway.errors import HttpError
+from sekimori.gateway.errors import HttpError, internal
 from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import ChatRequest, ClientDisconnected, parse_chat, read_body
@@ -208,11 +208,12 @@ class Gateway:
                 await self.chat.handle(exchange, upstream, body, receive, send)
             except StoreError as exc:
                 # No answer without its audit record: a block or flag must be written first.
-                raise HttpError(
+                log.error("request %s refused, the audit trail failed: %s", rid, exc)
+                raise internal(
                     503,
-                    f"audit trail unavailable: {exc}",
-                    code="audit_unavailable",
-                    type="server_error",
+                    "the audit trail is unavailable; try again later / "
+                    "監査ログが利用できません。しばらくしてから再試行してください",
+                    "audit_unavailable",
                 ) from exc
             status = exchange.status
         except HttpError as exc:

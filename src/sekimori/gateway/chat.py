@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import hashlib
 import itertools
+import logging
 import secrets
 import time
 from collections import deque
@@ -26,7 +27,7 @@ import orjson
 
 from sekimori.audit.record import AuditRecord, Recorder
 from sekimori.errors import UpstreamError
-from sekimori.gateway.errors import HttpError
+from sekimori.gateway.errors import HttpError, from_upstream, internal, scrub, upstream_status
 from sekimori.gateway.keys import Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import ChatRequest
@@ -61,7 +62,7 @@ from sekimori.screen import (
 )
 from sekimori.settings import Settings
 from sekimori.types import Action, BlockedAt, Decision, Message
-from sekimori.upstream.base import Upstream, UpstreamResponse, UpstreamTimeout
+from sekimori.upstream.base import Upstream, UpstreamResponse
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -70,6 +71,7 @@ _JSON = (b"content-type", b"application/json")
 _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
 _RANK = {Action.ALLOW: 0, Action.REDACT: 1, Action.FLAG: 2, Action.BLOCK: 3}
 _DURABLE = (Action.FLAG, Action.BLOCK)
+log = logging.getLogger("sekimori.gateway")
 CLIENT_CLOSED = 499  # the status audited when the client left before the answer ended
 
 
@@ -162,8 +164,12 @@ class ChatHandler:
         try:
             verdict = await self.screen.screen_input(context, request.parts)
         except Exception as exc:  # fail closed: an unscreened request never goes upstream
-            raise HttpError(
-                503, f"screening failed: {exc}", code="screen_unavailable", type="server_error"
+            log.exception("input screening failed for request %s", ex.screen_id)
+            raise internal(
+                503,
+                "screening is unavailable; the request was not sent / "
+                "検査が利用できないため、要求は送信されませんでした",
+                "screen_unavailable",
             ) from exc
         ex.screen_ms = (time.perf_counter() - t0) * 1000
         ex.decision = verdict.decision
@@ -248,31 +254,26 @@ class ChatHandler:
                 raise self._upstream_failed(exc, upstream.name) from exc
             finally:
                 await response.close()
-            raise self._upstream_status(response.status, payload, upstream.name)
+            raise self._upstream_status(response.status, payload, upstream.name, ex)
         return response
 
     def _upstream_failed(self, exc: UpstreamError, name: str) -> HttpError:
-        timeout = isinstance(exc, UpstreamTimeout)
-        self.metrics.upstream_errors.inc(name, "timeout" if timeout else "unavailable")
-        return HttpError(
-            504 if timeout else 502,
-            str(exc),
-            code="upstream_timeout" if timeout else "upstream_unavailable",
-            type="upstream_error",
-        )
+        error = from_upstream(exc)
+        kind = "timeout" if error.status == 504 else "unavailable"
+        self.metrics.upstream_errors.inc(name, kind)
+        return error
 
-    def _upstream_status(self, status: int, payload: bytes, name: str) -> HttpError:
+    def _upstream_status(self, status: int, payload: bytes, name: str, ex: Exchange) -> HttpError:
         self.metrics.upstream_errors.inc(name, f"http_{status}")
-        message = _error_message(payload)
-        if 400 <= status < 500 and status not in (401, 403, 407):
-            # The client's own mistake as the model server saw it (bad parameter, rate limit).
-            return HttpError(status, f"upstream {name}: {message}", code=f"upstream_{status}")
-        return HttpError(
-            502,
-            f"upstream {name} answered HTTP {status}: {message}",
-            code="upstream_unavailable",
-            type="upstream_error",
+        log.warning(
+            "upstream %s answered HTTP %d to request %s (gateway id %s): %s",
+            name,
+            status,
+            ex.request_id,
+            ex.screen_id,
+            scrub(payload),
         )
+        return upstream_status(status, name, ex.request_id)
 
     # -- non-streaming
     async def _complete(
@@ -719,15 +720,6 @@ def _usage(ex: Exchange, usage: Any) -> None:
             ex.prompt_tokens = prompt
         if isinstance(completion, int):
             ex.completion_tokens = completion
-
-
-def _error_message(payload: bytes) -> str:
-    try:
-        data = orjson.loads(payload)
-        message = data["error"]["message"]
-        return str(message)[:500]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return payload[:200].decode("utf-8", "replace") or "(empty body)"
 
 
 def _rewrite(request: ChatRequest, rewritten: Sequence[Message]) -> bytes:

@@ -31,7 +31,8 @@ unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` re
     stall[:K]            send K content chunks (default 0: not even headers), then hang until the
                          client disconnects
     drop[:K]             send K content chunks (default 1), then drop the connection
-    error:STATUS         answer HTTP STATUS with an OpenAI error body
+    error:STATUS[:TEXT]  answer HTTP STATUS with an OpenAI error body (whose message is TEXT)
+    page:STATUS:TEXT     answer HTTP STATUS with TEXT as a plain-text page (a server's error page)
 
     ;delay=SECONDS       pause between streamed chunks          (header x-fake-delay)
     ;first=SECONDS       pause before the first byte             (header x-fake-first-byte)
@@ -200,8 +201,15 @@ class FakeUpstream:
             await asyncio.sleep(behaviour.first)
         mode = behaviour.mode
         if mode == "error":
-            status = int(behaviour.arg or 500)
-            await _error(send, status, f"fake upstream error {status}", "fake_error")
+            code, _, message = behaviour.arg.partition(":")
+            status = int(code or 500)
+            await _error(send, status, message or f"fake upstream error {status}", "fake_error")
+            return
+        if mode == "page":
+            code, _, page = behaviour.arg.partition(":")
+            plain = [(b"content-type", b"text/plain; charset=utf-8")]
+            await send({"type": "http.response.start", "status": int(code), "headers": plain})
+            await send({"type": "http.response.body", "body": page.encode()})
             return
         if mode == "stall" and not behaviour.arg:
             await self._stall(receive)
