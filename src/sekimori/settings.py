@@ -30,9 +30,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sekimori.errors import ConfigError
+from sekimori.home import AUDIT_DB, KEYS_DB, home_dir
 
 AuditText = Literal["none", "hash", "text"]
-DEFAULT_HOME = "~/.sekimori"
 
 
 class _Model(BaseModel):
@@ -187,22 +187,17 @@ class Settings(_Model):
 
     @property
     def keys_db(self) -> Path:
-        return self.home / "keys.db"
+        return self.home / KEYS_DB
 
     @property
     def audit_db(self) -> Path:
-        return self.home / "audit.db"
+        return self.home / AUDIT_DB
 
     def audit_text_for(self, tenant: str) -> AuditText:
         tenant_settings = self.tenants.get(tenant)
         if tenant_settings is not None and tenant_settings.audit_text is not None:
             return tenant_settings.audit_text
         return self.audit.text
-
-
-def home_dir(environ: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    return Path(env.get("SEKIMORI_HOME") or DEFAULT_HOME).expanduser()
 
 
 def is_loopback(host: str) -> bool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import stat
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
+from sekimori.testing.procs import run_cli
 from tests.gateway.conftest import Stack
 
 pytestmark = pytest.mark.integration
@@ -60,3 +63,32 @@ def test_upstream_error_bodies_never_reach_the_client(
     assert "upstream fake answered HTTP" in line
     assert PASSWORD not in line and API_KEY not in line and "Q7x9" not in line
     assert "<PASSWORD_1>" in line or "<TOKEN>" in line
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_data_directory_and_databases_are_private(stack: Stack) -> None:
+    body = _chat("echo")
+    assert httpx.post(stack.url + CHAT, json=body, headers=stack.auth).status_code == 200
+    assert _mode(stack.home) == 0o700
+    files = [stack.home / n for n in ("keys.db", "audit.db", "audit.db-wal", "audit.db-shm")]
+    assert all(f.exists() for f in files)
+    assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
+
+
+def test_loose_modes_are_tightened_with_a_log_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    run_cli(home, "keys", "create", "--tenant", "acme")
+    (home / "keys.db").chmod(0o644)
+    home.chmod(0o755)
+    result = run_cli(home, "keys", "list")
+    assert result.returncode == 0, result.stderr
+    assert _mode(home) == 0o700
+    assert _mode(home / "keys.db") == 0o600
+    assert "readable by others (644); set to 600" in result.stderr
+    assert "readable by others (755); set to 700" in result.stderr
+    assert "アクセス権" in result.stderr

@@ -18,6 +18,7 @@ from sekimori.audit.record import (
     chain_hash,
 )
 from sekimori.errors import StoreError
+from sekimori.home import private_file
 
 _COLUMNS = ", ".join(FIELD_NAMES)
 _SCHEMA = """
@@ -53,7 +54,7 @@ def _row_record(row: Sequence[Any]) -> StoredRecord:
 class SqliteAuditStore:
     def __init__(self, path: Path) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # 0600 before SQLite opens it: its -wal and -shm follow
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a committed batch survives power loss, not only a killed process.

@@ -9,7 +9,7 @@ from dataclasses import asdict
 import orjson
 
 from sekimori.audit.sqlite import SqliteAuditStore
-from sekimori.settings import home_dir
+from sekimori.home import AUDIT_DB, home_dir
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _store() -> SqliteAuditStore:
-    return SqliteAuditStore(home_dir() / "audit.db")
+    return SqliteAuditStore(home_dir() / AUDIT_DB)
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from sekimori.gateway.keys import KeyStore
-from sekimori.settings import home_dir
+from sekimori.home import KEYS_DB, home_dir
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _store() -> KeyStore:
-    return KeyStore(home_dir() / "keys.db")
+    return KeyStore(home_dir() / KEYS_DB)
 
 
 def _when(ts: float | None) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sekimori.errors import InputError, StoreError
+from sekimori.home import private_file
 
 PREFIX = "sk-sek-"
 _ID_LEN = 12
@@ -55,7 +56,7 @@ def _digest(key: str) -> str:
 class KeyStore:
     def __init__(self, path: Path) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # 0600 before SQLite opens it: its -wal and -shm follow
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=5000")

@@ -21,6 +21,7 @@ from typing import IO
 import httpx
 
 from sekimori.errors import SekimoriError
+from sekimori.home import ENV
 
 
 class ProcessStartError(SekimoriError):
@@ -135,7 +136,7 @@ def fake_upstream(*args: str) -> Iterator[ServerProcess]:
 
 
 def _cli_env(home: Path, env: Mapping[str, str] | None) -> dict[str, str]:
-    return {**os.environ, "SEKIMORI_HOME": str(home), **(env or {})}
+    return {**os.environ, ENV: str(home), **(env or {})}
 
 
 def start_gateway(
@@ -148,7 +149,7 @@ def start_gateway(
     """
     return start_server(
         [sys.executable, "-m", "sekimori.cli", "serve", "--port", "0", *args],
-        env={"SEKIMORI_HOME": str(home), **(env or {})},
+        env={ENV: str(home), **(env or {})},
         health_path="/readyz",
         timeout=timeout,
     )

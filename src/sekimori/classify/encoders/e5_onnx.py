@@ -25,6 +25,7 @@ import numpy as np
 
 from sekimori.classify.encoders.e5_delta import E5Weights
 from sekimori.errors import ModelError
+from sekimori.home import home_dir
 
 Precision = Literal["int8", "fp32"]
 PRECISIONS: tuple[Precision, ...] = ("int8", "fp32")
@@ -33,9 +34,7 @@ BUILD_VERSION = 2  # bump when the graph changes, so caches rebuild
 
 def default_cache_dir() -> Path:
     """``$SEKIMORI_HOME/models``, with SEKIMORI_HOME defaulting to ``~/.sekimori``."""
-    home = os.environ.get("SEKIMORI_HOME")
-    root = Path(home) if home else Path.home() / ".sekimori"
-    return root / "models"
+    return home_dir() / "models"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sekimori.errors import ModelError
+from sekimori.home import home_dir, home_is_set
 from sekimori.upstream.local import gguf_format
 from sekimori.upstream.local.gguf_format import TensorBytes
 
@@ -87,9 +88,8 @@ class PackagedPart:
 
 def cache_dir() -> Path:
     """Where joined model files live: $SEKIMORI_HOME/models, else the user's cache directory."""
-    home = os.environ.get("SEKIMORI_HOME")
-    if home:
-        return Path(home) / "models"
+    if home_is_set():
+        return home_dir() / "models"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "sekimori" / "models"
 
