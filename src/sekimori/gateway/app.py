@@ -299,7 +299,7 @@ async def _send_json(send: Send, status: int, payload: object) -> None:
 
 async def _send_error(send: Send, error: HttpError, rid: str) -> None:
     body = error.body()
-    headers = [*_JSON, (b"content-length", str(len(body)).encode())]
+    headers = [*_JSON, (b"content-length", str(len(body)).encode()), *error.headers]
     if rid:
         headers.append((b"x-request-id", rid.encode()))
     await send({"type": "http.response.start", "status": error.status, "headers": headers})

@@ -10,6 +10,7 @@ secrets: a stack trace with a password, a message quoting an API key). It goes t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import orjson
 
@@ -40,6 +41,7 @@ class HttpError(SekimoriError):
         code: str,
         param: str | None = None,
         type: str = "invalid_request_error",
+        headers: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -47,6 +49,8 @@ class HttpError(SekimoriError):
         self.code = code
         self.param = param
         self.type = type
+        # Sent with the error, e.g. Retry-After and x-ratelimit-* on a 429.
+        self.headers = tuple(headers)
 
     def body(self) -> bytes:
         return orjson.dumps(
