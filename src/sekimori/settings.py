@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from sekimori.errors import ConfigError
 from sekimori.home import AUDIT_DB, KEYS_DB, home_dir
 
 AuditText = Literal["none", "hash", "text"]
+ADMIN_TOKEN_ENV = "SEKIMORI_ADMIN_TOKEN"  # server.admin_token when the file sets none
 
 
 class _Model(BaseModel):
@@ -45,6 +46,8 @@ class ServerSettings(_Model):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_messages: int = Field(default=4096, ge=1)
     auth: bool = True
+    # Bearer token for /admin/*; without one only callers on this machine may use them.
+    admin_token: SecretStr | None = None
 
 
 class UpstreamSettings(_Model):
@@ -256,6 +259,10 @@ def load_settings(
             data["policy_file"] = path.parent / data["policy_file"]
     merged = _merge(data, dict(overrides or {}))
     merged.setdefault("home", home_dir(environ))
+    admin_token = (os.environ if environ is None else environ).get(ADMIN_TOKEN_ENV)
+    server = merged.get("server", {})
+    if admin_token and isinstance(server, dict):
+        merged["server"] = {"admin_token": admin_token, **server}
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as exc:

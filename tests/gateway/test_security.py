@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 
-from sekimori.testing.procs import run_cli
-from tests.gateway.conftest import Stack
+from sekimori.settings import load_settings
+from sekimori.testing.procs import ServerProcess, create_key, run_cli, start_gateway
+from tests.gateway.conftest import Stack, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +95,76 @@ def test_loose_modes_are_tightened_with_a_log_line(tmp_path: Path) -> None:
     assert "readable by others (644); set to 600" in result.stderr
     assert "readable by others (755); set to 700" in result.stderr
     assert "アクセス権" in result.stderr
+
+
+ADMIN_TOKEN = "adm-tökén-Секрет-管理"  # non-ASCII on purpose: it must compare as bytes
+
+
+@pytest.fixture(scope="module")
+def admin(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A plain proxy whose admin token comes from the environment."""
+    home = tmp_path_factory.mktemp("admin")
+    config = write_config(
+        home / "c.yaml", f"upstreams: {{fake: {{url: {upstream.url}}}}}\nscreen: {{name: allow}}\n"
+    )
+    key = create_key(home, "acme")
+    env = {"SEKIMORI_ADMIN_TOKEN": ADMIN_TOKEN}
+    with start_gateway(home, "--config", str(config), env=env) as gateway:
+        yield Stack(upstream, gateway, home, key)
+
+
+def _json_error(r: httpx.Response, status: int, code: str) -> None:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert r.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "code"),
+    [
+        (None, 401, "invalid_admin_token"),
+        (b"", 401, "invalid_admin_token"),
+        (b"Bearer", 401, "invalid_admin_token"),
+        (b"Basic abc", 401, "invalid_admin_token"),
+        (b"Bearer wrong", 403, "forbidden"),
+        ("Bearer tökén-管理".encode(), 403, "forbidden"),
+        (b"Bearer \xff\xfe\x80", 403, "forbidden"),
+        (b"Bearer " + b"x" * 60_000, 403, "forbidden"),
+        (b"Bearer " + ADMIN_TOKEN.encode(), 409, "not_reloadable"),  # passed: nothing to reload
+    ],
+)
+def test_any_admin_token_gets_a_clean_json_answer(
+    admin: Stack, header: bytes | None, status: int, code: str
+) -> None:
+    headers = {} if header is None else {"authorization": header}
+    r = httpx.post(admin.url + "/admin/policy/reload", headers=headers, timeout=10)
+    _json_error(r, status, code)
+
+
+@pytest.mark.parametrize(
+    "header", [b"Bearer \xff\xfe", "Bearer sk-sek-ключ".encode(), b"Bearer " + b"k" * 60_000]
+)
+def test_any_api_key_gets_a_clean_json_401(admin: Stack, header: bytes) -> None:
+    r = httpx.get(admin.url + "/v1/models", headers={"authorization": header}, timeout=10)
+    _json_error(r, 401, "invalid_api_key")
+
+
+def test_admin_token_is_a_secret_in_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={"SEKIMORI_HOME": str(tmp_path), "SEKIMORI_ADMIN_TOKEN": "t0k"}
+    )
+    token = settings.server.admin_token
+    assert token is not None and token.get_secret_value() == "t0k"
+    assert "t0k" not in repr(settings) and "t0k" not in str(settings.model_dump())
+
+
+def test_models_retrieve_with_the_openai_sdk(stack: Stack) -> None:
+    client = openai.OpenAI(base_url=stack.url + "/v1", api_key=stack.key, max_retries=0)
+    model = client.models.retrieve("echo")
+    assert (model.id, model.object, model.owned_by) == ("echo", "model", "sekimori:fake")
+    assert client.models.retrieve("text:16").id == "text:16"
+    with pytest.raises(openai.NotFoundError) as info:
+        client.models.retrieve("no-such-model")
+    assert info.value.body["code"] == "model_not_found"  # type: ignore[index]
+    r = httpx.get(stack.url + "/v1/models/echo")
+    _json_error(r, 401, "invalid_api_key")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 import signal
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -35,6 +34,7 @@ log = logging.getLogger("sekimori.gateway")
 ANONYMOUS = Principal(tenant="anonymous", key_id="-")
 _JSON = [(b"content-type", b"application/json")]
 # Stands in for a request whose body was refused before it could be read as one.
+_MODEL_PREFIX = "/v1/models/"
 UNPARSED = ChatRequest(model="", stream=False, include_usage=False, messages=(), body={})
 
 
@@ -136,6 +136,8 @@ class Gateway:
         kind = scope["type"]
         if kind == "http":
             route = self._routes.get((scope["method"], scope["path"]))
+            if route is None and scope["path"].startswith(_MODEL_PREFIX):
+                route = self._model if scope["method"] == "GET" else None
             if route is None:
                 status = 405 if scope["path"] in self._paths else 404
                 error = HttpError(
@@ -237,28 +239,72 @@ class Gateway:
         except HttpError as exc:
             await _send_error(send, exc, "")
             return
+        models = await self._served_models()
+        data = [_model_object(m, u) for m, u in sorted(models.items())]
+        await _send_json(send, 200, {"object": "list", "data": data})
+
+    async def _model(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """GET /v1/models/{id}: one model in the OpenAI shape (a model id may hold slashes)."""
+        model_id = scope["path"].removeprefix(_MODEL_PREFIX)
+        try:
+            self._authenticate(scope["headers"])
+            upstream = (await self._served_models()).get(model_id)
+            if upstream is None:
+                raise HttpError(
+                    404,
+                    f"model {model_id!r} is not served here (see GET /v1/models) "
+                    "/ このモデルは提供されていません",
+                    code="model_not_found",
+                    param="model",
+                )
+        except HttpError as exc:
+            await _send_error(send, exc, "")
+            return
+        await _send_json(send, 200, _model_object(model_id, upstream))
+
+    async def _served_models(self) -> dict[str, str]:
+        """Model id -> upstream name: the configured names, plus what a `*` upstream lists."""
         models = dict(self.upstreams.named_models())
         fallback = self.upstreams.fallback
         if fallback is not None:
             for model_id in await fallback.model_ids():
                 models.setdefault(model_id, fallback.name)
-        data = [
-            {"id": m, "object": "model", "created": 0, "owned_by": f"sekimori:{u}"}
-            for m, u in sorted(models.items())
-        ]
-        await _send_json(send, 200, {"object": "list", "data": data})
+        return models
 
-    async def _reload(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = os.environ.get("SEKIMORI_ADMIN_TOKEN", "")
-        given = ""
+    def _authorize_admin(self, scope: Scope) -> None:
+        """Raises a 401/403 HttpError unless the caller may use /admin/*; any header is safe."""
+        secret = self.settings.server.admin_token
+        if secret is None:
+            # With no admin token set, only a caller on this machine may use it.
+            if not is_loopback((scope.get("client") or ("", 0))[0]):
+                raise HttpError(
+                    403,
+                    "admin access is allowed from this machine only unless server.admin_token "
+                    "is set / 管理操作はこのマシンからのみ許可されています",
+                    code="forbidden",
+                )
+            return
+        given = None
         for name, value in scope["headers"]:
             if name == b"authorization":
-                given = value.decode("latin-1").removeprefix("Bearer ").strip()
-        client = (scope.get("client") or ("", 0))[0]
-        # With no admin token set, only a caller on this machine may reload.
-        allowed = hmac.compare_digest(given, token) if token else is_loopback(client)
-        if not allowed:
-            await _send_error(send, HttpError(403, "admin access denied", code="forbidden"), "")
+                scheme, _, token = value.partition(b" ")
+                given = token.strip() if scheme.lower() == b"bearer" else b""
+        if not given:
+            raise HttpError(
+                401,
+                "admin token required: send 'Authorization: Bearer <token>' "
+                "/ 管理トークンが必要です",
+                code="invalid_admin_token",
+            )
+        # Bytes on both sides: compare_digest refuses non-ASCII str, and a header is bytes.
+        if not hmac.compare_digest(given, secret.get_secret_value().encode()):
+            raise HttpError(403, "admin access denied / 管理操作は拒否されました", code="forbidden")
+
+    async def _reload(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            self._authorize_admin(scope)
+        except HttpError as exc:
+            await _send_error(send, exc, "")
             return
         if not isinstance(self.screen, Reloadable):
             error = HttpError(409, "this screen has no policy to reload", code="not_reloadable")
@@ -288,6 +334,10 @@ class Gateway:
             }
         )
         await send({"type": "http.response.body", "body": self.metrics.render()})
+
+
+def _model_object(model_id: str, upstream: str) -> dict[str, object]:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": f"sekimori:{upstream}"}
 
 
 async def _send_json(send: Send, status: int, payload: object) -> None:
