@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
 
 from sekimori.types import Lang
@@ -62,3 +63,13 @@ class Text:
     def both(self, **values: object) -> str:
         """English, then Japanese: for help texts shown before a language is known."""
         return f"{self('en', **values)} / {self('ja', **values)}"
+
+
+def ljust(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns; Japanese (wide) characters take two."""
+    return text + " " * max(0, width - columns(text))
+
+
+def columns(text: str) -> int:
+    """The terminal columns `text` takes (wide characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

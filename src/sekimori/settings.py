@@ -16,6 +16,7 @@ A YAML file (`sekimori serve --config FILE`) may set any field below; flags over
     audit: {flush_interval_ms: 100, max_pending: 1000, text: none}   # text: none | hash | text
     tenants: {acme: {audit_text: hash}}
     policy_file: policy.yaml
+    local_model: smollm2-135m        # the embedded model run when no upstream is set
 """
 
 from __future__ import annotations
@@ -187,6 +188,8 @@ class Settings(_Model):
     policy_file: Path | None = None
     policy: dict[str, Any] | None = None
     config_file: Path | None = None
+    # The embedded model run when no upstream is set (None: the default one); checked at start.
+    local_model: str | None = None
 
     @property
     def keys_db(self) -> Path:

@@ -238,7 +238,7 @@ def test_insecure_no_auth_works_on_loopback_and_warns(
         body = {"model": "echo", "messages": [{"role": "user", "content": "open"}]}
         r = httpx.post(gateway.url + CHAT, json=body)
         assert r.json()["choices"][0]["message"]["content"] == "echo: open"
-        assert "authentication is OFF" in gateway.stderr_text()
+        assert "AUTHENTICATION IS OFF" in gateway.stderr_text()
 
 
 def test_unknown_screen_fails_at_start(tmp_path: Path) -> None:

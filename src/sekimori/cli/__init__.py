@@ -16,6 +16,7 @@ from sekimori.errors import SekimoriError
 # Command modules, each with `add_parser(subparsers)` that sets `func` on its parser.
 COMMAND_MODULES: tuple[str, ...] = (
     "serve",
+    "doctor",
     "keys",
     "audit",
     "classify",

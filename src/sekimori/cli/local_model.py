@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 from typing import Any
 
 from sekimori.lang import Text
@@ -37,22 +36,14 @@ def add_parser(subparsers: Any) -> None:
     verify.set_defaults(func=_verify)
 
 
-def _installed(distributions: tuple[str, ...]) -> bool:
-    try:
-        for name in distributions:
-            importlib.metadata.distribution(name)
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
-
-
 def _list(args: argparse.Namespace) -> int:
     from sekimori.upstream.local.models import DEFAULT_MODEL, LOCAL_MODELS
+    from sekimori.upstream.local.weights import installed
 
     for name in LOCAL_MODELS.names():
         spec = LOCAL_MODELS.get(name)
         weights = spec.weights
-        state = INSTALLED if _installed(weights.distributions) else MISSING
+        state = INSTALLED if installed(weights) else MISSING
         default = " (default)" if name == DEFAULT_MODEL else ""
         print(f"{name}{default}  [{', '.join(spec.languages)}]  {state.both(extra=weights.extra)}")
         print(f"    sha256 {weights.sha256}")
@@ -63,12 +54,12 @@ def _list(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from sekimori.upstream.local.models import LOCAL_MODELS
-    from sekimori.upstream.local.weights import verify
+    from sekimori.upstream.local.weights import installed, verify
 
     names = [args.name] if args.name else LOCAL_MODELS.names()
     for name in names:
         spec = LOCAL_MODELS.get(name)
-        if not args.name and not _installed(spec.weights.distributions):
+        if not args.name and not installed(spec.weights):
             continue
         path = spec.weights.resolve()
         verify(path, spec.weights.sha256)  # raises ModelError, which the CLI reports as exit 1

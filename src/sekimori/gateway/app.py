@@ -86,12 +86,6 @@ class Gateway:
     async def startup(self) -> None:
         self.open_stores()
         assert self._audit_store is not None
-        if not self.settings.server.auth:
-            log.warning(
-                "authentication is OFF (--insecure-no-auth): anyone who reaches %s can use it / "
-                "認証が無効です",
-                self.settings.server.host,
-            )
         audit = self.settings.audit
         self.recorder = BatchingRecorder(
             self._audit_store,

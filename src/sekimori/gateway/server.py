@@ -1,15 +1,21 @@
-"""Running the gateway: the embedded model when no upstream is set, then uvicorn on one socket."""
+"""Running the gateway: bind the port, start the embedded model when no upstream is set, say
+what runs (the banner), then uvicorn on that socket."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
+import socket
 import sys
 from types import FrameType
 
+from sekimori.errors import ConfigError
 from sekimori.gateway.app import Gateway
+from sekimori.gateway.banner import active_keys, describe
 from sekimori.gateway.local import LOCAL_MODEL, LocalModel, start_local_model
-from sekimori.settings import Settings, UpstreamSettings
+from sekimori.lang import Text, locale_lang
+from sekimori.settings import ServerSettings, Settings, UpstreamSettings
 from sekimori.sockets import bind_socket
 
 log = logging.getLogger("sekimori.gateway")
@@ -23,31 +29,88 @@ def _raise_stopped(signum: int, frame: FrameType | None) -> None:
     raise _Stopped(signum)
 
 
+PORT_IN_USE = Text(
+    en="port {port} on {host} is already in use (another `sekimori serve`?); stop that process "
+    "(`ss -ltnp 'sport = :{port}'` shows it) or choose another port: "
+    "sekimori serve --port {other}",
+    ja="{host} のポート {port} は使用中です（別の `sekimori serve` が動いていませんか）。"
+    "そのプロセスを止めるか（`ss -ltnp 'sport = :{port}'` で確認できます）、"
+    "別のポートを指定してください: "
+    "sekimori serve --port {other}",
+)
+PORT_DENIED = Text(
+    en="not allowed to listen on port {port} (ports below 1024 need privileges); "
+    "choose another port: sekimori serve --port 8787",
+    ja="ポート {port} で待ち受ける権限がありません（1024 未満は特権が必要）。"
+    "別のポートを指定してください: sekimori serve --port 8787",
+)
+HOST_UNKNOWN = Text(
+    en="cannot listen on {host}: it is not an address of this machine; "
+    "use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface): "
+    "sekimori serve --host 127.0.0.1",
+    ja="{host} で待ち受けられません（このマシンのアドレスではありません）。"
+    "127.0.0.1（このマシンのみ）か 0.0.0.0（全インターフェース）を指定してください: "
+    "sekimori serve --host 127.0.0.1",
+)
+CANNOT_LISTEN = Text(
+    en="cannot listen on {host}:{port}: {reason}", ja="{host}:{port} で待ち受けられません: {reason}"
+)
+
+
+def listen(server: ServerSettings) -> socket.socket:
+    """The gateway's listening socket; a busy port or a foreign address is a ConfigError (one
+    line naming the fix), not a traceback."""
+    try:
+        return bind_socket(server.host, server.port)
+    except OSError as exc:
+        lang = locale_lang()
+        values = {"host": server.host, "port": server.port}
+        if exc.errno == errno.EADDRINUSE:
+            message = PORT_IN_USE(lang, other=server.port + 1, **values)
+        elif exc.errno == errno.EACCES:
+            message = PORT_DENIED(lang, **values)
+        elif exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+            message = HOST_UNKNOWN(lang, **values)
+        else:
+            message = CANNOT_LISTEN(lang, reason=exc.strerror or exc, **values)
+        raise ConfigError(message, key="server.port") from None
+
+
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="sekimori: %(message)s", stream=sys.stderr)
     # httpx logs every request at INFO: noise, and a cost on the hot path.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     local: LocalModel | None = None
     stopped_by: int | None = None
-    if not settings.upstreams:
-        local = start_local_model()
-        upstream = UpstreamSettings(url=local.url, models=(LOCAL_MODEL,))
-        settings = settings.model_copy(update={"upstreams": {"local": upstream}})
+    server = settings.server
+    # Bound first: a busy port is said at once, not after the embedded model has loaded.
+    sock = listen(server)
     try:
+        if not settings.upstreams:
+            local = start_local_model(settings.local_model)
+            upstream = UpstreamSettings(url=local.url, models=(LOCAL_MODEL,))
+            settings = settings.model_copy(update={"upstreams": {"local": upstream}})
+        elif settings.local_model is not None:
+            raise ConfigError(
+                "the embedded model runs only when no upstream is configured; remove "
+                "--local-model (local_model) or the upstreams / 組み込みモデルは上流が未設定の"
+                "ときだけ動きます",
+                key="local_model",
+            )
         app = Gateway(settings)
         app.open_stores()
-        server = settings.server
-        sock = bind_socket(server.host, server.port)
         port = sock.getsockname()[1]
         if server.port == 0:
             print(f"PORT={port}", flush=True)
-        log.info(
-            "listening on http://%s:%d (data: %s, upstreams: %s)",
-            server.host,
-            port,
-            settings.home,
-            ", ".join(f"{n}={u.url}" for n, u in settings.upstreams.items()),
+        host = f"[{server.host}]" if ":" in server.host else server.host
+        banner = describe(
+            settings,
+            locale_lang(),
+            address=f"http://{host}:{port}/v1",
+            local_model=None if local is None else local.name,
+            keys=active_keys(settings) if server.auth else None,
         )
+        print(banner.render(), file=sys.stderr, flush=True)
         import uvicorn
 
         config = uvicorn.Config(
@@ -66,6 +129,7 @@ def serve(settings: Settings) -> int:
     except _Stopped as stop:
         stopped_by = stop.args[0]
     finally:
+        sock.close()
         if local is not None:
             local.stop()
     if stopped_by is not None:

@@ -497,6 +497,11 @@ def main(argv: list[str] | None = None) -> int:
         help="register a scripted answer",
     )
     parser.add_argument(
+        "--model",
+        help="ignored: lets this server stand in for the embedded model's (each request's "
+        "model name chooses the behaviour)",
+    )
+    parser.add_argument(
         "--answers",
         type=Path,
         default=None,

@@ -45,6 +45,16 @@ class WeightsSource(Protocol):
         ...
 
 
+def installed(source: WeightsSource) -> bool:
+    """Whether every distribution carrying the weights is installed (nothing is read)."""
+    try:
+        for name in source.distributions:
+            importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def _installed_file(distribution: str, path: str, extra: str) -> Path:
     """A file of an installed distribution, found through its metadata (nothing is imported)."""
     try:
