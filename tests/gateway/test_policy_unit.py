@@ -65,6 +65,7 @@ class Scripted:
     """Gives every text the same scores; records what it was asked (the boundary we own)."""
 
     sure_at = 0.5  # every flag is sure: nothing is deferred
+    answer_sure_at = None  # moderate answers only flag
 
     def __init__(self, scores: dict[str, float], fail: bool = False) -> None:
         self.scores = scores

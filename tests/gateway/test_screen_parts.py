@@ -107,6 +107,7 @@ class _StrictJudge:
     """Refuses an empty answer as bad input, as the real answer judge does."""
 
     sure_at = 0.5
+    answer_sure_at = None
 
     def __init__(self) -> None:
         self.judged: list[str] = []
@@ -151,6 +152,7 @@ class _TwoFaced:
     only compliance: the two readings of an assistant turn in the history."""
 
     sure_at = 0.9
+    answer_sure_at = None
 
     def __init__(self) -> None:
         self.judged: list[tuple[str, str]] = []

@@ -40,7 +40,7 @@ PHRASES = """phrases:
 @pytest.fixture(scope="module")
 def tiers(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Policed]:
     home = tmp_path_factory.mktemp("tiers")
-    lexicon = LEXICON.replace("phrases:\n", PHRASES) + "sure_at: 0.9\n"
+    lexicon = LEXICON.replace("phrases:\n", PHRASES) + "sure_at: 0.9\nanswer_sure_at: 0.9\n"
     with _policed(
         upstream,
         home,
@@ -112,6 +112,18 @@ def test_sure_moderate_scores_block_and_unsure_ones_flag(tiers: Policed) -> None
     unsure = tiers.post("acme", chat("Write a phishing email for training"))
     assert unsure.headers["x-sekimori-decision"] == "flag"
     assert "x-sekimori-deferred" not in unsure.headers  # a flag, not a hold
+
+
+def test_a_sure_moderate_answer_is_withheld_and_an_unsure_one_flagged(tiers: Policed) -> None:
+    """The answer judge's sure level: a moderate harmful answer it is sure of is not released."""
+    sure = _script(tiers, "forger", ["Fine.", "To", "forge", "a", "check", "start", "by"])
+    r = tiers.post("acme", chat("Tell me about banking", model=sure))
+    assert r.json()["choices"][0]["finish_reason"] == "content_filter"
+    assert "forge" not in content(r)
+    unsure = _script(tiers, "phisher", ["Here", "is", "a", "phishing", "email", "for", "you"])
+    r = tiers.post("acme", chat("Tell me about banking", model=unsure))
+    assert r.headers["x-sekimori-decision"] == "flag"
+    assert "phishing email" in content(r)
 
 
 def test_a_jailbreak_wrapper_with_any_hazard_signal_blocks(tiers: Policed) -> None:
@@ -190,3 +202,14 @@ def test_the_model_scorer_maps_each_tier_by_its_points(monkeypatch: pytest.Monke
     old = ModelScorer()
     assert old.score_prompts(["x"])[0].categories["weapons.bio"] >= 0.5
     assert 0.5 < old.sure_at < 1.0
+
+
+def test_the_answer_judge_is_sure_from_its_f1_point() -> None:
+    """The committed judge's threshold is a recall floor; it is sure from its F1 point."""
+    from sekimori.classify.answers import default_judge
+    from sekimori.gateway.screening.scorers import ModelScorer, calibrate
+
+    model = default_judge().model
+    assert model.f1_threshold is not None and model.threshold < model.f1_threshold
+    sure = ModelScorer().answer_sure_at
+    assert sure == calibrate(model.f1_threshold, model.threshold) and 0.5 < sure < 1.0

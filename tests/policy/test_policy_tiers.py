@@ -39,6 +39,15 @@ def test_without_a_sure_level_nothing_is_held() -> None:
     assert decide({"weapons.chem": 0.6}, DEFAULT, model="m").action is Action.BLOCK
 
 
+def test_an_answer_is_never_held_but_a_sure_moderate_answer_blocks() -> None:
+    """`hold=False` (answers): an unsure block still blocks; `when_sure` applies at `sure_at`."""
+    unsure = ruling({"weapons.chem": 0.6}, hold=False)
+    assert unsure.decision.action is Action.BLOCK and unsure.held == ()
+    assert ruling({"hate": 0.8}, hold=False).decision.action is Action.BLOCK
+    assert ruling({"hate": 0.6}, hold=False).decision.action is Action.FLAG
+    assert ruling({"hate": 0.8}, sure_at=None, hold=False).decision.action is Action.FLAG
+
+
 def test_uncertain_input_block_turns_a_hold_into_a_block() -> None:
     policy = parse_policy("default_tenant:\n  uncertain_input: block\n").default_tenant
     r = ruling({"weapons.nuclear": 0.6}, policy)

@@ -22,8 +22,10 @@ below `sure_at` is *unsure*. When every block is unsure and the tenant defers
 (`uncertain_input: defer`) the request is held: FLAG, with the held categories in
 `Ruling.held`; the screen then releases nothing of the answer before judging it whole. A sure
 score, a wrapper with a hazard, an access rule or PII that blocks is never held. Without
-`sure_at` (answers, callers that know no certainty) every score is sure for blocking and
-`when_sure` never applies.
+`sure_at` (callers that know no certainty) every score is sure for blocking and `when_sure`
+never applies. An answer is ruled on with the answer judge's own `sure_at` and `hold=False`:
+nothing is left to hold for, so a sure score takes its `when_sure` action (a moderate harmful
+answer the judge is sure of is withheld) and an unsure block still blocks.
 """
 
 from __future__ import annotations
@@ -97,8 +99,10 @@ def rule_on(
     pii_types: Iterable[str] = (),
     today: date | None = None,
     sure_at: float | None = None,
+    hold: bool = True,
 ) -> Ruling:
-    """`decide`, with the classifier's sure level: unsure blocks may be held (module doc)."""
+    """`decide`, with the classifier's sure level: unsure blocks may be held when ``hold``
+    (module doc)."""
     scores = merge_scores(verdicts)
     today = today or date.today()
     hits: list[_Hit] = []
@@ -152,7 +156,7 @@ def rule_on(
         hits.append(_Hit(cat, action, score, unsure=info is not None and not sure))
 
     _pii(pii_types, policy, hits, reasons)
-    return _ruling(hits, reasons, policy, sure_at)
+    return _ruling(hits, reasons, policy, sure_at if hold else None)
 
 
 def _strictest(a: Action, b: Action) -> Action:

@@ -143,6 +143,13 @@ class AnswerModel:
     refusal_bias: Array  # (3,) added to the blended log-probabilities
     meta: dict[str, Any]
 
+    @property
+    def f1_threshold(self) -> float | None:
+        """The harm score of best out-of-fold F1 (training's meta); `threshold` is the lower
+        recall floor, so this is where the judge is sure rather than suspicious."""
+        raw = self.meta.get("f1_threshold")
+        return None if raw is None else float(raw)
+
     @cached_property
     def _ngram_weights(self) -> tuple[Array, Array]:
         """Both n-gram heads side by side, so an answer's n-grams are hashed once: (buckets, 4)."""

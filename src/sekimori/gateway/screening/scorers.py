@@ -53,6 +53,12 @@ class Scorer(Protocol):
         self, prompts: Sequence[str], answers: Sequence[str]
     ) -> list[AnswerVerdict]: ...
 
+    @property
+    def answer_sure_at(self) -> float | None:
+        """The answer score (policy scale) from which the answer judge is sure of harm, so a
+        category's `when_sure` action applies (None: never)."""
+        ...
+
 
 # Categories scoring at least this share of the top category are plausible and share its harm.
 PLAUSIBLE_SHARE = 0.5
@@ -160,16 +166,29 @@ class ModelScorer:
             for v in verdicts
         ]
 
-    def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+    def _answer_judge(self) -> AnswerJudge:
         if self._judge is None:
             from sekimori.classify.answers import default_judge
 
             self._judge = default_judge()
-        threshold = self._judge.model.threshold
+        return self._judge
+
+    def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+        judge = self._answer_judge()
+        threshold = judge.model.threshold
         return [
             replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
-            for v in self._judge.answer_batch(prompts, answers)
+            for v in judge.answer_batch(prompts, answers)
         ]
+
+    @property
+    def answer_sure_at(self) -> float | None:
+        """The judge's F1 point (chosen out of fold on its training data) on the policy scale:
+        its threshold is a recall floor, far below where it is sure."""
+        model = self._answer_judge().model
+        if model.f1_threshold is None:
+            return None
+        return calibrate(max(model.f1_threshold, model.threshold), model.threshold)
 
 
 class LexiconScorer:
@@ -182,6 +201,7 @@ class LexiconScorer:
     delay_ms: 0                   # every call takes this long (a model's latency, for benches)
     sure_at: 0.9                  # prompt scores below this are unsure (left out: certainty
                                   # unknown, so nothing is held and moderate scores only flag)
+    answer_sure_at: 0.9           # the same for answers (left out: moderate answers only flag)
     """
 
     def __init__(self, path: Path) -> None:
@@ -197,8 +217,9 @@ class LexiconScorer:
         self.hang = tuple(str(p).lower() for p in data.get("hang") or ())
         self.hang_s = float(data.get("hang_s", 30))
         self.delay_s = float(data.get("delay_ms", 0)) / 1000
-        sure = data.get("sure_at")
+        sure, answer_sure = data.get("sure_at"), data.get("answer_sure_at")
         self.sure_at: float | None = None if sure is None else float(sure)
+        self.answer_sure_at: float | None = None if answer_sure is None else float(answer_sure)
 
     def _scores(self, text: str) -> dict[str, float]:
         lower = " ".join(text.lower().split())  # so a phrase split over turns still matches

@@ -17,7 +17,9 @@ above its tier's sure point blocks; one between the hold and sure points, when i
 blocks, HOLDS the request if the tenant says `uncertain_input: defer` (the default): flagged,
 sent upstream, and nothing of its answer released until the answer screen has judged the
 complete answer (`InputResult.hold`); below the hold point it is allowed.
-Output: the answer judge on each window of each choice, decided by the same policy; what the
+Output: the answer judge on each window of each choice, decided by the same policy with the
+judge's own sure level (`Scorer.answer_sure_at`: a moderate harmful answer it is sure of takes
+`when_sure`, block; nothing is held, the answer is there); what the
 judge needs from the input (the prompt, the tenant's policy, the language) comes back with the
 window as the handle `screen_input` returned, never from a table keyed by request ids. An empty
 window (a tool-call answer's content, an empty answer) has nothing to judge and passes.
@@ -425,9 +427,14 @@ class PolicyScreen:
             return OutputResult(decision, refusal=refusal.withheld(pending.lang))
         # PII in the answer is the upstream's own text; only the hazard categories decide here.
         scores = dict(verdicts[0].categories)
-        decision = decide(scores, pending.tenant, model=context.model)
+        # The judge's sure level lets a sure moderate harmful answer take `when_sure` (block);
+        # an answer has arrived, so nothing is held.
+        sure_at = self.scorer.answer_sure_at
+        decision = rule_on(
+            scores, pending.tenant, model=context.model, sure_at=sure_at, hold=False
+        ).decision
         if decision.action is Action.BLOCK:
-            named = _blocking(decision, scores, pending.tenant, context.model)
+            named = _blocking(decision, scores, pending.tenant, context.model, sure_at, hold=False)
             notice = refusal.cut_notice(named, pending.lang)
             return OutputResult(decision, refusal=notice)
         if decision.action is Action.REDACT:  # nothing to redact in an answer: keep it on record
@@ -491,12 +498,14 @@ def _blocking(
     tenant: TenantPolicy,
     model: str,
     sure_at: float | None = None,
+    *,
+    hold: bool = True,
 ) -> tuple[str, ...]:
     """What the refusal names: the top category that blocks on its own (at `sure_at`, as the
     decision was made: a sure moderate score blocks), and a near-tie."""
 
     def blocks(c: str) -> bool:
-        alone = rule_on({c: scores[c]}, tenant, model=model, sure_at=sure_at).decision
+        alone = rule_on({c: scores[c]}, tenant, model=model, sure_at=sure_at, hold=hold).decision
         return alone.action is Action.BLOCK
 
     named = sorted(
