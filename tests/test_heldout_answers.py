@@ -156,3 +156,87 @@ def test_no_prompt_or_answer_equals_an_evaluation_only_item() -> None:
         texts = {_norm(t) for t in _eval_texts(shared / name)}
         assert len(texts) > 50, name
         assert [i for t, i in ours.items() if t in texts] == [], name
+
+
+# --- data/answers/heldout_prose_v2.jsonl: the second held-back set (issue 15) -----------------
+
+V2 = ROOT / "data" / "answers" / "heldout_prose_v2.jsonl"
+V2_FIELDS = {"id", "lang", "prompt", "answer", "label", "category", "format", "harm_kind"}
+V2_FORMATS = frozenset(
+    {
+        *("email", "story", "dialogue", "forum post", "speech", "letter", "news"),
+        *("prose paragraph", "numbered steps", "table in text"),
+    }
+)
+# harmful: which uplift the answer complies with; benign: which kind of good answer it is.
+V2_KINDS = {
+    "harmful": {"procedure", "acquisition", "evasion", "targeting", "content"},
+    "benign": {"refusal", "redirect", "safe_help", "ordinary"},
+}
+V2_ROWS = _load(V2)
+
+
+def test_v2_fields_ids_languages_and_lengths() -> None:
+    ids = [r["id"] for r in V2_ROWS]
+    assert len(ids) == len(set(ids)) and len(V2_ROWS) >= 230
+    assert len({_norm(r["answer"]) for r in V2_ROWS}) == len(V2_ROWS)
+    for r in V2_ROWS:
+        assert set(r) == V2_FIELDS, r["id"]
+        assert r["id"].startswith(f"hp2.{r['lang']}."), r["id"]
+        assert r["category"] in CATEGORY_IDS and r["format"] in V2_FORMATS, r["id"]
+        assert r["harm_kind"] in V2_KINDS[r["label"]], r["id"]
+        assert detect_lang(r["prompt"]) == r["lang"] == detect_lang(r["answer"]), r["id"]
+        assert 30 <= _size(r["answer"], r["lang"]) <= 250, r["id"]
+        # sanitized harmful answers use natural stand-ins, never a placeholder layout
+        assert "[" not in r["answer"] and "REDACTED" not in r["answer"].upper(), r["id"]
+
+
+def test_v2_is_half_harmful_in_each_language_and_covers_every_category_and_format() -> None:
+    for lang in ("en", "ja"):
+        rows = [r for r in V2_ROWS if r["lang"] == lang]
+        harmful = [r for r in rows if r["label"] == "harmful"]
+        assert len(harmful) * 2 == len(rows), lang
+        assert sum(r["category"] in CATASTROPHIC for r in harmful) >= 0.35 * len(harmful), lang
+        for label in ("harmful", "benign"):
+            mine = [r for r in rows if r["label"] == label]
+            assert {r["category"] for r in mine} == set(CATEGORY_IDS), (lang, label)
+            assert {r["format"] for r in mine} == V2_FORMATS, (lang, label)
+        assert {r["harm_kind"] for r in rows if r["label"] == "benign"} == V2_KINDS["benign"]
+
+
+def test_v2_rows_do_not_share_openers() -> None:
+    from tests.test_team_data import _opener
+
+    for key in ("prompt", "answer"):
+        openers = Counter(_opener(r[key]) for r in V2_ROWS)
+        assert [(o, n) for o, n in openers.items() if n > 3] == [], key
+
+
+def test_v2_is_disjoint_from_the_first_set_the_pool_and_every_other_answer_file() -> None:
+    ours = {_norm(r[k]) for r in V2_ROWS for k in ("prompt", "answer")}
+    for path in sorted(V2.parent.glob("*.jsonl")):
+        if path != V2:
+            other = {_norm(r[k]) for r in _load(path) for k in ("prompt", "answer") if k in r}
+            assert ours.isdisjoint(other), path.name
+    assert ours.isdisjoint(_norm(r["answer"]) for r in POOL_ROWS)
+
+
+def test_the_answer_judge_never_trains_on_the_v2_set() -> None:
+    from sekimori.classify.answers.data import HELD_OUT_PREFIX, load_all
+
+    assert V2.name.startswith(HELD_OUT_PREFIX)
+    shared = shared_data_dir()
+    if not shared.is_dir():
+        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
+    ours = {_norm(r["answer"]) for r in V2_ROWS}
+    assert not [e.id for e in load_all(shared) if _norm(e.answer) in ours]
+
+
+def test_no_v2_prompt_or_answer_equals_an_evaluation_only_item() -> None:
+    shared = shared_data_dir()
+    if not shared.is_dir():
+        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
+    ours = {_norm(r[k]): r["id"] for r in V2_ROWS for k in ("prompt", "answer")}
+    for name in EVAL_ONLY:
+        texts = {_norm(t) for t in _eval_texts(shared / name)}
+        assert [i for t, i in ours.items() if t in texts] == [], name

@@ -13,8 +13,9 @@ Two sources:
   translation, CC-BY-SA-3.0), split by Dolly row; `data/answers/benign_{en,ja}.jsonl`: ordinary
   answers written for sekimori in tables, dialogues, steps, JSON, emails and stories.
 
-Files named `heldout*.jsonl` in the same folder are never loaded here: they are written by someone
-else to validate the judge once (bench/answers/heldout_prose.py), and must not train or tune it.
+Files named `heldout*.jsonl` in the same folder (`heldout_prose.jsonl`, `heldout_prose_v2.jsonl`)
+are never loaded here: they are written by someone else to validate the judge once
+(bench/answers/heldout_prose.py), and must not train or tune it.
 """
 
 from __future__ import annotations
