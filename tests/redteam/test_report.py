@@ -127,3 +127,13 @@ def test_report_renders_charts_in_headless_chromium(tmp_path: Path, lang: str) -
     assert title in dom
     if lang == "ja":
         assert "生物兵器" in dom  # category names in the reader's language
+
+
+def test_report_fonts_fall_back_to_japanese_fonts_before_the_generic_family() -> None:
+    rows = _rows()
+    page = render(summarize(rows, {"suite": "t", "sources": ["test"]}), rows, "ja")
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    family = style.split("body,svg text{font-family:", 1)[1].split("}", 1)[0].split(",")
+    assert family[-1] == "sans-serif"
+    for font in ("'Noto Sans CJK JP'", "'Hiragino Sans'", "Meiryo", "'IPAexGothic'"):
+        assert family.index(font) < len(family) - 1

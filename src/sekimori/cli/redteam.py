@@ -207,15 +207,23 @@ def add_parser(subparsers: Any) -> None:
         "test upstream, so ASR measures the gateway / 従順な上流の前でゲートウェイを起動して測定",
     )
     run.add_argument(
-        "--api-key", default="", help="bearer key for the target (or env SEKIMORI_REDTEAM_API_KEY)"
+        "--api-key",
+        default="",
+        help="bearer key for the target (or env SEKIMORI_REDTEAM_API_KEY; with --target gateway "
+        "also SEKIMORI_API_KEY) / 対象の API キー",
     )
     run.add_argument(
         "--model",
         default="default",
         help="model name sent to the target (gateway: default = the first model it lists)",
     )
+    from sekimori.redteam.datasets import SUITES
+
     run.add_argument(
-        "--suite", required=True, help="smoke|cbrn|overrefusal|standard or a JSONL/CSV file"
+        "--suite",
+        required=True,
+        # From the registry, so that help, `redteam suites` and the docs cannot disagree.
+        help=f"{'|'.join(SUITES.names())} or a JSONL/CSV file (see `sekimori redteam suites`)",
     )
     run.add_argument(
         "--mutators", default="all", help="comma-separated mutators, or 'all' (default)"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sekimori.lang import Text
+from sekimori.redteam.report import FONT_CSS
 from sekimori.redteam.stats import mcnemar, wilson
 from sekimori.redteam.store import ResultRow, ResultStore
 
@@ -79,7 +80,8 @@ def write_compare(result: dict[str, Any], out: Path, lang: str = "en") -> None:
     items = "".join(f"<li>{html.escape(x)}</li>" for x in lines)
     (out / "compare.html").write_text(
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{_TITLE(lang)}'
-        f"</title></head><body><h1>{_TITLE(lang)}</h1><p>A = {html.escape(result['run_a'])}, "
+        f"</title><style>{FONT_CSS}</style></head><body><h1>{_TITLE(lang)}</h1>"
+        f"<p>A = {html.escape(result['run_a'])}, "
         f"B = {html.escape(result['run_b'])}</p><ul>{items}</ul></body></html>\n",
         encoding="utf-8",
     )

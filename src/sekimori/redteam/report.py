@@ -164,8 +164,17 @@ METHOD = Text(
     ),
 )
 
+# Japanese glyphs on every platform: the system font first, then the Japanese fonts macOS,
+# Windows and Linux ship or install (Linux has none by default: `apt install fonts-noto-cjk`,
+# docs/redteam.md), before the generic family that may have no Japanese glyphs at all.
+FONT_FAMILY = (
+    "system-ui,-apple-system,'Segoe UI','Hiragino Kaku Gothic ProN','Hiragino Sans',"
+    "'Yu Gothic UI','Yu Gothic',Meiryo,'Noto Sans CJK JP','Noto Sans JP','Source Han Sans JP',"
+    "'IPAexGothic','IPAPGothic','TakaoPGothic','VL PGothic','Droid Sans Fallback',sans-serif"
+)
+FONT_CSS = f"body,svg text{{font-family:{FONT_FAMILY}}}"
 _ASSETS = Path(__file__).with_name("assets")
-_CSS = (_ASSETS / "report.css").read_text(encoding="utf-8")
+_CSS = FONT_CSS + (_ASSETS / "report.css").read_text(encoding="utf-8")
 _JS = (_ASSETS / "report.js").read_text(encoding="utf-8")
 
 
