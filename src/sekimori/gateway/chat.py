@@ -43,6 +43,7 @@ from sekimori.gateway.parts import (
 from sekimori.gateway.screening.refusal import withheld
 from sekimori.gateway.sse import (
     DONE,
+    Event,
     EventSplitter,
     chunk_event,
     encode,
@@ -497,6 +498,8 @@ class _Relay:
         self.recorded = False
         self.ident = ""
         self.created = int(time.time())
+        self.held: list[bytes] = []  # finish and usage events, sent after the last screen
+        self.first = True  # no event sent yet (for the time-to-first-byte metric)
 
     def _choice(self, index: int) -> _Choice:
         state = self.choices.get(index)
@@ -601,63 +604,69 @@ class _Relay:
                 out.append(_Out(event, {key[0]: state.length}))
         return out
 
+    async def _relay(self, events: list[Event]) -> bool:
+        """Forwards (or holds) one read's events, launching screens; False once blocked."""
+        ex = self.ex
+        out: list[_Out] = []
+        for event in events:
+            if event.done:
+                continue
+            data = event.data
+            self.ident = self.ident or str(data.get("id", ""))
+            pieces = delta_pieces(data)
+            changed = self._restore(data, pieces)
+            finished = finished_choices(data)
+            for index in finished:
+                before = [p.text for p in pieces]
+                out.extend(self._flush(index, data, pieces))
+                changed = changed or before != [p.text for p in pieces]
+            if "usage" in data:
+                _usage(ex, data.get("usage"))
+            raw = encode(data) if changed else event.raw
+            for piece in pieces:
+                self._choice(piece.choice).text.add(piece, piece.text)
+            if finished or not data.get("choices"):
+                self.held.append(raw)
+                continue
+            out.append(_Out(raw, {c: self.choices[c].length for c in {p.choice for p in pieces}}))
+        # A screen that finished meanwhile decides before more text goes out.
+        for state in self.choices.values():
+            if state.pending is not None and state.pending.done():
+                await self._settle(state)
+        sent = await self._hold_back(out)
+        if self.blocked is not None:
+            return False
+        if sent:
+            await self.send(
+                {"type": "http.response.body", "body": b"".join(sent), "more_body": True}
+            )
+            if self.first:
+                self.first = False
+                self.handler.metrics.ttfb.observe(time.perf_counter() - ex.started, ex.upstream)
+        for state in self.choices.values():
+            if state.pending is None and state.length - state.screened_to >= self.handler.stride:
+                state.pending = self._launch(state, final=False)
+        return True
+
     async def run(self) -> None:
         ex, send = self.ex, self.send
         splitter = EventSplitter()
-        held: list[bytes] = []  # the finish, usage and [DONE] events, sent after the last screen
-        first = True
         await send(self.handler._start(200, ex, stream=True))
         try:
             async for chunk in self.response.chunks():
-                out: list[_Out] = []
-                for event in splitter.feed(chunk):
-                    if event.done:
-                        continue
-                    data = event.data
-                    if data is None:
-                        out.append(_Out(event.raw, {}))
-                        continue
-                    self.ident = self.ident or str(data.get("id", ""))
-                    pieces = delta_pieces(data)
-                    changed = self._restore(data, pieces)
-                    finished = finished_choices(data)
-                    for index in finished:
-                        before = [p.text for p in pieces]
-                        out.extend(self._flush(index, data, pieces))
-                        changed = changed or before != [p.text for p in pieces]
-                    if "usage" in data:
-                        _usage(ex, data.get("usage"))
-                    raw = encode(data) if changed else event.raw
-                    for piece in pieces:
-                        self._choice(piece.choice).text.add(piece, piece.text)
-                    if finished or not data.get("choices"):
-                        held.append(raw)
-                        continue
-                    out.append(
-                        _Out(raw, {c: self.choices[c].length for c in {p.choice for p in pieces}})
-                    )
-                # A screen that finished meanwhile decides before more text goes out.
-                for state in self.choices.values():
-                    if state.pending is not None and state.pending.done():
-                        await self._settle(state)
-                sent = await self._hold_back(out)
-                if self.blocked is not None:
+                if not await self._relay(splitter.feed(chunk)):
                     break
-                if sent:
-                    await send(
-                        {"type": "http.response.body", "body": b"".join(sent), "more_body": True}
-                    )
-                    if first:
-                        first = False
-                        self.handler.metrics.ttfb.observe(
-                            time.perf_counter() - ex.started, ex.upstream
-                        )
-                for state in self.choices.values():
-                    if (
-                        state.pending is None
-                        and state.length - state.screened_to >= self.handler.stride
-                    ):
-                        state.pending = self._launch(state, final=False)
+            else:
+                # An upstream may end its stream by closing: its last event may lack the blank
+                # line that ends an event, and [DONE] may never come (we add our own).
+                await self._relay(splitter.end())
+            if splitter.dropped:
+                log.warning(
+                    "dropped %d invalid stream event(s) from upstream %s for request %s",
+                    splitter.dropped,
+                    ex.upstream,
+                    ex.screen_id,
+                )
         except UpstreamError as exc:
             # The upstream failed after the answer began: the status is sent, so say it in-band.
             error = self.handler._upstream_failed(exc, ex.upstream)
@@ -685,7 +694,7 @@ class _Relay:
             tail += DONE
         else:
             tail = b"".join(o.raw for o in self.withheld)  # all screened now
-            tail += b"".join(o.raw for o in rest) + b"".join(held) + DONE
+            tail += b"".join(o.raw for o in rest) + b"".join(self.held) + DONE
         await self._finish_record(durable=ex.decision.action in _DURABLE)
         await send({"type": "http.response.body", "body": tail})
 

@@ -12,16 +12,22 @@ DONE = b"data: [DONE]\n\n"
 
 @dataclass(slots=True)
 class Event:
-    raw: bytes  # the event as received, with its terminating blank line
-    data: dict[str, Any] | None  # the parsed JSON of a `data:` line; None for [DONE] and others
+    raw: bytes  # the event to forward: one `data:` line and the blank line that ends it
+    data: dict[str, Any]  # its parsed JSON object ({} for [DONE])
     done: bool = False
 
 
 class EventSplitter:
-    """Feeds raw upstream bytes, returns complete events; keeps the incomplete rest."""
+    """Feeds raw upstream bytes, returns complete events; keeps the incomplete rest.
+
+    Only `data:` events holding a JSON object (and `data: [DONE]`) come out; anything else is
+    dropped and counted in `dropped` (SSE comments, which keep a connection alive, uncounted).
+    An event's other lines (`event:`, `id:`) are dropped too: OpenAI streams carry none.
+    """
 
     def __init__(self) -> None:
         self._buffer = b""
+        self.dropped = 0
 
     def feed(self, chunk: bytes) -> list[Event]:
         buffer = self._buffer + chunk
@@ -30,26 +36,40 @@ class EventSplitter:
         *complete, self._buffer = buffer.split(b"\n\n")
         events = []
         for block in complete:
-            if not block:
-                continue
-            data_line = None
-            for line in block.split(b"\n"):
-                if line.startswith(b"data:"):
-                    data_line = line[5:].strip()
-            if data_line == b"[DONE]":
-                events.append(Event(block + b"\n\n", None, done=True))
-                continue
-            parsed: Any = None
-            if data_line:
-                try:
-                    parsed = orjson.loads(data_line)
-                except orjson.JSONDecodeError:
-                    parsed = None
-            events.append(Event(block + b"\n\n", parsed if isinstance(parsed, dict) else None))
+            event = self._parse(block)
+            if event is not None:
+                events.append(event)
         return events
 
-    def rest(self) -> bytes:
-        return self._buffer
+    def end(self) -> list[Event]:
+        """The stream ended: its last event, if one was left without the blank line after it."""
+        block, self._buffer = self._buffer.strip(b"\n"), b""
+        event = self._parse(block) if block else None
+        return [] if event is None else [event]
+
+    def _parse(self, block: bytes) -> Event | None:
+        if not block:
+            return None
+        lines = block.split(b"\n")
+        data_line = None
+        for line in lines:
+            if line.startswith(b"data:"):
+                data_line = line[5:].strip()
+        if data_line == b"[DONE]":
+            return Event(DONE, {}, done=True)
+        parsed: Any = None
+        if data_line:
+            try:
+                parsed = orjson.loads(data_line)
+            except orjson.JSONDecodeError:
+                parsed = None
+        if data_line is None or not isinstance(parsed, dict):
+            if not all(line.startswith(b":") for line in lines):
+                self.dropped += 1
+            return None
+        if len(lines) == 1:
+            return Event(block + b"\n\n", parsed)
+        return Event(b"data: " + data_line + b"\n\n", parsed)
 
 
 def encode(data: dict[str, Any]) -> bytes:

@@ -37,6 +37,12 @@ unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` re
     ;delay=SECONDS       pause between streamed chunks          (header x-fake-delay)
     ;first=SECONDS       pause before the first byte             (header x-fake-first-byte)
     ;chunk=N             N characters a chunk instead of a word a chunk (header x-fake-chunk)
+    ;nodone=1            end a stream without [DONE], its last event lacking the blank line
+    ;junk=1              put invalid lines between a stream's events (non-JSON data, a JSON array,
+                         an `event:` line, a comment)
+
+`--close-delimited` serves every answer without a length, ending it by closing the connection
+(valid HTTP/1.1, as some servers and proxies answer), through a minimal server of its own.
 
 The header `x-fake-mode` replaces the model name's MODE[:ARG] part.
 
@@ -49,10 +55,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +86,15 @@ _PROSE = (
     "bridges and quiet fields under a wide grey sky"
 )
 _WORDS = _PROSE.split()
-_MODIFIER = re.compile(r";(delay|first|chunk)=([0-9]+(?:\.[0-9]+)?)$")
+_MODIFIER = re.compile(r";(delay|first|chunk|nodone|junk)=([0-9]+(?:\.[0-9]+)?)$")
+# Between events in `;junk=1` mode: what a broken or chatty upstream sends that is no chunk.
+JUNK = (
+    b"data: {not json\n\n",
+    b"data: [1, 2, 3]\n\n",
+    b"event: ping\n\n",
+    b": keep-alive\n\n",
+    b"garbage without a field\n\n",
+)
 _PIECES = re.compile(r"\S+\s*|\s+")
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
@@ -95,6 +111,8 @@ class Behaviour:
     delay: float = 0.0
     first: float = 0.0
     chunk: int = 0
+    nodone: bool = False
+    junk: bool = False
 
 
 def parse_behaviour(model: str, headers: dict[bytes, bytes]) -> Behaviour:
@@ -118,6 +136,8 @@ def parse_behaviour(model: str, headers: dict[bytes, bytes]) -> Behaviour:
         delay=options.get("delay", 0.0),
         first=options.get("first", 0.0),
         chunk=int(options.get("chunk", 0)),
+        nodone=bool(options.get("nodone")),
+        junk=bool(options.get("junk")),
     )
 
 
@@ -415,13 +435,10 @@ class FakeUpstream:
         for i, piece in enumerate(pieces[:limit]):
             if behaviour.delay and i:
                 await asyncio.sleep(behaviour.delay)
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": chunk({"content": piece}, None),
-                    "more_body": True,
-                }
-            )
+            body = chunk({"content": piece}, None)
+            if behaviour.junk:
+                body = JUNK[i % len(JUNK)] + body
+            await send({"type": "http.response.body", "body": body, "more_body": True})
         if behaviour.mode == "stall":
             await self._stall(receive)
             return
@@ -438,7 +455,11 @@ class FakeUpstream:
                 "usage": usage,
             }
             tail += b"data: " + orjson.dumps(event) + b"\n\n"
-        await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n"})
+        if behaviour.nodone:
+            tail = tail.removesuffix(b"\n\n")
+        else:
+            tail += b"data: [DONE]\n\n"
+        await send({"type": "http.response.body", "body": tail})
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -480,6 +501,76 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
+async def _serve_close_delimited(app: FakeUpstream, sock: socket.socket) -> None:
+    """A minimal HTTP/1.1 server: one request a connection, each answer ended by closing.
+
+    uvicorn always frames an answer (a length or chunks); this one never does, as HTTP allows.
+    """
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            request_line, *lines = head.split("\r\n")
+            method, target, _ = request_line.split(" ", 2)
+            headers = [
+                (k.strip().lower().encode("latin-1"), v.strip().encode("latin-1"))
+                for k, sep, v in (line.partition(":") for line in lines)
+                if sep
+            ]
+            length = int(dict(headers).get(b"content-length", b"0"))
+            body = await reader.readexactly(length) if length else b""
+            path, _, query = target.partition("?")
+            scope: Scope = {
+                "type": "http",
+                "http_version": "1.1",
+                "method": method,
+                "path": path,
+                "query_string": query.encode("latin-1"),
+                "headers": headers,
+            }
+            requested = False
+
+            async def receive() -> Message:
+                nonlocal requested
+                if not requested:
+                    requested = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                await reader.read()  # the client closing is the only thing left to hear
+                return {"type": "http.disconnect"}
+
+            async def send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                    out = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n".encode()]
+                    out += [
+                        name + b": " + value + b"\r\n"
+                        for name, value in message.get("headers", ())
+                        if name.lower() != b"content-length"
+                    ]
+                    writer.write(b"".join(out) + b"connection: close\r\n\r\n")
+                    return
+                writer.write(message.get("body", b""))
+                await writer.drain()
+                if not message.get("more_body"):
+                    writer.close()
+
+            await app(scope, receive, send)
+        except (
+            DropConnection,
+            OSError,
+            ValueError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+        ):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, sock=sock)
+    async with server:
+        await server.serve_forever()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sekimori.testing.fake_upstream",
@@ -507,6 +598,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="answer pool for comply:LABEL (default data/compliant/answers.jsonl)",
     )
+    parser.add_argument(
+        "--close-delimited",
+        action="store_true",
+        help="answer without a length and end each answer by closing the connection",
+    )
     args = parser.parse_args(argv)
     scripts = {}
     for item in args.script:
@@ -515,10 +611,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--script {item!r}: expected NAME=FILE")
         scripts[name] = Path(file).read_text(encoding="utf-8")
 
-    import uvicorn
-
     sock = bind_socket(args.host, args.port)
     print(f"PORT={sock.getsockname()[1]}", flush=True)
+    if args.close_delimited:
+        asyncio.run(_serve_close_delimited(FakeUpstream(scripts, args.answers), sock))
+        return 0
+    import uvicorn
+
     config = uvicorn.Config(
         FakeUpstream(scripts, args.answers),
         log_level="warning",

@@ -48,6 +48,7 @@ class _Connection:
         self.headers: list[tuple[bytes, bytes]] = []
         self.headers_done = False
         self.keep_alive = False
+        self.until_close = False  # the body has no length and ends when the server closes
         self.complete = False
         self.body: deque[bytes] = deque()
 
@@ -59,6 +60,11 @@ class _Connection:
         self.headers_done = True
         # Read here: llhttp forgets it once the message is complete.
         self.keep_alive = bool(self.parser.should_keep_alive())
+        names = {name for name, _ in self.headers}
+        self.until_close = b"content-length" not in names and not any(
+            name == b"transfer-encoding" and b"chunked" in value.lower()
+            for name, value in self.headers
+        )
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
@@ -75,6 +81,11 @@ class _Connection:
         except OSError as exc:
             raise ProtocolFailed(f"connection lost ({exc})") from None
         if not data:
+            if self.headers_done and self.until_close:
+                # Valid HTTP: a body without a length ends when the server closes.
+                self.complete = True
+                self.keep_alive = False
+                return
             raise ProtocolFailed("the server closed the connection before the answer ended")
         try:
             self.parser.feed_data(data)
