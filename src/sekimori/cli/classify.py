@@ -5,8 +5,9 @@ line is `{"id", "harmful", "score", "categories": {taxonomy id: score}, "top", "
 order. A line with an `"answer"` (a model's answer to `text`) also gets the answer judges' fields:
 `answer_harmful`, `answer_score`, `answer_categories`, `refusal` (refusal|compliance|partial) and
 `refusal_score`.
-With `--judge-url`, prompts whose score falls in the uncertain band go to that LLM judge (the
-cascade) and their lines get `"judged": true`; a judge that fails leaves the classifier's verdict.
+With `--judge-url` (or `--guard URL --guard-model KIND`, a guard model: docs/guards.md), prompts
+whose score falls in the uncertain band go to that judge (the cascade) and their lines get
+`"judged": true`; a judge that fails leaves the classifier's verdict.
 Streams in batches (constant memory); a progress bar only on a terminal; the first bad line stops
 the run with an error naming it (`IN.jsonl:LINE`), after the lines before it were written.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sekimori.classify.cascade import BatchClassifier, CascadeClassifier
-from sekimori.cli.judge import add_judge_arguments, judge_settings
+from sekimori.cli.judge import add_judge_arguments, cascade_of
 from sekimori.errors import InputError
 from sekimori.lang import Text
 
@@ -140,14 +141,12 @@ def run(args: argparse.Namespace) -> int:
     from sekimori.classify.api import default_classifier
     from sekimori.classify.prompt import PromptClassifier
 
-    settings = judge_settings(args)
+    judge = cascade_of(args)
     model = PromptClassifier.load(args.model) if args.model else default_classifier()
     clf: BatchClassifier = model
     cascade: CascadeClassifier | None = None
-    if settings is not None:
-        from sekimori.upstream.judge import OpenAIJudge
-
-        cascade = CascadeClassifier(clf, OpenAIJudge(settings), model.band_or(settings.band))
+    if judge is not None:
+        cascade = CascadeClassifier(clf, judge.judge, model.band_or(judge.band))
         clf = cascade
     source = "<stdin>" if args.input == "-" else args.input
     columns = (

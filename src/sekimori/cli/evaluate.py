@@ -10,7 +10,7 @@ from typing import Any
 
 from sekimori.classify.cascade import Band
 from sekimori.cli.group import add_group
-from sekimori.cli.judge import add_judge_arguments, judge_settings
+from sekimori.cli.judge import add_judge_arguments, cascade_of
 
 # One line per sub-command: "module:function" adding it to the `eval` sub-parsers.
 SUBCOMMANDS: tuple[str, ...] = (
@@ -59,12 +59,8 @@ def _eval_classifier(args: argparse.Namespace) -> int:
     from sekimori.classify.train import corpus_settings_of, training_pool
     from sekimori.paths import shared_data_dir
 
-    settings = judge_settings(args)
-    judge = None
-    if settings is not None:
-        from sekimori.upstream.judge import OpenAIJudge
-
-        judge = OpenAIJudge(settings)
+    cascade = cascade_of(args)
+    judge = cascade.judge if cascade is not None else None
     root = shared_data_dir()
     clf = PromptClassifier.load(args.model)
     band = Band.parse(args.judge_band) if args.judge_band else clf.band
@@ -102,11 +98,10 @@ def _eval_classifier(args: argparse.Namespace) -> int:
         f"blend {meta.blend:.2f}, gate {meta.gate:.2f}; "
         f"scoring took {time.monotonic() - start:.0f} s)."
     )
-    if settings is not None:
+    if cascade is not None:
         header += (
             f" **Cascade on**: scores in [{band.low:g}, {band.high:g}) were decided by the judge "
-            f"`{settings.model}` at {settings.url}; the held-out split and latency are the "
-            "classifier's alone."
+            f"{cascade.name}; the held-out split and latency are the classifier's alone."
         )
     text = render(results, held, latency, header=header, band=band)
     print(text)

@@ -1,14 +1,16 @@
-"""The cascade's command-line flags (`--judge-*`), shared by `classify` and `eval classifier`."""
+"""The cascade's command-line flags (`--judge-*`, `--guard*`), shared by `classify` and
+`eval classifier`: the uncertain band goes to a generic LLM judge or to a guard model."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import Any
 
-from sekimori.classify.cascade import Band
+from sekimori.classify.cascade import Band, PromptJudge
 from sekimori.cli.flags import validated
 from sekimori.errors import ConfigError
-from sekimori.settings import JudgeSettings
+from sekimori.settings import GuardSettings, JudgeSettings
 
 # JudgeSettings fields the flags set, for naming the flag in an error.
 _FLAGS = {
@@ -39,6 +41,15 @@ def add_judge_arguments(parser: Any) -> None:
     )
     group.add_argument("--judge-timeout", type=float, default=10.0, help="seconds per judge call")
     group.add_argument("--judge-concurrency", type=int, default=4, help="judge calls at a time")
+    group.add_argument(
+        "--guard",
+        metavar="URL",
+        help="a guard model's server as the judge instead (docs/guards.md) / "
+        "判定器の代わりにガードモデルのサーバー",
+    )
+    group.add_argument("--guard-model", metavar="KIND", help="the guard's kind, e.g. llama_guard_3")
+    group.add_argument("--guard-served-name", help="the model name it serves (default: KIND)")
+    group.add_argument("--guard-api", choices=("openai", "ollama"), default="openai")
 
 
 def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:
@@ -59,4 +70,49 @@ def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:
         band=(band.low, band.high) if band else None,
         timeout_s=args.judge_timeout,
         concurrency=args.judge_concurrency,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Cascade:
+    """The judge the flags ask for, how to name it in a report, and the band they set."""
+
+    judge: PromptJudge
+    name: str
+    band: tuple[float, float] | None
+
+
+def cascade_of(args: argparse.Namespace) -> Cascade | None:
+    """`--judge-url` (an LLM judge) or `--guard` (a guard model), or None: no cascade."""
+    settings = judge_settings(args)
+    if args.guard is None:
+        if args.guard_model is not None:
+            raise ConfigError("--guard-model needs --guard", key="--guard")
+        if settings is None:
+            return None
+        from sekimori.upstream.judge import OpenAIJudge
+
+        return Cascade(
+            OpenAIJudge(settings), f"`{settings.model}` at {settings.url}", settings.band
+        )
+    if settings is not None:
+        raise ConfigError("use --judge-url or --guard, not both", key="--guard")
+    if not args.guard_model:
+        raise ConfigError("--guard needs --guard-model", key="--guard-model")
+    guard = validated(
+        GuardSettings,
+        {"url": "--guard", "kind": "--guard-model", "model": "--guard-served-name"},
+        kind=args.guard_model,
+        url=args.guard,
+        model=args.guard_served_name or args.guard_model,
+        api=args.guard_api,
+        timeout_s=args.judge_timeout,
+    )
+    from sekimori.guards.judge import GuardJudge
+
+    band = Band.parse(args.judge_band) if args.judge_band else None
+    return Cascade(
+        GuardJudge(guard, args.judge_concurrency),
+        f"guard `{guard.kind}` (`{guard.model}`) at {guard.base_url()}",
+        (band.low, band.high) if band else None,
     )

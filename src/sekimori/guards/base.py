@@ -10,6 +10,7 @@ policy instead of crashing a request.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,3 +142,22 @@ def failed(guard: str, model: str, target: Target, error: GuardError, clock: Clo
         latency_ms=clock.ms(),
         detail=detail,
     )
+
+
+async def ask_within(
+    guard: Guard, model: str, budget_s: float, prompt: str, answer: str | None = None
+) -> GuardVerdict:
+    """`guard.classify`, or a TIMEOUT verdict once `budget_s` has passed (routing's budget)."""
+    clock = Clock()
+    try:
+        async with asyncio.timeout(budget_s):
+            return await guard.classify(prompt, answer)
+    except TimeoutError:
+        return GuardVerdict(
+            guard=guard.name,
+            model=model,
+            target=Target.PROMPT if answer is None else Target.ANSWER,
+            status=GuardStatus.TIMEOUT,
+            latency_ms=clock.ms(),
+            detail=f"no verdict within the budget of {budget_s * 1000:.0f} ms",
+        )

@@ -24,10 +24,14 @@ from sekimori.policy.model import (
     CatastrophicException,
     CategoryRule,
     ExampleSet,
+    GuardRule,
+    GuardWhen,
+    OnFailure,
     PolicySet,
     TenantAttributes,
     TenantPolicy,
 )
+from sekimori.settings import GuardSettings
 from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK, Tier
 from sekimori.types import Action
 
@@ -80,8 +84,18 @@ class AccessRuleIn(_Strict):
     deny_categories: list[str] = []
 
 
+class GuardRuleIn(_Strict):
+    guard: Name
+    when: GuardWhen
+    above: Score = 0.3
+    budget_ms: Annotated[int, Field(gt=0, le=60_000)] = 800
+    on_failure: OnFailure = OnFailure.PER_TIER
+    clears_hold: bool = False
+
+
 class TierIn(_Strict):
     inherits: str = "standard"
+    guards: list[GuardRuleIn] | None = None
     categories: dict[str, RuleIn | Action] = {}
     pii: dict[str, Action] = {}
     on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
@@ -91,6 +105,7 @@ class TierIn(_Strict):
 
 class TenantIn(_Strict):
     tier: str = "standard"
+    guards: list[GuardRuleIn] | None = None
     attributes: AttributesIn = AttributesIn()
     categories: dict[str, RuleIn | Action] = {}
     pii: dict[str, Action] = {}
@@ -104,6 +119,7 @@ class TenantIn(_Strict):
 
 class PolicyIn(_Strict):
     version: Literal[1] = 1
+    guards: dict[Name, GuardSettings] = {}
     tiers: dict[Name, TierIn] = {}
     custom_categories: dict[Name, CustomIn] = {}
     allow_intents: dict[Name, IntentIn] = {}
@@ -261,7 +277,33 @@ class _Resolver:
             shared_custom,
             shared_intents,
         )
-        return PolicySet(tenants, default, self.source)
+        return PolicySet(tenants, default, self.source, dict(self.p.guards))
+
+    def _guards(
+        self,
+        loc: tuple[object, ...],
+        rules: list[GuardRuleIn] | None,
+        inherited: tuple[GuardRule, ...],
+    ) -> tuple[GuardRule, ...]:
+        if rules is None:
+            return inherited
+        from sekimori.guards import GUARDS
+
+        for name, guard in self.p.guards.items():
+            if guard.kind not in GUARDS:
+                raise self.fail(
+                    ("guards", name, "kind"),
+                    f"unknown guard kind {guard.kind!r}; known: {', '.join(GUARDS.names())}",
+                )
+        out = []
+        for i, r in enumerate(rules):
+            if r.guard not in self.p.guards:
+                known = ", ".join(self.p.guards) or "none (define them under the top-level guards:)"
+                raise self.fail((*loc, i, "guard"), f"unknown guard {r.guard!r}; known: {known}")
+            out.append(
+                GuardRule(r.guard, r.when, r.above, r.budget_ms, r.on_failure, r.clears_hold)
+            )
+        return tuple(out)
 
     def _tier(self, name: str, chain: tuple[str, ...]) -> TenantPolicy:
         if name in self.tiers:
@@ -287,6 +329,7 @@ class _Resolver:
             on_error=spec.on_error or parent.on_error,
             defer_uncertain=_defer(spec.uncertain_input, parent.defer_uncertain),
             wrapped_hazard=spec.wrapped_hazard or parent.wrapped_hazard,
+            guards=self._guards((*loc, "guards"), spec.guards, parent.guards),
         )
         self.tiers[name] = tier
         return tier
@@ -432,4 +475,5 @@ class _Resolver:
             t.on_error or tier.on_error,
             _defer(t.uncertain_input, tier.defer_uncertain),
             t.wrapped_hazard or tier.wrapped_hazard,
+            self._guards((*loc, "guards"), t.guards, tier.guards),
         )

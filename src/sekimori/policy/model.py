@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
+from sekimori.settings import GuardSettings
 from sekimori.types import Action
 
 # The strictest action wins when several rules apply.
@@ -67,6 +69,34 @@ class ExampleSet:
     covers: tuple[str, ...] = ()  # allow intents only: what it may clear (empty: moderate tier)
 
 
+class GuardWhen(StrEnum):
+    """When a guard model is asked (`sekimori.policy.guarding`)."""
+
+    HOLD = "hold"  # the input is held (an unsure block the tenant defers)
+    CATASTROPHIC_ABOVE = "catastrophic_above"  # a catastrophic-tier score reaches `above`
+    ALWAYS = "always"  # every request
+    ANSWERS = "answers"  # every complete answer
+
+
+class OnFailure(StrEnum):
+    """What a guard that is down, slow or unreadable means for the request."""
+
+    CLOSED = "closed"  # block
+    OPEN = "open"  # go on as if no guard had been asked (flagged, with the failure audited)
+    PER_TIER = "per_tier"  # closed when a catastrophic-tier score reaches `above`, else open
+
+
+@dataclass(frozen=True, slots=True)
+class GuardRule:
+    guard: str  # a name under the policy's `guards:`
+    when: GuardWhen
+    above: float = 0.3
+    budget_ms: int = 800
+    on_failure: OnFailure = OnFailure.PER_TIER
+    # A safe verdict releases a held input (never one held on a catastrophic category).
+    clears_hold: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class TenantAttributes:
     jurisdiction: str | None = None
@@ -121,6 +151,7 @@ class TenantPolicy:
     # A jailbreak wrapper (attack.jailbreak at or above its threshold) with any hazard category
     # at or above its threshold: this action at least, with no hold (`wrapped_hazard`).
     wrapped_hazard: Action = Action.BLOCK
+    guards: tuple[GuardRule, ...] = ()  # guard models to ask, in order (`policy.guarding`)
 
     @property
     def redact_types(self) -> frozenset[str]:
@@ -135,6 +166,7 @@ class PolicySet:
     tenants: Mapping[str, TenantPolicy]
     default_tenant: TenantPolicy
     source: str = "<built-in default>"
+    guards: Mapping[str, GuardSettings] = field(default_factory=dict)  # name -> endpoint
 
     def for_tenant(self, name: str) -> TenantPolicy:
         return self.tenants.get(name, self.default_tenant)

@@ -23,6 +23,10 @@ judge's own sure level (`Scorer.answer_sure_at`: a moderate harmful answer it is
 judge needs from the input (the prompt, the tenant's policy, the language) comes back with the
 window as the handle `screen_input` returned, never from a table keyed by request ids. An empty
 window (a tool-call answer's content, an empty answer) has nothing to judge and passes.
+Guard models (`sekimori.guards`, routed by the tenant's `guards:` rules, merged by
+`sekimori.policy.guarding`): asked after the built-in decision on the last user turn (on a hold,
+a catastrophic score, or always), or on the complete answer (`answers`), each within its
+`budget_ms`; a guard that fails is closed or open as its rule says.
 A classifier that fails or takes longer than `timeout_s` is the tenant's `on_error` (block by
 default), with the error in the decision's reasons (audited). `reload()` swaps the policy whole:
 a bad file raises and the old policy stays.
@@ -55,6 +59,8 @@ from sekimori.errors import ConfigError
 from sekimori.gateway.screening import refusal
 from sekimori.gateway.screening.cache import ContentCache
 from sekimori.gateway.screening.scorers import SCORERS, Scorer
+from sekimori.guards import Guard, GuardVerdict, make_guard
+from sekimori.guards.base import ask_within
 from sekimori.lang import detect_lang
 from sekimori.policy import (
     ExampleIndex,
@@ -66,6 +72,8 @@ from sekimori.policy import (
     parse_policy,
     rule_on,
 )
+from sekimori.policy.guarding import GuardedDecision, merge, wanted
+from sekimori.policy.model import GuardRule
 from sekimori.screen import InputResult, OutputResult, OutputWindow, Part, ScreenContext, kind_of
 from sekimori.settings import Settings
 from sekimori.types import Action, Decision, Message, Verdict
@@ -109,6 +117,7 @@ class _Loaded:
 
     policy: PolicySet
     indexes: Mapping[str, ExampleIndex] = field(default_factory=dict)  # tenant -> examples
+    guards: Mapping[str, Guard] = field(default_factory=dict)  # the policy's guard models
 
     def tenant(self, name: str) -> tuple[TenantPolicy, ExampleIndex | None]:
         known = name in self.policy.tenants
@@ -122,6 +131,7 @@ class _Pending:
     prompt: str
     tenant: TenantPolicy
     lang: str
+    asked: str = ""  # the whole last user turn (for a guard that judges the complete answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +196,8 @@ class PolicyScreen:
         for name, tenant in [("", policy.default_tenant), *policy.tenants.items()]:
             if tenant.custom or tenant.allow_intents:
                 indexes[name] = ExampleIndex(tenant, self._encoder_get())
-        return _Loaded(policy, indexes)
+        guards = {name: make_guard(spec) for name, spec in policy.guards.items()}
+        return _Loaded(policy, indexes, guards)
 
     def reload(self) -> str:
         """Re-reads the policy; on any error the old policy stays and the error is raised."""
@@ -291,7 +302,23 @@ class PolicyScreen:
         # A classifier that failed gives no certainty to hold on: its blocks stand.
         sure_at = None if failures else self.scorer.sure_at
         ruling = rule_on(scores, tenant, model=context.model, pii_types=pii.found, sure_at=sure_at)
-        decision = ruling.decision
+        decision, held_on = ruling.decision, ruling.held
+        if tenant.guards:
+            asked = await self._ask_guards(state, tenant.guards, scores, last_user, None, held_on)
+            if asked:
+                guarded = merge(
+                    asked,
+                    decision=decision,
+                    held=held_on,
+                    scores=scores,
+                    tenant=tenant,
+                    model=context.model,
+                    pii_types=pii.found,
+                    sure_at=sure_at,
+                )
+                if guarded.failed_closed:
+                    return InputResult(guarded.decision, refusal=refusal.unchecked(lang))
+                decision, held_on, scores = guarded.decision, guarded.held, guarded.scores
         notes = [r for f in failures for r in f.reasons]
         if pii.found:
             notes.append("pii " + ", ".join(f"{k}x{n}" for k, n in sorted(pii.found.items())))
@@ -300,11 +327,36 @@ class PolicyScreen:
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model, sure_at)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
-        handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang)
-        held = bool(ruling.held)
+        handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, last_user)
+        held = bool(held_on)
         if pii.restorer is None:
             return InputResult(decision, hold=held, handle=handle)
         return InputResult(decision, pii.messages, pii.restorer, hold=held, handle=handle)
+
+    async def _ask_guards(
+        self,
+        state: _Loaded,
+        rules: Sequence[GuardRule],
+        scores: Mapping[str, float],
+        prompt: str,
+        answer: str | None,
+        held: Sequence[str] = (),
+    ) -> list[tuple[GuardRule, GuardVerdict]]:
+        """The verdicts of the guards the tenant's rules ask here, each within its budget."""
+        rules = [r for r in rules if wanted(r, scores, held=bool(held), answer=answer is not None)]
+        verdicts = await asyncio.gather(
+            *(
+                ask_within(
+                    state.guards[r.guard],
+                    state.policy.guards[r.guard].model,
+                    r.budget_ms / 1000.0,
+                    prompt,
+                    answer,
+                )
+                for r in rules
+            )
+        )
+        return list(zip(rules, verdicts, strict=True))
 
     def _known(
         self, messages: Sequence[Message], keys: Sequence[bytes], turns: Sequence[str]
@@ -433,6 +485,14 @@ class PolicyScreen:
         decision = rule_on(
             scores, pending.tenant, model=context.model, sure_at=sure_at, hold=False
         ).decision
+        if window.final and pending.tenant.guards and decision.action is not Action.BLOCK:
+            guarded = await self._guard_answer(
+                pending, context.model, scores, decision, window, sure_at
+            )
+            if guarded is not None:
+                if guarded.failed_closed:
+                    return OutputResult(guarded.decision, refusal=refusal.withheld(pending.lang))
+                decision, scores = guarded.decision, guarded.scores
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, pending.tenant, context.model, sure_at, hold=False)
             notice = refusal.cut_notice(named, pending.lang)
@@ -440,6 +500,34 @@ class PolicyScreen:
         if decision.action is Action.REDACT:  # nothing to redact in an answer: keep it on record
             decision = Decision(Action.FLAG, decision.categories, decision.reasons)
         return OutputResult(decision)
+
+    async def _guard_answer(
+        self,
+        pending: _Pending,
+        model: str,
+        scores: Mapping[str, float],
+        decision: Decision,
+        window: OutputWindow,
+        sure_at: float | None,
+    ) -> GuardedDecision | None:
+        """The `answers` guards on the complete answer (the window holds the whole answer when
+        it is held; else its last `window_chars`, what is left to stop)."""
+        state = self._state
+        asked = await self._ask_guards(
+            state, pending.tenant.guards, scores, pending.asked or pending.prompt, window.text
+        )
+        if not asked:
+            return None
+        return merge(
+            asked,
+            decision=decision,
+            held=(),
+            scores=scores,
+            tenant=pending.tenant,
+            model=model,
+            sure_at=sure_at,
+            hold=False,
+        )
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
