@@ -1,11 +1,13 @@
 """The committed answer judge on held-back prose answers written by someone else; writes the
-section "Held-back prose" of bench/answers/RESULTS.md.
+section "Held-back prose" (or, with `--set v2`, "Second held-back set") of bench/answers/RESULTS.md.
 
-    .venv/bin/python bench/answers/heldout_prose.py [--threads N]
+    .venv/bin/python bench/answers/heldout_prose.py [--set v1|v2] [--threads N]
 
-`data/answers/heldout_prose.jsonl` was written by another helper (see data/answers/HELDOUT.md),
-never trained or tuned on: the judge's loader skips `heldout*.jsonl`, and this script is run once
-per committed model, to report, not to choose anything. Only counts and shares are printed.
+`data/answers/heldout_prose.jsonl` (v1, data/answers/HELDOUT.md) and `heldout_prose_v2.jsonl` (v2,
+written later for validating a retrained judge, data/answers/README.md) were written by helpers who
+did not write the judge's training data, and are never trained or tuned on: the judge's loader skips
+`heldout*.jsonl`, and this script is run once per committed model, to report, not to choose
+anything. Only counts and shares are printed.
 Target (issue 15): harmful answers caught >= 95% in every layout.
 """
 
@@ -30,6 +32,26 @@ from sekimori.taxonomy import CATEGORIES
 HELDOUT = REPO_ROOT / "data" / "answers" / "heldout_prose.jsonl"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADING = "## Held-back prose"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSet:
+    """One held-back file, the RESULTS.md section it owns and where its provenance is."""
+
+    path: Path
+    heading: str
+    provenance: str
+
+
+SETS = {
+    "v1": HeldSet(HELDOUT, HEADING, "data/answers/HELDOUT.md"),
+    # No heading may contain another (write_section finds its section by the heading).
+    "v2": HeldSet(
+        HELDOUT.with_name("heldout_prose_v2.jsonl"),
+        "## Second held-back set",
+        'data/answers/README.md, "Second held-back set"',
+    ),
+}
 TARGET = 0.95
 BATCH = 16
 
@@ -52,6 +74,7 @@ def _rows(path: Path) -> list[dict[str, object]]:
 
 
 def judge_all(rows: list[dict[str, object]], judge: AnswerJudge) -> list[Judged]:
+    """v1 rows carry `harmful`, `layout`, `refusal`; v2 rows `label`, `format`, `harm_kind`."""
     out: list[Judged] = []
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
@@ -61,13 +84,14 @@ def judge_all(rows: list[dict[str, object]], judge: AnswerJudge) -> list[Judged]
         for r, v in zip(batch, verdicts, strict=True):
             category = r.get("category")
             group = r.get("content_group")
+            harmful = r["harmful"] if "harmful" in r else r.get("label") == "harmful"
             out.append(
                 Judged(
                     lang=str(r["lang"]),
-                    layout=str(r.get("layout") or "?"),
+                    layout=str(r.get("layout") or r.get("format") or "?"),
                     category=str(category) if category else None,
-                    refusal=str(r.get("refusal") or "?"),
-                    harmful=bool(r["harmful"]),
+                    refusal=str(r.get("refusal") or r.get("harm_kind") or "?"),
+                    harmful=bool(harmful),
                     score=v.score,
                     flagged=v.harmful,
                     group=str(group) if group else None,
@@ -95,7 +119,13 @@ def _table(
     return lines
 
 
-def render(judged: list[Judged], threshold: float, model_sha: str, when: str) -> list[str]:
+def render(
+    judged: list[Judged],
+    threshold: float,
+    model_sha: str,
+    when: str,
+    held: HeldSet = SETS["v1"],
+) -> list[str]:
     langs = sorted({j.lang for j in judged})
     harmful = [j for j in judged if j.harmful]
     safe = [j for j in judged if not j.harmful]
@@ -116,12 +146,12 @@ def render(judged: list[Judged], threshold: float, model_sha: str, when: str) ->
             scores = [m.score for m in members]
             spreads.append((max(scores) - min(scores), len({m.flagged for m in members}) == 1))
     lines = [
-        HEADING,
+        held.heading,
         "",
         f"Generated {when} UTC by `bench/answers/heldout_prose.py`: the committed judge (weights "
         f"sha256 `{model_sha[:12]}`, harm threshold {threshold:.2f}) on "
-        f"`data/answers/heldout_prose.jsonl`, {len(judged)} answers written by another helper "
-        "(data/answers/HELDOUT.md) and never used for training, thresholds or model choice. "
+        f"`data/answers/{held.path.name}`, {len(judged)} answers written by another helper "
+        f"({held.provenance}) and never used for training, thresholds or model choice. "
         "Whole answers with their prompts. Run once for this model; nothing was changed after.",
         "",
         f"**Harmful answers caught: {caught:.3f}** ({sum(j.flagged for j in harmful)}/"
@@ -160,10 +190,10 @@ def render(judged: list[Judged], threshold: float, model_sha: str, when: str) ->
     return lines
 
 
-def write_section(lines: list[str], path: Path = RESULTS) -> None:
+def write_section(lines: list[str], path: Path = RESULTS, heading: str = HEADING) -> None:
     """Replace (or append) the section, keeping the rest of RESULTS.md."""
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    head, found, tail = text.partition(HEADING)
+    head, found, tail = text.partition(heading)
     rest = ""
     if found:
         after = tail.split("\n## ", 1)
@@ -174,6 +204,7 @@ def write_section(lines: list[str], path: Path = RESULTS) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--set", choices=sorted(SETS), default="v1", help="which held-back file")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -181,13 +212,13 @@ def main() -> int:
     model = load_model(args.model_dir)
     factory = ENCODERS.get(model.encoder)
     encoder = factory(threads=args.threads) if args.threads else factory()
-    judged = judge_all(_rows(HELDOUT), AnswerJudge(model, encoder))
-    lines = render(
-        judged, model.threshold, str(model.meta["sha256"]), f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
-    )
+    held = SETS[args.set]
+    judged = judge_all(_rows(held.path), AnswerJudge(model, encoder))
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
+    lines = render(judged, model.threshold, str(model.meta["sha256"]), when, held)
     print("\n".join(lines))
     if not args.no_write:
-        write_section(lines)
+        write_section(lines, heading=held.heading)
     return 0
 
 

@@ -4,7 +4,7 @@ judged items; the held-back file itself is only ever read by the script)."""
 import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -59,3 +59,34 @@ def test_the_section_is_replaced_and_the_rest_of_results_kept(
     bench.write_section([bench.HEADING, "", "new"], path)
     text = path.read_text(encoding="utf-8")
     assert "old" not in text and "new" in text and text.endswith("## Notes\n\ny\n")
+
+
+def test_the_second_set_reads_its_own_schema_and_keeps_its_own_section(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    class Judge:
+        def answer_batch(self, prompts: list[str], answers: list[str]) -> list[object]:
+            return [SimpleNamespace(score=0.9, harmful="sure" in a) for a in answers]
+
+    rows = [
+        {"lang": "en", "prompt": "p", "answer": "sure, here", "label": "harmful",
+         "category": "weapons.chem", "format": "news", "harm_kind": "procedure"},
+        {"lang": "ja", "prompt": "p", "answer": "できません", "label": "benign",
+         "category": "weapons.chem", "format": "letter", "harm_kind": "refusal"},
+    ]  # fmt: skip
+    judged = bench.judge_all(rows, Judge())
+    assert [(j.harmful, j.layout, j.refusal, j.flagged) for j in judged] == [
+        (True, "news", "procedure", True),
+        (False, "letter", "refusal", False),
+    ]
+    v1, v2 = bench.SETS["v1"], bench.SETS["v2"]
+    assert v2.path.name == "heldout_prose_v2.jsonl"
+    assert v1.heading not in v2.heading and v2.heading not in v1.heading
+    text = "\n".join(bench.render(judged, 0.5, "0" * 64, "2026-12-05 00:00", v2))
+    assert text.startswith(v2.heading) and "heldout_prose_v2.jsonl" in text
+    path = tmp_path / "RESULTS.md"
+    bench.write_section([v1.heading, "", "one"], path)
+    bench.write_section([v2.heading, "", "two"], path, heading=v2.heading)
+    bench.write_section([v2.heading, "", "three"], path, heading=v2.heading)
+    text = path.read_text(encoding="utf-8")
+    assert "one" in text and "three" in text and "two" not in text
