@@ -12,6 +12,9 @@ Two sources:
 - `data/answers/dolly_{en,ja}.jsonl`: harmless human answers from Dolly 15k (EN and its JA
   translation, CC-BY-SA-3.0), split by Dolly row; `data/answers/benign_{en,ja}.jsonl`: ordinary
   answers written for sekimori in tables, dialogues, steps, JSON, emails and stories.
+- `data/answers/formats_{en,ja}.jsonl`: harmful (sanitized) and harmless answers written by hand
+  as emails, stories, chat logs, forum posts, speeches, personas, "I can't… but hypothetically"
+  leaks; split by request. Their `format` field is read as the example's layout.
 
 Files named `heldout*.jsonl` in the same folder (`heldout_prose.jsonl`, `heldout_prose_v2.jsonl`)
 are never loaded here: they are written by someone else to validate the judge once
@@ -39,7 +42,13 @@ PLACEHOLDER = re.compile(r"\[REDACTED[^\]]*\]")
 HELD_OUT_PREFIX = "heldout"
 # File-name prefix -> source. dolly_*: Dolly 15k human answers (CC-BY-SA-3.0); benign_*: ordinary
 # answers written for sekimori in the layouts harmful shapes use (both harmless, issue 15).
-_SOURCES = (("prose_", "sekimori-prose"), ("dolly_", "dolly"), ("benign_", "sekimori-benign"))
+_SOURCES = (
+    ("prose_", "sekimori-prose"),
+    ("dolly_", "dolly"),
+    ("benign_", "sekimori-benign"),
+    # formats_*: answers shaped as emails, stories, chats, speeches... (issue 15)
+    ("formats_", "sekimori-formats"),
+)
 
 _XSTEST_LABELS = {
     "1_full_compliance": RefusalLabel.COMPLIANCE,
@@ -88,7 +97,8 @@ class AnswerExample:
     refusal: RefusalLabel
     harmful: bool
     category: str | None
-    layout: str | None = None  # prose, list, table, json, code_comment, ... (prose files only)
+    # prose, list, table, json, code_comment, ... (prose files); email, story, chat... (formats)
+    layout: str | None = None
 
 
 def held_back(key: str) -> bool:
@@ -179,7 +189,7 @@ def load_jsonl(path: Path) -> list[AnswerExample]:
                         refusal=RefusalLabel(row["refusal"]),
                         harmful=bool(row["harmful"]),
                         category=category,
-                        layout=row.get("layout"),
+                        layout=row.get("layout") or row.get("format"),
                     )
                 )
             except (ValueError, KeyError, TypeError) as exc:
