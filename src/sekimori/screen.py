@@ -18,6 +18,10 @@ The gateway calls a `Screen` twice per request:
   Streamed chunks are forwarded without waiting for it, so time to first token never waits on
   screening; a BLOCK ends the stream with `finish_reason: "content_filter"`.
 
+A screen may refuse to screen a request by raising `TooLarge` (more text than it screens: the
+gateway answers 413) or `Overloaded` (its work queue is full: 429 when one tenant is over its
+share, 503 when the whole gateway is; both with Retry-After). Neither is a policy decision.
+
 Screens are built by name through `SCREENS` (`screen.name` in the settings); `module:attr` names a
 factory outside the registry. Built-ins: `allow` (passes everything) and `keywords` (test
 screen); the gateway registers `policy` (`sekimori.gateway.screening`), the default.
@@ -25,7 +29,7 @@ screen); the gateway registers `policy` (`sekimori.gateway.screening`), the defa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Literal, Protocol, runtime_checkable
@@ -166,6 +170,37 @@ class Warming(Protocol):
     """A screen that loads models at start; the gateway reports ready only once `ready` returns."""
 
     async def ready(self) -> None: ...
+
+
+class TooLarge(SekimoriError):
+    """The request has more text to screen than the screen's limit allows."""
+
+    def __init__(self, chars: int, limit: int) -> None:
+        self.chars = chars
+        self.limit = limit
+        super().__init__(f"the request has {chars} characters to screen; the limit is {limit}")
+
+
+OverloadScope = Literal["tenant", "gateway"]
+
+
+class Overloaded(SekimoriError):
+    """No room to screen now: one tenant is over its share (`tenant`) or every queue is full
+    (`gateway`); `retry_after_s` says when to try again, `limit` how many items may wait."""
+
+    def __init__(self, scope: OverloadScope, retry_after_s: int, limit: int) -> None:
+        self.scope = scope
+        self.retry_after_s = retry_after_s
+        self.limit = limit
+        who = "this tenant's" if scope == "tenant" else "the gateway's"
+        super().__init__(f"{who} screening queue is full ({limit} waiting)")
+
+
+@runtime_checkable
+class Counted(Protocol):
+    """A screen that counts its own work for /metrics (`sekimori_screen_work`)."""
+
+    def counts(self) -> Mapping[str, float]: ...
 
 
 ScreenFactory = Callable[[Settings], Screen]

@@ -108,6 +108,7 @@ def _policed(
     lexicon: str = LEXICON,
     policy: str = "",
     screen: str = "",
+    options: str = "timeout_s: 0.5",
 ) -> Iterator[Policed]:
     """`sekimori serve` with the lexicon scorer, a policy file and `screen:` extras."""
     lexicon_file = write_config(home / "lexicon.yaml", lexicon)
@@ -121,7 +122,7 @@ screen:
   name: policy
   window_chars: 256
   stride_chars: 64{screen}
-  options: {{scorer: lexicon, lexicon: {lexicon_file}, timeout_s: 0.5}}
+  options: {{scorer: lexicon, lexicon: {lexicon_file}, {options}}}
 audit: {{flush_interval_ms: 20}}
 policy_file: {policy_file.name}
 """,

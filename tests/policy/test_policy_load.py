@@ -146,3 +146,14 @@ def test_uncertain_input_is_inherited_from_the_tier_and_defers_by_default() -> N
     )
     deferring = {t: policy.for_tenant(t).defer_uncertain for t in ("a", "b", "c", "walk-in")}
     assert deferring == {"a": False, "b": True, "c": True, "walk-in": True}
+
+
+def test_oversize_is_inherited_from_the_tier_and_rejects_by_default() -> None:
+    policy = parse_policy(
+        "tiers:\n  lenient: {oversize: block}\n"
+        "tenants:\n  a: {tier: lenient}\n  b: {}\n  c: {tier: lenient, oversize: reject}\n"
+    )
+    chosen = {t: policy.for_tenant(t).oversize for t in ("a", "b", "c", "walk-in")}
+    assert chosen == {"a": "block", "b": "reject", "c": "reject", "walk-in": "reject"}
+    with pytest.raises(ConfigError, match=r"tenants\.a\.oversize"):
+        parse_policy("tenants:\n  a: {oversize: truncate}\n")

@@ -21,7 +21,7 @@ from sekimori.gateway.errors import HttpError, internal
 from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import ChatRequest, ClientDisconnected, parse_chat, read_body
-from sekimori.screen import Reloadable, Screen, Warming, load_screen
+from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
 from sekimori.upstream.routing import Upstreams
 
@@ -95,6 +95,8 @@ class Gateway:
         self.recorder.start()
         recorder = self.recorder
         self.metrics.audit_failures = lambda: recorder.failures
+        if isinstance(self.screen, Counted):
+            self.metrics.screen_work = self.screen.counts
         self.chat = ChatHandler(self.settings, self.screen, self.recorder, self.metrics)
         if isinstance(self.screen, Warming):
             await self.screen.ready()

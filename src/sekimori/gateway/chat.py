@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -56,9 +56,11 @@ from sekimori.screen import (
     InputResult,
     OutputResult,
     OutputWindow,
+    Overloaded,
     Restorer,
     Screen,
     ScreenContext,
+    TooLarge,
     default_refusal,
 )
 from sekimori.settings import Settings
@@ -73,6 +75,7 @@ _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")
 _RANK = {Action.ALLOW: 0, Action.REDACT: 1, Action.FLAG: 2, Action.BLOCK: 3}
 _DURABLE = (Action.FLAG, Action.BLOCK)
 log = logging.getLogger("sekimori.gateway")
+T = TypeVar("T")
 CLIENT_CLOSED = 499  # the status audited when the client left before the answer ended
 
 
@@ -162,16 +165,13 @@ class ChatHandler:
             ex.principal.tenant, request.model, ex.screen_id, client_request_id=ex.request_id
         )
         t0 = time.perf_counter()
-        try:
-            verdict = await self.screen.screen_input(context, request.parts)
-        except Exception as exc:  # fail closed: an unscreened request never goes upstream
-            log.exception("input screening failed for request %s", ex.screen_id)
-            raise internal(
-                503,
-                "screening is unavailable; the request was not sent / "
-                "検査が利用できないため、要求は送信されませんでした",
-                "screen_unavailable",
-            ) from exc
+        # A client that leaves while its request waits for a classifier: the work is dropped.
+        screening = await _unless_gone(self._screen_input(ex, context), receive)
+        if screening.cancelled():
+            ex.status = CLIENT_CLOSED
+            await self.record(ex)
+            return
+        verdict = screening.result()
         ex.screen_ms = (time.perf_counter() - t0) * 1000
         ex.decision = verdict.decision
         ex.deferred = verdict.hold
@@ -186,6 +186,33 @@ class ChatHandler:
             await self._stream(ex, context, verdict, upstream, body, receive, send)
         else:
             await self._complete(ex, context, verdict, upstream, body, receive, send)
+
+    async def _screen_input(self, ex: Exchange, context: ScreenContext) -> InputResult:
+        """The input screen's result; its refusals to screen at all become HTTP errors."""
+        try:
+            return await self.screen.screen_input(context, ex.request.parts)
+        except TooLarge as exc:
+            self.metrics.screen_refused.inc("too_large")
+            ex.decision = Decision(Action.ALLOW, (), (f"not screened: {exc}",))
+            raise HttpError(
+                413,
+                f"{exc} (screen.options.max_chars); shorten the request or split it / "
+                f"リクエストの文字数（{exc.chars}）が検査できる上限（{exc.limit}）を超えています",
+                code="request_too_large",
+                param="messages",
+            ) from exc
+        except Overloaded as exc:
+            self.metrics.screen_refused.inc(exc.scope)
+            ex.decision = Decision(Action.ALLOW, (), (f"not screened: {exc}",))
+            raise _overloaded(exc) from exc
+        except Exception as exc:  # fail closed: an unscreened request never goes upstream
+            log.exception("input screening failed for request %s", ex.screen_id)
+            raise internal(
+                503,
+                "screening is unavailable; the request was not sent / "
+                "検査が利用できないため、要求は送信されませんでした",
+                "screen_unavailable",
+            ) from exc
 
     # -- blocked on input: a normal completion whose content is the refusal
     async def _refuse(self, ex: Exchange, verdict: InputResult, send: Send) -> None:
@@ -287,16 +314,8 @@ class ChatHandler:
         receive: Receive,
         send: Send,
     ) -> None:
-        fetch = asyncio.ensure_future(self._fetch(ex, upstream, body))
-        watch = asyncio.ensure_future(_wait_disconnect(receive))
-        try:
-            await asyncio.wait((fetch, watch), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            watch.cancel()
-            if not fetch.done():
-                # The client left (or we are being cancelled): drop the upstream request too.
-                fetch.cancel()
-                await asyncio.gather(fetch, return_exceptions=True)
+        # The client left (or we are being cancelled): drop the upstream request too.
+        fetch = await _unless_gone(self._fetch(ex, upstream, body), receive)
         if fetch.cancelled():
             ex.status = CLIENT_CLOSED
             await self.record(ex)
@@ -715,6 +734,38 @@ class _Relay:
         self.recorded = True
         self.sync_answer()
         await self.handler.record(self.ex, durable=durable)
+
+
+def _overloaded(exc: Overloaded) -> HttpError:
+    """429 when the tenant is over its share, 503 when the whole gateway is full."""
+    wait = exc.retry_after_s
+    if exc.scope == "tenant":
+        status, code, kind = 429, "screen_queue_full", "rate_limit_error"
+        ja = f"このテナントの検査待ちが上限（{exc.limit} 件）に達しました"
+    else:
+        status, code, kind = 503, "overloaded", "server_error"
+        ja = f"ゲートウェイの検査待ちが上限（{exc.limit} 件）に達しました"
+    return HttpError(
+        status,
+        f"{exc}; retry after {wait} s / {ja}。{wait} 秒後に再試行してください",
+        code=code,
+        type=kind,
+        headers=[(b"retry-after", str(wait).encode())],
+    )
+
+
+async def _unless_gone(work: Awaitable[T], receive: Receive) -> asyncio.Future[T]:
+    """Runs `work` until it ends or the client disconnects, which cancels it; its task."""
+    task = asyncio.ensure_future(work)
+    watch = asyncio.ensure_future(_wait_disconnect(receive))
+    try:
+        await asyncio.wait((task, watch), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    return task
 
 
 async def _wait_disconnect(receive: Receive) -> None:

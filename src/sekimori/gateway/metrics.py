@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -92,7 +92,14 @@ class Metrics:
             "Screening decisions by stage and action.",
             ("stage", "action"),
         )
+        self.screen_refused = Counter(
+            "sekimori_screen_refused_total",
+            "Requests refused before screening: too_large (413), tenant (429), gateway (503).",
+            ("reason",),
+        )
         self.audit_failures: Callable[[], int] = lambda: 0
+        # The screen's own work (queued, running, done, dropped, abandoned, refused_*).
+        self.screen_work: Callable[[], Mapping[str, float]] = dict
 
     def render(self) -> bytes:
         lines: list[str] = []
@@ -103,8 +110,17 @@ class Metrics:
             self.ttfb,
             self.upstream_errors,
             self.decisions,
+            self.screen_refused,
         ):
             lines.extend(metric.render())
+        work = self.screen_work()
+        if work:
+            lines += [
+                "# HELP sekimori_screen_work Classifier work items of the screen by state "
+                "(queued, running: now; the others: since start).",
+                "# TYPE sekimori_screen_work gauge",
+            ]
+            lines += [f'sekimori_screen_work{{state="{k}"}} {v:g}' for k, v in sorted(work.items())]
         lines += [
             "# HELP sekimori_audit_write_failures_total Audit records whose write failed.",
             "# TYPE sekimori_audit_write_failures_total counter",

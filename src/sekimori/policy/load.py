@@ -27,6 +27,7 @@ from sekimori.policy.model import (
     GuardRule,
     GuardWhen,
     OnFailure,
+    Oversize,
     PolicySet,
     TenantAttributes,
     TenantPolicy,
@@ -101,6 +102,7 @@ class TierIn(_Strict):
     on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
     uncertain_input: Literal["defer", "block"] | None = None
     wrapped_hazard: Action | None = None
+    oversize: Oversize | None = None
 
 
 class TenantIn(_Strict):
@@ -115,6 +117,7 @@ class TenantIn(_Strict):
     on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
     uncertain_input: Literal["defer", "block"] | None = None
     wrapped_hazard: Action | None = None
+    oversize: Oversize | None = None
 
 
 class PolicyIn(_Strict):
@@ -330,6 +333,7 @@ class _Resolver:
             defer_uncertain=_defer(spec.uncertain_input, parent.defer_uncertain),
             wrapped_hazard=spec.wrapped_hazard or parent.wrapped_hazard,
             guards=self._guards((*loc, "guards"), spec.guards, parent.guards),
+            oversize=spec.oversize or parent.oversize,
         )
         self.tiers[name] = tier
         return tier
@@ -476,4 +480,5 @@ class _Resolver:
             _defer(t.uncertain_input, tier.defer_uncertain),
             t.wrapped_hazard or tier.wrapped_hazard,
             self._guards((*loc, "guards"), t.guards, tier.guards),
+            t.oversize or tier.oversize,
         )

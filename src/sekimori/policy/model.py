@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from sekimori.settings import GuardSettings
 from sekimori.types import Action
@@ -129,6 +130,9 @@ class AccessRule:
         return None
 
 
+Oversize = Literal["reject", "block"]
+
+
 @dataclass(frozen=True, slots=True)
 class TenantPolicy:
     """Everything the engine needs for one tenant, tiers already applied."""
@@ -152,6 +156,9 @@ class TenantPolicy:
     # at or above its threshold: this action at least, with no hold (`wrapped_hazard`).
     wrapped_hazard: Action = Action.BLOCK
     guards: tuple[GuardRule, ...] = ()  # guard models to ask, in order (`policy.guarding`)
+    # A request with more text than the gateway screens (`screen.options.max_chars`): `reject`
+    # answers 413 (an error the client can act on), `block` a refusal; never forwarded unscreened.
+    oversize: Oversize = "reject"
 
     @property
     def redact_types(self) -> frozenset[str]:

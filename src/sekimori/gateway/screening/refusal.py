@@ -51,6 +51,12 @@ _DENIED = Text(
     ja="申し訳ありませんが、このサービスのアクセス規則（{reason}）により、"
     "お使いのアカウントではこのモデルをご利用いただけません。",
 )
+_TOO_LARGE = Text(
+    en="I'm sorry, this request is longer than this service can check for safety, so it was not "
+    "sent. Please shorten it or split it into smaller requests.",
+    ja="申し訳ありませんが、このリクエストはこのサービスで安全確認できる長さを超えているため、"
+    "送信しませんでした。短くするか、いくつかのリクエストに分けてください。",
+)
 _CUT = Text(
     en="\n\n[This answer was stopped because it turned to {names}, which this service does not "
     "allow.]",
@@ -102,6 +108,11 @@ def unchecked(lang: str) -> str:
 def withheld(lang: str) -> str:
     """The answer screen failed: the request was sent and answered, the answer is withheld."""
     return _WITHHELD(lang)
+
+
+def too_large(lang: str) -> str:
+    """More text than the screen checks, refused as a completion (`oversize: block`)."""
+    return _TOO_LARGE(lang)
 
 
 def denied(rule: str, lang: str) -> str:

@@ -27,9 +27,15 @@ Guard models (`sekimori.guards`, routed by the tenant's `guards:` rules, merged 
 `sekimori.policy.guarding`): asked after the built-in decision on the last user turn (on a hold,
 a catastrophic score, or always), or on the complete answer (`answers`), each within its
 `budget_ms`; a guard that fails is closed or open as its rule says.
-A classifier that fails or takes longer than `timeout_s` is the tenant's `on_error` (block by
-default), with the error in the decision's reasons (audited). `reload()` swaps the policy whole:
-a bad file raises and the old policy stays.
+Limits (`sekimori.gateway.screening.scheduler`): a request with more than `max_chars`
+characters to screen is refused whole before any classifier runs, as the tenant's `oversize`
+says (`reject`: `TooLarge`, a 413; `block`: a refusal), never forwarded unscreened; every
+blocking call runs as a work item of its tenant, fairly queued, bounded (`Overloaded`: 429 or
+503) and dropped when its request is gone; texts are scored one at a time, so an abandoned
+item stops between texts (one text's scoring is one classifier call and runs to its end).
+A classifier that fails or takes longer than `timeout_s` (queueing included) is the tenant's
+`on_error` (block by default), with the error in the decision's reasons (audited).
+`reload()` swaps the policy whole: a bad file raises and the old policy stays.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ from sekimori.classify.pii import (
 from sekimori.errors import ConfigError
 from sekimori.gateway.screening import refusal
 from sekimori.gateway.screening.cache import ContentCache
+from sekimori.gateway.screening.scheduler import Scheduler, SchedulerLimits, Ticket, Work
 from sekimori.gateway.screening.scorers import SCORERS, Scorer
 from sekimori.guards import Guard, GuardVerdict, make_guard
 from sekimori.guards.base import ask_within
@@ -74,7 +81,16 @@ from sekimori.policy import (
 )
 from sekimori.policy.guarding import GuardedDecision, merge, wanted
 from sekimori.policy.model import GuardRule
-from sekimori.screen import InputResult, OutputResult, OutputWindow, Part, ScreenContext, kind_of
+from sekimori.screen import (
+    InputResult,
+    OutputResult,
+    OutputWindow,
+    Overloaded,
+    Part,
+    ScreenContext,
+    TooLarge,
+    kind_of,
+)
 from sekimori.settings import Settings
 from sekimori.types import Action, Decision, Message, Verdict
 
@@ -86,6 +102,11 @@ _JUDGE_PROMPT_CHARS = 300
 # Keys the answer judge's verdicts on history apart from the prompt classifier's on the same text.
 _ANSWER_KEY = "\x00answer\x00"
 _LANG_SAMPLE = 400  # characters enough to tell Japanese from English (detect_lang is ~5 µs/char)
+# Default `max_chars`: about 32,000 English tokens. The prompt classifier reads at most 16
+# segments a text, so past ~8,000 characters its time hardly grows (0.6-3 s a text on a busy
+# 2-core machine at 8k-128k characters, 7 s at 1M) while memory does (~60 MB a million
+# characters in flight), and 3.9 MB prompts once held the pool for over a minute.
+MAX_CHARS = 128_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +119,13 @@ class ScreenOptions:
     cache_entries: int = 20_000
     whole_chars: int = 1500  # how much of the joined user turns is scored as one text
     encoder: str = "e5-small"
+    # The most characters one request may ask to screen (every part together); above it the
+    # tenant's `oversize` decides (docs/screening.md, Limits).
+    max_chars: int = MAX_CHARS
+    tenant_threads: int | None = None  # items of one tenant running at once (None: `threads`)
+    long_chars: int = 4000  # a work item reading more runs on at most threads - 1 threads
+    tenant_queue: int = 8  # work items of one tenant waiting; one more is answered 429
+    queue: int = 64  # work items waiting in all; one more is answered 503
 
     @classmethod
     def from_settings(cls, options: Mapping[str, Any]) -> ScreenOptions:
@@ -106,9 +134,21 @@ class ScreenOptions:
             out = cls(**known)
             if out.timeout_s <= 0 or out.threads < 1 or out.cache_entries < 0:
                 raise ValueError("timeout_s must be > 0, threads >= 1, cache_entries >= 0")
+            if out.max_chars < 1:
+                raise ValueError("max_chars must be >= 1")
+            out.limits()
         except (TypeError, ValueError) as exc:
             raise ConfigError(str(exc), key="screen.options") from None
         return out
+
+    def limits(self) -> SchedulerLimits:
+        return SchedulerLimits(
+            threads=self.threads,
+            tenant_running=self.tenant_threads or self.threads,
+            long_chars=self.long_chars,
+            tenant_queued=self.tenant_queue,
+            queued=self.queue,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +219,7 @@ class PolicyScreen:
         self.cache: ContentCache[Verdict] = ContentCache(self.options.cache_entries)
         self.pii_free: ContentCache[bool] = ContentCache(self.options.cache_entries)
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="sekimori-screen")
+        self.scheduler = Scheduler(self.options.limits(), self.pool)
         self._reload_lock = threading.Lock()
         self._state = self._load()
         # Load the models now, off the event loop, so that the first request does not pay.
@@ -236,12 +277,26 @@ class PolicyScreen:
         """Returns once the models are loaded (or failed to, which requests then report)."""
         await asyncio.wrap_future(self.warming)
 
-    # -- blocking work runs in the pool, so the proxy keeps serving while a model computes
-    async def _run(self, fn: Callable[..., T], *args: Any, timeout_s: float | None = None) -> T:
-        loop = asyncio.get_running_loop()
+    # -- blocking work runs in the pool, so the proxy keeps serving while a model computes;
+    # the scheduler decides whose work runs next, and drops what nobody waits for any more
+    async def _wait(self, work: Work[T], timeout_s: float | None = None) -> T:
+        """Queueing counts toward the timeout: a request that waited too long is dropped."""
         return await asyncio.wait_for(
-            loop.run_in_executor(self.pool, fn, *args), timeout_s or self.options.timeout_s
+            self.scheduler.result(work), timeout_s or self.options.timeout_s
         )
+
+    def counts(self) -> dict[str, float]:
+        """The scheduler's work, for /metrics."""
+        c = self.scheduler.counts
+        return {
+            "queued": self.scheduler.queued,
+            "running": self.scheduler.running,
+            "done": c.done,
+            "dropped": c.dropped,
+            "abandoned": c.abandoned,
+            "refused_tenant": c.refused_tenant,
+            "refused_gateway": c.refused_gateway,
+        }
 
     def _failed(
         self, tenant: TenantPolicy, exc: BaseException, where: str, timeout_s: float | None = None
@@ -269,6 +324,14 @@ class PolicyScreen:
         if access.action is Action.BLOCK:
             rule = access.categories[0].removeprefix("access.")
             return InputResult(access, refusal=refusal.denied(rule, lang))
+        size = sum(len(m.content) for m in messages)
+        if size > self.options.max_chars:
+            # Never forwarded unscreened: refused whole, as the tenant's policy chooses.
+            if tenant.oversize == "reject":
+                raise TooLarge(size, self.options.max_chars)
+            reason = f"{size} characters to screen, over the limit of {self.options.max_chars}"
+            decision = Decision(Action.BLOCK, (), (reason + "; oversize=block",))
+            return InputResult(decision, refusal=refusal.too_large(lang))
         redact_types = frozenset(PiiType(t) for t in tenant.redact_types)
         # One digest a message serves both caches (sha256 on the loop: about 1 ms a megabyte).
         keys = [ContentCache.key(m.content) for m in messages]
@@ -282,13 +345,23 @@ class PolicyScreen:
             scores = self._score_input(index, known, last_user)
         else:
             # The classifiers and the PII scan run side by side in the pool.
-            scored, scanned = await asyncio.gather(
-                self._run(
-                    self._score_input, index, known, last_user, timeout_s=self.input_timeout_s
-                ),
-                self._run(self._scan_pii, redact_types, messages, keys),
-                return_exceptions=True,
+            name = context.tenant
+            todo = sum(map(len, known.todo.values())) + sum(
+                len(p) + len(a) for p, a in known.answers.values()
             )
+            # Both queued at once, or neither: a refusal (429/503) leaves no orphan behind.
+            score = self.scheduler.submit(
+                name, todo, lambda t: self._score_input(index, known, last_user, t)
+            )
+            try:
+                scan = self.scheduler.submit(
+                    name, size, lambda t: self._scan_pii(redact_types, messages, keys, t)
+                )
+            except Overloaded:
+                self.scheduler.withdraw(score)
+                raise
+            scoring, scanning = self._wait(score, self.input_timeout_s), self._wait(scan)
+            scored, scanned = await asyncio.gather(scoring, scanning, return_exceptions=True)
             if isinstance(scored, BaseException):
                 failures.append(self._failed(tenant, scored, "input", self.input_timeout_s))
             else:
@@ -409,24 +482,30 @@ class PolicyScreen:
         return left
 
     def _score_input(
-        self, index: ExampleIndex | None, known: _Known, last_user: str
+        self,
+        index: ExampleIndex | None,
+        known: _Known,
+        last_user: str,
+        ticket: Ticket | None = None,
     ) -> dict[str, float]:
-        """Blocking unless nothing is left to score: the per-category maximum over the texts."""
-        verdicts = known.verdicts
-        if known.todo:
-            fresh = self.scorer.score_prompts(list(known.todo.values()))
-            for key, verdict in zip(known.todo, fresh, strict=True):
-                self.cache.put(key, verdict)
-            verdicts = [*verdicts, *fresh]
-        if known.answers:
-            prompts, answers = zip(*known.answers.values(), strict=True)
-            judged = [
-                Verdict(a.harmful, a.score, a.categories)
-                for a in self.scorer.judge_answers(list(prompts), list(answers))
-            ]
-            for key, verdict in zip(known.answers, judged, strict=True):
-                self.cache.put(key, verdict)
-            verdicts = [*verdicts, *judged]
+        """Blocking unless nothing is left to score: the per-category maximum over the texts.
+
+        One text a call (the encoder reads one text a call anyway), so an abandoned request
+        stops between texts (`ticket`)."""
+        verdicts = list(known.verdicts)
+        for key, text in known.todo.items():
+            if ticket is not None:
+                ticket.check()
+            (verdict,) = self.scorer.score_prompts([text])
+            self.cache.put(key, verdict)
+            verdicts.append(verdict)
+        for key, (prompt, answer) in known.answers.items():
+            if ticket is not None:
+                ticket.check()
+            (judged,) = self.scorer.judge_answers([prompt], [answer])
+            verdict = Verdict(judged.harmful, judged.score, judged.categories)
+            self.cache.put(key, verdict)
+            verdicts.append(verdict)
         scores: dict[str, float] = {}
         for verdict in verdicts:
             for category_id, score in verdict.categories.items():
@@ -436,7 +515,11 @@ class PolicyScreen:
         return scores
 
     def _scan_pii(
-        self, types: frozenset[PiiType], messages: Sequence[Message], keys: Sequence[bytes]
+        self,
+        types: frozenset[PiiType],
+        messages: Sequence[Message],
+        keys: Sequence[bytes],
+        ticket: Ticket,
     ) -> _Redacted:
         """Blocking: every PII type found (for the policy), and `types` replaced by placeholders.
 
@@ -447,6 +530,7 @@ class PolicyScreen:
         found: Counter[str] = Counter()
         out = []
         for message, key in zip(messages, keys, strict=True):
+            ticket.check()
             if self.pii_free.get(key):
                 out.append(message)
                 continue
@@ -472,7 +556,14 @@ class PolicyScreen:
             # would refuse an empty answer as bad input and the answer would be falsely cut.
             return OutputResult(Decision(Action.ALLOW))
         try:
-            verdicts = await self._run(self.scorer.judge_answers, [pending.prompt], [window.text])
+            work = self.scheduler.submit(
+                context.tenant,
+                len(pending.prompt) + len(window.text),
+                lambda t: self.scorer.judge_answers([pending.prompt], [window.text]),
+            )
+            verdicts = await self._wait(work)
+        except Overloaded:
+            raise  # the gateway says so (429/503), rather than calling it a failed check
         except Exception as exc:
             decision = self._failed(pending.tenant, exc, "output")
             # The request was sent and answered: say that the answer, not the request, stopped.
