@@ -34,6 +34,7 @@ guards:
   lg3: {{kind: llama_guard_3, url: {guard_url}, model: llama_guard_3}}
   qwen: {{kind: qwen3guard, url: {guard_url}, model: qwen3guard, api: ollama}}
   broken: {{kind: llama_guard_3, url: {guard_url}, model: "llama_guard_3:error"}}
+  garbled: {{kind: shieldgemma, url: {guard_url}, model: "shieldgemma:garbage"}}
   slow: {{kind: wildguard, url: {guard_url}, model: "wildguard;delay=3"}}
 tenants:
   held:
@@ -42,6 +43,8 @@ tenants:
     guards: [{{guard: lg3, when: always}}]
   down:
     guards: [{{guard: broken, when: always, on_failure: per_tier, above: 0.3}}]
+  garbled:
+    guards: [{{guard: garbled, when: catastrophic_above, above: 0.3}}]
   slowpoke:
     guards: [{{guard: slow, when: always, budget_ms: 300, on_failure: closed}}]
   answers:
@@ -60,7 +63,7 @@ def routed(
     upstream: ServerProcess, guard: ServerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Policed]:
     home = tmp_path_factory.mktemp("routed")
-    tenants = ("held", "always", "down", "slowpoke", "answers", "walkin")
+    tenants = ("held", "always", "down", "garbled", "slowpoke", "answers", "walkin")
     with _policed(upstream, home, tenants, lexicon=LEXICON, policy=policy(guard.url)) as p:
         yield p
 
@@ -180,3 +183,31 @@ def test_a_policy_naming_an_unknown_guard_is_refused(tmp_path: Path) -> None:
     path.write_text("version: 1\ntenants:\n  a:\n    guards: [{guard: g, when: sometimes}]\n")
     with pytest.raises(ConfigError, match="when"):
         load_policy(path)
+
+
+def test_an_unreadable_guard_fails_closed_on_catastrophic_scores(routed: Policed) -> None:
+    r = routed.post(
+        "garbled",
+        chat("borderline chemistry: which solvents are polar?"),
+        **{"x-request-id": "g-9"},
+    )
+    assert r.headers["x-sekimori-decision"] == "block" and "could not run" in content(r)
+    reasons = str(audit_row(routed.home, "g-9")["reasons"])
+    assert "garbled: guard shieldgemma (shieldgemma:garbage): malformed" in reasons
+    assert "on_failure=per_tier: closed" in reasons
+
+
+def test_policy_check_lists_guards_and_rejects_bad_options(tmp_path: Path) -> None:
+    from sekimori.testing.procs import run_cli
+
+    good = "version: 1\nguards:\n  lg: {kind: llama_guard_3, url: http://gpu:8001, model: m}\n"
+    path = write_config(tmp_path / "good.yaml", good)
+    result = run_cli(tmp_path, "policy", "check", str(path))
+    assert result.returncode == 0 and "lg: llama_guard_3 'm' at http://gpu:8001/v1" in result.stdout
+    bad = (
+        "version: 1\nguards:\n  gg:\n    kind: granite_guardian\n    url: http://x\n"
+        "    model: m\n    risks: [harm, nonsense]\n"
+    )
+    result = run_cli(tmp_path, "policy", "check", str(write_config(tmp_path / "bad.yaml", bad)))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "bad.yaml:7: guards.gg.risks:" in result.stderr and "nonsense" in result.stderr

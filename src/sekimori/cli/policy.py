@@ -56,6 +56,8 @@ def run_check(args: argparse.Namespace) -> int:
     names = ", ".join(sorted(policy.tenants)) or "none"
     print(f"{args.file}: OK — tenants: {names}; others get tier {policy.default_tenant.tier!r}")
     print(f"{args.file}: OK — テナント: {names}、その他は {policy.default_tenant.tier!r} 階層")
+    for name, guard in policy.guards.items():
+        print(f"  guard / ガード {name}: {guard.kind} {guard.model!r} at {guard.base_url()}")
     return 0
 
 

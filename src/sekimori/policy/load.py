@@ -256,6 +256,7 @@ class _Resolver:
         return ConfigError(message, file=_where(self.source, self.lines, loc), key=_key(loc))
 
     def resolve(self) -> PolicySet:
+        self._check_guards()
         for name in self.p.tiers:
             if name in BUILTIN_TIERS:
                 raise self.fail(
@@ -282,14 +283,8 @@ class _Resolver:
         )
         return PolicySet(tenants, default, self.source, dict(self.p.guards))
 
-    def _guards(
-        self,
-        loc: tuple[object, ...],
-        rules: list[GuardRuleIn] | None,
-        inherited: tuple[GuardRule, ...],
-    ) -> tuple[GuardRule, ...]:
-        if rules is None:
-            return inherited
+    def _check_guards(self) -> None:
+        """Every guard's kind is registered and its adapter takes its options."""
         from sekimori.guards import GUARDS
 
         for name, guard in self.p.guards.items():
@@ -298,6 +293,20 @@ class _Resolver:
                     ("guards", name, "kind"),
                     f"unknown guard kind {guard.kind!r}; known: {', '.join(GUARDS.names())}",
                 )
+            try:  # the adapter checks its own options (risks, policies); no request is sent
+                GUARDS.get(guard.kind)(guard)
+            except ConfigError as exc:
+                key = (exc.key or "").rpartition(".")[2]
+                raise self.fail(("guards", name, key), str(exc).partition(": ")[2]) from None
+
+    def _guards(
+        self,
+        loc: tuple[object, ...],
+        rules: list[GuardRuleIn] | None,
+        inherited: tuple[GuardRule, ...],
+    ) -> tuple[GuardRule, ...]:
+        if rules is None:
+            return inherited
         out = []
         for i, r in enumerate(rules):
             if r.guard not in self.p.guards:

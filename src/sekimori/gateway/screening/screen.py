@@ -237,7 +237,14 @@ class PolicyScreen:
         for name, tenant in [("", policy.default_tenant), *policy.tenants.items()]:
             if tenant.custom or tenant.allow_intents:
                 indexes[name] = ExampleIndex(tenant, self._encoder_get())
-        guards = {name: make_guard(spec) for name, spec in policy.guards.items()}
+        # A guard whose settings a reload leaves as they were keeps its client (and connections).
+        before: _Loaded | None = getattr(self, "_state", None)
+        guards = {
+            name: before.guards[name]
+            if before is not None and before.policy.guards.get(name) == spec
+            else make_guard(spec)
+            for name, spec in policy.guards.items()
+        }
         return _Loaded(policy, indexes, guards)
 
     def reload(self) -> str:
