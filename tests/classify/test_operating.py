@@ -117,8 +117,12 @@ def test_points_round_trip_through_model_json(tmp_path: Path, items: list[Scored
     assert {k: v for k, v in written.items() if k != FIELD} == original
     points = OperatingPoints.from_json(written[FIELD])
     assert points == report.points
-    scaled = points.policy_scale({"weapons.bio": 0.5, "attack.jailbreak": 0.7}, 0.9)
-    assert scaled["attack.jailbreak"] == 0.7 and 0.0 <= scaled["weapons.bio"] <= 1.0
+    scaled = points.policy_scale(
+        {"weapons.bio": 0.5, "attack.jailbreak": 0.7, "data.pii": 0.3}, 0.9
+    )
+    assert points.jailbreak is not None and 0.0 <= scaled["weapons.bio"] <= 1.0
+    assert scaled["attack.jailbreak"] == round(points.jailbreak.to_policy_scale(0.7), 6)
+    assert scaled["data.pii"] == 0.3  # other signals pass unchanged
 
 
 def test_a_model_json_without_points_still_loads(tmp_path: Path) -> None:
@@ -148,3 +152,34 @@ def test_the_committed_model_carries_points_chosen_on_validation() -> None:
         figures = raw[FIELD]["validation"]["tiers"][rule.tier.value]
         if rule.hold_recall is not None:
             assert figures["harmful_at_hold"]["all"] >= rule.hold_recall
+
+
+def test_the_jailbreak_signal_gets_a_sure_point_by_the_benign_rule(items: list[ScoredItem]) -> None:
+    """At most 0.25% of benign rows reach the wrapper's sure point; it maps to 0.75 and its
+    hold (0.5) stays 0.5; it survives model.json."""
+    from sekimori.classify.operating import JAILBREAK_AT, JAILBREAK_SURE_BENIGN
+    from sekimori.taxonomy import SIGNAL_JAILBREAK
+
+    rng = random.Random(3)
+    scored = [
+        ScoredItem(
+            x.lang,
+            x.harmful,
+            x.category,
+            x.ordinary,
+            x.harm,
+            {**x.categories, SIGNAL_JAILBREAK: rng.random() ** 3},
+        )
+        for x in items
+    ]
+    report = choose_points(scored)
+    point = report.points.jailbreak
+    assert point is not None and point.hold == JAILBREAK_AT <= point.sure
+    benign = [x.categories[SIGNAL_JAILBREAK] for x in scored if not x.harmful]
+    assert sum(j >= point.sure for j in benign) <= JAILBREAK_SURE_BENIGN * len(benign)
+    assert sum(j >= point.sure - 0.01 for j in benign) > JAILBREAK_SURE_BENIGN * len(benign)
+    back = OperatingPoints.from_json(json.loads(json.dumps(report.to_json())))
+    assert back.jailbreak == point
+    mapped = back.policy_scale({SIGNAL_JAILBREAK: point.sure}, 0.0)
+    assert mapped[SIGNAL_JAILBREAK] == pytest.approx(SURE_LEVEL)
+    assert back.policy_scale({SIGNAL_JAILBREAK: 0.5}, 0.0)[SIGNAL_JAILBREAK] == pytest.approx(0.5)

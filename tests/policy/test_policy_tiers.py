@@ -97,6 +97,18 @@ def test_a_jailbreak_wrapper_with_any_hazard_signal_blocks_without_hold(hazard: 
     assert ruling({hazard: 0.55}).decision.action is Action.FLAG
 
 
+def test_an_unsure_wrapper_leaves_its_hazard_to_the_hold() -> None:
+    """Below the sure level a wrapper (a system prompt, a role-play set-up) only flags, and
+    an unsure catastrophic hazard with it is held, not blocked; without a sure level the
+    wrapper's own threshold is enough."""
+    r = ruling({SIGNAL_JAILBREAK: 0.6, "weapons.bio": 0.55})
+    assert r.decision.action is Action.FLAG and r.held == ("weapons.bio",)
+    assert not any("wrapped_hazard" in x for x in r.decision.reasons)
+    blocked = ruling({SIGNAL_JAILBREAK: 0.6, "weapons.bio": 0.55}, sure_at=None)
+    assert blocked.decision.action is Action.BLOCK
+    assert any("wrapped_hazard" in x for x in blocked.decision.reasons)
+
+
 def test_wrapped_hazard_is_a_tenant_setting() -> None:
     policy = parse_policy(
         "tiers:\n  lab: {wrapped_hazard: flag}\ntenants:\n  a: {tier: lab}\n"

@@ -20,6 +20,15 @@ that scale, chosen by `choose_points` on the validation split:
   moderate precision-first (at most 1% of the benign validation rows reach it);
 - **sure**: at most 0.5% (moderate 0.25%) of the benign validation rows reach it.
 
+The jailbreak signal (`attack.jailbreak`, scored as is) gets a sure point too, by the same
+benign rule as the moderate tier's (at most 0.25% of the benign validation rows reach it): the
+default policy flags a wrapper from 0.5 and blocks a wrapper carrying a hazard signal only when
+it is sure of the wrapper (`wrapped_hazard`); an unsure wrapper's hazard is held like any other.
+On the committed model's validation split that point is 0.63: 92% of the validation jailbreak
+prompts (202) reach it; with 0.5 instead, a system prompt or role-play set-up that looks like a
+wrapper turned any hold-level hazard into a block (half the ordinary prompts the gateway refused
+in `bench/gateway/EFFECT.md` before this rule).
+
 `to_policy_scale` maps each category's evidence piecewise linearly so that its tier's hold point
 is 0.5 (the policy's default threshold) and its sure point 0.75 (`SURE_LEVEL`): a policy reads
 every tier on one scale. The points live in the prompt model's `model.json` under
@@ -45,7 +54,7 @@ from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK, Tier
 HOLD_LEVEL = 0.5  # a tier's hold point on the policy scale (the policy's default threshold)
 SURE_LEVEL = 0.75  # a tier's sure point on the policy scale
 JAILBREAK_AT = 0.5  # attack.jailbreak at or above this is a wrapper (the default policy's flag)
-SIGNAL_LEVELS = (0.25, 0.35, 0.5)  # hazard levels tried for "a wrapper with a hazard signal"
+JAILBREAK_SURE_BENIGN = 0.0025  # most share of benign rows at or above the wrapper's sure point
 FIELD = "operating_points"  # the key in model.json
 SHARE_POWER = 0.5  # evidence = harm * share ** SHARE_POWER (module doc)
 
@@ -85,9 +94,11 @@ class TierPoint:
 
 @dataclass(frozen=True, slots=True)
 class OperatingPoints:
-    """A tier's hold and sure points on the evidence scale, per tier."""
+    """A tier's hold and sure points on the evidence scale, per tier; the jailbreak signal's
+    (hold `JAILBREAK_AT`, sure chosen on validation), None for models chosen before it had one."""
 
     tiers: Mapping[Tier, TierPoint]
+    jailbreak: TierPoint | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> OperatingPoints:
@@ -96,16 +107,21 @@ class OperatingPoints:
                 Tier(name): TierPoint(float(p["hold"]), float(p["sure"]))
                 for name, p in raw["tiers"].items()
             }
-        except (KeyError, ValueError, TypeError) as exc:
+            signal = (raw.get("signals") or {}).get(SIGNAL_JAILBREAK)
+            jailbreak = None if signal is None else TierPoint(signal["hold"], signal["sure"])
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise ModelError(f"model.json: bad {FIELD} ({exc})") from None
         missing = set(Tier) - set(tiers)
         if missing:
             raise ModelError(f"model.json: {FIELD} lacks tiers {sorted(missing)}")
-        return cls(tiers)
+        return cls(tiers, jailbreak)
 
     def policy_scale(self, categories: Mapping[str, float], harm: float) -> dict[str, float]:
-        """Every hazard category's evidence on the policy scale; signals pass unchanged."""
+        """Every hazard category's evidence on the policy scale; the jailbreak signal mapped by
+        its points (its hold is 0.5 already: below it, unchanged); other signals unchanged."""
         out = {c: s for c, s in categories.items() if c not in BY_ID}
+        if self.jailbreak is not None and SIGNAL_JAILBREAK in out:
+            out[SIGNAL_JAILBREAK] = round(self.jailbreak.to_policy_scale(out[SIGNAL_JAILBREAK]), 6)
         for c, e in evidence(categories, harm).items():
             out[c] = round(self.tiers[BY_ID[c].tier].to_policy_scale(e), 6)
         return out
@@ -202,6 +218,15 @@ class OperatingReport:
             "tiers": {
                 t.value: {"hold": p.hold, "sure": p.sure} for t, p in self.points.tiers.items()
             },
+            "signals": {}
+            if self.points.jailbreak is None
+            else {
+                SIGNAL_JAILBREAK: {
+                    "hold": self.points.jailbreak.hold,
+                    "sure": self.points.jailbreak.sure,
+                    "sure_benign": JAILBREAK_SURE_BENIGN,
+                }
+            },
             "validation": self.figures,
         }
 
@@ -224,7 +249,9 @@ def choose_points(items: Sequence[ScoredItem]) -> OperatingReport:
             hold = _above_benign(benign, rule.hold_benign or 0.0)
         sure = max(hold, _above_benign(benign, rule.sure_benign))
         tiers[rule.tier] = TierPoint(hold, sure)
-    points = OperatingPoints(tiers)
+    wrappers = [items[i].categories.get(SIGNAL_JAILBREAK, 0.0) for i in benign_idx]
+    jailbreak_sure = max(JAILBREAK_AT, _above_benign(wrappers, JAILBREAK_SURE_BENIGN))
+    points = OperatingPoints(tiers, TierPoint(JAILBREAK_AT, jailbreak_sure))
     policy = [points.policy_scale(x.categories, x.harm) for x in items]
     return OperatingReport(points, _figures(items, ev, policy, points))
 
@@ -279,9 +306,10 @@ def _figures(
         sure = any(level(x, t) >= SURE_LEVEL for t in (Tier.CATASTROPHIC, Tier.SEVERE))
         return stopped(x) and not sure and level(x, Tier.MODERATE) < SURE_LEVEL
 
-    def wrapped(x: ScoredItem, signal: float) -> bool:
-        hazard = max((s for c, s in policy[index[id(x)]].items() if c in BY_ID), default=0.0)
-        return x.categories.get(SIGNAL_JAILBREAK, 0.0) >= JAILBREAK_AT and hazard >= signal
+    def wrapped(x: ScoredItem) -> bool:  # the default policy's wrapped_hazard rule
+        scores = policy[index[id(x)]]
+        hazard = max((s for c, s in scores.items() if c in BY_ID), default=0.0)
+        return scores.get(SIGNAL_JAILBREAK, 0.0) >= SURE_LEVEL and hazard >= HOLD_LEVEL
 
     harmful = [x for x in items if x.harmful]
     return {
@@ -291,11 +319,8 @@ def _figures(
         "benign_stopped": _by_lang(benign, stopped),
         "ordinary_held": _by_lang(ordinary, held),
         "wrapper_with_signal": {
-            f"{s:g}": {
-                "benign_blocked": _by_lang(benign, lambda x, s=s: wrapped(x, s)),
-                "harmful_blocked": _by_lang(harmful, lambda x, s=s: wrapped(x, s)),
-            }
-            for s in SIGNAL_LEVELS
+            "benign_blocked": _by_lang(benign, wrapped),
+            "harmful_blocked": _by_lang(harmful, wrapped),
         },
         "scores_hash": _scores_hash(ev),
     }

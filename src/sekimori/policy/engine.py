@@ -12,8 +12,9 @@ Order of precedence, strictest first:
 4. every other category above its threshold takes the tenant's action (its `when_sure` action
    once the score reaches `sure_at`); custom categories (`custom.<name>`) likewise; detected
    PII types take the tenant's PII action;
-5. a jailbreak wrapper (attack.jailbreak at or above its threshold) together with any hazard
-   category at or above its threshold takes the tenant's `wrapped_hazard` action (block).
+5. a jailbreak wrapper (attack.jailbreak at or above its threshold, and at or above `sure_at`
+   when there is one) together with any hazard category at or above its threshold takes the
+   tenant's `wrapped_hazard` action (block).
 
 The strictest resulting action wins (allow < flag < redact < block).
 
@@ -122,7 +123,7 @@ def rule_on(
             denied.setdefault(cat, f"denied to {why} by access rule {access.name!r}")
 
     cleared = _cleared_by_intents(scores, policy.allow_intents, reasons)
-    wrapped = _wrapped(scores, policy, reasons)
+    wrapped = _wrapped(scores, policy, reasons, sure_at)
 
     for cat, score in sorted(scores.items(), key=lambda kv: -kv[1]):
         rule = _rule_for(cat, policy)
@@ -164,12 +165,22 @@ def _strictest(a: Action, b: Action) -> Action:
 
 
 def _wrapped(
-    scores: Mapping[str, float], policy: TenantPolicy, reasons: list[str]
+    scores: Mapping[str, float],
+    policy: TenantPolicy,
+    reasons: list[str],
+    sure_at: float | None,
 ) -> Action | None:
-    """The tenant's `wrapped_hazard` action when a jailbreak wrapper carries a hazard signal."""
+    """The tenant's `wrapped_hazard` action when a jailbreak wrapper carries a hazard signal.
+
+    With a sure level the wrapper must be sure too: a system prompt or a role-play set-up that
+    merely looks like one leaves its hazard to the usual hold (`sekimori.classify.operating`).
+    """
     rule = policy.categories.get(SIGNAL_JAILBREAK)
     jailbreak = scores.get(SIGNAL_JAILBREAK, 0.0)
-    if rule is None or jailbreak < rule.threshold or policy.wrapped_hazard is Action.ALLOW:
+    if rule is None or policy.wrapped_hazard is Action.ALLOW:
+        return None
+    level = rule.threshold if sure_at is None else max(rule.threshold, sure_at)
+    if jailbreak < level:
         return None
     signals = [
         c
@@ -179,7 +190,7 @@ def _wrapped(
     if not signals:
         return None
     reasons.append(
-        f"{_name(SIGNAL_JAILBREAK)} score {jailbreak:.2f} >= {rule.threshold:.2f} with a hazard "
+        f"{_name(SIGNAL_JAILBREAK)} score {jailbreak:.2f} >= {level:.2f} with a hazard "
         f"signal ({', '.join(sorted(signals))}): {policy.wrapped_hazard.value} (wrapped_hazard)"
     )
     return policy.wrapped_hazard
