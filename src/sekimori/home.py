@@ -7,6 +7,7 @@ existing directory or file are tightened, with a log line.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -68,7 +69,11 @@ def private_file(path: Path) -> Path:
     database created here keeps them private too.
     """
     private_dir(path.parent)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE))  # never truncates
+    if not path.exists():
+        # Never open an existing database: closing any descriptor of a file drops all of this
+        # process's POSIX locks on it, SQLite's own included (another connection may hold them).
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
     for candidate in (path, *(path.with_name(path.name + s) for s in _SQLITE_SIDE_FILES)):
         if candidate.exists():
             _tighten(candidate, FILE_MODE, "file")
