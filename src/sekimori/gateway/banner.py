@@ -118,7 +118,10 @@ class Banner:
 
 
 def active_keys(settings: Settings) -> int:
-    """How many unrevoked API keys the data directory holds (none when it has no keys.db)."""
+    """How many unrevoked API keys the data directory holds (none when it has no keys.db).
+
+    For `doctor`, outside the gateway: inside it, ask its `KeyCache` (see `active_count`).
+    """
     if not settings.keys_db.exists():
         return 0
     store = KeyStore(settings.keys_db)

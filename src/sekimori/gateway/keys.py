@@ -135,6 +135,15 @@ class KeyCache:
             self._active = {str(k): (str(t), str(d)) for k, t, d in rows}
             self._version = version
 
+    def active_count(self) -> int:
+        """How many unrevoked keys the store holds now (for the start-up banner).
+
+        Read on this connection: a second connection opened and closed in the gateway's process
+        left this one blind to later revocations (it checkpoints and deletes the WAL).
+        """
+        self._refresh(force=True)
+        return len(self._active)
+
     def authenticate(self, key: str) -> Principal | None:
         if not key.startswith(PREFIX):
             return None

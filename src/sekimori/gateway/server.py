@@ -12,7 +12,7 @@ from types import FrameType
 
 from sekimori.errors import ConfigError
 from sekimori.gateway.app import Gateway
-from sekimori.gateway.banner import active_keys, describe
+from sekimori.gateway.banner import describe
 from sekimori.gateway.local import LOCAL_MODEL, LocalModel, start_local_model
 from sekimori.lang import Text, locale_lang
 from sekimori.settings import ServerSettings, Settings, UpstreamSettings
@@ -108,7 +108,7 @@ def serve(settings: Settings) -> int:
             locale_lang(),
             address=f"http://{host}:{port}/v1",
             local_model=None if local is None else local.name,
-            keys=active_keys(settings) if server.auth else None,
+            keys=None if app.keys is None else app.keys.active_count(),
         )
         print(banner.render(), file=sys.stderr, flush=True)
         import uvicorn
