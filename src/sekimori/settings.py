@@ -15,6 +15,7 @@ A YAML file (`sekimori serve --config FILE`) may set any field below; flags over
     #   judge: {url: http://127.0.0.1:8000/v1, model: M}   # the cascade
     audit: {flush_interval_ms: 100, max_pending: 1000, text: none}   # text: none | hash | text
     tenants: {acme: {audit_text: hash}}
+    limits: {url: redis://127.0.0.1:6379/0}   # where rate limits count (none: in process)
     policy_file: policy.yaml
     local_model: smollm2-135m        # the embedded model run when no upstream is set
 """
@@ -173,6 +174,16 @@ class AuditSettings(_Model):
     text: AuditText = "none"
 
 
+class LimitsSettings(_Model):
+    """Where rate limits and quotas are counted; the figures are in the policy (docs/limits.md)."""
+
+    # redis://, rediss:// or unix:// for Redis shared by replicas; None: in this process.
+    url: str | None = None
+    prefix: str = Field(default="sekimori:limits:", min_length=1)
+    lease_s: float = Field(default=30.0, gt=0.05, le=3600)  # a dead replica's slots lapse after
+    timeout_s: float = Field(default=0.25, gt=0, le=30)  # per Redis call
+
+
 class TenantSettings(_Model):
     audit_text: AuditText | None = None
 
@@ -183,6 +194,7 @@ class Settings(_Model):
     upstreams: dict[str, UpstreamSettings] = Field(default_factory=dict)
     screen: ScreenSettings = ScreenSettings()
     audit: AuditSettings = AuditSettings()
+    limits: LimitsSettings = LimitsSettings()
     tenants: dict[str, TenantSettings] = Field(default_factory=dict)
     # Issue 5 (policy) owns what these mean; the gateway only carries them.
     policy_file: Path | None = None

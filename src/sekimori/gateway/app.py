@@ -19,6 +19,7 @@ from sekimori.errors import SekimoriError, StoreError
 from sekimori.gateway.chat import ChatHandler, Exchange, request_id
 from sekimori.gateway.errors import HttpError, internal
 from sekimori.gateway.keys import KeyCache, Principal
+from sekimori.gateway.limiting import Grant, Limiter
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import ChatRequest, ClientDisconnected, parse_chat, read_body
 from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
@@ -58,6 +59,7 @@ class Gateway:
         self.upstreams = (
             upstreams if upstreams is not None else Upstreams.from_settings(settings.upstreams)
         )
+        self.limiter = Limiter(settings)
         self.keys: KeyCache | None = None
         self._audit_store: SqliteAuditStore | None = None
         self.recorder: BatchingRecorder | None = None
@@ -115,6 +117,7 @@ class Gateway:
         assert isinstance(self.screen, Reloadable)
         try:
             source = await asyncio.to_thread(self.screen.reload)
+            await asyncio.to_thread(self.limiter.reload)
         except SekimoriError as exc:
             log.error("policy reload rejected, the previous policy stays: %s", exc)
             return False, str(exc)
@@ -125,6 +128,7 @@ class Gateway:
         if self.recorder is not None:
             await self.recorder.aclose()
         await self.upstreams.aclose()
+        await self.limiter.aclose()
         if self.keys is not None:
             self.keys.close()
 
@@ -184,6 +188,7 @@ class Gateway:
         status = 200
         principal: Principal | None = None
         exchange: Exchange | None = None
+        grant: Grant | None = None
         try:
             assert self.chat is not None, "the app must run inside its lifespan"
             principal = self._authenticate(headers)
@@ -202,6 +207,7 @@ class Gateway:
                     code="model_not_found",
                     param="model",
                 )
+            grant = await self.limiter.admit(exchange)
             try:
                 await self.chat.handle(exchange, upstream, body, receive, send)
             except StoreError as exc:
@@ -226,6 +232,8 @@ class Gateway:
         except ClientDisconnected:
             status = 499
         finally:
+            if grant is not None and exchange is not None:
+                await self.limiter.settle(grant, exchange)
             self.metrics.requests.inc("chat", str(status))
             self.metrics.latency.observe(time.perf_counter() - started, "chat")
 

@@ -133,6 +133,8 @@ class Exchange:
     completion_tokens: int | None = None
     answer: list[str] = field(default_factory=list)
     screen_id: str = field(default_factory=mint_id)  # ours, whatever request_id the client sent
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # e.g. x-ratelimit-*
+    notes: list[str] = field(default_factory=list)  # audited with the decision's reasons
 
 
 class ChatHandler:
@@ -262,6 +264,7 @@ class ChatHandler:
             headers.append((b"x-sekimori-blocked", ex.blocked_at.encode()))
         if ex.deferred:
             headers.append((b"x-sekimori-deferred", b"1"))
+        headers.extend(ex.headers)
         return {"type": "http.response.start", "status": status, "headers": headers}
 
     async def _call_upstream(
@@ -461,7 +464,7 @@ class ChatHandler:
             text_mode=mode,
             prompt=prompt,
             answer=answer,
-            reasons="; ".join(ex.decision.reasons),
+            reasons="; ".join((*ex.decision.reasons, *ex.notes)),
         )
         await self.recorder.record(record, durable=durable)
 

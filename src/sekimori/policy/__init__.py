@@ -10,7 +10,7 @@ ExampleIndex(tenant, encoder)       custom categories / benign intents by exampl
 from sekimori.policy.defaults import BUILTIN_TIERS, default_policy
 from sekimori.policy.engine import Ruling, decide, merge_scores, rule_on
 from sekimori.policy.examples import ExampleIndex, example_scores
-from sekimori.policy.load import load_policy, parse_policy
+from sekimori.policy.load import configured_policy, load_policy, parse_policy
 from sekimori.policy.model import (
     AccessRule,
     CatastrophicException,
@@ -18,6 +18,7 @@ from sekimori.policy.model import (
     ExampleSet,
     PolicySet,
     TenantAttributes,
+    TenantLimits,
     TenantPolicy,
 )
 
@@ -31,7 +32,9 @@ __all__ = [
     "PolicySet",
     "Ruling",
     "TenantAttributes",
+    "TenantLimits",
     "TenantPolicy",
+    "configured_policy",
     "decide",
     "default_policy",
     "example_scores",

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sekimori.classify.pii.types import SECRET_TYPES, PiiType
 from sekimori.errors import ConfigError
-from sekimori.policy.defaults import BUILTIN_TIERS
+from sekimori.limits.quota import Quota
+from sekimori.policy.defaults import BUILTIN_TIERS, default_policy
 from sekimori.policy.model import (
     CUSTOM_PREFIX,
     AccessRule,
@@ -30,6 +31,7 @@ from sekimori.policy.model import (
     Oversize,
     PolicySet,
     TenantAttributes,
+    TenantLimits,
     TenantPolicy,
 )
 from sekimori.settings import GuardSettings
@@ -38,6 +40,8 @@ from sekimori.types import Action
 
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
+Count = Annotated[int, Field(ge=0)]
+KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")]  # as `sekimori keys list` shows it
 
 
 class _Strict(BaseModel):
@@ -94,6 +98,41 @@ class GuardRuleIn(_Strict):
     clears_hold: bool = False
 
 
+class QuotaIn(_Strict):
+    rpm: Count | None = None
+    tpm: Count | None = None
+    concurrent: Count | None = None
+    tokens_per_day: Count | None = None
+    tokens_per_month: Count | None = None
+
+    def quota(self) -> Quota:
+        return Quota(
+            self.rpm, self.tpm, self.concurrent, self.tokens_per_day, self.tokens_per_month
+        )
+
+
+class TierLimitsIn(QuotaIn):
+    per_key: QuotaIn = QuotaIn()
+    when_unavailable: Literal["local", "closed"] | None = None
+
+
+class LimitsIn(TierLimitsIn):
+    keys: dict[KeyId, QuotaIn] = {}
+
+
+def _limits(spec: TierLimitsIn | None, base: TenantLimits) -> TenantLimits:
+    """`spec` over the inherited limits, figure by figure."""
+    if spec is None:
+        return base
+    keys = {k: q.quota() for k, q in spec.keys.items()} if isinstance(spec, LimitsIn) else {}
+    return TenantLimits(
+        spec.quota().over(base.tenant),
+        spec.per_key.quota().over(base.per_key),
+        keys,
+        spec.when_unavailable or base.when_unavailable,
+    )
+
+
 class TierIn(_Strict):
     inherits: str = "standard"
     guards: list[GuardRuleIn] | None = None
@@ -103,6 +142,7 @@ class TierIn(_Strict):
     uncertain_input: Literal["defer", "block"] | None = None
     wrapped_hazard: Action | None = None
     oversize: Oversize | None = None
+    limits: TierLimitsIn | None = None
 
 
 class TenantIn(_Strict):
@@ -118,6 +158,7 @@ class TenantIn(_Strict):
     uncertain_input: Literal["defer", "block"] | None = None
     wrapped_hazard: Action | None = None
     oversize: Oversize | None = None
+    limits: LimitsIn | None = None
 
 
 class PolicyIn(_Strict):
@@ -148,6 +189,16 @@ def load_policy(path: str | Path) -> PolicySet:
     return parse_policy(text, source=str(path))
 
 
+def configured_policy(policy_file: Path | None, inline: Mapping[str, Any] | None) -> PolicySet:
+    """The policy the settings name: `policy_file`, else the inline `policy:` mapping, else the
+    built-in default."""
+    if policy_file is not None:
+        return load_policy(policy_file)
+    if inline is not None:
+        return parse_policy(yaml.safe_dump(dict(inline)), source="settings: policy")
+    return default_policy()
+
+
 def parse_policy(text: str, *, source: str = "<policy>") -> PolicySet:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -171,7 +222,8 @@ def parse_policy(text: str, *, source: str = "<policy>") -> PolicySet:
     except ValidationError as exc:
         errors = exc.errors()
         err = errors[0]
-        loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        # "[key]" marks an error in a mapping's key (a bad key id): the key itself is the place.
+        loc = tuple(p for p in err["loc"] if not _is_union_tag(p) and p != "[key]")
         # A union (rule mapping or bare action) reports once per member: count places, not members.
         places = {_before_union(e["loc"]) for e in errors}
         more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
@@ -343,6 +395,7 @@ class _Resolver:
             wrapped_hazard=spec.wrapped_hazard or parent.wrapped_hazard,
             guards=self._guards((*loc, "guards"), spec.guards, parent.guards),
             oversize=spec.oversize or parent.oversize,
+            limits=_limits(spec.limits, parent.limits),
         )
         self.tiers[name] = tier
         return tier
@@ -490,4 +543,5 @@ class _Resolver:
             t.wrapped_hazard or tier.wrapped_hazard,
             self._guards((*loc, "guards"), t.guards, tier.guards),
             t.oversize or tier.oversize,
+            limits=_limits(t.limits, tier.limits),
         )

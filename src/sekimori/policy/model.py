@@ -12,6 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
+from sekimori.limits.quota import Quota
 from sekimori.settings import GuardSettings
 from sekimori.types import Action
 
@@ -134,6 +135,27 @@ Oversize = Literal["reject", "block"]
 
 
 @dataclass(frozen=True, slots=True)
+class TenantLimits:
+    """Rate limits and quotas (`sekimori.limits`): for the tenant's whole traffic, for each of its
+    keys, and for single keys by id (over `per_key`). Empty quotas limit nothing."""
+
+    tenant: Quota = field(default_factory=Quota)
+    per_key: Quota = field(default_factory=Quota)
+    keys: Mapping[str, Quota] = field(default_factory=dict)
+    # The shared limit store (Redis) is down: `local` counts in this process instead (each
+    # replica alone, so up to replicas x the limit), `closed` refuses with 503.
+    when_unavailable: Literal["local", "closed"] = "local"
+
+    def for_key(self, key_id: str) -> Quota:
+        own = self.keys.get(key_id)
+        return self.per_key if own is None else own.over(self.per_key)
+
+    @property
+    def empty(self) -> bool:
+        return self.tenant.empty and self.per_key.empty and all(q.empty for q in self.keys.values())
+
+
+@dataclass(frozen=True, slots=True)
 class TenantPolicy:
     """Everything the engine needs for one tenant, tiers already applied."""
 
@@ -159,6 +181,7 @@ class TenantPolicy:
     # A request with more text than the gateway screens (`screen.options.max_chars`): `reject`
     # answers 413 (an error the client can act on), `block` a refusal; never forwarded unscreened.
     oversize: Oversize = "reject"
+    limits: TenantLimits = TenantLimits()
 
     @property
     def redact_types(self) -> frozenset[str]:

@@ -50,8 +50,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.pii import (
     PiiType,
@@ -73,10 +71,8 @@ from sekimori.policy import (
     ExampleIndex,
     PolicySet,
     TenantPolicy,
+    configured_policy,
     decide,
-    default_policy,
-    load_policy,
-    parse_policy,
     rule_on,
 )
 from sekimori.policy.guarding import GuardedDecision, merge, wanted
@@ -227,12 +223,7 @@ class PolicyScreen:
 
     # -- policy
     def _load(self) -> _Loaded:
-        if self.policy_file is not None:
-            policy = load_policy(self.policy_file)
-        elif self._inline is not None:
-            policy = parse_policy(yaml.safe_dump(self._inline), source="settings: policy")
-        else:
-            policy = default_policy()
+        policy = configured_policy(self.policy_file, self._inline)
         indexes: dict[str, ExampleIndex] = {}
         for name, tenant in [("", policy.default_tenant), *policy.tenants.items()]:
             if tenant.custom or tenant.allow_intents:
