@@ -48,7 +48,7 @@ class _Upstream:
         self.events = events
         self.bodies: list[bytes] = []
 
-    async def chat(self, body: bytes, *, stream: bool) -> _Response:
+    async def post(self, path: str, body: bytes, *, stream: bool) -> _Response:
         self.bodies.append(body)
         return _Response(self.events)
 

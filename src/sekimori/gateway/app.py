@@ -21,7 +21,14 @@ from sekimori.gateway.errors import HttpError, internal
 from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.gateway.limiting import Grant, Limiter
 from sekimori.gateway.metrics import Metrics
-from sekimori.gateway.parse import ChatRequest, ClientDisconnected, parse_chat, read_body
+from sekimori.gateway.parse import (
+    ChatRequest,
+    ClientDisconnected,
+    parse_chat,
+    parse_completion,
+    parse_embedding,
+    read_body,
+)
 from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
 from sekimori.upstream.routing import Upstreams
@@ -37,6 +44,12 @@ _JSON = [(b"content-type", b"application/json")]
 # Stands in for a request whose body was refused before it could be read as one.
 _MODEL_PREFIX = "/v1/models/"
 UNPARSED = ChatRequest(model="", stream=False, include_usage=False, messages=(), body={})
+# The screened endpoints: each path's parser (which names the request's wire shape).
+_PARSERS: dict[str, Callable[..., ChatRequest]] = {
+    "/v1/chat/completions": parse_chat,
+    "/v1/completions": parse_completion,
+    "/v1/embeddings": parse_embedding,
+}
 
 
 def _unauthorized(message: str) -> HttpError:
@@ -69,7 +82,7 @@ class Gateway:
         self.max_body = settings.server.max_body_bytes
         self.max_messages = settings.server.max_messages
         self._routes: dict[tuple[str, str], Route] = {
-            ("POST", "/v1/chat/completions"): self._chat,
+            **{("POST", path): self._chat for path in _PARSERS},
             ("GET", "/v1/models"): self._models,
             ("GET", "/healthz"): self._healthz,
             ("GET", "/readyz"): self._readyz,
@@ -189,6 +202,7 @@ class Gateway:
         principal: Principal | None = None
         exchange: Exchange | None = None
         grant: Grant | None = None
+        label = "chat"
         try:
             assert self.chat is not None, "the app must run inside its lifespan"
             principal = self._authenticate(headers)
@@ -197,7 +211,8 @@ class Gateway:
                 if name == b"content-length":
                     length = int(value) if value.isdigit() else None
             body = await read_body(receive, length, self.max_body)
-            request = parse_chat(body, max_messages=self.max_messages)
+            request = _PARSERS[scope["path"]](body, max_messages=self.max_messages)
+            label = request.shape
             exchange = Exchange(principal, request, rid, started)
             upstream = self.upstreams.for_model(request.model)
             if upstream is None:
@@ -234,8 +249,8 @@ class Gateway:
         finally:
             if grant is not None and exchange is not None:
                 await self.limiter.settle(grant, exchange)
-            self.metrics.requests.inc("chat", str(status))
-            self.metrics.latency.observe(time.perf_counter() - started, "chat")
+            self.metrics.requests.inc(label, str(status))
+            self.metrics.latency.observe(time.perf_counter() - started, label)
 
     async def _models(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

@@ -31,21 +31,13 @@ from sekimori.gateway.errors import HttpError, from_upstream, internal, scrub, u
 from sekimori.gateway.keys import Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import ChatRequest
-from sekimori.gateway.parts import (
-    ChoiceText,
-    Piece,
-    delta_for,
-    delta_pieces,
-    message_pieces,
-    set_piece,
-    write_back,
-)
+from sekimori.gateway.parts import ChoiceText, Piece, set_piece, write_back
 from sekimori.gateway.screening.refusal import withheld
+from sekimori.gateway.shapes import SHAPES, Shape
 from sekimori.gateway.sse import (
     DONE,
     Event,
     EventSplitter,
-    chunk_event,
     encode,
     finished_choices,
     index_of,
@@ -136,6 +128,11 @@ class Exchange:
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # e.g. x-ratelimit-*
     notes: list[str] = field(default_factory=list)  # audited with the decision's reasons
 
+    @property
+    def shape(self) -> Shape:
+        """Where the answer's text is, for this request's endpoint."""
+        return SHAPES.get(self.request.shape)
+
 
 class ChatHandler:
     def __init__(
@@ -182,6 +179,9 @@ class ChatHandler:
             await self._refuse(ex, verdict, send)
             return
         body = raw_body if verdict.messages is None else _rewrite(request, verdict.messages)
+        if not ex.shape.screens_answer:
+            await self._pass(ex, upstream, body, receive, send)
+            return
         # The output screen gets back what the input screen handed over for this request.
         context = dataclasses.replace(context, handle=verdict.handle)
         if request.stream:
@@ -216,39 +216,47 @@ class ChatHandler:
                 "screen_unavailable",
             ) from exc
 
-    # -- blocked on input: a normal completion whose content is the refusal
+    # -- blocked on input: a normal completion whose content is the refusal (per shape)
     async def _refuse(self, ex: Exchange, verdict: InputResult, send: Send) -> None:
         refusal = verdict.refusal or default_refusal(ex.request.messages)
         ex.answer.append(refusal)
         ex.blocked_at = "input"
-        ident, created, model = f"chatcmpl-{ex.request_id}", int(time.time()), ex.request.model
+        ident = f"{ex.shape.id_prefix}{ex.request_id}"
+        answer = ex.shape.refusal(
+            ident, int(time.time()), ex.request.model, refusal, stream=ex.request.stream
+        )
+        ex.status = answer.status
         await self.record(ex, durable=True)
-        if ex.request.stream:
-            body = (
-                chunk_event(ident, created, model, {"role": "assistant", "content": refusal}, None)
-                + chunk_event(ident, created, model, {}, "content_filter")
-                + DONE
-            )
-            await send(self._start(200, ex, stream=True))
-        else:
-            body = orjson.dumps(
-                {
-                    "id": ident,
-                    "object": "chat.completion",
-                    "created": created,
-                    "model": model,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": refusal},
-                            "finish_reason": "content_filter",
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                }
-            )
-            await send(self._start(200, ex, stream=False, length=len(body)))
-        await send({"type": "http.response.body", "body": body})
+        length = -1 if answer.stream else len(answer.body)
+        await send(self._start(answer.status, ex, stream=answer.stream, length=length))
+        await send({"type": "http.response.body", "body": answer.body})
+
+    # -- answers that are not screened (embeddings): passed through as the upstream sent them
+    async def _pass(
+        self, ex: Exchange, upstream: Upstream, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        fetch = await _unless_gone(self._fetch(ex, upstream, body), receive)
+        if fetch.cancelled():
+            ex.status = CLIENT_CLOSED
+            await self.record(ex)
+            return
+        payload = fetch.result()
+        data = _json_or_none(payload)
+        if not ex.shape.valid(data):
+            raise self._bad_answer(upstream.name, ex.shape.path)
+        _usage(ex, data.get("usage"))
+        await self.record(ex, durable=ex.decision.action in _DURABLE)
+        await send(self._start(200, ex, stream=False, length=len(payload)))
+        await send({"type": "http.response.body", "body": payload})
+
+    def _bad_answer(self, name: str, path: str) -> HttpError:
+        self.metrics.upstream_errors.inc(name, "bad_answer")
+        return HttpError(
+            502,
+            f"upstream {name} answered something that is not a {path} answer",
+            code="upstream_bad_answer",
+            type="upstream_error",
+        )
 
     def _start(
         self, status: int, ex: Exchange, *, stream: bool, length: int = -1
@@ -272,7 +280,7 @@ class ChatHandler:
     ) -> UpstreamResponse:
         t0 = time.perf_counter()
         try:
-            response = await upstream.chat(body, stream=stream)
+            response = await upstream.post(ex.shape.path, body, stream=stream)
         except UpstreamError as exc:
             raise self._upstream_failed(exc, upstream.name) from exc
         elapsed = time.perf_counter() - t0
@@ -324,24 +332,15 @@ class ChatHandler:
             await self.record(ex)
             return
         payload = fetch.result()
-        try:
-            data = orjson.loads(payload)
-            choices = data["choices"]
-            if not choices or not all(isinstance(c["message"], dict) for c in choices):
-                raise TypeError("no choice with a message")
-        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError):
-            self.metrics.upstream_errors.inc(upstream.name, "bad_answer")
-            raise HttpError(
-                502,
-                f"upstream {upstream.name} answered something that is not a chat completion",
-                code="upstream_bad_answer",
-                type="upstream_error",
-            ) from None
+        data = _json_or_none(payload)
+        if not ex.shape.valid(data):
+            raise self._bad_answer(upstream.name, ex.shape.path)
+        choices = data["choices"]
         _usage(ex, data.get("usage"))
         changed = False
         indexes = [index_of(c, i) for i, c in enumerate(choices)]
         texts = {k: ChoiceText(k) for k in indexes}  # each choice, even one with nothing to screen
-        for piece in message_pieces(data):
+        for piece in ex.shape.pieces(data, streamed=False):
             text = piece.text
             if verdict.restorer is not None and piece.field != "tool_name":
                 restorer = copy.copy(verdict.restorer)  # one a text: none is held across
@@ -367,7 +366,7 @@ class ChatHandler:
                 text = result.refusal or default_refusal(ex.request.messages)
                 for choice, k in zip(choices, indexes, strict=True):
                     if k == index:
-                        choice["message"] = {"role": "assistant", "content": text}
+                        ex.shape.withhold(choice, text)
                         choice["finish_reason"] = "content_filter"
                 ex.blocked_at = "output"
                 changed = True
@@ -622,7 +621,7 @@ class _Relay:
                 pieces[here] = dataclasses.replace(piece, text=piece.text + rest)
             else:
                 state.text.add(last, rest)
-                event = self._chunk(key[0], delta_for(last, rest), None)
+                event = self._chunk(key[0], self.ex.shape.delta(last, rest), None)
                 out.append(_Out(event, {key[0]: state.length}))
         return out
 
@@ -635,7 +634,7 @@ class _Relay:
                 continue
             data = event.data
             self.ident = self.ident or str(data.get("id", ""))
-            pieces = delta_pieces(data)
+            pieces = ex.shape.pieces(data, streamed=True)
             changed = self._restore(data, pieces)
             finished = finished_choices(data)
             for index in finished:
@@ -707,7 +706,7 @@ class _Relay:
             for state, result in zip(states, finals, strict=True):
                 self._take(state, result)
         if self.blocked is not None:
-            notice = {"content": self.blocked.refusal} if self.blocked.refusal else {}
+            notice = self.ex.shape.notice(self.blocked.refusal or "")
             # Every choice ends here; the notice goes to the one that was blocked.
             tail = b"".join(
                 self._chunk(i, notice if i == self.blocked_choice else {}, "content_filter")
@@ -730,8 +729,9 @@ class _Relay:
         self.ex.answer[:] = ["\n\n".join(self.choices[i].text.text for i in sorted(self.choices))]
 
     def _chunk(self, index: int, delta: dict[str, Any], finish: str | None) -> bytes:
-        ident = self.ident or f"chatcmpl-{self.ex.request_id}"
-        return chunk_event(ident, self.created, self.ex.request.model, delta, finish, index)
+        shape = self.ex.shape
+        ident = self.ident or f"{shape.id_prefix}{self.ex.request_id}"
+        return shape.chunk(ident, self.created, self.ex.request.model, delta, finish, index)
 
     async def _finish_record(self, *, durable: bool = False) -> None:
         self.recorded = True
@@ -769,6 +769,13 @@ async def _unless_gone(work: Awaitable[T], receive: Receive) -> asyncio.Future[T
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
     return task
+
+
+def _json_or_none(payload: bytes) -> Any:
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
 
 
 async def _wait_disconnect(receive: Receive) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from sekimori.gateway.errors import HttpError, bad_request
-from sekimori.gateway.parts import request_parts
+from sekimori.gateway.parts import prompt_parts, request_parts
 from sekimori.screen import Part
 from sekimori.types import Message
 
@@ -48,6 +48,7 @@ class ChatRequest:
     messages: tuple[Message, ...]  # the text parts of each message joined (audit, language)
     body: dict[str, Any]  # the whole request as parsed, forwarded upstream
     parts: tuple[Part, ...] = ()  # every text of the request, each where it is: what is screened
+    shape: str = "chat"  # the endpoint's wire shape (`sekimori.gateway.shapes.SHAPES`)
 
 
 async def read_body(receive: Receive, content_length: int | None, limit: int) -> bytes:
@@ -100,7 +101,8 @@ def _content_text(content: Any, where: str) -> str:
     raise bad_request(f"{where} must be a string, an array of parts, or null", where)
 
 
-def parse_chat(body: bytes, *, max_messages: int) -> ChatRequest:
+def _object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object with a valid `model`."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -114,6 +116,70 @@ def parse_chat(body: bytes, *, max_messages: int) -> ChatRequest:
         raise bad_request("model is required and must be a non-empty string", "model")
     if len(model) > _MAX_MODEL_CHARS:
         raise bad_request(f"model is longer than {_MAX_MODEL_CHARS} characters", "model")
+    return data
+
+
+def _texts(data: dict[str, Any], key: str, *, required: bool) -> str:
+    """A `prompt` / `input` that is a string or an array of strings, joined (audit, language).
+
+    Token ids are refused: the gateway screens text and cannot read what they say.
+    """
+    value = data.get(key)
+    if value is None and not required:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return "\n".join(value)
+    if isinstance(value, list) and value and not any(isinstance(v, str) for v in value):
+        raise bad_request(
+            f"{key} as token ids cannot be screened; send it as text (a string or an array of "
+            "strings) / トークン ID は検査できないため、テキストで送ってください",
+            key,
+        )
+    raise bad_request(
+        f"{key} is required and must be a string or a non-empty array of strings", key
+    )
+
+
+def parse_completion(body: bytes, *, max_messages: int) -> ChatRequest:
+    """POST /v1/completions: `prompt` (and `suffix`) screened like a user message."""
+    data = _object(body)
+    prompt = _texts(data, "prompt", required=True)
+    if data.get("suffix") is not None and not isinstance(data["suffix"], str):
+        raise bad_request("suffix must be a string", "suffix")
+    streaming = _streaming(data)
+    _check_numbers(data)
+    return ChatRequest(
+        model=data["model"],
+        stream=streaming.stream,
+        include_usage=streaming.include_usage,
+        messages=(Message("user", prompt),),
+        body=data,
+        parts=(*prompt_parts(data, "prompt"), *prompt_parts(data, "suffix")),
+        shape="completions",
+    )
+
+
+def parse_embedding(body: bytes, *, max_messages: int) -> ChatRequest:
+    """POST /v1/embeddings: `input` screened and redacted like a user message."""
+    data = _object(body)
+    text = _texts(data, "input", required=True)
+    if data.get("stream"):
+        raise bad_request("embeddings cannot be streamed", "stream")
+    return ChatRequest(
+        model=data["model"],
+        stream=False,
+        include_usage=False,
+        messages=(Message("user", text),),
+        body=data,
+        parts=tuple(prompt_parts(data, "input")),
+        shape="embeddings",
+    )
+
+
+def parse_chat(body: bytes, *, max_messages: int) -> ChatRequest:
+    data = _object(body)
     raw_messages = data.get("messages")
     if not isinstance(raw_messages, list) or not raw_messages:
         raise bad_request("messages is required and must be a non-empty array", "messages")
@@ -136,6 +202,26 @@ def parse_chat(body: bytes, *, max_messages: int) -> ChatRequest:
         messages.append(
             Message(role, _content_text(message.get("content"), f"messages[{i}].content"))
         )
+    streaming = _streaming(data)
+    _check_numbers(data)
+    return ChatRequest(
+        model=data["model"],
+        stream=streaming.stream,
+        include_usage=streaming.include_usage,
+        messages=tuple(messages),
+        body=data,
+        parts=tuple(request_parts(data)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Streaming:
+    stream: bool
+    include_usage: bool
+
+
+def _streaming(data: dict[str, Any]) -> _Streaming:
+    """`stream` and `stream_options.include_usage`, checked."""
     stream = data.get("stream", False)
     if stream is None:
         stream = False
@@ -151,6 +237,10 @@ def parse_chat(body: bytes, *, max_messages: int) -> ChatRequest:
             raise bad_request(
                 "stream_options.include_usage must be a boolean", "stream_options.include_usage"
             )
+    return _Streaming(stream, include_usage)
+
+
+def _check_numbers(data: dict[str, Any]) -> None:
     for field, (types, low, high) in _NUMBERS.items():
         value = data.get(field)
         if value is None:
@@ -160,11 +250,3 @@ def parse_chat(body: bytes, *, max_messages: int) -> ChatRequest:
             raise bad_request(f"{field} must be {kind}", field)
         if not low <= value <= high:
             raise bad_request(f"{field} must be between {low} and {high}", field)
-    return ChatRequest(
-        model=model,
-        stream=stream,
-        include_usage=include_usage,
-        messages=tuple(messages),
-        body=data,
-        parts=tuple(request_parts(data)),
-    )

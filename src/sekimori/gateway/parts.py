@@ -19,6 +19,7 @@ client matches on: screened, never rewritten; `tool_call_args` is `tool_call_arg
 | `tools[k].function.description`, `functions[k].description` | tool_description | yes |
 | `tools[k].function.parameters` (as JSON text) | tool_description | no (a schema) |
 | text in a `data:` URL (`image_url.url`, `file.file_data`) | data_url | yes, when decoded whole |
+| completions `prompt` / `prompt[i]`, `suffix`; embeddings `input` / `input[i]` | user | yes |
 
 A `data:` URL is decoded when its media type is text-like (`text/*`, JSON, XML, YAML, CSV, ...)
 or, for another non-media type, when its bytes are valid UTF-8; images, audio and video are
@@ -204,6 +205,19 @@ def _function_parts(spec: dict[str, Any], at: Locator) -> Iterator[Part]:
         # Descriptions of parameters are text the model reads too; a schema is not rewritten.
         text = orjson.dumps(parameters).decode()
         yield Part("tool", text, "tool_description", (*at, "parameters"))
+
+
+def prompt_parts(body: dict[str, Any], key: str) -> list[Part]:
+    """The texts of a completions `prompt` / `suffix` or an embeddings `input`: a string or an
+    array of strings, each a user part (validated by the parser: no token ids)."""
+    value = body.get(key)
+    if isinstance(value, str):
+        return [Part("user", value, "user", (key,))]
+    if isinstance(value, list):
+        return [
+            Part("user", v, "user", (key, i)) for i, v in enumerate(value) if isinstance(v, str)
+        ]
+    return []
 
 
 def write_back(body: dict[str, Any], parts: Sequence[Part], rewritten: Sequence[Message]) -> int:

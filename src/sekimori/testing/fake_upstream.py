@@ -46,14 +46,20 @@ unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` re
 
 The header `x-fake-mode` replaces the model name's MODE[:ARG] part.
 
+`POST /v1/completions` answers the same modes (echo, text, say, script, comply, neutral, auth,
+error) as a text completion, the prompt standing for the last user message, JSON or streamed with
+`;chunk=N` and `;delay=S`. `POST /v1/embeddings` answers each input with a deterministic 8-number
+vector (from its sha256), or `error:STATUS`.
+
 For tests: `GET /_fake/stats` counts requests and client disconnects seen while stalled;
-`GET /_fake/last` returns the last chat request body exactly as received.
+`GET /_fake/last` returns the last request body (chat, completions or embeddings) as received.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import re
 import socket
 import sys
@@ -182,7 +188,11 @@ class FakeUpstream:
             return
         path: str = scope["path"]
         method: str = scope["method"]
-        if path == "/v1/chat/completions" and method == "POST":
+        if path == "/v1/completions" and method == "POST":
+            await self._completion(scope, receive, send)
+        elif path == "/v1/embeddings" and method == "POST":
+            await self._embedding(scope, receive, send)
+        elif path == "/v1/chat/completions" and method == "POST":
             await self._chat(scope, receive, send)
         elif path == "/v1/models" and method == "GET":
             data = [{"id": m, "object": "model", "owned_by": "fake"} for m in MODELS]
@@ -372,6 +382,79 @@ class FakeUpstream:
         await _wait_disconnect(receive)
         self.disconnects += 1
 
+    async def _completion(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /v1/completions: the chat modes, as a text completion (`choices[0].text`)."""
+        body = await _read_body(receive)
+        self.last_body = body
+        self._counter += 1
+        try:
+            request = orjson.loads(body)
+            model = str(request["model"])
+            prompt = request["prompt"]
+            prompt = "\n".join(prompt) if isinstance(prompt, list) else str(prompt)
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            await _error(send, 400, "body must be JSON with model and prompt", "invalid_request")
+            return
+        headers = dict(scope["headers"])
+        behaviour = parse_behaviour(model, headers)
+        if behaviour.mode == "error":
+            code, _, message = behaviour.arg.partition(":")
+            await _error(send, int(code or 500), message or "fake upstream error", "fake_error")
+            return
+        text = self._answer_text(behaviour, [{"role": "user", "content": prompt}], headers)
+        ident, created = f"cmpl-fake{self._counter}", int(time.time())
+        pieces = _split(text, behaviour.chunk)
+
+        def completion(text: str, finish: str | None) -> dict[str, Any]:
+            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+            return {
+                "id": ident,
+                "object": "text_completion",
+                "created": created,
+                "model": model,
+                "choices": [choice],
+            }
+
+        if not request.get("stream"):
+            usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": len(pieces)}
+            usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+            await _json(send, 200, {**completion(text, "stop"), "usage": usage})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        for i, piece in enumerate(pieces):
+            if behaviour.delay and i:
+                await asyncio.sleep(behaviour.delay)
+            event = b"data: " + orjson.dumps(completion(piece, None)) + b"\n\n"
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+        tail = b"data: " + orjson.dumps(completion("", "stop")) + b"\n\n"
+        await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n"})
+
+    async def _embedding(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /v1/embeddings: a deterministic vector for each input text."""
+        body = await _read_body(receive)
+        self.last_body = body
+        self._counter += 1
+        try:
+            request = orjson.loads(body)
+            model = str(request["model"])
+            inputs = request["input"]
+            inputs = [inputs] if isinstance(inputs, str) else [str(x) for x in inputs]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            await _error(send, 400, "body must be JSON with model and input", "invalid_request")
+            return
+        behaviour = parse_behaviour(model, dict(scope["headers"]))
+        if behaviour.mode == "error":
+            code, _, message = behaviour.arg.partition(":")
+            await _error(send, int(code or 500), message or "fake upstream error", "fake_error")
+            return
+        data = [
+            {"object": "embedding", "index": i, "embedding": _vector(text)}
+            for i, text in enumerate(inputs)
+        ]
+        tokens = sum(len(text.split()) for text in inputs)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        await _json(send, 200, {"object": "list", "data": data, "model": model, "usage": usage})
+
     def _answer_text(self, behaviour: Behaviour, messages: Any, headers: dict[bytes, bytes]) -> str:
         mode, arg = behaviour.mode, behaviour.arg
         if mode == "text":
@@ -460,6 +543,12 @@ class FakeUpstream:
         else:
             tail += b"data: [DONE]\n\n"
         await send({"type": "http.response.body", "body": tail})
+
+
+def _vector(text: str) -> list[float]:
+    """Eight numbers in [-1, 1) that depend only on the text."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return [round(b / 128 - 1, 6) for b in digest[:8]]
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -41,6 +41,7 @@ class Upstream(Protocol):
     @property
     def name(self) -> str: ...
 
-    async def chat(self, body: bytes, *, stream: bool) -> UpstreamResponse:
-        """POST /chat/completions with `body` (JSON bytes); returns once the headers arrive."""
+    async def post(self, path: str, body: bytes, *, stream: bool) -> UpstreamResponse:
+        """POST `path` (`/chat/completions`, `/completions`, `/embeddings`) with `body` (JSON
+        bytes), relative to the server's base URL; returns once the headers arrive."""
         ...

@@ -1,4 +1,5 @@
-"""OpenAI-compatible client: POST /chat/completions over a pool of persistent connections."""
+"""OpenAI-compatible client: POST /chat/completions (and the other endpoints) over a pool of
+persistent connections."""
 
 from __future__ import annotations
 
@@ -79,9 +80,9 @@ class OpenAIUpstream:
     def name(self) -> str:
         return self._name
 
-    async def chat(self, body: bytes, *, stream: bool) -> UpstreamResponse:
+    async def post(self, path: str, body: bytes, *, stream: bool) -> UpstreamResponse:
         try:
-            response = await self._pool.request("POST", "/chat/completions", body, self._headers)
+            response = await self._pool.request("POST", path, body, self._headers)
         except _FAILURES as exc:
             raise _translate(exc, self._name) from None
         return _Response(response, self._name)
