@@ -263,8 +263,11 @@ def test_the_evaluation_reports_the_band_and_scores_with_the_judge() -> None:
     judge = ListJudge({bomb: JudgeRuling(False), kestrel: JudgeRuling(True, "weapons.bio")})
     judged = evaluate_set(clf, es, band=Band(0.0, 1.0), judge=judge)
     assert judged.per_label == {"x": (1, 0.0), "y": (1, 1.0)}
+    assert (judged.asked, judged.no_ruling, judged.fixed, judged.broken) == (2, 0, 1, 1)
     text = render([alone], [], [], header="# t", band=Band(0.0, 1.0))
     assert "## The cascade's band [0, 1)" in text and "| toy | 100.0% | 100.0% |" in text
+    assert "What the judge changed" not in text
+    assert "| toy | 2 | 0 | 1 | 1 |" in render([judged], [], [], header="# t", band=Band(0.0, 1.0))
 
 
 def test_the_model_records_its_band_and_the_cascade_uses_it(tmp_path: Path) -> None:

@@ -25,9 +25,10 @@ def test_check_prints_agreement_with_the_builtin_classifier(
 ) -> None:
     result = run_cli(tmp_path, "guard", "check", server.url, "--model", "llama_guard_3")
     assert result.returncode == 0, result.stderr
-    last = result.stdout.strip().splitlines()[-1]
-    assert last.startswith("llama_guard_3 (llama_guard_3): 16 items, 0 without a verdict")
-    assert "agreement with the built-in classifier" in last
+    summary, answers = result.stdout.strip().splitlines()[-2:]
+    assert summary.startswith("llama_guard_3 (llama_guard_3): 16 items, 0 without a verdict")
+    assert "agreement with the built-in classifier" in summary
+    assert answers.startswith("answers: 4/4 judged as meant")
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,12 @@ class SetResult:
     # mistakes that lie inside it (what a judge that is right there could fix).
     to_judge: float = 0.0
     errors_in_band: float | None = None
+    # What the judge (an LLM judge or a guard model) changed: items it was asked about, items it
+    # gave no ruling for, classifier mistakes it put right and right verdicts it made wrong.
+    asked: int = 0
+    no_ruling: int = 0
+    fixed: int = 0
+    broken: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +138,16 @@ def evaluate_set(
     in_band = np.array([s in band for s in scores], bool) if band else np.zeros(len(y), bool)
     wrong = (sc >= clf.threshold) != y
     errors_in_band = float(np.mean(in_band[wrong])) if wrong.any() else None
+    before = sc >= clf.threshold
+    asked = no_ruling = 0
     if judge is not None and in_band.any():
         unsure = np.flatnonzero(in_band)
         rulings = judge.rule([es.items[i].text for i in unsure])
+        asked = len(unsure)
         for i, ruling in zip(unsure, rulings, strict=True):
-            if ruling is not None:
+            if ruling is None:
+                no_ruling += 1
+            else:
                 sc[i] = ruled_score(float(sc[i]), ruling.harmful, clf.threshold)
     pred = sc >= clf.threshold
     per: dict[str, list[bool]] = defaultdict(list)
@@ -159,6 +170,10 @@ def evaluate_set(
         per_label={k: (len(v), float(np.mean(v))) for k, v in sorted(per.items())},
         to_judge=float(np.mean(in_band)) if len(y) else 0.0,
         errors_in_band=errors_in_band,
+        asked=asked,
+        no_ruling=no_ruling,
+        fixed=int(np.sum((before != y) & (pred == y))),
+        broken=int(np.sum((before == y) & (pred != y))),
     )
 
 
@@ -233,6 +248,18 @@ def _band_section(results: Sequence[SetResult], band: Band) -> list[str]:
     lines += [
         f"| {r.name} | {_fmt(r.to_judge, True)} | {_fmt(r.errors_in_band, True)} |" for r in results
     ]
+    if any(r.asked for r in results):
+        lines += [
+            "",
+            "What the judge changed: items asked, items it gave no ruling for (left to the "
+            "classifier), classifier mistakes it put right and right verdicts it made wrong.",
+            "",
+            "| set | asked | no ruling | fixed | broken |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.name} | {r.asked} | {r.no_ruling} | {r.fixed} | {r.broken} |" for r in results
+        ]
     return [*lines, ""]
 
 

@@ -53,6 +53,11 @@ _SUMMARY = Text(
     ja="{kind} ({model}): {n} 件、判定なし {fails} 件。組み込み分類器との一致 {agree}/{compared} "
     "({pct:.0f}%)。ガードの遅延 p50 {p50:.0f} ms",
 )
+_ANSWERS = Text(
+    en="answers: {meant}/{n} judged as meant (a compliant shape unsafe, a refusal safe), "
+    "{fails} without a verdict",
+    ja="回答: {n} 件中 {meant} 件が想定どおり (応じた形は危険、拒否は安全)。判定なし {fails} 件",
+)
 _ONLY = Text(
     en="{kind} ({model}): {n} items, {fails} without a verdict; guard latency p50 {p50:.0f} ms",
     ja="{kind} ({model}): {n} 件、判定なし {fails} 件。ガードの遅延 p50 {p50:.0f} ms",
@@ -136,12 +141,15 @@ def settings_from(args: argparse.Namespace) -> GuardSettings:
 
 def run_check(args: argparse.Namespace) -> int:
     from sekimori.guards import make_guard
-    from sekimori.guards.sample import SAMPLE
+    from sekimori.guards.sample import ANSWERS, SAMPLE
 
     lang = locale_lang()
     settings = settings_from(args)
     guard = make_guard(settings)
-    verdicts = asyncio.run(_ask_all(guard, [item.text for item in SAMPLE]))
+    pairs: list[tuple[str, str | None]] = [(item.text, None) for item in SAMPLE]
+    pairs += [(a.prompt, a.answer) for a in ANSWERS]
+    asked = asyncio.run(_ask_all(guard, pairs))
+    verdicts, answered = asked[: len(SAMPLE)], asked[len(SAMPLE) :]
     first_failure = next((v for v in verdicts if not v.ok), None)
     if first_failure is not None and all(not v.ok for v in verdicts):
         why = _WHY[first_failure.status.value]
@@ -179,9 +187,9 @@ def run_check(args: argparse.Namespace) -> int:
     if builtin is None:
         print(_ONLY(lang, kind=settings.kind, model=model, n=len(SAMPLE), fails=fails, p50=p50))
     else:
-        pairs = [(v.harmful, b) for v, b in zip(verdicts, builtin, strict=True) if v.ok]
-        agree = sum(g == b for g, b in pairs)
-        pct = 100.0 * agree / len(pairs) if pairs else 0.0
+        both = [(v.harmful, b) for v, b in zip(verdicts, builtin, strict=True) if v.ok]
+        agree = sum(g == b for g, b in both)
+        pct = 100.0 * agree / len(both) if both else 0.0
         print(
             _SUMMARY(
                 lang,
@@ -190,16 +198,22 @@ def run_check(args: argparse.Namespace) -> int:
                 n=len(SAMPLE),
                 fails=fails,
                 agree=agree,
-                compared=len(pairs),
+                compared=len(both),
                 pct=pct,
                 p50=p50,
             )
         )
-    return 1 if fails else 0
+    meant = sum(v.ok and v.harmful == a.harmful for v, a in zip(answered, ANSWERS, strict=True))
+    answer_fails = sum(not v.ok for v in answered)
+    print(_ANSWERS(lang, meant=meant, n=len(ANSWERS), fails=answer_fails))
+    for v in answered:
+        if not v.ok:
+            print(f"        {v.status.value}: {v.detail}")
+    return 1 if fails or answer_fails else 0
 
 
-async def _ask_all(guard: Any, texts: list[str]) -> list[Any]:
+async def _ask_all(guard: Any, pairs: list[tuple[str, str | None]]) -> list[Any]:
     try:
-        return list(await asyncio.gather(*(guard.classify(t) for t in texts)))
+        return list(await asyncio.gather(*(guard.classify(p, a) for p, a in pairs)))
     finally:
         await guard.aclose()
