@@ -130,7 +130,8 @@ def test_a_dead_replicas_leases_lapse_and_a_live_ones_are_renewed(redis_url: str
         alive = open_limit_store(redis_url, options)
         other = open_limit_store(redis_url, options)
         assert (await alive.acquire(scopes, "alive")).allowed
-        await asyncio.sleep(1.0)  # past lease_s: only renewal keeps the slot taken
+        # Past twice lease_s: only renewal keeps the slot (and the set holding it) alive.
+        await asyncio.sleep(1.5)
         assert (await other.acquire(scopes, "x")).refused is Measure.CONCURRENT
         await alive.aclose()  # the replica dies: nothing renews, nothing releases
         await asyncio.sleep(0.8)

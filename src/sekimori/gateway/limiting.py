@@ -16,6 +16,7 @@ import logging
 import math
 from dataclasses import dataclass
 
+from sekimori.errors import ConfigError
 from sekimori.gateway.chat import Exchange
 from sekimori.gateway.errors import HttpError
 from sekimori.limits import (
@@ -60,9 +61,13 @@ class Limiter:
     def __init__(self, settings: Settings, *, policy: PolicySet | None = None) -> None:
         self._settings = settings
         limits = settings.limits
-        self.store = open_limit_store(
-            limits.url, StoreOptions(limits.prefix, limits.lease_s, limits.timeout_s)
-        )
+        try:
+            self.store = open_limit_store(
+                limits.url, StoreOptions(limits.prefix, limits.lease_s, limits.timeout_s)
+            )
+        except ConfigError as exc:  # name the settings file too
+            file = str(settings.config_file) if settings.config_file else None
+            raise ConfigError(str(exc), file=file) from None
         shared = limits.url is not None
         self.local: LimitStore = MemoryLimitStore() if shared else self.store
         self.policy = policy if policy is not None else self._load()

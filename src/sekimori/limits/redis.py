@@ -147,15 +147,19 @@ return 1
 """
 )
 
-# KEYS: a lease's base keys; ARGV: lease ms, then the lease id for each key.
+# KEYS: base keys; ARGV: lease ms, then the lease id for each key. The set itself lives on
+# too, or a request longer than its expiry would take every other lease with it.
 RENEW_LUA = """
 local t = redis.call('TIME')
-local until_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
+local lease_ms = tonumber(ARGV[1])
+local until_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + lease_ms
 for i, base in ipairs(KEYS) do
   redis.call('ZADD', base .. ':c', 'XX', until_ms, ARGV[i + 1])
+  redis.call('PEXPIRE', base .. ':c', lease_ms * 2)
 end
 return 1
 """
+RENEW_BATCH = 500  # leases renewed per script call
 
 _MEASURES = {
     1: Measure.RPM,
@@ -261,9 +265,13 @@ class RedisLimitStore:
     async def _renew_leases(self) -> None:
         while self._leases:
             await asyncio.sleep(self._renew_every)
-            for lease_id, keys in list(self._leases.items()):
+            pairs = [(k, lease) for lease, keys in list(self._leases.items()) for k in keys]
+            for start in range(0, len(pairs), RENEW_BATCH):
+                batch = pairs[start : start + RENEW_BATCH]
                 try:
-                    await self._renew(keys=keys, args=[self._lease_ms, *([lease_id] * len(keys))])
+                    await self._renew(
+                        keys=[k for k, _ in batch], args=[self._lease_ms, *(i for _, i in batch)]
+                    )
                 except self._errors as exc:
                     # Lapsed leases only let more requests in; the next acquire reports Redis.
                     log.warning("could not renew concurrency leases: %s", exc)
