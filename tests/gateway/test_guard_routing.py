@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from sekimori.testing.procs import ServerProcess, start_fake_guard
@@ -49,6 +50,9 @@ tenants:
     guards: [{{guard: slow, when: always, budget_ms: 300, on_failure: closed}}]
   answers:
     guards: [{{guard: qwen, when: answers}}]
+  private:
+    pii: {{email: redact}}
+    guards: [{{guard: lg3, when: always}}]
 """
 
 
@@ -63,7 +67,7 @@ def routed(
     upstream: ServerProcess, guard: ServerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Policed]:
     home = tmp_path_factory.mktemp("routed")
-    tenants = ("held", "always", "down", "garbled", "slowpoke", "answers", "walkin")
+    tenants = ("held", "always", "down", "garbled", "slowpoke", "answers", "private", "walkin")
     with _policed(upstream, home, tenants, lexicon=LEXICON, policy=policy(guard.url)) as p:
         yield p
 
@@ -211,3 +215,12 @@ def test_policy_check_lists_guards_and_rejects_bad_options(tmp_path: Path) -> No
     result = run_cli(tmp_path, "policy", "check", str(write_config(tmp_path / "bad.yaml", bad)))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "bad.yaml:7: guards.gg.risks:" in result.stderr and "nonsense" in result.stderr
+
+
+def test_a_guard_reads_what_the_tenant_redacts_as_placeholders(
+    routed: Policed, guard: ServerProcess
+) -> None:
+    r = routed.post("private", chat("Write to alice@example.com about vaccines", model="neutral"))
+    assert r.status_code == 200
+    sent = str(orjson.loads(httpx.get(guard.url + "/_fake/last").content)["messages"])
+    assert "alice@example.com" not in sent and "vaccines" in sent

@@ -167,7 +167,7 @@ class _Pending:
     prompt: str
     tenant: TenantPolicy
     lang: str
-    asked: str = ""  # the whole last user turn (for a guard that judges the complete answer)
+    asked: str = ""  # the last user turn as sent upstream (for a guard that judges the answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,8 +374,14 @@ class PolicyScreen:
         sure_at = None if failures else self.scorer.sure_at
         ruling = rule_on(scores, tenant, model=context.model, pii_types=pii.found, sure_at=sure_at)
         decision, held_on = ruling.decision, ruling.held
+        # A guard is a server outside the gateway: it reads the turn as the upstream will,
+        # with what the tenant redacts already replaced.
+        turns_out = _user_turns(pii.messages) if pii.restorer is not None else turns
+        guard_prompt = turns_out[-1] if turns_out else ""
         if tenant.guards:
-            asked = await self._ask_guards(state, tenant.guards, scores, last_user, None, held_on)
+            asked = await self._ask_guards(
+                state, tenant.guards, scores, guard_prompt, None, held_on
+            )
             if asked:
                 guarded = merge(
                     asked,
@@ -398,7 +404,7 @@ class PolicyScreen:
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model, sure_at)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
-        handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, last_user)
+        handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, guard_prompt)
         held = bool(held_on)
         if pii.restorer is None:
             return InputResult(decision, hold=held, handle=handle)
