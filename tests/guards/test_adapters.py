@@ -198,6 +198,12 @@ def test_shieldgemma_asks_each_policy_with_the_cards_prompt(server: ServerProces
 def test_granite_guardian_risks_and_versions(server: ServerProcess) -> None:
     v = ask(server, "granite_guardian", HARMFUL, risks=("harm", "violence", "social_bias"))
     assert v.ok and {label.code for label in v.labels} == {"harm", "violence"}
+    ask(server, "granite_guardian", HARMFUL)
+    kwargs = last_body(server)["chat_template_kwargs"]
+    assert kwargs == {
+        "guardian_config": {"risk_name": "harm", "criteria_id": "harm"},
+        "think": False,
+    }
     ollama = ask(server, "granite_guardian", HARMFUL, api="ollama")
     assert ollama.ok and ollama.harmful is True
     assert last_body(server)["messages"][0] == {"role": "system", "content": "harm"}  # type: ignore[index]

@@ -2,9 +2,10 @@
 
 Sources (read 2026-12-05): the model cards huggingface.co/ibm-granite/granite-guardian-3.1-8b,
 -3.2-5b and -3.3-8b, and ibm.com/granite/docs/models/guardian: the chat template takes the risk
-as `guardian_config = {"risk_name": ...}` (with vLLM: `chat_template_kwargs` of the chat
-request); a user message alone is judged as a prompt, a user and an assistant message judge the
-answer. Versions 3.0-3.2 answer `Yes` or `No` (3.2 adds `<confidence> High|Low </confidence>`),
+as `guardian_config = {"risk_name": ...}` (3.3: `{"criteria_id": ...}` and a `think` flag; both
+names are sent, thinking off; with vLLM they go in the chat request's `chat_template_kwargs`);
+a user message alone is judged as a prompt, a user and an assistant message judge the answer.
+Versions 3.0-3.2 answer `Yes` or `No` (3.2 adds `<confidence> High|Low </confidence>`),
 3.3 answers `<score> yes </score>` or `<score> no </score>`, after a `<think>` trace when asked
 to think; the cards score by the probability of the yes/no token. ollama.com/library/
 granite3-guardian: over Ollama the risk name is the system message. Risk names used here (the
@@ -61,6 +62,11 @@ def read_answer(text: str) -> bool:
     return first.group(1).lower() == "yes"
 
 
+def _config(risk: str) -> dict[str, str]:
+    # 3.0-3.2 templates read `risk_name`, 3.3 reads `criteria_id`; each ignores the other key.
+    return {"risk_name": risk, "criteria_id": risk}
+
+
 @GUARDS.register("granite_guardian")
 class GraniteGuardian(Adapter):
     name = "granite_guardian"
@@ -88,7 +94,7 @@ class GraniteGuardian(Adapter):
                 messages,
                 max_tokens=32,
                 logprobs=True,
-                extra={"chat_template_kwargs": {"guardian_config": {"risk_name": risk}}},
+                extra={"chat_template_kwargs": {"guardian_config": _config(risk), "think": False}},
             )
         said_yes = read_answer(done.text)
         # A thinking trace holds yes/no words of its own: only the score counts then.

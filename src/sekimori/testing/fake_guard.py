@@ -369,7 +369,8 @@ class FakeGuard:
         if chat:
             prompt, answer, system = _from_messages(list(request.get("messages") or []))
             kwargs = request.get("chat_template_kwargs") or {}
-            risk = system or str(kwargs.get("guardian_config", {}).get("risk_name", "harm"))
+            config = kwargs.get("guardian_config", {})
+            risk = system or str(config.get("criteria_id") or config.get("risk_name") or "harm")
             ask = Ask(kind, mode, prompt, answer, risk=risk)
         else:
             prompt, answer, policy = _from_prompt(kind, str(request.get("prompt", "")))
