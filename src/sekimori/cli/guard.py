@@ -92,12 +92,32 @@ def add_check(sub: Any) -> None:
         default=None,
         help="the model name the server serves (default: KIND) / サーバー上のモデル名 (既定: KIND)",
     )
-    p.add_argument("--api", choices=("openai", "ollama"), default="openai")
-    p.add_argument("--key-env", default=None, help="environment variable with the API key")
+    p.add_argument(
+        "--api",
+        choices=("openai", "ollama"),
+        default="openai",
+        help="OpenAI-compatible (vLLM, TGI, llama.cpp) or Ollama's API / API の種類",
+    )
+    p.add_argument(
+        "--key-env", default=None, help="environment variable with the API key / API キーの環境変数"
+    )
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per call / 1 回の秒数")
-    p.add_argument("--threshold", type=float, default=0.5)
-    p.add_argument("--risks", default="harm", help="Granite Guardian risk names, comma-separated")
-    p.add_argument("--policies", default="", help="ShieldGemma policies, comma-separated")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="harmful at this probability / この確率以上を有害とします",
+    )
+    p.add_argument(
+        "--risks",
+        default="harm",
+        help="Granite Guardian risk names, comma-separated / リスク名 (カンマ区切り)",
+    )
+    p.add_argument(
+        "--policies",
+        default="",
+        help="ShieldGemma policies, comma-separated / ポリシー (カンマ区切り)",
+    )
     p.add_argument(
         "--loose",
         action="store_true",

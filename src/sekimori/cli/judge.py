@@ -47,8 +47,13 @@ def add_judge_arguments(parser: Any) -> None:
         help="a guard model's server as the judge instead (docs/guards.md) / "
         "判定器の代わりにガードモデルのサーバー",
     )
-    group.add_argument("--guard-model", metavar="KIND", help="the guard's kind, e.g. llama_guard_3")
-    group.add_argument("--guard-served-name", help="the model name it serves (default: KIND)")
+    group.add_argument(
+        "--guard-model", metavar="KIND", help="the guard's kind, e.g. llama_guard_3 / ガードの種類"
+    )
+    group.add_argument(
+        "--guard-served-name",
+        help="the model name it serves (default: KIND) / 提供中のモデル名 (既定: KIND)",
+    )
     group.add_argument("--guard-api", choices=("openai", "ollama"), default="openai")
 
 
