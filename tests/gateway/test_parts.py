@@ -269,7 +269,9 @@ def audit_row(home: Path, request_id: str) -> dict[str, Any]:
     while True:
         with sqlite3.connect(home / "audit.db") as db:
             db.row_factory = sqlite3.Row
-            row = db.execute("SELECT * FROM audit WHERE request_id = ?", (request_id,)).fetchone()
+            row = db.execute(
+                "SELECT * FROM audit WHERE client_request_id = ?", (request_id,)
+            ).fetchone()
         if row is not None:
             return dict(row)
         assert time.monotonic() < deadline, f"no audit record for {request_id}"

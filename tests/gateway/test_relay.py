@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from sekimori.audit.record import AuditRecord
-from sekimori.gateway.chat import ChatHandler, Exchange
+from sekimori.gateway.chat import ChatHandler, Exchange, RequestIds
 from sekimori.gateway.keys import Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import parse_chat
@@ -78,11 +78,13 @@ def _run(tmp_path: Path, events: list[bytes], text: str) -> tuple[list[dict[str,
         }
     )
     screen = KeywordScreen(block_output=("forbidden",), redact=(NAME,))
-    handler = ChatHandler(settings, screen, _Recorder(), Metrics())
+    handler = ChatHandler(settings, screen, _Recorder(), Metrics(), audit_key=bytes(32))
     body = orjson.dumps(
         {"model": "m", "stream": True, "messages": [{"role": "user", "content": text}]}
     )
-    ex = Exchange(Principal("acme", "k1"), parse_chat(body, max_messages=10), "r1", time.time())
+    ex = Exchange(
+        Principal("acme", "k1"), parse_chat(body, max_messages=10), RequestIds("r1"), time.time()
+    )
     upstream = _Upstream(events)
     sent: list[MutableMapping[str, Any]] = []
 

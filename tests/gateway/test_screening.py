@@ -21,7 +21,9 @@ CHAT = "/v1/chat/completions"
 def _audit_row(stack: Stack, request_id: str) -> dict[str, object]:
     with sqlite3.connect(stack.home / "audit.db") as db:
         db.row_factory = sqlite3.Row
-        row = db.execute("SELECT * FROM audit WHERE request_id = ?", (request_id,)).fetchone()
+        row = db.execute(
+            "SELECT * FROM audit WHERE client_request_id = ?", (request_id,)
+        ).fetchone()
     assert row is not None, f"no audit record for {request_id}"
     return dict(row)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import sqlite3
 import stat
 import time
 from collections.abc import Iterator
@@ -9,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import openai
+import orjson
 import pytest
 
 from sekimori.settings import load_settings
@@ -102,10 +106,12 @@ ADMIN_TOKEN = "adm-tökén-Секрет-管理"  # non-ASCII on purpose: it must
 
 @pytest.fixture(scope="module")
 def admin(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A plain proxy whose admin token comes from the environment."""
+    """A plain proxy whose admin token comes from the environment, auditing text as hashes."""
     home = tmp_path_factory.mktemp("admin")
     config = write_config(
-        home / "c.yaml", f"upstreams: {{fake: {{url: {upstream.url}}}}}\nscreen: {{name: allow}}\n"
+        home / "c.yaml",
+        f"upstreams: {{fake: {{url: {upstream.url}}}}}\nscreen: {{name: allow}}\n"
+        "audit: {text: hash, flush_interval_ms: 20}\n",
     )
     key = create_key(home, "acme")
     env = {"SEKIMORI_ADMIN_TOKEN": ADMIN_TOKEN}
@@ -168,3 +174,41 @@ def test_models_retrieve_with_the_openai_sdk(stack: Stack) -> None:
     assert info.value.body["code"] == "model_not_found"  # type: ignore[index]
     r = httpx.get(stack.url + "/v1/models/echo")
     _json_error(r, 401, "invalid_api_key")
+
+
+def _audit_rows(home: Path, client_id: str, n: int) -> list[dict[str, object]]:
+    for _ in range(100):
+        with sqlite3.connect(home / "audit.db") as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(
+                "SELECT * FROM audit WHERE client_request_id = ?", (client_id,)
+            ).fetchall()
+        if len(rows) >= n:
+            return [dict(r) for r in rows]
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {n} audit records for {client_id}")
+
+
+def test_audit_keeps_our_id_and_a_keyed_hash_of_the_prompt(admin: Stack) -> None:
+    body = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
+    headers = {**admin.auth, "x-request-id": "same-id"}
+    for _ in range(2):  # a client may reuse its id: each request still gets its own
+        r = httpx.post(admin.url + CHAT, json=body, headers=headers)
+        assert r.status_code == 200 and r.headers["x-request-id"] == "same-id"
+    rows = _audit_rows(admin.home, "same-id", 2)
+    ids = {row["request_id"] for row in rows}
+    assert len(ids) == 2 and "same-id" not in ids
+    row = rows[0]
+    key_file = admin.home / "audit.key"
+    assert _mode(key_file) == 0o600
+    key = bytes.fromhex(key_file.read_text().strip())
+    prompt = orjson.dumps([["user", "hi"]]).decode()
+    assert row["text_mode"] == "hmac"
+    assert row["prompt"] == hmac.new(key, prompt.encode(), hashlib.sha256).hexdigest()
+    assert row["prompt"] != hashlib.sha256(prompt.encode()).hexdigest()
+    assert row["answer"] == hmac.new(key, b"echo: hi", hashlib.sha256).hexdigest()
+    # Without x-request-id, the id echoed is the gateway's own, the one audited.
+    r = httpx.post(admin.url + CHAT, json=body, headers=admin.auth)
+    assert r.headers["x-request-id"] not in ("", "same-id")
+    verify = run_cli(admin.home, "audit", "verify")
+    assert verify.returncode == 0, verify.stdout

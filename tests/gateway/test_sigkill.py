@@ -75,7 +75,7 @@ audit: {{flush_interval_ms: 5000, max_pending: {MAX_PENDING}}}
         gateway.proc.wait(10)
     assert gateway.proc.returncode == -signal.SIGKILL
     with sqlite3.connect(tmp_path / "audit.db") as db:
-        stored = {row[0] for row in db.execute("SELECT request_id FROM audit")}
+        stored = {row[0] for row in db.execute("SELECT client_request_id FROM audit")}
     assert len(answered) > 3 * MAX_PENDING, "too little load to test anything"
     durable = {rid for rid, decision in answered.items() if decision in ("block", "flag")}
     assert durable, "no block or flag decisions under load"
@@ -112,5 +112,5 @@ def test_clean_shutdown_writes_every_pending_record(
         assert gateway.stop(signal.SIGTERM) == -signal.SIGTERM
         assert "Traceback" not in gateway.stderr_text()
     with sqlite3.connect(tmp_path / "audit.db") as db:
-        stored = {row[0] for row in db.execute("SELECT request_id FROM audit")}
+        stored = {row[0] for row in db.execute("SELECT client_request_id FROM audit")}
     assert stored == {f"q{i}" for i in range(30)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import Protocol
@@ -14,10 +15,14 @@ GENESIS = "0" * 64
 
 @dataclass(frozen=True, slots=True)
 class AuditRecord:
-    """One request. Text fields hold the text, its sha256, or nothing, per the tenant's option."""
+    """One request. Text fields hold the text, a keyed hash of it, or nothing (`text_mode`).
+
+    `text_mode` says which, per record: `text`, `none`, `hmac` (HMAC-SHA256 under the data
+    directory's audit.key) or `hash` (a plain sha256: records written before the keyed hash).
+    """
 
     ts: float
-    request_id: str
+    request_id: str  # the gateway's own id for the request
     tenant: str
     key_id: str
     model: str
@@ -35,9 +40,17 @@ class AuditRecord:
     prompt: str | None = None
     answer: str | None = None
     reasons: str = ""  # why the decision was taken; entity types and counts, never values
+    # Fields added later are hashed only when set, so records written before them still verify.
+    client_request_id: str | None = None  # the client's x-request-id, when it sent one
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(AuditRecord))
+_LATER = FIELD_NAMES.index("client_request_id")  # the first field added after the chain began
+
+
+def keyed_digest(key: bytes, text: str) -> str:
+    """HMAC-SHA256 of `text` (text_mode `hmac`): without the key a short prompt is not guessable."""
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +63,10 @@ class StoredRecord:
 
 def chain_hash(prev_hash: str, seq: int, record: AuditRecord) -> str:
     """sha256 over the previous hash, the sequence number and every field, in a fixed order."""
-    payload = orjson.dumps([prev_hash, seq, *astuple(record)])
+    values = astuple(record)
+    if all(v is None for v in values[_LATER:]):
+        values = values[:_LATER]
+    payload = orjson.dumps([prev_hash, seq, *values])
     return hashlib.sha256(payload).hexdigest()
 
 
@@ -72,6 +88,10 @@ class AuditStore(Protocol):
     def tail(self, limit: int) -> list[StoredRecord]: ...
 
     def verify(self) -> VerifyReport: ...
+
+    def hash_at(self, seq: int) -> str | None:
+        """The stored hash of row `seq`; None when there is no such row."""
+        ...
 
     def close(self) -> None: ...
 

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS audit (
   categories TEXT NOT NULL, stream INTEGER NOT NULL, total_ms REAL NOT NULL,
   upstream_ms REAL NOT NULL, screen_ms REAL NOT NULL, prompt_tokens INTEGER,
   completion_tokens INTEGER, text_mode TEXT NOT NULL, prompt TEXT, answer TEXT,
-  reasons TEXT NOT NULL DEFAULT '',
+  reasons TEXT NOT NULL DEFAULT '', client_request_id TEXT,
   prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
 -- The newest link, kept apart so that deleting the last rows is detected too.
@@ -64,6 +64,11 @@ class SqliteAuditStore:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
             if "reasons" not in columns:  # a database from before decisions carried reasons
                 self._db.execute("ALTER TABLE audit ADD COLUMN reasons TEXT NOT NULL DEFAULT ''")
+            if "client_request_id" not in columns:  # from before the gateway minted its ids
+                self._db.execute("ALTER TABLE audit ADD COLUMN client_request_id TEXT")
+            self._db.execute(
+                "CREATE INDEX IF NOT EXISTS audit_client_request ON audit (client_request_id)"
+            )
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"audit database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
@@ -129,6 +134,10 @@ class SqliteAuditStore:
         return VerifyReport(
             records=count, ok=not problems, problems=tuple(problems), head_hash=prev
         )
+
+    def hash_at(self, seq: int) -> str | None:
+        row = self._db.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else str(row[0])
 
     def close(self) -> None:
         self._db.close()

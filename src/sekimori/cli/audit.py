@@ -1,15 +1,18 @@
-"""`sekimori audit verify|tail`: check the hash chain, show recent records."""
+"""`sekimori audit verify|anchor|tail`: check the hash chain, anchor its head, show records."""
 
 from __future__ import annotations
 
 import argparse
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 import orjson
 
+from sekimori.audit.anchor import check_anchor, dump_anchor, load_anchor, make_anchor
 from sekimori.audit.sqlite import SqliteAuditStore
-from sekimori.home import AUDIT_DB, home_dir
+from sekimori.errors import InputError
+from sekimori.home import AUDIT_DB, AUDIT_KEY, home_dir, secret_key
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,7 +21,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     verify = audit.add_parser(
         "verify", help="detect edited or deleted records / 改ざん・削除を検出する"
     )
+    verify.add_argument(
+        "--anchor",
+        metavar="FILE",
+        type=Path,
+        help="also check against an anchor kept elsewhere: catches a cut or rewritten tail "
+        "/ 別の場所に保管したアンカーとも照合する",
+    )
     verify.set_defaults(func=_verify)
+    anchor = audit.add_parser(
+        "anchor",
+        help="export the chain head, signed, to keep elsewhere / 先頭ハッシュを署名付きで書き出す",
+    )
+    anchor.add_argument(
+        "--out", metavar="FILE", type=Path, required=True, help="where to write it / 出力先"
+    )
+    anchor.set_defaults(func=_anchor)
     tail = audit.add_parser("tail", help="show the latest records / 最新の記録を表示する")
     tail.add_argument("-n", type=int, default=20, help="how many (default 20) / 件数")
     tail.add_argument("--json", action="store_true", help="one JSON object a line / JSON 行で出力")
@@ -30,17 +48,52 @@ def _store() -> SqliteAuditStore:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    anchor = None if args.anchor is None else load_anchor(args.anchor)  # bad file: error, exit 1
     store = _store()
-    report = store.verify()
-    store.close()
-    if report.ok:
+    try:
+        report = store.verify()
+        problems = list(report.problems)
+        if anchor is not None:
+            key = secret_key(home_dir() / AUDIT_KEY)
+            problems += check_anchor(anchor, key, report, store.hash_at(anchor.seq))
+    finally:
+        store.close()
+    if not problems:
         print(f"ok: {report.records} records, chain intact / 改ざんなし（{report.records} 件）")
+        if anchor is not None:
+            print(f"anchor ok: row {anchor.seq} still has the anchored hash / アンカーと一致")
+        else:
+            print(
+                "hint: `sekimori audit anchor --out FILE` and keep the file elsewhere to catch a "
+                "cut or rewritten tail / アンカーを別の場所に保管すると末尾の削除も検出できます"
+            )
         print(f"head {report.head_hash}")
         return 0
-    for problem in report.problems:
+    for problem in problems:
         print(f"TAMPERED: {problem}")
-    print(f"{len(report.problems)} problems in {report.records} records / 改ざんを検出しました")
+    print(f"{len(problems)} problems in {report.records} records / 改ざんを検出しました")
     return 1
+
+
+def _anchor(args: argparse.Namespace) -> int:
+    store = _store()
+    try:
+        report = store.verify()
+    finally:
+        store.close()
+    if not report.ok:
+        for problem in report.problems:
+            print(f"TAMPERED: {problem}")
+        print("no anchor written: the chain is not intact / 改ざんがあるためアンカーを作りません")
+        return 1
+    anchor = make_anchor(report, secret_key(home_dir() / AUDIT_KEY))
+    try:
+        args.out.write_bytes(dump_anchor(anchor))
+    except OSError as exc:
+        raise InputError(f"cannot write the anchor: {exc.strerror}", source=str(args.out)) from None
+    print(f"anchored row {anchor.seq} (head {anchor.head_hash}) in {args.out}")
+    print(f"行 {anchor.seq} のアンカーを {args.out} に書き出しました。別の場所に保管してください")
+    return 0
 
 
 def _tail(args: argparse.Namespace) -> int:
@@ -56,6 +109,7 @@ def _tail(args: argparse.Namespace) -> int:
         print(
             f"{row.seq:>7} {when} {r.tenant:<12} {r.model:<20} {r.status} {r.decision:<6} "
             f"{r.total_ms:>8.1f}ms {r.categories} {r.request_id}"
+            + (f" ({r.client_request_id})" if r.client_request_id else "")
             + (f"  ({r.reasons})" if r.reasons else "")
         )
     return 0

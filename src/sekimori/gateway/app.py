@@ -16,7 +16,7 @@ import sekimori.gateway.screening  # noqa: F401  (registers the `policy` screen)
 from sekimori.audit.recorder import BatchingRecorder
 from sekimori.audit.sqlite import SqliteAuditStore
 from sekimori.errors import SekimoriError, StoreError
-from sekimori.gateway.chat import ChatHandler, Exchange, request_id
+from sekimori.gateway.chat import ChatHandler, Exchange, request_ids
 from sekimori.gateway.errors import HttpError, internal
 from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.gateway.limiting import Grant, Limiter
@@ -29,6 +29,7 @@ from sekimori.gateway.parse import (
     parse_embedding,
     read_body,
 )
+from sekimori.home import AUDIT_KEY, secret_key
 from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
 from sekimori.upstream.routing import Upstreams
@@ -75,6 +76,7 @@ class Gateway:
         self.limiter = Limiter(settings)
         self.keys: KeyCache | None = None
         self._audit_store: SqliteAuditStore | None = None
+        self.audit_key: bytes | None = None
         self.recorder: BatchingRecorder | None = None
         self.chat: ChatHandler | None = None
         self.ready = False
@@ -97,10 +99,12 @@ class Gateway:
             self.keys = KeyCache(self.settings.keys_db)
         if self._audit_store is None:
             self._audit_store = SqliteAuditStore(self.settings.audit_db)
+        if self.audit_key is None:
+            self.audit_key = secret_key(self.settings.home / AUDIT_KEY)
 
     async def startup(self) -> None:
         self.open_stores()
-        assert self._audit_store is not None
+        assert self._audit_store is not None and self.audit_key is not None
         audit = self.settings.audit
         self.recorder = BatchingRecorder(
             self._audit_store,
@@ -112,7 +116,9 @@ class Gateway:
         self.metrics.audit_failures = lambda: recorder.failures
         if isinstance(self.screen, Counted):
             self.metrics.screen_work = self.screen.counts
-        self.chat = ChatHandler(self.settings, self.screen, self.recorder, self.metrics)
+        self.chat = ChatHandler(
+            self.settings, self.screen, self.recorder, self.metrics, audit_key=self.audit_key
+        )
         if isinstance(self.screen, Warming):
             await self.screen.ready()
         if isinstance(self.screen, Reloadable):
@@ -197,7 +203,7 @@ class Gateway:
     async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        rid = request_id(headers)
+        ids = request_ids(headers)
         status = 200
         principal: Principal | None = None
         exchange: Exchange | None = None
@@ -213,7 +219,7 @@ class Gateway:
             body = await read_body(receive, length, self.max_body)
             request = _PARSERS[scope["path"]](body, max_messages=self.max_messages)
             label = request.shape
-            exchange = Exchange(principal, request, rid, started)
+            exchange = Exchange(principal, request, ids, started)
             upstream = self.upstreams.for_model(request.model)
             if upstream is None:
                 raise HttpError(
@@ -227,7 +233,7 @@ class Gateway:
                 await self.chat.handle(exchange, upstream, body, receive, send)
             except StoreError as exc:
                 # No answer without its audit record: a block or flag must be written first.
-                log.error("request %s refused, the audit trail failed: %s", rid, exc)
+                log.error("request %s refused, the audit trail failed: %s", ids.gateway, exc)
                 raise internal(
                     503,
                     "the audit trail is unavailable; try again later / "
@@ -240,10 +246,10 @@ class Gateway:
             if principal is not None and self.chat is not None:
                 # Refused after authentication: still one audit record for the request.
                 if exchange is None:
-                    exchange = Exchange(principal, UNPARSED, rid, started)
+                    exchange = Exchange(principal, UNPARSED, ids, started)
                 exchange.status = status
                 await self.chat.record(exchange)
-            await _send_error(send, exc, rid)
+            await _send_error(send, exc, ids.echoed)
         except ClientDisconnected:
             status = 499
         finally:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-import hashlib
 import itertools
 import logging
 import secrets
@@ -25,7 +24,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from sekimori.audit.record import AuditRecord, Recorder
+from sekimori.audit.record import AuditRecord, Recorder, keyed_digest
 from sekimori.errors import UpstreamError
 from sekimori.gateway.errors import HttpError, from_upstream, internal, scrub, upstream_status
 from sekimori.gateway.keys import Principal
@@ -90,18 +89,31 @@ def mint_id() -> str:
     return f"{_ID_PREFIX}{next(_ids):08x}"
 
 
-def request_id(headers: Sequence[tuple[bytes, bytes]]) -> str:
-    """The correlation id echoed and audited: the client's x-request-id, or one we mint.
+@dataclass(frozen=True, slots=True)
+class RequestIds:
+    """A request's ids: the gateway's own, and the client's x-request-id if it sent a valid one.
 
-    Clients choose it, so two requests may share it: nothing is keyed by it (screening state
-    travels with the request as `InputResult.handle`, under `Exchange.screen_id`).
+    Clients choose theirs, so two requests may share it: it is only echoed and audited (as
+    `client_request_id`). Everything else (screening state, the audit's `request_id`, logs)
+    uses the gateway's.
     """
+
+    gateway: str
+    client: str | None = None
+
+    @property
+    def echoed(self) -> str:
+        """Sent back as x-request-id: the client's own, else ours."""
+        return self.client or self.gateway
+
+
+def request_ids(headers: Sequence[tuple[bytes, bytes]]) -> RequestIds:
     for name, value in headers:
         if name == b"x-request-id" and 0 < len(value) <= 64 and value.isascii():
             text = value.decode()
             if all(c.isalnum() or c in "._-" for c in text):
-                return text
-    return mint_id()
+                return RequestIds(mint_id(), text)
+    return RequestIds(mint_id())
 
 
 @dataclass(slots=True)
@@ -110,7 +122,7 @@ class Exchange:
 
     principal: Principal
     request: ChatRequest
-    request_id: str
+    ids: RequestIds
     started: float
     upstream: str = ""
     status: int = 200
@@ -124,7 +136,6 @@ class Exchange:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     answer: list[str] = field(default_factory=list)
-    screen_id: str = field(default_factory=mint_id)  # ours, whatever request_id the client sent
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # e.g. x-ratelimit-*
     notes: list[str] = field(default_factory=list)  # audited with the decision's reasons
 
@@ -141,8 +152,11 @@ class ChatHandler:
         screen: Screen,
         recorder: Recorder,
         metrics: Metrics,
+        *,
+        audit_key: bytes,
     ) -> None:
         self.settings = settings
+        self.audit_key = audit_key  # keys the audit's text hashes (home.AUDIT_KEY)
         self.screen = screen
         self.recorder = recorder
         self.metrics = metrics
@@ -161,7 +175,7 @@ class ChatHandler:
         request = ex.request
         ex.upstream = upstream.name
         context = ScreenContext(
-            ex.principal.tenant, request.model, ex.screen_id, client_request_id=ex.request_id
+            ex.principal.tenant, request.model, ex.ids.gateway, client_request_id=ex.ids.client
         )
         t0 = time.perf_counter()
         # A client that leaves while its request waits for a classifier: the work is dropped.
@@ -208,7 +222,7 @@ class ChatHandler:
             ex.decision = Decision(Action.ALLOW, (), (f"not screened: {exc}",))
             raise _overloaded(exc) from exc
         except Exception as exc:  # fail closed: an unscreened request never goes upstream
-            log.exception("input screening failed for request %s", ex.screen_id)
+            log.exception("input screening failed for request %s", ex.ids.gateway)
             raise internal(
                 503,
                 "screening is unavailable; the request was not sent / "
@@ -221,7 +235,7 @@ class ChatHandler:
         refusal = verdict.refusal or default_refusal(ex.request.messages)
         ex.answer.append(refusal)
         ex.blocked_at = "input"
-        ident = f"{ex.shape.id_prefix}{ex.request_id}"
+        ident = f"{ex.shape.id_prefix}{ex.ids.gateway}"
         answer = ex.shape.refusal(
             ident, int(time.time()), ex.request.model, refusal, stream=ex.request.stream
         )
@@ -264,7 +278,7 @@ class ChatHandler:
         headers = list(_SSE) if stream else [_JSON]
         if length >= 0:
             headers.append((b"content-length", str(length).encode()))
-        headers.append((b"x-request-id", ex.request_id.encode()))
+        headers.append((b"x-request-id", ex.ids.echoed.encode()))
         headers.append((b"x-sekimori-decision", ex.decision.action.value.encode()))
         if ex.decision.categories:
             headers.append((b"x-sekimori-categories", ",".join(ex.decision.categories).encode()))
@@ -308,11 +322,11 @@ class ChatHandler:
             "upstream %s answered HTTP %d to request %s (gateway id %s): %s",
             name,
             status,
-            ex.request_id,
-            ex.screen_id,
+            ex.ids.echoed,
+            ex.ids.gateway,
             scrub(payload),
         )
-        return upstream_status(status, name, ex.request_id)
+        return upstream_status(status, name, ex.ids.echoed)
 
     # -- non-streaming
     async def _complete(
@@ -435,18 +449,20 @@ class ChatHandler:
             await self.record(ex)
 
     async def record(self, ex: Exchange, *, durable: bool = False) -> None:
-        mode = self.settings.audit_text_for(ex.principal.tenant)
+        mode: str = self.settings.audit_text_for(ex.principal.tenant)
         prompt = answer = None
         if mode != "none":
             prompt = orjson.dumps([[m.role, m.content] for m in ex.request.messages]).decode()
             answer = "".join(ex.answer)
             if mode == "hash":
-                prompt = hashlib.sha256(prompt.encode()).hexdigest()
-                answer = hashlib.sha256(answer.encode()).hexdigest()
+                mode = "hmac"  # keyed: the record says so, older ones say `hash` (plain sha256)
+                prompt = keyed_digest(self.audit_key, prompt)
+                answer = keyed_digest(self.audit_key, answer)
         total = time.perf_counter() - ex.started
         record = AuditRecord(
             ts=time.time(),
-            request_id=ex.request_id,
+            request_id=ex.ids.gateway,
+            client_request_id=ex.ids.client,
             tenant=ex.principal.tenant,
             key_id=ex.principal.key_id,
             model=ex.request.model,
@@ -686,7 +702,7 @@ class _Relay:
                     "dropped %d invalid stream event(s) from upstream %s for request %s",
                     splitter.dropped,
                     ex.upstream,
-                    ex.screen_id,
+                    ex.ids.gateway,
                 )
         except UpstreamError as exc:
             # The upstream failed after the answer began: the status is sent, so say it in-band.
@@ -730,7 +746,7 @@ class _Relay:
 
     def _chunk(self, index: int, delta: dict[str, Any], finish: str | None) -> bytes:
         shape = self.ex.shape
-        ident = self.ident or f"{shape.id_prefix}{self.ex.request_id}"
+        ident = self.ident or f"{shape.id_prefix}{self.ex.ids.gateway}"
         return shape.chunk(ident, self.created, self.ex.request.model, delta, finish, index)
 
     async def _finish_record(self, *, durable: bool = False) -> None:

@@ -108,7 +108,7 @@ class Limiter:
             return None
         store = self.store
         try:
-            admission = await store.acquire(scopes, ex.screen_id)
+            admission = await store.acquire(scopes, ex.ids.gateway)
         except LimitsUnavailable as exc:
             if limits.when_unavailable == "closed":
                 ex.notes.append("rate limits: shared store unavailable, refused (closed)")
@@ -124,7 +124,7 @@ class Limiter:
             log.warning("%s; counting tenant %s in this process", exc, tenant)
             ex.notes.append(_LOCAL_NOTE)
             store = self.local
-            admission = await store.acquire(scopes, ex.screen_id)
+            admission = await store.acquire(scopes, ex.ids.gateway)
         headers = _headers(admission)
         if admission.lease is None:
             raise _refusal(admission, headers, ex)
@@ -137,7 +137,7 @@ class Limiter:
             await grant.store.commit(grant.lease, used_tokens(ex))
         except LimitsUnavailable as exc:
             # Its tokens go uncounted; its lease lapses after limits.lease_s.
-            log.warning("%s; tokens of request %s not counted", exc, ex.request_id)
+            log.warning("%s; tokens of request %s not counted", exc, ex.ids.gateway)
 
     async def aclose(self) -> None:
         await self.store.aclose()
