@@ -72,10 +72,25 @@ def as_blocked_at(value: object) -> BlockedAt | None:
 
 
 class Action(StrEnum):
+    """What is done with a request or an answer. Ordered two ways, for two questions (below)."""
+
     ALLOW = "allow"
     FLAG = "flag"
     REDACT = "redact"
     BLOCK = "block"
+
+
+# How much an action changes what passes: a policy takes the strongest action its rules ask for
+# (redacting alters the request, flagging only marks it).
+STRENGTH: dict[Action, int] = {Action.ALLOW: 0, Action.FLAG: 1, Action.REDACT: 2, Action.BLOCK: 3}
+# How much a person must see it: the gateway merges a request's prompt and answer decisions by
+# this, so an answer flagged after a redacted prompt is reported, and durably audited, as flagged.
+AUDIT_WEIGHT: dict[Action, int] = {
+    Action.ALLOW: 0,
+    Action.REDACT: 1,
+    Action.FLAG: 2,
+    Action.BLOCK: 3,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,14 @@ import orjson
 
 from sekimori.audit.record import AuditRecord, Recorder, keyed_digest
 from sekimori.errors import UpstreamError
-from sekimori.gateway.errors import HttpError, from_upstream, internal, scrub, upstream_status
+from sekimori.gateway.errors import (
+    HttpError,
+    bad_upstream_answer,
+    from_upstream,
+    internal,
+    scrub,
+    upstream_status,
+)
 from sekimori.gateway.keys import Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import ChatRequest
@@ -55,7 +62,7 @@ from sekimori.screen import (
     default_refusal,
 )
 from sekimori.settings import Settings
-from sekimori.types import Action, BlockedAt, Decision, Message
+from sekimori.types import AUDIT_WEIGHT, Action, BlockedAt, Decision, Message
 from sekimori.upstream.base import Upstream, UpstreamResponse
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -63,7 +70,6 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 _JSON = (b"content-type", b"application/json")
 _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
-_RANK = {Action.ALLOW: 0, Action.REDACT: 1, Action.FLAG: 2, Action.BLOCK: 3}
 _DURABLE = (Action.FLAG, Action.BLOCK)
 log = logging.getLogger("sekimori.gateway")
 T = TypeVar("T")
@@ -71,10 +77,12 @@ CLIENT_CLOSED = 499  # the status audited when the client left before the answer
 
 
 def merge(first: Decision, second: Decision) -> Decision:
-    """The stronger action, with both decisions' categories and reasons."""
+    """The action that weighs more for the audit (`types.AUDIT_WEIGHT`), with both decisions'
+    categories and reasons."""
     if second.action is Action.ALLOW and not second.categories:
         return first
-    action = second.action if _RANK[second.action] > _RANK[first.action] else first.action
+    stronger = AUDIT_WEIGHT[second.action] > AUDIT_WEIGHT[first.action]
+    action = second.action if stronger else first.action
     categories = tuple(dict.fromkeys((*first.categories, *second.categories)))
     return Decision(action, categories, tuple(dict.fromkeys((*first.reasons, *second.reasons))))
 
@@ -265,12 +273,7 @@ class ChatHandler:
 
     def _bad_answer(self, name: str, path: str) -> HttpError:
         self.metrics.upstream_errors.inc(name, "bad_answer")
-        return HttpError(
-            502,
-            f"upstream {name} answered something that is not a {path} answer",
-            code="upstream_bad_answer",
-            type="upstream_error",
-        )
+        return bad_upstream_answer(name, path)
 
     def _start(
         self, status: int, ex: Exchange, *, stream: bool, length: int = -1

@@ -1,7 +1,8 @@
 """HTTP errors in the OpenAI error shape, and the one place where failures become them.
 
 Every failure the client is told about passes through here: upstream failures (`from_upstream`),
-upstream error statuses (`upstream_status`) and internal ones (`internal`). What a client sees is
+upstream error statuses (`upstream_status`), answers that are no chat completion
+(`bad_upstream_answer`) and our own failures (`internal`). What a client sees is
 written by the gateway; an upstream's own error body never reaches it (it may hold the upstream's
 secrets: a stack trace with a password, a message quoting an API key). It goes to the log with
 `scrub`, which masks secrets and personal data.
@@ -84,6 +85,15 @@ def from_upstream(exc: UpstreamError) -> HttpError:
         504 if timeout else 502,
         str(exc),
         code="upstream_timeout" if timeout else "upstream_unavailable",
+        type="upstream_error",
+    )
+
+
+def bad_upstream_answer(name: str, path: str) -> HttpError:
+    return HttpError(
+        502,
+        f"upstream {name} answered something that is not a {path} answer",
+        code="upstream_bad_answer",
         type="upstream_error",
     )
 

@@ -14,10 +14,10 @@ from typing import Literal
 
 from sekimori.limits.quota import Quota
 from sekimori.settings import GuardSettings
-from sekimori.types import Action
+from sekimori.types import STRENGTH, Action
 
-# The strictest action wins when several rules apply.
-SEVERITY: dict[Action, int] = {Action.ALLOW: 0, Action.FLAG: 1, Action.REDACT: 2, Action.BLOCK: 3}
+# The strongest action wins when several rules apply (the one order, in types.py).
+SEVERITY = STRENGTH
 
 CUSTOM_PREFIX = "custom."
 ALLOW_PREFIX = "allow."
