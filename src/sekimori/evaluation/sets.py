@@ -194,7 +194,9 @@ def prose_answers(root: Path) -> list[EffectItem]:
     return out
 
 
-# Ordinary sentences written for this padding (not taken from any data set).
+# Ordinary sentences written for this padding (not taken from any data set). Deliberately not
+# `sekimori.testing.padding.PADDING`, on which the segment gate and discount were chosen: the
+# measure pads with sentences the choice never saw.
 FILLER: dict[str, tuple[str, ...]] = {
     "en": (
         "Please also tell me about the weather in Paris this week.",
