@@ -6,6 +6,7 @@ the answer screen judged the answer)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -109,6 +110,16 @@ def _read_json(raw: bytes) -> tuple[str, str]:
     return choice["message"].get("content") or "", choice.get("finish_reason") or ""
 
 
+RETRIES = 5  # 429/503 answers retried after their Retry-After, as SDK clients do
+
+
+def _retry_after(header: str | None) -> float:
+    try:
+        return min(30.0, max(0.1, float(header or 1)))
+    except ValueError:
+        return 1.0
+
+
 async def send(
     client: httpx.AsyncClient, url: str, key: str, item: EffectItem, upstream: str, stream: bool
 ) -> Outcome:
@@ -122,11 +133,16 @@ async def send(
     payload = {"model": model, "messages": item.chat_messages(), "stream": stream}
     started = time.perf_counter()
     try:
-        resp = await client.post(
-            url + "/chat/completions",
-            content=orjson.dumps(payload),
-            headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
-        )
+        for attempt in range(RETRIES + 1):
+            resp = await client.post(
+                url + "/chat/completions",
+                content=orjson.dumps(payload),
+                headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+            )
+            if resp.status_code not in (429, 503) or attempt == RETRIES:
+                break
+            # As the OpenAI SDK does: an overloaded gateway says when to come back.
+            await asyncio.sleep(_retry_after(resp.headers.get("retry-after")))
         raw = resp.content
         if resp.status_code != 200:
             raise ValueError(f"HTTP {resp.status_code}: {raw[:200].decode('utf-8', 'replace')}")

@@ -64,8 +64,8 @@ class SchedulerLimits:
     threads: int = 2
     tenant_running: int = 2  # items of one tenant running at once
     long_chars: int = 4000  # an item reading more is long: at most threads - 1 of them run
-    tenant_queued: int = 8  # items of one tenant waiting; one more is refused (429)
-    queued: int = 64  # items waiting in all; one more is refused (503)
+    tenant_queued: int = 128  # items of one tenant waiting; one more is refused (429)
+    queued: int = 256  # items waiting in all; one more is refused (503)
 
     def __post_init__(self) -> None:
         low = (self.threads, self.tenant_running, self.long_chars, self.tenant_queued, self.queued)

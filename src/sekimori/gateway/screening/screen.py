@@ -120,8 +120,10 @@ class ScreenOptions:
     max_chars: int = MAX_CHARS
     tenant_threads: int | None = None  # items of one tenant running at once (None: `threads`)
     long_chars: int = 4000  # a work item reading more runs on at most threads - 1 threads
-    tenant_queue: int = 8  # work items of one tenant waiting; one more is answered 429
-    queue: int = 64  # work items waiting in all; one more is answered 503
+    # One tenant may be the whole deployment: its share must carry a busy client (each request
+    # queues two or three items) before fairness, not the queue, is what protects the others.
+    tenant_queue: int = 128  # work items of one tenant waiting; one more is answered 429
+    queue: int = 256  # work items waiting in all; one more is answered 503
 
     @classmethod
     def from_settings(cls, options: Mapping[str, Any]) -> ScreenOptions:
