@@ -24,6 +24,7 @@ LEXICON = """
 phrases:
   "borderline hacking": {cyber.offense: 0.6}
   "borderline chemistry": {weapons.chem: 0.6}
+  "weaponize anthrax": {weapons.bio: 0.97}
 sure_at: 0.9
 """
 
@@ -116,6 +117,9 @@ def test_the_hold_rule_leaves_clear_requests_alone(routed: Policed, guard: Serve
     before = guard_requests(guard)
     assert content(routed.post("held", chat("How do vaccines work?"))).startswith("echo:")
     assert guard_requests(guard) == before
+    # a sure block is final: even an `always` guard is not asked
+    r = routed.post("always", chat("How would one weaponize anthrax spores?"))
+    assert r.headers["x-sekimori-decision"] == "block" and guard_requests(guard) == before
 
 
 def test_an_always_guard_blocks_what_the_builtin_missed(routed: Policed) -> None:

@@ -101,11 +101,19 @@ class GuardClient:
     def __init__(self, settings: GuardSettings) -> None:
         self.settings = settings
         self.base = settings.base_url()
-        headers = {"content-type": "application/json"}
-        key = settings.resolved_api_key()
-        if key:
-            headers["authorization"] = f"Bearer {key}"
-        self._http = httpx.AsyncClient(headers=headers, timeout=settings.timeout_s)
+        # Made at the first request: building an adapter (to check a policy file's options)
+        # opens nothing, and the client belongs to the event loop that uses it.
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            headers = {"content-type": "application/json"}
+            key = self.settings.resolved_api_key()
+            if key:
+                headers["authorization"] = f"Bearer {key}"
+            self._client = httpx.AsyncClient(headers=headers, timeout=self.settings.timeout_s)
+        return self._client
 
     async def chat(
         self,
@@ -216,7 +224,9 @@ class GuardClient:
         return data
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 def _first_choice(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ The rules (docs/policy.md, "Guard models"):
 1. Asking. A tenant's `guards:` rules are read in order. `always` asks on every request;
    `hold` when the input is held (an unsure block the tenant defers); `catastrophic_above`
    when a catastrophic-tier category's built-in score reaches `above`; `answers` on every
-   complete answer (and never on the input).
+   complete answer (and never on the input). What the built-in decision already blocks is not
+   sent to a guard (the screen skips it): no verdict could release it.
 2. Unsafe. A guard that finds the text unsafe raises each taxonomy category its labels name
    (`sekimori.guards.mapping`: the built-in scores pick among a label's candidates) to 1.0, a
    sure score, and the policy decides again: the guard can block, never release. An unsafe

@@ -380,7 +380,8 @@ class PolicyScreen:
         # with what the tenant redacts already replaced.
         turns_out = _user_turns(pii.messages) if pii.restorer is not None else turns
         guard_prompt = turns_out[-1] if turns_out else ""
-        if tenant.guards:
+        # A guard can raise to block, never lower a block: a blocked request needs no guard.
+        if tenant.guards and decision.action is not Action.BLOCK:
             asked = await self._ask_guards(
                 state, tenant.guards, scores, guard_prompt, None, held_on
             )
