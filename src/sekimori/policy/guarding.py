@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from sekimori.guards.base import GuardVerdict
 from sekimori.guards.mapping import guard_scores
 from sekimori.policy.engine import rule_on
-from sekimori.policy.model import SEVERITY, GuardRule, GuardWhen, OnFailure, TenantPolicy
+from sekimori.policy.model import GuardRule, GuardWhen, OnFailure, TenantPolicy
 from sekimori.taxonomy import Tier, in_tier
-from sekimori.types import Action, Decision
+from sekimori.types import STRENGTH, Action, Decision
 
 CATASTROPHIC = frozenset(in_tier(Tier.CATASTROPHIC))
 SURE = 1.0  # what an unsafe guard verdict makes of the categories it names
@@ -70,7 +70,7 @@ def closed_on_failure(rule: GuardRule, scores: Mapping[str, float]) -> bool:
 
 
 def _strictest(a: Action, b: Action) -> Action:
-    return a if SEVERITY[a] >= SEVERITY[b] else b
+    return a if STRENGTH[a] >= STRENGTH[b] else b
 
 
 def merge(
