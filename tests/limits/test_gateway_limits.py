@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from sekimori.gateway.keys import KeyStore
 from sekimori.testing.procs import (
     ServerProcess,
-    create_key,
     run_cli,
     start_fake_upstream,
     start_gateway,
@@ -68,7 +68,10 @@ def upstream() -> Iterator[ServerProcess]:
 def _replicas(tmp: Path, upstream: ServerProcess, limits: str, count: int) -> Replicas:
     # One key store shared by the replicas (as one database would be), one audit trail each.
     keys_home = tmp / "keys"
-    keys = {t: create_key(keys_home, t) for t in TENANTS}
+    keys_home.mkdir(mode=0o700)
+    store = KeyStore(keys_home / "keys.db")  # in process: six `keys create` runs cost seconds
+    keys = {t: store.create(t).key for t in TENANTS}
+    store.close()
     homes, gateways = [], []
     for i in range(count):
         home = tmp / f"gw{i}"
@@ -188,20 +191,25 @@ def test_streamed_answer_without_usage_is_estimated_against_the_daily_quota(
     assert "tokens_per_day of tenant:quota reached" in record["reasons"]
 
 
-def test_concurrency_is_counted_per_key_across_replicas(shared: Replicas) -> None:
+def test_concurrency_is_counted_per_key_across_replicas(
+    shared: Replicas, upstream: ServerProcess
+) -> None:
     key = shared.keys["slow"]
 
     async def go() -> tuple[httpx.Response, httpx.Response]:
         auth = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(timeout=30) as client:
+            seen = (await client.get(f"{upstream.url}/_fake/stats")).json()["requests"]
             slow = asyncio.ensure_future(
                 client.post(
                     f"{shared.urls[0]}/v1/chat/completions",
-                    json=_chat("text:3;first=1.5"),
+                    json=_chat("text:3;first=2"),
                     headers=auth,
                 )
             )
-            await asyncio.sleep(0.5)
+            # Once the upstream holds the slow request, it was admitted and holds the slot.
+            while (await client.get(f"{upstream.url}/_fake/stats")).json()["requests"] == seen:
+                await asyncio.sleep(0.05)
             second = await client.post(
                 f"{shared.urls[1]}/v1/chat/completions", json=_chat(), headers=auth
             )
