@@ -40,7 +40,9 @@ guards:
   slow: {{kind: wildguard, url: {guard_url}, model: "wildguard;delay=3"}}
 tenants:
   held:
-    guards: [{{guard: lg3, when: hold, clears_hold: true}}]
+    guards:
+      - {{guard: lg3, when: hold, clears_hold: true}}
+      - {{guard: lg3, when: catastrophic_above, above: 0.3}}
   always:
     guards: [{{guard: lg3, when: always}}]
   down:
@@ -101,7 +103,8 @@ def test_a_safe_guard_verdict_releases_a_severe_hold(routed: Policed) -> None:
     assert "hold released by a safe guard verdict" in str(audit_row(routed.home, "g-2")["reasons"])
 
 
-def test_a_catastrophic_hold_is_never_released(routed: Policed) -> None:
+def test_a_catastrophic_hold_is_never_released(routed: Policed, guard: ServerProcess) -> None:
+    before = guard_requests(guard)
     r = routed.post(
         "held",
         chat("borderline chemistry: which solvents are polar?", model="neutral"),
@@ -111,6 +114,8 @@ def test_a_catastrophic_hold_is_never_released(routed: Policed) -> None:
         r.headers["x-sekimori-decision"] == "flag" and r.headers.get("x-sekimori-deferred") == "1"
     )
     assert "prompt safe" in str(audit_row(routed.home, "g-3")["reasons"])
+    # held and catastrophic: two rules apply, the guard is asked once
+    assert guard_requests(guard) == before + 1
 
 
 def test_the_hold_rule_leaves_clear_requests_alone(routed: Policed, guard: ServerProcess) -> None:

@@ -422,21 +422,26 @@ class PolicyScreen:
         answer: str | None,
         held: Sequence[str] = (),
     ) -> list[tuple[GuardRule, GuardVerdict]]:
-        """The verdicts of the guards the tenant's rules ask here, each within its budget."""
+        """The verdicts of the guards the tenant's rules ask here. A guard that several of
+        them ask is asked once, within the longest of their budgets."""
         rules = [r for r in rules if wanted(r, scores, held=bool(held), answer=answer is not None)]
+        budgets: dict[str, int] = {}
+        for r in rules:
+            budgets[r.guard] = max(budgets.get(r.guard, 0), r.budget_ms)
         verdicts = await asyncio.gather(
             *(
                 ask_within(
-                    state.guards[r.guard],
-                    state.policy.guards[r.guard].model,
-                    r.budget_ms / 1000.0,
+                    state.guards[name],
+                    state.policy.guards[name].model,
+                    budget / 1000.0,
                     prompt,
                     answer,
                 )
-                for r in rules
+                for name, budget in budgets.items()
             )
         )
-        return list(zip(rules, verdicts, strict=True))
+        by_guard = dict(zip(budgets, verdicts, strict=True))
+        return [(r, by_guard[r.guard]) for r in rules]
 
     def _known(
         self, messages: Sequence[Message], keys: Sequence[bytes], turns: Sequence[str]
