@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import redis
 
-from sekimori.gateway.chat import Exchange
+from sekimori.gateway.chat import Exchange, RequestIds, mint_id
 from sekimori.gateway.keys import Principal
 from sekimori.gateway.limiting import Limiter
 from sekimori.gateway.parse import ChatRequest
@@ -70,7 +70,8 @@ async def _overhead(limits: dict[str, Any], calls: int, concurrency: int) -> Ove
     out = Overhead()
 
     async def one(i: int) -> None:
-        ex = Exchange(Principal("t", f"{i % 50:012x}"), REQUEST, "r", time.perf_counter())
+        who = Principal("t", f"{i % 50:012x}")
+        ex = Exchange(who, REQUEST, RequestIds(mint_id()), time.perf_counter())
         ex.upstream, ex.prompt_tokens, ex.completion_tokens = "u", 10, 20
         t0 = time.perf_counter()
         grant = await limiter.admit(ex)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sekimori.gateway.chat import Exchange
+from sekimori.gateway.chat import Exchange, RequestIds, mint_id
 from sekimori.gateway.errors import HttpError
 from sekimori.gateway.keys import Principal
 from sekimori.gateway.limiting import Limiter, used_tokens
@@ -24,7 +24,7 @@ REQUEST = ChatRequest(
 
 
 def _exchange(tenant: str = "acme", key: str = "0123456789ab") -> Exchange:
-    ex = Exchange(Principal(tenant, key), REQUEST, "rid", time.perf_counter())
+    ex = Exchange(Principal(tenant, key), REQUEST, RequestIds(mint_id()), time.perf_counter())
     ex.upstream = "fake"
     return ex
 
