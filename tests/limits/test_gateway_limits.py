@@ -155,7 +155,11 @@ def test_two_replicas_sharing_redis_admit_exactly_n_under_a_flood(shared: Replic
 
 
 def test_one_in_process_gateway_admits_exactly_n_under_a_flood(local: Replicas) -> None:
-    _check_flood(asyncio.run(_flood(local.urls, local.keys["flood"], 40)))
+    results = asyncio.run(_flood(local.urls, local.keys["flood"], 40))
+    _check_flood(results)
+    refused = sum(t.response.status_code == 429 for t in results)
+    metrics = httpx.get(local.urls[0] + "/metrics").text
+    assert f'sekimori_rate_limited_total{{measure="rpm"}} {refused}' in metrics
 
 
 def _audit(home: Path) -> list[dict[str, Any]]:
@@ -238,6 +242,9 @@ def test_redis_killed_under_a_running_gateway(upstream: ServerProcess, tmp_path:
         # Fallback: counted in this process from zero, so rpm 3 admits three more.
         fallback = [_post(url, keys["open"]).status_code for _ in range(4)]
         assert fallback == [200, 200, 200, 429]
+        metrics = httpx.get(url + "/metrics").text
+        assert 'sekimori_rate_limited_total{measure="store_unavailable"} 1' in metrics
+        assert "sekimori_limits_local_total 4" in metrics
         records = _audit(home)
         local = [r for r in records if r["tenant"] == "open" and r["status"] == 200][-1]
         assert "counted in this process (when_unavailable: local)" in local["reasons"]

@@ -73,7 +73,7 @@ class Gateway:
         self.upstreams = (
             upstreams if upstreams is not None else Upstreams.from_settings(settings.upstreams)
         )
-        self.limiter = Limiter(settings)
+        self.limiter = Limiter(settings, metrics=self.metrics)
         self.keys: KeyCache | None = None
         self._audit_store: SqliteAuditStore | None = None
         self.audit_key: bytes | None = None

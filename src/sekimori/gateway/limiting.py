@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sekimori.errors import ConfigError
 from sekimori.gateway.chat import Exchange
 from sekimori.gateway.errors import HttpError
+from sekimori.gateway.metrics import Metrics
 from sekimori.limits import (
     Admission,
     Lease,
@@ -58,8 +59,15 @@ class Grant:
 
 
 class Limiter:
-    def __init__(self, settings: Settings, *, policy: PolicySet | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        policy: PolicySet | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._settings = settings
+        self._metrics = metrics or Metrics()
         limits = settings.limits
         try:
             self.store = open_limit_store(
@@ -112,6 +120,7 @@ class Limiter:
         except LimitsUnavailable as exc:
             if limits.when_unavailable == "closed":
                 ex.notes.append("rate limits: shared store unavailable, refused (closed)")
+                self._metrics.rate_limited.inc("store_unavailable")
                 log.error("%s; tenant %s fails closed", exc, tenant)
                 raise HttpError(
                     503,
@@ -123,10 +132,12 @@ class Limiter:
                 ) from None
             log.warning("%s; counting tenant %s in this process", exc, tenant)
             ex.notes.append(_LOCAL_NOTE)
+            self._metrics.limits_local.inc()
             store = self.local
             admission = await store.acquire(scopes, ex.ids.gateway)
         headers = _headers(admission)
         if admission.lease is None:
+            self._metrics.rate_limited.inc((admission.refused or Measure.RPM).value)
             raise _refusal(admission, headers, ex)
         ex.headers.extend(headers)
         return Grant(store, admission.lease)

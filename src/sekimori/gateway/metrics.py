@@ -97,6 +97,17 @@ class Metrics:
             "Requests refused before screening: too_large (413), tenant (429), gateway (503).",
             ("reason",),
         )
+        self.rate_limited = Counter(
+            "sekimori_rate_limited_total",
+            "Requests refused by a rate limit or quota (429), or because the shared limit store "
+            "was down and the tenant fails closed (503, measure store_unavailable).",
+            ("measure",),
+        )
+        self.limits_local = Counter(
+            "sekimori_limits_local_total",
+            "Requests counted in this process because the shared limit store was down.",
+            (),
+        )
         self.audit_failures: Callable[[], int] = lambda: 0
         # The screen's own work (queued, running, done, dropped, abandoned, refused_*).
         self.screen_work: Callable[[], Mapping[str, float]] = dict
@@ -111,6 +122,8 @@ class Metrics:
             self.upstream_errors,
             self.decisions,
             self.screen_refused,
+            self.rate_limited,
+            self.limits_local,
         ):
             lines.extend(metric.render())
         work = self.screen_work()
