@@ -15,6 +15,7 @@ import openai
 import orjson
 import pytest
 
+from sekimori.gateway.errors import scrub
 from sekimori.settings import load_settings
 from sekimori.testing.procs import ServerProcess, create_key, run_cli, start_gateway
 from tests.gateway.conftest import Stack, write_config
@@ -212,3 +213,15 @@ def test_audit_keeps_our_id_and_a_keyed_hash_of_the_prompt(admin: Stack) -> None
     assert r.headers["x-request-id"] not in ("", "same-id")
     verify = run_cli(admin.home, "audit", "verify")
     assert verify.returncode == 0, verify.stdout
+
+
+def test_scrub_masks_credentials_and_personal_data() -> None:
+    page = (
+        f"DB error: password={PASSWORD}\nkey {API_KEY} header Authorization: Bearer abc.def.ghi"
+        " aws AKIAIOSFODNN7EXAMPLE mail taro@example.jp"
+    )
+    line = scrub(page.encode())
+    for secret in (PASSWORD, API_KEY, "abc.def.ghi", "AKIAIOSFODNN7EXAMPLE", "taro@example.jp"):
+        assert secret not in line
+    assert "\n" not in line and line.startswith("DB error: ")
+    assert len(scrub("x" * 50_000)) == 2000
