@@ -420,6 +420,8 @@ def write(
         f"- Cut lateness: max {max(late)} tokens; one window here is {WINDOW_TOKENS} tokens "
         f"(400 chars / 5 chars a token; target: within one window): "
         f"{'met' if max(late) <= WINDOW_TOKENS else 'missed'}.",
+        "- Noisy neighbour (one tenant's latency while another floods the gateway with maximal "
+        "prompts at concurrency 16, and RSS): `bench/gateway/noisy.py`, results in `NOISY.md`.",
         "",
     ]
     out.write_text("\n".join(lines), encoding="utf-8")

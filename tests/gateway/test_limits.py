@@ -91,6 +91,16 @@ def test_a_request_over_the_size_limit_is_refused_with_413(limited: Policed) -> 
     assert work(limited, REFUSED)["too_large"] == 1
 
 
+def test_a_large_body_is_read_off_the_event_loop_with_the_same_answers(limited: Policed) -> None:
+    # Over 256 KiB: parsed in a thread; its errors are the same as on the loop.
+    r = limited.post("quiet", chat(text("hello", 400_000)))
+    assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
+    auth = {"Authorization": f"Bearer {limited.keys['quiet']}"}
+    broken = b'{"model": "echo", "messages": "' + b"x" * 400_000
+    r = httpx.post(limited.gateway.url + CHAT, content=broken, headers=auth)
+    assert r.status_code == 400 and "not valid JSON" in r.json()["error"]["message"]
+
+
 def test_oversize_block_answers_with_a_refusal(limited: Policed) -> None:
     sent = limited.upstream_requests()
     r = limited.post("lenient", chat(text("hello", 5000)), **{"x-request-id": "big-lenient"})

@@ -80,6 +80,10 @@ def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="sekimori: %(message)s", stream=sys.stderr)
     # httpx logs every request at INFO: noise, and a cost on the hot path.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # A thread that waits for the GIL gets it after at most this long: 1 ms, not the default
+    # 5 ms, so a short classifier call does not queue behind a long text's pure-Python steps
+    # at every hand-over (bench/gateway/NOISY.md).
+    sys.setswitchinterval(0.001)
     local: LocalModel | None = None
     stopped_by: int | None = None
     server = settings.server
