@@ -253,3 +253,26 @@ def test_redis_killed_under_a_running_gateway(upstream: ServerProcess, tmp_path:
     finally:
         replicas.stop()
         redis.stop()
+
+
+def test_reload_changes_limits_with_a_plain_proxy(upstream: ServerProcess, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    store = KeyStore(home / "keys.db")
+    key = store.create("acme").key
+    store.close()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("tenants: {acme: {limits: {rpm: 1}}}\n", encoding="utf-8")
+    config = tmp_path / "sekimori.yaml"
+    config.write_text(
+        f"upstreams: {{fake: {{url: '{upstream.url}'}}}}\nscreen: {{name: allow}}\n"
+        f"policy_file: {policy}\n",
+        encoding="utf-8",
+    )
+    with start_gateway(home, "--config", str(config)) as gateway:
+        assert _post(gateway.url, key).status_code == 200
+        assert _post(gateway.url, key).status_code == 429
+        policy.write_text("tenants: {acme: {limits: {rpm: 100}}}\n", encoding="utf-8")
+        reloaded = httpx.post(gateway.url + "/admin/policy/reload")
+        assert reloaded.status_code == 200 and reloaded.json()["source"] == str(policy)
+        assert _post(gateway.url, key).headers["x-ratelimit-limit-requests"] == "100"

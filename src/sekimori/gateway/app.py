@@ -124,7 +124,7 @@ class Gateway:
         )
         if isinstance(self.screen, Warming):
             await self.screen.ready()
-        if isinstance(self.screen, Reloadable):
+        if self._reloadable:
             try:
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
             except (NotImplementedError, RuntimeError, ValueError):
@@ -134,12 +134,17 @@ class Gateway:
     def _on_sighup(self) -> None:
         self._reload_task = asyncio.ensure_future(self._reload_policy())
 
+    @property
+    def _reloadable(self) -> bool:
+        # A policy screen, or a policy file whose rate limits apply with any screen.
+        return isinstance(self.screen, Reloadable) or self.settings.policy_file is not None
+
     async def _reload_policy(self) -> tuple[bool, str]:
         """Re-reads the policy off the event loop; a bad file is logged and the old one stays."""
-        assert isinstance(self.screen, Reloadable)
         try:
-            source = await asyncio.to_thread(self.screen.reload)
-            await asyncio.to_thread(self.limiter.reload)
+            if isinstance(self.screen, Reloadable):
+                await asyncio.to_thread(self.screen.reload)
+            source = await asyncio.to_thread(self.limiter.reload)
         except SekimoriError as exc:
             log.error("policy reload rejected, the previous policy stays: %s", exc)
             return False, str(exc)
@@ -342,7 +347,7 @@ class Gateway:
         except HttpError as exc:
             await _send_error(send, exc, "")
             return
-        if not isinstance(self.screen, Reloadable):
+        if not self._reloadable:
             error = HttpError(409, "this screen has no policy to reload", code="not_reloadable")
             await _send_error(send, error, "")
             return

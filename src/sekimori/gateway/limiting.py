@@ -83,9 +83,10 @@ class Limiter:
     def _load(self) -> PolicySet:
         return configured_policy(self._settings.policy_file, self._settings.policy)
 
-    def reload(self) -> None:
+    def reload(self) -> str:
         """Re-reads the policy's limits; a bad file raises and the old limits stay."""
         self.policy = self._load()
+        return self.policy.source
 
     @property
     def policy(self) -> PolicySet:
