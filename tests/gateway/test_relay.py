@@ -26,6 +26,7 @@ NAME = "Alice Example"  # redacted to [REDACTED-0] by the keyword screen, restor
 
 class _Response:
     status = 200
+    headers = ()
 
     def __init__(self, events: list[bytes]) -> None:
         self.events = events

@@ -66,6 +66,8 @@ def test_upstream_error_bodies_never_reach_the_client(
     assert error["code"] == (code or "upstream_unavailable")
     assert f"HTTP {status if code else 500}" in error["message"] and rid in error["message"]
     assert "ゲートウェイのログ" in error["message"]
+    # A rate limit's Retry-After (whole seconds) is the one thing passed on.
+    assert r.headers.get("retry-after") == ("7" if status == 429 else None)
     # The operator finds the upstream's words in the log, with the secrets masked.
     line = _logged(stack, rid)
     assert "upstream fake answered HTTP" in line

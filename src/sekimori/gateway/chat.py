@@ -310,7 +310,7 @@ class ChatHandler:
                 raise self._upstream_failed(exc, upstream.name) from exc
             finally:
                 await response.close()
-            raise self._upstream_status(response.status, payload, upstream.name, ex)
+            raise self._upstream_status(response, payload, upstream.name, ex)
         return response
 
     def _upstream_failed(self, exc: UpstreamError, name: str) -> HttpError:
@@ -319,7 +319,10 @@ class ChatHandler:
         self.metrics.upstream_errors.inc(name, kind)
         return error
 
-    def _upstream_status(self, status: int, payload: bytes, name: str, ex: Exchange) -> HttpError:
+    def _upstream_status(
+        self, response: UpstreamResponse, payload: bytes, name: str, ex: Exchange
+    ) -> HttpError:
+        status = response.status
         self.metrics.upstream_errors.inc(name, f"http_{status}")
         log.warning(
             "upstream %s answered HTTP %d to request %s (gateway id %s): %s",
@@ -329,7 +332,7 @@ class ChatHandler:
             ex.ids.gateway,
             scrub(payload),
         )
-        return upstream_status(status, name, ex.ids.echoed)
+        return upstream_status(status, name, ex.ids.echoed, response.headers)
 
     # -- non-streaming
     async def _complete(

@@ -98,12 +98,14 @@ def bad_upstream_answer(name: str, path: str) -> HttpError:
     )
 
 
-def upstream_status(status: int, name: str, request_id: str) -> HttpError:
+def upstream_status(
+    status: int, name: str, request_id: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> HttpError:
     """An upstream that answered an error status; its body is logged, not forwarded.
 
     A 4xx other than an authentication failure is the client's request as the model server saw
-    it (a bad parameter, a rate limit): the client gets the same status to act on. Anything else
-    is the gateway's problem: 502.
+    it (a bad parameter, a rate limit): the client gets the same status to act on, with the
+    upstream's Retry-After when it gave whole seconds. Anything else is the gateway's problem: 502.
     """
     where = f"upstream {name} answered HTTP {status}"
     hint = (
@@ -111,7 +113,9 @@ def upstream_status(status: int, name: str, request_id: str) -> HttpError:
         f"上流 {name} が HTTP {status} を返しました（詳細はゲートウェイのログ、要求 {request_id}）"
     )
     if 400 <= status < 500 and status not in (401, 403, 407):
-        return HttpError(status, hint, code=f"upstream_{status}")
+        wait = [v for k, v in headers if k == b"retry-after" and v.isdigit() and len(v) <= 6]
+        extra = [(b"retry-after", wait[0])] if wait else []
+        return HttpError(status, hint, code=f"upstream_{status}", headers=extra)
     return HttpError(502, hint, code="upstream_unavailable", type="upstream_error")
 
 

@@ -31,7 +31,8 @@ unchanged), `MODE[:ARG][;KEY=NUMBER]...`, and may be overridden by `x-fake-*` re
     stall[:K]            send K content chunks (default 0: not even headers), then hang until the
                          client disconnects
     drop[:K]             send K content chunks (default 1), then drop the connection
-    error:STATUS[:TEXT]  answer HTTP STATUS with an OpenAI error body (whose message is TEXT)
+    error:STATUS[:TEXT]  answer HTTP STATUS with an OpenAI error body (whose message is TEXT);
+                         a 429 says `retry-after: 7`
     page:STATUS:TEXT     answer HTTP STATUS with TEXT as a plain-text page (a server's error page)
 
     ;delay=SECONDS       pause between streamed chunks          (header x-fake-delay)
@@ -568,8 +569,11 @@ async def _wait_disconnect(receive: Receive) -> None:
         pass
 
 
-async def _json(send: Send, status: int, payload: object) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": _JSON_HEADERS})
+async def _json(
+    send: Send, status: int, payload: object, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    head = _JSON_HEADERS + (headers or [])
+    await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": orjson.dumps(payload)})
 
 
@@ -577,7 +581,8 @@ async def _error(send: Send, status: int, message: str, code: str) -> None:
     body = {
         "error": {"message": message, "type": "fake_upstream_error", "param": None, "code": code}
     }
-    await _json(send, status, body)
+    # A rate limit says when to come back, as real servers do.
+    await _json(send, status, body, [(b"retry-after", b"7")] if status == 429 else None)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from sekimori.errors import UpstreamError
@@ -25,6 +25,11 @@ class UpstreamResponse(Protocol):
 
     @property
     def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Sequence[tuple[bytes, bytes]]:
+        """The answer's headers, names in lower case."""
+        ...
 
     def chunks(self) -> AsyncIterator[bytes]:
         """The body as it arrives; raises UpstreamError when the connection fails mid-body."""

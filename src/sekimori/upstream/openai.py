@@ -3,7 +3,7 @@ persistent connections."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import orjson
 
@@ -41,6 +41,10 @@ class _Response:
     @property
     def status(self) -> int:
         return self._response.status
+
+    @property
+    def headers(self) -> Sequence[tuple[bytes, bytes]]:
+        return self._response.headers
 
     async def chunks(self) -> AsyncIterator[bytes]:
         try:
