@@ -59,13 +59,7 @@ class Grant:
 
 
 class Limiter:
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        policy: PolicySet | None = None,
-        metrics: Metrics | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
         self._settings = settings
         self._metrics = metrics or Metrics()
         limits = settings.limits
@@ -78,7 +72,7 @@ class Limiter:
             raise ConfigError(str(exc), file=file) from None
         shared = limits.url is not None
         self.local: LimitStore = MemoryLimitStore() if shared else self.store
-        self.policy = policy if policy is not None else self._load()
+        self.policy = self._load()
 
     def _load(self) -> PolicySet:
         return configured_policy(self._settings.policy_file, self._settings.policy)
@@ -199,7 +193,7 @@ def _refusal(admission: Admission, headers: list[tuple[bytes, bytes]], ex: Excha
         f"{'quota' if quota else 'rate limit'} reached for {scope} on {en}; "
         f"retry in {wait} s / {ja}の上限に達しました。{wait}秒後に再試行してください"
     )
-    kind = "tokens" if measure in (Measure.TPM,) else "requests"
+    kind = "tokens" if measure is Measure.TPM else "requests"
     return HttpError(
         429,
         message,

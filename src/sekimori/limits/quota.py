@@ -25,13 +25,11 @@ class Quota:
 
     def over(self, base: Quota) -> Quota:
         """This quota's figures, and `base`'s where this one sets none (a tenant over its tier)."""
-        return Quota(
-            *(
-                mine if mine is not None else getattr(base, f.name)
-                for f in dataclasses.fields(self)
-                for mine in (getattr(self, f.name),)
-            )
-        )
+        figures = []
+        for f in dataclasses.fields(self):
+            mine = getattr(self, f.name)
+            figures.append(getattr(base, f.name) if mine is None else mine)
+        return Quota(*figures)
 
 
 @dataclass(frozen=True, slots=True)
