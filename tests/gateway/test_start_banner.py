@@ -145,3 +145,18 @@ def test_the_settings_example_in_the_docs_keeps_screening_on(tmp_path: Path) -> 
     said = banner.render()
     assert SCREEN_OFF("en", screen="allow")[:20] not in said and not banner.warnings
     assert f"file {tmp_path / 'policy.yaml'}" in said
+
+
+def test_the_banner_names_the_limit_store_without_its_password(tmp_path: Path) -> None:
+    from sekimori.gateway.banner import describe
+    from sekimori.settings import load_settings
+
+    url = "redis://:hunter2@127.0.0.1:6379/0"
+    settings = load_settings(
+        overrides={"limits": {"url": url}}, environ={"SEKIMORI_HOME": str(tmp_path)}
+    )
+    said = describe(settings, "en", address="http://127.0.0.1:8787/v1", keys=1).render()
+    assert "counted in redis://:***@127.0.0.1:6379/0" in said and "hunter2" not in said
+    local = load_settings(environ={"SEKIMORI_HOME": str(tmp_path)})
+    said = describe(local, "ja", address="http://127.0.0.1:8787/v1", keys=1).render()
+    assert "このプロセス内で計数" in said

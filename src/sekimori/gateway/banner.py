@@ -7,6 +7,7 @@ data lives and whether anything protective is off: a copied example that turns s
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 
 from sekimori import __version__
@@ -23,6 +24,7 @@ _LABELS = {
     "upstreams": Text(en="upstreams", ja="上流"),
     "data": Text(en="data directory", ja="データディレクトリ"),
     "audit": Text(en="audit trail", ja="監査ログ"),
+    "limits": Text(en="rate limits", ja="レート制限"),
     "config": Text(en="settings", ja="設定"),
 }
 _TITLE = Text(en="sekimori {version} gateway", ja="sekimori {version} ゲートウェイ")
@@ -57,6 +59,11 @@ _LOCAL_PENDING = Text(
     en="the embedded model {model} (none configured; started as `local`)",
     ja="組み込みモデル {model}（上流の設定なし。`local` として起動）",
 )
+_LIMITS_LOCAL = Text(
+    en="counted in this process (limits.url unset; the figures are in the policy)",
+    ja="このプロセス内で計数（limits.url 未設定。上限値はポリシーに記載）",
+)
+_LIMITS_REDIS = Text(en="counted in {url}", ja="{url} で計数")
 _NO_CONFIG = Text(en="defaults and flags (no --config file)", ja="既定値とフラグ（--config なし）")
 
 SCREEN_OFF = Text(
@@ -195,7 +202,21 @@ def describe(
     facts.append(
         Fact(_LABELS["audit"](lang), _AUDIT(lang, path=settings.audit_db, text=settings.audit.text))
     )
+    url = settings.limits.url
+    limits = _LIMITS_LOCAL(lang) if url is None else _LIMITS_REDIS(lang, url=_without_password(url))
+    facts.append(Fact(_LABELS["limits"](lang), limits))
     config = str(settings.config_file) if settings.config_file else _NO_CONFIG(lang)
     facts.append(Fact(_LABELS["config"](lang), config))
     title = _TITLE(lang, version=__version__)
     return Banner(title, tuple(facts), tuple(warnings), lang)
+
+
+def _without_password(url: str) -> str:
+    """A store URL fit to print: its password, if any, masked."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    user = parts.username or ""
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
