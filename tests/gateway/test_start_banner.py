@@ -160,3 +160,16 @@ def test_the_banner_names_the_limit_store_without_its_password(tmp_path: Path) -
     local = load_settings(environ={"SEKIMORI_HOME": str(tmp_path)})
     said = describe(local, "ja", address="http://127.0.0.1:8787/v1", keys=1).render()
     assert "このプロセス内で計数" in said
+
+
+def test_doctor_checks_the_limit_store(tmp_path: Path) -> None:
+    dead = f"redis://:pw@127.0.0.1:{free_port()}/0"
+    config = write_config(tmp_path / "s.yaml", f"limits: {{url: '{dead}'}}\n")
+    args = ("doctor", "--port", "0", "--config", str(config), "--upstream", "http://127.0.0.1:9")
+    result = run_cli(tmp_path, *args)
+    assert result.returncode == 1
+    assert "FAIL  limits" in result.stdout and "cannot connect" in result.stdout
+    assert "pw@" not in result.stdout and "remove limits.url" in result.stdout
+    live = write_config(tmp_path / "live.yaml", "limits: {url: 'redis://127.0.0.1:6379/0'}\n")
+    result = run_cli(tmp_path, "doctor", "--port", "0", "--config", str(live))
+    assert "ok    limits     redis://127.0.0.1:6379/0 accepts connections" in result.stdout

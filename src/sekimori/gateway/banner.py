@@ -203,7 +203,7 @@ def describe(
         Fact(_LABELS["audit"](lang), _AUDIT(lang, path=settings.audit_db, text=settings.audit.text))
     )
     url = settings.limits.url
-    limits = _LIMITS_LOCAL(lang) if url is None else _LIMITS_REDIS(lang, url=_without_password(url))
+    limits = _LIMITS_LOCAL(lang) if url is None else _LIMITS_REDIS(lang, url=without_password(url))
     facts.append(Fact(_LABELS["limits"](lang), limits))
     config = str(settings.config_file) if settings.config_file else _NO_CONFIG(lang)
     facts.append(Fact(_LABELS["config"](lang), config))
@@ -211,7 +211,7 @@ def describe(
     return Banner(title, tuple(facts), tuple(warnings), lang)
 
 
-def _without_password(url: str) -> str:
+def without_password(url: str) -> str:
     """A store URL fit to print: its password, if any, masked."""
     parts = urllib.parse.urlsplit(url)
     if parts.password is None:

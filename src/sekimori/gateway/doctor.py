@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +120,8 @@ def run_checks(settings: Settings, lang: Lang) -> list[Check]:
     checks = [_port(settings, lang), _home(settings, lang)]
     checks += list(_keys(settings, lang))
     checks += list(_screening(settings, lang))
+    if settings.limits.url is not None:
+        checks.append(_limits(settings.limits.url, lang))
     if settings.upstreams:
         checks += [_upstream(name, u, lang) for name, u in settings.upstreams.items()]
     else:
@@ -251,6 +255,35 @@ def _upstream(name: str, upstream: UpstreamSettings, lang: Lang) -> Check:
             _UP_AUTH_FIX(lang, **values),
         )
     return Check("upstream", "ok", _UP_OK(lang, status=status, **values))
+
+
+_LIMITS_OK = Text(en="{url} accepts connections", ja="{url} に接続できます")
+_LIMITS_DOWN = Text(en="{url}: cannot connect ({error})", ja="{url} に接続できません（{error}）")
+_LIMITS_FIX = Text(
+    en="start Redis there, or remove limits.url to count limits in the gateway's process",
+    ja="そこで Redis を起動するか、limits.url を外してプロセス内で計数してください",
+)
+
+
+def _limits(url: str, lang: Lang) -> Check:
+    """The rate-limit store answers a connection (Redis over TCP, or its unix socket)."""
+    from sekimori.gateway.banner import without_password
+
+    shown = without_password(url)
+    parts = urllib.parse.urlsplit(url)
+    try:
+        if parts.scheme == "unix":
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(2.0)
+                sock.connect(parts.path)
+        else:
+            socket.create_connection(
+                (parts.hostname or "127.0.0.1", parts.port or 6379), 2.0
+            ).close()
+    except OSError as exc:
+        detail = _LIMITS_DOWN(lang, url=shown, error=exc.strerror or exc)
+        return Check("limits", "fail", detail, _LIMITS_FIX(lang))
+    return Check("limits", "ok", _LIMITS_OK(lang, url=shown))
 
 
 _MARK: dict[Status, Text] = {
