@@ -37,7 +37,7 @@ from sekimori.gateway.parse import ChatRequest
 from sekimori.settings import load_settings
 from sekimori.testing.machine import cpu_model, load_average
 from sekimori.testing.procs import ServerProcess, create_key, start_fake_upstream, start_gateway
-from sekimori.testing.redis import redis_for_tests, unique_prefix
+from sekimori.testing.redis import forget_run_keys, redis_for_tests, unique_prefix
 from sekimori.types import Message
 
 HERE = Path(__file__).resolve().parent
@@ -298,6 +298,7 @@ def main() -> None:
                 lines.append(
                     f"| {name} | {p50:.2f} | {_percentile(times, 0.99):.2f} | {p50 - base:+.2f} |"
                 )
+        forget_run_keys(redis_url)
     worst = max(solo_p50.values())
     # A window is exact when it admitted N, or fewer with nothing refused (the flood began
     # or ended inside it); never more than N + 1 per replica.

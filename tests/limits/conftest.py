@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from sekimori.testing.redis import redis_for_tests
+from sekimori.testing.redis import forget_run_keys, redis_for_tests
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     with redis_for_tests() as url:
         yield url
+        forget_run_keys(url)

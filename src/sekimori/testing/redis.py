@@ -98,6 +98,22 @@ def redis_for_tests() -> Iterator[str]:
         server.stop()
 
 
+# One run's keys share this, so the run can delete its own (and never another run's) at the end.
+RUN_PREFIX = f"sekimori-test:{uuid.uuid4().hex[:12]}:"
+
+
 def unique_prefix() -> str:
     """A key prefix no other test uses."""
-    return f"sekimori-test:{uuid.uuid4().hex[:12]}:"
+    return f"{RUN_PREFIX}{uuid.uuid4().hex[:12]}:"
+
+
+def forget_run_keys(url: str) -> int:
+    """Deletes the keys this run made (day and month counters would linger for weeks)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=RUN_PREFIX + "*", count=1000))
+        return int(client.delete(*keys)) if keys else 0
+    finally:
+        client.close()
