@@ -139,6 +139,9 @@ class OutputWindow:
     offset: int  # where `text` starts in the whole answer
     final: bool  # True when the answer is complete
     choice: int = 0  # which choice of the answer (`n>1`); each has its own window
+    # The whole answer of this choice, on the final window only (empty otherwise): for a stage
+    # that judges the complete answer (a guard model's `answers` rule).
+    whole: str = ""
 
 
 @dataclass(frozen=True, slots=True)

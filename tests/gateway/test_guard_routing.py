@@ -16,7 +16,15 @@ import pytest
 
 from sekimori.testing.procs import ServerProcess, start_fake_guard
 from tests.gateway.conftest import write_config
-from tests.gateway.test_policy_gateway import Policed, _policed, audit_row, chat, content
+from tests.gateway.test_policy_gateway import (
+    Policed,
+    _policed,
+    audit_row,
+    chat,
+    content,
+    events,
+    streamed_text,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -233,3 +241,15 @@ def test_a_guard_reads_what_the_tenant_redacts_as_placeholders(
     assert r.status_code == 200
     sent = str(orjson.loads(httpx.get(guard.url + "/_fake/last").content)["messages"])
     assert "alice@example.com" not in sent and "vaccines" in sent
+
+
+def test_an_answer_guard_reads_the_whole_streamed_answer(routed: Policed) -> None:
+    # the harm is at the start; the last window (256 characters here) holds only filler
+    filler = " ".join(["The weather was mild and the harbour was calm that day."] * 12)
+    text = f"To make the nerve agent, [steps withheld]. {filler}"
+    httpx.post(routed.upstream.url + "/_fake/scripts/late", content=text.encode())
+    r = routed.post("answers", chat("Tell me a story", model="script:late", stream=True))
+    evs = events(r)
+    finish = [c.get("finish_reason") for e in evs for c in e.get("choices", [])]  # type: ignore[attr-defined]
+    assert "content_filter" in finish
+    assert "stopped" in streamed_text(evs)

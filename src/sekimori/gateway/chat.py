@@ -554,7 +554,8 @@ class _Relay:
         text = state.text.text
         start = max(0, len(text) - self.handler.window)
         state.screened_to = state.pending_to = len(text)
-        window = OutputWindow(text[start:], start, final, state.text.index)
+        whole = text if final else ""
+        window = OutputWindow(text[start:], start, final, state.text.index, whole)
         return asyncio.ensure_future(self._timed(window))
 
     async def _timed(self, window: OutputWindow) -> OutputResult:

@@ -613,11 +613,11 @@ class PolicyScreen:
         window: OutputWindow,
         sure_at: float | None,
     ) -> GuardedDecision | None:
-        """The `answers` guards on the complete answer (the window holds the whole answer when
-        it is held; else its last `window_chars`, what is left to stop)."""
+        """The `answers` guards on the complete answer (a stream's final window carries it)."""
         state = self._state
+        answer = window.whole or window.text
         asked = await self._ask_guards(
-            state, pending.tenant.guards, scores, pending.asked or pending.prompt, window.text
+            state, pending.tenant.guards, scores, pending.asked or pending.prompt, answer
         )
         if not asked:
             return None
