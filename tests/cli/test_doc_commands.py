@@ -1,4 +1,5 @@
-"""Every `sekimori ...` command in the README and docs/ parses with today's argument parsers.
+"""Every `sekimori ...` command in the README and docs/ parses with today's argument parsers, and
+every Python block compiles and imports only what exists.
 
 Blocks that need a model server or hours of work are not run (the README's quick start and tour
 are, in tests/test_readme.py), but their commands must still be ones `sekimori` accepts: a
@@ -90,3 +91,26 @@ def test_a_drifted_command_is_caught() -> None:
     assert problem(commands[0]) is None
     assert "unknown suite 'smok'" in (problem(commands[1]) or "")
     assert "unrecognized arguments: --upstrem" in (problem(commands[2]) or "")
+
+
+def test_every_python_block_compiles_and_its_sekimori_imports_exist() -> None:
+    import ast
+    import importlib
+
+    checked = 0
+    for page in _pages():
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"^```python\n(.*?)^```", text, flags=re.M | re.S):
+            tree = ast.parse(block, filename=page.name)  # a SyntaxError names the page
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sekimori"):
+                    module = importlib.import_module(str(node.module))
+                    missing = [a.name for a in node.names if not hasattr(module, a.name)]
+                    assert missing == [], f"{page.name}: {node.module} has no {missing}"
+                    checked += 1
+                elif isinstance(node, ast.Import):
+                    for alias in node.names:
+                        if alias.name.startswith("sekimori"):
+                            importlib.import_module(alias.name)
+                            checked += 1
+    assert checked >= 6  # the pages import from sekimori in about eight places
