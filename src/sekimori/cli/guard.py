@@ -233,7 +233,14 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 async def _ask_all(guard: Any, pairs: list[tuple[str, str | None]]) -> list[Any]:
+    """One at a time, so each latency is the guard's own and not a queue's; a guard that fails
+    the first item is not asked the rest (a hanging server would cost a timeout each)."""
+    out = []
     try:
-        return list(await asyncio.gather(*(guard.classify(p, a) for p, a in pairs)))
+        for prompt, answer in pairs:
+            out.append(await guard.classify(prompt, answer))
+            if not out[0].ok:
+                return out * len(pairs)
+        return out
     finally:
         await guard.aclose()
