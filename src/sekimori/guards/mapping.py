@@ -39,7 +39,7 @@ def guard_scores(verdict: GuardVerdict, builtin: Mapping[str, float]) -> dict[st
 
     A harmful verdict whose labels name no category (or none that maps) is given the built-in
     classifier's top hazard when it has one; otherwise it has no category and the caller decides
-    (routing treats it as the tier of the rule that asked the guard).
+    (routing flags it: `sekimori.policy.guarding`).
     """
     if not verdict.ok or not verdict.harmful or verdict.score is None:
         return {}
