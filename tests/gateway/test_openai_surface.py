@@ -54,7 +54,7 @@ screen:
   name: policy
   window_chars: 256
   stride_chars: 64
-  options: {{scorer: lexicon, lexicon: {lexicon}, timeout_s: 0.5}}
+  options: {{scorer: lexicon, lexicon: {lexicon}, timeout_s: 0.5, max_chars: 2000}}
 audit: {{flush_interval_ms: 20}}
 """,
     )
@@ -160,3 +160,15 @@ def test_token_ids_are_refused_with_a_clear_error(surface: Surface) -> None:
         surface.client.embeddings.create(model="embed", input=[[1, 2], [3]])
     body = info.value.body
     assert isinstance(body, dict) and body.get("param") == "input"
+
+
+def test_a_prompt_too_long_to_screen_names_its_field(surface: Surface) -> None:
+    with pytest.raises(openai.APIStatusError) as info:
+        surface.client.completions.create(model="echo", prompt="word " * 1000)
+    assert info.value.status_code == 413
+    body = info.value.body
+    assert isinstance(body, dict) and body.get("param") == "prompt"
+    with pytest.raises(openai.APIStatusError) as info:
+        surface.client.embeddings.create(model="embed", input=["word " * 500] * 2)
+    body = info.value.body
+    assert info.value.status_code == 413 and isinstance(body, dict) and body["param"] == "input"

@@ -223,7 +223,7 @@ class ChatHandler:
                 f"{exc} (screen.options.max_chars); shorten the request or split it / "
                 f"リクエストの文字数（{exc.chars}）が検査できる上限（{exc.limit}）を超えています",
                 code="request_too_large",
-                param="messages",
+                param=ex.shape.input_field,
             ) from exc
         except Overloaded as exc:
             self.metrics.screen_refused.inc(exc.scope)

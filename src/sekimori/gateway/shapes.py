@@ -41,6 +41,11 @@ class Shape(Protocol):
     @property
     def id_prefix(self) -> str: ...
 
+    @property
+    def input_field(self) -> str:
+        """The request field that holds what is screened, named in errors about it."""
+        ...
+
     def pieces(self, data: dict[str, Any], *, streamed: bool) -> list[Piece]:
         """The texts of every choice of an answer (`streamed`: one chunk of it)."""
         ...
@@ -98,6 +103,7 @@ class ChatShape:
     path = "/chat/completions"
     screens_answer = True
     id_prefix = "chatcmpl-"
+    input_field = "messages"
 
     def pieces(self, data: dict[str, Any], *, streamed: bool) -> list[Piece]:
         return delta_pieces(data) if streamed else message_pieces(data)
@@ -149,6 +155,7 @@ class CompletionShape:
     path = "/completions"
     screens_answer = True
     id_prefix = "cmpl-"
+    input_field = "prompt"
 
     def pieces(self, data: dict[str, Any], *, streamed: bool) -> list[Piece]:
         choices = data.get("choices")
@@ -227,6 +234,7 @@ class EmbeddingShape:
     path = "/embeddings"
     screens_answer = False
     id_prefix = "emb-"
+    input_field = "input"
 
     def pieces(self, data: dict[str, Any], *, streamed: bool) -> list[Piece]:
         return []
