@@ -16,6 +16,7 @@ A YAML file (`sekimori serve --config FILE`) may set any field below; flags over
     audit: {flush_interval_ms: 100, max_pending: 1000, text: none}   # text: none | hash | text
     tenants: {acme: {audit_text: hash}}
     limits: {url: redis://127.0.0.1:6379/0}   # where rate limits count (none: in process)
+    store: {url: postgresql://sekimori@db/sekimori}  # keys and audit (none: SQLite in home)
     policy_file: policy.yaml
     local_model: smollm2-135m        # the embedded model run when no upstream is set
 """
@@ -36,6 +37,7 @@ from sekimori.home import AUDIT_DB, KEYS_DB, home_dir
 
 AuditText = Literal["none", "hash", "text"]
 ADMIN_TOKEN_ENV = "SEKIMORI_ADMIN_TOKEN"  # server.admin_token when the file sets none
+STORE_URL_ENV = "SEKIMORI_STORE_URL"  # store.url when the file sets none
 
 
 class _Model(BaseModel):
@@ -184,6 +186,16 @@ class LimitsSettings(_Model):
     timeout_s: float = Field(default=0.25, gt=0, le=30)  # per Redis call
 
 
+class StoreSettings(_Model):
+    """Where keys and the audit trail are kept (docs/store.md)."""
+
+    # postgresql://user@host:port/db shared by replicas; None: SQLite files in `home`.
+    # `SEKIMORI_STORE_URL` sets it when the settings do not.
+    url: str | None = None
+    # Audit batches that PostgreSQL could not take wait here, then replay in order.
+    spool_file: str = "audit-spool.jsonl"
+
+
 class TenantSettings(_Model):
     audit_text: AuditText | None = None
 
@@ -195,6 +207,7 @@ class Settings(_Model):
     screen: ScreenSettings = ScreenSettings()
     audit: AuditSettings = AuditSettings()
     limits: LimitsSettings = LimitsSettings()
+    store: StoreSettings = StoreSettings()
     tenants: dict[str, TenantSettings] = Field(default_factory=dict)
     # Issue 5 (policy) owns what these mean; the gateway only carries them.
     policy_file: Path | None = None
@@ -274,7 +287,12 @@ def load_settings(
             data["policy_file"] = path.parent / data["policy_file"]
     merged = _merge(data, dict(overrides or {}))
     merged.setdefault("home", home_dir(environ))
-    admin_token = (os.environ if environ is None else environ).get(ADMIN_TOKEN_ENV)
+    env = os.environ if environ is None else environ
+    admin_token = env.get(ADMIN_TOKEN_ENV)
+    store_url = env.get(STORE_URL_ENV)
+    store = merged.get("store", {})
+    if store_url and isinstance(store, dict) and not store.get("url"):
+        merged["store"] = {**store, "url": store_url}
     server = merged.get("server", {})
     if admin_token and isinstance(server, dict):
         merged["server"] = {"admin_token": admin_token, **server}

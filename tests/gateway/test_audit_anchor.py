@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from sekimori.audit.record import chain_hash
+from sekimori.audit.record import AuditQuery, chain_hash
 from sekimori.audit.sqlite import SqliteAuditStore
 from sekimori.testing.procs import run_cli
 from tests.gateway.test_audit_store import _record, _store
@@ -63,7 +63,7 @@ def test_rewriting_the_whole_chain_is_caught_by_the_anchor(tmp_path: Path) -> No
     home = tmp_path / "home"
     anchor = _anchored(home, 6)
     store = SqliteAuditStore(home / "audit.db")
-    rows = store.tail(100)
+    rows = store.query(AuditQuery(limit=100))
     store.close()
     with sqlite3.connect(home / "audit.db") as db:  # edit row 2, then re-chain every row after
         prev = rows[0].hash
@@ -111,5 +111,5 @@ def test_records_from_before_client_request_id_still_verify(tmp_path: Path) -> N
     store.append([dataclasses.replace(_record(5), client_request_id="theirs")])
     report = store.verify()
     assert report.ok and report.records == 5, report.problems
-    assert store.tail(1)[0].record.client_request_id == "theirs"
+    assert store.query(AuditQuery(limit=1))[0].record.client_request_id == "theirs"
     store.close()

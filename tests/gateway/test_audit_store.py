@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from sekimori.audit.record import AuditRecord
+from sekimori.audit.record import AuditQuery, AuditRecord
 from sekimori.audit.recorder import BatchingRecorder
 from sekimori.audit.sqlite import SqliteAuditStore
 from sekimori.testing.procs import run_cli
@@ -43,7 +43,7 @@ def test_an_untouched_chain_verifies(tmp_path: Path) -> None:
     store = _store(tmp_path, 10)
     report = store.verify()
     assert report.ok and report.records == 10
-    assert [r.record.request_id for r in store.tail(3)] == ["r7", "r8", "r9"]
+    assert [r.record.request_id for r in store.query(AuditQuery(limit=3))] == ["r7", "r8", "r9"]
 
 
 def test_an_edited_row_is_detected(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ import httpx
 import pytest
 
 from sekimori.errors import ConfigError
-from sekimori.gateway.keys import KeyCache, KeyStore
+from sekimori.gateway.keys import KeyCache
 from sekimori.gateway.local import start_local_model
 from sekimori.settings import load_settings
+from sekimori.store.sqlite_keys import SqliteKeyStore
 from sekimori.testing.procs import run_cli
 
 
@@ -22,7 +23,7 @@ def test_keys_are_stored_hashed_and_checked(tmp_path: Path) -> None:
     assert key.startswith("sk-sek-") and len(key) > 50
     secret = key[len("sk-sek-") + 12 :]
     assert secret.encode() not in (tmp_path / "keys.db").read_bytes()
-    cache = KeyCache(tmp_path / "keys.db", check_interval=0)
+    cache = KeyCache(SqliteKeyStore(tmp_path / "keys.db"), check_interval=0)
     principal = cache.authenticate(key)
     assert principal is not None and principal.tenant == "acme"
     assert cache.authenticate(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
@@ -37,7 +38,7 @@ def test_keys_are_stored_hashed_and_checked(tmp_path: Path) -> None:
 def test_bad_tenant_name_is_refused(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "keys", "create", "--tenant", "no spaces")
     assert result.returncode == 1 and "--tenant" in result.stderr
-    assert KeyStore(tmp_path / "keys.db").list() == []
+    assert SqliteKeyStore(tmp_path / "keys.db").all_keys() == []
 
 
 def test_settings_defaults_and_home(tmp_path: Path) -> None:

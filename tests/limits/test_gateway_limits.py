@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sekimori.gateway.keys import KeyStore
+from sekimori.store.sqlite_keys import SqliteKeyStore
 from sekimori.testing.procs import (
     ServerProcess,
     run_cli,
@@ -69,7 +69,7 @@ def _replicas(tmp: Path, upstream: ServerProcess, limits: str, count: int) -> Re
     # One key store shared by the replicas (as one database would be), one audit trail each.
     keys_home = tmp / "keys"
     keys_home.mkdir(mode=0o700)
-    store = KeyStore(keys_home / "keys.db")  # in process: six `keys create` runs cost seconds
+    store = SqliteKeyStore(keys_home / "keys.db")  # in process: six `keys create` runs cost seconds
     keys = {t: store.create(t).key for t in TENANTS}
     store.close()
     homes, gateways = [], []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import Protocol
 
@@ -78,14 +78,77 @@ class VerifyReport:
     head_hash: str = GENESIS
 
 
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The newest link as the store keeps it apart from the rows (catches deleted last rows)."""
+
+    seq: int
+    hash: str
+
+
+def check_chain(rows: Iterable[StoredRecord], head: Head | None) -> VerifyReport:
+    """Walk `rows` in seq order: every link, every hash, no gap, and the head matches the end."""
+    problems: list[str] = []
+    prev, expected_seq, count = GENESIS, 1, 0
+    for stored in rows:
+        count += 1
+        if stored.seq != expected_seq:
+            problems.append(f"rows {expected_seq}..{stored.seq - 1} are missing (deleted)")
+        if stored.prev_hash != prev:
+            problems.append(f"row {stored.seq}: does not link to the row before it")
+        if chain_hash(stored.prev_hash, stored.seq, stored.record) != stored.hash:
+            problems.append(f"row {stored.seq}: contents do not match its hash (edited)")
+        prev, expected_seq = stored.hash, stored.seq + 1
+    if head is not None and (head.seq, head.hash) != (expected_seq - 1, prev):
+        problems.append(
+            f"the chain head is row {head.seq} but the last row is {expected_seq - 1} "
+            "(rows deleted at the end, or the head edited)"
+        )
+    return VerifyReport(records=count, ok=not problems, problems=tuple(problems), head_hash=prev)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """The query side (watch, console, `audit tail`): newest first up to `limit`, then oldest
+    first in the answer. None matches anything; `since`/`until` are epoch seconds."""
+
+    limit: int = 20
+    tenant: str | None = None
+    decision: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    sql: str  # "" or " WHERE ..." with one placeholder a value
+    params: tuple[object, ...]
+
+
+def where_clause(query: AuditQuery, placeholder: str) -> Where:
+    """The WHERE clause of a query's filters, in the driver's placeholder (`?`, `%s`)."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, op, value in (
+        ("tenant", "=", query.tenant),
+        ("decision", "=", query.decision),
+        ("ts", ">=", query.since),
+        ("ts", "<", query.until),
+    ):
+        if value is not None:
+            clauses.append(f"{column} {op} {placeholder}")
+            params.append(value)
+    return Where(" WHERE " + " AND ".join(clauses) if clauses else "", tuple(params))
+
+
 class AuditStore(Protocol):
-    """Durable storage of the chain; SQLite now, PostgreSQL later."""
+    """Durable storage of the chain: SQLite in the data directory, or PostgreSQL."""
 
     def append(self, records: Sequence[AuditRecord]) -> None:
         """Chain and commit `records` in one transaction; returns once they are durable."""
         ...
 
-    def tail(self, limit: int) -> list[StoredRecord]: ...
+    def query(self, query: AuditQuery) -> list[StoredRecord]: ...
 
     def verify(self) -> VerifyReport: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any
@@ -12,10 +12,14 @@ from typing import Any
 from sekimori.audit.record import (
     FIELD_NAMES,
     GENESIS,
+    AuditQuery,
     AuditRecord,
+    Head,
     StoredRecord,
     VerifyReport,
     chain_hash,
+    check_chain,
+    where_clause,
 )
 from sekimori.errors import StoreError
 from sekimori.home import private_file
@@ -102,38 +106,25 @@ class SqliteAuditStore:
                     self._db.execute("ROLLBACK")
                 raise StoreError(f"audit database {self.path}: {exc}") from None
 
-    def tail(self, limit: int) -> list[StoredRecord]:
+    def query(self, query: AuditQuery) -> list[StoredRecord]:
+        where = where_clause(query, "?")
         rows = self._db.execute(
-            f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit ORDER BY seq DESC LIMIT ?",
-            (limit,),
+            f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit{where.sql} "
+            "ORDER BY seq DESC LIMIT ?",
+            (*where.params, query.limit),
         ).fetchall()
         return [_row_record(r) for r in reversed(rows)]
 
-    def verify(self) -> VerifyReport:
-        problems: list[str] = []
-        prev, expected_seq, count = GENESIS, 1, 0
+    def scan(self) -> Iterator[StoredRecord]:
+        """Every row in seq order, read as it goes (verify, migrate)."""
         cursor = self._db.execute(
             f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit ORDER BY seq"
         )
-        for row in cursor:
-            stored = _row_record(row)
-            count += 1
-            if stored.seq != expected_seq:
-                problems.append(f"rows {expected_seq}..{stored.seq - 1} are missing (deleted)")
-            if stored.prev_hash != prev:
-                problems.append(f"row {stored.seq}: does not link to the row before it")
-            if chain_hash(stored.prev_hash, stored.seq, stored.record) != stored.hash:
-                problems.append(f"row {stored.seq}: contents do not match its hash (edited)")
-            prev, expected_seq = stored.hash, stored.seq + 1
+        return (_row_record(row) for row in cursor)
+
+    def verify(self) -> VerifyReport:
         head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-        if head is not None and (int(head[0]), str(head[1])) != (expected_seq - 1, prev):
-            problems.append(
-                f"the chain head is row {head[0]} but the last row is {expected_seq - 1} "
-                "(rows deleted at the end, or the head edited)"
-            )
-        return VerifyReport(
-            records=count, ok=not problems, problems=tuple(problems), head_hash=prev
-        )
+        return check_chain(self.scan(), None if head is None else Head(int(head[0]), str(head[1])))
 
     def hash_at(self, seq: int) -> str | None:
         row = self._db.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "doctor",
     "keys",
     "audit",
+    "migrate",
     "classify",
     "pii",
     "policy",

@@ -1,4 +1,5 @@
-"""`sekimori audit verify|anchor|tail`: check the hash chain, anchor its head, show records."""
+"""`sekimori audit verify|anchor|tail`: check the hash chain, anchor its head, show records
+(SQLite or PostgreSQL: `--store`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 import orjson
 
 from sekimori.audit.anchor import check_anchor, dump_anchor, load_anchor, make_anchor
-from sekimori.audit.sqlite import SqliteAuditStore
+from sekimori.audit.record import AuditQuery, AuditStore
+from sekimori.cli.stores import add_store_flags, backend
 from sekimori.errors import InputError
-from sekimori.home import AUDIT_DB, AUDIT_KEY, home_dir, secret_key
+from sekimori.home import AUDIT_KEY, home_dir, secret_key
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="also check against an anchor kept elsewhere: catches a cut or rewritten tail "
         "/ 別の場所に保管したアンカーとも照合する",
     )
+    add_store_flags(verify)
     verify.set_defaults(func=_verify)
     anchor = audit.add_parser(
         "anchor",
@@ -36,20 +39,27 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     anchor.add_argument(
         "--out", metavar="FILE", type=Path, required=True, help="where to write it / 出力先"
     )
+    add_store_flags(anchor)
     anchor.set_defaults(func=_anchor)
     tail = audit.add_parser("tail", help="show the latest records / 最新の記録を表示する")
     tail.add_argument("-n", type=int, default=20, help="how many (default 20) / 件数")
+    tail.add_argument("--tenant", help="only this tenant / このテナントのみ")
+    tail.add_argument("--decision", help="only this decision (allow, block, flag ...) / 判定で絞る")
+    tail.add_argument(
+        "--since-minutes", type=float, metavar="M", help="only the last M minutes / 直近 M 分のみ"
+    )
     tail.add_argument("--json", action="store_true", help="one JSON object a line / JSON 行で出力")
+    add_store_flags(tail)
     tail.set_defaults(func=_tail)
 
 
-def _store() -> SqliteAuditStore:
-    return SqliteAuditStore(home_dir() / AUDIT_DB)
+def _store(args: argparse.Namespace) -> AuditStore:
+    return backend(args).audit()
 
 
 def _verify(args: argparse.Namespace) -> int:
     anchor = None if args.anchor is None else load_anchor(args.anchor)  # bad file: error, exit 1
-    store = _store()
+    store = _store(args)
     try:
         report = store.verify()
         problems = list(report.problems)
@@ -76,7 +86,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _anchor(args: argparse.Namespace) -> int:
-    store = _store()
+    store = _store(args)
     try:
         report = store.verify()
     finally:
@@ -97,9 +107,13 @@ def _anchor(args: argparse.Namespace) -> int:
 
 
 def _tail(args: argparse.Namespace) -> int:
-    store = _store()
-    rows = store.tail(args.n)
-    store.close()
+    since = None if args.since_minutes is None else time.time() - args.since_minutes * 60
+    query = AuditQuery(limit=args.n, tenant=args.tenant, decision=args.decision, since=since)
+    store = _store(args)
+    try:
+        rows = store.query(query)
+    finally:
+        store.close()
     for row in rows:
         r = row.record
         if args.json:

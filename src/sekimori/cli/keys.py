@@ -1,12 +1,12 @@
-"""`sekimori keys create|list|revoke`: tenants' API keys in the data directory."""
+"""`sekimori keys create|list|revoke`: tenants' API keys in the store (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from sekimori.gateway.keys import KeyStore
-from sekimori.home import KEYS_DB, home_dir
+from sekimori.cli.stores import add_store_flags, backend
+from sekimori.store.keys import KeyStore
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,16 +16,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "create", help="create a key; it is printed once, last / キーを作成（一度だけ表示）"
     )
     create.add_argument("--tenant", required=True, help="tenant name / テナント名")
+    add_store_flags(create)
     create.set_defaults(func=_create)
     listing = keys.add_parser("list", help="list keys (never the secrets) / キー一覧")
+    add_store_flags(listing)
     listing.set_defaults(func=_list)
     revoke = keys.add_parser("revoke", help="revoke a key by its id / キーを失効させる")
     revoke.add_argument("key_id", help="the id shown by `keys list` / キー ID")
+    add_store_flags(revoke)
     revoke.set_defaults(func=_revoke)
 
 
-def _store() -> KeyStore:
-    return KeyStore(home_dir() / KEYS_DB)
+def _store(args: argparse.Namespace) -> KeyStore:
+    return backend(args).keys()
 
 
 def _when(ts: float | None) -> str:
@@ -33,7 +36,7 @@ def _when(ts: float | None) -> str:
 
 
 def _create(args: argparse.Namespace) -> int:
-    store = _store()
+    store = _store(args)
     new = store.create(args.tenant)
     store.close()
     print(f"created key {new.info.key_id} for tenant {new.info.tenant}; it is shown only once")
@@ -45,8 +48,8 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = _store()
-    keys = store.list()
+    store = _store(args)
+    keys = store.all_keys()
     store.close()
     print(f"{'KEY ID':<14}{'TENANT':<24}{'CREATED':<21}REVOKED")
     for key in keys:
@@ -55,7 +58,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    store = _store()
+    store = _store(args)
     key = store.revoke(args.key_id)
     store.close()
     print(f"revoked key {key.key_id} of tenant {key.tenant} / キーを失効させました")

@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 
 import sekimori.gateway.screening  # noqa: F401  (registers the `policy` screen)
+from sekimori.audit.record import AuditStore
 from sekimori.audit.recorder import BatchingRecorder
-from sekimori.audit.sqlite import SqliteAuditStore
+from sekimori.audit.spool import SpoolingAuditStore
 from sekimori.errors import SekimoriError, StoreError
 from sekimori.gateway.chat import ChatHandler, Exchange, request_ids
 from sekimori.gateway.errors import HttpError, internal
@@ -32,6 +33,7 @@ from sekimori.gateway.parse import (
 from sekimori.home import AUDIT_KEY, secret_key
 from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
+from sekimori.store.backend import open_backend
 from sekimori.upstream.routing import Upstreams
 
 Scope = MutableMapping[str, Any]
@@ -77,7 +79,7 @@ class Gateway:
         )
         self.limiter = Limiter(settings, metrics=self.metrics)
         self.keys: KeyCache | None = None
-        self._audit_store: SqliteAuditStore | None = None
+        self._audit_store: AuditStore | None = None
         self.audit_key: bytes | None = None
         self.recorder: BatchingRecorder | None = None
         self.chat: ChatHandler | None = None
@@ -97,11 +99,17 @@ class Gateway:
         self._paths = {path for _, path in self._routes}
 
     def open_stores(self) -> None:
-        """Open the key and audit databases; raises StoreError naming the file."""
+        """Open the key and audit stores; raises StoreError naming the file or URL."""
+        backend = open_backend(self.settings.store.url, self.settings.home)
         if self.settings.server.auth and self.keys is None:
-            self.keys = KeyCache(self.settings.keys_db)
+            self.keys = KeyCache(backend.keys())
         if self._audit_store is None:
-            self._audit_store = SqliteAuditStore(self.settings.audit_db)
+            store = backend.audit()
+            if not backend.local:  # a remote store may go down: spool, then replay in order
+                store = SpoolingAuditStore(
+                    store, self.settings.home / self.settings.store.spool_file
+                )
+            self._audit_store = store
         if self.audit_key is None:
             self.audit_key = secret_key(self.settings.home / AUDIT_KEY)
 

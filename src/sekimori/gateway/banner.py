@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 
 from sekimori import __version__
-from sekimori.gateway.keys import KeyStore
 from sekimori.lang import Text, columns, ljust
 from sekimori.settings import Settings
+from sekimori.store.backend import open_backend, redact
 from sekimori.types import Lang
 
 _LABELS = {
@@ -50,7 +51,7 @@ _POLICY_UNUSED = Text(
 )
 _AUTH_ON = Text(en="required; {n} active in {path}", ja="必須。有効なキー {n} 個（{path}）")
 _AUTH_OFF = Text(en="OFF (--insecure-no-auth)", ja="無効（--insecure-no-auth）")
-_AUDIT = Text(en="SQLite {path} (text kept: {text})", ja="SQLite {path}（本文の保存: {text}）")
+_AUDIT = Text(en="{path} (text kept: {text})", ja="{path}（本文の保存: {text}）")
 _LOCAL = Text(
     en="embedded model {model}, served as `local`",
     ja="組み込みモデル {model}（`local` として提供）",
@@ -125,17 +126,23 @@ class Banner:
 
 
 def active_keys(settings: Settings) -> int:
-    """How many unrevoked API keys the data directory holds (none when it has no keys.db).
+    """How many unrevoked API keys the store holds (none when SQLite has no keys.db yet).
 
     For `doctor`, outside the gateway: inside it, ask its `KeyCache` (see `active_count`).
     """
-    if not settings.keys_db.exists():
+    if settings.store.url is None and not settings.keys_db.exists():
         return 0
-    store = KeyStore(settings.keys_db)
+    store = open_backend(settings.store.url, settings.home).keys()
     try:
-        return sum(1 for key in store.list() if key.revoked is None)
+        return len(store.active())
     finally:
         store.close()
+
+
+def _where(settings: Settings, db: Path) -> str:
+    """The SQLite file, or the database's URL without its password."""
+    url = settings.store.url
+    return f"SQLite {db}" if url is None else f"PostgreSQL {redact(url)}"
 
 
 def _policy_source(settings: Settings, lang: Lang) -> str | None:
@@ -179,7 +186,12 @@ def describe(
             warnings.append(POLICY_IGNORED(lang, source=source, screen=screen))
     if settings.server.auth:
         count = "?" if keys is None else str(keys)
-        facts.append(Fact(_LABELS["auth"](lang), _AUTH_ON(lang, n=count, path=settings.keys_db)))
+        facts.append(
+            Fact(
+                _LABELS["auth"](lang),
+                _AUTH_ON(lang, n=count, path=_where(settings, settings.keys_db)),
+            )
+        )
         if keys == 0:
             warnings.append(NO_KEYS(lang))
     else:
@@ -200,7 +212,10 @@ def describe(
     facts.append(Fact(_LABELS["upstreams"](lang), "; ".join(upstreams)))
     facts.append(Fact(_LABELS["data"](lang), str(settings.home)))
     facts.append(
-        Fact(_LABELS["audit"](lang), _AUDIT(lang, path=settings.audit_db, text=settings.audit.text))
+        Fact(
+            _LABELS["audit"](lang),
+            _AUDIT(lang, path=_where(settings, settings.audit_db), text=settings.audit.text),
+        )
     )
     url = settings.limits.url
     limits = _LIMITS_LOCAL(lang) if url is None else _LIMITS_REDIS(lang, url=without_password(url))

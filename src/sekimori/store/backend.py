@@ -1,0 +1,90 @@
+"""The store backend protocol and the registry that picks one by URL.
+
+No URL: SQLite files in the data directory (keys.db, audit.db), as always. `postgresql://` (or
+`postgres://`): one PostgreSQL database shared by every replica. The URL comes from
+`store.url` in the settings, or `SEKIMORI_STORE_URL` (settings.STORE_URL_ENV).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from sekimori.audit.record import AuditStore
+from sekimori.errors import ConfigError
+from sekimori.home import AUDIT_DB, KEYS_DB
+from sekimori.registry import Registry
+from sekimori.store.keys import KeyStore
+
+
+class StoreBackend(Protocol):
+    """Opens the key and audit stores of one place (a data directory, a database)."""
+
+    @property
+    def where(self) -> str:
+        """What to show a person: a path, or the URL without its password."""
+        ...
+
+    @property
+    def local(self) -> bool:
+        """True for files on this machine (no spool needed: the disk is the store)."""
+        ...
+
+    def keys(self) -> KeyStore: ...
+
+    def audit(self) -> AuditStore: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteBackend:
+    home: Path
+
+    @property
+    def where(self) -> str:
+        return str(self.home)
+
+    @property
+    def local(self) -> bool:
+        return True
+
+    def keys(self) -> KeyStore:
+        from sekimori.store.sqlite_keys import SqliteKeyStore
+
+        return SqliteKeyStore(self.home / KEYS_DB)
+
+    def audit(self) -> AuditStore:
+        from sekimori.audit.sqlite import SqliteAuditStore
+
+        return SqliteAuditStore(self.home / AUDIT_DB)
+
+
+BackendFactory = Callable[[str, Path], StoreBackend]
+STORE_BACKENDS: Registry[BackendFactory] = Registry("store backend")
+STORE_BACKENDS.register("sqlite")(lambda url, home: SqliteBackend(home))
+
+
+def redact(url: str) -> str:
+    """`url` without its password, for logs and banners."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def open_backend(url: str | None, home: Path) -> StoreBackend:
+    """The backend for `url` by its scheme; None: SQLite in `home`."""
+    import sekimori.store.postgres  # noqa: F401  (registers postgresql://)
+
+    scheme = urlsplit(url).scheme if url else "sqlite"
+    if scheme not in STORE_BACKENDS:
+        known = ", ".join(f"{n}://" for n in STORE_BACKENDS.names())
+        raise ConfigError(
+            f"unknown store {redact(url or '')!r}; known: {known} (none: SQLite in the data "
+            "directory) / 不明なストアです",
+            key="store.url",
+        )
+    return STORE_BACKENDS.get(scheme)(url or "sqlite://", home)

@@ -1,0 +1,307 @@
+"""The PostgreSQL stores: keys and one audit chain shared by every replica.
+
+One chain, serialised in the database: a writer locks the `audit_head` row (`FOR UPDATE`),
+chains its batch after it, inserts the rows and moves the head, all in one transaction. Writers
+from any number of processes queue on that row lock, so the chain never forks and a failed
+transaction leaves nothing behind. `bench/store/RESULTS.md` measures what it costs.
+
+Each store keeps one connection, reopened after a failure; every database error becomes a
+StoreError that names the URL without its password.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from sekimori.audit.record import (
+    FIELD_NAMES,
+    AuditQuery,
+    AuditRecord,
+    AuditStore,
+    Head,
+    StoredRecord,
+    VerifyReport,
+    chain_hash,
+    check_chain,
+    where_clause,
+)
+from sekimori.errors import StoreError
+from sekimori.store.backend import STORE_BACKENDS, redact
+from sekimori.store.keys import (
+    ActiveKey,
+    ApiKey,
+    KeyStore,
+    NewKey,
+    StoredKey,
+    already_revoked,
+    digest,
+    mint,
+    unknown_key,
+)
+from sekimori.store.migrations import migrate
+
+CONNECT_TIMEOUT_S = 3  # a replica notices a dead server this fast, then spools (docs/store.md)
+_COLUMNS = ", ".join(FIELD_NAMES)
+_INSERT = (
+    f"INSERT INTO audit (seq, {_COLUMNS}, prev_hash, hash) "
+    f"VALUES (%s, {', '.join('%s' for _ in FIELD_NAMES)}, %s, %s)"
+)
+_SELECT = f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit"
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+
+def _stored(row: Sequence[Any]) -> StoredRecord:
+    return StoredRecord(
+        seq=int(row[0]), record=AuditRecord(*row[1:-2]), prev_hash=str(row[-2]), hash=str(row[-1])
+    )
+
+
+class _Connection:
+    """One connection, opened (and the schema migrated) on first use and after a failure."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.where = redact(url)
+        self._conn: Conn | None = None
+        self.lock = threading.Lock()
+
+    def error(self, exc: Exception) -> StoreError:
+        return StoreError(f"store {self.where}: {str(exc).strip()} / データベースエラー")
+
+    @contextmanager
+    def use(self) -> Iterator[Conn]:
+        """The live connection, under the lock; a database error closes it and raises StoreError."""
+        with self.lock:
+            try:
+                if self._conn is None or self._conn.closed or self._conn.broken:
+                    conn = psycopg.connect(
+                        self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+                    )
+                    try:
+                        migrate(conn, self.where)
+                    except BaseException:
+                        conn.close()
+                        raise
+                    self._conn = conn
+                yield self._conn
+            except psycopg.Error as exc:
+                self._drop()
+                raise self.error(exc) from None
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        with self.lock:
+            self._drop()
+
+
+class PostgresAuditStore:
+    def __init__(self, url: str) -> None:
+        self._db = _Connection(url)
+        with self._db.use():
+            pass  # fail at start, naming the URL, rather than at the first request
+
+    def append(self, records: Sequence[AuditRecord]) -> None:
+        if not records:
+            return
+        with self._db.use() as conn, conn.transaction():
+            head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+            row = head.fetchone()
+            assert row is not None  # the first migration inserts it
+            seq, prev = int(row[0]), str(row[1])
+            rows = []
+            for record in records:
+                seq += 1
+                link = chain_hash(prev, seq, record)
+                rows.append((seq, *astuple(record), prev, link))
+                prev = link
+            with conn.cursor() as cursor:
+                cursor.executemany(_INSERT.encode(), rows)
+            conn.execute("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev))
+
+    def import_chain(self, rows: Iterable[StoredRecord], batch: int = 2000) -> int:
+        """Copy stored rows verbatim (seq, links, hashes) into an empty audit; returns how many.
+
+        For `migrate`: the hashes are kept, so anchors taken before the move still match.
+        """
+        count, last = 0, Head(0, "")
+        with self._db.use() as conn, conn.transaction():
+            head = conn.execute("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").fetchone()
+            present = conn.execute("SELECT count(*) FROM audit").fetchone()
+            if (head and int(head[0])) or (present and int(present[0])):
+                raise StoreError(
+                    f"store {self._db.where}: the audit table already holds records; "
+                    "hint: migrate into an empty database / 移行先の監査ログが空ではありません"
+                )
+            chunk: list[tuple[Any, ...]] = []
+            with conn.cursor() as cursor:
+                for stored in rows:
+                    chunk.append(
+                        (stored.seq, *astuple(stored.record), stored.prev_hash, stored.hash)
+                    )
+                    last = Head(stored.seq, stored.hash)
+                    count += 1
+                    if len(chunk) >= batch:
+                        cursor.executemany(_INSERT.encode(), chunk)
+                        chunk = []
+                if chunk:
+                    cursor.executemany(_INSERT.encode(), chunk)
+            if count:
+                conn.execute(
+                    "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", (last.seq, last.hash)
+                )
+        return count
+
+    def query(self, query: AuditQuery) -> list[StoredRecord]:
+        where = where_clause(query, "%s")
+        sql = f"{_SELECT}{where.sql} ORDER BY seq DESC LIMIT %s"
+        with self._db.use() as conn:
+            rows = conn.execute(sql.encode(), (*where.params, query.limit)).fetchall()
+        return [_stored(r) for r in reversed(rows)]
+
+    def verify(self) -> VerifyReport:
+        with self._db.use() as conn, conn.transaction():
+            # One snapshot for the rows and the head, while other replicas keep writing.
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            row = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            head = None if row is None else Head(int(row[0]), str(row[1]))
+            with conn.cursor(name="sekimori_verify") as cursor:
+                cursor.itersize = 5000
+                cursor.execute(f"{_SELECT} ORDER BY seq".encode())
+                return check_chain((_stored(r) for r in cursor), head)
+
+    def hash_at(self, seq: int) -> str | None:
+        with self._db.use() as conn:
+            row = conn.execute("SELECT hash FROM audit WHERE seq = %s", (seq,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class PostgresKeyStore:
+    def __init__(self, url: str) -> None:
+        self._db = _Connection(url)
+        with self._db.use():
+            pass
+
+    def create(self, tenant: str) -> NewKey:
+        new = mint(tenant)
+        info = new.info
+        with self._db.use() as conn, conn.transaction():
+            conn.execute(
+                "INSERT INTO api_keys (key_id, tenant, digest, created) VALUES (%s, %s, %s, %s)",
+                (info.key_id, info.tenant, digest(new.key), info.created),
+            )
+            conn.execute("UPDATE key_generation SET n = n + 1 WHERE id = 1")
+        return new
+
+    def all_keys(self) -> list[ApiKey]:
+        with self._db.use() as conn:
+            rows = conn.execute(
+                "SELECT key_id, tenant, created, revoked FROM api_keys ORDER BY created"
+            ).fetchall()
+        return [ApiKey(*row) for row in rows]
+
+    def revoke(self, key_id: str) -> ApiKey:
+        with self._db.use() as conn, conn.transaction():
+            row = conn.execute(
+                "SELECT key_id, tenant, created, revoked FROM api_keys WHERE key_id = %s "
+                "FOR UPDATE",
+                (key_id,),
+            ).fetchone()
+            if row is None:
+                raise unknown_key(key_id)
+            if row[3] is not None:
+                raise already_revoked(key_id)
+            revoked = conn.execute(
+                "UPDATE api_keys SET revoked = %s "
+                "WHERE key_id = %s RETURNING key_id, tenant, created, revoked",
+                (time.time(), key_id),
+            ).fetchone()
+            conn.execute("UPDATE key_generation SET n = n + 1 WHERE id = 1")
+        assert revoked is not None
+        return ApiKey(*revoked)
+
+    def generation(self) -> int:
+        with self._db.use() as conn:
+            row = conn.execute("SELECT n FROM key_generation WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def active(self) -> dict[str, ActiveKey]:
+        with self._db.use() as conn:
+            rows = conn.execute(
+                "SELECT key_id, tenant, digest FROM api_keys WHERE revoked IS NULL"
+            ).fetchall()
+        return {str(k): ActiveKey(str(t), str(d)) for k, t, d in rows}
+
+    def rows(self) -> list[StoredKey]:
+        with self._db.use() as conn:
+            rows = conn.execute(
+                "SELECT key_id, tenant, created, revoked, digest FROM api_keys ORDER BY created"
+            ).fetchall()
+        return [StoredKey(ApiKey(*row[:4]), str(row[4])) for row in rows]
+
+    def import_keys(self, keys: Iterable[StoredKey]) -> int:
+        """Copy keys (digests, never secrets) into an empty key table; returns how many."""
+        with self._db.use() as conn, conn.transaction():
+            present = conn.execute("SELECT count(*) FROM api_keys").fetchone()
+            if present and int(present[0]):
+                raise StoreError(
+                    f"store {self._db.where}: api_keys already holds {present[0]} keys; "
+                    "hint: migrate into an empty database / 移行先にキーが既にあります"
+                )
+            rows = [
+                (k.info.key_id, k.info.tenant, k.digest, k.info.created, k.info.revoked)
+                for k in keys
+            ]
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO api_keys (key_id, tenant, digest, created, revoked) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    rows,
+                )
+            conn.execute("UPDATE key_generation SET n = n + 1 WHERE id = 1")
+        return len(rows)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresBackend:
+    url: str
+
+    @property
+    def where(self) -> str:
+        return redact(self.url)
+
+    @property
+    def local(self) -> bool:
+        return False
+
+    def keys(self) -> KeyStore:
+        return PostgresKeyStore(self.url)
+
+    def audit(self) -> AuditStore:
+        return PostgresAuditStore(self.url)
+
+
+def _backend(url: str, home: Path) -> PostgresBackend:
+    return PostgresBackend(url)
+
+
+STORE_BACKENDS.register("postgresql")(_backend)
+STORE_BACKENDS.register("postgres")(_backend)

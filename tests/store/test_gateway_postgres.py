@@ -1,0 +1,138 @@
+"""Gateways on one PostgreSQL: two replicas share keys and one audit chain; a dead server loses
+nothing (records spool on local disk and replay in order when it is back)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sekimori.audit.record import AuditQuery
+from sekimori.store.postgres import PostgresAuditStore
+from sekimori.testing.postgres import PostgresServer, start_postgres
+from sekimori.testing.procs import (
+    ProcessStartError,
+    ServerProcess,
+    run_cli,
+    start_fake_upstream,
+    start_gateway,
+)
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[ServerProcess]:
+    with start_fake_upstream() as server:
+        yield server
+
+
+def _config(home: Path, upstream: ServerProcess, url: str) -> Path:
+    path = home / "c.yaml"
+    path.write_text(
+        f"""
+upstreams: {{fake: {{url: {upstream.url}}}}}
+screen:
+  name: keywords
+  options: {{block: [forbidden-word], flag: [suspicious-word]}}
+audit: {{flush_interval_ms: 50}}
+store: {{url: "{url}"}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _body(word: str) -> dict[str, object]:
+    return {"model": "echo", "messages": [{"role": "user", "content": f"a {word}"}]}
+
+
+async def _fire(urls: list[str], key: str, n: int) -> dict[str, str]:
+    """`n` requests spread over the gateways, 16 at once; request id -> decision."""
+    answered: dict[str, str] = {}
+    limit = asyncio.Semaphore(16)
+    async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {key}"}) as client:
+
+        async def one(i: int) -> None:
+            word = {0: "forbidden-word", 1: "suspicious-word"}.get(i % 5, "plain")
+            async with limit:
+                r = await client.post(
+                    urls[i % len(urls)] + "/v1/chat/completions",
+                    json=_body(word),
+                    headers={"x-request-id": f"q{i}"},
+                )
+            assert r.status_code == 200, r.text
+            answered[f"q{i}"] = r.headers["x-sekimori-decision"]
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+    return answered
+
+
+def test_two_gateways_share_keys_and_one_chain(
+    upstream: ServerProcess, pg_url: str, tmp_path: Path
+) -> None:
+    homes = [tmp_path / "a", tmp_path / "b"]
+    for home in homes:
+        home.mkdir()
+    created = run_cli(homes[0], "keys", "create", "--tenant", "acme", "--store", pg_url)
+    key = created.stdout.strip().splitlines()[-1]
+    with (
+        start_gateway(homes[0], "--config", str(_config(homes[0], upstream, pg_url))) as a,
+        start_gateway(homes[1], "--config", str(_config(homes[1], upstream, pg_url))) as b,
+    ):
+        answered = asyncio.run(_fire([a.url, b.url], key, 200))
+        for gateway in (a, b):  # a clean stop writes what is pending
+            assert gateway.stop(signal.SIGTERM) == -signal.SIGTERM
+    store = PostgresAuditStore(pg_url)
+    report = store.verify()
+    stored = {r.record.request_id: r.record.decision for r in store.query(AuditQuery(limit=1000))}
+    store.close()
+    assert report.ok, report.problems
+    assert stored == answered and report.records == 200
+    assert {"allow", "block", "flag"} <= set(answered.values())
+    assert not (homes[0] / "audit.db").exists() and not (homes[1] / "keys.db").exists()
+
+
+@pytest.fixture
+def own_server() -> Iterator[PostgresServer]:
+    """A server of this test's own, to stop and start (never the shared one)."""
+    try:
+        server = start_postgres()
+    except ProcessStartError as exc:
+        pytest.skip(f"cannot start a throwaway PostgreSQL to stop: {exc}")
+    yield server
+    server.remove()
+
+
+def test_a_dead_server_loses_no_decision(
+    upstream: ServerProcess, own_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = own_server.url
+    created = run_cli(tmp_path, "keys", "create", "--tenant", "acme", "--store", url)
+    key = created.stdout.strip().splitlines()[-1]
+    config = _config(tmp_path, upstream, url)
+    spool = tmp_path / "audit-spool.jsonl"
+    with start_gateway(tmp_path, "--config", str(config)) as gateway:
+        before = asyncio.run(_fire([gateway.url], key, 10))
+        own_server.stop()
+        # Blocks and flags are answered (the key cache keeps the keys it read), and kept on disk.
+        during = asyncio.run(_fire([gateway.url], key, 10))
+        assert spool.exists() and spool.stat().st_size > 0
+        own_server.start()
+        after = asyncio.run(_fire([gateway.url], key, 5))  # the next write replays the spool
+        assert gateway.stop(signal.SIGTERM) == -signal.SIGTERM
+        assert "Traceback" not in gateway.stderr_text()
+    assert spool.read_bytes() == b""
+    store = PostgresAuditStore(url)
+    report = store.verify()
+    rows = store.query(AuditQuery(limit=1000))
+    store.close()
+    assert report.ok and report.records == 25, report.problems
+    decisions = [r.record.decision for r in rows]
+    expected = [*before.values(), *during.values(), *after.values()]
+    assert sorted(decisions) == sorted(expected)
+    assert decisions.count("block") == 5 and decisions.count("flag") == 5
