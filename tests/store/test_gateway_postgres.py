@@ -89,7 +89,9 @@ def test_two_gateways_share_keys_and_one_chain(
             assert gateway.stop(signal.SIGTERM) == -signal.SIGTERM
     store = PostgresAuditStore(pg_url)
     report = store.verify()
-    stored = {r.record.request_id: r.record.decision for r in store.query(AuditQuery(limit=1000))}
+    stored = {
+        r.record.client_request_id: r.record.decision for r in store.query(AuditQuery(limit=1000))
+    }
     store.close()
     assert report.ok, report.problems
     assert stored == answered and report.records == 200
