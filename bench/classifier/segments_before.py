@@ -50,18 +50,9 @@ def main() -> None:
     if hasattr(old_prompt, "SEGMENT_GATE"):
         raise SystemExit(f"{args.src} already has segment scoring: not the old code")
     padding = _load("padding_now", ROOT / "src" / "sekimori" / "testing" / "padding.py")
-    # the wrappers and constants of segments.py without importing the new package
-    source = (HERE / "segments.py").read_text(encoding="utf-8")
-    scope: dict[str, Any] = {}
-    start = source.index("_LEET = str.maketrans")
-    end = source.index("PADS = ")
-    # our own bench file: the block that defines the wrappers
-    exec(
-        "import base64, codecs\nfrom collections.abc import Callable\nLang = str\n"
-        + source[start:end],
-        scope,
-    )
-    wrappers = scope["WRAPPERS"]
+    wrappers = _load(
+        "disguises_now", ROOT / "src" / "sekimori" / "testing" / "disguises.py"
+    ).WRAPPERS
     where = ("after", "before", "around")
 
     clf = default_classifier()

@@ -204,10 +204,11 @@ def _prompt_of(tokens: int) -> str:
 
 
 def measure_latency(clf: PromptClassifier, tokens: int, runs: int, *, encoder: bool) -> Latency:
-    """Latency of `classify`; `encoder` True disables the first stage so the encoder always runs."""
+    """Latency of `classify`; `encoder` True disables the first stages (the n-gram gate and the
+    static stage) so the encoder always runs."""
     if encoder:
         model = replace(clf.model, meta=replace(clf.model.meta, gate=0.0))
-        clf = PromptClassifier(model, clf.encoder)
+        clf = PromptClassifier(model, clf.encoder, fast_path=False)
     text = _prompt_of(tokens)
     clf.classify(text)  # warm-up
     times = []

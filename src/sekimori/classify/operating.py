@@ -252,8 +252,14 @@ def choose_points(items: Sequence[ScoredItem]) -> OperatingReport:
     wrappers = [items[i].categories.get(SIGNAL_JAILBREAK, 0.0) for i in benign_idx]
     jailbreak_sure = max(JAILBREAK_AT, _above_benign(wrappers, JAILBREAK_SURE_BENIGN))
     points = OperatingPoints(tiers, TierPoint(JAILBREAK_AT, jailbreak_sure))
+    return OperatingReport(points, figures_at(items, points))
+
+
+def figures_at(items: Sequence[ScoredItem], points: OperatingPoints) -> dict[str, Any]:
+    """The validation figures of ``items`` at given points (a model's committed ones)."""
+    ev = [evidence(x.categories, x.harm) for x in items]
     policy = [points.policy_scale(x.categories, x.harm) for x in items]
-    return OperatingReport(points, _figures(items, ev, policy, points))
+    return _figures(items, ev, policy, points)
 
 
 def _in_tier(item: ScoredItem, tier: Tier) -> bool:
@@ -335,8 +341,6 @@ def _scores_hash(ev: Sequence[Mapping[str, float]]) -> str:
 
 def write_points(model_dir: Path, report: OperatingReport) -> Path:
     """Stores ``report`` under `operating_points` in model.json; every other key is kept."""
-    path = model_dir / "model.json"
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    raw[FIELD] = report.to_json()
-    path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    from sekimori.classify.prompt import write_meta_field
+
+    return write_meta_field(model_dir, FIELD, report.to_json())

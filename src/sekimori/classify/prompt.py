@@ -38,8 +38,10 @@ from numpy.typing import NDArray
 from sekimori.classify.cascade import Band
 from sekimori.classify.embedcache import encode_each
 from sekimori.classify.encoder import ENCODERS, Encoder
+from sekimori.classify.heads import MLPHead, sigmoid
 from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.classify.segments import reads_as_request, suspects
+from sekimori.classify.static import FastPathMeta, Level, StaticModel, StaticStage, e5_tokenizer
 from sekimori.errors import ModelError
 from sekimori.lang import detect_lang
 from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
@@ -87,31 +89,6 @@ def segments(text: str, max_chars: int) -> list[str]:
     return [text[:max_chars], text[-max_chars:]]
 
 
-def sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    out: NDArray[np.float32] = (1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))).astype(np.float32)
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class Dense:
-    weight: NDArray[np.float32]
-    bias: NDArray[np.float32]
-
-
-@dataclass(frozen=True, slots=True)
-class MLPHead:
-    """A ReLU MLP; the last layer is linear (logits)."""
-
-    layers: tuple[Dense, ...]
-
-    def logits(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
-        for i, layer in enumerate(self.layers):
-            x = x @ layer.weight + layer.bias
-            if i < len(self.layers) - 1:
-                x = np.maximum(x, 0)
-        return x
-
-
 @dataclass(frozen=True, slots=True)
 class PromptModelMeta:
     """What `model.json` records: how the heads were built and the thresholds chosen."""
@@ -136,6 +113,9 @@ class PromptModelMeta:
     # Hold and sure points per severity tier with their validation figures
     # (`sekimori.classify.operating`; None: older models, one threshold for every tier).
     operating_points: dict[str, Any] | None = None
+    # The static first stage (`sekimori.classify.static.FastPathMeta`; None: off, nothing
+    # changes): its clear point, how it combines with the n-gram model, its validation figures.
+    fast_path: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +126,8 @@ class PromptModel:
     jailbreak: MLPHead
     ngram_weight: NDArray[np.float16]  # (buckets, 2): harm, jailbreak
     ngram_bias: NDArray[np.float32]
+    # the static first stage's vectors and heads (`static.npz`), when model.json names one
+    static: StaticModel | None = None
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -158,10 +140,10 @@ class PromptModel:
             ("category", self.category),
             ("jailbreak", self.jailbreak),
         ):
-            for i, layer in enumerate(head.layers):
-                arrays[f"{name}.{i}.weight"] = layer.weight.astype(np.float16)
-                arrays[f"{name}.{i}.bias"] = layer.bias.astype(np.float32)
+            arrays.update(head.arrays(name))
         np.savez_compressed(directory / "heads.npz", allow_pickle=False, **arrays)
+        if self.static is not None and self.meta.fast_path is not None:
+            self.static.save(directory / FastPathMeta.from_json(self.meta.fast_path).file)
         meta = asdict(self.meta)
         (directory / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
 
@@ -182,27 +164,29 @@ class PromptModel:
         if meta.format != FORMAT_VERSION:
             raise ModelError(f"{directory}: model format {meta.format}, expected {FORMAT_VERSION}")
 
-        def head(name: str) -> MLPHead:
-            layers = []
-            i = 0
-            while f"{name}.{i}.weight" in arrays:
-                layers.append(
-                    Dense(
-                        arrays[f"{name}.{i}.weight"].astype(np.float32),
-                        arrays[f"{name}.{i}.bias"].astype(np.float32),
-                    )
-                )
-                i += 1
-            return MLPHead(tuple(layers))
-
+        static = None
+        if meta.fast_path is not None:
+            fast = FastPathMeta.from_json(meta.fast_path)
+            static = StaticModel.load(directory / fast.file) if fast.enabled else None
         return cls(
             meta,
-            head("harm"),
-            head("category"),
-            head("jailbreak"),
+            MLPHead.from_arrays(arrays, "harm"),
+            MLPHead.from_arrays(arrays, "category"),
+            MLPHead.from_arrays(arrays, "jailbreak"),
             arrays["ngram_weight"].astype(np.float16),
             arrays["ngram_bias"].astype(np.float32),
+            static,
         )
+
+
+def write_meta_field(directory: Path, key: str, value: Any) -> Path:
+    """Stores ``value`` under ``key`` in the model's ``model.json``; every other key is kept
+    (operating points and the static stage are chosen after the heads, by their own commands)."""
+    path = directory / "model.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw[key] = value
+    path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
 
 
 def load_encoder(directory: Path, meta: PromptModelMeta, **options: Any) -> Encoder:
@@ -242,6 +226,10 @@ class TextPlan:
     ngram_jailbreak: float
     whole: tuple[str, ...]
     segments: tuple[Segment, ...]
+    # what the whole scores when a first stage clears it (no encoder pass): the n-gram levels,
+    # or the static stage's combined levels when that stage cleared it
+    first_harm: float = 0.0
+    first_jailbreak: float = 0.0
 
     @property
     def segment_texts(self) -> tuple[str, ...]:
@@ -251,7 +239,14 @@ class TextPlan:
 class PromptClassifier:
     """text -> Verdict. Deterministic: the same text always gets the same verdict."""
 
-    def __init__(self, model: PromptModel, encoder: Encoder, *, segmented: bool = True) -> None:
+    def __init__(
+        self,
+        model: PromptModel,
+        encoder: Encoder,
+        *,
+        segmented: bool = True,
+        fast_path: bool = True,
+    ) -> None:
         if encoder.dim != model.meta.dim:
             raise ModelError(
                 f"encoder {encoder.name!r} gives {encoder.dim}-dim vectors, "
@@ -262,6 +257,13 @@ class PromptClassifier:
         # False: the whole text only, as before segment scoring (benches compare the two)
         self.segmented = segmented
         self._w = model.ngram_weight.astype(np.float32)
+        # The static first stage, when the model has one and it is wanted (False: as before it,
+        # for benches and for choosing its clear point)
+        self.fast: StaticStage | None = None
+        if fast_path and model.static is not None and model.meta.fast_path is not None:
+            meta = FastPathMeta.from_json(model.meta.fast_path)
+            if meta.enabled:
+                self.fast = StaticStage(model.static, meta, e5_tokenizer())
 
     @classmethod
     def load(
@@ -309,9 +311,20 @@ class PromptClassifier:
         vs = [text] if norm.text == text else [text, norm.text]
         ngram = np.max([self.ngram_probs(v) for v in vs], axis=0)
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
-        whole = () if gated else tuple(s for v in vs for s in segments(v, meta.segment_chars))
+        first = (float(ngram[0]), float(ngram[1]))
+        pieces = tuple(s for v in vs for s in segments(v, meta.segment_chars))
+        if not gated and self.fast is not None:
+            levels = [self.first_level(p) for p in pieces]
+            if all(self.fast.clears(lv) for lv in levels):
+                gated = True
+                first = (max(lv.harm for lv in levels), max(lv.jailbreak for lv in levels))
+        whole = () if gated else pieces
+
+        def plan_of(chosen: Sequence[Segment]) -> TextPlan:
+            return TextPlan(float(ngram[0]), float(ngram[1]), whole, tuple(chosen), *first)
+
         if not self.segmented:
-            return TextPlan(float(ngram[0]), float(ngram[1]), whole, ())
+            return plan_of(())
         seen = {p.strip() for p in (*vs, *whole)}
         chosen: list[Segment] = []
 
@@ -339,10 +352,26 @@ class PromptClassifier:
             for t in dict.fromkeys((*vs, *layers))
             for c in suspects(t, self._suspicion, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
         ]
-        # the most suspect first; ties keep text order (sorted() is stable)
+        # the most suspect first; ties keep text order (sorted() is stable); a window, run or
+        # sentence the static stage clears is not encoded either (decoded payloads always are)
         for c in sorted(found, key=lambda c: -c.suspicion):
+            if len(chosen) >= MAX_SEGMENTS:
+                break
+            if c.text.strip() in seen or self._cleared(c.text):
+                continue
             take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
-        return TextPlan(float(ngram[0]), float(ngram[1]), whole, tuple(chosen))
+        return plan_of(chosen)
+
+    def first_level(self, piece: str) -> Level:
+        """One piece's level at the static first stage, combined with the n-gram model's
+        (`static.combine`); needs the stage (``self.fast``)."""
+        if self.fast is None:
+            raise ModelError("this prompt classifier has no static first stage")
+        ngram = self.ngram_probs(piece)
+        return self.fast.combined(self.fast.level(piece), float(ngram[0]), float(ngram[1]))
+
+    def _cleared(self, piece: str) -> bool:
+        return self.fast is not None and self.fast.clears(self.first_level(piece))
 
     def _suspicion(self, text: str) -> float:
         return float(np.max(self.ngram_probs(text)))
@@ -397,7 +426,7 @@ class PromptClassifier:
             if not plan.whole:
                 # the first stage gated the whole: it scores its n-gram level
                 zero = dict.fromkeys(meta.categories, 0.0)
-                units.append(Scores(plan.ngram_harm, zero, plan.ngram_jailbreak, gated=True))
+                units.append(Scores(plan.first_harm, zero, plan.first_jailbreak, gated=True))
             if len(units) == 1:
                 out.append(units[0])
                 continue

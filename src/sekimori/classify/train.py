@@ -22,12 +22,11 @@ from sekimori.classify.corpus import CorpusSettings, Example, Split, load_corpus
 from sekimori.classify.embedcache import CachedEncoder, EmbeddingCache
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.finetune import FinetuneSettings, TuningRows, finetune
+from sekimori.classify.heads import Dense, MLPHead
 from sekimori.classify.leak import eval_keys, leak_key
 from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.classify.prompt import (
     DEFAULT_MODEL_DIR,
-    Dense,
-    MLPHead,
     PromptClassifier,
     PromptModel,
     PromptModelMeta,
@@ -155,7 +154,7 @@ def _ngram_matrix(texts: Sequence[str], buckets: int) -> Any:
     )
 
 
-def _fit_mlp(
+def fit_mlp(
     x: NDArray[np.float32], y: NDArray[Any], hidden: int, epochs: int, seed: int
 ) -> MLPHead:
     import warnings
@@ -282,9 +281,9 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
         return np.array([bool(getattr(e, field)) for e, k in zip(owner_ex, mask, strict=True) if k])
 
     m = select(harm_idx)
-    harm = _fit_mlp(x[m], labels(m, "harmful"), settings.hidden, settings.epochs, settings.seed)
+    harm = fit_mlp(x[m], labels(m, "harmful"), settings.hidden, settings.epochs, settings.seed)
     m = select(jail_idx)
-    jail = _fit_mlp(
+    jail = fit_mlp(
         x[m], labels(m, "jailbreak"), settings.side_hidden, settings.side_epochs, settings.seed
     )
     m = select(cat_idx)
@@ -292,7 +291,7 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
         [[c in e.categories for c in CATEGORY_IDS] for e, k in zip(owner_ex, m, strict=True) if k],
         np.int64,
     )
-    cat = _fit_mlp(x[m], ycat, settings.side_hidden, settings.side_epochs, settings.seed)
+    cat = fit_mlp(x[m], ycat, settings.side_hidden, settings.side_epochs, settings.seed)
 
     meta = PromptModelMeta(
         encoder=settings.encoder,

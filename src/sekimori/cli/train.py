@@ -13,6 +13,7 @@ from sekimori.cli.group import add_group
 SUBCOMMANDS: tuple[str, ...] = (
     "sekimori.cli.train:add_classifier",
     "sekimori.cli.train:add_operating_points",
+    "sekimori.cli.train:add_static",
     "sekimori.cli.answers:add_train_parser",
 )
 
@@ -121,4 +122,56 @@ def _operating_points(args: argparse.Namespace) -> int:
     if not args.dry_run:
         print(f"written to {write_points(args.model, report)}")
     print(f"{time.monotonic() - start:.0f} s")
+    return 0
+
+
+def add_static(sub: Any) -> None:
+    from sekimori.classify.prompt import DEFAULT_MODEL_DIR
+    from sekimori.classify.static_train import StaticSettings
+
+    defaults = StaticSettings()
+    p = sub.add_parser(
+        "static",
+        help="Build the prompt classifier's static first stage (token vectors distilled from "
+        "its encoder) and choose its clear point on the validation split. / "
+        "プロンプト分類器の静的第一段（エンコーダから蒸留したトークンベクトル）を作り、"
+        "検証データでクリア点を選びます。",
+        description="Distils a vector for every token of the model's training split from its "
+        "encoder (e5-small with the model's delta), fits harm and jailbreak heads on the "
+        "training split and chooses the level under which a text skips the encoder on the "
+        "validation split only (no catastrophic and at most 0.5%% of severe validation prompts, "
+        "bare, padded or disguised, may skip it); writes static.npz and the fast_path entry of "
+        "model.json. Rerun it after `sekimori train classifier` (a few minutes on 2 cores). / "
+        "学習データのトークンごとのベクトルをエンコーダから蒸留し、危険度・脱獄ヘッドを学習し、"
+        "検証データだけでエンコーダを省略する水準を選びます（`train classifier` の後に再実行）。",
+    )
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
+    p.add_argument("--dims", type=int, default=defaults.dims, help="vector size after PCA")
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument(
+        "--off",
+        action="store_true",
+        help="write the stage but leave it switched off in model.json / 作成するが無効のまま",
+    )
+    p.set_defaults(func=_train_static)
+
+
+def _train_static(args: argparse.Namespace) -> int:
+    from sekimori.classify.static_train import StaticSettings, train_static
+    from sekimori.errors import ConfigError
+
+    if not 8 <= args.dims <= 384:
+        raise ConfigError(f"--dims must be between 8 and 384, got {args.dims}")
+    if not (args.model / "model.json").is_file():
+        raise ConfigError(
+            f"--model {args.model}: no model.json there / model.json がありません", key="--model"
+        )
+    start = time.monotonic()
+    choice = train_static(
+        StaticSettings(model_dir=args.model, dims=args.dims, seed=args.seed, enable=not args.off)
+    )
+    print(
+        f"combine {choice.combine}, clear {choice.clear:.2f}; ordinary validation prompts "
+        f"cleared: {choice.figures['ordinary_cleared']}; {time.monotonic() - start:.0f} s"
+    )
     return 0

