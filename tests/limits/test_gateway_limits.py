@@ -258,7 +258,7 @@ def test_redis_killed_under_a_running_gateway(upstream: ServerProcess, tmp_path:
 def test_reload_changes_limits_with_a_plain_proxy(upstream: ServerProcess, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
-    store = KeyStore(home / "keys.db")
+    store = SqliteKeyStore(home / "keys.db")
     key = store.create("acme").key
     store.close()
     policy = tmp_path / "policy.yaml"
