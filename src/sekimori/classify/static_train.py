@@ -38,7 +38,6 @@ from sekimori.classify.prompt import (
     views,
     write_meta_field,
 )
-from sekimori.classify.segments import sentences
 from sekimori.classify.static import (
     COMBINES,
     FIELD,
@@ -69,8 +68,6 @@ class StaticSettings:
     hidden: int = 128
     epochs: int = 40
     tier_weight: int = 3
-    # add each sentence of a benign training text as a benign row (the stage judges sentences)
-    benign_sentences: bool = True
     min_known: float = 0.9
     severe_loss: float = 0.005
     seed: int = 13
@@ -278,13 +275,8 @@ def fit_heads(
     jail: list[int] = []
     for ex in train:
         repeat = settings.tier_weight if tier_of(ex) in (Tier.CATASTROPHIC, Tier.SEVERE) else 1
-        pieces = list(views(ex.text))
-        if settings.benign_sentences and ex.harmful is False and not ex.jailbreak:
-            # the stage also judges a long text's sentences one by one: a benign text's
-            # sentences are benign (a harmful text's may not be, so only benign ones are added)
-            pieces += [s.text for s in sentences(ex.text)] if len(sentences(ex.text)) > 1 else []
-        for piece in pieces:
-            vec, _ = stage.embed(piece)
+        for v in views(ex.text):
+            vec, _ = stage.embed(v)
             for _ in range(repeat if ex.harmful else 1):
                 rows.append(vec)
                 harm.append(-1 if ex.harmful is None else int(ex.harmful))
