@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from sekimori.audit.sqlite import SqliteAuditStore
+from sekimori.cli import main
 from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.store.postgres import PostgresKeyStore
 from sekimori.store.sqlite_keys import SqliteKeyStore
@@ -20,8 +23,31 @@ pytestmark = [pytest.mark.integration]
 N = 250
 
 
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Ran]:
+    """`sekimori ARGS` in this process (a process a call costs seconds here) with its data
+    directory at tmp_path; the first migration below still runs as its own process."""
+    monkeypatch.setenv("SEKIMORI_HOME", str(tmp_path))
+
+    def run(*args: str) -> Ran:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Ran(code, captured.out, captured.err)
+
+    return run
+
+
 def test_migrate_copies_everything_and_the_chain_still_verifies(
-    pg_url: str, tmp_path: Path
+    pg_url: str, tmp_path: Path, cli: Callable[..., Ran], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = SqliteAuditStore(tmp_path / "audit.db")
     for start in range(0, N, 50):
@@ -44,13 +70,14 @@ def test_migrate_copies_everything_and_the_chain_still_verifies(
     assert f"copied 2 keys and {N} audit records" in moved.stdout
     assert "chain verified on the target" in moved.stdout
 
-    target = run_cli(tmp_path, "audit", "verify", "--store", pg_url)
-    assert target.returncode == 0 and f"{N} records" in target.stdout
-    assert target.stdout.splitlines()[-1] == f"head {head}"  # the same chain, hash for hash
-    env = {"SEKIMORI_STORE_URL": pg_url}
-    tail = run_cli(tmp_path, "audit", "tail", "-n", "3", "--decision", "block", env=env).stdout
+    target = cli("audit", "verify", "--store", pg_url)
+    assert target.code == 0 and f"{N} records" in target.out
+    assert target.out.splitlines()[-1] == f"head {head}"  # the same chain, hash for hash
+    with monkeypatch.context() as env:
+        env.setenv("SEKIMORI_STORE_URL", pg_url)
+        tail = cli("audit", "tail", "-n", "3", "--decision", "block").out
     assert [line.split()[-2] for line in tail.splitlines()] == ["r231", "r238", "r245"]
-    listing = run_cli(tmp_path, "keys", "list", "--store", pg_url).stdout
+    listing = cli("keys", "list", "--store", pg_url).out
     assert [line.split()[0] for line in listing.splitlines()[1:]] == [k.key_id for k in before]
     # The key made before the move works against the new store: its digest came across.
     cache = KeyCache(PostgresKeyStore(pg_url), check_interval=0)
@@ -58,30 +85,32 @@ def test_migrate_copies_everything_and_the_chain_still_verifies(
     assert cache.authenticate(revoked.key) is None
     cache.close()
 
-    again = run_cli(tmp_path, "migrate", "sqlite-to-postgres", "--to", pg_url)
-    assert again.returncode == 1 and "migrate into an empty database" in again.stderr
+    again = cli("migrate", "sqlite-to-postgres", "--to", pg_url)
+    assert again.code == 1 and "migrate into an empty database" in again.err
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("UPDATE audit SET tenant = 'someone-else' WHERE seq = 100")
-    tampered = run_cli(tmp_path, "audit", "verify", "--store", pg_url)
-    assert tampered.returncode == 1
-    assert "row 100: contents do not match its hash (edited)" in tampered.stdout
+    tampered = cli("audit", "verify", "--store", pg_url)
+    assert tampered.code == 1
+    assert "row 100: contents do not match its hash (edited)" in tampered.out
 
 
-def test_a_broken_source_chain_is_not_migrated(pg_url: str, tmp_path: Path) -> None:
+def test_a_broken_source_chain_is_not_migrated(
+    pg_url: str, tmp_path: Path, cli: Callable[..., Ran]
+) -> None:
     store = SqliteAuditStore(tmp_path / "audit.db")
     store.append([record(i) for i in range(10)])
     store.close()
     with sqlite3.connect(tmp_path / "audit.db") as db:
         db.execute("DELETE FROM audit WHERE seq = 4")
-    result = run_cli(tmp_path, "migrate", "sqlite-to-postgres", "--to", pg_url)
-    assert result.returncode == 1
-    assert "source chain does not verify" in result.stderr and "Traceback" not in result.stderr
+    result = cli("migrate", "sqlite-to-postgres", "--to", pg_url)
+    assert result.code == 1
+    assert "source chain does not verify" in result.err and "Traceback" not in result.err
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM audit").fetchone() == (0,)
 
 
-def test_an_unknown_store_url_is_named(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "audit", "verify", "--store", "mysql://db/x")
-    assert result.returncode == 1
-    assert "unknown store 'mysql://db/x'" in result.stderr and "postgresql://" in result.stderr
+def test_an_unknown_store_url_is_named(cli: Callable[..., Ran]) -> None:
+    result = cli("audit", "verify", "--store", "mysql://db/x")
+    assert result.code == 1
+    assert "unknown store 'mysql://db/x'" in result.err and "postgresql://" in result.err

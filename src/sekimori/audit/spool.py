@@ -72,8 +72,10 @@ class SpoolingAuditStore:
     def _read(self) -> list[AuditRecord]:
         try:
             data = self.path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return []
+        except OSError as exc:
+            raise StoreError(f"audit spool {self.path}: {exc} / 退避ファイルを読めません") from None
         records = []
         for number, line in enumerate(data.splitlines(), 1):
             try:
