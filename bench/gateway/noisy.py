@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 from screening import SHORT, Stats, body, machine, prompt, stats
 
-from sekimori.gateway.screening.screen import MAX_CHARS
+from sekimori.gateway.screening.screen import MAX_CHARS, ScreenOptions
 from sekimori.testing.machine import load_average
 from sekimori.testing.procs import create_key, start_fake_upstream, start_gateway
 from sekimori.testing.stack import gateway_config
@@ -46,6 +46,7 @@ OVERSIZE = 3_900_000  # the issue's prompts: 3.9 MB
 RSS_LIMIT_MB = 1536
 UNIQUE = itertools.count()
 ROUNDS = 4
+DEFAULTS = ScreenOptions()
 
 
 def corpus() -> str:
@@ -254,7 +255,8 @@ def write(
         f"{args.concurrency} --client-nice {args.client_nice}` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
         "Gateway: the default screen (`policy`, trained classifiers), default policy and "
-        f"default limits (max_chars {MAX_CHARS}), auth and audit on, one process, in front "
+        f"default limits (max_chars {MAX_CHARS}, tenant_queue {DEFAULTS.tenant_queue}, queue "
+        f"{DEFAULTS.queue}), auth and audit on, one process, in front "
         "of the fake upstream (a short fixed answer). Tenant B sends unique ~200-token prompts "
         f"one at a time; tenant A floods from {args.concurrency} clients with prompts of "
         f"{MAX_CHARS} characters (the most screened: prose from the project's docs, each "

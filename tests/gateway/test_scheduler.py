@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sekimori.gateway.screening.scheduler import Scheduler, SchedulerLimits, Ticket
+from sekimori.gateway.screening.scheduler import LONG_NICE, Scheduler, SchedulerLimits, Ticket
 from sekimori.screen import Overloaded
 
 
@@ -152,3 +154,19 @@ def test_full_queues_are_refused_with_a_retry_time(pool: ThreadPoolExecutor) -> 
 
 def test_a_waiter_that_leaves_drops_or_stops_its_work(pool: ThreadPoolExecutor) -> None:
     asyncio.run(_a_waiter_that_leaves_drops_or_stops_its_work(pool))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a nice value per thread is Linux's")
+def test_long_items_run_at_a_lower_cpu_priority(pool: ThreadPoolExecutor) -> None:
+    def niceness(ticket: Ticket) -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    async def both() -> tuple[int, int]:
+        scheduler = Scheduler(SchedulerLimits(threads=2, long_chars=100), pool)
+        try:
+            return await scheduler.run("a", 10, niceness), await scheduler.run("a", 1000, niceness)
+        finally:
+            scheduler.close()
+
+    short, long = asyncio.run(both())
+    assert long == min(19, short + LONG_NICE)

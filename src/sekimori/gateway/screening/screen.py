@@ -634,6 +634,7 @@ class PolicyScreen:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.scheduler.close()
 
 
 def _user_turns(messages: Sequence[Message]) -> list[str]:
