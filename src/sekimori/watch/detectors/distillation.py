@@ -1,0 +1,68 @@
+"""Distillation by one key: a high daily volume of fresh, broad prompts asking for reasoning.
+
+The score is the key's day profile (`profile.py`, 0..1) times a volume ramp that reaches 1 at
+`FULL_VOLUME` requests a day; it is checked every `CHECK_EVERY` requests once the day has
+`MIN_VOLUME`, and a key alerts at most once a day. `DEFAULT_LEVEL` was chosen on simulated
+training traffic (bench/watch/run.py, train seeds); the measured rates are in
+bench/watch/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+from sekimori.watch.detectors.base import DETECTORS, Alert, Units, WatchAction, unit_name
+from sekimori.watch.detectors.profile import DayProfile
+from sekimori.watch.sketch import Sketch
+
+NAME = "distillation"
+FULL_VOLUME = 2_000
+MIN_VOLUME = 500
+CHECK_EVERY = 50
+DEFAULT_LEVEL = 0.6
+
+
+class DistillationDetector:
+    def __init__(self, *, level: float | None = None, max_keys: int = 200_000) -> None:
+        self.level = DEFAULT_LEVEL if level is None else level
+        self._keys: Units[DayProfile] = Units(DayProfile, max_keys)
+        self._alerted: Units[list[int]] = Units(lambda: [-1], max_keys)
+
+    def observe(self, sketch: Sketch) -> Alert | None:
+        day = self._keys.get(sketch.key)
+        day.add(sketch)
+        if day.count < MIN_VOLUME or day.count % CHECK_EVERY:
+            return None
+        alerted = self._alerted.get(sketch.key)
+        if alerted[0] == day.day:
+            return None
+        features = day.features()
+        score = features.profile * min(1.0, day.count / FULL_VOLUME)
+        if score < self.level:
+            return None
+        alerted[0] = day.day
+        values = features.as_dict()
+        return Alert(
+            detector=NAME,
+            unit=unit_name("key", sketch.key),
+            ts=sketch.ts,
+            score=round(score, 3),
+            level=self.level,
+            action=WatchAction.THROTTLE,
+            features=values,
+            reason_en=(
+                f"{day.count} requests today with broad, fresh prompts (coverage "
+                f"{values['coverage']}, novelty {values['novelty']}), reasoning asked in "
+                f"{values['reasoning_share']:.0%}, log-probabilities in "
+                f"{values['logprobs_share']:.0%}: looks like distillation"
+            ),
+            reason_ja=(
+                f"本日 {day.count} 件、幅広く新しいプロンプト（網羅度 {values['coverage']}、"
+                f"新規率 {values['novelty']}）、推論の要求 {values['reasoning_share']:.0%}、"
+                f"対数確率の要求 {values['logprobs_share']:.0%}：蒸留の疑い"
+            ),
+            keys=(sketch.key,),
+        )
+
+
+@DETECTORS.register(NAME)
+def _make(*, level: float | None = None) -> DistillationDetector:
+    return DistillationDetector(level=level)

@@ -1,0 +1,162 @@
+"""The watch detectors on hand-built sketch streams: each fires on its pattern and not on the
+benign look-alike of it, names the features that drove it, and keeps bounded state."""
+
+from __future__ import annotations
+
+import random
+
+from sekimori.watch.detectors import DETECTORS, WatchAction
+from sekimori.watch.detectors.base import Units
+from sekimori.watch.detectors.coordinated import CoordinatedDetector
+from sekimori.watch.detectors.decomposition import DecompositionDetector
+from sekimori.watch.detectors.distillation import DistillationDetector
+from sekimori.watch.detectors.extraction import ExtractionDetector
+from sekimori.watch.sketch import (
+    FLAG_EXTRACTION,
+    FLAG_FINGERPRINT,
+    SamplingParams,
+    Sketch,
+    TextFeatures,
+    make_sketch,
+)
+
+DAY = 86_400.0
+
+
+def _sketch(
+    rng: random.Random,
+    ts: float,
+    key: str,
+    *,
+    session: str = "s",
+    template: int | None = None,
+    reasoning: int = 0,
+    flags: int = 0,
+    params: SamplingParams | None = None,
+    categories: dict[str, float] | None = None,
+    refused: bool = False,
+) -> Sketch:
+    features = TextFeatures(
+        template=rng.getrandbits(64) if template is None else template,
+        topic=rng.randbytes(16),
+        prompt_chars=200,
+        reasoning=reasoning,
+        flags=flags,
+    )
+    return make_sketch(
+        features,
+        ts=ts,
+        key=key,
+        tenant=key,
+        session=session,
+        harm=max((categories or {}).values(), default=0.0),
+        categories=categories or {},
+        params=params or SamplingParams(),
+        lang="en",
+        answer_chars=2000,
+        refused=refused,
+    )
+
+
+def test_every_detector_is_registered() -> None:
+    assert DETECTORS.names() == ["coordinated", "decomposition", "distillation", "extraction"]
+
+
+def test_distillation_flags_a_full_speed_key_not_a_template_pipeline() -> None:
+    rng = random.Random(1)
+    detector = DistillationDetector(level=0.6)
+    params = SamplingParams(temperature=1.0, logprobs=True, top_logprobs=5, max_tokens=4096)
+    alerts = [
+        detector.observe(_sketch(rng, DAY * i / 3000, "distiller", reasoning=1, params=params))
+        for i in range(3000)
+    ]
+    found = [a for a in alerts if a is not None]
+    assert len(found) == 1  # once a day
+    assert found[0].action is WatchAction.THROTTLE
+    assert found[0].features["reasoning_share"] == 1.0
+    assert "distillation" in found[0].reason_en and "蒸留" in found[0].reason_ja
+    # A pipeline: the same template (a few bits apart) 5,000 times with log-probabilities.
+    pipeline = DistillationDetector(level=0.6)
+    base = rng.getrandbits(64)
+    assert not any(
+        pipeline.observe(
+            _sketch(
+                rng, DAY * i / 5000, "pipe", template=base ^ (1 << rng.randrange(8)), params=params
+            )
+        )
+        for i in range(5000)
+    )
+
+
+def test_decomposition_adds_up_steps_across_sessions_of_one_key() -> None:
+    rng = random.Random(2)
+    detector = DecompositionDetector(level=0.8, floor=0.1)
+    steps = [0.3, 0.35, 0.3, 0.4]  # each passes alone; together they cross the level
+    alerts = [
+        detector.observe(
+            _sketch(rng, 3600.0 * i, "k", session=f"s{i % 2}", categories={"weapons.chem": s})
+        )
+        for i, s in enumerate(steps)
+    ]
+    assert alerts[:3] == [None, None, None]
+    alert = alerts[3]
+    assert alert is not None and alert.category == "weapons.chem"
+    assert alert.unit.startswith("key:") and alert.action is WatchAction.HOLD
+    assert alert.features["weapons.chem"] >= 0.8
+
+
+def test_decomposition_ignores_refused_steps_and_low_scores() -> None:
+    rng = random.Random(3)
+    detector = DecompositionDetector(level=0.8, floor=0.1)
+    for i in range(200):
+        assert detector.observe(_sketch(rng, i, "k", categories={"weapons.bio": 0.09})) is None
+    for i in range(5):
+        refused = _sketch(rng, 300 + i, "k", categories={"weapons.bio": 0.99}, refused=True)
+        assert detector.observe(refused) is None
+
+
+def test_extraction_flags_repeated_probes_and_retries_after_refusals() -> None:
+    rng = random.Random(4)
+    detector = ExtractionDetector(level=4.0)
+    probes = [FLAG_EXTRACTION, FLAG_FINGERPRINT] * 2 + [FLAG_EXTRACTION] * 2
+    alerts = [detector.observe(_sketch(rng, 60.0 * i, "p", flags=f)) for i, f in enumerate(probes)]
+    assert alerts[:4] == [None] * 4
+    assert alerts[-1] is not None and alerts[-1].features["extraction_attempts"] > 2.5
+    retry = ExtractionDetector(level=4.0)
+    base = rng.getrandbits(64)
+    found = [
+        retry.observe(_sketch(rng, 30.0 * i, "r", template=base ^ (1 << i), refused=True))
+        for i in range(12)
+    ]
+    assert any(found)
+    quiet = ExtractionDetector(level=4.0)
+    assert not any(quiet.observe(_sketch(rng, 60.0 * i, "q")) for i in range(500))
+
+
+def test_coordinated_names_the_keys_of_a_slow_and_low_campaign() -> None:
+    rng = random.Random(5)
+    detector = CoordinatedDetector(level=0.6)
+    params = SamplingParams(temperature=0.7, n=4, logprobs=True, top_logprobs=20, max_tokens=2048)
+    keys = [f"slow-{i}" for i in range(20)]
+    alerts = []
+    for i in range(20 * 130):
+        key = keys[i % 20]
+        alerts.append(
+            detector.observe(_sketch(rng, DAY * i / 2600, key, reasoning=1, params=params))
+        )
+    found = [a for a in alerts if a is not None]
+    assert len(found) == 1
+    assert len(found[0].keys) >= 15 and found[0].features["requests_today"] >= 2000
+    # Many ordinary keys on default parameters are not a campaign.
+    office = CoordinatedDetector(level=0.6)
+    assert not any(
+        office.observe(_sketch(rng, DAY * i / 5000, f"user-{i % 100}")) for i in range(5000)
+    )
+
+
+def test_state_is_bounded_per_unit() -> None:
+    units: Units[list[int]] = Units(list, max_units=3)
+    for unit in range(10):
+        units.get(unit).append(unit)
+    assert len(units) == 3
+    assert units.get(9) == [9] and units.get(0) == []  # 0 was evicted and starts afresh
