@@ -224,8 +224,9 @@ def test_config_errors_fail_at_start_naming_file_and_key(tmp_path: Path) -> None
     result = run_cli(tmp_path, "serve", "--config", str(broken))
     assert result.returncode == 1 and f"{broken}:3" in result.stderr
     result = run_cli(
-        tmp_path, "serve", "--host", "0.0.0.0", "--insecure-no-auth", "--upstream", "http://h:1"
-    )
+        tmp_path, "serve", "--host", "0.0.0.0", "--port", "0", "--insecure-no-auth",
+        "--upstream", "http://h:1",
+    )  # fmt: skip
     assert result.returncode == 1 and "loopback" in result.stderr
 
 
@@ -243,6 +244,8 @@ def test_insecure_no_auth_works_on_loopback_and_warns(
 
 def test_unknown_screen_fails_at_start(tmp_path: Path) -> None:
     config = write_config(tmp_path / "s.yaml", "screen: {name: nonesuch}\n")
-    result = run_cli(tmp_path, "serve", "--config", str(config), "--upstream", "http://h:1")
+    result = run_cli(
+        tmp_path, "serve", "--port", "0", "--config", str(config), "--upstream", "http://h:1"
+    )
     assert result.returncode == 1
     assert "screen.name" in result.stderr and "allow" in result.stderr

@@ -109,7 +109,11 @@ def test_embedded_model_hook_starts_waits_and_stops_a_child() -> None:
 def test_a_data_directory_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     home = tmp_path / "not-a-dir"
     home.write_text("x", encoding="utf-8")
-    for args in (("keys", "list"), ("audit", "tail"), ("serve", "--upstream", "http://h:1")):
+    for args in (
+        ("keys", "list"),
+        ("audit", "tail"),
+        ("serve", "--port", "0", "--upstream", "http://h:1"),
+    ):
         result = run_cli(home, *args)
         assert result.returncode == 1, args
         assert "SEKIMORI_HOME must be a writable directory" in result.stderr

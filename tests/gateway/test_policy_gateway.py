@@ -486,7 +486,9 @@ def test_the_red_team_target_records_which_prompts_were_deferred(deferring: Poli
 
 def test_a_bad_policy_file_fails_at_start_naming_the_place(tmp_path: Path) -> None:
     policy = write_config(tmp_path / "bad.yaml", "tenants:\n  acme:\n    on_error: maybe\n")
-    result = run_cli(tmp_path, "serve", "--policy", str(policy), "--upstream", "http://h:1")
+    result = run_cli(
+        tmp_path, "serve", "--port", "0", "--policy", str(policy), "--upstream", "http://h:1"
+    )
     assert result.returncode == 1
     assert f"{policy}:3" in result.stderr and "on_error" in result.stderr
     assert "Traceback" not in result.stderr

@@ -279,3 +279,18 @@ def test_a_tenant_can_block_uncertain_prompts_at_the_input(tmp_path: Path) -> No
     lab = ScreenContext("lab", "m", "r2")
     assert asyncio.run(screen.screen_input(lab, ask)).decision.action is Action.FLAG
     screen.close()
+
+
+def test_a_redaction_that_also_flags_a_hazard_is_written_durably() -> None:
+    """The decision reads `redact` when PII is redacted and a hazard flagged in one request; the
+    flag must still reach the audit before the answer goes on (a crash cannot lose it)."""
+    from sekimori.gateway.chat import durable
+    from sekimori.policy import default_policy, rule_on
+
+    tenant = default_policy().default_tenant
+    both = rule_on({"hate": 0.6}, tenant, model="m", pii_types=["card"]).decision
+    assert both.action is Action.REDACT and durable(both)
+    only_pii = rule_on({}, tenant, model="m", pii_types=["card"]).decision
+    assert only_pii.action is Action.REDACT and not durable(only_pii)
+    assert durable(rule_on({"hate": 0.6}, tenant, model="m").decision)
+    assert not durable(rule_on({}, tenant, model="m").decision)

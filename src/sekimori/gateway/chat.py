@@ -62,6 +62,7 @@ from sekimori.screen import (
     default_refusal,
 )
 from sekimori.settings import Settings
+from sekimori.taxonomy import BY_ID
 from sekimori.types import AUDIT_WEIGHT, Action, BlockedAt, Decision, Message
 from sekimori.upstream.base import Upstream, UpstreamResponse
 
@@ -74,6 +75,12 @@ _DURABLE = (Action.FLAG, Action.BLOCK)
 log = logging.getLogger("sekimori.gateway")
 T = TypeVar("T")
 CLIENT_CLOSED = 499  # the status audited when the client left before the answer ended
+
+
+def durable(decision: Decision) -> bool:
+    """Flags and blocks are written before the answer goes on, so a crash cannot lose them; a
+    redaction that also flags a hazard category (the decision reads `redact`) is a flag too."""
+    return decision.action in _DURABLE or any(c in BY_ID for c in decision.categories)
 
 
 def merge(first: Decision, second: Decision) -> Decision:
@@ -267,7 +274,7 @@ class ChatHandler:
         if not ex.shape.valid(data):
             raise self._bad_answer(upstream.name, ex.shape.path)
         _usage(ex, data.get("usage"))
-        await self.record(ex, durable=ex.decision.action in _DURABLE)
+        await self.record(ex, durable=durable(ex.decision))
         await send(self._start(200, ex, stream=False, length=len(payload)))
         await send({"type": "http.response.body", "body": payload})
 
@@ -395,7 +402,7 @@ class ChatHandler:
         if changed:
             payload = orjson.dumps(data)
         # Queued before the answer goes out, so every answer a client got is pending or written.
-        await self.record(ex, durable=ex.decision.action in _DURABLE)
+        await self.record(ex, durable=durable(ex.decision))
         await send(self._start(200, ex, stream=False, length=len(payload)))
         await send({"type": "http.response.body", "body": payload})
 
@@ -739,7 +746,7 @@ class _Relay:
         else:
             tail = b"".join(o.raw for o in self.withheld)  # all screened now
             tail += b"".join(o.raw for o in rest) + b"".join(self.held) + DONE
-        await self._finish_record(durable=ex.decision.action in _DURABLE)
+        await self._finish_record(durable=durable(ex.decision))
         await send({"type": "http.response.body", "body": tail})
 
     def cancel_pending(self) -> None:
