@@ -138,3 +138,31 @@ def test_a_dead_server_loses_no_decision(
     expected = [*before.values(), *during.values(), *after.values()]
     assert sorted(decisions) == sorted(expected)
     assert decisions.count("block") == 5 and decisions.count("flag") == 5
+
+
+def test_a_restart_under_load_loses_nothing(
+    upstream: ServerProcess, own_server: PostgresServer, tmp_path: Path
+) -> None:
+    url = own_server.url
+    created = run_cli(tmp_path, "keys", "create", "--tenant", "acme", "--store", url)
+    key = created.stdout.strip().splitlines()[-1]
+    with start_gateway(tmp_path, "--config", str(_config(tmp_path, upstream, url))) as gateway:
+
+        async def scenario() -> dict[str, str]:
+            load = asyncio.ensure_future(_fire([gateway.url], key, 300))
+            await asyncio.sleep(1.0)
+            # Broken connections mid-transaction, refused connects while it is down.
+            await asyncio.to_thread(own_server.restart)
+            return await load
+
+        answered = asyncio.run(scenario())
+        assert gateway.stop(signal.SIGTERM) == -signal.SIGTERM
+        log = gateway.stderr_text()
+    assert "audit spool replayed" in log, "the restart did not fall inside the load"
+    store = PostgresAuditStore(url)
+    report = store.verify()
+    rows = store.query(AuditQuery(limit=1000))
+    store.close()
+    assert report.ok, report.problems
+    stored = [r.record.client_request_id for r in rows]
+    assert sorted(stored) == sorted(answered), "records lost or written twice"
