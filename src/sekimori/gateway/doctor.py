@@ -46,6 +46,10 @@ _HOME_FIX = Text(
     en="export SEKIMORI_HOME=DIR (a writable directory), or: chmod u+rwx {path}",
     ja="export SEKIMORI_HOME=DIR（書き込めるディレクトリ）、または chmod u+rwx {path}",
 )
+_STORE_FIX = Text(
+    en="check store.url (or SEKIMORI_STORE_URL) and that the database answers (docs/store.md)",
+    ja="store.url（または SEKIMORI_STORE_URL）とデータベースの応答を確認してください",
+)
 _KEYS = Text(en="{n} active API key(s)", ja="有効な API キー {n} 個")
 _NO_KEYS = Text(
     en="no API key yet: every request gets 401", ja="API キーがないため全リクエストが 401"
@@ -174,7 +178,10 @@ def _keys(settings: Settings, lang: Lang) -> Iterator[Check]:
     try:
         count = active_keys(settings)
     except SekimoriError as exc:
-        yield Check("keys", "fail", str(exc), _HOME_FIX(lang, path=settings.home))
+        fix = (
+            _HOME_FIX(lang, path=settings.home) if settings.store.url is None else _STORE_FIX(lang)
+        )
+        yield Check("keys", "fail", str(exc), fix)
         return
     if count == 0:
         yield Check("keys", "warn", _NO_KEYS(lang), _KEYS_FIX(lang))

@@ -49,6 +49,8 @@ from sekimori.store.keys import (
 from sekimori.store.migrations import migrate
 
 CONNECT_TIMEOUT_S = 3  # a replica notices a dead server this fast, then spools (docs/store.md)
+# A hung server fails a write (which then spools) instead of holding the recorder forever.
+STATEMENT_TIMEOUT_MS = 30_000
 _COLUMNS = ", ".join(FIELD_NAMES)
 _INSERT = (
     f"INSERT INTO audit (seq, {_COLUMNS}, prev_hash, hash) "
@@ -75,7 +77,8 @@ class _Connection:
         self.lock = threading.Lock()
 
     def error(self, exc: Exception) -> StoreError:
-        return StoreError(f"store {self.where}: {str(exc).strip()} / データベースエラー")
+        detail = " ".join(str(exc).split())  # libpq's messages run over several lines
+        return StoreError(f"store {self.where}: {detail} / データベースエラー")
 
     @contextmanager
     def use(self) -> Iterator[Conn]:
@@ -84,7 +87,10 @@ class _Connection:
             try:
                 if self._conn is None or self._conn.closed or self._conn.broken:
                     conn = psycopg.connect(
-                        self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+                        self.url,
+                        autocommit=True,
+                        connect_timeout=CONNECT_TIMEOUT_S,
+                        options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
                     )
                     try:
                         migrate(conn, self.where)
