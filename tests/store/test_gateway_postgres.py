@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,6 +125,13 @@ def test_a_dead_server_loses_no_decision(
         # Blocks and flags are answered (the key cache keeps the keys it read), and kept on disk.
         during = asyncio.run(_fire([gateway.url], key, 10))
         assert spool.exists() and spool.stat().st_size > 0
+        # Allowed requests' records are flushed within 50 ms of their answer: wait for all ten.
+        deadline = time.monotonic() + 20
+        while "\nsekimori_audit_spooled 10\n" not in (
+            metrics := httpx.get(gateway.url + "/metrics").text
+        ):
+            assert time.monotonic() < deadline, metrics[-400:]
+            time.sleep(0.1)
         own_server.start()
         after = asyncio.run(_fire([gateway.url], key, 5))  # the next write replays the spool
         assert gateway.stop(signal.SIGTERM) == -signal.SIGTERM

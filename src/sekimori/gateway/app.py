@@ -125,6 +125,9 @@ class Gateway:
         self.recorder.start()
         recorder = self.recorder
         self.metrics.audit_failures = lambda: recorder.failures
+        spool = self._audit_store
+        if isinstance(spool, SpoolingAuditStore):
+            self.metrics.audit_spooled = lambda: spool.spooled
         if isinstance(self.screen, Counted):
             self.metrics.screen_work = self.screen.counts
         self.chat = ChatHandler(

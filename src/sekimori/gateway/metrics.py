@@ -109,6 +109,7 @@ class Metrics:
             (),
         )
         self.audit_failures: Callable[[], int] = lambda: 0
+        self.audit_spooled: Callable[[], int] = lambda: 0
         # The screen's own work (queued, running, done, dropped, abandoned, refused_*).
         self.screen_work: Callable[[], Mapping[str, float]] = dict
 
@@ -138,5 +139,9 @@ class Metrics:
             "# HELP sekimori_audit_write_failures_total Audit records whose write failed.",
             "# TYPE sekimori_audit_write_failures_total counter",
             f"sekimori_audit_write_failures_total {self.audit_failures()}",
+            "# HELP sekimori_audit_spooled Audit records waiting on local disk for the store "
+            "(PostgreSQL) to take them (docs/store.md).",
+            "# TYPE sekimori_audit_spooled gauge",
+            f"sekimori_audit_spooled {self.audit_spooled()}",
         ]
         return ("\n".join(lines) + "\n").encode()
