@@ -142,7 +142,10 @@ def where_clause(query: AuditQuery, placeholder: str) -> Where:
 
 
 class AuditStore(Protocol):
-    """Durable storage of the chain: SQLite in the data directory, or PostgreSQL."""
+    """Durable storage of the chain: SQLite in the data directory, or PostgreSQL.
+
+    Every method blocks: code on an event loop runs it in a thread (as BatchingRecorder does).
+    """
 
     def append(self, records: Sequence[AuditRecord]) -> None:
         """Chain and commit `records` in one transaction; returns once they are durable."""
