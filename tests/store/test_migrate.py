@@ -64,14 +64,17 @@ def test_migrate_copies_everything_and_the_chain_still_verifies(
     before = keys.all_keys()
     keys.close()
     head = SqliteAuditStore(tmp_path / "audit.db").verify().head_hash
+    anchor = tmp_path / "anchor.json"
+    assert cli("audit", "anchor", "--out", str(anchor)).code == 0  # taken before the move
 
     moved = run_cli(tmp_path, "migrate", "sqlite-to-postgres", "--to", pg_url)
     assert moved.returncode == 0, moved.stdout + moved.stderr
     assert f"copied 2 keys and {N} audit records" in moved.stdout
     assert "chain verified on the target" in moved.stdout
 
-    target = cli("audit", "verify", "--store", pg_url)
+    target = cli("audit", "verify", "--store", pg_url, "--anchor", str(anchor))
     assert target.code == 0 and f"{N} records" in target.out
+    assert "anchor ok" in target.out  # the hashes came across unchanged
     assert target.out.splitlines()[-1] == f"head {head}"  # the same chain, hash for hash
     with monkeypatch.context() as env:
         env.setenv("SEKIMORI_STORE_URL", pg_url)
@@ -88,6 +91,15 @@ def test_migrate_copies_everything_and_the_chain_still_verifies(
     again = cli("migrate", "sqlite-to-postgres", "--to", pg_url)
     assert again.code == 1 and "migrate into an empty database" in again.err
 
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # cut the tail, fix up the head
+        conn.execute("DELETE FROM audit WHERE seq = %s", (N,))
+        conn.execute(
+            "UPDATE audit_head SET seq = seq - 1, hash = (SELECT hash FROM audit WHERE seq = %s)",
+            (N - 1,),
+        )
+    assert cli("audit", "verify", "--store", pg_url).code == 0  # the chain alone cannot see it
+    cut = cli("audit", "verify", "--store", pg_url, "--anchor", str(anchor))
+    assert cut.code == 1 and "TAMPERED" in cut.out
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("UPDATE audit SET tenant = 'someone-else' WHERE seq = 100")
     tampered = cli("audit", "verify", "--store", pg_url)
