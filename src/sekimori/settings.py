@@ -48,6 +48,10 @@ class ServerSettings(_Model):
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=0, le=65535)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # Request bodies held at once, all requests together (a body without Content-Length counts
+    # as max_body_bytes); one more is answered 503 with Retry-After. Each body is kept about
+    # three times over while in flight (bytes, parsed text, a rewritten copy).
+    max_inflight_bytes: int = Field(default=128 * 1024 * 1024, ge=1024)
     max_messages: int = Field(default=4096, ge=1)
     auth: bool = True
     # Bearer token for /admin/*; without one only callers on this machine may use them.

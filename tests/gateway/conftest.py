@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +39,22 @@ def write_config(path: Path, text: str) -> Path:
     return path
 
 
+@contextmanager
+def gateway_with(upstream: ServerProcess, home: Path, config: str) -> Iterator[Stack]:
+    """A gateway started in `home` with the settings YAML `config`, and a key of tenant acme."""
+    path = write_config(home / "sekimori.yaml", config)
+    key = create_key(home, "acme")
+    with start_gateway(home, "--config", str(path)) as gateway:
+        yield Stack(upstream, gateway, home, key)
+
+
 @pytest.fixture(scope="module")
 def stack(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A gateway with the keywords test screen in front of the fake upstream."""
     home = tmp_path_factory.mktemp("home")
-    config = write_config(
-        home / "sekimori.yaml",
+    with gateway_with(
+        upstream,
+        home,
         f"""
 upstreams:
   fake:
@@ -67,7 +78,5 @@ audit:
 tenants:
   keeper: {{audit_text: text}}
 """,
-    )
-    key = create_key(home, "acme")
-    with start_gateway(home, "--config", str(config)) as gateway:
-        yield Stack(upstream, gateway, home, key)
+    ) as gateway:
+        yield gateway

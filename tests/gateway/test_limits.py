@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from sekimori.testing.procs import ServerProcess
+from tests.gateway.conftest import Stack, gateway_with
 from tests.gateway.test_policy_gateway import CHAT, Policed, _policed, audit_row, chat, content
 
 pytestmark = pytest.mark.integration
@@ -176,3 +177,44 @@ def test_a_client_that_leaves_has_its_waiting_check_dropped(limited: Policed) ->
         for future in hung:
             future.result()
     idle(limited)
+
+
+@pytest.fixture(scope="module")
+def budgeted(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A gateway that holds at most 4,096 bytes of request bodies at once."""
+    home = tmp_path_factory.mktemp("budgeted")
+    with gateway_with(
+        upstream,
+        home,
+        f"""
+upstreams:
+  fake: {{url: {upstream.url}, read_timeout: 3}}
+server: {{max_inflight_bytes: 4096}}
+screen: {{name: allow}}
+""",
+    ) as gateway:
+        yield gateway
+
+
+def test_request_bodies_held_at_once_are_bounded(budgeted: Stack) -> None:
+    def post(model: str, size: int) -> httpx.Response:
+        body = {"model": model, "messages": [{"role": "user", "content": "x" * size}]}
+        return httpx.post(budgeted.url + CHAT, json=body, headers=budgeted.auth, timeout=30)
+
+    def upstream_requests() -> int:
+        return int(httpx.get(budgeted.upstream.url + "/_fake/stats").json()["requests"])
+
+    before = upstream_requests()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        stalled = pool.submit(post, "stall", 3000)  # held until the upstream times out
+        deadline = time.monotonic() + 20
+        while upstream_requests() == before:  # it has reached the upstream: its body is held
+            assert time.monotonic() < deadline, "the stalled request never reached the upstream"
+            time.sleep(0.02)
+        r = post("echo", 2000)
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "1"
+        assert r.json()["error"]["code"] == "overloaded"
+        assert "max_inflight_bytes" in r.json()["error"]["message"]
+        assert stalled.result().status_code == 504
+    assert post("echo", 2000).status_code == 200  # given back when the request ended

@@ -23,6 +23,7 @@ from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.gateway.limiting import Grant, Limiter
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import (
+    BodyBudget,
     ChatRequest,
     ClientDisconnected,
     parse_chat,
@@ -86,6 +87,7 @@ class Gateway:
         self.ready = False
         self._reload_task: asyncio.Future[tuple[bool, str]] | None = None
         self.max_body = settings.server.max_body_bytes
+        self.bodies = BodyBudget(settings.server.max_inflight_bytes)
         self.max_messages = settings.server.max_messages
         self._parsing = asyncio.Lock()
         self._routes: dict[tuple[str, str], Route] = {
@@ -227,6 +229,7 @@ class Gateway:
         principal: Principal | None = None
         exchange: Exchange | None = None
         grant: Grant | None = None
+        held = 0  # bytes of the body budget this request holds
         label = "chat"
         try:
             assert self.chat is not None, "the app must run inside its lifespan"
@@ -235,6 +238,7 @@ class Gateway:
             for name, value in headers:
                 if name == b"content-length":
                     length = int(value) if value.isdigit() else None
+            held = self.bodies.take(min(length or self.max_body, self.max_body))
             body = await read_body(receive, length, self.max_body)
             request = await self._parse(_PARSERS[scope["path"]], body)
             label = request.shape
@@ -272,6 +276,7 @@ class Gateway:
         except ClientDisconnected:
             status = 499
         finally:
+            self.bodies.give(held)
             if grant is not None and exchange is not None:
                 await self.limiter.settle(grant, exchange)
             self.metrics.requests.inc(label, str(status))

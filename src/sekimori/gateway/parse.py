@@ -71,6 +71,33 @@ async def read_body(receive: Receive, content_length: int | None, limit: int) ->
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+class BodyBudget:
+    """The bytes of request bodies held at once, bounded (`server.max_inflight_bytes`): memory
+    stays bounded however many clients send at once. Touched on the event loop only."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def take(self, size: int) -> int:
+        """Reserves `size` bytes until `give`; raises 503 `overloaded` when there is no room."""
+        if self.held and self.held + size > self.limit:
+            raise HttpError(
+                503,
+                f"the gateway holds its limit of request bodies ({self.limit} bytes, "
+                "server.max_inflight_bytes); retry after 1 s / 処理中のリクエスト本文が上限に"
+                "達しています。1 秒後に再試行してください",
+                code="overloaded",
+                type="server_error",
+                headers=[(b"retry-after", b"1")],
+            )
+        self.held += size
+        return size
+
+    def give(self, size: int) -> None:
+        self.held -= size
+
+
 def _too_large(limit: int) -> HttpError:
     return HttpError(
         413,
