@@ -4,7 +4,9 @@ Scoring one text:
 1. Views: the raw text and, when it differs, its normalised form (`sekimori.classify.normalize`);
    every score is the maximum over the views, so obfuscation cannot lower it.
 2. Cheap first stage: the char n-gram model scores harm and jailbreak. When both are below the
-   gate chosen on validation data, the whole text is clearly ordinary and skips the encoder.
+   gate chosen on validation data, the whole text is clearly ordinary and skips the encoder;
+   so does it when the static stage (`sekimori.classify.static`, when the model has one) finds
+   every piece of the whole under its clear point.
 3. Otherwise the encoder embeds the text (the head and the tail when it is long) and small MLP
    heads give harm, per-category and jailbreak probabilities; harm and jailbreak are blended with
    the n-gram probabilities. A category's score is capped by the harm score, so a benign question
@@ -352,13 +354,10 @@ class PromptClassifier:
             for t in dict.fromkeys((*vs, *layers))
             for c in suspects(t, self._suspicion, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
         ]
-        # the most suspect first; ties keep text order (sorted() is stable); a window, run or
-        # sentence the static stage clears is not encoded either (decoded payloads always are)
+        # the most suspect first; ties keep text order (sorted() is stable). The static stage
+        # clears wholes only: clearing windows, runs and sentences too lost 4 of 402 padded
+        # severe validation prompts (the window that decided them; bench/classifier/FASTPATH.md)
         for c in sorted(found, key=lambda c: -c.suspicion):
-            if len(chosen) >= MAX_SEGMENTS:
-                break
-            if c.text.strip() in seen or self._cleared(c.text):
-                continue
             take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
         return plan_of(chosen)
 
@@ -369,9 +368,6 @@ class PromptClassifier:
             raise ModelError("this prompt classifier has no static first stage")
         ngram = self.ngram_probs(piece)
         return self.fast.combined(self.fast.level(piece), float(ngram[0]), float(ngram[1]))
-
-    def _cleared(self, piece: str) -> bool:
-        return self.fast is not None and self.fast.clears(self.first_level(piece))
 
     def _suspicion(self, text: str) -> float:
         return float(np.max(self.ngram_probs(text)))

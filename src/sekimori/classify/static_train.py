@@ -13,7 +13,9 @@
    each disguise (`sekimori.testing`); the combination that clears the most ordinary
    validation prompts wins. A text *skips* when no piece the classifier would encode (its whole,
    each window, run or sentence chosen) reaches the level; a text with a decoded payload never
-   skips (payloads always reach the encoder).
+   skips (payloads always reach the encoder). Segments count although the classifier clears
+   wholes only (it cleared segments too when the committed point was chosen): the rule stays
+   as strict as it was then.
 """
 
 from __future__ import annotations
