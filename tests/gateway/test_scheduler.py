@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sekimori.gateway.screening.scheduler import LONG_NICE, Scheduler, SchedulerLimits, Ticket
+from sekimori.gateway.screening.scheduler import Scheduler, SchedulerLimits, Ticket
 from sekimori.screen import Overloaded
 
 
@@ -162,11 +162,11 @@ def test_long_items_run_at_a_lower_cpu_priority(pool: ThreadPoolExecutor) -> Non
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
     async def both() -> tuple[int, int]:
-        scheduler = Scheduler(SchedulerLimits(threads=2, long_chars=100), pool)
+        scheduler = Scheduler(SchedulerLimits(threads=2, long_chars=100, long_nice=5), pool)
         try:
             return await scheduler.run("a", 10, niceness), await scheduler.run("a", 1000, niceness)
         finally:
             scheduler.close()
 
     short, long = asyncio.run(both())
-    assert long == min(19, short + LONG_NICE)
+    assert long == min(19, short + 5)

@@ -8,7 +8,7 @@ prompts gets the same characters per second as one sending 1 kB prompts, not 100
 At most `tenant_running` items of one tenant run at once, and at most `threads - 1` long items
 (over `long_chars`) in all: the last thread serves short items only, so an ordinary request
 never waits behind a long one, however many a tenant sends. Long items run on threads of their
-own at a lower CPU priority (`LONG_NICE`, Linux), so a short item running beside one gets the
+own at a lower CPU priority (`long_nice`, Linux), so a short item running beside one gets the
 cores first: in bench/gateway/NOISY.md another tenant's p50 rose 17% under a flood of
 128,000-character prompts with it, 2.1x without.
 
@@ -45,7 +45,6 @@ ITEM_COST = 200
 # Weight of the newest item time in the running average that Retry-After is estimated from.
 _EWMA = 0.2
 RETRY_AFTER_MAX_S = 60
-LONG_NICE = 10  # how much lower a long item's thread runs (nice +10: ~1/10 of a core's share)
 
 
 class Abandoned(Exception):
@@ -71,6 +70,9 @@ class SchedulerLimits:
     threads: int = 2
     tenant_running: int = 2  # items of one tenant running at once
     long_chars: int = 4000  # an item reading more is long: at most threads - 1 of them run
+    # How much lower a long item's thread runs (nice +10: about a tenth of the CPU beside a busy
+    # thread at the gateway's priority); 0: the same priority.
+    long_nice: int = 10
     tenant_queued: int = 128  # items of one tenant waiting; one more is refused (429)
     queued: int = 256  # items waiting in all; one more is refused (503)
 
@@ -80,6 +82,8 @@ class SchedulerLimits:
             raise ValueError(
                 "threads, tenant_running, long_chars, tenant_queued and queued must be >= 1"
             )
+        if not 0 <= self.long_nice <= 19:
+            raise ValueError("long_nice must be between 0 and 19")
 
 
 @dataclass(slots=True)
@@ -133,6 +137,7 @@ class Scheduler:
             max(1, limits.threads - 1),
             thread_name_prefix="sekimori-screen-long",
             initializer=_lower_priority,
+            initargs=(limits.long_nice,),
         )
         self.counts = SchedulerCounts()
         self._tenants: dict[str, _Tenant] = {}
@@ -281,14 +286,14 @@ class Scheduler:
         self._dispatch()
 
 
-def _lower_priority() -> None:
-    """Runs in each long-item thread as it starts: `LONG_NICE` lower priority, where the OS
-    gives each thread its own (Linux); elsewhere a no-op (a pid there is the whole process)."""
-    if sys.platform != "linux":
+def _lower_priority(nice: int) -> None:
+    """Runs in each long-item thread as it starts: `nice` lower priority, where the OS gives
+    each thread its own (Linux); elsewhere a no-op (a pid there is the whole process)."""
+    if sys.platform != "linux" or not nice:
         return
     tid = threading.get_native_id()
     with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + LONG_NICE)
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
 
 
 def _timed(fn: Callable[[Ticket], T], ticket: Ticket) -> tuple[T, float]:

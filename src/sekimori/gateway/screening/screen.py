@@ -120,6 +120,7 @@ class ScreenOptions:
     max_chars: int = MAX_CHARS
     tenant_threads: int | None = None  # items of one tenant running at once (None: `threads`)
     long_chars: int = 4000  # a work item reading more runs on at most threads - 1 threads
+    long_nice: int = 10  # how much lower long items' threads run (Linux; 0: the same)
     # One tenant may be the whole deployment: its share must carry a busy client (each request
     # queues two or three items) before fairness, not the queue, is what protects the others.
     tenant_queue: int = 128  # work items of one tenant waiting; one more is answered 429
@@ -144,6 +145,7 @@ class ScreenOptions:
             threads=self.threads,
             tenant_running=self.tenant_threads or self.threads,
             long_chars=self.long_chars,
+            long_nice=self.long_nice,
             tenant_queued=self.tenant_queue,
             queued=self.queue,
         )
