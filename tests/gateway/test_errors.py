@@ -151,7 +151,12 @@ def test_revoked_key_is_401(stack: Stack) -> None:
 
 def test_unknown_route_and_method(stack: Stack) -> None:
     _error(httpx.get(stack.url + "/v1/nothing"), 404, "not_found")
-    _error(httpx.get(stack.url + CHAT), 405, "not_found")
+    wrong = httpx.get(stack.url + CHAT)
+    _error(wrong, 405, "method_not_allowed")
+    assert wrong.headers["allow"] == "POST"
+    wrong = httpx.delete(stack.url + "/v1/models/echo", headers=stack.auth)
+    _error(wrong, 405, "method_not_allowed")
+    assert wrong.headers["allow"] == "GET"
 
 
 def test_upstream_timeout_is_504_naming_the_upstream(stack: Stack) -> None:

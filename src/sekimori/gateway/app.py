@@ -22,6 +22,7 @@ from sekimori.gateway.errors import HttpError, internal
 from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.gateway.limiting import Grant, Limiter
 from sekimori.gateway.metrics import Metrics
+from sekimori.gateway.openapi import build_document
 from sekimori.gateway.parse import (
     BodyBudget,
     ChatRequest,
@@ -97,8 +98,17 @@ class Gateway:
             ("GET", "/readyz"): self._readyz,
             ("GET", "/metrics"): self._metrics,
             ("POST", "/admin/policy/reload"): self._reload,
+            ("GET", "/openapi.json"): self._openapi,
         }
-        self._paths = {path for _, path in self._routes}
+        self._allowed: dict[str, list[str]] = {}
+        for method, path in self._routes:
+            self._allowed.setdefault(path, []).append(method)
+        self._document = orjson.dumps(build_document(settings.server))
+
+    @property
+    def operations(self) -> frozenset[tuple[str, str]]:
+        """Every (method, path template) the app answers: what /openapi.json must document."""
+        return frozenset({*self._routes, ("GET", _MODEL_PREFIX + "{id}")})
 
     def open_stores(self) -> None:
         """Open the key and audit stores; raises StoreError naming the file or URL."""
@@ -175,19 +185,30 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            route = self._routes.get((scope["method"], scope["path"]))
-            if route is None and scope["path"].startswith(_MODEL_PREFIX):
-                route = self._model if scope["method"] == "GET" else None
+            path: str = scope["path"]
+            route = self._routes.get((scope["method"], path))
+            model = path.startswith(_MODEL_PREFIX) and path != _MODEL_PREFIX
+            if route is None and model and scope["method"] == "GET":
+                route = self._model
             if route is None:
-                status = 405 if scope["path"] in self._paths else 404
-                error = HttpError(
-                    status, f"no route {scope['method']} {scope['path']}", code="not_found"
-                )
-                await _send_error(send, error, "")
+                await _send_error(send, self._no_route(scope["method"], path, model), "")
                 return
             await route(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    def _no_route(self, method: str, path: str, model: bool) -> HttpError:
+        """405 with `Allow` for a known path (RFC 9110 requires it), else 404."""
+        allowed = ["GET"] if model else self._allowed.get(path)
+        if allowed is None:
+            return HttpError(404, f"no route {method} {path}", code="not_found")
+        return HttpError(
+            405,
+            f"{method} is not allowed on {path}; use {', '.join(allowed)} / "
+            f"{path} では {method} は使えません",
+            code="method_not_allowed",
+            headers=[(b"allow", ", ".join(allowed).encode())],
+        )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -372,6 +393,12 @@ class Gateway:
             await _send_json(send, 200, {"status": "reloaded", "source": detail})
         else:
             await _send_error(send, HttpError(400, detail, code="invalid_policy"), "")
+
+    async def _openapi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # No key needed: the document describes the public API and holds no tenant data.
+        headers = [*_JSON, (b"content-length", str(len(self._document)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": self._document})
 
     async def _healthz(self, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, {"status": "ok"})

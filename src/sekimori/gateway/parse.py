@@ -21,9 +21,9 @@ from sekimori.types import Message
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-_MAX_MODEL_CHARS = 256
+MAX_MODEL_CHARS = 256
 # field -> (allowed python types, low, high); bool is rejected where a number is expected.
-_NUMBERS: dict[str, tuple[tuple[type[int] | type[float], ...], float, float]] = {
+NUMBER_FIELDS: dict[str, tuple[tuple[type[int] | type[float], ...], float, float]] = {
     "temperature": ((int, float), 0, 2),
     "top_p": ((int, float), 0, 1),
     "presence_penalty": ((int, float), -2, 2),
@@ -141,8 +141,8 @@ def _object(body: bytes) -> dict[str, Any]:
     model = data.get("model")
     if not isinstance(model, str) or not model:
         raise bad_request("model is required and must be a non-empty string", "model")
-    if len(model) > _MAX_MODEL_CHARS:
-        raise bad_request(f"model is longer than {_MAX_MODEL_CHARS} characters", "model")
+    if len(model) > MAX_MODEL_CHARS:
+        raise bad_request(f"model is longer than {MAX_MODEL_CHARS} characters", "model")
     return data
 
 
@@ -268,7 +268,7 @@ def _streaming(data: dict[str, Any]) -> _Streaming:
 
 
 def _check_numbers(data: dict[str, Any]) -> None:
-    for field, (types, low, high) in _NUMBERS.items():
+    for field, (types, low, high) in NUMBER_FIELDS.items():
         value = data.get(field)
         if value is None:
             continue

@@ -1,0 +1,413 @@
+"""The gateway's HTTP API as an OpenAPI 3.1 document, served at `GET /openapi.json`.
+
+Built from the same constants the request parser checks (`sekimori.gateway.parse`), so the
+documented limits cannot drift from the enforced ones; a test compares its paths with the app's
+route table. Request bodies describe the subset of the OpenAI API that the gateway reads: any
+other field is forwarded to the upstream as sent, so every body allows more properties.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sekimori import __version__
+from sekimori.gateway.parse import MAX_MODEL_CHARS, NUMBER_FIELDS, ROLES
+from sekimori.settings import ServerSettings
+
+Schema = dict[str, Any]
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_BEARER: list[dict[str, list[str]]] = [{"apiKey": []}]
+
+
+def _error(description: str, *, retry_after: bool = False) -> Schema:
+    response: Schema = {
+        "description": description,
+        "content": {"application/json": {"schema": _ERROR_REF}},
+    }
+    if retry_after:
+        response["headers"] = {
+            "retry-after": {
+                "description": "seconds to wait before retrying / 再試行までの秒数",
+                "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            }
+        }
+    return response
+
+
+def _json(description: str, schema: Schema) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _numbers() -> dict[str, Schema]:
+    """The sampling fields whose types and ranges the gateway checks (400 otherwise)."""
+    fields: dict[str, Schema] = {}
+    for name, (types, low, high) in NUMBER_FIELDS.items():
+        kind = "integer" if types == (int,) else "number"
+        fields[name] = _nullable({"type": kind, "minimum": low, "maximum": high})
+    return fields
+
+
+_AUTH_ERRORS = {"401": _error("API key missing, invalid or revoked (`invalid_api_key`)")}
+
+# Every status a screened endpoint (chat, completions, embeddings) may answer besides 200.
+_SCREENED_ERRORS: dict[str, Schema] = {
+    "400": _error(
+        "the body is not JSON, not UTF-8 or not an object, or a field is wrong (`param` names "
+        "it); a blocked embeddings input (`content_filter`)"
+    ),
+    **_AUTH_ERRORS,
+    "404": _error("no upstream serves the model (`model_not_found`)"),
+    "413": _error("the body is over server.max_body_bytes, or more text than the screen reads"),
+    "429": _error("a rate limit, quota or the tenant's screening queue is full", retry_after=True),
+    "4XX": _error("the upstream answered this 4xx (`upstream_<status>`); passed on"),
+    "502": _error("the upstream refused, reset, answered 5xx or something unreadable"),
+    "503": _error(
+        "screening, the audit trail or the rate-limit store is unavailable, or the gateway's "
+        "screening queue is full",
+        retry_after=True,
+    ),
+    "504": _error("the upstream did not connect or answer in time (`upstream_timeout`)"),
+}
+
+_REQUEST_ID = {
+    "name": "x-request-id",
+    "in": "header",
+    "required": False,
+    "description": "the client's request id, echoed back and audited when it is 1-64 of "
+    "`[A-Za-z0-9._-]`; otherwise the gateway's own id is sent back",
+    "schema": {"type": "string"},
+}
+
+_ANSWER_HEADERS = {
+    "x-request-id": {
+        "description": "the client's id or the gateway's",
+        "schema": {"type": "string"},
+    },
+    "x-sekimori-decision": {
+        "description": "the screen's decision",
+        "schema": {"type": "string", "enum": ["allow", "flag", "redact", "block"]},
+    },
+}
+
+
+def _screened(summary: str, body: str, answer: Schema) -> Schema:
+    return {
+        "post": {
+            "summary": summary,
+            "security": _BEARER,
+            "parameters": [_REQUEST_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "the upstream's answer, screened; a blocked prompt gets a "
+                    "refusal in the same shape (`finish_reason: content_filter`)",
+                    "headers": _ANSWER_HEADERS,
+                    "content": answer,
+                },
+                **_SCREENED_ERRORS,
+            },
+        }
+    }
+
+
+def _streamable(schema: str) -> Schema:
+    return {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+        # Before OpenAPI 3.2 the schema of an event stream describes each event.
+        "text/event-stream": {
+            "schema": {
+                "type": "object",
+                "required": ["data"],
+                "properties": {"data": {"type": "string"}},
+                "description": f"with `stream: true`: one {schema} chunk (or an error) as JSON "
+                "a `data:` event; the stream ends with `data: [DONE]`",
+            },
+        },
+    }
+
+
+def _answer(kind: str) -> Schema:
+    """An upstream's answer as forwarded: the gateway relies on its `choices` only."""
+    return {
+        "type": "object",
+        "required": ["object", "choices"],
+        "properties": {
+            "id": {"type": "string"},
+            "object": {"type": "string", "examples": [kind]},
+            "choices": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+
+
+def _schemas(server: ServerSettings) -> dict[str, Schema]:
+    model = {"type": "string", "minLength": 1, "maxLength": MAX_MODEL_CHARS}
+    streaming = {
+        "stream": {"type": ["boolean", "null"]},
+        "stream_options": _nullable(
+            {"type": "object", "properties": {"include_usage": {"type": "boolean"}}}
+        ),
+    }
+    texts = {
+        "anyOf": [
+            {"type": "string"},
+            {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        ],
+        "description": "text or an array of texts; token ids are refused (they cannot be screened)",
+    }
+    part = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
+        "if": {"properties": {"type": {"const": "text"}}},
+        "then": {"required": ["text"]},
+    }
+    message = {
+        "type": "object",
+        "required": ["role"],
+        "properties": {
+            "role": {"type": "string", "enum": sorted(ROLES)},
+            "content": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "null"},
+                    {"type": "array", "items": part},
+                ]
+            },
+        },
+        # An assistant message may carry only tool calls; any other role needs content.
+        "anyOf": [{"required": ["content"]}, {"properties": {"role": {"const": "assistant"}}}],
+    }
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["message", "type", "param", "code"],
+                    "properties": {
+                        "message": {"type": "string"},
+                        "type": {"type": "string"},
+                        "param": {"type": ["string", "null"]},
+                        "code": {"type": ["string", "null"]},
+                    },
+                }
+            },
+        },
+        "ChatCompletionRequest": {
+            "type": "object",
+            "required": ["model", "messages"],
+            "properties": {
+                "model": model,
+                "messages": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": server.max_messages,
+                    "items": message,
+                },
+                **streaming,
+                **_numbers(),
+            },
+        },
+        "CompletionRequest": {
+            "type": "object",
+            "required": ["model", "prompt"],
+            "properties": {
+                "model": model,
+                "prompt": texts,
+                "suffix": {"type": ["string", "null"]},
+                **streaming,
+                **_numbers(),
+            },
+        },
+        "EmbeddingRequest": {
+            "type": "object",
+            "required": ["model", "input"],
+            "properties": {
+                "model": model,
+                "input": texts,
+                "stream": {"enum": [False, None], "description": "embeddings are not streamed"},
+            },
+        },
+        "ChatCompletion": _answer("chat.completion"),
+        "Completion": _answer("text_completion"),
+        "Embeddings": {
+            "type": "object",
+            "required": ["object", "data"],
+            "properties": {"object": {"const": "list"}, "data": {"type": "array"}},
+        },
+        "Model": {
+            "type": "object",
+            "required": ["id", "object", "created", "owned_by"],
+            "properties": {
+                "id": {"type": "string"},
+                "object": {"const": "model"},
+                "created": {"type": "integer"},
+                "owned_by": {"type": "string"},
+            },
+        },
+        "ModelList": {
+            "type": "object",
+            "required": ["object", "data"],
+            "properties": {
+                "object": {"const": "list"},
+                "data": {"type": "array", "items": {"$ref": "#/components/schemas/Model"}},
+            },
+        },
+        "Status": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {"status": {"type": "string"}},
+        },
+    }
+
+
+def build_document(server: ServerSettings) -> Schema:
+    """The OpenAPI 3.1 document for a gateway running with `server`'s limits."""
+    status = {"$ref": "#/components/schemas/Status"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "sekimori gateway",
+            "version": __version__,
+            "description": "An OpenAI-compatible safety gateway: every request is authenticated, "
+            "screened, forwarded and audited. Errors have the OpenAI shape. A client that "
+            "disconnects is recorded as 499 and gets no answer. / OpenAI 互換の安全ゲートウェイ。"
+            "すべての要求を認証・検査・転送・監査します。",
+        },
+        "paths": {
+            "/v1/chat/completions": _screened(
+                "chat completion, screened both ways",
+                "ChatCompletionRequest",
+                _streamable("ChatCompletion"),
+            ),
+            "/v1/completions": _screened(
+                "legacy text completion, screened both ways",
+                "CompletionRequest",
+                _streamable("Completion"),
+            ),
+            "/v1/embeddings": _screened(
+                "embeddings of screened, redacted input",
+                "EmbeddingRequest",
+                {"application/json": {"schema": {"$ref": "#/components/schemas/Embeddings"}}},
+            ),
+            "/v1/models": {
+                "get": {
+                    "summary": "the models served here",
+                    "security": _BEARER,
+                    "responses": {
+                        "200": _json("the model list", {"$ref": "#/components/schemas/ModelList"}),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/v1/models/{id}": {
+                "get": {
+                    "summary": "one served model (an id may hold slashes)",
+                    "security": _BEARER,
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json("the model", {"$ref": "#/components/schemas/Model"}),
+                        **_AUTH_ERRORS,
+                        "404": _error("no such model is served here (`model_not_found`)"),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "the process is up",
+                    "security": [],
+                    "responses": {"200": _json("up", status)},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "the stores are open and requests are accepted",
+                    "security": [],
+                    "responses": {
+                        "200": _json("ready", status),
+                        "503": _json("starting or stopping", status),
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text format 0.0.4",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/admin/policy/reload": {
+                "post": {
+                    "summary": "re-read the policy file",
+                    "description": "With server.admin_token unset, only callers on the gateway's "
+                    "own machine may call it.",
+                    "security": [{"adminToken": []}, {}],
+                    "responses": {
+                        "200": _json(
+                            "reloaded",
+                            {
+                                "type": "object",
+                                "required": ["status", "source"],
+                                "properties": {
+                                    "status": {"const": "reloaded"},
+                                    "source": {"type": "string"},
+                                },
+                            },
+                        ),
+                        "400": _error("the new policy is invalid; the old one stays"),
+                        "401": _error("admin token missing (`invalid_admin_token`)"),
+                        "403": _error("wrong admin token, or not from this machine (`forbidden`)"),
+                        "409": _error("this screen has no policy to reload (`not_reloadable`)"),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "this document",
+                    "description": "Served without a key: it describes the API every gateway "
+                    "of this version serves and holds no tenant data or settings beyond its "
+                    "limits, and clients need it before they have a key.",
+                    "security": [],
+                    "responses": {"200": _json("OpenAPI 3.1", {"type": "object"})},
+                }
+            },
+        },
+        "components": {
+            "schemas": _schemas(server),
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a key from `sekimori keys create --tenant NAME`",
+                },
+                "adminToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "server.admin_token",
+                },
+            },
+        },
+    }
