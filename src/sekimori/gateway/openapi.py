@@ -68,7 +68,7 @@ _SCREENED_ERRORS: dict[str, Schema] = {
     "502": _error("the upstream refused, reset, answered 5xx or something unreadable"),
     "503": _error(
         "screening, the audit trail or the rate-limit store is unavailable, or the gateway's "
-        "screening queue is full",
+        "screening queue or its budget for request bodies in flight is full",
         retry_after=True,
     ),
     "504": _error("the upstream did not connect or answer in time (`upstream_timeout`)"),
