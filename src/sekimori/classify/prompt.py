@@ -5,8 +5,8 @@ Scoring one text:
    every score is the maximum over the views, so obfuscation cannot lower it.
 2. Cheap first stage: the char n-gram model scores harm and jailbreak. When both are below the
    gate chosen on validation data, the whole text is clearly ordinary and skips the encoder;
-   so does it when the static stage (`sekimori.classify.static`, when the model has one) finds
-   every piece of the whole under its clear point.
+   so does a text of one window (about 64 tokens) when the static stage
+   (`sekimori.classify.static`, when the model has one) finds it under its clear point.
 3. Otherwise the encoder embeds the text (the head and the tail when it is long) and small MLP
    heads give harm, per-category and jailbreak probabilities; harm and jailbreak are blended with
    the n-gram probabilities. A category's score is capped by the harm score, so a benign question
@@ -42,7 +42,7 @@ from sekimori.classify.embedcache import encode_each
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.heads import MLPHead, sigmoid
 from sekimori.classify.ngrams import hashed_ngrams
-from sekimori.classify.segments import reads_as_request, suspects
+from sekimori.classify.segments import WINDOW_TOKENS, estimate_tokens, reads_as_request, suspects
 from sekimori.classify.static import FastPathMeta, Level, StaticModel, StaticStage, e5_tokenizer
 from sekimori.errors import ModelError
 from sekimori.lang import detect_lang
@@ -315,7 +315,9 @@ class PromptClassifier:
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
         first = (float(ngram[0]), float(ngram[1]))
         pieces = tuple(s for v in vs for s in segments(v, meta.segment_chars))
-        if not gated and self.fast is not None:
+        # Only a text of one window: a longer text's mean vector is diluted by what surrounds a
+        # request (clearing longer wholes lost 4 of 402 padded severe validation prompts)
+        if not gated and self.fast is not None and self._one_window(vs):
             levels = [self.first_level(p) for p in pieces]
             if all(self.fast.clears(lv) for lv in levels):
                 gated = True
@@ -354,12 +356,14 @@ class PromptClassifier:
             for t in dict.fromkeys((*vs, *layers))
             for c in suspects(t, self._suspicion, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
         ]
-        # the most suspect first; ties keep text order (sorted() is stable). The static stage
-        # clears wholes only: clearing windows, runs and sentences too lost 4 of 402 padded
-        # severe validation prompts (the window that decided them; bench/classifier/FASTPATH.md)
+        # the most suspect first; ties keep text order (sorted() is stable)
         for c in sorted(found, key=lambda c: -c.suspicion):
             take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
         return plan_of(chosen)
+
+    @staticmethod
+    def _one_window(texts: Sequence[str]) -> bool:
+        return all(estimate_tokens(t) <= WINDOW_TOKENS for t in texts)
 
     def first_level(self, piece: str) -> Level:
         """One piece's level at the static first stage, combined with the n-gram model's
