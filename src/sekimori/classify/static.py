@@ -9,9 +9,9 @@ call and a lookup instead of twelve transformer layers. Two MLP heads (harm, jai
 that vector; `sekimori.classify.static_train` distils the vectors, fits the heads on the prompt
 classifier's training split and chooses the *clear point* on its validation split.
 
-A text whose whole (every head/tail piece of every view) has a first-stage level (the static
+A text of one window (about 64 tokens) whose views all have a first-stage level (the static
 heads' scores, combined with the char n-gram model's as ``combine`` says) under the clear point
-is clearly ordinary: the whole skips the encoder (its suspect segments still reach it).
+is clearly ordinary: it skips the encoder (`PromptClassifier.plan`).
 Tokens outside the kept vocabulary are left out of the mean; a piece with fewer than
 ``min_known`` of its tokens known (another script, a rare language) is never cleared.
 
