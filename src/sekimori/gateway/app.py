@@ -30,6 +30,7 @@ from sekimori.gateway.parse import (
     parse_chat,
     parse_completion,
     parse_embedding,
+    parse_response,
     read_body,
 )
 from sekimori.home import AUDIT_KEY, secret_key
@@ -56,6 +57,7 @@ _PARSERS: dict[str, Callable[..., ChatRequest]] = {
     "/v1/chat/completions": parse_chat,
     "/v1/completions": parse_completion,
     "/v1/embeddings": parse_embedding,
+    "/v1/responses": parse_response,
 }
 
 

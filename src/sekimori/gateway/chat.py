@@ -41,11 +41,9 @@ from sekimori.gateway.parts import ChoiceText, Piece, set_piece, write_back
 from sekimori.gateway.screening.refusal import withheld
 from sekimori.gateway.shapes import SHAPES, Shape
 from sekimori.gateway.sse import (
-    DONE,
     Event,
     EventSplitter,
     encode,
-    finished_choices,
     index_of,
 )
 from sekimori.lang import detect_lang
@@ -273,7 +271,7 @@ class ChatHandler:
         data = _json_or_none(payload)
         if not ex.shape.valid(data):
             raise self._bad_answer(upstream.name, ex.shape.path)
-        _usage(ex, data.get("usage"))
+        _usage(ex, ex.shape.usage(data))
         await self.record(ex, durable=durable(ex.decision))
         await send(self._start(200, ex, stream=False, length=len(payload)))
         await send({"type": "http.response.body", "body": payload})
@@ -362,8 +360,8 @@ class ChatHandler:
         data = _json_or_none(payload)
         if not ex.shape.valid(data):
             raise self._bad_answer(upstream.name, ex.shape.path)
-        choices = data["choices"]
-        _usage(ex, data.get("usage"))
+        choices = ex.shape.choices(data)
+        _usage(ex, ex.shape.usage(data))
         changed = False
         indexes = [index_of(c, i) for i, c in enumerate(choices)]
         texts = {k: ChoiceText(k) for k in indexes}  # each choice, even one with nothing to screen
@@ -394,7 +392,6 @@ class ChatHandler:
                 for choice, k in zip(choices, indexes, strict=True):
                     if k == index:
                         ex.shape.withhold(choice, text)
-                        choice["finish_reason"] = "content_filter"
                 ex.blocked_at = "output"
                 changed = True
             answers.append(text)
@@ -628,6 +625,19 @@ class _Relay:
                 changed = True
         return changed
 
+    def _restore_whole(self, data: dict[str, Any]) -> bool:
+        """Restores placeholders in the texts an event repeats whole; True if changed."""
+        if self.restorer is None:
+            return False
+        changed = False
+        for piece in self.ex.shape.snapshots(data):
+            restorer = copy.copy(self.restorer)
+            restored = restorer.feed(piece.text) + restorer.flush()
+            if restored != piece.text:
+                set_piece(data, piece, restored)
+                changed = True
+        return changed
+
     def _flush(
         self, index: int | None, data: dict[str, Any] | None, pieces: list[Piece]
     ) -> list[_Out]:
@@ -663,20 +673,20 @@ class _Relay:
             if event.done:
                 continue
             data = event.data
-            self.ident = self.ident or str(data.get("id", ""))
+            self.ident = self.ident or ex.shape.ident(data)
             pieces = ex.shape.pieces(data, streamed=True)
             changed = self._restore(data, pieces)
-            finished = finished_choices(data)
+            changed = self._restore_whole(data) or changed
+            finished = ex.shape.finished(data)
             for index in finished:
                 before = [p.text for p in pieces]
                 out.extend(self._flush(index, data, pieces))
                 changed = changed or before != [p.text for p in pieces]
-            if "usage" in data:
-                _usage(ex, data.get("usage"))
+            _usage(ex, ex.shape.usage(data))
             raw = encode(data) if changed else event.raw
             for piece in pieces:
                 self._choice(piece.choice).text.add(piece, piece.text)
-            if finished or not data.get("choices"):
+            if ex.shape.trailing(data):
                 self.held.append(raw)
                 continue
             out.append(_Out(raw, {c: self.choices[c].length for c in {p.choice for p in pieces}}))
@@ -742,10 +752,10 @@ class _Relay:
                 self._chunk(i, notice if i == self.blocked_choice else {}, "content_filter")
                 for i in sorted({*self.choices, self.blocked_choice})
             )
-            tail += DONE
+            tail += self.ex.shape.done
         else:
             tail = b"".join(o.raw for o in self.withheld)  # all screened now
-            tail += b"".join(o.raw for o in rest) + b"".join(self.held) + DONE
+            tail += b"".join(o.raw for o in rest) + b"".join(self.held) + self.ex.shape.done
         await self._finish_record(durable=durable(ex.decision))
         await send({"type": "http.response.body", "body": tail})
 
@@ -816,6 +826,8 @@ async def _wait_disconnect(receive: Receive) -> None:
 def _usage(ex: Exchange, usage: Any) -> None:
     if isinstance(usage, dict):
         prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        if prompt is None and completion is None:  # the Responses API's names
+            prompt, completion = usage.get("input_tokens"), usage.get("output_tokens")
         if isinstance(prompt, int):
             ex.prompt_tokens = prompt
         if isinstance(completion, int):

@@ -15,11 +15,13 @@ import orjson
 
 from sekimori.gateway.errors import HttpError, bad_request
 from sekimori.gateway.parts import prompt_parts, request_parts
+from sekimori.gateway.responses import response_parts
 from sekimori.screen import Part
 from sekimori.types import Message
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
+_TEXT_KINDS = frozenset({"text", "input_text", "output_text"})
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 MAX_MODEL_CHARS = 256
 # field -> (allowed python types, low, high); bool is rejected where a number is expected.
@@ -33,7 +35,10 @@ NUMBER_FIELDS: dict[str, tuple[tuple[type[int] | type[float], ...], float, float
     "n": ((int,), 1, 128),
     "seed": ((int,), -(2**63), 2**63 - 1),
     "top_logprobs": ((int,), 0, 20),
+    "max_output_tokens": ((int,), 1, 2**31),
 }
+# Roles of a Responses input message (no `tool`/`function`: their results are items of their own).
+RESPONSE_ROLES = frozenset({"system", "developer", "user", "assistant"})
 
 
 class ClientDisconnected(Exception):
@@ -119,7 +124,7 @@ def _content_text(content: Any, where: str) -> str:
             kind = part.get("type")
             if not isinstance(kind, str):
                 raise bad_request(f"{where}[{i}].type must be a string", f"{where}[{i}].type")
-            if kind == "text":
+            if kind in _TEXT_KINDS:
                 text = part.get("text")
                 if not isinstance(text, str):
                     raise bad_request(f"{where}[{i}].text must be a string", f"{where}[{i}].text")
@@ -203,6 +208,63 @@ def parse_embedding(body: bytes, *, max_messages: int) -> ChatRequest:
         parts=tuple(prompt_parts(data, "input")),
         shape="embeddings",
     )
+
+
+def parse_response(body: bytes, *, max_messages: int) -> ChatRequest:
+    """POST /v1/responses: `instructions`, `input` (a string or items) and tools screened."""
+    data = _object(body)
+    instructions = data.get("instructions")
+    if instructions is not None and not isinstance(instructions, str):
+        raise bad_request("instructions must be a string", "instructions")
+    messages = [Message("system", instructions)] if instructions else []
+    items = data.get("input")
+    if isinstance(items, str):
+        messages.append(Message("user", items))
+    elif isinstance(items, list):
+        if len(items) > max_messages:
+            raise bad_request(f"input has {len(items)} items; the limit is {max_messages}", "input")
+        for i, item in enumerate(items):
+            message = _response_item(item, f"input[{i}]")
+            if message is not None:
+                messages.append(message)
+    elif items is not None:
+        raise bad_request("input must be a string or an array of items", "input")
+    if data.get("tools") is not None and not isinstance(data["tools"], list):
+        raise bad_request("tools must be an array", "tools")
+    streaming = _streaming(data)
+    _check_numbers(data)
+    return ChatRequest(
+        model=data["model"],
+        stream=streaming.stream,
+        include_usage=False,
+        messages=tuple(messages),
+        body=data,
+        parts=tuple(response_parts(data)),
+        shape="responses",
+    )
+
+
+def _response_item(item: Any, where: str) -> Message | None:
+    """One input item checked; a message (or a tool's output) as a Message for the audit."""
+    if not isinstance(item, dict):
+        raise bad_request(f"{where} must be an object", where)
+    kind = item.get("type", "message")
+    if not isinstance(kind, str):
+        raise bad_request(f"{where}.type must be a string", f"{where}.type")
+    if kind == "function_call_output":
+        output = item.get("output")
+        text = output if isinstance(output, str) else _content_text(output, f"{where}.output")
+        return Message("tool", text)
+    if kind != "message":
+        return None  # function calls, reasoning, references: screened as parts, not messages
+    role = item.get("role")
+    if not isinstance(role, str) or role not in RESPONSE_ROLES:
+        raise bad_request(
+            f"{where}.role must be one of {', '.join(sorted(RESPONSE_ROLES))}", f"{where}.role"
+        )
+    if "content" not in item:
+        raise bad_request(f"{where}.content is required", f"{where}.content")
+    return Message(role, _content_text(item["content"], f"{where}.content"))
 
 
 def parse_chat(body: bytes, *, max_messages: int) -> ChatRequest:

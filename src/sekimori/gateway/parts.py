@@ -146,7 +146,7 @@ def _request_parts(body: dict[str, Any]) -> Iterator[Part]:
             else:
                 spec, at = tool, (key, k)
             if isinstance(spec, dict):
-                yield from _function_parts(spec, at)
+                yield from function_parts(spec, at)
 
 
 def _message_parts(i: int, message: dict[str, Any]) -> Iterator[Part]:
@@ -195,7 +195,7 @@ def _call_parts(role: str, function: dict[str, Any], at: Locator) -> Iterator[Pa
         yield Part(role, function["arguments"], "tool_call_arguments", (*at, "arguments"))
 
 
-def _function_parts(spec: dict[str, Any], at: Locator) -> Iterator[Part]:
+def function_parts(spec: dict[str, Any], at: Locator) -> Iterator[Part]:
     if isinstance(spec.get("name"), str):
         yield Part("tool", spec["name"], "name", (*at, "name"))
     if isinstance(spec.get("description"), str):

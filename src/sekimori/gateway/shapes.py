@@ -10,6 +10,7 @@ called. A `Shape` says that for one endpoint, and `SHAPES` holds them by name (t
 | `chat` | `/chat/completions` | `choices[i].message` / `.delta` (content, reasoning, tool calls) | a chat completion, `finish_reason: content_filter` |
 | `completions` | `/completions` | `choices[i].text` | a text completion, `finish_reason: content_filter` |
 | `embeddings` | `/embeddings` | none: vectors pass through unscreened | HTTP 400 `content_filter` |
+| `responses` | `/responses` | `output[i]` items (`sekimori.gateway.responses`) | a response, `status: incomplete` |
 """  # noqa: E501
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import orjson
 
 from sekimori.gateway.errors import HttpError
 from sekimori.gateway.parts import Piece, delta_for, delta_pieces, message_pieces
-from sekimori.gateway.sse import DONE, chunk_event, encode
+from sekimori.gateway.sse import DONE, chunk_event, encode, finished_choices
 from sekimori.registry import Registry
 
 FILTERED = "content_filter"
@@ -46,8 +47,37 @@ class Shape(Protocol):
         """The request field that holds what is screened, named in errors about it."""
         ...
 
+    @property
+    def done(self) -> bytes:
+        """What ends a stream after its last event (chat's `[DONE]`; nothing for responses)."""
+        ...
+
     def pieces(self, data: dict[str, Any], *, streamed: bool) -> list[Piece]:
         """The texts of every choice of an answer (`streamed`: one chunk of it)."""
+        ...
+
+    def snapshots(self, data: dict[str, Any]) -> list[Piece]:
+        """Texts a streamed event repeats whole (already sent as pieces): restored, not screened."""
+        ...
+
+    def choices(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """The parts of a (valid) non-streamed answer that `withhold` replaces, in order."""
+        ...
+
+    def ident(self, data: dict[str, Any]) -> str:
+        """The answer's id as a streamed event carries it ("" when this one does not)."""
+        ...
+
+    def finished(self, data: dict[str, Any]) -> list[int]:
+        """The choices that a streamed event finishes."""
+        ...
+
+    def trailing(self, data: dict[str, Any]) -> bool:
+        """Whether a streamed event is held until the last screen passed (finish, usage)."""
+        ...
+
+    def usage(self, data: dict[str, Any]) -> Any:
+        """The usage object an answer or event carries, if any."""
         ...
 
     def valid(self, data: Any) -> bool:
@@ -55,7 +85,7 @@ class Shape(Protocol):
         ...
 
     def withhold(self, choice: dict[str, Any], text: str) -> None:
-        """Replaces a blocked choice's whole answer with `text` (the refusal)."""
+        """Replaces a blocked choice's whole answer with `text` (the refusal), marked filtered."""
         ...
 
     def delta(self, piece: Piece, text: str) -> dict[str, Any]:
@@ -99,7 +129,32 @@ def _usage() -> dict[str, int]:
     return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
-class ChatShape:
+class ChoicesShape:
+    """What the endpoints that answer in `choices` share."""
+
+    done = DONE
+
+    def snapshots(self, data: dict[str, Any]) -> list[Piece]:
+        return []
+
+    def choices(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        choices: list[dict[str, Any]] = data["choices"]
+        return choices
+
+    def ident(self, data: dict[str, Any]) -> str:
+        return str(data.get("id", ""))
+
+    def finished(self, data: dict[str, Any]) -> list[int]:
+        return finished_choices(data)
+
+    def trailing(self, data: dict[str, Any]) -> bool:
+        return bool(self.finished(data)) or not data.get("choices")
+
+    def usage(self, data: dict[str, Any]) -> Any:
+        return data.get("usage")
+
+
+class ChatShape(ChoicesShape):
     path = "/chat/completions"
     screens_answer = True
     id_prefix = "chatcmpl-"
@@ -118,6 +173,7 @@ class ChatShape:
 
     def withhold(self, choice: dict[str, Any], text: str) -> None:
         choice["message"] = {"role": "assistant", "content": text}
+        choice["finish_reason"] = FILTERED
 
     def delta(self, piece: Piece, text: str) -> dict[str, Any]:
         return delta_for(piece, text)
@@ -149,7 +205,7 @@ class ChatShape:
         return Refusal(200, _completion(ident, "chat.completion", created, model, choice), False)
 
 
-class CompletionShape:
+class CompletionShape(ChoicesShape):
     """The legacy text completions API: a prompt in, `choices[i].text` out."""
 
     path = "/completions"
@@ -184,6 +240,7 @@ class CompletionShape:
     def withhold(self, choice: dict[str, Any], text: str) -> None:
         choice["text"] = text
         choice["logprobs"] = None
+        choice["finish_reason"] = FILTERED
 
     def delta(self, piece: Piece, text: str) -> dict[str, Any]:
         return {"text": text}
@@ -228,7 +285,7 @@ class CompletionShape:
         return Refusal(200, _completion(ident, "text_completion", created, model, choice), False)
 
 
-class EmbeddingShape:
+class EmbeddingShape(ChoicesShape):
     """Embeddings: the input is screened and redacted; the vectors come back as they are."""
 
     path = "/embeddings"

@@ -53,7 +53,13 @@ error) as a text completion, the prompt standing for the last user message, JSON
 vector (from its sha256), or `error:STATUS`.
 
 For tests: `GET /_fake/stats` counts requests and client disconnects seen while stalled;
-`GET /_fake/last` returns the last request body (chat, completions or embeddings) as received.
+`POST /v1/responses` answers the same modes as a Responses API answer (`input` as a string or
+items standing for the messages): one output message, JSON or streamed as `response.*` events
+(created, output item and content part added, `output_text.delta` per piece, the `*.done` events
+repeating the text, `response.completed`) with `;chunk=N` and `;delay=S`.
+
+`GET /_fake/last` returns the last request body (chat, completions, embeddings or responses) as
+received.
 """
 
 from __future__ import annotations
@@ -191,6 +197,8 @@ class FakeUpstream:
         method: str = scope["method"]
         if path == "/v1/completions" and method == "POST":
             await self._completion(scope, receive, send)
+        elif path == "/v1/responses" and method == "POST":
+            await self._response(scope, receive, send)
         elif path == "/v1/embeddings" and method == "POST":
             await self._embedding(scope, receive, send)
         elif path == "/v1/chat/completions" and method == "POST":
@@ -398,9 +406,7 @@ class FakeUpstream:
             return
         headers = dict(scope["headers"])
         behaviour = parse_behaviour(model, headers)
-        if behaviour.mode == "error":
-            code, _, message = behaviour.arg.partition(":")
-            await _error(send, int(code or 500), message or "fake upstream error", "fake_error")
+        if await _error_mode(send, behaviour):
             return
         text = self._answer_text(behaviour, [{"role": "user", "content": prompt}], headers)
         ident, created = f"cmpl-fake{self._counter}", int(time.time())
@@ -430,6 +436,78 @@ class FakeUpstream:
         tail = b"data: " + orjson.dumps(completion("", "stop")) + b"\n\n"
         await send({"type": "http.response.body", "body": tail + b"data: [DONE]\n\n"})
 
+    async def _response(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /v1/responses: the chat modes, as a Responses API answer (one output message)."""
+        body = await _read_body(receive)
+        self.last_body = body
+        self._counter += 1
+        try:
+            request = orjson.loads(body)
+            model = str(request["model"])
+            items = request.get("input", "")
+            messages = [{"role": "user", "content": items}] if isinstance(items, str) else items
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            await _error(send, 400, "body must be JSON with model and input", "invalid_request")
+            return
+        headers = dict(scope["headers"])
+        behaviour = parse_behaviour(model, headers)
+        if await _error_mode(send, behaviour):
+            return
+        text = self._answer_text(behaviour, messages, headers)
+        ident, item_id = f"resp_fake{self._counter}", f"msg_fake{self._counter}"
+        pieces = _split(text, behaviour.chunk)
+        tokens = len(_last_user_text(messages).split())
+        usage = {"input_tokens": tokens, "output_tokens": len(pieces)}
+        usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
+        part = {"type": "output_text", "text": text, "annotations": []}
+        item = {
+            "id": item_id,
+            "type": "message",
+            "role": "assistant",
+            "status": "completed",
+            "content": [part],
+        }
+        response = {
+            "id": ident,
+            "object": "response",
+            "created_at": int(time.time()),
+            "model": model,
+            "status": "completed",
+            "output": [item],
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "usage": usage,
+        }
+        if not request.get("stream"):
+            await _json(send, 200, response)
+            return
+        begun = {**response, "status": "in_progress", "output": [], "usage": None}
+        at = {"item_id": item_id, "output_index": 0, "content_index": 0}
+        events: list[dict[str, Any]] = [
+            {"type": "response.created", "response": begun},
+            {
+                "type": "response.output_item.added",
+                "output_index": 0,
+                "item": {**item, "content": []},
+            },
+            {"type": "response.content_part.added", **at, "part": {**part, "text": ""}},
+            *({"type": "response.output_text.delta", **at, "delta": p} for p in pieces),
+            {"type": "response.output_text.done", **at, "text": text},
+            {"type": "response.content_part.done", **at, "part": part},
+            {"type": "response.output_item.done", "output_index": 0, "item": item},
+            {"type": "response.completed", "response": response},
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+        for n, event in enumerate(events):
+            if behaviour.delay and event["type"] == "response.output_text.delta":
+                await asyncio.sleep(behaviour.delay)
+            event["sequence_number"] = n
+            kind = str(event["type"]).encode()
+            raw = b"event: " + kind + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+            more = n < len(events) - 1
+            await send({"type": "http.response.body", "body": raw, "more_body": more})
+
     async def _embedding(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /v1/embeddings: a deterministic vector for each input text."""
         body = await _read_body(receive)
@@ -444,9 +522,7 @@ class FakeUpstream:
             await _error(send, 400, "body must be JSON with model and input", "invalid_request")
             return
         behaviour = parse_behaviour(model, dict(scope["headers"]))
-        if behaviour.mode == "error":
-            code, _, message = behaviour.arg.partition(":")
-            await _error(send, int(code or 500), message or "fake upstream error", "fake_error")
+        if await _error_mode(send, behaviour):
             return
         data = [
             {"object": "embedding", "index": i, "embedding": _vector(text)}
@@ -575,6 +651,15 @@ async def _json(
     head = _JSON_HEADERS + (headers or [])
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": orjson.dumps(payload)})
+
+
+async def _error_mode(send: Send, behaviour: Behaviour) -> bool:
+    """Answers the `error:STATUS[:TEXT]` mode; False for any other mode."""
+    if behaviour.mode != "error":
+        return False
+    code, _, message = behaviour.arg.partition(":")
+    await _error(send, int(code or 500), message or "fake upstream error", "fake_error")
+    return True
 
 
 async def _error(send: Send, status: int, message: str, code: str) -> None:
