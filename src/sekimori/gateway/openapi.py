@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from sekimori import __version__
-from sekimori.gateway.parse import MAX_MODEL_CHARS, NUMBER_FIELDS, ROLES
+from sekimori.gateway.parse import (
+    MAX_MODEL_CHARS,
+    NUMBER_FIELDS,
+    RESPONSE_ROLES,
+    ROLES,
+    TEXT_PART_TYPES,
+)
 from sekimori.settings import ServerSettings
 
 Schema = dict[str, Any]
@@ -168,7 +174,7 @@ def _schemas(server: ServerSettings) -> dict[str, Schema]:
         "type": "object",
         "required": ["type"],
         "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
-        "if": {"properties": {"type": {"const": "text"}}},
+        "if": {"properties": {"type": {"enum": sorted(TEXT_PART_TYPES)}}},
         "then": {"required": ["text"]},
     }
     message = {
@@ -186,6 +192,41 @@ def _schemas(server: ServerSettings) -> dict[str, Schema]:
         },
         # An assistant message may carry only tool calls; any other role needs content.
         "anyOf": [{"required": ["content"]}, {"properties": {"role": {"const": "assistant"}}}],
+    }
+    # What the parser reads of a Responses input: its messages and function outputs.
+    text_part = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string"}},
+        "if": {"properties": {"type": {"enum": sorted(TEXT_PART_TYPES)}}},
+        "then": {"required": ["text"], "properties": {"text": {"type": "string"}}},
+    }
+    content = {
+        "anyOf": [{"type": "string"}, {"type": "null"}, {"type": "array", "items": text_part}]
+    }
+    item = {
+        "type": "object",
+        "properties": {"type": {"type": "string"}},
+        "allOf": [
+            {
+                # No type is a message.
+                "if": {"properties": {"type": {"const": "message"}}},
+                "then": {
+                    "required": ["role", "content"],
+                    "properties": {
+                        "role": {"type": "string", "enum": sorted(RESPONSE_ROLES)},
+                        "content": content,
+                    },
+                },
+            },
+            {
+                "if": {
+                    "required": ["type"],
+                    "properties": {"type": {"const": "function_call_output"}},
+                },
+                "then": {"properties": {"output": content}},
+            },
+        ],
     }
     return {
         "Error": {
@@ -237,6 +278,34 @@ def _schemas(server: ServerSettings) -> dict[str, Schema]:
                 "model": model,
                 "input": texts,
                 "stream": {"enum": [False, None], "description": "embeddings are not streamed"},
+            },
+        },
+        "ResponseRequest": {
+            "type": "object",
+            "required": ["model"],
+            "properties": {
+                "model": model,
+                "instructions": {"type": ["string", "null"]},
+                "input": {
+                    "anyOf": [
+                        {"type": "string"},
+                        {"type": "null"},
+                        {"type": "array", "maxItems": server.max_messages, "items": item},
+                    ]
+                },
+                "tools": {"type": ["array", "null"]},
+                **streaming,
+                **_numbers(),
+            },
+        },
+        "Response": {
+            "type": "object",
+            "required": ["object", "output"],
+            "properties": {
+                "id": {"type": "string"},
+                "object": {"type": "string", "examples": ["response"]},
+                "status": {"type": "string"},
+                "output": {"type": "array", "items": {"type": "object"}},
             },
         },
         "ChatCompletion": _answer("chat.completion"),
@@ -295,6 +364,24 @@ def build_document(server: ServerSettings) -> Schema:
                 "legacy text completion, screened both ways",
                 "CompletionRequest",
                 _streamable("Completion"),
+            ),
+            "/v1/responses": _screened(
+                "Responses API, screened both ways (a block: status incomplete, "
+                "incomplete_details.reason content_filter)",
+                "ResponseRequest",
+                {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Response"}},
+                    "text/event-stream": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["data"],
+                            "properties": {"data": {"type": "string"}},
+                            "description": "with `stream: true`: one `response.*` event (or an "
+                            "error) as JSON in a `data:` event; the stream ends with "
+                            "`response.completed`, `response.incomplete` or `response.failed`",
+                        },
+                    },
+                },
             ),
             "/v1/embeddings": _screened(
                 "embeddings of screened, redacted input",

@@ -21,7 +21,8 @@ from sekimori.types import Message
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
-_TEXT_KINDS = frozenset({"text", "input_text", "output_text"})
+# Content parts whose `text` is read (chat's `text`, the Responses API's input and output text).
+TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 MAX_MODEL_CHARS = 256
 # field -> (allowed python types, low, high); bool is rejected where a number is expected.
@@ -124,7 +125,7 @@ def _content_text(content: Any, where: str) -> str:
             kind = part.get("type")
             if not isinstance(kind, str):
                 raise bad_request(f"{where}[{i}].type must be a string", f"{where}[{i}].type")
-            if kind in _TEXT_KINDS:
+            if kind in TEXT_PART_TYPES:
                 text = part.get("text")
                 if not isinstance(text, str):
                     raise bad_request(f"{where}[{i}].text must be a string", f"{where}[{i}].text")
