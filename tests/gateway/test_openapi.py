@@ -19,6 +19,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -41,6 +42,7 @@ CHECKS = [
     response_schema_conformance,
     ignored_auth,
     unsupported_method,
+    negative_data_rejection,
 ]
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -53,8 +53,13 @@ def _numbers() -> dict[str, Schema]:
     """The sampling fields whose types and ranges the gateway checks (400 otherwise)."""
     fields: dict[str, Schema] = {}
     for name, (types, low, high) in NUMBER_FIELDS.items():
-        kind = "integer" if types == (int,) else "number"
-        fields[name] = _nullable({"type": kind, "minimum": low, "maximum": high})
+        field: Schema = {"minimum": low, "maximum": high}
+        if types == (int,):
+            # JSON Schema counts 5.0 as an integer; the gateway refuses it (400).
+            field |= {"type": "integer", "description": "written without a decimal point"}
+        else:
+            field["type"] = "number"
+        fields[name] = _nullable(field)
     return fields
 
 
