@@ -242,6 +242,20 @@ def test_the_stream_helper_accumulates_a_relayed_stream(surface: Surface) -> Non
     with surface.client.responses.stream(model="text:30;chunk=7", input="count") as stream:
         final = stream.get_final_response()
     assert len(final.output_text.split()) == 30
+    # A text ending in what may begin a placeholder: the restorer holds it to the end, and
+    # it goes out as a delta of the same item before the item is done.
+    text = f"card {CARD} and <CARD"
+    with surface.client.responses.stream(model="echo;chunk=4", input=text) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    assert final.output_text == f"echo: {text}"
+    kinds = [e.type for e in events]
+    deltas = [e for e in events if e.type == "response.output_text.delta"]
+    assert "".join(e.delta for e in deltas) == f"echo: {text}"
+    assert all(e.item_id == deltas[0].item_id for e in deltas)
+    assert max(i for i, k in enumerate(kinds) if k == "response.output_text.delta") < kinds.index(
+        "response.output_text.done"
+    )
 
 
 def test_a_harmful_answer_is_replaced_by_a_refusal(surface: Surface) -> None:

@@ -278,6 +278,7 @@ class Piece:
     # The tool call's index (tool_name, tool_arguments; -1: legacy function_call), or the
     # content part's position when content is an array.
     slot: int = 0
+    item: str = ""  # the Responses API's output item id (its streamed events name it)
 
     @property
     def stream_key(self) -> tuple[int, str, int]:

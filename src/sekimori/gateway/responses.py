@@ -22,6 +22,8 @@ deltas (`response.output_text.delta`, `.refusal.delta`, `.function_call_argument
 `*.done`, `output_item.*` and lifecycle events repeat texts whole (restored, not screened again).
 The terminal event (`response.completed` / `.incomplete` / `.failed`) is held until the last
 screen passed; a cut stream ends with `response.incomplete` instead, whose `output` is the refusal.
+A restorer's held tail (a text ending in what may begin a placeholder) goes out as a delta of the
+same item just before that text's `.done` event.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ _DELTAS: dict[str, AnswerField] = {
     "response.reasoning_summary_text.delta": "reasoning",
     "response.reasoning_text.delta": "reasoning",
 }
+_TEXT_DONE = frozenset(kind.removesuffix(".delta") + ".done" for kind in _DELTAS)
 _DELTA_TYPES = {field: kind for kind, field in reversed(_DELTAS.items())}
 _TEXT_PARTS = frozenset({"input_text", "output_text", "text"})
 
@@ -217,7 +220,8 @@ class ResponsesShape:
         kind = data.get("type")
         slot = index_of({"index": data.get("output_index")}, 0)
         if kind in _DELTAS and isinstance(data.get("delta"), str) and data["delta"]:
-            return [Piece(0, _DELTAS[str(kind)], data["delta"], ("delta",), slot)]
+            item_id = str(data.get("item_id", ""))
+            return [Piece(0, _DELTAS[str(kind)], data["delta"], ("delta",), slot, item_id)]
         item = data.get("item")
         if kind == "response.output_item.added" and isinstance(item, dict):
             # A call's name comes only here; its arguments come as deltas.
@@ -250,7 +254,9 @@ class ResponsesShape:
         return str(response.get("id", "")) if isinstance(response, dict) else ""
 
     def finished(self, data: dict[str, Any]) -> list[int]:
-        return [0] if data.get("type") in TERMINAL else []
+        # A text's `.done` event ends it: a restorer's held tail goes out before it.
+        kind = data.get("type")
+        return [0] if kind in TERMINAL or kind in _TEXT_DONE else []
 
     def trailing(self, data: dict[str, Any]) -> bool:
         return data.get("type") in TERMINAL
@@ -270,7 +276,13 @@ class ResponsesShape:
 
     def delta(self, piece: Piece, text: str) -> dict[str, Any]:
         kind = _DELTA_TYPES.get(piece.field, "response.output_text.delta")
-        return {"type": kind, "output_index": piece.slot, "content_index": 0, "delta": text}
+        return {
+            "type": kind,
+            "item_id": piece.item,
+            "output_index": piece.slot,
+            "content_index": 0,
+            "delta": text,
+        }
 
     def notice(self, text: str) -> dict[str, Any]:
         return {"text": text}
