@@ -380,3 +380,39 @@ def test_an_answer_is_every_output_item_and_a_blocked_one_becomes_the_refusal() 
     assert answer["status"] == "incomplete"
     assert answer["incomplete_details"] == {"reason": "content_filter"}
     assert [p.text for p in shape.pieces(answer, streamed=False)] == ["refused"]
+
+
+def _items_script(surface: Surface, name: str, message: dict[str, Any]) -> str:
+    httpx.post(surface.upstream.url + f"/_fake/scripts/{name}", content=orjson.dumps([message]))
+    return f"choices:{name}"
+
+
+def test_reasoning_tool_calls_and_text_stream_through_and_a_harmful_call_is_stopped(
+    surface: Surface,
+) -> None:
+    benign = _items_script(
+        surface,
+        "ritems",
+        {
+            "reasoning_content": "look it up first",
+            "tool_calls": [{"name": "lookup", "arguments": '{"city": "Kyoto"}'}],
+            "content": "It is sunny.",
+        },
+    )
+    with surface.client.responses.stream(model=benign + ";chunk=3", input="weather?") as stream:
+        final = stream.get_final_response()
+    assert [item.type for item in final.output] == ["reasoning", "function_call", "message"]
+    call = final.output[1]
+    assert call.type == "function_call" and call.arguments == '{"city": "Kyoto"}'
+    assert final.output_text == "It is sunny."
+    harmful = _items_script(
+        surface,
+        "rcall",
+        {"tool_calls": [{"name": "run", "arguments": '{"step": "[hazard-step]"}'}]},
+    )
+    response = surface.client.responses.create(model=harmful, input="go")
+    assert response.status == "incomplete" and "chemical weapons" in response.output_text
+    assert [item.type for item in response.output] == ["message"]
+    events = list(surface.client.responses.create(model=harmful, input="go", stream=True))
+    assert events[-1].type == "response.incomplete"
+    assert "chemical weapons" in events[-1].response.output_text

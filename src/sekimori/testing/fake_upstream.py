@@ -56,7 +56,9 @@ For tests: `GET /_fake/stats` counts requests and client disconnects seen while 
 `POST /v1/responses` answers the same modes as a Responses API answer (`input` as a string or
 items standing for the messages): one output message, JSON or streamed as `response.*` events
 (created, output item and content part added, `output_text.delta` per piece, the `*.done` events
-repeating the text, `response.completed`) with `;chunk=N` and `;delay=S`.
+repeating the text, `response.completed`) with `;chunk=N` and `;delay=S`; `choices:NAME` answers
+the script's first message as a reasoning item (its `reasoning_content` as the summary), a
+`function_call` item per tool call (arguments streamed as deltas) and the message.
 
 `GET /_fake/last` returns the last request body (chat, completions, embeddings or responses) as
 received.
@@ -453,27 +455,27 @@ class FakeUpstream:
         behaviour = parse_behaviour(model, headers)
         if await _error_mode(send, behaviour):
             return
-        text = self._answer_text(behaviour, messages, headers)
-        ident, item_id = f"resp_fake{self._counter}", f"msg_fake{self._counter}"
-        pieces = _split(text, behaviour.chunk)
+        n = self._counter
+        if behaviour.mode == "choices":
+            try:
+                spec = orjson.loads(self.scripts[behaviour.arg])[0]
+                assert isinstance(spec, dict)
+            except (KeyError, IndexError, orjson.JSONDecodeError, AssertionError):
+                await _error(send, 400, f"script {behaviour.arg!r} is no JSON array", "bad_script")
+                return
+        else:
+            spec = {"content": self._answer_text(behaviour, messages, headers)}
+        items = _response_items(spec, n)
         tokens = len(_last_user_text(messages).split())
-        usage = {"input_tokens": tokens, "output_tokens": len(pieces)}
+        usage = {"input_tokens": tokens, "output_tokens": len(items)}
         usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
-        part = {"type": "output_text", "text": text, "annotations": []}
-        item = {
-            "id": item_id,
-            "type": "message",
-            "role": "assistant",
-            "status": "completed",
-            "content": [part],
-        }
         response = {
-            "id": ident,
+            "id": f"resp_fake{n}",
             "object": "response",
             "created_at": int(time.time()),
             "model": model,
             "status": "completed",
-            "output": [item],
+            "output": items,
             "parallel_tool_calls": True,
             "tool_choice": "auto",
             "tools": [],
@@ -483,29 +485,18 @@ class FakeUpstream:
             await _json(send, 200, response)
             return
         begun = {**response, "status": "in_progress", "output": [], "usage": None}
-        at = {"item_id": item_id, "output_index": 0, "content_index": 0}
-        events: list[dict[str, Any]] = [
-            {"type": "response.created", "response": begun},
-            {
-                "type": "response.output_item.added",
-                "output_index": 0,
-                "item": {**item, "content": []},
-            },
-            {"type": "response.content_part.added", **at, "part": {**part, "text": ""}},
-            *({"type": "response.output_text.delta", **at, "delta": p} for p in pieces),
-            {"type": "response.output_text.done", **at, "text": text},
-            {"type": "response.content_part.done", **at, "part": part},
-            {"type": "response.output_item.done", "output_index": 0, "item": item},
-            {"type": "response.completed", "response": response},
-        ]
+        events: list[dict[str, Any]] = [{"type": "response.created", "response": begun}]
+        for i, item in enumerate(items):
+            events.extend(_item_events(i, item, behaviour.chunk))
+        events.append({"type": "response.completed", "response": response})
         await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
-        for n, event in enumerate(events):
-            if behaviour.delay and event["type"] == "response.output_text.delta":
+        for number, event in enumerate(events):
+            if behaviour.delay and str(event["type"]).endswith(".delta"):
                 await asyncio.sleep(behaviour.delay)
-            event["sequence_number"] = n
+            event["sequence_number"] = number
             kind = str(event["type"]).encode()
             raw = b"event: " + kind + b"\ndata: " + orjson.dumps(event) + b"\n\n"
-            more = n < len(events) - 1
+            more = number < len(events) - 1
             await send({"type": "http.response.body", "body": raw, "more_body": more})
 
     async def _embedding(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -620,6 +611,78 @@ class FakeUpstream:
         else:
             tail += b"data: [DONE]\n\n"
         await send({"type": "http.response.body", "body": tail})
+
+
+def _response_items(spec: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    """A `choices` script's message (or a mode's text as `content`) as Responses output items:
+    reasoning, then function calls, then the message."""
+    items: list[dict[str, Any]] = []
+    if isinstance(spec.get("reasoning_content"), str):
+        summary = [{"type": "summary_text", "text": spec["reasoning_content"]}]
+        items.append({"id": f"rs_fake{n}", "type": "reasoning", "summary": summary})
+    for k, call in enumerate(spec.get("tool_calls") or []):
+        items.append(
+            {
+                "id": f"fc_fake{n}_{k}",
+                "type": "function_call",
+                "call_id": f"call_{n}_{k}",
+                "name": call.get("name", ""),
+                "arguments": call.get("arguments", ""),
+                "status": "completed",
+            }
+        )
+    if isinstance(spec.get("content"), str):
+        part = {"type": "output_text", "text": spec["content"], "annotations": []}
+        items.append(
+            {
+                "id": f"msg_fake{n}",
+                "type": "message",
+                "role": "assistant",
+                "status": "completed",
+                "content": [part],
+            }
+        )
+    return items
+
+
+def _item_events(index: int, item: dict[str, Any], chunk: int) -> list[dict[str, Any]]:
+    """The streamed events of one output item: added, its text as deltas, done."""
+    at: dict[str, Any] = {"item_id": item["id"], "output_index": index}
+    kind = item["type"]
+    if kind == "message":
+        empty: dict[str, Any] = {**item, "content": []}
+        part = item["content"][0]
+        at["content_index"] = 0
+        text, prefix = part["text"], "response.output_text"
+        opening = [{"type": "response.content_part.added", **at, "part": {**part, "text": ""}}]
+        closing = [
+            {"type": "response.output_text.done", **at, "text": text},
+            {"type": "response.content_part.done", **at, "part": part},
+        ]
+    elif kind == "function_call":
+        empty = {**item, "arguments": "", "status": "in_progress"}
+        text, prefix = item["arguments"], "response.function_call_arguments"
+        opening = []
+        closing = [{"type": prefix + ".done", **at, "arguments": text}]
+    else:  # reasoning
+        empty = {**item, "summary": []}
+        part = item["summary"][0]
+        at["summary_index"] = 0
+        text, prefix = part["text"], "response.reasoning_summary_text"
+        opening = [
+            {"type": "response.reasoning_summary_part.added", **at, "part": {**part, "text": ""}}
+        ]
+        closing = [
+            {"type": prefix + ".done", **at, "text": text},
+            {"type": "response.reasoning_summary_part.done", **at, "part": part},
+        ]
+    return [
+        {"type": "response.output_item.added", "output_index": index, "item": empty},
+        *opening,
+        *({"type": prefix + ".delta", **at, "delta": piece} for piece in _split(text, chunk)),
+        *closing,
+        {"type": "response.output_item.done", "output_index": index, "item": item},
+    ]
 
 
 def _vector(text: str) -> list[float]:
