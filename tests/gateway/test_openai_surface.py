@@ -320,6 +320,10 @@ def test_every_text_of_a_request_is_a_part_and_redactions_are_written_back() -> 
             {"type": "function_call_output", "call_id": "c1", "output": "result text"},
             {"type": "reasoning", "id": "r1", "summary": [{"type": "summary_text", "text": "hm"}]},
         ],
+        "prompt": {
+            "id": "pmpt_1",
+            "variables": {"city": "Kyoto", "note": {"type": "input_text", "text": "a note"}},
+        },
         "tools": [
             {"type": "function", "name": "lookup", "description": "finds", "parameters": {}},
             {"type": "web_search"},
@@ -334,6 +338,8 @@ def test_every_text_of_a_request_is_a_part_and_redactions_are_written_back() -> 
         ("tool_call_arguments", ("input", 1, "arguments")),
         ("tool_result", ("input", 2, "output")),
         ("assistant_history", ("input", 3, "summary", 0, "text")),
+        ("user", ("prompt", "variables", "city")),
+        ("user", ("prompt", "variables", "note", "text")),
         ("name", ("tools", 0, "name")),
         ("tool_description", ("tools", 0, "description")),
     ]
@@ -341,6 +347,10 @@ def test_every_text_of_a_request_is_a_part_and_redactions_are_written_back() -> 
     rewritten = [Message(p.role, p.content.upper()) for p in parts]
     write_back(request.body, parts, rewritten)
     assert request.body["input"][2]["output"] == "RESULT TEXT"
+    assert request.body["prompt"]["variables"] == {
+        "city": "KYOTO",
+        "note": {"type": "input_text", "text": "A NOTE"},
+    }
     assert request.body["input"][1]["name"] == "lookup"  # a name is never rewritten
 
 

@@ -11,6 +11,7 @@ A request's parts (screened like chat's, redactions written back by locator):
 | `input[i]` `function_call`: `arguments` / `name` | tool_call_arguments / name | yes / no |
 | `input[i]` `function_call_output`: `output` (a string or text parts) | tool_result | yes |
 | `input[i]` `reasoning`: each `summary[k].text` | assistant_history | yes |
+| `prompt.variables[name]` (a string or an `input_text` part) | user | yes |
 | `tools[k]` (`type: function`): `name`, `description`, `parameters` | as chat's tools | as chat's |
 
 An answer is one choice (0) made of its `output` items: message `output_text` and `refusal`
@@ -72,6 +73,16 @@ def _request_parts(body: dict[str, Any]) -> Iterator[Part]:
         for i, item in enumerate(items):
             if isinstance(item, dict):
                 yield from _item_parts(item, ("input", i))
+    prompt = body.get("prompt")
+    variables = prompt.get("variables") if isinstance(prompt, dict) else None
+    if isinstance(variables, dict):
+        # A stored prompt's variables are text the model reads like the input.
+        for name, value in variables.items():
+            at: Locator = ("prompt", "variables", name)
+            if isinstance(value, str):
+                yield Part("user", value, "user", at)
+            elif isinstance(value, dict):
+                yield from _content_part("user", value, at)
     tools = body.get("tools")
     if isinstance(tools, list):
         for k, tool in enumerate(tools):
