@@ -129,6 +129,14 @@ def test_extraction_flags_repeated_probes_and_retries_after_refusals() -> None:
         for i in range(12)
     ]
     assert any(found)
+    # A batch job on one template with a few items refused is not walking the policy's edge.
+    batch = ExtractionDetector(level=4.0)
+    assert not any(
+        batch.observe(
+            _sketch(rng, 2.0 * i, "b", template=base ^ (1 << i % 64), refused=i % 30 == 0)
+        )
+        for i in range(3000)
+    )
     quiet = ExtractionDetector(level=4.0)
     assert not any(quiet.observe(_sketch(rng, 60.0 * i, "q")) for i in range(500))
 

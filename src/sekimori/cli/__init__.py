@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "local_model",
     "redteam",
     "guard",
+    "watch",
 )
 
 

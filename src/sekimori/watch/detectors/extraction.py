@@ -3,8 +3,13 @@
 Per key, decayed counts (half-life `HALF_LIFE_S`) of: prompts asking for the system prompt or
 hidden instructions; prompts asking which model or version this is; and near-duplicates
 (template SimHash within `NEAR_BITS` bits) of the key's last `RING` refused prompts, the
-rephrase-and-retry walk along the policy's edge. Score = extraction + 0.5 fingerprint +
-0.5 retries; one alert per key per half-life.
+rephrase-and-retry walk along the policy's edge. Retries count at most as many as the key's
+refusals, and a retry must be nearer a refused prompt than any of the key's last `ACCEPTED`
+accepted ones: a batch job whose prompts share one template is not walking the edge.
+Retries count only while refusals are at least `WALK_SHARE` of the key's requests: a walker is
+refused often, a batch job whose classifier refuses 3% of its items is not.
+Score = extraction + 0.5 fingerprint + 0.5 min(retries, refusals); one alert per key per
+half-life.
 """
 
 from __future__ import annotations
@@ -18,17 +23,30 @@ NAME = "extraction"
 HALF_LIFE_S = 3_600.0
 NEAR_BITS = 8
 RING = 8
+ACCEPTED = 16
+WALK_SHARE = 0.2
 DEFAULT_LEVEL = 4.0
 
 
 class _Probe:
-    __slots__ = ("alerted_at", "extraction", "fingerprint", "refused", "retries", "ts")
+    __slots__ = (
+        "accepted",
+        "alerted_at",
+        "extraction",
+        "fingerprint",
+        "refusals",
+        "refused",
+        "requests",
+        "retries",
+        "ts",
+    )
 
     def __init__(self) -> None:
-        self.extraction = self.fingerprint = self.retries = 0.0
+        self.extraction = self.fingerprint = self.retries = self.refusals = self.requests = 0.0
         self.ts = 0.0
         self.alerted_at = -math.inf
         self.refused: list[int] = []
+        self.accepted: list[int] = []
 
 
 class ExtractionDetector:
@@ -42,11 +60,19 @@ class ExtractionDetector:
         state.ts = sketch.ts
         state.extraction = state.extraction * keep + sketch.has(FLAG_EXTRACTION)
         state.fingerprint = state.fingerprint * keep + sketch.has(FLAG_FINGERPRINT)
-        retry = any(hamming(sketch.template, r) <= NEAR_BITS for r in state.refused)
+        to_refused = min((hamming(sketch.template, r) for r in state.refused), default=64)
+        to_accepted = min((hamming(sketch.template, a) for a in state.accepted), default=64)
+        retry = to_refused <= NEAR_BITS and to_refused < to_accepted
         state.retries = state.retries * keep + retry
+        state.refusals = state.refusals * keep + sketch.has(FLAG_REFUSED)
+        state.requests = state.requests * keep + 1
         if sketch.has(FLAG_REFUSED):
             state.refused = [*state.refused[-(RING - 1) :], sketch.template]
-        score = state.extraction + 0.5 * state.fingerprint + 0.5 * state.retries
+        else:
+            state.accepted = [*state.accepted[-(ACCEPTED - 1) :], sketch.template]
+        walking = state.refusals >= WALK_SHARE * state.requests
+        walk = min(state.retries, state.refusals) if walking else 0.0
+        score = state.extraction + 0.5 * state.fingerprint + 0.5 * walk
         if score < self.level or sketch.ts - state.alerted_at < HALF_LIFE_S:
             return None
         state.alerted_at = sketch.ts

@@ -1,0 +1,425 @@
+"""The watch's targets (issue 18) on simulated traffic; writes bench/watch/RESULTS.md.
+
+    nice -n 10 .venv/bin/python bench/watch/run.py [--days 3] [--scale-sketches 1000000]
+
+Levels are chosen on the training seeds only (TRAIN_SEEDS), then every figure is measured on
+the test seeds (TEST_SEEDS), which the level choice never saw:
+- distillation: the lowest level on the grid at which, on training traffic, at most 0.5% of
+  benign keys and at most 0.5 hard-negative tenants in 100 a day would be flagged;
+- coordinated: the lowest level at which no benign key is named in a training alert;
+- decomposition: the lowest level with at most 0.5 false alerts per 1,000 benign sessions;
+- extraction keeps its default (no probing campaign is simulated yet).
+Then: the sketch's cost per request (text features + packing, p50/p99 over Dolly prompts),
+bytes per stored sketch, and all detectors over `--scale-sketches` sketches (the test
+sketches repeated, shifted in time), in memory and read back from a packed file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sekimori.paths import shared_data_dir, watch_data_dir
+from sekimori.testing.machine import cpu_model, load_average
+from sekimori.watch.detectors import Alert, Detector
+from sekimori.watch.detectors.coordinated import CoordinatedDetector
+from sekimori.watch.detectors.decomposition import WATCHED, DecompositionDetector
+from sekimori.watch.detectors.distillation import DistillationDetector
+from sekimori.watch.detectors.extraction import ExtractionDetector
+from sekimori.watch.pool import Pool, load_pool, load_scores
+from sekimori.watch.replay import run_detectors
+from sekimori.watch.simulate import (
+    DAY,
+    DEFAULT,
+    SMALL,
+    Simulation,
+    catastrophic_runs,
+    simulate,
+)
+from sekimori.watch.sketch import (
+    FLAG_REFUSED,
+    PACKED_SIZE,
+    SCORE_IDS,
+    SamplingParams,
+    Sketch,
+    make_sketch,
+    text_features,
+)
+from sekimori.watch.sketchfile import read_sketches, write_sketches
+
+TRAIN_SEEDS = (1, 2)
+TEST_SEEDS = (101, 102)
+PER_SET = 1_200
+HARD = ("batch_pipeline", "benchmark", "translation")
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def _grid(lo: float, hi: float, step: float) -> list[float]:
+    return [round(lo + i * step, 3) for i in range(round((hi - lo) / step) + 1)]
+
+
+def _pick(grid: Sequence[float], ok: Callable[[float], bool]) -> float:
+    for level in grid:
+        if ok(level):
+            return level
+    return grid[-1]
+
+
+def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
+    # Distillation: one pass, recording every key's peak score.
+    distill_peaks = []
+    for sim in train:
+        d = DistillationDetector(level=float("inf"), record_peaks=True)
+        for sketch in sim.sketches:
+            d.observe(sketch)
+        assert d.peaks is not None
+        distill_peaks.append(d.peaks)
+
+    def distill_ok(level: float) -> bool:
+        for sim, peaks in zip(train, distill_peaks, strict=True):
+            benign = sim.labels.benign_keys
+            flagged = [k for k in benign if peaks.get(k, 0.0) >= level]
+            hard = sum(1 for k in flagged if benign[k] in HARD)
+            hard_tenants = sum(1 for p in benign.values() if p in HARD)
+            if len(flagged) > 0.005 * len(benign) or hard * 100 > 0.5 * hard_tenants * sim.days:
+                return False
+        return True
+
+    def decomp_ok(level: float, decomp_peaks: list[dict[tuple[str, int, str], float]]) -> bool:
+        for sim, peaks in zip(train, decomp_peaks, strict=True):
+            benign = sim.labels.benign_keys
+            false = sum(
+                1
+                for (kind, unit, _), peak in peaks.items()
+                if peak >= level
+                and (unit in benign if kind == "key" else unit in sim.labels.benign_sessions)
+            )
+            if false * 1000 > 0.5 * len(sim.labels.benign_sessions):
+                return False
+        return True
+
+    def coordinated_ok(level: float) -> bool:
+        for sim in train:
+            detector = CoordinatedDetector(level=level)
+            for sketch in sim.sketches:
+                alert = detector.observe(sketch)
+                if alert and any(k in sim.labels.benign_keys for k in alert.keys):
+                    return False
+        return True
+
+    # Decomposition: per floor, the lowest level within the false-alert budget; then the floor
+    # whose level catches the most training chains by their 4th step (ties: the higher floor).
+    best: tuple[int, float, float, float] = (-1, 0.0, 0.0, 0.0)
+    for floor in (0.1, 0.2, 0.3, 0.4):
+        base = _base_rate(train, floor)
+        peaks = []
+        for sim in train:
+            c = DecompositionDetector(level=float("inf"), floor=floor, base=base, record_peaks=True)
+            for sketch in sim.sketches:
+                c.observe(sketch)
+            assert c.peaks is not None
+            peaks.append(c.peaks)
+        level = _pick(_grid(0.2, 4.0, 0.1), functools.partial(decomp_ok, decomp_peaks=peaks))
+        caught = 0
+        for sim in train:
+            detector = DecompositionDetector(level=level, floor=floor, base=base)
+            caught += _chains_by_4th(sim, run_detectors([detector], sim.sketches).alerts)
+        print(f"decomposition floor {floor} base {base:.5f}: level {level}, train by 4th {caught}")
+        if caught >= best[0]:
+            best = (caught, floor, level, base)
+    return {
+        "distillation": _pick(_grid(0.3, 0.9, 0.025), distill_ok),
+        "decomposition": best[2],
+        "decomposition_floor": best[1],
+        "decomposition_base": best[3],
+        "coordinated": _pick(_grid(0.45, 0.8, 0.05), coordinated_ok),
+    }
+
+
+def _base_rate(train: Sequence[Simulation], floor: float) -> float:
+    """The mean evidence a benign request adds (its highest watched category above the floor)."""
+    index = [SCORE_IDS.index(c) for c in WATCHED]
+    total = count = 0.0
+    for sim in train:
+        for s in sim.sketches:
+            if s.key in sim.labels.benign_keys and not s.has(FLAG_REFUSED):
+                total += max(0.0, max(s.scores[i] for i in index) / 255 - floor)
+                count += 1
+    return round(total / max(count, 1), 5)
+
+
+def _chains_by_4th(sim: Simulation, alerts: Sequence[Alert]) -> int:
+    caught = 0
+    for run in catastrophic_runs(sim.labels.chain_runs):
+        fourth = run.step_ts[min(3, len(run.step_ts) - 1)]
+        caught += any(
+            a.detector == "decomposition" and a.ts <= fourth and run.key in a.keys for a in alerts
+        )
+    return caught
+
+
+def detectors(levels: dict[str, float]) -> list[Detector]:
+    return [
+        DistillationDetector(level=levels["distillation"]),
+        DecompositionDetector(
+            level=levels["decomposition"],
+            floor=levels["decomposition_floor"],
+            base=levels["decomposition_base"],
+        ),
+        CoordinatedDetector(level=levels["coordinated"]),
+        ExtractionDetector(),
+    ]
+
+
+@dataclasses.dataclass
+class Measured:
+    sketches: int = 0
+    distill_keys: int = 0
+    distill_caught: int = 0
+    distill_caught_alone: int = 0
+    benign_keys: int = 0
+    benign_flagged: int = 0
+    campaigns: int = 0
+    campaigns_caught: int = 0
+    catastrophic_runs: int = 0
+    watch_by_4th: int = 0
+    screen_by_4th: int = 0
+    either_by_4th: int = 0
+    benign_sessions: int = 0
+    decomp_false: int = 0
+    hard_tenant_days: int = 0
+    hard_false: int = 0
+    alerts_by_detector: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def measure(sim: Simulation, levels: dict[str, float], into: Measured) -> None:
+    alerts = run_detectors(detectors(levels), sim.sketches).alerts
+    labels = sim.labels
+    for alert in alerts:
+        into.alerts_by_detector[alert.detector] = into.alerts_by_detector.get(alert.detector, 0) + 1
+    flagged: dict[int, list[Alert]] = {}
+    for alert in alerts:
+        for key in alert.keys:
+            flagged.setdefault(key, []).append(alert)
+    distill_names = {"distillation", "coordinated"}
+    into.sketches += len(sim.sketches)
+    into.distill_keys += len(labels.distill_keys)
+    for key in labels.distill_keys:
+        found = {a.detector for a in flagged.get(key, [])}
+        into.distill_caught += bool(found & distill_names)
+        into.distill_caught_alone += "distillation" in found
+    into.benign_keys += len(labels.benign_keys)
+    into.benign_flagged += sum(
+        1 for k in labels.benign_keys if {a.detector for a in flagged.get(k, [])} & distill_names
+    )
+    for members in labels.campaigns.values():
+        into.campaigns += 1
+        named = {k for k in members if flagged.get(k)}
+        into.campaigns_caught += len(named) * 2 >= len(members)
+    refused_at = {(s.key, s.ts) for s in sim.sketches if s.has(FLAG_REFUSED)}
+    for run in catastrophic_runs(labels.chain_runs):
+        into.catastrophic_runs += 1
+        fourth = run.step_ts[min(3, len(run.step_ts) - 1)]
+        watch = any(
+            a.detector == "decomposition" and a.ts <= fourth for a in flagged.get(run.key, [])
+        )
+        screen = any((run.key, ts) in refused_at for ts in run.step_ts[:4])
+        into.watch_by_4th += watch
+        into.screen_by_4th += screen
+        into.either_by_4th += watch or screen
+    into.benign_sessions += len(labels.benign_sessions)
+    into.decomp_false += sum(
+        1 for a in alerts if a.detector == "decomposition" and a.keys[0] in labels.benign_keys
+    )
+    hard_keys = {k for k, p in labels.benign_keys.items() if p in HARD}
+    into.hard_tenant_days += len(hard_keys) * sim.days
+    into.hard_false += sum(1 for a in alerts if set(a.keys) & hard_keys)
+
+
+def sketch_cost(pool: Pool, count: int = 2_000) -> tuple[float, float]:
+    prompts = [p for ps in pool.benign.values() for p in ps][:count]
+    times = []
+    for prompt in prompts:
+        started = time.perf_counter()
+        features = text_features(prompt.text)
+        make_sketch(
+            features,
+            ts=0.0,
+            key="k",
+            tenant="t",
+            session="s",
+            harm=0.1,
+            categories={"weapons.bio": 0.1},
+            params=SamplingParams(),
+            lang=prompt.lang,
+        ).pack()
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return times[len(times) // 2] * 1e3, times[int(len(times) * 0.99)] * 1e3
+
+
+def scale(
+    sims: Sequence[Simulation], target: int, levels: dict[str, float]
+) -> tuple[int, float, float]:
+    base = [s for sim in sims for s in sim.sketches]
+    span = max(sim.days for sim in sims) * DAY
+    many: list[Sketch] = []
+    shift = 0
+    while len(many) < target:
+        many.extend(dataclasses.replace(s, ts=s.ts + shift * span) for s in base)
+        shift += 1
+    many.sort(key=lambda s: s.ts)
+    del many[target:]
+    started = time.perf_counter()
+    run_detectors(detectors(levels), many)
+    in_memory = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scale.sketches"
+        write_sketches(path, many)
+        del many
+        started = time.perf_counter()
+        run_detectors(detectors(levels), read_sketches(path))
+        from_file = time.perf_counter() - started
+    return target, in_memory, from_file
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--days", type=int, default=2)
+    parser.add_argument("--scale-sketches", type=int, default=1_000_000)
+    parser.add_argument("--smoke", action="store_true", help="tiny populations; no RESULTS.md")
+    args = parser.parse_args()
+    size = SMALL if args.smoke else DEFAULT
+    pool = load_pool(
+        shared_data_dir(),
+        watch_data_dir(),
+        load_scores(watch_data_dir() / "scores.json"),
+        per_set=PER_SET,
+    )
+    started = time.perf_counter()
+    train = [simulate(pool, days=args.days, seed=s, scale=size) for s in TRAIN_SEEDS]
+    print(
+        f"train simulated: {sum(len(t.sketches) for t in train)} sketches "
+        f"({time.perf_counter() - started:.0f} s)",
+        flush=True,
+    )
+    levels = choose_levels(train)
+    print("levels", levels, flush=True)
+    del train
+    test = [simulate(pool, days=args.days, seed=s, scale=size) for s in TEST_SEEDS]
+    m = Measured()
+    for sim in test:
+        measure(sim, levels, m)
+    print(m, flush=True)
+    p50, p99 = sketch_cost(pool)
+    n, mem_s, file_s = scale(test, args.scale_sketches, levels)
+    print(f"sketch p50 {p50:.3f} ms p99 {p99:.3f} ms; {n} sketches {mem_s:.1f} s / {file_s:.1f} s")
+    if not args.smoke:
+        write_results(args, levels, m, p50, p99, n, mem_s, file_s)
+
+
+def _rate(a: int, b: int) -> str:
+    return f"{a}/{b} = {a / b:.3f}" if b else "n/a"
+
+
+def write_results(
+    args: argparse.Namespace,
+    levels: dict[str, float],
+    m: Measured,
+    p50: float,
+    p99: float,
+    n: int,
+    mem_s: float,
+    file_s: float,
+) -> None:
+    tpr = m.distill_caught / max(m.distill_keys, 1)
+    fpr = m.benign_flagged / max(m.benign_keys, 1)
+    camp = m.campaigns_caught / max(m.campaigns, 1)
+    by4 = m.watch_by_4th / max(m.catastrophic_runs, 1)
+    false_per_k = 1000 * m.decomp_false / max(m.benign_sessions, 1)
+    hard_per_100 = 100 * m.hard_false / max(m.hard_tenant_days, 1)
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**missed**"
+
+    lines = [
+        "# Watch (issue 18): detectors on simulated traffic",
+        "",
+        f"Machine: {cpu_model()}, {os.cpu_count()} CPUs shared with the team (load average "
+        f"{load_average()} at the end). Command: `nice -n 10 .venv/bin/python bench/watch/run.py"
+        f" --days {args.days}`. Simulator: `sekimori.watch.simulate` (default scale), levels "
+        f"chosen on seeds {TRAIN_SEEDS}, every figure below measured on seeds {TEST_SEEDS} "
+        f"({m.sketches:,} sketches, {args.days} days each).",
+        "",
+        "Levels chosen on training traffic: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())),
+        "",
+        "| target | figure | result |",
+        "|---|---|---|",
+        "| distillation ≥ 2,000 req/key/day: key TPR ≥ 0.95 "
+        f"| {_rate(m.distill_caught, m.distill_keys)}"
+        f" (distillation detector alone {_rate(m.distill_caught_alone, m.distill_keys)}) "
+        f"| {verdict(tpr >= 0.95 and fpr <= 0.01)} |",
+        f"| … at ≤ 1% FPR on benign keys | {_rate(m.benign_flagged, m.benign_keys)} | |",
+        f"| slow-and-low, 20 keys: campaign TPR ≥ 0.9 (≥ half its keys named) "
+        f"| {_rate(m.campaigns_caught, m.campaigns)} | {verdict(camp >= 0.9)} |",
+        f"| decomposition: ≥ 80% of catastrophic chains flagged by the watch before the 5th step "
+        f"| {_rate(m.watch_by_4th, m.catastrophic_runs)} | {verdict(by4 >= 0.8)} |",
+        f"| (for comparison: a step blocked by the screen by the 4th; screen or watch) "
+        f"| {_rate(m.screen_by_4th, m.catastrophic_runs)}; "
+        f"{_rate(m.either_by_4th, m.catastrophic_runs)} | |",
+        f"| decomposition: ≤ 1 false alert per 1,000 benign sessions "
+        f"| {m.decomp_false} in {m.benign_sessions:,} = {false_per_k:.2f} | "
+        f"{verdict(false_per_k <= 1)} |",
+        f"| batch pipelines, benchmark runs, translation: ≤ 1 false alert per 100 tenants a day "
+        f"| {m.hard_false} in {m.hard_tenant_days} tenant-days = {hard_per_100:.2f} "
+        f"| {verdict(hard_per_100 <= 1)} |",
+        f"| scale: detectors over 1,000,000 sketches ≤ 60 s | {n:,} in {mem_s:.1f} s in memory, "
+        f"{file_s:.1f} s read from a packed file | {verdict(file_s <= 60 and n >= 1_000_000)} |",
+        f"| storage ≤ 200 bytes/request | {PACKED_SIZE} bytes packed | "
+        f"{verdict(PACKED_SIZE <= 200)} |",
+        f"| sketch cost ≤ 0.5 ms p50 beyond screening | p50 {p50:.3f} ms, p99 {p99:.3f} ms "
+        f"(text features + packing, {2000} Dolly/oasst prompts, shared CPU) | "
+        f"{verdict(p50 <= 0.5)} |",
+        "",
+        f"Alerts on the test traffic by detector: {m.alerts_by_detector}.",
+        "",
+    ]
+    notes = NOTES.format(
+        dl=levels["decomposition"],
+        df=levels["decomposition_floor"],
+        db=levels["decomposition_base"],
+    )
+    RESULTS.write_text("\n".join(lines) + notes)
+
+
+NOTES = """
+## How to read these figures
+
+- The traffic is simulated (`sekimori watch simulate`); the prompts are real (dolly-15k,
+  dolly-15k-ja, oasst1-en, scored by the committed prompt classifier), the populations and
+  campaigns are the simulator's assumptions, written down in `src/sekimori/watch/simulate.py`.
+  A detector tuned to this simulator can look better here than on real traffic: the figures
+  say the mechanics work, not that real distillers behave like these.
+- Decomposed questions are the team's chains (`data/watch/chains.jsonl`: 20 EN + 20 JA, topics
+  and step labels only, no operational content); each step label is scored by the classifier
+  as if it were the sub-question. Labels read more plainly harmful than a careful attacker's
+  sub-questions would, so the screen blocks many steps; steps it blocks give the watch no
+  evidence (a refused step is excluded from the sums).
+- Extraction/probing has a detector and unit tests but no simulated campaign yet; its level (4)
+  is set by hand, and its false alerts on the benign test traffic are counted above.
+- Decomposition alerts at level {dl} on a sum that starts above floor {df}, less {db} per
+  request (the mean evidence of a benign training request): chosen on training traffic, the
+  floor from 0.1-0.4 by the training chains caught, the level as the lowest with at most 0.5
+  false alerts per 1,000 benign sessions.
+"""
+
+
+if __name__ == "__main__":
+    main()

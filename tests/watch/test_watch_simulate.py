@@ -1,0 +1,96 @@
+"""The simulator on a tiny population, and `sekimori watch replay` on its sketch file:
+labelled, in time order, no text at rest; bad files are clear errors, not tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sekimori.cli import main
+from sekimori.paths import shared_data_dir, watch_data_dir
+from sekimori.watch.pool import Pool, load_pool, load_scores
+from sekimori.watch.simulate import Scale, Simulation, catastrophic_runs, simulate
+from sekimori.watch.sketch import FLAG_REFUSED
+from sekimori.watch.sketchfile import MAGIC, read_sketches, write_sketches
+
+TINY = Scale(
+    office=6,
+    long_chat=1,
+    pipelines=0,
+    eval_teams=0,
+    translation=0,
+    lookalikes=2,
+    distill_single=0,
+    distill_mixed=0,
+    slow_low=0,
+    decomposition_repeats=1,
+)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Pool:
+    scores = load_scores(watch_data_dir() / "scores.json")
+    return load_pool(shared_data_dir(), watch_data_dir(), scores, per_set=1_200)
+
+
+@pytest.fixture(scope="module")
+def sim(pool: Pool) -> Simulation:
+    return simulate(pool, days=1, seed=7, scale=TINY)
+
+
+def test_sketches_are_in_time_order_and_labelled(sim: Simulation) -> None:
+    times = [s.ts for s in sim.sketches]
+    assert times == sorted(times)
+    runs = catastrophic_runs(sim.labels.chain_runs)
+    assert len(runs) == 36  # 40 chains, 4 of them conventional weapons (severe, not catastrophic)
+    assert {s.key for s in sim.sketches} >= {r.key for r in runs}
+    assert len(sim.labels.benign_keys) == 6 + 1 + 2
+    # Steps the classifier calls harmful are refused, as the screen would block them.
+    assert any(s.has(FLAG_REFUSED) for s in sim.sketches)
+
+
+def test_the_same_seed_gives_the_same_traffic(pool: Pool, sim: Simulation) -> None:
+    again = simulate(pool, days=1, seed=7, scale=TINY)
+    assert [s.pack() for s in again.sketches] == [s.pack() for s in sim.sketches]
+
+
+def test_a_sketch_file_holds_no_text(pool: Pool, sim: Simulation, tmp_path: Path) -> None:
+    path = tmp_path / "t.sketches"
+    assert write_sketches(path, sim.sketches) == len(sim.sketches)
+    data = path.read_bytes()
+    for chain in pool.chains[:5]:
+        assert chain.steps[0].text.encode()[:24] not in data
+    assert list(read_sketches(path)) == sim.sketches
+
+
+def test_replay_prints_alerts_in_both_languages(
+    sim: Simulation, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "t.sketches"
+    write_sketches(path, sim.sketches)
+    assert main(["watch", "replay", "--sketches", str(path), "--detector", "extraction"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert f"in {len(sim.sketches)} sketches" in last and "件の警告" in last
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file"), (b"hello", "not a sketch file"), (MAGIC + b"x" * 10, "cut short")],
+)
+def test_bad_sketch_files_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "bad.sketches"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["watch", "replay", "--sketches", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and str(path) in err and "Traceback" not in err
+
+
+def test_days_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["watch", "simulate", "--out", "x", "--days", "0"])
+    assert exit_info.value.code == 2
+    assert "must be 1 or more" in capsys.readouterr().err
