@@ -298,6 +298,12 @@ def test_a_streamed_answer_turning_harmful_is_cut(surface: Surface) -> None:
     shown = "".join(e.delta for e in events if e.type == "response.output_text.delta")
     assert shown.startswith("word0 ") and "word119" not in shown
     assert len(shown) - script.index("[hazard-step]") <= 256 + 64  # within one window
+    # The SDK's stream helper takes the same events: the cut response is its last.
+    with surface.client.responses.stream(
+        model="script:rturns;delay=0.01", input="Tell me a story"
+    ) as stream:
+        kinds = [e.type for e in stream]
+    assert kinds[-1] == "response.incomplete" and "response.completed" not in kinds
 
 
 def test_a_bad_input_item_gets_an_error_naming_it(surface: Surface) -> None:
@@ -308,6 +314,10 @@ def test_a_bad_input_item_gets_an_error_naming_it(surface: Surface) -> None:
         )
     body = info.value.body
     assert isinstance(body, dict) and body.get("param") == "input[1].role"
+    # An upstream's failure is an OpenAI-shaped error the SDK raises, as on chat.
+    with pytest.raises(openai.APIStatusError) as failed:
+        surface.client.responses.create(model="error:503", input="hi")
+    assert failed.value.status_code == 502 and failed.value.code == "upstream_unavailable"
 
 
 def test_every_text_of_a_request_is_a_part_and_redactions_are_written_back() -> None:
