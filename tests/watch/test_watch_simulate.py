@@ -3,6 +3,7 @@ labelled, in time order, no text at rest; bad files are clear errors, not traceb
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,27 @@ def test_days_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
         main(["watch", "simulate", "--out", "x", "--days", "0"])
     assert exit_info.value.code == 2
     assert "must be 1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_report_writes_an_offline_page_in_either_language(
+    sim: Simulation, tmp_path: Path, lang: str
+) -> None:
+    path, out = tmp_path / "t.sketches", tmp_path / "report.html"
+    write_sketches(path, sim.sketches)
+    args = ["watch", "report", "--sketches", str(path), "--out", str(out), "--lang", lang]
+    assert main(args) == 0
+    page = out.read_text(encoding="utf-8")
+    assert f'<html lang="{lang}">' in page and "http" not in page  # nothing fetched online
+    assert ("監視レポート" in page) == (lang == "ja")
+    assert "decomposition" in page  # the tiny traffic holds decomposed chains that pass steps
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sim.sketches[-1].ts + 60))
+    assert main([*args, "--since", since]) == 0
+    assert ("No alerts." if lang == "en" else "警告はありません") in out.read_text(encoding="utf-8")
+
+
+def test_report_refuses_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["watch", "report", "--sketches", "x", "--out", "y", "--since", "yesterday"])
+    assert exit_info.value.code == 2
+    assert "not a date: 'yesterday'" in capsys.readouterr().err

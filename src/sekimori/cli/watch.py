@@ -1,17 +1,23 @@
-"""`sekimori watch scores|simulate|replay`: the simulator, and the detectors over sketch files."""
+"""`sekimori watch scores|simulate|replay|report`: the simulator; detectors over sketch files."""
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from sekimori.errors import InputError
 from sekimori.lang import locale_lang
 from sekimori.paths import shared_data_dir, watch_data_dir
+
+if TYPE_CHECKING:
+    from sekimori.watch.sketch import Sketch
 
 SCORES_FILE = "scores.json"
 PER_SET = 1_200  # prompts sampled from each ordinary set (the scores file covers these)
@@ -71,6 +77,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     rep.add_argument("--json", action="store_true", help="one JSON alert a line / JSON 行で出力")
     rep.set_defaults(func=_replay)
 
+    report = watch.add_parser(
+        "report",
+        help="offline HTML report of the detectors' alerts / 検知結果のオフライン HTML レポート",
+    )
+    report.add_argument(
+        "--sketches", type=Path, required=True, help="sketch file / スケッチファイル"
+    )
+    report.add_argument("--out", type=Path, required=True, help="HTML file to write / 出力先")
+    report.add_argument(
+        "--since",
+        type=_date,
+        help="only sketches from this UTC date or time on (2026-12-01 or 2026-12-01T09:00) "
+        "/ この日時（UTC）以降のみ",
+    )
+    report.add_argument("--lang", choices=("en", "ja"), help="report language / レポートの言語")
+    report.set_defaults(func=_report)
+
 
 def _positive(text: str) -> int:
     try:
@@ -82,6 +105,17 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more: {value} / 1 以上にしてください")
     return value
+
+
+def _date(text: str) -> float:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date: {text!r}; write 2026-12-01 or 2026-12-01T09:00 "
+            "/ 日付として読めません（例 2026-12-01）"
+        ) from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def _scores(args: argparse.Namespace) -> int:
@@ -141,4 +175,29 @@ def _replay(args: argparse.Namespace) -> int:
         f"{len(result.alerts)} alerts in {result.sketches} sketches "
         f"/ {result.sketches} 件中 {len(result.alerts)} 件の警告"
     )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sekimori.watch.replay import replay
+    from sekimori.watch.report import render_report
+    from sekimori.watch.sketchfile import read_sketches
+
+    if not args.sketches.is_file():
+        raise InputError("no such file / ファイルがありません", source=str(args.sketches))
+    since = args.since if args.since is not None else float("-inf")
+    span = [float("inf"), float("-inf")]
+
+    def chosen() -> Iterator[Sketch]:
+        for sketch in read_sketches(args.sketches):
+            if sketch.ts >= since:
+                span[0], span[1] = min(span[0], sketch.ts), max(span[1], sketch.ts)
+                yield sketch
+
+    result = replay(chosen())
+    lang = args.lang or locale_lang()
+    start, end = (span[0], span[1]) if result.sketches else (0.0, 0.0)
+    page = render_report(result.alerts, sketches=result.sketches, start=start, end=end, lang=lang)
+    args.out.write_text(page, encoding="utf-8")
+    print(f"{len(result.alerts)} alerts in {result.sketches} sketches -> {args.out}")
     return 0
