@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sekimori.gateway.errors import HttpError
-from sekimori.gateway.parse import ROLES, parse_chat, read_body
+from sekimori.gateway.parse import ROLES, parse_chat, parse_embedding, read_body
 
 json_values = st.recursive(
     st.none()
@@ -81,6 +81,16 @@ def test_a_broken_field_is_named(request: dict[str, Any], field: str, value: Any
         parse_chat(orjson.dumps(request), max_messages=100)
     except HttpError as exc:
         assert exc.param is not None and exc.param.startswith(field)
+
+
+@pytest.mark.parametrize("stream", [True, {}, 0, "", []])
+def test_an_embeddings_stream_that_is_not_false_is_refused(stream: Any) -> None:
+    body = orjson.dumps({"model": "m", "input": "x", "stream": stream})
+    with pytest.raises(HttpError) as refused:
+        parse_embedding(body, max_messages=8)
+    assert refused.value.status == 400 and refused.value.param == "stream"
+    for fine in (False, None):
+        parse_embedding(orjson.dumps({"model": "m", "input": "x", "stream": fine}), max_messages=8)
 
 
 def test_body_limit_counts_while_reading() -> None:

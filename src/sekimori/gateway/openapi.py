@@ -175,12 +175,13 @@ def _schemas(server: ServerSettings) -> dict[str, Schema]:
         ],
         "description": "text or an array of texts; token ids are refused (they cannot be screened)",
     }
+    # A text part's `text` is a string; a part of another type (an image) is forwarded as sent.
     part = {
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
+        "properties": {"type": {"type": "string"}},
         "if": {"properties": {"type": {"enum": sorted(TEXT_PART_TYPES)}}},
-        "then": {"required": ["text"]},
+        "then": {"required": ["text"], "properties": {"text": {"type": "string"}}},
     }
     message = {
         "type": "object",
@@ -199,16 +200,7 @@ def _schemas(server: ServerSettings) -> dict[str, Schema]:
         "anyOf": [{"required": ["content"]}, {"properties": {"role": {"const": "assistant"}}}],
     }
     # What the parser reads of a Responses input: its messages and function outputs.
-    text_part = {
-        "type": "object",
-        "required": ["type"],
-        "properties": {"type": {"type": "string"}},
-        "if": {"properties": {"type": {"enum": sorted(TEXT_PART_TYPES)}}},
-        "then": {"required": ["text"], "properties": {"text": {"type": "string"}}},
-    }
-    content = {
-        "anyOf": [{"type": "string"}, {"type": "null"}, {"type": "array", "items": text_part}]
-    }
+    content = {"anyOf": [{"type": "string"}, {"type": "null"}, {"type": "array", "items": part}]}
     item = {
         "type": "object",
         "properties": {"type": {"type": "string"}},

@@ -198,8 +198,9 @@ def parse_embedding(body: bytes, *, max_messages: int) -> ChatRequest:
     """POST /v1/embeddings: `input` screened and redacted like a user message."""
     data = _object(body)
     text = _texts(data, "input", required=True)
-    if data.get("stream"):
-        raise bad_request("embeddings cannot be streamed", "stream")
+    stream = data.get("stream")
+    if stream is not None and stream is not False:  # `{}` or 0 is no "false" (found by fuzzing)
+        raise bad_request("embeddings cannot be streamed; stream must be false or absent", "stream")
     return ChatRequest(
         model=data["model"],
         stream=False,
