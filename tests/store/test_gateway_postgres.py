@@ -52,24 +52,33 @@ def _body(word: str) -> dict[str, object]:
     return {"model": "echo", "messages": [{"role": "user", "content": f"a {word}"}]}
 
 
-async def _fire(urls: list[str], key: str, n: int) -> dict[str, str]:
-    """`n` requests spread over the gateways, 16 at once; request id -> decision."""
+async def _fire(
+    urls: list[str], key: str, n: int, *, until: asyncio.Event | None = None
+) -> dict[str, str]:
+    """`n` requests spread over the gateways, 16 at once; request id -> decision. With
+    ``until``, at least `n` and on until it is set, then a few more from each client (so a
+    fault that ``until`` marks the end of falls inside the load however fast the machine)."""
     answered: dict[str, str] = {}
-    limit = asyncio.Semaphore(16)
+    numbers = iter(range(10**9))
     async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {key}"}) as client:
 
         async def one(i: int) -> None:
             word = {0: "forbidden-word", 1: "suspicious-word"}.get(i % 5, "plain")
-            async with limit:
-                r = await client.post(
-                    urls[i % len(urls)] + "/v1/chat/completions",
-                    json=_body(word),
-                    headers={"x-request-id": f"q{i}"},
-                )
+            r = await client.post(
+                urls[i % len(urls)] + "/v1/chat/completions",
+                json=_body(word),
+                headers={"x-request-id": f"q{i}"},
+            )
             assert r.status_code == 200, r.text
             answered[f"q{i}"] = r.headers["x-sekimori-decision"]
 
-        await asyncio.gather(*(one(i) for i in range(n)))
+        async def client_loop() -> None:
+            while (i := next(numbers)) < n or (until is not None and not until.is_set()):
+                await one(i)
+            for _ in range(3 if until is not None else 0):
+                await one(next(numbers))
+
+        await asyncio.gather(*(client_loop() for _ in range(16)))
     return answered
 
 
@@ -157,10 +166,12 @@ def test_a_restart_under_load_loses_nothing(
     with start_gateway(tmp_path, "--config", str(_config(tmp_path, upstream, url))) as gateway:
 
         async def scenario() -> dict[str, str]:
-            load = asyncio.ensure_future(_fire([gateway.url], key, 300))
+            restarted = asyncio.Event()
+            load = asyncio.ensure_future(_fire([gateway.url], key, 100, until=restarted))
             await asyncio.sleep(1.0)
             # Broken connections mid-transaction, refused connects while it is down.
             await asyncio.to_thread(own_server.restart)
+            restarted.set()
             return await load
 
         answered = asyncio.run(scenario())
@@ -169,7 +180,7 @@ def test_a_restart_under_load_loses_nothing(
     assert "audit spool replayed" in log, "the restart did not fall inside the load"
     store = PostgresAuditStore(url)
     report = store.verify()
-    rows = store.query(AuditQuery(limit=1000))
+    rows = store.query(AuditQuery(limit=1_000_000))
     store.close()
     assert report.ok, report.problems
     stored = [r.record.client_request_id for r in rows]
