@@ -241,15 +241,7 @@ def test_the_same_content_gets_the_same_verdict_in_every_layout(
     assert all((s >= threshold) == harmful for s in scores.values()), (name, threshold, scores)
 
 
-# Known miss of the committed judge (model card, "Layout invariance"): the English harmful set
-# scores 0.81 (one sentence with semicolons) to 0.96 (prose), same verdict, spread 0.16 > 0.1.
-# strict: when a retrained judge meets it, this marker must go.
-_SPREAD_CASES = [
-    pytest.param(*c, id=c[0], marks=pytest.mark.xfail(strict=True, reason="spread 0.16"))
-    if c[0] == "en-harmful-gas"
-    else pytest.param(*c, id=c[0])
-    for c in CASES
-]
+_SPREAD_CASES = [pytest.param(*c, id=c[0]) for c in CASES]
 
 
 @pytest.mark.parametrize("name,prompt,harmful,layouts", _SPREAD_CASES)
