@@ -100,3 +100,5 @@ class Decision:
     action: Action
     categories: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    # The classifier's category scores it was taken on, for the audit: (category, score) pairs.
+    scores: tuple[tuple[str, float], ...] = ()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from sekimori.audit.record import AuditQuery, chain_hash
+from sekimori.audit.record import FIELD_NAMES, AuditQuery, chain_hash
 from sekimori.audit.sqlite import SqliteAuditStore
 from sekimori.testing.procs import run_cli
 from tests.gateway.test_audit_store import _record, _store
@@ -100,7 +100,8 @@ def test_an_edited_or_broken_anchor_is_refused_clearly(tmp_path: Path) -> None:
 
 def test_records_from_before_client_request_id_still_verify(tmp_path: Path) -> None:
     record = _record(1)
-    old_formula = hashlib.sha256(orjson.dumps(["0" * 64, 1, *astuple(record)[:-1]])).hexdigest()
+    before = astuple(record)[: FIELD_NAMES.index("client_request_id")]
+    old_formula = hashlib.sha256(orjson.dumps(["0" * 64, 1, *before])).hexdigest()
     assert chain_hash("0" * 64, 1, record) == old_formula
     store = _store(tmp_path, 4)
     store.close()

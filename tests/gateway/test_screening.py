@@ -67,6 +67,12 @@ def test_blocked_input_gets_a_normal_completion_with_a_refusal(stack: Stack) -> 
     # durable before the response was sent: the row is there at once
     row = _audit_row(stack, "blocked-1")
     assert (row["decision"], row["status"], row["upstream"]) == ("block", 200, "fake")
+    # the structured event: which screen decided what, where it stopped
+    assert (row["version"], row["blocked_at"], row["held"]) == (2, "input", 0)
+    stages = orjson.loads(str(row["stages"]))
+    assert [(s["stage"], s["action"], s["categories"]) for s in stages] == [
+        ("input", "block", ["crime.nonviolent"])
+    ]
     # the upstream never saw it
     last = httpx.get(stack.upstream.url + "/_fake/last").content
     assert b"forbidden-word" not in last
@@ -129,6 +135,9 @@ def test_answer_turning_harmful_mid_stream_ends_with_content_filter(stack: Stack
     assert len(text) < len(script) - 200  # stopped well before the end
     row = _audit_row_eventually(stack, "turn-1")
     assert row["decision"] == "block" and row["stream"] == 1
+    assert row["blocked_at"] == "output"  # cut after the headers: the audit still says where
+    stages = {s["stage"]: s["action"] for s in orjson.loads(str(row["stages"]))}
+    assert stages == {"input": "allow", "output": "block"}
 
 
 def test_non_streamed_harmful_answer_is_replaced(stack: Stack) -> None:

@@ -40,7 +40,7 @@ def test_schema_is_applied_once_and_a_newer_one_is_refused(pg_url: str) -> None:
     PostgresKeyStore(pg_url).close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
         rows = conn.execute("SELECT version FROM schema_version").fetchall()
-        assert rows == [(1,)]
+        assert rows == [(1,), (2,)]
         conn.execute("INSERT INTO schema_version (version, name) VALUES (99, 'future')")
     with pytest.raises(StoreError, match="schema version 99 is newer"):
         PostgresAuditStore(pg_url)

@@ -31,6 +31,9 @@ class Switchable:
     def query(self, query: AuditQuery) -> list[StoredRecord]:
         return self.inner.query(query)
 
+    def get(self, seq: int) -> StoredRecord | None:
+        return self.inner.get(seq)
+
     def verify(self) -> VerifyReport:
         return self.inner.verify()
 

@@ -114,6 +114,9 @@ class SpoolingAuditStore:
     def query(self, query: AuditQuery) -> list[StoredRecord]:
         return self.store.query(query)
 
+    def get(self, seq: int) -> StoredRecord | None:
+        return self.store.get(seq)
+
     def verify(self) -> VerifyReport:
         return self.store.verify()
 

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS audit (
   upstream_ms REAL NOT NULL, screen_ms REAL NOT NULL, prompt_tokens INTEGER,
   completion_tokens INTEGER, text_mode TEXT NOT NULL, prompt TEXT, answer TEXT,
   reasons TEXT NOT NULL DEFAULT '', client_request_id TEXT,
+  version INTEGER, stages TEXT, blocked_at TEXT, held INTEGER, scores TEXT,
   prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
 -- The newest link, kept apart so that deleting the last rows is detected too.
@@ -48,9 +49,24 @@ _INSERT = (
 )
 
 
+_STREAM, _HELD = FIELD_NAMES.index("stream"), FIELD_NAMES.index("held")
+# Columns added after the first release, with their types: added to an older database on open.
+_ADDED = (
+    ("reasons", "TEXT NOT NULL DEFAULT ''"),  # decisions carry reasons
+    ("client_request_id", "TEXT"),  # the gateway mints its own ids
+    ("version", "INTEGER"),  # versioned structured events (record.AUDIT_VERSION)
+    ("stages", "TEXT"),
+    ("blocked_at", "TEXT"),
+    ("held", "INTEGER"),
+    ("scores", "TEXT"),
+)
+
+
 def _row_record(row: Sequence[Any]) -> StoredRecord:
     values = list(row[1:-2])
-    values[FIELD_NAMES.index("stream")] = bool(values[FIELD_NAMES.index("stream")])
+    values[_STREAM] = bool(values[_STREAM])
+    if values[_HELD] is not None:  # SQLite keeps booleans as integers
+        values[_HELD] = bool(values[_HELD])
     record = AuditRecord(*values)
     return StoredRecord(seq=int(row[0]), record=record, prev_hash=str(row[-2]), hash=str(row[-1]))
 
@@ -66,13 +82,15 @@ class SqliteAuditStore:
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
-            if "reasons" not in columns:  # a database from before decisions carried reasons
-                self._db.execute("ALTER TABLE audit ADD COLUMN reasons TEXT NOT NULL DEFAULT ''")
-            if "client_request_id" not in columns:  # from before the gateway minted its ids
-                self._db.execute("ALTER TABLE audit ADD COLUMN client_request_id TEXT")
+            for column, kind in _ADDED:
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
             self._db.execute(
                 "CREATE INDEX IF NOT EXISTS audit_client_request ON audit (client_request_id)"
             )
+            # The query side filters by these (console, watch).
+            self._db.execute("CREATE INDEX IF NOT EXISTS audit_tenant_ts ON audit (tenant, ts)")
+            self._db.execute("CREATE INDEX IF NOT EXISTS audit_key_ts ON audit (key_id, ts)")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"audit database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
@@ -114,6 +132,12 @@ class SqliteAuditStore:
             (*where.params, query.limit),
         ).fetchall()
         return [_row_record(r) for r in reversed(rows)]
+
+    def get(self, seq: int) -> StoredRecord | None:
+        row = self._db.execute(
+            f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit WHERE seq = ?", (seq,)
+        ).fetchone()
+        return None if row is None else _row_record(row)
 
     def scan(self) -> Iterator[StoredRecord]:
         """Every row in seq order, read as it goes (verify, migrate)."""

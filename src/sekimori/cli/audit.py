@@ -45,6 +45,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     tail.add_argument("-n", type=int, default=20, help="how many (default 20) / 件数")
     tail.add_argument("--tenant", help="only this tenant / このテナントのみ")
     tail.add_argument("--decision", help="only this decision (allow, block, flag ...) / 判定で絞る")
+    tail.add_argument("--key", metavar="KEY_ID", help="only this API key's id / このキーのみ")
+    tail.add_argument(
+        "--category", help="only records with this category (e.g. pii) / このカテゴリのみ"
+    )
     tail.add_argument(
         "--since-minutes", type=float, metavar="M", help="only the last M minutes / 直近 M 分のみ"
     )
@@ -108,7 +112,14 @@ def _anchor(args: argparse.Namespace) -> int:
 
 def _tail(args: argparse.Namespace) -> int:
     since = None if args.since_minutes is None else time.time() - args.since_minutes * 60
-    query = AuditQuery(limit=args.n, tenant=args.tenant, decision=args.decision, since=since)
+    query = AuditQuery(
+        limit=args.n,
+        tenant=args.tenant,
+        decision=args.decision,
+        since=since,
+        key_id=args.key,
+        category=args.category,
+    )
     store = _store(args)
     try:
         rows = store.query(query)
@@ -124,6 +135,8 @@ def _tail(args: argparse.Namespace) -> int:
             f"{row.seq:>7} {when} {r.tenant:<12} {r.model:<20} {r.status} {r.decision:<6} "
             f"{r.total_ms:>8.1f}ms {r.categories} {r.request_id}"
             + (f" ({r.client_request_id})" if r.client_request_id else "")
+            + (f" blocked:{r.blocked_at}" if r.blocked_at else "")
+            + (" held" if r.held else "")
             + (f"  ({r.reasons})" if r.reasons else "")
         )
     return 0

@@ -24,7 +24,15 @@ from typing import Any, TypeVar
 
 import orjson
 
-from sekimori.audit.record import AuditRecord, Recorder, keyed_digest
+from sekimori.audit.record import (
+    AUDIT_VERSION,
+    AuditRecord,
+    Recorder,
+    StageDecision,
+    encode_scores,
+    encode_stages,
+    keyed_digest,
+)
 from sekimori.errors import UpstreamError
 from sekimori.gateway.errors import (
     HttpError,
@@ -85,11 +93,23 @@ def merge(first: Decision, second: Decision) -> Decision:
     """The action that weighs more for the audit (`types.AUDIT_WEIGHT`), with both decisions'
     categories and reasons."""
     if second.action is Action.ALLOW and not second.categories:
-        return first
+        if not second.scores:
+            return first
+        return dataclasses.replace(first, scores=_top_scores(first.scores, second.scores))
     stronger = AUDIT_WEIGHT[second.action] > AUDIT_WEIGHT[first.action]
     action = second.action if stronger else first.action
     categories = tuple(dict.fromkeys((*first.categories, *second.categories)))
-    return Decision(action, categories, tuple(dict.fromkeys((*first.reasons, *second.reasons))))
+    reasons = tuple(dict.fromkeys((*first.reasons, *second.reasons)))
+    return Decision(action, categories, reasons, _top_scores(first.scores, second.scores))
+
+
+def _top_scores(*sets: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """Each category's highest score over the given sets."""
+    top: dict[str, float] = {}
+    for scores in sets:
+        for category, score in scores:
+            top[category] = max(score, top.get(category, 0.0))
+    return tuple(top.items())
 
 
 # A random prefix per process and a counter: unique ids without a system call per request.
@@ -151,6 +171,14 @@ class Exchange:
     answer: list[str] = field(default_factory=list)
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # e.g. x-ratelimit-*
     notes: list[str] = field(default_factory=list)  # audited with the decision's reasons
+    # Each screen's own decision (`input`, `output`), audited beside the merged one.
+    stages: dict[str, Decision] = field(default_factory=dict)
+
+    def decide(self, stage: str, decision: Decision) -> None:
+        """Take one screen's decision: into its stage's, and into the request's."""
+        own = self.stages.get(stage)
+        self.stages[stage] = decision if own is None else merge(own, decision)
+        self.decision = decision if stage == "input" else merge(self.decision, decision)
 
     @property
     def shape(self) -> Shape:
@@ -199,7 +227,7 @@ class ChatHandler:
             return
         verdict = screening.result()
         ex.screen_ms = (time.perf_counter() - t0) * 1000
-        ex.decision = verdict.decision
+        ex.decide("input", verdict.decision)
         ex.deferred = verdict.hold
         self.metrics.decisions.inc("input", verdict.decision.action.value)
         if verdict.decision.action is Action.BLOCK:
@@ -384,7 +412,7 @@ class ChatHandler:
         ex.screen_ms += (time.perf_counter() - t0) * 1000
         answers = []
         for (index, choice_text), result in zip(texts.items(), results, strict=True):
-            ex.decision = merge(ex.decision, result.decision)
+            ex.decide("output", result.decision)
             text = choice_text.text
             if result.decision.action is Action.BLOCK:
                 # The whole choice goes: content, reasoning and tool calls alike.
@@ -490,8 +518,22 @@ class ChatHandler:
             prompt=prompt,
             answer=answer,
             reasons="; ".join((*ex.decision.reasons, *ex.notes)),
+            version=AUDIT_VERSION,
+            stages=encode_stages(
+                StageDecision(stage, d.action.value, d.categories, dict(d.scores))
+                for stage, d in ex.stages.items()
+            ),
+            blocked_at=ex.blocked_at or _cut(ex),
+            held=ex.deferred,
+            scores=encode_scores(dict(ex.decision.scores)),
         )
         await self.recorder.record(record, durable=durable)
+
+
+def _cut(ex: Exchange) -> BlockedAt | None:
+    """`output` for a streamed answer cut after its headers went out (so `blocked_at` is unset)."""
+    output = ex.stages.get("output")
+    return "output" if output is not None and output.action is Action.BLOCK else None
 
 
 @dataclass(slots=True)
@@ -570,7 +612,7 @@ class _Relay:
             self.ex.screen_ms += (time.perf_counter() - t0) * 1000
 
     def _take(self, state: _Choice, result: OutputResult) -> None:
-        self.ex.decision = merge(self.ex.decision, result.decision)
+        self.ex.decide("output", result.decision)
         if result.decision.action is Action.BLOCK:
             if self.blocked is None:
                 self.blocked, self.blocked_choice = result, state.text.index

@@ -57,6 +57,15 @@ CREATE TABLE audit_head (
 INSERT INTO audit_head VALUES (1, 0, '{GENESIS}');
 """,
     ),
+    Migration(
+        2,
+        "versioned structured audit events",
+        """
+ALTER TABLE audit ADD COLUMN version integer, ADD COLUMN stages text,
+  ADD COLUMN blocked_at text, ADD COLUMN held boolean, ADD COLUMN scores text;
+CREATE INDEX audit_key_ts ON audit (key_id, ts);
+""",
+    ),
 )
 
 # Any constant both sides agree on; it only has to differ from the application's other locks.

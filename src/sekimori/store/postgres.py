@@ -177,6 +177,11 @@ class PostgresAuditStore:
             rows = conn.execute(sql.encode(), (*where.params, query.limit)).fetchall()
         return [_stored(r) for r in reversed(rows)]
 
+    def get(self, seq: int) -> StoredRecord | None:
+        with self._db.use() as conn:
+            row = conn.execute(f"{_SELECT} WHERE seq = %s".encode(), (seq,)).fetchone()
+        return None if row is None else _stored(row)
+
     def verify(self) -> VerifyReport:
         with self._db.use() as conn, conn.transaction():
             # One snapshot for the rows and the head, while other replicas keep writing.

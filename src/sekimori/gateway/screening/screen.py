@@ -46,7 +46,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -405,7 +405,9 @@ class PolicyScreen:
         if pii.found:
             notes.append("pii " + ", ".join(f"{k}x{n}" for k, n in sorted(pii.found.items())))
         action = Action.FLAG if failures and decision.action is Action.ALLOW else decision.action
-        decision = Decision(action, decision.categories, (*decision.reasons, *notes))
+        decision = Decision(
+            action, decision.categories, (*decision.reasons, *notes), tuple(scores.items())
+        )
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model, sure_at)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
@@ -598,12 +600,13 @@ class PolicyScreen:
                 if guarded.failed_closed:
                     return OutputResult(guarded.decision, refusal=refusal.withheld(pending.lang))
                 decision, scores = guarded.decision, guarded.scores
+        decision = replace(decision, scores=tuple(scores.items()))
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, pending.tenant, context.model, sure_at, hold=False)
             notice = refusal.cut_notice(named, pending.lang)
             return OutputResult(decision, refusal=notice)
         if decision.action is Action.REDACT:  # nothing to redact in an answer: keep it on record
-            decision = Decision(Action.FLAG, decision.categories, decision.reasons)
+            decision = replace(decision, action=Action.FLAG)
         return OutputResult(decision)
 
     async def _guard_answer(
