@@ -200,6 +200,16 @@ class StoreSettings(_Model):
     spool_file: str = "audit-spool.jsonl"
 
 
+class WatchSettings(_Model):
+    """The watch in the gateway (docs/watch.md)."""
+
+    # A sketch (no text) of every screened request, beside the audit record.
+    sketches: bool = True
+    flush_interval_ms: int = Field(default=500, ge=1, le=60_000)
+    # Queued sketches waiting for their batch; a request beyond it waits for the write.
+    max_pending: int = Field(default=10_000, ge=1)
+
+
 class TenantSettings(_Model):
     audit_text: AuditText | None = None
 
@@ -212,6 +222,7 @@ class Settings(_Model):
     audit: AuditSettings = AuditSettings()
     limits: LimitsSettings = LimitsSettings()
     store: StoreSettings = StoreSettings()
+    watch: WatchSettings = WatchSettings()
     tenants: dict[str, TenantSettings] = Field(default_factory=dict)
     # Issue 5 (policy) owns what these mean; the gateway only carries them.
     policy_file: Path | None = None

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from sekimori.audit.record import AuditQuery
-from sekimori.store.postgres import PostgresAuditStore
+from sekimori.store.postgres import PostgresAuditStore, PostgresSketchStore
+from sekimori.store.sketches import WATCH_DB, all_sketches
 from sekimori.testing.postgres import PostgresServer, start_postgres
 from sekimori.testing.procs import (
     ProcessStartError,
@@ -99,14 +100,19 @@ def test_two_gateways_share_keys_and_one_chain(
             assert gateway.stop(signal.SIGTERM) == -signal.SIGTERM
     store = PostgresAuditStore(pg_url)
     report = store.verify()
-    stored = {
-        r.record.client_request_id: r.record.decision for r in store.query(AuditQuery(limit=1000))
-    }
+    records = store.query(AuditQuery(limit=1000))
+    stored = {r.record.client_request_id: r.record.decision for r in records}
     store.close()
     assert report.ok, report.problems
     assert stored == answered and report.records == 200
     assert {"allow", "block", "flag"} <= set(answered.values())
     assert not (homes[0] / "audit.db").exists() and not (homes[1] / "keys.db").exists()
+    # Each request's sketch is in the same database, keyed by its audit record's id.
+    sketches = PostgresSketchStore(pg_url)
+    sketched = {row.request_id for row in all_sketches(sketches)}
+    sketches.close()
+    assert sketched == {r.record.request_id for r in records}
+    assert not (homes[0] / WATCH_DB).exists()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from sekimori.audit.record import AuditQuery, AuditRecord
 from sekimori.errors import InputError, StoreError
 from sekimori.gateway.keys import KeyCache
 from sekimori.store.backend import open_backend, redact
+from sekimori.store.migrations import MIGRATIONS
 from sekimori.store.postgres import PostgresAuditStore, PostgresKeyStore
 
 pytestmark = [pytest.mark.integration]
@@ -39,8 +40,8 @@ def test_schema_is_applied_once_and_a_newer_one_is_refused(pg_url: str) -> None:
     PostgresAuditStore(pg_url).close()
     PostgresKeyStore(pg_url).close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        rows = conn.execute("SELECT version FROM schema_version").fetchall()
-        assert rows == [(1,), (2,)]
+        rows = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+        assert rows == [(m.version,) for m in MIGRATIONS]
         conn.execute("INSERT INTO schema_version (version, name) VALUES (99, 'future')")
     with pytest.raises(StoreError, match="schema version 99 is newer"):
         PostgresAuditStore(pg_url)

@@ -6,6 +6,9 @@ Records wait in memory and one background task commits them in a worker thread e
 waits for the write. So a hard kill (SIGKILL) loses at most `max_pending` records, all of them
 allowed requests from about the last flush interval; durable records are committed before the
 caller's response is sent, so a hard kill never loses them.
+
+The same batching serves the watch's sketches (`watch/live.py`): anything with `append` and
+`close` can be the store.
 """
 
 from __future__ import annotations
@@ -13,18 +16,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-
-from sekimori.audit.record import AuditRecord, AuditStore
+from collections.abc import Sequence
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger("sekimori.audit")
 
+T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
 
-class BatchingRecorder:
-    def __init__(self, store: AuditStore, *, flush_interval_ms: int, max_pending: int) -> None:
+
+class BatchStore(Protocol[T_contra]):
+    """Where batches go: blocking calls, run in a worker thread (an AuditStore is one)."""
+
+    def append(self, records: Sequence[T_contra], /) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class BatchingRecorder(Generic[T]):
+    def __init__(
+        self, store: BatchStore[T], *, flush_interval_ms: int, max_pending: int, what: str = "audit"
+    ) -> None:
         self.store = store
+        self.what = what  # named in the log when a write fails
         self._interval = flush_interval_ms / 1000
         self._max_pending = max_pending
-        self._queue: list[AuditRecord] = []
+        self._queue: list[T] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._in_flight = 0
         self._wake = asyncio.Event()
@@ -35,7 +52,7 @@ class BatchingRecorder:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="audit-flush")
 
-    async def record(self, record: AuditRecord, *, durable: bool = False) -> None:
+    async def record(self, record: T, *, durable: bool = False) -> None:
         while len(self._queue) + self._in_flight >= self._max_pending and not self._closing:
             waiter = self._waiter()
             self._wake.set()
@@ -69,7 +86,7 @@ class BatchingRecorder:
             await asyncio.to_thread(self.store.append, batch)
         except Exception as exc:  # a failed write must not kill the flusher; waiters see it
             self.failures += len(batch)
-            log.error("audit write of %d records failed: %s", len(batch), exc)
+            log.error("%s write of %d records failed: %s", self.what, len(batch), exc)
             error = exc
         finally:
             self._in_flight = 0

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 import sekimori.gateway.screening  # noqa: F401  (registers the `policy` screen)
-from sekimori.audit.record import AuditStore
+from sekimori.audit.record import AuditRecord, AuditStore
 from sekimori.audit.recorder import BatchingRecorder
 from sekimori.audit.spool import SpoolingAuditStore
 from sekimori.errors import SekimoriError, StoreError
@@ -33,11 +33,14 @@ from sekimori.gateway.parse import (
     parse_response,
     read_body,
 )
+from sekimori.gateway.watching import Watching
 from sekimori.home import AUDIT_KEY, secret_key
 from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
 from sekimori.store.backend import open_backend
+from sekimori.store.sketches import SketchStore
 from sekimori.upstream.routing import Upstreams
+from sekimori.watch.live import Seen, SketchWriter
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -85,7 +88,9 @@ class Gateway:
         self.keys: KeyCache | None = None
         self._audit_store: AuditStore | None = None
         self.audit_key: bytes | None = None
-        self.recorder: BatchingRecorder | None = None
+        self.recorder: BatchingRecorder[AuditRecord] | None = None
+        self._sketch_store: SketchStore | None = None
+        self.sketches: BatchingRecorder[Seen] | None = None
         self.chat: ChatHandler | None = None
         self.ready = False
         self._reload_task: asyncio.Future[tuple[bool, str]] | None = None
@@ -126,6 +131,8 @@ class Gateway:
             self._audit_store = store
         if self.audit_key is None:
             self.audit_key = secret_key(self.settings.home / AUDIT_KEY)
+        if self.settings.watch.sketches and self._sketch_store is None:
+            self._sketch_store = backend.sketches()
 
     async def startup(self) -> None:
         self.open_stores()
@@ -144,8 +151,23 @@ class Gateway:
             self.metrics.audit_spooled = lambda: spool.spooled
         if isinstance(self.screen, Counted):
             self.metrics.screen_work = self.screen.counts
+        watch = None
+        if self._sketch_store is not None:
+            self.sketches = BatchingRecorder(
+                SketchWriter(self._sketch_store),
+                flush_interval_ms=self.settings.watch.flush_interval_ms,
+                max_pending=self.settings.watch.max_pending,
+                what="sketch",
+            )
+            self.sketches.start()
+            watch = Watching(self.sketches)
         self.chat = ChatHandler(
-            self.settings, self.screen, self.recorder, self.metrics, audit_key=self.audit_key
+            self.settings,
+            self.screen,
+            self.recorder,
+            self.metrics,
+            audit_key=self.audit_key,
+            watch=watch,
         )
         if isinstance(self.screen, Warming):
             await self.screen.ready()
@@ -179,6 +201,8 @@ class Gateway:
         self.ready = False
         if self.recorder is not None:
             await self.recorder.aclose()
+        if self.sketches is not None:
+            await self.sketches.aclose()
         await self.upstreams.aclose()
         await self.limiter.aclose()
         if self.keys is not None:

@@ -195,8 +195,10 @@ class ChatHandler:
         metrics: Metrics,
         *,
         audit_key: bytes,
+        watch: Callable[[Exchange], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
+        self.watch = watch  # sees each request once it is recorded (`gateway/watching.py`)
         self.audit_key = audit_key  # keys the audit's text hashes (home.AUDIT_KEY)
         self.screen = screen
         self.recorder = recorder
@@ -528,6 +530,8 @@ class ChatHandler:
             scores=encode_scores(dict(ex.decision.scores)),
         )
         await self.recorder.record(record, durable=durable)
+        if self.watch is not None:
+            await self.watch(ex)
 
 
 def _cut(ex: Exchange) -> BlockedAt | None:

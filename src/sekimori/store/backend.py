@@ -18,6 +18,7 @@ from sekimori.errors import ConfigError
 from sekimori.home import AUDIT_DB, KEYS_DB
 from sekimori.registry import Registry
 from sekimori.store.keys import KeyStore
+from sekimori.store.sketches import WATCH_DB, SketchStore
 
 
 class StoreBackend(Protocol):
@@ -36,6 +37,10 @@ class StoreBackend(Protocol):
     def keys(self) -> KeyStore: ...
 
     def audit(self) -> AuditStore: ...
+
+    def sketches(self) -> SketchStore:
+        """The watch's sketches and alerts, beside the audit."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,11 @@ class SqliteBackend:
         from sekimori.audit.sqlite import SqliteAuditStore
 
         return SqliteAuditStore(self.home / AUDIT_DB)
+
+    def sketches(self) -> SketchStore:
+        from sekimori.store.sketches import SqliteSketchStore
+
+        return SqliteSketchStore(self.home / WATCH_DB)
 
 
 BackendFactory = Callable[[str, Path], StoreBackend]

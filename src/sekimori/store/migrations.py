@@ -66,6 +66,23 @@ ALTER TABLE audit ADD COLUMN version integer, ADD COLUMN stages text,
 CREATE INDEX audit_key_ts ON audit (key_id, ts);
 """,
     ),
+    Migration(
+        3,
+        "the watch's sketches and alerts",
+        """
+CREATE TABLE sketches (
+  seq bigserial PRIMARY KEY, request_id text NOT NULL, ts double precision NOT NULL,
+  data bytea NOT NULL
+);
+CREATE INDEX sketches_request ON sketches (request_id);
+CREATE TABLE alerts (
+  seq bigserial PRIMARY KEY, ts double precision NOT NULL, detector text NOT NULL,
+  unit text NOT NULL, action text NOT NULL, tenant text NOT NULL, key_id text NOT NULL,
+  score double precision NOT NULL, level double precision NOT NULL, category text,
+  reason_en text NOT NULL, reason_ja text NOT NULL, features text NOT NULL
+);
+""",
+    ),
 )
 
 # Any constant both sides agree on; it only has to differ from the application's other locks.

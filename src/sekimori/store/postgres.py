@@ -47,6 +47,14 @@ from sekimori.store.keys import (
     unknown_key,
 )
 from sekimori.store.migrations import migrate
+from sekimori.store.sketches import (
+    ALERT_COLUMNS,
+    AlertRow,
+    SketchRow,
+    SketchStore,
+    alert_row,
+    alert_values,
+)
 
 CONNECT_TIMEOUT_S = 3  # a replica notices a dead server this fast, then spools (docs/store.md)
 # A hung server fails a write (which then spools) instead of holding the recorder forever.
@@ -202,6 +210,52 @@ class PostgresAuditStore:
         self._db.close()
 
 
+class PostgresSketchStore:
+    """The watch's sketches and alerts in the same database as the audit (`store/sketches.py`)."""
+
+    def __init__(self, url: str) -> None:
+        self._db = _Connection(url)
+        with self._db.use():
+            pass
+
+    def append(self, sketches: Sequence[SketchRow], alerts: Sequence[AlertRow] = ()) -> None:
+        if not sketches and not alerts:
+            return
+        with self._db.use() as conn, conn.transaction(), conn.cursor() as cursor:
+            if sketches:
+                cursor.executemany(
+                    b"INSERT INTO sketches (request_id, ts, data) VALUES (%s, %s, %s)",
+                    [(s.request_id, s.ts, s.data) for s in sketches],
+                )
+            if alerts:
+                cursor.executemany(
+                    f"INSERT INTO alerts ({ALERT_COLUMNS}) "
+                    f"VALUES ({', '.join(['%s'] * 12)})".encode(),
+                    [alert_values(a) for a in alerts],
+                )
+
+    def sketches(self, after_seq: int = 0, limit: int = 10_000) -> list[SketchRow]:
+        with self._db.use() as conn:
+            rows = conn.execute(
+                b"SELECT seq, request_id, ts, data FROM sketches WHERE seq > %s "
+                b"ORDER BY seq LIMIT %s",
+                (after_seq, limit),
+            ).fetchall()
+        return [SketchRow(str(r), float(t), bytes(d), int(q)) for q, r, t, d in rows]
+
+    def alerts(self, after_seq: int = 0, limit: int = 1_000) -> list[AlertRow]:
+        with self._db.use() as conn:
+            rows = conn.execute(
+                f"SELECT seq, {ALERT_COLUMNS} FROM alerts WHERE seq > %s "
+                "ORDER BY seq LIMIT %s".encode(),
+                (after_seq, limit),
+            ).fetchall()
+        return [alert_row(r) for r in rows]
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class PostgresKeyStore:
     def __init__(self, url: str) -> None:
         self._db = _Connection(url)
@@ -308,6 +362,9 @@ class PostgresBackend:
 
     def audit(self) -> AuditStore:
         return PostgresAuditStore(self.url)
+
+    def sketches(self) -> SketchStore:
+        return PostgresSketchStore(self.url)
 
 
 def _backend(url: str, home: Path) -> PostgresBackend:

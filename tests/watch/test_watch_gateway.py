@@ -1,0 +1,162 @@
+"""The gateway records a sketch of every screened request beside its audit record.
+
+Real processes: `sekimori serve` with the `policy` screen (the lexicon scorer, so each score is
+known) in front of the fake upstream; the sketches are read back from the data directory's
+watch.db and joined to audit.db by request id.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sekimori.store.sketches import WATCH_DB, SketchRow, SqliteSketchStore, all_sketches
+from sekimori.testing.procs import ServerProcess, create_key, start_fake_upstream, start_gateway
+from sekimori.watch.sketch import FLAG_LOGPROBS, FLAG_REFUSED, Sketch, id64
+
+pytestmark = pytest.mark.integration
+
+CHAT = "/v1/chat/completions"
+LEXICON = """
+phrases:
+  "weaponize anthrax": {weapons.bio: 0.97}
+  "nerve agent history": {weapons.chem: 0.3}
+"""
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[ServerProcess]:
+    with start_fake_upstream() as server:
+        yield server
+
+
+def _config(home: Path, upstream: ServerProcess, watch: str = "{flush_interval_ms: 20}") -> Path:
+    lexicon = home / "lexicon.yaml"
+    lexicon.write_text(LEXICON, encoding="utf-8")
+    path = home / "sekimori.yaml"
+    path.write_text(
+        f"""
+upstreams: {{fake: {{url: {upstream.url}}}}}
+screen:
+  name: policy
+  options: {{scorer: lexicon, lexicon: {lexicon}, timeout_s: 2}}
+audit: {{flush_interval_ms: 20}}
+watch: {watch}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _chat(*turns: str, **params: object) -> dict[str, object]:
+    messages = []
+    for i, text in enumerate(turns):
+        if i:
+            messages.append({"role": "assistant", "content": "(an earlier answer)"})
+        messages.append({"role": "user", "content": text})
+    return {"model": "echo", "messages": messages, **params}
+
+
+def _rows(home: Path, count: int) -> list[SketchRow]:
+    store = SqliteSketchStore(home / WATCH_DB)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            rows = list(all_sketches(store))
+            if len(rows) >= count or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.05)
+    finally:
+        store.close()
+
+
+def test_the_gateway_records_a_sketch_of_each_screened_request(
+    upstream: ServerProcess, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, upstream)
+    key = create_key(tmp_path, "acme")
+    auth = {"Authorization": f"Bearer {key}"}
+    sent = {
+        "plain": _chat("Write a haiku about the autumn rain in Kyoto, marmalade-7."),
+        "low": _chat("Tell me some nerve agent history for my thesis."),
+        "blocked": _chat("How do I weaponize anthrax?"),
+        "turn1": _chat("Plan a walking tour of Nara."),
+        "turn2": _chat("Plan a walking tour of Nara.", "Add a lunch stop."),
+        "sampled": _chat(
+            "List three rivers; think step by step.",
+            temperature=0.7,
+            logprobs=True,
+            top_logprobs=5,
+            max_tokens=50,
+        ),
+    }
+    with start_gateway(tmp_path, "--config", str(config)) as gateway:
+        ids = {}
+        for name, body in sent.items():
+            r = httpx.post(gateway.url + CHAT, json=body, headers=auth, timeout=30)
+            assert r.status_code == 200, r.text
+            ids[name] = r.headers["x-request-id"]
+        # Refused before screening (no key): audited, but there is nothing to sketch.
+        assert httpx.post(gateway.url + CHAT, json=sent["plain"], timeout=30).status_code == 401
+        rows = _rows(tmp_path, len(sent))
+    assert len(rows) == len(sent)
+    by_id = {row.request_id: Sketch.unpack(row.data) for row in rows}
+    assert set(by_id) == set(ids.values())
+    with sqlite3.connect(tmp_path / "audit.db") as db:
+        audited = {r for (r,) in db.execute("SELECT request_id FROM audit")}
+    assert set(by_id) <= audited  # each sketch is keyed by its audit record's id
+    sketch = {name: by_id[rid] for name, rid in ids.items()}
+
+    assert {s.key for s in sketch.values()} == {sketch["plain"].key}
+    assert {s.tenant for s in sketch.values()} == {id64("acme")}
+    # A score below the block point is kept (the decomposition detector sums such scores).
+    assert sketch["low"].score("weapons.chem") == pytest.approx(0.3, abs=0.01)
+    assert not sketch["low"].has(FLAG_REFUSED)
+    assert sketch["blocked"].score("weapons.bio") == pytest.approx(0.97, abs=0.01)
+    assert sketch["blocked"].has(FLAG_REFUSED)
+    assert sketch["plain"].score("weapons.chem") == 0
+    # Two turns of one conversation are one session; another conversation is another.
+    assert sketch["turn1"].session == sketch["turn2"].session != sketch["plain"].session
+    assert sketch["turn2"].prompt_chars == len("Add a lunch stop.")  # the last user turn
+    sampled = sketch["sampled"]
+    assert (sampled.temperature, sampled.top_logprobs, sampled.max_tokens) == (35, 5, 50)
+    assert sampled.has(FLAG_LOGPROBS) and sampled.reasoning == 1
+    assert sketch["plain"].temperature == 255 and not sketch["plain"].has(FLAG_LOGPROBS)
+    assert sketch["plain"].answer_chars > 0
+    # Never the text: a word of a prompt is nowhere in the watch's database.
+    for path in tmp_path.glob(WATCH_DB + "*"):
+        assert b"marmalade" not in path.read_bytes()
+
+
+def test_sketches_can_be_switched_off(upstream: ServerProcess, tmp_path: Path) -> None:
+    config = _config(tmp_path, upstream, watch="{sketches: false}")
+    key = create_key(tmp_path, "acme")
+    with start_gateway(tmp_path, "--config", str(config)) as gateway:
+        r = httpx.post(
+            gateway.url + CHAT,
+            json=_chat("hello"),
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        assert r.status_code == 200
+    assert not (tmp_path / WATCH_DB).exists()
+
+
+def test_sampling_parameters_are_read_as_sent_and_junk_counts_as_absent() -> None:
+    from sekimori.gateway.watching import sampling_params
+    from sekimori.watch.sketch import SamplingParams
+
+    assert sampling_params({}) == SamplingParams()
+    chat = {"temperature": 0, "n": 3, "logprobs": True, "top_logprobs": 20, "max_tokens": 9}
+    assert sampling_params(chat) == SamplingParams(0.0, 3, True, 20, 9)
+    # /v1/completions: `logprobs` is the count; /v1/responses: max_output_tokens.
+    assert sampling_params({"logprobs": 5, "max_output_tokens": 7}) == SamplingParams(
+        None, 1, True, 5, 7
+    )
+    junk = {"temperature": "hot", "n": True, "logprobs": "yes", "top_logprobs": -1, "max_tokens": 0}
+    assert sampling_params(junk) == SamplingParams()
