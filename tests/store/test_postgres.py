@@ -14,7 +14,8 @@ from sekimori.errors import InputError, StoreError
 from sekimori.gateway.keys import KeyCache
 from sekimori.store.backend import open_backend, redact
 from sekimori.store.migrations import MIGRATIONS
-from sekimori.store.postgres import PostgresAuditStore, PostgresKeyStore
+from sekimori.store.postgres import PostgresAuditStore, PostgresKeyStore, postgres_browser
+from tests.audit.test_browse import check_browser
 
 pytestmark = [pytest.mark.integration]
 
@@ -124,3 +125,13 @@ def test_keys_on_postgres_and_the_cache_sees_revocation(pg_url: str, tmp_path: P
     assert not (tmp_path / "keys.db").exists()  # nothing went to SQLite
     store.close()
     cache.close()
+
+
+def test_console_browser_reads_the_same_on_postgresql(pg_url: str) -> None:
+    store = PostgresAuditStore(pg_url)
+    browser = postgres_browser(pg_url)
+    try:
+        check_browser(store, browser)
+    finally:
+        browser.close()
+        store.close()

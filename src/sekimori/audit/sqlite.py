@@ -9,6 +9,7 @@ from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
+from sekimori.audit.browse import SqlBrowser, stored_row
 from sekimori.audit.record import (
     FIELD_NAMES,
     GENESIS,
@@ -43,13 +44,18 @@ CREATE TABLE IF NOT EXISTS audit_head (
 );
 CREATE INDEX IF NOT EXISTS audit_request ON audit (request_id);
 """
+_BROWSE_INDEXES = """
+CREATE INDEX IF NOT EXISTS audit_ts ON audit (ts);
+CREATE INDEX IF NOT EXISTS audit_tenant ON audit (tenant);
+CREATE INDEX IF NOT EXISTS audit_key ON audit (key_id);
+CREATE INDEX IF NOT EXISTS audit_decision ON audit (decision);
+"""
 _INSERT = (
     f"INSERT INTO audit (seq, {_COLUMNS}, prev_hash, hash) "
     f"VALUES (?, {', '.join('?' for _ in FIELD_NAMES)}, ?, ?)"
 )
 
 
-_STREAM, _HELD = FIELD_NAMES.index("stream"), FIELD_NAMES.index("held")
 # Columns added after the first release, with their types: added to an older database on open.
 _ADDED = (
     ("reasons", "TEXT NOT NULL DEFAULT ''"),  # decisions carry reasons
@@ -60,15 +66,6 @@ _ADDED = (
     ("held", "INTEGER"),
     ("scores", "TEXT"),
 )
-
-
-def _row_record(row: Sequence[Any]) -> StoredRecord:
-    values = list(row[1:-2])
-    values[_STREAM] = bool(values[_STREAM])
-    if values[_HELD] is not None:  # SQLite keeps booleans as integers
-        values[_HELD] = bool(values[_HELD])
-    record = AuditRecord(*values)
-    return StoredRecord(seq=int(row[0]), record=record, prev_hash=str(row[-2]), hash=str(row[-1]))
 
 
 class SqliteAuditStore:
@@ -91,6 +88,9 @@ class SqliteAuditStore:
             # The query side filters by these (console, watch).
             self._db.execute("CREATE INDEX IF NOT EXISTS audit_tenant_ts ON audit (tenant, ts)")
             self._db.execute("CREATE INDEX IF NOT EXISTS audit_key_ts ON audit (key_id, ts)")
+            # The console's pages and time ranges (audit/browse.py): each of these indexes ends
+            # in seq (SQLite's rowid), so a filtered page newest first reads only what it shows.
+            self._db.executescript(_BROWSE_INDEXES)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"audit database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
@@ -131,20 +131,20 @@ class SqliteAuditStore:
             "ORDER BY seq DESC LIMIT ?",
             (*where.params, query.limit),
         ).fetchall()
-        return [_row_record(r) for r in reversed(rows)]
+        return [stored_row(r) for r in reversed(rows)]
 
     def get(self, seq: int) -> StoredRecord | None:
         row = self._db.execute(
             f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit WHERE seq = ?", (seq,)
         ).fetchone()
-        return None if row is None else _row_record(row)
+        return None if row is None else stored_row(row)
 
     def scan(self) -> Iterator[StoredRecord]:
         """Every row in seq order, read as it goes (verify, migrate)."""
         cursor = self._db.execute(
             f"SELECT seq, {_COLUMNS}, prev_hash, hash FROM audit ORDER BY seq"
         )
-        return (_row_record(row) for row in cursor)
+        return (stored_row(row) for row in cursor)
 
     def verify(self) -> VerifyReport:
         head = self._db.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
@@ -156,3 +156,23 @@ class SqliteAuditStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def sqlite_browser(path: Path) -> SqlBrowser:
+    """A read-only connection of its own: reads never wait on, or see into, a batch being
+    written, and a console cannot change the trail through it."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=5000")
+    except sqlite3.Error as exc:
+        raise StoreError(f"audit database {path}: {exc}") from None
+    lock = threading.Lock()
+
+    def run(sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        with lock:
+            try:
+                return db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"audit database {path}: {exc}") from None
+
+    return SqlBrowser(run, bucket_sql="CAST((ts - ?) / ? AS INTEGER)", close=db.close)

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "doctor",
     "keys",
+    "admin",
     "audit",
     "migrate",
     "classify",

@@ -79,6 +79,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    from sekimori.console.app import Console
     from sekimori.gateway.server import serve
 
-    return serve(gateway_settings(args))
+    return serve(gateway_settings(args), console=Console)

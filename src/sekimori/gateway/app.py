@@ -77,6 +77,7 @@ class Gateway:
         *,
         screen: Screen | None = None,
         upstreams: Upstreams | None = None,
+        console: Callable[[Gateway], Route] | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = Metrics()
@@ -111,6 +112,9 @@ class Gateway:
         for method, path in self._routes:
             self._allowed.setdefault(path, []).append(method)
         self._document = orjson.dumps(build_document(settings.server))
+        # The admin console (a layer above: handed in, never imported) answers the rest of
+        # /admin; its own app, so /v1 stays pure ASGI.
+        self.console: Route | None = console(self) if console is not None else None
 
     @property
     def operations(self) -> frozenset[tuple[str, str]]:
@@ -133,6 +137,11 @@ class Gateway:
             self.audit_key = secret_key(self.settings.home / AUDIT_KEY)
         if self.settings.watch.sketches and self._sketch_store is None:
             self._sketch_store = backend.sketches()
+
+    @property
+    def audit_store(self) -> AuditStore | None:
+        """The audit store this gateway writes (the console verifies the chain through it)."""
+        return self._audit_store
 
     async def startup(self) -> None:
         self.open_stores()
@@ -179,14 +188,14 @@ class Gateway:
         self.ready = True
 
     def _on_sighup(self) -> None:
-        self._reload_task = asyncio.ensure_future(self._reload_policy())
+        self._reload_task = asyncio.ensure_future(self.reload_policy())
 
     @property
     def _reloadable(self) -> bool:
         # A policy screen, or a policy file whose rate limits apply with any screen.
         return isinstance(self.screen, Reloadable) or self.settings.policy_file is not None
 
-    async def _reload_policy(self) -> tuple[bool, str]:
+    async def reload_policy(self) -> tuple[bool, str]:
         """Re-reads the policy off the event loop; a bad file is logged and the old one stays."""
         try:
             if isinstance(self.screen, Reloadable):
@@ -216,6 +225,8 @@ class Gateway:
             model = path.startswith(_MODEL_PREFIX) and path != _MODEL_PREFIX
             if route is None and model and scope["method"] == "GET":
                 route = self._model
+            if route is None and self.console is not None and _is_admin(path):
+                route = self.console
             if route is None:
                 await _send_error(send, self._no_route(scope["method"], path, model), "")
                 return
@@ -414,7 +425,7 @@ class Gateway:
             error = HttpError(409, "this screen has no policy to reload", code="not_reloadable")
             await _send_error(send, error, "")
             return
-        ok, detail = await self._reload_policy()
+        ok, detail = await self.reload_policy()
         if ok:
             await _send_json(send, 200, {"status": "reloaded", "source": detail})
         else:
@@ -444,6 +455,10 @@ class Gateway:
             }
         )
         await send({"type": "http.response.body", "body": self.metrics.render()})
+
+
+def _is_admin(path: str) -> bool:
+    return path == "/admin" or path.startswith("/admin/")
 
 
 def _model_object(model_id: str, upstream: str) -> dict[str, object]:

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from sekimori.errors import StoreError
-from sekimori.store.keys import ID_LEN, PREFIX, ActiveKey, KeyStore, digest
+from sekimori.store.keys import ID_LEN, PREFIX, ActiveKey, ApiKey, KeyStore, NewKey, digest
 
 log = logging.getLogger("sekimori")
 RETRY_S = 5.0  # after the store failed, how long the keys last read are used as they are
@@ -77,6 +77,22 @@ class KeyCache:
         if not hmac.compare_digest(digest(key), entry.digest):
             return None
         return Principal(tenant=entry.tenant, key_id=key_id)
+
+    def create(self, tenant: str) -> NewKey:
+        """A new key through this cache's own connection (the console): in use at once."""
+        new = self._store.create(tenant)
+        self._version = -1  # this connection's own commit does not move SQLite's data_version
+        return new
+
+    def revoke(self, key_id: str) -> ApiKey:
+        """Revoke through this cache's connection; refused from the next request on."""
+        revoked = self._store.revoke(key_id)
+        self._version = -1
+        self._refresh(force=True)
+        return revoked
+
+    def all_keys(self) -> list[ApiKey]:
+        return self._store.all_keys()
 
     def close(self) -> None:
         self._store.close()

@@ -8,10 +8,11 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from types import FrameType
 
 from sekimori.errors import ConfigError
-from sekimori.gateway.app import Gateway
+from sekimori.gateway.app import Gateway, Route
 from sekimori.gateway.banner import describe
 from sekimori.gateway.local import LOCAL_MODEL, LocalModel, start_local_model
 from sekimori.lang import Text, locale_lang
@@ -76,7 +77,8 @@ def listen(server: ServerSettings) -> socket.socket:
         raise ConfigError(message, key="server.port") from None
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, *, console: Callable[[Gateway], Route] | None = None) -> int:
+    """Run until stopped; `console` builds the /admin app (the CLI hands in the console's)."""
     logging.basicConfig(level=logging.INFO, format="sekimori: %(message)s", stream=sys.stderr)
     # httpx logs every request at INFO: noise, and a cost on the hot path.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -101,7 +103,7 @@ def serve(settings: Settings) -> int:
                 "ときだけ動きます",
                 key="local_model",
             )
-        app = Gateway(settings)
+        app = Gateway(settings, console=console)
         app.open_stores()
         port = sock.getsockname()[1]
         if server.port == 0:

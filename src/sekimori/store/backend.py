@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from sekimori.audit.browse import AuditBrowser
 from sekimori.audit.record import AuditStore
 from sekimori.errors import ConfigError
 from sekimori.home import AUDIT_DB, KEYS_DB
@@ -42,6 +43,10 @@ class StoreBackend(Protocol):
         """The watch's sketches and alerts, beside the audit."""
         ...
 
+    def browser(self) -> AuditBrowser:
+        """The console's read side of the audit trail, on a connection of its own."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SqliteBackend:
@@ -69,6 +74,11 @@ class SqliteBackend:
         from sekimori.store.sketches import SqliteSketchStore
 
         return SqliteSketchStore(self.home / WATCH_DB)
+
+    def browser(self) -> AuditBrowser:
+        from sekimori.audit.sqlite import sqlite_browser
+
+        return sqlite_browser(self.home / AUDIT_DB)
 
 
 BackendFactory = Callable[[str, Path], StoreBackend]

@@ -83,6 +83,16 @@ CREATE TABLE alerts (
 );
 """,
     ),
+    Migration(
+        4,
+        "the console's audit pages and time ranges",
+        """
+CREATE INDEX audit_ts ON audit (ts);
+CREATE INDEX audit_key_seq ON audit (key_id, seq);
+CREATE INDEX audit_tenant_seq ON audit (tenant, seq);
+CREATE INDEX audit_decision_seq ON audit (decision, seq);
+""",
+    ),
 )
 
 # Any constant both sides agree on; it only has to differ from the application's other locks.

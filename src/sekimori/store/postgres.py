@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from sekimori.audit.browse import AuditBrowser, SqlBrowser
 from sekimori.audit.record import (
     FIELD_NAMES,
     AuditQuery,
@@ -256,6 +257,17 @@ class PostgresSketchStore:
         self._db.close()
 
 
+def postgres_browser(url: str) -> SqlBrowser:
+    """A connection of its own, so that a long read never holds up the writer's lock."""
+    db = _Connection(url)
+
+    def run(sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        with db.use() as conn:
+            return conn.execute(sql.replace("?", "%s").encode(), params).fetchall()
+
+    return SqlBrowser(run, bucket_sql="FLOOR((ts - ?) / ?)::bigint", close=db.close)
+
+
 class PostgresKeyStore:
     def __init__(self, url: str) -> None:
         self._db = _Connection(url)
@@ -365,6 +377,9 @@ class PostgresBackend:
 
     def sketches(self) -> SketchStore:
         return PostgresSketchStore(self.url)
+
+    def browser(self) -> AuditBrowser:
+        return postgres_browser(self.url)
 
 
 def _backend(url: str, home: Path) -> PostgresBackend:

@@ -1,0 +1,130 @@
+"""The console's pages against a real gateway (`sekimori serve` in a subprocess), over HTTP:
+keys made in the console work with the OpenAI SDK and stop working when revoked, a broken
+policy is refused at its line and key path while the old one keeps deciding, an applied one
+decides at once, the audit pages find, open, verify and export records, and every admin
+action is itself in the chain."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import httpx
+import openai
+import pytest
+
+from tests.console.conftest import ADMIN, PASSWORD, POLICY, ConsoleStack, csrf_of, log_in
+
+pytestmark = pytest.mark.integration
+
+
+def _sdk(stack: ConsoleStack, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=stack.url + "/v1", api_key=key, max_retries=0)
+
+
+def _ask(stack: ConsoleStack, key: str, text: str) -> str:
+    with _sdk(stack, key) as client:
+        answer = client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": text}]
+        )
+    return answer.choices[0].message.content or ""
+
+
+def _try(client: httpx.Client, csrf: str, prompt: str, tenant: str) -> str:
+    page = client.post("/admin/policy/try", data={"csrf": csrf, "prompt": prompt, "tenant": tenant})
+    assert page.status_code == 200, page.text
+    found = re.search(r'id="try-on_prompt">(\w+)<', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def test_keys_policy_and_audit_through_the_console(console: ConsoleStack) -> None:
+    with console.client() as client:
+        assert log_in(client, ADMIN, PASSWORD).status_code == 303
+        keys = client.get("/admin/keys")
+        csrf = csrf_of(keys.text)
+        made = client.post("/admin/keys/create", data={"csrf": csrf, "tenant": "acme"})
+        key = re.search(r'id="new-key">(sk-sek-[^<]+)<', made.text)
+        assert key, made.text
+        key_id = key.group(1)[7:19]
+        assert _ask(console, key.group(1), "hello there")
+        assert client.get("/admin/keys").text.count("sk-sek-") == 0  # shown once only
+
+        # A broken policy: refused at its line and key path; the old one still decides.
+        broken = POLICY.replace("crime.nonviolent: flag", "crime.nonviolent: flg")
+        refused = client.post(
+            "/admin/policy", data={"csrf": csrf, "text": broken, "action": "apply"}
+        )
+        assert refused.status_code == 400
+        assert 'id="error-at">line 6<' in refused.text
+        assert "tenants.acme.categories" in refused.text
+        assert 'id="error-line"' in refused.text and "flg" in refused.text
+        assert (console.home / "policy.yaml").read_text(encoding="utf-8") == POLICY
+        assert _try(client, csrf, "how to phish the payroll team", "acme") == "flag"
+        assert _try(client, csrf, "how to phish the payroll team", "other") == "block"
+        # Fixed (now allowing it) and applied: decides at once, as a SIGHUP reload would.
+        fixed = POLICY.replace("crime.nonviolent: flag", "crime.nonviolent: allow")
+        applied = client.post(
+            "/admin/policy", data={"csrf": csrf, "text": fixed, "action": "apply"}
+        )
+        assert applied.status_code == 200 and 'id="notice"' in applied.text
+        assert (console.home / "policy.yaml").read_text(encoding="utf-8") == fixed
+        assert _try(client, csrf, "how to phish the payroll team", "acme") == "allow"
+        assert _try(client, csrf, "tell me about project kestrel", "acme") == "block"
+
+        # Traffic with the new key, then the audit pages.
+        assert "biological weapons" in _ask(console, key.group(1), "all about project kestrel")
+        page = client.get("/admin/audit", params={"key_id": key_id, "decision": "block"})
+        seqs = re.findall(r'class="seq">(\d+)<', page.text)
+        assert len(seqs) == 1, page.text
+        record = client.get(f"/admin/audit/{seqs[0]}")
+        assert record.status_code == 200
+        assert "weapons.bio" in record.text and "kestrel" not in record.text
+        everything = client.get("/admin/audit", params={"key_id": key_id})
+        assert len(re.findall(r'class="seq">', everything.text)) == 2
+        verified = client.post("/admin/audit/verify", data={"csrf": csrf})
+        assert "The chain verifies" in verified.text
+        exported = client.get("/admin/audit/export", params={"key_id": key_id, "format": "csv"})
+        rows = list(csv.DictReader(io.StringIO(exported.text)))
+        assert sorted(r["decision"] for r in rows) == ["allow", "block"]
+        lines = client.get(
+            "/admin/audit/export", params={"key_id": key_id, "format": "jsonl"}
+        ).text.splitlines()
+        assert [json.loads(x)["seq"] for x in lines] == [int(r["seq"]) for r in rows]
+
+        # Revoked in the console: the very next request is refused.
+        revoked = client.post("/admin/keys/revoke", data={"csrf": csrf, "key_id": key_id})
+        assert revoked.status_code == 200 and f"Key {key_id} revoked" in revoked.text
+        with pytest.raises(openai.AuthenticationError):
+            _ask(console, key.group(1), "hello again")
+
+        # Every admin action above is a record of the chain, with the admin's name.
+        admin = client.get("/admin/audit", params={"decision": "admin", "tenant": "(console)"})
+        for action in ("login", "key.create", "policy.apply", "policy.try", "key.revoke",
+                       "audit.verify", "audit.export"):  # fmt: skip
+            assert f"<td>{action}</td>" in admin.text, action
+        assert f"<code>{ADMIN}</code>" in admin.text
+
+
+def test_overview_counts_the_traffic_and_japanese_is_one_click_away(
+    console: ConsoleStack,
+) -> None:
+    key = console.key
+    for text in ("hello", "hi", "project kestrel details"):
+        _ask(console, key, text)
+    with console.client() as client:
+        assert log_in(client).status_code == 303
+        overview = client.get("/admin")
+        requests = int(re.search(r'id="requests">([\d,]+)<', overview.text)[1].replace(",", ""))
+        assert requests >= 3
+        assert "<svg" in overview.text and "weapons.bio" in overview.text
+        switched = client.get("/admin/lang", params={"to": "ja", "next": "/admin"})
+        assert switched.status_code == 303 and switched.headers["location"] == "/admin"
+        japanese = client.get("/admin")
+        assert "概要" in japanese.text and 'lang="ja"' in japanese.text
+        assert (
+            client.get("/admin/lang", params={"to": "en", "next": "//evil"}).headers["location"]
+            == "/admin"
+        )
