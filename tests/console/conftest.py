@@ -79,7 +79,7 @@ def log_in(client: httpx.Client, account: str = "", password: str = TOKEN) -> ht
     )
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
     home = tmp_path_factory.mktemp("console")
     (home / "lexicon.yaml").write_text(LEXICON, encoding="utf-8")

@@ -200,6 +200,8 @@ class Console:
     ) -> Response:
         lang = _lang(request)
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":  # after a form, switch to the page it belongs to
+            here = "/".join(request.url.path.split("/")[:3])
         page = self.env.get_template(template).render(
             lang=lang,
             session=session,
@@ -234,13 +236,19 @@ class Console:
     async def login_form(self, request: Request) -> Response:
         return self._login_page(request, "", 200)
 
-    def _login_page(self, request: Request, error: str, status: int) -> Response:
+    def _login_page(
+        self, request: Request, error: str, status: int, target: str | None = None
+    ) -> Response:
         token = secrets.token_urlsafe(24)
         response = self.render(
             request,
             None,
             "login.html",
-            {"error": error, "csrf": token, "next": _next(request.query_params.get("next"))},
+            {
+                "error": error,
+                "csrf": token,
+                "next": _next(target or request.query_params.get("next")),
+            },
             status=status,
         )
         self._cookie(request, response, LOGIN_CSRF_COOKIE, token, path="/admin/login")
@@ -254,19 +262,20 @@ class Console:
             return self._login_page(request, str(exc), 400)
         # Login CSRF: the form's token must match the cookie set with the form.
         if not same_token(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
-            return self._login_page(request, t("csrf_failed", lang), 403)
+            return self._login_page(request, t("csrf_failed", lang), 403, form.get("next"))
         client = request.client.host if request.client else "-"
         name = form.get("account", "").strip()
         wait = self.throttle.retry_after(f"ip:{client}", f"name:{name}")
         if wait:
-            response = self._login_page(request, t("login_throttled", lang, s=wait), 429)
+            throttled = t("login_throttled", lang, s=wait)
+            response = self._login_page(request, throttled, 429, form.get("next"))
             response.headers["retry-after"] = str(wait)
             return response
         admin = await asyncio.to_thread(self._check, name, form.get("password", ""))
         if admin is None:
             self.throttle.failed(f"ip:{client}", f"name:{name}")
             await self.record_action(name or "token", "login", f"failed from {client}", 401)
-            return self._login_page(request, t("login_failed", lang), 401)
+            return self._login_page(request, t("login_failed", lang), 401, form.get("next"))
         sid, _ = self.sessions.open(admin)
         await self.record_action(admin, "login", f"from {client}")
         response = RedirectResponse(_next(form.get("next")), status_code=303, headers=_HEADERS)
