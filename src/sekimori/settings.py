@@ -56,6 +56,8 @@ class ServerSettings(_Model):
     auth: bool = True
     # Bearer token for /admin/*; without one only callers on this machine may use them.
     admin_token: SecretStr | None = None
+    # Gateway processes sharing the port (`serve --workers N`, sekimori.gateway.workers).
+    workers: int = Field(default=1, ge=1, le=64)
 
 
 class UpstreamSettings(_Model):

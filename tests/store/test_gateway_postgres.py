@@ -15,6 +15,7 @@ import pytest
 from sekimori.audit.record import AuditQuery
 from sekimori.store.postgres import PostgresAuditStore, PostgresSketchStore
 from sekimori.store.sketches import WATCH_DB, all_sketches
+from sekimori.testing.load import fire, keywords_config
 from sekimori.testing.postgres import PostgresServer, start_postgres
 from sekimori.testing.procs import (
     ProcessStartError,
@@ -35,52 +36,14 @@ def upstream() -> Iterator[ServerProcess]:
 
 def _config(home: Path, upstream: ServerProcess, url: str) -> Path:
     path = home / "c.yaml"
-    path.write_text(
-        f"""
-upstreams: {{fake: {{url: {upstream.url}}}}}
-screen:
-  name: keywords
-  options: {{block: [forbidden-word], flag: [suspicious-word]}}
-audit: {{flush_interval_ms: 50}}
-store: {{url: "{url}"}}
-""",
-        encoding="utf-8",
-    )
+    path.write_text(keywords_config(upstream.url, store_url=url), encoding="utf-8")
     return path
-
-
-def _body(word: str) -> dict[str, object]:
-    return {"model": "echo", "messages": [{"role": "user", "content": f"a {word}"}]}
 
 
 async def _fire(
     urls: list[str], key: str, n: int, *, until: asyncio.Event | None = None
 ) -> dict[str, str]:
-    """`n` requests spread over the gateways, 16 at once; request id -> decision. With
-    ``until``, at least `n` and on until it is set, then a few more from each client (so a
-    fault that ``until`` marks the end of falls inside the load however fast the machine)."""
-    answered: dict[str, str] = {}
-    numbers = iter(range(10**9))
-    async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {key}"}) as client:
-
-        async def one(i: int) -> None:
-            word = {0: "forbidden-word", 1: "suspicious-word"}.get(i % 5, "plain")
-            r = await client.post(
-                urls[i % len(urls)] + "/v1/chat/completions",
-                json=_body(word),
-                headers={"x-request-id": f"q{i}"},
-            )
-            assert r.status_code == 200, r.text
-            answered[f"q{i}"] = r.headers["x-sekimori-decision"]
-
-        async def client_loop() -> None:
-            while (i := next(numbers)) < n or (until is not None and not until.is_set()):
-                await one(i)
-            for _ in range(3 if until is not None else 0):
-                await one(next(numbers))
-
-        await asyncio.gather(*(client_loop() for _ in range(16)))
-    return answered
+    return (await fire(urls, key, n, until=until)).answered
 
 
 def test_two_gateways_share_keys_and_one_chain(
@@ -191,3 +154,32 @@ def test_a_restart_under_load_loses_nothing(
     assert report.ok, report.problems
     stored = [r.record.client_request_id for r in rows]
     assert sorted(stored) == sorted(answered), "records lost or written twice"
+
+
+def test_a_policy_reload_reaches_every_replica(
+    upstream: ServerProcess, pg_url: str, tmp_path: Path
+) -> None:
+    """Reload on one replica (admin request or SIGHUP): the others reload through NOTIFY; a
+    supervisor's SIGHUP reaches its own workers once, the other replica once."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\n", encoding="utf-8")
+    homes = [tmp_path / "a", tmp_path / "b"]
+    starts = []
+    for home in homes:
+        home.mkdir()
+        config = _config(home, upstream, pg_url)
+        config.write_text(config.read_text() + f"policy_file: {policy}\n", encoding="utf-8")
+        starts.append(("--config", str(config)))
+    with (
+        start_gateway(homes[0], *starts[0]) as a,
+        start_gateway(homes[1], *starts[1], "--workers", "2") as b,
+    ):
+        b.wait_for_log("2 workers ready")
+        assert httpx.post(a.url + "/admin/policy/reload").status_code == 200
+        b.wait_for_log("another replica reloaded", 2)  # both workers, through NOTIFY
+        b.proc.send_signal(signal.SIGHUP)
+        a.wait_for_log("another replica reloaded", 1)
+        b.wait_for_log("policy reloaded from", 4)
+        time.sleep(1.0)  # nothing more comes: b's own notice is not echoed to its workers
+        assert b.stderr_text().count("policy reloaded from") == 4
+        assert a.stderr_text().count("policy reloaded from") == 2

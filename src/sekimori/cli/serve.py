@@ -15,6 +15,13 @@ def add_gateway_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--port", type=int, help="port (default 8787; 0 picks a free one) / ポート")
     parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="gateway processes on the one port, sharing audit, keys and limits (default 1) "
+        "/ 同じポートで動かすプロセス数（監査・キー・制限を共有）",
+    )
+    parser.add_argument(
         "--upstream",
         metavar="URL",
         help="an OpenAI-compatible server for every model, e.g. http://127.0.0.1:8000/v1 "
@@ -53,6 +60,8 @@ def gateway_settings(args: argparse.Namespace) -> Settings:
         server["host"] = args.host
     if args.port is not None:
         server["port"] = args.port
+    if args.workers is not None:
+        server["workers"] = args.workers
     if args.insecure_no_auth:
         server["auth"] = False
     overrides: dict[str, Any] = {"server": server}

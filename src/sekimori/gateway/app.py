@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
+import secrets
 import signal
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -37,7 +39,7 @@ from sekimori.gateway.watching import Watching
 from sekimori.home import AUDIT_KEY, secret_key
 from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
-from sekimori.store.backend import open_backend
+from sekimori.store.backend import ReloadBus, open_backend
 from sekimori.store.sketches import SketchStore
 from sekimori.upstream.routing import Upstreams
 from sekimori.watch.live import Seen, SketchWriter
@@ -64,6 +66,22 @@ _PARSERS: dict[str, Callable[..., ChatRequest]] = {
 }
 
 
+class Supervised(Protocol):
+    """The supervisor of a worker of `serve --workers N` (sekimori.gateway.workers)."""
+
+    def ready(self) -> None: ...
+
+    def reload_others(self) -> None:
+        """Have the other workers re-read the policy (this one has)."""
+        ...
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    """Run `callback` on `loop` (from another thread); a loop already closed drops it."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback)
+
+
 def _unauthorized(message: str) -> HttpError:
     return HttpError(401, message, code="invalid_api_key")
 
@@ -78,8 +96,15 @@ class Gateway:
         screen: Screen | None = None,
         upstreams: Upstreams | None = None,
         console: Callable[[Gateway], Route] | None = None,
+        group: str | None = None,
+        supervisor: Supervised | None = None,
     ) -> None:
+        """`group` names this gateway's process group in reload notices (one per `serve`);
+        `supervisor` is set in a worker of `serve --workers N`."""
         self.settings = settings
+        self.group = group or secrets.token_hex(8)
+        self._supervisor = supervisor
+        self._bus: ReloadBus | None = None
         self.metrics = Metrics()
         self.screen = screen if screen is not None else load_screen(settings)
         self.upstreams = (
@@ -124,6 +149,8 @@ class Gateway:
     def open_stores(self) -> None:
         """Open the key and audit stores; raises StoreError naming the file or URL."""
         backend = open_backend(self.settings.store.url, self.settings.home)
+        if self._bus is None and self._reloadable:
+            self._bus = backend.reload_bus(self.group)
         if self.settings.server.auth and self.keys is None:
             self.keys = KeyCache(backend.keys())
         if self._audit_store is None:
@@ -181,22 +208,34 @@ class Gateway:
         if isinstance(self.screen, Warming):
             await self.screen.ready()
         if self._reloadable:
+            loop = asyncio.get_running_loop()
             try:
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
+                loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
             except (NotImplementedError, RuntimeError, ValueError):
                 log.warning("SIGHUP reload unavailable here; use POST /admin/policy/reload")
+            if self._bus is not None:
+                self._bus.listen(lambda: _call_soon(loop, self._on_notice))
         self.ready = True
+        if self._supervisor is not None:
+            self._supervisor.ready()
 
     def _on_sighup(self) -> None:
-        self._reload_task = asyncio.ensure_future(self.reload_policy())
+        # A worker's SIGHUP comes from its supervisor, which tells the other replicas itself.
+        announce = self._supervisor is None
+        self._reload_task = asyncio.ensure_future(self.reload_policy(announce=announce))
+
+    def _on_notice(self) -> None:
+        log.info("policy reload: another replica reloaded, reloading here")
+        self._reload_task = asyncio.ensure_future(self.reload_policy(announce=False))
 
     @property
     def _reloadable(self) -> bool:
         # A policy screen, or a policy file whose rate limits apply with any screen.
         return isinstance(self.screen, Reloadable) or self.settings.policy_file is not None
 
-    async def reload_policy(self) -> tuple[bool, str]:
-        """Re-reads the policy off the event loop; a bad file is logged and the old one stays."""
+    async def reload_policy(self, *, announce: bool = True) -> tuple[bool, str]:
+        """Re-reads the policy off the event loop; a bad file is logged and the old one stays.
+        `announce`: then tell the other workers and replicas to reload theirs."""
         try:
             if isinstance(self.screen, Reloadable):
                 await asyncio.to_thread(self.screen.reload)
@@ -204,10 +243,21 @@ class Gateway:
         except SekimoriError as exc:
             log.error("policy reload rejected, the previous policy stays: %s", exc)
             return False, str(exc)
+        log.info("policy reloaded from %s", source)
+        if announce:
+            if self._supervisor is not None:
+                self._supervisor.reload_others()
+            if self._bus is not None:
+                try:
+                    await asyncio.to_thread(self._bus.announce)
+                except StoreError as exc:  # reloaded here; the others keep theirs until told
+                    log.error("%s; other replicas were not told to reload", exc)
         return True, source
 
     async def shutdown(self) -> None:
         self.ready = False
+        if self._bus is not None:
+            await asyncio.to_thread(self._bus.close)
         if self.recorder is not None:
             await self.recorder.aclose()
         if self.sketches is not None:

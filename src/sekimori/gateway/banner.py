@@ -19,6 +19,7 @@ from sekimori.types import Lang
 
 _LABELS = {
     "address": Text(en="address", ja="アドレス"),
+    "workers": Text(en="processes", ja="プロセス"),
     "screen": Text(en="screen", ja="検査"),
     "policy": Text(en="policy", ja="ポリシー"),
     "auth": Text(en="API keys", ja="API キー"),
@@ -65,6 +66,11 @@ _LIMITS_LOCAL = Text(
     ja="このプロセス内で計数（limits.url 未設定。上限値はポリシーに記載）",
 )
 _LIMITS_REDIS = Text(en="counted in {url}", ja="{url} で計数")
+_ONE_WORKER = Text(en="1 (--workers N for more)", ja="1（--workers N で増やせます）")
+_WORKERS = Text(
+    en="{n} workers on this port, sharing the audit trail, keys, limits and policy reloads",
+    ja="このポートで {n} ワーカー（監査ログ・キー・制限・ポリシー再読込を共有）",
+)
 _NO_CONFIG = Text(en="defaults and flags (no --config file)", ja="既定値とフラグ（--config なし）")
 
 SCREEN_OFF = Text(
@@ -164,9 +170,14 @@ def describe(
     """The banner for `settings`; `local_model` names the embedded model when it serves, and
     `keys` the number of active API keys (None: not counted)."""
     screen = settings.screen.name
+    workers = settings.server.workers
     screen_text = _SCREENS.get(screen)
     facts = [
         Fact(_LABELS["address"](lang), address),
+        Fact(
+            _LABELS["workers"](lang),
+            _ONE_WORKER(lang) if workers == 1 else _WORKERS(lang, n=workers),
+        ),
         Fact(
             _LABELS["screen"](lang),
             screen_text(lang) if screen_text is not None else _PLUGIN(lang, name=screen),

@@ -35,6 +35,9 @@ class Check:
 
 _PORT_FREE = Text(en="{host}:{port} is free", ja="{host}:{port} は空いています")
 _PORT_ANY = Text(en="port 0: a free port is picked at start", ja="ポート 0: 起動時に空きを選びます")
+_WORKERS = Text(
+    en="{n} gateway process(es) on the port (--workers)", ja="ポートで {n} プロセス（--workers）"
+)
 _HOME_OK = Text(en="{path} is a writable directory", ja="{path} は書き込めるディレクトリです")
 _HOME_NEW = Text(
     en="{path} does not exist yet; it is created at first use (its parent is writable)",
@@ -121,7 +124,7 @@ _UP_FIX = Text(
 
 def run_checks(settings: Settings, lang: Lang) -> list[Check]:
     """Every check, in the order a newcomer would fix them."""
-    checks = [_port(settings, lang), _home(settings, lang)]
+    checks = [_port(settings, lang), _workers(settings, lang), _home(settings, lang)]
     checks += list(_keys(settings, lang))
     checks += list(_screening(settings, lang))
     if settings.limits.url is not None:
@@ -145,6 +148,17 @@ def _port(settings: Settings, lang: Lang) -> Check:
         # The error already holds the fix ("choose another port: ..."), in the locale's language.
         return Check("port", "fail", str(exc))
     return Check("port", "ok", _PORT_FREE(lang, host=server.host, port=server.port))
+
+
+def _workers(settings: Settings, lang: Lang) -> Check:
+    from sekimori.gateway.workers import check_limits_shared
+
+    n = settings.server.workers
+    try:
+        check_limits_shared(settings)
+    except SekimoriError as exc:
+        return Check("workers", "fail", _WORKERS(lang, n=n), str(exc))
+    return Check("workers", "ok", _WORKERS(lang, n=n))
 
 
 def _home(settings: Settings, lang: Lang) -> Check:

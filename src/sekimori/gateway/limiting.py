@@ -90,8 +90,7 @@ class Limiter:
     def policy(self, policy: PolicySet) -> None:
         self._policy = policy
         # With no limits anywhere, admitting costs nothing at all.
-        tenants = [policy.default_tenant, *policy.tenants.values()]
-        self.active = any(not t.limits.empty for t in tenants)
+        self.active = has_limits(policy)
 
     async def admit(self, ex: Exchange) -> Grant | None:
         """Counts the request or raises HttpError (429, or 503 when failing closed)."""
@@ -149,6 +148,12 @@ class Limiter:
         await self.store.aclose()
         if self.local is not self.store:
             await self.local.aclose()
+
+
+def has_limits(policy: PolicySet) -> bool:
+    """Whether any tenant, tier or key of `policy` has a rate limit or quota."""
+    tenants = [policy.default_tenant, *policy.tenants.values()]
+    return any(not t.limits.empty for t in tenants)
 
 
 def used_tokens(ex: Exchange) -> int:

@@ -77,8 +77,8 @@ def listen(server: ServerSettings) -> socket.socket:
         raise ConfigError(message, key="server.port") from None
 
 
-def serve(settings: Settings, *, console: Callable[[Gateway], Route] | None = None) -> int:
-    """Run until stopped; `console` builds the /admin app (the CLI hands in the console's)."""
+def setup_process() -> None:
+    """Logging and the GIL hand-over of a gateway process (`serve`, and each of its workers)."""
     logging.basicConfig(level=logging.INFO, format="sekimori: %(message)s", stream=sys.stderr)
     # httpx logs every request at INFO: noise, and a cost on the hot path.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -86,12 +86,39 @@ def serve(settings: Settings, *, console: Callable[[Gateway], Route] | None = No
     # 5 ms, so a short classifier call does not queue behind a long text's pure-Python steps
     # at every hand-over (bench/gateway/NOISY.md).
     sys.setswitchinterval(0.001)
+
+
+def run_app(app: Gateway, sock: socket.socket) -> None:
+    """uvicorn serving `app` on the bound `sock` until a stop signal."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        backlog=2048,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve(settings: Settings, *, console: Callable[[Gateway], Route] | None = None) -> int:
+    """Run until stopped; `console` builds the /admin app (the CLI hands in the console's)."""
+    setup_process()
     local: LocalModel | None = None
     stopped_by: int | None = None
     server = settings.server
     # Bound first: a busy port is said at once, not after the embedded model has loaded.
     sock = listen(server)
+    workers = server.workers
     try:
+        if workers > 1:
+            from sekimori.gateway.workers import Supervisor, hold_port, prepare
+
+            sock = hold_port(sock)
+            # Before the embedded model starts: a refused setting is said at once too.
+            keys = prepare(settings)
         if not settings.upstreams:
             local = start_local_model(settings.local_model)
             upstream = UpstreamSettings(url=local.url, models=(LOCAL_MODEL,))
@@ -103,8 +130,10 @@ def serve(settings: Settings, *, console: Callable[[Gateway], Route] | None = No
                 "ときだけ動きます",
                 key="local_model",
             )
-        app = Gateway(settings, console=console)
-        app.open_stores()
+        if workers == 1:
+            app = Gateway(settings, console=console)
+            app.open_stores()
+            keys = None if app.keys is None else app.keys.active_count()
         port = sock.getsockname()[1]
         if server.port == 0:
             print(f"PORT={port}", flush=True)
@@ -114,24 +143,19 @@ def serve(settings: Settings, *, console: Callable[[Gateway], Route] | None = No
             locale_lang(),
             address=f"http://{host}:{port}/v1",
             local_model=None if local is None else local.name,
-            keys=None if app.keys is None else app.keys.active_count(),
+            keys=keys,
         )
         print(banner.render(), file=sys.stderr, flush=True)
-        import uvicorn
-
-        config = uvicorn.Config(
-            app,
-            lifespan="on",
-            log_level="warning",
-            access_log=False,
-            backlog=2048,
-            timeout_graceful_shutdown=10,
-        )
-        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal with the
-        # handler it found installed: ours, so `finally` still runs instead of a silent death.
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, _raise_stopped)
-        uvicorn.Server(config).run(sockets=[sock])
+        if workers > 1:
+            stopped_by = Supervisor(settings, sock, console).run()
+            if stopped_by is None:
+                return 1  # the workers kept failing; the supervisor said why
+        else:
+            # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal with the
+            # handler it found installed: ours, so `finally` still runs instead of a silent death.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, _raise_stopped)
+            run_app(app, sock)
     except _Stopped as stop:
         stopped_by = stop.args[0]
     finally:

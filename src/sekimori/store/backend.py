@@ -47,6 +47,22 @@ class StoreBackend(Protocol):
         """The console's read side of the audit trail, on a connection of its own."""
         ...
 
+    def reload_bus(self, group: str) -> ReloadBus | None:
+        """Policy reload notices between replicas on this store; None: one machine only."""
+        ...
+
+
+class ReloadBus(Protocol):
+    """Tells the gateways sharing a store to re-read their policy (`sekimori.store.notify`)."""
+
+    def announce(self) -> None: ...
+
+    def listen(self, on_reload: Callable[[], None]) -> None:
+        """Call `on_reload`, from another thread, for each notice from another group."""
+        ...
+
+    def close(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class SqliteBackend:
@@ -79,6 +95,9 @@ class SqliteBackend:
         from sekimori.audit.sqlite import sqlite_browser
 
         return sqlite_browser(self.home / AUDIT_DB)
+
+    def reload_bus(self, group: str) -> ReloadBus | None:
+        return None  # one machine: its supervisor tells its workers (sekimori.gateway.workers)
 
 
 BackendFactory = Callable[[str, Path], StoreBackend]

@@ -35,7 +35,7 @@ from sekimori.audit.record import (
     where_clause,
 )
 from sekimori.errors import StoreError
-from sekimori.store.backend import STORE_BACKENDS, redact
+from sekimori.store.backend import STORE_BACKENDS, ReloadBus, redact
 from sekimori.store.keys import (
     ActiveKey,
     ApiKey,
@@ -380,6 +380,11 @@ class PostgresBackend:
 
     def browser(self) -> AuditBrowser:
         return postgres_browser(self.url)
+
+    def reload_bus(self, group: str) -> ReloadBus | None:
+        from sekimori.store.notify import PostgresReloadBus
+
+        return PostgresReloadBus(self.url, group)
 
 
 def _backend(url: str, home: Path) -> PostgresBackend:

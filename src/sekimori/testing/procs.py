@@ -46,6 +46,16 @@ class ServerProcess:
         self.stderr_file.seek(0)
         return self.stderr_file.read().decode("utf-8", "replace")
 
+    def wait_for_log(self, text: str, count: int = 1, timeout: float = 60.0) -> str:
+        """Its stderr once `text` occurs `count` times in it; raises ProcessStartError if that
+        does not happen within `timeout` seconds or the process exits."""
+        deadline = time.monotonic() + timeout
+        while (log := self.stderr_text()).count(text) < count:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise ProcessStartError(f"{text!r} x{count} not logged:\n{log[-2000:]}")
+            time.sleep(0.1)
+        return log
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         """Send `sig` and wait; kills it if it does not exit within `timeout` seconds."""
         if self.proc.poll() is None:
