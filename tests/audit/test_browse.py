@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from sekimori.audit.browse import ADMIN_DECISION, AuditBrowser
 from sekimori.audit.record import AuditQuery, AuditRecord, AuditStore
@@ -61,9 +64,10 @@ def check_browser(store: AuditStore, browser: AuditBrowser) -> None:
         ("crime.violent", 12),
     ]
     assert {c.name: c.n for c in summary.tenants} == {"acme": 80, "beta": 40}
-    assert [b.requests for b in summary.buckets] == [10] * 12
-    assert [b.blocked for b in summary.buckets] == [1] * 12
-    assert summary.p50_ms == 61.0 and summary.p99_ms == 119.0
+    assert [b.requests for b in summary.buckets] == [60, 60]  # whole hours
+    assert [b.blocked for b in summary.buckets] == [6, 6]
+    assert summary.p50_ms == pytest.approx(61.0, rel=0.035)
+    assert summary.p99_ms == pytest.approx(119.0, rel=0.035)
     assert summary.server_errors == 1
     assert browser.last_use(["k0", "k3", "nobody"]) == {"k0": T0 + 116 * 60, "k3": T0 + 119 * 60}
 
@@ -76,3 +80,22 @@ def test_browser_on_sqlite(tmp_path: Path) -> None:
     finally:
         browser.close()
         store.close()
+
+
+def test_hours_that_are_over_are_read_once_and_again_after_a_late_write(tmp_path: Path) -> None:
+    past = 1_700_000_000.0  # hours long over: kept once read
+    store = SqliteAuditStore(tmp_path / "audit.db")
+    browser = sqlite_browser(tmp_path / "audit.db")
+    reads: list[str] = []
+    run = browser._run
+    browser._rollups._run = lambda sql, params: reads.append(sql) or run(sql, params)
+    record = _records()[0]
+    store.append([replace(record, ts=past + i * 600) for i in range(12)])  # two hours
+    assert browser.summary(past, past + 7200, 4).requests == 12
+    grouped = sum("GROUP BY" in sql for sql in reads)
+    assert browser.summary(past, past + 7200, 4).requests == 12
+    assert sum("GROUP BY" in sql for sql in reads) == grouped  # not read again
+    store.append([replace(record, ts=past + 30)])  # written late, e.g. a replayed spool
+    assert browser.summary(past, past + 7200, 4).requests == 13
+    browser.close()
+    store.close()

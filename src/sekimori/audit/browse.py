@@ -1,18 +1,21 @@
 """Reading the audit trail for people (the console): filtered pages, one record, a summary.
 
 Pages go newest first by `seq` and continue with `before` (keyset pagination: the next page
-costs the same as the first, however deep). A summary covers one time range and reads only that
-range through the `ts` index, so it costs what the range holds, not what the trail holds.
+costs the same as the first, however deep). A summary covers whole hours, from roll-ups kept in
+memory (audit/rollup.py): it reads only the hours not yet read and the open ones.
 Records the console writes for its own actions (`decision` = `admin`) are not traffic: the
 summary leaves them out.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import numpy as np
 
 from sekimori.audit.record import (
     FIELD_NAMES,
@@ -21,6 +24,7 @@ from sekimori.audit.record import (
     StoredRecord,
     where_clause,
 )
+from sekimori.audit.rollup import HOUR, Hour, Rollups, percentile
 
 ADMIN_DECISION = "admin"  # the decision of a record written for an admin action
 MAX_PAGE = 500
@@ -90,10 +94,15 @@ def stored_row(row: Sequence[Any]) -> StoredRecord:
     return StoredRecord(int(row[0]), AuditRecord(*values), str(row[-2]), str(row[-1]))
 
 
+def _ranked(counts: Counter[str]) -> tuple[Count, ...]:
+    return tuple(Count(k, n) for k, n in sorted(counts.items(), key=lambda c: (-c[1], c[0])))
+
+
 class SqlBrowser:
     """The browser over any DB-API store with the `audit` table; `run` takes `?` placeholders.
 
     `bucket_sql` is the dialect's integer bucket of `ts` for two parameters (start, width).
+    Summaries come from hourly roll-ups (audit/rollup.py) kept by this browser.
     """
 
     def __init__(self, run: Run, *, bucket_sql: str, close: Callable[[], None]) -> None:
@@ -101,6 +110,7 @@ class SqlBrowser:
         self._bucket = bucket_sql
         self._close = close
         self._select = f"SELECT seq, {', '.join(FIELD_NAMES)}, prev_hash, hash FROM audit"
+        self._rollups = Rollups(run, bucket_sql, ADMIN_DECISION)
 
     def page(self, query: AuditQuery) -> Page:
         where = where_clause(query, "?")
@@ -117,63 +127,45 @@ class SqlBrowser:
         return stored_row(rows[0]) if rows else None
 
     def summary(self, since: float, until: float, buckets: int) -> Summary:
-        span = ("ts >= ? AND ts < ? AND decision <> ?", (since, until, ADMIN_DECISION))
-        where, params = span
-        decisions = self._counts(
-            f"SELECT decision, COUNT(*) FROM audit WHERE {where} GROUP BY 1", params
-        )
-        requests = sum(c.n for c in decisions)
-        by_category: Counter[str] = Counter()
-        for joined, n in self._run(
-            f"SELECT categories, COUNT(*) FROM audit WHERE {where} AND categories <> '' "
-            "GROUP BY categories",
-            params,
-        ):
-            for category in str(joined).split(","):
-                if category:
-                    by_category[category] += int(n)
-        tenants = self._counts(
-            f"SELECT tenant, COUNT(*) FROM audit WHERE {where} GROUP BY 1", params
-        )
-        width = max((until - since) / max(buckets, 1), 1.0)
-        counted = {
-            int(b): (int(n), int(blocked or 0))
-            for b, n, blocked in self._run(
-                f"SELECT {self._bucket} AS b, COUNT(*), "
-                "SUM(CASE WHEN decision = 'block' THEN 1 ELSE 0 END) "
-                f"FROM audit WHERE {where} GROUP BY 1",
-                (since, width, *params),
+        """Whole hours from the one `since` falls in to the one `until` falls in; the chart
+        has at most `buckets` columns of whole hours each."""
+        first = int(since // HOUR)
+        last = max(first, math.ceil(until / HOUR) - 1)
+        hours = self._rollups.hours(first, last)
+        decisions: Counter[str] = Counter()
+        tenants: Counter[str] = Counter()
+        categories: Counter[str] = Counter()
+        latency = np.zeros_like(Hour().latency)
+        errors = 0
+        for h in hours.values():
+            decisions.update(h.decisions)
+            tenants.update(h.tenants)
+            categories.update(h.categories)
+            latency += h.latency
+            errors += h.errors
+        per = max(1, math.ceil(len(hours) / max(buckets, 1)))
+        series = []
+        for start in range(first, last + 1, per):
+            group = [hours[h] for h in range(start, min(start + per, last + 1))]
+            series.append(
+                Bucket(
+                    float(start * HOUR),
+                    sum(h.requests for h in group),
+                    sum(h.blocked for h in group),
+                )
             )
-        }
-        series = tuple(
-            Bucket(since + i * width, *counted.get(i, (0, 0))) for i in range(max(buckets, 1))
-        )
-        errors = self._run(f"SELECT COUNT(*) FROM audit WHERE {where} AND status >= 500", params)
         return Summary(
-            since=since,
+            since=float(first * HOUR),
             until=until,
-            requests=requests,
-            decisions=decisions,
-            categories=tuple(Count(k, v) for k, v in by_category.most_common(10)),
-            tenants=tenants[:10],
-            buckets=series,
-            p50_ms=self._percentile(where, params, requests, 0.50),
-            p99_ms=self._percentile(where, params, requests, 0.99),
-            server_errors=int(errors[0][0]) if errors else 0,
+            requests=sum(decisions.values()),
+            decisions=_ranked(decisions),
+            categories=_ranked(categories)[:10],
+            tenants=_ranked(tenants)[:10],
+            buckets=tuple(series),
+            p50_ms=percentile(latency, 0.50),
+            p99_ms=percentile(latency, 0.99),
+            server_errors=errors,
         )
-
-    def _counts(self, sql: str, params: tuple[object, ...]) -> tuple[Count, ...]:
-        counts = [Count(str(name), int(n)) for name, n in self._run(sql, params)]
-        return tuple(sorted(counts, key=lambda c: (-c.n, c.name)))
-
-    def _percentile(self, where: str, params: tuple[object, ...], n: int, q: float) -> float | None:
-        if n == 0:
-            return None
-        rows = self._run(
-            f"SELECT total_ms FROM audit WHERE {where} ORDER BY total_ms LIMIT 1 OFFSET ?",
-            (*params, min(n - 1, int(q * n))),
-        )
-        return float(rows[0][0]) if rows else None
 
     def last_use(self, key_ids: Sequence[str]) -> dict[str, float]:
         used: dict[str, float] = {}

@@ -531,7 +531,7 @@ class Console:
         shown = [
             (name, value)
             for name, value in zip(FIELD_NAMES, astuple(r), strict=True)
-            if name not in ("prompt", "answer", "reasons")
+            if name not in ("prompt", "answer", "reasons", "stages", "scores")
         ]
         reasons = [x for x in r.reasons.split("; ") if x and not x.startswith("pii ")]
         values = {
@@ -539,6 +539,8 @@ class Console:
             "fields": shown,
             "reasons": reasons,
             "entities": _entities(r.reasons),
+            "stages": r.stage_decisions(),
+            "scores": sorted(r.category_scores().items(), key=lambda c: -c[1]),
         }
         return self.render(request, session, "record.html", values)
 

@@ -117,6 +117,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "検出した個人情報（種類と件数のみ、値は記録しません）",
     ),
     "fields": ("Fields", "項目"),
+    "stages": ("Each screen's decision", "検査ごとの判定"),
+    "category_scores": ("Category scores", "カテゴリのスコア"),
     "text_kept": ("Text kept", "保存したテキスト"),
     "not_found": ("No such record.", "そのレコードはありません。"),
     "bad_input": ("Bad input", "入力エラー"),
