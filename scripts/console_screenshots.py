@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import openai
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 
 from sekimori.audit.sqlite import SqliteAuditStore
@@ -42,7 +43,14 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 
 def _shoot(page: Page, name: str, lang: str) -> None:
-    page.screenshot(path=str(OUT / f"{name}-{lang}.png"), full_page=False)
+    for attempt in range(3):  # Chromium now and then fails a capture on a loaded machine
+        try:
+            page.screenshot(path=str(OUT / f"{name}-{lang}.png"), full_page=False)
+            return
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            time.sleep(1)
 
 
 def main() -> int:
@@ -105,6 +113,8 @@ def main() -> int:
                         _shoot(page, "verify", lang)
                         page.goto(gateway.url + "/admin/redteam")
                         _shoot(page, "redteam", lang)
+                        page.goto(gateway.url + "/admin/watch")
+                        _shoot(page, "watch", lang)
                         context.close()
                     browser.close()
     for png in sorted(OUT.glob("*.png")):

@@ -18,6 +18,7 @@ from sekimori.errors import InputError
 from sekimori.gateway.app import Gateway
 from sekimori.screen import AllowAll
 from sekimori.settings import Settings
+from sekimori.store.sketches import WATCH_DB, AlertRow, SqliteSketchStore
 
 TOKEN = "in-process-token-0123456789"
 PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/lang"),
@@ -131,3 +132,41 @@ def test_console_is_off_without_an_admin_credential(tmp_path: Path) -> None:
         assert response.status_code == 404
         assert "sekimori admin add" in response.text and "server.admin_token" in response.text
         assert c.post("/admin/login", data={"password": "x"}).status_code == 404
+
+
+def test_a_session_and_the_throttle_hold_across_workers(tmp_path: Path) -> None:
+    """`serve --workers N`: each worker has its own Console over the same data directory."""
+    with (
+        TestClient(_gateway(tmp_path, TOKEN), base_url="https://testserver") as one,
+        TestClient(_gateway(tmp_path, TOKEN), base_url="https://testserver") as two,
+    ):
+        assert _login(one) == 303
+        two.cookies.update(one.cookies)
+        assert two.get("/admin/keys", follow_redirects=False).status_code == 200
+        logout = one.post("/admin/logout", data={"csrf": _csrf(one.get("/admin/keys").text)})
+        assert logout.status_code == 200  # followed to the login page
+        assert two.get("/admin/keys", follow_redirects=False).status_code == 303
+        for _ in range(5):
+            assert _login(one, password="guess") == 401
+        assert _login(two) == 429
+
+
+def test_the_watch_page_shows_alerts_newest_first_in_the_admins_language(tmp_path: Path) -> None:
+    store = SqliteSketchStore(tmp_path / WATCH_DB)
+    alerts = [
+        AlertRow(
+            ts=1_790_000_000.0 + i, detector="extraction", unit="key", action="flag",
+            tenant="acme", key_id=f"{i:012x}", score=0.9, level=0.5, category=None,
+            reason_en=f"reason number {i}", reason_ja=f"理由その{i}", features={"n": 1.0},
+        )
+        for i in range(3)
+    ]  # fmt: skip
+    store.append([], alerts)
+    store.close()
+    with TestClient(_gateway(tmp_path, TOKEN), base_url="https://testserver") as c:
+        assert _login(c) == 303
+        page = c.get("/admin/watch").text
+        assert page.index("reason number 2") < page.index("reason number 0")
+        assert '/admin/audit?key_id=000000000001"' in page
+        c.get("/admin/lang", params={"to": "ja"})
+        assert "理由その1" in c.get("/admin/watch").text

@@ -115,11 +115,26 @@ class SqlBrowser:
     def page(self, query: AuditQuery) -> Page:
         where = where_clause(query, "?")
         limit = max(1, min(query.limit, MAX_PAGE))
-        rows = self._run(
-            f"{self._select}{where.sql} ORDER BY seq DESC LIMIT ?", (*where.params, limit + 1)
+        # The page's seqs first, then its rows: a filter an index answers alone (a time range)
+        # sorts seqs only, not whole rows.
+        seqs = [
+            int(r[0])
+            for r in self._run(
+                f"SELECT seq FROM audit{where.sql} ORDER BY seq DESC LIMIT ?",
+                (*where.params, limit + 1),
+            )
+        ]
+        shown = seqs[:limit]
+        rows = (
+            self._run(
+                f"{self._select} WHERE seq IN ({', '.join('?' for _ in shown)}) ORDER BY seq DESC",
+                tuple(shown),
+            )
+            if shown
+            else []
         )
-        records = tuple(stored_row(r) for r in rows[:limit])
-        more = len(rows) > limit and records
+        records = tuple(stored_row(r) for r in rows)
+        more = len(seqs) > limit and records
         return Page(records, records[-1].seq if more else None)
 
     def record(self, seq: int) -> StoredRecord | None:

@@ -40,7 +40,7 @@ from sekimori.audit.browse import ADMIN_DECISION, AuditBrowser, Summary
 from sekimori.audit.record import AUDIT_VERSION, FIELD_NAMES, AuditQuery, AuditRecord
 from sekimori.console.accounts import Accounts, check_password
 from sekimori.console.charts import bars, timeline
-from sekimori.console.sessions import Session, Sessions, Throttle, same_token
+from sekimori.console.sessions import ConsoleStore, Session, same_token
 from sekimori.console.text import LANGS, t
 from sekimori.errors import ConfigError, SekimoriError
 from sekimori.gateway.app import Gateway
@@ -48,6 +48,7 @@ from sekimori.policy.load import parse_policy
 from sekimori.redteam.store import DB_NAME
 from sekimori.screen import OutputWindow, ScreenContext
 from sekimori.store.backend import open_backend
+from sekimori.store.sketches import AlertRow
 from sekimori.taxonomy import BY_ID
 from sekimori.types import Message
 
@@ -56,6 +57,8 @@ LANG_COOKIE = "sekimori_lang"
 LOGIN_CSRF_COOKIE = "sekimori_login"
 MAX_FORM_BYTES = 1024 * 1024  # a policy file is the largest form
 EXPORT_MAX = 1_000_000
+ALERTS_SHOWN = 200
+ALERTS_READ = 50_000
 DECISIONS = ("allow", "flag", "redact", "hold", "block", ADMIN_DECISION)
 _STATIC = Path(__file__).parent / "static"
 _HEADERS = {
@@ -108,8 +111,8 @@ class Console:
         self.settings = gateway.settings
         self.accounts = Accounts(self.settings.home)
         self.redteam_dir = redteam_dir or self.settings.home / "redteam"
-        self.sessions = Sessions()
-        self.throttle = Throttle()
+        self.sessions = ConsoleStore(self.settings.home)
+        self.throttle = self.sessions
         self._browser: AuditBrowser | None = None
         self.env = Environment(
             loader=PackageLoader("sekimori.console", "templates"),
@@ -137,6 +140,7 @@ class Console:
             Route("/admin/audit/verify", self._page(self.verify), methods=["POST"]),
             Route("/admin/audit/{seq:int}", self._page(self.record)),
             Route("/admin/redteam", self._page(self.redteam)),
+            Route("/admin/watch", self._page(self.watch)),
             Route("/admin/redteam/{run}/report", self._page(self.redteam_report)),
         ]
         self.app = Starlette(routes=routes)
@@ -163,12 +167,15 @@ class Console:
     def close(self) -> None:
         if self._browser is not None:
             self._browser.close()
+        self.sessions.close_store()
 
     def _page(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """Every page but login: a live session, and on POST its CSRF token, or no entry."""
 
         async def endpoint(request: Request) -> Response:
-            session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
+            # The session file may wait on another worker's write: off the event loop.
+            sid = request.cookies.get(SESSION_COOKIE)
+            session = await asyncio.to_thread(self.sessions.get, sid)
             if session is None:
                 if request.method == "GET":
                     target = "/admin/login?" + urlencode({"next": request.url.path})
@@ -265,7 +272,8 @@ class Console:
             return self._login_page(request, t("csrf_failed", lang), 403, form.get("next"))
         client = request.client.host if request.client else "-"
         name = form.get("account", "").strip()
-        wait = self.throttle.retry_after(f"ip:{client}", f"name:{name}")
+        who = (f"ip:{client}", f"name:{name}")
+        wait = await asyncio.to_thread(self.throttle.retry_after, *who)
         if wait:
             throttled = t("login_throttled", lang, s=wait)
             response = self._login_page(request, throttled, 429, form.get("next"))
@@ -273,10 +281,10 @@ class Console:
             return response
         admin = await asyncio.to_thread(self._check, name, form.get("password", ""))
         if admin is None:
-            self.throttle.failed(f"ip:{client}", f"name:{name}")
+            await asyncio.to_thread(self.throttle.failed, *who)
             await self.record_action(name or "token", "login", f"failed from {client}", 401)
             return self._login_page(request, t("login_failed", lang), 401, form.get("next"))
-        sid, _ = self.sessions.open(admin)
+        sid, _ = await asyncio.to_thread(self.sessions.open, admin)
         await self.record_action(admin, "login", f"from {client}")
         response = RedirectResponse(_next(form.get("next")), status_code=303, headers=_HEADERS)
         self._cookie(request, response, SESSION_COOKIE, sid, path="/admin")
@@ -309,7 +317,7 @@ class Console:
         )
 
     async def logout(self, request: Request, session: Session) -> Response:
-        self.sessions.close(request.cookies.get(SESSION_COOKIE))
+        await asyncio.to_thread(self.sessions.close, request.cookies.get(SESSION_COOKIE))
         await self.record_action(session.admin, "logout")
         response = RedirectResponse("/admin/login", status_code=303, headers=_HEADERS)
         response.delete_cookie(SESSION_COOKIE, path="/admin")
@@ -584,6 +592,27 @@ class Console:
         name = f"sekimori-audit.{fmt}"
         headers = {**_HEADERS, "content-disposition": f'attachment; filename="{name}"'}
         return StreamingResponse(rows(), media_type=media, headers=headers)
+
+    # -- watch
+    def _alerts(self) -> list[AlertRow]:
+        """The newest alerts (the store reads forward from a seq: at most `ALERTS_READ`)."""
+        store = open_backend(self.settings.store.url, self.settings.home).sketches()
+        try:
+            kept: list[AlertRow] = []
+            after = 0
+            while after < ALERTS_READ:
+                batch = store.alerts(after_seq=after, limit=1000)
+                if not batch:
+                    break
+                kept = (kept + batch)[-ALERTS_SHOWN:]
+                after = batch[-1].seq
+        finally:
+            store.close()
+        return kept[::-1]
+
+    async def watch(self, request: Request, session: Session) -> Response:
+        alerts = await asyncio.to_thread(self._alerts)
+        return self.render(request, session, "watch.html", {"alerts": alerts})
 
     # -- red-team
     def _runs(self) -> Iterator[dict[str, Any]]:
