@@ -102,3 +102,12 @@ class Decision:
     reasons: tuple[str, ...] = ()
     # The classifier's category scores it was taken on, for the audit: (category, score) pairs.
     scores: tuple[tuple[str, float], ...] = ()
+
+
+class WatchAction(StrEnum):
+    """What the gateway does about a watch alert on a key (the policy chooses, per detector)."""
+
+    ALERT = "alert"  # recorded (and sent to the webhook), nothing else
+    THROTTLE = "throttle"  # a lower rate limit for the key, for a while
+    SUSPEND = "suspend"  # the key is refused (403), for a while
+    HOLD = "hold_for_review"  # the key's answers are held until screened whole, and flagged

@@ -42,7 +42,8 @@ from sekimori.settings import Settings, is_loopback
 from sekimori.store.backend import ReloadBus, open_backend
 from sekimori.store.sketches import SketchStore
 from sekimori.upstream.routing import Upstreams
-from sekimori.watch.live import Seen, SketchWriter
+from sekimori.watch.actions import Sanctions
+from sekimori.watch.live import LiveWatch, Seen
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -110,7 +111,8 @@ class Gateway:
         self.upstreams = (
             upstreams if upstreams is not None else Upstreams.from_settings(settings.upstreams)
         )
-        self.limiter = Limiter(settings, metrics=self.metrics)
+        self.sanctions = Sanctions()  # the watch imposes them, the limiter applies them
+        self.limiter = Limiter(settings, metrics=self.metrics, sanctions=self.sanctions)
         self.keys: KeyCache | None = None
         self._audit_store: AuditStore | None = None
         self.audit_key: bytes | None = None
@@ -189,8 +191,15 @@ class Gateway:
             self.metrics.screen_work = self.screen.counts
         watch = None
         if self._sketch_store is not None:
+            limiter = self.limiter
+            live = LiveWatch(
+                self._sketch_store, policy=lambda: limiter.policy, sanctions=self.sanctions
+            )
+            resumed = await asyncio.to_thread(live.resume, time.time())
+            if resumed:
+                log.warning("watch: %d sanctions from stored alerts are still in force", resumed)
             self.sketches = BatchingRecorder(
-                SketchWriter(self._sketch_store),
+                live,
                 flush_interval_ms=self.settings.watch.flush_interval_ms,
                 max_pending=self.settings.watch.max_pending,
                 what="sketch",

@@ -173,6 +173,9 @@ class Exchange:
     notes: list[str] = field(default_factory=list)  # audited with the decision's reasons
     # Each screen's own decision (`input`, `output`), audited beside the merged one.
     stages: dict[str, Decision] = field(default_factory=dict)
+    # Why the watch holds this key for review (`gateway/limiting.py` sets it): its answers are
+    # released only once screened whole, and the request is flagged.
+    watch_hold: str | None = None
 
     def decide(self, stage: str, decision: Decision) -> None:
         """Take one screen's decision: into its stage's, and into the request's."""
@@ -231,6 +234,9 @@ class ChatHandler:
         ex.screen_ms = (time.perf_counter() - t0) * 1000
         ex.decide("input", verdict.decision)
         ex.deferred = verdict.hold
+        if ex.watch_hold is not None:
+            ex.deferred = True
+            ex.decide("watch", Decision(Action.FLAG, (), (ex.watch_hold,)))
         self.metrics.decisions.inc("input", verdict.decision.action.value)
         if verdict.decision.action is Action.BLOCK:
             await self._refuse(ex, verdict, send)

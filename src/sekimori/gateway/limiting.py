@@ -8,12 +8,17 @@ or `insufficient_quota` for the day and month token quotas); every answer carrie
 `x-ratelimit-*` headers for the tightest limit that applies. When Redis is down, the tenant's
 `when_unavailable` decides: `local` counts in this process (said in the audit record), `closed`
 refuses with 503.
+
+The watch's sanctions are applied here too (`sekimori.watch.actions`): a suspended key gets 403
+`key_suspended`, a throttled key is counted against the policy's `watch.throttle` as well (its
+own scope, so 429 with Retry-After beyond it), a held key is marked for the chat handler.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass
 
 from sekimori.errors import ConfigError
@@ -26,6 +31,7 @@ from sekimori.limits import (
     LimitStore,
     LimitsUnavailable,
     Measure,
+    Quota,
     Remaining,
     Scope,
     StoreOptions,
@@ -35,6 +41,9 @@ from sekimori.limits.estimate import estimate_tokens
 from sekimori.limits.memory import MemoryLimitStore
 from sekimori.policy import PolicySet, configured_policy
 from sekimori.settings import Settings
+from sekimori.types import WatchAction
+from sekimori.watch.actions import Sanction, Sanctions
+from sekimori.watch.detectors import DETECTORS
 
 log = logging.getLogger("sekimori.gateway")
 
@@ -59,9 +68,16 @@ class Grant:
 
 
 class Limiter:
-    def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
+        sanctions: Sanctions | None = None,
+    ) -> None:
         self._settings = settings
         self._metrics = metrics or Metrics()
+        self.sanctions = sanctions
         limits = settings.limits
         try:
             self.store = open_limit_store(
@@ -88,21 +104,26 @@ class Limiter:
 
     @policy.setter
     def policy(self, policy: PolicySet) -> None:
+        _check_detectors(policy)
         self._policy = policy
         # With no limits anywhere, admitting costs nothing at all.
         self.active = has_limits(policy)
 
     async def admit(self, ex: Exchange) -> Grant | None:
-        """Counts the request or raises HttpError (429, or 503 when failing closed)."""
-        if not self.active:
-            return None
+        """Counts the request or raises HttpError (429, or 503 when failing closed; 403 for a
+        key the watch suspended)."""
         tenant, key_id = ex.principal.tenant, ex.principal.key_id
+        sanction = None if self.sanctions is None else self.sanctions.get(key_id, time.time())
+        throttle = None if sanction is None else self._sanction(sanction, ex)
+        if not self.active and throttle is None:
+            return None
         limits = self._policy.for_tenant(tenant).limits
         scopes = [
             s
             for s in (
                 Scope(f"tenant:{tenant}", limits.tenant),
                 Scope(f"key:{key_id}", limits.for_key(key_id)),
+                *([] if throttle is None else [throttle]),
             )
             if not s.quota.empty
         ]
@@ -136,6 +157,27 @@ class Limiter:
         ex.headers.extend(headers)
         return Grant(store, admission.lease)
 
+    def _sanction(self, sanction: Sanction, ex: Exchange) -> Scope | None:
+        """Applies a watch sanction: raises for a suspended key, marks a held one, and returns
+        a throttled key's extra scope."""
+        key_id = ex.principal.key_id
+        until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(sanction.until))
+        if sanction.action is WatchAction.SUSPEND:
+            ex.notes.append(f"watch: key suspended ({sanction.detector}) until {until}")
+            self._metrics.rate_limited.inc("watch_suspended")
+            raise HttpError(
+                403,
+                f"this API key is suspended until {until}: {sanction.reason_en} / "
+                f"このAPIキーは {until} まで停止されています：{sanction.reason_ja}",
+                code="key_suspended",
+                type="permission_error",
+            )
+        if sanction.action is WatchAction.HOLD:
+            ex.watch_hold = f"watch: key held for review ({sanction.detector}) until {until}"
+            return None
+        ex.notes.append(f"watch: key throttled ({sanction.detector}) until {until}")
+        return Scope(f"watch:{key_id}", sanction.quota or Quota())
+
     async def settle(self, grant: Grant, ex: Exchange) -> None:
         """Adds the request's tokens and ends its concurrency lease; never raises."""
         try:
@@ -154,6 +196,20 @@ def has_limits(policy: PolicySet) -> bool:
     """Whether any tenant, tier or key of `policy` has a rate limit or quota."""
     tenants = [policy.default_tenant, *policy.tenants.values()]
     return any(not t.limits.empty for t in tenants)
+
+
+def _check_detectors(policy: PolicySet) -> None:
+    """Every detector a policy names under `watch.actions` exists (else the policy is refused)."""
+    known = DETECTORS.names()
+    for tenant in (policy.default_tenant, *policy.tenants.values()):
+        for name in tenant.watch.actions:
+            if name not in known:
+                raise ConfigError(
+                    f"tenant {tenant.name}: watch.actions names no detector {name!r}; known: "
+                    f"{', '.join(known)} / 不明な検知器です",
+                    file=policy.source,
+                    key=f"watch.actions.{name}",
+                )
 
 
 def used_tokens(ex: Exchange) -> int:

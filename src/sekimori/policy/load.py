@@ -33,10 +33,11 @@ from sekimori.policy.model import (
     TenantAttributes,
     TenantLimits,
     TenantPolicy,
+    WatchRules,
 )
 from sekimori.settings import GuardSettings
 from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK, Tier
-from sekimori.types import Action
+from sekimori.types import Action, WatchAction
 
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
 Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
@@ -133,6 +134,25 @@ def _limits(spec: TierLimitsIn | None, base: TenantLimits) -> TenantLimits:
     )
 
 
+class WatchIn(_Strict):
+    actions: dict[Name, WatchAction] = {}
+    throttle: QuotaIn | None = None
+    for_s: Annotated[float, Field(gt=0, le=366 * 86_400)] | None = None
+    webhook: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+
+
+def _watch(spec: WatchIn | None, base: WatchRules) -> WatchRules:
+    """`spec` over the inherited rules: actions detector by detector, the rest as set."""
+    if spec is None:
+        return base
+    return WatchRules(
+        {**base.actions, **spec.actions},
+        base.throttle if spec.throttle is None else spec.throttle.quota(),
+        base.for_s if spec.for_s is None else spec.for_s,
+        spec.webhook or base.webhook,
+    )
+
+
 class TierIn(_Strict):
     inherits: str = "standard"
     guards: list[GuardRuleIn] | None = None
@@ -143,6 +163,7 @@ class TierIn(_Strict):
     wrapped_hazard: Action | None = None
     oversize: Oversize | None = None
     limits: TierLimitsIn | None = None
+    watch: WatchIn | None = None
 
 
 class TenantIn(_Strict):
@@ -159,6 +180,7 @@ class TenantIn(_Strict):
     wrapped_hazard: Action | None = None
     oversize: Oversize | None = None
     limits: LimitsIn | None = None
+    watch: WatchIn | None = None
 
 
 class PolicyIn(_Strict):
@@ -396,6 +418,7 @@ class _Resolver:
             guards=self._guards((*loc, "guards"), spec.guards, parent.guards),
             oversize=spec.oversize or parent.oversize,
             limits=_limits(spec.limits, parent.limits),
+            watch=_watch(spec.watch, parent.watch),
         )
         self.tiers[name] = tier
         return tier
@@ -544,4 +567,5 @@ class _Resolver:
             self._guards((*loc, "guards"), t.guards, tier.guards),
             t.oversize or tier.oversize,
             limits=_limits(t.limits, tier.limits),
+            watch=_watch(t.watch, tier.watch),
         )

@@ -14,7 +14,7 @@ from typing import Literal
 
 from sekimori.limits.quota import Quota
 from sekimori.settings import GuardSettings
-from sekimori.types import STRENGTH, Action
+from sekimori.types import STRENGTH, Action, WatchAction
 
 # The strongest action wins when several rules apply (the one order, in types.py).
 SEVERITY = STRENGTH
@@ -156,6 +156,21 @@ class TenantLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchRules:
+    """What the gateway does when a watch detector flags one of the tenant's keys
+    (`docs/watch.md`): per detector, an action; a throttled key gets `throttle` (over its own
+    limits, the tighter counts); throttles, suspensions and holds last `for_s` seconds."""
+
+    actions: Mapping[str, WatchAction] = field(default_factory=dict)  # absent: as proposed
+    throttle: Quota = field(default_factory=lambda: Quota(rpm=10))
+    for_s: float = 3_600.0
+    webhook: str | None = None  # each alert is POSTed here as JSON
+
+    def action(self, detector: str, proposed: WatchAction) -> WatchAction:
+        return self.actions.get(detector, proposed)
+
+
+@dataclass(frozen=True, slots=True)
 class TenantPolicy:
     """Everything the engine needs for one tenant, tiers already applied."""
 
@@ -182,6 +197,7 @@ class TenantPolicy:
     # answers 413 (an error the client can act on), `block` a refusal; never forwarded unscreened.
     oversize: Oversize = "reject"
     limits: TenantLimits = TenantLimits()
+    watch: WatchRules = WatchRules()
 
     @property
     def redact_types(self) -> frozenset[str]:

@@ -1,19 +1,33 @@
-"""The watch inside the gateway: each screened request becomes a sketch, written beside the audit.
+"""The watch inside the gateway: each screened request becomes a sketch, written beside the audit,
+and the detectors see it; an alert is acted on as the key's tenant's policy says.
 
 The request path only queues a `Seen` (the prompt, the verdict's scores, sampling parameters,
 ids): the sketch itself (SimHash, topic bits, markers) is computed in the writer's thread when
-a batch is written, and the prompt is dropped there. So a request pays for a list append, not
-for the sketch; `bench/watch/record.py` measures what the gateway pays end to end.
+a batch is written, and the prompt is dropped there; the detectors run there too, and impose
+their sanctions (`watch/actions.py`) from there. So a request pays for a list append, not for
+the sketch; `bench/watch/record.py` measures what the gateway pays end to end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sekimori.store.sketches import SketchRow, SketchStore
+import httpx
+import orjson
+
+from sekimori.policy.model import PolicySet, WatchRules
+from sekimori.store.sketches import AlertRow, SketchRow, SketchStore
 from sekimori.taxonomy import CATEGORY_IDS
-from sekimori.watch.sketch import SamplingParams, make_sketch, text_features
+from sekimori.types import WatchAction
+from sekimori.watch.actions import Sanction, Sanctions
+from sekimori.watch.detectors import DETECTORS, Alert, Detector
+from sekimori.watch.sketch import SamplingParams, Sketch, id64, make_sketch, text_features
+
+log = logging.getLogger("sekimori.watch")
+WEBHOOK_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +49,9 @@ class Seen:
     latency_ms: float = 0.0
 
 
-def sketch_row(seen: Seen) -> SketchRow:
+def sketch_of(seen: Seen) -> Sketch:
     hazards = [seen.scores.get(c, 0.0) for c in CATEGORY_IDS]
-    sketch = make_sketch(
+    return make_sketch(
         text_features(seen.prompt),
         ts=seen.ts,
         key=seen.key_id,
@@ -51,17 +65,139 @@ def sketch_row(seen: Seen) -> SketchRow:
         refused=seen.refused,
         latency_ms=seen.latency_ms,
     )
-    return SketchRow(seen.request_id, seen.ts, sketch.pack())
 
 
-class SketchWriter:
-    """What the batching recorder writes through: sketches made in its worker thread."""
+def sketch_row(seen: Seen) -> SketchRow:
+    return SketchRow(seen.request_id, seen.ts, sketch_of(seen).pack())
 
-    def __init__(self, store: SketchStore) -> None:
+
+class LiveWatch:
+    """What the batching recorder writes through, in its worker thread: each batch's sketches
+    made and stored, every detector shown each one, and their alerts acted on."""
+
+    def __init__(
+        self,
+        store: SketchStore,
+        *,
+        policy: Callable[[], PolicySet],
+        sanctions: Sanctions,
+        detectors: Sequence[Detector] | None = None,
+        max_keys: int = 200_000,
+    ) -> None:
         self.store = store
+        self.policy = policy  # the current one: the gateway reloads it
+        self.sanctions = sanctions
+        if detectors is None:  # every registered detector at its default level
+            detectors = [DETECTORS.get(name)() for name in DETECTORS.names()]
+        self.detectors = detectors
+        # Sketches name keys by digest; an alert is acted on by key id (as the policy names it).
+        self._keys: OrderedDict[int, tuple[str, str]] = OrderedDict()
+        self._max_keys = max_keys
+        self._client: httpx.Client | None = None
 
     def append(self, batch: Sequence[Seen]) -> None:
-        self.store.append([sketch_row(seen) for seen in batch])
+        rows: list[SketchRow] = []
+        alerts: list[tuple[AlertRow, WatchRules]] = []
+        for seen in batch:
+            sketch = sketch_of(seen)
+            rows.append(SketchRow(seen.request_id, seen.ts, sketch.pack()))
+            self._keys[sketch.key] = (seen.key_id, seen.tenant)
+            self._keys.move_to_end(sketch.key)
+            if len(self._keys) > self._max_keys:
+                self._keys.popitem(last=False)
+            for detector in self.detectors:
+                alert = detector.observe(sketch)
+                if alert is not None:
+                    alerts.extend(self._act(alert))
+        self.store.append(rows, [row for row, _ in alerts])
+        for row, rules in alerts:
+            if rules.webhook:
+                self._post(rules.webhook, row)
+
+    def _act(self, alert: Alert) -> list[tuple[AlertRow, WatchRules]]:
+        """One alert row per key it names, each with the action its tenant's policy chose."""
+        out = []
+        for digest in alert.keys:
+            known = self._keys.get(digest)
+            if known is None:
+                continue  # a key not seen for long (evicted): the alert is still replayable
+            key_id, tenant = known
+            rules = self.policy().for_tenant(tenant).watch
+            action = rules.action(alert.detector, alert.action)
+            row = AlertRow(
+                ts=alert.ts,
+                detector=alert.detector,
+                unit=alert.unit,
+                action=action.value,
+                tenant=tenant,
+                key_id=key_id,
+                score=alert.score,
+                level=alert.level,
+                category=alert.category,
+                reason_en=alert.reason_en,
+                reason_ja=alert.reason_ja,
+                features=dict(alert.features),
+            )
+            impose(self.sanctions, row, rules)
+            log.warning(
+                "watch: %s on key %s (tenant %s): %s -> %s",
+                alert.detector,
+                key_id,
+                tenant,
+                alert.reason_en,
+                action.value,
+            )
+            out.append((row, rules))
+        return out
+
+    def resume(self, now: float) -> int:
+        """Impose again the sanctions of stored alerts still in force (after a restart)."""
+        count, seq = 0, 0
+        while rows := self.store.alerts(seq):
+            for row in rows:
+                rules = self.policy().for_tenant(row.tenant).watch
+                if row.action != WatchAction.ALERT and row.ts + rules.for_s > now:
+                    impose(self.sanctions, row, rules)
+                    count += 1
+            seq = rows[-1].seq
+        return count
+
+    def _post(self, url: str, row: AlertRow) -> None:
+        """The alert to the tenant's webhook; a failure is logged, never retried."""
+        if self._client is None:
+            self._client = httpx.Client(timeout=WEBHOOK_TIMEOUT_S)
+        body = orjson.dumps({"type": "sekimori.watch.alert", **alert_json(row)})
+        try:
+            self._client.post(url, content=body, headers={"content-type": "application/json"})
+        except httpx.HTTPError as exc:
+            log.error("watch webhook %s failed: %s", url, exc)
 
     def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
         self.store.close()
+
+
+def impose(sanctions: Sanctions, row: AlertRow, rules: WatchRules) -> None:
+    action = WatchAction(row.action)
+    if action is WatchAction.ALERT:
+        return
+    sanctions.impose(
+        row.key_id,
+        Sanction(
+            action,
+            row.ts + rules.for_s,
+            row.detector,
+            row.reason_en,
+            row.reason_ja,
+            rules.throttle if action is WatchAction.THROTTLE else None,
+        ),
+    )
+
+
+def alert_json(row: AlertRow) -> dict[str, object]:
+    """An alert as JSON (webhook, `watch tail --json`): every field, the key by id."""
+    return {name: getattr(row, name) for name in AlertRow.__slots__} | {
+        "features": dict(row.features),
+        "key": f"{id64(row.key_id):016x}",
+    }

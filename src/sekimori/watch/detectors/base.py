@@ -10,22 +10,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
 from sekimori.registry import Registry
+from sekimori.types import WatchAction  # the watch proposes one; the tenant's policy decides
 from sekimori.watch.sketch import Sketch
 
 DAY_S = 86_400.0
-
-
-class WatchAction(StrEnum):
-    """What the policy is asked to do about an alert (the policy decides; the watch proposes)."""
-
-    ALERT = "alert"
-    THROTTLE = "throttle"
-    SUSPEND = "suspend"
-    HOLD = "hold_for_review"
 
 
 @dataclass(frozen=True, slots=True)

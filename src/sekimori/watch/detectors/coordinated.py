@@ -12,7 +12,8 @@ copies the crowd's parameters is found only if it still fits among the group's m
 
 from __future__ import annotations
 
-from sekimori.watch.detectors.base import DETECTORS, Alert, Units, WatchAction, unit_name
+from sekimori.types import WatchAction
+from sekimori.watch.detectors.base import DETECTORS, Alert, Units, unit_name
 from sekimori.watch.detectors.profile import DayProfile
 from sekimori.watch.sketch import FLAG_LOGPROBS, Sketch, id64
 

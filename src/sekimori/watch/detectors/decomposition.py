@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 
 from sekimori.taxonomy import CATEGORIES, Tier, category
-from sekimori.watch.detectors.base import DETECTORS, Alert, Units, WatchAction, unit_name
+from sekimori.types import WatchAction
+from sekimori.watch.detectors.base import DETECTORS, Alert, Units, unit_name
 from sekimori.watch.sketch import FLAG_REFUSED, SCORE_IDS, Sketch, hamming
 
 NAME = "decomposition"

@@ -9,7 +9,8 @@ bench/watch/RESULTS.md.
 
 from __future__ import annotations
 
-from sekimori.watch.detectors.base import DETECTORS, Alert, Units, WatchAction, unit_name
+from sekimori.types import WatchAction
+from sekimori.watch.detectors.base import DETECTORS, Alert, Units, unit_name
 from sekimori.watch.detectors.profile import DayProfile
 from sekimori.watch.sketch import Sketch
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 
-from sekimori.watch.detectors.base import DETECTORS, Alert, Units, WatchAction, unit_name
+from sekimori.types import WatchAction
+from sekimori.watch.detectors.base import DETECTORS, Alert, Units, unit_name
 from sekimori.watch.sketch import FLAG_EXTRACTION, FLAG_FINGERPRINT, FLAG_REFUSED, Sketch, hamming
 
 NAME = "extraction"
