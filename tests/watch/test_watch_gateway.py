@@ -7,7 +7,10 @@ watch.db and joined to audit.db by request id.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +23,13 @@ import orjson
 import pytest
 
 from sekimori.store.sketches import WATCH_DB, SketchRow, SqliteSketchStore, all_sketches
-from sekimori.testing.procs import ServerProcess, create_key, start_fake_upstream, start_gateway
+from sekimori.testing.procs import (
+    ServerProcess,
+    create_key,
+    run_cli,
+    start_fake_upstream,
+    start_gateway,
+)
 from sekimori.watch.sketch import FLAG_LOGPROBS, FLAG_REFUSED, Sketch, id64
 
 pytestmark = pytest.mark.integration
@@ -238,6 +247,15 @@ def _campaign(stack: ExitStack, upstream: ServerProcess, tmp_path: Path) -> None
             timeout=30,
         )
 
+    # `watch tail --follow` prints the alerts live, as JSON lines.
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "sekimori.cli", "watch", "tail", "--follow", "--json"],
+        env={**os.environ, "SEKIMORI_HOME": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    stack.enter_context(follow)  # closes its pipe and waits, after the kill below
+    stack.callback(follow.kill)
     with start_gateway(tmp_path, "--config", str(config)) as gateway:
         url = gateway.url
         answered = [post(prober, text) for text in probes]
@@ -270,6 +288,9 @@ def _campaign(stack: ExitStack, upstream: ServerProcess, tmp_path: Path) -> None
     assert rows[answered[0].headers["x-request-id"]] == alert.key_id
     assert rows[others[0].headers["x-request-id"]] != alert.key_id
     assert reasons and all("watch: key throttled (extraction)" in r for r in reasons)
+    assert follow.stdout is not None
+    live = [orjson.loads(follow.stdout.readline()) for _ in range(2)]
+    assert sorted(a["tenant"] for a in live) == ["acme", "lab"]
     (sent,) = hook[1]  # lab has no webhook
     assert sent["type"] == "sekimori.watch.alert"
     assert (sent["detector"], sent["action"], sent["key_id"]) == (
@@ -283,3 +304,13 @@ def _campaign(stack: ExitStack, upstream: ServerProcess, tmp_path: Path) -> None
         again = [post(prober, "Hello again.") for _ in range(3)]
         assert post(worker, "Hello.").status_code == 200
     assert 429 in [r.status_code for r in again]
+    # The commands read what the gateway recorded: its alerts, and its sketches replayed.
+    tail = run_cli(tmp_path, "watch", "tail", "--tenant", "acme")
+    assert tail.returncode == 0 and "extraction" in tail.stdout and "throttle" in tail.stdout
+    assert "lab" not in tail.stdout
+    replayed = run_cli(tmp_path, "watch", "replay", "--detector", "extraction", "--json")
+    assert replayed.returncode == 0
+    assert len([line for line in replayed.stdout.splitlines() if '"extraction"' in line]) == 2
+    page = tmp_path / "report.html"
+    assert run_cli(tmp_path, "watch", "report", "--out", str(page)).returncode == 0
+    assert "<svg" in page.read_text(encoding="utf-8")

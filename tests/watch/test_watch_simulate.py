@@ -109,6 +109,8 @@ def test_report_writes_an_offline_page_in_either_language(
     assert f'<html lang="{lang}">' in page and "http" not in page  # nothing fetched online
     assert ("監視レポート" in page) == (lang == "ja")
     assert "decomposition" in page  # the tiny traffic holds decomposed chains that pass steps
+    assert page.count("<svg") >= 3 and "Noto Sans CJK JP" in page  # charts, Japanese fonts
+    assert ("Keys with the most alerts" in page) == (lang == "en")
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sim.sketches[-1].ts + 60))
     assert main([*args, "--since", since]) == 0
     assert ("No alerts." if lang == "en" else "警告はありません") in out.read_text(encoding="utf-8")

@@ -1,4 +1,6 @@
-"""`sekimori watch scores|simulate|replay|report`: the simulator; detectors over sketch files."""
+"""`sekimori watch scores|simulate|replay|report|tail`: the simulator; the detectors over a
+sketch file or over what the gateway recorded (its store: `--store`/`--config`, as `audit`);
+the gateway's alerts."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from sekimori.cli.stores import add_store_flags, backend
 from sekimori.errors import InputError
 from sekimori.lang import locale_lang
 from sekimori.paths import shared_data_dir, watch_data_dir
@@ -65,9 +68,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     sim.set_defaults(func=_simulate)
 
     rep = watch.add_parser(
-        "replay", help="run the detectors over a sketch file / スケッチファイルに検知器を適用する"
+        "replay",
+        help="run the detectors over recorded sketches / 記録されたスケッチに検知器を適用する",
     )
-    rep.add_argument("--sketches", type=Path, required=True, help="sketch file / スケッチファイル")
+    rep.add_argument("--sketches", type=Path, help=_SKETCHES_HELP)
+    add_store_flags(rep)
     rep.add_argument(
         "--detector",
         action="append",
@@ -81,9 +86,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "report",
         help="offline HTML report of the detectors' alerts / 検知結果のオフライン HTML レポート",
     )
-    report.add_argument(
-        "--sketches", type=Path, required=True, help="sketch file / スケッチファイル"
-    )
+    report.add_argument("--sketches", type=Path, help=_SKETCHES_HELP)
+    add_store_flags(report)
     report.add_argument("--out", type=Path, required=True, help="HTML file to write / 出力先")
     report.add_argument(
         "--since",
@@ -93,6 +97,26 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     report.add_argument("--lang", choices=("en", "ja"), help="report language / レポートの言語")
     report.set_defaults(func=_report)
+
+    tail = watch.add_parser(
+        "tail",
+        help="the gateway's alerts and the actions taken, newest last / ゲートウェイの警告と措置",
+    )
+    tail.add_argument("-n", type=_positive, default=20, help="how many (default 20) / 件数")
+    tail.add_argument("--tenant", help="only this tenant / このテナントのみ")
+    tail.add_argument(
+        "--follow", action="store_true", help="keep printing new alerts / 新しい警告を表示し続ける"
+    )
+    tail.add_argument("--json", action="store_true", help="one JSON alert a line / JSON 行で出力")
+    add_store_flags(tail)
+    tail.set_defaults(func=_tail)
+
+
+_SKETCHES_HELP = (
+    "a sketch file (`watch simulate`); default: the sketches the gateway recorded (its store) "
+    "/ スケッチファイル（省略時はゲートウェイが記録したもの）"
+)
+FOLLOW_INTERVAL_S = 1.0
 
 
 def _positive(text: str) -> int:
@@ -154,13 +178,29 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _replay(args: argparse.Namespace) -> int:
-    from sekimori.watch.replay import replay
+def _recorded(args: argparse.Namespace) -> Iterator[Sketch]:
+    """The sketches of `--sketches FILE`, else those in the gateway's store, oldest first."""
+    from sekimori.store.sketches import all_sketches
+    from sekimori.watch.sketch import Sketch
     from sekimori.watch.sketchfile import read_sketches
 
-    if not args.sketches.is_file():
-        raise InputError("no such file / ファイルがありません", source=str(args.sketches))
-    result = replay(read_sketches(args.sketches), args.detector)
+    if args.sketches is not None:
+        if not args.sketches.is_file():
+            raise InputError("no such file / ファイルがありません", source=str(args.sketches))
+        yield from read_sketches(args.sketches)
+        return
+    store = backend(args).sketches()
+    try:
+        for row in all_sketches(store):
+            yield Sketch.unpack(row.data)
+    finally:
+        store.close()
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from sekimori.watch.replay import replay
+
+    result = replay(_recorded(args), args.detector)
     lang = locale_lang()
     for alert in result.alerts:
         if args.json:
@@ -180,24 +220,56 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from sekimori.watch.replay import replay
-    from sekimori.watch.report import render_report
-    from sekimori.watch.sketchfile import read_sketches
+    from sekimori.watch.report import Traffic, render_report
 
-    if not args.sketches.is_file():
-        raise InputError("no such file / ファイルがありません", source=str(args.sketches))
     since = args.since if args.since is not None else float("-inf")
-    span = [float("inf"), float("-inf")]
-
-    def chosen() -> Iterator[Sketch]:
-        for sketch in read_sketches(args.sketches):
-            if sketch.ts >= since:
-                span[0], span[1] = min(span[0], sketch.ts), max(span[1], sketch.ts)
-                yield sketch
-
-    result = replay(chosen())
-    lang = args.lang or locale_lang()
-    start, end = (span[0], span[1]) if result.sketches else (0.0, 0.0)
-    page = render_report(result.alerts, sketches=result.sketches, start=start, end=end, lang=lang)
-    args.out.write_text(page, encoding="utf-8")
+    traffic = Traffic()
+    result = replay(traffic.see(s for s in _recorded(args) if s.ts >= since))
+    page = render_report(result.alerts, traffic, lang=args.lang or locale_lang())
+    try:
+        args.out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the report: {exc.strerror}", source=str(args.out)) from None
     print(f"{len(result.alerts)} alerts in {result.sketches} sketches -> {args.out}")
+    return 0
+
+
+def _tail(args: argparse.Namespace) -> int:
+    from sekimori.store.sketches import AlertRow
+    from sekimori.watch.live import alert_json
+
+    store = backend(args).sketches()
+    lang = locale_lang()
+
+    def show(rows: list[AlertRow]) -> None:
+        for row in rows:
+            if args.tenant is not None and row.tenant != args.tenant:
+                continue
+            if args.json:
+                print(orjson.dumps(alert_json(row)).decode(), flush=True)
+                continue
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.ts))
+            reason = row.reason_ja if lang == "ja" else row.reason_en
+            print(
+                f"{row.seq:>6} {when} {row.tenant:<12} {row.key_id:<12} {row.detector:<14} "
+                f"{row.action:<16} {row.score:g}>={row.level:g} {reason}",
+                flush=True,
+            )
+
+    try:
+        rows: list[AlertRow] = []
+        while page := store.alerts(rows[-1].seq if rows else 0):
+            rows.extend(page)
+        wanted = [r for r in rows if args.tenant is None or r.tenant == args.tenant]
+        show(wanted[-args.n :])
+        seq = rows[-1].seq if rows else 0
+        while args.follow:
+            time.sleep(FOLLOW_INTERVAL_S)
+            if new := store.alerts(seq):
+                show(new)
+                seq = new[-1].seq
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
     return 0
