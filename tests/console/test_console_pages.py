@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import time
 
 import httpx
 import openai
@@ -128,3 +129,35 @@ def test_overview_counts_the_traffic_and_japanese_is_one_click_away(
             client.get("/admin/lang", params={"to": "en", "next": "//evil"}).headers["location"]
             == "/admin"
         )
+
+
+@pytest.mark.slow  # a real red-team run: the answer judge loads and grades (~40 s here)
+def test_a_red_team_run_started_in_the_console_finishes_with_its_report(
+    console: ConsoleStack,
+) -> None:
+    with console.client() as client:
+        assert log_in(client).status_code == 303
+        csrf = csrf_of(client.get("/admin/redteam").text)
+        form = {"csrf": csrf, "name": "smoke-4", "target": "compliant", "suite": "smoke",
+                "mutators": "direct", "concurrency": "2", "sample": "4",
+                "agreement": "0"}  # fmt: skip
+        bad = client.post("/admin/redteam/start", data={**form, "name": "../escape"})
+        assert bad.status_code == 400 and "name:" in bad.text
+        assert client.post("/admin/redteam/start", data=form).status_code == 303
+        again = client.post("/admin/redteam/start", data=form)
+        assert again.status_code == 400 and "exists" in again.text
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            page = client.get("/admin/redteam").text
+            row = re.search(r'id="run-smoke-4">(.*?)</tr>', page, re.S)
+            assert row
+            if "done" in row[1] or "failed" in row[1]:
+                break
+            time.sleep(1)
+        assert '<td class="state">done</td>' in row[1], row[1]
+        assert '<td class="results">4</td>' in row[1] and "n=3" in row[1]
+        report = client.get("/admin/redteam/smoke-4/report")
+        assert report.status_code == 200 and "<html" in report.text.lower()
+        assert client.get("/admin/redteam/..%2Fsecret/report").status_code == 404
+        admin = client.get("/admin/audit", params={"decision": "admin"}).text
+        assert "<td>redteam.start</td>" in admin

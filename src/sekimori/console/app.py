@@ -16,7 +16,7 @@ import io
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, astuple, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,12 +40,13 @@ from sekimori.audit.browse import ADMIN_DECISION, AuditBrowser, Summary
 from sekimori.audit.record import AUDIT_VERSION, FIELD_NAMES, AuditQuery, AuditRecord
 from sekimori.console.accounts import Accounts, check_password
 from sekimori.console.charts import bars, timeline
+from sekimori.console.redteam import RunRequest, Runs, check
 from sekimori.console.sessions import ConsoleStore, Session, same_token
 from sekimori.console.text import LANGS, t
 from sekimori.errors import ConfigError, SekimoriError
 from sekimori.gateway.app import Gateway
 from sekimori.policy.load import parse_policy
-from sekimori.redteam.store import DB_NAME
+from sekimori.redteam.datasets import SUITES
 from sekimori.screen import OutputWindow, ScreenContext
 from sekimori.store.backend import open_backend
 from sekimori.store.sketches import AlertRow
@@ -111,6 +112,7 @@ class Console:
         self.settings = gateway.settings
         self.accounts = Accounts(self.settings.home)
         self.redteam_dir = redteam_dir or self.settings.home / "redteam"
+        self.runs = Runs(self.redteam_dir, self.settings.home)
         self.sessions = ConsoleStore(self.settings.home)
         self.throttle = self.sessions
         self._browser: AuditBrowser | None = None
@@ -140,6 +142,7 @@ class Console:
             Route("/admin/audit/verify", self._page(self.verify), methods=["POST"]),
             Route("/admin/audit/{seq:int}", self._page(self.record)),
             Route("/admin/redteam", self._page(self.redteam)),
+            Route("/admin/redteam/start", self._page(self.start_run), methods=["POST"]),
             Route("/admin/watch", self._page(self.watch)),
             Route("/admin/redteam/{run}/report", self._page(self.redteam_report)),
         ]
@@ -615,29 +618,48 @@ class Console:
         return self.render(request, session, "watch.html", {"alerts": alerts})
 
     # -- red-team
-    def _runs(self) -> Iterator[dict[str, Any]]:
-        if not self.redteam_dir.is_dir():
-            return
-        for run in sorted(self.redteam_dir.iterdir(), key=lambda p: p.name):
-            if not (run / DB_NAME).is_file():
-                continue
-            summary: dict[str, Any] = {}
-            if (run / "summary.json").is_file():
-                try:
-                    summary = orjson.loads((run / "summary.json").read_bytes())
-                except orjson.JSONDecodeError:
-                    summary = {}
-            yield {
-                "name": run.name,
-                "summary": summary if isinstance(summary, dict) else {},
-                "report": (run / "report.html").is_file(),
-                "finished": (run / DB_NAME).stat().st_mtime,
-            }
-
     async def redteam(self, request: Request, session: Session) -> Response:
-        runs = await asyncio.to_thread(lambda: list(self._runs()))
-        values = {"runs": runs, "where": self.redteam_dir}
-        return self.render(request, session, "redteam.html", values)
+        return await self._redteam_page(request, session, {})
+
+    async def _redteam_page(
+        self, request: Request, session: Session, extra: dict[str, Any], status: int = 200
+    ) -> Response:
+        runs = await asyncio.to_thread(self.runs.list)
+        values = {
+            "runs": runs,
+            "where": self.redteam_dir,
+            "suites": SUITES.names(),
+            "running": any(r.state == "running" for r in runs),
+            **extra,
+        }
+        return self.render(request, session, "redteam.html", values, status=status)
+
+    async def start_run(self, request: Request, session: Session) -> Response:
+        form = request.state.form
+        sample = form.get("sample", "").strip()
+        try:
+            run = check(
+                RunRequest(
+                    name=form.get("name", "").strip(),
+                    target=form.get("target", "").strip(),
+                    suite=form.get("suite", ""),
+                    mutators=form.get("mutators", "").strip() or "direct",
+                    concurrency=_int(form.get("concurrency"), 4, 0, 1000),
+                    sample=_int(sample, 0, 0, 10**6) if sample else None,
+                    agreement=_int(form.get("agreement"), 100, 0, 10_000),
+                ),
+                SUITES.names(),
+            )
+            await asyncio.to_thread(self.runs.start, run)
+        except SekimoriError as exc:
+            return await self._redteam_page(request, session, {"error": str(exc)}, 400)
+        await self.record_action(
+            session.admin,
+            "redteam.start",
+            f"name={run.name} target={run.target} suite={run.suite} mutators={run.mutators} "
+            f"concurrency={run.concurrency} sample={run.sample}",
+        )
+        return RedirectResponse("/admin/redteam", status_code=303, headers=_HEADERS)
 
     async def redteam_report(self, request: Request, session: Session) -> Response:
         name = str(request.path_params["run"])

@@ -143,6 +143,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "finished": ("Finished", "完了"),
     "report": ("report", "レポート"),
     "no_runs": ("No runs yet.", "まだ実行がありません。"),
+    "start_run": ("Start a run", "実行を開始"),
+    "name": ("Name", "名前"),
+    "target": ("Target", "対象"),
+    "mutators": ("Mutators", "変換"),
+    "concurrency": ("Concurrency", "並列数"),
+    "sample": ("Sample (items, optional)", "サンプル数（任意）"),
+    "start": ("Start", "開始"),
+    "agreement": ("Grader check (labelled answers)", "採点器の検証（ラベル付き回答数）"),
+    "state": ("State", "状態"),
+    "asr": ("Attack success (95 % CI)", "攻撃成功率（95% 信頼区間）"),
+    "over_refusal": ("Over-refusal (95 % CI)", "過剰拒否（95% 信頼区間）"),
+    "state_running": ("running", "実行中"),
+    "state_done": ("done", "完了"),
+    "state_failed": (
+        "failed (see console.log in its directory)",
+        "失敗（ディレクトリの console.log を参照）",
+    ),
+    "state_stopped": ("stopped", "停止"),
+    "target_hint": (
+        "compliant: a test upstream that answers harmful probes harmfully (a measuring device); "
+        "classifier: the prompt classifier alone; gateway, local, or an OpenAI-compatible URL.",
+        "compliant: 有害な依頼に有害に答える試験用上流（測定器）、"
+        "classifier: プロンプト分類器のみ、gateway、local、または OpenAI 互換の URL。",
+    ),
     "language": ("日本語", "English"),
     "console_off": (
         "The admin console is off: set server.admin_token (or SEKIMORI_ADMIN_TOKEN), or add an "
