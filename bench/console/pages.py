@@ -96,7 +96,7 @@ def pages(key_id: str, middle_seq: int, old_day: str) -> list[tuple[str, str]]:
         ("Policy", "/admin/policy"),
         ("Audit, newest 50", "/admin/audit"),
         ("Audit, one tenant", "/admin/audit?tenant=tenant-03"),
-        ("Audit, one key", f"/admin/audit?key_id={key_id}"),
+        ("Audit, one key (and its 7-day timeline)", f"/admin/audit?key_id={key_id}"),
         ("Audit, decision block", "/admin/audit?decision=block"),
         ("Audit, category weapons.chem (0.25 %)", "/admin/audit?category=weapons.chem"),
         ("Audit, one day 30 days ago", f"/admin/audit?since={old_day}T00:00&until={old_day}T23:59"),

@@ -69,6 +69,9 @@ def check_browser(store: AuditStore, browser: AuditBrowser) -> None:
     assert summary.p50_ms == pytest.approx(61.0, rel=0.035)
     assert summary.p99_ms == pytest.approx(119.0, rel=0.035)
     assert summary.server_errors == 1
+    week = browser.key_timeline("k0", T0, T0 + 7200, 4)
+    assert len(week) == 4 and [b.start for b in week] == [T0 + i * 1800 for i in range(4)]
+    assert sum(b.requests for b in week) == 30 and sum(b.blocked for b in week) == 6
     assert browser.last_use(["k0", "k3", "nobody"]) == {"k0": T0 + 116 * 60, "k3": T0 + 119 * 60}
 
 

@@ -31,6 +31,8 @@ tenants:
     tier: standard
     categories:
       crime.nonviolent: flag
+    limits:
+      per_key: {rpm: 600, tokens_per_day: 1000000}
 """
 
 

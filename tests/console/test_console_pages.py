@@ -51,7 +51,10 @@ def test_keys_policy_and_audit_through_the_console(console: ConsoleStack) -> Non
         assert key, made.text
         key_id = key.group(1)[7:19]
         assert _ask(console, key.group(1), "hello there")
-        assert client.get("/admin/keys").text.count("sk-sek-") == 0  # shown once only
+        listed = client.get("/admin/keys").text
+        assert listed.count("sk-sek-") == 0  # shown once only
+        row = re.search(rf'id="key-{key_id}">(.*?)</tr>', listed, re.S)
+        assert row and "rpm 600 · tokens per day 1,000,000" in row[1]  # the policy's per-key limits
 
         # A broken policy: refused at its line and key path; the old one still decides.
         broken = POLICY.replace("crime.nonviolent: flag", "crime.nonviolent: flg")
@@ -84,6 +87,7 @@ def test_keys_policy_and_audit_through_the_console(console: ConsoleStack) -> Non
         assert record.status_code == 200
         assert "weapons.bio" in record.text and "kestrel" not in record.text
         everything = client.get("/admin/audit", params={"key_id": key_id})
+        assert 'id="key-timeline"' in everything.text and "<svg" in everything.text
         assert len(re.findall(r'class="seq">', everything.text)) == 2
         verified = client.post("/admin/audit/verify", data={"csrf": csrf})
         assert "The chain verifies" in verified.text

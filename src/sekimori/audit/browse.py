@@ -79,6 +79,10 @@ class AuditBrowser(Protocol):
         """The newest record's time of each key that has one."""
         ...
 
+    def key_timeline(self, key_id: str, since: float, until: float, buckets: int) -> list[Bucket]:
+        """One key's requests (and blocks) in `buckets` equal spans of [since, until)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -191,6 +195,19 @@ class SqlBrowser:
             if rows:
                 used[key_id] = float(rows[0][0])
         return used
+
+    def key_timeline(self, key_id: str, since: float, until: float, buckets: int) -> list[Bucket]:
+        width = max((until - since) / max(buckets, 1), 1.0)
+        counted = {
+            int(b): (int(n), int(blocked or 0))
+            for b, n, blocked in self._run(
+                f"SELECT {self._bucket}, COUNT(*), "
+                "SUM(CASE WHEN decision = 'block' THEN 1 ELSE 0 END) FROM audit "
+                "WHERE key_id = ? AND ts >= ? AND ts < ? GROUP BY 1",
+                (since, width, key_id, since, until),
+            )
+        }
+        return [Bucket(since + i * width, *counted.get(i, (0, 0))) for i in range(buckets)]
 
     def close(self) -> None:
         self._close()

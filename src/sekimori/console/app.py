@@ -17,7 +17,7 @@ import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import asdict, astuple, replace
+from dataclasses import asdict, astuple, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from sekimori.console.sessions import ConsoleStore, Session, same_token
 from sekimori.console.text import LANGS, t
 from sekimori.errors import ConfigError, SekimoriError
 from sekimori.gateway.app import Gateway
+from sekimori.limits.quota import Quota
 from sekimori.policy.load import parse_policy
 from sekimori.redteam.datasets import SUITES
 from sekimori.screen import OutputWindow, ScreenContext
@@ -373,7 +374,18 @@ class Console:
                 await asyncio.to_thread(cache.all_keys), key=lambda k: (k.tenant, k.created)
             )
             used = await asyncio.to_thread(self.browser().last_use, [k.key_id for k in rows])
-        values = {"keys": rows, "used": used, "auth": cache is not None, **extra}
+        policy = self.gateway.limiter.policy  # the limits the gateway enforces now
+        limits = {
+            k.key_id: _quota_text(policy.for_tenant(k.tenant).limits.for_key(k.key_id))
+            for k in rows
+        }
+        values = {
+            "keys": rows,
+            "used": used,
+            "limits": limits,
+            "auth": cache is not None,
+            **extra,
+        }
         return self.render(request, session, "keys.html", values, status=status)
 
     async def create_key(self, request: Request, session: Session) -> Response:
@@ -519,6 +531,13 @@ class Console:
     async def audit(self, request: Request, session: Session) -> Response:
         query = self._filter(request, 50)
         page = await asyncio.to_thread(self.browser().page, query)
+        chart = ""
+        if query.key_id:  # one key: its last 7 days, by 4-hour columns
+            until = time.time()
+            series = await asyncio.to_thread(
+                self.browser().key_timeline, query.key_id, until - 7 * 86400, until, 42
+            )
+            chart = timeline(series, height=110)
         q = {k: v for k, v in request.query_params.items() if v and k != "before"}
         return self.render(
             request,
@@ -530,6 +549,7 @@ class Console:
                 "older": urlencode({**q, "before": page.next_before}) if page.next_before else "",
                 "export": urlencode(q),
                 "categories": sorted(BY_ID),
+                "key_chart": chart,
             },
         )
 
@@ -671,6 +691,15 @@ class Console:
         csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
         headers = {**_HEADERS, "content-security-policy": csp + "img-src data:"}
         return HTMLResponse(report.read_text(encoding="utf-8"), headers=headers)
+
+
+def _quota_text(quota: Quota) -> str:
+    """`rpm 60 · tpm 100000`: the limits set, or "" when none is."""
+    return " · ".join(
+        f"{f.name.replace('_', ' ')} {getattr(quota, f.name):,}"
+        for f in fields(quota)
+        if getattr(quota, f.name) is not None
+    )
 
 
 def _csv_line(values: Any) -> bytes:

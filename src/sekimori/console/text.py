@@ -112,6 +112,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "categories": ("Categories", "カテゴリ"),
     "open": ("open", "開く"),
     "older": ("Older", "さらに古い記録"),
+    "key_week": (
+        "Key {key}: requests over the last 7 days (4 h a column; blocked in red)",
+        "キー {key}: 直近 7 日間のリクエスト（1 列 4 時間、赤はブロック）",
+    ),
     "newest": ("Newest", "最新へ"),
     "verify_chain": ("Verify the chain", "チェーンを検証"),
     "chain_ok": (
