@@ -132,6 +132,9 @@ def test_console_is_off_without_an_admin_credential(tmp_path: Path) -> None:
         assert response.status_code == 404
         assert "sekimori admin add" in response.text and "server.admin_token" in response.text
         assert c.post("/admin/login", data={"password": "x"}).status_code == 404
+        (tmp_path / "admins.json").write_text("{not json", encoding="utf-8")
+        broken = c.get("/admin/login")
+        assert broken.status_code == 503 and "admins.json" in broken.text
 
 
 def test_a_session_and_the_throttle_hold_across_workers(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ from sekimori.console.charts import bars, timeline
 from sekimori.console.redteam import RunRequest, Runs, check
 from sekimori.console.sessions import ConsoleStore, Session, same_token
 from sekimori.console.text import LANGS, t
-from sekimori.errors import ConfigError, SekimoriError
+from sekimori.errors import ConfigError, SekimoriError, StoreError
 from sekimori.gateway.app import Gateway
 from sekimori.limits.quota import Quota
 from sekimori.policy.load import parse_policy
@@ -150,13 +150,16 @@ class Console:
         self.app = Starlette(routes=routes)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if not self.enabled:
-            lang = _lang_of(scope)
-            response: Response = HTMLResponse(t("console_off", lang), status_code=404)
-        else:
-            await self.app(scope, receive, send)
+        try:
+            enabled = self.enabled
+        except StoreError as exc:  # admins.json unreadable: say which file, no traceback
+            await HTMLResponse(str(exc), status_code=503)(scope, receive, send)
             return
-        await response(scope, receive, send)
+        if not enabled:
+            off = HTMLResponse(t("console_off", _lang_of(scope)), status_code=404)
+            await off(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
     @property
     def enabled(self) -> bool:
