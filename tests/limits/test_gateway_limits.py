@@ -250,6 +250,9 @@ def test_redis_killed_under_a_running_gateway(upstream: ServerProcess, tmp_path:
         assert "counted in this process (when_unavailable: local)" in local["reasons"]
         shut = [r for r in records if r["tenant"] == "shut"][-1]
         assert shut["status"] == 503 and "refused (closed)" in shut["reasons"]
+        replicas.stop()  # what was pending is written; the chain holds every request
+        verify = run_cli(home, "audit", "verify")
+        assert verify.returncode == 0 and "chain intact" in verify.stdout, verify.stdout
     finally:
         replicas.stop()
         redis.stop()

@@ -16,26 +16,13 @@ import threading
 from collections.abc import Callable
 
 import psycopg
-import psycopg.conninfo
 
 from sekimori.errors import StoreError
 from sekimori.store.backend import redact
+from sekimori.store.postgres import CONNECT_TIMEOUT_S, conninfo
 
 log = logging.getLogger("sekimori.store")
 CHANNEL = "sekimori_policy_reload"
-# A dead peer is noticed in about 10 s (idle 5 s, then 2 probes 2 s apart), not at the next write.
-
-
-def _keepalive() -> dict[str, str]:
-    return {
-        "keepalives": "1",
-        "keepalives_idle": "5",
-        "keepalives_interval": "2",
-        "keepalives_count": "2",
-    }
-
-
-_CONNECT_TIMEOUT_S = 3
 
 
 class PostgresReloadBus:
@@ -50,7 +37,7 @@ class PostgresReloadBus:
         """Tell the other groups to reload; raises StoreError when the database is unreachable."""
         try:
             with psycopg.connect(
-                self.url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
+                conninfo(self.url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
             ) as conn:
                 conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self.group))
         except psycopg.Error as exc:
@@ -71,9 +58,7 @@ class PostgresReloadBus:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
-                    psycopg.conninfo.make_conninfo(self.url, **_keepalive()),
-                    autocommit=True,
-                    connect_timeout=_CONNECT_TIMEOUT_S,
+                    conninfo(self.url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
                 ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.connected.set()

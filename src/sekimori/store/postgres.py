@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from sekimori.audit.browse import AuditBrowser, SqlBrowser
 from sekimori.audit.record import (
@@ -58,6 +59,23 @@ from sekimori.store.sketches import (
 )
 
 CONNECT_TIMEOUT_S = 3  # a replica notices a dead server this fast, then spools (docs/store.md)
+# A partition (packets dropped, nothing refused) breaks a connection in about 10 s instead of
+# the kernel's 15 minutes of retransmits: sent data unacknowledged for 10 s, or an idle link
+# whose keepalive probes (after 5 s, 2 probes 2 s apart) go unanswered. Then the batch spools.
+_OPTIONS = {
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "2",
+    "tcp_user_timeout": "10000",
+}
+
+
+def conninfo(url: str) -> str:
+    """`url` with the keepalive and TCP user timeout options above."""
+    return make_conninfo(url, **_OPTIONS)
+
+
 # A hung server fails a write (which then spools) instead of holding the recorder forever.
 STATEMENT_TIMEOUT_MS = 30_000
 _COLUMNS = ", ".join(FIELD_NAMES)
@@ -96,7 +114,7 @@ class _Connection:
             try:
                 if self._conn is None or self._conn.closed or self._conn.broken:
                     conn = psycopg.connect(
-                        self.url,
+                        conninfo(self.url),
                         autocommit=True,
                         connect_timeout=CONNECT_TIMEOUT_S,
                         options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",

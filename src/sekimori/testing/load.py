@@ -5,6 +5,7 @@ its own client request id so that the audit can be matched against what clients 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 import httpx
@@ -31,6 +32,7 @@ class Load:
 
     answered: dict[str, str] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    slowest: float = 0.0  # seconds, the longest any answered request took
 
 
 def word(i: int) -> str:
@@ -58,6 +60,7 @@ async def fire(
         async def one(i: int) -> None:
             ident = f"{prefix}{i}"
             body = {"model": "echo", "messages": [{"role": "user", "content": f"a {word(i)}"}]}
+            started = time.monotonic()
             try:
                 r = await client.post(
                     urls[i % len(urls)] + "/v1/chat/completions",
@@ -74,6 +77,7 @@ async def fire(
                 load.failed.append(ident)
                 return
             load.answered[ident] = r.headers["x-sekimori-decision"]
+            load.slowest = max(load.slowest, time.monotonic() - started)
 
         async def client_loop() -> None:
             while (i := next(numbers)) < n or (until is not None and not until.is_set()):

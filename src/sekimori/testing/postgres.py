@@ -66,6 +66,7 @@ class PostgresServer:
 
     workdir: Path
     port: int
+    listen: str = "127.0.0.1"  # listen_addresses; another address needs a pg_hba.conf line
 
     @property
     def data(self) -> Path:
@@ -86,7 +87,7 @@ class PostgresServer:
             raise ProcessStartError(f"pg_ctl {args[0]} failed: {result.stderr or result.stdout}")
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-p {self.port} -k {self.workdir} -c listen_addresses={self.listen} -c fsync=off"
         self._ctl("start", "-l", str(self.workdir / "log"), "-o", options)
 
     def stop(self) -> None:

@@ -102,8 +102,10 @@ def start_server(
     env: Mapping[str, str] | None = None,
     health_path: str = "/healthz",
     timeout: float = 30.0,
+    host: str = "127.0.0.1",
 ) -> ServerProcess:
-    """Start `argv` (which must print `PORT=<n>` first), wait for `health_path` to answer 200."""
+    """Start `argv` (which must print `PORT=<n>` first), wait for `health_path` to answer 200
+    at `host` (where the server can be reached from here)."""
     # Kept open for the server's life so a failed start can show what the server said.
     stderr_file = tempfile.TemporaryFile()  # noqa: SIM115
     full_env = {**os.environ, **(env or {})}
@@ -115,7 +117,7 @@ def start_server(
         env=full_env,
     )
     deadline = time.monotonic() + timeout
-    server = ServerProcess(proc=proc, port=0, stderr_file=stderr_file)
+    server = ServerProcess(proc=proc, port=0, host=host, stderr_file=stderr_file)
     try:
         server.port = _read_port(proc, deadline)
         while time.monotonic() < deadline:
