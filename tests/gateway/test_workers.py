@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,7 @@ from sekimori.testing.procs import (
     start_gateway,
 )
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def workers_of(gateway: ServerProcess) -> list[int]:
@@ -73,6 +74,10 @@ def test_a_killed_worker_is_replaced_and_loses_no_block_or_flag(
 ) -> None:
     key = create_key(tmp_path, "acme")
     with _start(tmp_path, upstream, 2) as gateway:
+        # Nothing to reload with this screen: SIGHUP must not stop the workers either.
+        gateway.proc.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert "exited" not in gateway.stderr_text()
         victim = workers_of(gateway)[0]
 
         async def scenario() -> tuple[dict[str, str], list[str]]:

@@ -86,6 +86,9 @@ def setup_process() -> None:
     # 5 ms, so a short classifier call does not queue behind a long text's pure-Python steps
     # at every hand-over (bench/gateway/NOISY.md).
     sys.setswitchinterval(0.001)
+    # SIGHUP reloads the policy where there is one to reload (the app installs that handler);
+    # elsewhere it must not stop the process, as its default action would.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 def run_app(app: Gateway, sock: socket.socket) -> None:
