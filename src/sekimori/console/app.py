@@ -114,8 +114,7 @@ class Console:
         self.accounts = Accounts(self.settings.home)
         self.redteam_dir = redteam_dir or self.settings.home / "redteam"
         self.runs = Runs(self.redteam_dir, self.settings.home)
-        self.sessions = ConsoleStore(self.settings.home)
-        self.throttle = self.sessions
+        self._sessions: ConsoleStore | None = None  # opened on the first login page
         self._browser: AuditBrowser | None = None
         self.env = Environment(
             loader=PackageLoader("sekimori.console", "templates"),
@@ -166,6 +165,13 @@ class Console:
         return self.settings.server.admin_token is not None or bool(self.accounts.all())
 
     # -- plumbing
+    @property
+    def sessions(self) -> ConsoleStore:
+        """Sessions and the login throttle (console.db), opened when the console is first used."""
+        if self._sessions is None:
+            self._sessions = ConsoleStore(self.settings.home)
+        return self._sessions
+
     def browser(self) -> AuditBrowser:
         if self._browser is None:
             self._browser = open_backend(self.settings.store.url, self.settings.home).browser()
@@ -174,7 +180,8 @@ class Console:
     def close(self) -> None:
         if self._browser is not None:
             self._browser.close()
-        self.sessions.close_store()
+        if self._sessions is not None:
+            self._sessions.close_store()
 
     def _page(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """Every page but login: a live session, and on POST its CSRF token, or no entry."""
@@ -280,7 +287,7 @@ class Console:
         client = request.client.host if request.client else "-"
         name = form.get("account", "").strip()
         who = (f"ip:{client}", f"name:{name}")
-        wait = await asyncio.to_thread(self.throttle.retry_after, *who)
+        wait = await asyncio.to_thread(self.sessions.retry_after, *who)
         if wait:
             throttled = t("login_throttled", lang, s=wait)
             response = self._login_page(request, throttled, 429, form.get("next"))
@@ -288,7 +295,7 @@ class Console:
             return response
         admin = await asyncio.to_thread(self._check, name, form.get("password", ""))
         if admin is None:
-            await asyncio.to_thread(self.throttle.failed, *who)
+            await asyncio.to_thread(self.sessions.failed, *who)
             await self.record_action(name or "token", "login", f"failed from {client}", 401)
             return self._login_page(request, t("login_failed", lang), 401, form.get("next"))
         sid, _ = await asyncio.to_thread(self.sessions.open, admin)

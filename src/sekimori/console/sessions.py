@@ -65,7 +65,9 @@ class ConsoleStore:
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"console database {path}: {exc}") from None
+            raise StoreError(
+                f"console database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
+            ) from None
         self.path = path
         self._idle = idle_s
         self._lock = threading.Lock()
