@@ -3,9 +3,10 @@
 The shell blocks of the two sections are taken from README.md unchanged and run by bash, one
 after the other as in one terminal, in the repository root with a fresh HOME (so a fresh
 `~/.sekimori`: keys, audit trail, the classifier's encoder built at first start) against the real
-gateway and the embedded model. The run must reach a screened answer and a refusal in Japanese,
-and audit the card number's redaction. It takes minutes (installs, builds the encoder, and the
-embedded model answers on the CPU), so it is marked slow.
+gateway and the embedded model. The run must reach a screened answer, a refusal in Japanese and
+one in English, and audit lines for the refusals and the card number's redaction. It takes
+minutes (installs, builds the encoder, and the embedded model answers on the CPU), so it is
+marked slow.
 """
 
 from __future__ import annotations
@@ -34,11 +35,19 @@ def section_blocks(markdown: str, heading: str) -> list[str]:
     return re.findall(r"^```sh\n(.*?)^```", section, flags=re.M | re.S)
 
 
+def readme_run_blocks(markdown: str) -> list[str]:
+    """The blocks this test runs, in order: the quick start's first and the tour's."""
+    return [
+        section_blocks(markdown, "Quick start")[0],
+        section_blocks(markdown, "Try the policy")[0],
+    ]
+
+
 def test_the_readme_sections_hold_the_blocks_this_test_runs() -> None:
     text = README.read_text(encoding="utf-8")
     quick = section_blocks(text, "Quick start")
     tour = section_blocks(text, "Try the policy")
-    assert len(quick) == 2 and quick[1].strip() == "bash scripts/test"
+    assert len(quick) == 2 and quick[1].startswith("bash scripts/test")
     assert "keys create" in quick[0] and "serve &" in quick[0]
     assert len(tour) == 1 and "keys create --tenant acme-jp" in tour[0]
 
@@ -59,7 +68,7 @@ def test_the_quick_start_and_the_tour_work_as_written(tmp_path: Path) -> None:
         pytest.skip(f"port {PORT}, which the README uses, is taken on this machine")
     text = README.read_text(encoding="utf-8")
     # Everything but `bash scripts/test`, the suite this test is part of.
-    script = section_blocks(text, "Quick start")[0] + section_blocks(text, "Try the policy")[0]
+    script = "".join(readme_run_blocks(text))
     copied = ROOT / "policy.yaml"
     had_copy = copied.exists()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEKIMORI_")}
@@ -83,15 +92,21 @@ def test_the_quick_start_and_the_tour_work_as_written(tmp_path: Path) -> None:
     assert "SCREENING IS OFF" not in said
     quick = out.split("HTTP/1.1 ", 1)[0]
     assert re.search(r'"object": ?"chat\.completion"', quick), out[-3000:] + said
-    # The tour: three answers, the bioweapon request refused in Japanese, the others answered.
+    # The tour: four answers; the bioweapon requests refused, each in its own language; the
+    # others answered.
     answers = out.split("HTTP/1.1 ")[1:]
-    assert len(answers) == 3, out[-3000:] + said
+    assert len(answers) == 4, out[-3000:] + said
     assert "x-sekimori-decision: block" in answers[0] and "申し訳ありません" in answers[0]
-    assert "x-sekimori-blocked: input" in answers[0]
-    for answer in answers[1:]:
+    assert "x-sekimori-decision: block" in answers[1] and "I'm sorry, but I can't" in answers[1]
+    for refused in answers[:2]:
+        assert "x-sekimori-blocked: input" in refused and "weapons.bio" in refused, refused
+    for answer in answers[2:]:
         # Passed the prompt screen and went to the model. Its answer is screened too; on an
         # overloaded machine that check can time out, and the answer is then withheld (closed).
         assert answer.startswith("200") and "x-sekimori-blocked: input" not in answer, answer
-    # The card number was found (and redacted before the model saw it), as the audit trail says.
-    assert "x-sekimori-categories: data.pii" in answers[2].split("\r\n\r\n", 1)[0]
-    assert "pii card" in out.split("HTTP/1.1 ")[-1], out[-3000:]
+    # The card number was found (and redacted before the model saw it), as the audit trail says,
+    # and the trail has a line for each refusal.
+    assert "x-sekimori-categories: data.pii" in answers[3].split("\r\n\r\n", 1)[0]
+    audit = out.split("HTTP/1.1 ")[-1].split("\n", 1)[-1]
+    assert "pii card" in audit, out[-3000:]
+    assert len(re.findall(r"\bblock\b.*weapons\.bio", audit)) >= 2, audit

@@ -73,3 +73,13 @@ def ljust(text: str, width: int) -> str:
 def columns(text: str) -> int:
     """The terminal columns `text` takes (wide characters count two)."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# The font stack of every HTML report (red-team, comparison, watch): the system font first, then
+# the Japanese fonts macOS, Windows and Linux ship or install (Linux has none by default: `apt
+# install fonts-noto-cjk`, docs/redteam.md), before the generic family that may lack Japanese.
+FONT_FAMILY = (
+    "system-ui,-apple-system,'Segoe UI','Hiragino Kaku Gothic ProN','Hiragino Sans',"
+    "'Yu Gothic UI','Yu Gothic',Meiryo,'Noto Sans CJK JP','Noto Sans JP','Source Han Sans JP',"
+    "'IPAexGothic','IPAPGothic','TakaoPGothic','VL PGothic','Droid Sans Fallback',sans-serif"
+)

@@ -1,9 +1,9 @@
 """Every `sekimori ...` command in the README and docs/ parses with today's argument parsers, and
 every Python block compiles and imports only what exists.
 
-Blocks that need a model server or hours of work are not run (the README's quick start and tour
-are, in tests/test_readme.py), but their commands must still be ones `sekimori` accepts: a
-renamed flag, a removed sub-command or an unknown red-team suite in the docs fails here.
+The doc tests (tests/docs/) run every block they can; the blocks that need a model server or
+hours of work are not run, but their commands must still be ones `sekimori` accepts: a renamed
+flag, a removed sub-command or an unknown red-team suite in the docs fails here.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ import io
 import re
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
 
 from sekimori.cli import build_parser
 from sekimori.redteam.datasets import SUITES
+from tests.docs.blocks import SHELL, blocks_of, doc_blocks, pages
 
-ROOT = Path(__file__).resolve().parents[2]
-_BLOCK = re.compile(r"^```(?:sh|bash)\n(.*?)^```", re.M | re.S)
 _COMMAND = re.compile(r"^(?:\S*/)?sekimori\s+(.*)$")
 
 
@@ -30,13 +28,13 @@ class DocCommand:
 
 
 def doc_commands(markdown: str, source: str) -> list[DocCommand]:
-    """The `sekimori` invocations in a page's sh/bash blocks, as argument lists.
+    """The `sekimori` invocations in a page's shell blocks, as argument lists.
 
     Continuation lines are joined; `&&`, `||`, `;` and `|` split commands; `KEY=$(...)` and a
     trailing `&` or `# comment` are dropped; an optional `[ARG]` as usage text shows it is left out.
     """
     commands = []
-    for block in _BLOCK.findall(markdown):
+    for block in (b.shell for b in blocks_of(markdown, source) if b.lang in SHELL):
         for line in block.replace("\\\n", " ").splitlines():
             for segment in re.split(r"&&|\|\||;|\|", line):
                 segment = re.sub(r"^\s*\w+=\$\(", "", segment.split(" #")[0]).strip()
@@ -63,14 +61,9 @@ def problem(command: DocCommand) -> str | None:
     return None
 
 
-def _pages() -> list[Path]:
-    docs = sorted((ROOT / "docs").glob("*.md"))
-    return [ROOT / "README.md", *(p for p in docs if p.name != "cli.md")]
-
-
 def test_every_documented_command_parses() -> None:
     commands = [
-        c for page in _pages() for c in doc_commands(page.read_text(encoding="utf-8"), page.name)
+        c for page in pages() for c in doc_commands(page.read_text(encoding="utf-8"), page.name)
     ]
     assert len(commands) >= 25  # the pages hold about 30; far fewer means the extraction broke
     refused = [(c, problem(c)) for c in commands]
@@ -98,19 +91,17 @@ def test_every_python_block_compiles_and_its_sekimori_imports_exist() -> None:
     import importlib
 
     checked = 0
-    for page in _pages():
-        text = page.read_text(encoding="utf-8")
-        for block in re.findall(r"^```python\n(.*?)^```", text, flags=re.M | re.S):
-            tree = ast.parse(block, filename=page.name)  # a SyntaxError names the page
-            for node in ast.walk(tree):
-                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sekimori"):
-                    module = importlib.import_module(str(node.module))
-                    missing = [a.name for a in node.names if not hasattr(module, a.name)]
-                    assert missing == [], f"{page.name}: {node.module} has no {missing}"
-                    checked += 1
-                elif isinstance(node, ast.Import):
-                    for alias in node.names:
-                        if alias.name.startswith("sekimori"):
-                            importlib.import_module(alias.name)
-                            checked += 1
+    for block in (b for page in pages() for b in doc_blocks(page) if b.lang == "python"):
+        tree = ast.parse(block.code, filename=block.where)  # a SyntaxError names the page
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sekimori"):
+                module = importlib.import_module(str(node.module))
+                missing = [a.name for a in node.names if not hasattr(module, a.name)]
+                assert missing == [], f"{block.where}: {node.module} has no {missing}"
+                checked += 1
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("sekimori"):
+                        importlib.import_module(alias.name)
+                        checked += 1
     assert checked >= 6  # the pages import from sekimori in about eight places

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sekimori.cli import main
+from sekimori.lang import FONT_FAMILY
 from sekimori.paths import shared_data_dir, watch_data_dir
 from sekimori.watch.pool import Pool, load_pool, load_scores
 from sekimori.watch.simulate import Scale, Simulation, catastrophic_runs, simulate
@@ -107,6 +108,7 @@ def test_report_writes_an_offline_page_in_either_language(
     assert main(args) == 0
     page = out.read_text(encoding="utf-8")
     assert f'<html lang="{lang}">' in page and "http" not in page  # nothing fetched online
+    assert f"font-family:{FONT_FAMILY};" in page  # Japanese fonts before the generic family
     assert ("監視レポート" in page) == (lang == "ja")
     assert "decomposition" in page  # the tiny traffic holds decomposed chains that pass steps
     assert page.count("<svg") >= 3 and "Noto Sans CJK JP" in page  # charts, Japanese fonts

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sekimori.lang import Text
+from sekimori.lang import FONT_FAMILY, Text
 from sekimori.redteam.store import ResultRow
 from sekimori.taxonomy import BY_ID
 
@@ -164,14 +164,6 @@ METHOD = Text(
     ),
 )
 
-# Japanese glyphs on every platform: the system font first, then the Japanese fonts macOS,
-# Windows and Linux ship or install (Linux has none by default: `apt install fonts-noto-cjk`,
-# docs/redteam.md), before the generic family that may have no Japanese glyphs at all.
-FONT_FAMILY = (
-    "system-ui,-apple-system,'Segoe UI','Hiragino Kaku Gothic ProN','Hiragino Sans',"
-    "'Yu Gothic UI','Yu Gothic',Meiryo,'Noto Sans CJK JP','Noto Sans JP','Source Han Sans JP',"
-    "'IPAexGothic','IPAPGothic','TakaoPGothic','VL PGothic','Droid Sans Fallback',sans-serif"
-)
 FONT_CSS = f"body,svg text{{font-family:{FONT_FAMILY}}}"
 _ASSETS = Path(__file__).with_name("assets")
 _CSS = FONT_CSS + (_ASSETS / "report.css").read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sekimori.lang import Text
+from sekimori.lang import FONT_FAMILY, Text
 from sekimori.watch.detectors import Alert
 from sekimori.watch.sketch import Sketch
 
@@ -25,11 +25,6 @@ HOUR = 3_600.0
 DAY = 86_400.0
 TOP_KEYS = 8
 _COLOURS = ("#c0392b", "#2e86c1", "#28b463", "#b7950b", "#7d3c98", "#566573")
-# Japanese text needs a font that has it; no web font is fetched.
-_FONTS = (
-    'system-ui,-apple-system,"Segoe UI","Hiragino Sans","Hiragino Kaku Gothic ProN",'
-    '"Noto Sans CJK JP","Noto Sans JP","Yu Gothic",Meiryo,sans-serif'
-)
 
 _TITLE = Text("sekimori watch report", "sekimori 監視レポート")
 _SUMMARY = Text(
@@ -223,7 +218,7 @@ def render_report(alerts: Sequence[Alert], traffic: Traffic, *, lang: str) -> st
     return (
         f'<!doctype html><html lang="{e(lang)}"><head><meta charset="utf-8">'
         f"<title>{e(_TITLE(lang))}</title><style>"
-        f"body{{font-family:{_FONTS};margin:2em}}table{{border-collapse:collapse}}"
+        f"body{{font-family:{FONT_FAMILY};margin:2em}}table{{border-collapse:collapse}}"
         "td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:90%}"
         "</style></head><body>" + "".join(body) + "</body></html>\n"
     )
