@@ -9,6 +9,8 @@ Other tags (`text`, `yaml`, `json`, ...) are files and output, not run.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,3 +85,13 @@ def blocks_of(markdown: str, page: str) -> list[DocBlock]:
 
 def all_blocks() -> list[DocBlock]:
     return [block for page in pages() for block in doc_blocks(page)]
+
+
+def private_network() -> list[str] | None:
+    """The command prefix that runs a command in a private network namespace, whose loopback
+    (brought up with `ip link set lo up`) no other process uses; None where that is not allowed."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return None
+    prefix = ["unshare", "--user", "--map-root-user", "--net"]
+    probe = subprocess.run([*prefix, "ip", "link", "set", "lo", "up"], capture_output=True)
+    return prefix if probe.returncode == 0 else None

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from tests.docs.blocks import (
     blocks_of,
     doc_blocks,
     pages,
+    private_network,
 )
 from tests.test_readme import readme_run_blocks
 
@@ -130,15 +130,6 @@ def test_the_block_reader_sees_tags_marks_and_unclosed_fences() -> None:
     assert {b.lang for b in blocks if b.is_code} == CODE - {"bash"}
 
 
-def _isolation() -> list[str] | None:
-    """The command prefix that runs bash in a private network namespace, or None if none works."""
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return None
-    prefix = ["unshare", "--user", "--map-root-user", "--net"]
-    probe = subprocess.run([*prefix, "ip", "link", "set", "lo", "up"], capture_output=True)
-    return prefix if probe.returncode == 0 else None
-
-
 @pytest.fixture(scope="session")
 def models_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One e5-small build for all pages (it takes tens of seconds); each page's home links it."""
@@ -177,7 +168,7 @@ def failed_block(stdout: str, blocks: list[DocBlock]) -> DocBlock | None:
 
 @pytest.fixture
 def isolation() -> Iterator[list[str]]:
-    prefix = _isolation()
+    prefix = private_network()
     if prefix is None:
         pytest.skip("no private network namespace (unshare --net) on this machine")
     yield prefix
