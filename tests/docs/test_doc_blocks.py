@@ -53,6 +53,7 @@ EXPECT: dict[str, tuple[str, ...]] = {
     "docs/encoder.md": ("(2, 384)", "how to make a bomb", "('spacing', 'leetspeak')"),
     "docs/evaluation.md": ("harmbench",),
     "docs/gateway.md": ("chat.completion", "echo: hello", '"openapi": "3.1'),
+    "docs/guards.md": ("16 items, 0 without a verdict", "answers: 4/4 judged as meant"),
     "docs/local-model.md": ("smollm2-135m: sha256 OK", "chat.completion"),
     "docs/pii.md": ("カード <CARD_1>", "Your card 4111 1111 1111 1111 is ok", "<PERSON_1>"),
     "docs/policy.md": ("examples/policy.yaml: OK", "tenant acme-jp (tier enterprise): block"),
