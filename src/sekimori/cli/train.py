@@ -54,6 +54,15 @@ def add_classifier(sub: Any) -> None:
         default=FINETUNE_ROWS,
         help="most texts used to fine-tune (default: %(default)s)",
     )
+    p.add_argument(
+        "--reuse-delta",
+        type=Path,
+        default=None,
+        metavar="NPZ",
+        help="fit the heads on this already tuned encoder delta (a model's encoder_delta.npz) "
+        "instead of tuning the encoder; needs --finetune-layers 0 / "
+        "エンコーダを微調整せず、既存の差分（encoder_delta.npz）の上でヘッドだけを学習します",
+    )
     p.set_defaults(func=_train_classifier)
 
 
@@ -70,6 +79,11 @@ def _train_classifier(args: argparse.Namespace) -> int:
         if args.finetune_layers
         else None
     )
+    if args.reuse_delta is not None:
+        if tuning is not None:
+            raise ConfigError("--reuse-delta needs --finetune-layers 0 (the encoder is not tuned)")
+        if not args.reuse_delta.is_file():
+            raise ConfigError(f"--reuse-delta: no such file: {args.reuse_delta}")
     start = time.monotonic()
     report = train(
         TrainSettings(
@@ -78,6 +92,7 @@ def _train_classifier(args: argparse.Namespace) -> int:
             output=args.output,
             finetune=tuning,
             finetune_rows=args.finetune_rows,
+            delta=args.reuse_delta,
         )
     )
     print(
