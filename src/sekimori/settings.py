@@ -4,6 +4,7 @@ All state lives in one data directory: `$SEKIMORI_HOME`, default `~/.sekimori` (
 A YAML file (`sekimori serve --config FILE`) may set any field below; flags override it.
 
     server: {host: 127.0.0.1, port: 8787, max_body_bytes: 4194304, max_messages: 4096, auth: true}
+    #   workers: 1                       # processes on the port (docs/scale.md)
     upstreams:
       vllm:                              # a label, named in errors and the audit trail
         url: http://127.0.0.1:8000/v1    # OpenAI base URL; a bare host:port gets /v1 appended
