@@ -12,6 +12,7 @@ audit on), and streaming time to first byte. Needs `wrk` (Debian: `apt-get insta
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -147,7 +148,11 @@ class Litellm:
     port: int
 
 
-def start_litellm(upstream: ServerProcess, workdir: Path) -> Litellm | None:
+def start_litellm(
+    upstream: ServerProcess, workdir: Path, models: dict[str, str] | None = None
+) -> Litellm | None:
+    """LiteLLM's proxy before the fake upstream: model `echo`, and each of `models` (a name the
+    client sends -> the fake upstream's model, e.g. `say:...`)."""
     binary = LITELLM_VENV / "bin" / "litellm"
     if not binary.exists():
         print("installing litellm[proxy] into", LITELLM_VENV)
@@ -158,11 +163,17 @@ def start_litellm(upstream: ServerProcess, workdir: Path) -> Litellm | None:
         if pip.returncode != 0:
             return None
     config = workdir / "litellm.yaml"
+    entries = {"echo": "echo", **(models or {})}
     config.write_text(
-        "model_list:\n  - model_name: echo\n    litellm_params:\n      model: openai/echo\n"
-        f"      api_base: {upstream.url}/v1\n      api_key: fake\n"
+        "model_list:\n"
+        + "".join(
+            f"  - model_name: {json.dumps(name)}\n    litellm_params:\n"
+            f"      model: {json.dumps('openai/' + target)}\n"
+            f"      api_base: {upstream.url}/v1\n      api_key: fake\n"
+            for name, target in entries.items()
+        )
         # A master key, as LiteLLM now requires one to start; sekimori is measured with auth on too.
-        f"general_settings:\n  master_key: {LITELLM_KEY}\n",
+        + f"general_settings:\n  master_key: {LITELLM_KEY}\n",
         encoding="utf-8",
     )
     port = _free_port()

@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from sekimori.testing.machine import cpu_model
+from sekimori.testing.machine import cpu_model, load_average
 from sekimori.testing.procs import ServerProcess, create_key, start_fake_upstream, start_gateway
 
 HERE = Path(__file__).resolve().parent
@@ -80,6 +80,30 @@ def prompt(i: int, words: int = 150) -> str:
 SHORT = "say:Sure, here is the summary you asked for."
 
 
+# ~60-token ordinary answers for the throughput points, written by hand for this bench and
+# rotated, so that the answer judge (and its first stage) sees varied text.
+ANSWERS = (
+    "Here is a short summary. The supplier contracts carry two main risks: the Osaka warehouse "
+    "depends on a single carrier, and three contracts renew automatically in March. I suggest "
+    "reviewing the carrier terms first and asking legal to flag the renewal dates.",
+    "Sure. The committee should know that picking times rose by about a tenth after the layout "
+    "change, mostly on the upper shelves. Moving the fast sellers back to waist height and "
+    "relabelling the aisles would likely recover most of that time within a month.",
+    "Of the three options, leasing costs least up front, buying pays off after four years, and "
+    "the shared service is the most flexible. A simple table with cost, risk and time to set up "
+    "for each would let the committee compare them at a glance on Monday.",
+    "The new lighting cut the warehouse's electricity use noticeably, and the heat pump retrofit "
+    "should lower winter heating bills as well. I would present both savings as monthly figures "
+    "so the committee can compare them with the original estimates.",
+    "Two questions for this month: should we renew the Osaka carrier contract for one year or "
+    "three, and do we fund the second phase of the retrofit now or after the summer? Both "
+    "decisions affect next quarter's budget, so it helps to settle them together.",
+    "I kept the tone friendly and plain, as you asked. The draft opens with the key numbers, "
+    "then the risks, then the proposed next steps, and it closes with the two decisions. Let me "
+    "know if you would like it shorter or with a chart added.",
+)
+
+
 def body(messages: list[dict[str, str]], *, stream: bool = False, model: str = SHORT) -> bytes:
     return orjson.dumps({"model": model, "stream": stream, "messages": messages})
 
@@ -114,6 +138,54 @@ async def latency(
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
     return samples, wall
+
+
+@dataclass(frozen=True)
+class Point:
+    """One throughput point: latencies to the last byte, wall time, refused (non-200) count."""
+
+    samples: list[float]
+    wall: float
+    refused: int
+
+
+async def throughput(
+    url: str, auth: dict[str, str], concurrency: int, n: int, *, stream: bool, models: list[str]
+) -> Point:
+    """`concurrency` clients send `n` requests (unique ~200-token prompts, ~60-token answers
+    rotated through `models`), streamed or not, each read to its end."""
+    counter = UNIQUE
+    samples: list[float] = []
+    refused = 0
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(headers=auth, limits=limits, timeout=120) as client:
+
+        async def one(i: int) -> None:
+            nonlocal refused
+            turn = [{"role": "user", "content": prompt(i)}]
+            payload = body(turn, stream=stream, model=models[i % len(models)])
+            t0 = time.perf_counter()
+            async with client.stream("POST", url, content=payload) as r:
+                async for _ in r.aiter_raw():
+                    pass
+            if r.status_code != 200:
+                refused += 1
+            else:
+                samples.append(time.perf_counter() - t0)
+
+        await one(next(counter))  # warm the connection
+        sent = 0
+
+        async def worker() -> None:
+            nonlocal sent
+            while sent < n:
+                sent += 1
+                await one(next(counter))
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    return Point(samples, wall, refused)
 
 
 async def system_reuse(url: str, auth: dict[str, str], n: int) -> tuple[Stats, Stats]:
@@ -246,6 +318,15 @@ def main() -> int:
         help="scorer latency a window for the cut (default: the answer judge's, measured here)",
     )
     parser.add_argument("--out", type=Path, default=HERE / "SCREENING.md")
+    parser.add_argument(
+        "--throughput",
+        type=int,
+        default=320,
+        help="requests a throughput point at concurrency 32 (fewer at 1 and 8; 0: skip)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="a policy gateway with this many workers too"
+    )
     args = parser.parse_args()
     scorer = args.scorer
     if scorer == "auto":
@@ -295,6 +376,17 @@ def main() -> int:
                 results[f"{name}.system"] = asyncio.run(system_reuse(url, keys[name], 20))
                 results[f"{name}.ttft"] = asyncio.run(ttft(url, keys[name], 100, fresh=False))
                 results[f"{name}.first"] = asyncio.run(ttft(url, keys[name], 100, fresh=True))
+            if args.throughput:
+                results["throughput"] = throughput_points(
+                    stack,
+                    home,
+                    upstream,
+                    urls,
+                    keys,
+                    options["policy"],
+                    args.throughput,
+                    args.workers,
+                )
         auth = keys["policy"]
         slow = home / "slow.yaml"
         slow.write_text(
@@ -318,6 +410,65 @@ def main() -> int:
     write(args.out, about, scorer, results, late, args.judge_ms, judge_note, args.requests)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+THROUGHPUT_ROUNDS = 2
+
+
+def throughput_points(
+    stack: contextlib.ExitStack,
+    home: Path,
+    upstream: ServerProcess,
+    urls: dict[str, str],
+    keys: dict[str, dict[str, str]],
+    policy_options: str,
+    n32: int,
+    workers: int,
+) -> dict[tuple[str, bool, int], Point]:
+    """Throughput with ~60-token answers at concurrency 1, 8, 32, streamed and not: the two
+    gateways above, a policy gateway with `--workers`, and LiteLLM's proxy when it starts."""
+    from run import LITELLM_KEY, start_litellm
+
+    models = [f"say:{a}" for a in ANSWERS]
+    gateways = dict(urls)
+    auth = dict(keys)
+    if workers > 1:
+        own = home / "workers"
+        own.mkdir()
+        auth["policy-workers"] = {"Authorization": f"Bearer {create_key(own, 'bench')}"}
+        config = gateway_config(home, upstream, "policy", policy_options)
+        gw = stack.enter_context(
+            start_gateway(own, "--config", str(config), "--workers", str(workers))
+        )
+        gateways["policy-workers"] = gw.url + "/v1/chat/completions"
+    names = {f"a{i}": m for i, m in enumerate(models)}
+    litellm = start_litellm(upstream, home, names)
+    if litellm is not None:
+        stack.callback(litellm.proc.kill)
+        gateways["litellm"] = f"http://127.0.0.1:{litellm.port}/v1/chat/completions"
+        auth["litellm"] = {"Authorization": f"Bearer {LITELLM_KEY}"}
+    out: dict[tuple[str, bool, int], Point] = {}
+    for turn in range(THROUGHPUT_ROUNDS):
+        for name, url in gateways.items():
+            use = list(names) if name == "litellm" else models
+            for stream in (False, True):
+                for c in (1, 8, 32):
+                    print(
+                        f"throughput {turn + 1}/{THROUGHPUT_ROUNDS} {name} c={c}", file=sys.stderr
+                    )
+                    n = max(c * 2, n32 * c // 32 if c > 1 else n32 // 8) // THROUGHPUT_ROUNDS
+                    point = asyncio.run(
+                        throughput(url, auth[name], c, n, stream=stream, models=use)
+                    )
+                    was = out.get((name, stream, c))
+                    if was is not None:
+                        point = Point(
+                            was.samples + point.samples,
+                            was.wall + point.wall,
+                            was.refused + point.refused,
+                        )
+                    out[(name, stream, c)] = point
+    return out
 
 
 def write(
@@ -367,7 +518,8 @@ def write(
     lines = [
         "# Screening benchmark",
         "",
-        f"Machine: {about}.",
+        f"Machine: {about}; load average at the end {load_average()} (other helpers' jobs "
+        "share the two cores: compare gateways within this run, not with other runs).",
         f"Run: `python bench/gateway/screening.py --scorer {scorer}` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Fake upstream answering at once; "
         "gateway with auth and audit on, one worker; screen `allow` vs `policy` with the "
@@ -402,6 +554,7 @@ def write(
         "is released only once screened), same stream and scorer latency, first content token "
         f"p50: {deferred.p50_ms:.0f} ms, vs {plain.p50_ms:.0f} ms for an ordinary prompt.",
         "",
+        *throughput_lines(r),
         "## Targets",
         "",
         f"- Added latency of input screening, 200-token prompt, concurrency 1 (time to the first "
@@ -420,11 +573,83 @@ def write(
         f"- Cut lateness: max {max(late)} tokens; one window here is {WINDOW_TOKENS} tokens "
         f"(400 chars / 5 chars a token; target: within one window): "
         f"{'met' if max(late) <= WINDOW_TOKENS else 'missed'}.",
+        *throughput_targets(r),
         "- Noisy neighbour (one tenant's latency while another floods the gateway with maximal "
         "prompts at concurrency 16, and RSS): `bench/gateway/noisy.py`, results in `NOISY.md`.",
         "",
     ]
     out.write_text("\n".join(lines), encoding="utf-8")
+
+
+LABELS = {
+    "allow": "sekimori, screen `allow` (pass-through)",
+    "policy": "sekimori, screen `policy`, one process",
+    "policy-workers": "sekimori, screen `policy`, `--workers 2`",
+    "litellm": "LiteLLM proxy (no screening)",
+}
+
+
+def _points(r: dict[str, object]) -> dict[tuple[str, bool, int], Point]:
+    value = r.get("throughput") or {}
+    assert isinstance(value, dict)
+    return value
+
+
+def throughput_lines(r: dict[str, object]) -> list[str]:
+    points = _points(r)
+    if not points:
+        return []
+    lines = [
+        "## Throughput with answers / 回答付きのスループット",
+        "",
+        "Unique ~200-token prompts, ~60-token ordinary answers (six hand-written ones, rotated; "
+        "`ANSWERS` in the script), each response read to its end; "
+        f"{THROUGHPUT_ROUNDS} rounds alternating between the gateways, which run side by side. "
+        "The load generator shares the two cores. Latencies to the last byte.",
+        "",
+        "| gateway | stream | concurrency | requests | refused | p50 ms | p99 ms | req/s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (name, stream, c), pt in points.items():
+        st = stats(pt.samples) if pt.samples else Stats(0, 0, 0)
+        rps = len(pt.samples) / pt.wall if pt.wall else 0.0
+        lines.append(
+            f"| {LABELS.get(name, name)} | {'yes' if stream else 'no'} | {c} | {len(pt.samples)} "
+            f"| {pt.refused} | {st.p50_ms:.1f} | {st.p99_ms:.1f} | {rps:.1f} |"
+        )
+    if not any(name == "litellm" for name, _, _ in points):
+        lines += ["", "LiteLLM: did not start or install in this run (not measured)."]
+    return [*lines, ""]
+
+
+def throughput_targets(r: dict[str, object]) -> list[str]:
+    points = _points(r)
+    if not points:
+        return []
+
+    def rps(name: str, stream: bool, c: int) -> float:
+        pt = points.get((name, stream, c))
+        return len(pt.samples) / pt.wall if pt and pt.wall else 0.0
+
+    def p50(name: str, stream: bool, c: int) -> float:
+        pt = points.get((name, stream, c))
+        return stats(pt.samples).p50_ms if pt and pt.samples else float("nan")
+
+    best = max(("policy", "policy-workers"), key=lambda n: rps(n, False, 32))
+    best_s = max(("policy", "policy-workers"), key=lambda n: rps(n, True, 32))
+    added = p50("policy", False, 1) - p50("allow", False, 1)
+    return [
+        f"- Screened req/s at concurrency 32, non-streamed, ~60-token answers: "
+        f"{rps('policy', False, 32):.1f} one process, {rps('policy-workers', False, 32):.1f} "
+        f"with workers (pass-through {rps('allow', False, 32):.0f}; target >= 100): "
+        f"{'met' if rps(best, False, 32) >= 100 else 'missed'}.",
+        f"- Screened req/s at concurrency 32, streamed: {rps('policy', True, 32):.1f} one "
+        f"process, {rps('policy-workers', True, 32):.1f} with workers (pass-through "
+        f"{rps('allow', True, 32):.0f}; target >= 80): "
+        f"{'met' if rps(best_s, True, 32) >= 80 else 'missed'}.",
+        f"- Added latency p50 at concurrency 1, non-streamed with the answer judged: "
+        f"{added:.1f} ms (target <= 15 ms): {'met' if added <= 15 else 'missed'}.",
+    ]
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ pytestmark = pytest.mark.integration
 CHAT = "/v1/chat/completions"
 CARD = "4111 1111 1111 1111"
 
+# A phrase longer than the test gateway's window (256 characters): only the whole answer holds it.
+LONG = "zqlong " + " ".join(f"part{i}" for i in range(45)) + " zqend"
 LEXICON = """
 phrases:
   "炭疽菌を兵器化": {weapons.bio: 0.97}
@@ -41,10 +43,11 @@ phrases:
   "死にたい": {self_harm: 0.95}
   "insult my coworker": {hate: 0.7}
   "[hazard-step]": {weapons.chem: 0.95}
+  "LONG": {weapons.chem: 0.95}
 crash: [CRASH-ME]
 hang: [HANG-ME]
 hang_s: 3
-"""
+""".replace('"LONG"', f'"{LONG}"')
 
 POLICY = """
 version: 1
@@ -320,6 +323,16 @@ def test_stream_turning_harmful_is_cut_within_one_window(policed: Policed) -> No
     assert "word119" not in shown
     row = audit_row(policed.home, "cut")
     assert (row["decision"], row["categories"]) == ("block", "weapons.chem")
+
+
+def test_a_streams_final_window_is_judged_as_the_whole_answer(policed: Policed) -> None:
+    assert len(LONG) > 256  # no sliding window of this gateway holds all of it
+    script = f"Once upon a time. {LONG} The end."
+    httpx.post(policed.upstream.url + "/_fake/scripts/whole", content=script.encode())
+    r = policed.post("acme", chat("Tell me a story", model="script:whole", stream=True))
+    evs = events(r)
+    last = evs[-1]["choices"][0]  # type: ignore[index]
+    assert last["finish_reason"] == "content_filter"
 
 
 def test_non_streamed_harmful_answer_is_replaced(policed: Policed) -> None:

@@ -78,7 +78,9 @@ class Scripted:
         self.seen.extend(texts)
         return [Verdict(bool(self.scores), 0.5, self.scores) for _ in texts]
 
-    def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+    def judge_answers(
+        self, prompts: Sequence[str], answers: Sequence[str], *, careful: bool = False
+    ) -> list[AnswerVerdict]:
         if self.fail:
             raise ClassifierError("down")
         return [AnswerVerdict(False, 0.0, {}, RefusalLabel.COMPLIANCE, 0.0) for _ in answers]

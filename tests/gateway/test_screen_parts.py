@@ -115,7 +115,9 @@ class _StrictJudge:
     def score_prompts(self, texts: Sequence[str]) -> list[object]:
         return []
 
-    def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+    def judge_answers(
+        self, prompts: Sequence[str], answers: Sequence[str], *, careful: bool = False
+    ) -> list[AnswerVerdict]:
         for i, answer in enumerate(answers):
             if not answer.strip():
                 raise InputError(f"answer {i}: empty; there is nothing to judge yet")
@@ -163,7 +165,9 @@ class _TwoFaced:
             Verdict(True, 0.95, hit) if "nerve agent" in t else Verdict(False, 0.0) for t in texts
         ]
 
-    def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+    def judge_answers(
+        self, prompts: Sequence[str], answers: Sequence[str], *, careful: bool = False
+    ) -> list[AnswerVerdict]:
         self.judged.extend(zip(prompts, answers, strict=True))
         hit = {"weapons.chem": 0.95}
         return [

@@ -140,36 +140,50 @@ def e5_tokenizer() -> Tokenizer:
     return Tokenizer(lambda text: tok.encode(text).ids, len(vocab.pieces))
 
 
-class StaticStage:
-    """Scores pieces of text with the static model; deterministic, one piece at a time."""
+class TokenPool:
+    """Text -> the mean of its known tokens' vectors (L2-normalised) and the share known."""
 
-    def __init__(self, model: StaticModel, meta: FastPathMeta, tokenizer: Tokenizer) -> None:
-        if len(model.vocab) and int(model.vocab.max()) >= tokenizer.vocab_size:
+    def __init__(
+        self, vocab: NDArray[np.int32], vectors: NDArray[np.float16], tokenizer: Tokenizer
+    ) -> None:
+        if len(vocab) and int(vocab.max()) >= tokenizer.vocab_size:
             raise ModelError(
-                f"the static stage knows token id {int(model.vocab.max())}, "
+                f"the static vectors know token id {int(vocab.max())}, "
                 f"the tokenizer has {tokenizer.vocab_size}"
             )
-        self.model = model
-        self.meta = meta
         self.tokenizer = tokenizer
+        self.dims = int(vectors.shape[1])
         self._row = np.full(tokenizer.vocab_size, -1, np.int64)
-        self._row[model.vocab] = np.arange(len(model.vocab))
-        self._vectors = model.vectors.astype(np.float32)
+        self._row[vocab] = np.arange(len(vocab))
+        self._vectors = vectors.astype(np.float32)
 
     def embed(self, text: str) -> tuple[NDArray[np.float32], float]:
-        """The piece's pooled vector (L2-normalised) and the share of its tokens known."""
         ids = self.tokenizer.ids(text)
         if not ids:
-            return np.zeros(self.model.dims, np.float32), 1.0
+            return np.zeros(self.dims, np.float32), 1.0
         rows = self._row[np.asarray(ids, np.int64)]
         rows = rows[rows >= 0]
         known = len(rows) / len(ids)
         if not len(rows):
-            return np.zeros(self.model.dims, np.float32), known
+            return np.zeros(self.dims, np.float32), known
         vec = self._vectors[rows].mean(axis=0)
         norm = float(np.linalg.norm(vec))
         out: NDArray[np.float32] = (vec / max(norm, 1e-12)).astype(np.float32)
         return out, known
+
+
+class StaticStage:
+    """Scores pieces of text with the static model; deterministic, one piece at a time."""
+
+    def __init__(self, model: StaticModel, meta: FastPathMeta, tokenizer: Tokenizer) -> None:
+        self.model = model
+        self.meta = meta
+        self.tokenizer = tokenizer
+        self.pool = TokenPool(model.vocab, model.vectors, tokenizer)
+
+    def embed(self, text: str) -> tuple[NDArray[np.float32], float]:
+        """The piece's pooled vector (L2-normalised) and the share of its tokens known."""
+        return self.pool.embed(text)
 
     def level(self, text: str) -> Level:
         vec, known = self.embed(text)

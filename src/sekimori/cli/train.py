@@ -14,6 +14,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sekimori.cli.train:add_classifier",
     "sekimori.cli.train:add_operating_points",
     "sekimori.cli.train:add_static",
+    "sekimori.cli.train:add_answer_fast",
     "sekimori.cli.answers:add_train_parser",
 )
 
@@ -188,5 +189,56 @@ def _train_static(args: argparse.Namespace) -> int:
     print(
         f"combine {choice.combine}, clear {choice.clear:.2f}; ordinary validation prompts "
         f"cleared: {choice.figures['ordinary_cleared']}; {time.monotonic() - start:.0f} s"
+    )
+    return 0
+
+
+def add_answer_fast(sub: Any) -> None:
+    from sekimori.classify.answers.fast_train import FastSettings
+    from sekimori.classify.answers.model import MODEL_DIR
+
+    defaults = FastSettings()
+    p = sub.add_parser(
+        "answer-fast",
+        help="Build the answer judge's cheap first stage (token vectors distilled from its "
+        "encoder) beside the committed judge. / "
+        "回答判定器の安価な第一段（エンコーダから蒸留したトークンベクトル）を作ります。",
+        description="Distils a vector for every token of the answer judge's training split from "
+        "its encoder, fits a harm head over the judge's own training views and chooses the "
+        "level under which an answer is judged harmless without the encoder, on out-of-fold "
+        "predictions of the training split only (no whole harmful answer of the team's sets and "
+        "at most 0.5%% of all harmful views may be cleared); writes fast.npz and fast.json next "
+        "to answers.json. Rerun it after every `sekimori train answers`: the stage switches "
+        "itself off beside other judge weights (a few minutes on 2 cores). / "
+        "判定器の学習データだけで、エンコーダなしで無害と判定する水準を選びます。"
+        "`sekimori train answers` の後に毎回再実行してください"
+        "（判定器の重みが変わると自動で無効）。",
+    )
+    p.add_argument("--model", type=Path, default=MODEL_DIR, help="answer judge folder")
+    p.add_argument("--dims", type=int, default=defaults.dims, help="vector size after PCA")
+    p.add_argument(
+        "--off",
+        action="store_true",
+        help="write the stage but leave it switched off / 作成するが無効のまま",
+    )
+    p.set_defaults(func=_train_answer_fast)
+
+
+def _train_answer_fast(args: argparse.Namespace) -> int:
+    from sekimori.classify.answers.fast_train import FastSettings, train_fast
+    from sekimori.errors import ConfigError
+
+    if not 8 <= args.dims <= 384:
+        raise ConfigError(f"--dims must be between 8 and 384, got {args.dims}")
+    if not (args.model / "answers.json").is_file():
+        raise ConfigError(
+            f"--model {args.model}: no answers.json there / answers.json がありません",
+            key="--model",
+        )
+    report = train_fast(FastSettings(folder=args.model, dims=args.dims, enable=not args.off))
+    print(
+        f"clear {report.clear:.3f}; benign whole answers cleared (out of fold): "
+        f"{report.figures['benign_whole']}; harmful views cleared: "
+        f"{report.figures['harmful_all_cleared_count']}; {report.seconds:.0f} s"
     )
     return 0

@@ -6,11 +6,14 @@ and 256 tokens as well as whole answers.
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sekimori.classify.answers.model import (
     OPENING_TOKENS,
@@ -24,6 +27,10 @@ from sekimori.classify.answers.prefix import take_tokens
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.errors import InputError, ModelError
 from sekimori.types import AnswerVerdict, RefusalLabel
+
+# Prompt embeddings kept (blake2b keys, ~1.5 KB a row): a stream's windows, and requests asking
+# the same question, encode their prompt once.
+PROMPT_CACHE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +66,41 @@ class AnswerJudge:
             )
         self.model = model
         self.encoder = encoder
+        self._prompt_cache: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def _prompt_embeddings(self, prompts: Sequence[str]) -> NDArray[np.float32]:
+        """The prompts' embeddings, each encoded once: a stream's windows all share the
+        request's prompt, which used to be re-encoded with every window."""
+        keys = [hashlib.blake2b(p.encode(), digest_size=16).digest() for p in prompts]
+        with self._cache_lock:
+            found = {k: self._prompt_cache[k] for k in keys if k in self._prompt_cache}
+            for k in found:
+                self._prompt_cache.move_to_end(k)
+        missing = {k: p for k, p in zip(keys, prompts, strict=True) if k not in found}
+        if missing:
+            fresh = self.encoder.encode(list(missing.values())).astype(np.float32)
+            with self._cache_lock:
+                for k, row in zip(missing, fresh, strict=True):
+                    found[k] = self._prompt_cache[k] = row
+                while len(self._prompt_cache) > PROMPT_CACHE:
+                    self._prompt_cache.popitem(last=False)
+        return np.stack([found[k] for k in keys])
 
     def _outputs(self, prompts: Sequence[str], answers: Sequence[str]) -> HeadOutputs | None:
         _check(prompts, answers)
         if not answers:
             return None
         openings = [take_tokens(a, OPENING_TOKENS) for a in answers]
-        # One encoder call for all three keeps batching efficient.
-        emb = self.encoder.encode([*prompts, *answers, *openings]).astype(np.float32)
-        n = len(answers)
-        features = pair_features(emb[:n], emb[n : 2 * n], emb[2 * n :], prompts, answers)
+        # Answers and openings in calls of their own: in one batch the 32-token openings were
+        # padded to the longest answer.
+        features = pair_features(
+            self._prompt_embeddings(prompts),
+            self.encoder.encode(answers).astype(np.float32),
+            self.encoder.encode(openings).astype(np.float32),
+            prompts,
+            answers,
+        )
         return self.model.predict(features, answers)
 
     def refusal_batch(self, prompts: Sequence[str], answers: Sequence[str]) -> list[RefusalResult]:

@@ -157,6 +157,11 @@ class AnswerModel:
         (hw, hb), *_ = self.harm_ngram.layers
         return np.hstack([w, hw]).astype(np.float32), np.concatenate([b, hb]).astype(np.float32)
 
+    def harm_ngram_logits(self, answers: Sequence[str]) -> Array:
+        """The harm n-gram head's log-odds for each answer (no encoder needed)."""
+        grams: Array = ngram_logits(*self._ngram_weights, answers)[:, 3]
+        return grams
+
     def predict(self, features: Array, answers: Sequence[str]) -> HeadOutputs:
         """Head outputs for feature rows and the answer texts they were computed from."""
         if features.ndim != 2 or features.shape[1] != self.mean.shape[0]:

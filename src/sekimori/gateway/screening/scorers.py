@@ -38,6 +38,7 @@ from sekimori.upstream.judge import OpenAIJudge
 
 if TYPE_CHECKING:
     from sekimori.classify.answers import AnswerJudge
+    from sekimori.classify.answers.fast import FastStage
 
 
 class Scorer(Protocol):
@@ -50,8 +51,10 @@ class Scorer(Protocol):
         ...
 
     def judge_answers(
-        self, prompts: Sequence[str], answers: Sequence[str]
-    ) -> list[AnswerVerdict]: ...
+        self, prompts: Sequence[str], answers: Sequence[str], *, careful: bool = False
+    ) -> list[AnswerVerdict]:
+        """careful: the prompt's risk asks for the full judge (no cheap first stage)."""
+        ...
 
     @property
     def answer_sure_at(self) -> float | None:
@@ -115,6 +118,7 @@ class ModelScorer:
     def __init__(self, judge: JudgeSettings | None = None) -> None:
         self._classifier: Any = None
         self._judge: AnswerJudge | None = None
+        self._stage: tuple[FastStage | None] | None = None  # loaded once; (None,): no stage
         self._prompt_judge = judge
         self._points: OperatingPoints | None = None
 
@@ -173,13 +177,35 @@ class ModelScorer:
             self._judge = default_judge()
         return self._judge
 
-    def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+    def _answer_stage(self) -> FastStage | None:
+        judge = self._answer_judge()
+        if self._stage is None:
+            from sekimori.classify.answers.fast import load_stage
+            from sekimori.classify.answers.model import MODEL_DIR
+
+            self._stage = (load_stage(MODEL_DIR, judge.model),)
+        return self._stage[0]
+
+    def judge_answers(
+        self, prompts: Sequence[str], answers: Sequence[str], *, careful: bool = False
+    ) -> list[AnswerVerdict]:
+        """The answer judge's verdicts; without `careful`, pairs its first stage clears are
+        judged harmless without the encoder (`sekimori.classify.answers.fast`)."""
         judge = self._answer_judge()
         threshold = judge.model.threshold
-        return [
-            replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
-            for v in judge.answer_batch(prompts, answers)
-        ]
+        stage = None if careful else self._answer_stage()
+        out: list[AnswerVerdict | None] = [None] * len(answers)
+        if stage is not None and answers:
+            for i, level in enumerate(stage.levels(prompts, answers)):
+                if stage.clears(float(level)):
+                    # Under the stage's clear point: no category scores, the encoder never ran.
+                    out[i] = AnswerVerdict(False, 0.0, {}, RefusalLabel.COMPLIANCE, 0.0)
+        rest = [i for i, v in enumerate(out) if v is None]
+        if rest:
+            judged = judge.answer_batch([prompts[i] for i in rest], [answers[i] for i in rest])
+            for i, v in zip(rest, judged, strict=True):
+                out[i] = replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
+        return [v for v in out if v is not None]
 
     @property
     def answer_sure_at(self) -> float | None:
@@ -246,7 +272,9 @@ class LexiconScorer:
             out.append(Verdict(best >= 0.5, best, scores, top, lang, "lexicon"))
         return out
 
-    def judge_answers(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
+    def judge_answers(
+        self, prompts: Sequence[str], answers: Sequence[str], *, careful: bool = False
+    ) -> list[AnswerVerdict]:
         out = []
         for verdict in self.score_prompts(answers):
             out.append(

@@ -97,6 +97,9 @@ T = TypeVar("T")
 _JUDGE_PROMPT_CHARS = 300
 # Keys the answer judge's verdicts on history apart from the prompt classifier's on the same text.
 _ANSWER_KEY = "\x00answer\x00"
+# A prompt scoring this much in any category (half the hold point on the policy's scale), or
+# held, has every answer window judged by the full answer judge, not its cheap first stage.
+CAREFUL_AT = 0.25
 _LANG_SAMPLE = 400  # characters enough to tell Japanese from English (detect_lang is ~5 µs/char)
 # Default `max_chars`: about 32,000 English tokens. The prompt classifier reads at most 16
 # segments a text, so past ~8,000 characters its time hardly grows (0.6-3 s a text on a busy
@@ -172,6 +175,8 @@ class _Pending:
     tenant: TenantPolicy
     lang: str
     asked: str = ""  # the last user turn as sent upstream (for a guard that judges the answer)
+    # The prompt's risk asks for the full answer judge on every window (no cheap first stage).
+    careful: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,8 +416,9 @@ class PolicyScreen:
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model, sure_at)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
-        handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, guard_prompt)
         held = bool(held_on)
+        careful = held or max(scores.values(), default=0.0) >= CAREFUL_AT
+        handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, guard_prompt, careful)
         if pii.restorer is None:
             return InputResult(decision, hold=held, handle=handle)
         return InputResult(decision, pii.messages, pii.restorer, hold=held, handle=handle)
@@ -567,15 +573,20 @@ class PolicyScreen:
         if not isinstance(pending, _Pending):  # a caller without the input's handle
             tenant, _ = self._state.tenant(context.tenant)
             pending = _Pending("", tenant, detect_lang(window.text[:_LANG_SAMPLE]))
-        if not window.text.strip():
+        # A stream's final window is judged as the complete answer, as a non-streamed one is:
+        # the windows before it saw the answer only in pieces.
+        text = window.whole if window.final and window.whole else window.text
+        if not text.strip():
             # Nothing to judge (a tool-call answer's empty content, an empty answer); the judge
             # would refuse an empty answer as bad input and the answer would be falsely cut.
             return OutputResult(Decision(Action.ALLOW))
         try:
             work = self.scheduler.submit(
                 context.tenant,
-                len(pending.prompt) + len(window.text),
-                lambda t: self.scorer.judge_answers([pending.prompt], [window.text]),
+                len(pending.prompt) + len(text),
+                lambda t: self.scorer.judge_answers(
+                    [pending.prompt], [text], careful=pending.careful
+                ),
             )
             verdicts = await self._wait(work)
         except Overloaded:
