@@ -173,3 +173,15 @@ def test_the_watch_page_shows_alerts_newest_first_in_the_admins_language(tmp_pat
         assert '/admin/audit?key_id=000000000001"' in page
         c.get("/admin/lang", params={"to": "ja"})
         assert "理由その1" in c.get("/admin/watch").text
+
+
+def test_a_store_that_fails_is_a_page_naming_it(tmp_path: Path) -> None:
+    with TestClient(_gateway(tmp_path, TOKEN), base_url="https://testserver") as c:
+        assert _login(c) == 303
+        watch = tmp_path / WATCH_DB
+        if watch.exists():  # the gateway's own handle keeps the file it opened
+            watch.rename(tmp_path / "moved.db")
+        watch.mkdir()  # the watch's database cannot be opened now
+        page = c.get("/admin/watch")
+        assert page.status_code == 503 and WATCH_DB in page.text
+        assert "Traceback" not in page.text

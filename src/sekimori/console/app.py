@@ -146,7 +146,8 @@ class Console:
             Route("/admin/watch", self._page(self.watch)),
             Route("/admin/redteam/{run}/report", self._page(self.redteam_report)),
         ]
-        self.app = Starlette(routes=routes)
+        # A store that fails (PostgreSQL down, a file unreadable) is a page saying which, 503.
+        self.app = Starlette(routes=routes, exception_handlers={SekimoriError: self._failed})
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -206,6 +207,9 @@ class Console:
                 return self._plain(request, f"{t('bad_input', _lang(request))}: {exc}", 400)
 
         return endpoint
+
+    async def _failed(self, request: Request, exc: Exception) -> Response:
+        return self._plain(request, str(exc), 503)
 
     def _plain(self, request: Request, message: str, status: int) -> Response:
         return self.render(request, None, "message.html", {"message": message}, status=status)
