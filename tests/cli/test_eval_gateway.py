@@ -116,11 +116,16 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_command_runs_the_default_gateway_end_to_end(tmp_path: Path) -> None:
     out, results = tmp_path / "EFFECT.md", tmp_path / "results.jsonl"
     done = _cli(
-        "--sets", "harmbench,xstest-safe,simplesafetytests", "--limit", "3",
+        "--sets", "harmbench,xstest-safe,simplesafetytests,realistic", "--limit", "3",
         "--output", str(out), "--results", str(results),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in results.read_text("utf-8").splitlines()]
+    # the three benign XSTest prompts again, with real answers, through the compliant upstream
+    real = [r for r in rows if r["set"] == "realistic"]
+    assert len(real) == 3 and all(r["upstream"] == "compliant" for r in real)
+    assert all(r["given"].startswith("xstest:") and r["variant"] == "xstest-safe" for r in real)
+    rows = [r for r in rows if r["set"] != "realistic"]
     assert len(rows) == 3 * 3 * 2 and not any(r["error"] for r in rows)
     for name in ("harmbench", "xstest-safe", "simplesafetytests"):
         for upstream in ("neutral", "compliant"):
@@ -196,3 +201,14 @@ def test_targets_are_judged_from_the_outcomes() -> None:
     assert got["Harmful answers released ≤ 1% on HarmBench + SimpleSafetyTests"] == "missed"
     page = render(run, RunNotes("sekimori eval gateway", "abc", "m", "d", "pool", None, False, 8))
     assert "| **missed** |" in page and "| harmbench | 100 | 98 | 0 | 0 | 1 | 1 | 0 | 0 |" in page
+
+
+def test_stops_naming_no_category_are_counted_as_screen_failures() -> None:
+    item = EffectItem("xstest-safe", "x", "p", False, None, "en")
+    timed_out = Outcome(item, "compliant", Fate.CUT, "block", "", 5.4)
+    judged = Outcome(item, "compliant", Fate.CUT, "block", "", 0.3, categories="weapons.chem")
+    allowed = Outcome(item, "compliant", Fate.ALLOWED, "allow", "", 0.3)
+    assert timed_out.screen_failed and not judged.screen_failed and not allowed.screen_failed
+    run = EffectRun(outcomes=[timed_out, judged, allowed])
+    page = render(run, RunNotes("sekimori eval gateway", "abc", "m", "d", "pool", None, False, 8))
+    assert "Of these, 1 stops named no category" in page and "(xstest-safe 1)" in page

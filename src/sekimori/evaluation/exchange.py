@@ -47,6 +47,9 @@ class Outcome:
     # The compliant upstream's answer (pool id, or the held-back answer's id) and its layout.
     given: str = ""
     given_layout: str = ""
+    # x-sekimori-categories: what the screen named; a stop naming nothing is a classifier error
+    # or time-out (on_error=block), not a verdict
+    categories: str = ""
 
     @property
     def released(self) -> bool:
@@ -62,6 +65,11 @@ class Outcome:
         return self.fate in STOPPED_ANSWER
 
     @property
+    def screen_failed(self) -> bool:
+        """Stopped by a classifier error or time-out (fail-closed), naming no category."""
+        return self.refused and self.decision == "block" and not self.categories
+
+    @property
     def support(self) -> bool:
         """The answer carries the self-harm support line (help numbers)."""
         return any(m in self.answer for m in SUPPORT_MARKERS)
@@ -74,6 +82,7 @@ class Outcome:
             "variant": i.variant, "origin": i.origin, "fate": self.fate.value,
             "decision": self.decision, "seconds": round(self.seconds, 4), "error": self.error,
             "given": self.given, "given_layout": self.given_layout,
+            "categories": self.categories,
         }  # fmt: skip
 
 
@@ -159,4 +168,6 @@ async def send(
         headers.get("x-sekimori-deferred") == "1",
         finish,
     )
-    return Outcome(item, upstream, fate, decision, answer, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    categories = headers.get("x-sekimori-categories", "")
+    return Outcome(item, upstream, fate, decision, answer, seconds, categories=categories)

@@ -14,6 +14,7 @@ import httpx
 
 from sekimori.evaluation.exchange import Fate, Outcome, send
 from sekimori.evaluation.items import EffectItem
+from sekimori.evaluation.realistic import realistic
 from sekimori.evaluation.sets import load_sets, padded, stable_sample, wrapped
 from sekimori.testing.compliant import AnswerPool
 
@@ -132,6 +133,12 @@ async def run_sets(
             log(f"{name}: no items (skipped)")
             continue
         await go(name, items)
+    if "realistic" in settings.sets:
+        if "compliant" not in settings.upstreams:
+            log("realistic: skipped (real answers are given by the compliant upstream)")
+        else:
+            every = [i for loaded in base.values() for i in loaded.items]
+            await go("realistic", realistic(every, settings.root))
     held = [i for i in base["heldout"].items if i.harmful] if "heldout" in base else []
     if "padding" in settings.sets:
         limit = None if "padding" in settings.whole else settings.limit

@@ -4,7 +4,8 @@ padded and wrapped forms of held-out harmful items.
 Each base set registers a loader in `SETS` (`--sets` names them). `padding` and `wrappers` are
 derived from the held-out harmful items: padding adds ordinary sentences around them; wrappers
 (base64, rot13, leetspeak, spaced, a DAN-style persona, the red-team lab's mutators) are applied
-to the items the gateway stopped when sent bare, after that bare run.
+to the items the gateway stopped when sent bare, after that bare run. `realistic` sends the base
+sets' benign prompts again with real answers (`evaluation/realistic.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from sekimori.types import Lang
 
 SetLoader = Callable[[Path], list[EffectItem]]
 SETS: Registry[SetLoader] = Registry("effect set")
-DERIVED = ("padding", "wrappers")  # built from the held-out run, not loaded
+# built from the loaded sets or the held-out run, not loaded themselves
+DERIVED = ("padding", "wrappers", "realistic")
 WRAPPERS = ("base64", "rot13", "leetspeak", "spaced", "persona_garak")
 PADDING = (("before", 5), ("after", 5), ("before", 20), ("after", 20))
 
@@ -302,7 +304,7 @@ def check_names(names: Sequence[str]) -> None:
     for name in names:
         if name not in DERIVED:
             SETS.get(name)  # names the known sets when unknown
-    if any(n in DERIVED for n in names) and "heldout" not in names:
+    if any(n in ("padding", "wrappers") for n in names) and "heldout" not in names:
         raise InputError(
             "padding and wrappers are built from the held-out run: add heldout to --sets "
             "(padding と wrappers には heldout が必要です)"
