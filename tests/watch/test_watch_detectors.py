@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from sekimori.watch.detectors import DETECTORS, WatchAction
 from sekimori.watch.detectors.base import Units
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
@@ -105,14 +107,37 @@ def test_decomposition_adds_up_steps_across_sessions_of_one_key() -> None:
     assert alert.features["weapons.chem"] >= 0.8
 
 
-def test_decomposition_ignores_refused_steps_and_low_scores() -> None:
+def test_decomposition_ignores_low_scores_and_weighs_refused_steps() -> None:
     rng = random.Random(3)
-    detector = DecompositionDetector(level=0.8, floor=0.1)
+    detector = DecompositionDetector(level=0.8, floor=0.1, refused_weight=0.0)
     for i in range(200):
         assert detector.observe(_sketch(rng, i, "k", categories={"weapons.bio": 0.09})) is None
     for i in range(5):
         refused = _sketch(rng, 300 + i, "k", categories={"weapons.bio": 0.99}, refused=True)
-        assert detector.observe(refused) is None
+        assert detector.observe(refused) is None  # weight 0: refused steps give nothing
+    # Weighed, a refused step counts; with min_requests 2 one alone is not enough.
+    detector = DecompositionDetector(level=0.8, floor=0.1, refused_weight=2.0, min_requests=2)
+    first = _sketch(rng, 0, "k2", categories={"weapons.bio": 0.7}, refused=True)
+    assert detector.observe(first) is None
+    alert = detector.observe(_sketch(rng, 60, "k2", categories={"weapons.bio": 0.2}))
+    assert alert is not None and alert.unit.startswith("session:")
+    # One of the two was stopped by the screen: an alert, not a hold (that needs two passed).
+    assert alert.action is WatchAction.ALERT and alert.features["passed_evidence_requests"] == 1
+    # (less the base rate per request, and scores kept to a byte)
+    assert alert.score == pytest.approx(2 * (0.7 - 0.1) + (0.2 - 0.1), abs=0.02)
+
+
+def test_decomposition_holds_catastrophic_categories_to_a_lower_level() -> None:
+    rng = random.Random(5)
+    detector = DecompositionDetector(level=0.5, severe_level=2.0, floor=0.1)
+    for i, cid in enumerate(("cyber.offense", "cyber.offense")):
+        assert detector.observe(_sketch(rng, i, "k", categories={cid: 0.5})) is None
+    alerts = [
+        detector.observe(_sketch(rng, 10 + i, "k", categories={"weapons.nuclear": 0.45}))
+        for i in range(2)
+    ]
+    assert alerts[0] is None and alerts[1] is not None
+    assert (alerts[1].category, alerts[1].level) == ("weapons.nuclear", 0.5)
 
 
 def test_extraction_flags_repeated_probes_and_retries_after_refusals() -> None:

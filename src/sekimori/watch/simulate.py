@@ -14,8 +14,10 @@ a step the classifier calls harmful is marked refused, as the screen would block
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -456,7 +458,27 @@ DEFAULT = Scale()
 SMALL = Scale(20, 4, 2, 2, 2, 4, 2, 2, 1, 1)
 
 
-def simulate(pool: Pool, *, days: int, seed: int, scale: Scale = DEFAULT) -> Simulation:
+def chains_part(chains: Sequence[Chain], part: str) -> tuple[Chain, ...]:
+    """`all`, or one half of the chains: within each (kind, category, language), in file order,
+    the first, third, ... are `train`, the others `held_back` (levels are chosen on `train`
+    traffic, figures measured on `held_back` chains, so no chain is both tuned on and tested)."""
+    if part == "all":
+        return tuple(chains)
+    seen: Counter[tuple[str, str | None, str]] = Counter()
+    out = []
+    for chain in chains:
+        group = (chain.kind, chain.category, chain.lang)
+        if (seen[group] % 2 == 0) == (part == "train"):
+            out.append(chain)
+        seen[group] += 1
+    return tuple(out)
+
+
+def simulate(
+    pool: Pool, *, days: int, seed: int, scale: Scale = DEFAULT, chains: str = "all"
+) -> Simulation:
+    """`chains`: which decomposed and look-alike chains the traffic uses (`chains_part`)."""
+    pool = dataclasses.replace(pool, chains=chains_part(pool.chains, chains))
     b = _Builder(pool, days, seed)
     b.office(scale.office)
     b.long_chats(scale.long_chat)

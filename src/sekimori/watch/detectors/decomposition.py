@@ -1,15 +1,20 @@
-"""Decomposition: hazard evidence that accumulates across turns that each passed the screen.
+"""Decomposition: hazard evidence that accumulates across the turns of a session or a key.
 
 A question split into innocent-looking steps passes one by one; its steps still carry some
-score in the category they lead to. Per session and per key (so that steps spread over
-sessions add up), each category keeps a decayed sum of `max(0, score - FLOOR)` over requests
-that were not refused; a unit alerts once per category when a sum reaches the level.
+score in the category they lead to, below the block point. Per session and per key (so that
+steps spread over sessions add up), each category keeps a decayed sum of
+`max(0, score - FLOOR)`; a step the screen refused adds `refused_weight` times as much (it was
+stopped, but it says where the session is heading: an attacker rephrases and goes on). A unit
+alerts once per category when its sum reaches the level of the category's tier (catastrophic
+categories a lower one: the target is weapons uplift, and benign traffic rarely scores there,
+while ordinary security work keeps scoring in cyber.offense) and at least `min_requests`
+distinct requests added to it.
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
 A busy key gathers some evidence by chance (ordinary prompts score a little too), so a key's
 sum is compared after subtracting `base` times its decayed request count; `base` is the mean
 gain of a benign request, measured on simulated training traffic like `FLOOR` and
 `DEFAULT_LEVEL` (bench/watch/run.py).
-State: one float per watched category per unit.
+State: a float and a count per watched category per unit.
 """
 
 from __future__ import annotations
@@ -24,22 +29,29 @@ from sekimori.watch.sketch import FLAG_REFUSED, SCORE_IDS, Sketch, hamming
 NAME = "decomposition"
 WATCHED: tuple[str, ...] = tuple(c.id for c in CATEGORIES if c.tier is not Tier.MODERATE)
 _INDEX = tuple(SCORE_IDS.index(cid) for cid in WATCHED)
-# Chosen by bench/watch/run.py on train seeds 1 and 2 (floor from 0.1-0.4, then the level).
-FLOOR = 0.1
-DEFAULT_LEVEL = 0.5
+# Chosen by bench/watch/run.py on train seeds 1 and 2 with the training half of the chains
+# (floor, refused weight and fewest requests by the chains caught; per tier the lowest level
+# within the false-alert budget); see bench/watch/RESULTS.md.
+FLOOR = 0.3
+REFUSED_WEIGHT = 2.0
+MIN_REQUESTS = 1
+DEFAULT_LEVEL = 0.55  # catastrophic categories
+SEVERE_LEVEL = 2.6
+BASE = 0.00371
 KEY_HALF_LIFE_S = 3 * 86_400.0
 # A prompt sent again (template within NEAR_BITS of one of the unit's last RECENT evidence
 # prompts) adds nothing: a batch job repeating one borderline item is not a campaign.
 RECENT = 16
-BASE = 0.00384
 NEAR_BITS = 3
 
 
 class _Evidence:
-    __slots__ = ("alerted", "count", "count_ts", "recent", "sums", "ts")
+    __slots__ = ("alerted", "count", "count_ts", "givers", "passed", "recent", "sums", "ts")
 
     def __init__(self) -> None:
         self.sums = [0.0] * len(WATCHED)
+        self.givers = [0] * len(WATCHED)  # requests that added to each sum
+        self.passed = [0] * len(WATCHED)  # ... of them, those the screen let through
         self.count = 0.0  # requests (decayed like the sums), evidence or not
         self.count_ts = 0.0
         self.ts = 0.0
@@ -52,14 +64,23 @@ class DecompositionDetector:
         self,
         *,
         level: float | None = None,
+        severe_level: float = SEVERE_LEVEL,
         floor: float = FLOOR,
         base: float = BASE,
+        refused_weight: float = REFUSED_WEIGHT,
+        min_requests: int = MIN_REQUESTS,
         max_units: int = 500_000,
         record_peaks: bool = False,
     ) -> None:
-        self.level = DEFAULT_LEVEL if level is None else level
+        self.level = DEFAULT_LEVEL if level is None else level  # catastrophic categories
+        self.severe_level = severe_level
+        self._levels = [
+            self.level if category(c).tier is Tier.CATASTROPHIC else severe_level for c in WATCHED
+        ]
         self.floor = floor
         self.base = base
+        self.refused_weight = refused_weight
+        self.min_requests = min_requests
         # Each (unit kind, unit, category)'s highest sum, for choosing the level (unbounded).
         self.peaks: dict[tuple[str, int, str], float] | None = {} if record_peaks else None
         self._sessions: Units[_Evidence] = Units(_Evidence, max_units)
@@ -70,9 +91,8 @@ class DecompositionDetector:
         session_state = self._sessions.get(sketch.session)
         self._count(key_state, sketch.ts, KEY_HALF_LIFE_S)
         self._count(session_state, sketch.ts, None)
-        if sketch.has(FLAG_REFUSED):
-            return None  # refused steps gave nothing; the extraction detector sees retries
-        gains = [max(0.0, sketch.scores[i] / 255 - self.floor) for i in _INDEX]
+        weight = self.refused_weight if sketch.has(FLAG_REFUSED) else 1.0
+        gains = [weight * max(0.0, sketch.scores[i] / 255 - self.floor) for i in _INDEX]
         if not any(gains):
             return None
         session = self._add(session_state, gains, sketch, None)
@@ -87,8 +107,8 @@ class DecompositionDetector:
     def _record(self, kind: str, unit: int, state: _Evidence) -> None:
         if self.peaks is None:
             return
-        for cid, total in zip(WATCHED, self._excess(state), strict=True):
-            if total > 0:
+        for i, (cid, total) in enumerate(zip(WATCHED, self._excess(state), strict=True)):
+            if total > 0 and state.givers[i] >= self.min_requests:
                 self.peaks[(kind, unit, cid)] = max(total, self.peaks.get((kind, unit, cid), 0.0))
 
     @staticmethod
@@ -100,6 +120,9 @@ class DecompositionDetector:
         state.recent = [*state.recent[-(RECENT - 1) :], sketch.template]
         keep = 1.0 if half_life is None else math.exp2(-max(0.0, sketch.ts - state.ts) / half_life)
         state.sums = [s * keep + g for s, g in zip(state.sums, gains, strict=True)]
+        state.givers = [n + (g > 0) for n, g in zip(state.givers, gains, strict=True)]
+        if not sketch.has(FLAG_REFUSED):
+            state.passed = [n + (g > 0) for n, g in zip(state.passed, gains, strict=True)]
         state.ts = sketch.ts
         return state
 
@@ -115,8 +138,11 @@ class DecompositionDetector:
 
     def _crossed(self, state: _Evidence, kind: str, unit: int, sketch: Sketch) -> Alert | None:
         for i, total in enumerate(self._excess(state)):
-            if total < self.level or state.alerted & (1 << i):
+            if total < self._levels[i] or state.alerted & (1 << i):
                 continue
+            if state.givers[i] < self.min_requests:
+                continue
+            level = self._levels[i]
             state.alerted |= 1 << i
             cat = category(WATCHED[i])
             return Alert(
@@ -124,19 +150,25 @@ class DecompositionDetector:
                 unit=unit_name(kind, unit),
                 ts=sketch.ts,
                 score=round(total, 3),
-                level=self.level,
-                action=WatchAction.HOLD if cat.tier is Tier.CATASTROPHIC else WatchAction.ALERT,
+                level=level,
+                # Held for review when hazard got through in pieces (two passed requests or
+                # more); evidence the screen already stopped is an alert only.
+                action=WatchAction.HOLD
+                if cat.tier is Tier.CATASTROPHIC and state.passed[i] >= 2
+                else WatchAction.ALERT,
                 features={
                     "requests": round(state.count, 1),
+                    "evidence_requests": state.givers[i],
+                    "passed_evidence_requests": state.passed[i],
                     **{WATCHED[j]: round(s, 3) for j, s in enumerate(state.sums) if s > 0},
                 },
                 reason_en=(
                     f"{cat.name_en}: evidence {total:.2f} accumulated over requests in this "
-                    f"{kind} that each passed (level {self.level})"
+                    f"{kind} (level {level})"
                 ),
                 reason_ja=(
-                    f"{cat.name_ja}：個々には通過した要求の積み重ねで証拠が {total:.2f} に達した"
-                    f"（{'セッション' if kind == 'session' else 'キー'}単位、基準 {self.level}）"
+                    f"{cat.name_ja}：要求の積み重ねで証拠が {total:.2f} に達した"
+                    f"（{'セッション' if kind == 'session' else 'キー'}単位、基準 {level}）"
                 ),
                 category=cat.id,
                 keys=(sketch.key,),
