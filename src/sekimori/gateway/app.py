@@ -284,7 +284,13 @@ class Gateway:
             model = path.startswith(_MODEL_PREFIX) and path != _MODEL_PREFIX
             if route is None and model and scope["method"] == "GET":
                 route = self._model
-            if route is None and self.console is not None and _is_admin(path):
+            # A known API path with another method stays a 405, not the console's page.
+            if (
+                route is None
+                and self.console is not None
+                and _is_admin(path)
+                and path not in self._allowed
+            ):
                 route = self.console
             if route is None:
                 await _send_error(send, self._no_route(scope["method"], path, model), "")
