@@ -540,7 +540,8 @@ def render(run: EffectRun, notes: RunNotes) -> str:
         "*held→refused* (held until the answer screen judged the answer, then withheld), *cut* "
         "(not held, answer stopped), *held→released*, *flagged*, *allowed*. *Stopped* = blocked "
         "or held; *released* = the upstream's answer reached the client uncut; *refused* = "
-        "blocked, held→refused or cut.",
+        "blocked, held→refused or cut. The watch is off in this run (`watch.sketches: false`): "
+        "one key sends every item, which its detectors would rightly sanction as a campaign.",
         "",
         "*realistic*: the benign prompts of the other sets sent again, the compliant upstream "
         "giving a real answer instead of the pool's generic one: for XSTest safe prompts a "

@@ -28,11 +28,15 @@ class GatewayStack:
 
 
 def gateway_config(upstream_url: str, *, read_timeout: float = 300.0) -> str:
-    """The YAML of a gateway with every model routed to `upstream_url` and nothing else changed:
-    the default screen (`policy`) and the default policy."""
+    """The YAML of a gateway with every model routed to `upstream_url`, the default screen
+    (`policy`) and the default policy; the watch is off (`watch.sketches: false`): one key sends
+    every item of a measurement, which the watch rightly takes for a campaign and sanctions
+    (distillation: throttle; decomposition: hold for review), so figures would measure the watch,
+    not the screen."""
     return (
         f"upstreams:\n  fake:\n    url: {upstream_url}\n    read_timeout: {read_timeout}\n"
         "    connect_timeout: 5\n    max_connections: 64\n"
+        "watch:\n  sketches: false\n"
     )
 
 
