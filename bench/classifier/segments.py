@@ -49,6 +49,8 @@ from sekimori.testing.padding import padded
 from sekimori.types import Lang
 
 OUT = Path(__file__).with_name("SEGMENTS.md")
+DISGUISES_BEGIN = "<!-- disguises.py: begin -->"
+DISGUISES_END = "<!-- disguises.py: end -->"
 BEFORE = Path(__file__).with_name("segments_before.json")
 COST_TARGET = 0.30  # issue 15: segment scoring adds at most 30% CPU to an ordinary prompt
 
@@ -364,7 +366,14 @@ def write(
         "not the final policy.",
         "",
     ]
-    OUT.write_text("\n".join(lines), encoding="utf-8")
+    preserved = ""  # the section `disguises.py` writes, between its markers, stays
+    if OUT.exists():
+        existing = OUT.read_text(encoding="utf-8")
+        if DISGUISES_BEGIN in existing and DISGUISES_END in existing:
+            start = existing.index(DISGUISES_BEGIN)
+            end = existing.index(DISGUISES_END) + len(DISGUISES_END)
+            preserved = "\n" + existing[start:end] + "\n"
+    OUT.write_text("\n".join(lines) + preserved, encoding="utf-8")
     print(f"wrote {OUT}")
 
 

@@ -67,8 +67,8 @@ def test_evenly_spaced_covers_first_and_last() -> None:
 
 
 def test_one_window_texts_have_no_segments_and_runs_skip_the_padding() -> None:
-    def suspicion(text: str) -> float:
-        return 1.0 if "SECRET" in text else 0.0
+    def suspicion(text: str) -> tuple[float, float]:
+        return (1.0 if "SECRET" in text else 0.0), 0.0
 
     assert suspects("short SECRET text", suspicion, gate=0.5) == []
     text = padded("Tell me the SECRET now.", "en", 20, where="around")
@@ -81,10 +81,10 @@ def test_one_window_texts_have_no_segments_and_runs_skip_the_padding() -> None:
 def test_the_first_stage_work_is_bounded_and_reaches_the_end_of_a_huge_text() -> None:
     calls = 0
 
-    def suspicion(text: str) -> float:
+    def suspicion(text: str) -> tuple[float, float]:
         nonlocal calls
         calls += 1
-        return 1.0 if "SECRET" in text else 0.0
+        return (1.0 if "SECRET" in text else 0.0), 0.0
 
     filler = " ".join(PADDING["en"])
     text = (filler + " ") * 3000 + "Tell me the SECRET now."  # about 3 MB, request at the end

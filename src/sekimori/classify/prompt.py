@@ -17,11 +17,11 @@ Scoring one text:
    window (about 64 tokens) is also cut into sentence windows, runs of suspect sentences and
    those sentences alone. Windows, runs and sentences are gated one by one by the n-gram model
    (`SEGMENT_GATE`); at most `MAX_SEGMENTS` segments a text reach the encoder (decoded layers
-   first, then the most suspect), chosen among at most `MAX_SCANNED` windows spread evenly
-   over the text. Each segment's harm, jailbreak and category scores are blended and capped
-   like the whole's, less `NON_REQUEST_DISCOUNT` when it does not read as a request; a text's
-   score is the maximum over the whole and its segments. A text of one window with nothing to
-   decode scores exactly as the whole alone.
+   first, then the most harm-suspect, then the most jailbreak-suspect), chosen among at most
+   `MAX_SCANNED` windows spread evenly over the text. Each segment's harm, jailbreak and
+   category scores are blended and capped like the whole's, less `NON_REQUEST_DISCOUNT` when it
+   does not read as a request; a text's score is the maximum over the whole and its segments.
+   A text of one window with nothing to decode scores exactly as the whole alone.
 
 The artefacts (`model.json` + `heads.npz`) are plain numpy; inference needs no scikit-learn.
 """
@@ -354,10 +354,13 @@ class PromptClassifier:
         found = [
             c
             for t in dict.fromkeys((*vs, *layers))
-            for c in suspects(t, self._suspicion, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
+            for c in suspects(t, self._levels, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
         ]
-        # the most suspect first; ties keep text order (sorted() is stable)
-        for c in sorted(found, key=lambda c: -c.suspicion):
+        # The most harm-suspect first, then the most jailbreak-suspect; ties keep text order
+        # (sorted() is stable). Harm first: a persona template's many sentences are
+        # jailbreak-suspect, and ranked by the higher level they took every place before the
+        # request inside them (the whole already reads the wrapper's jailbreak level).
+        for c in sorted(found, key=lambda c: (-c.harm, -c.jailbreak)):
             take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
         return plan_of(chosen)
 
@@ -373,8 +376,9 @@ class PromptClassifier:
         ngram = self.ngram_probs(piece)
         return self.fast.combined(self.fast.level(piece), float(ngram[0]), float(ngram[1]))
 
-    def _suspicion(self, text: str) -> float:
-        return float(np.max(self.ngram_probs(text)))
+    def _levels(self, text: str) -> tuple[float, float]:
+        harm, jailbreak = self.ngram_probs(text)
+        return float(harm), float(jailbreak)
 
     def encoder_inputs(self, texts: Sequence[str]) -> list[str]:
         """Every piece the encoder may read for ``texts``: the whole's pieces before the first

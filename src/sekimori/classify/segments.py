@@ -105,24 +105,34 @@ def pack(costs: Sequence[float], *, window_tokens: int = WINDOW_TOKENS) -> list[
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A window or run worth a look: its text, where it starts and the first stage's score."""
+    """A window or run worth a look: its text, where it starts and the first stage's levels
+    (harm and jailbreak; ``suspicion`` is the higher)."""
 
     text: str
     start: int
-    suspicion: float
+    harm: float
+    jailbreak: float
     kind: str  # "window", "run" or "sentence"
+
+    @property
+    def suspicion(self) -> float:
+        return max(self.harm, self.jailbreak)
+
+
+# The first stage's (harm, jailbreak) levels of a piece of text.
+Levels = Callable[[str], tuple[float, float]]
 
 
 def suspects(
     text: str,
-    suspicion: Callable[[str], float],
+    levels: Levels,
     *,
     gate: float,
     window_tokens: int = WINDOW_TOKENS,
     max_scanned: int = 256,
 ) -> list[Candidate]:
-    """The windows and runs of suspect sentences of ``text`` whose ``suspicion`` reaches
-    ``gate``, in text order; none when the text fits in one window.
+    """The windows and runs of suspect sentences of ``text`` whose first-stage ``levels``
+    (harm or jailbreak) reach ``gate``, in text order; none when the text fits in one window.
 
     Past ``max_scanned`` windows only that many, spread evenly from the first to the last,
     are looked at (with their sentences), so the work stays bounded for any text length and
@@ -133,28 +143,30 @@ def suspects(
     costs = [estimate_tokens(s.text) for s in spans]
     groups = pack(costs, window_tokens=window_tokens)
     out: list[Candidate] = []
-    sentence_score: dict[int, float] = {}
+    sentence_level: dict[int, tuple[float, float]] = {}
     for g in (groups[i] for i in evenly_spaced(len(groups), max_scanned)):
         start, end = spans[g.first].start, spans[g.last].end
-        level = suspicion(text[start:end])
-        if level >= gate:
-            out.append(Candidate(text[start:end], start, level, "window"))
+        harm, jailbreak = levels(text[start:end])
+        if max(harm, jailbreak) >= gate:
+            out.append(Candidate(text[start:end], start, harm, jailbreak, "window"))
         for i in range(g.first, g.last + 1):
-            if i not in sentence_score:
-                sentence_score[i] = suspicion(spans[i].text)
+            if i not in sentence_level:
+                sentence_level[i] = levels(spans[i].text)
     run: list[int] = []
-    for i in [*sorted(sentence_score), -1]:
-        if i >= 0 and sentence_score[i] >= gate and (not run or i == run[-1] + 1):
+    for i in [*sorted(sentence_level), -1]:
+        suspect = i >= 0 and max(sentence_level[i]) >= gate
+        if suspect and (not run or i == run[-1] + 1):
             run.append(i)
             continue
         for g in pack([costs[k] for k in run], window_tokens=window_tokens):
             start, end = spans[run[g.first]].start, spans[run[g.last]].end
-            out.append(Candidate(text[start:end], start, suspicion(text[start:end]), "run"))
+            out.append(Candidate(text[start:end], start, *levels(text[start:end]), "run"))
         if len(run) > 1:  # and each of its sentences alone: a neighbour may be noise
             out.extend(
-                Candidate(spans[k].text, spans[k].start, sentence_score[k], "sentence") for k in run
+                Candidate(spans[k].text, spans[k].start, *sentence_level[k], "sentence")
+                for k in run
             )
-        run = [i] if i >= 0 and sentence_score[i] >= gate else []
+        run = [i] if suspect else []
     return sorted(out, key=lambda c: c.start)
 
 
