@@ -181,7 +181,7 @@ _REQUEST = re.compile(
     r"\b(?:write|generate|build|simulate|continue|complete|print|give|do)"
     r" (?:me|us|a|an|the|some|out|this|\d+)\b|"
     # imperatives where a sentence starts
-    r"(?:^|[.!:;\n]\s*)(?:list|explain|describe|write|draft|compose|create|make|generate|"
+    r"(?:^|[.!:;\n]\s*)(?:list|explain|describe|outline|write|draft|compose|create|make|generate|"
     r"provide|suggest|find|post|pretend|act as|roleplay|role-play|ignore|imagine)\b|"
     # Japanese: asking, wishing and commanding endings ("〜して" ends a request, not a clause)
     r"教えて|ください|下さい|やり方|作り方|手順を|方法を|(?:方法|手順|手口)(?:は)?[。？?]?$|たい[。！!？?]?$|たいです|ほしい|欲しい|"
