@@ -189,7 +189,13 @@ def test_the_page_runs_as_written(
     (home / ".sekimori" / "models").symlink_to(models_cache)
     (work / "examples").symlink_to(ROOT / "examples")
     (scratch / "page.sh").write_text(page_script(blocks, scratch), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEKIMORI_")}
+    # The gateway's own settings are the page's to make; where the shared data sets live is the
+    # machine's (a clone outside the workplace finds them only through SEKIMORI_SHARED_DATA).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SEKIMORI_") or k == "SEKIMORI_SHARED_DATA"
+    }
     bin_dir = str(Path(sys.executable).parent)
     env |= {"HOME": str(home), "LANG": "C.UTF-8", "PATH": bin_dir + os.pathsep + env["PATH"]}
     inner = f"ip link set lo up && exec bash {scratch / 'page.sh'}"
