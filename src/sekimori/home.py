@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import secrets
+import sqlite3
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -101,3 +102,24 @@ def secret_key(path: Path) -> bytes:
     if len(key) != 32:
         raise StoreError(f"secret key {path}: expected 64 hex digits / 鍵ファイルが不正です")
     return key
+
+
+def private_database(
+    path: Path, what: str, schema: str, *, durable: bool = True
+) -> sqlite3.Connection:
+    """A private (0600) SQLite database in WAL mode, shared across threads, with `schema` applied;
+    `what` names it in the StoreError. `durable=False`: synchronous=NORMAL (a power cut may lose
+    the last writes, for data that is evidence, not a record)."""
+    try:
+        private_file(path)  # 0600 before SQLite opens it: its -wal and -shm follow
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        if not durable:
+            db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=5000")
+        db.executescript(schema)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(
+            f"{what} database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
+        ) from None
+    return db

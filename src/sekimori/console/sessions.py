@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sekimori.errors import StoreError
-from sekimori.home import private_file
+from sekimori.home import private_database
 
 CONSOLE_DB = "console.db"
 IDLE_S = 30 * 60
@@ -58,16 +58,7 @@ class ConsoleStore:
 
     def __init__(self, home: Path, idle_s: float = IDLE_S) -> None:
         path = home / CONSOLE_DB
-        try:
-            private_file(path)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"console database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
-            ) from None
+        self._db = private_database(path, "console", _SCHEMA)
         self.path = path
         self._idle = idle_s
         self._lock = threading.Lock()

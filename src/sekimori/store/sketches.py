@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import orjson
 
 from sekimori.errors import StoreError
-from sekimori.home import private_file
+from sekimori.home import private_database
 
 WATCH_DB = "watch.db"
 
@@ -124,18 +124,8 @@ CREATE TABLE IF NOT EXISTS alerts (
 
 class SqliteSketchStore:
     def __init__(self, path: Path) -> None:
-        try:
-            private_file(path)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL: a sketch lost to a power cut costs a little evidence, not an audit record.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"watch database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
-            ) from None
+        # Not durable: a sketch lost to a power cut costs a little evidence, not an audit record.
+        self._db = private_database(path, "watch", _SCHEMA, durable=False)
         self.path = path
         self._lock = threading.Lock()
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
-from sekimori.errors import StoreError
-from sekimori.home import private_file
+from sekimori.home import private_database
 from sekimori.store.keys import (
     ActiveKey,
     ApiKey,
@@ -29,16 +27,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 class SqliteKeyStore:
     def __init__(self, path: Path) -> None:
-        try:
-            private_file(path)  # 0600 before SQLite opens it: its -wal and -shm follow
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"key database {path}: {exc}; hint: SEKIMORI_HOME must be a writable directory"
-            ) from None
+        self._db = private_database(path, "key", _SCHEMA)
         self.path = path
 
     def create(self, tenant: str) -> NewKey:
