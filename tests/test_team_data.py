@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import random
 import re
@@ -57,7 +58,10 @@ ROWS = _load()
 # (unique texts, language, no evaluation item) still cover it.
 BENIGN_HARD = PROMPTS / "benign_hard.jsonl"
 HARD = [r for r in ROWS if r["_where"].startswith(BENIGN_HARD.name + ":")]
-SCHEMA_ROWS = [r for r in ROWS if not r["_where"].startswith(BENIGN_HARD.name + ":")]
+# data/prompts/wild_benign_<lang>.jsonl too (scripts/prompts/check_wild.py checks it, below).
+WILD = sorted(PROMPTS.glob("wild_benign_*.jsonl"))
+OWN_SCHEMA = (BENIGN_HARD.name, *(p.name for p in WILD))
+SCHEMA_ROWS = [r for r in ROWS if r["_where"].split(":")[0] not in OWN_SCHEMA]
 
 
 def test_there_is_data_in_every_file() -> None:
@@ -236,3 +240,35 @@ def test_benign_hard_splits_reach_the_corpus_as_written(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"id": "x", "text": "hi", "label": "benign", "split": "test"}) + "\n")
     with pytest.raises(InputError, match="split must be train or validation"):
         list(team(tmp_path))
+
+
+# --- data/prompts/wild_benign_<lang>.jsonl: hand-written wild benign prompts and harmful twins ---
+
+
+def test_wild_benign_files_pass_their_check_script() -> None:
+    shared = shared_data_dir()
+    if not shared.is_dir():
+        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
+    spec = importlib.util.spec_from_file_location(
+        "check_wild", ROOT / "scripts/prompts/check_wild.py"
+    )
+    assert spec is not None and spec.loader is not None and WILD
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    keys = check.eval_keys(shared)
+    assert [p for path in WILD for p in check.problems(path, keys)] == []
+
+
+def test_wild_benign_splits_and_twins_reach_the_corpus_as_written() -> None:
+    wild = [r for r in ROWS if r["_where"].split(":")[0] in OWN_SCHEMA[1:]]
+    written = {r["text"]: r for r in wild}
+    loaded = [e for e in team(PROMPTS) if e.text in written]
+    assert len(loaded) == len(wild)
+    for e in loaded:
+        r = written[e.text]
+        assert e.pinned and e.split.value == r["split"], r["_where"]
+        assert e.harmful == (r["label"] == "harmful"), r["_where"]
+        assert e.categories == ((r["category"],) if e.harmful else ()), r["_where"]
+    group = {e.text: e.group for e in loaded}
+    by_id = {r["id"]: r for r in wild}
+    assert all(group[r["text"]] == group[by_id[r["pair"]]["text"]] for r in wild if "pair" in r)
