@@ -40,6 +40,7 @@ from sekimori.home import AUDIT_KEY, secret_key
 from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
 from sekimori.store.backend import ReloadBus, open_backend
+from sekimori.store.notify import open_reload_bus
 from sekimori.store.sketches import SketchStore
 from sekimori.upstream.routing import Upstreams
 from sekimori.watch.actions import Sanctions
@@ -152,7 +153,7 @@ class Gateway:
         """Open the key and audit stores; raises StoreError naming the file or URL."""
         backend = open_backend(self.settings.store.url, self.settings.home)
         if self._bus is None and self._reloadable:
-            self._bus = backend.reload_bus(self.group)
+            self._bus = open_reload_bus(self.settings, backend, self.group)
         if self.settings.server.auth and self.keys is None:
             self.keys = KeyCache(backend.keys())
         if self._audit_store is None:

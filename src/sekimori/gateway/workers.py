@@ -14,9 +14,10 @@ test_workers.py), so the other sat idle. Every worker opens the same stores, so 
 - limits: only through Redis (`limits.url`). Counted in process they would be per worker, N
   times what the policy says, so N > 1 with limits and no Redis is refused at start.
 
-Policy reloads: SIGHUP to the supervisor goes to every worker (and, with PostgreSQL, to the other
-replicas through `sekimori.store.notify`); `POST /admin/policy/reload` on one worker reloads it,
-then the supervisor is asked (a byte on the worker's control pipe) to reload the others.
+Policy reloads: SIGHUP to the supervisor goes to every worker (and, with PostgreSQL or Redis, to
+the other replicas through `sekimori.store.notify`); `POST /admin/policy/reload` on one worker
+reloads it, then the supervisor is asked (a byte on the worker's control pipe) to reload the
+others.
 
 A worker that dies (SIGKILL, a crash) is started again; one that keeps dying within
 `_QUICK_DEATH_S` of its start `_MAX_QUICK_DEATHS` times in a row stops the supervisor (exit 1).
@@ -50,6 +51,7 @@ from sekimori.policy import configured_policy
 from sekimori.settings import Settings
 from sekimori.sockets import bind_socket
 from sekimori.store.backend import open_backend
+from sekimori.store.notify import open_reload_bus
 
 log = logging.getLogger("sekimori.gateway")
 _ADDRESS = "SEKIMORI_WORKER_ADDRESS"
@@ -241,8 +243,9 @@ class Supervisor:
                     worker.process.send_signal(signal.SIGHUP)
 
     def _announce(self) -> None:
-        """Tell the other replicas (PostgreSQL store) that this group reloaded."""
-        bus = open_backend(self.settings.store.url, self.settings.home).reload_bus(self.group)
+        """Tell the other replicas (through PostgreSQL or Redis) that this group reloaded."""
+        backend = open_backend(self.settings.store.url, self.settings.home)
+        bus = open_reload_bus(self.settings, backend, self.group)
         if bus is None:
             return
         try:

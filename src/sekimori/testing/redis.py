@@ -56,14 +56,15 @@ class RedisServer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_redis(timeout: float = 10.0) -> RedisServer:
+def start_redis(timeout: float = 10.0, port: int | None = None) -> RedisServer:
+    """A throwaway server on `port` (None: a free one; a port again: a restarted server)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise ProcessStartError(
             "redis-server is not installed (Debian: apt-get install redis-server); "
             "or set SEKIMORI_TEST_REDIS_URL to a running Redis"
         )
-    port = free_port()
+    port = port or free_port()
     workdir = tempfile.mkdtemp(prefix="sekimori-redis-")
     argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     proc = subprocess.Popen(
