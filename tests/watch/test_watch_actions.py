@@ -18,8 +18,10 @@ from sekimori.gateway.parse import ChatRequest
 from sekimori.limits.quota import Quota
 from sekimori.policy.load import parse_policy
 from sekimori.settings import load_settings
+from sekimori.store.sanctions import SanctionRow
+from sekimori.store.sketches import WATCH_DB, SqliteSketchStore
 from sekimori.types import Message, WatchAction
-from sekimori.watch.actions import Sanction, Sanctions
+from sekimori.watch.actions import Sanctions
 
 POLICY = """
 version: 1
@@ -70,17 +72,20 @@ def _exchange(key: str) -> Exchange:
 def test_the_limiter_applies_each_sanction_to_its_key_only(tmp_path: Path) -> None:
     sanctions = Sanctions()
     limiter = Limiter(load_settings(overrides={"home": tmp_path}), sanctions=sanctions)
-    soon = time.time() + 60
+    now = time.time()
 
-    def sanction(action: WatchAction, until: float = soon) -> Sanction:
-        return Sanction(action, until, "extraction", "probing", "探り", Quota(rpm=1))
+    def impose(key: str, action: WatchAction, until: float = now + 60) -> None:
+        quota = {"rpm": 1} if action == WatchAction.THROTTLE else {}
+        row = SanctionRow(key, "acme", action, now, until, "extraction", "probing", "探り", quota)
+        sanctions.impose(row, now)
 
-    sanctions.impose("aaaaaaaaaaaa", sanction(WatchAction.SUSPEND))
-    sanctions.impose("bbbbbbbbbbbb", sanction(WatchAction.HOLD))
-    sanctions.impose("cccccccccccc", sanction(WatchAction.THROTTLE))
-    sanctions.impose("dddddddddddd", sanction(WatchAction.SUSPEND, until=time.time() - 1))
+    impose("aaaaaaaaaaaa", WatchAction.SUSPEND)
+    impose("bbbbbbbbbbbb", WatchAction.HOLD)
+    impose("cccccccccccc", WatchAction.THROTTLE)
+    impose("dddddddddddd", WatchAction.SUSPEND, until=now + 0.5)
     # A weaker sanction does not replace a stronger one in force.
-    sanctions.impose("aaaaaaaaaaaa", sanction(WatchAction.THROTTLE))
+    impose("aaaaaaaaaaaa", WatchAction.THROTTLE)
+    time.sleep(0.5)
 
     async def go() -> None:
         with pytest.raises(HttpError) as suspended:
@@ -102,3 +107,25 @@ def test_the_limiter_applies_each_sanction_to_its_key_only(tmp_path: Path) -> No
 
     asyncio.run(go())
     assert len(sanctions) == 3  # the lapsed one is forgotten
+
+
+def _row(key: str, action: WatchAction, since: float, for_s: float) -> SanctionRow:
+    return SanctionRow(key, "acme", action, since, since + for_s, "distillation", "d", "蒸留", {})
+
+
+def test_two_processes_views_meet_in_the_store(tmp_path: Path) -> None:
+    """What one gateway process imposes, another enforces after its next refresh; a lift
+    reaches both."""
+    store = SqliteSketchStore(tmp_path / WATCH_DB)
+    mine, theirs = Sanctions(store), Sanctions(store)
+    now = time.time()
+    mine.impose(_row("k1", WatchAction.SUSPEND, now, 60), now)
+    assert mine.get("k1", now) is not None and theirs.get("k1", now) is None
+    theirs.refresh(now)
+    sanction = theirs.get("k1", now)
+    assert sanction is not None and sanction.action == "suspend"
+    assert store.lift("k1", now) is not None
+    mine.refresh(now)
+    theirs.refresh(now)
+    assert mine.get("k1", now) is None and theirs.get("k1", now) is None
+    store.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sekimori.settings import load_settings
+from sekimori.settings import Settings, load_settings
 from sekimori.store.backend import StoreBackend, open_backend
 
 
@@ -20,7 +20,12 @@ def add_store_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def backend(args: argparse.Namespace) -> StoreBackend:
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings as `--config` and `--store` give them."""
     overrides = {"store": {"url": args.store}} if args.store else None
-    settings = load_settings(args.config, overrides=overrides)
+    return load_settings(args.config, overrides=overrides)
+
+
+def backend(args: argparse.Namespace) -> StoreBackend:
+    settings = settings_of(args)
     return open_backend(settings.store.url, settings.home)

@@ -1,6 +1,6 @@
-"""`sekimori watch scores|simulate|replay|report|tail`: the simulator; the detectors over a
-sketch file or over what the gateway recorded (its store: `--store`/`--config`, as `audit`);
-the gateway's alerts."""
+"""`sekimori watch scores|simulate|replay|report|tail|sanctions|lift`: the simulator; the
+detectors over a sketch file or over what the gateway recorded (its store: `--store`/`--config`,
+as `audit`); the gateway's alerts; the sanctions in force, and lifting one (audited)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from sekimori.cli.stores import add_store_flags, backend
+from sekimori.cli.stores import add_store_flags, backend, settings_of
 from sekimori.errors import InputError
 from sekimori.lang import locale_lang
 from sekimori.paths import shared_data_dir, watch_data_dir
 
 if TYPE_CHECKING:
+    from sekimori.store.sanctions import SanctionRow, SanctionStore
     from sekimori.watch.sketch import Sketch
 
 SCORES_FILE = "scores.json"
@@ -110,6 +111,27 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     tail.add_argument("--json", action="store_true", help="one JSON alert a line / JSON 行で出力")
     add_store_flags(tail)
     tail.set_defaults(func=_tail)
+
+    listed = watch.add_parser(
+        "sanctions",
+        help="the keys throttled, suspended or held for review now "
+        "/ 現在の措置（制限・停止・保留）中のキー",
+    )
+    listed.add_argument("--json", action="store_true", help="one JSON sanction a line / JSON 行")
+    add_store_flags(listed)
+    listed.set_defaults(func=_sanctions)
+
+    lift = watch.add_parser(
+        "lift",
+        help="end a key's sanction now, on every worker and replica (audited) "
+        "/ キーへの措置を今すぐ解除する（全プロセス、監査記録あり）",
+    )
+    lift.add_argument("key_id", metavar="KEY_ID", help="the key's id (12 hex) / キー ID")
+    lift.add_argument(
+        "--reason", default="", help="why, for the audit record / 理由（監査記録に残る）"
+    )
+    add_store_flags(lift)
+    lift.set_defaults(func=_lift)
 
 
 _SKETCHES_HELP = (
@@ -273,3 +295,99 @@ def _tail(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _sanction_store(args: argparse.Namespace) -> SanctionStore:
+    """Where the gateway keeps its sanctions: as `serve` with the same settings would."""
+    from sekimori.store.backend import open_backend
+    from sekimori.store.sanctions import open_sanction_store
+
+    settings = settings_of(args)
+    return open_sanction_store(settings, open_backend(settings.store.url, settings.home))
+
+
+def _describe(row: SanctionRow, lang: str) -> str:
+    until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.until))
+    quota = " ".join(f"{k}={v}" for k, v in row.quota.items())
+    reason = row.reason_ja if lang == "ja" else row.reason_en
+    return (
+        f"{row.key_id:<12} {row.tenant:<12} {row.action:<16} {row.detector:<14} "
+        f"until {until} {quota + ' ' if quota else ''}{reason}"
+    )
+
+
+def _sanctions(args: argparse.Namespace) -> int:
+    store = _sanction_store(args)
+    try:
+        rows = sorted(store.active(time.time()), key=lambda r: r.since)
+    finally:
+        store.close()
+    lang = locale_lang()
+    for row in rows:
+        print(row.to_json().decode() if args.json else _describe(row, lang))
+    if not args.json:
+        print(f"{len(rows)} sanctions in force / 措置中 {len(rows)} 件")
+    return 0
+
+
+def _lift(args: argparse.Namespace) -> int:
+    """Ends the key's sanction in the shared store (every process drops it within a second),
+    then records who lifted what in the audit chain (decision `admin`)."""
+    import secrets
+
+    from sekimori.audit.browse import ADMIN_DECISION
+    from sekimori.audit.record import AUDIT_VERSION, AuditRecord
+
+    store = _sanction_store(args)
+    try:
+        lifted = store.lift(args.key_id, time.time())
+    finally:
+        store.close()
+    if lifted is None:
+        raise InputError(
+            "no sanction in force on this key (see `sekimori watch sanctions`) "
+            "/ このキーに有効な措置はありません",
+            source=args.key_id,
+        )
+    detail = (
+        f"key={lifted.key_id} tenant={lifted.tenant} action={lifted.action} "
+        f"detector={lifted.detector} until={lifted.until:.0f}"
+    )
+    if args.reason:
+        detail += f" reason={args.reason}"
+    audit = backend(args).audit()
+    try:
+        audit.append(
+            [
+                AuditRecord(
+                    ts=time.time(),
+                    request_id=secrets.token_hex(12),
+                    tenant="(cli)",
+                    key_id=_operator(),
+                    model="",
+                    upstream="cli",
+                    status=200,
+                    decision=ADMIN_DECISION,
+                    categories="watch.lift",
+                    reasons=detail,
+                    version=AUDIT_VERSION,
+                )
+            ]
+        )
+    finally:
+        audit.close()
+    print(
+        f"lifted: {_describe(lifted, 'en')} (audited)\n"
+        f"解除しました: キー {lifted.key_id} の {lifted.action}（監査記録あり）"
+    )
+    return 0
+
+
+def _operator() -> str:
+    """Who lifted it, as the audit record names them (the login name)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a bare container)
+        return "(unknown)"

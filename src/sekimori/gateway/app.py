@@ -41,9 +41,10 @@ from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
 from sekimori.store.backend import ReloadBus, open_backend
 from sekimori.store.notify import open_reload_bus
+from sekimori.store.sanctions import open_sanction_store
 from sekimori.store.sketches import SketchStore
 from sekimori.upstream.routing import Upstreams
-from sekimori.watch.actions import Sanctions
+from sekimori.watch.actions import REFRESH_S, Sanctions
 from sekimori.watch.live import LiveWatch, Seen
 
 Scope = MutableMapping[str, Any]
@@ -123,6 +124,7 @@ class Gateway:
         self.chat: ChatHandler | None = None
         self.ready = False
         self._reload_task: asyncio.Future[tuple[bool, str]] | None = None
+        self._sanction_task: asyncio.Future[None] | None = None
         self.max_body = settings.server.max_body_bytes
         self.bodies = BodyBudget(settings.server.max_inflight_bytes)
         self.max_messages = settings.server.max_messages
@@ -167,6 +169,8 @@ class Gateway:
             self.audit_key = secret_key(self.settings.home / AUDIT_KEY)
         if self.settings.watch.sketches and self._sketch_store is None:
             self._sketch_store = backend.sketches()
+            # Its own connection: the refresh never waits on the writer's batch.
+            self.sanctions.store = open_sanction_store(self.settings, backend)
 
     @property
     def audit_store(self) -> AuditStore | None:
@@ -196,9 +200,10 @@ class Gateway:
             live = LiveWatch(
                 self._sketch_store, policy=lambda: limiter.policy, sanctions=self.sanctions
             )
-            resumed = await asyncio.to_thread(live.resume, time.time())
-            if resumed:
-                log.warning("watch: %d sanctions from stored alerts are still in force", resumed)
+            await self._refresh_sanctions()
+            if in_force := len(self.sanctions):
+                log.warning("watch: %d sanctions are in force", in_force)
+            self._sanction_task = asyncio.ensure_future(self._keep_sanctions())
             self.sketches = BatchingRecorder(
                 live,
                 flush_interval_ms=self.settings.watch.flush_interval_ms,
@@ -228,6 +233,23 @@ class Gateway:
         self.ready = True
         if self._supervisor is not None:
             self._supervisor.ready()
+
+    async def _refresh_sanctions(self, *, quiet: bool = False) -> bool:
+        try:
+            await asyncio.to_thread(self.sanctions.refresh, time.time())
+        except StoreError as exc:  # keep what was read last; the store may come back
+            if not quiet:
+                log.error("%s; watch sanctions as last read", exc)
+            return False
+        return True
+
+    async def _keep_sanctions(self) -> None:
+        """Other processes' sanctions, and lifts, reach this one within REFRESH_S; a failing
+        store is logged once until it answers again."""
+        healthy = True
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            healthy = await self._refresh_sanctions(quiet=not healthy)
 
     def _on_sighup(self) -> None:
         # A worker's SIGHUP comes from its supervisor, which tells the other replicas itself.
@@ -270,8 +292,14 @@ class Gateway:
             await asyncio.to_thread(self._bus.close)
         if self.recorder is not None:
             await self.recorder.aclose()
+        if self._sanction_task is not None:
+            self._sanction_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sanction_task
         if self.sketches is not None:
             await self.sketches.aclose()
+        if self.sanctions.store is not None:
+            self.sanctions.store.close()
         await self.upstreams.aclose()
         await self.limiter.aclose()
         if self.keys is not None:

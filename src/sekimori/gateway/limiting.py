@@ -31,7 +31,6 @@ from sekimori.limits import (
     LimitStore,
     LimitsUnavailable,
     Measure,
-    Quota,
     Remaining,
     Scope,
     StoreOptions,
@@ -41,8 +40,9 @@ from sekimori.limits.estimate import estimate_tokens
 from sekimori.limits.memory import MemoryLimitStore
 from sekimori.policy import PolicySet, configured_policy
 from sekimori.settings import Settings
+from sekimori.store.sanctions import SanctionRow
 from sekimori.types import WatchAction
-from sekimori.watch.actions import Sanction, Sanctions
+from sekimori.watch.actions import Sanctions, quota_of
 from sekimori.watch.detectors import DETECTORS
 
 log = logging.getLogger("sekimori.gateway")
@@ -157,12 +157,12 @@ class Limiter:
         ex.headers.extend(headers)
         return Grant(store, admission.lease)
 
-    def _sanction(self, sanction: Sanction, ex: Exchange) -> Scope | None:
+    def _sanction(self, sanction: SanctionRow, ex: Exchange) -> Scope | None:
         """Applies a watch sanction: raises for a suspended key, marks a held one, and returns
         a throttled key's extra scope."""
         key_id = ex.principal.key_id
         until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(sanction.until))
-        if sanction.action is WatchAction.SUSPEND:
+        if sanction.action == WatchAction.SUSPEND:
             ex.notes.append(f"watch: key suspended ({sanction.detector}) until {until}")
             self._metrics.rate_limited.inc("watch_suspended")
             raise HttpError(
@@ -172,11 +172,11 @@ class Limiter:
                 code="key_suspended",
                 type="permission_error",
             )
-        if sanction.action is WatchAction.HOLD:
+        if sanction.action == WatchAction.HOLD:
             ex.watch_hold = f"watch: key held for review ({sanction.detector}) until {until}"
             return None
         ex.notes.append(f"watch: key throttled ({sanction.detector}) until {until}")
-        return Scope(f"watch:{key_id}", sanction.quota or Quota())
+        return Scope(f"watch:{key_id}", quota_of(sanction))
 
     async def settle(self, grant: Grant, ex: Exchange) -> None:
         """Adds the request's tokens and ends its concurrency lease; never raises."""

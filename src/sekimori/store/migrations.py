@@ -93,6 +93,15 @@ CREATE INDEX audit_tenant_seq ON audit (tenant, seq);
 CREATE INDEX audit_decision_seq ON audit (decision, seq);
 """,
     ),
+    Migration(
+        5,
+        "the watch's sanctions in force",
+        """
+CREATE TABLE sanctions (
+  key_id text PRIMARY KEY, until double precision NOT NULL, data text NOT NULL
+);
+""",
+    ),
 )
 
 # Any constant both sides agree on; it only has to differ from the application's other locks.

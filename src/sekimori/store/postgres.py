@@ -49,6 +49,7 @@ from sekimori.store.keys import (
     unknown_key,
 )
 from sekimori.store.migrations import migrate
+from sekimori.store.sanctions import SanctionRow
 from sekimori.store.sketches import (
     ALERT_COLUMNS,
     AlertRow,
@@ -270,6 +271,36 @@ class PostgresSketchStore:
                 (after_seq, limit),
             ).fetchall()
         return [alert_row(r) for r in rows]
+
+    def impose(self, row: SanctionRow, now: float) -> bool:
+        with self._db.use() as conn, conn.transaction():
+            # The key's row locked (or, for a first sanction, the insert serialised by its
+            # primary key), so concurrent imposers keep the strongest.
+            old = conn.execute(
+                b"SELECT data FROM sanctions WHERE key_id = %s FOR UPDATE", (row.key_id,)
+            ).fetchone()
+            kept = row.outranks(None if old is None else SanctionRow.from_json(old[0]), now)
+            if kept:
+                conn.execute(
+                    b"INSERT INTO sanctions (key_id, until, data) VALUES (%s, %s, %s) "
+                    b"ON CONFLICT (key_id) DO UPDATE SET until = excluded.until, "
+                    b"data = excluded.data",
+                    (row.key_id, row.until, row.to_json().decode()),
+                )
+            conn.execute(b"DELETE FROM sanctions WHERE until <= %s", (now,))
+        return kept
+
+    def active(self, now: float) -> list[SanctionRow]:
+        with self._db.use() as conn:
+            rows = conn.execute(b"SELECT data FROM sanctions WHERE until > %s", (now,)).fetchall()
+        return [SanctionRow.from_json(str(data)) for (data,) in rows]
+
+    def lift(self, key_id: str, now: float) -> SanctionRow | None:
+        with self._db.use() as conn, conn.transaction():
+            old = conn.execute(
+                b"DELETE FROM sanctions WHERE key_id = %s RETURNING until, data", (key_id,)
+            ).fetchone()
+        return None if old is None or float(old[0]) <= now else SanctionRow.from_json(str(old[1]))
 
     def close(self) -> None:
         self._db.close()

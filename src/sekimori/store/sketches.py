@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +21,7 @@ import orjson
 
 from sekimori.errors import StoreError
 from sekimori.home import private_database
+from sekimori.store.sanctions import SanctionRow, SanctionStore
 
 WATCH_DB = "watch.db"
 
@@ -94,7 +96,7 @@ def alert_row(row: Sequence[Any]) -> AlertRow:
     )
 
 
-class SketchStore(Protocol):
+class SketchStore(SanctionStore, Protocol):
     def append(self, sketches: Sequence[SketchRow], alerts: Sequence[AlertRow] = ()) -> None:
         """Commit both in one transaction."""
         ...
@@ -119,6 +121,9 @@ CREATE TABLE IF NOT EXISTS alerts (
   level REAL NOT NULL, category TEXT, reason_en TEXT NOT NULL, reason_ja TEXT NOT NULL,
   features TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sanctions (
+  key_id TEXT PRIMARY KEY, until REAL NOT NULL, data TEXT NOT NULL
+);
 """
 
 
@@ -129,25 +134,62 @@ class SqliteSketchStore:
         self.path = path
         self._lock = threading.Lock()
 
-    def append(self, sketches: Sequence[SketchRow], alerts: Sequence[AlertRow] = ()) -> None:
-        if not sketches and not alerts:
-            return
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a failure rolls it back and is a StoreError naming the file."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
-                    "INSERT INTO sketches (request_id, ts, data) VALUES (?, ?, ?)",
-                    [(s.request_id, s.ts, s.data) for s in sketches],
-                )
-                self._db.executemany(
-                    f"INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ({', '.join('?' * 12)})",
-                    [alert_values(a) for a in alerts],
-                )
+                yield self._db
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise StoreError(f"watch database {self.path}: {exc}") from None
+
+    def append(self, sketches: Sequence[SketchRow], alerts: Sequence[AlertRow] = ()) -> None:
+        if not sketches and not alerts:
+            return
+        with self._writing() as db:
+            db.executemany(
+                "INSERT INTO sketches (request_id, ts, data) VALUES (?, ?, ?)",
+                [(s.request_id, s.ts, s.data) for s in sketches],
+            )
+            db.executemany(
+                f"INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                [alert_values(a) for a in alerts],
+            )
+
+    def impose(self, row: SanctionRow, now: float) -> bool:
+        with self._writing() as db:
+            old = db.execute(
+                "SELECT data FROM sanctions WHERE key_id = ?", (row.key_id,)
+            ).fetchone()
+            kept = row.outranks(None if old is None else SanctionRow.from_json(old[0]), now)
+            if kept:
+                db.execute(
+                    "INSERT OR REPLACE INTO sanctions (key_id, until, data) VALUES (?, ?, ?)",
+                    (row.key_id, row.until, row.to_json().decode()),
+                )
+            db.execute("DELETE FROM sanctions WHERE until <= ?", (now,))
+        return kept
+
+    def active(self, now: float) -> list[SanctionRow]:
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    "SELECT data FROM sanctions WHERE until > ?", (now,)
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"watch database {self.path}: {exc}") from None
+        return [SanctionRow.from_json(data) for (data,) in rows]
+
+    def lift(self, key_id: str, now: float) -> SanctionRow | None:
+        with self._writing() as db:
+            old = db.execute(
+                "DELETE FROM sanctions WHERE key_id = ? RETURNING until, data", (key_id,)
+            ).fetchone()
+        return None if old is None or old[0] <= now else SanctionRow.from_json(old[1])
 
     def sketches(self, after_seq: int = 0, limit: int = 10_000) -> list[SketchRow]:
         with self._lock:

@@ -11,18 +11,21 @@ the sketch; `bench/watch/record.py` measures what the gateway pays end to end.
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import httpx
 import orjson
 
+from sekimori.limits.quota import Quota
 from sekimori.policy.model import PolicySet, WatchRules
+from sekimori.store.sanctions import SanctionRow
 from sekimori.store.sketches import AlertRow, SketchRow, SketchStore
 from sekimori.taxonomy import CATEGORY_IDS
 from sekimori.types import WatchAction
-from sekimori.watch.actions import Sanction, Sanctions
+from sekimori.watch.actions import Sanctions
 from sekimori.watch.detectors import DETECTORS, Alert, Detector
 from sekimori.watch.sketch import SamplingParams, Sketch, id64, make_sketch, text_features
 
@@ -150,18 +153,6 @@ class LiveWatch:
             out.append((row, rules))
         return out
 
-    def resume(self, now: float) -> int:
-        """Impose again the sanctions of stored alerts still in force (after a restart)."""
-        count, seq = 0, 0
-        while rows := self.store.alerts(seq):
-            for row in rows:
-                rules = self.policy().for_tenant(row.tenant).watch
-                if row.action != WatchAction.ALERT and row.ts + rules.for_s > now:
-                    impose(self.sanctions, row, rules)
-                    count += 1
-            seq = rows[-1].seq
-        return count
-
     def _post(self, url: str, row: AlertRow) -> None:
         """The alert to the tenant's webhook; a failure is logged, never retried."""
         if self._client is None:
@@ -179,20 +170,23 @@ class LiveWatch:
 
 
 def impose(sanctions: Sanctions, row: AlertRow, rules: WatchRules) -> None:
-    action = WatchAction(row.action)
-    if action is WatchAction.ALERT:
+    """The sanction the alert's action puts on its key, for the policy's `for_s` (none for an
+    alert alone)."""
+    if row.action == WatchAction.ALERT:
         return
-    sanctions.impose(
-        row.key_id,
-        Sanction(
-            action,
-            row.ts + rules.for_s,
-            row.detector,
-            row.reason_en,
-            row.reason_ja,
-            rules.throttle if action is WatchAction.THROTTLE else None,
-        ),
+    quota = rules.throttle if row.action == WatchAction.THROTTLE else Quota()
+    sanction = SanctionRow(
+        key_id=row.key_id,
+        tenant=row.tenant,
+        action=row.action,
+        since=row.ts,
+        until=row.ts + rules.for_s,
+        detector=row.detector,
+        reason_en=row.reason_en,
+        reason_ja=row.reason_ja,
+        quota={f: v for f, v in asdict(quota).items() if v is not None},
     )
+    sanctions.impose(sanction, time.time())
 
 
 def alert_json(row: AlertRow) -> dict[str, object]:
