@@ -175,6 +175,13 @@ class Warming(Protocol):
     async def ready(self) -> None: ...
 
 
+@runtime_checkable
+class Closing(Protocol):
+    """A screen that holds connections (the shared verdict cache): closed at shutdown."""
+
+    async def aclose(self) -> None: ...
+
+
 class TooLarge(SekimoriError):
     """The request has more text to screen than the screen's limit allows."""
 

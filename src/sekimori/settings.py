@@ -14,6 +14,7 @@ A YAML file (`sekimori serve --config FILE`) may set any field below; flags over
         models: [qwen2.5-7b, llama-3.1-8b]   # "*" routes every model no other upstream claims
     screen: {name: policy, window_chars: 400, stride_chars: 120}   # allow: a plain proxy
     #   judge: {url: http://127.0.0.1:8000/v1, model: M}   # the cascade
+    #   shared_cache: {enabled: false}   # verdicts shared in Redis: on with a Redis (docs/scale.md)
     audit: {flush_interval_ms: 100, max_pending: 1000, text: none}   # text: none | hash | text
     tenants: {acme: {audit_text: hash}}
     limits: {url: redis://127.0.0.1:6379/0}   # where rate limits count (none: in process)
@@ -112,6 +113,26 @@ class JudgeSettings(_Model):
         return resolve_api_key(self.api_key, self.api_key_env)
 
 
+class SharedCacheSettings(_Model):
+    """Prompt verdicts shared by replicas through Redis (docs/scale.md, Shared verdict cache)."""
+
+    # None: on when there is a Redis (`url` or `limits.url`); measured to pay in
+    # bench/scale/VERDICTS.md. False: each process keeps only its own cache.
+    enabled: bool | None = None
+    # redis://, rediss:// or unix://; None: the Redis of `limits.url`.
+    url: str | None = None
+    ttl_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
+    timeout_s: float = Field(default=0.05, gt=0, le=5)  # per lookup or write; then scored here
+    prefix: str = Field(default="sekimori:verdicts:", min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"{url!r} is not a Redis URL (redis://HOST:6379/0)")
+        return url
+
+
 class ScreenSettings(_Model):
     name: str = "policy"
     window_chars: int = Field(default=400, ge=16)
@@ -122,6 +143,7 @@ class ScreenSettings(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
     # The cascade: prompts the classifier is unsure of are decided by this LLM judge (None: off).
     judge: JudgeSettings | None = None
+    shared_cache: SharedCacheSettings = SharedCacheSettings()
 
 
 class GuardSettings(_Model):

@@ -37,7 +37,7 @@ from sekimori.gateway.parse import (
 )
 from sekimori.gateway.watching import Watching
 from sekimori.home import AUDIT_KEY, secret_key
-from sekimori.screen import Counted, Reloadable, Screen, Warming, load_screen
+from sekimori.screen import Closing, Counted, Reloadable, Screen, Warming, load_screen
 from sekimori.settings import Settings, is_loopback
 from sekimori.store.backend import ReloadBus, open_backend
 from sekimori.store.notify import open_reload_bus
@@ -302,6 +302,8 @@ class Gateway:
             self.sanctions.store.close()
         await self.upstreams.aclose()
         await self.limiter.aclose()
+        if isinstance(self.screen, Closing):
+            await self.screen.aclose()
         if self.keys is not None:
             self.keys.close()
 

@@ -1,7 +1,8 @@
 """`PolicyScreen`: classifiers, PII redaction and the tenant's policy behind the screening seam.
 
 Input: a model denied by an access rule is refused before anything is classified; otherwise one
-batched classifier call in a thread pool scores the texts not yet in the verdict cache: every
+batched classifier call in a thread pool scores the texts not yet in the verdict cache (this
+process's, then the replicas' shared one in Redis, `shared.py`): every
 part of the request (`sekimori.screen.Part`: every role's turns, assistant history, tool
 results, tool-call arguments, tool names and descriptions, `name` fields, text in `data:` URLs),
 each the first time it is seen, and the user turns joined, so an attack split across turns is
@@ -64,8 +65,10 @@ from sekimori.gateway.screening import refusal
 from sekimori.gateway.screening.cache import ContentCache
 from sekimori.gateway.screening.scheduler import Scheduler, SchedulerLimits, Ticket, Work
 from sekimori.gateway.screening.scorers import SCORERS, Scorer
+from sekimori.gateway.screening.shared import SharedVerdicts, generation
 from sekimori.guards import Guard, GuardVerdict, make_guard
 from sekimori.guards.base import ask_within
+from sekimori.home import AUDIT_KEY, secret_key
 from sekimori.lang import detect_lang
 from sekimori.policy import (
     ExampleIndex,
@@ -198,6 +201,14 @@ class _Known:
     todo: dict[bytes, str]  # digest -> a text still to score
     # digest -> (the user turn before it, an assistant turn of the history) still to judge
     answers: dict[bytes, tuple[str, str]] = field(default_factory=dict)
+    scored: dict[bytes, Verdict] = field(default_factory=dict)  # what scoring found, by digest
+
+    def learn(self, found: Mapping[bytes, Verdict]) -> None:
+        """Take verdicts found elsewhere (the shared cache) off the texts still to score."""
+        for key, verdict in found.items():
+            self.todo.pop(key, None)
+            self.answers.pop(key, None)
+            self.verdicts.append(verdict)
 
 
 class PolicyScreen:
@@ -222,6 +233,7 @@ class PolicyScreen:
         self._encoder_lock = threading.Lock()
         self._scanner: Scanner = default_scanner()
         self.cache: ContentCache[Verdict] = ContentCache(self.options.cache_entries)
+        self.shared = _shared(settings)
         self.pii_free: ContentCache[bool] = ContentCache(self.options.cache_entries)
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="sekimori-screen")
         self.scheduler = Scheduler(self.options.limits(), self.pool)
@@ -303,6 +315,18 @@ class PolicyScreen:
             "abandoned": c.abandoned,
             "refused_tenant": c.refused_tenant,
             "refused_gateway": c.refused_gateway,
+            "cache_hits": self.cache.stats.hits,
+            "cache_misses": self.cache.stats.misses,
+            **(
+                {}
+                if self.shared is None
+                else {
+                    "shared_hits": self.shared.stats.hits,
+                    "shared_misses": self.shared.stats.misses,
+                    "shared_skipped": self.shared.stats.errors,
+                    "shared_rejected": self.shared.stats.rejected,
+                }
+            ),
         }
 
     def _failed(
@@ -343,6 +367,11 @@ class PolicyScreen:
         # One digest a message serves both caches (sha256 on the loop: about 1 ms a megabyte).
         keys = [ContentCache.key(m.content) for m in messages]
         known = self._known(messages, keys, turns)
+        if self.shared is not None and (known.todo or known.answers):
+            found = await self.shared.get(context.tenant, [*known.todo, *known.answers])
+            for key, verdict in found.items():
+                self.cache.put(key, verdict)
+            known.learn(found)
         failures: list[Decision] = []
         scores: dict[str, float] = {}
         pii = _Redacted.unchanged(messages)
@@ -373,6 +402,8 @@ class PolicyScreen:
                 failures.append(self._failed(tenant, scored, "input", self.input_timeout_s))
             else:
                 scores = scored
+                if self.shared is not None:
+                    self.shared.put(context.tenant, known.scored)
             if isinstance(scanned, BaseException):
                 failures.append(self._failed(tenant, scanned, "pii"))
             else:
@@ -520,6 +551,7 @@ class PolicyScreen:
                 ticket.check()
             (verdict,) = self.scorer.score_prompts([text])
             self.cache.put(key, verdict)
+            known.scored[key] = verdict
             verdicts.append(verdict)
         for key, (prompt, answer) in known.answers.items():
             if ticket is not None:
@@ -527,6 +559,7 @@ class PolicyScreen:
             (judged,) = self.scorer.judge_answers([prompt], [answer])
             verdict = Verdict(judged.harmful, judged.score, judged.categories)
             self.cache.put(key, verdict)
+            known.scored[key] = verdict
             verdicts.append(verdict)
         scores: dict[str, float] = {}
         for verdict in verdicts:
@@ -651,6 +684,27 @@ class PolicyScreen:
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.scheduler.close()
+
+    async def aclose(self) -> None:
+        if self.shared is not None:
+            await self.shared.aclose()
+
+
+def _shared(settings: Settings) -> SharedVerdicts | None:
+    """The shared verdict cache, on by default where there is a Redis: `url`, else
+    `limits.url`."""
+    options = settings.screen.shared_cache
+    url = options.url or settings.limits.url
+    if options.enabled is False or (options.enabled is None and url is None):
+        return None
+    if url is None:
+        raise ConfigError(
+            "the shared verdict cache needs a Redis: set screen.shared_cache.url or limits.url "
+            "(redis://HOST:6379/0), or turn it off / 共有判定キャッシュには Redis が必要です",
+            key="screen.shared_cache.url",
+        )
+    secret = secret_key(settings.home / AUDIT_KEY)
+    return SharedVerdicts(options, url, secret, generation(settings))
 
 
 def _user_turns(messages: Sequence[Message]) -> list[str]:
