@@ -88,12 +88,14 @@ def test_replicas_share_verdicts_per_tenant_and_generation(
         (home / "keys.db").symlink_to(shared / "keys.db")
         shutil.copy(shared / AUDIT_KEY, home / AUDIT_KEY)
         config = home / "sekimori.yaml"
-        # timeout_s: a starved process must not turn a late score into on_error's block.
+        # Generous timeouts: on a starved machine a late score must not become on_error's block,
+        # nor a late Redis write a skipped one (the test is about what is shared, not speed).
         config.write_text(
             f"upstreams: {{fake: {{url: '{upstream.url}'}}}}\n"
             f"screen:\n  name: policy\n"
             f"  options: {{scorer: lexicon, lexicon: {lexicon}, timeout_s: 60{extra}}}\n"
-            f"  shared_cache: {{enabled: true, url: '{cache_url}', prefix: '{prefix}'}}\n",
+            f"  shared_cache: {{enabled: true, url: '{cache_url}', prefix: '{prefix}', "
+            "timeout_s: 5}\n",
             encoding="utf-8",
         )
         return start_gateway(home, "--config", str(config))
