@@ -22,8 +22,8 @@ from sekimori.errors import ModelError
 from sekimori.gateway.screening.scorers import ModelScorer
 from tests.classify.test_static_stage import CountingEncoder
 
-# Written for this test (not from any data set). Not every ordinary answer clears (about 62%
-# of benign training answers do, out of fold; bench/answers/FAST.md): these clearly do.
+# Written for this test (not from any data set). Not every ordinary answer clears (about a third
+# of benign training answers do, out of fold, since the eighth-round judge: bench/answers/FAST.md).
 ORDINARY = [
     (
         "Summarise the plot of Pride and Prejudice.",
@@ -76,8 +76,13 @@ def test_the_committed_stage_loads_beside_these_judge_weights() -> None:
 
 def test_ordinary_answers_skip_the_encoder(scorer: tuple[ModelScorer, CountingEncoder]) -> None:
     model_scorer, counting = scorer
+    stage = load_stage(MODEL_DIR, load_model())
+    assert stage is not None
+    levels = stage.levels([p for p, _ in ORDINARY], [a for _, a in ORDINARY])
+    cleared = [a for (_, a), level in zip(ORDINARY, levels, strict=True) if stage.clears(level)]
+    assert len(cleared) >= 2  # the stage is on and clears plain answers
     verdicts = model_scorer.judge_answers([p for p, _ in ORDINARY], [a for _, a in ORDINARY])
-    assert counting.seen == []
+    assert not any(a in counting.seen for a in cleared)
     assert not any(v.harmful for v in verdicts)
 
 
