@@ -284,18 +284,26 @@ def write(samples: list[Sample], args: argparse.Namespace, load_before: str) -> 
     cores_three = statistics.median(s.gateway_cpu / s.seconds for s in three)
     wait_one = statistics.median(s.gateway_wait / max(s.gateway_cpu, 1e-9) for s in one)
     per = statistics.median(s.gateway_cpu / max(1, len(s.latencies)) for s in one)
+    per_three = statistics.median(s.gateway_cpu / max(1, len(s.latencies)) for s in three)
+    # What the upstream and the load client spend a request (PostgreSQL and Redis not counted).
+    rest = statistics.median(
+        (s.upstream_cpu + s.client_cpu) / max(1, len(s.latencies)) for s in three
+    )
     cpus = len(os.sched_getaffinity(0))
+    ceiling = cpus / (per_three + rest) * per
     lines += [
         "",
         "What bounds it: CPU time. One replica's gateway used "
         f"{cores_one:.2f} of a core (median) and waited {wait_one:.1f} s in the run queue for "
         f"every second it ran; three replicas together used {cores_three:.2f} of a core. At "
-        f"{per * 1000:.2f} ms of gateway CPU a request, a replica with a core to itself would "
-        f"serve about {1 / per:.0f} requests/s; this machine has {cpus} CPUs for the gateways, "
-        "the upstream, PostgreSQL, Redis, the load client and the other work on it, so three "
-        f"replicas can at most reach {cpus} / 1 = {cpus}× one replica that has a full core, "
-        "and here they share what the other work leaves. The ≥ 2.5× target needs at least three "
-        "cores free for the gateways; it is not measurable here.",
+        f"{per * 1000:.2f} ms of gateway CPU a request, a replica (one event loop: one core at "
+        f"most) would serve about {1 / per:.0f} requests/s with a core to itself; three "
+        f"replicas spent {per_three * 1000:.2f} ms a request and the upstream and load client "
+        f"{rest * 1000:.2f} ms more, so even with this machine's {cpus} CPUs idle they could "
+        f"reach at most {cpus} / {(per_three + rest) * 1000:.2f} ms = "
+        f"{cpus / (per_three + rest):.0f} requests/s, {ceiling:.2f}× one replica (less still: "
+        "PostgreSQL and Redis are not counted). The ≥ 2.5× target needs about "
+        f"{2.5 / per * (per_three + rest):.1f} cores; it is not measurable here.",
     ]
     chain = args.chain
     lines += [
