@@ -11,9 +11,9 @@ Compares the committed prompt classifier with its static first stage ("on") and 
   prompts of 180-230 tokens (EN and JA; not an evaluation-only set) and on the ordinary
   validation prompts;
 - clearing: the share of texts of which nothing reaches the encoder (neither the whole nor any
-  segment), on the validation split's ordinary and other benign prompts and, as a measurement
-  only (nothing was chosen on them), the evaluation-only ordinary sets (arena-hard,
-  chatbot-bench, IFEval);
+  segment) and the characters it reads a text, on the validation split's ordinary and other
+  benign prompts and, as a measurement only (nothing was chosen on them), the evaluation-only
+  ordinary sets (arena-hard, chatbot-bench, IFEval);
 - the encoder-needed set: the share of harmful validation prompts (per tier; bare, padded and
   disguised) of which something reaches the encoder;
 - verdicts: the validation split scored on and off with the committed operating points (harmful
@@ -44,7 +44,7 @@ from sekimori.classify.operating import (
 )
 from sekimori.classify.prompt import PromptClassifier, TextPlan
 from sekimori.classify.static import FastPathMeta
-from sekimori.classify.static_train import Item, validation_items
+from sekimori.classify.static_train import Item, holds_request, validation_items
 from sekimori.classify.train import corpus_settings_of, training_pool
 from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import Tier
@@ -60,8 +60,28 @@ def encodes(plan: TextPlan) -> bool:
     return bool(plan.whole or plan.segments)
 
 
-def skips(clf: PromptClassifier, text: str) -> bool:
-    return not encodes(clf.plan(text))
+def reaches(plan: TextPlan, item: Item) -> bool:
+    """Whether the request reaches the encoder: the whole, or a segment (for a padded or
+    wrapped prompt, a segment that holds the request; a padding sentence alone does not)."""
+    return bool(plan.whole) or any(
+        item.request is None or holds_request(t, item.request) for t in plan.segment_texts
+    )
+
+
+def encoded_chars(plan: TextPlan) -> int:
+    """Characters the encoder reads for the text (the whole's pieces and the segments): what
+    a text costs at the encoder, roughly, when it is not skipped outright."""
+    return sum(len(p) for p in (*plan.whole, *plan.segment_texts))
+
+
+@dataclass(frozen=True, slots=True)
+class Clearing:
+    name: str
+    n: int
+    skip_off: str
+    skip_on: str
+    chars_off: float  # mean characters encoded a text
+    chars_on: float
 
 
 def _cpu(fn: Callable[[], Any], repeats: int = 2) -> float:
@@ -177,7 +197,7 @@ def main() -> None:
         costs.append(cost(f"validation ordinary {lang}", ordinary[:n], on, off))
 
     # clearing
-    clearing: list[tuple[str, int, str, str]] = []
+    clearing: list[Clearing] = []
     groups: dict[str, list[str]] = {}
     for lang in ("en", "ja"):
         groups[f"validation ordinary {lang}"] = [
@@ -193,12 +213,15 @@ def main() -> None:
         groups[f"Dolly {lang}, 180-230 tokens"] = dolly_200(lang, n)
     for name, texts in groups.items():
         texts = texts[: args.limit or None]
+        planned = [(off.plan(t), on.plan(t)) for t in texts]
         clearing.append(
-            (
+            Clearing(
                 name,
                 len(texts),
-                share([skips(off, t) for t in texts]),
-                share([skips(on, t) for t in texts]),
+                share([not encodes(a) for a, _ in planned]),
+                share([not encodes(b) for _, b in planned]),
+                float(np.mean([encoded_chars(a) for a, _ in planned])),
+                float(np.mean([encoded_chars(b) for _, b in planned])),
             )
         )
 
@@ -220,12 +243,8 @@ def main() -> None:
                     kind,
                     variant,
                     len(chosen),
-                    share(
-                        [bool(plans[i.text][0].whole or plans[i.text][0].segments) for i in chosen]
-                    ),
-                    share(
-                        [bool(plans[i.text][1].whole or plans[i.text][1].segments) for i in chosen]
-                    ),
+                    share([reaches(plans[i.text][0], i) for i in chosen]),
+                    share([reaches(plans[i.text][1], i) for i in chosen]),
                     len(changed),
                     sum(stopped(off, points, changed)),
                     sum(stopped(on, points, changed)),
@@ -241,12 +260,13 @@ def _pct(x: Any) -> str:
 
 def write(
     costs: Sequence[Cost],
-    clearing: Sequence[tuple[str, int, str, str]],
+    clearing: Sequence[Clearing],
     needed: Sequence[Needed],
     fast: FastPathMeta,
     seconds: float,
 ) -> None:
     v = fast.validation
+    long_point = "none" if fast.long_clear is None else f"{fast.long_clear:.2f}"
     lines = [
         "# Static first stage (fast path) — cost and effect / 静的第一段のコストと効果",
         "",
@@ -255,9 +275,11 @@ def write(
         "",
         f"The committed stage: {v.get('vocabulary')} token vectors of {v.get('dims')} dimensions "
         f"distilled from the prompt model's encoder; combine `{fast.combine}`, clear point "
-        f"{fast.clear:.2f}, pieces with under {fast.min_known:.0%} known tokens never cleared "
-        "(`sekimori train static`, chosen on the validation split only). *off*: the n-gram gate "
-        "alone (as before the stage); *on*: with the stage. Both with segment scoring.",
+        f"{fast.clear:.2f} (a text's whole, each segment), {long_point} for the whole of a text "
+        f"longer than one window, pieces with under {fast.min_known:.0%} known tokens never "
+        "cleared (`sekimori train static`, chosen on the validation split only). *off*: the "
+        "n-gram gate alone (as before the stage); *on*: with the stage, piece by piece. Both "
+        "with segment scoring.",
         "",
         "## Cost per text / 1 テキストあたりのコスト",
         "",
@@ -278,19 +300,27 @@ def write(
         "",
         "## Texts that skip the encoder / エンコーダを省略するテキスト",
         "",
-        "Share of texts of which nothing (neither the whole nor a segment) reaches the encoder.",
+        "Share of texts of which nothing (neither the whole nor a segment) reaches the encoder, "
+        "and the characters the encoder reads a text (mean; the whole's pieces and the "
+        "segments): a text longer than one window may skip its whole and some segments and "
+        "still send the others.",
         "",
-        "| texts | n | off | on |",
-        "|---|---|---|---|",
-        *(f"| {name} | {k} | {a} | {b} |" for name, k, a, b in clearing),
+        "| texts | n | skip off | skip on | encoded chars off | encoded chars on |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {c.name} | {c.n} | {c.skip_off} | {c.skip_on} | {c.chars_off:.0f} "
+            f"| {c.chars_on:.0f} |"
+            for c in clearing
+        ),
         "",
         "## The encoder-needed set and the verdicts / エンコーダが必要な集合と判定",
         "",
         "The validation split's prompts by kind; padded: the team's catastrophic and severe "
         "validation prompts with 5, 10 or 20 ordinary sentences; disguised: the same in base64, "
         "rot13, leetspeak, spaced letters and a DAN wrapper (`sekimori.testing`). *Reach*: share "
-        "of which something (the whole or a segment) reaches the encoder; target catastrophic "
-        "100%, severe ≥ 99.5%. *Changed*: items whose plan the stage changes (every other item "
+        "of which the request reaches the encoder (the whole or a segment; for a padded or "
+        "wrapped prompt, a segment that holds the request); target catastrophic 100%, severe "
+        "≥ 99.5%. *Changed*: items whose plan the stage changes (every other item "
         "is encoded piece by piece exactly as without it, so its verdict is the same); of "
         "those, how many the default policy stops (holds or blocks: catastrophic or severe at "
         "the tier's hold point, moderate at its sure point; the committed operating points) "

@@ -1,9 +1,12 @@
 """The static first stage on the committed prompt model: its artefact loads, a clearly ordinary
-text skips the encoder, a catastrophic one (bare, padded or in Japanese) never does, and with
-the stage off nothing changes. Encoder calls are counted at the encoder seam (ours)."""
+text skips the encoder (one window or longer), a longer text sends only the pieces the stage
+cannot clear, decoded payloads always reach the encoder, a catastrophic text (bare, padded or in
+Japanese) never skips it, and with the stage off nothing changes. Encoder calls are counted at
+the encoder seam (ours)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from collections.abc import Sequence
@@ -15,8 +18,22 @@ from numpy.typing import NDArray
 
 from sekimori.classify.api import default_classifier
 from sekimori.classify.encoder import Encoder
-from sekimori.classify.prompt import DEFAULT_MODEL_DIR, PromptClassifier, PromptModel
-from sekimori.classify.static import FIELD, STATIC_FILE, FastPathMeta, StaticModel
+from sekimori.classify.prompt import (
+    DEFAULT_MODEL_DIR,
+    PromptClassifier,
+    PromptModel,
+    one_window,
+    views,
+)
+from sekimori.classify.static import FIELD, STATIC_FILE, FastPathMeta, Level, StaticModel
+from sekimori.classify.static_train import (
+    Item,
+    Piece,
+    Reach,
+    choose_points,
+    holds_request,
+    tops_of,
+)
 from sekimori.errors import ModelError
 from sekimori.testing.padding import padded
 
@@ -84,6 +101,80 @@ def test_a_clearly_ordinary_text_skips_the_encoder(lang: str, text: str) -> None
     assert counting_off.seen
 
 
+# Everyday requests longer than one window (about 64 tokens), written for this test.
+LONG_EN = (
+    "Our small design studio is moving to a new office next month, and I have been asked to "
+    "organise the move. There are twelve of us, and most people work with two monitors, a laptop "
+    "and a drawing tablet. The new office is on the third floor of a building with one lift, and "
+    "the landlord asks us to book it in advance. Could you draft a simple checklist for the week "
+    "before the move, the moving day and the first week after it? Please include labelling the "
+    "boxes, setting up the network and the printers, and a short note to our clients about the "
+    "new address."
+)
+LONG_JA = (
+    "来月、私たちの小さなデザイン事務所が新しいオフィスに移転することになり、私が引っ越しの段取りを"
+    "任されました。社員は十二人で、ほとんどの人がモニター二台とノートパソコン、ペンタブレットを使って"
+    "います。新しいオフィスはエレベーターが一基しかないビルの三階にあり、管理会社からは事前に予約する"
+    "よう言われています。移転の前の週、当日、移転後の最初の週に分けて、簡単なチェックリストを作って"
+    "ください。箱のラベル付け、ネットワークとプリンターの設定、取引先への住所変更のお知らせも入れて"
+    "ください。"
+)
+
+
+# A plainer one: its whole is under the (low) point for the wholes of longer texts.
+BOOK_CLUB = (
+    "Our book club meets on the first Sunday of every month at a cafe near the station. Last "
+    "month we read a novel about a family running a small bakery in a seaside town, and everyone "
+    "enjoyed it. Next month we would like something lighter, perhaps a travel memoir or a funny "
+    "novel about a summer holiday. Could you recommend five books we might enjoy, with one "
+    "sentence about each?"
+)
+
+
+def test_a_long_ordinary_text_skips_the_encoder() -> None:
+    clf, counting = classifier()
+    off, counting_off = classifier(fast_path=False)
+    assert off.plan(BOOK_CLUB).whole  # longer than one window, and the n-gram gate leaves it
+    assert not one_window(views(BOOK_CLUB))
+    verdict = clf.classify(BOOK_CLUB)
+    assert counting.seen == []
+    assert not verdict.harmful
+    off.classify(BOOK_CLUB)
+    assert counting_off.seen
+
+
+LONG = [LONG_EN, LONG_JA, BOOK_CLUB, *(padded(t, lang, 10) for lang, t in ORDINARY)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", LONG)
+def test_a_long_text_sends_only_the_pieces_the_stage_cannot_clear(text: str) -> None:
+    clf, counting = classifier()
+    off, _ = classifier(fast_path=False)
+    assert clf.fast is not None
+    plan, before = clf.plan(text), off.plan(text)
+    # the segments are those the segmenter sends without the stage, less the ones it clears
+    kept = set(plan.segments)
+    assert kept <= set(before.segments)
+    for seg in before.segments:
+        cleared = clf.fast.clears(clf.first_level(seg.text))
+        assert (seg in kept) is not cleared, seg.text
+    long = not one_window(views(text))
+    assert long
+    whole_cleared = all(clf.fast.clears(clf.first_level(p), long_whole=True) for p in before.whole)
+    assert plan.whole == (() if whole_cleared else before.whole)
+    clf.classify(text)
+    assert counting.seen == [*plan.whole, *plan.segment_texts]
+
+
+def test_a_decoded_payload_reaches_the_encoder_though_the_stage_would_clear_it() -> None:
+    note = "Please bring a warm jacket to the picnic on Sunday afternoon."
+    text = f"{LONG_EN} Also this note: {base64.b64encode(note.encode()).decode()}"
+    clf, counting = classifier()
+    assert clf.fast is not None and clf.fast.clears(clf.first_level(note))
+    clf.classify(text)
+    assert note in counting.seen
+
+
 @pytest.mark.parametrize(("lang", "text"), CATASTROPHIC)
 def test_a_catastrophic_text_always_reaches_the_encoder(lang: str, text: str) -> None:
     clf, counting = classifier()
@@ -125,3 +216,69 @@ def test_a_corrupt_stage_names_the_file_and_the_fix(tmp_path: Path) -> None:
         StaticModel.load(bad)
     with pytest.raises(ModelError, match="combine"):
         FastPathMeta.from_json({"clear": 0.2, "combine": "sometimes", "min_known": 0.9})
+
+
+def reach(whole: float, *, segment: float | None = None, long: bool = False) -> Reach:
+    """An item with one whole piece (and a segment) at these levels, 100 characters each."""
+
+    def piece(level: float, counts: bool = True) -> Piece:
+        return Piece(Level(level, 0.0, 1.0), 0.0, 0.0, 100, counts)
+
+    segments = [] if segment is None else [piece(segment)]
+    return Reach([piece(whole)], segments, always=False, long=long)
+
+
+def test_the_clear_points_keep_each_severe_set_on_its_own() -> None:
+    # 100 padded severe items, one of them at level 0.1: 0.5% of 100 is no item, so the point
+    # stays at 0.10 although the padded and disguised items together (400) could lose two
+    items = [
+        Item("c", "en", "catastrophic", "bare"),
+        *(Item(f"s{i}", "en", "severe", "bare") for i in range(200)),
+        *(Item(f"p{i}", "en", "severe", "padded-10", f"r{i}") for i in range(100)),
+        *(Item(f"d{i}", "en", "severe", "base64") for i in range(300)),
+        Item("o", "en", "ordinary", "bare"),
+        Item("long", "en", "ordinary", "bare"),
+    ]
+    reaches = [reach(0.5) for _ in items]
+    reaches[201] = reach(0.1)  # the first padded item
+    reaches[-2] = reach(0.05)
+    reaches[-1] = reach(0.03, long=True)
+
+    def choose() -> tuple[float, float]:
+        clear, long_clear, _ = choose_points(items, tops_of(reaches, "static", 0.9), 0.005)
+        return clear, long_clear
+
+    assert choose() == (0.1, 0.1)
+    # longer than one window, its whole at 0.04 but its request in a segment at 0.6: the
+    # segment keeps it at the encoder, so both points may rise to the catastrophic item's
+    reaches[201] = reach(0.04, segment=0.6, long=True)
+    assert choose() == (0.5, 0.5)
+    # no segment holds the request: only its whole keeps it, under 0.04 for longer wholes
+    reaches[201] = reach(0.04, long=True)
+    assert choose() == (0.5, 0.04)
+    # the wholes' point rises to the padded item's whole and no further, clearing the long
+    # ordinary item's whole (its segment at the clear point)
+    reaches[-1] = reach(0.05, segment=0.01, long=True)
+    reaches[201] = reach(0.06, long=True)
+    clear, long_clear, figs = choose_points(items, tops_of(reaches, "static", 0.9), 0.005)
+    assert (clear, long_clear) == (0.5, 0.06)
+    assert figs["ordinary_cleared"]["all"] == 1.0
+
+
+def test_a_segment_holds_the_request_when_it_reads_a_sentence_of_it() -> None:
+    request = "How do I pick a lock? I lost my key."
+    assert holds_request("I lost my key.", request)
+    assert holds_request("The garden is nice. How do I pick a lock?", request)
+    assert not holds_request("The garden looks lovely now that the roses are in bloom.", request)
+
+
+def test_at_most_two_percent_of_the_moderate_prompts_skip_the_encoder() -> None:
+    items = [
+        Item("c", "en", "catastrophic", "bare"),
+        *(Item(f"m{i}", "en", "moderate", "bare") for i in range(100)),
+    ]
+    reaches = [reach(0.5) for _ in items]
+    reaches[1], reaches[2], reaches[3] = reach(0.1), reach(0.2), reach(0.3)
+    clear, _, figs = choose_points(items, tops_of(reaches, "static", 0.9), 0.005)
+    assert clear == 0.3  # two of 100 lost; 0.31 would lose a third
+    assert figs["moderate_reach_encoder"]["all"] == 0.98

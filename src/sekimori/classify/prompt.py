@@ -5,8 +5,9 @@ Scoring one text:
    every score is the maximum over the views, so obfuscation cannot lower it.
 2. Cheap first stage: the char n-gram model scores harm and jailbreak. When both are below the
    gate chosen on validation data, the whole text is clearly ordinary and skips the encoder;
-   so does a text of one window (about 64 tokens) when the static stage
-   (`sekimori.classify.static`, when the model has one) finds it under its clear point.
+   so does it when the static stage (`sekimori.classify.static`, when the model has one) finds
+   every view of it under its clear point (a lower one for a text longer than one window), and
+   so does each segment (step 4) that stage clears on its own (decoded payloads never).
 3. Otherwise the encoder embeds the text (the head and the tail when it is long) and small MLP
    heads give harm, per-category and jailbreak probabilities; harm and jailbreak are blended with
    the n-gram probabilities. A category's score is capped by the harm score, so a benign question
@@ -82,6 +83,13 @@ def normalised_view(text: str) -> str:
 def views(text: str) -> list[str]:
     norm = normalised_view(text)
     return [text] if norm == text else [text, norm]
+
+
+def one_window(views: Sequence[str]) -> bool:
+    """Whether every view of a text fits in one window (about 64 tokens): then it has no
+    segments besides its decoded payloads, and its whole is held to the static stage's own
+    clear point."""
+    return all(estimate_tokens(v) <= WINDOW_TOKENS for v in views)
 
 
 def segments(text: str, max_chars: int) -> list[str]:
@@ -315,11 +323,14 @@ class PromptClassifier:
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
         first = (float(ngram[0]), float(ngram[1]))
         pieces = tuple(s for v in vs for s in segments(v, meta.segment_chars))
-        # Only a text of one window: a longer text's mean vector is diluted by what surrounds a
-        # request (clearing longer wholes lost 4 of 402 padded severe validation prompts)
-        if not gated and self.fast is not None and self._one_window(vs):
+        # segments that repeat what the encoder would read of the whole are not sent again
+        seen = {p.strip() for p in (*vs, *(() if gated else pieces))}
+        # A longer text's whole at its own, lower point: padding dilutes a request in it, and
+        # the segments below may not hold the request (each is cleared on its own level)
+        if not gated and self.fast is not None:
             levels = [self.first_level(p) for p in pieces]
-            if all(self.fast.clears(lv) for lv in levels):
+            long_whole = not one_window(vs)
+            if all(self.fast.clears(lv, long_whole=long_whole) for lv in levels):
                 gated = True
                 first = (max(lv.harm for lv in levels), max(lv.jailbreak for lv in levels))
         whole = () if gated else pieces
@@ -329,13 +340,15 @@ class PromptClassifier:
 
         if not self.segmented:
             return plan_of(())
-        seen = {p.strip() for p in (*vs, *whole)}
         chosen: list[Segment] = []
+        decoded: set[int] = set()  # indices in ``chosen`` of decoded layers' pieces
 
-        def take(piece: str, discount: float = 0.0) -> None:
+        def take(piece: str, discount: float = 0.0, *, layer: bool = False) -> None:
             key = piece.strip()
             if key not in seen and len(chosen) < MAX_SEGMENTS:
                 seen.add(key)
+                if layer:
+                    decoded.add(len(chosen))
                 chosen.append(Segment(piece, discount))
 
         # Each decoded payload alone, raw and normalised (its own disguises undone), always:
@@ -350,7 +363,7 @@ class PromptClassifier:
                 if form.strip():
                     layers.append(form)
                     for piece in segments(form, meta.segment_chars):
-                        take(piece)
+                        take(piece, layer=True)
         found = [
             c
             for t in dict.fromkeys((*vs, *layers))
@@ -362,11 +375,16 @@ class PromptClassifier:
         # request inside them (the whole already reads the wrapper's jailbreak level).
         for c in sorted(found, key=lambda c: (-c.harm, -c.jailbreak)):
             take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
+        # The same segments as without the static stage, less those it clears one by one: the
+        # rule its clear point was chosen under (`static_train.top_level`)
+        fast = self.fast
+        if fast is not None:
+            chosen = [
+                seg
+                for i, seg in enumerate(chosen)
+                if i in decoded or not fast.clears(self.first_level(seg.text))
+            ]
         return plan_of(chosen)
-
-    @staticmethod
-    def _one_window(texts: Sequence[str]) -> bool:
-        return all(estimate_tokens(t) <= WINDOW_TOKENS for t in texts)
 
     def first_level(self, piece: str) -> Level:
         """One piece's level at the static first stage, combined with the n-gram model's

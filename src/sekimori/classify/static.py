@@ -9,9 +9,13 @@ call and a lookup instead of twelve transformer layers. Two MLP heads (harm, jai
 that vector; `sekimori.classify.static_train` distils the vectors, fits the heads on the prompt
 classifier's training split and chooses the *clear point* on its validation split.
 
-A text of one window (about 64 tokens) whose views all have a first-stage level (the static
-heads' scores, combined with the char n-gram model's as ``combine`` says) under the clear point
-is clearly ordinary: it skips the encoder (`PromptClassifier.plan`).
+A piece whose first-stage level (the static heads' scores, combined with the char n-gram
+model's as ``combine`` says) is under the clear point is clearly ordinary and skips the
+encoder (`PromptClassifier.plan`): a text's whole when every view of it is under the point, and
+each segment of a longer text on its own (decoded payloads never); a text of which every piece
+is cleared is not encoded at all. The whole of a text longer than one window has its own,
+lower point (``long_clear``): its mean vector is diluted by what surrounds a request, and the
+request may be in no segment.
 Tokens outside the kept vocabulary are left out of the mean; a piece with fewer than
 ``min_known`` of its tokens known (another script, a rare language) is never cleared.
 
@@ -52,6 +56,9 @@ class FastPathMeta:
     file: str = STATIC_FILE
     enabled: bool = True
     validation: dict[str, Any] = field(default_factory=dict)
+    # the clear point of the whole of a text longer than one window (None: such wholes always
+    # reach the encoder, as for stages chosen before it)
+    long_clear: float | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> FastPathMeta:
@@ -196,12 +203,15 @@ class StaticStage:
         """The piece's first-stage level: the static heads' and the n-gram model's, combined."""
         return combine(self.meta.combine, level, ngram_harm, ngram_jailbreak)
 
-    def clears(self, level: Level) -> bool:
-        """Whether a combined level is clearly ordinary (skips the encoder)."""
+    def clears(self, level: Level, *, long_whole: bool = False) -> bool:
+        """Whether a combined level is clearly ordinary (skips the encoder); ``long_whole``: the
+        level of the whole of a text longer than one window, held to ``long_clear``."""
+        point = self.meta.long_clear if long_whole else self.meta.clear
         return (
-            level.known >= self.meta.min_known
-            and level.harm < self.meta.clear
-            and level.jailbreak < self.meta.clear
+            point is not None
+            and level.known >= self.meta.min_known
+            and level.harm < point
+            and level.jailbreak < point
         )
 
 

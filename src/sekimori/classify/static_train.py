@@ -6,16 +6,22 @@
    fine-tuning delta), PCA to ``dims``, SIF weights a / (a + p) from the training split.
 3. Heads: harm and jailbreak MLPs on the pooled vectors of the training split (catastrophic
    and severe rows counted ``tier_weight`` times), seeded.
-4. The clear point, on the validation split only: for each way of combining with the n-gram
-   model (`static.COMBINES`), the highest level (0.01 steps) at which no catastrophic harmful
-   validation prompt and at most ``severe_loss`` of the severe ones would skip the encoder,
-   the same for the team's validation harmful prompts padded with ordinary sentences and in
-   each disguise (`sekimori.testing`); the combination that clears the most ordinary
-   validation prompts wins. A text *skips* when no piece the classifier would encode (its whole,
-   each window, run or sentence chosen) reaches the level; a text with a decoded payload never
-   skips (payloads always reach the encoder). Segments count although the classifier clears
-   wholes only (it cleared segments too when the committed point was chosen): the rule stays
-   as strict as it was then.
+4. The clear points, on the validation split only: for each way of combining with the n-gram
+   model (`static.COMBINES`), the clear point (a text's whole, each segment) and the lower
+   point for the whole of a text longer than one window (``long_clear``), 0.01 steps, at which
+   no catastrophic harmful validation prompt, at most ``severe_loss`` of the severe ones and
+   at most ``other_loss`` of the moderate and of the jailbreak ones would skip the encoder;
+   the severe rule holds for the bare prompts, for the team's padded with ordinary sentences
+   and for them in each disguise (`sekimori.testing`), each set on its own. Of the pairs that
+   keep it, the one that keeps the most characters of the ordinary and other benign
+   validation prompts from the encoder (its work) wins, and of the combinations the one that
+   clears the most ordinary validation prompts. A text *skips* when no piece the classifier
+   would encode (its whole, each window, run or sentence chosen) reaches its point; for a
+   prompt padded or wrapped around a request only the whole and the segments that hold the
+   request count (a padding sentence read alone does not read the request); a text with a
+   decoded payload never skips (payloads always reach the encoder). This is the classifier's
+   own rule: it clears a text's whole and each of its segments one by one and sends the
+   encoder only the pieces at or over their point (`PromptClassifier.plan`).
 """
 
 from __future__ import annotations
@@ -37,9 +43,11 @@ from sekimori.classify.prompt import (
     DEFAULT_MODEL_DIR,
     PromptClassifier,
     PromptModel,
+    one_window,
     views,
     write_meta_field,
 )
+from sekimori.classify.segments import sentences
 from sekimori.classify.static import (
     COMBINES,
     FIELD,
@@ -72,10 +80,13 @@ class StaticSettings:
     tier_weight: int = 3
     min_known: float = 0.9
     severe_loss: float = 0.005
+    other_loss: float = 0.02  # moderate and jailbreak prompts
     seed: int = 13
     threads: int = 2
     # write static.npz and the fast_path entry enabled (False: write it switched off)
     enable: bool = True
+    # keep the model's static.npz (vectors and heads) and only choose the clear points again
+    points_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +96,16 @@ class Item:
     text: str
     lang: str
     kind: str  # "catastrophic", "severe", "moderate", "jailbreak", "ordinary", "benign"
-    variant: str  # "bare", "pad-10-after", "base64", ...
+    variant: str  # "bare", "padded-10", "base64", ...
+    # the request, when it stands verbatim in a longer text (padded, or in a persona wrapper)
+    request: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
     combine: Combine
     clear: float
+    long_clear: float
     figures: dict[str, Any]
 
 
@@ -130,11 +144,12 @@ def validation_items(examples: Sequence[Example]) -> list[Item]:
         for i, count in enumerate(PADS):
             where = WHERE[(i + len(out)) % len(WHERE)]
             text = padded(ex.text, ex.lang, count, where=where, offset=len(out))
-            out.append(Item(text, ex.lang, kind, f"padded-{count}"))
+            out.append(Item(text, ex.lang, kind, f"padded-{count}", ex.text))
         for name, wrap in WRAPPERS.items():
             wrapped = wrap(ex.text, ex.lang)
             if wrapped is not None:
-                out.append(Item(wrapped, ex.lang, kind, name))
+                request = ex.text if ex.text in wrapped and ex.text != wrapped else None
+                out.append(Item(wrapped, ex.lang, kind, name, request))
     return out
 
 
@@ -151,72 +166,178 @@ class _PlanOnly:
 
 
 @dataclass(frozen=True, slots=True)
+class Piece:
+    """One piece the classifier without the fast path would encode: its static and n-gram
+    levels, its length, and whether it counts for reaching the encoder (a segment of a padded
+    or wrapped prompt counts only when it holds the request)."""
+
+    level: Level
+    ngram_harm: float
+    ngram_jailbreak: float
+    chars: int
+    counts: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Reach:
-    """An item's pieces (what the classifier without the fast path would encode): each piece's
-    static level and n-gram level; ``always`` when a decoded payload reaches the encoder."""
+    """An item's pieces: its whole's and its segments'; ``always`` when a decoded payload
+    reaches the encoder, ``long`` when the text is longer than one window."""
 
-    static: list[Level]
-    ngram: list[tuple[float, float]]
+    whole: list[Piece]
+    segments: list[Piece]
     always: bool
+    long: bool
 
 
-def reach_of(clf: PromptClassifier, stage: StaticStage, text: str) -> Reach:
+def holds_request(piece: str, request: str) -> bool:
+    """Whether a segment reads (some of) the request a longer text was built around: it holds
+    one of the request's sentences, or lies within the request."""
+    parts = (s.text.strip() for s in sentences(request))
+    return piece.strip() in request or any(p and p in piece for p in parts)
+
+
+def reach_of(
+    clf: PromptClassifier, stage: StaticStage, text: str, request: str | None = None
+) -> Reach:
     plan = clf.plan(text)
-    pieces = [*plan.whole, *plan.segment_texts]
-    always = bool(normalize(text).decoded)
-    ngram = [(float(p[0]), float(p[1])) for p in (clf.ngram_probs(t) for t in pieces)]
-    return Reach([stage.level(t) for t in pieces], ngram, always)
+
+    def piece(t: str, counts: bool = True) -> Piece:
+        nh, nj = clf.ngram_probs(t)
+        return Piece(stage.level(t), float(nh), float(nj), len(t), counts)
+
+    return Reach(
+        [piece(t) for t in plan.whole],
+        [piece(t, request is None or holds_request(t, request)) for t in plan.segment_texts],
+        always=bool(normalize(text).decoded),
+        long=not one_window(views(text)),
+    )
 
 
-def top_level(reach: Reach, how: Combine, min_known: float) -> float:
-    """The highest combined level among an item's pieces (inf: it always reaches the encoder;
-    -inf: nothing of it reaches the encoder even without the fast path)."""
-    if reach.always:
-        return float("inf")
-    best = float("-inf")
-    for level, (nh, nj) in zip(reach.static, reach.ngram, strict=True):
-        lv = combine(how, level, nh, nj)
-        best = max(best, float("inf") if lv.known < min_known else max(lv.harm, lv.jailbreak))
-    return best
+@dataclass(frozen=True, slots=True)
+class Tops:
+    """Every item's pieces, flat: the item, the combined level (inf: never cleared), whether it
+    is (part of) a whole, its length and whether it counts; per item, ``long`` and ``always``."""
+
+    item: NDArray[np.int64]
+    level: NDArray[np.float64]
+    whole: NDArray[np.bool_]
+    chars: NDArray[np.int64]
+    counts: NDArray[np.bool_]
+    long: NDArray[np.bool_]
+    always: NDArray[np.bool_]
+
+    def under(self, clear: float, long_clear: float) -> NDArray[np.bool_]:
+        """Per piece: whether the stage clears it."""
+        point = np.where(self.whole & self.long[self.item], long_clear, clear)
+        out: NDArray[np.bool_] = self.level < point
+        return out
+
+    def skipped(self, clear: float, long_clear: float) -> NDArray[np.bool_]:
+        """Per item: whether none of its counting pieces reaches the encoder."""
+        over = ~self.under(clear, long_clear) & self.counts
+        n = len(self.long)
+        out: NDArray[np.bool_] = (np.bincount(self.item[over], minlength=n) == 0) & ~self.always
+        return out
+
+    @property
+    def reachable(self) -> NDArray[np.bool_]:
+        """Per item: whether it reaches the encoder without the stage."""
+        n = len(self.long)
+        out: NDArray[np.bool_] = (
+            np.bincount(self.item[self.counts], minlength=n) > 0
+        ) | self.always
+        return out
+
+    def saved(self, clear: float, long_clear: float, of: NDArray[np.bool_]) -> int:
+        """Characters the stage keeps from the encoder over the items ``of``."""
+        take = self.under(clear, long_clear) & of[self.item] & ~self.always[self.item]
+        return int(self.chars[take].sum())
 
 
-def choose_clear(
-    items: Sequence[Item], tops: NDArray[np.float64], severe_loss: float
-) -> tuple[float, dict[str, Any]]:
-    """The highest clear point on a 0.01 grid that keeps every catastrophic item (bare or a
-    variant) and all but ``severe_loss`` of each severe set at the encoder."""
+def tops_of(reaches: Sequence[Reach], how: Combine, min_known: float) -> Tops:
+    rows: list[tuple[int, float, bool, int, bool]] = []
+    for i, r in enumerate(reaches):
+        for whole, pieces in ((True, r.whole), (False, r.segments)):
+            for p in pieces:
+                lv = combine(how, p.level, p.ngram_harm, p.ngram_jailbreak)
+                top = float("inf") if lv.known < min_known else max(lv.harm, lv.jailbreak)
+                rows.append((i, top, whole, p.chars, p.counts))
+    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    return Tops(
+        np.array(cols[0], np.int64),
+        np.array(cols[1], np.float64),
+        np.array(cols[2], bool),
+        np.array(cols[3], np.int64),
+        np.array(cols[4], bool),
+        np.array([r.long for r in reaches], bool),
+        np.array([r.always for r in reaches], bool),
+    )
+
+
+def _keeps(
+    items: Sequence[Item], skipped: NDArray[np.bool_], severe_loss: float, other_loss: float
+) -> bool:
+    """No catastrophic item, at most ``severe_loss`` of each severe set (bare, padded,
+    disguised) and at most ``other_loss`` of the moderate and of the jailbreak prompts skip the
+    encoder."""
     kinds = np.array([i.kind for i in items])
-    bare = np.array([i.variant == "bare" for i in items])
-    reachable = ~np.isneginf(tops)  # -inf: skipped without the fast path too
-    clear = 0.0
-    for c in np.round(np.arange(0.01, 1.0, 0.01), 2):
-        lost = reachable & (tops < c)
-        if (lost & (kinds == "catastrophic")).any():
+    if (skipped & (kinds == "catastrophic")).any():
+        return False
+    variants = [i.variant for i in items]
+    bare = np.array([v == "bare" for v in variants])
+    pad = np.array([v.startswith("padded-") for v in variants])
+    sets = [(kinds == "severe") & g for g in (bare, pad, ~bare & ~pad)]
+    budgets = [severe_loss] * 3 + [other_loss] * 2
+    sets += [(kinds == k) & bare for k in ("moderate", "jailbreak")]
+    return all(
+        not m.any() or (skipped & m).sum() <= loss * m.sum()
+        for m, loss in zip(sets, budgets, strict=True)
+    )
+
+
+def choose_points(
+    items: Sequence[Item], tops: Tops, severe_loss: float, other_loss: float = 0.02
+) -> tuple[float, float, dict[str, Any]]:
+    """The clear point and the point for the wholes of longer texts (at most the clear point),
+    on a 0.01 grid, that keep every catastrophic item (bare or a variant), all but
+    ``severe_loss`` of each severe set and all but ``other_loss`` of the moderate and of the
+    jailbreak prompts at the encoder, and keep the most characters of the
+    ordinary and other benign validation prompts from it (the encoder's work: a long prompt's
+    whole weighs more than a short one); ties go to the higher points."""
+    grid = [float(c) for c in np.round(np.arange(0.01, 1.0, 0.01), 2)]
+    reachable = tops.reachable  # the others skip the encoder without the stage too
+    benign = np.array([i.variant == "bare" and i.kind in ("ordinary", "benign") for i in items])
+    best = (-1, 0.0, 0.0)
+    for c in grid:
+        if not _keeps(items, reachable & tops.skipped(c, 0.0), severe_loss, other_loss):
             break
-        ok = True
-        for group in (bare, ~bare):
-            sev = (kinds == "severe") & group & reachable
-            if sev.any() and (lost & sev).sum() > severe_loss * sev.sum():
-                ok = False
-        if not ok:
-            break
-        clear = float(c)
-    return clear, figures(items, tops, clear)
+        for long_clear in (0.0, *(x for x in grid if x <= c)):
+            if not _keeps(items, reachable & tops.skipped(c, long_clear), severe_loss, other_loss):
+                break
+            best = max(best, (tops.saved(c, long_clear, benign), c, long_clear))
+    _, clear, long_clear = best
+    figs = figures(items, tops.skipped(clear, long_clear))
+    total = int(tops.chars[benign[tops.item]].sum())
+    kept = round(best[0] / total, 4) if total else None
+    return (
+        clear,
+        long_clear,
+        {"clear": clear, "long_clear": long_clear, "benign_chars_kept": kept, **figs},
+    )
 
 
 def _share(mask: NDArray[np.bool_], of: NDArray[np.bool_]) -> float | None:
     return round(float(mask[of].mean()), 4) if of.any() else None
 
 
-def figures(items: Sequence[Item], tops: NDArray[np.float64], clear: float) -> dict[str, Any]:
+def figures(items: Sequence[Item], skipped: NDArray[np.bool_]) -> dict[str, Any]:
     """Per kind (bare items) and per variant: the share reaching the encoder, or cleared."""
     kinds = np.array([i.kind for i in items])
     langs = np.array([i.lang for i in items])
     variants = np.array([i.variant for i in items])
-    skipped = tops < clear
     reach = ~skipped
     bare = variants == "bare"
-    out: dict[str, Any] = {"clear": clear}
+    out: dict[str, Any] = {}
     for kind in ("catastrophic", "severe", "moderate", "jailbreak"):
         m = bare & (kinds == kind)
         out[f"{kind}_reach_encoder"] = {
@@ -294,17 +415,15 @@ def fit_heads(
     return harm_head, jail_head
 
 
-def train_static(settings: StaticSettings, progress: Callable[[str], None] = print) -> Choice:
-    """Builds ``static.npz`` in the model folder and records ``fast_path`` in its model.json."""
+def build_static(
+    model: PromptModel,
+    train: Sequence[Example],
+    settings: StaticSettings,
+    progress: Callable[[str], None],
+) -> StaticModel:
+    """Vectors distilled from the model's encoder, and the heads fitted on the training split."""
     from sekimori.classify.prompt import load_encoder
-    from sekimori.classify.train import corpus_settings_of, training_pool
 
-    started = time.monotonic()
-    np.random.seed(settings.seed)
-    model = PromptModel.load(settings.model_dir)
-    pool = training_pool(corpus_settings_of(model.meta))
-    train = [e for e in pool.examples if e.split is Split.TRAIN]
-    progress(f"training split: {len(train)} examples")
     tokenizer = e5_tokenizer()
     counts = build_vocab([v for e in train for v in views(e.text)], tokenizer)
     vocab = np.array(sorted(counts), np.int32)
@@ -317,33 +436,54 @@ def train_static(settings: StaticSettings, progress: Callable[[str], None] = pri
     def stage_of() -> StaticStage:
         return StaticStage(StaticModel(vocab, vectors, empty, empty), placeholder, tokenizer)
 
-    progress(f"fitting heads ({time.monotonic() - started:.0f} s)")
+    progress("fitting heads")
     harm, jail = fit_heads(stage_of, train, settings)
-    static = StaticModel(vocab, vectors, harm, jail)
-    stage = StaticStage(static, placeholder, tokenizer)
+    return StaticModel(vocab, vectors, harm, jail)
+
+
+def train_static(settings: StaticSettings, progress: Callable[[str], None] = print) -> Choice:
+    """Builds ``static.npz`` in the model folder (or keeps it, ``points_only``) and records
+    ``fast_path`` with the clear points chosen in its model.json."""
+    from sekimori.classify.train import corpus_settings_of, training_pool
+
+    started = time.monotonic()
+    np.random.seed(settings.seed)
+    model = PromptModel.load(settings.model_dir)
+    pool = training_pool(corpus_settings_of(model.meta))
+    if settings.points_only:
+        static = StaticModel.load(settings.model_dir / STATIC_FILE)
+        progress(f"kept {settings.model_dir / STATIC_FILE}")
+    else:
+        train = [e for e in pool.examples if e.split is Split.TRAIN]
+        progress(f"training split: {len(train)} examples")
+        static = build_static(model, train, settings, progress)
+    placeholder = FastPathMeta(clear=0.0, combine="static", min_known=settings.min_known)
+    stage = StaticStage(static, placeholder, e5_tokenizer())
 
     progress(
-        f"choosing the clear point on the validation split ({time.monotonic() - started:.0f} s)"
+        f"choosing the clear points on the validation split ({time.monotonic() - started:.0f} s)"
     )
     items = validation_items(pool.examples)
     planner = PromptClassifier(model, _PlanOnly(model.meta.dim), fast_path=False)
-    reaches = [reach_of(planner, stage, i.text) for i in items]
+    reaches = [reach_of(planner, stage, i.text, i.request) for i in items]
     best: Choice | None = None
     tried: dict[str, Any] = {}
     for how in COMBINES:
-        tops = np.array([top_level(r, how, settings.min_known) for r in reaches])
-        clear, figs = choose_clear(items, tops, settings.severe_loss)
-        tried[how] = {"clear": clear, "ordinary_cleared": figs["ordinary_cleared"]["all"]}
+        tops = tops_of(reaches, how, settings.min_known)
+        clear, long_clear, figs = choose_points(
+            items, tops, settings.severe_loss, settings.other_loss
+        )
         share = figs["ordinary_cleared"]["all"] or 0.0
+        tried[how] = {"clear": clear, "long_clear": long_clear, "ordinary_cleared": share}
         if best is None or share > (best.figures["ordinary_cleared"]["all"] or 0.0):
-            best = Choice(how, clear, figs)
+            best = Choice(how, clear, long_clear, figs)
     assert best is not None
     validation = {
         **best.figures,
         "items": len(items),
         "combines_tried": tried,
-        "vocabulary": len(vocab),
-        "dims": settings.dims,
+        "vocabulary": len(static.vocab),
+        "dims": static.dims,
         "seed": settings.seed,
     }
     meta = FastPathMeta(
@@ -353,8 +493,10 @@ def train_static(settings: StaticSettings, progress: Callable[[str], None] = pri
         file=STATIC_FILE,
         enabled=settings.enable and best.clear > 0,
         validation=validation,
+        long_clear=best.long_clear,
     )
-    static.save(settings.model_dir / STATIC_FILE)
+    if not settings.points_only:
+        static.save(settings.model_dir / STATIC_FILE)
     write_meta_field(settings.model_dir, FIELD, meta.to_json())
-    progress(f"wrote {settings.model_dir / STATIC_FILE} ({time.monotonic() - started:.0f} s)")
-    return Choice(best.combine, best.clear, validation)
+    progress(f"wrote {settings.model_dir / 'model.json'} ({time.monotonic() - started:.0f} s)")
+    return Choice(best.combine, best.clear, best.long_clear, validation)

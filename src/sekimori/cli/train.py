@@ -154,12 +154,15 @@ def add_static(sub: Any) -> None:
         "検証データでクリア点を選びます。",
         description="Distils a vector for every token of the model's training split from its "
         "encoder (e5-small with the model's delta), fits harm and jailbreak heads on the "
-        "training split and chooses the level under which a text skips the encoder on the "
-        "validation split only (no catastrophic and at most 0.5%% of severe validation prompts, "
-        "bare, padded or disguised, may skip it); writes static.npz and the fast_path entry of "
-        "model.json. Rerun it after `sekimori train classifier` (a few minutes on 2 cores). / "
+        "training split and chooses the levels under which a piece skips the encoder (one for "
+        "a text's whole or segment, a lower one for the whole of a text longer than one window) "
+        "on the validation split only (no catastrophic and at most 0.5%% of severe validation "
+        "prompts, bare, padded or disguised, each set on its own, may skip it); writes "
+        "static.npz and the fast_path entry of model.json. Rerun it after `sekimori train "
+        "classifier` (a few minutes on 2 cores). / "
         "学習データのトークンごとのベクトルをエンコーダから蒸留し、危険度・脱獄ヘッドを学習し、"
-        "検証データだけでエンコーダを省略する水準を選びます（`train classifier` の後に再実行）。",
+        "検証データだけでエンコーダを省略する水準（文全体・セグメント用と、1 窓より長い文全体用）"
+        "を選びます（`train classifier` の後に再実行）。",
     )
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
     p.add_argument("--dims", type=int, default=defaults.dims, help="vector size after PCA")
@@ -168,6 +171,13 @@ def add_static(sub: Any) -> None:
         "--off",
         action="store_true",
         help="write the stage but leave it switched off in model.json / 作成するが無効のまま",
+    )
+    p.add_argument(
+        "--points-only",
+        action="store_true",
+        help="keep static.npz (vectors and heads) and only choose the clear points again, e.g. "
+        "after new validation data or new n-gram weights (seconds, not minutes) / "
+        "static.npz はそのままでクリア点だけを選び直します",
     )
     p.set_defaults(func=_train_static)
 
@@ -184,11 +194,18 @@ def _train_static(args: argparse.Namespace) -> int:
         )
     start = time.monotonic()
     choice = train_static(
-        StaticSettings(model_dir=args.model, dims=args.dims, seed=args.seed, enable=not args.off)
+        StaticSettings(
+            model_dir=args.model,
+            dims=args.dims,
+            seed=args.seed,
+            enable=not args.off,
+            points_only=args.points_only,
+        )
     )
     print(
-        f"combine {choice.combine}, clear {choice.clear:.2f}; ordinary validation prompts "
-        f"cleared: {choice.figures['ordinary_cleared']}; {time.monotonic() - start:.0f} s"
+        f"combine {choice.combine}, clear {choice.clear:.2f} (wholes longer than one window "
+        f"{choice.long_clear:.2f}); ordinary validation prompts cleared: "
+        f"{choice.figures['ordinary_cleared']}; {time.monotonic() - start:.0f} s"
     )
     return 0
 
