@@ -264,6 +264,13 @@ class Settings(_Model):
     def audit_db(self) -> Path:
         return self.home / AUDIT_DB
 
+    @property
+    def shared_cache_url(self) -> str | None:
+        """The Redis the screen's verdicts are shared in (docs/scale.md); None: not shared."""
+        if self.screen.shared_cache.enabled is False:
+            return None
+        return self.screen.shared_cache.url or self.limits.url
+
     def audit_text_for(self, tenant: str) -> AuditText:
         tenant_settings = self.tenants.get(tenant)
         if tenant_settings is not None and tenant_settings.audit_text is not None:

@@ -157,9 +157,17 @@ def test_the_banner_names_the_limit_store_without_its_password(tmp_path: Path) -
     )
     said = describe(settings, "en", address="http://127.0.0.1:8787/v1", keys=1).render()
     assert "counted in redis://:***@127.0.0.1:6379/0" in said and "hunter2" not in said
+    # The policy screen's verdicts are shared in that Redis by default.
+    assert "shared in redis://:***@127.0.0.1:6379/0, per tenant" in said
     local = load_settings(environ={"SEKIMORI_HOME": str(tmp_path)})
     said = describe(local, "ja", address="http://127.0.0.1:8787/v1", keys=1).render()
-    assert "このプロセス内で計数" in said
+    assert "このプロセス内で計数" in said and "プロセスごと" in said
+    off = load_settings(
+        overrides={"limits": {"url": url}, "screen": {"shared_cache": {"enabled": False}}},
+        environ={"SEKIMORI_HOME": str(tmp_path)},
+    )
+    said = describe(off, "en", address="http://127.0.0.1:8787/v1", keys=1).render()
+    assert "verdict cache" in said and "in each process" in said
 
 
 def test_doctor_checks_the_limit_store(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ _LABELS = {
     "data": Text(en="data directory", ja="データディレクトリ"),
     "audit": Text(en="audit trail", ja="監査ログ"),
     "limits": Text(en="rate limits", ja="レート制限"),
+    "verdicts": Text(en="verdict cache", ja="判定キャッシュ"),
     "config": Text(en="settings", ja="設定"),
 }
 _TITLE = Text(en="sekimori {version} gateway", ja="sekimori {version} ゲートウェイ")
@@ -66,6 +67,14 @@ _LIMITS_LOCAL = Text(
     ja="このプロセス内で計数（limits.url 未設定。上限値はポリシーに記載）",
 )
 _LIMITS_REDIS = Text(en="counted in {url}", ja="{url} で計数")
+_VERDICTS_LOCAL = Text(
+    en="in each process (no Redis, or screen.shared_cache.enabled: false)",
+    ja="プロセスごと（Redis なし、または screen.shared_cache.enabled: false）",
+)
+_VERDICTS_SHARED = Text(
+    en="shared in {url}, per tenant (replicas need the same audit.key)",
+    ja="{url} で共有（テナント別。全レプリカに同じ audit.key が必要）",
+)
 _ONE_WORKER = Text(en="1 (--workers N for more)", ja="1（--workers N で増やせます）")
 _WORKERS = Text(
     en="{n} workers on this port, sharing the audit trail, keys, limits and policy reloads",
@@ -231,6 +240,14 @@ def describe(
     url = settings.limits.url
     limits = _LIMITS_LOCAL(lang) if url is None else _LIMITS_REDIS(lang, url=without_password(url))
     facts.append(Fact(_LABELS["limits"](lang), limits))
+    if screen == "policy":
+        shared = settings.shared_cache_url
+        verdicts = (
+            _VERDICTS_LOCAL(lang)
+            if shared is None
+            else _VERDICTS_SHARED(lang, url=without_password(shared))
+        )
+        facts.append(Fact(_LABELS["verdicts"](lang), verdicts))
     config = str(settings.config_file) if settings.config_file else _NO_CONFIG(lang)
     facts.append(Fact(_LABELS["config"](lang), config))
     title = _TITLE(lang, version=__version__)

@@ -694,8 +694,8 @@ def _shared(settings: Settings) -> SharedVerdicts | None:
     """The shared verdict cache, on by default where there is a Redis: `url`, else
     `limits.url`."""
     options = settings.screen.shared_cache
-    url = options.url or settings.limits.url
-    if options.enabled is False or (options.enabled is None and url is None):
+    url = settings.shared_cache_url
+    if url is None and not options.enabled:
         return None
     if url is None:
         raise ConfigError(
