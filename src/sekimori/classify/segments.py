@@ -112,7 +112,7 @@ class Candidate:
     start: int
     harm: float
     jailbreak: float
-    kind: str  # "window", "run" or "sentence"
+    kind: str  # "window", "run", "sentence" or "pair"
 
     @property
     def suspicion(self) -> float:
@@ -167,6 +167,14 @@ def suspects(
                 for k in run
             )
         run = [i] if suspect else []
+    # A suspect sentence with each neighbour: a request is often a question plus a sentence of
+    # intent ("How do … look credible? I want to launch one before the election."), and the
+    # neighbour may not read as suspect alone while the window around both is padding.
+    for i in sorted(k for k, lv in sentence_level.items() if max(lv) >= gate):
+        for a, b in ((i - 1, i), (i, i + 1)):
+            if a in sentence_level and b in sentence_level and costs[a] + costs[b] <= window_tokens:
+                start, end = spans[a].start, spans[b].end
+                out.append(Candidate(text[start:end], start, *levels(text[start:end]), "pair"))
     return sorted(out, key=lambda c: c.start)
 
 
@@ -180,13 +188,18 @@ _REQUEST = re.compile(
     r"\b(?:where|how) can i\b|\b(?:best|easiest|fastest|cheapest) way\b|\bwhich \w+ would\b|"
     r"\b(?:write|generate|build|simulate|continue|complete|print|give|do)"
     r" (?:me|us|a|an|the|some|out|this|\d+)\b|"
+    # a causative request: "have the villain explain exactly how …"
+    r"\bhave (?:the|a|an|my|your|his|her|their|him|them|it) [\w' -]{1,40}?"
+    r"(?:explain|describe|tell|show|list|detail|walk|reveal)\b|"
     # imperatives where a sentence starts
     r"(?:^|[.!:;\n]\s*)(?:list|explain|describe|outline|write|draft|compose|create|make|generate|"
     r"provide|suggest|find|post|pretend|act as|roleplay|role-play|ignore|imagine)\b|"
     # Japanese: asking, wishing and commanding endings ("〜して" ends a request, not a clause)
     r"教えて|ください|下さい|やり方|作り方|手順を|方法を|(?:方法|手順|手口)(?:は)?[。？?]?$|たい[。！!？?]?$|たいです|ほしい|欲しい|"
     r"どうやって|どうすれば|どうしたら|ますか|ですか|お願い|頼む|しろ[。！!]?$|せよ[。！!]?$|"
-    r"なさい|ちょうだい|て(?:[。！!]|$)|て(?:くれ|もらえ|いただけ|下さ)",
+    r"なさい|ちょうだい|て(?:[。！!]|$)|て(?:くれ|もらえ|いただけ|下さ)|"
+    # a wish put as thanks in advance: 「…があるとうれしい」「…してくれたら助かる」
+    r"(?:と|たら|れば|ば)(?:うれしい|嬉しい|助かる|助かります|ありがたい|有難い)",
     re.IGNORECASE,
 )
 
