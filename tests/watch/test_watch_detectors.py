@@ -90,6 +90,28 @@ def test_distillation_flags_a_full_speed_key_not_a_template_pipeline() -> None:
     )
 
 
+def test_distillation_tells_a_benchmark_burst_from_a_script_that_keeps_going() -> None:
+    """The same 1,500 broad, fresh, reasoning-eliciting prompts a day: sent in one hour and then
+    silence (an evaluation team's run), or spread over the day (a harvesting script)."""
+    rng = random.Random(4)
+    params = SamplingParams(temperature=0.0, logprobs=True, max_tokens=1024)
+
+    def alerts(span_s: float) -> list[float]:
+        detector = DistillationDetector(level=0.4)
+        found = []
+        for i in range(1_500):
+            alert = detector.observe(
+                _sketch(rng, span_s * i / 1_500, "k", reasoning=1, params=params)
+            )
+            if alert is not None:
+                found.append(alert.features["active_hours"])
+        return found
+
+    assert alerts(3_600.0) == []
+    (hours,) = alerts(DAY - 1)
+    assert hours >= 8  # found once the day was long past a burst
+
+
 def test_decomposition_adds_up_steps_across_sessions_of_one_key() -> None:
     rng = random.Random(2)
     detector = DecompositionDetector(level=0.8, floor=0.1)

@@ -3,9 +3,10 @@
 Keys driven by one script send the same sampling parameters. Per UTC day, keys are grouped by
 their parameter signature (temperature, max_tokens, n, logprobs, top_logprobs); each group keeps
 the day profile (`profile.py`) of at most `MAX_KEYS_PER_GROUP` keys. Every `CHECK_EVERY`
-requests a group counts the keys whose profile reaches the level (with `MIN_KEY_REQUESTS`
-requests at least); when at least `MIN_KEYS` such keys together sent `CAMPAIGN_VOLUME`
-requests, the group alerts once that day, naming the keys.
+requests a group counts the keys whose profile times how sustained their day has been (active
+hours, `profile.py`: a script keeps going, an evaluation team's run is a burst) reaches the
+level (with `MIN_KEY_REQUESTS` requests at least); when at least `MIN_KEYS` such keys together
+sent `CAMPAIGN_VOLUME` requests, the group alerts once that day, naming the keys.
 A limit that matters: keys on the default parameters share one crowded group; a campaign that
 copies the crowd's parameters is found only if it still fits among the group's most recent keys.
 """
@@ -24,7 +25,7 @@ MIN_KEY_REQUESTS = 30
 MIN_KEYS = 3
 CAMPAIGN_VOLUME = 2_000
 CHECK_EVERY = 50
-DEFAULT_LEVEL = 0.6  # bench/watch/run.py, train seeds 1 and 2
+DEFAULT_LEVEL = 0.45  # bench/watch/run.py, train seeds 1 and 2 (the grid's lowest)
 
 
 class _Group:
@@ -59,7 +60,8 @@ class CoordinatedDetector:
         for key, state in group.keys.items():
             if state.day != profile.day or state.count < MIN_KEY_REQUESTS:
                 continue
-            score = state.features().profile
+            features = state.features()
+            score = features.profile * features.sustained
             if score >= self.level:
                 suspects.append((key, score, state.count))
         volume = sum(count for _, _, count in suspects)

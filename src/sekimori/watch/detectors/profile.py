@@ -1,10 +1,15 @@
 """A key's traffic profile for one UTC day: the features that tell distillation from real work.
 
 Distillation wants broad, systematic topic coverage, many fresh prompts, long answers,
-reasoning elicitation and log-probabilities. Real work looks different in at least one:
-a batch pipeline reuses one template (narrow template coverage), an evaluation team re-runs
-the same benchmark (prompts seen on earlier days), an office user sends few requests.
-State is fixed-size: a few counters and three bitmaps (256 + 1,024 + 4,096 bits).
+reasoning elicitation and log-probabilities, and it keeps going: a script harvests around the
+clock. Real work looks different in at least one: a batch pipeline reuses one template (narrow
+template coverage), an evaluation team runs its fixed item list in a burst of an hour or two
+and falls silent (and re-runs the same items on later days), an office user works office hours
+and sends few requests. `sustained` says how much of the day a key has been active: its active
+hours over `SUSTAINED_HOURS`, a working day and then some, so a human's day stays below 1 and a
+burst far below. The detectors multiply their profile by it. A distiller that sends its whole
+day in one burst and stops is, for that day, scored like a benchmark run.
+State is fixed-size: a few counters and four bitmaps (24 + 256 + 1,024 + 4,096 bits).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ W_REASONING = 0.3
 W_LOGPROBS = 0.2
 W_COVERAGE = 0.3
 W_NOVELTY = 0.2
+SUSTAINED_HOURS = 16  # by hand: longer than an office day with overtime (see the docstring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,11 @@ class ProfileFeatures:
     coverage: float
     novelty: float
     answer_chars: float
+    hours: int  # hours of the UTC day with at least one request
+
+    @property
+    def sustained(self) -> float:
+        return min(1.0, self.hours / SUSTAINED_HOURS)
 
     @property
     def profile(self) -> float:
@@ -53,6 +64,7 @@ class ProfileFeatures:
             "coverage": round(self.coverage, 3),
             "novelty": round(self.novelty, 3),
             "mean_answer_chars": round(self.answer_chars, 1),
+            "active_hours": float(self.hours),
             "profile": round(self.profile, 3),
         }
 
@@ -69,6 +81,7 @@ class DayProfile:
         "count",
         "day",
         "fresh",
+        "hours",
         "logprobs",
         "reasoning",
         "seen",
@@ -80,7 +93,7 @@ class DayProfile:
     def __init__(self) -> None:
         self.day = -1
         self.count = self.reasoning = self.logprobs = self.fresh = self.answer_chars = 0
-        self.topics = self.templates = 0  # bitmaps
+        self.topics = self.templates = self.hours = 0  # bitmaps
         self.seen = 0  # templates seen today (bitmap)
         self.seen_before = 0  # templates seen on earlier days
 
@@ -92,12 +105,13 @@ class DayProfile:
             self.seen_before |= self.seen
             self.day = day
             self.count = self.reasoning = self.logprobs = self.fresh = self.answer_chars = 0
-            self.topics = self.templates = self.seen = 0
+            self.topics = self.templates = self.seen = self.hours = 0
         self.count += 1
         self.reasoning += sketch.reasoning > 0
         self.logprobs += sketch.has(FLAG_LOGPROBS) or sketch.top_logprobs > 0
         self.answer_chars += sketch.answer_chars
         self.topics |= 1 << sketch.topic[0]
+        self.hours |= 1 << int(sketch.ts % DAY_S // 3_600)
         self.templates |= 1 << (sketch.template >> 54)
         cell = 1 << (sketch.template & (_SEEN_CELLS - 1))
         self.fresh += not self.seen_before & cell
@@ -117,4 +131,5 @@ class DayProfile:
             coverage=coverage,
             novelty=self.fresh / n,
             answer_chars=self.answer_chars / n,
+            hours=self.hours.bit_count(),
         )
