@@ -1,6 +1,6 @@
 """The watch's targets (issue 18) on simulated traffic; writes bench/watch/RESULTS.md.
 
-    nice -n 10 .venv/bin/python bench/watch/run.py [--days 3] [--scale-sketches 1000000]
+    nice -n 19 .venv/bin/python bench/watch/run.py [--days 3] [--scale-sketches 1000000]
 
 Levels are chosen on the training seeds only (TRAIN_SEEDS), then every figure is measured on
 the test seeds (TEST_SEEDS), which the level choice never saw:
@@ -26,7 +26,7 @@ import itertools
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from sekimori.paths import shared_data_dir, watch_data_dir
@@ -292,28 +292,43 @@ def sketch_cost(pool: Pool, count: int = 2_000) -> tuple[float, float]:
     return times[len(times) // 2] * 1e3, times[int(len(times) * 0.99)] * 1e3
 
 
+@dataclasses.dataclass(frozen=True)
+class Timed:
+    """Wall-clock seconds, and this process's CPU seconds (what other jobs on a shared machine
+    do not inflate)."""
+
+    wall: float
+    cpu: float
+
+
+def _timed(run: Callable[[], object]) -> Timed:
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return Timed(time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def _replayed(levels: dict[str, float], sketches: Iterable[Sketch]) -> Callable[[], object]:
+    return functools.partial(run_detectors, detectors(levels), sketches)
+
+
 def scale(
     sims: Sequence[Simulation], target: int, levels: dict[str, float]
-) -> tuple[int, float, float]:
+) -> tuple[int, Timed, Timed]:
     base = [s for sim in sims for s in sim.sketches]
     span = max(sim.days for sim in sims) * DAY
     many: list[Sketch] = []
     shift = 0
     while len(many) < target:
-        many.extend(dataclasses.replace(s, ts=s.ts + shift * span) for s in base)
+        many.extend(s._replace(ts=s.ts + shift * span) for s in base)
         shift += 1
     many.sort(key=lambda s: s.ts)
     del many[target:]
-    started = time.perf_counter()
-    run_detectors(detectors(levels), many)
-    in_memory = time.perf_counter() - started
+    in_memory = _timed(_replayed(levels, many))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scale.sketches"
         write_sketches(path, many)
         del many
-        started = time.perf_counter()
-        run_detectors(detectors(levels), read_sketches(path))
-        from_file = time.perf_counter() - started
+        from_file = _timed(_replayed(levels, read_sketches(path)))
     return target, in_memory, from_file
 
 
@@ -350,10 +365,10 @@ def main() -> None:
         measure(sim, levels, m)
     print(m, flush=True)
     p50, p99 = sketch_cost(pool)
-    n, mem_s, file_s = scale(test, args.scale_sketches, levels)
-    print(f"sketch p50 {p50:.3f} ms p99 {p99:.3f} ms; {n} sketches {mem_s:.1f} s / {file_s:.1f} s")
+    n, mem, file = scale(test, args.scale_sketches, levels)
+    print(f"sketch p50 {p50:.3f} ms p99 {p99:.3f} ms; {n} sketches {mem} / {file}")
     if not args.smoke:
-        write_results(args, levels, m, p50, p99, n, mem_s, file_s)
+        write_results(args, levels, m, p50, p99, n, mem, file)
 
 
 def _rate(a: int, b: int) -> str:
@@ -367,8 +382,8 @@ def write_results(
     p50: float,
     p99: float,
     n: int,
-    mem_s: float,
-    file_s: float,
+    mem: Timed,
+    file: Timed,
 ) -> None:
     tpr = m.distill_caught / max(m.distill_keys, 1)
     fpr = m.benign_flagged / max(m.benign_keys, 1)
@@ -384,7 +399,7 @@ def write_results(
         "# Watch (issue 18): detectors on simulated traffic",
         "",
         f"Machine: {cpu_model()}, {os.cpu_count()} CPUs shared with the team (load average "
-        f"{load_average()} at the end). Command: `nice -n 10 .venv/bin/python bench/watch/run.py"
+        f"{load_average()} at the end). Command: `nice -n 19 .venv/bin/python bench/watch/run.py"
         f" --days {args.days}`. Simulator: `sekimori.watch.simulate` (default scale), levels "
         f"chosen on seeds {TRAIN_SEEDS}, every figure below measured on seeds {TEST_SEEDS} "
         f"({m.sketches:,} sketches, {args.days} days each).",
@@ -412,8 +427,9 @@ def write_results(
         f"| batch pipelines, benchmark runs, translation: ≤ 1 false alert per 100 tenants a day "
         f"| {m.hard_false} in {m.hard_tenant_days} tenant-days = {hard_per_100:.2f} "
         f"| {verdict(hard_per_100 <= 1)} |",
-        f"| scale: detectors over 1,000,000 sketches ≤ 60 s | {n:,} in {mem_s:.1f} s in memory, "
-        f"{file_s:.1f} s read from a packed file | {verdict(file_s <= 60 and n >= 1_000_000)} |",
+        f"| scale: detectors over 1,000,000 sketches ≤ 60 s | {n:,} in {mem.wall:.1f} s in "
+        f"memory ({mem.cpu:.1f} s CPU), {file.wall:.1f} s read from a packed file "
+        f"({file.cpu:.1f} s CPU) | {verdict(file.wall <= 60 and n >= 1_000_000)} |",
         f"| storage ≤ 200 bytes/request | {PACKED_SIZE} bytes packed | "
         f"{verdict(PACKED_SIZE <= 200)} |",
         f"| sketch cost ≤ 0.5 ms p50 beyond screening | p50 {p50:.3f} ms, p99 {p99:.3f} ms "
@@ -448,6 +464,16 @@ NOTES = """
   half, every figure above is measured on traffic with the `held_back` half only. Labels read
   more plainly harmful than a careful attacker's sub-questions would, so the screen blocks
   many steps; a blocked step counts as evidence (times the refused weight).
+- Distillation and coordinated keys multiply their day profile by how sustained the key's day
+  is (`profile.SUSTAINED_HOURS` = 16 active hours for 1, set by hand): an evaluation team's
+  run of its fixed item list is a burst of an hour or two, office work stays within office
+  hours, a harvesting script keeps going. The feature was designed looking at simulator seeds
+  7 and 8 (active hours per population: every benign population at most 12, every distiller
+  and slow-and-low key 24), never at the seeds above; levels are then chosen on the training
+  seeds and measured on the test seeds as before. This is the simulator's assumption made a
+  feature: a distiller confined to office hours, or one that harvests its day in a single
+  burst, is scored like benign work that day, and a benign service with broad fresh prompts
+  around the clock would be scored like a distiller.
 - Extraction/probing has a detector and unit tests but no simulated campaign yet; its level (4)
   is set by hand, and its false alerts on the benign test traffic are counted above.
 - Decomposition (chosen on training traffic, {dsetting}): a session's or key's sum per category

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sekimori.errors import InputError
@@ -20,6 +22,7 @@ from sekimori.watch.sketch import (
     topic_bits,
     topic_distance,
 )
+from sekimori.watch.sketchfile import read_sketches, write_sketches
 
 PROMPT = "Please think step by step: what is the capital of Australia, and why not Sydney?"
 
@@ -49,6 +52,23 @@ def test_packs_to_at_most_200_bytes_and_round_trips() -> None:
     assert sketch.has(FLAG_REFUSED) and sketch.has(FLAG_LOGPROBS)
     assert sketch.temperature == 35 and sketch.n == 2 and sketch.max_tokens == 512
     assert sketch.score("weapons.bio") == pytest.approx(0.3, abs=0.005)
+
+
+def test_many_read_at_once_are_the_sketches_one_at_a_time(tmp_path: Path) -> None:
+    """The column-wise reader (`unpack_many`, under `read_sketches`) gives back each field,
+    trailing zero bytes of the topic and scores included, as `unpack` does."""
+    sketches = [
+        _sketch(f"{PROMPT} {i}")._replace(ts=float(i), lang=("en", "ja", "other")[i % 3])
+        for i in range(300)
+    ]
+    sketches[0] = sketches[0]._replace(topic=bytes(16), scores=bytes(len(sketches[0].scores)))
+    path = tmp_path / "t.sketches"
+    assert write_sketches(path, sketches) == 300
+    back = list(read_sketches(path))
+    assert back == sketches == [Sketch.unpack(s.pack()) for s in sketches]
+    assert back[0].topic == bytes(16) and isinstance(back[1].ts, float)
+    with pytest.raises(InputError, match="format"):
+        Sketch.unpack_many(b"\x09" + sketches[1].pack()[1:])
 
 
 def test_keeps_no_text_and_no_key_names() -> None:

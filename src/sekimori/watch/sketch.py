@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,6 +53,30 @@ _LANGS: tuple[str, ...] = ("en", "ja")
 # latency, lang, temperature, n, top_logprobs, reasoning, flags, harm, scores.
 _FORMAT = f"<BdQQQQ16sIIIHBBBBBBB{len(SCORE_IDS)}s"
 PACKED_SIZE = struct.calcsize(_FORMAT)
+# The same layout as a numpy record (little-endian, unaligned), for reading many at once.
+_DTYPE = np.dtype(
+    [
+        ("version", "u1"),
+        ("ts", "<f8"),
+        ("key", "<u8"),
+        ("tenant", "<u8"),
+        ("session", "<u8"),
+        ("template", "<u8"),
+        ("topic", "V16"),
+        ("prompt_chars", "<u4"),
+        ("answer_chars", "<u4"),
+        ("max_tokens", "<u4"),
+        ("latency_ms", "<u2"),
+        ("lang", "u1"),
+        ("temperature", "u1"),
+        ("n", "u1"),
+        ("top_logprobs", "u1"),
+        ("reasoning", "u1"),
+        ("flags", "u1"),
+        ("harm", "u1"),
+        ("scores", f"V{len(SCORE_IDS)}"),
+    ]
+)
 
 FLAG_LOGPROBS = 1
 FLAG_REFUSED = 2  # blocked by the screen or refused by the model
@@ -98,9 +123,11 @@ class SamplingParams:
     max_tokens: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Sketch:
-    """One request as the watch keeps it. `scores` follow `SCORE_IDS`, each in 0..255."""
+class Sketch(NamedTuple):
+    """One request as the watch keeps it. `scores` follow `SCORE_IDS`, each in 0..255.
+
+    A named tuple, not a dataclass: replaying a million stored sketches builds a million of
+    them, and a tuple is built from a row in a fraction of a frozen dataclass's time."""
 
     ts: float
     key: int
@@ -162,6 +189,22 @@ class Sketch:
         lang_index = fields[10]
         fields[10] = _LANGS[lang_index] if lang_index < len(_LANGS) else "other"
         return cls(*fields)
+
+    @classmethod
+    def unpack_many(cls, data: bytes) -> list[Sketch]:
+        """Sketches packed back to back, read column by column with numpy (a million in about
+        a second, against several one at a time)."""
+        if len(data) % PACKED_SIZE:
+            raise InputError(f"{len(data)} bytes are not whole sketches of {PACKED_SIZE}")
+        rows = np.frombuffer(data, dtype=_DTYPE)
+        if len(rows) and (rows["version"] != FORMAT_VERSION).any():
+            version = int(rows["version"][rows["version"] != FORMAT_VERSION][0])
+            raise InputError(f"sketch format {version} is not {FORMAT_VERSION}")
+        names = np.array([*_LANGS, "other"], dtype=object)
+        langs = names[np.minimum(rows["lang"], len(_LANGS))]
+        columns = [rows[name].tolist() for name in cls._fields]
+        columns[cls._fields.index("lang")] = langs.tolist()
+        return [tuple.__new__(cls, row) for row in zip(*columns, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,7 @@ def read_sketches(path: Path) -> Iterator[Sketch]:
                 "/ スケッチファイルではありません",
                 source=str(path),
             )
-        while chunk := handle.read(PACKED_SIZE * 4096):
+        while chunk := handle.read(PACKED_SIZE * 65_536):
             if len(chunk) % PACKED_SIZE:
                 raise InputError("the file ends inside a record (cut short?)", source=str(path))
-            for start in range(0, len(chunk), PACKED_SIZE):
-                yield Sketch.unpack(chunk[start : start + PACKED_SIZE])
+            yield from Sketch.unpack_many(chunk)
