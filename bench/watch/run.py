@@ -371,6 +371,18 @@ def main() -> None:
         write_results(args, levels, m, p50, p99, n, mem, file)
 
 
+def _scale_verdict(n: int, file: Timed) -> str:
+    """Judged on the wall clock; a run that only other jobs' load slowed down says so."""
+    if n >= 1_000_000 and file.wall <= 60:
+        return "**met**"
+    if n >= 1_000_000 and file.cpu <= 60:
+        return (
+            "**missed** on the wall clock (met in CPU seconds: the bench ran at nice 19 "
+            "behind other jobs)"
+        )
+    return "**missed**"
+
+
 def _rate(a: int, b: int) -> str:
     return f"{a}/{b} = {a / b:.3f}" if b else "n/a"
 
@@ -429,7 +441,7 @@ def write_results(
         f"| {verdict(hard_per_100 <= 1)} |",
         f"| scale: detectors over 1,000,000 sketches ≤ 60 s | {n:,} in {mem.wall:.1f} s in "
         f"memory ({mem.cpu:.1f} s CPU), {file.wall:.1f} s read from a packed file "
-        f"({file.cpu:.1f} s CPU) | {verdict(file.wall <= 60 and n >= 1_000_000)} |",
+        f"({file.cpu:.1f} s CPU) | {_scale_verdict(n, file)} |",
         f"| storage ≤ 200 bytes/request | {PACKED_SIZE} bytes packed | "
         f"{verdict(PACKED_SIZE <= 200)} |",
         f"| sketch cost ≤ 0.5 ms p50 beyond screening | p50 {p50:.3f} ms, p99 {p99:.3f} ms "
@@ -485,6 +497,14 @@ NOTES = """
   refused steps counted, one refused prompt that scores high in a catastrophic category is
   enough for an alert; the detector proposes holding the key for review only when two or more
   requests that passed the screen added to the sum (its tenant's policy decides).
+- Decomposition misses (looked at on seeds 7 and 8 with the training chains only): a weapons
+  chain's steps spread over the weapons family, its refused steps often scoring as
+  conventional explosives rather than the chain's chemical or nuclear category. Two features
+  were tried there and not adopted: a `weapons` channel summing each request's highest gain in
+  the family (chains caught by the 4th step 69/80 against 68/80 for the detector as it is, as
+  the false-alert budget raised the catastrophic level from 0.55 to 0.65), and crediting a
+  refused request's top score to the categories its session already had evidence in (no
+  level within the false-alert budget).
 """
 
 
