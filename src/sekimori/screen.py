@@ -131,6 +131,9 @@ class InputResult:
     # to the answer; the gateway's `hold_chars` applies this to every request).
     hold: bool = False
     handle: object = None  # given back in `ScreenContext.handle` with every output window
+    # The prompt's risk is low: a streamed answer may be judged once a window instead of every
+    # stride (a cut is still at most one window late); False keeps the configured stride.
+    low_risk: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ never finishes)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import itertools
 import time
 from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
@@ -18,7 +20,13 @@ from sekimori.gateway.chat import ChatHandler, Exchange, RequestIds
 from sekimori.gateway.keys import Principal
 from sekimori.gateway.metrics import Metrics
 from sekimori.gateway.parse import parse_chat
-from sekimori.screen import KeywordScreen
+from sekimori.screen import (
+    InputResult,
+    KeywordScreen,
+    OutputResult,
+    OutputWindow,
+    ScreenContext,
+)
 from sekimori.settings import load_settings
 
 NAME = "Alice Example"  # redacted to [REDACTED-0] by the keyword screen, restored in the answer
@@ -28,11 +36,14 @@ class _Response:
     status = 200
     headers = ()
 
-    def __init__(self, events: list[bytes]) -> None:
+    def __init__(self, events: list[bytes], pause: float = 0.0) -> None:
         self.events = events
+        self.pause = pause  # between events: lets each window's screen finish, as a model's pace
 
     async def chunks(self) -> AsyncIterator[bytes]:
         for event in self.events:
+            if self.pause:
+                await asyncio.sleep(self.pause)
             yield event
 
     async def read(self) -> bytes:
@@ -45,13 +56,14 @@ class _Response:
 class _Upstream:
     name = "scripted"
 
-    def __init__(self, events: list[bytes]) -> None:
+    def __init__(self, events: list[bytes], pause: float = 0.0) -> None:
         self.events = events
+        self.pause = pause
         self.bodies: list[bytes] = []
 
     async def post(self, path: str, body: bytes, *, stream: bool) -> _Response:
         self.bodies.append(body)
-        return _Response(self.events)
+        return _Response(self.events, self.pause)
 
 
 class _Recorder:
@@ -71,14 +83,37 @@ def _args(index: int, k: int, text: str) -> dict[str, Any]:
     return {"tool_calls": [{"index": k, "function": {"arguments": text}}]}
 
 
-def _run(tmp_path: Path, events: list[bytes], text: str) -> tuple[list[dict[str, Any]], Exchange]:
+class _RiskScreen(KeywordScreen):
+    """The keyword screen, saying whether the prompt's risk is low and counting the windows."""
+
+    def __init__(self, *, low_risk: bool) -> None:
+        super().__init__(block_output=("forbidden",), redact=(NAME,))
+        self.low_risk = low_risk
+        self.windows: list[OutputWindow] = []
+
+    async def screen_input(self, context: ScreenContext, messages: Any) -> InputResult:
+        result = await super().screen_input(context, messages)
+        return dataclasses.replace(result, low_risk=self.low_risk)
+
+    async def screen_output(self, context: ScreenContext, window: OutputWindow) -> OutputResult:
+        self.windows.append(window)
+        return await super().screen_output(context, window)
+
+
+def _run(
+    tmp_path: Path,
+    events: list[bytes],
+    text: str,
+    screen: KeywordScreen | None = None,
+    pause: float = 0.0,
+) -> tuple[list[dict[str, Any]], Exchange]:
     settings = load_settings(
         overrides={
             "home": str(tmp_path),
             "screen": {"name": "keywords", "window_chars": 64, "stride_chars": 16},
         }
     )
-    screen = KeywordScreen(block_output=("forbidden",), redact=(NAME,))
+    screen = screen or KeywordScreen(block_output=("forbidden",), redact=(NAME,))
     handler = ChatHandler(settings, screen, _Recorder(), Metrics(), audit_key=bytes(32))
     body = orjson.dumps(
         {"model": "m", "stream": True, "messages": [{"role": "user", "content": text}]}
@@ -86,7 +121,7 @@ def _run(tmp_path: Path, events: list[bytes], text: str) -> tuple[list[dict[str,
     ex = Exchange(
         Principal("acme", "k1"), parse_chat(body, max_messages=10), RequestIds("r1"), time.time()
     )
-    upstream = _Upstream(events)
+    upstream = _Upstream(events, pause)
     sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> MutableMapping[str, Any]:
@@ -174,3 +209,45 @@ def test_a_block_in_one_choice_ends_every_choice(tmp_path: Path) -> None:
     }
     assert finishes == {0: "content_filter", 1: "content_filter"}
     assert ex.decision.action.value == "block"
+
+
+def _words(count: int, marker_at: int | None = None) -> list[bytes]:
+    words = [f"word{i:03d} " for i in range(count)]  # 8 characters each
+    if marker_at is not None:
+        words[marker_at] = "forbidden "
+    return [
+        _event(0, {"role": "assistant", "content": words[0]}),
+        *(_event(0, {"content": w}) for w in words[1:]),
+        _event(0, {}, "stop"),
+        b"data: [DONE]\n\n",
+    ]
+
+
+def test_a_low_risk_prompt_is_judged_once_a_window_not_every_stride(tmp_path: Path) -> None:
+    counts = {}
+    for low in (False, True):
+        screen = _RiskScreen(low_risk=low)
+        evs, _ = _run(tmp_path / str(low), _words(40), "Tell me a story", screen, pause=0.002)
+        assert "word039" in _texts(evs)[0]
+        assert screen.windows[-1].final
+        counts[low] = len(screen.windows)
+        ends = [w.offset + len(w.text) for w in screen.windows]
+        # the windows judged while streaming leave no gap: a cut is at most one window late
+        assert all(w.offset <= end for w, end in zip(screen.windows[1:], ends, strict=False))
+        # the opening is judged after one stride (16 characters) either way
+        assert ends[0] == 16
+        if low:  # then once a window (64 characters), not every stride
+            streamed = ends[:-1]
+            assert all(b - a >= 64 for a, b in itertools.pairwise(streamed))
+    assert counts[True] < counts[False]
+
+
+def test_a_low_risk_prompts_answer_is_still_cut(tmp_path: Path) -> None:
+    screen = _RiskScreen(low_risk=True)
+    evs, ex = _run(tmp_path, _words(60, marker_at=20), "Tell me", screen, pause=0.002)
+    shown = _texts(evs)[0]
+    assert "word059" not in shown
+    assert ex.decision.action.value == "block"
+    # judged within one window of the marker at character 160 (8 characters a word)
+    first = next(w for w in screen.windows if "forbidden" in w.text)
+    assert first.offset + len(first.text) - 160 <= 64 + 8

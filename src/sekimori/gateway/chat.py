@@ -476,7 +476,10 @@ class ChatHandler:
         # A held (deferred) request releases nothing before its complete answer passed the
         # screen (`_hold_back`); holding `stride` makes every window of it screened on the way.
         hold = self.hold or (self.stride if ex.deferred else 0)
-        relay = _Relay(self, ex, context, verdict.restorer, response, send, hold)
+        # A low-risk prompt's answer is judged once a window after its opening (a cut stays
+        # within one window); a hold-back releases text only as it is screened: it keeps the stride.
+        stride = max(self.window, self.stride) if verdict.low_risk and not hold else self.stride
+        relay = _Relay(self, ex, context, verdict.restorer, response, send, hold, stride)
         relay_task = asyncio.ensure_future(relay.run())
         watch_task = asyncio.ensure_future(_wait_disconnect(receive))
         try:
@@ -581,9 +584,11 @@ class _Relay:
         response: UpstreamResponse,
         send: Send,
         hold: int,
+        stride: int,
     ) -> None:
         self.handler = handler
         self.hold = hold  # 0: stream as the upstream answers; N: at most N unscreened characters
+        self.stride = stride  # new characters of a choice that start the next window's screen
         self.ex = ex
         self.context = context
         self.restorer = restorer
@@ -757,7 +762,10 @@ class _Relay:
                 self.first = False
                 self.handler.metrics.ttfb.observe(time.perf_counter() - ex.started, ex.upstream)
         for state in self.choices.values():
-            if state.pending is None and state.length - state.screened_to >= self.handler.stride:
+            # The opening is judged after `stride` characters for every prompt: a harmful
+            # answer shows its shape early ("Sure. Step 1: …").
+            stride = self.stride if state.screened_to else self.handler.stride
+            if state.pending is None and state.length - state.screened_to >= stride:
                 state.pending = self._launch(state, final=False)
         return True
 

@@ -450,9 +450,12 @@ class PolicyScreen:
         held = bool(held_on)
         careful = held or max(scores.values(), default=0.0) >= CAREFUL_AT
         handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, guard_prompt, careful)
+        low = not careful
         if pii.restorer is None:
-            return InputResult(decision, hold=held, handle=handle)
-        return InputResult(decision, pii.messages, pii.restorer, hold=held, handle=handle)
+            return InputResult(decision, hold=held, handle=handle, low_risk=low)
+        return InputResult(
+            decision, pii.messages, pii.restorer, hold=held, handle=handle, low_risk=low
+        )
 
     async def _ask_guards(
         self,
