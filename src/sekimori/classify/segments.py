@@ -170,11 +170,13 @@ def suspects(
     # A suspect sentence with each neighbour: a request is often a question plus a sentence of
     # intent ("How do … look credible? I want to launch one before the election."), and the
     # neighbour may not read as suspect alone while the window around both is padding.
-    for i in sorted(k for k, lv in sentence_level.items() if max(lv) >= gate):
-        for a, b in ((i - 1, i), (i, i + 1)):
-            if a in sentence_level and b in sentence_level and costs[a] + costs[b] <= window_tokens:
-                start, end = spans[a].start, spans[b].end
-                out.append(Candidate(text[start:end], start, *levels(text[start:end]), "pair"))
+    # (Two suspect neighbours make one pair, scored once.)
+    suspect = sorted(k for k, lv in sentence_level.items() if max(lv) >= gate)
+    pairs = sorted({p for i in suspect for p in ((i - 1, i), (i, i + 1))})
+    for a, b in pairs:
+        if a in sentence_level and b in sentence_level and costs[a] + costs[b] <= window_tokens:
+            start, end = spans[a].start, spans[b].end
+            out.append(Candidate(text[start:end], start, *levels(text[start:end]), "pair"))
     return sorted(out, key=lambda c: c.start)
 
 
