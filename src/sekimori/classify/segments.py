@@ -171,8 +171,8 @@ def suspects(
     # intent ("How do … look credible? I want to launch one before the election."), and the
     # neighbour may not read as suspect alone while the window around both is padding.
     # (Two suspect neighbours make one pair, scored once.)
-    suspect = sorted(k for k, lv in sentence_level.items() if max(lv) >= gate)
-    pairs = sorted({p for i in suspect for p in ((i - 1, i), (i, i + 1))})
+    marked = sorted(k for k, lv in sentence_level.items() if max(lv) >= gate)
+    pairs = sorted({p for i in marked for p in ((i - 1, i), (i, i + 1))})
     for a, b in pairs:
         if a in sentence_level and b in sentence_level and costs[a] + costs[b] <= window_tokens:
             start, end = spans[a].start, spans[b].end
