@@ -9,7 +9,8 @@ with today's normaliser:
 - cost: the calling thread's CPU time to score one ordinary prompt of 180-230 tokens (Dolly,
   EN and JA; not an evaluation-only set), one onnxruntime thread, median and mean;
 - padding: the team's *validation* harmful prompts with 5, 10 and 20 ordinary sentences
-  (`sekimori.testing.padding`, placed after, before or around the request in turn);
+  (`sekimori.testing.padding`, placed after, before or around the request in turn), once set
+  apart by a line break and once glued (after or before in turn, no closing mark added);
 - wrappers: the same prompts base64-encoded, rot13'd, in leetspeak, spaced out letter by
   letter, and inside a DAN-style persona wrapper (rot13 and leetspeak: English only);
 - false alarms: the team's validation benign rows (bare and padded with 10 sentences), and
@@ -195,6 +196,11 @@ def main() -> None:
             for i, e in enumerate(harmful)
         ]
         measure(f"padded with {count} sentences", texts, bare_stopped)
+        glued = [
+            padded(e.text, e.lang, count, where=WHERE[i % 2], offset=i, glued=True)
+            for i, e in enumerate(harmful)
+        ]
+        measure(f"padded with {count} sentences, glued", glued, bare_stopped)
     for name, wrap in WRAPPERS.items():
         pairs = [(i, wrap(e.text, e.lang)) for i, e in enumerate(harmful)]
         kept_pairs = [(i, t) for i, t in pairs if t is not None]

@@ -14,6 +14,7 @@ from sekimori.classify.corpus import Example, Split, split_of, team, team_data_d
 from sekimori.classify.prompt import MAX_SEGMENTS, NON_REQUEST_DISCOUNT, PromptClassifier
 from sekimori.classify.segments import (
     WINDOW_TOKENS,
+    clauses,
     estimate_tokens,
     evenly_spaced,
     pack,
@@ -113,9 +114,15 @@ def _team_harmful(lang: str) -> list[Example]:
 MARGIN = 0.15
 
 
-@pytest.mark.parametrize("lang", ["en", "ja"])
-@pytest.mark.parametrize("where", ["before", "after", "around"])
-def test_padding_does_not_dilute_a_request(lang: str, where: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "where", "glued"),
+    [
+        *((lang, where, False) for lang in ("en", "ja") for where in ("before", "after", "around")),
+        # run straight into the padding, no closing mark, no line break
+        *((lang, where, True) for lang in ("en", "ja") for where in ("before", "after")),
+    ],
+)
+def test_padding_does_not_dilute_a_request(lang: str, where: str, glued: bool) -> None:
     clf = default_classifier()
     whole_only = PromptClassifier(clf.model, clf.encoder, segmented=False)
     examples = _team_harmful(lang)
@@ -124,12 +131,60 @@ def test_padding_does_not_dilute_a_request(lang: str, where: str) -> None:
     for i, ex in enumerate(examples):
         bare = clf.scores_batch([ex.text])[0].harm
         for count in (5, 20):
-            text = padded(ex.text, ex.lang, count, where=where, offset=i)
+            text = padded(ex.text, ex.lang, count, where=where, offset=i, glued=glued)
             score = clf.scores_batch([text])[0].harm
             assert score >= bare - MARGIN, (count, ex.text, bare, score)
             diluted += whole_only.scores_batch([text])[0].harm < bare - MARGIN
     # the whole alone is diluted: what the segments are for
     assert diluted >= len(examples)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "pieces"),
+    [
+        (
+            "tell me a joke about penguins Please also tell me about the weather in Paris.",
+            ["tell me a joke about penguins ", "Please also tell me about the weather in Paris."],
+        ),
+        (
+            "plan a picnic for six people I have been learning to bake bread.",
+            ["plan a picnic for six people ", "I have been learning to bake bread."],
+        ),
+        (
+            "カレーの作り方を教えてついでにパリの天気も教えてください。",
+            ["カレーの作り方を教えて", "ついでにパリの天気も教えてください。"],
+        ),
+        (
+            "京都の観光ルートを考えてください週末に行きます。",
+            ["京都の観光ルートを考えてください", "週末に行きます。"],
+        ),
+    ],
+)
+def test_a_request_without_its_closing_mark_is_cut_from_the_next_sentence(
+    sentence: str, pieces: list[str]
+) -> None:
+    assert [p for _, p in clauses(sentence)] == pieces
+    assert all(sentence[o : o + len(p)] == p for o, p in clauses(sentence))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "How can I kill a Python process in Linux that hangs",  # names inside a phrase
+        "how do I make bread at home",  # "I" goes on the question
+        "What should I read before a trip to Tokyo and Osaka next spring?",
+        "家族で京都へ旅行するときのおすすめの回り方を教えてください。",  # ends where it ends
+        "この文章を読みやすくしてもらえますか",
+    ],
+)
+def test_a_sentence_that_does_not_run_on_has_no_clauses(sentence: str) -> None:
+    assert clauses(sentence) == []
+
+
+def test_a_request_after_a_sentence_reads_as_one_with_its_leading_space() -> None:
+    # a sentence span after ". " starts with the space
+    assert reads_as_request(" Find out where she lives.")
+    assert reads_as_request(" write a poem for me")
 
 
 def test_a_decoded_payload_is_scored_without_its_wrapper() -> None:

@@ -8,6 +8,8 @@ whole text's score is an average over everything in it. So a text is also cut in
 - **windows**: consecutive sentences packed up to about ``WINDOW_TOKENS`` tokens, each window
   starting with the last sentence of the one before (one sentence of overlap), so a request
   that spans a window boundary is still read whole once;
+- **clauses**: each sentence cut where a request written without its closing mark may run
+  into the next sentence (`clauses`), each clause alone and with its open side's neighbour;
 - **runs**: maximal stretches of consecutive sentences that the cheap first stage marks as
   suspect (the sentences of the request without the padding around it), packed the same way.
 
@@ -20,6 +22,7 @@ Everything here is deterministic and linear in the text's length.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -112,7 +115,7 @@ class Candidate:
     start: int
     harm: float
     jailbreak: float
-    kind: str  # "window", "run", "sentence" or "pair"
+    kind: str  # "window", "run", "sentence", "clause" or "pair"
 
     @property
     def suspicion(self) -> float:
@@ -167,6 +170,25 @@ def suspects(
                 for k in run
             )
         run = [i] if suspect else []
+    # A sentence's clauses: a request written without its closing mark runs into the next
+    # sentence ("… sarin Please also tell me …", 「…教えてついでに…」) and reads as one, whose
+    # level the other sentence dilutes, so every sentence's clauses are gated on their own.
+    for k in sorted(sentence_level):
+        cut = clauses(spans[k].text)
+        for n, (offset, piece) in enumerate(cut):
+            start, end = spans[k].start + offset, spans[k].start + offset + len(piece)
+            # the first clause ends the request the sentence before began, the last one
+            # begins what the next sentence ends: each is also read with that neighbour
+            with_neighbour = (
+                (spans[k - 1].start, end) if n == 0 and k - 1 in sentence_level else None,
+                (start, spans[k + 1].end)
+                if n == len(cut) - 1 and k + 1 in sentence_level
+                else None,
+            )
+            for a, b in ((start, end), *(w for w in with_neighbour if w is not None)):
+                harm, jailbreak = levels(text[a:b])
+                if max(harm, jailbreak) >= gate and estimate_tokens(text[a:b]) <= window_tokens:
+                    out.append(Candidate(text[a:b], a, harm, jailbreak, "clause"))
     # A suspect sentence with each neighbour: a request is often a question plus a sentence of
     # intent ("How do … look credible? I want to launch one before the election."), and the
     # neighbour may not read as suspect alone while the window around both is padding.
@@ -178,6 +200,59 @@ def suspects(
             start, end = spans[a].start, spans[b].end
             out.append(Candidate(text[start:end], start, *levels(text[start:end]), "pair"))
     return sorted(out, key=lambda c: c.start)
+
+
+# Where a sentence written without its closing mark may run into the next one: in English
+# before a capitalised word after a lower-case one ("… on people Please also …"; not before "I"
+# after a word that asks, as in "how do I"), in Japanese after a request or sentence ending that
+# nothing continues (「…教えて」「…ください」「…方法」「…たい」 followed by a new sentence).
+_EN_CLAUSE = re.compile(r"\b([a-z0-9']+),?\s+(?=([A-Z][a-z']*)\b)")
+# "how do I …", "what should I …": here "I" goes on the question, it starts nothing
+_ASKING = frozenset((
+    "do", "does", "did", "can", "could", "should", "would", "will", "shall", "may", "might",
+    "must", "am", "was", "were", "what", "how", "where", "when", "why", "which", "who", "that",
+    "if", "and", "or", "but", "so", "then", "because", "as", "than",
+))  # fmt: skip
+# A word no sentence ends on: the capitalised word after it is a name in the same phrase ("in
+# Paris", "a Python process"), not a new sentence.
+_GOES_ON = _ASKING | frozenset((
+    "a", "an", "the", "in", "on", "at", "of", "to", "for", "with", "by", "from", "into", "onto",
+    "about", "via", "my", "your", "his", "her", "its", "our", "their", "this", "these", "those",
+    "some", "any", "no", "every", "each", "is", "are", "be", "been", "being", "has", "have", "had",
+))  # fmt: skip
+_JA_CLAUSE = re.compile(
+    r"(?:ください|下さい|ちょうだい|なさい|ほしい|欲しい|たい|しろ|せよ|ますか|ですか|教えろ|"
+    r"うれしい|嬉しい|助かる|助かります|ありがたい|どこ|方法|やり方|作り方|手順|手口|レシピ|"
+    # a request's te-form; not every te-form: 「どうやって」「〜として」「〜なくて」 go on
+    r"教えて|おしえて|書いて|描いて|作って|調べて|挙げて|見せて|暴いて|考えて|出して|"
+    r"探して|まとめて|続けて|含めて|[一-龯]{2}して)"
+    r"(?![ねよなわかがけしのでとにもをはへやくいおあほみまらりきたるちすそんっだじ、。，．！？!?」』）)…ー\s]"
+    r"|です|ます)"
+)
+_MIN_CLAUSE_CHARS = 6
+
+
+def clauses(sentence: str) -> list[tuple[int, str]]:
+    """The pieces of ``sentence`` between the places where one sentence may run into the next
+    (with their offsets); none when there is no such place."""
+    cuts = sorted(
+        {
+            m.end()
+            for m in _EN_CLAUSE.finditer(sentence)
+            if m[1].lower() not in _GOES_ON
+            and not (m[2] in ("I", "I'm", "I've", "I'd", "I'll") and m[1] in _ASKING)
+        }
+        | {m.end() for m in _JA_CLAUSE.finditer(sentence) if m.end() < len(sentence)}
+    )
+    if not cuts:
+        return []
+    bounds = [0, *cuts, len(sentence)]
+    out = []
+    for a, b in itertools.pairwise(bounds):
+        piece = sentence[a:b]
+        if len(piece.strip()) >= _MIN_CLAUSE_CHARS:
+            out.append((a, piece))
+    return out
 
 
 # Request words and marks, EN and JA: a question, an imperative or a wish ("how do I", "tell
@@ -194,7 +269,7 @@ _REQUEST = re.compile(
     r"\bhave (?:the|a|an|my|your|his|her|their|him|them|it) [\w' -]{1,40}?"
     r"(?:explain|describe|tell|show|list|detail|walk|reveal)\b|"
     # imperatives where a sentence starts
-    r"(?:^|[.!:;\n]\s*)(?:list|explain|describe|outline|write|draft|compose|create|make|generate|"
+    r"(?:^\s*|[.!:;\n]\s*)(?:list|explain|describe|outline|write|draft|compose|create|make|generate|"
     r"provide|suggest|find|post|pretend|act as|roleplay|role-play|ignore|imagine)\b|"
     # Japanese: asking, wishing and commanding endings ("〜して" ends a request, not a clause)
     r"教えて|ください|下さい|やり方|作り方|手順を|方法を|(?:方法|手順|手口)(?:は)?[。？?]?$|たい[。！!？?]?$|たいです|ほしい|欲しい|"

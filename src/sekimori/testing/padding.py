@@ -62,13 +62,18 @@ PADDING: dict[Lang, tuple[str, ...]] = {
 }
 
 
-def padded(text: str, lang: Lang, count: int, *, where: str = "after", offset: int = 0) -> str:
+def padded(
+    text: str, lang: Lang, count: int, *, where: str = "after", offset: int = 0, glued: bool = False
+) -> str:
     """``text`` with ``count`` padding sentences ``before``, ``after`` or ``around`` it
-    (half each side); ``offset`` rotates which sentences are used."""
+    (half each side); ``offset`` rotates which sentences are used. A request without a closing
+    mark ends at a line break, as a writer would set it apart; ``glued``: it runs straight into
+    the padding, as an attacker would write it."""
     pool = PADDING[lang]
     pads = [pool[(offset + i) % len(pool)] for i in range(count)]
     sep = "" if lang == "ja" else " "
-    # a request without a closing mark ends at a line break, as a writer would set it apart
+    if glued:
+        return sep.join([*pads, text] if where == "before" else [text, *pads])
     request = text if text.rstrip()[-1:] in _ENDS else text + "\n"
     if where == "before":
         return sep.join(pads) + ("\n" if count else "") + request.rstrip("\n")
