@@ -16,7 +16,8 @@ Scoring one text:
    is read without its wrapper: each payload `normalize` decoded (base64, hex, URL, rot13) is
    scored on its own (romaji runs too, in two kana readings), and a text longer than one
    window (about 64 tokens) is also cut into sentence windows, runs of suspect sentences and
-   those sentences alone, clauses of run-on sentences, and suspect sentences with a neighbour. Windows, runs and sentences are gated one by one by the n-gram model
+   those sentences alone, clauses of run-on sentences, and suspect sentences with a
+   neighbour. Windows, runs, sentences and clauses are gated one by one by the n-gram model
    (`SEGMENT_GATE`); at most `MAX_SEGMENTS` segments a text reach the encoder (decoded layers
    first, then the most harm-suspect, then the most jailbreak-suspect), chosen among at most
    `MAX_SCANNED` windows spread evenly over the text. Each segment's harm, jailbreak and
