@@ -30,6 +30,12 @@ class Verdict:
     top: str | None = None
     lang: str = "en"
     source: str = ""
+    # Hazard evidence per category (`classify.operating.evidence`) when the verdict joins several
+    # scored pieces of one text (its whole and segments): the largest of each piece's own. None:
+    # the evidence follows from `categories` and `score`. A category's share of the heads' mass
+    # only means something within one piece: taken over per-category maxima from different
+    # pieces, the padding's diffuse scores swelled the mass and shrank every share.
+    evidence: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,13 +116,19 @@ class OperatingPoints:
             raise ModelError(f"model.json: {FIELD} lacks tiers {sorted(missing)}")
         return cls(tiers, jailbreak)
 
-    def policy_scale(self, categories: Mapping[str, float], harm: float) -> dict[str, float]:
-        """Every hazard category's evidence on the policy scale; the jailbreak signal mapped by
-        its points (its hold is 0.5 already: below it, unchanged); other signals unchanged."""
+    def policy_scale(
+        self,
+        categories: Mapping[str, float],
+        harm: float,
+        given: Mapping[str, float] | None = None,
+    ) -> dict[str, float]:
+        """Every hazard category's evidence (``given``, or computed from the heads) on the
+        policy scale; the jailbreak signal mapped by its points (its hold is 0.5 already: below
+        it, unchanged); other signals unchanged."""
         out = {c: s for c, s in categories.items() if c not in BY_ID}
         if self.jailbreak is not None and SIGNAL_JAILBREAK in out:
             out[SIGNAL_JAILBREAK] = round(self.jailbreak.to_policy_scale(out[SIGNAL_JAILBREAK]), 6)
-        for c, e in evidence(categories, harm).items():
+        for c, e in (evidence(categories, harm) if given is None else given).items():
             out[c] = round(self.tiers[BY_ID[c].tier].to_policy_scale(e), 6)
         return out
 
@@ -150,6 +156,13 @@ class ScoredItem:
     ordinary: bool  # ordinary assistant traffic (Dolly, oasst1, deepset, the team's everyday)
     harm: float
     categories: dict[str, float]  # raw category head scores (capped by harm) + attack.jailbreak
+    given_evidence: dict[str, float] | None = None  # `Verdict.evidence` (joined pieces)
+
+    @property
+    def evidence(self) -> dict[str, float]:
+        if self.given_evidence is not None:
+            return self.given_evidence
+        return evidence(self.categories, self.harm)
 
 
 def score_items(classifier: Any, examples: Sequence[Example], batch: int = 64) -> list[ScoredItem]:
@@ -170,6 +183,7 @@ def score_items(classifier: Any, examples: Sequence[Example], batch: int = 64) -
                     is_ordinary(ex) and not ex.harmful,
                     float(v.score),
                     {c: float(s) for c, s in v.categories.items()},
+                    None if v.evidence is None else dict(v.evidence),
                 )
             )
     return out
@@ -233,7 +247,7 @@ class OperatingReport:
 
 def choose_points(items: Sequence[ScoredItem]) -> OperatingReport:
     """Each tier's points by `RULES`, with the validation figures that justify them."""
-    ev = [evidence(x.categories, x.harm) for x in items]
+    ev = [x.evidence for x in items]
     benign_idx = [i for i, x in enumerate(items) if not x.harmful]
     tiers: dict[Tier, TierPoint] = {}
     for rule in RULES:
@@ -257,8 +271,8 @@ def choose_points(items: Sequence[ScoredItem]) -> OperatingReport:
 
 def figures_at(items: Sequence[ScoredItem], points: OperatingPoints) -> dict[str, Any]:
     """The validation figures of ``items`` at given points (a model's committed ones)."""
-    ev = [evidence(x.categories, x.harm) for x in items]
-    policy = [points.policy_scale(x.categories, x.harm) for x in items]
+    ev = [x.evidence for x in items]
+    policy = [points.policy_scale(x.categories, x.harm, x.given_evidence) for x in items]
     return _figures(items, ev, policy, points)
 
 

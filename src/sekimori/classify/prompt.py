@@ -44,6 +44,7 @@ from sekimori.classify.embedcache import encode_each
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.heads import MLPHead, sigmoid
 from sekimori.classify.ngrams import hashed_ngrams
+from sekimori.classify.operating import evidence
 from sekimori.classify.segments import WINDOW_TOKENS, estimate_tokens, reads_as_request, suspects
 from sekimori.classify.static import FastPathMeta, Level, StaticModel, StaticStage, e5_tokenizer
 from sekimori.errors import ModelError
@@ -217,6 +218,7 @@ class Scores:
     categories: dict[str, float]
     jailbreak: float
     gated: bool
+    evidence: dict[str, float] | None = None  # joined pieces' evidence (`Verdict.evidence`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,12 +347,15 @@ class PromptClassifier:
         decoded: set[int] = set()  # indices in ``chosen`` of decoded layers' pieces
 
         def take(piece: str, discount: float = 0.0, *, layer: bool = False) -> None:
+            # scored without the spaces around it: a sentence cut from "… . Request" starts
+            # with one, a clause ends with one, and a trailing space alone moved a quarter of
+            # the validation requests' scores by more than 0.02 (mostly down)
             key = piece.strip()
-            if key not in seen and len(chosen) < MAX_SEGMENTS:
+            if key and key not in seen and len(chosen) < MAX_SEGMENTS:
                 seen.add(key)
                 if layer:
                     decoded.add(len(chosen))
-                chosen.append(Segment(piece, discount))
+                chosen.append(Segment(key, discount))
 
         # Each decoded payload alone, raw and normalised (its own disguises undone), always:
         # the wrapper around it must not dilute it.
@@ -453,12 +458,14 @@ class PromptClassifier:
             if len(units) == 1:
                 out.append(units[0])
                 continue
+            unit_evidence = [evidence(u.categories, u.harm) for u in units]
             out.append(
                 Scores(
                     max(u.harm for u in units),
                     {cid: max(u.categories[cid] for u in units) for cid in meta.categories},
                     max(u.jailbreak for u in units),
                     gated=all(u.gated for u in units),
+                    evidence={c: max(e[c] for e in unit_evidence) for c in unit_evidence[0]},
                 )
             )
         return out
@@ -496,6 +503,7 @@ class PromptClassifier:
             top=top,
             lang=detect_lang(text),
             source="prompt-classifier",
+            evidence=scores.evidence,
         )
 
     def classify(self, text: str) -> Verdict:

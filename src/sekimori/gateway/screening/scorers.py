@@ -163,7 +163,12 @@ class ModelScorer:
         points = self._points
         if points is not None:
             return [
-                replace(v, categories=points.policy_scale(v.categories, v.score)) for v in verdicts
+                replace(
+                    v,
+                    categories=points.policy_scale(v.categories, v.score, v.evidence),
+                    evidence=None,
+                )
+                for v in verdicts
             ]
         return [
             replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
