@@ -58,8 +58,9 @@ ROWS = _load()
 # (unique texts, language, no evaluation item) still cover it.
 BENIGN_HARD = PROMPTS / "benign_hard.jsonl"
 HARD = [r for r in ROWS if r["_where"].startswith(BENIGN_HARD.name + ":")]
-# data/prompts/wild_benign_<lang>.jsonl too (scripts/prompts/check_wild.py checks it, below).
-WILD = sorted(PROMPTS.glob("wild_benign_*.jsonl"))
+# data/prompts/wild_benign_<lang>.jsonl and long_benign_<lang>.jsonl too
+# (scripts/prompts/check_wild.py checks them, below).
+WILD = sorted([*PROMPTS.glob("wild_benign_*.jsonl"), *PROMPTS.glob("long_benign_*.jsonl")])
 OWN_SCHEMA = (BENIGN_HARD.name, *(p.name for p in WILD))
 SCHEMA_ROWS = [r for r in ROWS if r["_where"].split(":")[0] not in OWN_SCHEMA]
 
@@ -242,7 +243,7 @@ def test_benign_hard_splits_reach_the_corpus_as_written(tmp_path: Path) -> None:
         list(team(tmp_path))
 
 
-# --- data/prompts/wild_benign_<lang>.jsonl: hand-written wild benign prompts and harmful twins ---
+# --- data/prompts/{wild,long}_benign_<lang>.jsonl: hand-written benign prompts, harmful twins ---
 
 
 def test_wild_benign_files_pass_their_check_script() -> None:
@@ -255,8 +256,8 @@ def test_wild_benign_files_pass_their_check_script() -> None:
     assert spec is not None and spec.loader is not None and WILD
     check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(check)
-    keys = check.eval_keys(shared)
-    assert [p for path in WILD for p in check.problems(path, keys)] == []
+    keys, evals = check.eval_sets(shared)
+    assert [p for path in WILD for p in check.problems(path, keys, evals)] == []
 
 
 def test_wild_benign_splits_and_twins_reach_the_corpus_as_written() -> None:
