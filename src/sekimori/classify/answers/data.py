@@ -15,6 +15,8 @@ Two sources:
 - `data/answers/formats_{en,ja}.jsonl`: harmful (sanitized) and harmless answers written by hand
   as emails, stories, chat logs, forum posts, speeches, personas, "I can't… but hypothetically"
   leaks; split by request. Their `format` field is read as the example's layout.
+- `data/answers/layouts_{en,ja}.jsonl`: the same, as bullet fragments, JSON, stories and scenes,
+  headings, CSV, Q&A and tables, weighted to the moderate categories; split by request.
 
 Files named `heldout*.jsonl` in the same folder (`heldout_prose.jsonl`, `heldout_prose_v2.jsonl`)
 are never loaded here: they are written by someone else to validate the judge once
@@ -48,6 +50,8 @@ _SOURCES = (
     ("benign_", "sekimori-benign"),
     # formats_*: answers shaped as emails, stories, chats, speeches... (issue 15)
     ("formats_", "sekimori-formats"),
+    # layouts_*: bullet fragments, JSON, stories, headings, CSV, Q&A, tables (issue 15, round 9)
+    ("layouts_", "sekimori-layouts"),
 )
 
 _XSTEST_LABELS = {

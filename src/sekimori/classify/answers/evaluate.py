@@ -24,6 +24,8 @@ SUBSETS: dict[str, Callable[[AnswerExample], bool]] = {
     "benign-ja": lambda e: e.source == "sekimori-benign" and e.lang == "ja",
     "formats-en": lambda e: e.source == "sekimori-formats" and e.lang == "en",
     "formats-ja": lambda e: e.source == "sekimori-formats" and e.lang == "ja",
+    "layouts-en": lambda e: e.source == "sekimori-layouts" and e.lang == "en",
+    "layouts-ja": lambda e: e.source == "sekimori-layouts" and e.lang == "ja",
     "dolly-en": lambda e: e.source == "dolly" and e.lang == "en",
     "dolly-ja": lambda e: e.source == "dolly" and e.lang == "ja",
     # Without the Dolly answers, so "all" stays comparable with the figures before they came.

@@ -56,7 +56,7 @@ RECALL_FLOOR = 0.95
 # Sources whose harmful labels the recall floor is computed on: ours, written as harmful. XSTest's
 # harm labels are derived (unsafe prompt + full compliance) and include "I have no access to that"
 # answers; a floor over them pulled the threshold to 0.10 in a first run (model card).
-FLOOR_SOURCES = ("sekimori", "sekimori-prose", "sekimori-formats")
+FLOOR_SOURCES = ("sekimori", "sekimori-prose", "sekimori-formats", "sekimori-layouts")
 # Out-of-fold false-harmful share on whole benign training answers (all sources) that the recall
 # floor may cost; above it the F1-best threshold is kept (rule of 2026-12-05, issue 15).
 BENIGN_FP_CAP = 0.02
