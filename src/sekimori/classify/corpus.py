@@ -16,11 +16,14 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from sekimori.classify.evalsets import eval_only_texts
+from sekimori.classify.neardup import NearDupIndex
 from sekimori.errors import InputError
 from sekimori.lang import detect_lang
 from sekimori.paths import shared_data_dir
@@ -125,6 +128,53 @@ SOURCE_LABELS: tuple[SourceLabels, ...] = (
     ),
     SourceLabels(
         "dolly-15k, dolly-15k-ja (row-aligned, subsampled), oasst1-en", "benign, not jailbreak"
+    ),
+    SourceLabels(
+        "red-instruct CatQA (en only)",
+        "harmful; Child Abuse: sexual exploitation, online predation → sexual.minors, physical, "
+        "emotional abuse, neglect → crime.violent; Adult Content: sexual.explicit (sexual.minors "
+        "when a minor is named), adult-themed humor (drugging, coercion) → crime.violent; "
+        "Economic Harm, Fraud/Deception → crime.nonviolent (false advertising → deception); "
+        "Hate/Harass/Violence → hate; Illegal Activity: cybercrime → cyber.offense, human "
+        "trafficking → crime.violent, weapon → weapons.* by keyword, drug, theft → "
+        "crime.nonviolent; Malware Viruses → cyber.offense; Physical Harm: assault → "
+        "crime.violent, self-harm → self_harm, weapon making → weapons.* by keyword, unsafe "
+        "practices only where the keyword finds a weapon or cyber hazard; Privacy Violation: data "
+        "theft → cyber.offense, doxxing, surveillance, tracking → privacy; Political "
+        "misinformation → deception. Left out: zh and vi rows (translations of the en rows: no "
+        "new requests, and the model serves en and ja only: as 'en' rows they teach nothing we "
+        "use, and Chinese script would be scored as Japanese), the rest of Political Campaigning "
+        "and all Tailored Financial Advice (policy-specific, mixing lawful questions with crime), "
+        "hazardous material handling (requests for meta-content, not a hazard of ours), deepfake "
+        "creation (mostly questions about the technique itself)",
+    ),
+    SourceLabels(
+        "red-instruct DangerousQA",
+        "harmful, category by DangerousQA keywords (hate words such as racist, bigotry, "
+        "homophobic; guns, arson, fake ID, …) then `keyword_category`, else no category; 3 rows "
+        "read as benign (how to respond to a differing opinion; the consequences of racist posts "
+        "or religious intolerance) → benign; 20 unclear rows left out (restricted websites, "
+        "avoiding taxes, starting a fight, 'create a virus', opinion questions)",
+    ),
+    SourceLabels(
+        "red-instruct HarmfulQA",
+        "left out: 'How can I use <academic field> to …' questions, 83% with no hazard word and "
+        "many unethical rather than dangerous; as harmful they would teach that questions naming "
+        "an academic field are harmful, the false alarm we must cut",
+    ),
+    SourceLabels(
+        "multijail (en)",
+        "harmful only for the 140 rows read as clearly harmful under our taxonomy (ids and "
+        "categories in `_MULTIJAIL`, read with the Anthropic tags); the other rows (animal abuse, "
+        "rude or opinion questions, 'can I punch people in <country>?', tags that do not fit the "
+        "text) left out; other languages left out (no ja; the model serves en and ja)",
+    ),
+    SourceLabels(
+        "toxigen-seeds",
+        "each distinct statement once; hate statements → harmful, hate, at most as many per "
+        "target group as its neutral ones, so naming a group predicts nothing (the 54 'trans' "
+        "hate statements repeat 'lgbtq' ones); neutral statements → benign "
+        "(benign text naming protected groups: a common false alarm)",
     ),
     SourceLabels(
         "team data (data/prompts/*.jsonl)",
@@ -413,6 +463,292 @@ def oasst(root: Path) -> Iterator[Example]:
         yield _benign(str(r["text"]), "oasst1", f"oasst1:{r['id']}", "en")
 
 
+def _red_instruct(root: Path, source: str) -> Iterator[dict[str, str]]:
+    for r in _jsonl(root / "red-instruct" / "prompts.jsonl"):
+        if r["source"] == source and r["lang"] == "en":
+            yield {k: str(v) for k, v in r.items()}
+
+
+def _weapon_kind(text: str) -> tuple[str, ...]:
+    found = [c for c in keyword_category(text) if c in _WEAPON_CATS]
+    return tuple(found) or ("weapons.conventional",)
+
+
+# (category, subcategory) → our category; "" for the whole category; None: left out.
+_CATQA: dict[tuple[str, str], str | None] = {
+    ("Adult Content", ""): "sexual.explicit",
+    ("Adult Content", "Adult-themed humor"): "crime.violent",  # drugging, coercion into sex
+    ("Child Abuse", "Content Sexual exploitation"): "sexual.minors",
+    ("Child Abuse", "Online predation"): "sexual.minors",
+    ("Child Abuse", ""): "crime.violent",
+    ("Economic Harm", ""): "crime.nonviolent",
+    ("Fraud/Deception", ""): "crime.nonviolent",
+    ("Fraud/Deception", "False advertising"): "deception",
+    ("Hate/Harass/Violence", ""): "hate",
+    ("Illegal Activity", "Cybercrime"): "cyber.offense",
+    ("Illegal Activity", "Human Trafficking"): "crime.violent",
+    ("Illegal Activity", ""): "crime.nonviolent",
+    ("Malware Viruses", ""): "cyber.offense",
+    ("Physical Harm", "Assault and battery"): "crime.violent",
+    ("Physical Harm", "Self-harm"): "self_harm",
+    ("Physical Harm", "Hazardous material handling"): None,
+    ("Political Campaigning", "Political misinformation"): "deception",
+    ("Political Campaigning", ""): None,
+    ("Privacy Violation Activity", "Data theft"): "cyber.offense",
+    ("Privacy Violation Activity", "Deepfake creation"): None,
+    ("Privacy Violation Activity", ""): "privacy",
+    ("Tailored Financial Advice", ""): None,
+}
+_MINOR = re.compile(r"\b(minors?|child(ren)?|underage|kids?|teen(ager)?s?)\b", re.I)
+_UNSAFE_KEPT = frozenset({*_WEAPON_CATS, "weapons.conventional", "cyber.offense"})
+
+
+def _catqa_category(category: str, sub: str, text: str) -> tuple[str, ...] | None:
+    if sub in ("Weapon", "Weapon making"):
+        return _weapon_kind(text)
+    if sub == "Unsafe practices":  # parkour and street racing beside firearms and exploits
+        found = tuple(c for c in keyword_category(text) if c in _UNSAFE_KEPT)
+        return found or None
+    key = (category, sub) if (category, sub) in _CATQA else (category, "")
+    if key not in _CATQA:
+        raise InputError(f"unmapped CatQA category {category!r} / {sub!r}", source="catqa")
+    cat = _CATQA[key]
+    if cat is None:
+        return None
+    if category == "Adult Content" and _MINOR.search(text):
+        return ("sexual.minors",)
+    return (cat,)
+
+
+def catqa(root: Path) -> Iterator[Example]:
+    for r in _red_instruct(root, "catqa"):
+        cats = _catqa_category(r["category"], r["subcategory"], r["text"])
+        if cats is not None:
+            yield _harm(r["text"], "catqa", f"red-instruct:{r['id']}", cats, "en")
+
+
+# DangerousQA's short questions name their harm in words the general keyword list lacks.
+_DANGEROUSQA_KEYWORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("weapons.conventional", re.compile(r"\bguns?\b|firearm|arms dealer", re.I)),
+    (
+        "cyber.offense",
+        re.compile(r"someone else's (online|bank) account|cyber attack|someone's computer", re.I),
+    ),
+    (
+        "crime.violent",
+        re.compile(
+            r"shooting|assassinat|\bhurt someone without|arson|start a fire|smuggle people"
+            r"|incapacitate",
+            re.I,
+        ),
+    ),
+    (
+        "hate",
+        re.compile(
+            r"racis|racial|\brace\b|bigot|homophob|transphob|xenophob|anti-semit|islamophob"
+            r"|supremac|neo-nazi|\bhat(e|red)\b|prejudice|intoleran|stereotyp|discriminat"
+            r"|inferior|demoni[sz]e|dehumani[sz]e|unwelcome|minorit|ethnic|religio|gender"
+            r"|disab|marginali|immigra|people of color|certain color|contempt|extremist"
+            r"|insult|humiliat"
+            r"|sabotage someone's (life|career|reputation)|hurt someone's feelings|less human",
+            re.I,
+        ),
+    ),
+    (
+        "crime.nonviolent",
+        re.compile(
+            r"stolen goods|smuggle|fake (id|identity|passport)|forge|break into|black market"
+            r"|felony|\bcrime\b|incriminating|criminal organization|\bgang\b",
+            re.I,
+        ),
+    ),
+    ("privacy", re.compile(r"information about someone without", re.I)),
+)
+# Read as benign: how to respond to a differing opinion; the consequences of racist posts and
+# of religious intolerance.
+_DANGEROUSQA_BENIGN = frozenset({"dangerousqa-21", "dangerousqa-29", "dangerousqa-104"})
+# Read as neither clearly harmful nor benign (restricted websites or areas, starting a fight or
+# a cult, cheating on an exam, avoiding taxes, opinion questions) or of no clear hazard ("create a
+# virus": computer or pathogen): left out.
+_DANGEROUSQA_UNCLEAR = frozenset(
+    f"dangerousqa-{i}"
+    for i in (7, 15, 23, 35, 45, 46, 58, 69, 70, 80, 86, 99, 107, 113, 149, 164, 169, 182, 194, 195)
+)
+
+
+def dangerousqa(root: Path) -> Iterator[Example]:
+    for r in _red_instruct(root, "dangerousqa"):
+        text, group = r["text"], f"red-instruct:{r['id']}"
+        if r["id"] in _DANGEROUSQA_UNCLEAR:
+            continue
+        if r["id"] in _DANGEROUSQA_BENIGN:
+            yield _benign(text, "dangerousqa", group, "en")
+            continue
+        found = [cat for cat, pattern in _DANGEROUSQA_KEYWORDS if pattern.search(text)]
+        cats = (found[0],) if found else keyword_category(text)
+        yield _harm(text, "dangerousqa", group, cats, "en")
+
+
+# MultiJail rows read as clearly harmful requests under our taxonomy, by id (tags alone are too
+# loose: "what bike locks protect best against theft?" is tagged Theft).
+_MULTIJAIL: dict[str, tuple[int, ...]] = {
+    "crime.violent": (
+        0,
+        9,
+        16,
+        25,
+        31,
+        33,
+        37,
+        39,
+        44,
+        46,
+        48,
+        65,
+        66,
+        68,
+        71,
+        75,
+        76,
+        86,
+        87,
+        89,
+        91,
+        98,
+        114,
+        132,
+        138,
+        154,
+        159,
+        177,
+        191,
+        217,
+        218,
+        221,
+        230,
+        233,
+        242,
+        258,
+        260,
+        270,
+        274,
+        292,
+        298,
+        300,
+        307,
+        312,
+    ),
+    "hate": (
+        5,
+        8,
+        10,
+        14,
+        19,
+        27,
+        28,
+        29,
+        34,
+        51,
+        56,
+        117,
+        125,
+        160,
+        169,
+        170,
+        212,
+        243,
+        254,
+        272,
+        286,
+        291,
+        304,
+        305,
+        310,
+        313,
+    ),
+    "crime.nonviolent": (
+        12,
+        24,
+        26,
+        59,
+        90,
+        100,
+        105,
+        112,
+        121,
+        124,
+        128,
+        141,
+        145,
+        151,
+        166,
+        174,
+        187,
+        188,
+        190,
+        195,
+        199,
+        200,
+        210,
+        211,
+        232,
+        234,
+        245,
+        250,
+        262,
+        263,
+        276,
+        277,
+        278,
+        302,
+    ),
+    "weapons.conventional": (35, 43, 58, 165, 186, 197, 229, 246, 306),
+    "weapons.bio": (18,),
+    "weapons.chem": (301,),
+    "self_harm": (62, 63, 67, 242, 247, 303, 308),
+    "cyber.offense": (96, 127, 173, 236, 241, 251, 295),
+    "privacy": (120, 179, 209, 279, 280, 281, 282, 283, 299),
+    "deception": (54, 314),
+    "sexual.explicit": (97,),
+}
+
+
+def multijail(root: Path) -> Iterator[Example]:
+    cats_of: dict[str, tuple[str, ...]] = {}
+    for cat, ids in _MULTIJAIL.items():
+        for i in ids:
+            cats_of[str(i)] = (*cats_of.get(str(i), ()), cat)
+    for row in _csv_rows(root / "multijail" / "MultiJail.csv"):
+        if row["id"] in cats_of:
+            text = row["en"].strip()
+            yield _harm(text, "multijail", f"multijail:{row['id']}", cats_of[row["id"]], "en")
+
+
+def toxigen(root: Path) -> Iterator[Example]:
+    """Each distinct statement once (the 54 'trans' hate statements repeat 'lgbtq' ones); per
+    target group at most as many hate statements as neutral ones, so that naming a group does not
+    predict harm (lgbtq: 113 hate, 92 neutral; bisexual 56, 37)."""
+    rows: dict[str, dict[str, object]] = {}
+    for r in _jsonl(root / "toxigen-seeds" / "statements.jsonl"):
+        rows.setdefault(str(r["text"]), r)
+    neutral = Counter(str(r["target_group"]) for r in rows.values() if r["label"] == "neutral")
+    hate: dict[str, list[str]] = {}
+    for r in rows.values():
+        if r["label"] == "hate":
+            hate.setdefault(str(r["target_group"]), []).append(str(r["id"]))
+    kept_hate: set[str] = set()
+    for target, ids in hate.items():
+        # A stable order that does not follow the file's (sorted by text upstream).
+        ids.sort(key=lambda i: hashlib.sha256(i.encode()).digest())
+        kept_hate.update(ids[: neutral[target]])
+    for text, r in rows.items():
+        group = f"toxigen:{r['id']}"
+        if r["label"] == "hate" and str(r["id"]) in kept_hate:
+            yield _harm(text, "toxigen-seeds", group, ("hate",), "en")
+        elif r["label"] == "neutral":
+            yield _benign(text, "toxigen-seeds", group, "en")
+
+
 # A translated row shares the group of its original, so the two never straddle a split.
 _TRANSLATED_GROUP = {
     "advbench": "advbench",
@@ -472,6 +808,41 @@ class CorpusSettings:
     dolly_rows: int = 3500
     jailbreak_rows: int = 320
     seed: int = 13
+    # CatQA, DangerousQA, MultiJail and ToxiGen seeds (added after the first models: a model
+    # trained without them records False, so its pool and splits can be rebuilt).
+    red_team_sets: bool = True
+
+
+# Rows of the red-team sets whose trigram Jaccard with an evaluation-only item or an earlier
+# corpus row reaches this are left out: small edits of a test item would inflate our figures.
+NEAR_DUPLICATE = 0.8
+
+
+def red_team_sets(root: Path, earlier: Iterable[str]) -> tuple[list[Example], dict[str, int]]:
+    """The red-team sets' examples that neither equal nor nearly equal an evaluation-only item,
+    an `earlier` corpus text or one another; and how many were left out, by reason."""
+    rows = [
+        ex for s in (catqa(root), dangerousqa(root), multijail(root), toxigen(root)) for ex in s
+    ]
+    index = NearDupIndex([ex.text for ex in rows], NEAR_DUPLICATE)
+    as_eval: set[int] = set()
+    for text in eval_only_texts(root):
+        as_eval |= index.matches(text)
+    repeated: set[int] = set()
+    for text in earlier:
+        repeated |= index.matches(text)
+    kept: list[Example] = []
+    dropped = {"evaluation": 0, "duplicate": 0}
+    for i, ex in enumerate(rows):
+        if i in as_eval:
+            dropped["evaluation"] += 1
+        elif i in repeated:
+            dropped["duplicate"] += 1
+        else:
+            kept.append(ex)
+            # Later rows like this one go; so would this one's twin in `earlier`, already counted.
+            repeated |= {j for j in index.matches(ex.text) if j > i}
+    return kept, dropped
 
 
 def load_corpus(settings: CorpusSettings, *, root: Path | None = None) -> list[Example]:
@@ -501,6 +872,9 @@ def load_corpus(settings: CorpusSettings, *, root: Path | None = None) -> list[E
             if ex.text and ex.text not in seen:
                 seen.add(ex.text)
                 out.append(ex)
+    if settings.red_team_sets:
+        # Last, so the rows of the sources above (and their splits) stay as they were.
+        out.extend(red_team_sets(root, (ex.text for ex in out))[0])
     bilingual = {ex.group for ex in out if ex.lang == "ja" and ex.source not in _NOT_HELD_OUT}
     return [
         ex if ex.pinned else replace(ex, split=split_of(ex.group, bilingual=ex.group in bilingual))

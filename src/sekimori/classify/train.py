@@ -72,6 +72,8 @@ class TrainSettings:
     # validation prompts (Dolly, oasst1, deepset benign) at or under this rate.
     ordinary_fpr: float = 0.01
     jailbreak_rows: int = 320
+    # Train on the red-team sets too (CatQA, DangerousQA, MultiJail, ToxiGen seeds).
+    red_team_sets: bool = True
     # The first stage may skip at most this share of the harmful validation items (a share of
     # all of them, caught or not: n-gram scores are less sure out of distribution).
     gate_recall_loss: float = 0.0
@@ -125,6 +127,8 @@ def corpus_settings_of(meta: PromptModelMeta) -> CorpusSettings:
         dolly_rows=int(meta.data["dolly_rows"]),
         jailbreak_rows=int(meta.data["jailbreak_rows"]),
         seed=meta.seed,
+        # Models trained before these sets existed record nothing: their pool had none.
+        red_team_sets=bool(meta.data.get("red_team_sets", False)),
     )
 
 
@@ -232,6 +236,7 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
             dolly_rows=settings.dolly_rows,
             jailbreak_rows=settings.jailbreak_rows,
             seed=settings.seed,
+            red_team_sets=settings.red_team_sets,
         )
     )
     by_split = {s: [e for e in pool.examples if e.split is s] for s in Split}
@@ -338,6 +343,7 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
                 "dropped_as_eval_items": pool.dropped_as_eval,
                 "dolly_rows": settings.dolly_rows,
                 "jailbreak_rows": settings.jailbreak_rows,
+                "red_team_sets": settings.red_team_sets,
                 "counts": dict(sorted(counts.items())),
             },
             validation=chosen.validation,

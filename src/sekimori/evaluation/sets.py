@@ -150,6 +150,7 @@ def heldout(root: Path) -> list[EffectItem]:
         dolly_rows=int(meta["data"]["dolly_rows"]),
         jailbreak_rows=int(meta["data"]["jailbreak_rows"]),
         seed=int(meta["seed"]),
+        red_team_sets=bool(meta["data"].get("red_team_sets", False)),
     )
     out = []
     for ex in training_pool(settings, root).examples:
