@@ -19,6 +19,7 @@ from sekimori.policy.model import (
     PolicySet,
     TenantAttributes,
     TenantLimits,
+    TenantOverride,
     TenantPolicy,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "Ruling",
     "TenantAttributes",
     "TenantLimits",
+    "TenantOverride",
     "TenantPolicy",
     "configured_policy",
     "decide",

@@ -66,4 +66,4 @@ def default_policy() -> PolicySet:
     """The policy when nothing is configured: every tenant on the `standard` tier."""
     standard = BUILTIN_TIERS["standard"]
     default = TenantPolicy("default", "standard", standard.categories, standard.pii)
-    return PolicySet({}, default)
+    return PolicySet({}, default, tiers=BUILTIN_TIERS)

@@ -8,6 +8,7 @@ policy it had.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,6 +33,7 @@ from sekimori.policy.model import (
     PolicySet,
     TenantAttributes,
     TenantLimits,
+    TenantOverride,
     TenantPolicy,
     WatchRules,
 )
@@ -201,27 +203,39 @@ def _defer(setting: str | None, inherited: bool) -> bool:
 _PII_NAMES = ["secrets", "all", *(t.value for t in PiiType)]
 
 
-def load_policy(path: str | Path) -> PolicySet:
+def load_policy(path: str | Path, tenants: Sequence[TenantOverride] = ()) -> PolicySet:
     """Reads and validates a policy file; raises ConfigError naming file, line and key."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the policy file: {exc.strerror}", file=str(path)) from None
-    return parse_policy(text, source=str(path))
+    return parse_policy(text, source=str(path), tenants=tenants)
 
 
-def configured_policy(policy_file: Path | None, inline: Mapping[str, Any] | None) -> PolicySet:
+def configured_policy(
+    policy_file: Path | None,
+    inline: Mapping[str, Any] | None,
+    tenants: Sequence[TenantOverride] = (),
+) -> PolicySet:
     """The policy the settings name: `policy_file`, else the inline `policy:` mapping, else the
-    built-in default."""
+    built-in default; the store's tenant rows (`tenants`) over it."""
     if policy_file is not None:
-        return load_policy(policy_file)
+        return load_policy(policy_file, tenants)
     if inline is not None:
-        return parse_policy(yaml.safe_dump(dict(inline)), source="settings: policy")
+        text = yaml.safe_dump(dict(inline))
+        return parse_policy(text, source="settings: policy", tenants=tenants)
+    if any(not t.empty for t in tenants):
+        return parse_policy("", source=default_policy().source, tenants=tenants)
     return default_policy()
 
 
-def parse_policy(text: str, *, source: str = "<policy>") -> PolicySet:
+def parse_policy(
+    text: str, *, source: str = "<policy>", tenants: Sequence[TenantOverride] = ()
+) -> PolicySet:
+    """`text` validated and resolved; `tenants` (the store's rows) over it: a row's tier and
+    limits replace the file's for that tenant. A row naming a tier the file does not define
+    keeps the file's tier, said in `PolicySet.notes` (a row never makes the file fail)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
@@ -252,7 +266,7 @@ def parse_policy(text: str, *, source: str = "<policy>") -> PolicySet:
         raise ConfigError(
             f"{_explain(err)}{more}", file=_where(source, lines, loc), key=_key(loc)
         ) from None
-    return _Resolver(parsed, source, lines).resolve()
+    return _Resolver(parsed, source, lines).resolve(tenants)
 
 
 def _is_union_tag(part: object) -> bool:
@@ -329,7 +343,7 @@ class _Resolver:
     def fail(self, loc: Sequence[object], message: str) -> ConfigError:
         return ConfigError(message, file=_where(self.source, self.lines, loc), key=_key(loc))
 
-    def resolve(self) -> PolicySet:
+    def resolve(self, overrides: Sequence[TenantOverride] = ()) -> PolicySet:
         self._check_guards()
         for name in self.p.tiers:
             if name in BUILTIN_TIERS:
@@ -355,7 +369,35 @@ class _Resolver:
             shared_custom,
             shared_intents,
         )
-        return PolicySet(tenants, default, self.source, dict(self.p.guards))
+        notes: list[str] = []
+        for row in overrides:
+            if row.empty:
+                continue  # the file's policy as it is (a display name, a status)
+            # A tenant the file does not name starts from its default_tenant, as it would.
+            named = row.name in self.p.tenants
+            loc: tuple[object, ...] = ("tenants", row.name) if named else ("default_tenant",)
+            spec = self.p.tenants[row.name] if named else self.p.default_tenant
+            if row.tier is not None and row.tier not in self.tiers:
+                notes.append(
+                    f"tenant {row.name}: the store names tier {row.tier!r}, which {self.source} "
+                    f"does not define (known: {', '.join(sorted(self.tiers))}); the file's tier "
+                    f"{spec.tier!r} applies / 未定義のティアのため無視しました"
+                )
+            elif row.tier is not None:
+                spec = spec.model_copy(update={"tier": row.tier})
+            tenant = self._tenant(loc, row.name, spec, rules, shared_custom, shared_intents)
+            limits = tenant.limits
+            tenants[row.name] = replace(
+                tenant,
+                limits=replace(
+                    limits,
+                    tenant=row.limits.over(limits.tenant),
+                    per_key=row.key_limits.over(limits.per_key),
+                ),
+            )
+        return PolicySet(
+            tenants, default, self.source, dict(self.p.guards), dict(self.tiers), tuple(notes)
+        )
 
     def _check_guards(self) -> None:
         """Every guard's kind is registered and its adapter takes its options."""

@@ -206,13 +206,32 @@ class TenantPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class TenantOverride:
+    """A tenant's row in the store (`sekimori tenants`) as the policy applies it: over the policy
+    file, its tier replaced (None: the file's) and its limits figure by figure."""
+
+    name: str
+    tier: str | None = None
+    limits: Quota = field(default_factory=Quota)  # the tenant's whole traffic
+    key_limits: Quota = field(default_factory=Quota)  # each of its keys
+
+    @property
+    def empty(self) -> bool:
+        return self.tier is None and self.limits.empty and self.key_limits.empty
+
+
+@dataclass(frozen=True, slots=True)
 class PolicySet:
-    """All tenants of one policy file; unknown tenants get `default_tenant`."""
+    """All tenants of one policy file (and of the store's tenant rows over it); unknown tenants
+    get `default_tenant`."""
 
     tenants: Mapping[str, TenantPolicy]
     default_tenant: TenantPolicy
     source: str = "<built-in default>"
     guards: Mapping[str, GuardSettings] = field(default_factory=dict)  # name -> endpoint
+    tiers: Mapping[str, TenantPolicy] = field(default_factory=dict)  # built-in and defined
+    # What could not be applied from the store's rows (a tier the file does not define), to log.
+    notes: tuple[str, ...] = ()
 
     def for_tenant(self, name: str) -> TenantPolicy:
         return self.tenants.get(name, self.default_tenant)
