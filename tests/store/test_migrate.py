@@ -13,8 +13,9 @@ import pytest
 from sekimori.audit.sqlite import SqliteAuditStore
 from sekimori.cli import main
 from sekimori.gateway.keys import KeyCache, Principal
-from sekimori.store.postgres import PostgresKeyStore
+from sekimori.store.postgres import PostgresKeyStore, PostgresTenantStore
 from sekimori.store.sqlite_keys import SqliteKeyStore
+from sekimori.store.sqlite_tenants import SqliteTenantStore
 from sekimori.testing.procs import run_cli
 from tests.store.test_postgres import record
 
@@ -63,13 +64,16 @@ def test_migrate_copies_everything_and_the_chain_still_verifies(
     keys.revoke(revoked.info.key_id)
     before = keys.all_keys()
     keys.close()
+    assert cli("tenants", "add", "acme", "--tier", "enterprise", "--rpm", "7").code == 0
+    assert cli("tenants", "suspend", "acme").code == 0
+    tenant = SqliteTenantStore(tmp_path / "keys.db").get("acme")
     head = SqliteAuditStore(tmp_path / "audit.db").verify().head_hash
     anchor = tmp_path / "anchor.json"
     assert cli("audit", "anchor", "--out", str(anchor)).code == 0  # taken before the move
 
     moved = run_cli(tmp_path, "migrate", "sqlite-to-postgres", "--to", pg_url)
     assert moved.returncode == 0, moved.stdout + moved.stderr
-    assert f"copied 2 keys and {N} audit records" in moved.stdout
+    assert f"copied 2 keys, 1 tenants and {N} audit records" in moved.stdout
     assert "chain verified on the target" in moved.stdout
 
     target = cli("audit", "verify", "--store", pg_url, "--anchor", str(anchor))
@@ -87,6 +91,9 @@ def test_migrate_copies_everything_and_the_chain_still_verifies(
     assert cache.authenticate(kept.key) == Principal("acme", kept.info.key_id)
     assert cache.authenticate(revoked.key) is None
     cache.close()
+    target_tenants = PostgresTenantStore(pg_url)
+    assert tenant is not None and target_tenants.get("acme") == tenant  # suspended, as it was
+    target_tenants.close()
 
     again = cli("migrate", "sqlite-to-postgres", "--to", pg_url)
     assert again.code == 1 and "migrate into an empty database" in again.err

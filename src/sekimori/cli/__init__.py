@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "doctor",
     "keys",
+    "tenants",
     "admin",
     "audit",
     "migrate",

@@ -32,8 +32,14 @@ def _sqlite_to_postgres(args: argparse.Namespace) -> int:
     home = Path(args.source).expanduser() if args.source else home_dir()
     report = sqlite_to_postgres(home, args.to)
     where = redact(args.to)
-    print(f"copied {report.keys} keys and {report.records} audit records from {home} to {where}")
-    print(f"{report.keys} 個のキーと {report.records} 件の監査記録を {where} に複製しました")
+    print(
+        f"copied {report.keys} keys, {report.tenants} tenants and {report.records} audit records "
+        f"from {home} to {where}"
+    )
+    print(
+        f"{report.keys} 個のキー、{report.tenants} 件のテナント、{report.records} 件の監査記録を "
+        f"{where} に複製しました"
+    )
     same = (
         report.target.ok
         and report.target.records == report.source.records

@@ -20,6 +20,7 @@ from sekimori.home import AUDIT_DB, KEYS_DB
 from sekimori.registry import Registry
 from sekimori.store.keys import KeyStore
 from sekimori.store.sketches import WATCH_DB, SketchStore
+from sekimori.store.tenants import TenantStore
 
 
 class StoreBackend(Protocol):
@@ -36,6 +37,10 @@ class StoreBackend(Protocol):
         ...
 
     def keys(self) -> KeyStore: ...
+
+    def tenants(self) -> TenantStore:
+        """Tenant rows (tier, status, limit overrides), beside the keys."""
+        ...
 
     def audit(self) -> AuditStore: ...
 
@@ -80,6 +85,11 @@ class SqliteBackend:
         from sekimori.store.sqlite_keys import SqliteKeyStore
 
         return SqliteKeyStore(self.home / KEYS_DB)
+
+    def tenants(self) -> TenantStore:
+        from sekimori.store.sqlite_tenants import SqliteTenantStore
+
+        return SqliteTenantStore(self.home / KEYS_DB)
 
     def audit(self) -> AuditStore:
         from sekimori.audit.sqlite import SqliteAuditStore

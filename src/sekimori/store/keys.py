@@ -7,17 +7,16 @@ A key reads `sk-sek-<id><secret>`: a public 12-hex-digit id to find the row, the
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from sekimori.errors import InputError
+from sekimori.store.tenants import check_name
 
 PREFIX = "sk-sek-"
 ID_LEN = 12
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +53,7 @@ def digest(key: str) -> str:
 
 def mint(tenant: str) -> NewKey:
     """A fresh key for `tenant`; raises InputError for a bad tenant name."""
-    if not _TENANT.match(tenant):
-        raise InputError(
-            f"tenant {tenant!r} must be 1-64 letters, digits, '.', '_' or '-' "
-            "(テナント名は英数字と . _ - の64文字以内)",
-            source="--tenant",
-        )
+    check_name(tenant)
     key_id = secrets.token_hex(ID_LEN // 2)
     key = f"{PREFIX}{key_id}{secrets.token_urlsafe(32)}"
     info = ApiKey(key_id=key_id, tenant=tenant, created=time.time(), revoked=None)

@@ -1,4 +1,5 @@
-"""`sekimori migrate sqlite-to-postgres`: copy keys and audit, then prove nothing was lost.
+"""`sekimori migrate sqlite-to-postgres`: copy keys, tenants and audit, then prove nothing was
+lost.
 
 Rows are copied verbatim (seq, links, hashes, key digests) into an empty database in one
 transaction per table, so a failure leaves the target as it was. Afterwards the target's chain is
@@ -14,14 +15,16 @@ from sekimori.audit.record import VerifyReport
 from sekimori.audit.sqlite import SqliteAuditStore
 from sekimori.errors import StoreError
 from sekimori.home import AUDIT_DB, KEYS_DB
-from sekimori.store.postgres import PostgresAuditStore, PostgresKeyStore
+from sekimori.store.postgres import PostgresAuditStore, PostgresKeyStore, PostgresTenantStore
 from sekimori.store.sqlite_keys import SqliteKeyStore
+from sekimori.store.sqlite_tenants import SqliteTenantStore
 
 
 @dataclass(frozen=True, slots=True)
 class MigrationReport:
     keys: int
     records: int
+    tenants: int
     source: VerifyReport
     target: VerifyReport
 
@@ -32,6 +35,8 @@ def sqlite_to_postgres(home: Path, url: str) -> MigrationReport:
     source_keys = SqliteKeyStore(home / KEYS_DB)
     target_audit = PostgresAuditStore(url)
     target_keys = PostgresKeyStore(url)
+    source_tenants = SqliteTenantStore(home / KEYS_DB)
+    target_tenants = PostgresTenantStore(url)
     try:
         before = source_audit.verify()
         if not before.ok:
@@ -41,9 +46,11 @@ def sqlite_to_postgres(home: Path, url: str) -> MigrationReport:
                 "移行元の監査ログが検証に失敗しました"
             )
         keys = target_keys.import_keys(source_keys.rows())
+        tenants = target_tenants.import_tenants(source_tenants.all_tenants())
         records = target_audit.import_chain(source_audit.scan())
         after = target_audit.verify()
     finally:
-        for store in (source_audit, source_keys, target_audit, target_keys):
+        stores = (source_audit, source_keys, target_audit, target_keys)
+        for store in (*stores, source_tenants, target_tenants):
             store.close()
-    return MigrationReport(keys=keys, records=records, source=before, target=after)
+    return MigrationReport(keys=keys, records=records, tenants=tenants, source=before, target=after)

@@ -102,6 +102,21 @@ CREATE TABLE sanctions (
 );
 """,
     ),
+    Migration(
+        6,
+        "tenants: tier, status and limit overrides",
+        """
+CREATE TABLE tenants (
+  name text PRIMARY KEY, display_name text NOT NULL, tier text,
+  status text NOT NULL CHECK (status IN ('active', 'suspended')),
+  limits text NOT NULL DEFAULT '{}',
+  created double precision NOT NULL, updated double precision NOT NULL
+);
+-- Moves with every tenant change: each gateway polls it and re-reads the rows when it moves.
+CREATE TABLE tenant_generation (id int PRIMARY KEY CHECK (id = 1), n bigint NOT NULL);
+INSERT INTO tenant_generation VALUES (1, 0);
+""",
+    ),
 )
 
 # Any constant both sides agree on; it only has to differ from the application's other locks.

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,16 @@ from sekimori.store.sketches import (
     SketchStore,
     alert_row,
     alert_values,
+)
+from sekimori.store.tenants import (
+    Change,
+    Tenant,
+    TenantStore,
+    already_there,
+    limits_text,
+    still_used,
+    tenant_from_row,
+    unknown_tenant,
 )
 
 CONNECT_TIMEOUT_S = 3  # a replica notices a dead server this fast, then spools (docs/store.md)
@@ -406,6 +416,110 @@ class PostgresKeyStore:
         self._db.close()
 
 
+_TENANT_COLUMNS = "name, display_name, tier, status, limits, created, updated"
+
+
+def _tenant_values(t: Tenant) -> tuple[object, ...]:
+    return (t.name, t.display_name, t.tier, t.status.value, limits_text(t), t.created, t.updated)
+
+
+class PostgresTenantStore:
+    """Tenant rows; a change locks its row (or, for a new one, the primary key serialises it)
+    and moves `tenant_generation` in the same transaction."""
+
+    def __init__(self, url: str) -> None:
+        self._db = _Connection(url)
+        with self._db.use():
+            pass
+
+    def _select(self, conn: Conn, name: str, lock: bool = False) -> Tenant | None:
+        sql = f"SELECT {_TENANT_COLUMNS} FROM tenants WHERE name = %s" + (" FOR UPDATE" * lock)
+        row = conn.execute(sql.encode(), (name,)).fetchone()
+        return None if row is None else tenant_from_row(tuple(row), self._db.where)
+
+    def add(self, tenant: Tenant) -> Tenant:
+        with self._db.use() as conn, conn.transaction():
+            added = conn.execute(
+                f"INSERT INTO tenants ({_TENANT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (name) DO NOTHING".encode(),
+                _tenant_values(tenant),
+            )
+            if added.rowcount == 0:
+                raise already_there(tenant.name)
+            conn.execute("UPDATE tenant_generation SET n = n + 1 WHERE id = 1")
+        return tenant
+
+    def get(self, name: str) -> Tenant | None:
+        with self._db.use() as conn:
+            return self._select(conn, name)
+
+    def all_tenants(self) -> list[Tenant]:
+        with self._db.use() as conn:
+            rows = conn.execute(
+                f"SELECT {_TENANT_COLUMNS} FROM tenants ORDER BY name".encode()
+            ).fetchall()
+        return [tenant_from_row(tuple(r), self._db.where) for r in rows]
+
+    def update(self, name: str, change: Change) -> Tenant:
+        with self._db.use() as conn, conn.transaction():
+            old = self._select(conn, name, lock=True)
+            if old is None:
+                raise unknown_tenant(name)
+            new = replace(change(old), name=old.name, created=old.created, updated=time.time())
+            conn.execute(
+                "UPDATE tenants SET display_name = %s, tier = %s, status = %s, limits = %s, "
+                "updated = %s WHERE name = %s",
+                (*_tenant_values(new)[1:5], new.updated, name),
+            )
+            conn.execute("UPDATE tenant_generation SET n = n + 1 WHERE id = 1")
+        return new
+
+    def remove(self, name: str) -> Tenant:
+        with self._db.use() as conn, conn.transaction():
+            old = self._select(conn, name, lock=True)
+            if old is None:
+                raise unknown_tenant(name)
+            # A key created for the tenant meanwhile commits first or sees the row gone: a
+            # concurrent `keys create` is not refused (keys may name tenants without a row).
+            keys = conn.execute(
+                "SELECT key_id FROM api_keys WHERE tenant = %s AND revoked IS NULL "
+                "ORDER BY created",
+                (name,),
+            ).fetchall()
+            if keys:
+                raise still_used(name, [str(k) for (k,) in keys])
+            conn.execute("DELETE FROM tenants WHERE name = %s", (name,))
+            conn.execute("UPDATE tenant_generation SET n = n + 1 WHERE id = 1")
+        return old
+
+    def generation(self) -> int:
+        with self._db.use() as conn:
+            row = conn.execute("SELECT n FROM tenant_generation WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def import_tenants(self, tenants: Iterable[Tenant]) -> int:
+        """Copy rows into an empty tenant table (`migrate`); returns how many."""
+        with self._db.use() as conn, conn.transaction():
+            present = conn.execute("SELECT count(*) FROM tenants").fetchone()
+            if present and int(present[0]):
+                raise StoreError(
+                    f"store {self._db.where}: tenants already holds {present[0]} rows; "
+                    "hint: migrate into an empty database / 移行先にテナントが既にあります"
+                )
+            rows = [_tenant_values(t) for t in tenants]
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO tenants ({_TENANT_COLUMNS}) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s)".encode(),
+                    rows,
+                )
+            conn.execute("UPDATE tenant_generation SET n = n + 1 WHERE id = 1")
+        return len(rows)
+
+    def close(self) -> None:
+        self._db.close()
+
+
 @dataclass(frozen=True, slots=True)
 class PostgresBackend:
     url: str
@@ -420,6 +534,9 @@ class PostgresBackend:
 
     def keys(self) -> KeyStore:
         return PostgresKeyStore(self.url)
+
+    def tenants(self) -> TenantStore:
+        return PostgresTenantStore(self.url)
 
     def audit(self) -> AuditStore:
         return PostgresAuditStore(self.url)

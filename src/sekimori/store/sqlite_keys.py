@@ -17,7 +17,7 @@ from sekimori.store.keys import (
     unknown_key,
 )
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
   key_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, digest TEXT NOT NULL,
   created REAL NOT NULL, revoked REAL
@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 class SqliteKeyStore:
     def __init__(self, path: Path) -> None:
-        self._db = private_database(path, "key", _SCHEMA)
+        self._db = private_database(path, "key", SCHEMA)
         self.path = path
 
     def create(self, tenant: str) -> NewKey:
