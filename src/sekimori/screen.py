@@ -32,12 +32,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from sekimori.errors import ConfigError, SekimoriError
 from sekimori.lang import Text, detect_lang
 from sekimori.registry import Registry
 from sekimori.settings import Settings
+
+if TYPE_CHECKING:
+    from sekimori.policy import PolicySet, TenantOverride
 from sekimori.taxonomy import SIGNAL_PII, category
 from sekimori.types import Action, Decision, Message
 
@@ -169,6 +172,17 @@ class Reloadable(Protocol):
     """
 
     def reload(self) -> str: ...
+
+
+@runtime_checkable
+class TenantAware(Protocol):
+    """A screen whose policy takes the store's tenant rows over its file (`sekimori tenants`).
+
+    `use_tenants` rebuilds the policy with them (and keeps them for later reloads); it never
+    raises for a row, whose problems are in the returned policy's `notes`.
+    """
+
+    def use_tenants(self, tenants: Sequence[TenantOverride]) -> PolicySet: ...
 
 
 @runtime_checkable

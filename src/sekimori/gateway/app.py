@@ -35,9 +35,20 @@ from sekimori.gateway.parse import (
     parse_response,
     read_body,
 )
+from sekimori.gateway.tenants import REFRESH_S as TENANTS_REFRESH_S
+from sekimori.gateway.tenants import TenantBook
 from sekimori.gateway.watching import Watching
 from sekimori.home import AUDIT_KEY, secret_key
-from sekimori.screen import Closing, Counted, Reloadable, Screen, Warming, load_screen
+from sekimori.policy import TenantOverride
+from sekimori.screen import (
+    Closing,
+    Counted,
+    Reloadable,
+    Screen,
+    TenantAware,
+    Warming,
+    load_screen,
+)
 from sekimori.settings import Settings, is_loopback
 from sekimori.store.backend import ReloadBus, open_backend
 from sekimori.store.notify import open_reload_bus
@@ -116,6 +127,9 @@ class Gateway:
         self.sanctions = Sanctions()  # the watch imposes them, the limiter applies them
         self.limiter = Limiter(settings, metrics=self.metrics, sanctions=self.sanctions)
         self.keys: KeyCache | None = None
+        self.tenants: TenantBook | None = None  # the store's tenant rows (with keys only)
+        self._tenant_task: asyncio.Future[None] | None = None
+        self._overrides: tuple[TenantOverride, ...] = ()  # what the policy has from the rows
         self._audit_store: AuditStore | None = None
         self.audit_key: bytes | None = None
         self.recorder: BatchingRecorder[AuditRecord] | None = None
@@ -158,6 +172,8 @@ class Gateway:
             self._bus = open_reload_bus(self.settings, backend, self.group)
         if self.settings.server.auth and self.keys is None:
             self.keys = KeyCache(backend.keys())
+        if self.settings.server.auth and self.tenants is None:
+            self.tenants = TenantBook(backend.tenants())
         if self._audit_store is None:
             store = backend.audit()
             if not backend.local:  # a remote store may go down: spool, then replay in order
@@ -212,6 +228,9 @@ class Gateway:
             )
             self.sketches.start()
             watch = Watching(self.sketches)
+        if self.tenants is not None:
+            await self._refresh_tenants(quiet=False)
+            self._tenant_task = asyncio.ensure_future(self._keep_tenants())
         self.chat = ChatHandler(
             self.settings,
             self.screen,
@@ -250,6 +269,54 @@ class Gateway:
         while True:
             await asyncio.sleep(REFRESH_S)
             healthy = await self._refresh_sanctions(quiet=not healthy)
+
+    async def _refresh_tenants(self, *, quiet: bool) -> bool:
+        """Re-reads the tenant rows if they changed and rebuilds the screen's and the limiter's
+        policy with them; False when the store failed (the rows last read stay)."""
+        book = self.tenants
+        assert book is not None
+        try:
+            changed = await asyncio.to_thread(book.refresh)
+        except StoreError as exc:
+            if not quiet:
+                log.error("%s; tenants as last read", exc)
+            return False
+        if changed:
+            await self._apply_tenants(book)
+        return True
+
+    async def _apply_tenants(self, book: TenantBook) -> None:
+        overrides = book.overrides()
+        if overrides != self._overrides:  # not for a status or a display name alone
+            try:
+                if isinstance(self.screen, TenantAware):
+                    await asyncio.to_thread(self.screen.use_tenants, overrides)
+                policy = await asyncio.to_thread(self.limiter.use_tenants, overrides)
+            except SekimoriError as exc:  # the policy file went bad since it was loaded
+                log.error("tenant rows not applied, the previous policy stays: %s", exc)
+                return
+            self._overrides = overrides
+            for note in policy.notes:
+                log.warning("%s", note)
+        workers = self.settings.server.workers
+        if workers > 1 and self.settings.limits.url is None and self.limiter.active:
+            # Checked at start too (workers.check_limits_shared); a row can add limits later.
+            log.warning(
+                "tenants: the store's rows set rate limits, counted in each of %d workers "
+                "without limits.url (Redis): up to %d times the figures",
+                workers,
+                workers,
+            )
+        suspended = sum(t.suspended for t in book.rows.values())
+        log.info("tenants: %d rows applied (%d suspended)", len(book.rows), suspended)
+
+    async def _keep_tenants(self) -> None:
+        """Changes from any process or host reach this one within TENANTS_REFRESH_S; a failing
+        store is logged once until it answers again."""
+        healthy = True
+        while True:
+            await asyncio.sleep(TENANTS_REFRESH_S)
+            healthy = await self._refresh_tenants(quiet=not healthy)
 
     def _on_sighup(self) -> None:
         # A worker's SIGHUP comes from its supervisor, which tells the other replicas itself.
@@ -292,10 +359,11 @@ class Gateway:
             await asyncio.to_thread(self._bus.close)
         if self.recorder is not None:
             await self.recorder.aclose()
-        if self._sanction_task is not None:
-            self._sanction_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sanction_task
+        for task in (self._sanction_task, self._tenant_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.sketches is not None:
             await self.sketches.aclose()
         if self.sanctions.store is not None:
@@ -306,6 +374,8 @@ class Gateway:
             await self.screen.aclose()
         if self.keys is not None:
             self.keys.close()
+        if self.tenants is not None:
+            self.tenants.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -358,6 +428,11 @@ class Gateway:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def _admit_tenant(self, principal: Principal) -> None:
+        """Raises 403 `tenant_suspended` when the store marks the key's tenant suspended."""
+        if self.tenants is not None:
+            self.tenants.check(principal.tenant)
+
     def _authenticate(self, headers: list[tuple[bytes, bytes]]) -> Principal:
         if self.keys is None:
             return ANONYMOUS
@@ -388,6 +463,7 @@ class Gateway:
         try:
             assert self.chat is not None, "the app must run inside its lifespan"
             principal = self._authenticate(headers)
+            self._admit_tenant(principal)
             length = None
             for name, value in headers:
                 if name == b"content-length":
@@ -446,7 +522,7 @@ class Gateway:
 
     async def _models(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            self._authenticate(scope["headers"])
+            self._admit_tenant(self._authenticate(scope["headers"]))
         except HttpError as exc:
             await _send_error(send, exc, "")
             return
@@ -458,7 +534,7 @@ class Gateway:
         """GET /v1/models/{id}: one model in the OpenAI shape (a model id may hold slashes)."""
         model_id = scope["path"].removeprefix(_MODEL_PREFIX)
         try:
-            self._authenticate(scope["headers"])
+            self._admit_tenant(self._authenticate(scope["headers"]))
             upstream = (await self._served_models()).get(model_id)
             if upstream is None:
                 raise HttpError(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from sekimori.limits import (
 )
 from sekimori.limits.estimate import estimate_tokens
 from sekimori.limits.memory import MemoryLimitStore
-from sekimori.policy import PolicySet, configured_policy
+from sekimori.policy import PolicySet, TenantOverride, configured_policy
 from sekimori.settings import Settings
 from sekimori.store.sanctions import SanctionRow
 from sekimori.types import WatchAction
@@ -88,14 +89,26 @@ class Limiter:
             raise ConfigError(str(exc), file=file) from None
         shared = limits.url is not None
         self.local: LimitStore = MemoryLimitStore() if shared else self.store
+        self._tenants: tuple[TenantOverride, ...] = ()  # the store's rows over the file
+        self._loading = threading.Lock()  # a reload and a tenant change, one after the other
         self.policy = self._load()
 
     def _load(self) -> PolicySet:
-        return configured_policy(self._settings.policy_file, self._settings.policy)
+        return configured_policy(self._settings.policy_file, self._settings.policy, self._tenants)
+
+    def use_tenants(self, tenants: tuple[TenantOverride, ...]) -> PolicySet:
+        """The limits rebuilt with the store's tenant rows over the policy file (kept for
+        reloads); a bad policy file raises and the old limits stay."""
+        with self._loading:
+            policy = configured_policy(self._settings.policy_file, self._settings.policy, tenants)
+            self.policy = policy
+            self._tenants = tenants
+        return policy
 
     def reload(self) -> str:
         """Re-reads the policy's limits; a bad file raises and the old limits stay."""
-        self.policy = self._load()
+        with self._loading:
+            self.policy = self._load()
         return self.policy.source
 
     @property

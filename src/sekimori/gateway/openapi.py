@@ -63,7 +63,13 @@ def _numbers() -> dict[str, Schema]:
     return fields
 
 
-_AUTH_ERRORS = {"401": _error("API key missing, invalid or revoked (`invalid_api_key`)")}
+_AUTH_ERRORS = {
+    "401": _error("API key missing, invalid or revoked (`invalid_api_key`)"),
+    "403": _error(
+        "the key's tenant is suspended (`tenant_suspended`, `sekimori tenants suspend`); on "
+        "screened endpoints also a key the watch suspended (`key_suspended`)"
+    ),
+}
 
 # Every status a screened endpoint (chat, completions, embeddings) may answer besides 200.
 _SCREENED_ERRORS: dict[str, Schema] = {

@@ -38,7 +38,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -46,8 +46,9 @@ from sekimori.audit.record import AuditStore
 from sekimori.errors import ConfigError, StoreError
 from sekimori.gateway.app import Gateway, Route
 from sekimori.gateway.limiting import has_limits
+from sekimori.gateway.tenants import TenantBook
 from sekimori.home import AUDIT_KEY, secret_key
-from sekimori.policy import configured_policy
+from sekimori.policy import TenantOverride, configured_policy
 from sekimori.settings import Settings
 from sekimori.sockets import bind_socket
 from sekimori.store.backend import open_backend
@@ -73,12 +74,13 @@ def hold_port(sock: socket.socket) -> socket.socket:
     return bind_socket(host, port, reuse_port=True, listen=False)
 
 
-def check_limits_shared(settings: Settings) -> None:
-    """Raises ConfigError when N > 1 workers would each count the policy's limits."""
+def check_limits_shared(settings: Settings, tenants: Sequence[TenantOverride] = ()) -> None:
+    """Raises ConfigError when N > 1 workers would each count the policy's limits (the store's
+    tenant rows `tenants` over it)."""
     workers = settings.server.workers
     if workers == 1 or settings.limits.url is not None:
         return
-    if has_limits(configured_policy(settings.policy_file, settings.policy)):
+    if has_limits(configured_policy(settings.policy_file, settings.policy, tenants)):
         raise ConfigError(
             f"--workers {workers} with rate limits needs a shared limit store: set limits.url to "
             "a Redis URL (redis://HOST:6379/0), or run one worker; counted in each process the "
@@ -91,8 +93,16 @@ def check_limits_shared(settings: Settings) -> None:
 def prepare(settings: Settings) -> int | None:
     """Checks made once, before any worker starts: limits need Redis, the stores open (schema
     migrated, files created 0600) and the audit key exists. Returns the active key count."""
-    check_limits_shared(settings)
     backend = open_backend(settings.store.url, settings.home)
+    if settings.server.auth and settings.server.workers > 1 and settings.limits.url is None:
+        book = TenantBook(backend.tenants())
+        try:
+            book.refresh()
+        finally:
+            book.close()
+        check_limits_shared(settings, book.overrides())
+    else:
+        check_limits_shared(settings)
     keys = backend.keys() if settings.server.auth else None
     audit: AuditStore | None = None
     try:

@@ -73,13 +73,14 @@ from sekimori.lang import detect_lang
 from sekimori.policy import (
     ExampleIndex,
     PolicySet,
+    TenantOverride,
     TenantPolicy,
     configured_policy,
     decide,
     rule_on,
 )
 from sekimori.policy.guarding import GuardedDecision, merge, wanted
-from sekimori.policy.model import GuardRule
+from sekimori.policy.model import ExampleSet, GuardRule
 from sekimori.screen import (
     InputResult,
     OutputResult,
@@ -170,6 +171,13 @@ class _Loaded:
         return self.policy.for_tenant(name), self.indexes.get(name if known else "")
 
 
+_ExamplesKey = tuple[tuple[tuple[str, ExampleSet], ...], tuple[tuple[str, ExampleSet], ...]]
+
+
+def _examples_key(tenant: TenantPolicy) -> _ExamplesKey:
+    return tuple(sorted(tenant.custom.items())), tuple(sorted(tenant.allow_intents.items()))
+
+
 @dataclass(frozen=True, slots=True)
 class _Pending:
     """What output screening needs from the input side of the same request (the handle)."""
@@ -238,19 +246,32 @@ class PolicyScreen:
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="sekimori-screen")
         self.scheduler = Scheduler(self.options.limits(), self.pool)
         self._reload_lock = threading.Lock()
+        self._tenants: tuple[TenantOverride, ...] = ()  # the store's rows over the file
         self._state = self._load()
         # Load the models now, off the event loop, so that the first request does not pay.
         self.warming: Future[None] = self.pool.submit(self._warm)
 
     # -- policy
     def _load(self) -> _Loaded:
-        policy = configured_policy(self.policy_file, self._inline)
+        policy = configured_policy(self.policy_file, self._inline, self._tenants)
+        before: _Loaded | None = getattr(self, "_state", None)
+        # Tenants with the same examples share one index, and a reload reuses the indexes it
+        # had: the store's tenant rows make many tenants that are the file's default_tenant
+        # with other limits, and each change of a row rebuilds the policy.
+        built: dict[_ExamplesKey, ExampleIndex] = {}
+        if before is not None:
+            old = [("", before.policy.default_tenant), *before.policy.tenants.items()]
+            for name, tenant in old:
+                if name in before.indexes:
+                    built[_examples_key(tenant)] = before.indexes[name]
         indexes: dict[str, ExampleIndex] = {}
         for name, tenant in [("", policy.default_tenant), *policy.tenants.items()]:
             if tenant.custom or tenant.allow_intents:
-                indexes[name] = ExampleIndex(tenant, self._encoder_get())
+                key = _examples_key(tenant)
+                if key not in built:
+                    built[key] = ExampleIndex(tenant, self._encoder_get())
+                indexes[name] = built[key]
         # A guard whose settings a reload leaves as they were keeps its client (and connections).
-        before: _Loaded | None = getattr(self, "_state", None)
         guards = {
             name: before.guards[name]
             if before is not None and before.policy.guards.get(name) == spec
@@ -266,6 +287,19 @@ class PolicyScreen:
             self._state = state  # one reference swap: a request sees the old or the new, whole
         log.info("policy reloaded from %s", state.policy.source)
         return state.policy.source
+
+    def use_tenants(self, tenants: Sequence[TenantOverride]) -> PolicySet:
+        """The policy rebuilt with the store's tenant rows over the file (kept for reloads)."""
+        with self._reload_lock:
+            previous = self._tenants
+            self._tenants = tuple(tenants)
+            try:
+                state = self._load()
+            except BaseException:
+                self._tenants = previous
+                raise
+            self._state = state
+        return state.policy
 
     @property
     def policy(self) -> PolicySet:
