@@ -58,6 +58,7 @@ EXPECT: dict[str, tuple[str, ...]] = {
     "docs/pii.md": ("カード <CARD_1>", "Your card 4111 1111 1111 1111 is ok", "<PERSON_1>"),
     "docs/policy.md": ("examples/policy.yaml: OK", "tenant acme-jp (tier enterprise): block"),
     "docs/redteam.md": ("McNemar",),
+    "docs/scale.md": ("tenant acme: suspended", "tier enterprise, limits tpm 100000"),
     "docs/screening.md": ("x-sekimori-decision: block", "申し訳", "<CARD_1>", "pii card"),
     "docs/watch.md": ("sketches over 2 days",),
 }
