@@ -128,3 +128,5 @@ def test_limits_in_a_row_need_redis_with_workers(upstream: ServerProcess, tmp_pa
     assert result.returncode != 0
     assert "--workers 2 with rate limits needs a shared limit store" in result.stderr
     assert "Traceback" not in result.stderr
+    doctor = run_cli(tmp_path, "doctor", *args)
+    assert "FAIL  workers" in doctor.stdout and "limits.url" in doctor.stdout

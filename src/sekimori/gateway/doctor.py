@@ -6,6 +6,7 @@ Nothing is started and nothing is written (a missing data directory is reported,
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import socket
@@ -17,7 +18,7 @@ from typing import Literal
 
 import httpx
 
-from sekimori.errors import SekimoriError
+from sekimori.errors import SekimoriError, StoreError
 from sekimori.lang import Text, ljust
 from sekimori.settings import Settings, UpstreamSettings
 from sekimori.types import Lang
@@ -152,10 +153,17 @@ def _port(settings: Settings, lang: Lang) -> Check:
 
 def _workers(settings: Settings, lang: Lang) -> Check:
     from sekimori.gateway.workers import check_limits_shared
+    from sekimori.store.backend import StoreBackend, open_backend
 
     n = settings.server.workers
+    backend: StoreBackend | None = None
+    with contextlib.suppress(SekimoriError):  # the keys check reports a store that fails
+        backend = open_backend(settings.store.url, settings.home)
     try:
-        check_limits_shared(settings)
+        try:  # with the store's tenant rows, as `serve` checks
+            check_limits_shared(settings, backend)
+        except StoreError:
+            check_limits_shared(settings)
     except SekimoriError as exc:
         return Check("workers", "fail", _WORKERS(lang, n=n), str(exc))
     return Check("workers", "ok", _WORKERS(lang, n=n))

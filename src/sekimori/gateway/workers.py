@@ -38,7 +38,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -51,7 +51,7 @@ from sekimori.home import AUDIT_KEY, secret_key
 from sekimori.policy import TenantOverride, configured_policy
 from sekimori.settings import Settings
 from sekimori.sockets import bind_socket
-from sekimori.store.backend import open_backend
+from sekimori.store.backend import StoreBackend, open_backend
 from sekimori.store.notify import open_reload_bus
 
 log = logging.getLogger("sekimori.gateway")
@@ -74,12 +74,20 @@ def hold_port(sock: socket.socket) -> socket.socket:
     return bind_socket(host, port, reuse_port=True, listen=False)
 
 
-def check_limits_shared(settings: Settings, tenants: Sequence[TenantOverride] = ()) -> None:
-    """Raises ConfigError when N > 1 workers would each count the policy's limits (the store's
-    tenant rows `tenants` over it)."""
+def check_limits_shared(settings: Settings, backend: StoreBackend | None = None) -> None:
+    """Raises ConfigError when N > 1 workers would each count the policy's limits (with the
+    tenant rows of `backend`'s store over it, when given and keys are on)."""
     workers = settings.server.workers
     if workers == 1 or settings.limits.url is not None:
         return
+    tenants: tuple[TenantOverride, ...] = ()
+    if backend is not None and settings.server.auth:
+        book = TenantBook(backend.tenants())
+        try:
+            book.refresh()
+        finally:
+            book.close()
+        tenants = book.overrides()
     if has_limits(configured_policy(settings.policy_file, settings.policy, tenants)):
         raise ConfigError(
             f"--workers {workers} with rate limits needs a shared limit store: set limits.url to "
@@ -94,15 +102,7 @@ def prepare(settings: Settings) -> int | None:
     """Checks made once, before any worker starts: limits need Redis, the stores open (schema
     migrated, files created 0600) and the audit key exists. Returns the active key count."""
     backend = open_backend(settings.store.url, settings.home)
-    if settings.server.auth and settings.server.workers > 1 and settings.limits.url is None:
-        book = TenantBook(backend.tenants())
-        try:
-            book.refresh()
-        finally:
-            book.close()
-        check_limits_shared(settings, book.overrides())
-    else:
-        check_limits_shared(settings)
+    check_limits_shared(settings, backend)
     keys = backend.keys() if settings.server.auth else None
     audit: AuditStore | None = None
     try:
