@@ -16,6 +16,7 @@ import httpx
 import openai
 import pytest
 
+from sekimori.testing.procs import run_cli
 from tests.console.conftest import ADMIN, PASSWORD, POLICY, ConsoleStack, csrf_of, log_in
 
 pytestmark = pytest.mark.integration
@@ -165,3 +166,41 @@ def test_a_red_team_run_started_in_the_console_finishes_with_its_report(
         assert client.get("/admin/redteam/..%2Fsecret/report").status_code == 404
         admin = client.get("/admin/audit", params={"decision": "admin"}).text
         assert "<td>redteam.start</td>" in admin
+
+
+def test_a_tenant_suspended_and_resumed_in_the_console(console: ConsoleStack) -> None:
+    with console.client() as client:
+        assert log_in(client, ADMIN, PASSWORD).status_code == 303
+        assert 'id="no-tenant-rows"' in client.get("/admin/keys").text
+        added = run_cli(console.home, "tenants", "add", "beta", "--display-name", "Beta 社")
+        assert added.returncode == 0, added.stderr
+        key = run_cli(console.home, "keys", "create", "--tenant", "beta").stdout.split()[-1]
+        page = client.get("/admin/keys")
+        row = re.search(r'id="tenant-beta">(.*?)</tr>', page.text, re.S)
+        assert row and "Beta 社" in row[1] and "active" in row[1] and 'id="suspend-beta"' in row[1]
+        csrf = csrf_of(page.text)
+        done = client.post("/admin/tenants/suspend", data={"csrf": csrf, "tenant": "beta"})
+        assert done.status_code == 200 and "Tenant beta suspended" in done.text
+        assert 'id="resume-beta"' in done.text
+        chat = {"model": "m", "messages": [{"role": "user", "content": "hello"}]}
+        auth = {"Authorization": f"Bearer {key}"}
+        deadline = time.monotonic() + 15
+        while (
+            r := httpx.post(console.url + "/v1/chat/completions", json=chat, headers=auth)
+        ).status_code != 403:
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.1)
+        assert r.json()["error"]["code"] == "tenant_suspended"
+        ghost = client.post("/admin/tenants/resume", data={"csrf": csrf, "tenant": "ghost"})
+        assert ghost.status_code == 400 and "no tenant" in ghost.text
+        resumed = client.post("/admin/tenants/resume", data={"csrf": csrf, "tenant": "beta"})
+        assert "Tenant beta is active again" in resumed.text
+        deadline = time.monotonic() + 15
+        while (
+            httpx.post(console.url + "/v1/chat/completions", json=chat, headers=auth).status_code
+            != 200
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        actions = client.get("/admin/audit", params={"tenant": "(console)"}).text
+        assert "tenant.suspended" in actions and "tenant.active" in actions

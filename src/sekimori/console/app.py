@@ -51,6 +51,7 @@ from sekimori.redteam.datasets import SUITES
 from sekimori.screen import OutputWindow, ScreenContext
 from sekimori.store.backend import open_backend
 from sekimori.store.sketches import AlertRow
+from sekimori.store.tenants import TenantStatus
 from sekimori.taxonomy import BY_ID
 from sekimori.types import Message
 
@@ -134,6 +135,8 @@ class Console:
             Route("/admin/keys", self._page(self.keys)),
             Route("/admin/keys/create", self._page(self.create_key), methods=["POST"]),
             Route("/admin/keys/revoke", self._page(self.revoke_key), methods=["POST"]),
+            Route("/admin/tenants/suspend", self._page(self.suspend_tenant), methods=["POST"]),
+            Route("/admin/tenants/resume", self._page(self.resume_tenant), methods=["POST"]),
             Route("/admin/policy", self._page(self.policy)),
             Route("/admin/policy", self._page(self.edit_policy), methods=["POST"]),
             Route("/admin/policy/try", self._page(self.try_policy), methods=["POST"]),
@@ -393,11 +396,15 @@ class Console:
             k.key_id: _quota_text(policy.for_tenant(k.tenant).limits.for_key(k.key_id))
             for k in rows
         }
+        book = self.gateway.tenants
+        tenants = [] if book is None else await asyncio.to_thread(book.all_rows)
         values = {
             "keys": rows,
             "used": used,
             "limits": limits,
             "auth": cache is not None,
+            "tenants": tenants,
+            "quota_text": _quota_text,
             **extra,
         }
         return self.render(request, session, "keys.html", values, status=status)
@@ -429,6 +436,28 @@ class Console:
             session.admin, "key.revoke", f"tenant={info.tenant} key_id={key_id}"
         )
         message = t("key_revoked", _lang(request), key=key_id)
+        return await self._keys_page(request, session, {"notice": message})
+
+    async def suspend_tenant(self, request: Request, session: Session) -> Response:
+        return await self._tenant_status(request, session, TenantStatus.SUSPENDED)
+
+    async def resume_tenant(self, request: Request, session: Session) -> Response:
+        return await self._tenant_status(request, session, TenantStatus.ACTIVE)
+
+    async def _tenant_status(
+        self, request: Request, session: Session, status: TenantStatus
+    ) -> Response:
+        book = self.gateway.tenants
+        if book is None:
+            raise FormError(t("auth_off", _lang(request)))
+        name = request.state.form.get("tenant", "")
+        try:
+            await asyncio.to_thread(book.set_status, name, status)
+        except SekimoriError as exc:
+            return await self._keys_page(request, session, {"error": str(exc)}, 400)
+        await self.record_action(session.admin, f"tenant.{status.value}", f"tenant={name}")
+        done = "tenant_suspended" if status is TenantStatus.SUSPENDED else "tenant_resumed"
+        message = t(done, _lang(request), tenant=name)
         return await self._keys_page(request, session, {"notice": message})
 
     # -- policy

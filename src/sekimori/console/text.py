@@ -60,6 +60,24 @@ TEXT: dict[str, tuple[str, str]] = {
         "テナント {tenant} の新しいキーです。表示はこの一度だけです。今コピーしてください。",
     ),
     "key_revoked": ("Key {key} revoked.", "キー {key} を失効させました。"),
+    "tenant_rows": ("Tenant rows (sekimori tenants)", "テナント行（sekimori tenants）"),
+    "tenant_rows_none": (
+        "No tenant rows: every tenant follows the policy file. Add rows with "
+        "`sekimori tenants add NAME` to set a tier, limits or suspend a tenant.",
+        "テナント行はありません。すべてのテナントがポリシーファイルどおりです。"
+        "`sekimori tenants add NAME` で行を追加すると、ティアや制限の設定、停止ができます。",
+    ),
+    "display_name": ("Display name", "表示名"),
+    "tenant_limits": ("Limits (tenant / each key)", "制限（テナント / キーごと）"),
+    "from_policy": ("(policy file)", "（ポリシーファイル）"),
+    "suspended": ("suspended", "停止中"),
+    "suspend": ("Suspend", "停止する"),
+    "resume": ("Resume", "再開する"),
+    "tenant_suspended": (
+        "Tenant {tenant} suspended: its requests are refused within about a second.",
+        "テナント {tenant} を停止しました。約1秒以内にリクエストが拒否されます。",
+    ),
+    "tenant_resumed": ("Tenant {tenant} is active again.", "テナント {tenant} を再開しました。"),
     "auth_off": (
         "API keys are off (--insecure-no-auth): there are no keys to manage.",
         "API キーは無効です（--insecure-no-auth）。管理するキーはありません。",

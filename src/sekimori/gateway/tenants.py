@@ -8,9 +8,11 @@ and no Redis needed (docs/scale.md, Tenants). When the store fails, the rows las
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sekimori.gateway.errors import HttpError
 from sekimori.policy import TenantOverride
-from sekimori.store.tenants import Tenant, TenantStore
+from sekimori.store.tenants import Tenant, TenantStatus, TenantStore
 
 REFRESH_S = 1.0
 
@@ -50,6 +52,15 @@ class TenantBook:
                 code="tenant_suspended",
                 type="permission_error",
             )
+
+    def all_rows(self) -> list[Tenant]:
+        """The rows as the store holds them now (the console; blocking)."""
+        return self._store.all_tenants()
+
+    def set_status(self, name: str, status: TenantStatus) -> Tenant:
+        """Suspends or resumes through this gateway's connection (the console; blocking); in
+        force here and everywhere at the next poll."""
+        return self._store.update(name, lambda old: replace(old, status=status))
 
     def close(self) -> None:
         self._store.close()
