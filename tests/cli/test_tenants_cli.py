@@ -48,7 +48,9 @@ def test_a_tenants_life(cli: Callable[..., Ran]) -> None:
     changed = cli("tenants", "set", "acme", "--tier", "enterprise", "--rpm", "none", "--tpm", "5")
     assert changed.code == 0, changed.err
     assert "tier enterprise, limits tpm 5" in changed.out and "更新" in changed.out
-    assert "not checked: no policy in the settings" in changed.out  # no --config given
+    assert "not checked" not in changed.out  # a built-in tier
+    custom = cli("tenants", "set", "acme", "--tier", "research")
+    assert "not checked: no policy in the settings" in custom.out  # no --config given
     assert "suspended" in cli("tenants", "suspend", "acme").out
     key = cli("keys", "create", "--tenant", "acme").out.splitlines()[0].split()[2]
     shown = cli("tenants", "show", "acme").out
@@ -75,6 +77,7 @@ def test_a_tenants_life(cli: Callable[..., Ran]) -> None:
         (("tenants", "set", "acme", "--rpm", "-1"), "not a whole number >= 0 or 'none'"),
         (("tenants", "set", "acme", "--status", "gone"), "invalid choice"),
         (("tenants", "add", "x", "--display-name", "a\nb"), "no control characters"),
+        (("tenants", "set", "acme", "--tier", "a.b"), "ティア名は英数字"),
     ],
 )
 def test_mistakes_are_named(cli: Callable[..., Ran], args: tuple[str, ...], expected: str) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import time
 from collections.abc import Callable
 
 from sekimori.cli.stores import add_store_flags, backend, settings_of
 from sekimori.errors import InputError
 from sekimori.limits.quota import Quota
-from sekimori.policy import configured_policy
+from sekimori.policy import BUILTIN_TIERS, configured_policy
 from sekimori.store.backend import StoreBackend
 from sekimori.store.tenants import (
     Tenant,
@@ -27,6 +28,7 @@ from sekimori.store.tenants import (
 
 _UNSET: object = object()  # a limit flag not given: the row's figure stays
 CLEAR = "none"  # a flag's value that removes the row's figure (or tier)
+_TIER = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # the policy file's tier names
 # (flag, Quota field, help) for the tenant's whole traffic; --key-* for each of its keys
 _LIMITS = (
     ("rpm", "rpm", "requests per minute / 1分あたりのリクエスト数"),
@@ -149,9 +151,16 @@ def _check_tier(args: argparse.Namespace, tier: str | None) -> str | None:
     settings name no policy: the gateway's own file may define it."""
     if tier is None:
         return None
-    check_name(tier, source="--tier")
+    if not _TIER.match(tier):
+        raise InputError(
+            f"tier {tier!r} must be letters, digits, '_' or '-', as in the policy's tiers "
+            "/ ティア名は英数字と _ - です",
+            source="--tier",
+        )
     settings = settings_of(args)
     if settings.policy_file is None and settings.policy is None:
+        if tier in BUILTIN_TIERS:
+            return tier
         print(
             f"note: tier {tier!r} not checked: no policy in the settings (pass --config); a "
             f"gateway whose policy lacks it keeps the file's tier and logs why / ティアは未検証です"
