@@ -119,6 +119,25 @@ def test_a_suspended_tenant_is_refused_and_resumed(gateway: Policed) -> None:
     assert "Traceback" not in gateway.gateway.stderr_text()
 
 
+def test_a_row_changed_while_the_file_is_broken_applies_at_the_next_reload(
+    gateway: Policed,
+) -> None:
+    """The policy file edited into something invalid, not yet reloaded: a tier set meanwhile
+    cannot be applied (the old policy stays, said in the log) and is not lost either."""
+    assert decision(gateway, "acme") == "flag"
+    gateway.policy.write_text(POLICY.replace("inherits: standard", "inherits: nowhere"), "utf-8")
+    failed = gateway.gateway.stderr_text().count("tenant rows not applied")
+    tenants_set = run_cli(gateway.home, "tenants", "set", "acme", "--tier", "research")
+    assert tenants_set.returncode == 0, tenants_set.stderr
+    gateway.gateway.wait_for_log("tenant rows not applied", failed + 2, timeout=15)
+    assert decision(gateway, "acme") == "flag"  # the policy in force stays whole
+    gateway.policy.write_text(POLICY, "utf-8")
+    assert httpx.post(gateway.gateway.url + "/admin/policy/reload").status_code == 200
+    assert decision(gateway, "acme") == "allow"  # the row, kept, applied with the fixed file
+    tenants(gateway, "set", "acme", "--tier", "none")
+    until(lambda: decision(gateway, "acme") == "flag", "acme back on the file's tier")
+
+
 def test_limits_in_a_row_need_redis_with_workers(upstream: ServerProcess, tmp_path: Path) -> None:
     """As limits in the policy file do: counted in each of N processes they would allow N
     times the figures, so `serve --workers 2` without limits.url refuses to start."""

@@ -288,14 +288,25 @@ class Gateway:
     async def _apply_tenants(self, book: TenantBook) -> None:
         overrides = book.overrides()
         if overrides != self._overrides:  # not for a status or a display name alone
-            try:
-                if isinstance(self.screen, TenantAware):
-                    await asyncio.to_thread(self.screen.use_tenants, overrides)
-                policy = await asyncio.to_thread(self.limiter.use_tenants, overrides)
-            except SekimoriError as exc:  # the policy file went bad since it was loaded
-                log.error("tenant rows not applied, the previous policy stays: %s", exc)
-                return
+            # Both keep the rows even when the policy file fails to load (edited since it was
+            # loaded): the old policy stays, and the next reload that succeeds applies them.
             self._overrides = overrides
+            steps = [self.limiter.use_tenants]
+            if isinstance(self.screen, TenantAware):
+                steps.insert(0, self.screen.use_tenants)
+            failed = False
+            for step in steps:
+                try:
+                    policy = await asyncio.to_thread(step, overrides)
+                except SekimoriError as exc:
+                    failed = True
+                    log.error(
+                        "tenant rows not applied, the previous policy stays until a reload "
+                        "succeeds: %s",
+                        exc,
+                    )
+            if failed:
+                return
             for note in policy.notes:
                 log.warning("%s", note)
         workers = self.settings.server.workers

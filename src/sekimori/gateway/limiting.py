@@ -97,12 +97,12 @@ class Limiter:
         return configured_policy(self._settings.policy_file, self._settings.policy, self._tenants)
 
     def use_tenants(self, tenants: tuple[TenantOverride, ...]) -> PolicySet:
-        """The limits rebuilt with the store's tenant rows over the policy file (kept for
-        reloads); a bad policy file raises and the old limits stay."""
+        """The limits rebuilt with the store's tenant rows over the policy file; a bad policy
+        file raises and the old limits stay, the rows kept for the next reload."""
         with self._loading:
-            policy = configured_policy(self._settings.policy_file, self._settings.policy, tenants)
-            self.policy = policy
             self._tenants = tenants
+            policy = self._load()
+            self.policy = policy
         return policy
 
     def reload(self) -> str:

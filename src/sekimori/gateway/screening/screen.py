@@ -289,15 +289,11 @@ class PolicyScreen:
         return state.policy.source
 
     def use_tenants(self, tenants: Sequence[TenantOverride]) -> PolicySet:
-        """The policy rebuilt with the store's tenant rows over the file (kept for reloads)."""
+        """The policy rebuilt with the store's tenant rows over the file. The rows are kept
+        even when the file fails to load (it was edited since): the next reload applies them."""
         with self._reload_lock:
-            previous = self._tenants
             self._tenants = tuple(tenants)
-            try:
-                state = self._load()
-            except BaseException:
-                self._tenants = previous
-                raise
+            state = self._load()
             self._state = state
         return state.policy
 
