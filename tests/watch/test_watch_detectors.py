@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from sekimori.watch.detectors import DETECTORS, WatchAction
+from sekimori.watch.detectors import DETECTORS, Alert, WatchAction
 from sekimori.watch.detectors.base import Units
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
 from sekimori.watch.detectors.decomposition import DecompositionDetector
@@ -37,6 +37,7 @@ def _sketch(
     params: SamplingParams | None = None,
     categories: dict[str, float] | None = None,
     refused: bool = False,
+    harm: float | None = None,
 ) -> Sketch:
     features = TextFeatures(
         template=rng.getrandbits(64) if template is None else template,
@@ -51,7 +52,7 @@ def _sketch(
         key=key,
         tenant=key,
         session=session,
-        harm=max((categories or {}).values(), default=0.0),
+        harm=max((categories or {}).values(), default=0.0) if harm is None else harm,
         categories=categories or {},
         params=params or SamplingParams(),
         lang="en",
@@ -131,7 +132,10 @@ def test_decomposition_adds_up_steps_across_sessions_of_one_key() -> None:
 
 def test_decomposition_ignores_low_scores_and_weighs_refused_steps() -> None:
     rng = random.Random(3)
-    detector = DecompositionDetector(level=0.8, floor=0.1, refused_weight=0.0)
+    # The category sums alone (five refused near-certain steps are the breadth channel's).
+    detector = DecompositionDetector(
+        level=0.8, floor=0.1, refused_weight=0.0, breadth_level=float("inf")
+    )
     for i in range(200):
         assert detector.observe(_sketch(rng, i, "k", categories={"weapons.bio": 0.09})) is None
     for i in range(5):
@@ -160,6 +164,75 @@ def test_decomposition_holds_catastrophic_categories_to_a_lower_level() -> None:
     ]
     assert alerts[0] is None and alerts[1] is not None
     assert (alerts[1].category, alerts[1].level) == ("weapons.nuclear", 0.5)
+
+
+# A step the classifier is sure is harmful but splits between explosives, chemicals and crime.
+SPREAD = {"weapons.conventional": 0.36, "weapons.chem": 0.22, "crime.nonviolent": 0.06}
+
+
+def _breadth(**levels: float) -> DecompositionDetector:
+    return DecompositionDetector(
+        level=0.55, floor=0.3, breadth_floor=0.5, breadth_rate=0.005, **levels
+    )
+
+
+def test_decomposition_breadth_counts_steps_spread_over_the_weapons_family() -> None:
+    def steps(detector: DecompositionDetector) -> list[object]:
+        rng = random.Random(11)
+        return [
+            detector.observe(
+                _sketch(rng, 600.0 * i, "k", categories=SPREAD, harm=0.85, refused=True)
+            )
+            for i in range(3)
+        ]
+
+    # Each category alone gathers too little (conventional 2 x 0.06 a step, chemical nothing).
+    assert steps(_breadth(breadth_level=float("inf"))) == [None, None, None]
+    alerts = steps(_breadth(breadth_level=6.0))
+    assert alerts[0] is None  # one request is the strength channel's business
+    alert = alerts[1]
+    assert isinstance(alert, Alert) and alert.unit.startswith("session:")
+    assert alert.category == "weapons.conventional" and alert.level == 6.0
+    assert alert.features["hazard_requests"] == 2
+    assert alert.features["weapons.chem"] > 0  # the family share it was spread over
+    assert alert.action is WatchAction.ALERT  # both were refused: nothing got through to hold
+    assert "weapons family" in alert.reason_en and "兵器" in alert.reason_ja
+    # The key crossed too; shadowed by its session's alert, it comes with the next step.
+    assert isinstance(alerts[2], Alert) and alerts[2].unit.startswith("key:")
+
+
+def test_decomposition_breadth_expects_hazard_requests_by_chance_from_a_busy_key() -> None:
+    rng = random.Random(12)
+    detector = _breadth(breadth_level=6.0)
+    # A translation job: 3,000 requests in a session, two of them leaning to weapons.
+    for i in range(3_000):
+        hazard = i % 1_000 == 500
+        sketch = _sketch(
+            rng,
+            10.0 * i,
+            "busy",
+            categories=SPREAD if hazard else {"privacy": 0.01},
+            harm=0.85 if hazard else 0.01,
+        )
+        assert detector.observe(sketch) is None
+    # The same two in a quiet key's two sessions are far from chance, and both got through.
+    quiet = [
+        detector.observe(
+            _sketch(rng, 10.0 * i, "quiet", session=f"q{i}", categories=SPREAD, harm=0.85)
+        )
+        for i in range(2)
+    ]
+    assert quiet[0] is None and quiet[1] is not None
+    assert quiet[1].unit.startswith("key:") and quiet[1].action is WatchAction.HOLD
+    assert quiet[1].features["expected_by_chance"] == pytest.approx(0.01)
+    # A week apart, the first has decayed to a fifth: not two hazard requests any more.
+    far = [
+        detector.observe(
+            _sketch(rng, 7 * DAY * i, "patient", session=f"p{i}", categories=SPREAD, harm=0.85)
+        )
+        for i in range(2)
+    ]
+    assert far == [None, None]
 
 
 def test_extraction_flags_repeated_probes_and_retries_after_refusals() -> None:

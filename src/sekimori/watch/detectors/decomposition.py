@@ -9,19 +9,32 @@ alerts once per category when its sum reaches the level of the category's tier (
 categories a lower one: the target is weapons uplift, and benign traffic rarely scores there,
 while ordinary security work keeps scoring in cyber.offense) and at least `min_requests`
 distinct requests added to it.
+A second channel looks at breadth rather than strength. A decomposed weapons question often
+shows no single category clearly: the classifier is sure a step is harmful (its harm score) but
+spreads the step over the weapons family (conventional explosives, chemical, nuclear) and
+ordinary crime. Each request's *family hazard* is its harm times the share of its category
+scores that falls in the weapons family (the catastrophic categories and conventional weapons);
+a request at or above `breadth_floor` is a hazard request. Ordinary traffic sends one now and
+then (`breadth_rate` of benign training requests), so a unit's hazard requests are compared
+with what its request count would gather by chance: the Poisson log-likelihood ratio
+`k ln(k / rate n) - (k - rate n)` for `k` hazard requests in `n`. The unit alerts when it
+reaches `breadth_level` with two hazard requests or more (one request is the strength
+channel's business): a chain's few steps in a short session or a quiet key score high, a
+translation job whose three thousand requests bring the few such prompts chance predicts does
+not.
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
 A busy key gathers some evidence by chance (ordinary prompts score a little too), so a key's
 sum is compared after subtracting `base` times its decayed request count; `base` is the mean
 gain of a benign request, measured on simulated training traffic like `FLOOR` and
 `DEFAULT_LEVEL` (bench/watch/run.py).
-State: a float and a count per watched category per unit.
+State: a float and a count per watched category per unit, and a few for the breadth channel.
 """
 
 from __future__ import annotations
 
 import math
 
-from sekimori.taxonomy import CATEGORIES, Tier, category
+from sekimori.taxonomy import CATEGORIES, CATEGORY_IDS, Tier, category
 from sekimori.types import WatchAction
 from sekimori.watch.detectors.base import DETECTORS, Alert, Units, unit_name
 from sekimori.watch.sketch import FLAG_REFUSED, SCORE_IDS, Sketch, hamming
@@ -29,6 +42,13 @@ from sekimori.watch.sketch import FLAG_REFUSED, SCORE_IDS, Sketch, hamming
 NAME = "decomposition"
 WATCHED: tuple[str, ...] = tuple(c.id for c in CATEGORIES if c.tier is not Tier.MODERATE)
 _INDEX = tuple(SCORE_IDS.index(cid) for cid in WATCHED)
+# The weapons family: where a decomposed weapons question's steps put their scores.
+FAMILY: tuple[str, ...] = tuple(
+    c.id for c in CATEGORIES if c.tier is Tier.CATASTROPHIC or c.id == "weapons.conventional"
+)
+_FAMILY_INDEX = tuple(SCORE_IDS.index(cid) for cid in FAMILY)
+_CATEGORY_INDEX = tuple(SCORE_IDS.index(cid) for cid in CATEGORY_IDS)  # not the signals
+_BREADTH = len(WATCHED)  # the breadth channel's bit in `alerted`
 # Chosen by bench/watch/run.py on train seeds 1 and 2 with the training half of the chains
 # (floor, refused weight and fewest requests by the chains caught; per tier the lowest level
 # within the false-alert budget); see bench/watch/RESULTS.md.
@@ -39,6 +59,13 @@ DEFAULT_LEVEL = 0.55  # catastrophic categories
 SEVERE_LEVEL = 2.6
 BASE = 0.00371
 KEY_HALF_LIFE_S = 3 * 86_400.0
+# Breadth channel, chosen the same way (floor by the training chains caught, level the lowest
+# within the false-alert budget; rate the share of benign training requests at the floor).
+BREADTH_FLOOR = 0.5
+BREADTH_RATE = 0.00097
+BREADTH_LEVEL = 6.0
+# Two hazard requests at least; a key's count decays, so two within a half-life count.
+BREADTH_MIN = 1.5
 # A prompt sent again (template within NEAR_BITS of one of the unit's last RECENT evidence
 # prompts) adds nothing: a batch job repeating one borderline item is not a campaign.
 RECENT = 16
@@ -46,7 +73,19 @@ NEAR_BITS = 3
 
 
 class _Evidence:
-    __slots__ = ("alerted", "count", "count_ts", "givers", "passed", "recent", "sums", "ts")
+    __slots__ = (
+        "alerted",
+        "count",
+        "count_ts",
+        "family",
+        "givers",
+        "hazard_passed",
+        "hazards",
+        "passed",
+        "recent",
+        "sums",
+        "ts",
+    )
 
     def __init__(self) -> None:
         self.sums = [0.0] * len(WATCHED)
@@ -57,6 +96,9 @@ class _Evidence:
         self.ts = 0.0
         self.alerted = 0  # bitmap over WATCHED
         self.recent: list[int] = []  # templates that added evidence lately (at most RECENT)
+        self.hazards = 0.0  # hazard requests (decayed like the sums)
+        self.hazard_passed = 0  # ... of them, those the screen let through
+        self.family = [0.0] * len(FAMILY)  # their hazard by family category, to name one
 
 
 class DecompositionDetector:
@@ -69,6 +111,9 @@ class DecompositionDetector:
         base: float = BASE,
         refused_weight: float = REFUSED_WEIGHT,
         min_requests: int = MIN_REQUESTS,
+        breadth_floor: float = BREADTH_FLOOR,
+        breadth_rate: float = BREADTH_RATE,
+        breadth_level: float = BREADTH_LEVEL,
         max_units: int = 500_000,
         record_peaks: bool = False,
     ) -> None:
@@ -81,7 +126,11 @@ class DecompositionDetector:
         self.base = base
         self.refused_weight = refused_weight
         self.min_requests = min_requests
-        # Each (unit kind, unit, category)'s highest sum, for choosing the level (unbounded).
+        self.breadth_floor = breadth_floor
+        self.breadth_rate = breadth_rate
+        self.breadth_level = breadth_level
+        # Each (unit kind, unit, category)'s highest sum, for choosing the level (unbounded);
+        # category "breadth" for the breadth channel's score.
         self.peaks: dict[tuple[str, int, str], float] | None = {} if record_peaks else None
         self._sessions: Units[_Evidence] = Units(_Evidence, max_units)
         self._keys: Units[_Evidence] = Units(_Evidence, max_units)
@@ -93,15 +142,22 @@ class DecompositionDetector:
         self._count(session_state, sketch.ts, None)
         weight = self.refused_weight if sketch.has(FLAG_REFUSED) else 1.0
         gains = [weight * max(0.0, sketch.scores[i] / 255 - self.floor) for i in _INDEX]
-        if not any(gains):
+        # The harm bounds the hazard: most requests are settled without the category sums.
+        hazard = family_hazard(sketch) if sketch.harm >= self.breadth_floor * 255 else 0.0
+        if hazard < self.breadth_floor:
+            hazard = 0.0
+        if not any(gains) and not hazard:
             return None
-        session = self._add(session_state, gains, sketch, None)
-        key = self._add(key_state, gains, sketch, KEY_HALF_LIFE_S)
+        session = self._add(session_state, gains, hazard, sketch, None)
+        key = self._add(key_state, gains, hazard, sketch, KEY_HALF_LIFE_S)
         self._record("session", sketch.session, session)
         self._record("key", sketch.key, key)
         # One alert a request: a key crossing shadowed here is raised with its next evidence.
-        return self._crossed(session, "session", sketch.session, sketch) or self._crossed(
-            key, "key", sketch.key, sketch
+        return (
+            self._crossed(session, "session", sketch.session, sketch)
+            or self._crossed(key, "key", sketch.key, sketch)
+            or self._broad(session, "session", sketch.session, sketch)
+            or self._broad(key, "key", sketch.key, sketch)
         )
 
     def _record(self, kind: str, unit: int, state: _Evidence) -> None:
@@ -110,10 +166,19 @@ class DecompositionDetector:
         for i, (cid, total) in enumerate(zip(WATCHED, self._excess(state), strict=True)):
             if total > 0 and state.givers[i] >= self.min_requests:
                 self.peaks[(kind, unit, cid)] = max(total, self.peaks.get((kind, unit, cid), 0.0))
+        if state.hazards >= BREADTH_MIN:
+            score = self._surprise(state)
+            self.peaks[(kind, unit, "breadth")] = max(
+                score, self.peaks.get((kind, unit, "breadth"), 0.0)
+            )
 
     @staticmethod
     def _add(
-        state: _Evidence, gains: list[float], sketch: Sketch, half_life: float | None
+        state: _Evidence,
+        gains: list[float],
+        hazard: float,
+        sketch: Sketch,
+        half_life: float | None,
     ) -> _Evidence:
         if any(hamming(sketch.template, t) <= NEAR_BITS for t in state.recent):
             return state
@@ -121,8 +186,18 @@ class DecompositionDetector:
         keep = 1.0 if half_life is None else math.exp2(-max(0.0, sketch.ts - state.ts) / half_life)
         state.sums = [s * keep + g for s, g in zip(state.sums, gains, strict=True)]
         state.givers = [n + (g > 0) for n, g in zip(state.givers, gains, strict=True)]
-        if not sketch.has(FLAG_REFUSED):
+        passed = not sketch.has(FLAG_REFUSED)
+        if passed:
             state.passed = [n + (g > 0) for n, g in zip(state.passed, gains, strict=True)]
+        state.hazards *= keep
+        if hazard:
+            state.hazards += 1
+            state.hazard_passed += passed
+            mass = sum(sketch.scores[i] for i in _FAMILY_INDEX) or 1
+            state.family = [
+                f * keep + hazard * sketch.scores[i] / mass
+                for f, i in zip(state.family, _FAMILY_INDEX, strict=True)
+            ]
         state.ts = sketch.ts
         return state
 
@@ -135,6 +210,51 @@ class DecompositionDetector:
     def _excess(self, state: _Evidence) -> list[float]:
         """The sums less what the unit's request count gathers by chance."""
         return [s - self.base * state.count for s in state.sums]
+
+    def _surprise(self, state: _Evidence) -> float:
+        """How unlikely the unit's hazard requests are by chance: the Poisson log-likelihood
+        ratio of `hazards` against `breadth_rate` times the request count (0 at or below it)."""
+        k, expected = state.hazards, max(self.breadth_rate * state.count, 1e-9)
+        return k * math.log(k / expected) - (k - expected) if k > expected else 0.0
+
+    def _broad(self, state: _Evidence, kind: str, unit: int, sketch: Sketch) -> Alert | None:
+        if state.alerted & (1 << _BREADTH) or state.hazards < BREADTH_MIN:
+            return None
+        score = self._surprise(state)
+        if score < self.breadth_level:
+            return None
+        state.alerted |= 1 << _BREADTH
+        top = max(range(len(FAMILY)), key=state.family.__getitem__)
+        cat = category(FAMILY[top])
+        hazards = round(state.hazards, 1)
+        return Alert(
+            detector=NAME,
+            unit=unit_name(kind, unit),
+            ts=sketch.ts,
+            score=round(score, 3),
+            level=self.breadth_level,
+            action=WatchAction.HOLD if state.hazard_passed >= 2 else WatchAction.ALERT,
+            features={
+                "requests": round(state.count, 1),
+                "hazard_requests": hazards,
+                "passed_hazard_requests": state.hazard_passed,
+                "expected_by_chance": round(self.breadth_rate * state.count, 3),
+                **{FAMILY[j]: round(f, 3) for j, f in enumerate(state.family) if f > 0},
+            },
+            reason_en=(
+                f"weapons family (mostly {cat.name_en}): {hazards:g} requests in this {kind} "
+                f"lean there, where chance gives {self.breadth_rate * state.count:.2f} "
+                f"(score {score:.2f}, level {self.breadth_level})"
+            ),
+            reason_ja=(
+                f"兵器関連（主に{cat.name_ja}）：この"
+                f"{'セッション' if kind == 'session' else 'キー'}で {hazards:g} 件の要求が"
+                f"この方向に寄っている（偶然なら {self.breadth_rate * state.count:.2f} 件、"
+                f"スコア {score:.2f}、基準 {self.breadth_level}）"
+            ),
+            category=cat.id,
+            keys=(sketch.key,),
+        )
 
     def _crossed(self, state: _Evidence, kind: str, unit: int, sketch: Sketch) -> Alert | None:
         for i, total in enumerate(self._excess(state)):
@@ -174,6 +294,14 @@ class DecompositionDetector:
                 keys=(sketch.key,),
             )
         return None
+
+
+def family_hazard(sketch: Sketch) -> float:
+    """The request's harm times the share of its category scores in the weapons family."""
+    total = sum(sketch.scores[i] for i in _CATEGORY_INDEX)
+    if not total:
+        return 0.0
+    return sketch.harm / 255 * sum(sketch.scores[i] for i in _FAMILY_INDEX) / total
 
 
 @DETECTORS.register(NAME)
