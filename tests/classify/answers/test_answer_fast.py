@@ -17,7 +17,8 @@ from sekimori.classify.answers import judge as judge_module
 from sekimori.classify.answers.fast import FAST_FILE, META_FILE, load_stage
 from sekimori.classify.answers.fast_train import choose_clear
 from sekimori.classify.answers.judge import AnswerJudge, default_judge
-from sekimori.classify.answers.model import MODEL_DIR, load_model
+from sekimori.classify.answers.model import MODEL_DIR, OPENING_TOKENS, load_model
+from sekimori.classify.answers.prefix import take_tokens
 from sekimori.errors import ModelError
 from sekimori.gateway.screening.scorers import ModelScorer
 from tests.classify.test_static_stage import CountingEncoder
@@ -113,6 +114,28 @@ def test_a_prompt_is_encoded_once_across_windows() -> None:
     for end in (60, 120, len(answer)):
         judge.answer_batch([prompt], [answer[:end]])
     assert counting.seen.count(prompt) == 1
+
+
+def test_each_text_is_encoded_once_whatever_it_is_to_the_judge() -> None:
+    """A short window is its own opening; the final judgement reads the opening a long enough
+    first window read; judging the text the last window saw encodes nothing new. The verdicts
+    are those of a judge that never saw the stream."""
+    base = default_judge()
+    counting = CountingEncoder(base.encoder)
+    judge = AnswerJudge(base.model, counting)
+    prompt, answer = HARMFUL[0]
+    short = take_tokens(answer, OPENING_TOKENS - 10)
+    opening = take_tokens(answer, OPENING_TOKENS)
+    first = take_tokens(answer, OPENING_TOKENS + 10)
+    assert short != opening and first != opening != answer
+    windows = (short, first, answer, answer)  # the last: a final judgement of the last window
+    verdicts = [judge.answer_batch([prompt], [w])[0] for w in windows]
+    assert counting.seen.count(short) == 1  # as the answer and as its own opening
+    assert counting.seen.count(opening) == 1  # the opening of `first` and of the whole answer
+    assert counting.seen.count(answer) == 1
+    assert len(counting.seen) == 5  # prompt, short, first, opening, answer
+    for window, verdict in zip(windows, verdicts, strict=True):
+        assert AnswerJudge(base.model, base.encoder).answer_batch([prompt], [window]) == [verdict]
 
 
 def _copy(tmp_path: Path) -> Path:

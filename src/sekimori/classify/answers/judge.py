@@ -28,9 +28,12 @@ from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.errors import InputError, ModelError
 from sekimori.types import AnswerVerdict, RefusalLabel
 
-# Prompt embeddings kept (blake2b keys, ~1.5 KB a row): a stream's windows, and requests asking
-# the same question, encode their prompt once.
-PROMPT_CACHE = 1024
+# Embeddings kept (blake2b keys of the texts, ~1.5 KB a row), whatever a text is to the judge:
+# a stream's windows all share the request's prompt; a short window is its own opening (under
+# OPENING_TOKENS tokens); a stream's final judgement reads the opening the first window read
+# when that window was long enough; a final judgement of the text the last window saw encodes
+# nothing again. Every text is encoded as before (same calls, same batches), only once.
+EMBED_CACHE = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,25 +69,25 @@ class AnswerJudge:
             )
         self.model = model
         self.encoder = encoder
-        self._prompt_cache: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
+        self._cache: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    def _prompt_embeddings(self, prompts: Sequence[str]) -> NDArray[np.float32]:
-        """The prompts' embeddings, each encoded once: a stream's windows all share the
-        request's prompt, which used to be re-encoded with every window."""
-        keys = [hashlib.blake2b(p.encode(), digest_size=16).digest() for p in prompts]
+    def _embeddings(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """The texts' embeddings, each distinct text not in the cache encoded once, together in
+        one encoder call (as every text of the call was before the cache)."""
+        keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
         with self._cache_lock:
-            found = {k: self._prompt_cache[k] for k in keys if k in self._prompt_cache}
+            found = {k: self._cache[k] for k in keys if k in self._cache}
             for k in found:
-                self._prompt_cache.move_to_end(k)
-        missing = {k: p for k, p in zip(keys, prompts, strict=True) if k not in found}
+                self._cache.move_to_end(k)
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
         if missing:
             fresh = self.encoder.encode(list(missing.values())).astype(np.float32)
             with self._cache_lock:
                 for k, row in zip(missing, fresh, strict=True):
-                    found[k] = self._prompt_cache[k] = row
-                while len(self._prompt_cache) > PROMPT_CACHE:
-                    self._prompt_cache.popitem(last=False)
+                    found[k] = self._cache[k] = row
+                while len(self._cache) > EMBED_CACHE:
+                    self._cache.popitem(last=False)
         return np.stack([found[k] for k in keys])
 
     def _outputs(self, prompts: Sequence[str], answers: Sequence[str]) -> HeadOutputs | None:
@@ -93,13 +96,12 @@ class AnswerJudge:
             return None
         openings = [take_tokens(a, OPENING_TOKENS) for a in answers]
         # Answers and openings in calls of their own: in one batch the 32-token openings were
-        # padded to the longest answer.
+        # padded to the longest answer. Answers first: an opening that is the whole answer
+        # (a short answer or window) is then found in the cache.
+        prompt_emb = self._embeddings(prompts)
+        answer_emb = self._embeddings(answers)
         features = pair_features(
-            self._prompt_embeddings(prompts),
-            self.encoder.encode(answers).astype(np.float32),
-            self.encoder.encode(openings).astype(np.float32),
-            prompts,
-            answers,
+            prompt_emb, answer_emb, self._embeddings(openings), prompts, answers
         )
         return self.model.predict(features, answers)
 
