@@ -70,9 +70,10 @@ def stats(samples: list[float]) -> Stats:
 
 
 def prompt(i: int, words: int = 150) -> str:
-    """~200 tokens of ordinary business prose, made unique by a request number."""
+    """~200 tokens of ordinary business prose, made unique by a request number at both ends:
+    the answer judge reads the prompt's last 300 characters, which must be new too."""
     text = " ".join(SENTENCES * 4).split()[:words]
-    return f"Request {i}. " + " ".join(text)
+    return f"Request {i}. " + " ".join(text) + f" (Reference {i}.)"
 
 
 # A short fixed answer, so that latency points measure input screening (a non-streamed answer
@@ -81,7 +82,9 @@ SHORT = "say:Sure, here is the summary you asked for."
 
 
 # ~60-token ordinary answers for the throughput points, written by hand for this bench and
-# rotated, so that the answer judge (and its first stage) sees varied text.
+# rotated, so that the answer judge (and its first stage) sees varied text; each request's is
+# made unique by a draft number in its opening (`unique_answer`), so that no cache of the judge
+# sees an answer, or an answer's opening, twice.
 ANSWERS = (
     "Here is a short summary. The supplier contracts carry two main risks: the Osaka warehouse "
     "depends on a single carrier, and three contracts renew automatically in March. I suggest "
@@ -102,6 +105,14 @@ ANSWERS = (
     "then the risks, then the proposed next steps, and it closes with the two decisions. Let me "
     "know if you would like it shorter or with a chart added.",
 )
+
+
+# Distinct answers registered for the throughput points: more than they send, so none repeats.
+UNIQUE_ANSWERS = 4096
+
+
+def unique_answer(k: int) -> str:
+    return f"Draft {k}. " + ANSWERS[k % len(ANSWERS)]
 
 
 def body(messages: list[dict[str, str]], *, stream: bool = False, model: str = SHORT) -> bytes:
@@ -327,6 +338,15 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=2, help="a policy gateway with this many workers too"
     )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="a policy gateway run from this source tree (its `src`) too, in the throughput "
+        "points: before and after a change, side by side under the same load",
+    )
+    parser.add_argument(
+        "--baseline-label", default="baseline", help="what the baseline's rows are called"
+    )
     args = parser.parse_args()
     scorer = args.scorer
     if scorer == "auto":
@@ -386,7 +406,10 @@ def main() -> int:
                     options["policy"],
                     args.throughput,
                     args.workers,
+                    args.baseline_src,
                 )
+                if args.baseline_src is not None:
+                    LABELS["policy-baseline"] += f" ({args.baseline_label})"
         auth = keys["policy"]
         slow = home / "slow.yaml"
         slow.write_text(
@@ -424,17 +447,31 @@ def throughput_points(
     policy_options: str,
     n32: int,
     workers: int,
+    baseline: Path | None = None,
 ) -> dict[tuple[str, bool, int], Point]:
     """Throughput with ~60-token answers at concurrency 1, 8, 32, streamed and not: the two
-    gateways above, a policy gateway with `--workers`, and LiteLLM's proxy when it starts."""
+    gateways above, the policy gateway run from the `baseline` source tree (next to the policy
+    gateway, so that both meet the same load), a policy gateway with `--workers`, and LiteLLM's
+    proxy when it starts."""
     from run import LITELLM_KEY, start_litellm
 
     # Scripts, not `say:TEXT` model names: the gateway refuses model names this long (400).
-    for i, answer in enumerate(ANSWERS):
-        httpx.post(f"{upstream.url}/_fake/scripts/answer{i}", content=answer.encode())
-    models = [f"script:answer{i}" for i in range(len(ANSWERS))]
+    with httpx.Client() as client:
+        for i in range(UNIQUE_ANSWERS):
+            answer = unique_answer(i).encode()
+            client.post(f"{upstream.url}/_fake/scripts/answer{i}", content=answer)
+    models = [f"script:answer{i}" for i in range(UNIQUE_ANSWERS)]
     gateways = dict(urls)
     auth = dict(keys)
+    if baseline is not None:
+        own = home / "baseline"
+        own.mkdir()
+        auth["policy-baseline"] = {"Authorization": f"Bearer {create_key(own, 'bench')}"}
+        config = gateway_config(home, upstream, "policy", policy_options)
+        gw = stack.enter_context(
+            start_gateway(own, "--config", str(config), env={"PYTHONPATH": str(baseline)})
+        )
+        gateways["policy-baseline"] = gw.url + "/v1/chat/completions"
     if workers > 1:
         own = home / "workers"
         own.mkdir()
@@ -444,7 +481,8 @@ def throughput_points(
             start_gateway(own, "--config", str(config), "--workers", str(workers))
         )
         gateways["policy-workers"] = gw.url + "/v1/chat/completions"
-    names = {f"a{i}": m for i, m in enumerate(models)}
+    # LiteLLM screens nothing: its config names the first six answers only.
+    names = {f"a{i}": m for i, m in enumerate(models[: len(ANSWERS)])}
     litellm = start_litellm(upstream, home, names)
     if litellm is not None:
         stack.callback(litellm.proc.kill)
@@ -587,6 +625,7 @@ def write(
 LABELS = {
     "allow": "sekimori, screen `allow` (pass-through)",
     "policy": "sekimori, screen `policy`, one process",
+    "policy-baseline": "sekimori, screen `policy`, one process, baseline code",
     "policy-workers": "sekimori, screen `policy`, `--workers 2`",
     "litellm": "LiteLLM proxy (no screening)",
 }
@@ -605,8 +644,9 @@ def throughput_lines(r: dict[str, object]) -> list[str]:
     lines = [
         "## Throughput with answers / 回答付きのスループット",
         "",
-        "Unique ~200-token prompts, ~60-token ordinary answers (six hand-written ones, rotated; "
-        "`ANSWERS` in the script), each response read to its end; "
+        "Unique ~200-token prompts, ~60-token ordinary answers (six hand-written ones, rotated, "
+        "each made unique by a draft number in its opening; `ANSWERS` in the script), each "
+        "response read to its end; "
         f"{THROUGHPUT_ROUNDS} rounds alternating between the gateways, which run side by side. "
         "The load generator shares the two cores. Latencies to the last byte.",
         "",
@@ -641,7 +681,18 @@ def throughput_targets(r: dict[str, object]) -> list[str]:
     best = max(("policy", "policy-workers"), key=lambda n: rps(n, False, 32))
     best_s = max(("policy", "policy-workers"), key=lambda n: rps(n, True, 32))
     added = p50("policy", False, 1) - p50("allow", False, 1)
+    before: list[str] = []
+    if ("policy-baseline", False, 32) in points:
+        was = p50("policy-baseline", False, 1) - p50("allow", False, 1)
+        before = [
+            f"- This run's code against the baseline code, one process each, side by side: "
+            f"c=32 non-streamed {rps('policy-baseline', False, 32):.1f} -> "
+            f"{rps('policy', False, 32):.1f} req/s, streamed {rps('policy-baseline', True, 32):.1f}"
+            f" -> {rps('policy', True, 32):.1f}; c=1 added p50 with the answer judged "
+            f"{was:.1f} -> {added:.1f} ms."
+        ]
     return [
+        *before,
         f"- Screened req/s at concurrency 32, non-streamed, ~60-token answers: "
         f"{rps('policy', False, 32):.1f} one process, {rps('policy-workers', False, 32):.1f} "
         f"with workers (pass-through {rps('allow', False, 32):.0f}; target >= 100): "
