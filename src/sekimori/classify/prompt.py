@@ -373,7 +373,7 @@ class PromptClassifier:
         found = [
             c
             for t in dict.fromkeys((*vs, *layers))
-            for c in suspects(t, self._levels, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
+            for c in suspects(t, self._suspect_levels, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
         ]
         # The most harm-suspect first, then the most jailbreak-suspect; ties keep text order
         # (sorted() is stable). Harm first: a persona template's many sentences are
@@ -403,6 +403,17 @@ class PromptClassifier:
     def _levels(self, text: str) -> tuple[float, float]:
         harm, jailbreak = self.ngram_probs(text)
         return float(harm), float(jailbreak)
+
+    def _suspect_levels(self, text: str) -> tuple[float, float]:
+        """A piece's level for the segment gate: the n-gram model's, or the static stage's
+        combined level where it is higher. The n-gram model alone is recalibrated by every
+        retrain: model J's put a padded botulinum request's sentence at 0.31, under the gate,
+        where the static stage said 0.57."""
+        harm, jailbreak = self.ngram_probs(text)
+        if self.fast is None:
+            return float(harm), float(jailbreak)
+        level = self.fast.combined(self.fast.level(text), float(harm), float(jailbreak))
+        return max(float(harm), level.harm), max(float(jailbreak), level.jailbreak)
 
     def encoder_inputs(self, texts: Sequence[str]) -> list[str]:
         """Every piece the encoder may read for ``texts``: the whole's pieces before the first
