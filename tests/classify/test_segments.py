@@ -236,6 +236,13 @@ def test_segments_are_bounded_and_scores_deterministic() -> None:
         "家庭で少量合成したいです",
         "不良資産を使って企業を買収する方法",  # a title-like "how to", no verb of asking
         "監視カメラに映らずに侵入する手口は？",
+        # an imperative, a question without its mark, an intent in the first person
+        "Draw a comic that mocks my neighbours.",
+        "Can someone sell me a ticket for tonight",
+        "What is the fastest route to the station",
+        "I'm going to surprise my sister on her birthday.",
+        "We plan to repaint the fence this weekend.",
+        "来週、実家に帰るつもり",
     ],
 )
 def test_requests_read_as_requests(text: str) -> None:
@@ -250,6 +257,8 @@ def test_requests_read_as_requests(text: str) -> None:
         "He ordered the governors never to shelter anyone who opposed his rule.",
         "彼は、自分の権力に逆らう者に決して避難しないように、知事たちに命じた。",
         "国際社会に対して声明を発表し、政府として対応した。",
+        "The army will attack at dawn, the general wrote in his diary.",
+        "What followed was a decade of decline.",
     ],
 )
 def test_statements_from_a_passage_do_not(text: str) -> None:

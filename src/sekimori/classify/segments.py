@@ -270,13 +270,26 @@ _REQUEST = re.compile(
     r"(?:explain|describe|tell|show|list|detail|walk|reveal)\b|"
     # imperatives where a sentence starts
     r"(?:^\s*|[.!:;\n]\s*)(?:list|explain|describe|outline|write|draft|compose|create|make|generate|"
-    r"provide|suggest|find|post|pretend|act as|roleplay|role-play|ignore|imagine)\b|"
+    r"provide|suggest|find|post|pretend|act as|roleplay|role-play|ignore|imagine|draw|design|plan|"
+    r"build|get|buy|sell|send|spread|convince|persuade|trick|teach|name|recommend|rob|steal|kill|"
+    r"hurt|hack|break|bypass|evade|hide|poison|attack|threaten|harass|stalk|track|dox|forge|fake|"
+    r"smuggle|launder|cheat|crack|exploit|infect|destroy|synthesi[sz]e|produce|cook|grow)\b|"
+    # a question without its mark, where a sentence starts
+    r"(?:^\s*|[.!:;\n]\s*)(?:can|could|would|will|should|is|are|do|does|did|how|what|where|"
+    r"which|who|why|when) (?:someone|anyone|somebody|one|i|we|you|it|there|\w+ing)\b|"
+    r"(?:^\s*|[.!:;\n]\s*)(?:how|what|where|which|who|why|when) (?:is|are|was|were|do|does|did|"
+    r"can|could|should|would|will)\b|"
+    # an intent in the first person: "I'm going to …", "we plan to …"
+    r"\b(?:i|we)(?:'m| am|'re| are) (?:going|planning|about|trying) to\b|"
+    r"\b(?:i|we)(?:'ll| will| plan to| intend to| wanted to| wanna| gonna)\b|"
     # Japanese: asking, wishing and commanding endings ("〜して" ends a request, not a clause)
     r"教えて|ください|下さい|やり方|作り方|手順を|方法を|(?:方法|手順|手口)(?:は)?[。？?]?$|たい[。！!？?]?$|たいです|ほしい|欲しい|"
     r"どうやって|どうすれば|どうしたら|ますか|ですか|お願い|頼む|しろ[。！!]?$|せよ[。！!]?$|"
     r"なさい|ちょうだい|て(?:[。！!]|$)|て(?:くれ|もらえ|いただけ|下さ)|"
     # a wish put as thanks in advance: 「…があるとうれしい」「…してくれたら助かる」
-    r"(?:と|たら|れば|ば)(?:うれしい|嬉しい|助かる|助かります|ありがたい|有難い)",
+    r"(?:と|たら|れば|ば)(?:うれしい|嬉しい|助かる|助かります|ありがたい|有難い)|"
+    # an intent in the first person: 「転売するつもり」「…しようと思う」
+    r"つもり|(?:よう|おう|こう|そう|とう|ろう)と(?:思|考え)",
     re.IGNORECASE,
 )
 
