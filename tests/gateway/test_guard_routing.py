@@ -37,33 +37,40 @@ sure_at: 0.9
 """
 
 
+# Budgets and timeouts that only bound a hang: on a starved machine (2 shared cores, other jobs
+# at a higher priority) the fake guard has taken over a second to answer, past the default 800 ms
+# budget, and a test about a verdict then saw a timeout. Only `slow` tests a budget: its guard
+# sleeps 3 s, ten times its 300 ms budget.
+AMPLE = "budget_ms: 60000"
+
+
 def policy(guard_url: str) -> str:
     return f"""
 version: 1
 guards:
-  lg3: {{kind: llama_guard_3, url: {guard_url}, model: llama_guard_3}}
-  qwen: {{kind: qwen3guard, url: {guard_url}, model: qwen3guard, api: ollama}}
-  broken: {{kind: llama_guard_3, url: {guard_url}, model: "llama_guard_3:error"}}
-  garbled: {{kind: shieldgemma, url: {guard_url}, model: "shieldgemma:garbage"}}
+  lg3: {{kind: llama_guard_3, url: {guard_url}, model: llama_guard_3, timeout_s: 60}}
+  qwen: {{kind: qwen3guard, url: {guard_url}, model: qwen3guard, api: ollama, timeout_s: 60}}
+  broken: {{kind: llama_guard_3, url: {guard_url}, model: "llama_guard_3:error", timeout_s: 60}}
+  garbled: {{kind: shieldgemma, url: {guard_url}, model: "shieldgemma:garbage", timeout_s: 60}}
   slow: {{kind: wildguard, url: {guard_url}, model: "wildguard;delay=3"}}
 tenants:
   held:
     guards:
-      - {{guard: lg3, when: hold, clears_hold: true}}
-      - {{guard: lg3, when: catastrophic_above, above: 0.3}}
+      - {{guard: lg3, when: hold, clears_hold: true, {AMPLE}}}
+      - {{guard: lg3, when: catastrophic_above, above: 0.3, {AMPLE}}}
   always:
-    guards: [{{guard: lg3, when: always}}]
+    guards: [{{guard: lg3, when: always, {AMPLE}}}]
   down:
-    guards: [{{guard: broken, when: always, on_failure: per_tier, above: 0.3}}]
+    guards: [{{guard: broken, when: always, on_failure: per_tier, above: 0.3, {AMPLE}}}]
   garbled:
-    guards: [{{guard: garbled, when: catastrophic_above, above: 0.3}}]
+    guards: [{{guard: garbled, when: catastrophic_above, above: 0.3, {AMPLE}}}]
   slowpoke:
     guards: [{{guard: slow, when: always, budget_ms: 300, on_failure: closed}}]
   answers:
-    guards: [{{guard: qwen, when: answers}}]
+    guards: [{{guard: qwen, when: answers, {AMPLE}}}]
   private:
     pii: {{email: redact}}
-    guards: [{{guard: lg3, when: always}}]
+    guards: [{{guard: lg3, when: always, {AMPLE}}}]
 """
 
 
@@ -79,7 +86,10 @@ def routed(
 ) -> Iterator[Policed]:
     home = tmp_path_factory.mktemp("routed")
     tenants = ("held", "always", "down", "garbled", "slowpoke", "answers", "private", "walkin")
-    with _policed(upstream, home, tenants, lexicon=LEXICON, policy=policy(guard.url)) as p:
+    # No test here is about the built-in classifier's timeout (0.5 s by default in _policed).
+    with _policed(
+        upstream, home, tenants, lexicon=LEXICON, policy=policy(guard.url), options="timeout_s: 60"
+    ) as p:
         yield p
 
 

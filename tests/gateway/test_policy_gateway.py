@@ -92,7 +92,8 @@ class Policed:
 
     def post(self, tenant: str, body: dict[str, object], **headers: str) -> httpx.Response:
         auth = {"Authorization": f"Bearer {self.keys[tenant]}", **headers}
-        return httpx.post(self.gateway.url + CHAT, json=body, headers=auth, timeout=30)
+        # Bounds a hang only: a starved gateway (nice 19 behind other jobs) can take many seconds.
+        return httpx.post(self.gateway.url + CHAT, json=body, headers=auth, timeout=120)
 
     def upstream_requests(self) -> int:
         return int(httpx.get(self.upstream.url + "/_fake/stats").json()["requests"])
@@ -167,7 +168,8 @@ def streamed_text(evs: list[dict[str, object]]) -> str:
 
 
 def audit_row(home: Path, request_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 5
+    # Records are written every 20 ms, but a starved gateway can be seconds late: poll long.
+    deadline = time.monotonic() + 60
     while True:
         with sqlite3.connect(home / "audit.db") as db:
             db.row_factory = sqlite3.Row
