@@ -42,9 +42,17 @@ class ServerProcess:
     def stderr_text(self) -> str:
         if self.stderr_file is None:
             return ""
-        self.stderr_file.flush()
-        self.stderr_file.seek(0)
-        return self.stderr_file.read().decode("utf-8", "replace")
+        # pread, not seek(0) + read: the child shares this file's offset, so a line it wrote
+        # between the seek and the end of the read (a wide window on a starved machine) landed
+        # over the start of the log, and a poll such as wait_for_log could miss what it awaited.
+        fd = self.stderr_file.fileno()
+        size = os.fstat(fd).st_size
+        chunks: list[bytes] = []
+        at = 0
+        while at < size and (chunk := os.pread(fd, size - at, at)):
+            chunks.append(chunk)
+            at += len(chunk)
+        return b"".join(chunks).decode("utf-8", "replace")
 
     def wait_for_log(self, text: str, count: int = 1, timeout: float = 120.0) -> str:
         """Its stderr once `text` occurs `count` times in it; raises ProcessStartError if that
