@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,8 +117,9 @@ def test_a_partition_from_the_database_loses_nothing(
     namespace: Namespace, reachable_server: PostgresServer, tmp_path: Path
 ) -> None:
     """The gateway runs in the namespace, PostgreSQL on this side; the link is cut for 15 s
-    under load. Writes in flight give up after the TCP user timeout (10 s), later ones after
-    the connect timeout, and spool; the spool replays once the link is back."""
+    under load (longer on a starved machine, until a write has spooled). Writes in flight give
+    up after the TCP user timeout (10 s), later ones after the connect timeout, and spool; the
+    spool replays once the link is back."""
     ns = namespace
     url = f"postgresql://postgres@{ns.host_ip}:{reachable_server.port}/postgres"
     python = sys.executable
@@ -136,8 +138,16 @@ def test_a_partition_from_the_database_loses_nothing(
             env={"SEKIMORI_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"},
             health_path="/readyz",
             host=ns.inside_ip,
-            timeout=120,
+            timeout=300,  # as start_gateway: only bounds a hang on a starved machine
         ) as gateway:
+
+            async def spooled() -> None:
+                """Until a write has given up and spooled: a write that starts later than 5 s
+                into the cut (a starved gateway's can) outlives 15 s and succeeds once healed."""
+                deadline = time.monotonic() + 120
+                while "records spooled" not in gateway.stderr_text():
+                    assert time.monotonic() < deadline, "no write failed in the partition"
+                    await asyncio.sleep(0.2)
 
             async def scenario() -> Load:
                 healed = asyncio.Event()
@@ -146,6 +156,7 @@ def test_a_partition_from_the_database_loses_nothing(
                 ns.cut()
                 try:
                     await asyncio.sleep(15.0)
+                    await spooled()
                 finally:
                     ns.heal()
                 await asyncio.sleep(1.0)
