@@ -87,16 +87,23 @@ def test_the_quick_start_and_the_tour_work_as_written(tmp_path: Path) -> None:
             env=env,
             capture_output=True,
             text=True,
-            timeout=1200,
+            # Only bounds a hang: installs, the encoder's first build and the embedded model's
+            # answers on the CPU took 234 s at load ~16, and far longer at nice 19 behind others.
+            timeout=3600,
             check=False,
         )
     finally:
         if not had_copy:
             copied.unlink(missing_ok=True)
     out, said = done.stdout, done.stderr[-6000:]
-    # The quick start: a banner saying what runs, and an answer from the embedded model.
-    assert f"sekimori {__version__} gateway" in said and "built-in default" in said, said
-    assert "SCREENING IS OFF" not in said
+    # The quick start: a banner saying what runs, and an answer from the embedded model. Looked
+    # for in the whole of stderr: the lines logged after it (more on a loaded machine) can push
+    # the quick start's banner out of the tail shown on failure.
+    everything = done.stderr
+    assert f"sekimori {__version__} gateway" in everything and "built-in default" in everything, (
+        said
+    )
+    assert "SCREENING IS OFF" not in everything
     quick = out.split("HTTP/1.1 ", 1)[0]
     assert re.search(r'"object": ?"chat\.completion"', quick), out[-3000:] + said
     # The tour: four answers; the bioweapon requests refused, each in its own language; the
