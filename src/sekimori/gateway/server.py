@@ -124,7 +124,9 @@ def serve(settings: Settings, *, console: Callable[[Gateway], Route] | None = No
             keys = prepare(settings)
         if not settings.upstreams:
             local = start_local_model(settings.local_model)
-            upstream = UpstreamSettings(url=local.url, models=(LOCAL_MODEL,))
+            # The embedded model sends nothing until a non-streamed answer (up to 512 tokens by
+            # default) is whole, on this machine's CPU: on a busy one that is not a hang at 120 s.
+            upstream = UpstreamSettings(url=local.url, models=(LOCAL_MODEL,), read_timeout=600)
             settings = settings.model_copy(update={"upstreams": {"local": upstream}})
         elif settings.local_model is not None:
             raise ConfigError(
