@@ -55,7 +55,9 @@ async def fire(
     load = Load()
     numbers = iter(range(10**9))
     auth = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(timeout=30, headers=auth) as client:
+    # The timeout only bounds a hang: an answer that waits out a partition (TCP user timeout
+    # 10 s, then a connect timeout) at nice 19 on a loaded machine can take well over 30 s.
+    async with httpx.AsyncClient(timeout=180, headers=auth) as client:
 
         async def one(i: int) -> None:
             ident = f"{prefix}{i}"

@@ -78,7 +78,7 @@ class PostgresServer:
 
     def _ctl(self, *args: str) -> None:
         result = subprocess.run(
-            _as_owner([_binary("pg_ctl"), "-D", str(self.data), "-w", "-t", "60", *args]),
+            _as_owner([_binary("pg_ctl"), "-D", str(self.data), "-w", "-t", "300", *args]),
             capture_output=True,
             text=True,
             check=False,
