@@ -84,7 +84,7 @@ def test_limits_set_in_the_store_are_counted(gateway: Policed) -> None:
     # The file sets no limits anywhere: the gateway counted nothing until this row.
     applied = gateway.gateway.stderr_text().count(" rows applied")
     tenants(gateway, "add", "walkin", "--key-rpm", "2")
-    gateway.gateway.wait_for_log(" rows applied", applied + 1, timeout=15)
+    gateway.gateway.wait_for_log(" rows applied", applied + 1)
     early_in_a_minute()
     answers = [gateway.post("walkin", chat("hello")) for _ in range(3)]
     assert [r.status_code for r in answers] == [200, 200, 429]
@@ -129,7 +129,7 @@ def test_a_row_changed_while_the_file_is_broken_applies_at_the_next_reload(
     failed = gateway.gateway.stderr_text().count("tenant rows not applied")
     tenants_set = run_cli(gateway.home, "tenants", "set", "acme", "--tier", "research")
     assert tenants_set.returncode == 0, tenants_set.stderr
-    gateway.gateway.wait_for_log("tenant rows not applied", failed + 2, timeout=15)
+    gateway.gateway.wait_for_log("tenant rows not applied", failed + 2)
     assert decision(gateway, "acme") == "flag"  # the policy in force stays whole
     gateway.policy.write_text(POLICY, "utf-8")
     assert httpx.post(gateway.gateway.url + "/admin/policy/reload").status_code == 200

@@ -52,10 +52,10 @@ def test_workers_share_one_sqlite_chain_and_every_reload(
         # One reload request reaches both workers (the other through the supervisor) ...
         r = httpx.post(gateway.url + "/admin/policy/reload")
         assert r.status_code == 200, r.text
-        gateway.wait_for_log("policy reloaded from", 2, timeout=20)
+        gateway.wait_for_log("policy reloaded from", 2)
         # ... and so does SIGHUP to the supervisor.
         gateway.proc.send_signal(signal.SIGHUP)
-        gateway.wait_for_log("policy reloaded from", 4, timeout=20)
+        gateway.wait_for_log("policy reloaded from", 4)
         assert gateway.stop(signal.SIGTERM) == -signal.SIGTERM
         assert "Traceback" not in gateway.stderr_text()
     store = SqliteAuditStore(tmp_path / "audit.db")

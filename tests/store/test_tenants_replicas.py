@@ -38,7 +38,7 @@ def _status(url: str, key: str) -> int:
 def _applied(replicas: list[ServerProcess], before: list[int]) -> None:
     """Each replica applied one more change of the rows."""
     for replica, count in zip(replicas, before, strict=True):
-        replica.wait_for_log(" rows applied", count + 1, timeout=15)
+        replica.wait_for_log(" rows applied", count + 1)
 
 
 def test_a_change_reaches_every_replica(
