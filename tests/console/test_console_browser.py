@@ -55,7 +55,8 @@ def test_an_operators_walk_through_the_console(console: ConsoleStack, browser: o
     assert isinstance(browser, Browser)
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    # Bounds a hang only: pages come seconds late from a starved gateway.
+    page.set_default_timeout(60_000)
     errors: list[str] = []
     # Refused styles or scripts (the CSP) show here; the 4xx answers the walk asks for do not.
     page.on(
