@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from sekimori.cli import main
+from sekimori.errors import InputError
 from sekimori.lang import FONT_FAMILY
 from sekimori.paths import shared_data_dir, watch_data_dir
-from sekimori.watch.pool import Pool, load_pool, load_scores
-from sekimori.watch.simulate import Scale, Simulation, catastrophic_runs, simulate
+from sekimori.watch.pool import Chain, Pool, load_pool, load_scores, read_chains
+from sekimori.watch.simulate import Scale, Simulation, catastrophic_runs, chains_part, simulate
 from sekimori.watch.sketch import FLAG_REFUSED
 from sekimori.watch.sketchfile import MAGIC, read_sketches, write_sketches
 
@@ -50,6 +51,27 @@ def test_sketches_are_in_time_order_and_labelled(sim: Simulation) -> None:
     assert len(sim.labels.benign_keys) == 6 + 1 + 2
     # Steps the classifier calls harmful are refused, as the screen would block them.
     assert any(s.has(FLAG_REFUSED) for s in sim.sketches)
+
+
+def test_training_only_chains_leave_the_held_back_half_as_it_was() -> None:
+    def chain(cid: str, split: str | None = None) -> Chain:
+        return Chain(cid, "en", "decomposed", "weapons.bio", (), split)
+
+    before = [chain("a"), chain("b"), chain("c"), chain("d")]
+    after = [before[0], chain("t1", "train"), *before[1:3], chain("t2", "train"), before[3]]
+    held = chains_part(before, "held_back")
+    assert [c.id for c in held] == ["b", "d"]
+    assert chains_part(after, "held_back") == held
+    assert [c.id for c in chains_part(after, "train")] == ["a", "t1", "c", "t2"]
+    assert len(chains_part(after, "all")) == 6
+
+
+def test_a_chain_with_an_unknown_split_is_a_clear_error(tmp_path: Path) -> None:
+    row = '{"id": "c1", "lang": "en", "kind": "decomposed", "category": "weapons.bio", '
+    (tmp_path / "chains.jsonl").write_text(row + '"split": "test", "steps": ["a"]}\n')
+    (tmp_path / "lookalikes.jsonl").write_text("")
+    with pytest.raises(InputError, match="split must be"):
+        read_chains(tmp_path)
 
 
 def test_the_same_seed_gives_the_same_traffic(pool: Pool, sim: Simulation) -> None:

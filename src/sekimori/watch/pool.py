@@ -37,6 +37,7 @@ class Chain:
     kind: str
     category: str | None
     steps: tuple[Prompt, ...]
+    split: str | None = None  # "train": only ever in training traffic (`simulate.chains_part`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +100,21 @@ def read_chains(team_data: Path) -> list[Chain]:
                     kind=str(row["kind"]),
                     category=None if row["category"] is None else str(row["category"]),
                     steps=tuple(Prompt(f"{cid}#{i}", lang, str(s)) for i, s in enumerate(steps)),
+                    split=_split(row, team_data / name),
                 )
             )
     return chains
+
+
+def _split(row: dict[str, object], path: Path) -> str | None:
+    split = row.get("split")
+    if split not in (None, "train"):
+        raise InputError(
+            f'chain {row.get("id")!r}: split must be "train" or absent, not {split!r} '
+            f'/ split は "train" か省略のみです',
+            source=str(path),
+        )
+    return None if split is None else "train"
 
 
 def score_prompts(prompts: Sequence[Prompt]) -> dict[str, Scores]:

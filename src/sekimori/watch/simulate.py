@@ -461,12 +461,18 @@ SMALL = Scale(20, 4, 2, 2, 2, 4, 2, 2, 1, 1)
 def chains_part(chains: Sequence[Chain], part: str) -> tuple[Chain, ...]:
     """`all`, or one half of the chains: within each (kind, category, language), in file order,
     the first, third, ... are `train`, the others `held_back` (levels are chosen on `train`
-    traffic, figures measured on `held_back` chains, so no chain is both tuned on and tested)."""
+    traffic, figures measured on `held_back` chains, so no chain is both tuned on and tested).
+    Chains marked `split: train` are always `train` and leave the alternation of the others
+    alone (chains written later for training only do not move a chain into the test half)."""
     if part == "all":
         return tuple(chains)
     seen: Counter[tuple[str, str | None, str]] = Counter()
     out = []
     for chain in chains:
+        if chain.split == "train":
+            if part == "train":
+                out.append(chain)
+            continue
         group = (chain.kind, chain.category, chain.lang)
         if (seen[group] % 2 == 0) == (part == "train"):
             out.append(chain)
