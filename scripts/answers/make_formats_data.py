@@ -56,8 +56,10 @@ def words(text: str) -> float:
     return len(re.findall(r"[A-Za-z0-9']+", text)) + len(_JA.findall(text)) / 2.5
 
 
-def held_back(lang: str, prompt: str) -> bool:
-    return int(hashlib.sha256(f"formats:{lang}:{prompt}".encode()).hexdigest(), 16) % 5 == 0
+def held_back(lang: str, prompt: str, family: str = "formats") -> bool:
+    """One request in five goes to `test`, by the sha256 of "<family>:<lang>:<request>"."""
+    digest = hashlib.sha256(f"{family}:{lang}:{prompt}".encode()).hexdigest()
+    return int(digest, 16) % 5 == 0
 
 
 def items(path: Path) -> Iterator[tuple[str, str, str | None, str, str]]:
@@ -79,13 +81,17 @@ def items(path: Path) -> Iterator[tuple[str, str, str | None, str, str]]:
         yield m["code"], m["format"], category, q[3:].strip(), a.strip()
 
 
-def rows(lang: str) -> Iterator[dict[str, object]]:
+def rows_of(
+    lang: str, sources: Path, family: str, field: str, allowed: set[str]
+) -> Iterator[dict[str, object]]:
+    """The rows of one family of hand-written answers (`formats`, `layouts`): ids
+    `<family>-<lang>-NNNN`, each answer's shape under ``field`` (one of ``allowed``)."""
     n = 0
-    for path in sorted(SOURCES.glob(f"{lang}_*.txt")):
-        for code, fmt, category, prompt, answer in items(path):
+    for path in sorted(sources.glob(f"{lang}_*.txt")):
+        for code, shape, category, prompt, answer in items(path):
             where = f"{path.name}: {prompt[:50]!r}"
-            if code not in KINDS or fmt not in FORMATS:
-                raise SystemExit(f"{where}: unknown kind {code} or format {fmt}")
+            if code not in KINDS or shape not in allowed:
+                raise SystemExit(f"{where}: unknown kind {code} or {field} {shape}")
             kind, refusal, harmful = KINDS[code]
             if category is not None and category not in CATEGORY_IDS:
                 raise SystemExit(f"{where}: unknown category {category}")
@@ -94,11 +100,11 @@ def rows(lang: str) -> Iterator[dict[str, object]]:
             if "[REDACTED" in answer or not 12 <= words(answer) <= 400:
                 raise SystemExit(f"{where}: placeholder or length {words(answer):.0f} words")
             yield {
-                "id": f"formats-{lang}-{n:04d}",
+                "id": f"{family}-{lang}-{n:04d}",
                 "lang": lang,
-                "split": "test" if held_back(lang, prompt) else "train",
+                "split": "test" if held_back(lang, prompt, family) else "train",
                 "kind": kind,
-                "format": fmt,
+                field: shape,
                 "prompt": prompt,
                 "answer": answer,
                 "refusal": refusal,
@@ -106,6 +112,10 @@ def rows(lang: str) -> Iterator[dict[str, object]]:
                 "category": category,
             }
             n += 1
+
+
+def rows(lang: str) -> Iterator[dict[str, object]]:
+    return rows_of(lang, SOURCES, "formats", "format", FORMATS)
 
 
 def main(out: Path = OUT) -> None:

@@ -12,53 +12,20 @@ The source files use the item format of `make_formats_data.py` (`### <kind code>
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_formats_data import KINDS, OUT, items, words
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-from sekimori.taxonomy import CATEGORY_IDS
+from make_formats_data import OUT, rows_of
 
 SOURCES = Path(__file__).resolve().parent / "layouts"
 LAYOUTS = {"bullets", "json", "story", "scene", "headings", "csv", "qa", "table"}
 
 
-def held_back(lang: str, prompt: str) -> bool:
-    return int(hashlib.sha256(f"layouts:{lang}:{prompt}".encode()).hexdigest(), 16) % 5 == 0
-
-
 def rows(lang: str) -> Iterator[dict[str, object]]:
-    n = 0
-    for path in sorted(SOURCES.glob(f"{lang}_*.txt")):
-        for code, layout, category, prompt, answer in items(path):
-            where = f"{path.name}: {prompt[:50]!r}"
-            if code not in KINDS or layout not in LAYOUTS:
-                raise SystemExit(f"{where}: unknown kind {code} or layout {layout}")
-            kind, refusal, harmful = KINDS[code]
-            if category is not None and category not in CATEGORY_IDS:
-                raise SystemExit(f"{where}: unknown category {category}")
-            if harmful and category is None:
-                raise SystemExit(f"{where}: a harmful answer needs a category")
-            if "[REDACTED" in answer or not 12 <= words(answer) <= 400:
-                raise SystemExit(f"{where}: placeholder or length {words(answer):.0f} words")
-            yield {
-                "id": f"layouts-{lang}-{n:04d}",
-                "lang": lang,
-                "split": "test" if held_back(lang, prompt) else "train",
-                "kind": kind,
-                "layout": layout,
-                "prompt": prompt,
-                "answer": answer,
-                "refusal": refusal,
-                "harmful": harmful,
-                "category": category,
-            }
-            n += 1
+    return rows_of(lang, SOURCES, "layouts", "layout", LAYOUTS)
 
 
 def main(out: Path = OUT) -> None:
