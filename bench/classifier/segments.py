@@ -265,8 +265,10 @@ def write(
         "",
         "*whole*: the committed prompt classifier scoring the whole text only (as before "
         "segment scoring); *segments*: the same model scoring the whole and its segments "
-        f"(sentence windows of about 64 tokens, runs of suspect sentences, each decoded payload "
-        f"alone; n-gram gate {SEGMENT_GATE} a segment, at most {MAX_SEGMENTS} a text; a window, "
+        "(sentence windows of about 64 tokens, runs of suspect sentences, suspect sentences with "
+        "a neighbour, clauses of run-on sentences, each decoded payload alone; gate "
+        f"{SEGMENT_GATE} a segment on the higher of the n-gram and static levels, at most "
+        f"{MAX_SEGMENTS} a text; a window, "
         f"run or sentence that does not read as a request scores {NON_REQUEST_DISCOUNT} lower). "
         f"Both with today's normaliser. Stopped: harm score ≥ the model's threshold {thr:.2f}.",
         "",
