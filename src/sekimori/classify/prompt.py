@@ -273,10 +273,14 @@ class PromptClassifier:
         # The static first stage, when the model has one and it is wanted (False: as before it,
         # for benches and for choosing its clear point)
         self.fast: StaticStage | None = None
-        if fast_path and model.static is not None and model.meta.fast_path is not None:
+        # The static stage's level also gates segments (`_suspect_levels`), with the fast path
+        # on or off, so turning the fast path off changes only what it clears
+        self._gate_stage: StaticStage | None = None
+        if model.static is not None and model.meta.fast_path is not None:
             meta = FastPathMeta.from_json(model.meta.fast_path)
-            if meta.enabled:
-                self.fast = StaticStage(model.static, meta, e5_tokenizer())
+            self._gate_stage = StaticStage(model.static, meta, e5_tokenizer())
+            if fast_path and meta.enabled:
+                self.fast = self._gate_stage
 
     @classmethod
     def load(
@@ -410,9 +414,10 @@ class PromptClassifier:
         retrain: model J's put a padded botulinum request's sentence at 0.31, under the gate,
         where the static stage said 0.57."""
         harm, jailbreak = self.ngram_probs(text)
-        if self.fast is None:
+        stage = self._gate_stage
+        if stage is None:
             return float(harm), float(jailbreak)
-        level = self.fast.combined(self.fast.level(text), float(harm), float(jailbreak))
+        level = stage.combined(stage.level(text), float(harm), float(jailbreak))
         return max(float(harm), level.harm), max(float(jailbreak), level.jailbreak)
 
     def encoder_inputs(self, texts: Sequence[str]) -> list[str]:
