@@ -1,4 +1,4 @@
-"""Verdict equivalence: the screen's prompt and answer verdicts on a fixed sample, saved or compared.
+"""Verdict equivalence: the screen's prompt and answer verdicts on a fixed sample, saved, compared.
 
 A performance change to the screening path must not change a verdict. This screens a fixed
 sample through `ModelScorer` (what the gateway's `model` scorer calls) and records, per text,
@@ -99,8 +99,7 @@ def screen(items: list[tuple[str, str]]) -> list[dict[str, Any]]:
             answer = unique_answer(n)
             judged = scorer.judge_answers([text[-PROMPT_CHARS:]], [answer])
             streamed = [
-                scorer.judge_answers([text[-PROMPT_CHARS:]], [w])[0]
-                for w in stream_windows(answer)
+                scorer.judge_answers([text[-PROMPT_CHARS:]], [w])[0] for w in stream_windows(answer)
             ]
             row["answers"] = [
                 {"harmful": v.harmful, "score": v.score, "categories": v.categories}

@@ -321,12 +321,17 @@ class PromptClassifier:
     def plan(self, text: str) -> TextPlan:
         """What the encoder reads for ``text``: the whole (unless the first stage gates it) and
         the segments chosen; deterministic, and cheap next to the encoder."""
+        return self._plan(text, _PieceLevels(self))
+
+    def _plan(self, text: str, known: _PieceLevels) -> TextPlan:
+        """`plan`, each piece's first-stage levels computed once (``known``: a text's pieces
+        repeat, as the same sentence in several windows, runs and pairs)."""
         from sekimori.classify.normalize import normalize
 
         meta = self.model.meta
         norm = normalize(text)
         vs = [text] if norm.text == text else [text, norm.text]
-        ngram = np.max([self.ngram_probs(v) for v in vs], axis=0)
+        ngram = np.max([known.ngram(v) for v in vs], axis=0)
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
         first = (float(ngram[0]), float(ngram[1]))
         pieces = tuple(s for v in vs for s in segments(v, meta.segment_chars))
@@ -335,7 +340,7 @@ class PromptClassifier:
         # A longer text's whole at its own, lower point: padding dilutes a request in it, and
         # the segments below may not hold the request (each is cleared on its own level)
         if not gated and self.fast is not None:
-            levels = [self.first_level(p) for p in pieces]
+            levels = [known.first(p) for p in pieces]
             long_whole = not one_window(vs)
             if all(self.fast.clears(lv, long_whole=long_whole) for lv in levels):
                 gated = True
@@ -377,7 +382,7 @@ class PromptClassifier:
         found = [
             c
             for t in dict.fromkeys((*vs, *layers))
-            for c in suspects(t, self._suspect_levels, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
+            for c in suspects(t, known.suspect, gate=SEGMENT_GATE, max_scanned=MAX_SCANNED)
         ]
         # The most harm-suspect first, then the most jailbreak-suspect; ties keep text order
         # (sorted() is stable). Harm first: a persona template's many sentences are
@@ -392,33 +397,22 @@ class PromptClassifier:
             chosen = [
                 seg
                 for i, seg in enumerate(chosen)
-                if i in decoded or not fast.clears(self.first_level(seg.text))
+                if i in decoded or not fast.clears(known.first(seg.text))
             ]
         return plan_of(chosen)
 
     def first_level(self, piece: str) -> Level:
         """One piece's level at the static first stage, combined with the n-gram model's
         (`static.combine`); needs the stage (``self.fast``)."""
-        if self.fast is None:
-            raise ModelError("this prompt classifier has no static first stage")
-        ngram = self.ngram_probs(piece)
-        return self.fast.combined(self.fast.level(piece), float(ngram[0]), float(ngram[1]))
+        return _PieceLevels(self).first(piece)
 
     def _levels(self, text: str) -> tuple[float, float]:
         harm, jailbreak = self.ngram_probs(text)
         return float(harm), float(jailbreak)
 
     def _suspect_levels(self, text: str) -> tuple[float, float]:
-        """A piece's level for the segment gate: the n-gram model's, or the static stage's
-        combined level where it is higher. The n-gram model alone is recalibrated by every
-        retrain: model J's put a padded botulinum request's sentence at 0.31, under the gate,
-        where the static stage said 0.57."""
-        harm, jailbreak = self.ngram_probs(text)
-        stage = self._gate_stage
-        if stage is None:
-            return float(harm), float(jailbreak)
-        level = stage.combined(stage.level(text), float(harm), float(jailbreak))
-        return max(float(harm), level.harm), max(float(jailbreak), level.jailbreak)
+        """A piece's level for the segment gate (`_PieceLevels.suspect`)."""
+        return _PieceLevels(self).suspect(text)
 
     def encoder_inputs(self, texts: Sequence[str]) -> list[str]:
         """Every piece the encoder may read for ``texts``: the whole's pieces before the first
@@ -432,7 +426,8 @@ class PromptClassifier:
 
     def scores_batch(self, texts: Sequence[str]) -> list[Scores]:
         meta = self.model.meta
-        plans = [self.plan(t) for t in texts]
+        known = [_PieceLevels(self) for _ in texts]
+        plans = [self._plan(t, k) for t, k in zip(texts, known, strict=True)]
         pieces = [p for plan in plans for p in (*plan.whole, *plan.segment_texts)]
         emb = encode_each(self.encoder, pieces)
         harm = self._per_row(self.model.harm, emb)[:, 0]
@@ -440,7 +435,7 @@ class PromptClassifier:
         jail = self._per_row(self.model.jailbreak, emb)[:, 0]
         out: list[Scores] = []
         row = 0
-        for plan in plans:
+        for plan, levels in zip(plans, known, strict=True):
             units: list[Scores] = []
             if plan.whole:
                 rows = slice(row, row + len(plan.whole))
@@ -455,7 +450,7 @@ class PromptClassifier:
                     )
                 )
             for seg in plan.segments:
-                ng_harm, ng_jail = self.ngram_probs(seg.text)
+                ng_harm, ng_jail = levels.ngram(seg.text)
                 units.append(
                     self._blend(
                         float(harm[row]),
@@ -527,3 +522,50 @@ class PromptClassifier:
 
     def classify_batch(self, texts: Sequence[str]) -> list[Verdict]:
         return [self.verdict(t, s) for t, s in zip(texts, self.scores_batch(texts), strict=True)]
+
+
+class _PieceLevels:
+    """One text's pieces' first-stage levels, each piece's computed once: the same sentence is
+    read alone, in windows, runs and pairs, and a chosen segment's n-gram level again when it
+    is gated and scored. Lives for one text's plan and scoring (never across texts)."""
+
+    __slots__ = ("_clf", "_ngram", "_static")
+
+    def __init__(self, clf: PromptClassifier) -> None:
+        self._clf = clf
+        self._ngram: dict[str, NDArray[np.float32]] = {}
+        self._static: dict[tuple[int, str], Level] = {}  # (id of the stage, piece)
+
+    def ngram(self, text: str) -> NDArray[np.float32]:
+        """The n-gram model's (harm, jailbreak) probabilities (`ngram_probs`)."""
+        found = self._ngram.get(text)
+        if found is None:
+            found = self._ngram[text] = self._clf.ngram_probs(text)
+        return found
+
+    def _combined(self, stage: StaticStage, text: str) -> Level:
+        key = (id(stage), text)
+        level = self._static.get(key)
+        if level is None:
+            level = self._static[key] = stage.level(text)
+        harm, jailbreak = self.ngram(text)
+        return stage.combined(level, float(harm), float(jailbreak))
+
+    def first(self, piece: str) -> Level:
+        """The piece's level at the static first stage, combined with the n-gram model's
+        (`static.combine`); needs the stage (``fast``)."""
+        if self._clf.fast is None:
+            raise ModelError("this prompt classifier has no static first stage")
+        return self._combined(self._clf.fast, piece)
+
+    def suspect(self, text: str) -> tuple[float, float]:
+        """A piece's level for the segment gate: the n-gram model's, or the static stage's
+        combined level where it is higher. The n-gram model alone is recalibrated by every
+        retrain: model J's put a padded botulinum request's sentence at 0.31, under the gate,
+        where the static stage said 0.57."""
+        harm, jailbreak = self.ngram(text)
+        stage = self._clf._gate_stage
+        if stage is None:
+            return float(harm), float(jailbreak)
+        level = self._combined(stage, text)
+        return max(float(harm), level.harm), max(float(jailbreak), level.jailbreak)
