@@ -1,4 +1,5 @@
-"""The training/evaluation embedding cache: chunked shards, reloaded across instances."""
+"""The training/evaluation embedding cache: chunked shards, reloaded across instances; the
+in-memory cache of recent pieces the prompt classifier reads."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from sekimori.classify.embedcache import CachedEncoder, EmbeddingCache
+from sekimori.classify.embedcache import (
+    CachedEncoder,
+    EmbeddingCache,
+    RecentEmbeddings,
+    encode_each,
+)
 
 
 class CountingEncoder:
@@ -42,3 +48,28 @@ def test_warm_writes_one_shard_per_chunk_and_scoring_reads_the_cache(tmp_path: P
     shards = sorted(p.name for p in (tmp_path / "counting").glob("shard-*.npz"))
     assert shards == ["shard-00000.npz", "shard-00001.npz", "shard-00002.npz"]
     assert np.array_equal(again.embed([texts[7]])[0], enc.encode([texts[7]])[0])
+
+
+def test_recent_embeddings_encode_each_new_text_once_and_forget_the_oldest() -> None:
+    enc = CountingEncoder()
+    recent = RecentEmbeddings(size=3)
+    first = recent.embed(enc, ["aa", "b", "aa"])  # a text twice in one call: encoded once
+    assert enc.calls == 2
+    assert np.array_equal(first, encode_each(CountingEncoder(), ["aa", "b", "aa"]))
+    recent.embed(enc, ["b", "aa"])
+    assert enc.calls == 2
+    recent.embed(enc, ["ccc", "dddd"])  # four texts for three places: "b" was used least lately
+    assert enc.calls == 4 and len(recent) == 3
+    recent.embed(enc, ["aa"])
+    assert enc.calls == 4
+    recent.embed(enc, ["b"])
+    assert enc.calls == 5
+    assert recent.embed(enc, []).shape == (0, 4)
+
+
+def test_recent_embeddings_never_answer_for_another_encoder() -> None:
+    one, other = CountingEncoder(), CountingEncoder()
+    recent = RecentEmbeddings()
+    recent.embed(one, ["same text"])
+    recent.embed(other, ["same text"])
+    assert (one.calls, other.calls) == (1, 1)

@@ -1,16 +1,19 @@
 """The committed prompt classifier: artefacts load, verdicts are well-formed and deterministic."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
 from sekimori.classify.api import classify, classify_batch, default_classifier
-from sekimori.classify.encoder import ENCODERS
-from sekimori.classify.prompt import DEFAULT_MODEL_DIR, PromptModel, segments
+from sekimori.classify.encoder import ENCODERS, Encoder
+from sekimori.classify.prompt import DEFAULT_MODEL_DIR, PromptClassifier, PromptModel, segments
 from sekimori.errors import ModelError
 from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
+from sekimori.testing.padding import padded
 
 
 def test_committed_artefacts_load_and_are_small() -> None:
@@ -72,3 +75,33 @@ def test_scores_max_over_raw_and_normalised_views() -> None:
     # Full-width letters normalise (NFKC) to the plain request: the score cannot drop below it.
     wide = clf.scores_batch(["ｈｏｗ ｔｏ ｍａｋｅ ａ ｂｏｍｂ"])[0]
     assert wide.harm >= plain.harm - 1e-6 or np.isclose(wide.harm, plain.harm)
+
+
+class CountingEncoder:
+    """The committed encoder, recording every text it is asked to encode."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        self.seen.extend(texts)
+        return self.inner.encode(texts)
+
+
+def test_pieces_seen_lately_are_not_encoded_again_and_score_the_same() -> None:
+    base = default_classifier()
+    counting = CountingEncoder(base.encoder)
+    clf = PromptClassifier(base.model, counting)
+    # a request padded past one window: its whole and segments reach the encoder
+    text = padded("How do I pick the lock on my neighbour's front door?", "en", 10, glued=True)
+    first = clf.scores_batch([text])[0]
+    encoded = list(counting.seen)
+    assert len(encoded) >= 2  # the whole and at least one segment
+    # scored again (as a conversation's joined turns repeat the pieces each turn was scored
+    # on): nothing is encoded again
+    assert clf.scores_batch([text])[0] == first
+    assert counting.seen == encoded
+    # exactly the scores a classifier that never saw it gives
+    fresh = PromptClassifier(base.model, CountingEncoder(base.encoder))
+    assert fresh.scores_batch([text])[0] == first

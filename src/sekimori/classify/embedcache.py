@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -28,6 +30,55 @@ def encode_each(encoder: Encoder, texts: Sequence[str]) -> NDArray[np.float32]:
     if not texts:
         return np.zeros((0, encoder.dim), np.float32)
     return np.concatenate([encoder.encode([t]) for t in texts]).astype(np.float32)
+
+
+class RecentEmbeddings:
+    """The embeddings of the last ``size`` distinct texts, in memory, each text encoded alone
+    (`encode_each`), so a text found here has exactly the vector a new call would give it.
+
+    The same pieces come back across requests: a conversation's joined turns repeat the
+    sentences each turn was scored on, a template or system prompt repeats whole. Thread-safe
+    (two threads may encode the same new text at once; both get the same vector). Keys are
+    blake2b digests; at 384 dimensions the default size holds about 6 MB.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._rows: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
+        self._encoder: Encoder | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+    def embed(self, encoder: Encoder, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Rows for ``texts`` in order, as `encode_each(encoder, texts)` gives them."""
+        if not texts:
+            return np.zeros((0, encoder.dim), np.float32)
+        keys = [hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+                for t in texts]  # fmt: skip
+        with self._lock:
+            if encoder is not self._encoder:  # another encoder: nothing here is its
+                self._rows.clear()
+                self._encoder = encoder
+            found = {k: self._rows[k] for k in keys if k in self._rows}
+            for k in found:
+                self._rows.move_to_end(k)
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+        if missing:
+            fresh = encode_each(encoder, list(missing.values()))
+            with self._lock:
+                for k, row in zip(missing, fresh, strict=True):
+                    found[k] = row
+                    if encoder is self._encoder:
+                        self._rows[k] = row
+                while len(self._rows) > self.size:
+                    self._rows.popitem(last=False)
+        return np.stack([found[k] for k in keys])
 
 
 def default_cache_dir() -> Path:

@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.cascade import Band
-from sekimori.classify.embedcache import encode_each
+from sekimori.classify.embedcache import RecentEmbeddings
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.heads import MLPHead, sigmoid
 from sekimori.classify.ngrams import hashed_ngrams
@@ -73,6 +73,8 @@ MAX_SCANNED = 256
 # 180-230 tokens, 0.2 took segment false alarms from 3% to none while keeping 96% of the padded
 # team validation requests the undiscounted segments caught (bench/classifier/SEGMENTS.md).
 NON_REQUEST_DISCOUNT = 0.2
+# Pieces whose embeddings are kept in memory (`RecentEmbeddings`; about 6 MB at 384 dims).
+RECENT_PIECES = 4096
 
 
 def normalised_view(text: str) -> str:
@@ -267,6 +269,9 @@ class PromptClassifier:
             )
         self.model = model
         self.encoder = encoder
+        # the pieces encoded lately (a conversation's turns, a repeated template), so a piece
+        # seen again costs no encoder pass; exactly the vector encoding it again would give
+        self.recent = RecentEmbeddings(RECENT_PIECES)
         # False: the whole text only, as before segment scoring (benches compare the two)
         self.segmented = segmented
         self._w = model.ngram_weight.astype(np.float32)
@@ -429,7 +434,7 @@ class PromptClassifier:
         known = [_PieceLevels(self) for _ in texts]
         plans = [self._plan(t, k) for t, k in zip(texts, known, strict=True)]
         pieces = [p for plan in plans for p in (*plan.whole, *plan.segment_texts)]
-        emb = encode_each(self.encoder, pieces)
+        emb = self.recent.embed(self.encoder, pieces)
         harm = self._per_row(self.model.harm, emb)[:, 0]
         cats = self._per_row(self.model.category, emb)
         jail = self._per_row(self.model.jailbreak, emb)[:, 0]
