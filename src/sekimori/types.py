@@ -36,6 +36,11 @@ class Verdict:
     # only means something within one piece: taken over per-category maxima from different
     # pieces, the padding's diffuse scores swelled the mass and shrank every share.
     evidence: Mapping[str, float] | None = None
+    # The verdict of the scored pieces whose scores may be sure (the whole text, its decoded
+    # payloads, its pieces that read as requests) when others were scored too; None: all may.
+    # A score that only a passage's sentence out of its frame reaches is unsure
+    # (`policy.rule_on`'s ``sure_scores``): it holds the request for the answer, never blocks.
+    certain: Verdict | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -309,3 +309,30 @@ def test_a_padded_request_keeps_its_own_category_evidence(lang: str) -> None:
         own = evidence(bare.categories, bare.score)
         top = max(own, key=own.__getitem__)
         assert joined.evidence[top] >= own[top] - MARGIN / 3, (ex.text, own[top], joined.evidence)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_only_the_whole_requests_and_payloads_may_make_a_verdict_sure(lang: str) -> None:
+    # `Verdict.certain` joins the pieces whose scores may be sure: a padded request keeps its
+    # own score there (it reads as a request), a passage's sentence out of its frame does not.
+    clf = default_classifier()
+    for i, ex in enumerate(_team_harmful(lang)[:6]):
+        bare = clf.scores_batch([ex.text])[0].harm
+        text = padded(ex.text, ex.lang, 10, where="after", offset=i, glued=True)
+        verdict = clf.classify_batch([text])[0]
+        certain = verdict.certain or verdict
+        assert certain.score >= bare - MARGIN, (ex.text, bare, certain.score)
+    passage = (
+        "Summarise the passage below in two sentences.\n\n"
+        + " ".join(PADDING["en"][:6])
+        + " In the 1980s, the area began a rapid decline due to an influx of hard drugs and "
+        "policies that pushed sex work and drug-related activity into the neighbourhood. "
+        + " ".join(PADDING["en"][6:12])
+    )
+    assert any(not s.may_be_sure for s in clf.plan(passage).segments)
+    verdict = clf.classify_batch([passage])[0]
+    assert verdict.certain is not None
+    assert verdict.certain.score <= verdict.score
+    assert all(verdict.certain.categories[c] <= s for c, s in verdict.categories.items())
+    # a short text is its own whole: nothing to tell apart
+    assert clf.classify_batch(["How do I kill a stuck Linux process?"])[0].certain is None

@@ -169,3 +169,34 @@ def test_the_shared_cache_is_on_where_there_is_a_redis(
         assert (screen.shared is not None) is on
     finally:
         screen.close()
+
+
+def test_a_shared_verdict_keeps_the_scores_that_may_be_sure(redis_url: str) -> None:
+    """`Verdict.certain` travels with the verdict: a replica that read it from Redis holds what
+    the replica that scored it held, rather than blocking on a passage's sentence."""
+    import asyncio
+
+    from sekimori.gateway.screening.shared import SharedVerdicts
+    from sekimori.settings import SharedCacheSettings
+    from sekimori.types import Verdict
+
+    certain = Verdict(False, 0.2, {"crime.violent": 0.3})
+    verdict = Verdict(True, 0.9, {"crime.violent": 0.8}, "crime.violent", certain=certain)
+    plain = Verdict(False, 0.1, {"crime.violent": 0.1})
+    options = SharedCacheSettings(prefix=unique_prefix())
+
+    async def roundtrip() -> dict[bytes, Verdict]:
+        writer = SharedVerdicts(options, redis_url, b"secret", b"gen")
+        writer.put("acme", {b"a": verdict, b"b": plain})
+        await writer.aclose()  # waits for the background write
+        reader = SharedVerdicts(options, redis_url, b"secret", b"gen")
+        try:
+            return await reader.get("acme", [b"a", b"b"])
+        finally:
+            await reader.aclose()
+
+    found = asyncio.run(roundtrip())
+    assert found[b"a"].certain is not None
+    assert found[b"a"].certain.categories == {"crime.violent": 0.3}
+    assert found[b"a"].categories == {"crime.violent": 0.8}
+    assert found[b"b"].certain is None

@@ -169,7 +169,14 @@ class _Classifier:
         from sekimori.types import Verdict
 
         cats = {"weapons.bio": 0.3, "crime.nonviolent": 0.1, "attack.jailbreak": 0.2}
-        return [Verdict(True, 0.9, dict(cats), "weapons.bio", "en", "stub") for _ in texts]
+        # the pieces that may be sure read lower ("part": only a passage's sentence was sure)
+        certain = Verdict(False, 0.2, dict(cats), None, "en", "stub")
+        return [
+            Verdict(True, 0.9, dict(cats), "weapons.bio", "en", "stub", certain=certain)
+            if text == "part"
+            else Verdict(True, 0.9, dict(cats), "weapons.bio", "en", "stub")
+            for text in texts
+        ]
 
 
 POINTS = {
@@ -197,6 +204,14 @@ def test_the_model_scorer_maps_each_tier_by_its_points(monkeypatch: pytest.Monke
     assert verdict.categories["weapons.bio"] >= 0.75  # evidence 0.9*sqrt(0.75) over bio's sure
     assert verdict.categories["crime.nonviolent"] < 0.5  # 0.9*sqrt(0.25) under moderate's hold
     assert verdict.categories["attack.jailbreak"] == 0.2  # signals pass unchanged
+    assert verdict.certain is None
+    # The pieces that may be sure are mapped alike: the policy reads both on one scale.
+    [part] = scorer.score_prompts(["part"])
+    assert part.categories == expected and part.certain is not None
+    assert part.certain.categories == OperatingPoints.from_json(POINTS).policy_scale(
+        {"weapons.bio": 0.3, "crime.nonviolent": 0.1, "attack.jailbreak": 0.2}, 0.2
+    )
+    assert part.certain.categories["weapons.bio"] < 0.75
     # An older model (no points) keeps its one threshold and its band's top as the sure level.
     monkeypatch.setattr(api, "default_classifier", lambda: _Classifier(None))
     old = ModelScorer()

@@ -75,6 +75,22 @@ def test_moderate_flags_when_unsure_and_blocks_when_sure() -> None:
     assert any("sure" in x for x in sure.decision.reasons)
 
 
+@pytest.mark.parametrize("category", ["weapons.bio", "crime.violent", "crime.nonviolent"])
+def test_a_score_sure_only_where_it_may_not_be_holds(category: str) -> None:
+    """A score that reaches the sure level only in a passage's sentence out of its frame
+    (`Verdict.certain` lower) holds the request for the answer; a moderate one too."""
+    blocked = ruling({category: 0.8})
+    assert blocked.decision.action is Action.BLOCK and blocked.held == ()
+    held = ruling({category: 0.8}, sure_scores={category: 0.3})
+    assert held.decision.action is Action.FLAG and held.held == (category,)
+    assert any("held: deferred to the answer" in r for r in held.decision.reasons)
+    # where it may be sure, nothing changes
+    assert ruling({category: 0.8}, sure_scores={category: 0.8}).decision == blocked.decision
+    # a wrapper with a hazard still blocks: sure whatever the hazard's score
+    wrapped = ruling({category: 0.8, SIGNAL_JAILBREAK: 0.9}, sure_scores={category: 0.3})
+    assert wrapped.decision.action is Action.BLOCK and wrapped.held == ()
+
+
 def test_a_bare_action_in_yaml_applies_whatever_the_certainty() -> None:
     """Backward compatible: `hate: flag` written before tiers still only flags."""
     policy = parse_policy("default_tenant:\n  categories: {hate: flag}\n").default_tenant
@@ -128,14 +144,22 @@ scores = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 score_maps = st.dictionaries(st.sampled_from([*CATEGORY_IDS, SIGNAL_JAILBREAK]), scores, max_size=6)
 
 
-@given(score_maps, st.floats(min_value=0.5, max_value=1.0))
-def test_holding_only_ever_softens_a_block_to_a_flag(m: dict[str, float], sure: float) -> None:
+@given(score_maps, st.floats(min_value=0.5, max_value=1.0), st.floats(0.0, 1.0))
+def test_holding_only_ever_softens_a_block_to_a_flag(
+    m: dict[str, float], sure: float, part: float
+) -> None:
     plain = decide(m, DEFAULT, model="m", today=TODAY)
-    r = ruling(m, sure_at=sure)
+    # the scores that may be sure: some of them lower (a part's scores out of its frame)
+    certain = {c: s * part if i % 2 else s for i, (c, s) in enumerate(m.items())}
+    r = ruling(m, sure_at=sure, sure_scores=certain)
     if r.held:
-        assert plain.action is Action.BLOCK and r.decision.action is Action.FLAG
-        assert all(m[c] < sure for c in r.held)
+        assert r.decision.action is Action.FLAG
+        assert all(certain[c] < sure for c in r.held)
+        # a block held, or a moderate score sure only in a part: held instead of blocked
+        assert plain.action is Action.BLOCK or all(m[c] >= sure for c in r.held)
     elif plain.action is Action.BLOCK:
-        assert r.decision.action is Action.BLOCK
+        # or a wrapper the sure level finds unsure: its moderate hazard only flags
+        unsure_wrapper = m.get(SIGNAL_JAILBREAK, 0.0) < sure
+        assert r.decision.action is Action.BLOCK or unsure_wrapper
     else:  # moderate sure scores may block; nothing turns milder
         assert r.decision.action in (plain.action, Action.BLOCK)

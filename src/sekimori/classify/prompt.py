@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +221,9 @@ class Scores:
     jailbreak: float
     gated: bool
     evidence: dict[str, float] | None = None  # joined pieces' evidence (`Verdict.evidence`)
+    # the scores of the pieces that may be sure (`Segment.may_be_sure`, and the whole) when
+    # some may not (`Verdict.certain`); None: all of these may
+    certain: Scores | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +233,14 @@ class Segment:
 
     text: str
     discount: float = 0.0
+    layer: bool = False  # a decoded payload's piece: the request without its wrapper
+
+    @property
+    def may_be_sure(self) -> bool:
+        """Whether its scores may make the text's verdict sure (`Verdict.certain`): a decoded
+        payload's or a request's may; a passage's sentence out of its frame (discounted) may
+        only make it unsure, so it holds rather than blocks."""
+        return self.layer or not self.discount
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +369,6 @@ class PromptClassifier:
         if not self.segmented:
             return plan_of(())
         chosen: list[Segment] = []
-        decoded: set[int] = set()  # indices in ``chosen`` of decoded layers' pieces
 
         def take(piece: str, discount: float = 0.0, *, layer: bool = False) -> None:
             # scored without the spaces around it: a sentence cut from "… . Request" starts
@@ -367,9 +377,7 @@ class PromptClassifier:
             key = piece.strip()
             if key and key not in seen and len(chosen) < MAX_SEGMENTS:
                 seen.add(key)
-                if layer:
-                    decoded.add(len(chosen))
-                chosen.append(Segment(key, discount))
+                chosen.append(Segment(key, discount, layer))
 
         # Each decoded payload alone, raw and normalised (its own disguises undone), always:
         # the wrapper around it must not dilute it.
@@ -399,11 +407,7 @@ class PromptClassifier:
         # rule its clear point was chosen under (`static_train.top_level`)
         fast = self.fast
         if fast is not None:
-            chosen = [
-                seg
-                for i, seg in enumerate(chosen)
-                if i in decoded or not fast.clears(known.first(seg.text))
-            ]
+            chosen = [seg for seg in chosen if seg.layer or not fast.clears(known.first(seg.text))]
         return plan_of(chosen)
 
     def first_level(self, piece: str) -> Level:
@@ -441,49 +445,40 @@ class PromptClassifier:
         out: list[Scores] = []
         row = 0
         for plan, levels in zip(plans, known, strict=True):
-            units: list[Scores] = []
+            units: list[tuple[Scores, bool]] = []  # (scores, may be sure)
             if plan.whole:
                 rows = slice(row, row + len(plan.whole))
                 row += len(plan.whole)
-                units.append(
-                    self._blend(
-                        float(harm[rows].max()),
-                        cats[rows].max(axis=0),
-                        float(jail[rows].max()),
-                        plan.ngram_harm,
-                        plan.ngram_jailbreak,
-                    )
+                blended = self._blend(
+                    float(harm[rows].max()),
+                    cats[rows].max(axis=0),
+                    float(jail[rows].max()),
+                    plan.ngram_harm,
+                    plan.ngram_jailbreak,
                 )
+                units.append((blended, True))
             for seg in plan.segments:
                 ng_harm, ng_jail = levels.ngram(seg.text)
-                units.append(
-                    self._blend(
-                        float(harm[row]),
-                        cats[row],
-                        float(jail[row]),
-                        float(ng_harm),
-                        float(ng_jail),
-                        discount=seg.discount,
-                    )
+                blended = self._blend(
+                    float(harm[row]),
+                    cats[row],
+                    float(jail[row]),
+                    float(ng_harm),
+                    float(ng_jail),
+                    discount=seg.discount,
                 )
+                units.append((blended, seg.may_be_sure))
                 row += 1
             if not plan.whole:
                 # the first stage gated the whole: it scores its n-gram level
                 zero = dict.fromkeys(meta.categories, 0.0)
-                units.append(Scores(plan.first_harm, zero, plan.first_jailbreak, gated=True))
-            if len(units) == 1:
-                out.append(units[0])
-                continue
-            unit_evidence = [evidence(u.categories, u.harm) for u in units]
-            out.append(
-                Scores(
-                    max(u.harm for u in units),
-                    {cid: max(u.categories[cid] for u in units) for cid in meta.categories},
-                    max(u.jailbreak for u in units),
-                    gated=all(u.gated for u in units),
-                    evidence={c: max(e[c] for e in unit_evidence) for c in unit_evidence[0]},
-                )
-            )
+                gated = Scores(plan.first_harm, zero, plan.first_jailbreak, gated=True)
+                units.append((gated, True))
+            joined = _joined([u for u, _ in units])
+            certain = [u for u, sure in units if sure]
+            if len(certain) < len(units):
+                joined = replace(joined, certain=_joined(certain))
+            out.append(joined)
         return out
 
     def _blend(
@@ -520,6 +515,7 @@ class PromptClassifier:
             lang=detect_lang(text),
             source="prompt-classifier",
             evidence=scores.evidence,
+            certain=None if scores.certain is None else self.verdict(text, scores.certain),
         )
 
     def classify(self, text: str) -> Verdict:
@@ -574,3 +570,18 @@ class _PieceLevels:
             return float(harm), float(jailbreak)
         level = self._combined(stage, text)
         return max(float(harm), level.harm), max(float(jailbreak), level.jailbreak)
+
+
+def _joined(units: Sequence[Scores]) -> Scores:
+    """Scores of one text scored in pieces: each score the highest any piece gave it, and each
+    category's evidence the largest of a piece's own (`Verdict.evidence`)."""
+    if len(units) == 1:
+        return units[0]
+    unit_evidence = [evidence(u.categories, u.harm) for u in units]
+    return Scores(
+        max(u.harm for u in units),
+        {cid: max(u.categories[cid] for u in units) for cid in units[0].categories},
+        max(u.jailbreak for u in units),
+        gated=all(u.gated for u in units),
+        evidence={c: max(e[c] for e in unit_evidence) for c in unit_evidence[0]},
+    )

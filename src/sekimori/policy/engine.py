@@ -19,10 +19,13 @@ Order of precedence, strictest first:
 The strictest resulting action wins (allow < flag < redact < block).
 
 Holding (`rule_on` with `sure_at`, the input screen): a hazard category that blocks with a score
-below `sure_at` is *unsure*. When every block is unsure and the tenant defers
-(`uncertain_input: defer`) the request is held: FLAG, with the held categories in
-`Ruling.held`; the screen then releases nothing of the answer before judging it whole. A sure
-score, a wrapper with a hazard, an access rule or PII that blocks is never held. Without
+below `sure_at` is *unsure*; so is one that reaches `sure_at` only where a score may not be sure
+(``sure_scores``: a passage's sentence scored out of its frame, `Verdict.certain`), and a
+moderate one there is held instead of taking its `when_sure` block. When every block is unsure
+and the tenant defers (`uncertain_input: defer`) the request is held: FLAG, with the held
+categories in `Ruling.held`; the screen releases nothing of the answer before judging it
+whole. A sure score, a wrapper with a hazard, an access rule or PII that blocks is never held.
+Without
 `sure_at` (callers that know no certainty) every score is sure for blocking and `when_sure`
 never applies. An answer is ruled on with the answer judge's own `sure_at` and `hold=False`:
 nothing is left to hold for, so a sure score takes its `when_sure` action (a moderate harmful
@@ -101,9 +104,11 @@ def rule_on(
     today: date | None = None,
     sure_at: float | None = None,
     hold: bool = True,
+    sure_scores: Mapping[str, float] | None = None,
 ) -> Ruling:
     """`decide`, with the classifier's sure level: unsure blocks may be held when ``hold``
-    (module doc)."""
+    (module doc). ``sure_scores``: the scores that may be sure (`Verdict.certain`); a category
+    whose score reaches ``sure_at`` only where it may not is unsure. None: every score may be."""
     scores = merge_scores(verdicts)
     today = today or date.today()
     hits: list[_Hit] = []
@@ -130,8 +135,11 @@ def rule_on(
         if rule is None or score < rule.threshold:
             continue
         info = BY_ID.get(cat)
+        certain = score if sure_scores is None else sure_scores.get(cat, 0.0)
         # A wrapper that blocks with a hazard is sure whatever the hazard's score.
-        sure = sure_at is None or score >= sure_at or (wrapped is Action.BLOCK and info is not None)
+        sure = (
+            sure_at is None or certain >= sure_at or (wrapped is Action.BLOCK and info is not None)
+        )
         shown = f"{_name(cat)} score {score:.2f} >= {rule.threshold:.2f}"
         exception = policy.exceptions.get(cat)
         if info is not None and info.tier is Tier.CATASTROPHIC:
@@ -150,7 +158,7 @@ def rule_on(
             action = rule.action
             if sure_at is not None and score >= sure_at and rule.when_sure is not None:
                 action = _strictest(action, rule.when_sure)
-                shown += f" (sure: >= {sure_at:.2f})"
+                shown += f" (sure: >= {sure_at:.2f})" if sure else " (sure in a part only)"
             if wrapped is not None and info is not None:
                 action = _strictest(action, wrapped)
             reasons.append(f"{shown}: {action.value}")

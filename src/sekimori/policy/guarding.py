@@ -44,6 +44,9 @@ class GuardedDecision:
     held: tuple[str, ...]  # categories still held for the answer (input only)
     scores: dict[str, float]  # the built-in scores with the guards' raised ones
     failed_closed: bool = False  # blocked because a guard failed, not because of a verdict
+    # the scores that may be sure (`rule_on`'s ``sure_scores``), the guards' raised ones among
+    # them; None: every score may be
+    sure: dict[str, float] | None = None
 
 
 def catastrophic_top(scores: Mapping[str, float]) -> float:
@@ -84,10 +87,12 @@ def merge(
     pii_types: Iterable[str] = (),
     sure_at: float | None = None,
     hold: bool = True,
+    sure_scores: Mapping[str, float] | None = None,
 ) -> GuardedDecision:
-    """The decision once the guards' verdicts are in (module doc, rules 2-4); `sure_at` and
-    `hold` as the decision was made (`rule_on`: an answer is never held)."""
+    """The decision once the guards' verdicts are in (module doc, rules 2-4); `sure_at`,
+    `hold` and `sure_scores` as the decision was made (`rule_on`: an answer is never held)."""
     merged = dict(scores)
+    sure = None if sure_scores is None else dict(sure_scores)
     notes: list[str] = []
     raised = closed = False
     flag = clear = False
@@ -109,6 +114,8 @@ def merge(
                 notes.append(f"{rule.guard}: unsafe with no taxonomy category: flagged")
             for cid in named:
                 merged[cid] = max(merged.get(cid, 0.0), SURE)
+                if sure is not None:
+                    sure[cid] = merged[cid]
                 raised = True
         elif rule.clears_hold and held and not CATASTROPHIC.intersection(held):
             clear = True
@@ -116,14 +123,22 @@ def merge(
     if closed:
         categories = decision.categories or ("guard.unavailable",)
         blocked = Decision(Action.BLOCK, categories, (*decision.reasons, *notes))
-        return GuardedDecision(blocked, (), merged, failed_closed=True)
+        return GuardedDecision(blocked, (), merged, failed_closed=True, sure=sure)
     if raised:
-        ruling = rule_on(merged, tenant, model=model, pii_types=pii, sure_at=sure_at, hold=hold)
+        ruling = rule_on(
+            merged,
+            tenant,
+            model=model,
+            pii_types=pii,
+            sure_at=sure_at,
+            hold=hold,
+            sure_scores=sure,
+        )
         decision, held = ruling.decision, ruling.held
     elif clear:
         notes.append("hold released by a safe guard verdict (clears_hold)")
         decision, held = Decision(Action.ALLOW, (), decision.reasons), ()
     action = _strictest(decision.action, Action.FLAG) if flag else decision.action
     return GuardedDecision(
-        Decision(action, decision.categories, (*decision.reasons, *notes)), held, merged
+        Decision(action, decision.categories, (*decision.reasons, *notes)), held, merged, sure=sure
     )

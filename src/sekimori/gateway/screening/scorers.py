@@ -161,19 +161,16 @@ class ModelScorer:
         threshold = float(classifier.threshold)
         verdicts: list[Verdict] = classifier.classify_batch(texts)
         points = self._points
-        if points is not None:
-            return [
-                replace(
-                    v,
-                    categories=points.policy_scale(v.categories, v.score, v.evidence),
-                    evidence=None,
-                )
-                for v in verdicts
-            ]
-        return [
-            replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
-            for v in verdicts
-        ]
+
+        def scaled(v: Verdict) -> Verdict:
+            certain = None if v.certain is None else scaled(v.certain)
+            if points is not None:
+                categories = points.policy_scale(v.categories, v.score, v.evidence)
+                return replace(v, categories=categories, evidence=None, certain=certain)
+            categories = on_policy_scale(v.categories, v.score, threshold)
+            return replace(v, categories=categories, certain=certain)
+
+        return [scaled(v) for v in verdicts]
 
     def _answer_judge(self) -> AnswerJudge:
         if self._judge is None:

@@ -202,6 +202,15 @@ class _Redacted:
 
 
 @dataclass(frozen=True, slots=True)
+class _Scores:
+    """A request's scores, the highest each category got in any screened text; ``sure``: the
+    same over the pieces whose scores may be sure (`Verdict.certain`)."""
+
+    scores: dict[str, float] = field(default_factory=dict)
+    sure: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class _Known:
     """What the verdict cache knows of the texts one request screens."""
 
@@ -403,12 +412,12 @@ class PolicyScreen:
                 self.cache.put(key, verdict)
             known.learn(found)
         failures: list[Decision] = []
-        scores: dict[str, float] = {}
+        scored = _Scores()
         pii = _Redacted.unchanged(messages)
         idle = not known.todo and not known.answers
         if idle and index is None and all(self.pii_free.get(k) for k in keys):
             # Nothing left to compute: no pool hop, so a busy pool cannot delay this request.
-            scores = self._score_input(index, known, last_user)
+            scored = self._score_input(index, known, last_user)
         else:
             # The classifiers and the PII scan run side by side in the pool.
             name = context.tenant
@@ -427,11 +436,11 @@ class PolicyScreen:
                 self.scheduler.withdraw(score)
                 raise
             scoring, scanning = self._wait(score, self.input_timeout_s), self._wait(scan)
-            scored, scanned = await asyncio.gather(scoring, scanning, return_exceptions=True)
-            if isinstance(scored, BaseException):
-                failures.append(self._failed(tenant, scored, "input", self.input_timeout_s))
+            got, scanned = await asyncio.gather(scoring, scanning, return_exceptions=True)
+            if isinstance(got, BaseException):
+                failures.append(self._failed(tenant, got, "input", self.input_timeout_s))
             else:
-                scores = scored
+                scored = got
                 if self.shared is not None:
                     self.shared.put(context.tenant, known.scored)
             if isinstance(scanned, BaseException):
@@ -442,7 +451,15 @@ class PolicyScreen:
             return InputResult(failures[0], refusal=refusal.unchecked(lang))
         # A classifier that failed gives no certainty to hold on: its blocks stand.
         sure_at = None if failures else self.scorer.sure_at
-        ruling = rule_on(scores, tenant, model=context.model, pii_types=pii.found, sure_at=sure_at)
+        scores, sure = scored.scores, scored.sure
+        ruling = rule_on(
+            scores,
+            tenant,
+            model=context.model,
+            pii_types=pii.found,
+            sure_at=sure_at,
+            sure_scores=sure,
+        )
         decision, held_on = ruling.decision, ruling.held
         # A guard is a server outside the gateway: it reads the turn as the upstream will,
         # with what the tenant redacts already replaced.
@@ -463,10 +480,12 @@ class PolicyScreen:
                     model=context.model,
                     pii_types=pii.found,
                     sure_at=sure_at,
+                    sure_scores=sure,
                 )
                 if guarded.failed_closed:
                     return InputResult(guarded.decision, refusal=refusal.unchecked(lang))
                 decision, held_on, scores = guarded.decision, guarded.held, guarded.scores
+                sure = guarded.sure if guarded.sure is not None else scores
         notes = [r for f in failures for r in f.reasons]
         if pii.found:
             notes.append("pii " + ", ".join(f"{k}x{n}" for k, n in sorted(pii.found.items())))
@@ -475,7 +494,7 @@ class PolicyScreen:
             action, decision.categories, (*decision.reasons, *notes), tuple(scores.items())
         )
         if decision.action is Action.BLOCK:
-            named = _blocking(decision, scores, tenant, context.model, sure_at)
+            named = _blocking(decision, scores, tenant, context.model, sure_at, sure=sure)
             return InputResult(decision, refusal=refusal.refusal(named, lang))
         held = bool(held_on)
         careful = held or max(scores.values(), default=0.0) >= CAREFUL_AT
@@ -573,7 +592,7 @@ class PolicyScreen:
         known: _Known,
         last_user: str,
         ticket: Ticket | None = None,
-    ) -> dict[str, float]:
+    ) -> _Scores:
         """Blocking unless nothing is left to score: the per-category maximum over the texts.
 
         One text a call (the encoder reads one text a call anyway), so an abandoned request
@@ -594,13 +613,20 @@ class PolicyScreen:
             self.cache.put(key, verdict)
             known.scored[key] = verdict
             verdicts.append(verdict)
-        scores: dict[str, float] = {}
+        out = _Scores()
         for verdict in verdicts:
-            for category_id, score in verdict.categories.items():
-                scores[category_id] = max(float(score), scores.get(category_id, 0.0))
+            certain = verdict.certain or verdict
+            for into, categories in (
+                (out.scores, verdict.categories),
+                (out.sure, certain.categories),
+            ):
+                for category_id, score in categories.items():
+                    into[category_id] = max(float(score), into.get(category_id, 0.0))
         if index is not None and last_user.strip():
-            scores.update(index.scores(last_user))
-        return scores
+            allowed = index.scores(last_user)
+            out.scores.update(allowed)
+            out.sure.update(allowed)
+        return out
 
     def _scan_pii(
         self,
@@ -795,13 +821,21 @@ def _blocking(
     sure_at: float | None = None,
     *,
     hold: bool = True,
+    sure: Mapping[str, float] | None = None,
 ) -> tuple[str, ...]:
     """What the refusal names: the top category that blocks on its own (at `sure_at`, as the
     decision was made: a sure moderate score blocks), and a near-tie."""
 
     def blocks(c: str) -> bool:
-        alone = rule_on({c: scores[c]}, tenant, model=model, sure_at=sure_at, hold=hold).decision
-        return alone.action is Action.BLOCK
+        alone = rule_on(
+            {c: scores[c]},
+            tenant,
+            model=model,
+            sure_at=sure_at,
+            hold=hold,
+            sure_scores=None if sure is None else {c: sure.get(c, 0.0)},
+        )
+        return alone.decision.action is Action.BLOCK
 
     named = sorted(
         (c for c in decision.categories if c in scores and blocks(c)), key=lambda c: -scores[c]

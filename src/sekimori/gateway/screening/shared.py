@@ -133,13 +133,17 @@ class SharedVerdicts:
             self.stats.rejected += 1
             return None
         data = json.loads(body)
+        certain = data.get("certain")  # absent: stored by a replica before `Verdict.certain`
         return Verdict(
             harmful=bool(data["harmful"]),
             score=float(data["score"]),
-            categories={str(c): float(s) for c, s in data["categories"].items()},
+            categories=_categories(data),
             top=data["top"],
             lang=str(data["lang"]),
             source=str(data["source"]),
+            certain=None
+            if certain is None
+            else Verdict(bool(certain["harmful"]), float(certain["score"]), _categories(certain)),
         )
 
     def put(self, tenant: str, verdicts: Mapping[bytes, Verdict]) -> None:
@@ -162,6 +166,13 @@ class SharedVerdicts:
                     "top": v.top,
                     "lang": v.lang,
                     "source": v.source,
+                    "certain": None
+                    if v.certain is None
+                    else {
+                        "harmful": v.certain.harmful,
+                        "score": v.certain.score,
+                        "categories": dict(v.certain.categories),
+                    },
                 },
                 separators=(",", ":"),
             ).encode()
@@ -175,3 +186,7 @@ class SharedVerdicts:
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
         await self._client.aclose()
+
+
+def _categories(data: Mapping[str, Any]) -> dict[str, float]:
+    return {str(c): float(s) for c, s in data["categories"].items()}
