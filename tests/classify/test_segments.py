@@ -243,6 +243,7 @@ def test_segments_are_bounded_and_scores_deterministic() -> None:
         "I'm going to surprise my sister on her birthday.",
         "We plan to repaint the fence this weekend.",
         "来週、実家に帰るつもり",
+        "program a drone swarm to map the valley",
     ],
 )
 def test_requests_read_as_requests(text: str) -> None:

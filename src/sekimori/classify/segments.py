@@ -273,7 +273,8 @@ _REQUEST = re.compile(
     r"provide|suggest|find|post|pretend|act as|roleplay|role-play|ignore|imagine|draw|design|plan|"
     r"build|get|buy|sell|send|spread|convince|persuade|trick|teach|name|recommend|rob|steal|kill|"
     r"hurt|hack|break|bypass|evade|hide|poison|attack|threaten|harass|stalk|track|dox|forge|fake|"
-    r"smuggle|launder|cheat|crack|exploit|infect|destroy|synthesi[sz]e|produce|cook|grow)\b|"
+    r"smuggle|launder|cheat|crack|exploit|infect|destroy|synthesi[sz]e|produce|cook|grow|"
+    r"program|code|develop|implement|deploy|weaponi[sz]e|disperse|detonate|assemble)\b|"
     # a question without its mark, where a sentence starts
     r"(?:^\s*|[.!:;\n]\s*)(?:can|could|would|will|should|is|are|do|does|did|how|what|where|"
     r"which|who|why|when) (?:someone|anyone|somebody|one|i|we|you|it|there|\w+ing)\b|"
