@@ -21,17 +21,10 @@ from sekimori.testing.procs import (
     ProcessStartError,
     ServerProcess,
     run_cli,
-    start_fake_upstream,
     start_gateway,
 )
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[ServerProcess]:
-    with start_fake_upstream() as server:
-        yield server
 
 
 def _config(home: Path, upstream: ServerProcess, url: str) -> Path:

@@ -1,11 +1,11 @@
 """Tenant rows on both stores (SQLite in the data directory, a real PostgreSQL): changes move
-the generation, removal is refused while keys are active, and concurrent changes all land."""
+the generation, removal is refused while keys are active, and concurrent changes all land.
+`backend` (tests/store/conftest.py) runs each test on both."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,17 +14,11 @@ import pytest
 
 from sekimori.errors import InputError, StoreError
 from sekimori.limits.quota import Quota
-from sekimori.store.backend import StoreBackend, open_backend
+from sekimori.store.backend import StoreBackend
 from sekimori.store.postgres import PostgresBackend
 from sekimori.store.tenants import Tenant, TenantStatus
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
-    url = None if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    yield open_backend(url, tmp_path)
 
 
 def tenant(name: str = "acme", **changes: object) -> Tenant:

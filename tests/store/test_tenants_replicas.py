@@ -10,17 +10,11 @@ import httpx
 import pytest
 
 from sekimori.testing.load import keywords_config
-from sekimori.testing.procs import ServerProcess, run_cli, start_fake_upstream, start_gateway
+from sekimori.testing.procs import ServerProcess, run_cli, start_gateway
 from sekimori.testing.redis import redis_for_tests, unique_prefix
 from tests.gateway.test_tenants_gateway import early_in_a_minute
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[ServerProcess]:
-    with start_fake_upstream() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 import time
 from collections.abc import Callable
 
@@ -23,12 +22,12 @@ from sekimori.store.tenants import (
     TenantStatus,
     check_display,
     check_name,
+    check_tier_name,
     unknown_tenant,
 )
 
 _UNSET: object = object()  # a limit flag not given: the row's figure stays
 CLEAR = "none"  # a flag's value that removes the row's figure (or tier)
-_TIER = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # the policy file's tier names
 # (flag, Quota field, help) for the tenant's whole traffic; --key-* for each of its keys
 _LIMITS = (
     ("rpm", "rpm", "requests per minute / 1分あたりのリクエスト数"),
@@ -151,12 +150,7 @@ def _check_tier(args: argparse.Namespace, tier: str | None) -> str | None:
     settings name no policy: the gateway's own file may define it."""
     if tier is None:
         return None
-    if not _TIER.match(tier):
-        raise InputError(
-            f"tier {tier!r} must be letters, digits, '_' or '-', as in the policy's tiers "
-            "/ ティア名は英数字と _ - です",
-            source="--tier",
-        )
+    check_tier_name(tier)
     settings = settings_of(args)
     if settings.policy_file is None and settings.policy is None:
         if tier in BUILTIN_TIERS:

@@ -9,7 +9,7 @@ import logging
 import secrets
 import signal
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any, Protocol
 
 import orjson
@@ -19,6 +19,8 @@ from sekimori.audit.record import AuditRecord, AuditStore
 from sekimori.audit.recorder import BatchingRecorder
 from sekimori.audit.spool import SpoolingAuditStore
 from sekimori.errors import SekimoriError, StoreError
+from sekimori.gateway.admin import OPERATIONS as TENANTS_API_OPERATIONS
+from sekimori.gateway.admin import TenantsApi, is_admin_api
 from sekimori.gateway.chat import ChatHandler, Exchange, request_ids
 from sekimori.gateway.errors import HttpError, internal
 from sekimori.gateway.keys import KeyCache, Principal
@@ -129,6 +131,9 @@ class Gateway:
         self.keys: KeyCache | None = None
         self.tenants: TenantBook | None = None  # the store's tenant rows (with keys only)
         self._tenant_task: asyncio.Future[None] | None = None
+        # One re-read and apply at a time: the poll's, or one an admin API change asks for (which
+        # then answers only once the change is in force here, not while the poll applies it).
+        self._tenant_lock = asyncio.Lock()
         self._overrides: tuple[TenantOverride, ...] = ()  # what the policy has from the rows
         self._audit_store: AuditStore | None = None
         self.audit_key: bytes | None = None
@@ -156,6 +161,7 @@ class Gateway:
         for method, path in self._routes:
             self._allowed.setdefault(path, []).append(method)
         self._document = orjson.dumps(build_document(settings.server))
+        self.tenants_api = TenantsApi(self)  # JSON under /admin/api
         # The admin console (a layer above: handed in, never imported) answers the rest of
         # /admin; its own app, so /v1 stays pure ASGI.
         self.console: Route | None = console(self) if console is not None else None
@@ -163,7 +169,7 @@ class Gateway:
     @property
     def operations(self) -> frozenset[tuple[str, str]]:
         """Every (method, path template) the app answers: what /openapi.json must document."""
-        return frozenset({*self._routes, ("GET", _MODEL_PREFIX + "{id}")})
+        return frozenset({*self._routes, ("GET", _MODEL_PREFIX + "{id}"), *TENANTS_API_OPERATIONS})
 
     def open_stores(self) -> None:
         """Open the key and audit stores; raises StoreError naming the file or URL."""
@@ -275,15 +281,16 @@ class Gateway:
         policy with them; False when the store failed (the rows last read stay)."""
         book = self.tenants
         assert book is not None
-        try:
-            changed = await asyncio.to_thread(book.refresh)
-        except StoreError as exc:
-            if not quiet:
-                log.error("%s; tenants as last read", exc)
-            return False
-        if changed:
-            await self._apply_tenants(book)
-        return True
+        async with self._tenant_lock:
+            try:
+                changed = await asyncio.to_thread(book.refresh)
+            except StoreError as exc:
+                if not quiet:
+                    log.error("%s; tenants as last read", exc)
+                return False
+            if changed:
+                await self._apply_tenants(book)
+            return True
 
     async def _apply_tenants(self, book: TenantBook) -> None:
         overrides = book.overrides()
@@ -396,6 +403,8 @@ class Gateway:
             model = path.startswith(_MODEL_PREFIX) and path != _MODEL_PREFIX
             if route is None and model and scope["method"] == "GET":
                 route = self._model
+            if route is None and is_admin_api(path):
+                route = self._tenants_api
             # A known API path with another method stays a 405, not the console's page.
             if (
                 route is None
@@ -569,8 +578,9 @@ class Gateway:
                 models.setdefault(model_id, fallback.name)
         return models
 
-    def _authorize_admin(self, scope: Scope) -> None:
-        """Raises a 401/403 HttpError unless the caller may use /admin/*; any header is safe."""
+    def _authorize_admin(self, scope: Scope) -> str:
+        """Who the caller is (`admin-token` or `loopback`, for the audit); raises a 401/403
+        HttpError unless the caller may use /admin/*; any header is safe."""
         secret = self.settings.server.admin_token
         if secret is None:
             # With no admin token set, only a caller on this machine may use it.
@@ -581,7 +591,7 @@ class Gateway:
                     "is set / 管理操作はこのマシンからのみ許可されています",
                     code="forbidden",
                 )
-            return
+            return "loopback"
         given = None
         for name, value in scope["headers"]:
             if name == b"authorization":
@@ -597,6 +607,38 @@ class Gateway:
         # Bytes on both sides: compare_digest refuses non-ASCII str, and a header is bytes.
         if not hmac.compare_digest(given, secret.get_secret_value().encode()):
             raise HttpError(403, "admin access denied / 管理操作は拒否されました", code="forbidden")
+        return "admin-token"
+
+    async def _tenants_api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            who = self._authorize_admin(scope)
+            answer = await self.tenants_api.answer(
+                scope["method"],
+                scope["path"],
+                scope.get("raw_path"),
+                scope["headers"],
+                receive,
+                who,
+            )
+        except HttpError as exc:
+            await _send_error(send, exc, "")
+            return
+        except ClientDisconnected:
+            return
+        await _send_json(send, answer.status, answer.payload)
+
+    # What the tenants API needs of the gateway (sekimori.gateway.admin.AdminHost).
+    def tier_names(self) -> tuple[str, Collection[str]]:
+        policy = self.limiter.policy
+        return policy.source, policy.tiers.keys()
+
+    async def tenants_changed(self) -> None:
+        if self.tenants is not None:
+            await self._refresh_tenants(quiet=False)
+
+    async def audit_admin(self, record: AuditRecord) -> None:
+        assert self.recorder is not None, "the app must run inside its lifespan"
+        await self.recorder.record(record, durable=True)
 
     async def _reload(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

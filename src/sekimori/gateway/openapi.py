@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sekimori import __version__
+from sekimori.gateway.admin import LIMIT_FIELDS, MAX_BODY_BYTES, MAX_FIGURE, PREFIX
 from sekimori.gateway.parse import (
     MAX_MODEL_CHARS,
     NUMBER_FIELDS,
@@ -19,6 +20,7 @@ from sekimori.gateway.parse import (
     TEXT_PART_TYPES,
 )
 from sekimori.settings import ServerSettings
+from sekimori.store.tenants import DISPLAY_MAX, NAME_PATTERN, TIER_PATTERN, TenantStatus
 
 Schema = dict[str, Any]
 
@@ -341,6 +343,204 @@ def _schemas(server: ServerSettings) -> dict[str, Schema]:
             "required": ["status"],
             "properties": {"status": {"type": "string"}},
         },
+        **_tenant_schemas(),
+    }
+
+
+_ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminToken": []}, {}]
+_ADMIN_ERRORS = {
+    "401": _error("admin token missing (`invalid_admin_token`)"),
+    "403": _error("wrong admin token, or not from this machine (`forbidden`)"),
+}
+_TENANT_REF = {"$ref": "#/components/schemas/Tenant"}
+
+
+def _tenant_operation(
+    summary: str, answers: dict[str, Schema], conflict: str = "", **extra: Any
+) -> Schema:
+    """One operation of the tenants admin API: its answers, and the errors every one may give
+    (`conflict`: what else its 409 may mean)."""
+    return {
+        "summary": summary,
+        "security": _ADMIN_SECURITY,
+        **extra,
+        "responses": {
+            **answers,
+            **_ADMIN_ERRORS,
+            "404": _error("no such tenant (`tenant_not_found`), or no such path (`not_found`)"),
+            "409": _error(
+                "the gateway runs without API keys, so without tenants (`tenants_unavailable`)"
+                + conflict
+            ),
+            "503": _error("the tenant store is unavailable (`store_unavailable`)"),
+        },
+    }
+
+
+def _body(schema: str) -> Schema:
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _tenant_paths() -> dict[str, Schema]:
+    """`/admin/api/tenants` (sekimori.gateway.admin): tenant rows, over JSON."""
+    name = {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": NAME_PATTERN},
+    }
+    bad = _error("the body or the name is wrong (`invalid_request`; `param` names the field)")
+    one = _json("the tenant as stored now", _TENANT_REF)
+    status_change = {
+        action: {
+            "post": _tenant_operation(
+                f"{action} the tenant ({what})",
+                {"200": one, "400": bad},
+                parameters=[name],
+            )
+        }
+        for action, what in (
+            ("suspend", "its requests get 403 `tenant_suspended`"),
+            ("resume", "served again"),
+        )
+    }
+    return {
+        PREFIX: {
+            "get": _tenant_operation(
+                "the tenant rows",
+                {"200": _json("every row", {"$ref": "#/components/schemas/TenantList"})},
+            ),
+            "post": _tenant_operation(
+                "add a tenant row",
+                {
+                    "201": _json("added", _TENANT_REF),
+                    "400": bad,
+                    "413": _error(f"the body is over {MAX_BODY_BYTES} bytes"),
+                },
+                conflict="; the tenant is already in the store (`tenant_exists`)",
+                requestBody=_body("TenantCreate"),
+            ),
+        },
+        PREFIX + "/{name}": {
+            "get": _tenant_operation(
+                "one tenant's row and its active keys' ids",
+                {
+                    "200": _json(
+                        "the row",
+                        {
+                            "allOf": [_TENANT_REF],
+                            "required": ["active_keys"],
+                            "properties": {
+                                "active_keys": {"type": "array", "items": {"type": "string"}}
+                            },
+                        },
+                    ),
+                    "400": bad,
+                },
+                parameters=[name],
+            ),
+            "patch": _tenant_operation(
+                "change a tenant's display name, tier, status or limits",
+                {
+                    "200": one,
+                    "400": bad,
+                    "413": _error(f"the body is over {MAX_BODY_BYTES} bytes"),
+                },
+                parameters=[name],
+                requestBody=_body("TenantChange"),
+            ),
+            "delete": _tenant_operation(
+                "remove a tenant row",
+                {
+                    "200": _json(
+                        "removed",
+                        {
+                            "type": "object",
+                            "required": ["object", "name", "deleted"],
+                            "properties": {
+                                "object": {"const": "tenant.deleted"},
+                                "name": {"type": "string"},
+                                "deleted": {"const": True},
+                            },
+                        },
+                    ),
+                    "400": bad,
+                },
+                conflict="; unrevoked keys still name the tenant (`tenant_in_use`)",
+                parameters=[name],
+            ),
+        },
+        **{f"{PREFIX}/{{name}}/{action}": item for action, item in status_change.items()},
+    }
+
+
+def _tenant_schemas() -> dict[str, Schema]:
+    figure: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_FIGURE}
+    display = {"type": "string", "maxLength": DISPLAY_MAX, "pattern": "^[^\\x00-\\x1f]*$"}
+    tier = {"anyOf": [{"type": "string", "pattern": TIER_PATTERN}, {"type": "null"}]}
+    status = {"type": "string", "enum": [s.value for s in TenantStatus]}
+
+    def limits(given: Schema, description: str) -> Schema:
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {field: given for field in LIMIT_FIELDS},
+            "description": description,
+        }
+
+    nullable = _nullable(figure)
+    over = "over the policy file's limits"
+    fields = {
+        "display_name": display,
+        "tier": tier | {"description": "a tier the gateway's policy defines; null: the file's"},
+        "status": status,
+        "limits": limits(nullable, f"the tenant's whole traffic, {over}; null: none"),
+        "key_limits": limits(nullable, f"each of its keys, {over}; null: none"),
+    }
+    return {
+        "Tenant": {
+            "type": "object",
+            "required": [
+                *("object", "name", "display_name", "tier", "status", "limits"),
+                *("key_limits", "created", "updated"),
+            ],
+            "properties": {
+                "object": {"const": "tenant"},
+                "name": {"type": "string"},
+                "display_name": {"type": "string"},
+                "tier": {"type": ["string", "null"]},
+                "status": status,
+                "limits": limits(figure, "the figures the row sets"),
+                "key_limits": limits(figure, "the figures the row sets for each key"),
+                "created": {"type": "number", "description": "Unix seconds"},
+                "updated": {"type": "number", "description": "Unix seconds"},
+            },
+        },
+        "TenantList": {
+            "type": "object",
+            "required": ["object", "data"],
+            "properties": {
+                "object": {"const": "list"},
+                "data": {"type": "array", "items": _TENANT_REF},
+            },
+        },
+        "TenantCreate": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {"name": {"type": "string", "pattern": NAME_PATTERN}, **fields},
+        },
+        "TenantChange": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": False,
+            "properties": fields,
+            "description": "only the fields given change; in `limits` and `key_limits`, null "
+            "puts a figure back to the policy file's",
+        },
     }
 
 
@@ -474,6 +674,7 @@ def build_document(server: ServerSettings) -> Schema:
                     },
                 }
             },
+            **_tenant_paths(),
             "/openapi.json": {
                 "get": {
                     "summary": "this document",

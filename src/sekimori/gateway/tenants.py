@@ -53,6 +53,12 @@ class TenantBook:
                 type="permission_error",
             )
 
+    @property
+    def store(self) -> TenantStore:
+        """The store behind the rows, through this gateway's connection (the admin API; its
+        methods block)."""
+        return self._store
+
     def all_rows(self) -> list[Tenant]:
         """The rows as the store holds them now (the console; blocking)."""
         return self._store.all_tenants()

@@ -21,7 +21,11 @@ import orjson
 from sekimori.errors import InputError, StoreError
 from sekimori.limits.quota import Quota
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Matched whole (fullmatch): a bare `$` would also pass a name ending in a newline.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+TIER_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # the policy file's tier names
+_NAME = re.compile(NAME_PATTERN)
+_TIER = re.compile(TIER_PATTERN)
 DISPLAY_MAX = 200
 
 
@@ -48,7 +52,7 @@ class Tenant:
 
 def check_name(name: str, source: str = "--tenant") -> str:
     """`name` if it is a valid tenant name, else InputError."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InputError(
             f"tenant {name!r} must be 1-64 letters, digits, '.', '_' or '-' "
             "(テナント名は英数字と . _ - の64文字以内)",
@@ -57,23 +61,36 @@ def check_name(name: str, source: str = "--tenant") -> str:
     return name
 
 
-def check_display(display: str) -> str:
+def check_display(display: str, source: str = "--display-name") -> str:
     if len(display) > DISPLAY_MAX or any(ord(c) < 32 for c in display):
         raise InputError(
             f"a display name is at most {DISPLAY_MAX} characters with no control characters "
             "/ 表示名は制御文字なしの200文字以内です",
-            source="--display-name",
+            source=source,
         )
     return display
 
 
-def _quota_json(quota: Quota) -> dict[str, int]:
+def check_tier_name(tier: str, source: str = "--tier") -> str:
+    """`tier` if it is written as the policy file's tier names are, else InputError (whether
+    the policy defines it is for the caller, who knows the policy)."""
+    if not _TIER.fullmatch(tier):
+        raise InputError(
+            f"tier {tier!r} must be letters, digits, '_' or '-', as in the policy's tiers "
+            "/ ティア名は英数字と _ - です",
+            source=source,
+        )
+    return tier
+
+
+def quota_json(quota: Quota) -> dict[str, int]:
+    """The figures a quota sets, by name (those it leaves to the policy left out)."""
     return {k: v for k, v in dataclasses.asdict(quota).items() if v is not None}
 
 
 def limits_text(tenant: Tenant) -> str:
     """The overrides as the store keeps them: JSON, only the figures set."""
-    out = {"tenant": _quota_json(tenant.limits), "per_key": _quota_json(tenant.key_limits)}
+    out = {"tenant": quota_json(tenant.limits), "per_key": quota_json(tenant.key_limits)}
     return orjson.dumps({k: v for k, v in out.items() if v}).decode()
 
 
@@ -114,26 +131,51 @@ def tenant_from_row(row: tuple[Any, ...], where: str) -> Tenant:
         ) from None
 
 
-def unknown_tenant(name: str) -> InputError:
-    return InputError(
-        f"no tenant {name!r} in the store (see `sekimori tenants list`) / テナントがありません"
-    )
+class TenantNotFound(InputError):
+    """A change or removal of a tenant the store holds no row for."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"no tenant {name!r} in the store (see `sekimori tenants list`) / テナントがありません"
+        )
 
 
-def already_there(name: str) -> InputError:
-    return InputError(
-        f"tenant {name!r} is already in the store; change it with `sekimori tenants set` "
-        "/ このテナントは既に登録されています"
-    )
+class TenantExists(InputError):
+    """An add of a tenant the store already holds."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"tenant {name!r} is already in the store; change it with `sekimori tenants set` "
+            "/ このテナントは既に登録されています"
+        )
 
 
-def still_used(name: str, key_ids: list[str]) -> InputError:
-    shown = ", ".join(key_ids[:5]) + (" ..." if len(key_ids) > 5 else "")
-    return InputError(
-        f"tenant {name!r} still has {len(key_ids)} active key(s) ({shown}); revoke them first "
-        f"with `sekimori keys revoke KEY_ID`, or suspend the tenant instead "
-        f"/ 有効なキーが残っているため削除できません。先にキーを失効させるか、停止してください"
-    )
+class TenantInUse(InputError):
+    """A removal refused while unrevoked keys name the tenant."""
+
+    def __init__(self, name: str, key_ids: list[str]) -> None:
+        self.name = name
+        self.key_ids = tuple(key_ids)
+        shown = ", ".join(key_ids[:5]) + (" ..." if len(key_ids) > 5 else "")
+        super().__init__(
+            f"tenant {name!r} still has {len(key_ids)} active key(s) ({shown}); revoke them "
+            f"first with `sekimori keys revoke KEY_ID`, or suspend the tenant instead "
+            f"/ 有効なキーが残っているため削除できません。先にキーを失効させるか、停止してください"
+        )
+
+
+def unknown_tenant(name: str) -> TenantNotFound:
+    return TenantNotFound(name)
+
+
+def already_there(name: str) -> TenantExists:
+    return TenantExists(name)
+
+
+def still_used(name: str, key_ids: list[str]) -> TenantInUse:
+    return TenantInUse(name, key_ids)
 
 
 Change = Callable[[Tenant], Tenant]
