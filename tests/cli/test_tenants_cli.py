@@ -74,6 +74,8 @@ def test_a_tenants_life(cli: Callable[..., Ran]) -> None:
         (("tenants", "show", "ghost"), "テナントがありません"),
         (("tenants", "set", "acme"), "nothing to change"),
         (("tenants", "add", "bad name"), "must be 1-64 letters"),
+        (("tenants", "add", "bad\n"), "must be 1-64 letters"),  # `$` alone would pass it
+        (("keys", "create", "--tenant", "acme\n"), "must be 1-64 letters"),
         (("tenants", "set", "acme", "--rpm", "-1"), "not a whole number >= 0 or 'none'"),
         (("tenants", "set", "acme", "--status", "gone"), "invalid choice"),
         (("tenants", "add", "x", "--display-name", "a\nb"), "no control characters"),
@@ -98,3 +100,27 @@ def test_a_tier_is_checked_against_the_configured_policy(
     assert unknown.code == 1 and "tier 'platinum' is not defined in" in unknown.err
     assert "research" in unknown.err and "ティア" in unknown.err
     assert cli("tenants", "add", "acme", "--tier", "research", "--config", str(config)).code == 0
+
+
+def test_a_key_for_a_suspended_tenant_is_made_with_a_warning(cli: Callable[..., Ran]) -> None:
+    """Suspension refuses a tenant's requests, not its keys: the key is made (an operator may
+    prepare keys before resuming) and the warning says it is refused until then."""
+    plain = cli("keys", "create", "--tenant", "acme")  # no rows at all: nothing to say
+    assert plain.code == 0 and plain.err == ""
+    assert cli("tenants", "add", "acme", "--suspended").code == 0
+    made = cli("keys", "create", "--tenant", "acme")
+    assert made.code == 0 and made.out.splitlines()[-1].startswith("sk-sek-")
+    assert "warning: tenant acme is suspended: this key is refused (403 tenant_suspended)" in (
+        made.err
+    )
+    assert "sekimori tenants resume acme" in made.err and "停止中" in made.err
+    assert made.out.splitlines()[-1] not in made.err  # the key goes to stdout only
+    assert cli("tenants", "resume", "acme").code == 0
+    assert cli("keys", "create", "--tenant", "acme").err == ""
+    # A tenant without a row is valid (the policy file alone); with rows about, a note.
+    typo = cli("keys", "create", "--tenant", "acmee")
+    assert typo.code == 0 and typo.out.splitlines()[-1].startswith("sk-sek-")
+    assert "note: tenant acmee has no row in the store (rows: acme)" in typo.err
+    assert "登録されていません" in typo.err and "warning" not in typo.err
+    keys = cli("keys", "list").out
+    assert keys.count(" acme ") == 3 and keys.count(" acmee ") == 1
