@@ -184,6 +184,10 @@ def test_a_tenant_suspended_and_resumed_in_the_console(console: ConsoleStack) ->
         done = client.post("/admin/tenants/suspend", data={"csrf": csrf, "tenant": "beta"})
         assert done.status_code == 200 and "Tenant beta suspended" in done.text
         assert 'id="resume-beta"' in done.text
+        # A key made for it meanwhile is made, with a warning; refused like the others.
+        made = client.post("/admin/keys/create", data={"csrf": csrf, "tenant": "beta"})
+        assert made.status_code == 200 and 'id="new-key"' in made.text
+        assert "Tenant beta is suspended: this key is refused" in made.text
         chat = {"model": "m", "messages": [{"role": "user", "content": "hello"}]}
         auth = {"Authorization": f"Bearer {key}"}
         deadline = time.monotonic() + 15

@@ -421,7 +421,13 @@ class Console:
         await self.record_action(
             session.admin, "key.create", f"tenant={tenant} key_id={new.info.key_id}"
         )
-        return await self._keys_page(request, session, {"new": new})
+        # Made all the same (suspension refuses requests, not keys), as `keys create` does.
+        book = self.gateway.tenants
+        row = None if book is None else book.rows.get(new.info.tenant)
+        notice = None
+        if row is not None and row.suspended:
+            notice = t("key_tenant_suspended", _lang(request), tenant=new.info.tenant)
+        return await self._keys_page(request, session, {"new": new, "notice": notice})
 
     async def revoke_key(self, request: Request, session: Session) -> Response:
         cache = self.gateway.keys
@@ -455,6 +461,7 @@ class Console:
             await asyncio.to_thread(book.set_status, name, status)
         except SekimoriError as exc:
             return await self._keys_page(request, session, {"error": str(exc)}, 400)
+        await self.gateway.tenants_changed()  # in force here now, elsewhere within a second
         await self.record_action(session.admin, f"tenant.{status.value}", f"tenant={name}")
         done = "tenant_suspended" if status is TenantStatus.SUSPENDED else "tenant_resumed"
         message = t(done, _lang(request), tenant=name)

@@ -78,6 +78,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "テナント {tenant} を停止しました。約1秒以内にリクエストが拒否されます。",
     ),
     "tenant_resumed": ("Tenant {tenant} is active again.", "テナント {tenant} を再開しました。"),
+    "key_tenant_suspended": (
+        "Tenant {tenant} is suspended: this key is refused (403 tenant_suspended) until the "
+        "tenant is resumed.",
+        "テナント {tenant} は停止中です。再開されるまで、このキーは拒否されます"
+        "（403 tenant_suspended）。",
+    ),
     "auth_off": (
         "API keys are off (--insecure-no-auth): there are no keys to manage.",
         "API キーは無効です（--insecure-no-auth）。管理するキーはありません。",
