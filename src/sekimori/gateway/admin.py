@@ -327,8 +327,8 @@ class TenantsApi:
         if "name" not in body:
             raise bad_request("name is required / name は必須です", "name")
         name = _checked_name(body["name"], "name")
-        limits = _figures(body.get("limits"), "limits")
-        key_limits = _figures(body.get("key_limits"), "key_limits")
+        limits = _figures(body.get("limits", {}), "limits")
+        key_limits = _figures(body.get("key_limits", {}), "key_limits")
         now = time.time()
         return Tenant(
             name=name,
@@ -348,14 +348,14 @@ class TenantsApi:
                 f"nothing to change: give one of {', '.join(CHANGE_FIELDS)} "
                 "/ 変更する項目を指定してください"
             )
-        display = body.get("display_name")
+        # A field left out stays; null is a value only for `tier` and for single figures.
         return Changes(
-            display_name=None if display is None else _display(display),
+            display_name=_display(body["display_name"]) if "display_name" in body else None,
             tier=self._tier(body.get("tier")),
             clear_tier="tier" in body and body["tier"] is None,
-            status=None if body.get("status") is None else _status(body["status"]),
-            limits=_figures(body.get("limits"), "limits"),
-            key_limits=_figures(body.get("key_limits"), "key_limits"),
+            status=_status(body["status"]) if "status" in body else None,
+            limits=_figures(body.get("limits", {}), "limits"),
+            key_limits=_figures(body.get("key_limits", {}), "key_limits"),
         )
 
 
@@ -392,8 +392,6 @@ def _status(raw: object) -> TenantStatus:
 def _figures(raw: object, param: str) -> dict[str, int | None]:
     """A `limits`/`key_limits` object: figure name -> whole number >= 0, or null (creating:
     none; changing: back to the policy file's figure)."""
-    if raw is None:
-        return {}
     if not isinstance(raw, dict):
         raise bad_request(
             f'{param} must be an object such as {{"rpm": 60}} / {param} はオブジェクトです', param
