@@ -69,10 +69,14 @@ MAX_SEGMENTS = 16
 MAX_SCANNED = 256
 # Taken off the harm and jailbreak scores of a window, run or sentence that does not read as a
 # request (`segments.reads_as_request`): out of its frame ("summarise this passage: …"), a
-# passage's sentence about crime or drugs reads as its topic. On 100 ordinary Dolly prompts of
-# 180-230 tokens, 0.2 took segment false alarms from 3% to none while keeping 96% of the padded
-# team validation requests the undiscounted segments caught (bench/classifier/SEGMENTS.md).
-NON_REQUEST_DISCOUNT = 0.2
+# passage's sentence about crime or drugs reads as its topic. Such a piece can no longer make a
+# verdict sure (`Segment.may_be_sure`): it only holds. Chosen among 0-0.2 by a rule written
+# before the figures (the smallest whose benign holds rise at most 10 points over 0.2's; team
+# validation, and 484 long Dolly prompts the classifier never saw): 0.1 holds 26.0% of those
+# Dolly prompts (0.2: 18.4%, 0.05: 33.5%) and 15.7% of validation benign (14.5%), and stops 74.4%
+# of validation moderate requests padded with 5 glued sentences (0.2: 68.4%; bare 81.0%): a hate
+# statement is harmful as a statement, so the discount cost most there.
+NON_REQUEST_DISCOUNT = 0.1
 # Pieces whose embeddings are kept in memory (`RecentEmbeddings`; about 6 MB at 384 dims).
 RECENT_PIECES = 4096
 
