@@ -9,7 +9,13 @@ the prompt's last 300 characters), in this process, on one thread. Counted: e5-s
 jobs on the machine hardly move it, unlike wall-clock throughput). With `--baseline-src` the same
 is measured on another source tree (in a child process), and both go in the table.
 
-    python bench/gateway/passes.py [--requests 40] [--baseline-src DIR --baseline-label TEXT]
+The bench's prompts share their body (the same ordinary sentences, a new request number at both
+ends), so the prompt classifier's memory of recent pieces (`RecentEmbeddings`) serves their
+segments after the first request. The row "every piece new" empties that memory before each
+request: what a prompt none of whose pieces was seen before costs.
+
+    python bench/gateway/passes.py [--requests 40 --rounds 4]
+                                   [--baseline-src DIR --baseline-label TEXT]
 
 Writes bench/gateway/PASSES.md.
 """
@@ -40,6 +46,28 @@ WINDOW, STRIDE = 400, 120  # the screen's defaults (settings: window_chars, stri
 PROMPT_CHARS = 300  # what the screen gives the answer judge of the prompt
 KINDS = ("input", "answer, non-streamed", "answer, streamed")
 
+# Measured by hand (cProfile and onnxruntime's profiler, one bench prompt in process, 2026-12-06,
+# the machine loaded); kept in the file the script writes.
+WHERE_TIME_GOES = (
+    "Where an input screen's time goes (cProfile of `ModelScorer.score_prompts` on the bench "
+    "prompts; onnxruntime's own profiler for the passes):",
+    "",
+    "- onnxruntime's `run` is about 80% of it: one call costs about 2.5-3 ms whatever its length "
+    "(the int8 weights are read for every call: `DynamicQuantizeMatMul` is most of a 3-token "
+    "pass) plus about 0.22 ms a token; the bench prompt's whole (203 tokens) about 48 ms, its two "
+    "segments (22 and 38 tokens) about 6 and 9 ms on a quiet machine.",
+    "- The plan (first-stage levels of every window, sentence, clause and pair the segment scan "
+    "reads; the static stage tokenises each) was 10-20%: about 34 level computations a bench "
+    "prompt, a third of them for a piece already computed; now each piece's once.",
+    "- Merging a request's passes into one batch is not done: the int8 encoder quantises "
+    "activations per call, so a batched piece's vector differs (up to 0.027 a coordinate here) "
+    "and its verdict could, and padding the segments to the whole's length cost more (3 passes "
+    "batched: 162 ms against 75 ms one by one).",
+    "- Exactly the same verdicts leave the passes of a new text as they are (the whole and "
+    "every segment the first stage does not clear); below 20 ms a request needs fewer full "
+    "passes, which changes what is scored (issue 16's first stage), not this code.",
+)
+
 
 def stream_windows(answer: str) -> list[str]:
     """The texts a low-risk prompt's stream is judged on, a word a chunk (as the fake upstream
@@ -57,9 +85,10 @@ def stream_windows(answer: str) -> list[str]:
     return [*out, answer]
 
 
-def measure(n: int) -> dict[str, Any]:
+def measure(n: int, *, fresh: bool = False, first: int = 700_000) -> dict[str, Any]:
+    """One pass over ``n`` requests numbered from ``first`` (a second pass in one process takes
+    other numbers: the answer judge remembers the texts it read)."""
     from sekimori.classify.encoders.e5_small import E5SmallEncoder
-    from sekimori.gateway.screening.scorers import ModelScorer
 
     passes: dict[str, list[int]] = defaultdict(list)
     kind = ["warm"]
@@ -70,6 +99,17 @@ def measure(n: int) -> dict[str, Any]:
         return run(self, windows)
 
     E5SmallEncoder._run = counted  # type: ignore[method-assign]
+    try:
+        return _measure(n, fresh, first, kind, passes)
+    finally:
+        E5SmallEncoder._run = run  # type: ignore[method-assign]
+
+
+def _measure(
+    n: int, fresh: bool, first: int, kind: list[str], passes: dict[str, list[int]]
+) -> dict[str, Any]:
+    from sekimori.gateway.screening.scorers import ModelScorer
+
     scorer = ModelScorer()
     scorer.score_prompts(["hello"])
     scorer.judge_answers(["hello"], ["hello"])
@@ -85,8 +125,11 @@ def measure(n: int) -> dict[str, Any]:
         for window in windows:
             scorer.judge_answers([ask[-PROMPT_CHARS:]], [window])
 
-    for i in range(700_000, 700_000 + n):
+    recent = getattr(scorer._prompt_classifier(), "recent", None)  # absent in older code
+    for i in range(first, first + n):
         ask, answer = prompt(i), unique_answer(i)
+        if fresh and recent is not None:
+            recent.clear()
         timed("input", lambda: scorer.score_prompts([ask]))  # noqa: B023 (called at once)
         judged = ([ask[-PROMPT_CHARS:]], [answer])
         timed("answer, non-streamed", lambda: scorer.judge_answers(*judged))  # noqa: B023
@@ -94,14 +137,22 @@ def measure(n: int) -> dict[str, Any]:
         ask, answer = prompt(i + n), unique_answer(i + n)
         windows = stream_windows(answer)
         timed("answer, streamed", lambda: stream(ask, windows))  # noqa: B023
-    return {
-        k: {
-            "passes": len(passes[k]) / n,
-            "tokens": statistics.mean(passes[k]) if passes[k] else 0.0,
-            "cpu_ms": statistics.median(cpu[k]) * 1000,
+    return {"n": n, "tokens": {k: passes[k] for k in KINDS}, "cpu": {k: cpu[k] for k in KINDS}}
+
+
+def summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds' samples -> passes a request, mean tokens a pass, median CPU ms a request."""
+    n = sum(s["n"] for s in samples)
+    out: dict[str, Any] = {}
+    for k in KINDS:
+        tokens = [t for s in samples for t in s["tokens"][k]]
+        cpu = [c for s in samples for c in s["cpu"][k]]
+        out[k] = {
+            "passes": len(tokens) / n,
+            "tokens": statistics.mean(tokens) if tokens else 0.0,
+            "cpu_ms": statistics.median(cpu) * 1000,
         }
-        for k in KINDS
-    }
+    return out
 
 
 def row(label: str, r: dict[str, Any]) -> str:
@@ -120,24 +171,45 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--baseline-src", type=Path, help="another source tree's `src`")
     parser.add_argument("--baseline-label", default="baseline")
-    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=4, help="rounds the codes alternate in")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=HERE / "PASSES.md")
     args = parser.parse_args()
-    if args.json:
-        print(json.dumps(measure(args.requests)))
+    if args.serve:  # the baseline's side: one line "N FIRST" a round, its samples back
+        for line in sys.stdin:
+            n, first = map(int, line.split())
+            print(json.dumps(measure(n, first=first)), flush=True)
         return 0
-    results: list[tuple[str, dict[str, Any]]] = []
+    child = None
     if args.baseline_src is not None:
         env = {**os.environ, "PYTHONPATH": str(args.baseline_src), "PYTHONDONTWRITEBYTECODE": "1"}
-        child = subprocess.run(
-            [sys.executable, __file__, "--json", "--requests", str(args.requests)],
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--serve"],
             env=env,
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             text=True,
-            check=True,
         )
-        results.append((args.baseline_label, json.loads(child.stdout.splitlines()[-1])))
-    results.append(("this tree", measure(args.requests)))
+    # The codes take turns, a round each, so that load from other jobs falls on all alike.
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    per_round = max(1, args.requests // args.rounds)
+    for r in range(args.rounds):
+        first = 700_000 + 10 * per_round * r
+        print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
+        if child is not None:
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write(f"{per_round} {first}\n")
+            child.stdin.flush()
+            rows[args.baseline_label].append(json.loads(child.stdout.readline()))
+        rows["this tree"].append(measure(per_round, first=first + 2 * per_round))
+        rows["this tree, every piece new"].append(
+            measure(per_round, fresh=True, first=first + 4 * per_round)
+        )
+    if child is not None:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait()
+    results = [(label, summary(samples)) for label, samples in rows.items()]
     head = " | ".join(f"{k}: passes | tokens a pass | CPU ms" for k in KINDS)
     lines = [
         "# Encoder passes and CPU a screened request costs",
@@ -146,11 +218,18 @@ def main() -> int:
         "",
         f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs (shared with other jobs), Python "
         f"{platform.python_version()}; load average at the end {load_average()}.",
-        f"Run: `python bench/gateway/passes.py --requests {args.requests}` on "
+        f"Run: `python bench/gateway/passes.py --requests {args.requests} --rounds "
+        f"{args.rounds}` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. `screening.py`'s throughput "
-        "requests (unique prompts and answers, no cache helps), the scorer calls the `policy` "
-        "screen makes for each, on one thread, one onnxruntime thread; CPU time of that thread, "
-        "median over the requests (load on the machine moves it little). A pass is one text "
+        "requests (unique prompts and answers: no verdict cache helps), the scorer calls the "
+        "`policy` screen makes for each, on one thread, one onnxruntime thread; CPU time of that "
+        "thread, median over the requests. The codes take turns, a round of requests each: the "
+        "two cores are shared with other helpers' jobs, whose load inflates CPU time too (by up "
+        "to 2x this day), so compare rows of one run only. The prompts share "
+        "their body sentences, so where the code has the prompt classifier's memory of recent "
+        "pieces, their segments are read from it after the first request; the row 'every piece "
+        "new' empties it before each request (a prompt no piece of which was seen). A pass is "
+        "one text "
         "through e5-small; tokens include `<s>` and `</s>`. The streamed answer is judged as a "
         "low-risk prompt's stream is (default window 400, stride 120): "
         f"{len(stream_windows(unique_answer(0)))} judgements of the ~300-character answer.",
@@ -161,6 +240,8 @@ def main() -> int:
         "",
         "Two cores give at most 2,000 CPU ms a second: 100 requests/s needs at most 20 ms a "
         "request, everything (HTTP, audit, the load generator) included.",
+        "",
+        *WHERE_TIME_GOES,
         "",
     ]
     args.out.write_text("\n".join(lines), encoding="utf-8")

@@ -10,6 +10,11 @@ Writes bench/gateway/SCREENING.md (medians from one run, machine noted):
 
     python bench/gateway/screening.py                   # scorer: the trained model if installed
     python bench/gateway/screening.py --scorer lexicon  # screening machinery without a model
+    python bench/gateway/screening.py --quick --baseline-src DIR  # throughput points only
+
+`--quick` measures only the throughput points of the targets (non-streamed at concurrency 1 and
+32, streamed at 32) for screen `allow`, screen `policy` and, with `--baseline-src`, `policy`
+run from that tree, and writes them in their own section of SCREENING.md (the rest is kept).
 
 The cut is measured with the `lexicon` scorer (a marker word stands for harmful content; no
 harmful text is needed), with the scorer's latency set to what the real judge takes a window.
@@ -347,7 +352,12 @@ def main() -> int:
     parser.add_argument(
         "--baseline-label", default="baseline", help="what the baseline's rows are called"
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="the targets' throughput points only (see above)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        return quick(args.out, args.throughput, args.baseline_src, args.baseline_label)
     scorer = args.scorer
     if scorer == "auto":
         scorer = "model" if find_spec("sekimori.classify.api") is not None else "lexicon"
@@ -436,6 +446,123 @@ def main() -> int:
 
 
 THROUGHPUT_ROUNDS = 2
+QUICK_POINTS = ((False, 1), (False, 32), (True, 32))
+QUICK_START, QUICK_END = "<!-- quick throughput -->", "<!-- /quick throughput -->"
+
+
+def quick(out: Path, n32: int, baseline: Path | None, baseline_label: str) -> int:
+    """`--quick`: the targets' throughput points, the gateways side by side, in rounds."""
+    about = machine()
+    print(about, file=sys.stderr)
+    points: dict[tuple[str, bool, int], Point] = {}
+    with tempfile.TemporaryDirectory() as tmp, start_fake_upstream() as upstream:
+        home = Path(tmp)
+        with httpx.Client() as client:
+            for i in range(UNIQUE_ANSWERS):
+                answer = unique_answer(i).encode()
+                client.post(f"{upstream.url}/_fake/scripts/answer{i}", content=answer)
+        models = [f"script:answer{i}" for i in range(UNIQUE_ANSWERS)]
+        runs: dict[str, tuple[str, dict[str, str]]] = {
+            "allow": ("{}", {}),
+            "policy": ("{scorer: model}", {}),
+        }
+        if baseline is not None:
+            runs["policy-baseline"] = ("{scorer: model}", {"PYTHONPATH": str(baseline)})
+        urls: dict[str, str] = {}
+        keys: dict[str, dict[str, str]] = {}
+        with contextlib.ExitStack() as stack:
+            for name, (opts, env) in runs.items():
+                own = home / name
+                own.mkdir()
+                keys[name] = {"Authorization": f"Bearer {create_key(own, 'bench')}"}
+                screen = "allow" if name == "allow" else "policy"
+                config = gateway_config(home, upstream, screen, opts)
+                gw = stack.enter_context(start_gateway(own, "--config", str(config), env=env))
+                urls[name] = gw.url + "/v1/chat/completions"
+            for turn in range(THROUGHPUT_ROUNDS):
+                for name, url in urls.items():
+                    for stream, c in QUICK_POINTS:
+                        print(f"quick {turn + 1}/{THROUGHPUT_ROUNDS} {name} c={c}", file=sys.stderr)
+                        n = max(c * 2, n32 * c // 32 if c > 1 else n32 // 8) // THROUGHPUT_ROUNDS
+                        point = asyncio.run(
+                            throughput(url, keys[name], c, n, stream=stream, models=models)
+                        )
+                        was = points.get((name, stream, c))
+                        if was is not None:
+                            point = Point(
+                                was.samples + point.samples,
+                                was.wall + point.wall,
+                                was.refused + point.refused,
+                            )
+                        points[(name, stream, c)] = point
+    if baseline is not None:
+        LABELS["policy-baseline"] += f" ({baseline_label})"
+    section = quick_lines(about, points)
+    text = out.read_text(encoding="utf-8") if out.exists() else "# Screening benchmark\n"
+    if QUICK_START in text and QUICK_END in text:
+        head, _, rest = text.partition(QUICK_START)
+        _, _, tail = rest.partition(QUICK_END)
+        text = head.rstrip("\n") + "\n\n" + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def quick_lines(about: str, points: dict[tuple[str, bool, int], Point]) -> str:
+    def rps(name: str, stream: bool, c: int) -> float:
+        pt = points.get((name, stream, c))
+        return len(pt.samples) / pt.wall if pt and pt.wall else 0.0
+
+    def p50(name: str, stream: bool, c: int) -> float:
+        pt = points.get((name, stream, c))
+        return stats(pt.samples).p50_ms if pt and pt.samples else float("nan")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "missed"
+
+    added = {n: p50(n, False, 1) - p50("allow", False, 1) for n in ("policy", "policy-baseline")}
+    lines = [
+        QUICK_START,
+        "## Throughput points of the targets (quick run) / 目標のスループット（簡易計測）",
+        "",
+        f"Machine: {about}.",
+        f"Run: `python bench/gateway/screening.py --quick` on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, under `nice -n 19`, the two "
+        "cores shared with other helpers' jobs (figures move with that load: compare rows of "
+        "this run only). The throughput requests above (unique prompts: no verdict cache "
+        "helps; their body sentences are shared, so the prompt classifier's memory of recent "
+        "pieces serves their segments after the first request, see PASSES.md for a prompt no "
+        f"piece of which was seen); {THROUGHPUT_ROUNDS} rounds alternating between the "
+        "gateways, which run side by side.",
+        "",
+        "| gateway | stream | concurrency | requests | refused | p50 ms | p99 ms | req/s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (name, stream, c), pt in sorted(points.items(), key=lambda kv: (kv[0][0], kv[0][1:])):
+        st = stats(pt.samples) if pt.samples else Stats(0, 0, 0)
+        lines.append(
+            f"| {LABELS.get(name, name)} | {'yes' if stream else 'no'} | {c} | {len(pt.samples)} "
+            f"| {pt.refused} | {st.p50_ms:.1f} | {st.p99_ms:.1f} | {rps(name, stream, c):.1f} |"
+        )
+    lines += [
+        "",
+        f"- Screened req/s at concurrency 32, non-streamed: {rps('policy', False, 32):.1f} "
+        f"(target >= 100): {verdict(rps('policy', False, 32) >= 100)}.",
+        f"- Screened req/s at concurrency 32, streamed: {rps('policy', True, 32):.1f} "
+        f"(target >= 80): {verdict(rps('policy', True, 32) >= 80)}.",
+        f"- Added latency p50 at concurrency 1, non-streamed with the answer judged: "
+        f"{added['policy']:.1f} ms (target <= 15 ms): {verdict(added['policy'] <= 15)}.",
+    ]
+    if ("policy-baseline", False, 32) in points:
+        lines.append(
+            "- This tree against the baseline code, side by side: c=32 non-streamed "
+            f"{rps('policy-baseline', False, 32):.1f} -> {rps('policy', False, 32):.1f} req/s, "
+            f"streamed {rps('policy-baseline', True, 32):.1f} -> {rps('policy', True, 32):.1f}; "
+            f"c=1 added p50 {added['policy-baseline']:.1f} -> {added['policy']:.1f} ms."
+        )
+    return "\n".join([*lines, QUICK_END, ""])
 
 
 def throughput_points(
