@@ -355,9 +355,14 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="the targets' throughput points only (see above)"
     )
+    parser.add_argument(
+        "--quick-rounds", type=int, default=4, help="rounds the gateways take turns in (--quick)"
+    )
     args = parser.parse_args()
     if args.quick:
-        return quick(args.out, args.throughput, args.baseline_src, args.baseline_label)
+        return quick(
+            args.out, args.throughput, args.baseline_src, args.baseline_label, args.quick_rounds
+        )
     scorer = args.scorer
     if scorer == "auto":
         scorer = "model" if find_spec("sekimori.classify.api") is not None else "lexicon"
@@ -450,7 +455,7 @@ QUICK_POINTS = ((False, 1), (False, 32), (True, 32))
 QUICK_START, QUICK_END = "<!-- quick throughput -->", "<!-- /quick throughput -->"
 
 
-def quick(out: Path, n32: int, baseline: Path | None, baseline_label: str) -> int:
+def quick(out: Path, n32: int, baseline: Path | None, baseline_label: str, rounds: int) -> int:
     """`--quick`: the targets' throughput points, the gateways side by side, in rounds."""
     about = machine()
     print(about, file=sys.stderr)
@@ -479,11 +484,15 @@ def quick(out: Path, n32: int, baseline: Path | None, baseline_label: str) -> in
                 config = gateway_config(home, upstream, screen, opts)
                 gw = stack.enter_context(start_gateway(own, "--config", str(config), env=env))
                 urls[name] = gw.url + "/v1/chat/completions"
-            for turn in range(THROUGHPUT_ROUNDS):
-                for name, url in urls.items():
+            for turn in range(rounds):
+                # the gateways' order turns too: none always follows the same one
+                order = (
+                    list(urls.items())[turn % len(urls) :] + list(urls.items())[: turn % len(urls)]
+                )
+                for name, url in order:
                     for stream, c in QUICK_POINTS:
-                        print(f"quick {turn + 1}/{THROUGHPUT_ROUNDS} {name} c={c}", file=sys.stderr)
-                        n = max(c * 2, n32 * c // 32 if c > 1 else n32 // 8) // THROUGHPUT_ROUNDS
+                        print(f"quick {turn + 1}/{rounds} {name} c={c}", file=sys.stderr)
+                        n = max(c * 2, n32 * c // 32 if c > 1 else n32 // 8) // rounds
                         point = asyncio.run(
                             throughput(url, keys[name], c, n, stream=stream, models=models)
                         )
@@ -497,7 +506,7 @@ def quick(out: Path, n32: int, baseline: Path | None, baseline_label: str) -> in
                         points[(name, stream, c)] = point
     if baseline is not None:
         LABELS["policy-baseline"] += f" ({baseline_label})"
-    section = quick_lines(about, points)
+    section = quick_lines(about, points, rounds)
     text = out.read_text(encoding="utf-8") if out.exists() else "# Screening benchmark\n"
     if QUICK_START in text and QUICK_END in text:
         head, _, rest = text.partition(QUICK_START)
@@ -510,7 +519,7 @@ def quick(out: Path, n32: int, baseline: Path | None, baseline_label: str) -> in
     return 0
 
 
-def quick_lines(about: str, points: dict[tuple[str, bool, int], Point]) -> str:
+def quick_lines(about: str, points: dict[tuple[str, bool, int], Point], rounds: int) -> str:
     def rps(name: str, stream: bool, c: int) -> float:
         pt = points.get((name, stream, c))
         return len(pt.samples) / pt.wall if pt and pt.wall else 0.0
@@ -534,8 +543,8 @@ def quick_lines(about: str, points: dict[tuple[str, bool, int], Point]) -> str:
         "this run only). The throughput requests above (unique prompts: no verdict cache "
         "helps; their body sentences are shared, so the prompt classifier's memory of recent "
         "pieces serves their segments after the first request, see PASSES.md for a prompt no "
-        f"piece of which was seen); {THROUGHPUT_ROUNDS} rounds alternating between the "
-        "gateways, which run side by side.",
+        f"piece of which was seen); {rounds} rounds alternating between the gateways (which "
+        "run side by side), the order turning each round.",
         "",
         "| gateway | stream | concurrency | requests | refused | p50 ms | p99 ms | req/s |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
