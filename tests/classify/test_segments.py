@@ -266,16 +266,19 @@ def test_statements_from_a_passage_do_not(text: str) -> None:
     assert not reads_as_request(text)
 
 
+# A passage's sentence about drugs amid ordinary ones, behind a request to summarise it.
+PASSAGE = (
+    "Summarise the passage below in two sentences.\n\n"
+    + " ".join(PADDING["en"][:6])
+    + " In the 1980s, the area began a rapid decline due to an influx of hard drugs and "
+    "policies that pushed sex work and drug-related activity into the neighbourhood. "
+    + " ".join(PADDING["en"][6:12])
+)
+
+
 def test_a_passage_sentence_out_of_its_frame_is_discounted() -> None:
     clf = default_classifier()
-    passage = (
-        "Summarise the passage below in two sentences.\n\n"
-        + " ".join(PADDING["en"][:6])
-        + " In the 1980s, the area began a rapid decline due to an influx of hard drugs and "
-        "policies that pushed sex work and drug-related activity into the neighbourhood. "
-        + " ".join(PADDING["en"][6:12])
-    )
-    segments = clf.plan(passage).segments
+    segments = clf.plan(PASSAGE).segments
     assert any("hard drugs" in seg.text for seg in segments)
     for seg in segments:
         assert seg.discount == (0.0 if reads_as_request(seg.text) else NON_REQUEST_DISCOUNT)
@@ -323,15 +326,8 @@ def test_only_the_whole_requests_and_payloads_may_make_a_verdict_sure(lang: str)
         verdict = clf.classify_batch([text])[0]
         certain = verdict.certain or verdict
         assert certain.score >= bare - MARGIN, (ex.text, bare, certain.score)
-    passage = (
-        "Summarise the passage below in two sentences.\n\n"
-        + " ".join(PADDING["en"][:6])
-        + " In the 1980s, the area began a rapid decline due to an influx of hard drugs and "
-        "policies that pushed sex work and drug-related activity into the neighbourhood. "
-        + " ".join(PADDING["en"][6:12])
-    )
-    assert any(not s.may_be_sure for s in clf.plan(passage).segments)
-    verdict = clf.classify_batch([passage])[0]
+    assert any(not s.may_be_sure for s in clf.plan(PASSAGE).segments)
+    verdict = clf.classify_batch([PASSAGE])[0]
     assert verdict.certain is not None
     assert verdict.certain.score <= verdict.score
     assert all(verdict.certain.categories[c] <= s for c, s in verdict.categories.items())

@@ -27,7 +27,7 @@ import orjson
 from sekimori.audit.browse import ADMIN_DECISION
 from sekimori.audit.record import AUDIT_VERSION, AuditRecord
 from sekimori.errors import InputError, SekimoriError, StoreError
-from sekimori.gateway.errors import HttpError, bad_request, internal
+from sekimori.gateway.errors import HttpError, bad_request, internal, not_allowed
 from sekimori.gateway.keys import KeyCache
 from sekimori.gateway.parse import Receive, read_body
 from sekimori.gateway.tenants import TenantBook
@@ -185,7 +185,7 @@ class TenantsApi:
         if found is None:
             raise HttpError(404, f"no route {method} {path}", code="not_found")
         if method not in found.allowed:
-            raise _not_allowed(method, path, found.allowed)
+            raise not_allowed(method, path, found.allowed)
         book = self._host.tenants
         if book is None:
             raise HttpError(
@@ -448,13 +448,3 @@ async def _body(headers: list[tuple[bytes, bytes]], receive: Receive) -> dict[st
     if not isinstance(data, dict):
         raise bad_request("the body must be a JSON object / 本文は JSON オブジェクトです")
     return data
-
-
-def _not_allowed(method: str, path: str, allowed: tuple[str, ...]) -> HttpError:
-    return HttpError(
-        405,
-        f"{method} is not allowed on {path}; use {', '.join(allowed)} / "
-        f"{path} では {method} は使えません",
-        code="method_not_allowed",
-        headers=[(b"allow", ", ".join(allowed).encode())],
-    )

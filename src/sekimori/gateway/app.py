@@ -22,7 +22,7 @@ from sekimori.errors import SekimoriError, StoreError
 from sekimori.gateway.admin import OPERATIONS as TENANTS_API_OPERATIONS
 from sekimori.gateway.admin import TenantsApi, is_admin_api
 from sekimori.gateway.chat import ChatHandler, Exchange, request_ids
-from sekimori.gateway.errors import HttpError, internal
+from sekimori.gateway.errors import HttpError, internal, not_allowed
 from sekimori.gateway.keys import KeyCache, Principal
 from sekimori.gateway.limiting import Grant, Limiter
 from sekimori.gateway.metrics import Metrics
@@ -425,13 +425,7 @@ class Gateway:
         allowed = ["GET"] if model else self._allowed.get(path)
         if allowed is None:
             return HttpError(404, f"no route {method} {path}", code="not_found")
-        return HttpError(
-            405,
-            f"{method} is not allowed on {path}; use {', '.join(allowed)} / "
-            f"{path} では {method} は使えません",
-            code="method_not_allowed",
-            headers=[(b"allow", ", ".join(allowed).encode())],
-        )
+        return not_allowed(method, path, allowed)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -70,6 +70,17 @@ def bad_request(message: str, param: str | None = None) -> HttpError:
     return HttpError(400, message, code="invalid_request", param=param)
 
 
+def not_allowed(method: str, path: str, allowed: Sequence[str]) -> HttpError:
+    """405 for a known path, with the `Allow` header RFC 9110 requires."""
+    return HttpError(
+        405,
+        f"{method} is not allowed on {path}; use {', '.join(allowed)} / "
+        f"{path} では {method} は使えません",
+        code="method_not_allowed",
+        headers=[(b"allow", ", ".join(allowed).encode())],
+    )
+
+
 def internal(status: int, message: str, code: str) -> HttpError:
     """A failure on our side (screen, audit store): its details go to the log, not the client."""
     return HttpError(status, message, code=code, type="server_error")
