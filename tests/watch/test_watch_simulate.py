@@ -50,7 +50,7 @@ def test_sketches_are_in_time_order_and_labelled(sim: Simulation) -> None:
     assert len(runs) == 60
     assert {s.key for s in sim.sketches} >= {r.key for r in runs}
     assert len(sim.labels.benign_keys) == 6 + 1 + 2
-    # Steps the classifier calls harmful are refused, as the screen would block them.
+    # Steps the gateway's screen blocks are refused, as the gateway marks them.
     assert any(s.has(FLAG_REFUSED) for s in sim.sketches)
 
 

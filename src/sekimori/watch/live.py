@@ -23,11 +23,17 @@ from sekimori.limits.quota import Quota
 from sekimori.policy.model import PolicySet, WatchRules
 from sekimori.store.sanctions import SanctionRow
 from sekimori.store.sketches import AlertRow, SketchRow, SketchStore
-from sekimori.taxonomy import CATEGORY_IDS
 from sekimori.types import WatchAction
 from sekimori.watch.actions import Sanctions
 from sekimori.watch.detectors import DETECTORS, Alert, Detector
-from sekimori.watch.sketch import SamplingParams, Sketch, id64, make_sketch, text_features
+from sekimori.watch.sketch import (
+    SamplingParams,
+    Sketch,
+    harm_of,
+    id64,
+    make_sketch,
+    text_features,
+)
 
 log = logging.getLogger("sekimori.watch")
 WEBHOOK_TIMEOUT_S = 2.0
@@ -53,14 +59,13 @@ class Seen:
 
 
 def sketch_of(seen: Seen) -> Sketch:
-    hazards = [seen.scores.get(c, 0.0) for c in CATEGORY_IDS]
     return make_sketch(
         text_features(seen.prompt),
         ts=seen.ts,
         key=seen.key_id,
         tenant=seen.tenant,
         session=seen.session,
-        harm=max(hazards, default=0.0),  # the highest hazard score: the screen has no other
+        harm=harm_of(seen.scores),
         categories=seen.scores,
         params=seen.params,
         lang=seen.lang,

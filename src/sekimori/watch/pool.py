@@ -1,20 +1,27 @@
 """The prompt pool the simulator draws from: shared ordinary prompts and the team's chains.
 
 Texts are read from the shared data and kept in memory only; what is saved (`save_scores`) is
-each prompt's id with its classifier scores, never its text. Scoring runs the real prompt
-classifier once (minutes); the simulator then reuses the saved scores.
+each prompt's id with its scores, never its text. The scores are what the gateway's sketch of
+that prompt would keep (`screen_prompts`): each prompt is sent through the gateway's own input
+screen as a one-turn chat request, and the screen's decision is taken as `watch.live.sketch_of`
+takes it (every category on the policy's scale, their top as the harm, blocked or not), so the
+simulator's sketches carry what the running gateway records. Scoring runs once (minutes); the
+simulator then reuses the saved scores.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
 from sekimori.errors import InputError
+from sekimori.screen import Screen, ScreenContext
+from sekimori.types import Action, Message
+from sekimori.watch.sketch import SCORE_IDS, as_kept, harm_of
 
 # Ordinary prompt sets the simulator may use (not the evaluation-only sets, see data/README.md).
 BENIGN_SETS: tuple[str, ...] = ("dolly-15k", "dolly-15k-ja", "oasst1-en")
@@ -42,9 +49,19 @@ class Chain:
 
 @dataclass(frozen=True, slots=True)
 class Scores:
+    """A prompt as the gateway's sketch keeps it (`screened`): the harm, whether the screen
+    blocked it, and the per-category scores (only those the sketch keeps above 0)."""
+
     harm: float
-    harmful: bool
+    refused: bool
     categories: Mapping[str, float]
+
+
+def screened(scores: Mapping[str, float], *, refused: bool) -> Scores:
+    """What a sketch keeps of an input screen's decision (as `watch.live.sketch_of`): its
+    scores as the sketch quantises them, their top hazard as the harm (`sketch.harm_of`)."""
+    kept = {c: as_kept(scores[c]) for c in SCORE_IDS if c in scores}
+    return Scores(as_kept(harm_of(scores)), refused, {c: v for c, v in kept.items() if v > 0})
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,21 +134,30 @@ def _split(row: dict[str, object], path: Path) -> str | None:
     return None if split is None else "train"
 
 
-def score_prompts(prompts: Sequence[Prompt]) -> dict[str, Scores]:
-    """Scores every prompt with the committed prompt classifier (loads it: seconds)."""
-    from sekimori.classify.api import classify_batch
+# Whom the scores command screens as: the policy's default tenant (no tenant has this name).
+SCORES_TENANT = "(watch scores)"
+SCORES_MODEL = "watch-scores"
 
-    scores: dict[str, Scores] = {}
-    for start in range(0, len(prompts), 64):
-        batch = prompts[start : start + 64]
-        for prompt, verdict in zip(batch, classify_batch([p.text for p in batch]), strict=True):
-            cats = {k: round(v, 3) for k, v in verdict.categories.items() if v >= 0.005}
-            scores[prompt.id] = Scores(round(verdict.score, 3), verdict.harmful, cats)
-    return scores
+
+async def screen_prompts(
+    screen: Screen,
+    prompts: Sequence[Prompt],
+    parts: Callable[[str, str], Sequence[Message]],
+) -> dict[str, Scores]:
+    """Every prompt through `screen`'s input side, one request at a time, as the gateway screens
+    a one-turn request: `parts(model, text)` are the request's parts as the gateway hands them
+    to the screen. A prompt the screen blocks is `refused` (the gateway marks its sketch so)."""
+    out: dict[str, Scores] = {}
+    for i, prompt in enumerate(prompts):
+        context = ScreenContext(SCORES_TENANT, SCORES_MODEL, f"watch-scores-{i}")
+        result = await screen.screen_input(context, parts(SCORES_MODEL, prompt.text))
+        decision = result.decision
+        out[prompt.id] = screened(dict(decision.scores), refused=decision.action is Action.BLOCK)
+    return out
 
 
 def save_scores(path: Path, scores: Mapping[str, Scores]) -> None:
-    rows = {k: [s.harm, s.harmful, dict(s.categories)] for k, s in sorted(scores.items())}
+    rows = {k: [s.harm, s.refused, dict(s.categories)] for k, s in sorted(scores.items())}
     path.write_bytes(orjson.dumps(rows))
 
 

@@ -8,8 +8,9 @@ translation jobs -- and benign look-alike chains (a student of immunology, a saf
 Attacks: distillation by one key at full speed, distillation mixed with a key's real work,
 slow-and-low distillation over 20 keys run by one script, and decomposed weapons questions
 (`data/watch/chains.jsonl`, EN and JA) spread over sessions and mixed with ordinary requests.
-Every request becomes a sketch through `sekimori.watch.sketch` with the classifier's scores;
-a step the classifier calls harmful is marked refused, as the screen would block it.
+Every request becomes a sketch through `sekimori.watch.sketch` with its prompt's scores as the
+gateway's screen gives them (`pool.screen_prompts`: the policy's scale, the default tenant's
+policy); a prompt that screen blocks is marked refused, as the gateway marks it.
 """
 
 from __future__ import annotations
@@ -431,8 +432,8 @@ class _Builder:
                     categories=scores.categories,
                     params=req.params,
                     lang=req.prompt.lang,
-                    answer_chars=0 if scores.harmful else req.answer_chars,
-                    refused=scores.harmful,
+                    answer_chars=0 if scores.refused else req.answer_chars,
+                    refused=scores.refused,
                 )
             )
         return out

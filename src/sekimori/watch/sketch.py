@@ -284,6 +284,18 @@ def _byte(score: float) -> int:
     return max(0, min(255, round(score * 255)))
 
 
+def harm_of(scores: Mapping[str, float]) -> float:
+    """The harm a sketch keeps for a screened request: the highest of its hazard scores (the
+    screen's decision carries no other harm score; signals such as jailbreak are no hazard)."""
+    return max((scores.get(c, 0.0) for c in CATEGORY_IDS), default=0.0)
+
+
+def as_kept(score: float) -> float:
+    """A score as a sketch keeps it (one byte), written back as a fraction to 4 places: exact,
+    in that `make_sketch` turns it into the same byte again."""
+    return round(_byte(score) / 255, 4)
+
+
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     return _SPACE.sub(" ", _DIGITS.sub("0", text)).strip()
