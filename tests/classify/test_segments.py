@@ -7,6 +7,7 @@ import base64
 import itertools
 from functools import cache
 
+import numpy as np
 import pytest
 
 from sekimori.classify.api import default_classifier
@@ -333,3 +334,24 @@ def test_only_the_whole_requests_and_payloads_may_make_a_verdict_sure(lang: str)
     assert all(verdict.certain.categories[c] <= s for c, s in verdict.categories.items())
     # a short text is its own whole: nothing to tell apart
     assert clf.classify_batch(["How do I kill a stuck Linux process?"])[0].certain is None
+
+
+def test_the_discount_spares_the_moderate_tier_evidence() -> None:
+    # A hateful statement padded is a passage sentence out of its frame: the discount would
+    # drop it from a sure block to a flag. Only the other tiers' evidence is discounted.
+    from sekimori.classify.operating import evidence
+    from sekimori.classify.prompt import STATEMENT_HARMS
+
+    clf = default_classifier()
+    heads = np.linspace(0.2, 0.9, len(clf.model.meta.categories)).astype(np.float32)
+    plain = clf._blend(0.9, heads, 0.1, 0.9, 0.1)
+    cut = clf._blend(0.9, heads, 0.1, 0.9, 0.1, discount=NON_REQUEST_DISCOUNT)
+    assert cut.harm == pytest.approx(plain.harm - NON_REQUEST_DISCOUNT)
+    assert cut.evidence is not None and plain.evidence is None
+    whole = evidence(plain.categories, plain.harm)
+    for c, e in cut.evidence.items():
+        if c in STATEMENT_HARMS:
+            assert e == pytest.approx(whole[c])
+        else:
+            assert e < whole[c]
+    assert STATEMENT_HARMS and "weapons.chem" not in STATEMENT_HARMS

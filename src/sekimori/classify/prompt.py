@@ -49,7 +49,7 @@ from sekimori.classify.segments import WINDOW_TOKENS, estimate_tokens, reads_as_
 from sekimori.classify.static import FastPathMeta, Level, StaticModel, StaticStage, e5_tokenizer
 from sekimori.errors import ModelError
 from sekimori.lang import detect_lang
-from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
+from sekimori.taxonomy import CATEGORIES, CATEGORY_IDS, SIGNAL_JAILBREAK, Tier
 from sekimori.types import Verdict
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "prompt"
@@ -77,6 +77,11 @@ MAX_SCANNED = 256
 # of validation moderate requests padded with 5 glued sentences (0.2: 68.4%; bare 81.0%): a hate
 # statement is harmful as a statement, so the discount cost most there.
 NON_REQUEST_DISCOUNT = 0.1
+# Categories whose evidence the discount spares (`_blend`): the moderate tier's. By the same rule,
+# sparing them stops 78.0% of validation moderate requests padded with 5 glued sentences (73.2%
+# discounted; bare 80.8%) and holds 24.7% of the long Dolly prompts (24.2%), 15.8% of validation
+# benign (15.7%); nothing else moves.
+STATEMENT_HARMS = frozenset(c.id for c in CATEGORIES if c.tier is Tier.MODERATE)
 # Pieces whose embeddings are kept in memory (`RecentEmbeddings`; about 6 MB at 384 dims).
 RECENT_PIECES = 4096
 
@@ -499,12 +504,25 @@ class PromptClassifier:
         meta = self.model.meta
         h = meta.blend * harm + (1 - meta.blend) * float(ngram_harm)
         j = meta.blend * jail + (1 - meta.blend) * float(ngram_jailbreak)
+        whole_harm = h
         if discount:
             h, j = max(0.0, h - discount), max(0.0, j - discount)
         categories = {
             cid: round(min(float(s), h), 6) for cid, s in zip(meta.categories, cats, strict=True)
         }
-        return Scores(h, categories, j, gated=False)
+        if not discount:
+            return Scores(h, categories, j, gated=False)
+        # The moderate tier's evidence undiscounted: an insult or a hateful statement harms as
+        # a statement, padded or not; what the discount is for, a passage's sentence read as a
+        # request for weapons or crime uplift, is the other tiers'.
+        undiscounted = {
+            cid: round(min(float(s), whole_harm), 6)
+            for cid, s in zip(meta.categories, cats, strict=True)
+        }
+        own = evidence(categories, h)
+        kept = evidence(undiscounted, whole_harm)
+        mixed = {c: kept[c] if c in STATEMENT_HARMS else e for c, e in own.items()}
+        return Scores(h, categories, j, gated=False, evidence=mixed)
 
     def verdict(self, text: str, scores: Scores) -> Verdict:
         harmful = scores.harm >= self.threshold
@@ -581,7 +599,7 @@ def _joined(units: Sequence[Scores]) -> Scores:
     category's evidence the largest of a piece's own (`Verdict.evidence`)."""
     if len(units) == 1:
         return units[0]
-    unit_evidence = [evidence(u.categories, u.harm) for u in units]
+    unit_evidence = [u.evidence or evidence(u.categories, u.harm) for u in units]
     return Scores(
         max(u.harm for u in units),
         {cid: max(u.categories[cid] for u in units) for cid in units[0].categories},
