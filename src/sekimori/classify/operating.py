@@ -157,12 +157,20 @@ class ScoredItem:
     harm: float
     categories: dict[str, float]  # raw category head scores (capped by harm) + attack.jailbreak
     given_evidence: dict[str, float] | None = None  # `Verdict.evidence` (joined pieces)
+    # the evidence of the pieces that may be sure (`Verdict.certain`); None: all of them may
+    certain_evidence: dict[str, float] | None = None
 
     @property
     def evidence(self) -> dict[str, float]:
         if self.given_evidence is not None:
             return self.given_evidence
         return evidence(self.categories, self.harm)
+
+    @property
+    def sure_evidence(self) -> dict[str, float]:
+        """The evidence a sure point is read on: a score that only a passage's sentence reaches
+        holds, never blocks, so it must not move the sure points."""
+        return self.evidence if self.certain_evidence is None else self.certain_evidence
 
 
 def score_items(classifier: Any, examples: Sequence[Example], batch: int = 64) -> list[ScoredItem]:
@@ -175,6 +183,14 @@ def score_items(classifier: Any, examples: Sequence[Example], batch: int = 64) -
         chunk = rows[i : i + batch]
         for ex, v in zip(chunk, classifier.classify_batch([e.text for e in chunk]), strict=True):
             label = ex.categories[0] if ex.harmful and ex.categories else None
+            certain = v.certain
+            certain_evidence = None
+            if certain is not None:
+                certain_evidence = (
+                    evidence(certain.categories, certain.score)
+                    if certain.evidence is None
+                    else dict(certain.evidence)
+                )
             out.append(
                 ScoredItem(
                     ex.lang,
@@ -184,6 +200,7 @@ def score_items(classifier: Any, examples: Sequence[Example], batch: int = 64) -
                     float(v.score),
                     {c: float(s) for c, s in v.categories.items()},
                     None if v.evidence is None else dict(v.evidence),
+                    certain_evidence,
                 )
             )
     return out
@@ -249,6 +266,7 @@ def choose_points(items: Sequence[ScoredItem]) -> OperatingReport:
     """Each tier's points by `RULES`, with the validation figures that justify them."""
     ev = [x.evidence for x in items]
     benign_idx = [i for i, x in enumerate(items) if not x.harmful]
+    sure_ev = [items[i].sure_evidence for i in benign_idx]
     tiers: dict[Tier, TierPoint] = {}
     for rule in RULES:
         own = [tier_score(ev[i], rule.tier) for i, x in enumerate(items) if _in_tier(x, rule.tier)]
@@ -261,7 +279,8 @@ def choose_points(items: Sequence[ScoredItem]) -> OperatingReport:
             hold = _floor(ranked[misses])
         else:
             hold = _above_benign(benign, rule.hold_benign or 0.0)
-        sure = max(hold, _above_benign(benign, rule.sure_benign))
+        sure_benign = [tier_score(e, rule.tier) for e in sure_ev]
+        sure = max(hold, _above_benign(sure_benign, rule.sure_benign))
         tiers[rule.tier] = TierPoint(hold, sure)
     wrappers = [items[i].categories.get(SIGNAL_JAILBREAK, 0.0) for i in benign_idx]
     jailbreak_sure = max(JAILBREAK_AT, _above_benign(wrappers, JAILBREAK_SURE_BENIGN))
@@ -273,7 +292,8 @@ def figures_at(items: Sequence[ScoredItem], points: OperatingPoints) -> dict[str
     """The validation figures of ``items`` at given points (a model's committed ones)."""
     ev = [x.evidence for x in items]
     policy = [points.policy_scale(x.categories, x.harm, x.given_evidence) for x in items]
-    return _figures(items, ev, policy, points)
+    sure = [points.policy_scale(x.categories, x.harm, x.sure_evidence) for x in items]
+    return _figures(items, ev, policy, sure, points)
 
 
 def _in_tier(item: ScoredItem, tier: Tier) -> bool:
@@ -284,14 +304,20 @@ def _figures(
     items: Sequence[ScoredItem],
     ev: Sequence[Mapping[str, float]],
     policy: Sequence[Mapping[str, float]],
+    sure_policy: Sequence[Mapping[str, float]],
     points: OperatingPoints,
 ) -> dict[str, Any]:
+    """``policy``: every piece's scores on the policy scale; ``sure_policy``: those of the pieces
+    that may be sure (what blocks at the sure level)."""
     index = {id(x): i for i, x in enumerate(items)}
     benign = [x for x in items if not x.harmful]
     ordinary = [x for x in benign if x.ordinary]
 
     def level(x: ScoredItem, tier: Tier) -> float:
         return tier_score(policy[index[id(x)]], tier)
+
+    def sure_level(x: ScoredItem, tier: Tier) -> float:
+        return tier_score(sure_policy[index[id(x)]], tier)
 
     def stopped(x: ScoredItem) -> bool:
         """Held or blocked by the default policy: catastrophic/severe at hold, moderate at sure."""
@@ -312,10 +338,10 @@ def _figures(
             "hold": point.hold,
             "sure": point.sure,
             "harmful_at_hold": _by_lang(own, lambda x, t=tier: level(x, t) >= HOLD_LEVEL),
-            "harmful_at_sure": _by_lang(own, lambda x, t=tier: level(x, t) >= SURE_LEVEL),
+            "harmful_at_sure": _by_lang(own, lambda x, t=tier: sure_level(x, t) >= SURE_LEVEL),
             "harmful_stopped": _by_lang(own, stopped),
             "benign_at_hold": _by_lang(benign, lambda x, t=tier: level(x, t) >= HOLD_LEVEL),
-            "benign_at_sure": _by_lang(benign, lambda x, t=tier: level(x, t) >= SURE_LEVEL),
+            "benign_at_sure": _by_lang(benign, lambda x, t=tier: sure_level(x, t) >= SURE_LEVEL),
             "ordinary_at_hold": _by_lang(ordinary, lambda x, t=tier: level(x, t) >= HOLD_LEVEL),
             # Attribution: the top category named (raw heads, and on the policy scale).
             "top_category_raw": _by_lang(own, lambda x: top(x.categories) == x.category),
@@ -323,8 +349,8 @@ def _figures(
         }
 
     def held(x: ScoredItem) -> bool:  # a catastrophic/severe hold that no sure score blocks
-        sure = any(level(x, t) >= SURE_LEVEL for t in (Tier.CATASTROPHIC, Tier.SEVERE))
-        return stopped(x) and not sure and level(x, Tier.MODERATE) < SURE_LEVEL
+        sure = any(sure_level(x, t) >= SURE_LEVEL for t in Tier)
+        return stopped(x) and not sure
 
     def wrapped(x: ScoredItem) -> bool:  # the default policy's wrapped_hazard rule
         scores = policy[index[id(x)]]
