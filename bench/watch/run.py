@@ -64,6 +64,16 @@ TEST_SEEDS = (101, 102)
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# Decomposition's floors to choose from, on the scale the gateway's sketches carry (the policy's:
+# a tier's hold point is 0.5, its sure point 0.75). Ordinary prompts with some evidence in a
+# catastrophic category sit just under or at the hold point (about a tenth of the pool's at 0.5
+# or more, most at 0.50; under 3% at 0.55 or more), so the grids reach past it: they were
+# (0.1, 0.2, 0.3) and (0.4, 0.45, 0.5) when the simulator carried raw classifier scores. A
+# refused weight of 0 caught no training chain at any floor (two runs on J's scores) and is no
+# longer tried.
+FLOORS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6)
+REFUSED_WEIGHTS = (2.0, 1.0)
+BREADTH_FLOORS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 
 
 def _grid(lo: float, hi: float, step: float) -> list[float]:
@@ -131,7 +141,7 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
     severe = set(WATCHED) - catastrophic
     grid = _grid(0.05, 6.0, 0.05)
     best: tuple[int, dict[str, float]] = (-1, {})
-    for floor, weight, fewest in itertools.product((0.1, 0.2, 0.3), (2.0, 1.0, 0.0), (1, 2)):
+    for floor, weight, fewest in itertools.product(FLOORS, REFUSED_WEIGHTS, (1, 2)):
         base = _base_rate(train, floor, weight)
         setting = {"floor": floor, "base": base, "refused_weight": weight, "min_requests": fewest}
         peaks = []
@@ -157,7 +167,7 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
     # chains by their 4th step (ties: the higher floor, fewer benign hazard requests).
     setting = best[1]
     best = (-1, setting)
-    for breadth_floor in (0.4, 0.45, 0.5):
+    for breadth_floor in BREADTH_FLOORS:
         trial = {
             **setting,
             "breadth_floor": breadth_floor,
@@ -511,24 +521,34 @@ NOTES = """
 ## How to read these figures
 
 - The traffic is simulated (`sekimori watch simulate`); the prompts are real (dolly-15k,
-  dolly-15k-ja, oasst1-en, scored by the committed prompt classifier), the populations and
-  campaigns are the simulator's assumptions, written down in `src/sekimori/watch/simulate.py`.
-  A detector tuned to this simulator can look better here than on real traffic: the figures
-  say the mechanics work, not that real distillers behave like these.
+  dolly-15k-ja, oasst1-en), the populations and campaigns are the simulator's assumptions,
+  written down in `src/sekimori/watch/simulate.py`. A detector tuned to this simulator can look
+  better here than on real traffic: the figures say the mechanics work, not that real
+  distillers behave like these.
+- Every prompt's scores are what the running gateway's sketch of it records:
+  `data/watch/scores.json` is made by `sekimori watch scores`, which sends each prompt through
+  the gateway's own input screen (default settings: the `policy` screen, the committed prompt
+  classifier J, the default policy) as a one-turn chat request and reads the decision as
+  `watch.live.sketch_of` does: every category on the policy's scale (a tier's hold point 0.5,
+  its sure point 0.75), their top as the harm, refused when the screen blocks; rebuilt on
+  main 68a619c (J with the operating points rechosen in 0992bdf; 3,845 prompts in 282 s).
+  `tests/watch/test_watch_gateway.py` checks that a gateway's recorded sketch and the scores
+  command agree byte for byte on the same prompts. Until this run the file held the raw scores
+  of the classifier of commit 1e8a215 (its own harm score, refused = its harmful flag); with
+  those the figures were 52/64 held-back chains by the 4th step and 3 false alerts in 6,824
+  benign sessions (0.44 per 1,000), every other target as now. On the policy's scale ordinary
+  prompts score higher in the catastrophic categories (10.2% of the pool's at 0.5 or more,
+  most of them at 0.50: a tier's hold point; 2.7% at 0.55 or more), and fewer chain steps are
+  blocked (138 of 332 steps against 210 flagged harmful by the raw classifier).
 - Decomposed questions are the team's chains (`data/watch/chains.jsonl`: 20 EN + 20 JA, topics
-  and step labels only, no operational content); each step label is scored by the classifier
-  as if it were the sub-question. They are split in two (`simulate.chains_part`: within each
-  kind, category and language, alternately): levels are chosen on traffic with the `train`
-  half, every figure above is measured on traffic with the `held_back` half only. 24 more
-  chains (12 EN, 12 JA, biological, chemical, nuclear and military targeting) are marked
-  `split: train` and only ever enter training traffic: 44 training chains, the held-back half
-  as before. Labels read more plainly harmful than a careful attacker's sub-questions would,
-  so the screen blocks many steps; a blocked step counts as evidence (times the refused
-  weight).
-- `data/watch/scores.json` is one classifier's: the one committed when the simulator was
-  written (1e8a215), the training-only chains' steps scored with that code and model. The
-  committed prompt classifier has changed since (model I); after `sekimori watch scores` is
-  rebuilt with it, every level here is to be chosen again and every figure measured again.
+  and step labels only, no operational content); each step label is scored as if it were the
+  sub-question. They are split in two (`simulate.chains_part`: within each kind, category and
+  language, alternately): levels are chosen on traffic with the `train` half, every figure
+  above is measured on traffic with the `held_back` half only. 24 more chains (12 EN, 12 JA,
+  biological, chemical, nuclear and military targeting) are marked `split: train` and only
+  ever enter training traffic: 44 training chains, the held-back half as before. Labels read
+  more plainly harmful than a careful attacker's sub-questions would, so the screen blocks
+  many steps; a blocked step counts as evidence (times the refused weight).
 - Distillation and coordinated keys multiply their day profile by how sustained the key's day
   is (`profile.SUSTAINED_HOURS` = 16 active hours for 1, set by hand): an evaluation team's
   run of its fixed item list is a burst of an hour or two, office work stays within office
@@ -546,41 +566,44 @@ NOTES = """
   for keys (the mean evidence of a benign training request); catastrophic categories alert at
   `level`, severe ones at `severe_level`, each the lowest with at most 0.25 false alerts per
   1,000 benign training sessions; the floor, refused weight and fewest requests are the
-  setting that caught the most training chains by their 4th step. With `min_requests` 1 and
-  refused steps counted, one refused prompt that scores high in a catastrophic category is
-  enough for an alert; the detector proposes holding the key for review only when two or more
-  requests that passed the screen added to the sum (its tenant's policy decides).
+  setting that caught the most training chains by their 4th step. The detector proposes
+  holding the key for review only when two or more requests that passed the screen added to
+  the sum (its tenant's policy decides).
 - Decomposition's breadth channel (floor, rate and level in the line above, `breadth_*`): a
   request's family hazard is its harm score times the share of its category scores in the
   weapons family (the four catastrophic categories and conventional weapons); a request at the
   floor or above is a hazard request, `rate` is their share among benign training requests, and
   a session or key with two or more of them alerts when the Poisson log-likelihood ratio of
-  their count against `rate` times its request count reaches `level`. It answers the misses
-  described below: a step the classifier is sure is harmful but spreads over explosives,
-  chemicals and crime adds little to any one category. Designed on the training seeds and
-  seeds 7 and 8 with the training chains (training seeds, chains caught by the 4th step 68/80
-  -> 76/80, seeds 7 and 8 the same with false alerts 0 -> 1 in 7,034 benign sessions;
-  `chain.nuc.en.01` still missed, its first four steps carry one hazard request), the floor
-  and level chosen by this script on the training seeds. With the first 20 training chains
-  the floors 0.4, 0.45 and 0.5 caught the same 76/80 and the rule fixed beforehand took the
-  highest (0.5; 44/64 held-back chains). With the 24 training-only chains added (44 training
-  chains, 176 runs on the training seeds) the script's own choice, unchanged: the setting
-  without the channel catches 132/176 (floor 0.1 and 0.2 with refused weight 2 tie, the later
-  taken), the breadth floors 0.4, 0.45 and 0.5 then 147, 148 and 144, and 0.45 is taken. The
-  earlier session's note that the held-back misses have steps at 0.4-0.5 (read after its
-  measured run) played no part: the new chains were written and the choice made on training
-  chains only.
-- The simulator's sketches carry the classifier's raw category scores and its harm score; the
-  gateway records the screen's scores on the policy's scale and their top as the harm
-  (`watch.live.sketch_of`). Every decomposition level here is on the simulator's scale.
-- Decomposition misses (looked at on seeds 7 and 8 with the training chains only): a weapons
-  chain's steps spread over the weapons family, its refused steps often scoring as
-  conventional explosives rather than the chain's chemical or nuclear category. Two features
-  were tried there and not adopted: a `weapons` channel summing each request's highest gain in
-  the family (chains caught by the 4th step 69/80 against 68/80 for the detector as it is, as
-  the false-alert budget raised the catastrophic level from 0.55 to 0.65), and crediting a
-  refused request's top score to the categories its session already had evidence in (no
-  level within the false-alert budget).
+  their count against `rate` times its request count reaches `level`; the floor is the one
+  whose level catches the most training chains by their 4th step. It was designed on the raw
+  scores (training seeds and seeds 7 and 8 with the training chains: 68/80 -> 76/80 chains by
+  the 4th step there) for steps the classifier is sure are harmful but spread over
+  explosives, chemicals and crime.
+- The floors tried are on the policy's scale: (0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6) for the
+  sums, (0.4, 0.45, 0.5, 0.55, 0.6, 0.65) for breadth, refused weights 2 and 1. With the grids
+  of the raw scale ((0.1, 0.2, 0.3), (0.4, 0.45, 0.5), weights 2, 1 and 0), a first run on
+  J's policy-scale scores as main 8142b6a gave them (before the operating points were
+  rechosen) chose floor 0.2, refused weight 2, breadth floor 0.5 and measured 45/64 held-back
+  chains by the 4th step and 18 false alerts in 6,824 benign sessions (2.64 per 1,000): both
+  decomposition targets missed. Widening the grids past the hold point was the one design
+  change tried, made after that run and chosen on the training seeds only: on those scores it
+  chose floor 0.5, refused weight 1, breadth floor 0.5 and gave 44/64 and 1.32 per 1,000. The
+  scores were then rebuilt on main 68a619c (1,325 of 3,845 prompts changed) and this run chose
+  the levels again with the widened grids; its choice (floor 0.3, refused weight 2, breadth
+  floor 0.45: 136 of 176 training runs by the 4th step) lies inside the raw-scale grids too,
+  so on these scores the widening changes nothing. Both decomposition targets are missed: by
+  5 chains (47 of the 52 needed) and by 9.1 false alerts per 1,000 benign sessions. The levels
+  allow 0.25 false alerts per 1,000 benign training sessions per tier and channel, and the
+  training traffic had none; of the 69 on the test traffic (counted after this run, for this
+  note only), 58 are look-alike chats (56 of them in `weapons.chem`; the held-back look-alike
+  chains are other chains than the training ones) and 11 ordinary office and long-chat
+  sessions or keys (1.6 per 1,000).
+- Decomposition misses (looked at on seeds 7 and 8 with the training chains only, on the raw
+  scores): a weapons chain's steps spread over the weapons family, its refused steps often
+  scoring as conventional explosives rather than the chain's chemical or nuclear category. Two
+  features were tried there and not adopted: a `weapons` channel summing each request's
+  highest gain in the family, and crediting a refused request's top score to the categories
+  its session already had evidence in.
 """
 
 

@@ -115,7 +115,7 @@ def test_distillation_tells_a_benchmark_burst_from_a_script_that_keeps_going() -
 
 def test_decomposition_adds_up_steps_across_sessions_of_one_key() -> None:
     rng = random.Random(2)
-    detector = DecompositionDetector(level=0.8, floor=0.1)
+    detector = DecompositionDetector(level=0.8, floor=0.1, base=0.0)  # base: see the next test
     steps = [0.3, 0.35, 0.3, 0.4]  # each passes alone; together they cross the level
     alerts = [
         detector.observe(
@@ -142,14 +142,17 @@ def test_decomposition_ignores_low_scores_and_weighs_refused_steps() -> None:
         refused = _sketch(rng, 300 + i, "k", categories={"weapons.bio": 0.99}, refused=True)
         assert detector.observe(refused) is None  # weight 0: refused steps give nothing
     # Weighed, a refused step counts; with min_requests 2 one alone is not enough.
-    detector = DecompositionDetector(level=0.8, floor=0.1, refused_weight=2.0, min_requests=2)
+    # (base 0: the default, the mean gain of a benign request, is chosen on simulated traffic)
+    detector = DecompositionDetector(
+        level=0.8, floor=0.1, base=0.0, refused_weight=2.0, min_requests=2
+    )
     first = _sketch(rng, 0, "k2", categories={"weapons.bio": 0.7}, refused=True)
     assert detector.observe(first) is None
     alert = detector.observe(_sketch(rng, 60, "k2", categories={"weapons.bio": 0.2}))
     assert alert is not None and alert.unit.startswith("session:")
     # One of the two was stopped by the screen: an alert, not a hold (that needs two passed).
     assert alert.action is WatchAction.ALERT and alert.features["passed_evidence_requests"] == 1
-    # (less the base rate per request, and scores kept to a byte)
+    # (scores kept to a byte)
     assert alert.score == pytest.approx(2 * (0.7 - 0.1) + (0.2 - 0.1), abs=0.02)
 
 

@@ -50,21 +50,22 @@ _FAMILY_INDEX = tuple(SCORE_IDS.index(cid) for cid in FAMILY)
 _CATEGORY_INDEX = tuple(SCORE_IDS.index(cid) for cid in CATEGORY_IDS)  # not the signals
 _BREADTH = len(WATCHED)  # the breadth channel's bit in `alerted`
 # Chosen by bench/watch/run.py on train seeds 1 and 2 with the training chains (half the
-# team's chains and the 24 training-only ones)
+# team's chains and the 24 training-only ones), on the scores the gateway's sketches carry
+# (the policy's scale: prompt classifier J through the gateway's screen, `watch scores`)
 # (floor, refused weight and fewest requests by the chains caught; per tier the lowest level
 # within the false-alert budget); see bench/watch/RESULTS.md.
-FLOOR = 0.2
+FLOOR = 0.3
 REFUSED_WEIGHT = 2.0
-MIN_REQUESTS = 1
-DEFAULT_LEVEL = 0.75  # catastrophic categories
-SEVERE_LEVEL = 3.35
-BASE = 0.00637
+MIN_REQUESTS = 2
+DEFAULT_LEVEL = 1.15  # catastrophic categories
+SEVERE_LEVEL = 3.15
+BASE = 0.04056
 KEY_HALF_LIFE_S = 3 * 86_400.0
 # Breadth channel, chosen the same way (floor by the training chains caught, level the lowest
 # within the false-alert budget; rate the share of benign training requests at the floor).
 BREADTH_FLOOR = 0.45
-BREADTH_RATE = 0.00149
-BREADTH_LEVEL = 5.25
+BREADTH_RATE = 0.01411
+BREADTH_LEVEL = 9.5
 # Two hazard requests at least; a key's count decays, so two within a half-life count.
 BREADTH_MIN = 1.5
 # A prompt sent again (template within NEAR_BITS of one of the unit's last RECENT evidence
