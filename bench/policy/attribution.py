@@ -56,13 +56,15 @@ def main() -> int:
     for x in items:
         if x.category is None and x.harmful:
             continue
-        scores = points.policy_scale(x.categories, x.harm)
-        ruling = rule_on(scores, tenant, model="m", sure_at=sure_at)
+        # as the gateway reads them: joined pieces' evidence, and what may be sure
+        scores = points.policy_scale(x.categories, x.harm, x.given_evidence)
+        sure = points.policy_scale(x.categories, x.harm, x.sure_evidence)
+        ruling = rule_on(scores, tenant, model="m", sure_at=sure_at, sure_scores=sure)
         action = ruling.decision.action
         outcome = "held" if ruling.held else action.value
         named = None
         if action is Action.BLOCK:
-            first = _blocking(ruling.decision, scores, tenant, "m", sure_at)
+            first = _blocking(ruling.decision, scores, tenant, "m", sure_at, sure=sure)
             named = first[0] if first else None
         hazards = {c: s for c, s in scores.items() if c in BY_ID}
         row = (x, outcome, named, max(hazards, key=hazards.__getitem__))
