@@ -67,8 +67,11 @@ def pad(text: str, lang: Lang, where: str, count: int, salt: str) -> str:
 
 def outcome(points: OperatingPoints, verdict: Verdict) -> str:
     """What the default policy does with a prompt verdict, as the gateway's scorer maps it."""
-    scores = points.policy_scale(verdict.categories, verdict.score)
-    ruling = rule_on(scores, default_policy().default_tenant, model="m", sure_at=SURE_AT)
+    scores = points.policy_scale(verdict.categories, verdict.score, verdict.evidence)
+    certain = verdict.certain or verdict  # what may be sure (`Verdict.certain`)
+    sure = points.policy_scale(certain.categories, certain.score, certain.evidence)
+    tenant = default_policy().default_tenant
+    ruling = rule_on(scores, tenant, model="m", sure_at=SURE_AT, sure_scores=sure)
     return "held" if ruling.held else ruling.decision.action.value
 
 

@@ -140,7 +140,8 @@ def stopped(clf: PromptClassifier, points: OperatingPoints, texts: Sequence[str]
     point, or a moderate one at its sure point."""
     out = []
     for v in clf.classify_batch(texts):
-        scale = points.policy_scale({c: float(s) for c, s in v.categories.items()}, float(v.score))
+        # the joined pieces' evidence, as the gateway's scorer reads it
+        scale = points.policy_scale(v.categories, v.score, v.evidence)
         out.append(
             tier_score(scale, Tier.CATASTROPHIC) >= HOLD_LEVEL
             or tier_score(scale, Tier.SEVERE) >= HOLD_LEVEL
