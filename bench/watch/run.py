@@ -531,15 +531,16 @@ NOTES = """
   classifier J, the default policy) as a one-turn chat request and reads the decision as
   `watch.live.sketch_of` does: every category on the policy's scale (a tier's hold point 0.5,
   its sure point 0.75), their top as the harm, refused when the screen blocks; rebuilt on
-  main 68a619c (J with the operating points rechosen in 0992bdf; 3,845 prompts in 282 s).
+  main 3d38c50 (J with its sure points read on the pieces that may be sure, aa357a2; 3,845
+  prompts in 112 s).
   `tests/watch/test_watch_gateway.py` checks that a gateway's recorded sketch and the scores
   command agree byte for byte on the same prompts. Until this run the file held the raw scores
   of the classifier of commit 1e8a215 (its own harm score, refused = its harmful flag); with
   those the figures were 52/64 held-back chains by the 4th step and 3 false alerts in 6,824
   benign sessions (0.44 per 1,000), every other target as now. On the policy's scale ordinary
   prompts score higher in the catastrophic categories (10.2% of the pool's at 0.5 or more,
-  most of them at 0.50: a tier's hold point; 2.7% at 0.55 or more), and fewer chain steps are
-  blocked (138 of 332 steps against 210 flagged harmful by the raw classifier).
+  most of them at 0.50: a tier's hold point; 4.0% at 0.55 or more), and fewer chain steps are
+  blocked (162 of 332 steps against 210 flagged harmful by the raw classifier).
 - Decomposed questions are the team's chains (`data/watch/chains.jsonl`: 20 EN + 20 JA, topics
   and step labels only, no operational content); each step label is scored as if it were the
   sub-question. They are split in two (`simulate.chains_part`: within each kind, category and
@@ -588,16 +589,20 @@ NOTES = """
   decomposition targets missed. Widening the grids past the hold point was the one design
   change tried, made after that run and chosen on the training seeds only: on those scores it
   chose floor 0.5, refused weight 1, breadth floor 0.5 and gave 44/64 and 1.32 per 1,000. The
-  scores were then rebuilt on main 68a619c (1,325 of 3,845 prompts changed) and this run chose
-  the levels again with the widened grids; its choice (floor 0.3, refused weight 2, breadth
-  floor 0.45: 136 of 176 training runs by the 4th step) lies inside the raw-scale grids too,
-  so on these scores the widening changes nothing. Both decomposition targets are missed: by
-  5 chains (47 of the 52 needed) and by 9.1 false alerts per 1,000 benign sessions. The levels
-  allow 0.25 false alerts per 1,000 benign training sessions per tier and channel, and the
-  training traffic had none; of the 69 on the test traffic (counted after this run, for this
-  note only), 58 are look-alike chats (56 of them in `weapons.chem`; the held-back look-alike
-  chains are other chains than the training ones) and 11 ordinary office and long-chat
-  sessions or keys (1.6 per 1,000).
+  scores were then rebuilt on main 68a619c (1,325 of 3,845 prompts changed): the widened grids
+  chose floor 0.3, refused weight 2, breadth floor 0.45 (inside the raw-scale grids too) and
+  gave 47/64 and 69 false alerts in 6,824 sessions (10.1 per 1,000; 58 of them look-alike chats,
+  the training traffic had none). Main moved again (aa357a2: sure points read on the pieces
+  that may be sure; 1,574 prompts' scores changed, 162 chain steps blocked against 138), so the
+  scores were rebuilt once more and this run chose the levels again with the widened grids.
+  This run's choice (floor 0.3, refused weight 2, breadth floor 0.5) lies inside the
+  raw-scale grids too, so on these scores the widening changes nothing. Both decomposition
+  targets are missed: by 4 chains (48 of the 52 needed) and by 7.8 false alerts per 1,000
+  benign sessions. The levels allow 0.25 per 1,000 benign training sessions per tier and
+  channel, and the training traffic had none; of the 60 on the test traffic (counted after
+  this run, for this note only) 46 are look-alike chats (44 in `weapons.chem`; the held-back
+  look-alike chains are other chains than the training ones) and 14 ordinary office and
+  long-chat sessions or keys (2.1 per 1,000).
 - Decomposition misses (looked at on seeds 7 and 8 with the training chains only, on the raw
   scores): a weapons chain's steps spread over the weapons family, its refused steps often
   scoring as conventional explosives rather than the chain's chemical or nuclear category. Two

@@ -57,15 +57,15 @@ _BREADTH = len(WATCHED)  # the breadth channel's bit in `alerted`
 FLOOR = 0.3
 REFUSED_WEIGHT = 2.0
 MIN_REQUESTS = 2
-DEFAULT_LEVEL = 1.15  # catastrophic categories
+DEFAULT_LEVEL = 1.35  # catastrophic categories
 SEVERE_LEVEL = 3.15
-BASE = 0.04056
+BASE = 0.04378
 KEY_HALF_LIFE_S = 3 * 86_400.0
 # Breadth channel, chosen the same way (floor by the training chains caught, level the lowest
 # within the false-alert budget; rate the share of benign training requests at the floor).
-BREADTH_FLOOR = 0.45
-BREADTH_RATE = 0.01411
-BREADTH_LEVEL = 9.5
+BREADTH_FLOOR = 0.5
+BREADTH_RATE = 0.00948
+BREADTH_LEVEL = 6.0
 # Two hazard requests at least; a key's count decays, so two within a half-life count.
 BREADTH_MIN = 1.5
 # A prompt sent again (template within NEAR_BITS of one of the unit's last RECENT evidence
