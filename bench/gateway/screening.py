@@ -165,6 +165,18 @@ class Point:
     refused: int
 
 
+def _accumulate(
+    points: dict[tuple[str, bool, int], Point], key: tuple[str, bool, int], point: Point
+) -> None:
+    """Adds a round's ``point`` to the rounds before it under ``key``."""
+    was = points.get(key)
+    if was is not None:
+        point = Point(
+            was.samples + point.samples, was.wall + point.wall, was.refused + point.refused
+        )
+    points[key] = point
+
+
 async def throughput(
     url: str, auth: dict[str, str], concurrency: int, n: int, *, stream: bool, models: list[str]
 ) -> Point:
@@ -496,14 +508,7 @@ def quick(out: Path, n32: int, baseline: Path | None, baseline_label: str, round
                         point = asyncio.run(
                             throughput(url, keys[name], c, n, stream=stream, models=models)
                         )
-                        was = points.get((name, stream, c))
-                        if was is not None:
-                            point = Point(
-                                was.samples + point.samples,
-                                was.wall + point.wall,
-                                was.refused + point.refused,
-                            )
-                        points[(name, stream, c)] = point
+                        _accumulate(points, (name, stream, c), point)
     if baseline is not None:
         LABELS["policy-baseline"] += f" ({baseline_label})"
     section = quick_lines(about, points, rounds)
@@ -640,14 +645,7 @@ def throughput_points(
                     point = asyncio.run(
                         throughput(url, auth[name], c, n, stream=stream, models=use)
                     )
-                    was = out.get((name, stream, c))
-                    if was is not None:
-                        point = Point(
-                            was.samples + point.samples,
-                            was.wall + point.wall,
-                            was.refused + point.refused,
-                        )
-                    out[(name, stream, c)] = point
+                    _accumulate(out, (name, stream, c), point)
     return out
 
 
