@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from sekimori.gateway.app import Gateway
 from sekimori.gateway.openapi import build_document
+from sekimori.policy import default_policy
 from sekimori.settings import ScreenSettings, ServerSettings, Settings
 from tests.gateway.conftest import Stack
 
@@ -66,14 +67,21 @@ def test_the_document_is_served_without_a_key_with_the_gateways_limits(stack: St
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/json"
     served = answer.json()
-    # The stack's settings: max_messages 1000 (the default would be 4096).
-    assert served == build_document(ServerSettings(max_body_bytes=1048576, max_messages=1000))
+    # The stack's settings: max_messages 1000 (the default would be 4096); the default policy's
+    # tiers, which the tenants admin API accepts and nothing else.
+    tiers = sorted(default_policy().tiers)
+    server = ServerSettings(max_body_bytes=1048576, max_messages=1000)
+    assert served == build_document(server, tiers)
+    tier = served["components"]["schemas"]["TenantCreate"]["properties"]["tier"]
+    assert tier["anyOf"][0]["enum"] == tiers
     chat = served["components"]["schemas"]["ChatCompletionRequest"]
     assert chat["properties"]["messages"]["maxItems"] == 1000
 
 
 # The document the stack's gateway serves (the test above checks it is the one served).
-DOCUMENT = build_document(ServerSettings(max_body_bytes=1048576, max_messages=1000))
+DOCUMENT = build_document(
+    ServerSettings(max_body_bytes=1048576, max_messages=1000), sorted(default_policy().tiers)
+)
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
 # Every operation with valid input; those that take input (a body, a header, a path id) with
 # invalid input too: an operation without any has no invalid request to make.

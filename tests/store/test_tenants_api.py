@@ -179,6 +179,7 @@ MISTAKES: list[Mistake] = [
     bad({"name": "x", "tier": "platinum"}, "tier", "not defined in"),
     bad({"name": "x", "tier": "a.b"}, "tier", "letters, digits"),
     bad({"name": "x", "status": "gone"}, "status", "'active' or 'suspended'"),
+    bad({"name": "x", "status": {}}, "status", "'active' or 'suspended'"),  # unhashable: was a 500
     bad({"name": "x", "display_name": "a\nb"}, "display_name", "no control characters"),
     bad(b"{not json", None, "JSON object"),
     bad(b"[1, 2]", None, "JSON object"),

@@ -380,7 +380,8 @@ def _display(raw: object) -> str:
 
 
 def _status(raw: object) -> TenantStatus:
-    if raw not in {s.value for s in TenantStatus}:
+    # a JSON object or array is unhashable: checked as a string first, never a 500
+    if not isinstance(raw, str) or raw not in {s.value for s in TenantStatus}:
         raise bad_request(
             f"status must be 'active' or 'suspended', not {orjson.dumps(raw).decode()[:80]} "
             "/ status は active か suspended です",

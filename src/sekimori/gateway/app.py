@@ -160,7 +160,9 @@ class Gateway:
         self._allowed: dict[str, list[str]] = {}
         for method, path in self._routes:
             self._allowed.setdefault(path, []).append(method)
-        self._document = orjson.dumps(build_document(settings.server))
+        self._server = settings.server
+        self._document = b""
+        self._document_tiers: tuple[str, ...] | None = None
         self.tenants_api = TenantsApi(self)  # JSON under /admin/api
         # The admin console (a layer above: handed in, never imported) answers the rest of
         # /admin; its own app, so /v1 stays pure ASGI.
@@ -652,9 +654,15 @@ class Gateway:
 
     async def _openapi(self, scope: Scope, receive: Receive, send: Send) -> None:
         # No key needed: the document describes the public API and holds no tenant data.
-        headers = [*_JSON, (b"content-length", str(len(self._document)).encode())]
+        # Built again when a reload changed the policy's tiers (the admin API's tier names).
+        tiers = tuple(sorted(self.limiter.policy.tiers))
+        if tiers != self._document_tiers:
+            self._document = orjson.dumps(build_document(self._server, tiers))
+            self._document_tiers = tiers
+        document = self._document
+        headers = [*_JSON, (b"content-length", str(len(document)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": self._document})
+        await send({"type": "http.response.body", "body": document})
 
     async def _healthz(self, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, {"status": "ok"})

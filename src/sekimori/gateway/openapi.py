@@ -8,6 +8,7 @@ other field is forwarded to the upstream as sent, so every body allows more prop
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sekimori import __version__
@@ -168,7 +169,7 @@ def _answer(kind: str) -> Schema:
     }
 
 
-def _schemas(server: ServerSettings) -> dict[str, Schema]:
+def _schemas(server: ServerSettings, tiers: Collection[str]) -> dict[str, Schema]:
     model = {"type": "string", "minLength": 1, "maxLength": MAX_MODEL_CHARS}
     streaming = {
         "stream": {"type": ["boolean", "null"]},
@@ -343,7 +344,7 @@ def _schemas(server: ServerSettings) -> dict[str, Schema]:
             "required": ["status"],
             "properties": {"status": {"type": "string"}},
         },
-        **_tenant_schemas(),
+        **_tenant_schemas(tiers),
     }
 
 
@@ -477,10 +478,12 @@ def _tenant_paths() -> dict[str, Schema]:
     }
 
 
-def _tenant_schemas() -> dict[str, Schema]:
+def _tenant_schemas(tiers: Collection[str]) -> dict[str, Schema]:
     figure: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_FIGURE}
     display = {"type": "string", "maxLength": DISPLAY_MAX, "pattern": "^[^\\x00-\\x1f]*$"}
-    tier = {"anyOf": [{"type": "string", "pattern": TIER_PATTERN}, {"type": "null"}]}
+    # the tiers the policy defines: any other name is refused (400), so the document says which
+    named: Schema = {"type": "string", "enum": sorted(tiers)} if tiers else {"type": "string"}
+    tier = {"anyOf": [named | {"pattern": TIER_PATTERN}, {"type": "null"}]}
     status = {"type": "string", "enum": [s.value for s in TenantStatus]}
 
     def limits(given: Schema, description: str) -> Schema:
@@ -544,8 +547,9 @@ def _tenant_schemas() -> dict[str, Schema]:
     }
 
 
-def build_document(server: ServerSettings) -> Schema:
-    """The OpenAPI 3.1 document for a gateway running with `server`'s limits."""
+def build_document(server: ServerSettings, tiers: Collection[str] = ()) -> Schema:
+    """The OpenAPI 3.1 document for a gateway running with `server`'s limits and a policy
+    defining ``tiers``."""
     status = {"$ref": "#/components/schemas/Status"}
     return {
         "openapi": "3.1.0",
@@ -687,7 +691,7 @@ def build_document(server: ServerSettings) -> Schema:
             },
         },
         "components": {
-            "schemas": _schemas(server),
+            "schemas": _schemas(server, tiers),
             "securitySchemes": {
                 "apiKey": {
                     "type": "http",
