@@ -524,14 +524,24 @@ def quick(out: Path, n32: int, baseline: Path | None, baseline_label: str, round
     return 0
 
 
+def _rps(points: dict[tuple[str, bool, int], Point], name: str, stream: bool, c: int) -> float:
+    """Requests a second at one throughput point (0 when it was not run)."""
+    pt = points.get((name, stream, c))
+    return len(pt.samples) / pt.wall if pt and pt.wall else 0.0
+
+
+def _p50(points: dict[tuple[str, bool, int], Point], name: str, stream: bool, c: int) -> float:
+    """Median latency at one throughput point (NaN when it was not run)."""
+    pt = points.get((name, stream, c))
+    return stats(pt.samples).p50_ms if pt and pt.samples else float("nan")
+
+
 def quick_lines(about: str, points: dict[tuple[str, bool, int], Point], rounds: int) -> str:
     def rps(name: str, stream: bool, c: int) -> float:
-        pt = points.get((name, stream, c))
-        return len(pt.samples) / pt.wall if pt and pt.wall else 0.0
+        return _rps(points, name, stream, c)
 
     def p50(name: str, stream: bool, c: int) -> float:
-        pt = points.get((name, stream, c))
-        return stats(pt.samples).p50_ms if pt and pt.samples else float("nan")
+        return _p50(points, name, stream, c)
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "missed"
@@ -808,12 +818,10 @@ def throughput_targets(r: dict[str, object]) -> list[str]:
         return []
 
     def rps(name: str, stream: bool, c: int) -> float:
-        pt = points.get((name, stream, c))
-        return len(pt.samples) / pt.wall if pt and pt.wall else 0.0
+        return _rps(points, name, stream, c)
 
     def p50(name: str, stream: bool, c: int) -> float:
-        pt = points.get((name, stream, c))
-        return stats(pt.samples).p50_ms if pt and pt.samples else float("nan")
+        return _p50(points, name, stream, c)
 
     best = max(("policy", "policy-workers"), key=lambda n: rps(n, False, 32))
     best_s = max(("policy", "policy-workers"), key=lambda n: rps(n, True, 32))
