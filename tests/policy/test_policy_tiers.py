@@ -87,8 +87,20 @@ def test_a_score_sure_only_where_it_may_not_be_holds(category: str) -> None:
     # where it may be sure, nothing changes
     assert ruling({category: 0.8}, sure_scores={category: 0.8}).decision == blocked.decision
     # a wrapper with a hazard still blocks: sure whatever the hazard's score
-    wrapped = ruling({category: 0.8, SIGNAL_JAILBREAK: 0.9}, sure_scores={category: 0.3})
+    wrapped = ruling(
+        {category: 0.8, SIGNAL_JAILBREAK: 0.9}, sure_scores={category: 0.3, SIGNAL_JAILBREAK: 0.9}
+    )
     assert wrapped.decision.action is Action.BLOCK and wrapped.held == ()
+
+
+def test_a_wrapper_sure_only_where_it_may_not_be_leaves_its_hazard_to_the_hold() -> None:
+    """A jailbreak score that is sure only in a passage's sentence read out of its frame is not
+    a sure wrapper: its unsure hazard is held, as without the wrapper."""
+    scores = {"weapons.bio": 0.55, SIGNAL_JAILBREAK: 0.9}
+    r = ruling(scores, sure_scores={"weapons.bio": 0.55, SIGNAL_JAILBREAK: 0.4})
+    assert r.decision.action is Action.FLAG and r.held == ("weapons.bio",)
+    assert not any("wrapped_hazard" in x for x in r.decision.reasons)
+    assert ruling(scores, sure_scores=scores).decision.action is Action.BLOCK
 
 
 def test_a_bare_action_in_yaml_applies_whatever_the_certainty() -> None:
@@ -159,7 +171,7 @@ def test_holding_only_ever_softens_a_block_to_a_flag(
         assert plain.action is Action.BLOCK or all(m[c] >= sure for c in r.held)
     elif plain.action is Action.BLOCK:
         # or a wrapper the sure level finds unsure: its moderate hazard only flags
-        unsure_wrapper = m.get(SIGNAL_JAILBREAK, 0.0) < sure
+        unsure_wrapper = certain.get(SIGNAL_JAILBREAK, 0.0) < sure
         assert r.decision.action is Action.BLOCK or unsure_wrapper
     else:  # moderate sure scores may block; nothing turns milder
         assert r.decision.action in (plain.action, Action.BLOCK)

@@ -128,7 +128,7 @@ def rule_on(
             denied.setdefault(cat, f"denied to {why} by access rule {access.name!r}")
 
     cleared = _cleared_by_intents(scores, policy.allow_intents, reasons)
-    wrapped = _wrapped(scores, policy, reasons, sure_at)
+    wrapped = _wrapped(scores, policy, reasons, sure_at, sure_scores)
 
     for cat, score in sorted(scores.items(), key=lambda kv: -kv[1]):
         rule = _rule_for(cat, policy)
@@ -177,17 +177,21 @@ def _wrapped(
     policy: TenantPolicy,
     reasons: list[str],
     sure_at: float | None,
+    sure_scores: Mapping[str, float] | None,
 ) -> Action | None:
     """The tenant's `wrapped_hazard` action when a jailbreak wrapper carries a hazard signal.
 
-    With a sure level the wrapper must be sure too: a system prompt or a role-play set-up that
-    merely looks like one leaves its hazard to the usual hold (`sekimori.classify.operating`).
+    With a sure level the wrapper must be sure too, where a score may be (``sure_scores``): a
+    system prompt or a role-play set-up that merely looks like one, or a passage's sentence read
+    out of its frame, leaves its hazard to the usual hold (`sekimori.classify.operating`).
     """
     rule = policy.categories.get(SIGNAL_JAILBREAK)
-    jailbreak = scores.get(SIGNAL_JAILBREAK, 0.0)
     if rule is None or policy.wrapped_hazard is Action.ALLOW:
         return None
     level = rule.threshold if sure_at is None else max(rule.threshold, sure_at)
+    jailbreak = scores.get(SIGNAL_JAILBREAK, 0.0)
+    if sure_at is not None and sure_scores is not None:
+        jailbreak = min(jailbreak, sure_scores.get(SIGNAL_JAILBREAK, 0.0))
     if jailbreak < level:
         return None
     signals = [
