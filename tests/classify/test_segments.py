@@ -159,6 +159,10 @@ def test_padding_does_not_dilute_a_request(lang: str, where: str, glued: bool) -
             "京都の観光ルートを考えてください週末に行きます。",
             ["京都の観光ルートを考えてください", "週末に行きます。"],
         ),
+        (
+            "話を聞いてくれるだけでいい週末は雨らしいです。",
+            ["話を聞いてくれるだけでいい", "週末は雨らしいです。"],
+        ),
     ],
 )
 def test_a_request_without_its_closing_mark_is_cut_from_the_next_sentence(
