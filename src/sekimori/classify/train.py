@@ -74,6 +74,8 @@ class TrainSettings:
     jailbreak_rows: int = 320
     # Train on the red-team sets too (CatQA, DangerousQA, MultiJail, ToxiGen seeds).
     red_team_sets: bool = True
+    # The in-the-wild prompts the team read as no jailbreak, labelled so (`corpus.not_jailbreaks`).
+    jailbreak_labels: bool = True
     # The first stage may skip at most this share of the harmful validation items (a share of
     # all of them, caught or not: n-gram scores are less sure out of distribution).
     gate_recall_loss: float = 0.0
@@ -123,13 +125,7 @@ def training_pool(settings: CorpusSettings, root: Path | None = None) -> Trainin
 
 def corpus_settings_of(meta: PromptModelMeta) -> CorpusSettings:
     """The corpus settings a model was trained with (to rebuild its pool and held-out split)."""
-    return CorpusSettings(
-        dolly_rows=int(meta.data["dolly_rows"]),
-        jailbreak_rows=int(meta.data["jailbreak_rows"]),
-        seed=meta.seed,
-        # Models trained before these sets existed record nothing: their pool had none.
-        red_team_sets=bool(meta.data.get("red_team_sets", False)),
-    )
+    return CorpusSettings.recorded(meta.data, meta.seed)
 
 
 def _sklearn() -> Any:
@@ -237,6 +233,7 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
             jailbreak_rows=settings.jailbreak_rows,
             seed=settings.seed,
             red_team_sets=settings.red_team_sets,
+            jailbreak_labels=settings.jailbreak_labels,
         )
     )
     by_split = {s: [e for e in pool.examples if e.split is s] for s in Split}
@@ -344,6 +341,7 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
                 "dolly_rows": settings.dolly_rows,
                 "jailbreak_rows": settings.jailbreak_rows,
                 "red_team_sets": settings.red_team_sets,
+                "jailbreak_labels": settings.jailbreak_labels,
                 "counts": dict(sorted(counts.items())),
             },
             validation=chosen.validation,

@@ -146,12 +146,7 @@ def heldout(root: Path) -> list[EffectItem]:
     from sekimori.classify.train import training_pool
 
     meta = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text(encoding="utf-8"))
-    settings = CorpusSettings(
-        dolly_rows=int(meta["data"]["dolly_rows"]),
-        jailbreak_rows=int(meta["data"]["jailbreak_rows"]),
-        seed=int(meta["seed"]),
-        red_team_sets=bool(meta["data"].get("red_team_sets", False)),
-    )
+    settings = CorpusSettings.recorded(meta["data"], int(meta["seed"]))
     out = []
     for ex in training_pool(settings, root).examples:
         if ex.split is not Split.HELDOUT or ex.harmful is None:
