@@ -200,8 +200,39 @@ def test_decomposition_breadth_counts_steps_spread_over_the_weapons_family() -> 
     assert alert.features["weapons.chem"] > 0  # the family share it was spread over
     assert alert.action is WatchAction.ALERT  # both were refused: nothing got through to hold
     assert "weapons family" in alert.reason_en and "兵器" in alert.reason_ja
-    # The key crossed too; shadowed by its session's alert, it comes with the next step.
-    assert isinstance(alerts[2], Alert) and alerts[2].unit.startswith("key:")
+    # The key crossed too, but its session's alert stood for it: not raised again.
+    assert alerts[2] is None
+
+
+def test_decomposition_tells_a_key_of_each_category_once() -> None:
+    rng = random.Random(14)
+    detector = DecompositionDetector(level=0.8, floor=0.1, base=0.0, breadth_level=float("inf"))
+
+    def chat(session: str, start: float) -> list[Alert | None]:
+        return [
+            detector.observe(
+                _sketch(
+                    rng, start + 60.0 * i, "k", session=session, categories={"weapons.chem": 0.5}
+                )
+            )
+            for i in range(3)
+        ]
+
+    first = chat("s1", 0.0)
+    assert first[:1] == [None] and isinstance(first[1], Alert)
+    assert first[1].unit.startswith("session:") and first[1].category == "weapons.chem"
+    # The key's own sum crosses at once, and a second chat crosses in its session: both would
+    # repeat the first alert, so neither is raised.
+    assert first[2] is None and chat("s2", 3_600.0) == [None, None, None]
+    # Another category is news.
+    other = [
+        detector.observe(
+            _sketch(rng, 7_200.0 + i, "k", session="s3", categories={"weapons.bio": 0.6})
+        )
+        for i in range(2)
+    ]
+    assert other[0] is None and isinstance(other[1], Alert)
+    assert other[1].category == "weapons.bio"
 
 
 def test_decomposition_breadth_expects_hazard_requests_by_chance_from_a_busy_key() -> None:

@@ -22,6 +22,10 @@ reaches `breadth_level` with two hazard requests or more (one request is the str
 channel's business): a chain's few steps in a short session or a quiet key score high, a
 translation job whose three thousand requests bring the few such prompts chance predicts does
 not.
+A key is told about once per category (and once by the breadth channel): a session's alert
+stands for its key, so neither the key's own crossing nor a later session of that key raises
+the same category again (the first alert already holds or flags the key; a second one would
+only repeat it).
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
 A busy key gathers some evidence by chance (ordinary prompts score a little too), so a key's
 sum is compared after subtracting `base` times its decayed request count; `base` is the mean
@@ -142,8 +146,7 @@ class DecompositionDetector:
         session_state = self._sessions.get(sketch.session)
         self._count(key_state, sketch.ts, KEY_HALF_LIFE_S)
         self._count(session_state, sketch.ts, None)
-        weight = self.refused_weight if sketch.has(FLAG_REFUSED) else 1.0
-        gains = [weight * max(0.0, sketch.scores[i] / 255 - self.floor) for i in _INDEX]
+        gains = self.gains(sketch)
         # The harm bounds the hazard: most requests are settled without the category sums.
         hazard = family_hazard(sketch) if sketch.harm >= self.breadth_floor * 255 else 0.0
         if hazard < self.breadth_floor:
@@ -155,12 +158,18 @@ class DecompositionDetector:
         self._record("session", sketch.session, session)
         self._record("key", sketch.key, key)
         # One alert a request: a key crossing shadowed here is raised with its next evidence.
+        # A session's alert marks its key too, so a key hears of each category once.
         return (
-            self._crossed(session, "session", sketch.session, sketch)
-            or self._crossed(key, "key", sketch.key, sketch)
-            or self._broad(session, "session", sketch.session, sketch)
-            or self._broad(key, "key", sketch.key, sketch)
+            self._crossed(session, "session", sketch.session, sketch, key)
+            or self._crossed(key, "key", sketch.key, sketch, None)
+            or self._broad(session, "session", sketch.session, sketch, key)
+            or self._broad(key, "key", sketch.key, sketch, None)
         )
+
+    def gains(self, sketch: Sketch) -> list[float]:
+        """The evidence `sketch` adds to each watched category (a refused one weighted)."""
+        weight = self.refused_weight if sketch.has(FLAG_REFUSED) else 1.0
+        return [weight * max(0.0, sketch.scores[i] / 255 - self.floor) for i in _INDEX]
 
     def _record(self, kind: str, unit: int, state: _Evidence) -> None:
         if self.peaks is None:
@@ -219,13 +228,19 @@ class DecompositionDetector:
         k, expected = state.hazards, max(self.breadth_rate * state.count, 1e-9)
         return k * math.log(k / expected) - (k - expected) if k > expected else 0.0
 
-    def _broad(self, state: _Evidence, kind: str, unit: int, sketch: Sketch) -> Alert | None:
-        if state.alerted & (1 << _BREADTH) or state.hazards < BREADTH_MIN:
+    def _broad(
+        self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
+    ) -> Alert | None:
+        """`key`: the session's key state (None for a key), told once for the two."""
+        alerted = state.alerted | (key.alerted if key is not None else 0)
+        if alerted & (1 << _BREADTH) or state.hazards < BREADTH_MIN:
             return None
         score = self._surprise(state)
         if score < self.breadth_level:
             return None
         state.alerted |= 1 << _BREADTH
+        if key is not None:
+            key.alerted |= 1 << _BREADTH
         top = max(range(len(FAMILY)), key=state.family.__getitem__)
         cat = category(FAMILY[top])
         hazards = round(state.hazards, 1)
@@ -258,14 +273,20 @@ class DecompositionDetector:
             keys=(sketch.key,),
         )
 
-    def _crossed(self, state: _Evidence, kind: str, unit: int, sketch: Sketch) -> Alert | None:
+    def _crossed(
+        self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
+    ) -> Alert | None:
+        """`key`: the session's key state (None for a key), told once for the two."""
+        alerted = state.alerted | (key.alerted if key is not None else 0)
         for i, total in enumerate(self._excess(state)):
-            if total < self._levels[i] or state.alerted & (1 << i):
+            if total < self._levels[i] or alerted & (1 << i):
                 continue
             if state.givers[i] < self.min_requests:
                 continue
             level = self._levels[i]
             state.alerted |= 1 << i
+            if key is not None:
+                key.alerted |= 1 << i
             cat = category(WATCHED[i])
             return Alert(
                 detector=NAME,
