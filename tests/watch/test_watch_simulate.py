@@ -4,6 +4,7 @@ labelled, in time order, no text at rest; bad files are clear errors, not traceb
 from __future__ import annotations
 
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -57,11 +58,19 @@ def test_sketches_are_in_time_order_and_labelled(sim: Simulation) -> None:
 def test_the_training_only_chains_never_reach_the_held_back_half(pool: Pool) -> None:
     train, held = chains_part(pool.chains, "train"), chains_part(pool.chains, "held_back")
     extra = [c for c in pool.chains if c.split == "train"]
-    assert len(extra) == 24 and all(c.kind == "decomposed" for c in extra)
+    # 24 decomposed chains and 24 benign look-alikes, written for training only
+    assert Counter(c.kind for c in extra) == {"decomposed": 24, "benign_lookalike": 24}
     assert {c.lang for c in extra} == {"en", "ja"}
     assert set(extra) <= set(train) and not set(extra) & set(held)
     assert [c.id for c in held[:3]] == ["chain.bio.en.02", "chain.bio.en.04", "chain.chem.en.02"]
     assert len([c for c in held if c.kind == "decomposed"]) == 18  # 16 catastrophic, 2 conventional
+    # The held-back look-alikes are the ones they were: the chemical and military chats
+    assert [c.id for c in held if c.kind != "decomposed"] == [
+        "look.chem.en.01",
+        "look.mil.en.01",
+        "look.chem.ja.01",
+        "look.mil.ja.01",
+    ]
 
 
 def test_training_only_chains_leave_the_held_back_half_as_it_was() -> None:
