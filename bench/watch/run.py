@@ -51,7 +51,6 @@ from sekimori.watch.simulate import (
 from sekimori.watch.sketch import (
     FLAG_REFUSED,
     PACKED_SIZE,
-    SCORE_IDS,
     SamplingParams,
     Sketch,
     make_sketch,
@@ -71,8 +70,12 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # (0.1, 0.2, 0.3) and (0.4, 0.45, 0.5) when the simulator carried raw classifier scores. A
 # refused weight of 0 caught no training chain at any floor (two runs on J's scores) and is no
 # longer tried.
+# Refused weights 4 and 3 were added for issue 18's look-alike false alerts (with 24
+# training-only look-alike chats in the training traffic); fewest requests is 2 only (in every
+# run of the earlier grid 1 and 2 caught the same training chains, ties going to 2).
 FLOORS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6)
-REFUSED_WEIGHTS = (2.0, 1.0)
+REFUSED_WEIGHTS = (4.0, 3.0, 2.0, 1.0)
+FEWEST = (2,)
 BREADTH_FLOORS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 
 
@@ -141,9 +144,9 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
     severe = set(WATCHED) - catastrophic
     grid = _grid(0.05, 6.0, 0.05)
     best: tuple[int, dict[str, float]] = (-1, {})
-    for floor, weight, fewest in itertools.product(FLOORS, REFUSED_WEIGHTS, (1, 2)):
-        base = _base_rate(train, floor, weight)
-        setting = {"floor": floor, "base": base, "refused_weight": weight, "min_requests": fewest}
+    for floor, weight, fewest in itertools.product(FLOORS, REFUSED_WEIGHTS, FEWEST):
+        setting = {"floor": floor, "refused_weight": weight, "min_requests": fewest}
+        setting["base"] = _base_rate(train, setting)
         peaks = []
         for sim in train:
             c = _decomposition(
@@ -198,16 +201,15 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
     }
 
 
-def _base_rate(train: Sequence[Simulation], floor: float, refused_weight: float) -> float:
-    """The mean evidence a benign request adds (its highest watched category above the floor,
-    a refused one weighted as the detector weighs it)."""
-    index = [SCORE_IDS.index(c) for c in WATCHED]
+def _base_rate(train: Sequence[Simulation], setting: dict[str, float]) -> float:
+    """The mean evidence a benign request adds (its highest gain in a watched category at
+    `setting`: above the floor, a refused one weighted, as the detector reads it)."""
+    detector = _decomposition({**setting, "base": 0.0, "level": 0.0, "severe_level": 0.0})
     total = count = 0.0
     for sim in train:
         for s in sim.sketches:
             if s.key in sim.labels.benign_keys:
-                weight = refused_weight if s.has(FLAG_REFUSED) else 1.0
-                total += weight * max(0.0, max(s.scores[i] for i in index) / 255 - floor)
+                total += max(detector.gains(s))
                 count += 1
     return round(total / max(count, 1), 5)
 
