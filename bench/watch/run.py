@@ -530,11 +530,14 @@ NOTES = """
 - Every prompt's scores are what the running gateway's sketch of it records:
   `data/watch/scores.json` is made by `sekimori watch scores`, which sends each prompt through
   the gateway's own input screen (default settings: the `policy` screen, the committed prompt
-  classifier J, the default policy) as a one-turn chat request and reads the decision as
+  classifier K, the default policy) as a one-turn chat request and reads the decision as
   `watch.live.sketch_of` does: every category on the policy's scale (a tier's hold point 0.5,
   its sure point 0.75), their top as the harm, refused when the screen blocks; rebuilt on
   main 3d38c50 (J with its sure points read on the pieces that may be sure, aa357a2; 3,845
-  prompts in 112 s).
+  prompts in 112 s), then on main 798fbc1 with the 24 training-only look-alike chats below
+  (3,969 prompts in 81 s; every prompt already there kept its scores exactly), and last on main
+  572f811 (prompt classifier K, c228f97: J's encoder with its heads, n-gram model, first stage
+  and operating points refitted; 2,338 of the 3,969 prompts' scores changed; 89 s).
   `tests/watch/test_watch_gateway.py` checks that a gateway's recorded sketch and the scores
   command agree byte for byte on the same prompts. Until this run the file held the raw scores
   of the classifier of commit 1e8a215 (its own harm score, refused = its harmful flag); with
@@ -552,6 +555,17 @@ NOTES = """
   ever enter training traffic: 44 training chains, the held-back half as before. Labels read
   more plainly harmful than a careful attacker's sub-questions would, so the screen blocks
   many steps; a blocked step counts as evidence (times the refused weight).
+- Benign look-alike chats (`data/watch/lookalikes.jsonl`: a student, a safety officer, a
+  historian asking about the same topics for ordinary reasons) are split the same way. The
+  alternation put both chemical and both military look-alikes (EN, JA) in the held-back half,
+  so until this run the levels were chosen with no chemical hard negative in training traffic.
+  24 training-only look-alikes (12 EN, 12 JA, half of them chemical: a chemistry student, a
+  farmer spraying pesticides, a nurse on poisoning first aid, a historian of gas warfare,
+  journalists on the Chemical Weapons Convention, a hazmat firefighter, a pool's caretaker; the
+  others biological, nuclear and military) now enter training traffic only: 30 training
+  look-alikes, the 4 held-back ones as before. On this classifier they score like the attack
+  chains (several of their steps are blocked by the screen: an evacuation plan for a chemical
+  spill, a reactor's control rods, a firewall), so the levels rise to keep them quiet.
 - Distillation and coordinated keys multiply their day profile by how sustained the key's day
   is (`profile.SUSTAINED_HOURS` = 16 active hours for 1, set by hand): an evaluation team's
   run of its fixed item list is a burst of an hour or two, office work stays within office
@@ -571,7 +585,11 @@ NOTES = """
   1,000 benign training sessions; the floor, refused weight and fewest requests are the
   setting that caught the most training chains by their 4th step. The detector proposes
   holding the key for review only when two or more requests that passed the screen added to
-  the sum (its tenant's policy decides).
+  the sum (its tenant's policy decides). A key hears of each category once (and of the breadth
+  channel once): a session's alert stands for its key, so neither the key's own crossing nor a
+  later session of that key repeats it. The levels are still chosen counting a session's and
+  its key's crossing apart (no level moves: the budget allows no false alert on training
+  traffic either way).
 - Decomposition's breadth channel (floor, rate and level in the line above, `breadth_*`): a
   request's family hazard is its harm score times the share of its category scores in the
   weapons family (the four catastrophic categories and conventional weapons); a request at the
@@ -597,14 +615,50 @@ NOTES = """
   the training traffic had none). Main moved again (aa357a2: sure points read on the pieces
   that may be sure; 1,574 prompts' scores changed, 162 chain steps blocked against 138), so the
   scores were rebuilt once more and this run chose the levels again with the widened grids.
-  This run's choice (floor 0.3, refused weight 2, breadth floor 0.5) lies inside the
-  raw-scale grids too, so on these scores the widening changes nothing. Both decomposition
-  targets are missed: by 4 chains (48 of the 52 needed) and by 7.8 false alerts per 1,000
+  That run's choice (floor 0.3, refused weight 2, breadth floor 0.5) lay inside the
+  raw-scale grids too, so on those scores the widening changed nothing. Both decomposition
+  targets were missed: by 4 chains (48 of the 52 needed) and by 7.8 false alerts per 1,000
   benign sessions. The levels allow 0.25 per 1,000 benign training sessions per tier and
   channel, and the training traffic had none; of the 60 on the test traffic (counted after
-  this run, for this note only) 46 are look-alike chats (44 in `weapons.chem`; the held-back
+  that run, for that note only) 46 were look-alike chats (44 in `weapons.chem`; the held-back
   look-alike chains are other chains than the training ones) and 14 ordinary office and
   long-chat sessions or keys (2.1 per 1,000).
+- Issue 18's look-alike false alerts, this run: the 24 training-only look-alikes above entered
+  training traffic, and the grid gained refused weights 4 and 3 (fewest requests 2 only: 1 and
+  2 had always caught the same training chains). First on J's scores (main 798fbc1): with the
+  look-alikes alone the rule chose floor 0.6, refused weight 2, level 0.8, severe 1.05,
+  breadth 0.55 / 0.00441 / 9.0 and measured 34/64 held-back chains by the 4th step, 6 false
+  alerts in 6,824 benign sessions (0.88 per 1,000) and 2 on batch and benchmark tenants in 112
+  tenant-days (1.79 per 100: that target, met until then, missed). Telling a key of each
+  category once (designed on simulator seeds 7 and 8 with the training chains, where one
+  translation job's session and key both alerted in `weapons.nuclear`) chose the same levels
+  and gave 34/64, 5 in 6,824 (0.73 per 1,000) and 1 in 112 tenant-days (0.89 per 100). Then
+  prompt classifier K landed on main (572f811); the scores were rebuilt and this run chose the
+  levels above on them: 41/64 by the 4th step (missed: 11 chains short of 52), 5 false alerts
+  in 6,824 benign sessions (0.73 per 1,000: met), and 2 alerts on batch and benchmark tenants
+  in 112 tenant-days (1.79 per 100: missed). Counted after the run, for this note only: none of
+  the 5 is a look-alike chat (2 office keys in `cyber.offense`, 1 in `weapons.nuclear`, and a
+  batch pipeline's and a translation job's session in `crime.violent`: the two hard-negative
+  alerts, from the severe tier's level of 0.75); of the 23 missed chain runs, 20 are all the
+  runs of five chains (`chain.bio.en.04`, `chain.bio.ja.04`, `chain.chem.en.04`,
+  `chain.chem.ja.04`, `chain.nuc.en.04`), 2 of `chain.nuc.en.02` and 1 of `chain.nuc.ja.04`.
+  With hard negatives in the training traffic the
+  best setting catches 90 of 168 training chain runs by their 4th step (54%), the held-back
+  chains 41 of 64 (64%). Before this change (main 572f811's levels, chosen with no chemical
+  hard negative) the figures on J's scores were 48/64 and 60 false alerts (8.79 per 1,000).
+  Weights 4 and 3 caught more training chains than 2 at floors 0.1 to 0.3 and never more than
+  the best (on J's scores 80 by the sums at floors 0.5 and 0.6 with weight 2; on K's 75 at
+  floors 0.5 and 0.55, ties going to the later). One more reading was tried on J's training
+  traffic and not adopted: a request's evidence only in its top category, by its lead over
+  the runner-up (ordinary chemical questions score alike in chemical, nuclear and military
+  targeting); its best setting caught 70 training chain runs against 80. A check of the step
+  scores says why no reading of them does much better: on these classifiers an attack chain's
+  steps are as spread, and as often blocked, as a look-alike's; of the 44 training chains, at
+  most 28 (64%) on J's scores (both readings, weights 1 to 6) and 24 (55%) on K's (the sums,
+  weights 1 to 3) have first four steps whose evidence in their category sums above the
+  highest training look-alike chat's whole chain, at floors 0.3, 0.4 and 0.5. What would
+  move the chains caught is a classifier whose scores part an attack chain's steps from a
+  look-alike's.
 - Decomposition misses (looked at on seeds 7 and 8 with the training chains only, on the raw
   scores): a weapons chain's steps spread over the weapons family, its refused steps often
   scoring as conventional explosives rather than the chain's chemical or nuclear category. Two

@@ -28,7 +28,11 @@ STEPS = (
 
 
 def _detector() -> DecompositionDetector:
-    return DecompositionDetector(breadth_floor=0.5, breadth_rate=0.004, breadth_level=6.0)
+    # The severe tier's sums out of reach (at some chosen levels three refused 0.7 steps reach
+    # it): this test is about the breadth channel.
+    return DecompositionDetector(
+        severe_level=float("inf"), breadth_floor=0.5, breadth_rate=0.004, breadth_level=6.0
+    )
 
 
 def _seen(i: int, key: str, session: str, prompt: str, *, hazard: bool) -> Seen:

@@ -6,9 +6,9 @@ steps spread over sessions add up), each category keeps a decayed sum of
 `max(0, score - FLOOR)`; a step the screen refused adds `refused_weight` times as much (it was
 stopped, but it says where the session is heading: an attacker rephrases and goes on). A unit
 alerts once per category when its sum reaches the level of the category's tier (catastrophic
-categories a lower one: the target is weapons uplift, and benign traffic rarely scores there,
-while ordinary security work keeps scoring in cyber.offense) and at least `min_requests`
-distinct requests added to it.
+and severe categories each have their own, chosen on training traffic: benign look-alike chats
+score in the weapons categories, ordinary security work in cyber.offense) and at least
+`min_requests` distinct requests added to it.
 A second channel looks at breadth rather than strength. A decomposed weapons question often
 shows no single category clearly: the classifier is sure a step is harmful (its harm score) but
 spreads the step over the weapons family (conventional explosives, chemical, nuclear) and
@@ -54,22 +54,23 @@ _FAMILY_INDEX = tuple(SCORE_IDS.index(cid) for cid in FAMILY)
 _CATEGORY_INDEX = tuple(SCORE_IDS.index(cid) for cid in CATEGORY_IDS)  # not the signals
 _BREADTH = len(WATCHED)  # the breadth channel's bit in `alerted`
 # Chosen by bench/watch/run.py on train seeds 1 and 2 with the training chains (half the
-# team's chains and the 24 training-only ones), on the scores the gateway's sketches carry
-# (the policy's scale: prompt classifier J through the gateway's screen, `watch scores`)
+# team's chains and the 24 training-only ones) and the training look-alike chats (6 and the 24
+# training-only ones: hard negatives), on the scores the gateway's sketches carry
+# (the policy's scale: prompt classifier K through the gateway's screen, `watch scores`)
 # (floor, refused weight and fewest requests by the chains caught; per tier the lowest level
 # within the false-alert budget); see bench/watch/RESULTS.md.
-FLOOR = 0.3
+FLOOR = 0.55
 REFUSED_WEIGHT = 2.0
 MIN_REQUESTS = 2
-DEFAULT_LEVEL = 1.35  # catastrophic categories
-SEVERE_LEVEL = 3.15
-BASE = 0.04378
+DEFAULT_LEVEL = 1.05  # catastrophic categories
+SEVERE_LEVEL = 0.75
+BASE = 0.00811
 KEY_HALF_LIFE_S = 3 * 86_400.0
 # Breadth channel, chosen the same way (floor by the training chains caught, level the lowest
 # within the false-alert budget; rate the share of benign training requests at the floor).
 BREADTH_FLOOR = 0.5
-BREADTH_RATE = 0.00948
-BREADTH_LEVEL = 6.0
+BREADTH_RATE = 0.00691
+BREADTH_LEVEL = 9.0
 # Two hazard requests at least; a key's count decays, so two within a half-life count.
 BREADTH_MIN = 1.5
 # A prompt sent again (template within NEAR_BITS of one of the unit's last RECENT evidence
