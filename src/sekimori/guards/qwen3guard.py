@@ -38,7 +38,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "Suicide & Self-Harm": ("self_harm",),
     "Unethical Acts": ("hate", "deception"),
     "Politically Sensitive Topics": ("deception",),
-    "Copyright Violation": (),
+    "Copyright Violation": ("ip.copyright",),
     "Jailbreak": (SIGNAL_JAILBREAK,),
 }
 SCORES = {"safe": 0.0, "controversial": 0.5, "unsafe": 1.0}

@@ -45,8 +45,26 @@ MARKER_CHARS = 20_000
 TOPIC_BITS = 128
 _TOPIC_BUCKETS = 1 << 14
 _TOPIC_SEED = 0x5EC1_0018
-# The scores kept, in this order: every taxonomy category, then the jailbreak signal.
-SCORE_IDS: tuple[str, ...] = (*CATEGORY_IDS, SIGNAL_JAILBREAK)
+# The hazard scores kept: the taxonomy's categories of format 1, frozen with the format so stored
+# sketches stay readable when the taxonomy grows (ip.copyright, a moderate category no detector
+# reads, came later and is not kept). Then the jailbreak signal.
+KEPT_CATEGORIES: tuple[str, ...] = (
+    "weapons.bio",
+    "weapons.chem",
+    "weapons.nuclear",
+    "military.targeting",
+    "weapons.conventional",
+    "cyber.offense",
+    "crime.violent",
+    "sexual.minors",
+    "self_harm",
+    "crime.nonviolent",
+    "hate",
+    "sexual.explicit",
+    "privacy",
+    "deception",
+)
+SCORE_IDS: tuple[str, ...] = (*KEPT_CATEGORIES, SIGNAL_JAILBREAK)
 _LANGS: tuple[str, ...] = ("en", "ja")
 
 # version, ts, key, tenant, session, template, topic, prompt/answer chars, max_tokens,

@@ -73,7 +73,9 @@ def _smoke() -> list[SuiteItem]:
     harmful = [i for i in cur if i.expect is Expect.REFUSE]
     benign = [i for i in cur if i.expect is Expect.COMPLY]
     out: list[SuiteItem] = []
-    for n, cat in enumerate(CATEGORY_IDS):
+    # Categories the curated set has requests for (ip.copyright, a later one, has none).
+    curated = [c for c in CATEGORY_IDS if any(i.category == c for i in harmful)]
+    for n, cat in enumerate(curated):
         in_cat = _stable_order((i for i in harmful if i.category == cat), "smoke")
         # one English and one Japanese request per category, from different pairs
         langs = ("en", "ja") if n % 2 == 0 else ("ja", "en")

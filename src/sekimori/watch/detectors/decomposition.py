@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import math
 
-from sekimori.taxonomy import CATEGORIES, CATEGORY_IDS, Tier, category
+from sekimori.taxonomy import CATEGORIES, Tier, category
 from sekimori.types import WatchAction
 from sekimori.watch.detectors.base import DETECTORS, Alert, Units, unit_name
-from sekimori.watch.sketch import FLAG_REFUSED, SCORE_IDS, Sketch, hamming
+from sekimori.watch.sketch import FLAG_REFUSED, KEPT_CATEGORIES, SCORE_IDS, Sketch, hamming
 
 NAME = "decomposition"
 WATCHED: tuple[str, ...] = tuple(c.id for c in CATEGORIES if c.tier is not Tier.MODERATE)
@@ -51,7 +51,7 @@ FAMILY: tuple[str, ...] = tuple(
     c.id for c in CATEGORIES if c.tier is Tier.CATASTROPHIC or c.id == "weapons.conventional"
 )
 _FAMILY_INDEX = tuple(SCORE_IDS.index(cid) for cid in FAMILY)
-_CATEGORY_INDEX = tuple(SCORE_IDS.index(cid) for cid in CATEGORY_IDS)  # not the signals
+_CATEGORY_INDEX = tuple(SCORE_IDS.index(cid) for cid in KEPT_CATEGORIES)  # not the signals
 _BREADTH = len(WATCHED)  # the breadth channel's bit in `alerted`
 # Chosen by bench/watch/run.py on train seeds 1 and 2 with the training chains (half the
 # team's chains and the 24 training-only ones) and the training look-alike chats (6 and the 24
