@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,12 +118,19 @@ def rows(lang: str) -> Iterator[dict[str, object]]:
     return rows_of(lang, SOURCES, "formats", "format", FORMATS)
 
 
-def main(out: Path = OUT) -> None:
+def write_files(
+    out: Path, stem: str, rows_in: Callable[[str], Iterable[dict[str, object]]]
+) -> None:
+    """Write `<stem>_en.jsonl` and `<stem>_ja.jsonl` (a language with no rows: no file)."""
     for lang in ("en", "ja"):
-        lines = [json.dumps(r, ensure_ascii=False) for r in rows(lang)]
+        lines = [json.dumps(r, ensure_ascii=False) for r in rows_in(lang)]
         if lines:
-            (out / f"formats_{lang}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-            print(f"formats_{lang}.jsonl: {len(lines)} rows")
+            (out / f"{stem}_{lang}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            print(f"{stem}_{lang}.jsonl: {len(lines)} rows")
+
+
+def main(out: Path = OUT) -> None:
+    write_files(out, "formats", rows)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,12 @@ The source files use the item format of `make_formats_data.py` (`### <kind code>
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_formats_data import OUT, rows_of
+from make_formats_data import OUT, rows_of, write_files
 
 SOURCES = Path(__file__).resolve().parent / "layouts"
 LAYOUTS = {"bullets", "json", "story", "scene", "headings", "csv", "qa", "table"}
@@ -29,10 +28,7 @@ def rows(lang: str) -> Iterator[dict[str, object]]:
 
 
 def main(out: Path = OUT) -> None:
-    for lang in ("en", "ja"):
-        lines = [json.dumps(r, ensure_ascii=False) for r in rows(lang)]
-        (out / f"layouts_{lang}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"layouts_{lang}.jsonl: {len(lines)} rows")
+    write_files(out, "layouts", rows)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ Two sources:
   leaks; split by request. Their `format` field is read as the example's layout.
 - `data/answers/layouts_{en,ja}.jsonl`: the same, as bullet fragments, JSON, stories and scenes,
   headings, CSV, Q&A and tables, weighted to the moderate categories; split by request.
+  `data/answers/layouts3_{en,ja}.jsonl`: the same as tables, JSON, YAML, CSV, code comments,
+  checklists, dense paragraphs and dialogue; every row in `train`.
 
 Files named `heldout*.jsonl` in the same folder (`heldout_prose.jsonl`, `heldout_prose_v2.jsonl`)
 are never loaded here: they are written by someone else to validate the judge once
@@ -52,6 +54,9 @@ _SOURCES = (
     ("formats_", "sekimori-formats"),
     # layouts_*: bullet fragments, JSON, stories, headings, CSV, Q&A, tables (issue 15, round 9)
     ("layouts_", "sekimori-layouts"),
+    # layouts3_*: tables, JSON, YAML, CSV, code comments, checklists, paragraphs, dialogue
+    # (issue 15, judge3; training rows only)
+    ("layouts3_", "sekimori-layouts"),
 )
 
 _XSTEST_LABELS = {
