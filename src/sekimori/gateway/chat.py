@@ -235,7 +235,9 @@ class ChatHandler:
         ex.decide("input", verdict.decision)
         ex.deferred = verdict.hold
         if ex.watch_hold is not None:
-            ex.deferred = True
+            # A key held for review has its answers screened whole; a request the input screen
+            # blocks sends nothing upstream, so it says it was blocked, not deferred.
+            ex.deferred = verdict.decision.action is not Action.BLOCK
             ex.decide("watch", Decision(Action.FLAG, (), (ex.watch_hold,)))
         self.metrics.decisions.inc("input", verdict.decision.action.value)
         if verdict.decision.action is Action.BLOCK:
