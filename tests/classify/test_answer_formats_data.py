@@ -2,10 +2,8 @@
 as emails, stories, chats, speeches, personas and leaks, and harmless answers in the same formats;
 labelled, sanitized, varied in their openings, reproducible, and read by the loader."""
 
-import importlib.util
 import json
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from sekimori.classify.answers.train import FLOOR_SOURCES
 from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import CATEGORY_IDS, Tier, in_tier
 from sekimori.types import RefusalLabel
+from tests.answer_generators import assert_generator_writes_committed_data
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGS = ("en", "ja")
@@ -91,17 +90,7 @@ def test_harmful_format_answers_count_toward_the_recall_floor() -> None:
 def test_committed_format_data_is_what_the_generator_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    script = ROOT / "scripts" / "answers" / "make_formats_data.py"
-    spec = importlib.util.spec_from_file_location("make_formats_data", script)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setitem(sys.modules, "make_formats_data", module)
-    spec.loader.exec_module(module)
-    module.main(tmp_path)
-    for lang in LANGS:
-        name = f"formats_{lang}.jsonl"
-        assert (tmp_path / name).read_bytes() == (OWN_DATA / name).read_bytes()
+    assert_generator_writes_committed_data("make_formats_data", "formats", tmp_path, monkeypatch)
 
 
 @pytest.mark.skipif(

@@ -3,10 +3,8 @@ markdown tables, JSON, YAML, CSV, code comments, checklists, dense paragraphs an
 harmless answers in the same layouts on the same topics; training rows only, labelled, sanitized,
 varied in their openings, reproducible, and read by the loader under the layouts source."""
 
-import importlib.util
 import json
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 from sekimori.classify.answers.data import OWN_DATA, load_jsonl, source_of
 from sekimori.taxonomy import CATEGORY_IDS
 from sekimori.types import RefusalLabel
+from tests.answer_generators import assert_generator_writes_committed_data
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGS = ("en", "ja")
@@ -75,14 +74,4 @@ def test_layouts3_answers_are_sanitized_and_varied(lang: str) -> None:
 def test_committed_layouts3_data_is_what_the_generator_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    script = ROOT / "scripts" / "answers" / "make_layouts3_data.py"
-    spec = importlib.util.spec_from_file_location("make_layouts3_data", script)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setitem(sys.modules, "make_layouts3_data", module)
-    spec.loader.exec_module(module)
-    module.main(tmp_path)
-    for lang in LANGS:
-        name = f"layouts3_{lang}.jsonl"
-        assert (tmp_path / name).read_bytes() == (OWN_DATA / name).read_bytes()
+    assert_generator_writes_committed_data("make_layouts3_data", "layouts3", tmp_path, monkeypatch)

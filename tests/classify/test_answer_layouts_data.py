@@ -3,10 +3,8 @@ answers as bullet fragments, JSON, stories and scenes, headings, CSV, Q&A and ta
 the moderate categories, beside harmless answers in the same layouts; labelled, sanitized, varied
 in their openings, reproducible, and read by the loader."""
 
-import importlib.util
 import json
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from sekimori.classify.answers.train import FLOOR_SOURCES
 from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import CATEGORY_IDS, Tier, in_tier
 from sekimori.types import RefusalLabel
+from tests.answer_generators import assert_generator_writes_committed_data
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGS = ("en", "ja")
@@ -82,17 +81,7 @@ def test_harmful_layout_answers_count_toward_the_recall_floor() -> None:
 def test_committed_layout_data_is_what_the_generator_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    script = ROOT / "scripts" / "answers" / "make_layouts_data.py"
-    spec = importlib.util.spec_from_file_location("make_layouts_data", script)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setitem(sys.modules, "make_layouts_data", module)
-    spec.loader.exec_module(module)
-    module.main(tmp_path)
-    for lang in LANGS:
-        name = f"layouts_{lang}.jsonl"
-        assert (tmp_path / name).read_bytes() == (OWN_DATA / name).read_bytes()
+    assert_generator_writes_committed_data("make_layouts_data", "layouts", tmp_path, monkeypatch)
 
 
 @pytest.mark.skipif(
