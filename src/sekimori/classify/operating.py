@@ -210,7 +210,7 @@ def _floor(x: float) -> float:
     return math.floor(x * 10_000) / 10_000
 
 
-def _above_benign(benign: Sequence[float], share: float) -> float:
+def above_benign(benign: Sequence[float], share: float) -> float:
     """The lowest point (0.0001 grid) that at most ``share`` of ``benign`` reach."""
     ranked = sorted(benign, reverse=True)
     allowed = math.floor(share * len(ranked) + 1e-9)
@@ -278,12 +278,12 @@ def choose_points(items: Sequence[ScoredItem]) -> OperatingReport:
             misses = math.floor((1 - rule.hold_recall) * len(ranked) + 1e-9)
             hold = _floor(ranked[misses])
         else:
-            hold = _above_benign(benign, rule.hold_benign or 0.0)
+            hold = above_benign(benign, rule.hold_benign or 0.0)
         sure_benign = [tier_score(e, rule.tier) for e in sure_ev]
-        sure = max(hold, _above_benign(sure_benign, rule.sure_benign))
+        sure = max(hold, above_benign(sure_benign, rule.sure_benign))
         tiers[rule.tier] = TierPoint(hold, sure)
     wrappers = [items[i].categories.get(SIGNAL_JAILBREAK, 0.0) for i in benign_idx]
-    jailbreak_sure = max(JAILBREAK_AT, _above_benign(wrappers, JAILBREAK_SURE_BENIGN))
+    jailbreak_sure = max(JAILBREAK_AT, above_benign(wrappers, JAILBREAK_SURE_BENIGN))
     points = OperatingPoints(tiers, TierPoint(JAILBREAK_AT, jailbreak_sure))
     return OperatingReport(points, figures_at(items, points))
 

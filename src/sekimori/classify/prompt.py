@@ -45,6 +45,7 @@ from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.heads import MLPHead, sigmoid
 from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.classify.operating import evidence
+from sekimori.classify.reproduction import ReproductionDetector
 from sekimori.classify.segments import WINDOW_TOKENS, estimate_tokens, reads_as_request, suspects
 from sekimori.classify.static import FastPathMeta, Level, StaticModel, StaticStage, e5_tokenizer
 from sekimori.errors import ModelError
@@ -281,6 +282,7 @@ class PromptClassifier:
         *,
         segmented: bool = True,
         fast_path: bool = True,
+        reproduction: ReproductionDetector | None = None,
     ) -> None:
         if encoder.dim != model.meta.dim:
             raise ModelError(
@@ -289,6 +291,9 @@ class PromptClassifier:
             )
         self.model = model
         self.encoder = encoder
+        # ip.copyright is scored apart from the heads (`sekimori.classify.reproduction`); the
+        # gateway's scorer puts its score beside theirs on the policy scale
+        self.reproduction = reproduction
         # the pieces encoded lately (a conversation's turns, a repeated template), so a piece
         # seen again costs no encoder pass; exactly the vector encoding it again would give
         self.recent = RecentEmbeddings(RECENT_PIECES)
@@ -312,7 +317,11 @@ class PromptClassifier:
         cls, directory: Path = DEFAULT_MODEL_DIR, encoder: Encoder | None = None
     ) -> PromptClassifier:
         model = PromptModel.load(directory)
-        return cls(model, encoder or load_encoder(directory, model.meta))
+        return cls(
+            model,
+            encoder or load_encoder(directory, model.meta),
+            reproduction=ReproductionDetector.load(directory),
+        )
 
     @property
     def threshold(self) -> float:

@@ -141,14 +141,15 @@ def _sklearn() -> Any:
     return sklearn
 
 
-def _ngram_matrix(texts: Sequence[str], buckets: int) -> Any:
+def ngram_matrix(texts: Sequence[str], buckets: int, max_n: int = 4) -> Any:
+    """A scipy CSR matrix of the texts' hashed char n-grams (`ngrams.hashed_ngrams`)."""
     from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 
     indptr = [0]
     indices: list[NDArray[np.int64]] = []
     values: list[NDArray[np.float32]] = []
     for text in texts:
-        row = hashed_ngrams(text, buckets=buckets)
+        row = hashed_ngrams(text, buckets=buckets, max_n=max_n)
         indices.append(row.index)
         values.append(row.value)
         indptr.append(indptr[-1] + len(row.index))
@@ -279,7 +280,7 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
         return mask
 
     progress("fitting char n-gram models")
-    xn = _ngram_matrix([e.text for e in train_ex], settings.buckets)
+    xn = ngram_matrix([e.text for e in train_ex], settings.buckets)
     ngram_w = np.zeros((settings.buckets, 2), np.float32)
     ngram_b = np.zeros(2, np.float32)
     harm_y = np.array([bool(e.harmful) for e in train_ex])

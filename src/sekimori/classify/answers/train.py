@@ -44,7 +44,6 @@ from sekimori.classify.answers.model import (
 )
 from sekimori.classify.answers.prefix import PREFIX_TOKENS, take_tokens
 from sekimori.classify.encoder import Encoder
-from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.errors import ConfigError, InputError
 from sekimori.types import RefusalLabel
 
@@ -175,18 +174,9 @@ def featurize(views: Sequence[View], cache: EmbeddingCache) -> Array:
 
 def ngram_matrix(texts: Sequence[str]) -> Any:
     """A scipy CSR matrix of the texts' hashed char n-grams (the n-gram head's input)."""
-    from scipy import sparse  # type: ignore[import-untyped]
+    from sekimori.classify.train import ngram_matrix as matrix
 
-    indptr, indices, values = [0], [], []
-    for text in texts:
-        row = hashed_ngrams(text, buckets=NGRAM_BUCKETS, max_n=NGRAM_MAX_N)
-        indices.append(row.index)
-        values.append(row.value)
-        indptr.append(indptr[-1] + len(row.index))
-    return sparse.csr_matrix(
-        (np.concatenate(values), np.concatenate(indices), np.asarray(indptr)),
-        shape=(len(texts), NGRAM_BUCKETS),
-    )
+    return matrix(texts, NGRAM_BUCKETS, max_n=NGRAM_MAX_N)
 
 
 def _best_blend(

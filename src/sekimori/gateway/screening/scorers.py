@@ -8,7 +8,9 @@ its thread pool. Built-ins, in `SCORERS`:
   (`sekimori.classify.answers`), with their scores put on the policy's scale. A prompt model
   with operating points per tier (`sekimori.classify.operating`) maps each category's evidence
   so that its tier's hold point is 0.5 and its sure point `SURE_LEVEL` (0.75), which is then
-  `sure_at`; an older model maps its one threshold to 0.5 (`on_policy_scale`).
+  `sure_at`; an older model maps its one threshold to 0.5 (`on_policy_scale`). `ip.copyright`
+  is scored by the prompt model's own detector (`sekimori.classify.reproduction`), already on
+  the policy scale, and taken beside the heads' score for it (the larger).
   With `screen.judge` set, prompts the classifier is unsure of go to that LLM judge (the cascade,
   `sekimori.classify.cascade`) before the scores are put on the policy's scale.
 - `lexicon`: a test scorer that you control: a YAML file of phrases and the category scores they
@@ -28,6 +30,8 @@ import yaml
 
 from sekimori.classify.cascade import CascadeClassifier
 from sekimori.classify.operating import SURE_LEVEL, OperatingPoints
+from sekimori.classify.reproduction import CATEGORY as REPRODUCTION
+from sekimori.classify.reproduction import ReproductionDetector
 from sekimori.errors import ClassifierError, ConfigError
 from sekimori.lang import detect_lang
 from sekimori.registry import Registry
@@ -121,6 +125,7 @@ class ModelScorer:
         self._stage: tuple[FastStage | None] | None = None  # loaded once; (None,): no stage
         self._prompt_judge = judge
         self._points: OperatingPoints | None = None
+        self._reproduction: ReproductionDetector | None = None  # ip.copyright, scored apart
 
     def _prompt_classifier(self) -> Any:
         if self._classifier is None:
@@ -134,6 +139,7 @@ class ModelScorer:
             points = classifier.model.meta.operating_points
             if points is not None:  # older models: one threshold for every tier
                 self._points = OperatingPoints.from_json(points)
+            self._reproduction = getattr(classifier, "reproduction", None)
             if self._prompt_judge is not None:
                 classifier = CascadeClassifier(
                     classifier,
@@ -162,15 +168,23 @@ class ModelScorer:
         verdicts: list[Verdict] = classifier.classify_batch(texts)
         points = self._points
 
-        def scaled(v: Verdict) -> Verdict:
-            certain = None if v.certain is None else scaled(v.certain)
+        def scaled(v: Verdict, extra: Mapping[str, float]) -> Verdict:
+            certain = None if v.certain is None else scaled(v.certain, extra)
+            evidence = v.evidence
             if points is not None:
                 categories = points.policy_scale(v.categories, v.score, v.evidence)
-                return replace(v, categories=categories, evidence=None, certain=certain)
-            categories = on_policy_scale(v.categories, v.score, threshold)
-            return replace(v, categories=categories, certain=certain)
+                evidence = None
+            else:
+                categories = on_policy_scale(v.categories, v.score, threshold)
+            for category_id, score in extra.items():
+                categories[category_id] = max(categories.get(category_id, 0.0), score)
+            return replace(v, categories=categories, evidence=evidence, certain=certain)
 
-        return [scaled(v) for v in verdicts]
+        detector = self._reproduction
+        extras: list[Mapping[str, float]] = [
+            {} if detector is None else {REPRODUCTION: detector.policy_score(t)} for t in texts
+        ]
+        return [scaled(v, e) for v, e in zip(verdicts, extras, strict=True)]
 
     def _answer_judge(self) -> AnswerJudge:
         if self._judge is None:

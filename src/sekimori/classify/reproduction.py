@@ -1,0 +1,117 @@
+"""Requests to reproduce a protected work (`ip.copyright`): a detector beside the prompt model.
+
+A request for a song's lyrics, a book's chapter word for word or an article behind a paywall is
+a matter of phrasing more than of topic, and its benign twin ("what is the song about?",
+"summarise chapter one") shares every topic word. The prompt model's category heads read topic:
+as one more head, ip.copyright reached 9-13 of the 42 validation requests, and adding it moved
+the other categories' shares of the heads' mass, which cost moderate recall (model card,
+experiments N1-N4 and O). So it is scored apart, by a logistic model over the hashed character
+n-grams (`sekimori.classify.ngrams`, the features the n-gram gate already uses): no encoder pass,
+well under a millisecond a sentence, never part of the other categories' evidence.
+
+A text's probability is the largest of its pieces' (the text as written, normalised, each
+decoded payload, and each sentence of them), so padding and wrappers do not dilute a request.
+Its hold and sure points are chosen on the validation split by the moderate tier's rule
+(`operating.RULES`: at most 1% and 0.25% of the benign validation rows reach them) and map to the
+policy scale as a tier's do (hold 0.5, sure 0.75).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sekimori.classify.heads import sigmoid
+from sekimori.classify.ngrams import hashed_ngrams
+from sekimori.classify.normalize import normalize
+from sekimori.classify.operating import TierPoint
+from sekimori.classify.segments import sentences
+from sekimori.errors import ModelError
+
+CATEGORY = "ip.copyright"
+WEIGHTS_FILE = "reproduction.npz"
+META_FILE = "reproduction.json"
+FORMAT = 1
+
+
+def pieces(text: str) -> Iterator[str]:
+    """The texts a request is read as: written, normalised, each decoded payload, and every
+    sentence of each of them (a text of one sentence is read once)."""
+    norm = normalize(text)
+    seen: set[str] = set()
+    for view in (text, norm.text, *(d.text for d in norm.decoded)):
+        parts = [s.text.strip() for s in sentences(view)]
+        for piece in (view.strip(), *(parts if len(parts) > 1 else ())):
+            if piece and piece not in seen:
+                seen.add(piece)
+                yield piece
+
+
+@dataclass(frozen=True, slots=True)
+class ReproductionDetector:
+    """P(a request to reproduce a protected work) of a text, and its points."""
+
+    weight: NDArray[np.float32]  # (buckets,)
+    bias: float
+    point: TierPoint
+    figures: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def buckets(self) -> int:
+        return int(self.weight.shape[0])
+
+    def piece_probability(self, piece: str) -> float:
+        row = hashed_ngrams(piece, buckets=self.buckets)
+        logit = np.float32(row.value @ self.weight[row.index] + self.bias)
+        return float(sigmoid(np.array([logit], np.float32))[0])
+
+    def probability(self, text: str) -> float:
+        return max((self.piece_probability(p) for p in pieces(text)), default=0.0)
+
+    def policy_score(self, text: str) -> float:
+        """The text's ip.copyright score on the policy scale (hold 0.5, sure 0.75)."""
+        return round(self.point.to_policy_scale(self.probability(text)), 6)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            directory / WEIGHTS_FILE,
+            allow_pickle=False,
+            weight=self.weight.astype(np.float16),
+            bias=np.array([self.bias], np.float32),
+        )
+        meta = {
+            "format": FORMAT,
+            "category": CATEGORY,
+            "points": {"hold": self.point.hold, "sure": self.point.sure},
+            "validation": dict(self.figures),
+        }
+        (directory / META_FILE).write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> ReproductionDetector | None:
+        """The detector stored in ``directory``; None when it has none (an older model)."""
+        if not (directory / META_FILE).is_file():
+            return None
+        try:
+            meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+            arrays = np.load(directory / WEIGHTS_FILE)
+            if meta["format"] != FORMAT:
+                raise ValueError(f"format {meta['format']}, expected {FORMAT}")
+            point = TierPoint(float(meta["points"]["hold"]), float(meta["points"]["sure"]))
+            weight = arrays["weight"].astype(np.float32)
+            bias = float(arrays["bias"][0])
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise ModelError(
+                f"cannot load the copyright detector from {directory}: {exc}; "
+                "run `sekimori train reproduction` to rebuild it"
+            ) from exc
+        return cls(weight, bias, point, meta.get("validation", {}))

@@ -1,0 +1,123 @@
+"""Training the copyright detector (`sekimori.classify.reproduction`) from the prompt pool.
+
+- Rows: the labelled rows of the prompt model's own pool (the same splits; evaluation-only texts
+  are already removed by `train.training_pool`). Positive: a harmful row labelled ip.copyright
+  (the team's requests and AILuminate's `ipv`); negative: every other labelled row, benign or
+  harmful in another category (the detector says *which* request, not whether one is harmful).
+- Model: logistic regression over each training row's hashed character n-grams, classes
+  weighted to balance (about 200 positives among 21,000 rows), seeded.
+- Points, on the validation split only: the moderate tier's rule (`operating.RULES`): hold where
+  at most 1% of the benign validation rows reach it, sure where at most 0.25% do, each row read
+  as the gateway reads it (the largest of its pieces).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sekimori.classify.corpus import Example, Split
+from sekimori.classify.operating import RULES, TierPoint, above_benign
+from sekimori.classify.reproduction import CATEGORY, ReproductionDetector, pieces
+from sekimori.errors import ModelError
+from sekimori.taxonomy import Tier
+
+BUCKETS = 2**18  # 512 KB of float16 weights
+C = 4.0  # inverse regularisation; liblinear
+
+
+@dataclass(frozen=True, slots=True)
+class ReproductionSettings:
+    buckets: int = BUCKETS
+    c: float = C
+    seed: int = 13
+
+
+def is_reproduction(example: Example) -> bool:
+    return bool(example.harmful) and CATEGORY in example.categories
+
+
+def train_reproduction(
+    examples: Sequence[Example], settings: ReproductionSettings = ReproductionSettings()
+) -> ReproductionDetector:
+    """A detector fitted on the training split, its points chosen on the validation split."""
+    from sekimori.classify.train import _sklearn, ngram_matrix
+
+    sk = _sklearn()
+    labelled = [e for e in examples if e.harmful is not None]
+    train = [e for e in labelled if e.split is Split.TRAIN]
+    y = np.array([is_reproduction(e) for e in train])
+    if not y.any() or y.all():
+        raise ModelError(f"training the copyright detector needs {CATEGORY} rows and others")
+    # Read as the detector reads (`pieces`): every piece of a negative row is a negative too, so a
+    # sentence out of its frame ("COPY package.json ." of a pasted Dockerfile) is not taken for
+    # a request; a request's own pieces are left out (its frame may be the benign part).
+    texts = [e.text for e in train]
+    negatives = [
+        p for e, is_pos in zip(train, y, strict=True) if not is_pos for p in pieces(e.text)
+    ]
+    known = set(texts)
+    extra = [p for p in dict.fromkeys(negatives) if p not in known]
+    matrix = ngram_matrix([*texts, *extra], settings.buckets)
+    y = np.concatenate([y, np.zeros(len(extra), bool)])
+    model = sk.linear_model.LogisticRegression(
+        C=settings.c, solver="liblinear", class_weight="balanced", random_state=settings.seed
+    ).fit(matrix, y)
+    unplaced = ReproductionDetector(
+        model.coef_[0].astype(np.float16).astype(np.float32),
+        float(model.intercept_[0]),
+        TierPoint(0.5, 0.5),
+    )
+    validation = [e for e in labelled if e.split is Split.VALIDATION]
+    probs = [unplaced.probability(e.text) for e in validation]
+    point = choose_point(validation, probs)
+    figures = figures_at(validation, probs, point)
+    return ReproductionDetector(unplaced.weight, unplaced.bias, point, figures)
+
+
+def choose_point(validation: Sequence[Example], probs: Sequence[float]) -> TierPoint:
+    """Hold and sure by the moderate tier's benign rule, on the validation rows."""
+    rule = next(r for r in RULES if r.tier is Tier.MODERATE)
+    benign = [p for e, p in zip(validation, probs, strict=True) if not e.harmful]
+    if not benign:
+        raise ModelError("no benign rows in the validation split")
+    hold = above_benign(benign, rule.hold_benign or 0.0)
+    return TierPoint(hold, max(hold, above_benign(benign, rule.sure_benign)))
+
+
+def figures_at(
+    validation: Sequence[Example], probs: Sequence[float], point: TierPoint
+) -> dict[str, Any]:
+    """Requests reaching each point (by language) and benign rows reaching it."""
+    from sekimori.classify.train import is_ordinary
+
+    def share(rows: list[tuple[Example, float]], at: float) -> dict[str, Any]:
+        def rate(sel: list[float]) -> float | None:
+            return round(float(np.mean([p >= at for p in sel])), 4) if sel else None
+
+        return {
+            "all": rate([p for _, p in rows]),
+            "en": rate([p for e, p in rows if e.lang == "en"]),
+            "ja": rate([p for e, p in rows if e.lang == "ja"]),
+            "n": len(rows),
+        }
+
+    pairs = list(zip(validation, probs, strict=True))
+    own = [(e, p) for e, p in pairs if is_reproduction(e)]
+    benign = [(e, p) for e, p in pairs if not e.harmful]
+    ordinary = [(e, p) for e, p in benign if is_ordinary(e)]
+    other_harm = [(e, p) for e, p in pairs if e.harmful and not is_reproduction(e)]
+    return {
+        "split": Split.VALIDATION.value,
+        "rule": "moderate: hold at most 1% of benign rows, sure at most 0.25%",
+        "requests_at_hold": share(own, point.hold),
+        "requests_at_sure": share(own, point.sure),
+        "benign_at_hold": share(benign, point.hold),
+        "benign_at_sure": share(benign, point.sure),
+        "ordinary_at_hold": share(ordinary, point.hold),
+        "ordinary_at_sure": share(ordinary, point.sure),
+        "other_harmful_at_hold": share(other_harm, point.hold),
+    }
