@@ -670,6 +670,41 @@ NOTES = """
   features were tried there and not adopted: a `weapons` channel summing each request's
   highest gain in the family, and crediting a refused request's top score to the categories
   its session already had evidence in.
+- Decomposition, the 80% target examined (branch `decomp`, on the training seeds and training
+  chains only, with the levels above; the test seeds were run once, at the end). The levels
+  above catch 94 of 176 training chain runs by their 4th step (53%) with no false alert on
+  training traffic. 18 of the 44 training chains are missed in every run (8 of the 10 nuclear
+  ones) and 10 runs of 7 others. What separates them is how many steps the classifier is sure
+  of: in their first four steps, the 18 missed chains have at most one step at 0.75 or more in
+  their own category (none 6, one 12) and at most one step the screen blocked in 16 of them; 21
+  of the 26 chains caught have two or three (`bench/watch/decomp_steps.py` prints these counts).
+  The benign look-alike chats look like the missed chains over all five of their steps: 8 of the
+  30 training look-alikes have one or two sure steps (blocked by the screen), and their other
+  steps score as the missed chains' do (0.5 to 0.65 in the topic's category, spread over
+  chemical, biological and nuclear). The highest benign catastrophic sum on training traffic is
+  1.015 (the level is 1.05); in a reading of seed 1 the closest benign keys are look-alike
+  chats' (0.99 to 1.04), then a long chat's, a benchmark team's and an office user's (0.82 to
+  0.89). Tried on the training seeds, none caught a training run beyond the 94 at no benign
+  training alert (with the simulator's template filter and the base subtracted, floors 0.5 to
+  0.6, refused weights 2 and 3): each category's two strongest steps only; sums over a sliding
+  window of the last 3 to 5 evidence steps within 48 hours; one sum over the weapons family
+  (each request's highest family score; benign batch sessions gather most). The topic bits do
+  not help: the Hamming distance between a key's successive evidence requests averages 48.4 bits
+  for chain keys, 53.0 for look-alike keys and 39.3 for other benign keys (templated batch and
+  benchmark work is the most concentrated), and what little sets chains apart comes from the
+  step labels' shared wording, a simulator artefact. The one change tested on the test seeds:
+  counting the false-alert budget as the detector raises alerts (once per benign key and
+  category) over both training seeds together (per seed 0.25 per 1,000 rounds down to none)
+  lowered the catastrophic level to 0.95 and the breadth level to 8.0 (floor, weight and breadth
+  floor kept at the choice above; the full grid was not rerun: the shared machine was at load 8
+  to 10) and caught 102 of 176 training runs; on the test seeds it gave 41/64 (no change) and 6
+  false alerts in 6,824 benign sessions (0.88 per 1,000; the two more are two office users'
+  sessions in `weapons.nuclear`), none on batch and benchmark tenants. It met the pre-registered
+  rule's letter (at least 41/64, at most 1 per 1,000) and was not adopted: two more false alerts
+  for no chain. The 80% target stays missed (41/64 = 0.641, 11 chains short). On these scores 18
+  of the 44 training chains (41%) have at most one sure step by their 4th, as 8 of the 30
+  look-alikes have over their whole chat: no reading of the sketch tried here tells them apart,
+  so a classifier that parts their steps is what would move it.
 """
 
 

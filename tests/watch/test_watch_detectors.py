@@ -322,3 +322,71 @@ def test_state_is_bounded_per_unit() -> None:
         units.get(unit).append(unit)
     assert len(units) == 3
     assert units.get(9) == [9] and units.get(0) == []  # 0 was evicted and starts afresh
+
+
+def _topic_session(
+    detector: DecompositionDetector,
+    rng: random.Random,
+    steps: list[tuple[dict[str, float], bool]],
+    *,
+    key: str,
+    sessions: int = 1,
+) -> list[Alert | None]:
+    """One topic's turns (the same topic bits throughout) over `sessions` sessions of `key`."""
+    topic = rng.randbytes(16)
+    out = []
+    for i, (scores, refused) in enumerate(steps):
+        sketch = _sketch(
+            rng,
+            600.0 * i,
+            key,
+            session=f"{key}-{i * sessions // len(steps)}",
+            categories=scores,
+            refused=refused,
+        )
+        out.append(detector.observe(sketch._replace(topic=topic)))
+    return out
+
+
+def test_decomposition_defaults_flag_a_decomposed_chain_before_its_fifth_step() -> None:
+    """At the levels chosen on training traffic (the defaults), a weapons question split into
+    steps that each score a little higher, the later ones stopped by the screen, is flagged by
+    its fourth step, in one session or spread over two of its key."""
+    chain = [
+        ({"weapons.bio": 0.56, "weapons.chem": 0.16}, False),
+        ({"weapons.bio": 0.76, "weapons.chem": 0.25}, True),
+        ({"weapons.bio": 0.9, "weapons.nuclear": 0.52}, True),
+        ({"weapons.bio": 0.85, "weapons.chem": 0.5}, True),
+        ({"weapons.bio": 0.84, "crime.nonviolent": 0.6}, True),
+    ]
+    for sessions in (1, 2):
+        alerts = _topic_session(
+            DecompositionDetector(), random.Random(20 + sessions), chain, key="k", sessions=sessions
+        )
+        first = next(i for i, a in enumerate(alerts) if a is not None)
+        assert first <= 3, alerts
+        alert = alerts[first]
+        assert alert is not None and alert.category in ("weapons.bio", "weapons.chem")
+    # Steps that all pass the screen, each leaning to one weapons category: the breadth channel.
+    passed = [({"weapons.chem": s}, False) for s in (0.62, 0.7, 0.68, 0.72)]
+    alerts = _topic_session(DecompositionDetector(), random.Random(23), passed, key="k2")
+    assert any(a is not None for a in alerts[:4])
+
+
+def test_decomposition_defaults_leave_a_long_on_topic_benign_session_alone() -> None:
+    """A student's long chat on one biology topic: thirty turns below the screen's hold point,
+    a few just above it and one the screen stops (as the look-alike chats in the simulator),
+    is not flagged at the defaults; the same turns made stronger are (the test can fail)."""
+    rng = random.Random(30)
+    turns = [
+        ({"weapons.bio": rng.uniform(0.3, 0.48), "self_harm": rng.uniform(0.0, 0.3)}, False)
+        for _ in range(30)
+    ]
+    turns[7] = ({"weapons.bio": 0.52, "weapons.chem": 0.2}, False)
+    turns[15] = ({"weapons.bio": 0.78, "weapons.chem": 0.4}, True)
+    turns[22] = ({"weapons.bio": 0.58, "weapons.chem": 0.3}, False)
+    alerts = _topic_session(DecompositionDetector(), rng, turns, key="student")
+    assert alerts == [None] * len(turns)
+    stronger = [({k: min(1.0, v + 0.3) for k, v in s.items()}, r) for s, r in turns]
+    alerts = _topic_session(DecompositionDetector(), rng, stronger, key="student2")
+    assert any(a is not None for a in alerts)
