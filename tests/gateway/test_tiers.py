@@ -228,3 +228,28 @@ def test_the_answer_judge_is_sure_from_its_f1_point() -> None:
     assert model.f1_threshold is not None and model.threshold < model.f1_threshold
     sure = ModelScorer().answer_sure_at
     assert sure == calibrate(model.f1_threshold, model.threshold) and 0.5 < sure < 1.0
+
+
+class _Detector:
+    """The copyright detector's boundary: a score, and a lower one for its sure pieces."""
+
+    def policy_scores(self, text: str) -> tuple[float, float]:
+        return (0.8, 0.6) if text.startswith("sheet") else (0.9, 0.9)
+
+
+def test_the_copyright_detector_is_read_beside_the_heads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sekimori.classify import api
+    from sekimori.gateway.screening.scorers import ModelScorer
+
+    classifier = _Classifier(POINTS)
+    classifier.reproduction = _Detector()  # type: ignore[attr-defined]
+    monkeypatch.setattr(api, "default_classifier", lambda: classifier)
+    asked, sheet, part = ModelScorer().score_prompts(["ask", "sheet", "part"])
+    assert asked.categories["ip.copyright"] == 0.9 and asked.certain is None
+    # Only pieces that may not be sure reach 0.8: the sure reading says 0.6 (flag, no block).
+    assert sheet.categories["ip.copyright"] == 0.8
+    assert sheet.certain is not None and sheet.certain.categories["ip.copyright"] == 0.6
+    assert sheet.certain.categories["weapons.bio"] == sheet.categories["weapons.bio"]
+    # A verdict with pieces of its own that may not be sure keeps them, the detector's added.
+    assert part.certain is not None and part.certain.categories["ip.copyright"] == 0.9
+    assert part.certain.categories["weapons.bio"] < part.categories["weapons.bio"]

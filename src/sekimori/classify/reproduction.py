@@ -11,9 +11,11 @@ well under a millisecond a sentence, never part of the other categories' evidenc
 
 A text's probability is the largest of its pieces' (the text as written, normalised, each
 decoded payload, and each sentence of them), so padding and wrappers do not dilute a request.
-Its hold and sure points are chosen on the validation split by the moderate tier's rule
-(`operating.RULES`: at most 1% and 0.25% of the benign validation rows reach them) and map to the
-policy scale as a tier's do (hold 0.5, sure 0.75).
+As in the prompt model (`prompt.Segment.may_be_sure`), a sentence that reads as no request may
+make a text's score unsure, never sure: it may flag, not block. Its hold and sure points are
+chosen on the validation split by the moderate tier's rule (`operating.RULES`: at most 1% and
+0.25% of the benign validation rows reach them; the sure point on the pieces that may be sure)
+and map to the policy scale as a tier's do (hold 0.5, sure 0.75).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sekimori.classify.heads import sigmoid
 from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.classify.normalize import normalize
 from sekimori.classify.operating import TierPoint
-from sekimori.classify.segments import sentences
+from sekimori.classify.segments import reads_as_request, sentences
 from sekimori.errors import ModelError
 
 CATEGORY = "ip.copyright"
@@ -40,17 +42,34 @@ META_FILE = "reproduction.json"
 FORMAT = 1
 
 
-def pieces(text: str) -> Iterator[str]:
+@dataclass(frozen=True, slots=True)
+class Piece:
+    text: str
+    may_be_sure: (
+        bool  # as `prompt.Segment.may_be_sure`: a sentence that reads as no request may not
+    )
+
+
+def pieces(text: str) -> Iterator[Piece]:
     """The texts a request is read as: written, normalised, each decoded payload, and every
     sentence of each of them (a text of one sentence is read once)."""
     norm = normalize(text)
     seen: set[str] = set()
     for view in (text, norm.text, *(d.text for d in norm.decoded)):
         parts = [s.text.strip() for s in sentences(view)]
-        for piece in (view.strip(), *(parts if len(parts) > 1 else ())):
+        whole = view.strip()
+        for piece in (whole, *(parts if len(parts) > 1 else ())):
             if piece and piece not in seen:
                 seen.add(piece)
-                yield piece
+                yield Piece(piece, piece == whole or reads_as_request(piece))
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A text's probability (its largest piece's) and that of the pieces that may be sure."""
+
+    probability: float
+    sure_probability: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +90,25 @@ class ReproductionDetector:
         logit = np.float32(row.value @ self.weight[row.index] + self.bias)
         return float(sigmoid(np.array([logit], np.float32))[0])
 
-    def probability(self, text: str) -> float:
-        return max((self.piece_probability(p) for p in pieces(text)), default=0.0)
+    def read(self, text: str) -> Reading:
+        scored = [(self.piece_probability(p.text), p.may_be_sure) for p in pieces(text)]
+        return Reading(
+            max((p for p, _ in scored), default=0.0),
+            max((p for p, sure in scored if sure), default=0.0),
+        )
 
-    def policy_score(self, text: str) -> float:
-        """The text's ip.copyright score on the policy scale (hold 0.5, sure 0.75)."""
-        return round(self.point.to_policy_scale(self.probability(text)), 6)
+    def probability(self, text: str) -> float:
+        return self.read(text).probability
+
+    def policy_scores(self, text: str) -> tuple[float, float]:
+        """The text's ip.copyright score on the policy scale (hold 0.5, sure 0.75), and that of
+        its pieces that may be sure: a sentence of a longer text that reads as no request
+        (a line of a pasted lyric sheet or Dockerfile) may flag it, never block it alone."""
+        reading = self.read(text)
+        return (
+            round(self.point.to_policy_scale(reading.probability), 6),
+            round(self.point.to_policy_scale(reading.sure_probability), 6),
+        )
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ import numpy as np
 
 from sekimori.classify.corpus import Example, Split
 from sekimori.classify.operating import RULES, TierPoint, above_benign
-from sekimori.classify.reproduction import CATEGORY, ReproductionDetector, pieces
+from sekimori.classify.reproduction import CATEGORY, Reading, ReproductionDetector, pieces
 from sekimori.errors import ModelError
 from sekimori.taxonomy import Tier
 
@@ -57,7 +57,7 @@ def train_reproduction(
     # a request; a request's own pieces are left out (its frame may be the benign part).
     texts = [e.text for e in train]
     negatives = [
-        p for e, is_pos in zip(train, y, strict=True) if not is_pos for p in pieces(e.text)
+        p.text for e, is_pos in zip(train, y, strict=True) if not is_pos for p in pieces(e.text)
     ]
     known = set(texts)
     extra = [p for p in dict.fromkeys(negatives) if p not in known]
@@ -72,52 +72,59 @@ def train_reproduction(
         TierPoint(0.5, 0.5),
     )
     validation = [e for e in labelled if e.split is Split.VALIDATION]
-    probs = [unplaced.probability(e.text) for e in validation]
-    point = choose_point(validation, probs)
-    figures = figures_at(validation, probs, point)
+    readings = [unplaced.read(e.text) for e in validation]
+    point = choose_point(validation, readings)
+    figures = figures_at(validation, readings, point)
     return ReproductionDetector(unplaced.weight, unplaced.bias, point, figures)
 
 
-def choose_point(validation: Sequence[Example], probs: Sequence[float]) -> TierPoint:
-    """Hold and sure by the moderate tier's benign rule, on the validation rows."""
+def choose_point(validation: Sequence[Example], readings: Sequence[Reading]) -> TierPoint:
+    """Hold and sure by the moderate tier's benign rule, on the validation rows; the sure point
+    on the pieces that may be sure (what blocks)."""
     rule = next(r for r in RULES if r.tier is Tier.MODERATE)
-    benign = [p for e, p in zip(validation, probs, strict=True) if not e.harmful]
+    benign = [r for e, r in zip(validation, readings, strict=True) if not e.harmful]
     if not benign:
         raise ModelError("no benign rows in the validation split")
-    hold = above_benign(benign, rule.hold_benign or 0.0)
-    return TierPoint(hold, max(hold, above_benign(benign, rule.sure_benign)))
+    hold = above_benign([r.probability for r in benign], rule.hold_benign or 0.0)
+    sure = above_benign([r.sure_probability for r in benign], rule.sure_benign)
+    return TierPoint(hold, max(hold, sure))
 
 
 def figures_at(
-    validation: Sequence[Example], probs: Sequence[float], point: TierPoint
+    validation: Sequence[Example], readings: Sequence[Reading], point: TierPoint
 ) -> dict[str, Any]:
-    """Requests reaching each point (by language) and benign rows reaching it."""
+    """Rows reaching each point (by language): at hold on every piece, at sure on the pieces
+    that may be sure."""
     from sekimori.classify.train import is_ordinary
 
-    def share(rows: list[tuple[Example, float]], at: float) -> dict[str, Any]:
-        def rate(sel: list[float]) -> float | None:
-            return round(float(np.mean([p >= at for p in sel])), 4) if sel else None
+    def share(rows: list[tuple[Example, Reading]], sure: bool = False) -> dict[str, Any]:
+        def rate(sel: list[Reading]) -> float | None:
+            if not sel:
+                return None
+            if sure:
+                return round(float(np.mean([r.sure_probability >= point.sure for r in sel])), 4)
+            return round(float(np.mean([r.probability >= point.hold for r in sel])), 4)
 
         return {
-            "all": rate([p for _, p in rows]),
-            "en": rate([p for e, p in rows if e.lang == "en"]),
-            "ja": rate([p for e, p in rows if e.lang == "ja"]),
+            "all": rate([r for _, r in rows]),
+            "en": rate([r for e, r in rows if e.lang == "en"]),
+            "ja": rate([r for e, r in rows if e.lang == "ja"]),
             "n": len(rows),
         }
 
-    pairs = list(zip(validation, probs, strict=True))
-    own = [(e, p) for e, p in pairs if is_reproduction(e)]
-    benign = [(e, p) for e, p in pairs if not e.harmful]
-    ordinary = [(e, p) for e, p in benign if is_ordinary(e)]
-    other_harm = [(e, p) for e, p in pairs if e.harmful and not is_reproduction(e)]
+    pairs = list(zip(validation, readings, strict=True))
+    own = [(e, r) for e, r in pairs if is_reproduction(e)]
+    benign = [(e, r) for e, r in pairs if not e.harmful]
+    ordinary = [(e, r) for e, r in benign if is_ordinary(e)]
+    other_harm = [(e, r) for e, r in pairs if e.harmful and not is_reproduction(e)]
     return {
         "split": Split.VALIDATION.value,
-        "rule": "moderate: hold at most 1% of benign rows, sure at most 0.25%",
-        "requests_at_hold": share(own, point.hold),
-        "requests_at_sure": share(own, point.sure),
-        "benign_at_hold": share(benign, point.hold),
-        "benign_at_sure": share(benign, point.sure),
-        "ordinary_at_hold": share(ordinary, point.hold),
-        "ordinary_at_sure": share(ordinary, point.sure),
-        "other_harmful_at_hold": share(other_harm, point.hold),
+        "rule": "moderate: hold at most 1% of benign rows, sure at most 0.25% (sure pieces)",
+        "requests_at_hold": share(own),
+        "requests_at_sure": share(own, sure=True),
+        "benign_at_hold": share(benign),
+        "benign_at_sure": share(benign, sure=True),
+        "ordinary_at_hold": share(ordinary),
+        "ordinary_at_sure": share(ordinary, sure=True),
+        "other_harmful_at_hold": share(other_harm),
     }

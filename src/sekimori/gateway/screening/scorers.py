@@ -168,22 +168,26 @@ class ModelScorer:
         verdicts: list[Verdict] = classifier.classify_batch(texts)
         points = self._points
 
-        def scaled(v: Verdict, extra: Mapping[str, float]) -> Verdict:
-            certain = None if v.certain is None else scaled(v.certain, extra)
+        def scaled(v: Verdict, extra: tuple[float, float] | None) -> Verdict:
+            certain = v.certain
+            if certain is None and extra is not None and extra[1] < extra[0]:
+                certain = v  # the detector's sure pieces score less: the pieces that may be sure
+            certain = None if certain is None else scaled_alone(certain, extra and extra[1])
+            return replace(scaled_alone(v, extra and extra[0]), certain=certain)
+
+        def scaled_alone(v: Verdict, copyright: float | None) -> Verdict:
             evidence = v.evidence
             if points is not None:
                 categories = points.policy_scale(v.categories, v.score, v.evidence)
                 evidence = None
             else:
                 categories = on_policy_scale(v.categories, v.score, threshold)
-            for category_id, score in extra.items():
-                categories[category_id] = max(categories.get(category_id, 0.0), score)
-            return replace(v, categories=categories, evidence=evidence, certain=certain)
+            if copyright is not None:
+                categories[REPRODUCTION] = max(categories.get(REPRODUCTION, 0.0), copyright)
+            return replace(v, categories=categories, evidence=evidence, certain=None)
 
         detector = self._reproduction
-        extras: list[Mapping[str, float]] = [
-            {} if detector is None else {REPRODUCTION: detector.policy_score(t)} for t in texts
-        ]
+        extras = [None if detector is None else detector.policy_scores(t) for t in texts]
         return [scaled(v, e) for v, e in zip(verdicts, extras, strict=True)]
 
     def _answer_judge(self) -> AnswerJudge:
