@@ -175,3 +175,15 @@ def test_holding_only_ever_softens_a_block_to_a_flag(
         assert r.decision.action is Action.BLOCK or unsure_wrapper
     else:  # moderate sure scores may block; nothing turns milder
         assert r.decision.action in (plain.action, Action.BLOCK)
+
+
+def test_copyright_is_flagged_by_default_even_when_sure() -> None:
+    """Blocking at the copyright detector's sure point refused more benign prompts than it
+    stopped requests (bench/gateway/EFFECT.md): by default it flags; a tenant may block."""
+    sure = ruling({"ip.copyright": 0.9})
+    assert sure.decision.action is Action.FLAG and sure.held == ()
+    assert ruling({"privacy": 0.9}).decision.action is Action.BLOCK  # the rest of the tier
+    strict = parse_policy(
+        "default_tenant:\n  categories:\n    ip.copyright: {action: flag, when_sure: block}\n"
+    ).default_tenant
+    assert ruling({"ip.copyright": 0.9}, strict).decision.action is Action.BLOCK

@@ -2,8 +2,9 @@
 
 With no policy file sekimori blocks the catastrophic and severe tiers (holding for the answer
 what the classifier is unsure of), flags the moderate tier and blocks it when the classifier is
-sure, flags jailbreak attempts and blocks them when they carry any hazard signal, and redacts
-secrets, card numbers and My Numbers, so `sekimori serve` is safe out of the box.
+sure (copyright: flagged only), flags jailbreak attempts and blocks them when they carry any
+hazard signal, and redacts secrets, card numbers and My Numbers, so `sekimori serve` is safe out
+of the box.
 """
 
 from __future__ import annotations
@@ -28,8 +29,18 @@ TIER_WHEN_SURE: Mapping[Tier, Action | None] = {
     Tier.MODERATE: Action.BLOCK,
 }
 
+# ip.copyright is flagged, never blocked, by default: its detector (`classify.reproduction`)
+# blocked at its sure point 53 more WildGuardTest benign prompts (23.7 -> 29.3%) and 14 more
+# ordinary English ones than without it, long creative-writing requests read as requests for a
+# work's text, for 25 more HarmBench requests stopped (bench/gateway/EFFECT.md, 7e86181). A tenant
+# may still set `when_sure: block` for it.
+FLAG_ONLY: frozenset[str] = frozenset({"ip.copyright"})
 _BASE_CATEGORIES = {
-    c.id: CategoryRule(TIER_ACTIONS[c.tier], DEFAULT_THRESHOLD, TIER_WHEN_SURE[c.tier])
+    c.id: CategoryRule(
+        TIER_ACTIONS[c.tier],
+        DEFAULT_THRESHOLD,
+        None if c.id in FLAG_ONLY else TIER_WHEN_SURE[c.tier],
+    )
     for c in CATEGORIES
 } | {SIGNAL_JAILBREAK: CategoryRule(Action.FLAG, DEFAULT_THRESHOLD)}
 _BASE_PII = {t.value: Action.REDACT for t in SECRET_TYPES} | {
