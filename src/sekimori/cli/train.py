@@ -226,11 +226,20 @@ def add_static(sub: Any) -> None:
         "after new validation data or new n-gram weights (seconds, not minutes) / "
         "static.npz はそのままでクリア点だけを選び直します",
     )
+    p.add_argument(
+        "--train-vectors",
+        action="store_true",
+        help="after distilling, train the token vectors and the heads together on the training "
+        "split (seeded; a few more minutes); the clear points are chosen as before / "
+        "蒸留の後、学習データでトークンベクトルとヘッドを一緒に学習します（シード固定、数分追加）。"
+        "クリア点の選び方は同じです",
+    )
     p.set_defaults(func=_train_static)
 
 
 def _train_static(args: argparse.Namespace) -> int:
     from sekimori.classify.static_train import StaticSettings, train_static
+    from sekimori.classify.static_tune import TuneSettings
     from sekimori.errors import ConfigError
 
     if not 8 <= args.dims <= 384:
@@ -238,6 +247,12 @@ def _train_static(args: argparse.Namespace) -> int:
     if not (args.model / "model.json").is_file():
         raise ConfigError(
             f"--model {args.model}: no model.json there / model.json がありません", key="--model"
+        )
+    if args.points_only and args.train_vectors:
+        raise ConfigError(
+            "--points-only keeps static.npz; it cannot go with --train-vectors / "
+            "--points-only は static.npz をそのまま使うため --train-vectors と併用できません",
+            key="--train-vectors",
         )
     start = time.monotonic()
     choice = train_static(
@@ -247,6 +262,7 @@ def _train_static(args: argparse.Namespace) -> int:
             seed=args.seed,
             enable=not args.off,
             points_only=args.points_only,
+            tune=TuneSettings(seed=args.seed) if args.train_vectors else None,
         )
     )
     print(
