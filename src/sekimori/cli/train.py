@@ -238,6 +238,34 @@ def add_answer_fast(sub: Any) -> None:
         action="store_true",
         help="write the stage but leave it switched off / 作成するが無効のまま",
     )
+    p.add_argument(
+        "--tune-epochs",
+        type=int,
+        default=defaults.tune_epochs,
+        help="train the token vectors with the head for this many epochs, from the distilled "
+        "ones (0: vectors frozen) / トークンベクトルもヘッドと一緒にこのエポック数だけ学習"
+        "（0: 蒸留したまま）",
+    )
+    p.add_argument(
+        "--no-ngram-gate",
+        action="store_true",
+        help="the level is the head's alone, not the higher of it and the judge's n-gram head's "
+        "/ 判定器の n-gram ヘッドとの大きい方ではなく、第一段のヘッドだけで水準を決める",
+    )
+    p.add_argument(
+        "--fine-clear",
+        action="store_true",
+        help="choose the clear point on log10 steps of 0.02 from 1e-9, not 0.001 steps (for "
+        "--no-ngram-gate, whose levels are surest far under 0.001) / クリア点を 0.001 刻みでなく"
+        "1e-9 からの対数刻み（0.02）で選ぶ",
+    )
+    p.add_argument(
+        "--vectors-from",
+        type=Path,
+        help="start from the token vectors of this fast.npz (built for the same judge "
+        "encoder) instead of distilling them again / 蒸留し直さず、この fast.npz の"
+        "トークンベクトルから始める",
+    )
     p.set_defaults(func=_train_answer_fast)
 
 
@@ -252,7 +280,18 @@ def _train_answer_fast(args: argparse.Namespace) -> int:
             f"--model {args.model}: no answers.json there / answers.json がありません",
             key="--model",
         )
-    report = train_fast(FastSettings(folder=args.model, dims=args.dims, enable=not args.off))
+    if args.tune_epochs < 0:
+        raise ConfigError(f"--tune-epochs must be 0 or more, got {args.tune_epochs}")
+    settings = FastSettings(
+        folder=args.model,
+        dims=args.dims,
+        enable=not args.off,
+        tune_epochs=args.tune_epochs,
+        ngram_gate=not args.no_ngram_gate,
+        fine_clear=args.fine_clear,
+        vectors_from=args.vectors_from,
+    )
+    report = train_fast(settings)
     print(
         f"clear {report.clear:.3f}; benign whole answers cleared (out of fold): "
         f"{report.figures['benign_whole']}; harmful views cleared: "
