@@ -293,7 +293,7 @@ def _train_answer_fast(args: argparse.Namespace) -> int:
     )
     report = train_fast(settings)
     print(
-        f"clear {report.clear:.3f}; benign whole answers cleared (out of fold): "
+        f"clear {report.clear:.3g}; benign whole answers cleared (out of fold): "
         f"{report.figures['benign_whole']}; harmful views cleared: "
         f"{report.figures['harmful_all_cleared_count']}; {report.seconds:.0f} s"
     )
