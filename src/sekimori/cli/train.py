@@ -247,17 +247,17 @@ def add_answer_fast(sub: Any) -> None:
         "（0: 蒸留したまま）",
     )
     p.add_argument(
-        "--no-ngram-gate",
+        "--ngram-gate",
         action="store_true",
-        help="the level is the head's alone, not the higher of it and the judge's n-gram head's "
-        "/ 判定器の n-gram ヘッドとの大きい方ではなく、第一段のヘッドだけで水準を決める",
+        help="the level is the higher of the head's and the judge's n-gram head's P(harmful), "
+        "as before issue 16 (default: the head's alone) / 第一段のヘッドと判定器の n-gram "
+        "ヘッドの大きい方を水準にする（issue 16 以前の方式。既定はヘッドだけ）",
     )
     p.add_argument(
-        "--fine-clear",
+        "--coarse-clear",
         action="store_true",
-        help="choose the clear point on log10 steps of 0.02 from 1e-9, not 0.001 steps (for "
-        "--no-ngram-gate, whose levels are surest far under 0.001) / クリア点を 0.001 刻みでなく"
-        "1e-9 からの対数刻み（0.02）で選ぶ",
+        help="choose the clear point on 0.001 steps, as before issue 16 (default: log10 steps "
+        "of 0.02 from 1e-9) / クリア点を 0.001 刻みで選ぶ（既定は 1e-9 からの対数刻み 0.02）",
     )
     p.add_argument(
         "--vectors-from",
@@ -287,8 +287,8 @@ def _train_answer_fast(args: argparse.Namespace) -> int:
         dims=args.dims,
         enable=not args.off,
         tune_epochs=args.tune_epochs,
-        ngram_gate=not args.no_ngram_gate,
-        fine_clear=args.fine_clear,
+        ngram_gate=args.ngram_gate,
+        fine_clear=not args.coarse_clear,
         vectors_from=args.vectors_from,
     )
     report = train_fast(settings)

@@ -5,8 +5,9 @@ The answer judge (`judge.py`) runs e5-small on the prompt, the answer and its op
 stage reads the same (prompt, answer, opening) triple through token vectors distilled from the
 judge's own encoder (`sekimori.classify.static.TokenPool`, the Model2Vec idea: each token alone
 through e5-small, PCA, SIF weights), beside the judge's refusal cues and its harm n-gram head,
-into one small MLP: well under a millisecond. A pair's level is the higher of that MLP's
-P(harmful) and the judge's n-gram head's alone (both must find it harmless); a pair under the
+into one small MLP: well under a millisecond. A pair's level is that MLP's P(harmful) (the
+judge's n-gram log-odds are one of its features) or, with ``ngram_gate`` (the stages built
+before issue 16), the higher of it and the judge's n-gram head's alone; a pair under the
 *clear point*, with at least ``min_known`` of its tokens known, is judged harmless without the
 encoder; everything else goes to the judge.
 

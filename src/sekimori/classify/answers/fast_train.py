@@ -5,11 +5,13 @@
    ``dims``, SIF weights (`sekimori.classify.static_train.distil`).
 3. Head: an MLP over the stage's features (`fast.pair_rows`) of the judge's training views
    (whole answers, their 64/128/256-token prefixes and the other layouts, as the judge sees
-   them), labelled harmful or not; the judge's n-gram log-odds among them out of fold.
+   them), labelled harmful or not; the judge's n-gram log-odds among them out of fold. With
+   ``tune_epochs`` the token vectors are trained with the head (`fast_tune.py`).
 4. The clear point, from out-of-fold predictions (5 folds grouped by prompt) on the training
-   split only, of the level max(MLP, judge's n-gram head): the highest level (0.001 steps) at
-   which no whole harmful answer of the team's own sets and at most ``harm_loss`` of all
-   harmful views would be cleared. Held-back answers (the judge's test split,
+   split only, of the level (the MLP's P(harmful), or with ``ngram_gate`` the higher of it
+   and the judge's n-gram head's): the highest level (0.001 steps, or with ``fine_clear``
+   log10 steps of 0.02) at which no whole harmful answer of the team's own sets and at most
+   ``harm_loss`` of all harmful views would be cleared. Held-back answers (the judge's test split,
    `heldout_prose*.jsonl`) never influence anything here.
 
 Rerun after every `sekimori train answers`: the stage reads the judge's harm n-gram head and
@@ -69,10 +71,11 @@ class FastSettings:
     # Epochs of training the token vectors and head together (`fast_tune.py`) from the
     # distilled vectors; 0: vectors frozen, the head a scikit-learn MLP.
     tune_epochs: int = 0
-    ngram_gate: bool = True  # level = max(MLP, judge's n-gram head); False: the MLP alone
-    # The clear point's candidates: 0.001 steps, or (fine) steps of 0.02 in log10 from 1e-9
-    # (a level that is the MLP's alone is surest far under 0.001).
-    fine_clear: bool = False
+    # level = max(MLP, judge's n-gram head) (the stages before issue 16); False: the MLP alone
+    ngram_gate: bool = False
+    # The clear point's candidates: steps of 0.02 in log10 from 1e-9 (a level that is the MLP's
+    # alone is surest far under 0.001), or (False) 0.001 steps as before issue 16.
+    fine_clear: bool = True
     # Start from the token vectors of this fast.npz (same judge encoder) instead of distilling.
     vectors_from: Path | None = None
 
