@@ -196,7 +196,7 @@ def main() -> int:
         flagged, cleared = judged(rows, judge, stages)
         for table, c in zip(tables, cleared, strict=True):
             table += section(name, rows, flagged, c)
-    cost = costs(test, judge, stages[-1])
+    cost = costs(test, judge, stages[0])
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     blocks: list[str] = []
     for k, (one, table) in enumerate(zip(stages, tables, strict=True)):
@@ -211,7 +211,7 @@ def main() -> int:
         f"{os.cpu_count()} cores shared with other jobs (load average at the end {load}), "
         f"Python {platform.python_version()}.",
         "",
-        f"Cost (the last stage below): {cost}.",
+        f"Cost (the stage in `classify/models/answers`): {cost}.",
         "",
         "Whole answers, judged as the gateway judges a non-streamed answer or a stream's final "
         "window (without the prompt-risk rule: answers to prompts scoring >= 0.25 on the "
