@@ -33,12 +33,16 @@ from sekimori.classify.answers.model import MODEL_DIR, load_model
 from sekimori.classify.encoder import ENCODERS
 from sekimori.paths import REPO_ROOT
 
+sys.path.insert(0, str(REPO_ROOT / "bench" / "gateway"))
+from screening import ANSWERS, prompt, unique_answer
+
 OUT = Path(__file__).resolve().parent / "FAST.md"
 HELD = {
     "prose v1": REPO_ROOT / "data" / "answers" / "heldout_prose.jsonl",
     "prose v2": REPO_ROOT / "data" / "answers" / "heldout_prose_v2.jsonl",
 }
 BATCH = 16
+JUDGE_PROMPT_CHARS = 300  # the gateway's judge reads the prompt's last 300 characters
 
 
 def _rows(path: Path) -> list[tuple[str, str, bool, str]]:
@@ -53,16 +57,52 @@ def _rows(path: Path) -> list[tuple[str, str, bool, str]]:
 
 
 def judged(
-    rows: list[tuple[str, str, bool, str]], judge: AnswerJudge, stage: FastStage
-) -> tuple[np.ndarray, np.ndarray]:
-    """(the judge flags it, the stage clears it) per row."""
-    flagged, cleared = [], []
+    rows: list[tuple[str, str, bool, str]], judge: AnswerJudge, stages: list[FastStage]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(the judge flags it, each stage clears it) per row."""
+    flagged: list[bool] = []
+    cleared: list[list[bool]] = [[] for _ in stages]
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         prompts, answers = [r[0] for r in batch], [r[1] for r in batch]
         flagged.extend(v.harmful for v in judge.answer_batch(prompts, answers))
-        cleared.extend(bool(stage.clears(float(x))) for x in stage.levels(prompts, answers))
-    return np.array(flagged), np.array(cleared)
+        for stage, out in zip(stages, cleared, strict=True):
+            out.extend(bool(stage.clears(float(x))) for x in stage.levels(prompts, answers))
+    return np.array(flagged), [np.array(c) for c in cleared]
+
+
+def bench_answers(stage: FastStage) -> str:
+    """How many of the gateway throughput bench's ordinary answers the stage clears, each
+    with its request's prompt as the gateway's judge reads it (its last 300 characters)."""
+    n = len(ANSWERS)
+    tails = [prompt(k)[-JUDGE_PROMPT_CHARS:] for k in range(n)]
+    levels = stage.levels(tails, [unique_answer(k) for k in range(n)])
+    cleared = sum(bool(stage.clears(float(x))) for x in levels)
+    return f"{cleared} of {n} (levels {', '.join(f'{float(x):.2e}' for x in levels)})"
+
+
+def describe(stage: FastStage) -> str:
+    v = stage.meta.validation
+    epochs = v.get("tune_epochs", 0)
+    tuned = f", then trained with the head for {epochs} epochs" if epochs else ""
+    level = (
+        "the higher of its head's and the judge's n-gram head's P(harmful)"
+        if stage.meta.ngram_gate
+        else "its head's P(harmful) (the judge's n-gram log-odds among its features)"
+    )
+    return (
+        f"{v.get('vocabulary')} token vectors of {v.get('dims')} dimensions distilled from the "
+        f"judge's encoder{tuned}; level: {level}; clear point {stage.meta.clear} chosen by "
+        "`sekimori train answer-fast` on out-of-fold predictions of the judge's training split "
+        "only: no whole harmful answer of the team's sets and at most "
+        f"{v.get('harm_loss')} of all harmful training views may be cleared. Out of fold there: "
+        f"benign whole answers cleared {v.get('benign_whole')}, benign prefixes "
+        f"{v.get('benign_prefix')}; harmful views cleared {v.get('harmful_all_cleared_count')} "
+        f"(whole own {v.get('harmful_whole_own')}, XSTest {v.get('harmful_whole_xstest')}, "
+        f"prefixes {v.get('harmful_prefix')}). The throughput bench's ordinary answers "
+        f"(`bench/gateway/screening.py` ANSWERS with their requests' prompts) cleared: "
+        f"{bench_answers(stage)}."
+    )
 
 
 def _frac(n: int, d: int) -> str:
@@ -120,6 +160,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--candidate",
+        type=Path,
+        help="a folder with another fast.npz/fast.json for the same judge, measured beside",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     model = load_model(MODEL_DIR)
@@ -128,23 +173,36 @@ def main() -> int:
         print("no answer first stage (fast.json) for these judge weights", file=sys.stderr)
         return 1
     judge = AnswerJudge(model, ENCODERS.get(model.encoder)(threads=args.threads))
+    stages = [stage]
+    if args.candidate is not None:
+        candidate = load_stage(args.candidate, model)
+        if candidate is None:
+            print(f"no first stage in {args.candidate} for these judge weights", file=sys.stderr)
+            return 1
+        stages.append(candidate)
     test = [
         (e.prompt, e.answer, e.harmful, e.lang)
         for e in split(load_all(), "test")
         if e.answer.strip()
     ]
     sets = {"judge's held-back split": test} | {k: _rows(v) for k, v in HELD.items()}
-    table = [
+    header = [
         "| set | lang | harmful caught, judge | caught with the stage | harmful cleared "
         "| benign false-harmful, judge | with the stage | benign cleared |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
+    tables = [list(header) for _ in stages]
     for name, rows in sets.items():
-        flagged, cleared = judged(rows, judge, stage)
-        table += section(name, rows, flagged, cleared)
-    cost = costs(test, judge, stage)
-    v = stage.meta.validation
+        flagged, cleared = judged(rows, judge, stages)
+        for table, c in zip(tables, cleared, strict=True):
+            table += section(name, rows, flagged, c)
+    cost = costs(test, judge, stages[0])
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    blocks: list[str] = []
+    for k, (one, table) in enumerate(zip(stages, tables, strict=True)):
+        title = "Stage in `classify/models/answers`" if k == 0 else f"Candidate `{args.candidate}`"
+        blocks += [f"## {title} (fast.npz sha256 {one.meta.sha256[:12]})", ""]
+        blocks += [describe(one), "", *table, ""]
     lines = [
         "# Answer judge's first stage — what it clears / 回答判定器の第一段",
         "",
@@ -153,24 +211,14 @@ def main() -> int:
         f"{os.cpu_count()} cores shared with other jobs (load average at the end {load}), "
         f"Python {platform.python_version()}.",
         "",
-        f"Stage: `fast.npz` ({v.get('vocabulary')} token vectors of {v.get('dims')} dimensions "
-        f"distilled from the judge's encoder), clear point {stage.meta.clear} chosen by "
-        "`sekimori train answer-fast` on out-of-fold predictions of the judge's training split "
-        "only: no whole harmful answer of the team's sets and at most "
-        f"{v.get('harm_loss')} of all harmful training views may be cleared. Out of fold there: "
-        f"benign whole answers cleared {v.get('benign_whole')}, benign prefixes "
-        f"{v.get('benign_prefix')}; harmful views cleared {v.get('harmful_all_cleared_count')} "
-        f"(whole own {v.get('harmful_whole_own')}, XSTest {v.get('harmful_whole_xstest')}, "
-        f"prefixes {v.get('harmful_prefix')}).",
-        "",
-        f"Cost: {cost}.",
+        f"Cost (the stage in `classify/models/answers`): {cost}.",
         "",
         "Whole answers, judged as the gateway judges a non-streamed answer or a stream's final "
         "window (without the prompt-risk rule: answers to prompts scoring >= 0.25 on the "
-        "policy's scale, or held, always go to the judge in the gateway).",
+        'policy\'s scale, or held, always go to the judge in the gateway). "caught": the '
+        'judge flags it; "with the stage": the stage clears it, or else the judge flags it.',
         "",
-        *table,
-        "",
+        *blocks,
     ]
     text = "\n".join(lines)
     print(text)

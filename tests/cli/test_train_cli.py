@@ -30,3 +30,16 @@ def test_reuse_delta_names_a_missing_file(
     assert code == 1
     err = capsys.readouterr().err
     assert f"no such file: {missing}" in err and "Traceback" not in err
+
+
+def test_static_points_only_with_trained_vectors_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.json").write_text("{}")
+    code = main(["train", "static", "--model", str(model), "--points-only", "--train-vectors"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "--points-only keeps static.npz" in err and "Traceback" not in err
+    assert sorted(p.name for p in model.iterdir()) == ["model.json"]

@@ -164,13 +164,21 @@ class TokenPool:
         self._row[vocab] = np.arange(len(vocab))
         self._vectors = vectors.astype(np.float32)
 
-    def embed(self, text: str) -> tuple[NDArray[np.float32], float]:
+    @property
+    def vectors(self) -> NDArray[np.float32]:
+        return self._vectors
+
+    def rows(self, text: str) -> tuple[NDArray[np.int64], float]:
+        """The vector rows of the text's known tokens and the share of its tokens known."""
         ids = self.tokenizer.ids(text)
         if not ids:
-            return np.zeros(self.dims, np.float32), 1.0
+            return np.zeros(0, np.int64), 1.0
         rows = self._row[np.asarray(ids, np.int64)]
         rows = rows[rows >= 0]
-        known = len(rows) / len(ids)
+        return rows, len(rows) / len(ids)
+
+    def embed(self, text: str) -> tuple[NDArray[np.float32], float]:
+        rows, known = self.rows(text)
         if not len(rows):
             return np.zeros(self.dims, np.float32), known
         vec = self._vectors[rows].mean(axis=0)

@@ -6,6 +6,8 @@
    fine-tuning delta), PCA to ``dims``, SIF weights a / (a + p) from the training split.
 3. Heads: harm and jailbreak MLPs on the pooled vectors of the training split (catastrophic
    and severe rows counted ``tier_weight`` times), seeded.
+   With ``tune`` (`sekimori train static --train-vectors`): then the vectors and the heads
+   trained together on the training split (`sekimori.classify.static_tune`), same pooling.
 4. The clear points, on the validation split only: for each way of combining with the n-gram
    model (`static.COMBINES`), the clear point (a text's whole, each segment) and the lower
    point for the whole of a text longer than one window (``long_clear``), 0.01 steps, at which
@@ -61,6 +63,7 @@ from sekimori.classify.static import (
     combine,
     e5_tokenizer,
 )
+from sekimori.classify.static_tune import Tuned, TuneSettings, training_rows, tune
 from sekimori.errors import ModelError
 from sekimori.taxonomy import BY_ID, Tier
 from sekimori.testing.disguises import WRAPPERS
@@ -87,6 +90,8 @@ class StaticSettings:
     enable: bool = True
     # keep the model's static.npz (vectors and heads) and only choose the clear points again
     points_only: bool = False
+    # train the distilled vectors and the heads end to end (`static_tune`); None: frozen
+    tune: TuneSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,7 +443,32 @@ def build_static(
 
     progress("fitting heads")
     harm, jail = fit_heads(stage_of, train, settings)
-    return StaticModel(vocab, vectors, harm, jail)
+    static = StaticModel(vocab, vectors, harm, jail)
+    if settings.tune is None:
+        return static
+    return tuned(static, train, settings.tune, tokenizer, progress).model
+
+
+def tuned(
+    static: StaticModel,
+    train: Sequence[Example],
+    settings: TuneSettings,
+    tokenizer: Tokenizer,
+    progress: Callable[[str], None],
+) -> Tuned:
+    """``static`` with its vectors and heads trained on the training split (`static_tune`)."""
+    from sekimori.classify.train import is_ordinary
+
+    rows = training_rows(train, tier_of, is_ordinary, settings)
+    return tune(static, rows, tokenizer, settings, progress)
+
+
+def vectors_kind(settings: StaticSettings, model: PromptModel) -> str:
+    """ "distilled" or "trained" (`static_tune`): what this run writes, or keeps."""
+    if settings.points_only:
+        kept = (model.meta.fast_path or {}).get("validation", {}).get("vectors")
+        return str(kept or "distilled")
+    return "distilled" if settings.tune is None else "trained"
 
 
 def train_static(settings: StaticSettings, progress: Callable[[str], None] = print) -> Choice:
@@ -484,6 +514,7 @@ def train_static(settings: StaticSettings, progress: Callable[[str], None] = pri
         "combines_tried": tried,
         "vocabulary": len(static.vocab),
         "dims": static.dims,
+        "vectors": vectors_kind(settings, model),
         "seed": settings.seed,
     }
     meta = FastPathMeta(

@@ -226,11 +226,20 @@ def add_static(sub: Any) -> None:
         "after new validation data or new n-gram weights (seconds, not minutes) / "
         "static.npz はそのままでクリア点だけを選び直します",
     )
+    p.add_argument(
+        "--train-vectors",
+        action="store_true",
+        help="after distilling, train the token vectors and the heads together on the training "
+        "split (seeded; a few more minutes); the clear points are chosen as before / "
+        "蒸留の後、学習データでトークンベクトルとヘッドを一緒に学習します（シード固定、数分追加）。"
+        "クリア点の選び方は同じです",
+    )
     p.set_defaults(func=_train_static)
 
 
 def _train_static(args: argparse.Namespace) -> int:
     from sekimori.classify.static_train import StaticSettings, train_static
+    from sekimori.classify.static_tune import TuneSettings
     from sekimori.errors import ConfigError
 
     if not 8 <= args.dims <= 384:
@@ -238,6 +247,12 @@ def _train_static(args: argparse.Namespace) -> int:
     if not (args.model / "model.json").is_file():
         raise ConfigError(
             f"--model {args.model}: no model.json there / model.json がありません", key="--model"
+        )
+    if args.points_only and args.train_vectors:
+        raise ConfigError(
+            "--points-only keeps static.npz; it cannot go with --train-vectors / "
+            "--points-only は static.npz をそのまま使うため --train-vectors と併用できません",
+            key="--train-vectors",
         )
     start = time.monotonic()
     choice = train_static(
@@ -247,6 +262,7 @@ def _train_static(args: argparse.Namespace) -> int:
             seed=args.seed,
             enable=not args.off,
             points_only=args.points_only,
+            tune=TuneSettings(seed=args.seed) if args.train_vectors else None,
         )
     )
     print(
@@ -285,6 +301,34 @@ def add_answer_fast(sub: Any) -> None:
         action="store_true",
         help="write the stage but leave it switched off / 作成するが無効のまま",
     )
+    p.add_argument(
+        "--tune-epochs",
+        type=int,
+        default=defaults.tune_epochs,
+        help="train the token vectors with the head for this many epochs, from the distilled "
+        "ones (0: vectors frozen) / トークンベクトルもヘッドと一緒にこのエポック数だけ学習"
+        "（0: 蒸留したまま）",
+    )
+    p.add_argument(
+        "--ngram-gate",
+        action="store_true",
+        help="the level is the higher of the head's and the judge's n-gram head's P(harmful), "
+        "as before issue 16 (default: the head's alone) / 第一段のヘッドと判定器の n-gram "
+        "ヘッドの大きい方を水準にする（issue 16 以前の方式。既定はヘッドだけ）",
+    )
+    p.add_argument(
+        "--coarse-clear",
+        action="store_true",
+        help="choose the clear point on 0.001 steps, as before issue 16 (default: log10 steps "
+        "of 0.02 from 1e-9) / クリア点を 0.001 刻みで選ぶ（既定は 1e-9 からの対数刻み 0.02）",
+    )
+    p.add_argument(
+        "--vectors-from",
+        type=Path,
+        help="start from the token vectors of this fast.npz (built for the same judge "
+        "encoder) instead of distilling them again / 蒸留し直さず、この fast.npz の"
+        "トークンベクトルから始める",
+    )
     p.set_defaults(func=_train_answer_fast)
 
 
@@ -299,9 +343,20 @@ def _train_answer_fast(args: argparse.Namespace) -> int:
             f"--model {args.model}: no answers.json there / answers.json がありません",
             key="--model",
         )
-    report = train_fast(FastSettings(folder=args.model, dims=args.dims, enable=not args.off))
+    if args.tune_epochs < 0:
+        raise ConfigError(f"--tune-epochs must be 0 or more, got {args.tune_epochs}")
+    settings = FastSettings(
+        folder=args.model,
+        dims=args.dims,
+        enable=not args.off,
+        tune_epochs=args.tune_epochs,
+        ngram_gate=args.ngram_gate,
+        fine_clear=not args.coarse_clear,
+        vectors_from=args.vectors_from,
+    )
+    report = train_fast(settings)
     print(
-        f"clear {report.clear:.3f}; benign whole answers cleared (out of fold): "
+        f"clear {report.clear:.3g}; benign whole answers cleared (out of fold): "
         f"{report.figures['benign_whole']}; harmful views cleared: "
         f"{report.figures['harmful_all_cleared_count']}; {report.seconds:.0f} s"
     )

@@ -15,7 +15,7 @@ import pytest
 
 from sekimori.classify.answers import judge as judge_module
 from sekimori.classify.answers.fast import FAST_FILE, META_FILE, load_stage
-from sekimori.classify.answers.fast_train import choose_clear
+from sekimori.classify.answers.fast_train import FINE_GRID, choose_clear
 from sekimori.classify.answers.judge import AnswerJudge, default_judge
 from sekimori.classify.answers.model import MODEL_DIR, OPENING_TOKENS, load_model
 from sekimori.classify.answers.prefix import take_tokens
@@ -181,3 +181,13 @@ def test_the_clear_point_keeps_every_must_keep_view() -> None:
     # a must-keep view under every point: nothing is cleared
     keep[0] = True
     assert choose_clear(oof, harmful, keep, harm_loss=1.0) == 0.0
+
+
+def test_the_fine_clear_point_keeps_every_must_keep_view_far_under_0_001() -> None:
+    oof = np.array([2e-8, 3.1e-6, 1e-3, 4e-9])
+    harmful = np.array([False, True, True, False])
+    keep = np.array([False, True, False, False])
+    clear = choose_clear(oof, harmful, keep, harm_loss=0.0, grid=FINE_GRID)
+    # the highest grid point not above 3.1e-6: 10**-5.52 (3.02e-6); the coarse grid clears none
+    assert 2.9e-6 < clear <= 3.1e-6
+    assert choose_clear(oof, harmful, keep, harm_loss=0.0) == 0.0

@@ -5,8 +5,9 @@ The answer judge (`judge.py`) runs e5-small on the prompt, the answer and its op
 stage reads the same (prompt, answer, opening) triple through token vectors distilled from the
 judge's own encoder (`sekimori.classify.static.TokenPool`, the Model2Vec idea: each token alone
 through e5-small, PCA, SIF weights), beside the judge's refusal cues and its harm n-gram head,
-into one small MLP: well under a millisecond. A pair's level is the higher of that MLP's
-P(harmful) and the judge's n-gram head's alone (both must find it harmless); a pair under the
+into one small MLP: well under a millisecond. A pair's level is that MLP's P(harmful) (the
+judge's n-gram log-odds are one of its features) or, with ``ngram_gate`` (the stages built
+before issue 16), the higher of it and the judge's n-gram head's alone; a pair under the
 *clear point*, with at least ``min_known`` of its tokens known, is judged harmless without the
 encoder; everything else goes to the judge.
 
@@ -58,6 +59,9 @@ class FastMeta:
     sha256: str  # of fast.npz
     enabled: bool = True
     validation: dict[str, Any] = field(default_factory=dict)
+    # The level is the higher of the MLP's and the judge's n-gram head's P(harmful); False: the
+    # MLP's alone (the n-gram log-odds are still among its features).
+    ngram_gate: bool = True
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> FastMeta:
@@ -134,8 +138,10 @@ class FastStage:
         n-gram head's (inf where too few tokens are known)."""
         x, known = self.features(prompts, answers)
         z = ((x - self.model.mean) / self.model.scale).astype(np.float32)
-        # Both must find the pair harmless: the MLP and the judge's n-gram head (last column).
-        p = np.maximum(sigmoid(self.model.head.logits(z))[:, 0], sigmoid(x[:, -1]))
+        p = sigmoid(self.model.head.logits(z))[:, 0]
+        if self.meta.ngram_gate:
+            # Both must find the pair harmless: the MLP and the judge's n-gram head (last column).
+            p = np.maximum(p, sigmoid(x[:, -1]))
         out: Array = np.where(known >= self.meta.min_known, p, np.float32(np.inf)).astype(
             np.float32
         )
@@ -145,23 +151,87 @@ class FastStage:
         return level < self.meta.clear
 
 
+@dataclass(frozen=True, slots=True)
+class Bags:
+    """Ragged rows of known tokens (indices into the vectors), one bag per text."""
+
+    rows: NDArray[np.int64]
+    offsets: NDArray[np.int64]  # bag i is rows[offsets[i]:offsets[i + 1]]
+
+    @classmethod
+    def of(cls, bags: Sequence[NDArray[np.int64]]) -> Bags:
+        lengths = np.array([len(b) for b in bags], np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        rows = np.concatenate(list(bags)).astype(np.int64) if bags else np.zeros(0, np.int64)
+        return cls(rows, offsets)
+
+    def subset(self, index: NDArray[Any]) -> Bags:
+        return Bags.of([self.rows[self.offsets[i] : self.offsets[i + 1]] for i in index])
+
+    def take(self, index: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Rows and start offsets (EmbeddingBag's form) of the bags at `index`."""
+        parts = [self.rows[self.offsets[i] : self.offsets[i + 1]] for i in index]
+        lengths = np.array([len(p) for p in parts], np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        flat = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return flat, starts
+
+
+@dataclass(frozen=True, slots=True)
+class PairBags:
+    prompt: Bags
+    answer: Bags
+    opening: Bags
+
+    def subset(self, index: NDArray[Any]) -> PairBags:
+        return PairBags(*(b.subset(index) for b in (self.prompt, self.answer, self.opening)))
+
+
+def pooled(bags: Bags, vectors: Array) -> Array:
+    """Each bag's mean vector, L2-normalised (zeros for an empty bag): `TokenPool.embed`."""
+    n = len(bags.offsets) - 1
+    out = np.zeros((n, vectors.shape[1]), np.float32)
+    for i in range(n):
+        rows = bags.rows[bags.offsets[i] : bags.offsets[i + 1]]
+        if len(rows):
+            vec = vectors[rows].mean(axis=0)
+            out[i] = vec / max(float(np.linalg.norm(vec)), 1e-12)
+    return out
+
+
+def feature_rows(bags: PairBags, extra: Array, vectors: Array) -> Array:
+    """The stage's feature rows (`fast.pair_rows`' layout) from token bags and `vectors`."""
+    vp, va, vo = (pooled(b, vectors) for b in (bags.prompt, bags.answer, bags.opening))
+    root = np.float32(np.sqrt(vectors.shape[1]))
+    return np.hstack([vp, va, vp * va * root, vo, extra]).astype(np.float32)
+
+
+def pair_bags(
+    pool: TokenPool, prompts: Sequence[str], answers: Sequence[str]
+) -> tuple[PairBags, Array]:
+    """The known tokens of each prompt, answer and opening, and each answer's share known."""
+    p = [pool.rows(text)[0] for text in prompts]
+    a = [pool.rows(text) for text in answers]
+    o = [pool.rows(take_tokens(text, OPENING_TOKENS))[0] for text in answers]
+    known = np.array([k for _, k in a], np.float32)
+    return PairBags(Bags.of(p), Bags.of([r for r, _ in a]), Bags.of(o)), known
+
+
+def extra_columns(judge: AnswerModel, prompts: Sequence[str], answers: Sequence[str]) -> Array:
+    """The feature columns after the pooled vectors: refusal cues, the judge's harm n-gram
+    log-odds (last)."""
+    cues = refusal_feature_matrix(answers, prompts)
+    grams = judge.harm_ngram_logits(answers)[:, None]
+    return np.hstack([cues, grams]).astype(np.float32)
+
+
 def pair_rows(
     pool: TokenPool, judge: AnswerModel, prompts: Sequence[str], answers: Sequence[str]
 ) -> tuple[Array, Array]:
     """[v(prompt), v(answer), v(prompt) * v(answer), v(opening), refusal cues, the judge's harm
     n-gram log-odds]: the judge's own features with static vectors in place of the encoder."""
-    dims = pool.dims
-    rows = np.zeros((len(answers), 4 * dims), np.float32)
-    known = np.ones(len(answers), np.float32)
-    for i, (prompt, answer) in enumerate(zip(prompts, answers, strict=True)):
-        vp, _ = pool.embed(prompt)
-        va, k = pool.embed(answer)
-        vo, _ = pool.embed(take_tokens(answer, OPENING_TOKENS))
-        rows[i] = np.concatenate([vp, va, vp * va * np.float32(np.sqrt(dims)), vo])
-        known[i] = k
-    cues = refusal_feature_matrix(answers, prompts)
-    grams = judge.harm_ngram_logits(answers)[:, None]
-    return np.hstack([rows, cues, grams]).astype(np.float32), known
+    bags, known = pair_bags(pool, prompts, answers)
+    return feature_rows(bags, extra_columns(judge, prompts, answers), pool.vectors), known
 
 
 def load_stage(folder: Path, judge: AnswerModel) -> FastStage | None:

@@ -5,11 +5,13 @@
    ``dims``, SIF weights (`sekimori.classify.static_train.distil`).
 3. Head: an MLP over the stage's features (`fast.pair_rows`) of the judge's training views
    (whole answers, their 64/128/256-token prefixes and the other layouts, as the judge sees
-   them), labelled harmful or not; the judge's n-gram log-odds among them out of fold.
+   them), labelled harmful or not; the judge's n-gram log-odds among them out of fold. With
+   ``tune_epochs`` the token vectors are trained with the head (`fast_tune.py`).
 4. The clear point, from out-of-fold predictions (5 folds grouped by prompt) on the training
-   split only, of the level max(MLP, judge's n-gram head): the highest level (0.001 steps) at
-   which no whole harmful answer of the team's own sets and at most ``harm_loss`` of all
-   harmful views would be cleared. Held-back answers (the judge's test split,
+   split only, of the level (the MLP's P(harmful), or with ``ngram_gate`` the higher of it
+   and the judge's n-gram head's): the highest level (0.001 steps, or with ``fine_clear``
+   log10 steps of 0.02) at which no whole harmful answer of the team's own sets and at most
+   ``harm_loss`` of all harmful views would be cleared. Held-back answers (the judge's test split,
    `heldout_prose*.jsonl`) never influence anything here.
 
 Rerun after every `sekimori train answers`: the stage reads the judge's harm n-gram head and
@@ -33,9 +35,12 @@ from sekimori.classify.answers.fast import (
     FAST_FILE,
     FastMeta,
     FastModel,
-    pair_rows,
+    extra_columns,
+    feature_rows,
+    pair_bags,
     write_meta,
 )
+from sekimori.classify.answers.fast_tune import TuneSettings, tune
 from sekimori.classify.answers.model import MODEL_DIR, load_model
 from sekimori.classify.answers.prefix import PREFIX_TOKENS
 from sekimori.classify.answers.train import (
@@ -63,6 +68,16 @@ class FastSettings:
     harm_loss: float = 0.005  # share of all harmful training views the stage may clear
     threads: int = 2
     enable: bool = True
+    # Epochs of training the token vectors and head together (`fast_tune.py`) from the
+    # distilled vectors; 0: vectors frozen, the head a scikit-learn MLP.
+    tune_epochs: int = 0
+    # level = max(MLP, judge's n-gram head) (the stages before issue 16); False: the MLP alone
+    ngram_gate: bool = False
+    # The clear point's candidates: steps of 0.02 in log10 from 1e-9 (a level that is the MLP's
+    # alone is surest far under 0.001), or (False) 0.001 steps as before issue 16.
+    fine_clear: bool = True
+    # Start from the token vectors of this fast.npz (same judge encoder) instead of distilling.
+    vectors_from: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,17 +87,23 @@ class FastReport:
     seconds: float
 
 
+COARSE_GRID = np.round(np.arange(0.001, 1.0, 0.001), 3)
+FINE_GRID = np.array([float(f"{c:.4g}") for c in 10 ** np.arange(-9.0, 0.0, 0.02)])
+
+
 def choose_clear(
     oof: NDArray[np.float64],
     harmful: NDArray[np.bool_],
     must_keep: NDArray[np.bool_],
     harm_loss: float,
+    grid: NDArray[np.float64] = COARSE_GRID,
 ) -> float:
-    """The highest level (0.001 steps) clearing no `must_keep` view and at most `harm_loss`
-    of the harmful views; 0.0 when even 0.001 fails (the stage then clears nothing)."""
+    """The highest level of `grid` (ascending; default 0.001 steps) clearing no `must_keep`
+    view and at most `harm_loss` of the harmful views; 0.0 when even the lowest fails (the
+    stage then clears nothing)."""
     clear = 0.0
     allowed = harm_loss * int(harmful.sum())
-    for c in np.round(np.arange(0.001, 1.0, 0.001), 3):
+    for c in grid:
         cleared = oof < c
         if (cleared & must_keep).any() or int((cleared & harmful).sum()) > allowed:
             break
@@ -134,13 +155,21 @@ def train_fast(
     prompts = [v.example.prompt for v in views]
     answers = [v.answer for v in views]
     tokenizer = e5_tokenizer()
-    counts = build_vocab([*set(prompts), *set(answers)], tokenizer)
-    vocab = np.array(sorted(counts), np.int32)
-    progress(f"{len(views)} training views; vocabulary {len(vocab)} tokens; distilling")
-    encoder = ENCODERS.get(judge.encoder)(threads=settings.threads)
-    vectors = distil(encoder, vocab, counts, StaticSettings(dims=settings.dims, sif=settings.sif))
+    if settings.vectors_from is not None:
+        # The token vectors of an earlier build (the distillation is the slow step).
+        earlier = FastModel.load(settings.vectors_from)
+        vocab, vectors = earlier.vocab, earlier.vectors
+        progress(f"{len(views)} training views; {len(vocab)} token vectors from an earlier build")
+    else:
+        counts = build_vocab([*set(prompts), *set(answers)], tokenizer)
+        vocab = np.array(sorted(counts), np.int32)
+        progress(f"{len(views)} training views; vocabulary {len(vocab)} tokens; distilling")
+        encoder = ENCODERS.get(judge.encoder)(threads=settings.threads)
+        settings_static = StaticSettings(dims=settings.dims, sif=settings.sif)
+        vectors = distil(encoder, vocab, counts, settings_static)
     pool = TokenPool(vocab, vectors, tokenizer)
-    x, known = pair_rows(pool, judge, prompts, answers)
+    bags, known = pair_bags(pool, prompts, answers)
+    extra = extra_columns(judge, prompts, answers)
     y = np.array([v.example.harmful for v in views])
     groups = np.array(prompts)
     folds = model_selection.GroupKFold(n_splits=5)
@@ -161,34 +190,54 @@ def train_fast(
             cv=folds,
             method="decision_function",
         ).astype(np.float32)
-        x[:, -1] = oof_grams
+        extra[:, -1] = oof_grams
+        x = feature_rows(bags, extra, pool.vectors)
         mean = x.mean(axis=0)
         scale = x.std(axis=0) + np.float32(1e-6)
-        xs = ((x - mean) / scale).astype(np.float32)
+        if settings.tune_epochs > 0:
+            tuning = TuneSettings(epochs=settings.tune_epochs, hidden=settings.hidden, seed=SEED)
+            oof_mlp = np.zeros(len(views))
+            for k, (fit_at, held_at) in enumerate(folds.split(x, y, groups)):
+                fold_vectors, fold_head = tune(
+                    bags, extra, y, pool.vectors, mean, scale, tuning, fit_at.astype(np.int64)
+                )
+                rows = feature_rows(bags.subset(held_at), extra[held_at], fold_vectors)
+                oof_mlp[held_at] = sigmoid(fold_head.logits((rows - mean) / scale))[:, 0]
+                progress(f"fold {k + 1} of 5 tuned ({time.monotonic() - started:.0f} s)")
+            tuned_vectors, head = tune(bags, extra, y, pool.vectors, mean, scale, tuning)
+            vectors = tuned_vectors.astype(np.float16)
+        else:
+            xs = ((x - mean) / scale).astype(np.float32)
 
-        def mlp() -> Any:
-            return neural_network.MLPClassifier(
-                hidden_layer_sizes=(settings.hidden,), alpha=1e-3, max_iter=200, random_state=SEED
+            def mlp() -> Any:
+                return neural_network.MLPClassifier(
+                    hidden_layer_sizes=(settings.hidden,),
+                    alpha=1e-3,
+                    max_iter=200,
+                    random_state=SEED,
+                )
+
+            oof_mlp = model_selection.cross_val_predict(
+                mlp(), xs, y, groups=groups, cv=folds, method="predict_proba"
+            )[:, 1]
+            progress(f"out of fold done ({time.monotonic() - started:.0f} s); fitting the head")
+            fitted = mlp().fit(xs, y)
+            head = MLPHead(
+                tuple(
+                    Dense(np.asarray(w, np.float32), np.asarray(b, np.float32))
+                    for w, b in zip(fitted.coefs_, fitted.intercepts_, strict=True)
+                )
             )
-
-        oof_mlp = model_selection.cross_val_predict(
-            mlp(), xs, y, groups=groups, cv=folds, method="predict_proba"
-        )[:, 1]
-        progress(f"out of fold done ({time.monotonic() - started:.0f} s); fitting the head")
-        fitted = mlp().fit(xs, y)
-    oof = np.maximum(oof_mlp, sigmoid(oof_grams)).astype(np.float64)
+    oof = oof_mlp.astype(np.float64)
+    if settings.ngram_gate:
+        oof = np.maximum(oof, sigmoid(oof_grams))
     # A pair with too few known tokens is never cleared, in choosing as in serving.
     oof = np.where(known >= settings.min_known, oof, np.inf)
     whole = np.array([None in v.prefixes for v in views])
     own = np.array([v.example.source in FLOOR_SOURCES for v in views])
-    clear = choose_clear(oof, y, y & whole & own, settings.harm_loss)
+    grid = FINE_GRID if settings.fine_clear else COARSE_GRID
+    clear = choose_clear(oof, y, y & whole & own, settings.harm_loss, grid)
     figs = figures(views, oof, clear, judge.threshold)
-    head = MLPHead(
-        tuple(
-            Dense(np.asarray(w, np.float32), np.asarray(b, np.float32))
-            for w, b in zip(fitted.coefs_, fitted.intercepts_, strict=True)
-        )
-    )
     model = FastModel(vocab, vectors, mean.astype(np.float32), scale.astype(np.float32), head)
     digest = model.save(settings.folder / FAST_FILE)
     meta = FastMeta(
@@ -197,6 +246,7 @@ def train_fast(
         judge_sha256=str(judge.meta["sha256"]),
         sha256=digest,
         enabled=settings.enable and clear > 0,
+        ngram_gate=settings.ngram_gate,
         validation={
             **figs,
             "views": len(views),
@@ -204,6 +254,9 @@ def train_fast(
             "dims": settings.dims,
             "hidden": settings.hidden,
             "harm_loss": settings.harm_loss,
+            "tune_epochs": settings.tune_epochs,
+            "fine_clear": settings.fine_clear,
+            "vectors_from_earlier_build": settings.vectors_from is not None,
             "seed": SEED,
         },
     )
