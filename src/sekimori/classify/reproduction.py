@@ -44,10 +44,11 @@ FORMAT = 1
 
 @dataclass(frozen=True, slots=True)
 class Piece:
+    """One piece a text is read as; as in `prompt.Segment.may_be_sure`, a sentence of a longer
+    text that reads as no request may not make the score sure."""
+
     text: str
-    may_be_sure: (
-        bool  # as `prompt.Segment.may_be_sure`: a sentence that reads as no request may not
-    )
+    may_be_sure: bool
 
 
 def pieces(text: str) -> Iterator[Piece]:

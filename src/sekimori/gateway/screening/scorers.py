@@ -172,8 +172,9 @@ class ModelScorer:
             certain = v.certain
             if certain is None and extra is not None and extra[1] < extra[0]:
                 certain = v  # the detector's sure pieces score less: the pieces that may be sure
-            certain = None if certain is None else scaled_alone(certain, extra and extra[1])
-            return replace(scaled_alone(v, extra and extra[0]), certain=certain)
+            score, sure = (None, None) if extra is None else extra
+            certain = None if certain is None else scaled_alone(certain, sure)
+            return replace(scaled_alone(v, score), certain=certain)
 
         def scaled_alone(v: Verdict, copyright: float | None) -> Verdict:
             evidence = v.evidence
