@@ -86,11 +86,11 @@ def test_a_score_sure_only_where_it_may_not_be_holds(category: str) -> None:
     assert any("held: deferred to the answer" in r for r in held.decision.reasons)
     # where it may be sure, nothing changes
     assert ruling({category: 0.8}, sure_scores={category: 0.8}).decision == blocked.decision
-    # a wrapper with a hazard still blocks: sure whatever the hazard's score
+    # a sure wrapper does not make its unsure hazard sure: held as without it
     wrapped = ruling(
         {category: 0.8, SIGNAL_JAILBREAK: 0.9}, sure_scores={category: 0.3, SIGNAL_JAILBREAK: 0.9}
     )
-    assert wrapped.decision.action is Action.BLOCK and wrapped.held == ()
+    assert wrapped.decision.action is Action.FLAG and wrapped.held == (category,)
 
 
 def test_a_wrapper_sure_only_where_it_may_not_be_leaves_its_hazard_to_the_hold() -> None:
@@ -100,7 +100,9 @@ def test_a_wrapper_sure_only_where_it_may_not_be_leaves_its_hazard_to_the_hold()
     r = ruling(scores, sure_scores={"weapons.bio": 0.55, SIGNAL_JAILBREAK: 0.4})
     assert r.decision.action is Action.FLAG and r.held == ("weapons.bio",)
     assert not any("wrapped_hazard" in x for x in r.decision.reasons)
-    assert ruling(scores, sure_scores=scores).decision.action is Action.BLOCK
+    sure_wrapper = ruling(scores, sure_scores=scores)
+    assert any("wrapped_hazard" in x for x in sure_wrapper.decision.reasons)
+    assert sure_wrapper.held == ("weapons.bio",)  # its hazard is unsure all the same
 
 
 def test_a_bare_action_in_yaml_applies_whatever_the_certainty() -> None:
@@ -115,11 +117,22 @@ def test_a_bare_action_in_yaml_applies_whatever_the_certainty() -> None:
 
 
 @pytest.mark.parametrize("hazard", ["weapons.bio", "cyber.offense", "privacy"])
-def test_a_jailbreak_wrapper_with_any_hazard_signal_blocks_without_hold(hazard: str) -> None:
+def test_a_jailbreak_wrapper_with_an_unsure_hazard_holds_and_with_a_sure_one_blocks(
+    hazard: str,
+) -> None:
+    """A sure wrapper is common in ordinary traffic (a system prompt that sets a role), and so
+    is an unsure hazard signal at the hold point: together they are held for the answer, even a
+    moderate hazard that alone is only flagged. A sure hazard with it blocks; so does every
+    wrapped hazard where the tenant refuses what is unsure."""
     r = ruling({SIGNAL_JAILBREAK: 0.99, hazard: 0.55})
-    assert r.decision.action is Action.BLOCK and r.held == ()
-    assert hazard in r.decision.categories
-    assert any("wrapped_hazard" in x for x in r.decision.reasons)
+    assert r.decision.action is Action.FLAG and r.held == (hazard,)
+    assert any("wrapped_hazard" in x and "every hazard unsure" in x for x in r.decision.reasons)
+    sure = ruling({SIGNAL_JAILBREAK: 0.99, hazard: 0.8, "hate": 0.55})
+    assert sure.decision.action is Action.BLOCK and sure.held == ()
+    assert "hate" in sure.decision.categories  # the wrapper makes its other hazards sure too
+    strict = parse_policy("default_tenant:\n  uncertain_input: block\n").default_tenant
+    blocked = ruling({SIGNAL_JAILBREAK: 0.99, hazard: 0.55}, strict)
+    assert blocked.decision.action is Action.BLOCK and blocked.held == ()
     # Either alone is what it was: a flag for the wrapper, a hold or flag for the hazard.
     assert ruling({SIGNAL_JAILBREAK: 0.99, hazard: 0.3}).decision.action is Action.FLAG
     assert ruling({hazard: 0.55}).decision.action is Action.FLAG

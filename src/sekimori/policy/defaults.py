@@ -2,9 +2,9 @@
 
 With no policy file sekimori blocks the catastrophic and severe tiers (holding for the answer
 what the classifier is unsure of), flags the moderate tier and blocks it when the classifier is
-sure (copyright: flagged only), flags jailbreak attempts and blocks them when they carry any
-hazard signal, and redacts secrets, card numbers and My Numbers, so `sekimori serve` is safe out
-of the box.
+sure (copyright: flagged only), flags jailbreak attempts and holds them when they carry any
+hazard signal (blocks them when the hazard is sure), and redacts secrets, card numbers and My
+Numbers, so `sekimori serve` is safe out of the box.
 """
 
 from __future__ import annotations

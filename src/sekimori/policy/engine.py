@@ -14,7 +14,8 @@ Order of precedence, strictest first:
    PII types take the tenant's PII action;
 5. a jailbreak wrapper (attack.jailbreak at or above its threshold, and at or above `sure_at`
    when there is one) together with any hazard category at or above its threshold takes the
-   tenant's `wrapped_hazard` action (block).
+   tenant's `wrapped_hazard` action (block); with a sure level, the block is sure only when one
+   of those hazards is sure too, else it is held like the hazard alone would be.
 
 The strictest resulting action wins (allow < flag < redact < block).
 
@@ -24,7 +25,8 @@ below `sure_at` is *unsure*; so is one that reaches `sure_at` only where a score
 moderate one there is held instead of taking its `when_sure` block. When every block is unsure
 and the tenant defers (`uncertain_input: defer`) the request is held: FLAG, with the held
 categories in `Ruling.held`; the screen releases nothing of the answer before judging it
-whole. A sure score, a wrapper with a hazard, an access rule or PII that blocks is never held.
+whole. A sure score, a wrapper with a sure hazard, an access rule or PII that blocks is never
+held.
 Without
 `sure_at` (callers that know no certainty) every score is sure for blocking and `when_sure`
 never applies. An answer is ruled on with the answer judge's own `sure_at` and `hold=False`:
@@ -128,7 +130,7 @@ def rule_on(
             denied.setdefault(cat, f"denied to {why} by access rule {access.name!r}")
 
     cleared = _cleared_by_intents(scores, policy.allow_intents, reasons)
-    wrapped = _wrapped(scores, policy, reasons, sure_at, sure_scores)
+    wrapped, wrapped_sure = _wrapped(scores, policy, reasons, sure_at, sure_scores)
 
     for cat, score in sorted(scores.items(), key=lambda kv: -kv[1]):
         rule = _rule_for(cat, policy)
@@ -136,9 +138,11 @@ def rule_on(
             continue
         info = BY_ID.get(cat)
         certain = score if sure_scores is None else sure_scores.get(cat, 0.0)
-        # A wrapper that blocks with a hazard is sure whatever the hazard's score.
+        # A wrapper that blocks with a sure hazard makes every hazard with it sure.
         sure = (
-            sure_at is None or certain >= sure_at or (wrapped is Action.BLOCK and info is not None)
+            sure_at is None
+            or certain >= sure_at
+            or (wrapped is Action.BLOCK and wrapped_sure and info is not None)
         )
         shown = f"{_name(cat)} score {score:.2f} >= {rule.threshold:.2f}"
         exception = policy.exceptions.get(cat)
@@ -178,34 +182,43 @@ def _wrapped(
     reasons: list[str],
     sure_at: float | None,
     sure_scores: Mapping[str, float] | None,
-) -> Action | None:
-    """The tenant's `wrapped_hazard` action when a jailbreak wrapper carries a hazard signal.
+) -> tuple[Action | None, bool]:
+    """The tenant's `wrapped_hazard` action when a jailbreak wrapper carries a hazard signal,
+    and whether one of its hazards is sure (None and False: no wrapped hazard).
 
     With a sure level the wrapper must be sure too, where a score may be (``sure_scores``): a
     system prompt or a role-play set-up that merely looks like one, or a passage's sentence read
-    out of its frame, leaves its hazard to the usual hold (`sekimori.classify.operating`).
+    out of its frame, leaves its hazard to the usual hold (`sekimori.classify.operating`). And
+    the hazard must be sure for the block to be: a sure wrapper is common in ordinary traffic
+    (a system prompt that sets a role, a game master's rules), where an unsure hazard signal at
+    the recall-first hold point is too; such a request is held for the answer like the hazard
+    alone, so the wrapper stops it without refusing it.
     """
     rule = policy.categories.get(SIGNAL_JAILBREAK)
     if rule is None or policy.wrapped_hazard is Action.ALLOW:
-        return None
+        return None, False
     level = rule.threshold if sure_at is None else max(rule.threshold, sure_at)
     jailbreak = scores.get(SIGNAL_JAILBREAK, 0.0)
     if sure_at is not None and sure_scores is not None:
         jailbreak = min(jailbreak, sure_scores.get(SIGNAL_JAILBREAK, 0.0))
     if jailbreak < level:
-        return None
+        return None, False
     signals = [
         c
         for c, s in scores.items()
         if c in BY_ID and (r := policy.categories.get(c)) is not None and s >= r.threshold
     ]
     if not signals:
-        return None
+        return None, False
+    certain = scores if sure_scores is None else sure_scores
+    sure = sure_at is None or any(certain.get(c, 0.0) >= sure_at for c in signals)
+    unsure = "" if sure else "; every hazard unsure"
     reasons.append(
         f"{_name(SIGNAL_JAILBREAK)} score {jailbreak:.2f} >= {level:.2f} with a hazard "
-        f"signal ({', '.join(sorted(signals))}): {policy.wrapped_hazard.value} (wrapped_hazard)"
+        f"signal ({', '.join(sorted(signals))}{unsure}): {policy.wrapped_hazard.value} "
+        "(wrapped_hazard)"
     )
-    return policy.wrapped_hazard
+    return policy.wrapped_hazard, sure
 
 
 def _ruling(

@@ -190,7 +190,8 @@ class TenantPolicy:
     # whole (`uncertain_input: defer`, the default; `block` refuses it at the input).
     defer_uncertain: bool = True
     # A jailbreak wrapper (attack.jailbreak at or above its threshold) with any hazard category
-    # at or above its threshold: this action at least, with no hold (`wrapped_hazard`).
+    # at or above its threshold: this action at least, held when every such hazard is unsure
+    # (`wrapped_hazard`).
     wrapped_hazard: Action = Action.BLOCK
     guards: tuple[GuardRule, ...] = ()  # guard models to ask, in order (`policy.guarding`)
     # A request with more text than the gateway screens (`screen.options.max_chars`): `reject`
