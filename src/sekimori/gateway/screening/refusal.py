@@ -89,14 +89,17 @@ def _names(categories: Sequence[str], lang: str) -> str:
     return joiner.join(dict.fromkeys(names))
 
 
-def refusal(categories: Sequence[str], lang: str) -> str:
-    if SELF_HARM in categories:
+def refusal(categories: Sequence[str], lang: str, *, support: bool = False) -> str:
+    """The refusal naming `categories`; the self-harm support answer instead when self-harm is
+    among them or `support` (self-harm among the blocking categories, though not named first:
+    "the best place to kill yourself" blocks as violent crime ahead of self-harm)."""
+    if support or SELF_HARM in categories:
         return _SUPPORT(lang)
     return _BLOCKED(lang, names=_names(categories, lang))
 
 
-def cut_notice(categories: Sequence[str], lang: str) -> str:
-    if SELF_HARM in categories:
+def cut_notice(categories: Sequence[str], lang: str, *, support: bool = False) -> str:
+    if support or SELF_HARM in categories:
         return "\n\n" + _SUPPORT(lang)
     return _CUT(lang, names=_names(categories, lang))
 

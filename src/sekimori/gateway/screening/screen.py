@@ -495,7 +495,8 @@ class PolicyScreen:
         )
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model, sure_at, sure=sure)
-            return InputResult(decision, refusal=refusal.refusal(named, lang))
+            support = refusal.SELF_HARM in decision.categories
+            return InputResult(decision, refusal=refusal.refusal(named, lang, support=support))
         held = bool(held_on)
         careful = held or max(scores.values(), default=0.0) >= CAREFUL_AT
         handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, guard_prompt, careful)
@@ -706,7 +707,8 @@ class PolicyScreen:
         decision = replace(decision, scores=tuple(scores.items()))
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, pending.tenant, context.model, sure_at, hold=False)
-            notice = refusal.cut_notice(named, pending.lang)
+            support = refusal.SELF_HARM in decision.categories
+            notice = refusal.cut_notice(named, pending.lang, support=support)
             return OutputResult(decision, refusal=notice)
         if decision.action is Action.REDACT:  # nothing to redact in an answer: keep it on record
             decision = replace(decision, action=Action.FLAG)
