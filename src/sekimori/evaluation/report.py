@@ -204,7 +204,8 @@ def targets(run: EffectRun) -> list[Target]:
         Target(
             "Cost: segment scoring adds ≤ 30% CPU to an ordinary 200-token prompt",
             "not measured",
-            "`bench/gateway/screening.py` measures it",
+            "measured apart, on the classifier: `bench/classifier/SEGMENTS.md` "
+            "(`bench/classifier/segments.py`)",
         )
     )
     return out
