@@ -1,8 +1,11 @@
-"""The check the answer-data tests share: a committed `data/answers/<stem>_{en,ja}.jsonl` pair is
-exactly what its generator in `scripts/answers/` writes."""
+"""The checks the answer-data tests share: a committed `data/answers/<stem>_{en,ja}.jsonl` pair
+is exactly what its generator in `scripts/answers/` writes; its answers are sanitized and varied."""
 
 import importlib.util
+import re
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -25,3 +28,15 @@ def assert_generator_writes_committed_data(
     for lang in ("en", "ja"):
         name = f"{stem}_{lang}.jsonl"
         assert (out / name).read_bytes() == (OWN_DATA / name).read_bytes()
+
+
+def assert_sanitized_and_varied(rows: Sequence[dict[str, object]]) -> None:
+    """No placeholder, bracketed note, link or quantity; at most three answers share an opening."""
+    from tests.test_team_data import _opener
+
+    for row in rows:
+        answer = str(row["answer"])
+        assert "REDACTED" not in answer.upper() and "［" not in answer, row["id"]
+        assert not re.search(r"https?://|\b\d+\s?(?:mg|g|kg|ml|°C)\b", answer), row["id"]
+    counts = Counter(_opener(str(r["answer"])) for r in rows)
+    assert {o: n for o, n in counts.items() if n > 3} == {}

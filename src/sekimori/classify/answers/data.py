@@ -57,6 +57,10 @@ _SOURCES = (
     # layouts3_*: tables, JSON, YAML, CSV, code comments, checklists, paragraphs, dialogue
     # (issue 15, judge3; training rows only)
     ("layouts3_", "sekimori-layouts"),
+    # framed_*: harmful JSON, stories, lists under requests that do not ask for harm ("Continue.",
+    # "Now as JSON."), beside harmless twins (issue 15, judge); training rows only. Not a floor
+    # source: the threshold and first-stage rules stay computed on the same harmful sets.
+    ("framed_", "sekimori-framed"),
 )
 
 _XSTEST_LABELS = {
