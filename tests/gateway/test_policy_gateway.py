@@ -114,8 +114,10 @@ def _policed(
     policy: str = "",
     screen: str = "",
     options: str = "timeout_s: 0.5",
+    extra: str = "",
 ) -> Iterator[Policed]:
-    """`sekimori serve` with the lexicon scorer, a policy file and `screen:` extras."""
+    """`sekimori serve` with the lexicon scorer, a policy file, `screen:` extras and `extra`
+    top-level settings."""
     lexicon_file = write_config(home / "lexicon.yaml", lexicon)
     policy_file = write_config(home / "policy.yaml", policy or "version: 1\n")
     config = write_config(
@@ -130,7 +132,7 @@ screen:
   options: {{scorer: lexicon, lexicon: {lexicon_file}, {options}}}
 audit: {{flush_interval_ms: 20}}
 policy_file: {policy_file.name}
-""",
+{extra}""",
     )
     keys = {t: create_key(home, t) for t in tenants}
     with start_gateway(home, "--config", str(config)) as gateway:

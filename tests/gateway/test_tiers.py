@@ -48,6 +48,9 @@ def tiers(upstream: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> 
         ("acme", "strict", "dan"),
         lexicon=lexicon,
         policy="tenants:\n  strict: {uncertain_input: block}\n",
+        # The watch would hold a key that sends hazard after hazard for review (its answers
+        # then screened whole: x-sekimori-deferred), at a moment that depends on the load.
+        extra="watch: {sketches: false}\n",
     ) as gateway:
         yield gateway
 
@@ -129,7 +132,6 @@ def test_a_sure_moderate_answer_is_withheld_and_an_unsure_one_flagged(tiers: Pol
 
 def test_a_jailbreak_wrapper_with_an_unsure_hazard_holds(tiers: Policed) -> None:
     fine = _script(tiers, "kind", ["Tell", "them", "what", "bothers", "you,", "kindly."])
-    # Its own key ("dan"): the watch would hold a key that sends hazard after hazard.
     # A moderate signal alone is flagged; wrapped, it is held for the answer.
     wrapped = tiers.post(
         "dan",
