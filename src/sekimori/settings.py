@@ -233,6 +233,10 @@ class WatchSettings(_Model):
     flush_interval_ms: int = Field(default=500, ge=1, le=60_000)
     # Queued sketches waiting for their batch; a request beyond it waits for the write.
     max_pending: int = Field(default=10_000, ge=1)
+    # The decomposition detector's composed reading (`watch/compose.py`): a key's last few
+    # evidence requests' texts held in memory (never stored) and screened together, at most a
+    # few times a key a day.
+    compose: bool = True
 
 
 class TenantSettings(_Model):

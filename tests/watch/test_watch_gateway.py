@@ -22,7 +22,13 @@ import httpx
 import orjson
 import pytest
 
-from sekimori.store.sketches import WATCH_DB, SketchRow, SqliteSketchStore, all_sketches
+from sekimori.store.sketches import (
+    WATCH_DB,
+    AlertRow,
+    SketchRow,
+    SqliteSketchStore,
+    all_sketches,
+)
 from sekimori.testing.procs import (
     ServerProcess,
     create_key,
@@ -441,16 +447,7 @@ watch: {{flush_interval_ms: 20}}
         (shared / name / "prompts.jsonl").write_bytes(b"\n".join(map(orjson.dumps, rows)))
     key = create_key(home, "acme")
     with start_gateway(home, "--config", str(config)) as gateway:
-        ids = {}
-        for pid, (_, text) in texts.items():
-            r = httpx.post(
-                gateway.url + CHAT,
-                json=_chat(text),
-                headers={"Authorization": f"Bearer {key}"},
-                timeout=30,
-            )
-            assert r.status_code == 200, r.text
-            ids[pid] = r.headers["x-request-id"]
+        ids = {pid: _said(gateway, key, text) for pid, (_, text) in texts.items()}
         rows = _rows(home, len(ids))
     recorded = {row.request_id: Sketch.unpack(row.data) for row in rows}
     out = tmp_path / "scores.json"
@@ -491,3 +488,60 @@ watch: {{flush_interval_ms: 20}}
     assert scores["oasst1-en:1"].categories == {} and scores["oasst1-en:1"].harm == 0
     # The team's chain steps are scored too (the simulator needs every one).
     assert any(k.startswith("chain.") for k in scores)
+
+
+COMPOSED_LEXICON = """
+phrases:
+  "kestrel culture": {weapons.bio: 0.6}
+  "kestrel aerosol": {weapons.bio: 0.6}
+  "kestrel culture kestrel aerosol": {weapons.bio: 0.97}
+"""
+
+
+def test_a_question_split_over_conversations_is_read_whole_by_the_composed_reading(
+    upstream: ServerProcess, tmp_path: Path
+) -> None:
+    """Each piece alone scores only some evidence; the gateway's watch holds a key's evidence
+    requests in memory, screens them joined, and the decomposition detector alerts on the
+    whole. Another key asking twice about one piece is not flagged, and no text is stored."""
+    config = _config(tmp_path, upstream)
+    (tmp_path / "lexicon.yaml").write_text(COMPOSED_LEXICON, encoding="utf-8")
+    asker, reader = create_key(tmp_path, "acme"), create_key(tmp_path, "acme")
+    with start_gateway(tmp_path, "--config", str(config)) as gateway:
+        _said(gateway, reader, "What is kestrel culture, in short?")
+        _said(gateway, reader, "And where does kestrel culture come from?")
+        _said(gateway, asker, "Explain kestrel culture")  # a new conversation each time
+        _said(gateway, asker, "kestrel aerosol next, please.")
+        rows = _rows(tmp_path, 4)
+        store = SqliteSketchStore(tmp_path / WATCH_DB)
+        try:
+            assert _until(lambda: any(_composed(store.alerts())))
+            alerts = list(_composed(store.alerts()))
+        finally:
+            store.close()
+    assert len(rows) == 4
+    assert [(a.detector, a.category) for a in alerts] == [("decomposition", "weapons.bio")]
+    with sqlite3.connect(tmp_path / "audit.db") as db:
+        keys = dict(db.execute("SELECT request_id, key_id FROM audit"))
+    reader_id, asker_id = keys[rows[0].request_id], keys[rows[2].request_id]
+    assert alerts[0].key_id == asker_id != reader_id
+    assert alerts[0].score == pytest.approx(0.97, abs=0.01)
+    assert alerts[0].features["composed_requests"] == 2
+    for path in tmp_path.glob(WATCH_DB + "*"):
+        assert b"kestrel" not in path.read_bytes()
+
+
+def _said(gateway: ServerProcess, key: str, text: str) -> str:
+    """A one-turn chat on `key`, answered; its request id."""
+    r = httpx.post(
+        gateway.url + CHAT,
+        json=_chat(text),
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    return r.headers["x-request-id"]
+
+
+def _composed(alerts: list[AlertRow]) -> Iterator[AlertRow]:
+    return (a for a in alerts if "composed_requests" in a.features)

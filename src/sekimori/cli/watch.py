@@ -21,7 +21,6 @@ from sekimori.paths import shared_data_dir, watch_data_dir
 
 if TYPE_CHECKING:
     from sekimori.store.sanctions import SanctionRow, SanctionStore
-    from sekimori.watch.pool import Scores
     from sekimori.watch.sketch import Sketch
 
 SCORES_FILE = "scores.json"
@@ -171,45 +170,16 @@ def _date(text: str) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-# The screen's own limit is for live traffic; scoring in bulk beside other work only bounds a hang.
-SCORES_TIMEOUT_S = 600.0
-
-
 def _scores(args: argparse.Namespace) -> int:
     """Each prompt through the gateway's own input screen, built from its settings as `serve`
     builds it, so the scores are those the gateway's sketches record (`watch.pool`)."""
-    import asyncio
-
-    import sekimori.gateway.screening  # noqa: F401  (registers the `policy` screen)
-    from sekimori.gateway.parts import request_parts
-    from sekimori.screen import Closing, Warming, load_screen
-    from sekimori.settings import load_settings
-    from sekimori.types import Message
-    from sekimori.watch.pool import read_chains, read_prompts, save_scores, screen_prompts
+    from sekimori.watch.pool import read_chains, read_prompts, save_scores, screen_through_gateway
 
     benign = read_prompts(shared_data_dir(), per_set=PER_SET, seed=0)
     chains = read_chains(watch_data_dir())
     prompts = [p for ps in benign.values() for p in ps] + [s for c in chains for s in c.steps]
-    overrides = {"screen": {"options": {"timeout_s": SCORES_TIMEOUT_S}}}
-    screen = load_screen(load_settings(args.config, overrides=overrides))
-
-    def parts(model: str, text: str) -> list[Message]:
-        """A one-turn chat request's parts, as the gateway hands them to its screen."""
-        return list(
-            request_parts({"model": model, "messages": [{"role": "user", "content": text}]})
-        )
-
-    async def run() -> dict[str, Scores]:
-        try:
-            if isinstance(screen, Warming):
-                await screen.ready()
-            return await screen_prompts(screen, prompts, parts)
-        finally:
-            if isinstance(screen, Closing):
-                await screen.aclose()
-
     started = time.perf_counter()
-    scores = asyncio.run(run())
+    scores = screen_through_gateway(prompts, args.config)
     out = args.out or watch_data_dir() / SCORES_FILE
     save_scores(out, scores)
     print(f"{len(prompts)} prompts scored in {time.perf_counter() - started:.0f} s -> {out}")

@@ -39,7 +39,7 @@ from sekimori.gateway.parse import (
 )
 from sekimori.gateway.tenants import REFRESH_S as TENANTS_REFRESH_S
 from sekimori.gateway.tenants import TenantBook
-from sekimori.gateway.watching import Watching
+from sekimori.gateway.watching import Watching, screen_scorer
 from sekimori.home import AUDIT_KEY, secret_key
 from sekimori.policy import TenantOverride
 from sekimori.screen import (
@@ -58,6 +58,7 @@ from sekimori.store.sanctions import open_sanction_store
 from sekimori.store.sketches import SketchStore
 from sekimori.upstream.routing import Upstreams
 from sekimori.watch.actions import REFRESH_S, Sanctions
+from sekimori.watch.compose import Composer
 from sekimori.watch.live import LiveWatch, Seen
 
 Scope = MutableMapping[str, Any]
@@ -221,8 +222,14 @@ class Gateway:
         watch = None
         if self._sketch_store is not None:
             limiter = self.limiter
+            composer = None
+            if self.settings.watch.compose:
+                composer = Composer(screen_scorer(self.screen, asyncio.get_running_loop()))
             live = LiveWatch(
-                self._sketch_store, policy=lambda: limiter.policy, sanctions=self.sanctions
+                self._sketch_store,
+                policy=lambda: limiter.policy,
+                sanctions=self.sanctions,
+                composer=composer,
             )
             await self._refresh_sanctions()
             if in_force := len(self.sanctions):

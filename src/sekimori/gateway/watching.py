@@ -9,17 +9,26 @@ keeps a 64-bit digest of it, never the text.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from sekimori.audit.recorder import BatchingRecorder
 from sekimori.gateway.chat import Exchange
+from sekimori.gateway.parts import request_parts
 from sekimori.lang import detect_lang
+from sekimori.screen import Screen, ScreenContext
+from sekimori.watch.compose import ScoreText
 from sekimori.watch.live import Seen
+from sekimori.watch.pool import SCORES_MODEL, SCORES_TENANT
 from sekimori.watch.sketch import SamplingParams
 
+log = logging.getLogger("sekimori.watch")
 _LANG_SAMPLE = 2_000
+COMPOSE_TIMEOUT_S = 10.0
 
 
 class Watching:
@@ -91,3 +100,26 @@ def _count(value: object) -> TypeGuard[int]:
 
 def _number(value: object) -> TypeGuard[int | float]:
     return _count(value) or (isinstance(value, float) and value >= 0)
+
+
+def screen_scorer(screen: Screen, loop: asyncio.AbstractEventLoop) -> ScoreText:
+    """The composer's scorer (`watch.compose`): a joined text through the gateway's own input
+    screen as a one-turn request, its decision's category scores. Called from the sketch
+    writer's thread; the screening runs on the gateway's loop, fairly queued as the watch's own
+    tenant. A failure, a full queue or a timeout leaves that reading out (logged)."""
+    ids = itertools.count()
+
+    def score(text: str) -> Mapping[str, float] | None:
+        body = {"model": SCORES_MODEL, "messages": [{"role": "user", "content": text}]}
+        context = ScreenContext(SCORES_TENANT, SCORES_MODEL, f"watch-compose-{next(ids)}")
+        future = asyncio.run_coroutine_threadsafe(
+            screen.screen_input(context, list(request_parts(body))), loop
+        )
+        try:
+            return dict(future.result(COMPOSE_TIMEOUT_S).decision.scores)
+        except Exception as exc:  # the watch goes on without this reading
+            future.cancel()
+            log.warning("watch: composed reading not screened: %s", exc)
+            return None
+
+    return score

@@ -3,9 +3,10 @@ and the detectors see it; an alert is acted on as the key's tenant's policy says
 
 The request path only queues a `Seen` (the prompt, the verdict's scores, sampling parameters,
 ids): the sketch itself (SimHash, topic bits, markers) is computed in the writer's thread when
-a batch is written, and the prompt is dropped there; the detectors run there too, and impose
-their sanctions (`watch/actions.py`) from there. So a request pays for a list append, not for
-the sketch; `bench/watch/record.py` measures what the gateway pays end to end.
+a batch is written, and the prompt is dropped there (but for the composer's bounded, in-memory
+buffer of a key's last few evidence requests, `watch/compose.py`); the detectors run there too,
+and impose their sanctions (`watch/actions.py`) from there. So a request pays for a list append,
+not for the sketch; `bench/watch/record.py` measures what the gateway pays end to end.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from sekimori.store.sanctions import SanctionRow
 from sekimori.store.sketches import AlertRow, SketchRow, SketchStore
 from sekimori.types import WatchAction
 from sekimori.watch.actions import Sanctions
+from sekimori.watch.compose import Composer
 from sekimori.watch.detectors import DETECTORS, Alert, Detector
+from sekimori.watch.detectors.decomposition import DecompositionDetector
 from sekimori.watch.sketch import (
     SamplingParams,
     Sketch,
@@ -90,6 +93,7 @@ class LiveWatch:
         policy: Callable[[], PolicySet],
         sanctions: Sanctions,
         detectors: Sequence[Detector] | None = None,
+        composer: Composer | None = None,
         max_keys: int = 200_000,
     ) -> None:
         self.store = store
@@ -98,6 +102,11 @@ class LiveWatch:
         if detectors is None:  # every registered detector at its default level
             detectors = [DETECTORS.get(name)() for name in DETECTORS.names()]
         self.detectors = detectors
+        # The composed reading feeds the decomposition detector; without one it has no use.
+        self._decomposition = next(
+            (d for d in detectors if isinstance(d, DecompositionDetector)), None
+        )
+        self.composer = composer if self._decomposition is not None else None
         # Sketches name keys by digest; an alert is acted on by key id (as the policy names it).
         self._keys: OrderedDict[int, tuple[str, str]] = OrderedDict()
         self._max_keys = max_keys
@@ -117,6 +126,14 @@ class LiveWatch:
                 alert = detector.observe(sketch)
                 if alert is not None:
                     alerts.extend(self._act(alert))
+            if self.composer is not None and self._decomposition is not None:
+                reading = self.composer.see(sketch, seen.prompt)
+                if reading is not None:
+                    alert = self._decomposition.composed(
+                        sketch, reading.scores, texts=reading.texts, passed=reading.passed
+                    )
+                    if alert is not None:
+                        alerts.extend(self._act(alert))
         self.store.append(rows, [row for row, _ in alerts])
         for row, rules in alerts:
             if rules.webhook:

@@ -156,6 +156,41 @@ async def screen_prompts(
     return out
 
 
+# The screen's own limit is for live traffic; scoring in bulk beside other work only bounds a hang.
+SCORES_TIMEOUT_S = 600.0
+
+
+def screen_through_gateway(prompts: Sequence[Prompt], config: Path | None) -> dict[str, Scores]:
+    """`screen_prompts` with the gateway's own screen, built from its settings (`config`, or the
+    defaults) as `sekimori serve` builds it."""
+    import asyncio
+
+    import sekimori.gateway.screening  # noqa: F401  (registers the `policy` screen)
+    from sekimori.gateway.parts import request_parts
+    from sekimori.screen import Closing, Warming, load_screen
+    from sekimori.settings import load_settings
+
+    overrides = {"screen": {"options": {"timeout_s": SCORES_TIMEOUT_S}}}
+    screen = load_screen(load_settings(config, overrides=overrides))
+
+    def parts(model: str, text: str) -> list[Message]:
+        """A one-turn chat request's parts, as the gateway hands them to its screen."""
+        return list(
+            request_parts({"model": model, "messages": [{"role": "user", "content": text}]})
+        )
+
+    async def run() -> dict[str, Scores]:
+        try:
+            if isinstance(screen, Warming):
+                await screen.ready()
+            return await screen_prompts(screen, prompts, parts)
+        finally:
+            if isinstance(screen, Closing):
+                await screen.aclose()
+
+    return asyncio.run(run())
+
+
 def save_scores(path: Path, scores: Mapping[str, Scores]) -> None:
     rows = {k: [s.harm, s.refused, dict(s.categories)] for k, s in sorted(scores.items())}
     path.write_bytes(orjson.dumps(rows))

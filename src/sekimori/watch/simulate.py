@@ -97,6 +97,9 @@ class Simulation:
     sketches: list[Sketch]
     labels: Labels
     days: int
+    # Each sketch's request as (wrapper, prompt id), in the same order: the bench rebuilds the
+    # texts the live watch would hold in memory (`watch.compose`); the sketches never hold them.
+    sources: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,9 +420,11 @@ class _Builder:
             _FEATURES[(wrapper, prompt.id)] = cached
         return cached
 
-    def sketches(self) -> list[Sketch]:
+    def sketches(self) -> tuple[list[Sketch], list[tuple[str, str]]]:
         out = []
+        sources = []
         for req in sorted(self.requests, key=lambda r: r.ts):
+            sources.append((req.wrapper, req.prompt.id))
             scores = self.pool.score(req.prompt)
             out.append(
                 make_sketch(
@@ -436,7 +441,7 @@ class _Builder:
                     refused=scores.refused,
                 )
             )
-        return out
+        return out, sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,7 +502,8 @@ def simulate(
     b.distill_mixed(scale.distill_mixed)
     b.slow_low(scale.slow_low)
     b.decomposition(scale.decomposition_repeats)
-    return Simulation(b.sketches(), b.labels, days)
+    sketches, sources = b.sketches()
+    return Simulation(sketches, b.labels, days, sources)
 
 
 def catastrophic_runs(runs: Sequence[ChainRun]) -> list[ChainRun]:

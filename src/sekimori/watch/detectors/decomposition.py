@@ -26,6 +26,9 @@ A key is told about once per category (and once by the breadth channel): a sessi
 stands for its key, so neither the key's own crossing nor a later session of that key raises
 the same category again (the first alert already holds or flags the key; a second one would
 only repeat it).
+A third channel reads the key's evidence requests together (`sekimori.watch.compose`: the live
+gateway only, which alone has their texts for a while): the joined text's catastrophic score,
+from the gateway's own screen, alerts at `composed_level`; told once per category with the rest.
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
 A busy key gathers some evidence by chance (ordinary prompts score a little too), so a key's
 sum is compared after subtracting `base` times its decayed request count; `base` is the mean
@@ -37,6 +40,7 @@ State: a float and a count per watched category per unit, and a few for the brea
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from sekimori.taxonomy import CATEGORIES, Tier, category
 from sekimori.types import WatchAction
@@ -53,6 +57,7 @@ FAMILY: tuple[str, ...] = tuple(
 _FAMILY_INDEX = tuple(SCORE_IDS.index(cid) for cid in FAMILY)
 _CATEGORY_INDEX = tuple(SCORE_IDS.index(cid) for cid in KEPT_CATEGORIES)  # not the signals
 _BREADTH = len(WATCHED)  # the breadth channel's bit in `alerted`
+_CATASTROPHIC = tuple(i for i, c in enumerate(WATCHED) if category(c).tier is Tier.CATASTROPHIC)
 # Chosen by bench/watch/run.py on train seeds 1 and 2 with the training chains (half the
 # team's chains and the 24 training-only ones) and the training look-alike chats (6 and the 24
 # training-only ones: hard negatives), on the scores the gateway's sketches carry
@@ -69,8 +74,11 @@ KEY_HALF_LIFE_S = 3 * 86_400.0
 # Breadth channel, chosen the same way (floor by the training chains caught, level the lowest
 # within the false-alert budget; rate the share of benign training requests at the floor).
 BREADTH_FLOOR = 0.5
-BREADTH_RATE = 0.00691
-BREADTH_LEVEL = 9.0
+BREADTH_RATE = 0.00743
+BREADTH_LEVEL = 8.75
+# Composed channel (`watch.compose`): the lowest level within the false-alert budget on the
+# training seeds (highest benign key 0.953; 97 training chain runs by the 4th step against 94).
+COMPOSED_LEVEL = 0.96
 # Two hazard requests at least; a key's count decays, so two within a half-life count.
 BREADTH_MIN = 1.5
 # A prompt sent again (template within NEAR_BITS of one of the unit's last RECENT evidence
@@ -121,6 +129,7 @@ class DecompositionDetector:
         breadth_floor: float = BREADTH_FLOOR,
         breadth_rate: float = BREADTH_RATE,
         breadth_level: float = BREADTH_LEVEL,
+        composed_level: float = COMPOSED_LEVEL,
         max_units: int = 500_000,
         record_peaks: bool = False,
     ) -> None:
@@ -136,6 +145,7 @@ class DecompositionDetector:
         self.breadth_floor = breadth_floor
         self.breadth_rate = breadth_rate
         self.breadth_level = breadth_level
+        self.composed_level = composed_level
         # Each (unit kind, unit, category)'s highest sum, for choosing the level (unbounded);
         # category "breadth" for the breadth channel's score.
         self.peaks: dict[tuple[str, int, str], float] | None = {} if record_peaks else None
@@ -165,6 +175,46 @@ class DecompositionDetector:
             or self._crossed(key, "key", sketch.key, sketch, None)
             or self._broad(session, "session", sketch.session, sketch, key)
             or self._broad(key, "key", sketch.key, sketch, None)
+        )
+
+    def composed(
+        self, sketch: Sketch, scores: Mapping[str, float], *, texts: int, passed: int
+    ) -> Alert | None:
+        """The key's composed reading (`watch.compose`): its last `texts` evidence requests (of
+        which `passed` got through the screen) joined, as the screen scores them. Alerts once per
+        category (with the other channels) when their top catastrophic score reaches the level."""
+        top = max(_CATASTROPHIC, key=lambda i: scores.get(WATCHED[i], 0.0))
+        score = scores.get(WATCHED[top], 0.0)
+        if self.peaks is not None:
+            unit = ("key", sketch.key, "composed")
+            self.peaks[unit] = max(score, self.peaks.get(unit, 0.0))
+        state = self._keys.get(sketch.key)
+        if score < self.composed_level or state.alerted & (1 << top):
+            return None
+        _tell(state, None, top)
+        cat = category(WATCHED[top])
+        return Alert(
+            detector=NAME,
+            unit=unit_name("key", sketch.key),
+            ts=sketch.ts,
+            score=round(score, 3),
+            level=self.composed_level,
+            action=WatchAction.HOLD if passed >= 2 else WatchAction.ALERT,
+            features={
+                "composed_requests": texts,
+                "passed_composed_requests": passed,
+                **{c: round(scores[c], 3) for c in WATCHED if scores.get(c, 0.0) > 0},
+            },
+            reason_en=(
+                f"{cat.name_en}: this key's last {texts} requests with evidence, read together, "
+                f"score {score:.2f} (level {self.composed_level})"
+            ),
+            reason_ja=(
+                f"{cat.name_ja}：このキーの証拠のある直近 {texts} 件の要求をまとめて読むと"
+                f"スコア {score:.2f}（基準 {self.composed_level}）"
+            ),
+            category=cat.id,
+            keys=(sketch.key,),
         )
 
     def gains(self, sketch: Sketch) -> list[float]:
