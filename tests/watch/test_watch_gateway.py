@@ -504,7 +504,7 @@ def test_a_question_split_over_conversations_is_read_whole_by_the_composed_readi
     """Each piece alone scores only some evidence; the gateway's watch holds a key's evidence
     requests in memory, screens them joined, and the decomposition detector alerts on the
     whole. Another key asking twice about one piece is not flagged, and no text is stored."""
-    config = _config(tmp_path, upstream)
+    config = _config(tmp_path, upstream, watch="{flush_interval_ms: 20, compose: true}")
     (tmp_path / "lexicon.yaml").write_text(COMPOSED_LEXICON, encoding="utf-8")
     asker, reader = create_key(tmp_path, "acme"), create_key(tmp_path, "acme")
     with start_gateway(tmp_path, "--config", str(config)) as gateway:
