@@ -1,5 +1,5 @@
-"""The sets an effect run sends: evaluation-only public sets, the team's held-out split, and the
-padded and wrapped forms of held-out harmful items.
+"""The sets an effect run sends: evaluation-only public sets, the team's held-out split, its
+held-back bilingual catastrophic pairs, and the padded and wrapped forms of held-out harmful items.
 
 Each base set registers a loader in `SETS` (`--sets` names them). `padding` and `wrappers` are
 derived from the held-out harmful items: padding adds ordinary sentences around them; wrappers
@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sekimori.errors import InputError
 from sekimori.evaluation.items import (
@@ -48,6 +49,13 @@ def stable_sample(items: Sequence[EffectItem], limit: int | None) -> list[Effect
 def _csv(path: Path) -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as f:
         yield from csv.DictReader(f)
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
 
 
 @SETS.register("harmbench")
@@ -162,6 +170,28 @@ def heldout(root: Path) -> list[EffectItem]:
     return out
 
 
+PAIRS_PATH = REPO_ROOT / "data" / "heldback" / "catastrophic_pairs.jsonl"
+
+
+@SETS.register("catastrophic-pairs")
+def catastrophic_pairs(root: Path) -> list[EffectItem]:
+    """The team's held-back catastrophic requests (`data/heldback/`, never trained on): each
+    written in English and in Japanese with the same meaning (`origin` = the pair), plus benign
+    look-alikes on the same topics. `label` is the category, or `lookalike`."""
+    out = []
+    for r in _jsonl(PAIRS_PATH):
+        harmful = r["label"] == "harmful"
+        lang: Lang = "ja" if r["lang"] == "ja" else "en"
+        out.append(
+            EffectItem(
+                "catastrophic-pairs", r["id"], r["text"], harmful,
+                r["category"] if harmful else None, lang,
+                label=r["category"] if harmful else "lookalike", origin=r["pair"],
+            )
+        )  # fmt: skip
+    return out
+
+
 PROSE_PATH = REPO_ROOT / "data" / "answers" / "heldout_prose.jsonl"
 CONTINUE = {"en": "Go on, please.", "ja": "続けてください。"}
 
@@ -175,20 +205,16 @@ def prose_answers(root: Path) -> list[EffectItem]:
     if not PROSE_PATH.is_file():
         return []
     out = []
-    with PROSE_PATH.open(encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            lang: Lang = "ja" if r["lang"] == "ja" else "en"
-            for variant, text in (("with-prompt", r["prompt"]), ("answer-only", CONTINUE[lang])):
-                out.append(
-                    EffectItem(
-                        "prose-answers", f"{r['id']}~{variant}", text, bool(r["harmful"]),
-                        r.get("category"), lang, label=str(r.get("layout") or ""),
-                        variant=variant, origin=str(r["id"]), answer=str(r["answer"]),
-                    )
-                )  # fmt: skip
+    for r in _jsonl(PROSE_PATH):
+        lang: Lang = "ja" if r["lang"] == "ja" else "en"
+        for variant, text in (("with-prompt", r["prompt"]), ("answer-only", CONTINUE[lang])):
+            out.append(
+                EffectItem(
+                    "prose-answers", f"{r['id']}~{variant}", text, bool(r["harmful"]),
+                    r.get("category"), lang, label=str(r.get("layout") or ""),
+                    variant=variant, origin=str(r["id"]), answer=str(r["answer"]),
+                )
+            )  # fmt: skip
     return out
 
 
