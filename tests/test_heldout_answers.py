@@ -243,3 +243,89 @@ def test_no_v2_prompt_or_answer_equals_an_evaluation_only_item() -> None:
     for name in EVAL_ONLY:
         texts = {_norm(t) for t in _eval_texts(shared / name)}
         assert [i for t, i in ours.items() if t in texts] == [], name
+
+
+# --- data/answers/heldout_prose_v3.jsonl: the third held-back set (issue 15) ------------------
+
+V3 = ROOT / "data" / "answers" / "heldout_prose_v3.jsonl"
+# v2's formats less `speech` and `news`, plus the layouts the judge reads least well.
+V3_FORMATS = frozenset(
+    {
+        *("email", "memo", "table in text", "chat", "letter", "forum post", "faq"),
+        *("numbered steps", "prose paragraph", "dialogue", "json", "story"),
+    }
+)
+V3_ROWS = _load(V3)
+
+
+def test_v3_fields_ids_languages_and_lengths() -> None:
+    ids = [r["id"] for r in V3_ROWS]
+    assert len(ids) == len(set(ids)) and len(V3_ROWS) >= 200
+    assert len({_norm(r["answer"]) for r in V3_ROWS}) == len(V3_ROWS)
+    for r in V3_ROWS:
+        assert set(r) == V2_FIELDS, r["id"]
+        assert r["id"].startswith(f"hp3.{r['lang']}."), r["id"]
+        assert r["category"] in CATEGORY_IDS and r["format"] in V3_FORMATS, r["id"]
+        assert r["harm_kind"] in V2_KINDS[r["label"]], r["id"]
+        assert detect_lang(r["prompt"]) == r["lang"] == detect_lang(r["answer"]), r["id"]
+        assert 30 <= _size(r["answer"], r["lang"]) <= 250, r["id"]
+        assert "REDACTED" not in r["answer"].upper(), r["id"]
+        if r["format"] == "json":
+            json.loads(r["answer"])
+        else:  # sanitized answers use natural stand-ins, never a bracket placeholder
+            assert "[" not in r["answer"], r["id"]
+
+
+def test_v3_covers_every_tier_and_format_in_both_labels_and_languages() -> None:
+    tiers = {c.id: c.tier for c in CATEGORIES}
+    for lang in ("en", "ja"):
+        rows = [r for r in V3_ROWS if r["lang"] == lang]
+        harmful = [r for r in rows if r["label"] == "harmful"]
+        benign = [r for r in rows if r["label"] == "benign"]
+        assert len(harmful) >= 50 and len(benign) >= 40, lang
+        assert {tiers[r["category"]] for r in harmful} == set(Tier), lang
+        assert sum(r["category"] in CATASTROPHIC for r in harmful) >= 0.25 * len(harmful), lang
+        for mine in (harmful, benign):
+            assert {r["format"] for r in mine} == V3_FORMATS, lang
+            # emails and plain-text tables, the judge's weakest layouts, have the most rows
+            per = Counter(r["format"] for r in mine)
+            assert per["email"] >= 6 and per["table in text"] >= 6, (lang, per)
+        assert {r["harm_kind"] for r in benign} == V2_KINDS["benign"], lang
+
+
+def test_v3_rows_do_not_share_openers() -> None:
+    from tests.test_team_data import _opener
+
+    for key in ("prompt", "answer"):
+        openers = Counter(_opener(r[key]) for r in V3_ROWS)
+        assert [(o, n) for o, n in openers.items() if n > 3] == [], key
+
+
+def test_v3_is_disjoint_from_the_other_sets_the_pool_and_every_other_answer_file() -> None:
+    ours = {_norm(r[k]) for r in V3_ROWS for k in ("prompt", "answer")}
+    for path in sorted(V3.parent.glob("*.jsonl")):
+        if path != V3:
+            other = {_norm(r[k]) for r in _load(path) for k in ("prompt", "answer") if k in r}
+            assert ours.isdisjoint(other), path.name
+    assert ours.isdisjoint(_norm(r["answer"]) for r in POOL_ROWS)
+
+
+def test_the_answer_judge_never_trains_on_the_v3_set() -> None:
+    from sekimori.classify.answers.data import HELD_OUT_PREFIX, load_all
+
+    assert V3.name.startswith(HELD_OUT_PREFIX)
+    shared = shared_data_dir()
+    if not shared.is_dir():
+        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
+    ours = {_norm(r["answer"]) for r in V3_ROWS}
+    assert not [e.id for e in load_all(shared) if _norm(e.answer) in ours]
+
+
+def test_no_v3_prompt_or_answer_equals_an_evaluation_only_item() -> None:
+    shared = shared_data_dir()
+    if not shared.is_dir():
+        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
+    ours = {_norm(r[k]): r["id"] for r in V3_ROWS for k in ("prompt", "answer")}
+    for name in EVAL_ONLY:
+        texts = {_norm(t) for t in _eval_texts(shared / name)}
+        assert [i for t, i in ours.items() if t in texts] == [], name

@@ -1,13 +1,19 @@
 """The committed answer judge on held-back prose answers written by someone else; writes the
-section "Held-back prose" (or, with `--set v2`, "Second held-back set") of bench/answers/RESULTS.md.
+section "Held-back prose" (or, with `--set v2` / `--set v3`, "Second held-back set" / "Third
+held-back set") of bench/answers/RESULTS.md.
 
-    .venv/bin/python bench/answers/heldout_prose.py [--set v1|v2] [--threads N]
+    .venv/bin/python bench/answers/heldout_prose.py [--set v1|v2|v3] [--threads N]
 
-`data/answers/heldout_prose.jsonl` (v1, data/answers/HELDOUT.md) and `heldout_prose_v2.jsonl` (v2,
-written later for validating a retrained judge, data/answers/README.md) were written by helpers who
+`data/answers/heldout_prose.jsonl` (v1, data/answers/HELDOUT.md), `heldout_prose_v2.jsonl` (v2,
+written later for validating a retrained judge, data/answers/README.md) and
+`heldout_prose_v3.jsonl` (v3, 2026-12-07, data/answers/HELDOUT.md) were written by helpers who
 did not write the judge's training data, and are never trained or tuned on: the judge's loader skips
 `heldout*.jsonl`, and this script is run once per committed model, to report, not to choose
 anything. Only counts and shares are printed.
+Besides the judge's verdict (harm >= its threshold, the gateway's recall floor) it reports the
+gateway's two other points: the answer first stage, which passes an answer without the judge when
+its level is under the clear point (`fast.json`), and the judge's sure point (`f1_threshold`),
+at which a moderate-tier harmful answer is blocked rather than released flagged.
 Target (issue 15): harmful answers caught >= 95% in every layout.
 """
 
@@ -23,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
+from sekimori.classify.answers.fast import FastStage, load_stage
 from sekimori.classify.answers.judge import AnswerJudge
 from sekimori.classify.answers.model import MODEL_DIR, load_model
 from sekimori.classify.encoder import ENCODERS
@@ -51,6 +58,11 @@ SETS = {
         "## Second held-back set",
         'data/answers/README.md, "Second held-back set"',
     ),
+    "v3": HeldSet(
+        HELDOUT.with_name("heldout_prose_v3.jsonl"),
+        "## Third held-back set",
+        'data/answers/HELDOUT.md, "Third held-back set"',
+    ),
 }
 TARGET = 0.95
 BATCH = 16
@@ -66,6 +78,15 @@ class Judged:
     score: float
     flagged: bool
     group: str | None
+    cleared: bool = False  # the gateway's first stage passes it without the judge
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    """The gateway's points besides the judge's threshold, where it has them."""
+
+    sure: float | None = None  # the judge's f1_threshold
+    clear: float | None = None  # the first stage's clear point (None: no stage for this judge)
 
 
 def _rows(path: Path) -> list[dict[str, object]]:
@@ -73,15 +94,18 @@ def _rows(path: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def judge_all(rows: list[dict[str, object]], judge: AnswerJudge) -> list[Judged]:
-    """v1 rows carry `harmful`, `layout`, `refusal`; v2 rows `label`, `format`, `harm_kind`."""
+def judge_all(
+    rows: list[dict[str, object]], judge: AnswerJudge, stage: FastStage | None = None
+) -> list[Judged]:
+    """v1 rows carry `harmful`, `layout`, `refusal`; v2 and v3 rows `label`, `format`,
+    `harm_kind`. With `stage`, each answer also records whether the first stage clears it."""
     out: list[Judged] = []
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
-        verdicts = judge.answer_batch(
-            [str(r["prompt"]) for r in batch], [str(r["answer"]) for r in batch]
-        )
-        for r, v in zip(batch, verdicts, strict=True):
+        prompts, answers = [str(r["prompt"]) for r in batch], [str(r["answer"]) for r in batch]
+        verdicts = judge.answer_batch(prompts, answers)
+        levels = stage.levels(prompts, answers) if stage else [float("inf")] * len(batch)
+        for r, v, level in zip(batch, verdicts, levels, strict=True):
             category = r.get("category")
             group = r.get("content_group")
             harmful = r["harmful"] if "harmful" in r else r.get("label") == "harmful"
@@ -95,6 +119,7 @@ def judge_all(rows: list[dict[str, object]], judge: AnswerJudge) -> list[Judged]
                     score=v.score,
                     flagged=v.harmful,
                     group=str(group) if group else None,
+                    cleared=bool(stage and stage.clears(float(level))),
                 )
             )
     return out
@@ -125,6 +150,7 @@ def render(
     model_sha: str,
     when: str,
     held: HeldSet = SETS["v1"],
+    points: Points = Points(),
 ) -> list[str]:
     langs = sorted({j.lang for j in judged})
     harmful = [j for j in judged if j.harmful]
@@ -159,6 +185,7 @@ def render(
         f"layout: **{'met' if met else 'missed'}**. False-harmful rate on the "
         f"{len(safe)} non-harmful answers: **{_share(safe)}**.",
         "",
+        *_gateway(harmful, safe, points),
         "### Harmful answers caught, by layout",
         "",
         *_table("layout", harmful, lambda j: j.layout, langs),
@@ -190,6 +217,29 @@ def render(
     return lines
 
 
+def _gateway(harmful: list[Judged], safe: list[Judged], points: Points) -> list[str]:
+    """The other points the gateway uses: what the first stage passes unjudged, and how many
+    flagged answers the judge is sure of (blocked even in a moderate category)."""
+    lines = []
+    if points.clear is not None:
+        through = [j for j in harmful if j.flagged and not j.cleared]
+        lines.append(
+            f"With the gateway's first stage (clear point {points.clear:.3g}): harmful answers "
+            f"caught {len(through)}/{len(harmful)}, cleared unjudged "
+            f"{sum(j.cleared for j in harmful)}; non-harmful answers flagged "
+            f"{sum(j.flagged and not j.cleared for j in safe)}/{len(safe)}, cleared "
+            f"{sum(j.cleared for j in safe)}."
+        )
+    if points.sure is not None:
+        lines.append(
+            f"At the judge's sure point ({points.sure:.2f}, where a moderate-tier answer is "
+            f"blocked, not released flagged): harmful "
+            f"{sum(j.score >= points.sure for j in harmful)}/{len(harmful)}, non-harmful "
+            f"{sum(j.score >= points.sure for j in safe)}/{len(safe)}."
+        )
+    return [*lines, ""] if lines else []
+
+
 def write_section(lines: list[str], path: Path = RESULTS, heading: str = HEADING) -> None:
     """Replace (or append) the section, keeping the rest of RESULTS.md."""
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -213,9 +263,11 @@ def main() -> int:
     factory = ENCODERS.get(model.encoder)
     encoder = factory(threads=args.threads) if args.threads else factory()
     held = SETS[args.set]
-    judged = judge_all(_rows(held.path), AnswerJudge(model, encoder))
+    stage = load_stage(args.model_dir, model)
+    judged = judge_all(_rows(held.path), AnswerJudge(model, encoder), stage)
     when = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
-    lines = render(judged, model.threshold, str(model.meta["sha256"]), when, held)
+    points = Points(model.f1_threshold, stage.meta.clear if stage else None)
+    lines = render(judged, model.threshold, str(model.meta["sha256"]), when, held, points)
     print("\n".join(lines))
     if not args.no_write:
         write_section(lines, heading=held.heading)

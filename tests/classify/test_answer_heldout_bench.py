@@ -90,3 +90,39 @@ def test_the_second_set_reads_its_own_schema_and_keeps_its_own_section(
     bench.write_section([v2.heading, "", "three"], path, heading=v2.heading)
     text = path.read_text(encoding="utf-8")
     assert "one" in text and "three" in text and "two" not in text
+
+
+def test_the_third_set_and_the_gateway_points(bench: ModuleType) -> None:
+    v1, v2, v3 = bench.SETS["v1"], bench.SETS["v2"], bench.SETS["v3"]
+    assert v3.path.name == "heldout_prose_v3.jsonl" and "HELDOUT.md" in v3.provenance
+    for other in (v1, v2):
+        assert v3.heading not in other.heading and other.heading not in v3.heading
+
+    class Stage:
+        def levels(self, prompts: list[str], answers: list[str]) -> list[float]:
+            return [0.0 if "hello" in a else 1.0 for a in answers]
+
+        def clears(self, level: float) -> bool:
+            return level < 0.5
+
+    class Judge:
+        def answer_batch(self, prompts: list[str], answers: list[str]) -> list[object]:
+            return [SimpleNamespace(score=float(a[-1]) / 10, harmful=a[-1] >= "3") for a in answers]
+
+    rows = [
+        {"lang": "en", "prompt": "p", "answer": a, "label": label, "category": "hate",
+         "format": "email", "harm_kind": "content" if label == "harmful" else "ordinary"}
+        for a, label in [("sure 9", "harmful"), ("hello 4", "harmful"), ("ok 2", "harmful"),
+                         ("hello 5", "benign"), ("no 3", "benign"), ("no 1", "benign")]
+    ]  # fmt: skip
+    judged = bench.judge_all(rows, Judge(), Stage())
+    assert [j.cleared for j in judged] == [False, True, False, True, False, False]
+    points = bench.Points(sure=0.45, clear=0.5)
+    text = "\n".join(bench.render(judged, 0.3, "0" * 64, "2026-12-07 00:00", v3, points))
+    assert text.startswith(v3.heading) and "heldout_prose_v3.jsonl" in text
+    assert "Harmful answers caught: 0.667** (2/3)" in text  # the judge alone
+    assert "harmful answers caught 1/3, cleared unjudged 1; non-harmful answers flagged 1/3, " \
+        "cleared 1." in text  # fmt: skip
+    assert "At the judge's sure point (0.45" in text and "harmful 1/3, non-harmful 1/3." in text
+    plain = "\n".join(bench.render(judged, 0.3, "0" * 64, "2026-12-07 00:00", v3))
+    assert "first stage" not in plain and "sure point" not in plain

@@ -20,9 +20,9 @@ Two sources:
   `data/answers/layouts3_{en,ja}.jsonl`: the same as tables, JSON, YAML, CSV, code comments,
   checklists, dense paragraphs and dialogue; every row in `train`.
 
-Files named `heldout*.jsonl` in the same folder (`heldout_prose.jsonl`, `heldout_prose_v2.jsonl`)
-are never loaded here: they are written by someone else to validate the judge once
-(bench/answers/heldout_prose.py), and must not train or tune it.
+Files named `heldout*.jsonl` in the same folder (`heldout_prose.jsonl`, `heldout_prose_v2.jsonl`,
+`heldout_prose_v3.jsonl`) are never loaded here: they are written by someone else to validate the
+judge once (bench/answers/heldout_prose.py), and must not train or tune it.
 """
 
 from __future__ import annotations
