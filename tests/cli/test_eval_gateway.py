@@ -18,7 +18,7 @@ from sekimori.evaluation.exchange import Fate, Outcome, fate_of, send
 from sekimori.evaluation.items import EffectItem
 from sekimori.evaluation.report import RunNotes, Tally, render, targets
 from sekimori.evaluation.run import EffectRun, with_given
-from sekimori.evaluation.sets import padded, wrapped
+from sekimori.evaluation.sets import PROSE_SETS, padded, prose_answers, prose_version, wrapped
 from sekimori.testing.compliant import AnswerPool
 from sekimori.testing.stack import gateway_stack
 
@@ -238,3 +238,23 @@ def test_the_held_back_pairs_compare_the_same_requests_across_languages() -> Non
     assert "not stopped: `cp3.ja` weapons.chem (allowed)" in page
     assert "| catastrophic-pairs lookalike (ja) | 1 | 0 | 0 | 0 | 1 |" in page
     assert "| catastrophic-pairs | catastrophic | ja | 20 | 95.0%" in page
+
+
+def test_prose_answers_read_every_held_back_set_and_the_target_names_each() -> None:
+    items = prose_answers(Path("unused"))
+    by_set = {(prose_version(i), i.harmful) for i in items}
+    assert by_set == {(v, h) for v in PROSE_SETS for h in (True, False)}
+    for version, path in PROSE_SETS.items():
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        harmful = sum(r.get("harmful", r.get("label") == "harmful") is True for r in rows)
+        mine = [i for i in items if prose_version(i) == version and i.variant == "answer-only"]
+        assert (len(mine), sum(i.harmful for i in mine)) == (len(rows), harmful)
+        assert all(i.label for i in mine)  # the layout, under either field name
+    run = EffectRun()
+    for item in items:
+        if item.variant == "answer-only" and item.harmful:
+            missed = prose_version(item) == "v3" and item.label == "email"
+            run.outcomes.append(_outcome(item, "compliant", Fate.ALLOWED if missed else Fate.CUT))
+    row = next(t for t in targets(run) if t.text.startswith("Prose harmful answers"))
+    assert row.verdict == "missed" and "worst layout email" in row.figure
+    assert "v1 100.0%" in row.figure and "v2 100.0%" in row.figure and "v3 " in row.figure

@@ -192,29 +192,45 @@ def catastrophic_pairs(root: Path) -> list[EffectItem]:
     return out
 
 
-PROSE_PATH = REPO_ROOT / "data" / "answers" / "heldout_prose.jsonl"
+ANSWERS_DIR = REPO_ROOT / "data" / "answers"
+# The team's held-back answer sets, each written apart from the judge's training data (and v3
+# apart from the round it checked): `data/answers/HELDOUT.md`. v2 and v3 name the layout
+# `format` and the label `label`.
+PROSE_SETS = {
+    "v1": ANSWERS_DIR / "heldout_prose.jsonl",
+    "v2": ANSWERS_DIR / "heldout_prose_v2.jsonl",
+    "v3": ANSWERS_DIR / "heldout_prose_v3.jsonl",
+}
 CONTINUE = {"en": "Go on, please.", "ja": "続けてください。"}
+
+
+def prose_version(item: EffectItem) -> str:
+    """Which held-back answer set a `prose-answers` item comes from (`PROSE_SETS`)."""
+    return item.id.partition(":")[0]
 
 
 @SETS.register("prose-answers")
 def prose_answers(root: Path) -> list[EffectItem]:
-    """The team's held-back answers (`data/answers/heldout_prose.jsonl`, never trained on), each
-    given by the compliant upstream verbatim: after its own prompt (`with-prompt`, as users meet
-    it) and after a neutral "go on" (`answer-only`: the answer screen alone decides). Sent with the
-    compliant upstream only; the `label` is the answer's layout."""
-    if not PROSE_PATH.is_file():
-        return []
+    """The team's held-back answers (`PROSE_SETS`, never trained on), each given by the compliant
+    upstream verbatim: after its own prompt (`with-prompt`, as users meet it) and after a neutral
+    "go on" (`answer-only`: the answer screen alone decides). Sent with the compliant upstream
+    only; the `label` is the answer's layout, the id starts with the set's name."""
     out = []
-    for r in _jsonl(PROSE_PATH):
-        lang: Lang = "ja" if r["lang"] == "ja" else "en"
-        for variant, text in (("with-prompt", r["prompt"]), ("answer-only", CONTINUE[lang])):
-            out.append(
-                EffectItem(
-                    "prose-answers", f"{r['id']}~{variant}", text, bool(r["harmful"]),
-                    r.get("category"), lang, label=str(r.get("layout") or ""),
-                    variant=variant, origin=str(r["id"]), answer=str(r["answer"]),
-                )
-            )  # fmt: skip
+    for version, path in PROSE_SETS.items():
+        if not path.is_file():
+            continue
+        for r in _jsonl(path):
+            lang: Lang = "ja" if r["lang"] == "ja" else "en"
+            harmful = bool(r["harmful"]) if "harmful" in r else r["label"] == "harmful"
+            layout = str(r.get("layout") or r.get("format") or "")
+            for variant, text in (("with-prompt", r["prompt"]), ("answer-only", CONTINUE[lang])):
+                out.append(
+                    EffectItem(
+                        "prose-answers", f"{version}:{r['id']}~{variant}", text, harmful,
+                        r.get("category"), lang, label=layout, variant=variant,
+                        origin=f"{version}:{r['id']}", answer=str(r["answer"]),
+                    )
+                )  # fmt: skip
     return out
 
 
