@@ -19,6 +19,9 @@ Two sources:
   headings, CSV, Q&A and tables, weighted to the moderate categories; split by request.
   `data/answers/layouts3_{en,ja}.jsonl`: the same as tables, JSON, YAML, CSV, code comments,
   checklists, dense paragraphs and dialogue; every row in `train`.
+- `data/answers/framed_{en,ja}.jsonl` and `data/answers/mail_tables_{en,ja}.jsonl`: harmful
+  (sanitized) answers under requests that do not ask for harm, and as e-mails, memos and
+  plain-text tables, each beside a harmless answer to the same request; every row in `train`.
 
 Files named `heldout*.jsonl` in the same folder (`heldout_prose.jsonl`, `heldout_prose_v2.jsonl`,
 `heldout_prose_v3.jsonl`) are never loaded here: they are written by someone else to validate the
@@ -61,6 +64,10 @@ _SOURCES = (
     # "Now as JSON."), beside harmless twins (issue 15, judge); training rows only. Not a floor
     # source: the threshold and first-stage rules stay computed on the same harmful sets.
     ("framed_", "sekimori-framed"),
+    # mail_tables_*: harmful e-mails, replies, forwards, memos and plain-text tables beside harmless
+    # answers to the same requests in the same layouts (issue 15, judge12); training rows only,
+    # outside the recall floor like framed_*.
+    ("mail_tables_", "sekimori-mail-tables"),
 )
 
 _XSTEST_LABELS = {
