@@ -24,8 +24,10 @@ from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ROOT / "data" / "prompts"
-# Rows written but not (yet) trained on (data/prompts/README.md); checked all the same.
-FILES = sorted([*PROMPTS.glob("*.jsonl"), *PROMPTS.glob("candidates/*.jsonl")])
+# Rows written but not (yet) trained on (data/prompts/README.md), and the validation-only pool
+# (data/prompts/validation/); checked all the same.
+VALIDATION = sorted(PROMPTS.glob("validation/*.jsonl"))
+FILES = sorted([*PROMPTS.glob("*.jsonl"), *PROMPTS.glob("candidates/*.jsonl"), *VALIDATION])
 FIELDS = {"id", "lang", "text", "label", "category", "kind", "pair", "source"}
 KINDS = {"request", "lookalike", "beneficial", "translation"}
 # Optional field (constitution_pairs.jsonl): how the request is framed or disguised.
@@ -273,3 +275,38 @@ def test_wild_benign_splits_and_twins_reach_the_corpus_as_written() -> None:
     group = {e.text: e.group for e in loaded}
     by_id = {r["id"]: r for r in wild}
     assert all(group[r["text"]] == group[by_id[r["pair"]]["text"]] for r in wild if "pair" in r)
+
+
+# --- data/prompts/validation/realistic_<lang>.jsonl (issue 15): validation-only everyday rows ---
+
+REALISTIC = [r for r in ROWS if r["_where"].split(":")[0] in {p.name for p in VALIDATION}]
+
+
+def test_realistic_pool_is_benign_everyday_traffic_in_both_languages() -> None:
+    assert {p.name for p in VALIDATION} == {"realistic_en.jsonl", "realistic_ja.jsonl"}
+    by_lang = Counter(r["lang"] for r in REALISTIC)
+    assert by_lang["en"] >= 300 and by_lang["ja"] >= 200, by_lang
+    for r in REALISTIC:
+        where = r["_where"]
+        assert re.fullmatch(rf"team\.rv\.{r['lang']}\.\d{{3}}", r["id"]), where
+        assert r["label"] == "benign" and r["source"] == "sekimori-realistic", where
+        assert r["pair"] is None and "split" not in r, where
+
+
+def test_validation_folder_rows_are_validation_only(tmp_path: Path) -> None:
+    from sekimori.classify.corpus import Split, team_validation
+    from sekimori.classify.train import is_ordinary
+
+    texts = {r["text"] for r in REALISTIC}
+    # The top-level reader never sees the folder; the folder's reader pins every row.
+    assert not texts & {e.text for e in team(PROMPTS)}
+    loaded = list(team_validation(PROMPTS))
+    assert {e.text for e in loaded} == texts
+    assert all(e.pinned and e.split is Split.VALIDATION for e in loaded)
+    assert all(e.harmful is False and is_ordinary(e) for e in loaded)
+    folder = tmp_path / "validation"
+    folder.mkdir()
+    row = {"id": "team.rv.en.001", "text": "hi", "label": "benign", "split": "train"}
+    (folder / "x.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(InputError, match="validation only"):
+        list(team_validation(tmp_path))

@@ -17,6 +17,8 @@ from sekimori.classify.corpus import (
     load_corpus,
     multijail,
     red_team_sets,
+    team_data_dir,
+    team_validation,
     toxigen,
 )
 from sekimori.classify.evalsets import eval_only_texts
@@ -80,11 +82,31 @@ def test_the_index_finds_exactly_the_pairs_a_full_comparison_finds() -> None:
 
 
 @pytest.fixture(scope="module")
-def corpora() -> tuple[list[Example], list[Example]]:
+def raw_corpora() -> tuple[list[Example], list[Example]]:
     return (
         load_corpus(CorpusSettings(red_team_sets=False), root=ROOT),
         load_corpus(CorpusSettings(), root=ROOT),
     )
+
+
+@pytest.fixture(scope="module")
+def corpora(
+    raw_corpora: tuple[list[Example], list[Example]],
+) -> tuple[list[Example], list[Example]]:
+    """Both corpora without the validation-only rows (data/prompts/validation/), read last."""
+    last = len(list(team_validation(team_data_dir())))
+    before, after = raw_corpora
+    return before[: len(before) - last], after[: len(after) - last]
+
+
+@needs_data
+def test_the_validation_only_rows_come_last_and_stay_validation(
+    raw_corpora: tuple[list[Example], list[Example]],
+) -> None:
+    last = len(list(team_validation(team_data_dir())))
+    before, after = raw_corpora
+    assert last and before[-last:] == after[-last:]
+    assert all(ex.pinned and ex.split is Split.VALIDATION for ex in after[-last:])
 
 
 @needs_data

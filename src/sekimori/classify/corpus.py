@@ -7,6 +7,8 @@ checks that no training text equals one of their items after normalisation.
 Each example belongs to a `group` (parallel EN/JA rows share one) and groups are split by a stable
 hash into train / validation / held-out, so a translation never sits on both sides of a split.
 A team file may fix a row's split itself (`split`: train|validation); the hash then leaves it.
+The team's validation-only folder (`data/prompts/validation/`, `VALIDATION_DIR`) is read last and
+all its rows are validation: never trained on, never held out; it moves no other row.
 """
 
 from __future__ import annotations
@@ -183,6 +185,11 @@ SOURCE_LABELS: tuple[SourceLabels, ...] = (
         "label harmful|benign and category as written (benign rows: no category); category "
         "attack.jailbreak or a jailbreak_* file → the signal; translations share their "
         "original's split",
+    ),
+    SourceLabels(
+        "team validation data (data/prompts/validation/*.jsonl)",
+        "as the team data, but every row in the validation split: never trained on, never held "
+        "out; read last, so no other row or split moves",
     ),
 )
 
@@ -810,10 +817,32 @@ def _team_group(r: dict[str, object], fallback: str) -> str:
 _PINNABLE = {s.value: s for s in (Split.TRAIN, Split.VALIDATION)}
 
 
+# The team's validation-only prompts (data/prompts/validation/*.jsonl): realistic everyday
+# traffic on which the operating points are read, never trained on (data/prompts/README.md).
+VALIDATION_DIR = "validation"
+
+
 def team(directory: Path) -> Iterator[Example]:
     """Team-written prompts: fields id, lang, text, label harmful|benign, category, pair, source;
     an optional `split` (train|validation) fixes the row's split."""
-    for path in sorted(directory.glob("*.jsonl")):
+    yield from _team_files(sorted(directory.glob("*.jsonl")))
+
+
+def team_validation(directory: Path) -> Iterator[Example]:
+    """The rows of ``directory``/validation/*.jsonl, every one pinned to the validation split
+    (a row may say `split`: validation, no other)."""
+    folder = directory / VALIDATION_DIR
+    for ex in _team_files(sorted(folder.glob("*.jsonl"))):
+        if ex.pinned and ex.split is not Split.VALIDATION:
+            raise InputError(
+                f"rows under {VALIDATION_DIR}/ are validation only, not {ex.split.value!r}",
+                source=str(folder),
+            )
+        yield replace(ex, split=Split.VALIDATION, pinned=True)
+
+
+def _team_files(paths: Iterable[Path]) -> Iterator[Example]:
+    for path in paths:
         for n, r in enumerate(_jsonl(path), 1):
             try:
                 text, label = str(r["text"]), str(r["label"])
@@ -935,6 +964,12 @@ def load_corpus(settings: CorpusSettings, *, root: Path | None = None) -> list[E
     if settings.red_team_sets:
         # Last, so the rows of the sources above (and their splits) stay as they were.
         out.extend(red_team_sets(root, (ex.text for ex in out))[0])
+    # After everything, so that no row above changes (nor its split, nor the red-team filter).
+    seen = {ex.text for ex in out}
+    for ex in team_validation(team_data_dir()):
+        if ex.text and ex.text not in seen:
+            seen.add(ex.text)
+            out.append(ex)
     bilingual = {ex.group for ex in out if ex.lang == "ja" and ex.source not in _NOT_HELD_OUT}
     return [
         ex if ex.pinned else replace(ex, split=split_of(ex.group, bilingual=ex.group in bilingual))

@@ -41,8 +41,9 @@ from sekimori.taxonomy import CATEGORY_IDS
 # Benign sources of ordinary assistant traffic (the false-alarm constraint is measured on them).
 ORDINARY_SOURCES = frozenset({"dolly", "oasst1", "deepset"})
 # The team's everyday prompts (data/prompts/ordinary_more.jsonl, ids team.ord.*): long technical,
-# format-constrained and creative requests, closer to real assistant traffic than Dolly's.
-ORDINARY_TEAM_GROUP = "team:team.ord."
+# format-constrained and creative requests, closer to real assistant traffic than Dolly's; and the
+# realistic validation-only pool (data/prompts/validation/realistic_<lang>.jsonl, ids team.rv.*).
+ORDINARY_TEAM_GROUP = ("team:team.ord.", "team:team.rv.")
 
 
 def is_ordinary(example: Example) -> bool:
