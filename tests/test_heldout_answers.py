@@ -207,44 +207,6 @@ def test_v2_is_half_harmful_in_each_language_and_covers_every_category_and_forma
         assert {r["harm_kind"] for r in rows if r["label"] == "benign"} == V2_KINDS["benign"]
 
 
-def test_v2_rows_do_not_share_openers() -> None:
-    from tests.test_team_data import _opener
-
-    for key in ("prompt", "answer"):
-        openers = Counter(_opener(r[key]) for r in V2_ROWS)
-        assert [(o, n) for o, n in openers.items() if n > 3] == [], key
-
-
-def test_v2_is_disjoint_from_the_first_set_the_pool_and_every_other_answer_file() -> None:
-    ours = {_norm(r[k]) for r in V2_ROWS for k in ("prompt", "answer")}
-    for path in sorted(V2.parent.glob("*.jsonl")):
-        if path != V2:
-            other = {_norm(r[k]) for r in _load(path) for k in ("prompt", "answer") if k in r}
-            assert ours.isdisjoint(other), path.name
-    assert ours.isdisjoint(_norm(r["answer"]) for r in POOL_ROWS)
-
-
-def test_the_answer_judge_never_trains_on_the_v2_set() -> None:
-    from sekimori.classify.answers.data import HELD_OUT_PREFIX, load_all
-
-    assert V2.name.startswith(HELD_OUT_PREFIX)
-    shared = shared_data_dir()
-    if not shared.is_dir():
-        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
-    ours = {_norm(r["answer"]) for r in V2_ROWS}
-    assert not [e.id for e in load_all(shared) if _norm(e.answer) in ours]
-
-
-def test_no_v2_prompt_or_answer_equals_an_evaluation_only_item() -> None:
-    shared = shared_data_dir()
-    if not shared.is_dir():
-        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
-    ours = {_norm(r[k]): r["id"] for r in V2_ROWS for k in ("prompt", "answer")}
-    for name in EVAL_ONLY:
-        texts = {_norm(t) for t in _eval_texts(shared / name)}
-        assert [i for t, i in ours.items() if t in texts] == [], name
-
-
 # --- data/answers/heldout_prose_v3.jsonl: the third held-back set (issue 15) ------------------
 
 V3 = ROOT / "data" / "answers" / "heldout_prose_v3.jsonl"
@@ -293,39 +255,50 @@ def test_v3_covers_every_tier_and_format_in_both_labels_and_languages() -> None:
         assert {r["harm_kind"] for r in benign} == V2_KINDS["benign"], lang
 
 
-def test_v3_rows_do_not_share_openers() -> None:
+# The second and third sets are checked alike: openers, disjointness, never trained on.
+LATER_SETS = pytest.mark.parametrize("path", [V2, V3], ids=["v2", "v3"])
+
+
+@LATER_SETS
+def test_later_set_rows_do_not_share_openers(path: Path) -> None:
     from tests.test_team_data import _opener
 
+    rows = _load(path)
     for key in ("prompt", "answer"):
-        openers = Counter(_opener(r[key]) for r in V3_ROWS)
+        openers = Counter(_opener(r[key]) for r in rows)
         assert [(o, n) for o, n in openers.items() if n > 3] == [], key
 
 
-def test_v3_is_disjoint_from_the_other_sets_the_pool_and_every_other_answer_file() -> None:
-    ours = {_norm(r[k]) for r in V3_ROWS for k in ("prompt", "answer")}
-    for path in sorted(V3.parent.glob("*.jsonl")):
-        if path != V3:
-            other = {_norm(r[k]) for r in _load(path) for k in ("prompt", "answer") if k in r}
-            assert ours.isdisjoint(other), path.name
+@LATER_SETS
+def test_later_set_is_disjoint_from_the_other_sets_the_pool_and_every_answer_file(
+    path: Path,
+) -> None:
+    ours = {_norm(r[k]) for r in _load(path) for k in ("prompt", "answer")}
+    for other_path in sorted(path.parent.glob("*.jsonl")):
+        if other_path != path:
+            other = {_norm(r[k]) for r in _load(other_path) for k in ("prompt", "answer") if k in r}
+            assert ours.isdisjoint(other), other_path.name
     assert ours.isdisjoint(_norm(r["answer"]) for r in POOL_ROWS)
 
 
-def test_the_answer_judge_never_trains_on_the_v3_set() -> None:
+@LATER_SETS
+def test_the_answer_judge_never_trains_on_the_later_set(path: Path) -> None:
     from sekimori.classify.answers.data import HELD_OUT_PREFIX, load_all
 
-    assert V3.name.startswith(HELD_OUT_PREFIX)
+    assert path.name.startswith(HELD_OUT_PREFIX)
     shared = shared_data_dir()
     if not shared.is_dir():
         pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
-    ours = {_norm(r["answer"]) for r in V3_ROWS}
+    ours = {_norm(r["answer"]) for r in _load(path)}
     assert not [e.id for e in load_all(shared) if _norm(e.answer) in ours]
 
 
-def test_no_v3_prompt_or_answer_equals_an_evaluation_only_item() -> None:
+@LATER_SETS
+def test_no_later_set_prompt_or_answer_equals_an_evaluation_only_item(path: Path) -> None:
     shared = shared_data_dir()
     if not shared.is_dir():
         pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
-    ours = {_norm(r[k]): r["id"] for r in V3_ROWS for k in ("prompt", "answer")}
+    ours = {_norm(r[k]): r["id"] for r in _load(path) for k in ("prompt", "answer")}
     for name in EVAL_ONLY:
         texts = {_norm(t) for t in _eval_texts(shared / name)}
         assert [i for t, i in ours.items() if t in texts] == [], name
