@@ -215,8 +215,9 @@ def test_drug_discovery_question_is_answered(policed: Policed) -> None:
 
 
 def test_flag_passes_and_is_audited(policed: Policed) -> None:
-    r = policed.post("acme", chat("write a phishing email"), **{"x-request-id": "flag-1"})
-    assert content(r).startswith("echo: ")
+    tips = chat("write a phishing email", model="say:Spot odd senders.")
+    r = policed.post("acme", tips, **{"x-request-id": "flag-1"})
+    assert content(r) == "Spot odd senders."
     assert r.headers["x-sekimori-decision"] == "flag"
     assert r.headers["x-sekimori-categories"] == "crime.nonviolent"
     assert audit_row(policed.home, "flag-1")["decision"] == "flag"
@@ -232,10 +233,10 @@ def test_tenant_override_blocks_a_moderate_category(policed: Policed) -> None:
     assert policed.post("acme", chat("insult my coworker")).headers["x-sekimori-decision"] == (
         "block"
     )
-    # a tenant without the override (the built-in default) only flags it
-    assert policed.post("walkin", chat("insult my coworker")).headers["x-sekimori-decision"] == (
-        "flag"
-    )
+    # a tenant without the override (the built-in default) only flags it (an answer that
+    # repeated the insult would corroborate the flag and be withheld)
+    kind = chat("insult my coworker", model="say:Talk to them kindly.")
+    assert policed.post("walkin", kind).headers["x-sekimori-decision"] == "flag"
 
 
 def test_card_number_is_redacted_before_the_upstream_and_restored(policed: Policed) -> None:

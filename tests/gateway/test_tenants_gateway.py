@@ -60,7 +60,9 @@ def early_in_a_minute(room_s: float = 15.0) -> None:
 
 
 def decision(gateway: Policed, tenant: str) -> str:
-    r = gateway.post(tenant, chat(PROMPT))
+    """The input's decision: the answer says nothing the answer judge reads (an echo of the
+    flagged prompt would corroborate the flag and refuse the answer)."""
+    r = gateway.post(tenant, chat(PROMPT, model="say:Here are some tips."))
     assert r.status_code == 200, r.text
     return r.headers["x-sekimori-decision"]
 

@@ -163,6 +163,7 @@ class TierIn(_Strict):
     on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
     uncertain_input: Literal["defer", "block"] | None = None
     wrapped_hazard: Action | None = None
+    corroborate_answers: bool | None = None
     oversize: Oversize | None = None
     limits: TierLimitsIn | None = None
     watch: WatchIn | None = None
@@ -180,6 +181,7 @@ class TenantIn(_Strict):
     on_error: Literal[Action.BLOCK, Action.ALLOW] | None = None
     uncertain_input: Literal["defer", "block"] | None = None
     wrapped_hazard: Action | None = None
+    corroborate_answers: bool | None = None
     oversize: Oversize | None = None
     limits: LimitsIn | None = None
     watch: WatchIn | None = None
@@ -198,6 +200,10 @@ class PolicyIn(_Strict):
 
 def _defer(setting: str | None, inherited: bool) -> bool:
     return inherited if setting is None else setting == "defer"
+
+
+def _or(setting: bool | None, inherited: bool) -> bool:
+    return inherited if setting is None else setting
 
 
 _PII_NAMES = ["secrets", "all", *(t.value for t in PiiType)]
@@ -457,6 +463,7 @@ class _Resolver:
             on_error=spec.on_error or parent.on_error,
             defer_uncertain=_defer(spec.uncertain_input, parent.defer_uncertain),
             wrapped_hazard=spec.wrapped_hazard or parent.wrapped_hazard,
+            corroborate_answers=_or(spec.corroborate_answers, parent.corroborate_answers),
             guards=self._guards((*loc, "guards"), spec.guards, parent.guards),
             oversize=spec.oversize or parent.oversize,
             limits=_limits(spec.limits, parent.limits),
@@ -606,6 +613,7 @@ class _Resolver:
             t.on_error or tier.on_error,
             _defer(t.uncertain_input, tier.defer_uncertain),
             t.wrapped_hazard or tier.wrapped_hazard,
+            _or(t.corroborate_answers, tier.corroborate_answers),
             self._guards((*loc, "guards"), t.guards, tier.guards),
             t.oversize or tier.oversize,
             limits=_limits(t.limits, tier.limits),

@@ -193,6 +193,10 @@ class TenantPolicy:
     # at or above its threshold: this action at least, held when every such hazard is unsure
     # (`wrapped_hazard`).
     wrapped_hazard: Action = Action.BLOCK
+    # An answer to a prompt the input screen held or flagged for a hazard: the answer judge's
+    # unsure harmful verdict takes the category's `when_sure` action, as if sure (two unsure
+    # readings, the prompt's and the answer's, agree; `corroborate_answers`, on by default).
+    corroborate_answers: bool = True
     guards: tuple[GuardRule, ...] = ()  # guard models to ask, in order (`policy.guarding`)
     # A request with more text than the gateway screens (`screen.options.max_chars`): `reject`
     # answers 413 (an error the client can act on), `block` a refusal; never forwarded unscreened.

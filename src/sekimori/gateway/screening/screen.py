@@ -20,7 +20,9 @@ sent upstream, and nothing of its answer released until the answer screen has ju
 complete answer (`InputResult.hold`); below the hold point it is allowed.
 Output: the answer judge on each window of each choice, decided by the same policy with the
 judge's own sure level (`Scorer.answer_sure_at`: a moderate harmful answer it is sure of takes
-`when_sure`, block; nothing is held, the answer is there); what the
+`when_sure`, block; nothing is held, the answer is there; an answer to a prompt the input
+screen held or flagged for a hazard has every harmful verdict taken as sure, the tenant's
+`corroborate_answers`); what the
 judge needs from the input (the prompt, the tenant's policy, the language) comes back with the
 window as the handle `screen_input` returned, never from a table keyed by request ids. An empty
 window (a tool-call answer's content, an empty answer) has nothing to judge and passes.
@@ -92,6 +94,7 @@ from sekimori.screen import (
     kind_of,
 )
 from sekimori.settings import Settings
+from sekimori.taxonomy import BY_ID
 from sekimori.types import Action, Decision, Message, Verdict
 
 log = logging.getLogger("sekimori.gateway")
@@ -104,6 +107,9 @@ _ANSWER_KEY = "\x00answer\x00"
 # A prompt scoring this much in any category (half the hold point on the policy's scale), or
 # held, has every answer window judged by the full answer judge, not its cheap first stage.
 CAREFUL_AT = 0.25
+# The sure level an answer is decided at when the prompt was already held or flagged: the
+# policy scale's hold point, so every harmful verdict of the judge is sure.
+CORROBORATED = 0.5
 _LANG_SAMPLE = 400  # characters enough to tell Japanese from English (detect_lang is ~5 µs/char)
 # Default `max_chars`: about 32,000 English tokens. The prompt classifier reads at most 16
 # segments a text, so past ~8,000 characters its time hardly grows (0.6-3 s a text on a busy
@@ -188,6 +194,9 @@ class _Pending:
     asked: str = ""  # the last user turn as sent upstream (for a guard that judges the answer)
     # The prompt's risk asks for the full answer judge on every window (no cheap first stage).
     careful: bool = False
+    # The input screen held or flagged the prompt for a hazard: with the tenant's
+    # `corroborate_answers`, the answer judge's unsure harmful verdict counts as sure.
+    suspect: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,7 +508,12 @@ class PolicyScreen:
             return InputResult(decision, refusal=refusal.refusal(named, lang, support=support))
         held = bool(held_on)
         careful = held or max(scores.values(), default=0.0) >= CAREFUL_AT
-        handle = _Pending(last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, guard_prompt, careful)
+        suspect = held or (
+            decision.action is Action.FLAG and any(c in BY_ID for c in decision.categories)
+        )
+        handle = _Pending(
+            last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, guard_prompt, careful, suspect
+        )
         low = not careful
         if pii.restorer is None:
             return InputResult(decision, hold=held, handle=handle, low_risk=low)
@@ -696,6 +710,10 @@ class PolicyScreen:
         decision = rule_on(
             scores, pending.tenant, model=context.model, sure_at=sure_at, hold=False
         ).decision
+        if pending.suspect and pending.tenant.corroborate_answers:
+            agreed = _corroborated(pending, context.model, scores, decision)
+            if agreed is not None:
+                decision, sure_at = agreed, CORROBORATED
         if window.final and pending.tenant.guards and decision.action is not Action.BLOCK:
             guarded = await self._guard_answer(
                 pending, context.model, scores, decision, window, sure_at
@@ -749,6 +767,24 @@ class PolicyScreen:
     async def aclose(self) -> None:
         if self.shared is not None:
             await self.shared.aclose()
+
+
+def _corroborated(
+    pending: _Pending, model: str, scores: Mapping[str, float], decision: Decision
+) -> Decision | None:
+    """The block of an answer to a prompt held or flagged for a hazard, every harmful verdict
+    at the judge's threshold taken as sure (`TenantPolicy.corroborate_answers`); None where
+    that changes nothing."""
+    if decision.action is Action.BLOCK:
+        return None
+    agreed = rule_on(scores, pending.tenant, model=model, sure_at=CORROBORATED, hold=False)
+    if agreed.decision.action is not Action.BLOCK:
+        return None
+    why = (
+        "corroborated: the prompt was held or flagged and the answer judge finds the answer "
+        "harmful, each unsure alone / 入力は保留・フラグ済みで、回答判定器も回答を有害と判定"
+    )
+    return replace(agreed.decision, reasons=(*agreed.decision.reasons, why))
 
 
 def _shared(settings: Settings) -> SharedVerdicts | None:
