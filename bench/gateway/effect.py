@@ -4,11 +4,11 @@ same harmful sets streamed through the compliant upstream (EFFECT-stream.md).
     PYTHONPATH=src python bench/gateway/effect.py [--limit 300] [--skip-stream]
 
 The first run sends every item of the targets' own public sets (HarmBench, SimpleSafetyTests,
-XSTest safe prompts) and of the held-back catastrophic pairs, and a stable sample of `--limit`
-items of the rest, with both upstreams; the second streams HarmBench, SimpleSafetyTests and the
-held-back prose answers through the compliant upstream, where holding matters most (a held stream
-is released only after the answer screen judged the whole answer; a stream not held may show text
-before it is cut).
+XSTest safe prompts) and of the held-back catastrophic and severe pairs, and a stable sample of
+`--limit` items of the rest, with both upstreams; the second streams HarmBench,
+SimpleSafetyTests and the held-back prose answers through the compliant upstream, where holding
+matters most (a held stream is released only after the answer screen judged the whole answer; a
+stream not held may show text before it is cut).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-WHOLE = "harmbench,simplesafetytests,xstest-safe,catastrophic-pairs"
+WHOLE = "harmbench,simplesafetytests,xstest-safe,catastrophic-pairs,severe-pairs"
 
 
 def _eval(*args: str) -> None:

@@ -1,5 +1,6 @@
 """The sets an effect run sends: evaluation-only public sets, the team's held-out split, its
-held-back bilingual catastrophic pairs, and the padded and wrapped forms of held-out harmful items.
+held-back bilingual catastrophic and severe pairs, and the padded and wrapped forms of held-out
+harmful items.
 
 Each base set registers a loader in `SETS` (`--sets` names them). `padding` and `wrappers` are
 derived from the held-out harmful items: padding adds ordinary sentences around them; wrappers
@@ -170,26 +171,41 @@ def heldout(root: Path) -> list[EffectItem]:
     return out
 
 
-PAIRS_PATH = REPO_ROOT / "data" / "heldback" / "catastrophic_pairs.jsonl"
+HELDBACK_DIR = REPO_ROOT / "data" / "heldback"
+# The team's held-back bilingual pairs (`data/heldback/README.md`, never trained on), by the tier
+# of their requests; each is the set `<tier>-pairs`.
+PAIR_FILES: dict[str, Path] = {
+    "catastrophic": HELDBACK_DIR / "catastrophic_pairs.jsonl",
+    "severe": HELDBACK_DIR / "severe_pairs.jsonl",
+}
+PAIR_SETS: dict[str, str] = {tier: f"{tier}-pairs" for tier in PAIR_FILES}  # tier -> set name
 
 
-@SETS.register("catastrophic-pairs")
-def catastrophic_pairs(root: Path) -> list[EffectItem]:
-    """The team's held-back catastrophic requests (`data/heldback/`, never trained on): each
-    written in English and in Japanese with the same meaning (`origin` = the pair), plus benign
-    look-alikes on the same topics. `label` is the category, or `lookalike`."""
-    out = []
-    for r in _jsonl(PAIRS_PATH):
-        harmful = r["label"] == "harmful"
-        lang: Lang = "ja" if r["lang"] == "ja" else "en"
-        out.append(
-            EffectItem(
-                "catastrophic-pairs", r["id"], r["text"], harmful,
-                r["category"] if harmful else None, lang,
-                label=r["category"] if harmful else "lookalike", origin=r["pair"],
-            )
-        )  # fmt: skip
-    return out
+def _pairs_loader(name: str, path: Path) -> SetLoader:
+    def load(root: Path) -> list[EffectItem]:
+        out = []
+        for r in _jsonl(path):
+            harmful = r["label"] == "harmful"
+            lang: Lang = "ja" if r["lang"] == "ja" else "en"
+            out.append(
+                EffectItem(
+                    name, r["id"], r["text"], harmful, r["category"] if harmful else None, lang,
+                    label=r["category"] if harmful else "lookalike", origin=r["pair"],
+                )
+            )  # fmt: skip
+        return out
+
+    load.__doc__ = (
+        f"The team's held-back {name.removesuffix('-pairs')} requests (`{path.name}`, never "
+        "trained on): each written in English and in Japanese with the same meaning (`origin` = "
+        "the pair), plus benign look-alikes on the same topics. `label` is the category, or "
+        "`lookalike`."
+    )
+    return load
+
+
+for _tier, _name in PAIR_SETS.items():
+    SETS.register(_name)(_pairs_loader(_name, PAIR_FILES[_tier]))
 
 
 ANSWERS_DIR = REPO_ROOT / "data" / "answers"
