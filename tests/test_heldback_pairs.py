@@ -12,12 +12,10 @@ from typing import Any
 import pytest
 
 from sekimori.classify.corpus import team, team_data_dir
-from sekimori.classify.evalsets import EVAL_ONLY
 from sekimori.evaluation.sets import PAIR_FILES, PAIR_SETS, SETS
 from sekimori.lang import detect_lang
-from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import BY_ID, CATEGORIES
-from tests.test_team_data import _eval_texts, _norm
+from tests.test_team_data import _norm, held_back_rows_equal_to_evaluation_items
 
 FIELDS = {"id", "pair", "lang", "text", "label", "category", "tier"}
 # benign look-alike pairs per category, as written (data/heldback/README.md)
@@ -114,10 +112,6 @@ def test_nothing_trains_on_the_held_back_pairs(tier: str, trained: set[str]) -> 
 
 @pytest.mark.parametrize("tier", TIERS)
 def test_no_row_equals_an_evaluation_only_item(tier: str) -> None:
-    shared = shared_data_dir()
-    if not shared.is_dir():
-        pytest.skip(f"shared data not found at {shared} (set SEKIMORI_SHARED_DATA)")
     ours = {_norm(r["text"]): r["id"] for r in _rows(tier)}
-    for name in EVAL_ONLY:
-        texts = {_norm(t) for t in _eval_texts(shared / name)}
-        assert [i for t, i in ours.items() if t in texts] == [], name
+    leaks = held_back_rows_equal_to_evaluation_items(ours)
+    assert leaks and all(ids == [] for ids in leaks.values()), leaks
