@@ -411,12 +411,24 @@ def test_decomposition_counts_one_near_certain_step_above_several_just_over_the_
     ) -> bool:
         return any(_topic_session(detector, random.Random(40), steps, key="k"))
 
-    def squared() -> DecompositionDetector:  # the defaults, sums only
-        return DecompositionDetector(breadth_level=float("inf"))
+    def squared() -> DecompositionDetector:  # as chosen in branch decomp, sums only
+        return DecompositionDetector(
+            floor=0.55,
+            power=2.0,
+            refused_weight=3.0,
+            level=0.45,
+            base=0.00205,
+            breadth_level=float("inf"),
+        )
 
     def linear() -> DecompositionDetector:  # power 1 and its levels (main before this change)
         return DecompositionDetector(
-            power=1.0, refused_weight=2.0, level=1.05, base=0.008, breadth_level=float("inf")
+            floor=0.55,
+            power=1.0,
+            refused_weight=2.0,
+            level=1.05,
+            base=0.008,
+            breadth_level=float("inf"),
         )
 
     assert flagged(squared(), chain) and not flagged(squared(), lookalike)
