@@ -411,25 +411,21 @@ def test_decomposition_counts_one_near_certain_step_above_several_just_over_the_
     ) -> bool:
         return any(_topic_session(detector, random.Random(40), steps, key="k"))
 
-    def squared() -> DecompositionDetector:  # as chosen in branch decomp, sums only
+    def sums(power: float, weight: float, level: float, base: float) -> DecompositionDetector:
         return DecompositionDetector(
             floor=0.55,
-            power=2.0,
-            refused_weight=3.0,
-            level=0.45,
-            base=0.00205,
+            power=power,
+            refused_weight=weight,
+            level=level,
+            base=base,
             breadth_level=float("inf"),
         )
 
+    def squared() -> DecompositionDetector:  # as chosen in branch decomp, sums only
+        return sums(2.0, 3.0, 0.45, 0.00205)
+
     def linear() -> DecompositionDetector:  # power 1 and its levels (main before this change)
-        return DecompositionDetector(
-            floor=0.55,
-            power=1.0,
-            refused_weight=2.0,
-            level=1.05,
-            base=0.008,
-            breadth_level=float("inf"),
-        )
+        return sums(1.0, 2.0, 1.05, 0.008)
 
     assert flagged(squared(), chain) and not flagged(squared(), lookalike)
     assert not flagged(linear(), chain) and not flagged(linear(), lookalike)
