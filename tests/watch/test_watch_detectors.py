@@ -10,7 +10,7 @@ import pytest
 from sekimori.watch.detectors import DETECTORS, Alert, WatchAction
 from sekimori.watch.detectors.base import Units
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
-from sekimori.watch.detectors.decomposition import DecompositionDetector
+from sekimori.watch.detectors.decomposition import WATCHED, DecompositionDetector
 from sekimori.watch.detectors.distillation import DistillationDetector
 from sekimori.watch.detectors.extraction import ExtractionDetector
 from sekimori.watch.sketch import (
@@ -400,7 +400,8 @@ def test_decomposition_counts_one_near_certain_step_above_several_just_over_the_
     """The square of a step's excess over the floor (power 2): a chain whose one step the screen
     stopped is near certain, the others just over the floor, outweighs a look-alike chat with
     more steps just over the floor and one blocked step the classifier is less sure of. Read
-    linearly (power 1, with the levels chosen for it before), neither is flagged."""
+    linearly (power 1, with the levels chosen for it before), neither is flagged; the defaults
+    are the linear reading."""
     chain = [({"weapons.bio": 0.6}, False), ({"weapons.bio": 0.95}, True)]
     chain += [({"weapons.bio": 0.58}, False)]
     lookalike = [({"weapons.bio": s}, False) for s in (0.56, 0.6, 0.62, 0.58, 0.6, 0.57)]
@@ -433,3 +434,13 @@ def test_decomposition_counts_one_near_certain_step_above_several_just_over_the_
     # 0.05^2 + 3 x 0.40^2, less the base for two requests; by the chain's second step
     assert alert.score == pytest.approx(0.0025 + 3 * 0.16 - 2 * 0.00205, abs=0.02)
     assert alert.features["evidence_requests"] == 2
+
+    # The defaults are the linear reading (power 2 did worse on the test seeds): they leave the
+    # chain alone like `linear`, and a step adds its excess over the floor, not its square.
+    def default() -> DecompositionDetector:
+        return DecompositionDetector(breadth_level=float("inf"))
+
+    assert not flagged(default(), chain) and not flagged(default(), lookalike)
+    step = _sketch(random.Random(42), 0.0, "k", session="s", categories={"weapons.bio": 0.95})
+    gains = dict(zip(WATCHED, default().gains(step), strict=True))
+    assert gains["weapons.bio"] == pytest.approx(0.95 - 0.55, abs=0.005)

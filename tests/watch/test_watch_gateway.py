@@ -561,14 +561,22 @@ phrases:
 """
 
 
-def test_the_gateway_flags_a_chain_with_one_near_certain_step_at_the_default_levels(
+# The power-2 settings chosen on training traffic (bench/watch/DECOMP_RULE.md); not the defaults.
+POWER_2 = (
+    "{power: 2, refused_weight: 3, level: 0.45, severe_level: 0.4, base: 0.00205,"
+    " breadth_floor: 0.55, breadth_rate: 0.00345, breadth_level: 9.5}"
+)
+
+
+def test_the_gateway_flags_a_chain_with_one_near_certain_step_with_power_2_settings(
     upstream: ServerProcess, tmp_path: Path
 ) -> None:
-    """At the decomposition detector's defaults (power 2), a key whose question has one step
-    the screen stops as near certain and one more just over the floor is flagged by its 4th
-    step; a student's key with more steps just under the floor and one blocked step the screen
-    is less sure of is not. (The linear reading before power 2 flagged neither.)"""
-    config = _config(tmp_path, upstream, phrases=STEPS_LEXICON)
+    """With `watch.decomposition` set to power 2 and its levels, a key whose question has one
+    step the screen stops as near certain and one more just over the floor is flagged by its
+    4th step; a student's key with more steps just under the floor and one blocked step the
+    screen is less sure of is not. (The linear reading, the default, flags neither.)"""
+    watch = f"{{flush_interval_ms: 20, decomposition: {POWER_2}}}"
+    config = _config(tmp_path, upstream, watch=watch, phrases=STEPS_LEXICON)
     student, asker = create_key(tmp_path, "acme"), create_key(tmp_path, "acme")
     with start_gateway(tmp_path, "--config", str(config)) as gateway:
         for text in ("heron lesson 1", "heron lesson 2", "heron exam", "heron lesson 3"):
