@@ -81,6 +81,8 @@ TEST_SEEDS = (101, 102)
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# A setting tried and not kept as the default: its run's page section, as it was measured.
+TRIED = Path(__file__).resolve().parent / "TRIED_POWER2.md"
 # Decomposition's floors to choose from, on the scale the gateway's sketches carry (the policy's:
 # a tier's hold point is 0.5, its sure point 0.75). Ordinary prompts with some evidence in a
 # catastrophic category sit just under or at the hold point (about a tenth of the pool's at 0.5
@@ -94,6 +96,13 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 FLOORS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6)
 REFUSED_WEIGHTS = (4.0, 3.0, 2.0, 1.0)
 FEWEST = (2,)
+# How a request's evidence grows with its score: `weight * (score - floor) ** power`. Power 2
+# (a step well past the floor counts for much more than several just over it: look-alike chats'
+# steps sit just over the hold point, an attack's blocked steps near the top) was added in
+# branch `decomp` (bench/watch/DECOMP_RULE.md), designed on the training seeds and chains only.
+POWERS = (2.0, 1.0)  # ties go to the later: power 1, as before
+# (This choice picks power 2 on the training seeds; the detector's default stays power 1, decided
+# after the test seeds: RESULTS.md, section "Tried". Its figures describe the chosen levels.)
 BREADTH_FLOORS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 # The composed channel (`watch.compose`, live gateway only): the composer's evidence floor and
 # buffer size; its level per setting the lowest within the budget (pre-registered in the notes).
@@ -167,10 +176,15 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
     # training chains by their 4th step (ties: the later, more cautious one in this order).
     catastrophic = {c for c in WATCHED if category(c).tier is Tier.CATASTROPHIC}
     severe = set(WATCHED) - catastrophic
-    grid = _grid(0.05, 6.0, 0.05)
+    grid = _grid(0.01, 6.0, 0.01)  # 0.05 steps until power 2 (its levels are a third as high)
     best: tuple[int, dict[str, float]] = (-1, {})
-    for floor, weight, fewest in itertools.product(FLOORS, REFUSED_WEIGHTS, FEWEST):
-        setting = {"floor": floor, "refused_weight": weight, "min_requests": fewest}
+    for power, floor, weight, fewest in itertools.product(POWERS, FLOORS, REFUSED_WEIGHTS, FEWEST):
+        setting = {
+            "floor": floor,
+            "refused_weight": weight,
+            "min_requests": fewest,
+            "power": power,
+        }
         setting["base"] = _base_rate(train, setting)
         peaks = []
         for sim in train:
@@ -260,6 +274,7 @@ def _decomposition(setting: dict[str, float], *, peaks: bool = False) -> Decompo
         floor=setting["floor"],
         base=setting["base"],
         refused_weight=setting["refused_weight"],
+        power=setting.get("power", 1.0),
         min_requests=int(setting["min_requests"]),
         breadth_floor=setting.get("breadth_floor", 1.0),
         breadth_rate=setting.get("breadth_rate", 1.0),
@@ -360,6 +375,27 @@ def with_composer(
             if alert is not None:
                 alerts.append(alert)
     return alerts, decomposition
+
+
+def training_figures(
+    train: Sequence[Simulation], levels: dict[str, float] | None
+) -> dict[str, int]:
+    """The decomposition detector at `levels` (None: its defaults) on training traffic: chain
+    runs caught by the 4th step, alerts on benign keys, on batch/benchmark/translation keys."""
+    out = {"caught_by_4th": 0, "benign_alerts": 0, "hard_alerts": 0}
+    for sim in train:
+        if levels is None:
+            detector = DecompositionDetector()
+        else:
+            detector = _decomposition(
+                {k.removeprefix("decomposition_"): v for k, v in levels.items() if "decomp" in k}
+            )
+        alerts = run_detectors([detector], sim.sketches).alerts
+        benign = sim.labels.benign_keys
+        out["caught_by_4th"] += _chains_by_4th(sim, alerts)
+        out["benign_alerts"] += _benign_false(sim, alerts)
+        out["hard_alerts"] += sum(1 for a in alerts if benign.get(a.keys[0]) in HARD)
+    return out
 
 
 def _benign_false(sim: Simulation, alerts: Sequence[Alert]) -> int:
@@ -601,6 +637,12 @@ def main() -> None:
     )
     parser.add_argument("--render", action="store_true")
     parser.add_argument(
+        "--choose-only",
+        action="store_true",
+        help="choose the levels on the training seeds, print them and what they catch there "
+        "against the detectors' defaults, and stop (no test traffic)",
+    )
+    parser.add_argument(
         "--levels",
         type=orjson.loads,
         help="the levels an earlier run chose on the same training seeds and scores (JSON, as "
@@ -628,6 +670,10 @@ def main() -> None:
     )
     levels = args.levels or choose_levels(train)
     print("levels", levels, flush=True)
+    if args.choose_only:
+        print("training, chosen:", training_figures(train, levels), flush=True)
+        print("training, defaults:", training_figures(train, None), flush=True)
+        return
     composed = ComposedScores(pool)
     choice = choose_composed(train, levels, composed)
     print("composed choice", choice, flush=True)
@@ -764,7 +810,7 @@ def write_results(figures: Figures) -> None:
             if k.startswith("decomposition_")
         )
     )
-    RESULTS.write_text("\n".join(lines) + notes)
+    RESULTS.write_text("\n".join(lines) + notes + "\n" + TRIED.read_text(encoding="utf-8"))
 
 
 def _composed_lines(choice: ComposedChoice, m: Measured) -> list[str]:

@@ -225,6 +225,22 @@ class StoreSettings(_Model):
     spool_file: str = "audit-spool.jsonl"
 
 
+class DecompositionSettings(_Model):
+    """The decomposition detector's settings (docs/watch.md); one left out keeps the detector's
+    default (the linear reading, `power` 1). `power: 2` reads a request's evidence as the square
+    of its excess over the floor; it needs its own levels (bench/watch/RESULTS.md)."""
+
+    power: float | None = Field(default=None, gt=0)
+    floor: float | None = Field(default=None, ge=0, lt=1)
+    refused_weight: float | None = Field(default=None, ge=0)
+    level: float | None = Field(default=None, gt=0)  # catastrophic categories
+    severe_level: float | None = Field(default=None, gt=0)
+    base: float | None = Field(default=None, ge=0)
+    breadth_floor: float | None = Field(default=None, ge=0, le=1)
+    breadth_rate: float | None = Field(default=None, gt=0, lt=1)
+    breadth_level: float | None = Field(default=None, gt=0)
+
+
 class WatchSettings(_Model):
     """The watch in the gateway (docs/watch.md)."""
 
@@ -238,6 +254,7 @@ class WatchSettings(_Model):
     # few times a key a day. Off by default: with it the bench's test traffic showed no more
     # chains caught than without it, and one alert on a benign key (bench/watch/RESULTS.md).
     compose: bool = False
+    decomposition: DecompositionSettings = DecompositionSettings()
 
 
 class TenantSettings(_Model):

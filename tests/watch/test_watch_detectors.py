@@ -10,7 +10,7 @@ import pytest
 from sekimori.watch.detectors import DETECTORS, Alert, WatchAction
 from sekimori.watch.detectors.base import Units
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
-from sekimori.watch.detectors.decomposition import DecompositionDetector
+from sekimori.watch.detectors.decomposition import WATCHED, DecompositionDetector
 from sekimori.watch.detectors.distillation import DistillationDetector
 from sekimori.watch.detectors.extraction import ExtractionDetector
 from sekimori.watch.sketch import (
@@ -115,7 +115,9 @@ def test_distillation_tells_a_benchmark_burst_from_a_script_that_keeps_going() -
 
 def test_decomposition_adds_up_steps_across_sessions_of_one_key() -> None:
     rng = random.Random(2)
-    detector = DecompositionDetector(level=0.8, floor=0.1, base=0.0)  # base: see the next test
+    detector = DecompositionDetector(
+        level=0.8, floor=0.1, base=0.0, power=1.0
+    )  # base: the next test
     steps = [0.3, 0.35, 0.3, 0.4]  # each passes alone; together they cross the level
     alerts = [
         detector.observe(
@@ -134,7 +136,7 @@ def test_decomposition_ignores_low_scores_and_weighs_refused_steps() -> None:
     rng = random.Random(3)
     # The category sums alone (five refused near-certain steps are the breadth channel's).
     detector = DecompositionDetector(
-        level=0.8, floor=0.1, refused_weight=0.0, breadth_level=float("inf")
+        level=0.8, floor=0.1, refused_weight=0.0, power=1.0, breadth_level=float("inf")
     )
     for i in range(200):
         assert detector.observe(_sketch(rng, i, "k", categories={"weapons.bio": 0.09})) is None
@@ -144,7 +146,7 @@ def test_decomposition_ignores_low_scores_and_weighs_refused_steps() -> None:
     # Weighed, a refused step counts; with min_requests 2 one alone is not enough.
     # (base 0: the default, the mean gain of a benign request, is chosen on simulated traffic)
     detector = DecompositionDetector(
-        level=0.8, floor=0.1, base=0.0, refused_weight=2.0, min_requests=2
+        level=0.8, floor=0.1, base=0.0, refused_weight=2.0, min_requests=2, power=1.0
     )
     first = _sketch(rng, 0, "k2", categories={"weapons.bio": 0.7}, refused=True)
     assert detector.observe(first) is None
@@ -158,7 +160,7 @@ def test_decomposition_ignores_low_scores_and_weighs_refused_steps() -> None:
 
 def test_decomposition_holds_catastrophic_categories_to_a_lower_level() -> None:
     rng = random.Random(5)
-    detector = DecompositionDetector(level=0.5, severe_level=2.0, floor=0.1)
+    detector = DecompositionDetector(level=0.5, severe_level=2.0, floor=0.1, power=1.0)
     for i, cid in enumerate(("cyber.offense", "cyber.offense")):
         assert detector.observe(_sketch(rng, i, "k", categories={cid: 0.5})) is None
     alerts = [
@@ -206,7 +208,9 @@ def test_decomposition_breadth_counts_steps_spread_over_the_weapons_family() -> 
 
 def test_decomposition_tells_a_key_of_each_category_once() -> None:
     rng = random.Random(14)
-    detector = DecompositionDetector(level=0.8, floor=0.1, base=0.0, breadth_level=float("inf"))
+    detector = DecompositionDetector(
+        level=0.8, floor=0.1, base=0.0, power=1.0, breadth_level=float("inf")
+    )
 
     def chat(session: str, start: float) -> list[Alert | None]:
         return [
@@ -390,3 +394,53 @@ def test_decomposition_defaults_leave_a_long_on_topic_benign_session_alone() -> 
     stronger = [({k: min(1.0, v + 0.3) for k, v in s.items()}, r) for s, r in turns]
     alerts = _topic_session(DecompositionDetector(), rng, stronger, key="student2")
     assert any(a is not None for a in alerts)
+
+
+def test_decomposition_counts_one_near_certain_step_above_several_just_over_the_floor() -> None:
+    """The square of a step's excess over the floor (power 2): a chain whose one step the screen
+    stopped is near certain, the others just over the floor, outweighs a look-alike chat with
+    more steps just over the floor and one blocked step the classifier is less sure of. Read
+    linearly (power 1, with the levels chosen for it before), neither is flagged; the defaults
+    are the linear reading."""
+    chain = [({"weapons.bio": 0.6}, False), ({"weapons.bio": 0.95}, True)]
+    chain += [({"weapons.bio": 0.58}, False)]
+    lookalike = [({"weapons.bio": s}, False) for s in (0.56, 0.6, 0.62, 0.58, 0.6, 0.57)]
+    lookalike.insert(3, ({"weapons.bio": 0.8}, True))
+
+    def flagged(
+        detector: DecompositionDetector, steps: list[tuple[dict[str, float], bool]]
+    ) -> bool:
+        return any(_topic_session(detector, random.Random(40), steps, key="k"))
+
+    def sums(power: float, weight: float, level: float, base: float) -> DecompositionDetector:
+        return DecompositionDetector(
+            floor=0.55,
+            power=power,
+            refused_weight=weight,
+            level=level,
+            base=base,
+            breadth_level=float("inf"),
+        )
+
+    def squared() -> DecompositionDetector:  # as chosen in branch decomp, sums only
+        return sums(2.0, 3.0, 0.45, 0.00205)
+
+    def linear() -> DecompositionDetector:  # power 1 and its levels (main before this change)
+        return sums(1.0, 2.0, 1.05, 0.008)
+
+    assert flagged(squared(), chain) and not flagged(squared(), lookalike)
+    assert not flagged(linear(), chain) and not flagged(linear(), lookalike)
+    alert = next(a for a in _topic_session(squared(), random.Random(41), chain, key="k") if a)
+    # 0.05^2 + 3 x 0.40^2, less the base for two requests; by the chain's second step
+    assert alert.score == pytest.approx(0.0025 + 3 * 0.16 - 2 * 0.00205, abs=0.02)
+    assert alert.features["evidence_requests"] == 2
+
+    # The defaults are the linear reading (power 2 did worse on the test seeds): they leave the
+    # chain alone like `linear`, and a step adds its excess over the floor, not its square.
+    def default() -> DecompositionDetector:
+        return DecompositionDetector(breadth_level=float("inf"))
+
+    assert not flagged(default(), chain) and not flagged(default(), lookalike)
+    step = _sketch(random.Random(42), 0.0, "k", session="s", categories={"weapons.bio": 0.95})
+    gains = dict(zip(WATCHED, default().gains(step), strict=True))
+    assert gains["weapons.bio"] == pytest.approx(0.95 - 0.55, abs=0.005)

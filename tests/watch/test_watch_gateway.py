@@ -56,10 +56,14 @@ def upstream() -> Iterator[ServerProcess]:
 
 
 def _config(
-    home: Path, upstream: ServerProcess, watch: str = "{flush_interval_ms: 20}", policy: str = ""
+    home: Path,
+    upstream: ServerProcess,
+    watch: str = "{flush_interval_ms: 20}",
+    policy: str = "",
+    phrases: str = LEXICON,
 ) -> Path:
     lexicon = home / "lexicon.yaml"
-    lexicon.write_text(LEXICON, encoding="utf-8")
+    lexicon.write_text(phrases, encoding="utf-8")
     path = home / "sekimori.yaml"
     path.write_text(
         f"""
@@ -504,8 +508,8 @@ def test_a_question_split_over_conversations_is_read_whole_by_the_composed_readi
     """Each piece alone scores only some evidence; the gateway's watch holds a key's evidence
     requests in memory, screens them joined, and the decomposition detector alerts on the
     whole. Another key asking twice about one piece is not flagged, and no text is stored."""
-    config = _config(tmp_path, upstream, watch="{flush_interval_ms: 20, compose: true}")
-    (tmp_path / "lexicon.yaml").write_text(COMPOSED_LEXICON, encoding="utf-8")
+    watch = "{flush_interval_ms: 20, compose: true}"
+    config = _config(tmp_path, upstream, watch=watch, phrases=COMPOSED_LEXICON)
     asker, reader = create_key(tmp_path, "acme"), create_key(tmp_path, "acme")
     with start_gateway(tmp_path, "--config", str(config)) as gateway:
         _said(gateway, reader, "What is kestrel culture, in short?")
@@ -545,3 +549,52 @@ def _said(gateway: ServerProcess, key: str, text: str) -> str:
 
 def _composed(alerts: list[AlertRow]) -> Iterator[AlertRow]:
     return (a for a in alerts if "composed_requests" in a.features)
+
+
+STEPS_LEXICON = """
+phrases:
+  "plover basics": {weapons.bio: 0.3}
+  "plover enhancement": {weapons.bio: 0.95}
+  "plover storage": {weapons.bio: 0.6}
+  "heron lesson": {weapons.bio: 0.54}
+  "heron exam": {weapons.bio: 0.8}
+"""
+
+
+# The power-2 settings chosen on training traffic (bench/watch/DECOMP_RULE.md); not the defaults.
+POWER_2 = (
+    "{power: 2, refused_weight: 3, level: 0.45, severe_level: 0.4, base: 0.00205,"
+    " breadth_floor: 0.55, breadth_rate: 0.00345, breadth_level: 9.5}"
+)
+
+
+def test_the_gateway_flags_a_chain_with_one_near_certain_step_with_power_2_settings(
+    upstream: ServerProcess, tmp_path: Path
+) -> None:
+    """With `watch.decomposition` set to power 2 and its levels, a key whose question has one
+    step the screen stops as near certain and one more just over the floor is flagged by its
+    4th step; a student's key with more steps just under the floor and one blocked step the
+    screen is less sure of is not. (The linear reading, the default, flags neither.)"""
+    watch = f"{{flush_interval_ms: 20, decomposition: {POWER_2}}}"
+    config = _config(tmp_path, upstream, watch=watch, phrases=STEPS_LEXICON)
+    student, asker = create_key(tmp_path, "acme"), create_key(tmp_path, "acme")
+    with start_gateway(tmp_path, "--config", str(config)) as gateway:
+        for text in ("heron lesson 1", "heron lesson 2", "heron exam", "heron lesson 3"):
+            _said(gateway, student, f"Tell me about the {text}.")
+        for text in ("plover basics", "plover enhancement", "plover basics", "plover storage"):
+            _said(gateway, asker, f"Now the {text}, please.")  # a new conversation each time
+        rows = _rows(tmp_path, 8)
+        store = SqliteSketchStore(tmp_path / WATCH_DB)
+        try:
+            assert _until(lambda: any(a.detector == "decomposition" for a in store.alerts()))
+            alerts = [a for a in store.alerts() if a.detector == "decomposition"]
+        finally:
+            store.close()
+    assert len(rows) == 8
+    with sqlite3.connect(tmp_path / "audit.db") as db:
+        keys = dict(db.execute("SELECT request_id, key_id FROM audit"))
+    by_ts = sorted(rows, key=lambda r: r.ts)
+    student_id, asker_id = keys[by_ts[0].request_id], keys[by_ts[-1].request_id]
+    assert [(a.key_id, a.category) for a in alerts] == [(asker_id, "weapons.bio")]
+    assert student_id != asker_id
+    assert alerts[0].features["evidence_requests"] == 2

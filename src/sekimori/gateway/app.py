@@ -230,6 +230,7 @@ class Gateway:
                 policy=lambda: limiter.policy,
                 sanctions=self.sanctions,
                 composer=composer,
+                decomposition=self.settings.watch.decomposition.model_dump(exclude_none=True),
             )
             await self._refresh_sanctions()
             if in_force := len(self.sanctions):

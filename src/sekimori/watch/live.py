@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import httpx
 import orjson
@@ -28,6 +29,7 @@ from sekimori.types import WatchAction
 from sekimori.watch.actions import Sanctions
 from sekimori.watch.compose import Composer
 from sekimori.watch.detectors import DETECTORS, Alert, Detector
+from sekimori.watch.detectors.decomposition import NAME as DECOMPOSITION
 from sekimori.watch.detectors.decomposition import DecompositionDetector
 from sekimori.watch.sketch import (
     SamplingParams,
@@ -94,13 +96,19 @@ class LiveWatch:
         sanctions: Sanctions,
         detectors: Sequence[Detector] | None = None,
         composer: Composer | None = None,
+        decomposition: Mapping[str, Any] | None = None,
         max_keys: int = 200_000,
     ) -> None:
         self.store = store
         self.policy = policy  # the current one: the gateway reloads it
         self.sanctions = sanctions
-        if detectors is None:  # every registered detector at its default level
-            detectors = [DETECTORS.get(name)() for name in DETECTORS.names()]
+        if detectors is None:  # every registered detector, at its defaults but `decomposition`'s
+            detectors = [
+                DecompositionDetector(**(decomposition or {}))
+                if name == DECOMPOSITION
+                else DETECTORS.get(name)()
+                for name in DETECTORS.names()
+            ]
         self.detectors = detectors
         # The composed reading feeds the decomposition detector; without one it has no use.
         self._decomposition = next(

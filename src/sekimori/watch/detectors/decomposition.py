@@ -3,12 +3,13 @@
 A question split into innocent-looking steps passes one by one; its steps still carry some
 score in the category they lead to, below the block point. Per session and per key (so that
 steps spread over sessions add up), each category keeps a decayed sum of
-`max(0, score - FLOOR)`; a step the screen refused adds `refused_weight` times as much (it was
-stopped, but it says where the session is heading: an attacker rephrases and goes on). A unit
-alerts once per category when its sum reaches the level of the category's tier (catastrophic
-and severe categories each have their own, chosen on training traffic: benign look-alike chats
-score in the weapons categories, ordinary security work in cyber.offense) and at least
-`min_requests` distinct requests added to it.
+`max(0, score - FLOOR) ** power` (power 1 by default, the linear reading; with power 2 one
+step the classifier is nearly sure of outweighs several just over the floor); a step the screen
+refused adds `refused_weight` times as much (it was stopped, but it says where the session is
+heading: an attacker rephrases and goes on). A unit alerts once per category when its sum
+reaches the level of the category's tier (catastrophic and severe categories each have their
+own, chosen on training traffic: benign look-alike chats score in the weapons categories,
+ordinary security work in cyber.offense) and at least `min_requests` distinct requests added to it.
 A second channel looks at breadth rather than strength. A decomposed weapons question often
 shows no single category clearly: the classifier is sure a step is harmful (its harm score) but
 spreads the step over the weapons family (conventional explosives, chemical, nuclear) and
@@ -64,8 +65,16 @@ _CATASTROPHIC = tuple(i for i, c in enumerate(WATCHED) if category(c).tier is Ti
 # (the policy's scale: prompt classifier L through the gateway's screen, `watch scores`)
 # (floor, refused weight and fewest requests by the chains caught; per tier the lowest level
 # within the false-alert budget); see bench/watch/RESULTS.md.
+# A request adds `weight * (score - FLOOR) ** POWER`; the default is the linear reading
+# (power 1). Power 2 (one step well past the floor counts for more than several just over it)
+# with its own levels (refused weight 3, level 0.45, severe 0.4, base 0.00205, breadth
+# 0.55/0.00345/9.5; `watch.decomposition` in the settings) was adopted on training traffic by
+# the rule of bench/watch/DECOMP_RULE.md and did worse on every decomposition target on the
+# test seeds (34/64 chains by the 4th step against 41, 8 benign alerts against 5): not the
+# default, decided after seeing the test seeds (bench/watch/RESULTS.md).
 FLOOR = 0.55
 REFUSED_WEIGHT = 2.0
+POWER = 1.0
 MIN_REQUESTS = 2
 DEFAULT_LEVEL = 1.05  # catastrophic categories
 SEVERE_LEVEL = 0.9
@@ -125,6 +134,7 @@ class DecompositionDetector:
         floor: float = FLOOR,
         base: float = BASE,
         refused_weight: float = REFUSED_WEIGHT,
+        power: float = POWER,
         min_requests: int = MIN_REQUESTS,
         breadth_floor: float = BREADTH_FLOOR,
         breadth_rate: float = BREADTH_RATE,
@@ -141,6 +151,7 @@ class DecompositionDetector:
         self.floor = floor
         self.base = base
         self.refused_weight = refused_weight
+        self.power = power
         self.min_requests = min_requests
         self.breadth_floor = breadth_floor
         self.breadth_rate = breadth_rate
@@ -220,7 +231,9 @@ class DecompositionDetector:
     def gains(self, sketch: Sketch) -> list[float]:
         """The evidence `sketch` adds to each watched category (a refused one weighted)."""
         weight = self.refused_weight if sketch.has(FLAG_REFUSED) else 1.0
-        return [weight * max(0.0, sketch.scores[i] / 255 - self.floor) for i in _INDEX]
+        return [
+            weight * max(0.0, sketch.scores[i] / 255 - self.floor) ** self.power for i in _INDEX
+        ]
 
     def _record(self, kind: str, unit: int, state: _Evidence) -> None:
         if self.peaks is None:
