@@ -33,17 +33,19 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.heads import load_linear, save_linear, sigmoid
 from sekimori.classify.operating import JAILBREAK_AT
-from sekimori.classify.prompt import PromptClassifier, segments, views
 from sekimori.classify.reproduction import CATEGORY as REPRODUCTION
 from sekimori.taxonomy import BY_ID, MARK_REVIEWED, SIGNAL_JAILBREAK, Tier
 from sekimori.types import Verdict
+
+if TYPE_CHECKING:
+    from sekimori.classify.prompt import PromptClassifier
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "models" / "second_opinion"
 WEIGHTS_FILE = "second_opinion.npz"
@@ -62,6 +64,8 @@ Embed = Callable[[Sequence[str]], NDArray[np.float32]]  # texts -> one embedding
 
 def first_piece(text: str, segment_chars: int) -> str:
     """The piece of ``text`` the classifier reads first when it reads the whole."""
+    from sekimori.classify.prompt import segments, views
+
     return next((s for v in views(text) for s in segments(v, segment_chars)), text)
 
 
