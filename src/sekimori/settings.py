@@ -144,6 +144,9 @@ class ScreenSettings(_Model):
     # The cascade: prompts the classifier is unsure of are decided by this LLM judge (None: off).
     judge: JudgeSettings | None = None
     shared_cache: SharedCacheSettings = SharedCacheSettings()
+    # The second opinion on prompts the classifier is sure of (`classify.second_opinion`): where
+    # it finds no harmful intent, a sure block is held for the answer instead (false: off).
+    second_opinion: bool = True
 
 
 class GuardSettings(_Model):

@@ -153,12 +153,18 @@ CATEGORIES: tuple[Category, ...] = (
 )
 
 BY_ID: dict[str, Category] = {c.id: c for c in CATEGORIES}
+# Blocked, this category gets a support answer (help lines), not a bare refusal.
+SELF_HARM = "self_harm"
 CATEGORY_IDS: tuple[str, ...] = tuple(c.id for c in CATEGORIES)
 
 # Signals beside the hazards: not harms in themselves, but policies and reports act on them.
 SIGNAL_JAILBREAK = "attack.jailbreak"
 SIGNAL_PII = "data.pii"
 SIGNALS: tuple[str, ...] = (SIGNAL_JAILBREAK, SIGNAL_PII)
+# A mark among a prompt's scores, no category (no policy rule reads it as one): the second opinion
+# (`sekimori.classify.second_opinion`) found no harmful intent where the classifier was sure, and
+# capped the sure scores so that the block is held for the answer; the decision says so.
+MARK_REVIEWED = "review.second_opinion"
 
 
 def category(category_id: str) -> Category:

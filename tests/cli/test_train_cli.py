@@ -43,3 +43,19 @@ def test_static_points_only_with_trained_vectors_is_refused(
     err = capsys.readouterr().err
     assert "--points-only keeps static.npz" in err and "Traceback" not in err
     assert sorted(p.name for p in model.iterdir()) == ["model.json"]
+
+
+def test_second_opinion_on_another_prompt_model_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its points are chosen on the deployed classifier's scores: another model is refused
+    before any data is read or anything is written."""
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.json").write_text("{}")
+    out = tmp_path / "second"
+    code = main(["train", "second-opinion", "--model", str(model), "--output", str(out)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "--model must be the installed prompt model" in err and "Traceback" not in err
+    assert not out.exists()

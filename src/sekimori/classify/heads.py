@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+from sekimori.errors import ModelError
+
+T = TypeVar("T")
 
 
 def sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -56,3 +62,46 @@ class MLPHead:
             )
             i += 1
         return cls(tuple(layers))
+
+
+def save_linear(
+    directory: Path,
+    files: tuple[str, str],
+    weight: NDArray[np.float32],
+    bias: float,
+    meta: Mapping[str, Any],
+) -> None:
+    """One linear model's weights (``files[0]``, an npz: ``weight`` in its own dtype, ``bias``)
+    and its metadata (``files[1]``, JSON)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        directory / files[0], allow_pickle=False, weight=weight, bias=np.array([bias], np.float32)
+    )
+    (directory / files[1]).write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def load_linear(
+    directory: Path,
+    files: tuple[str, str],
+    fmt: int,
+    names: tuple[str, str],
+    read: Callable[[dict[str, Any]], T],
+) -> tuple[NDArray[np.float32], float, dict[str, Any], T] | None:
+    """What `save_linear` wrote (weight as float32, bias, metadata) and ``read`` of the metadata;
+    None when ``files[1]`` is absent. ``names``: the model and the command that rebuilds it, for
+    the error."""
+    if not (directory / files[1]).is_file():
+        return None
+    try:
+        meta = json.loads((directory / files[1]).read_text(encoding="utf-8"))
+        if meta["format"] != fmt:
+            raise ValueError(f"format {meta['format']}, expected {fmt}")
+        arrays = np.load(directory / files[0])
+        weight, bias = arrays["weight"].astype(np.float32), float(arrays["bias"][0])
+        return weight, bias, meta, read(meta)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ModelError(
+            f"cannot load {names[0]} from {directory}: {exc}; run `{names[1]}` to rebuild it"
+        ) from exc

@@ -20,7 +20,6 @@ and map to the policy scale as a tier's do (hold 0.5, sure 0.75).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,16 +28,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sekimori.classify.heads import sigmoid
+from sekimori.classify.heads import load_linear, save_linear, sigmoid
 from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.classify.normalize import normalize
 from sekimori.classify.operating import TierPoint
 from sekimori.classify.segments import reads_as_request, sentences
-from sekimori.errors import ModelError
 
 CATEGORY = "ip.copyright"
 WEIGHTS_FILE = "reproduction.npz"
 META_FILE = "reproduction.json"
+FILES = (WEIGHTS_FILE, META_FILE)
 FORMAT = 1
 
 
@@ -112,39 +111,24 @@ class ReproductionDetector:
         )
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            directory / WEIGHTS_FILE,
-            allow_pickle=False,
-            weight=self.weight.astype(np.float16),
-            bias=np.array([self.bias], np.float32),
-        )
         meta = {
             "format": FORMAT,
             "category": CATEGORY,
             "points": {"hold": self.point.hold, "sure": self.point.sure},
             "validation": dict(self.figures),
         }
-        (directory / META_FILE).write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        save_linear(directory, FILES, self.weight.astype(np.float16), self.bias, meta)
 
     @classmethod
     def load(cls, directory: Path) -> ReproductionDetector | None:
         """The detector stored in ``directory``; None when it has none (an older model)."""
-        if not (directory / META_FILE).is_file():
+        names = ("the copyright detector", "sekimori train reproduction")
+        loaded = load_linear(directory, FILES, FORMAT, names, _point)
+        if loaded is None:
             return None
-        try:
-            meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-            arrays = np.load(directory / WEIGHTS_FILE)
-            if meta["format"] != FORMAT:
-                raise ValueError(f"format {meta['format']}, expected {FORMAT}")
-            point = TierPoint(float(meta["points"]["hold"]), float(meta["points"]["sure"]))
-            weight = arrays["weight"].astype(np.float32)
-            bias = float(arrays["bias"][0])
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            raise ModelError(
-                f"cannot load the copyright detector from {directory}: {exc}; "
-                "run `sekimori train reproduction` to rebuild it"
-            ) from exc
+        weight, bias, meta, point = loaded
         return cls(weight, bias, point, meta.get("validation", {}))
+
+
+def _point(meta: dict[str, Any]) -> TierPoint:
+    return TierPoint(float(meta["points"]["hold"]), float(meta["points"]["sure"]))

@@ -48,7 +48,7 @@ from sekimori.policy.model import (
     ExampleSet,
     TenantPolicy,
 )
-from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK, SIGNAL_PII, Tier, in_tier
+from sekimori.taxonomy import BY_ID, MARK_REVIEWED, SIGNAL_JAILBREAK, SIGNAL_PII, Tier, in_tier
 from sekimori.types import Action, Decision, Verdict
 
 
@@ -169,7 +169,8 @@ def rule_on(
         hits.append(_Hit(cat, action, score, unsure=info is not None and not sure))
 
     _pii(pii_types, policy, hits, reasons)
-    return _ruling(hits, reasons, policy, sure_at if hold else None)
+    reviewed = scores.get(MARK_REVIEWED, 0.0) > 0.0
+    return _ruling(hits, reasons, policy, sure_at if hold else None, reviewed=reviewed)
 
 
 def _strictest(a: Action, b: Action) -> Action:
@@ -222,8 +223,14 @@ def _wrapped(
 
 
 def _ruling(
-    hits: list[_Hit], reasons: list[str], policy: TenantPolicy, sure_at: float | None
+    hits: list[_Hit],
+    reasons: list[str],
+    policy: TenantPolicy,
+    sure_at: float | None,
+    *,
+    reviewed: bool = False,
 ) -> Ruling:
+    """``reviewed``: the second opinion capped sure scores of a text (`MARK_REVIEWED`)."""
     acting = [h for h in hits if h.action is not Action.ALLOW]
     if not acting:
         if not reasons:
@@ -238,8 +245,12 @@ def _ruling(
         held = tuple(dict.fromkeys(h.category for h in blocks))
         if policy.defer_uncertain:
             reasons.append(
-                f"held: deferred to the answer, the prompt classifier is unsure ({', '.join(held)} "
-                f"below {sure_at:.2f}); uncertain_input=defer"
+                f"held: a second reading found no harmful intent ({', '.join(held)}); deferred "
+                "to the answer, uncertain_input=defer / 再確認で有害な意図が見つからないため保留"
+                "（回答を審査してから返します）"
+                if reviewed
+                else f"held: deferred to the answer, the prompt classifier is unsure "
+                f"({', '.join(held)} below {sure_at:.2f}); uncertain_input=defer"
             )
             # FLAG, never less: a held request is audited durably (redaction still applies).
             rest = [h.action for h in acting if h.action is not Action.BLOCK]

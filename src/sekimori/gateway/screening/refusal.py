@@ -10,9 +10,7 @@ from collections.abc import Sequence
 
 from sekimori.lang import Text
 from sekimori.policy.model import CUSTOM_PREFIX
-from sekimori.taxonomy import BY_ID, SIGNAL_JAILBREAK, SIGNAL_PII
-
-SELF_HARM = "self_harm"
+from sekimori.taxonomy import BY_ID, SELF_HARM, SIGNAL_JAILBREAK, SIGNAL_PII
 
 _BLOCKED = Text(
     en="I'm sorry, but I can't help with this request because it concerns {names}, which this "

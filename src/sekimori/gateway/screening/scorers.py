@@ -10,7 +10,9 @@ its thread pool. Built-ins, in `SCORERS`:
   so that its tier's hold point is 0.5 and its sure point `SURE_LEVEL` (0.75), which is then
   `sure_at`; an older model maps its one threshold to 0.5 (`on_policy_scale`). `ip.copyright`
   is scored by the prompt model's own detector (`sekimori.classify.reproduction`), already on
-  the policy scale, and taken beside the heads' score for it (the larger).
+  the policy scale, and taken beside the heads' score for it (the larger). A prompt the model is
+  sure of is read again by the second opinion (`sekimori.classify.second_opinion`, unless
+  `screen.second_opinion: false`), which may cap its sure scores so the block is held instead.
   With `screen.judge` set, prompts the classifier is unsure of go to that LLM judge (the cascade,
   `sekimori.classify.cascade`) before the scores are put on the policy's scale.
 - `lexicon`: a test scorer that you control: a YAML file of phrases and the category scores they
@@ -32,6 +34,12 @@ from sekimori.classify.cascade import CascadeClassifier
 from sekimori.classify.operating import SURE_LEVEL, OperatingPoints
 from sekimori.classify.reproduction import CATEGORY as REPRODUCTION
 from sekimori.classify.reproduction import ReproductionDetector
+from sekimori.classify.second_opinion import (
+    Embed,
+    SecondOpinion,
+    classifier_embed,
+    load_second_opinion,
+)
 from sekimori.errors import ClassifierError, ConfigError
 from sekimori.lang import detect_lang
 from sekimori.registry import Registry
@@ -119,13 +127,15 @@ def _import(path: str) -> Any:
 class ModelScorer:
     """The trained classifiers, loaded once on first use, their scores on the policy's scale."""
 
-    def __init__(self, judge: JudgeSettings | None = None) -> None:
+    def __init__(self, judge: JudgeSettings | None = None, *, second_opinion: bool = True) -> None:
         self._classifier: Any = None
         self._judge: AnswerJudge | None = None
         self._stage: tuple[FastStage | None] | None = None  # loaded once; (None,): no stage
         self._prompt_judge = judge
         self._points: OperatingPoints | None = None
         self._reproduction: ReproductionDetector | None = None  # ip.copyright, scored apart
+        self._second_on = second_opinion
+        self._second: tuple[SecondOpinion, Embed] | None = None  # loaded with the classifier
 
     def _prompt_classifier(self) -> Any:
         if self._classifier is None:
@@ -140,6 +150,12 @@ class ModelScorer:
             if points is not None:  # older models: one threshold for every tier
                 self._points = OperatingPoints.from_json(points)
             self._reproduction = getattr(classifier, "reproduction", None)
+            # Its points are on the policy scale of this model's operating points; with a
+            # judge the sure level is the judge's ruling, which it does not second-guess.
+            if self._second_on and self._points is not None and self._prompt_judge is None:
+                second = load_second_opinion(classifier.model.meta)
+                if second is not None:
+                    self._second = (second, classifier_embed(classifier))
             if self._prompt_judge is not None:
                 classifier = CascadeClassifier(
                     classifier,
@@ -189,7 +205,11 @@ class ModelScorer:
 
         detector = self._reproduction
         extras = [None if detector is None else detector.policy_scores(t) for t in texts]
-        return [scaled(v, e) for v, e in zip(verdicts, extras, strict=True)]
+        out = [scaled(v, e) for v, e in zip(verdicts, extras, strict=True)]
+        if self._second is None:
+            return out
+        second, embed = self._second
+        return [second.reconsider(t, v, SURE_LEVEL, embed) for t, v in zip(texts, out, strict=True)]
 
     def _answer_judge(self) -> AnswerJudge:
         if self._judge is None:
@@ -317,5 +337,7 @@ def _lexicon(settings: ScreenSettings) -> Scorer:
     return LexiconScorer(Path(path))
 
 
-SCORERS.register("model")(lambda settings: ModelScorer(settings.judge))
+SCORERS.register("model")(
+    lambda settings: ModelScorer(settings.judge, second_opinion=settings.second_opinion)
+)
 SCORERS.register("lexicon")(_lexicon)
