@@ -94,7 +94,7 @@ from sekimori.screen import (
     kind_of,
 )
 from sekimori.settings import Settings
-from sekimori.taxonomy import BY_ID
+from sekimori.taxonomy import BY_ID, SELF_HARM
 from sekimori.types import Action, Decision, Message, Verdict
 
 log = logging.getLogger("sekimori.gateway")
@@ -504,7 +504,7 @@ class PolicyScreen:
         )
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, tenant, context.model, sure_at, sure=sure)
-            support = refusal.SELF_HARM in decision.categories
+            support = SELF_HARM in decision.categories
             return InputResult(decision, refusal=refusal.refusal(named, lang, support=support))
         held = bool(held_on)
         careful = held or max(scores.values(), default=0.0) >= CAREFUL_AT
@@ -725,7 +725,7 @@ class PolicyScreen:
         decision = replace(decision, scores=tuple(scores.items()))
         if decision.action is Action.BLOCK:
             named = _blocking(decision, scores, pending.tenant, context.model, sure_at, hold=False)
-            support = refusal.SELF_HARM in decision.categories
+            support = SELF_HARM in decision.categories
             notice = refusal.cut_notice(named, pending.lang, support=support)
             return OutputResult(decision, refusal=notice)
         if decision.action is Action.REDACT:  # nothing to redact in an answer: keep it on record
