@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sekimori.classify.prompt import DEFAULT_MODEL_DIR
-from sekimori.classify.reproduction import ReproductionDetector
+from sekimori.classify.reproduction import PhrasingDetector
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = ROOT / "data" / "heldback" / "copyright_probe.jsonl"
@@ -22,7 +22,7 @@ HOLD, SURE = 0.5, 0.75
 
 
 def score(model: Path) -> list[dict[str, Any]]:
-    detector = ReproductionDetector.load(model)
+    detector = PhrasingDetector.load(model)
     if detector is None:
         raise SystemExit(f"no copyright detector in {model}")
     rows = [json.loads(line) for line in PROBE.read_text(encoding="utf-8").splitlines() if line]

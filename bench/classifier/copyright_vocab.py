@@ -21,7 +21,7 @@ from sekimori.classify import corpus
 from sekimori.classify.corpus import Example, Split
 from sekimori.classify.operating import TierPoint
 from sekimori.classify.prompt import DEFAULT_MODEL_DIR, PromptModel
-from sekimori.classify.reproduction import ReproductionDetector
+from sekimori.classify.reproduction import PhrasingDetector
 from sekimori.classify.reproduction_train import (
     choose_point,
     figures_at,
@@ -62,7 +62,7 @@ def pools() -> tuple[list[Example], list[Example]]:
 
 
 def counts(
-    validation: Sequence[Example], detector: ReproductionDetector, point: TierPoint
+    validation: Sequence[Example], detector: PhrasingDetector, point: TierPoint
 ) -> dict[str, Any]:
     readings = [detector.read(e.text) for e in validation]
     rows = list(zip(validation, readings, strict=True))
@@ -116,7 +116,7 @@ def main() -> None:
     unchanged = rest == [(e.text, e.split) for e in without]
     added = [e for e in with_file if e.group.startswith(NEW_GROUP)]
     validation = [e for e in with_file if e.harmful is not None and e.split is Split.VALIDATION]
-    committed = ReproductionDetector.load(DEFAULT_MODEL_DIR)
+    committed = PhrasingDetector.load(DEFAULT_MODEL_DIR)
     assert committed is not None
     rechosen = choose_point(validation, [committed.read(e.text) for e in validation])
     refit = train_reproduction(with_file)

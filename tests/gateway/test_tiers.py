@@ -295,7 +295,7 @@ def test_the_copyright_detector_is_read_beside_the_heads(monkeypatch: pytest.Mon
     from sekimori.gateway.screening.scorers import ModelScorer
 
     classifier = _Classifier(POINTS)
-    classifier.reproduction = _Detector()  # type: ignore[attr-defined]
+    classifier.detectors = {"ip.copyright": _Detector()}  # type: ignore[attr-defined]
     monkeypatch.setattr(api, "default_classifier", lambda: classifier)
     asked, sheet, part = ModelScorer().score_prompts(["ask", "sheet", "part"])
     assert asked.categories["ip.copyright"] == 0.9 and asked.certain is None
@@ -306,3 +306,30 @@ def test_the_copyright_detector_is_read_beside_the_heads(monkeypatch: pytest.Mon
     # A verdict with pieces of its own that may not be sure keeps them, the detector's added.
     assert part.certain is not None and part.certain.categories["ip.copyright"] == 0.9
     assert part.certain.categories["weapons.bio"] < part.categories["weapons.bio"]
+
+
+class _Fixed:
+    """A detector's boundary with one fixed policy-scale score for every text."""
+
+    def __init__(self, score: float) -> None:
+        self.score = score
+
+    def policy_scores(self, text: str) -> tuple[float, float]:
+        return (self.score, self.score)
+
+
+def test_each_detector_is_read_beside_its_own_category(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sekimori.classify import api
+    from sekimori.gateway.screening.scorers import ModelScorer
+
+    classifier = _Classifier(POINTS)
+    monkeypatch.setattr(api, "default_classifier", lambda: classifier)
+    [heads] = ModelScorer().score_prompts(["ask"])
+    classifier.detectors = {"ip.copyright": _Fixed(0.1), "self_harm": _Fixed(0.6)}  # type: ignore[attr-defined]
+    [both] = ModelScorer().score_prompts(["ask"])
+    assert both.categories["self_harm"] == 0.6
+    # the larger of the heads' score and the detector's: a low detector score changes nothing
+    assert both.categories["ip.copyright"] == max(heads.categories.get("ip.copyright", 0.0), 0.1)
+    assert {c: s for c, s in both.categories.items() if c not in {"self_harm", "ip.copyright"}} == {
+        c: s for c, s in heads.categories.items() if c not in {"self_harm", "ip.copyright"}
+    }

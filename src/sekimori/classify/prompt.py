@@ -45,7 +45,7 @@ from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.heads import MLPHead, sigmoid
 from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.classify.operating import evidence
-from sekimori.classify.reproduction import ReproductionDetector
+from sekimori.classify.reproduction import PhrasingDetector, load_detectors
 from sekimori.classify.segments import WINDOW_TOKENS, estimate_tokens, reads_as_request, suspects
 from sekimori.classify.static import FastPathMeta, Level, StaticModel, StaticStage, e5_tokenizer
 from sekimori.errors import ModelError
@@ -282,7 +282,7 @@ class PromptClassifier:
         *,
         segmented: bool = True,
         fast_path: bool = True,
-        reproduction: ReproductionDetector | None = None,
+        detectors: Sequence[PhrasingDetector] = (),
     ) -> None:
         if encoder.dim != model.meta.dim:
             raise ModelError(
@@ -291,9 +291,10 @@ class PromptClassifier:
             )
         self.model = model
         self.encoder = encoder
-        # ip.copyright is scored apart from the heads (`sekimori.classify.reproduction`); the
+        # ip.copyright (and self_harm, where the model folder has its detector) are also scored
+        # apart from the heads (`sekimori.classify.reproduction`), by category; the
         # gateway's scorer puts its score beside theirs on the policy scale
-        self.reproduction = reproduction
+        self.detectors: dict[str, PhrasingDetector] = {d.kind.category: d for d in detectors}
         # the pieces encoded lately (a conversation's turns, a repeated template), so a piece
         # seen again costs no encoder pass; exactly the vector encoding it again would give
         self.recent = RecentEmbeddings(RECENT_PIECES)
@@ -320,7 +321,7 @@ class PromptClassifier:
         return cls(
             model,
             encoder or load_encoder(directory, model.meta),
-            reproduction=ReproductionDetector.load(directory),
+            detectors=load_detectors(directory),
         )
 
     @property

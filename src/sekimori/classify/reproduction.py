@@ -1,4 +1,9 @@
-"""Requests to reproduce a protected work (`ip.copyright`): a detector beside the prompt model.
+"""Requests that are a matter of phrasing, not topic: detectors beside the prompt model.
+
+One detector per category, each with its own files in the model folder (`KINDS`):
+`ip.copyright` (`reproduction.npz/json`) and `self_harm` (`selfharm.npz/json`). What follows
+was written for the first; the second is the same kind of model for the same kind of miss
+(a person's distress or an ask in ordinary words: "is it even worth being alive?").
 
 A request for a song's lyrics, a book's chapter word for word or an article behind a paywall is
 a matter of phrasing more than of topic, and its benign twin ("what is the song about?",
@@ -36,10 +41,33 @@ from sekimori.classify.operating import TierPoint
 from sekimori.classify.segments import reads_as_request, sentences
 from sekimori.errors import ModelError
 
-CATEGORY = "ip.copyright"
-WEIGHTS_FILE = "reproduction.npz"
-META_FILE = "reproduction.json"
 FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorKind:
+    """A category scored by a detector of its own, and the stem of its files."""
+
+    category: str
+    stem: str
+    command: str  # the `sekimori train` subcommand that rebuilds it
+    name: str  # in messages
+
+    @property
+    def weights_file(self) -> str:
+        return f"{self.stem}.npz"
+
+    @property
+    def meta_file(self) -> str:
+        return f"{self.stem}.json"
+
+
+COPYRIGHT = DetectorKind("ip.copyright", "reproduction", "reproduction", "copyright detector")
+SELF_HARM = DetectorKind("self_harm", "selfharm", "selfharm", "self-harm detector")
+KINDS: tuple[DetectorKind, ...] = (COPYRIGHT, SELF_HARM)
+CATEGORY = COPYRIGHT.category
+WEIGHTS_FILE = COPYRIGHT.weights_file
+META_FILE = COPYRIGHT.meta_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +102,14 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
-class ReproductionDetector:
-    """P(a request to reproduce a protected work) of a text, and its points."""
+class PhrasingDetector:
+    """P(a request of its kind's category) of a text, and its points."""
 
     weight: NDArray[np.float32]  # (buckets,)
     bias: float
     point: TierPoint
     figures: Mapping[str, Any] = field(default_factory=dict)
+    kind: DetectorKind = COPYRIGHT
 
     @property
     def buckets(self) -> int:
@@ -102,7 +131,7 @@ class ReproductionDetector:
         return self.read(text).probability
 
     def policy_scores(self, text: str) -> tuple[float, float]:
-        """The text's ip.copyright score on the policy scale (hold 0.5, sure 0.75), and that of
+        """The text's score for its category on the policy scale (hold 0.5, sure 0.75), and that of
         its pieces that may be sure: a sentence of a longer text that reads as no request
         (a line of a pasted lyric sheet or Dockerfile) may flag it, never block it alone."""
         reading = self.read(text)
@@ -114,37 +143,44 @@ class ReproductionDetector:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
-            directory / WEIGHTS_FILE,
+            directory / self.kind.weights_file,
             allow_pickle=False,
             weight=self.weight.astype(np.float16),
             bias=np.array([self.bias], np.float32),
         )
         meta = {
             "format": FORMAT,
-            "category": CATEGORY,
+            "category": self.kind.category,
             "points": {"hold": self.point.hold, "sure": self.point.sure},
             "validation": dict(self.figures),
         }
-        (directory / META_FILE).write_text(
+        (directory / self.kind.meta_file).write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
 
     @classmethod
-    def load(cls, directory: Path) -> ReproductionDetector | None:
-        """The detector stored in ``directory``; None when it has none (an older model)."""
-        if not (directory / META_FILE).is_file():
+    def load(cls, directory: Path, kind: DetectorKind = COPYRIGHT) -> PhrasingDetector | None:
+        """The detector of ``kind`` stored in ``directory``; None when it has none."""
+        if not (directory / kind.meta_file).is_file():
             return None
         try:
-            meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-            arrays = np.load(directory / WEIGHTS_FILE)
+            meta = json.loads((directory / kind.meta_file).read_text(encoding="utf-8"))
+            arrays = np.load(directory / kind.weights_file)
             if meta["format"] != FORMAT:
                 raise ValueError(f"format {meta['format']}, expected {FORMAT}")
+            if meta["category"] != kind.category:
+                raise ValueError(f"category {meta['category']}, expected {kind.category}")
             point = TierPoint(float(meta["points"]["hold"]), float(meta["points"]["sure"]))
             weight = arrays["weight"].astype(np.float32)
             bias = float(arrays["bias"][0])
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise ModelError(
-                f"cannot load the copyright detector from {directory}: {exc}; "
-                "run `sekimori train reproduction` to rebuild it"
+                f"cannot load the {kind.name} from {directory}: {exc}; "
+                f"run `sekimori train {kind.command}` to rebuild it"
             ) from exc
-        return cls(weight, bias, point, meta.get("validation", {}))
+        return cls(weight, bias, point, meta.get("validation", {}), kind)
+
+
+def load_detectors(directory: Path) -> list[PhrasingDetector]:
+    """Every detector of `KINDS` stored in ``directory`` (a kind without files is left out)."""
+    return [d for k in KINDS if (d := PhrasingDetector.load(directory, k)) is not None]

@@ -1,4 +1,6 @@
-"""Training the copyright detector (`sekimori.classify.reproduction`) from the prompt pool.
+"""Training a phrasing detector (`sekimori.classify.reproduction`) from the prompt pool: the
+copyright detector, and with ``kind=SELF_HARM`` the self-harm detector (the same rows, rule and
+model with `self_harm` as the positive category; bench/classifier/SELFHARM.md).
 
 - Rows: the labelled rows of the prompt model's own pool (the same splits; evaluation-only texts
   are already removed by `train.training_pool`). Positive: a harmful row labelled ip.copyright
@@ -21,7 +23,14 @@ import numpy as np
 
 from sekimori.classify.corpus import Example, Split
 from sekimori.classify.operating import RULES, TierPoint, above_benign
-from sekimori.classify.reproduction import CATEGORY, Reading, ReproductionDetector, pieces
+from sekimori.classify.reproduction import (
+    CATEGORY,
+    COPYRIGHT,
+    DetectorKind,
+    PhrasingDetector,
+    Reading,
+    pieces,
+)
 from sekimori.errors import ModelError
 from sekimori.taxonomy import Tier
 
@@ -36,22 +45,30 @@ class ReproductionSettings:
     seed: int = 13
 
 
+def is_positive(example: Example, category: str = CATEGORY) -> bool:
+    """A harmful row of ``category`` (other categories too or not): the detector's positive."""
+    return bool(example.harmful) and category in example.categories
+
+
 def is_reproduction(example: Example) -> bool:
-    return bool(example.harmful) and CATEGORY in example.categories
+    return is_positive(example, CATEGORY)
 
 
 def train_reproduction(
-    examples: Sequence[Example], settings: ReproductionSettings = ReproductionSettings()
-) -> ReproductionDetector:
-    """A detector fitted on the training split, its points chosen on the validation split."""
+    examples: Sequence[Example],
+    settings: ReproductionSettings = ReproductionSettings(),
+    kind: DetectorKind = COPYRIGHT,
+) -> PhrasingDetector:
+    """A detector of ``kind`` fitted on the training split, its points chosen on the
+    validation split."""
     from sekimori.classify.train import _sklearn, ngram_matrix
 
     sk = _sklearn()
     labelled = [e for e in examples if e.harmful is not None]
     train = [e for e in labelled if e.split is Split.TRAIN]
-    y = np.array([is_reproduction(e) for e in train])
+    y = np.array([is_positive(e, kind.category) for e in train])
     if not y.any() or y.all():
-        raise ModelError(f"training the copyright detector needs {CATEGORY} rows and others")
+        raise ModelError(f"training the {kind.name} needs {kind.category} rows and others")
     # Read as the detector reads (`pieces`): every piece of a negative row is a negative too, so a
     # sentence out of its frame ("COPY package.json ." of a pasted Dockerfile) is not taken for
     # a request; a request's own pieces are left out (its frame may be the benign part).
@@ -66,16 +83,17 @@ def train_reproduction(
     model = sk.linear_model.LogisticRegression(
         C=settings.c, solver="liblinear", class_weight="balanced", random_state=settings.seed
     ).fit(matrix, y)
-    unplaced = ReproductionDetector(
+    unplaced = PhrasingDetector(
         model.coef_[0].astype(np.float16).astype(np.float32),
         float(model.intercept_[0]),
         TierPoint(0.5, 0.5),
+        kind=kind,
     )
     validation = [e for e in labelled if e.split is Split.VALIDATION]
     readings = [unplaced.read(e.text) for e in validation]
     point = choose_point(validation, readings)
-    figures = figures_at(validation, readings, point)
-    return ReproductionDetector(unplaced.weight, unplaced.bias, point, figures)
+    figures = figures_at(validation, readings, point, kind.category)
+    return PhrasingDetector(unplaced.weight, unplaced.bias, point, figures, kind)
 
 
 def choose_point(validation: Sequence[Example], readings: Sequence[Reading]) -> TierPoint:
@@ -91,7 +109,10 @@ def choose_point(validation: Sequence[Example], readings: Sequence[Reading]) -> 
 
 
 def figures_at(
-    validation: Sequence[Example], readings: Sequence[Reading], point: TierPoint
+    validation: Sequence[Example],
+    readings: Sequence[Reading],
+    point: TierPoint,
+    category: str = CATEGORY,
 ) -> dict[str, Any]:
     """Rows reaching each point (by language): at hold on every piece, at sure on the pieces
     that may be sure."""
@@ -113,10 +134,10 @@ def figures_at(
         }
 
     pairs = list(zip(validation, readings, strict=True))
-    own = [(e, r) for e, r in pairs if is_reproduction(e)]
+    own = [(e, r) for e, r in pairs if is_positive(e, category)]
     benign = [(e, r) for e, r in pairs if not e.harmful]
     ordinary = [(e, r) for e, r in benign if is_ordinary(e)]
-    other_harm = [(e, r) for e, r in pairs if e.harmful and not is_reproduction(e)]
+    other_harm = [(e, r) for e, r in pairs if e.harmful and not is_positive(e, category)]
     return {
         "split": Split.VALIDATION.value,
         "rule": "moderate: hold at most 1% of benign rows, sure at most 0.25% (sure pieces)",

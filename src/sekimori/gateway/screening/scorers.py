@@ -9,8 +9,9 @@ its thread pool. Built-ins, in `SCORERS`:
   with operating points per tier (`sekimori.classify.operating`) maps each category's evidence
   so that its tier's hold point is 0.5 and its sure point `SURE_LEVEL` (0.75), which is then
   `sure_at`; an older model maps its one threshold to 0.5 (`on_policy_scale`). `ip.copyright`
-  is scored by the prompt model's own detector (`sekimori.classify.reproduction`), already on
-  the policy scale, and taken beside the heads' score for it (the larger).
+  (and `self_harm`, where the model has that detector) is scored by the prompt model's own
+  detector (`sekimori.classify.reproduction`), already on the policy scale, and taken beside
+  the heads' score for it (the larger).
   With `screen.judge` set, prompts the classifier is unsure of go to that LLM judge (the cascade,
   `sekimori.classify.cascade`) before the scores are put on the policy's scale.
 - `lexicon`: a test scorer that you control: a YAML file of phrases and the category scores they
@@ -30,8 +31,7 @@ import yaml
 
 from sekimori.classify.cascade import CascadeClassifier
 from sekimori.classify.operating import SURE_LEVEL, OperatingPoints
-from sekimori.classify.reproduction import CATEGORY as REPRODUCTION
-from sekimori.classify.reproduction import ReproductionDetector
+from sekimori.classify.reproduction import PhrasingDetector
 from sekimori.errors import ClassifierError, ConfigError
 from sekimori.lang import detect_lang
 from sekimori.registry import Registry
@@ -125,7 +125,7 @@ class ModelScorer:
         self._stage: tuple[FastStage | None] | None = None  # loaded once; (None,): no stage
         self._prompt_judge = judge
         self._points: OperatingPoints | None = None
-        self._reproduction: ReproductionDetector | None = None  # ip.copyright, scored apart
+        self._detectors: dict[str, PhrasingDetector] = {}  # categories scored apart
 
     def _prompt_classifier(self) -> Any:
         if self._classifier is None:
@@ -139,7 +139,7 @@ class ModelScorer:
             points = classifier.model.meta.operating_points
             if points is not None:  # older models: one threshold for every tier
                 self._points = OperatingPoints.from_json(points)
-            self._reproduction = getattr(classifier, "reproduction", None)
+            self._detectors = dict(getattr(classifier, "detectors", {}))
             if self._prompt_judge is not None:
                 classifier = CascadeClassifier(
                     classifier,
@@ -168,27 +168,27 @@ class ModelScorer:
         verdicts: list[Verdict] = classifier.classify_batch(texts)
         points = self._points
 
-        def scaled(v: Verdict, extra: tuple[float, float] | None) -> Verdict:
+        def scaled(v: Verdict, extra: dict[str, tuple[float, float]]) -> Verdict:
             certain = v.certain
-            if certain is None and extra is not None and extra[1] < extra[0]:
-                certain = v  # the detector's sure pieces score less: the pieces that may be sure
-            score, sure = (None, None) if extra is None else extra
+            if certain is None and any(sure < score for score, sure in extra.values()):
+                certain = v  # a detector's sure pieces score less: the pieces that may be sure
+            sure = {c: s for c, (_, s) in extra.items()}
             certain = None if certain is None else scaled_alone(certain, sure)
-            return replace(scaled_alone(v, score), certain=certain)
+            return replace(scaled_alone(v, {c: s for c, (s, _) in extra.items()}), certain=certain)
 
-        def scaled_alone(v: Verdict, copyright: float | None) -> Verdict:
+        def scaled_alone(v: Verdict, apart: dict[str, float]) -> Verdict:
             evidence = v.evidence
             if points is not None:
                 categories = points.policy_scale(v.categories, v.score, v.evidence)
                 evidence = None
             else:
                 categories = on_policy_scale(v.categories, v.score, threshold)
-            if copyright is not None:
-                categories[REPRODUCTION] = max(categories.get(REPRODUCTION, 0.0), copyright)
+            for category, score in apart.items():  # a detector's score beside the heads'
+                categories[category] = max(categories.get(category, 0.0), score)
             return replace(v, categories=categories, evidence=evidence, certain=None)
 
-        detector = self._reproduction
-        extras = [None if detector is None else detector.policy_scores(t) for t in texts]
+        detectors = self._detectors.items()
+        extras = [{c: d.policy_scores(t) for c, d in detectors} for t in texts]
         return [scaled(v, e) for v, e in zip(verdicts, extras, strict=True)]
 
     def _answer_judge(self) -> AnswerJudge:
