@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from sekimori.classify import corpus
-from sekimori.classify.corpus import Split
+from sekimori.classify.corpus import Example, Split
 from sekimori.classify.prompt import DEFAULT_MODEL_DIR, PromptModel
 from sekimori.classify.reproduction import SELF_HARM, PhrasingDetector
-from sekimori.classify.reproduction_train import is_positive
+from sekimori.classify.reproduction_train import is_positive, train_reproduction
 from sekimori.classify.train import corpus_settings_of, is_ordinary, training_pool
 from sekimori.gateway.screening.scorers import ModelScorer
 from sekimori.paths import shared_data_dir
@@ -30,6 +30,8 @@ from sekimori.policy.engine import rule_on
 from sekimori.types import Verdict
 
 CATEGORY = SELF_HARM.category
+NEW = corpus.team_data_dir() / "candidates" / "selfharm_twins.jsonl"
+NEW_GROUP = "team:team.sht."
 
 
 class _Stored:
@@ -84,12 +86,15 @@ def tally(rows: Sequence[tuple[str, str]], got: dict[str, list[str]]) -> dict[st
     return res
 
 
-def validation(detector: PhrasingDetector) -> dict[str, Any]:
-    pool = training_pool(corpus_settings_of(PromptModel.load(DEFAULT_MODEL_DIR).meta)).examples
+def validation(detector: PhrasingDetector, pool: Sequence[Example] | None = None) -> dict[str, Any]:
+    if pool is None:
+        pool = training_pool(corpus_settings_of(PromptModel.load(DEFAULT_MODEL_DIR).meta)).examples
     rows = [e for e in pool if e.harmful is not None and e.split is Split.VALIDATION]
     groups = []
     for e in rows:
-        if is_positive(e, CATEGORY):
+        if is_positive(e, CATEGORY) and e.group.startswith(NEW_GROUP):
+            group = f"self_harm.new.{e.lang}"
+        elif is_positive(e, CATEGORY):
             group = f"self_harm.{e.lang}"
         elif e.harmful:
             group = "other_harmful"
@@ -104,10 +109,27 @@ def validation(detector: PhrasingDetector) -> dict[str, Any]:
         if a != b and g.startswith("benign")
     ]
     # benign as a whole (ordinary included) and self_harm as a whole
+    old = {"self_harm.en", "self_harm.ja"}  # the earlier files' requests (all, without the file)
+    res["self_harm.earlier"] = tally(
+        [("self_harm.earlier" if g in old else g, t) for g, t in groups], got
+    )["self_harm.earlier"]
     for whole, parts in (("benign", "benign."), ("self_harm", "self_harm.")):
         merged = [(whole if g.startswith(parts) else g, t) for g, t in groups]
         res[whole] = tally(merged, got)[whole]
     return res
+
+
+def with_rows() -> list[Example]:
+    """The committed pool with the candidate file; stops unless every other row keeps its text
+    and split (the rule's precondition)."""
+    from copyright_vocab import _pool_with  # bench/classifier/, run as a script
+
+    before, after = _pool_with(None), _pool_with(NEW)
+    kept = {(e.text, e.split) for e in after}
+    moved = [e.text for e in before if (e.text, e.split) not in kept]
+    if moved:
+        raise SystemExit(f"precondition missed: {len(moved)} rows moved, e.g. {moved[0]!r}")
+    return after
 
 
 def measured(detector: PhrasingDetector) -> dict[str, Any]:
@@ -146,6 +168,11 @@ def measured(detector: PhrasingDetector) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--detector", type=Path, required=True)
+    ap.add_argument(
+        "--with-rows",
+        action="store_true",
+        help="the pool with candidates/selfharm_twins.jsonl; fits S' on it into --detector first",
+    )
     ap.add_argument("--json", type=Path, required=True)
     ap.add_argument(
         "--measure",
@@ -153,13 +180,17 @@ def main() -> None:
         help="only the sets measured after the decision (held-back pairs, SST, XSTest safe)",
     )
     args = ap.parse_args()
+    pool = None
+    if args.with_rows:
+        pool = with_rows()
+        train_reproduction(pool, kind=SELF_HARM).save(args.detector)
     detector = PhrasingDetector.load(args.detector, SELF_HARM)
     assert detector is not None
     report: dict[str, Any] = {"points": {"hold": detector.point.hold, "sure": detector.point.sure}}
     if args.measure:
         report["measured_after_the_decision"] = measured(detector)
     else:
-        report["validation"] = validation(detector)
+        report["validation"] = validation(detector, pool)
     args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     print(json.dumps(report, indent=1, ensure_ascii=False))
 
