@@ -143,6 +143,16 @@ def _operating_points(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_model(model: Path) -> None:
+    """``--model`` must be a prompt model's folder."""
+    from sekimori.errors import ConfigError
+
+    if not (model / "model.json").is_file():
+        raise ConfigError(
+            f"--model {model}: no model.json there / model.json がありません", key="--model"
+        )
+
+
 def add_reproduction(sub: Any) -> None:
     from sekimori.classify.prompt import DEFAULT_MODEL_DIR
     from sekimori.classify.reproduction_train import ReproductionSettings
@@ -171,12 +181,8 @@ def _train_reproduction(args: argparse.Namespace) -> int:
     from sekimori.classify.prompt import PromptModel
     from sekimori.classify.reproduction_train import ReproductionSettings, train_reproduction
     from sekimori.classify.train import corpus_settings_of, training_pool
-    from sekimori.errors import ConfigError
 
-    if not (args.model / "model.json").is_file():
-        raise ConfigError(
-            f"--model {args.model}: no model.json there / model.json がありません", key="--model"
-        )
+    _require_model(args.model)
     start = time.monotonic()
     pool = training_pool(corpus_settings_of(PromptModel.load(args.model).meta))
     detector = train_reproduction(pool.examples, ReproductionSettings(seed=args.seed))
@@ -240,10 +246,7 @@ def _train_second_opinion(args: argparse.Namespace) -> int:
     from sekimori.errors import ConfigError
     from sekimori.gateway.screening.scorers import ModelScorer
 
-    if not (args.model / "model.json").is_file():
-        raise ConfigError(
-            f"--model {args.model}: no model.json there / model.json がありません", key="--model"
-        )
+    _require_model(args.model)
     if args.model.resolve() != DEFAULT_MODEL_DIR.resolve():
         raise ConfigError(
             "the second opinion is chosen on the deployed classifier's scores: --model must be "
@@ -326,10 +329,7 @@ def _train_static(args: argparse.Namespace) -> int:
 
     if not 8 <= args.dims <= 384:
         raise ConfigError(f"--dims must be between 8 and 384, got {args.dims}")
-    if not (args.model / "model.json").is_file():
-        raise ConfigError(
-            f"--model {args.model}: no model.json there / model.json がありません", key="--model"
-        )
+    _require_model(args.model)
     if args.points_only and args.train_vectors:
         raise ConfigError(
             "--points-only keeps static.npz; it cannot go with --train-vectors / "
