@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sekimori.errors import ConfigError
-from sekimori.policy import decide, default_policy, parse_policy, rule_on
+from sekimori.policy import CategoryRule, decide, default_policy, parse_policy, rule_on
 from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
 from sekimori.types import Action
 
@@ -237,3 +238,11 @@ def test_input_sure_at_is_refused_on_catastrophic_categories_and_signals(categor
     with pytest.raises(ConfigError, match="input_sure_at"):
         rule = "{action: block, input_sure_at: 0.9}"
         parse_policy(f"default_tenant:\n  categories:\n    {category}: {rule}\n")
+
+
+def test_the_engine_keeps_the_screens_sure_level_for_catastrophic_categories() -> None:
+    """Built in code past the loader, a catastrophic rule's own point is ignored: sure blocks."""
+    rule = CategoryRule(Action.BLOCK, 0.5, None, 0.95)
+    policy = replace(DEFAULT, categories={**DEFAULT.categories, "weapons.bio": rule})
+    r = ruling({"weapons.bio": 0.8}, policy)
+    assert r.decision.action is Action.BLOCK and r.held == ()

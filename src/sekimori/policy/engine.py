@@ -140,7 +140,9 @@ def rule_on(
             continue
         info = BY_ID.get(cat)
         certain = score if sure_scores is None else sure_scores.get(cat, 0.0)
-        level = _sure_level(rule, sure_at, hold)
+        # A catastrophic category is sure at the screen's level, whatever its rule says.
+        catastrophic = info is not None and info.tier is Tier.CATASTROPHIC
+        level = sure_at if catastrophic else _sure_level(rule, sure_at, hold)
         own = level if level != sure_at else None
         # A wrapper that blocks with a sure hazard makes every hazard with it sure.
         sure = (
@@ -150,7 +152,7 @@ def rule_on(
         )
         shown = f"{_name(cat)} score {score:.2f} >= {rule.threshold:.2f}"
         exception = policy.exceptions.get(cat)
-        if info is not None and info.tier is Tier.CATASTROPHIC:
+        if catastrophic:
             action = _catastrophic(cat, rule, policy, today, shown, reasons)
             excepted = exception is not None and exception.active(today)
             hits.append(_Hit(cat, action, score, unsure=not sure and not excepted))
@@ -230,6 +232,8 @@ def _wrapped(
 
     def sure_one(c: str) -> bool:
         level = _sure_level(policy.categories[c], sure_at, hold)
+        if BY_ID[c].tier is Tier.CATASTROPHIC:
+            level = sure_at
         return level is None or certain.get(c, 0.0) >= level
 
     sure = sure_at is None or any(sure_one(c) for c in signals)
