@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sekimori.errors import ConfigError
-from sekimori.policy import decide, default_policy, parse_policy, rule_on
+from sekimori.policy import CategoryRule, decide, default_policy, parse_policy, rule_on
 from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
 from sekimori.types import Action
 
@@ -200,3 +201,48 @@ def test_copyright_is_flagged_by_default_even_when_sure() -> None:
         "default_tenant:\n  categories:\n    ip.copyright: {action: flag, when_sure: block}\n"
     ).default_tenant
     assert ruling({"ip.copyright": 0.9}, strict).decision.action is Action.BLOCK
+
+
+def test_a_category_with_its_own_input_sure_point_holds_below_it() -> None:
+    """`input_sure_at` raises one category's sure point on the input: a score between the
+    screen's sure level and it is held, not blocked (a moderate one held, not flagged); at it,
+    it blocks. Other categories, and answers (`hold=False`), keep the screen's level."""
+    policy = parse_policy(
+        "default_tenant:\n  categories:\n"
+        "    cyber.offense: {action: block, input_sure_at: 0.9}\n"
+        "    hate: {action: flag, when_sure: block, input_sure_at: 0.9}\n"
+    ).default_tenant
+    held = ruling({"cyber.offense": 0.8}, policy)
+    assert held.decision.action is Action.FLAG and held.held == ("cyber.offense",)
+    assert any("cyber.offense below 0.90" in r for r in held.decision.reasons)
+    assert ruling({"cyber.offense": 0.95}, policy).decision.action is Action.BLOCK
+    assert ruling({"cyber.offense": 0.8}).decision.action is Action.BLOCK  # the default's
+    assert ruling({"hate": 0.8}, policy).decision.action is Action.FLAG  # flagged, unsure
+    assert ruling({"hate": 0.95}, policy).decision.action is Action.BLOCK
+    # another category with the screen's level still blocks beside it
+    both = ruling({"cyber.offense": 0.8, "crime.violent": 0.8}, policy)
+    assert both.decision.action is Action.BLOCK and both.held == ()
+    # the sure-eligible score decides, as for the screen's level
+    part = ruling({"cyber.offense": 0.95}, policy, sure_scores={"cyber.offense": 0.85})
+    assert part.held == ("cyber.offense",)
+    # answers are ruled on the answer judge's sure level, not the input's point
+    assert ruling({"hate": 0.8}, policy, hold=False).decision.action is Action.BLOCK
+    # a wrapper's hazard is sure only at the category's own point
+    wrapped = ruling({SIGNAL_JAILBREAK: 0.99, "cyber.offense": 0.8}, policy)
+    assert wrapped.decision.action is Action.FLAG and wrapped.held == ("cyber.offense",)
+    assert ruling({SIGNAL_JAILBREAK: 0.99, "cyber.offense": 0.95}, policy).held == ()
+
+
+@pytest.mark.parametrize("category", ["weapons.bio", "military.targeting", SIGNAL_JAILBREAK])
+def test_input_sure_at_is_refused_on_catastrophic_categories_and_signals(category: str) -> None:
+    with pytest.raises(ConfigError, match="input_sure_at"):
+        rule = "{action: block, input_sure_at: 0.9}"
+        parse_policy(f"default_tenant:\n  categories:\n    {category}: {rule}\n")
+
+
+def test_the_engine_keeps_the_screens_sure_level_for_catastrophic_categories() -> None:
+    """Built in code past the loader, a catastrophic rule's own point is ignored: sure blocks."""
+    rule = CategoryRule(Action.BLOCK, 0.5, None, 0.95)
+    policy = replace(DEFAULT, categories={**DEFAULT.categories, "weapons.bio": rule})
+    r = ruling({"weapons.bio": 0.8}, policy)
+    assert r.decision.action is Action.BLOCK and r.held == ()

@@ -10,8 +10,9 @@ Order of precedence, strictest first:
 3. a benign intent (allow-list by example) clears the categories it `covers` (the moderate
    tier when it lists none), never a catastrophic one;
 4. every other category above its threshold takes the tenant's action (its `when_sure` action
-   once the score reaches `sure_at`); custom categories (`custom.<name>`) likewise; detected
-   PII types take the tenant's PII action;
+   once the score reaches `sure_at`, or on the input the category's own `input_sure_at`, which
+   also decides there whether a block is sure); custom categories (`custom.<name>`) likewise;
+   detected PII types take the tenant's PII action;
 5. a jailbreak wrapper (attack.jailbreak at or above its threshold, and at or above `sure_at`
    when there is one) together with any hazard category at or above its threshold takes the
    tenant's `wrapped_hazard` action (block); with a sure level, the block is sure only when one
@@ -58,6 +59,7 @@ class _Hit:
     action: Action
     score: float
     unsure: bool = False  # a hazard block below the sure level (may be held)
+    sure_at: float | None = None  # the category's own input sure point (None: the scorer's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,7 @@ def rule_on(
             denied.setdefault(cat, f"denied to {why} by access rule {access.name!r}")
 
     cleared = _cleared_by_intents(scores, policy.allow_intents, reasons)
-    wrapped, wrapped_sure = _wrapped(scores, policy, reasons, sure_at, sure_scores)
+    wrapped, wrapped_sure = _wrapped(scores, policy, reasons, sure_at, sure_scores, hold)
 
     for cat, score in sorted(scores.items(), key=lambda kv: -kv[1]):
         rule = _rule_for(cat, policy)
@@ -138,15 +140,19 @@ def rule_on(
             continue
         info = BY_ID.get(cat)
         certain = score if sure_scores is None else sure_scores.get(cat, 0.0)
+        # A catastrophic category is sure at the screen's level, whatever its rule says.
+        catastrophic = info is not None and info.tier is Tier.CATASTROPHIC
+        level = sure_at if catastrophic else _sure_level(rule, sure_at, hold)
+        own = level if level != sure_at else None
         # A wrapper that blocks with a sure hazard makes every hazard with it sure.
         sure = (
-            sure_at is None
-            or certain >= sure_at
+            level is None
+            or certain >= level
             or (wrapped is Action.BLOCK and wrapped_sure and info is not None)
         )
         shown = f"{_name(cat)} score {score:.2f} >= {rule.threshold:.2f}"
         exception = policy.exceptions.get(cat)
-        if info is not None and info.tier is Tier.CATASTROPHIC:
+        if catastrophic:
             action = _catastrophic(cat, rule, policy, today, shown, reasons)
             excepted = exception is not None and exception.active(today)
             hits.append(_Hit(cat, action, score, unsure=not sure and not excepted))
@@ -160,17 +166,27 @@ def rule_on(
             reasons.append(f"{shown}: cleared by benign intent {cleared[cat]!r}")
         else:
             action = rule.action
-            if sure_at is not None and score >= sure_at and rule.when_sure is not None:
+            if level is not None and score >= level and rule.when_sure is not None:
                 action = _strictest(action, rule.when_sure)
-                shown += f" (sure: >= {sure_at:.2f})" if sure else " (sure in a part only)"
+                shown += f" (sure: >= {level:.2f})" if sure else " (sure in a part only)"
+            elif own is not None and info is not None and not sure:
+                shown += f" (its sure point {own:.2f})"
             if wrapped is not None and info is not None:
                 action = _strictest(action, wrapped)
             reasons.append(f"{shown}: {action.value}")
-        hits.append(_Hit(cat, action, score, unsure=info is not None and not sure))
+        hits.append(_Hit(cat, action, score, unsure=info is not None and not sure, sure_at=own))
 
     _pii(pii_types, policy, hits, reasons)
     reviewed = scores.get(MARK_REVIEWED, 0.0) > 0.0
     return _ruling(hits, reasons, policy, sure_at if hold else None, reviewed=reviewed)
+
+
+def _sure_level(rule: CategoryRule, sure_at: float | None, hold: bool) -> float | None:
+    """The score from which ``rule``'s category is sure: its own input sure point on the input
+    (``hold``; `CategoryRule.input_sure_at`), else ``sure_at``; None: every score is sure."""
+    if sure_at is None or not hold or rule.input_sure_at is None:
+        return sure_at
+    return rule.input_sure_at
 
 
 def _strictest(a: Action, b: Action) -> Action:
@@ -183,6 +199,7 @@ def _wrapped(
     reasons: list[str],
     sure_at: float | None,
     sure_scores: Mapping[str, float] | None,
+    hold: bool = True,
 ) -> tuple[Action | None, bool]:
     """The tenant's `wrapped_hazard` action when a jailbreak wrapper carries a hazard signal,
     and whether one of its hazards is sure (None and False: no wrapped hazard).
@@ -212,7 +229,14 @@ def _wrapped(
     if not signals:
         return None, False
     certain = scores if sure_scores is None else sure_scores
-    sure = sure_at is None or any(certain.get(c, 0.0) >= sure_at for c in signals)
+
+    def sure_one(c: str) -> bool:
+        level = _sure_level(policy.categories[c], sure_at, hold)
+        if BY_ID[c].tier is Tier.CATASTROPHIC:
+            level = sure_at
+        return level is None or certain.get(c, 0.0) >= level
+
+    sure = sure_at is None or any(sure_one(c) for c in signals)
     unsure = "" if sure else "; every hazard unsure"
     reasons.append(
         f"{_name(SIGNAL_JAILBREAK)} score {jailbreak:.2f} >= {level:.2f} with a hazard "
@@ -243,6 +267,7 @@ def _ruling(
     held: tuple[str, ...] = ()
     if blocks and all(h.unsure for h in blocks) and sure_at is not None:
         held = tuple(dict.fromkeys(h.category for h in blocks))
+        below = _below(blocks, sure_at)
         if policy.defer_uncertain:
             reasons.append(
                 f"held: a second reading found no harmful intent ({', '.join(held)}); deferred "
@@ -250,17 +275,24 @@ def _ruling(
                 "（回答を審査してから返します）"
                 if reviewed
                 else f"held: deferred to the answer, the prompt classifier is unsure "
-                f"({', '.join(held)} below {sure_at:.2f}); uncertain_input=defer"
+                f"({below}); uncertain_input=defer"
             )
             # FLAG, never less: a held request is audited durably (redaction still applies).
             rest = [h.action for h in acting if h.action is not Action.BLOCK]
             final = max([Action.FLAG, *rest], key=SEVERITY.__getitem__)
         else:
-            reasons.append(
-                f"unsure ({', '.join(held)} below {sure_at:.2f}) but uncertain_input=block: block"
-            )
+            reasons.append(f"unsure ({below}) but uncertain_input=block: block")
             held = ()
     return Ruling(Decision(final, categories, tuple(reasons)), held)
+
+
+def _below(blocks: list[_Hit], sure_at: float) -> str:
+    """`a, b below 0.75`; a category with its own sure point is named with it."""
+    held = dict.fromkeys(h.category for h in blocks)
+    own = {h.category: h.sure_at for h in blocks if h.sure_at is not None}
+    if not own:
+        return f"{', '.join(held)} below {sure_at:.2f}"
+    return ", ".join(f"{c} below {own.get(c, sure_at):.2f}" for c in held)
 
 
 def _rule_for(category: str, policy: TenantPolicy) -> CategoryRule | None:

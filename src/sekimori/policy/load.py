@@ -55,6 +55,7 @@ class RuleIn(_Strict):
     action: Action
     threshold: Score = 0.5
     when_sure: Action | None = None
+    input_sure_at: Score | None = None  # the category's own input sure point (policy scale)
 
 
 class ExceptionIn(_Strict):
@@ -483,7 +484,19 @@ class _Resolver:
         for cat, value in overrides.items():
             self._check_category((*loc, cat), cat, custom, allow_custom=False)
             if isinstance(value, RuleIn):
-                out[cat] = CategoryRule(value.action, value.threshold, value.when_sure)
+                info = BY_ID.get(cat)
+                if value.input_sure_at is not None and (
+                    info is None or info.tier is Tier.CATASTROPHIC
+                ):
+                    raise self.fail(
+                        (*loc, cat, "input_sure_at"),
+                        f"input_sure_at is for hazard categories outside the catastrophic tier, "
+                        f"not {cat!r} (a catastrophic score the classifier is sure of always "
+                        f"blocks) / input_sure_at は壊滅的段階以外の危険カテゴリにのみ設定できます",
+                    )
+                out[cat] = CategoryRule(
+                    value.action, value.threshold, value.when_sure, value.input_sure_at
+                )
             else:  # a bare action is that action whatever the certainty (as before tiers)
                 out[cat] = CategoryRule(value, out[cat].threshold if cat in out else 0.5)
         return out

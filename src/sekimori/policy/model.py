@@ -33,6 +33,11 @@ class CategoryRule:
     # when stricter than `action`: the default policy flags the moderate tier and blocks it
     # when sure. None: `action` whatever the certainty.
     when_sure: Action | None = None
+    # The input screen's sure point for this category alone (policy scale), in place of the
+    # scorer's `sure_at`: a score between the threshold and it is unsure (held, not blocked).
+    # None: the scorer's. Never on a catastrophic category (the loader refuses it); answers are
+    # ruled on the answer judge's own sure level, never this one.
+    input_sure_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
