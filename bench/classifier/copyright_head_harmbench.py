@@ -1,23 +1,29 @@
 """HarmBench's copyright items through the offline `ModelScorer` (policy scale), the committed
 n-gram detector alone (N) against the model folder's detector with its copyright head: items
 whose `ip.copyright` reaches hold (0.5) and sure (0.75), and how many get no encoder pass.
+``--head DIR`` reads the head from DIR (a head not adopted into the model folder).
 Evaluation-only: measured once after the decision (bench/classifier/COPYRIGHT_HEAD_RULE.md),
 nothing chosen on it; the texts are neither printed nor stored.
 
-    SEKIMORI_SHARED_DATA=... PYTHONPATH=src python bench/classifier/copyright_head_harmbench.py
+    PYTHONPATH=src python bench/classifier/copyright_head_harmbench.py [--head DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
 
+from sekimori.classify.copyright_head import CopyrightHead
 from sekimori.classify.evalsets import harmbench
 from sekimori.gateway.screening.scorers import ModelScorer
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--head", type=Path)
+    args = parser.parse_args()
     root = Path(os.environ["SEKIMORI_SHARED_DATA"])
     texts = [i.text for i in harmbench(root).items if i.label == "copyright"]
     out = {"n": len(texts)}
@@ -26,6 +32,8 @@ def main() -> None:
         classifier = scorer._prompt_classifier()
         if name == "N":
             classifier.copyright_head = None
+        elif args.head is not None:
+            classifier.copyright_head = CopyrightHead.load(args.head)
         elif classifier.copyright_head is None:
             raise SystemExit("the model folder has no copyright head")
         verdicts = [
