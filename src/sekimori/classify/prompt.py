@@ -40,7 +40,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.cascade import Band
-from sekimori.classify.copyright_head import CopyrightHead, load_copyright_head
 from sekimori.classify.embedcache import RecentEmbeddings
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.heads import MLPHead, sigmoid
@@ -284,7 +283,6 @@ class PromptClassifier:
         segmented: bool = True,
         fast_path: bool = True,
         reproduction: ReproductionDetector | None = None,
-        copyright_head: CopyrightHead | None = None,
     ) -> None:
         if encoder.dim != model.meta.dim:
             raise ModelError(
@@ -296,8 +294,6 @@ class PromptClassifier:
         # ip.copyright is scored apart from the heads (`sekimori.classify.reproduction`); the
         # gateway's scorer puts its score beside theirs on the policy scale
         self.reproduction = reproduction
-        # ... and, where the encoder ran, by a head on its embedding (`copyright_scores`)
-        self.copyright_head = copyright_head
         # the pieces encoded lately (a conversation's turns, a repeated template), so a piece
         # seen again costs no encoder pass; exactly the vector encoding it again would give
         self.recent = RecentEmbeddings(RECENT_PIECES)
@@ -325,7 +321,6 @@ class PromptClassifier:
             model,
             encoder or load_encoder(directory, model.meta),
             reproduction=ReproductionDetector.load(directory),
-            copyright_head=load_copyright_head(directory, model.meta),
         )
 
     @property
@@ -445,33 +440,6 @@ class PromptClassifier:
     def _suspect_levels(self, text: str) -> tuple[float, float]:
         """A piece's level for the segment gate (`_PieceLevels.suspect`)."""
         return _PieceLevels(self).suspect(text)
-
-    def encoded_pieces(self, text: str) -> list[tuple[str, bool]]:
-        """The pieces `scores_batch` encodes for ``text`` (the whole's, unless the first stage
-        clears it, and the segments chosen), each with whether it may make a score sure; none
-        when the first stage clears every piece."""
-        plan = self.plan(text)
-        return [(p, True) for p in plan.whole] + [(s.text, s.may_be_sure) for s in plan.segments]
-
-    def copyright_scores(self, texts: Sequence[str]) -> list[tuple[float, float]] | None:
-        """Each text's ip.copyright score and sure score on the policy scale (None without a
-        detector): the n-gram detector's, joined with the head's (`copyright_head`) where the
-        encoder read some piece of the text. The head reads the pieces' embeddings from the
-        recent-embeddings cache: after `classify_batch` of the same texts, no encoder pass."""
-        detector = self.reproduction
-        if detector is None:
-            return None
-        out = []
-        for text in texts:
-            ngram = detector.policy_scores(text)
-            head = self.copyright_head
-            units = [] if head is None else self.encoded_pieces(text)
-            if head is None or not units:
-                out.append(ngram)
-                continue
-            embedded = self.recent.embed(self.encoder, [p for p, _ in units])
-            out.append(head.combine(head.read(embedded, [s for _, s in units]), ngram))
-        return out
 
     def encoder_inputs(self, texts: Sequence[str]) -> list[str]:
         """Every piece the encoder may read for ``texts``: the whole's pieces before the first

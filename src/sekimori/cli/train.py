@@ -14,7 +14,6 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sekimori.cli.train:add_classifier",
     "sekimori.cli.train:add_operating_points",
     "sekimori.cli.train:add_reproduction",
-    "sekimori.cli.train:add_copyright_head",
     "sekimori.cli.train:add_second_opinion",
     "sekimori.cli.train:add_static",
     "sekimori.cli.train:add_answer_fast",
@@ -191,87 +190,6 @@ def _train_reproduction(args: argparse.Namespace) -> int:
     print(json.dumps(dict(detector.figures), indent=1, ensure_ascii=False))
     print(
         f"hold {detector.point.hold:.4f}, sure {detector.point.sure:.4f}; written to "
-        f"{args.model}; {time.monotonic() - start:.0f} s"
-    )
-    return 0
-
-
-def add_copyright_head(sub: Any) -> None:
-    from sekimori.classify.copyright_head import Mode
-    from sekimori.classify.copyright_head_train import CopyrightHeadSettings
-    from sekimori.classify.prompt import DEFAULT_MODEL_DIR
-
-    defaults = CopyrightHeadSettings()
-    p = sub.add_parser(
-        "copyright-head",
-        help="Train the copyright head (requests to reproduce protected works, read from the "
-        "prompt classifier's own embedding) beside the n-gram copyright detector. / "
-        "プロンプト分類器自身の埋め込みから著作物の複製依頼を読むヘッドを学習します。",
-        description="Embeds the first piece of every training-split row of the prompt model's "
-        "pool with the model's own encoder (cached under .sekimori/cache; about 15 minutes of "
-        "one core when the cache is cold), fits a logistic regression (ip.copyright requests "
-        "against every other row), reads each validation row as the gateway does (the pieces "
-        "the classifier encodes; the n-gram detector's score where the first stage clears the "
-        "text) and chooses the head's hold and sure points there by the moderate tier's rule, "
-        "counting the detector's benign rows first; writes copyright_head.npz and "
-        "copyright_head.json into the model folder. Needs the detector (`train reproduction`) "
-        "first; rerun it after the prompt model or the detector changes. / "
-        "学習データの各行の先頭部分をモデル自身のエンコーダで埋め込み（キャッシュあり）、"
-        "ロジスティック回帰を学習し、検証データだけで保留点・確信点を選びます（中程度の段階の"
-        "規則、n-gram 検出器の誤検知を先に数えます）。先に `train reproduction` が必要です。",
-    )
-    p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
-    p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument(
-        "--mode",
-        choices=[m.value for m in Mode],
-        default=defaults.mode.value,
-        help="where the encoder ran: the larger of head and detector (max) or the head alone "
-        "(switch) / エンコーダが動いた文: ヘッドと検出器の大きい方（max）かヘッドのみ（switch）",
-    )
-    p.set_defaults(func=_train_copyright_head)
-
-
-def _train_copyright_head(args: argparse.Namespace) -> int:
-    import json
-
-    from sekimori.classify.copyright_head import Mode
-    from sekimori.classify.copyright_head_train import (
-        CopyrightHeadSettings,
-        train_copyright_head,
-    )
-    from sekimori.classify.embedcache import EmbeddingCache
-    from sekimori.classify.prompt import PromptClassifier
-    from sekimori.classify.second_opinion import first_piece, prompt_model_digest
-    from sekimori.classify.train import corpus_settings_of, training_pool
-    from sekimori.errors import ConfigError
-
-    _require_model(args.model)
-    start = time.monotonic()
-    classifier = PromptClassifier.load(args.model)
-    detector = classifier.reproduction
-    if detector is None:
-        raise ConfigError(
-            f"--model {args.model}: no copyright detector there; run `sekimori train "
-            "reproduction` first / 著作権検出器がありません。先に `sekimori train reproduction` "
-            "を実行してください",
-            key="--model",
-        )
-    size = classifier.model.meta.segment_chars
-    pool = training_pool(corpus_settings_of(classifier.model.meta))
-    head = train_copyright_head(
-        pool.examples,
-        lambda text: first_piece(text, size),
-        classifier.encoded_pieces,
-        EmbeddingCache(classifier.encoder).embed,
-        detector.policy_scores,
-        CopyrightHeadSettings(seed=args.seed, mode=Mode(args.mode)),
-        prompt_model=prompt_model_digest(classifier.model.meta),
-    )
-    head.save(args.model)
-    print(json.dumps(dict(head.figures), indent=1, ensure_ascii=False))
-    print(
-        f"hold {head.point.hold:.4f}, sure {head.point.sure:.4f} ({head.mode.value}); written to "
         f"{args.model}; {time.monotonic() - start:.0f} s"
     )
     return 0

@@ -9,9 +9,8 @@ its thread pool. Built-ins, in `SCORERS`:
   with operating points per tier (`sekimori.classify.operating`) maps each category's evidence
   so that its tier's hold point is 0.5 and its sure point `SURE_LEVEL` (0.75), which is then
   `sure_at`; an older model maps its one threshold to 0.5 (`on_policy_scale`). `ip.copyright`
-  is scored by the prompt model's own detector (`sekimori.classify.reproduction`), joined where
-  the encoder ran with its copyright head (`sekimori.classify.copyright_head`), already on the
-  policy scale, and taken beside the heads' score for it (the larger). A prompt the model is
+  is scored by the prompt model's own detector (`sekimori.classify.reproduction`), already on
+  the policy scale, and taken beside the heads' score for it (the larger). A prompt the model is
   sure of is read again by the second opinion (`sekimori.classify.second_opinion`, unless
   `screen.second_opinion: false`), which may cap its sure scores so the block is held instead.
   With `screen.judge` set, prompts the classifier is unsure of go to that LLM judge (the cascade,
@@ -135,8 +134,6 @@ class ModelScorer:
         self._prompt_judge = judge
         self._points: OperatingPoints | None = None
         self._reproduction: ReproductionDetector | None = None  # ip.copyright, scored apart
-        # the classifier's ip.copyright scores (detector and head), when it has them
-        self._copyright: Callable[[Sequence[str]], list[tuple[float, float]] | None] | None = None
         self._second_on = second_opinion
         self._second: tuple[SecondOpinion, Embed] | None = None  # loaded with the classifier
 
@@ -153,7 +150,6 @@ class ModelScorer:
             if points is not None:  # older models: one threshold for every tier
                 self._points = OperatingPoints.from_json(points)
             self._reproduction = getattr(classifier, "reproduction", None)
-            self._copyright = getattr(classifier, "copyright_scores", None)
             # Its points are on the policy scale of this model's operating points; with a
             # judge the sure level is the judge's ruling, which it does not second-guess.
             if self._second_on and self._points is not None and self._prompt_judge is None:
@@ -207,21 +203,13 @@ class ModelScorer:
                 categories[REPRODUCTION] = max(categories.get(REPRODUCTION, 0.0), copyright)
             return replace(v, categories=categories, evidence=evidence, certain=None)
 
-        extras = self._copyright_scores(texts)
+        detector = self._reproduction
+        extras = [None if detector is None else detector.policy_scores(t) for t in texts]
         out = [scaled(v, e) for v, e in zip(verdicts, extras, strict=True)]
         if self._second is None:
             return out
         second, embed = self._second
         return [second.reconsider(t, v, SURE_LEVEL, embed) for t, v in zip(texts, out, strict=True)]
-
-    def _copyright_scores(self, texts: Sequence[str]) -> list[tuple[float, float] | None]:
-        """ip.copyright on the policy scale per text (score, sure score): the classifier's own
-        (detector and head), else its detector's; None each without a detector."""
-        joined = None if self._copyright is None else self._copyright(texts)
-        if joined is not None:
-            return list(joined)
-        detector = self._reproduction
-        return [None if detector is None else detector.policy_scores(t) for t in texts]
 
     def _answer_judge(self) -> AnswerJudge:
         if self._judge is None:
