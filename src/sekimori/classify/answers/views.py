@@ -39,6 +39,7 @@ _TRAILING_COMMENT = re.compile(r"(?:\s#|//|\s--)\s+(?P<text>\S.*)$")
 _KEY_VALUE = re.compile(
     r"^\s*(?:-\s+)?[\"']?(?P<key>[^\s:：\"'][^:：\"]{0,30}?)[\"']?\s*[:：]\s*(?P<value>.*)$"
 )
+_LIST_ITEM = re.compile(r"^\s*(?:\d+\s*[.)．、]|[-*•・]|[\u2460-\u2473])\s*(?P<text>\S.*)$")
 _YAML_ITEM = re.compile(r"^\s*-\s+(?P<text>\S.*)$")
 _CHECK_ITEM = re.compile(r"^\s*(?:[-*•・]\s*)?\[[ xX✓]?\]\s*(?P<text>\S.*)$")
 _CODE_HINT = re.compile(
@@ -79,11 +80,24 @@ def _pair(key: str, value: str, ja: bool) -> str:
     if not key or _INDEX_KEY.match(key) or _URL_KEY.match(key):
         return _sentence(value, ja)
     # A sentence after its key (a speaker, a label): the sentence alone.
-    if value[-1] in _SENTENCE_END or len(value if ja else value.split()) > (40 if ja else 8):
+    if _is_sentence(value, ja):
         return _sentence(value, ja)
     if ja:
         return _sentence(f"{key}は、{value}", ja)
     return _sentence(f"{key.lower() if key.isupper() else key} is {value}", ja)
+
+
+def _short_pair(text: str, ja: bool) -> bool:
+    """'key: value' with a value that is a fragment, not a sentence (a YAML list's entry)."""
+    kv = _KEY_VALUE.match(text)
+    if kv is None:
+        return False
+    value = kv.group("value").strip()
+    return bool(value) and not _is_sentence(value, ja)
+
+
+def _is_sentence(value: str, ja: bool) -> bool:
+    return value[-1] in _SENTENCE_END or len(value if ja else value.split()) > (40 if ja else 8)
 
 
 def _json_line(line: str, ja: bool) -> str | None:
@@ -172,7 +186,7 @@ def prose_view(text: str) -> str | None:
     """The answer rendered as plain sentences, or None when it is not structured (fewer than
     MIN_LINES lines rendered differently) or the rendering is empty."""
     lines = text.splitlines()
-    if len(lines) < MIN_LINES:
+    if len(lines) < MIN_LINES and len(_JSON_PAIR.findall(text)) < MIN_LINES:
         return None
     ja = _is_ja(text)
     csv_rows = _csv_block(lines)
@@ -215,6 +229,9 @@ def prose_view(text: str) -> str | None:
             rendered = _sentence(check.group("text"), ja)
         elif comment and comment.group("text") and not re.match(r"^\s*[-*]\s", line):
             rendered = _sentence(comment.group("text"), ja)
+        elif (item := _LIST_ITEM.match(line)) and not _short_pair(item.group("text"), ja):
+            out.append(_sentence(line, ja))
+            continue  # a list item ("1. Title: a sentence."): the judge reads lists as they are
         elif (kv := _KEY_VALUE.match(line)) and not re.search(r"https?$", kv.group("key")):
             rendered = _pair(kv.group("key"), kv.group("value"), ja)
         elif _CODE_HINT.search(line) and not re.search(r"[.。!?！？]\s*$", line):
@@ -226,7 +243,8 @@ def prose_view(text: str) -> str | None:
             out.append(_sentence(line, ja) if len(line.strip()) > 1 else "")
             continue
         if rendered != line.strip():
-            changed += 1
+            # a line of minified JSON counts once per key it held
+            changed += max(1, len(_JSON_PAIR.findall(line))) if rendered else 1
         out.append(rendered)
     if changed < MIN_LINES:
         return None
