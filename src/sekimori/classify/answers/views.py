@@ -71,13 +71,13 @@ def _humanize(key: str) -> str:
     return re.sub(r"[_\-]+", " ", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key)).strip()
 
 
-def _pair(key: str, value: str, ja: bool) -> str:
+def _pair(key: str, value: str, ja: bool, keys: bool = True) -> str:
     """'key: value' as a sentence: "Key is value." / 「keyは、value。」; the value alone where
     the key says nothing (a number, an index) or the value is long."""
     key, value = _humanize(key.strip()), value.strip().strip(",，").strip().strip("\"'")
     if not value:
         return _sentence(key, ja) if key else ""
-    if not key or _INDEX_KEY.match(key) or _URL_KEY.match(key):
+    if not keys or not key or _INDEX_KEY.match(key) or _URL_KEY.match(key):
         return _sentence(value, ja)
     # A sentence after its key (a speaker, a label): the sentence alone.
     if _is_sentence(value, ja):
@@ -100,23 +100,23 @@ def _is_sentence(value: str, ja: bool) -> bool:
     return value[-1] in _SENTENCE_END or len(value if ja else value.split()) > (40 if ja else 8)
 
 
-def _json_line(line: str, ja: bool) -> str | None:
+def _json_line(line: str, ja: bool, keys: bool = True) -> str | None:
     """A line of JSON (or a JS/Python literal) as sentences; None when it has no strings."""
     if not ('"' in line or re.match(r"^\s*[\[\]{}],?\s*$", line)):
         return None
     if re.match(r"^\s*[\[\]{}]+,?\s*$", line):
         return ""
-    keys = {m.start(): m.group(1) for m in _JSON_PAIR.finditer(line)}
-    if not keys and not line.lstrip().startswith('"'):
+    starts = {m.start(): m.group(1) for m in _JSON_PAIR.finditer(line)}
+    if not starts and not line.lstrip().startswith('"'):
         return None
     out: list[str] = []
     key: str | None = None
     values: list[str] = []
     for m in _STRING.finditer(line):
         text = m.group(1) if m.group(1) is not None else m.group(2) or ""
-        if m.start() in keys:
+        if m.start() in starts:
             if key is not None or values:
-                out.append(_pair(key or "", ", ".join(values), ja))
+                out.append(_pair(key or "", ", ".join(values), ja, keys))
             key, values = text, []
         else:
             values.append(text)
@@ -126,7 +126,7 @@ def _json_line(line: str, ja: bool) -> str | None:
         if tail and not tail.startswith('"'):
             values.append(tail)
     if key is not None or values:
-        out.append(_pair(key or "", ", ".join(values), ja))
+        out.append(_pair(key or "", ", ".join(values), ja, keys))
     return " ".join(s for s in out if s)
 
 
@@ -182,9 +182,10 @@ def _code_line(line: str, ja: bool) -> str:
     return " ".join(kept)
 
 
-def prose_view(text: str) -> str | None:
+def prose_view(text: str, *, keys: bool = True) -> str | None:
     """The answer rendered as plain sentences, or None when it is not structured (fewer than
-    MIN_LINES lines rendered differently) or the rendering is empty."""
+    MIN_LINES lines rendered differently) or the rendering is empty. keys=False: values alone,
+    without their keys (bench variant A3)."""
     lines = text.splitlines()
     if len(lines) < MIN_LINES and len(_JSON_PAIR.findall(text)) < MIN_LINES:
         return None
@@ -209,15 +210,15 @@ def prose_view(text: str) -> str | None:
                 rendered = ""
             elif comment and not line.lstrip().startswith("*"):
                 rendered = _sentence(comment.group("text"), ja)
-            elif (json_text := _json_line(line, ja)) is not None:
+            elif (json_text := _json_line(line, ja, keys)) is not None:
                 rendered = json_text
             elif kv := _KEY_VALUE.match(line):
-                rendered = _pair(kv.group("key"), kv.group("value"), ja)
+                rendered = _pair(kv.group("key"), kv.group("value"), ja, keys)
             else:
                 rendered = _code_line(line, ja)
         elif _RULE.match(line):
             rendered = ""
-        elif (json_text := _json_line(line, ja)) is not None:
+        elif (json_text := _json_line(line, ja, keys)) is not None:
             rendered = json_text
         elif _PIPE_ROW.search(line) and len(_cells(line)) >= 2:
             rendered = _sentence(", ".join(_cells(line)), ja)
@@ -233,7 +234,7 @@ def prose_view(text: str) -> str | None:
             out.append(_sentence(line, ja))
             continue  # a list item ("1. Title: a sentence."): the judge reads lists as they are
         elif (kv := _KEY_VALUE.match(line)) and not re.search(r"https?$", kv.group("key")):
-            rendered = _pair(kv.group("key"), kv.group("value"), ja)
+            rendered = _pair(kv.group("key"), kv.group("value"), ja, keys)
         elif _CODE_HINT.search(line) and not re.search(r"[.。!?！？]\s*$", line):
             rendered = _code_line(line, ja)
         elif yaml_item := _YAML_ITEM.match(line):
