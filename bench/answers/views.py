@@ -258,6 +258,38 @@ def _frac(rows: Iterable[Scored], hit: Callable[[Scored], bool]) -> str:
     return f"{n}/{len(rows)} ({100 * n / max(len(rows), 1):.1f}%)"
 
 
+def _by_layout(
+    label: str,
+    rows: list[Scored],
+    extra: list[str],
+    extra_cells: Callable[[list[Scored]], list[int]],
+    cols: dict[str, Callable[[Scored], float]],
+    threshold: float,
+) -> list[str]:
+    """One table row a layout: structured answers, each column's count at the threshold, and
+    the first stage's columns."""
+    by: dict[str, list[Scored]] = defaultdict(list)
+    for r in rows:
+        by[r.layout].append(r)
+    if not by:
+        return []
+    heads = ["n", "structured", *cols, *extra]
+    lines = [
+        f"| layout ({label}) | " + " | ".join(heads) + " |",
+        "|---|" + "---:|" * len(heads),
+    ]
+    for lay in sorted(by):
+        sub = by[lay]
+        cells = [
+            len(sub),
+            sum(r.structured for r in sub),
+            *(sum(f(r) >= threshold for r in sub) for f in cols.values()),
+            *extra_cells(sub),
+        ]
+        lines.append(f"| {lay} | " + " | ".join(str(c) for c in cells) + " |")
+    return [*lines, ""]
+
+
 def summary(scored: list[Scored], threshold: float, sure: float, clear: float) -> list[str]:
     cols: dict[str, Callable[[Scored], float]] = {
         "off": lambda r: r.base,
@@ -297,45 +329,29 @@ def summary(scored: list[Scored], threshold: float, sure: float, clear: float) -
             lines.append(f"| {name} | {len(sub)} | " + " | ".join(cells) + " |")
         lines.append("")
         # by layout (harmful caught, careless gateway path: cleared by the stage = missed)
-        by: dict[str, list[Scored]] = defaultdict(list)
-        for r in harm:
-            by[r.layout].append(r)
-        if by:
-            lines.append(
-                "| layout (harmful) | n | structured | off | A | A2 | A3 | off, stage in front "
-                "| A, stage in front | A + B |"
-            )
-            lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-            for lay in sorted(by):
-                sub = by[lay]
-                cells = [
-                    str(sum(r.structured for r in sub)),
-                    *(str(sum(f(r) >= threshold for r in sub)) for f in cols.values()),
-                    str(sum(r.base >= threshold and r.level >= clear for r in sub)),
-                    str(sum(r.a >= threshold and r.level >= clear for r in sub)),
-                    str(sum(r.a >= threshold and (r.level >= clear or r.structured) for r in sub)),
-                ]
-                lines.append(f"| {lay} | {len(sub)} | " + " | ".join(cells) + " |")
-            lines.append("")
-        by_safe: dict[str, list[Scored]] = defaultdict(list)
-        for r in safe:
-            by_safe[r.layout].append(r)
-        if by_safe:
-            lines.append(
-                "| layout (not harmful) | n | structured | off | A | A2 | A3 | cleared by stage "
-                "| cleared with B |"
-            )
-            lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-            for lay in sorted(by_safe):
-                sub = by_safe[lay]
-                cells = [
-                    str(sum(r.structured for r in sub)),
-                    *(str(sum(f(r) >= threshold for r in sub)) for f in cols.values()),
-                    str(sum(r.level < clear for r in sub)),
-                    str(sum(r.level < clear and not r.structured for r in sub)),
-                ]
-                lines.append(f"| {lay} | {len(sub)} | " + " | ".join(cells) + " |")
-            lines.append("")
+        lines += _by_layout(
+            "harmful",
+            harm,
+            ["off, stage in front", "A, stage in front", "A + B"],
+            lambda sub: [
+                sum(r.base >= threshold and r.level >= clear for r in sub),
+                sum(r.a >= threshold and r.level >= clear for r in sub),
+                sum(r.a >= threshold and (r.level >= clear or r.structured) for r in sub),
+            ],
+            cols,
+            threshold,
+        )
+        lines += _by_layout(
+            "not harmful",
+            safe,
+            ["cleared by stage", "cleared with B"],
+            lambda sub: [
+                sum(r.level < clear for r in sub),
+                sum(r.level < clear and not r.structured for r in sub),
+            ],
+            cols,
+            threshold,
+        )
     return lines
 
 
