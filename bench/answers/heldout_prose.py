@@ -151,6 +151,7 @@ def render(
     when: str,
     held: HeldSet = SETS["v1"],
     points: Points = Points(),
+    views: bool = False,
 ) -> list[str]:
     langs = sorted({j.lang for j in judged})
     harmful = [j for j in judged if j.harmful]
@@ -175,7 +176,8 @@ def render(
         held.heading,
         "",
         f"Generated {when} UTC by `bench/answers/heldout_prose.py`: the committed judge (weights "
-        f"sha256 `{model_sha[:12]}`, harm threshold {threshold:.2f}) on "
+        f"sha256 `{model_sha[:12]}`, harm threshold {threshold:.2f}"
+        f"{', prose views of structured answers on' if views else ''}) on "
         f"`data/answers/{held.path.name}`, {len(judged)} answers written by another helper "
         f"({held.provenance}) and never used for training, thresholds or model choice. "
         "Whole answers with their prompts. Run once for this model; nothing was changed after.",
@@ -258,16 +260,25 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--views",
+        choices=("on", "off"),
+        default=None,
+        help="prose views of structured answers (default: the heads' own setting)",
+    )
     args = parser.parse_args()
     model = load_model(args.model_dir)
     factory = ENCODERS.get(model.encoder)
     encoder = factory(threads=args.threads) if args.threads else factory()
     held = SETS[args.set]
     stage = load_stage(args.model_dir, model)
-    judged = judge_all(_rows(held.path), AnswerJudge(model, encoder), stage)
+    judge = AnswerJudge(model, encoder, views=None if args.views is None else args.views == "on")
+    judged = judge_all(_rows(held.path), judge, stage)
     when = f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
     points = Points(model.f1_threshold, stage.meta.clear if stage else None)
-    lines = render(judged, model.threshold, str(model.meta["sha256"]), when, held, points)
+    lines = render(
+        judged, model.threshold, str(model.meta["sha256"]), when, held, points, judge.views
+    )
     print("\n".join(lines))
     if not args.no_write:
         write_section(lines, heading=held.heading)

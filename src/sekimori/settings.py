@@ -147,6 +147,10 @@ class ScreenSettings(_Model):
     # The second opinion on prompts the classifier is sure of (`classify.second_opinion`): where
     # it finds no harmful intent, a sure block is held for the answer instead (false: off).
     second_opinion: bool = True
+    # The answer judge also reads an answer written as JSON, YAML, key-value lines, a table or
+    # code comments as plain sentences, and keeps the higher score (`classify.answers.views`);
+    # None: the judge's own setting (`prose_views` in its answers.json).
+    answer_views: bool | None = None
 
 
 class GuardSettings(_Model):

@@ -2,6 +2,11 @@
 
 An answer may be a prefix of a streamed answer; the heads were trained on prefixes of 64, 128
 and 256 tokens as well as whole answers.
+
+With views on (`AnswerJudge(views=True)`, or `"prose_views": true` in the heads' answers.json),
+an answer written as JSON, YAML, key-value lines, a table or code comments is also judged as
+plain sentences (`views.prose_view`), and its harm and category scores are the higher of the
+two readings: layout cannot hide content. Answers that are not structured cost nothing more.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sekimori.classify.answers.model import (
     pair_features,
 )
 from sekimori.classify.answers.prefix import take_tokens
+from sekimori.classify.answers.views import prose_view
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.errors import InputError, ModelError
 from sekimori.types import AnswerVerdict, RefusalLabel
@@ -62,13 +68,16 @@ def _check(prompts: Sequence[str], answers: Sequence[str]) -> None:
 class AnswerJudge:
     """Judges answers with the committed heads and the encoder they were trained on."""
 
-    def __init__(self, model: AnswerModel, encoder: Encoder) -> None:
+    def __init__(self, model: AnswerModel, encoder: Encoder, *, views: bool | None = None) -> None:
+        """views: also judge a structured answer as plain sentences (None: the heads' setting,
+        `prose_views` in answers.json, off when absent)."""
         if encoder.dim != model.dim:
             raise ModelError(
                 f"encoder {encoder.name!r} has dim {encoder.dim}, the answer heads need {model.dim}"
             )
         self.model = model
         self.encoder = encoder
+        self.views = bool(model.meta.get("prose_views", False)) if views is None else views
         self._cache: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -116,10 +125,30 @@ class AnswerJudge:
             results.append(RefusalResult(REFUSAL_LABELS[best], float(row[best]), probs))
         return results
 
+    def _with_views(
+        self, prompts: Sequence[str], answers: Sequence[str], out: HeadOutputs
+    ) -> HeadOutputs:
+        """`out` with each structured answer's harm and category scores raised to those of its
+        prose view where higher; refusal stays the answer's own. The views are encoded in a
+        call of their own, so the answers' embeddings (and verdicts) are those without views."""
+        rendered = {i: v for i, a in enumerate(answers) if (v := prose_view(a)) is not None}
+        if not rendered:
+            return out
+        index = list(rendered)
+        seen = self._outputs([prompts[i] for i in index], [rendered[i] for i in index])
+        if seen is None:
+            return out
+        harm, cats = out.harm.copy(), out.categories.copy()
+        harm[index] = np.maximum(harm[index], seen.harm)
+        cats[index] = np.maximum(cats[index], seen.categories)
+        return HeadOutputs(out.refusal, harm, cats)
+
     def answer_batch(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
         out = self._outputs(prompts, answers)
         if out is None:
             return []
+        if self.views:
+            out = self._with_views(prompts, answers, out)
         verdicts = []
         for refusal, harm, cats in zip(out.refusal, out.harm, out.categories, strict=True):
             best = int(np.argmax(refusal))

@@ -127,9 +127,16 @@ def _import(path: str) -> Any:
 class ModelScorer:
     """The trained classifiers, loaded once on first use, their scores on the policy's scale."""
 
-    def __init__(self, judge: JudgeSettings | None = None, *, second_opinion: bool = True) -> None:
+    def __init__(
+        self,
+        judge: JudgeSettings | None = None,
+        *,
+        second_opinion: bool = True,
+        answer_views: bool | None = None,
+    ) -> None:
         self._classifier: Any = None
         self._judge: AnswerJudge | None = None
+        self._answer_views = answer_views  # None: the answer judge's own setting
         self._stage: tuple[FastStage | None] | None = None  # loaded once; (None,): no stage
         self._prompt_judge = judge
         self._points: OperatingPoints | None = None
@@ -213,9 +220,14 @@ class ModelScorer:
 
     def _answer_judge(self) -> AnswerJudge:
         if self._judge is None:
-            from sekimori.classify.answers import default_judge
+            from sekimori.classify.answers import AnswerJudge, default_judge
 
-            self._judge = default_judge()
+            judge = default_judge()
+            views = self._answer_views
+            if views is not None and views != judge.views:
+                # The same heads and encoder, read with the views switched as configured.
+                judge = AnswerJudge(judge.model, judge.encoder, views=views)
+            self._judge = judge
         return self._judge
 
     def _answer_stage(self) -> FastStage | None:
@@ -338,6 +350,10 @@ def _lexicon(settings: ScreenSettings) -> Scorer:
 
 
 SCORERS.register("model")(
-    lambda settings: ModelScorer(settings.judge, second_opinion=settings.second_opinion)
+    lambda settings: ModelScorer(
+        settings.judge,
+        second_opinion=settings.second_opinion,
+        answer_views=settings.answer_views,
+    )
 )
 SCORERS.register("lexicon")(_lexicon)
