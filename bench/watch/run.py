@@ -108,6 +108,9 @@ BREADTH_FLOORS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 # buffer size; its level per setting the lowest within the budget (pre-registered in the notes).
 # One setting: the grid (0.5, 0.55) x (3, 4) asked 18,329 joined texts of the training seeds, more
 # than the shared machine could screen in the time (decided before any was screened).
+# The anchored channel's shape and per-category levels (branch `decomp`,
+# bench/watch/DECOMP_RULE_3.md): explored on the training seeds only; its level is chosen here.
+ANCHOR = {"anchor_sure": 0.9, "anchor_floor": 0.3, "anchor_window": 3.0, "anchor_support": 2.0}
 COMPOSE_FLOORS = (0.55,)
 COMPOSE_SIZES = (4,)
 COMPOSED_FILE = "composed.json"
@@ -145,10 +148,15 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
         return True
 
     def decomp_ok(
-        level: float, *, peaks_by_sim: list[dict[tuple[str, int, str], float]], cats: set[str]
+        level: float,
+        *,
+        peaks_by_sim: list[dict[tuple[str, int, str], float]],
+        cats: set[str],
+        budget: float = 0.25,
     ) -> bool:
-        """At most 0.25 false alerts per 1,000 benign training sessions in `cats` at `level`
-        (half the 0.5 budget for each tier: catastrophic and severe have their own level)."""
+        """At most `budget` false alerts per 1,000 benign training sessions in `cats` at `level`
+        (0.25: half the 0.5 budget for each tier: catastrophic and severe have their own level;
+        a tier's categories with their own levels share the tier's)."""
         for sim, peaks in zip(train, peaks_by_sim, strict=True):
             benign = sim.labels.benign_keys
             false = sum(
@@ -158,7 +166,7 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
                 and peak >= level
                 and (unit in benign if kind == "key" else unit in sim.labels.benign_sessions)
             )
-            if false * 1000 > 0.25 * len(sim.labels.benign_sessions):
+            if false * 1000 > budget * len(sim.labels.benign_sessions):
                 return False
         return True
 
@@ -233,11 +241,53 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
         print(f"decomposition breadth {trial}: train by 4th {caught}", flush=True)
         if caught >= best[0]:
             best = (caught, trial)
+    best = (best[0], _anchored(train, best[1], decomp_ok, catastrophic))
     return {
         "distillation": _pick(_grid(0.3, 0.9, 0.025), distill_ok),
         **{f"decomposition_{k}": v for k, v in best[1].items()},
         "coordinated": _pick(_grid(0.45, 0.8, 0.05), coordinated_ok),
     }
+
+
+def _anchored(
+    train: Sequence[Simulation],
+    setting: dict[str, float],
+    decomp_ok: Callable[..., bool],
+    catastrophic: set[str],
+) -> dict[str, float]:
+    """Then (branch `decomp`, bench/watch/DECOMP_RULE_3.md) each catastrophic category's own
+    level (the lowest within the tier's budget shared by its categories) and the anchored
+    channel at ANCHOR (its level the lowest within its own 0.25 budget); kept only if they catch
+    more training chains by their 4th step than the setting without them (else as before)."""
+    before = sum(
+        _chains_by_4th(sim, run_detectors([_decomposition(setting)], sim.sketches).alerts)
+        for sim in train
+    )
+    trial = {**setting, **ANCHOR, "anchor_level": float("inf")}
+    peaks = []
+    for sim in train:
+        c = _decomposition(trial, peaks=True)
+        for sketch in sim.sketches:
+            c.observe(sketch)
+        assert c.peaks is not None
+        peaks.append(c.peaks)
+    grid = _grid(0.01, 6.0, 0.01)
+    for cid in sorted(catastrophic):
+        trial[f"level_{cid}"] = _pick(
+            grid,
+            functools.partial(
+                decomp_ok, peaks_by_sim=peaks, cats={cid}, budget=0.25 / len(catastrophic)
+            ),
+        )
+    trial["anchor_level"] = _pick(
+        grid, functools.partial(decomp_ok, peaks_by_sim=peaks, cats={"anchored"})
+    )
+    caught = sum(
+        _chains_by_4th(sim, run_detectors([_decomposition(trial)], sim.sketches).alerts)
+        for sim in train
+    )
+    print(f"decomposition anchored {trial}: train by 4th {caught} (before {before})", flush=True)
+    return trial if caught > before else setting
 
 
 def _base_rate(train: Sequence[Simulation], setting: dict[str, float]) -> float:
@@ -280,6 +330,14 @@ def _decomposition(setting: dict[str, float], *, peaks: bool = False) -> Decompo
         breadth_rate=setting.get("breadth_rate", 1.0),
         breadth_level=setting.get("breadth_level", float("inf")),
         composed_level=setting.get("composed_level", float("inf")),
+        category_levels={
+            k.removeprefix("level_"): v for k, v in setting.items() if k.startswith("level_")
+        },
+        anchor_sure=setting.get("anchor_sure"),
+        anchor_floor=setting.get("anchor_floor", 0.3),
+        anchor_window=int(setting.get("anchor_window", 3)),
+        anchor_support=int(setting.get("anchor_support", 2)),
+        anchor_level=setting.get("anchor_level", float("inf")),
     )
 
 
