@@ -81,8 +81,10 @@ TEST_SEEDS = (101, 102)
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-# A setting tried and not kept as the default: its run's page section, as it was measured.
-TRIED = Path(__file__).resolve().parent / "TRIED_POWER2.md"
+# Settings tried and not kept as the default: their runs' page sections, as they were measured.
+TRIED = tuple(
+    Path(__file__).resolve().parent / name for name in ("TRIED_ANCHORED.md", "TRIED_POWER2.md")
+)
 # Decomposition's floors to choose from, on the scale the gateway's sketches carry (the policy's:
 # a tier's hold point is 0.5, its sure point 0.75). Ordinary prompts with some evidence in a
 # catastrophic category sit just under or at the hold point (about a tenth of the pool's at 0.5
@@ -127,7 +129,9 @@ def _pick(grid: Sequence[float], ok: Callable[[float], bool]) -> float:
     return grid[-1]
 
 
-def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
+def choose_levels(train: Sequence[Simulation], *, anchored: bool = False) -> dict[str, float]:
+    """`anchored`: also the anchored channel and per-category levels (`_anchored`; tried in
+    branch `decomp`, vetoed by the test seeds, so not chosen by default)."""
     # Distillation: one pass, recording every key's peak score.
     distill_peaks = []
     for sim in train:
@@ -194,15 +198,7 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
             "power": power,
         }
         setting["base"] = _base_rate(train, setting)
-        peaks = []
-        for sim in train:
-            c = _decomposition(
-                {**setting, "level": float("inf"), "severe_level": float("inf")}, peaks=True
-            )
-            for sketch in sim.sketches:
-                c.observe(sketch)
-            assert c.peaks is not None
-            peaks.append(c.peaks)
+        peaks = _peaks(train, {**setting, "level": float("inf"), "severe_level": float("inf")})
         for name, cats in (("level", catastrophic), ("severe_level", severe)):
             setting[name] = _pick(grid, functools.partial(decomp_ok, peaks_by_sim=peaks, cats=cats))
         caught = 0
@@ -223,13 +219,7 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
             "breadth_floor": breadth_floor,
             "breadth_rate": _breadth_rate(train, breadth_floor),
         }
-        peaks = []
-        for sim in train:
-            c = _decomposition(trial, peaks=True)
-            for sketch in sim.sketches:
-                c.observe(sketch)
-            assert c.peaks is not None
-            peaks.append(c.peaks)
+        peaks = _peaks(train, trial)
         trial["breadth_level"] = _pick(
             _grid(0.5, 20.0, 0.25),
             functools.partial(decomp_ok, peaks_by_sim=peaks, cats={"breadth"}),
@@ -241,12 +231,27 @@ def choose_levels(train: Sequence[Simulation]) -> dict[str, float]:
         print(f"decomposition breadth {trial}: train by 4th {caught}", flush=True)
         if caught >= best[0]:
             best = (caught, trial)
-    best = (best[0], _anchored(train, best[1], decomp_ok, catastrophic))
+    if anchored:
+        best = (best[0], _anchored(train, best[1], decomp_ok, catastrophic))
     return {
         "distillation": _pick(_grid(0.3, 0.9, 0.025), distill_ok),
         **{f"decomposition_{k}": v for k, v in best[1].items()},
         "coordinated": _pick(_grid(0.45, 0.8, 0.05), coordinated_ok),
     }
+
+
+def _peaks(
+    train: Sequence[Simulation], setting: dict[str, float]
+) -> list[dict[tuple[str, int, str], float]]:
+    """Each training simulation's decomposition peaks (unit kind, unit, category) at `setting`."""
+    out = []
+    for sim in train:
+        c = _decomposition(setting, peaks=True)
+        for sketch in sim.sketches:
+            c.observe(sketch)
+        assert c.peaks is not None
+        out.append(c.peaks)
+    return out
 
 
 def _anchored(
@@ -264,13 +269,7 @@ def _anchored(
         for sim in train
     )
     trial = {**setting, **ANCHOR, "anchor_level": float("inf")}
-    peaks = []
-    for sim in train:
-        c = _decomposition(trial, peaks=True)
-        for sketch in sim.sketches:
-            c.observe(sketch)
-        assert c.peaks is not None
-        peaks.append(c.peaks)
+    peaks = _peaks(train, trial)
     grid = _grid(0.01, 6.0, 0.01)
     for cid in sorted(catastrophic):
         trial[f"level_{cid}"] = _pick(
@@ -333,7 +332,8 @@ def _decomposition(setting: dict[str, float], *, peaks: bool = False) -> Decompo
         category_levels={
             k.removeprefix("level_"): v for k, v in setting.items() if k.startswith("level_")
         },
-        anchor_sure=setting.get("anchor_sure"),
+        anchored="anchor_sure" in setting,
+        anchor_sure=setting.get("anchor_sure", 0.9),
         anchor_floor=setting.get("anchor_floor", 0.3),
         anchor_window=int(setting.get("anchor_window", 3)),
         anchor_support=int(setting.get("anchor_support", 2)),
@@ -701,6 +701,12 @@ def main() -> None:
         "against the detectors' defaults, and stop (no test traffic)",
     )
     parser.add_argument(
+        "--anchored",
+        action="store_true",
+        help="also choose the decomposition detector's anchored channel and per-category levels "
+        "(tried in branch decomp and vetoed by the test seeds: RESULTS.md, section 'Tried')",
+    )
+    parser.add_argument(
         "--levels",
         type=orjson.loads,
         help="the levels an earlier run chose on the same training seeds and scores (JSON, as "
@@ -726,7 +732,7 @@ def main() -> None:
         f"({time.perf_counter() - started:.0f} s)",
         flush=True,
     )
-    levels = args.levels or choose_levels(train)
+    levels = args.levels or choose_levels(train, anchored=args.anchored)
     print("levels", levels, flush=True)
     if args.choose_only:
         print("training, chosen:", training_figures(train, levels), flush=True)
@@ -868,7 +874,8 @@ def write_results(figures: Figures) -> None:
             if k.startswith("decomposition_")
         )
     )
-    RESULTS.write_text("\n".join(lines) + notes + "\n" + TRIED.read_text(encoding="utf-8"))
+    tried = "\n".join(path.read_text(encoding="utf-8") for path in TRIED)
+    RESULTS.write_text("\n".join(lines) + notes + "\n" + tried)
 
 
 def _composed_lines(choice: ComposedChoice, m: Measured) -> list[str]:

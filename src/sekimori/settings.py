@@ -242,10 +242,10 @@ class DecompositionSettings(_Model):
     breadth_floor: float | None = Field(default=None, ge=0, le=1)
     breadth_rate: float | None = Field(default=None, gt=0, lt=1)
     breadth_level: float | None = Field(default=None, gt=0)
-    # Per catastrophic category, its own level (e.g. {weapons.bio: 1.02}); left out, the chosen
-    # ones while `level` is left out too, else `level` for every catastrophic category.
+    # Per catastrophic category, its own level instead of `level` (e.g. {weapons.bio: 1.02});
+    # none by default (bench/watch/RESULTS.md, section "Tried: anchored").
     category_levels: dict[str, float] | None = None
-    # The anchored channel (on by default; `anchored: false` turns it off): a refused request
+    # The anchored channel (off by default; `anchored: true` turns it on): a refused request
     # sure (`anchor_sure`) in its top catastrophic category, with `anchor_support` more among
     # the unit's last `anchor_window` requests in the same category (each `score -
     # anchor_floor`, summing to `anchor_level`).

@@ -6,7 +6,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from pydantic import ValidationError
 
+from sekimori.settings import DecompositionSettings
 from sekimori.watch.detectors import DETECTORS, Alert, WatchAction
 from sekimori.watch.detectors.base import Units
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
@@ -442,24 +444,20 @@ def test_decomposition_counts_one_near_certain_step_above_several_just_over_the_
     assert alert.score == pytest.approx(0.0025 + 3 * 0.16 - 2 * 0.00205, abs=0.02)
     assert alert.features["evidence_requests"] == 2
 
-    # The defaults are the linear reading (power 2 did worse on the test seeds): a step adds its
-    # excess over the floor, not its square. Their anchored channel flags the chain (its
-    # refused step is sure, two more on its topic beside it), not the look-alike (its refused
-    # step is less sure).
+    # The defaults are the linear reading (power 2 did worse on the test seeds): they leave the
+    # chain alone like `linear`, and a step adds its excess over the floor, not its square.
     def default() -> DecompositionDetector:
         return DecompositionDetector(breadth_level=float("inf"))
 
-    assert flagged(default(), chain) and not flagged(default(), lookalike)
-    anchor = next(a for a in _topic_session(default(), random.Random(41), chain, key="k") if a)
-    assert "anchored_requests" in anchor.features
+    assert not flagged(default(), chain) and not flagged(default(), lookalike)
     step = _sketch(random.Random(42), 0.0, "k", session="s", categories={"weapons.bio": 0.95})
     gains = dict(zip(WATCHED, default().gains(step), strict=True))
     assert gains["weapons.bio"] == pytest.approx(0.95 - 0.55, abs=0.005)
 
 
-# The anchored channel and per-category levels as chosen in branch decomp on training traffic
-# (bench/watch/DECOMP_RULE_3.md).
-ANCHORED = {"anchor_sure": 0.9, "anchor_floor": 0.3, "anchor_window": 3, "anchor_support": 2}
+# The anchored channel as chosen in branch decomp on training traffic (off by default: vetoed
+# by the test seeds, bench/watch/DECOMP_RULE_3.md); its shape is the detector's constants.
+ANCHORED = {"anchored": True}
 
 
 def test_decomposition_anchored_flags_a_refused_step_among_steps_on_its_topic() -> None:
@@ -516,8 +514,8 @@ def test_decomposition_category_levels_replace_the_tiers_for_their_categories() 
     # One level for the tier (a `level` given: every catastrophic category's) ...
     tier = DecompositionDetector(level=1.05, breadth_level=float("inf"), anchored=False)
     assert not any(_topic_session(tier, random.Random(70), steps, key="k"))
-    # ... or each category's own: the defaults (chosen on training traffic) and a given one.
-    assert DecompositionDetector().category_levels["weapons.nuclear"] == 0.92
+    # ... or each category's own (none by default).
+    assert DecompositionDetector().category_levels == {}
     own = DecompositionDetector(
         level=1.05,
         breadth_level=float("inf"),
@@ -528,3 +526,22 @@ def test_decomposition_category_levels_replace_the_tiers_for_their_categories() 
     assert alert is not None and alert.category == "weapons.nuclear" and alert.level == 0.92
     with pytest.raises(ValueError, match=r"cyber\.offense"):
         DecompositionDetector(category_levels={"cyber.offense": 0.5})
+
+
+def test_decomposition_settings_reach_the_anchored_channel_and_category_levels() -> None:
+    """`watch.decomposition` in the gateway's settings is what the live watch builds the
+    detector from (`model_dump(exclude_none=True)`): the anchored channel and per-category levels
+    are off when left out, on as given; bad values are refused by the settings."""
+
+    def build(**given: object) -> DecompositionDetector:
+        settings = DecompositionSettings.model_validate(given)
+        return DecompositionDetector(**settings.model_dump(exclude_none=True))
+
+    plain = build()
+    assert plain.anchor_sure is None and plain.category_levels == {}
+    on = build(anchored=True, anchor_window=4, category_levels={"weapons.chem": 0.93})
+    assert on.anchor_sure == 0.9 and on.anchor_window == 4
+    assert on.category_levels == {"weapons.chem": 0.93}
+    for bad in ({"anchor_window": 1}, {"anchor_sure": 1.5}, {"anchored": "perhaps"}):
+        with pytest.raises(ValidationError):
+            build(**bad)

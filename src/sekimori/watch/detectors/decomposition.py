@@ -36,10 +36,11 @@ request whose top catastrophic score reaches `anchor_sure` is an anchor in that 
 the unit alerts when at least `anchor_support` other requests among its last `anchor_window`
 requests bring evidence in the same category (each `score - anchor_floor`, a floor below the
 sums') that adds up to `anchor_level`. A decomposed question's steps come one after another on
-one topic, a benign chat's false block rarely sits among several same-category steps. Off
-unless `anchor_sure` is set (`watch.decomposition`).
+one topic, a benign chat's false block rarely sits among several same-category steps. Off by
+default (`anchored`; it caught no more held-back chains and raised more false alerts on the
+test seeds: bench/watch/RESULTS.md).
 Catastrophic categories may each have their own level (`category_levels`) instead of the
-tier's one.
+tier's one (none by default, for the same reason).
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
 A busy key gathers some evidence by chance (ordinary prompts score a little too), so a key's
 sum is compared after subtracting `base` times its decayed request count; `base` is the mean
@@ -104,15 +105,19 @@ COMPOSED_LEVEL = 0.96
 # shape explored on the training seeds only (sure point 0.9, floor 0.3, window 3, two more
 # requests), level the lowest within the budget (no benign training unit had such a window at
 # all: the grid's lowest, 0.01); the catastrophic categories' own levels the lowest within the
-# tier's budget. Together 104 of 176 training chain runs by the 4th step against 94, no alert
-# on a benign training key. `anchored=False` turns the channel off; the category levels apply
-# when `level` is left at its default (a `level` given sets every catastrophic category's).
-ANCHOR_SURE: float | None = 0.9
+# tier's budget (TRAINING_CATEGORY_LEVELS). Together 104 of 176 training chain runs by the 4th
+# step against 94, no alert on a benign training key: adopted by the training rule, then
+# vetoed by the rule's pre-registered test-seed check (41/64 held-back chains by the 4th step,
+# no more than without them; 20 false alerts in 6,824 benign sessions against 5). So both are
+# off by default: `anchored=True` turns the channel on with this shape, `category_levels` sets
+# the levels (bench/watch/RESULTS.md, section "Tried: anchored").
+ANCHORED = False
+ANCHOR_SURE = 0.9
 ANCHOR_FLOOR = 0.3
 ANCHOR_WINDOW = 3
 ANCHOR_SUPPORT = 2
 ANCHOR_LEVEL = 0.01
-CATEGORY_LEVELS: Mapping[str, float] = {
+TRAINING_CATEGORY_LEVELS: Mapping[str, float] = {
     "weapons.bio": 1.02,
     "weapons.chem": 0.93,
     "weapons.nuclear": 0.92,
@@ -177,8 +182,8 @@ class DecompositionDetector:
         breadth_level: float = BREADTH_LEVEL,
         composed_level: float = COMPOSED_LEVEL,
         category_levels: Mapping[str, float] | None = None,
-        anchored: bool = True,
-        anchor_sure: float | None = ANCHOR_SURE,
+        anchored: bool = ANCHORED,
+        anchor_sure: float = ANCHOR_SURE,
         anchor_floor: float = ANCHOR_FLOOR,
         anchor_window: int = ANCHOR_WINDOW,
         anchor_support: int = ANCHOR_SUPPORT,
@@ -188,9 +193,7 @@ class DecompositionDetector:
     ) -> None:
         self.level = DEFAULT_LEVEL if level is None else level  # catastrophic categories
         self.severe_level = severe_level
-        if category_levels is None:
-            category_levels = CATEGORY_LEVELS if level is None else {}
-        self.category_levels = dict(category_levels)
+        self.category_levels = dict(category_levels or {})
         unknown = set(self.category_levels) - {WATCHED[i] for i in _CATASTROPHIC}
         if unknown:
             raise ValueError(f"category_levels: not a catastrophic category: {sorted(unknown)}")
@@ -209,7 +212,7 @@ class DecompositionDetector:
         self.breadth_rate = breadth_rate
         self.breadth_level = breadth_level
         self.composed_level = composed_level
-        self.anchor_sure = anchor_sure if anchored else None
+        self.anchor_sure: float | None = anchor_sure if anchored else None
         self.anchor_floor = anchor_floor
         self.anchor_window = anchor_window
         self.anchor_support = anchor_support
