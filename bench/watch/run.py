@@ -901,7 +901,9 @@ def _composed_lines(choice: ComposedChoice, m: Measured) -> list[str]:
         *lines,
         f"**Adopted**: the figures above include it. On the test traffic it raised "
         f"{m.composed_alerts} alerts (those a key had not had in that category); on benign keys: "
-        f"{benign}.",
+        f"{benign}. The gateway's default leaves it off (`watch.compose: false`; docs/watch.md: "
+        "on the test traffic it has caught no chain the other channels missed): the figures above "
+        "are the detectors with it turned on.",
         "",
     ]
 
@@ -1111,6 +1113,18 @@ NOTES = """
   most 0.25 benign keys over it per 1,000 benign training sessions per seed, adopted only if the
   detector with it catches more training chain runs by the 4th step than without it, with no
   more alerts on benign training keys; then the test seeds once, whatever they give.
+- This page's run (branch `decomp`, the brief: raise decomposition recall toward 80%) is the
+  defaults' run again, with `--levels` set to the defaults' levels (the choice is the one of
+  the earlier runs on the same training seeds and scores; the composed reading re-chosen as
+  usual); every decomposition figure and alert count is as on main's page (the code's new
+  channel and levels are off by default).
+  Tried before it, by the rule of `bench/watch/DECOMP_RULE_3.md` (written before any of its
+  figures, with a test-seed veto registered in advance): the anchored channel (a refused
+  request sure in its top catastrophic category, with two more same-category requests among the
+  unit's last three) and per-category catastrophic levels: 104 of 176 training chain runs by the
+  4th step against 94, no benign training alert, so adopted on training traffic; on the test
+  seeds 41/64 (no more) and 20 false alerts in 6,824 benign sessions (5 with the defaults):
+  vetoed, off by default, reachable as settings (section "Tried: anchored" below).
 """
 
 
