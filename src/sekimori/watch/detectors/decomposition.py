@@ -162,8 +162,9 @@ class _Evidence:
         self.family = [0.0] * len(FAMILY)  # their hazard by family category, to name one
         self.seen = 0  # requests, undecayed: the anchored channel's window counts them
         # The anchored channel's recent evidence: (request number, template, refused, anchor
-        # bitmap over the catastrophic categories, gains over them); at most its window.
-        self.anchored: list[tuple[int, int, bool, int, tuple[float, ...]]] = []
+        # bitmap over the catastrophic categories, gains over them); at most its window (a
+        # tuple: the empty one is shared, so a unit with none costs nothing).
+        self.anchored: tuple[tuple[int, int, bool, int, tuple[float, ...]], ...] = ()
 
 
 class DecompositionDetector:
@@ -370,15 +371,15 @@ class DecompositionDetector:
     ) -> None:
         """The request enters the unit's window (a near-duplicate of one there does not)."""
         start = state.seen - self.anchor_window
-        window = [e for e in state.anchored if e[0] > start]
+        window = tuple(e for e in state.anchored if e[0] > start)
         if any(hamming(sketch.template, e[1]) <= NEAR_BITS for e in window):
             state.anchored = window
             return
         anchors, gains = anchored
-        state.anchored = [
+        state.anchored = (
             *window,
             (state.seen, sketch.template, sketch.has(FLAG_REFUSED), anchors, gains),
-        ]
+        )
 
     def _anchors(self, session: _Evidence, key: _Evidence, sketch: Sketch) -> Alert | None:
         return self._anchor(session, "session", sketch.session, sketch, key) or self._anchor(
