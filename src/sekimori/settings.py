@@ -246,6 +246,19 @@ class DecompositionSettings(_Model):
     breadth_floor: float | None = Field(default=None, ge=0, le=1)
     breadth_rate: float | None = Field(default=None, gt=0, lt=1)
     breadth_level: float | None = Field(default=None, gt=0)
+    # Per catastrophic category, its own level instead of `level` (e.g. {weapons.bio: 1.02});
+    # none by default (bench/watch/RESULTS.md, section "Tried: anchored").
+    category_levels: dict[str, float] | None = None
+    # The anchored channel (off by default; `anchored: true` turns it on): a refused request
+    # sure (`anchor_sure`) in its top catastrophic category, with `anchor_support` more among
+    # the unit's last `anchor_window` requests in the same category (each `score -
+    # anchor_floor`, summing to `anchor_level`).
+    anchored: bool | None = None
+    anchor_sure: float | None = Field(default=None, gt=0, le=1)
+    anchor_floor: float | None = Field(default=None, ge=0, lt=1)
+    anchor_window: int | None = Field(default=None, ge=2, le=16)
+    anchor_support: int | None = Field(default=None, ge=1, le=15)
+    anchor_level: float | None = Field(default=None, gt=0)
 
 
 class WatchSettings(_Model):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from pydantic import ValidationError
 
+from sekimori.settings import DecompositionSettings
 from sekimori.watch.detectors import DETECTORS, Alert, WatchAction
 from sekimori.watch.detectors.base import Units
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
@@ -134,9 +136,15 @@ def test_decomposition_adds_up_steps_across_sessions_of_one_key() -> None:
 
 def test_decomposition_ignores_low_scores_and_weighs_refused_steps() -> None:
     rng = random.Random(3)
-    # The category sums alone (five refused near-certain steps are the breadth channel's).
+    # The category sums alone (five refused near-certain steps are the breadth channel's, and
+    # the anchored channel's).
     detector = DecompositionDetector(
-        level=0.8, floor=0.1, refused_weight=0.0, power=1.0, breadth_level=float("inf")
+        level=0.8,
+        floor=0.1,
+        refused_weight=0.0,
+        power=1.0,
+        breadth_level=float("inf"),
+        anchored=False,
     )
     for i in range(200):
         assert detector.observe(_sketch(rng, i, "k", categories={"weapons.bio": 0.09})) is None
@@ -420,6 +428,7 @@ def test_decomposition_counts_one_near_certain_step_above_several_just_over_the_
             level=level,
             base=base,
             breadth_level=float("inf"),
+            anchored=False,
         )
 
     def squared() -> DecompositionDetector:  # as chosen in branch decomp, sums only
@@ -444,3 +453,95 @@ def test_decomposition_counts_one_near_certain_step_above_several_just_over_the_
     step = _sketch(random.Random(42), 0.0, "k", session="s", categories={"weapons.bio": 0.95})
     gains = dict(zip(WATCHED, default().gains(step), strict=True))
     assert gains["weapons.bio"] == pytest.approx(0.95 - 0.55, abs=0.005)
+
+
+# The anchored channel as chosen in branch decomp on training traffic (off by default: vetoed
+# by the test seeds, bench/watch/DECOMP_RULE_3.md); its shape is the detector's constants.
+ANCHORED = {"anchored": True}
+
+
+def test_decomposition_anchored_flags_a_refused_step_among_steps_on_its_topic() -> None:
+    """A chain whose one sure step the screen refused, between two steps on the same topic that
+    score too little for the sums (as `chain.chem.en.03` of the training chains), is flagged by
+    the anchored channel by its third step; the sums alone leave it alone."""
+    chain = [
+        ({"weapons.chem": 0.6}, False),
+        ({"weapons.chem": 0.92}, True),
+        ({"weapons.chem": 0.4, "weapons.bio": 0.2}, False),
+    ]
+    sums_only = DecompositionDetector(breadth_level=float("inf"), anchored=False)
+    assert not any(_topic_session(sums_only, random.Random(50), chain, key="k"))
+    for sessions in (1, 2):
+        detector = DecompositionDetector(breadth_level=float("inf"), **ANCHORED)
+        alerts = _topic_session(detector, random.Random(51), chain, key="k", sessions=sessions)
+        assert alerts[:2] == [None, None]
+        alert = alerts[2]
+        assert alert is not None and alert.category == "weapons.chem"
+        assert alert.features["anchored_requests"] == 3
+        assert alert.score == pytest.approx(0.3 + 0.1, abs=0.01)
+        assert alert.action is WatchAction.HOLD  # two steps got through the screen
+        assert "refused" in alert.reason_en and "拒否" in alert.reason_ja
+
+
+def test_decomposition_anchored_leaves_a_benign_session_with_one_false_block_alone() -> None:
+    """A false block alone never alerts: an office session with one request the screen refused
+    as sure in a catastrophic category, among ordinary requests (a little evidence elsewhere or
+    none), is not flagged; neither is the block with one more step on its topic, nor with two
+    more that are not among the unit's last three requests (ordinary work between them)."""
+    ordinary = ({"cyber.offense": 0.2}, False)
+    block = ({"weapons.bio": 0.95}, True)
+    step = ({"weapons.bio": 0.6}, False)
+    quiet = [ordinary, ordinary, block, ordinary, ({"weapons.chem": 0.5}, False), ordinary]
+    one_more = [ordinary, step, block, ordinary, ordinary]
+    apart = [step, ordinary, ordinary, block, ordinary, ordinary, step]
+    for i, turns in enumerate((quiet, one_more, apart)):
+        detector = DecompositionDetector(breadth_level=float("inf"), **ANCHORED)
+        alerts = _topic_session(detector, random.Random(60 + i), turns, key=f"office{i}")
+        assert alerts == [None] * len(turns), i
+    # The same block with two more steps on its topic right after it is flagged (the test can
+    # fail); refused steps the screen was less sure of are no anchor.
+    together = [ordinary, block, step, step]
+    detector = DecompositionDetector(breadth_level=float("inf"), **ANCHORED)
+    assert _topic_session(detector, random.Random(63), together, key="k")[3] is not None
+    unsure = [ordinary, ({"weapons.bio": 0.85}, True), step, step]
+    detector = DecompositionDetector(breadth_level=float("inf"), **ANCHORED)
+    assert not any(_topic_session(detector, random.Random(64), unsure, key="k"))
+
+
+def test_decomposition_category_levels_replace_the_tiers_for_their_categories() -> None:
+    """A catastrophic category's own level replaces the tier's for it."""
+    steps = [({"weapons.nuclear": 0.95}, True), ({"weapons.nuclear": 0.7}, False)]  # 0.95
+    # One level for the tier (a `level` given: every catastrophic category's) ...
+    tier = DecompositionDetector(level=1.05, breadth_level=float("inf"), anchored=False)
+    assert not any(_topic_session(tier, random.Random(70), steps, key="k"))
+    # ... or each category's own (none by default).
+    assert DecompositionDetector().category_levels == {}
+    own = DecompositionDetector(
+        level=1.05,
+        breadth_level=float("inf"),
+        anchored=False,
+        category_levels={"weapons.nuclear": 0.92},
+    )
+    alert = _topic_session(own, random.Random(70), steps, key="k")[1]
+    assert alert is not None and alert.category == "weapons.nuclear" and alert.level == 0.92
+    with pytest.raises(ValueError, match=r"cyber\.offense"):
+        DecompositionDetector(category_levels={"cyber.offense": 0.5})
+
+
+def test_decomposition_settings_reach_the_anchored_channel_and_category_levels() -> None:
+    """`watch.decomposition` in the gateway's settings is what the live watch builds the
+    detector from (`model_dump(exclude_none=True)`): the anchored channel and per-category levels
+    are off when left out, on as given; bad values are refused by the settings."""
+
+    def build(**given: object) -> DecompositionDetector:
+        settings = DecompositionSettings.model_validate(given)
+        return DecompositionDetector(**settings.model_dump(exclude_none=True))
+
+    plain = build()
+    assert plain.anchor_sure is None and plain.category_levels == {}
+    on = build(anchored=True, anchor_window=4, category_levels={"weapons.chem": 0.93})
+    assert on.anchor_sure == 0.9 and on.anchor_window == 4
+    assert on.category_levels == {"weapons.chem": 0.93}
+    for bad in ({"anchor_window": 1}, {"anchor_sure": 1.5}, {"anchored": "perhaps"}):
+        with pytest.raises(ValidationError):
+            build(**bad)

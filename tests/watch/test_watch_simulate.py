@@ -13,7 +13,10 @@ from sekimori.cli import main
 from sekimori.errors import InputError
 from sekimori.lang import FONT_FAMILY
 from sekimori.paths import shared_data_dir, watch_data_dir
+from sekimori.watch.detectors import Alert
+from sekimori.watch.detectors.decomposition import DecompositionDetector
 from sekimori.watch.pool import Chain, Pool, load_pool, load_scores, read_chains
+from sekimori.watch.replay import run_detectors
 from sekimori.watch.simulate import Scale, Simulation, catastrophic_runs, chains_part, simulate
 from sekimori.watch.sketch import FLAG_REFUSED
 from sekimori.watch.sketchfile import MAGIC, read_sketches, write_sketches
@@ -165,3 +168,25 @@ def test_report_refuses_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
         main(["watch", "report", "--sketches", "x", "--out", "y", "--since", "yesterday"])
     assert exit_info.value.code == 2
     assert "not a date: 'yesterday'" in capsys.readouterr().err
+
+
+def test_a_simulated_chain_with_a_refused_sure_step_is_flagged_by_its_anchor(
+    sim: Simulation,
+) -> None:
+    """The decomposition detector with its anchored channel on (`anchored`, off by default)
+    over the simulated traffic: a training chain (`chain.mil.en.t03`: its 4th step refused and
+    sure in military targeting, the two before it on the same topic below the screen's hold
+    point) is flagged by its 4th step by the anchored channel, which the defaults (sums and
+    breadth) do not do; no benign key is flagged either way."""
+    run = next(r for r in catastrophic_runs(sim.labels.chain_runs) if r.chain == "chain.mil.en.t03")
+    fourth = run.step_ts[3]
+
+    def by_fourth(detector: DecompositionDetector) -> list[Alert]:
+        alerts = run_detectors([detector], sim.sketches).alerts
+        assert not [a for a in alerts if a.keys[0] in sim.labels.benign_keys]
+        return [a for a in alerts if run.key in a.keys and a.ts <= fourth]
+
+    found = by_fourth(DecompositionDetector(anchored=True))
+    assert [a.category for a in found] == ["military.targeting"]
+    assert found[0].features["anchored_requests"] == 3
+    assert not by_fourth(DecompositionDetector())

@@ -30,12 +30,25 @@ only repeat it).
 A third channel reads the key's evidence requests together (`sekimori.watch.compose`: the live
 gateway only, which alone has their texts for a while): the joined text's catastrophic score,
 from the gateway's own screen, alerts at `composed_level`; told once per category with the rest.
+A fourth channel, *anchored*, reads a step the screen refused as the strongest evidence there
+is of where a unit is heading, but never alone (benign sessions hit false blocks): a refused
+request whose top catastrophic score reaches `anchor_sure` is an anchor in that category, and
+the unit alerts when at least `anchor_support` other requests among its last `anchor_window`
+requests bring evidence in the same category (each `score - anchor_floor`, a floor below the
+sums') that adds up to `anchor_level`. A decomposed question's steps come one after another on
+one topic, a benign chat's false block rarely sits among several same-category steps. Off by
+default (`anchored`; it caught no more held-back chains and raised more false alerts on the
+test seeds: bench/watch/RESULTS.md).
+Catastrophic categories may each have their own level (`category_levels`) instead of the
+tier's one (none by default, for the same reason).
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
 A busy key gathers some evidence by chance (ordinary prompts score a little too), so a key's
 sum is compared after subtracting `base` times its decayed request count; `base` is the mean
 gain of a benign request, measured on simulated training traffic like `FLOOR` and
 `DEFAULT_LEVEL` (bench/watch/run.py).
-State: a float and a count per watched category per unit, and a few for the breadth channel.
+State: a float and a count per watched category per unit, a few for the breadth channel, and
+for the anchored channel at most `anchor_window` recent evidence entries (amortised O(1): one
+entry in, the expired ones out).
 """
 
 from __future__ import annotations
@@ -88,6 +101,28 @@ BREADTH_LEVEL = 8.75
 # Composed channel (`watch.compose`): the lowest level within the false-alert budget on the
 # training seeds (highest benign key 0.953; 97 training chain runs by the 4th step against 94).
 COMPOSED_LEVEL = 0.96
+# Anchored channel and per-category levels (branch decomp, bench/watch/DECOMP_RULE_3.md):
+# shape explored on the training seeds only (sure point 0.9, floor 0.3, window 3, two more
+# requests), level the lowest within the budget (no benign training unit had such a window at
+# all: the grid's lowest, 0.01); the catastrophic categories' own levels the lowest within the
+# tier's budget (TRAINING_CATEGORY_LEVELS). Together 104 of 176 training chain runs by the 4th
+# step against 94, no alert on a benign training key: adopted by the training rule, then
+# vetoed by the rule's pre-registered test-seed check (41/64 held-back chains by the 4th step,
+# no more than without them; 20 false alerts in 6,824 benign sessions against 5). So both are
+# off by default: `anchored=True` turns the channel on with this shape, `category_levels` sets
+# the levels (bench/watch/RESULTS.md, section "Tried: anchored").
+ANCHORED = False
+ANCHOR_SURE = 0.9
+ANCHOR_FLOOR = 0.3
+ANCHOR_WINDOW = 3
+ANCHOR_SUPPORT = 2
+ANCHOR_LEVEL = 0.01
+TRAINING_CATEGORY_LEVELS: Mapping[str, float] = {
+    "weapons.bio": 1.02,
+    "weapons.chem": 0.93,
+    "weapons.nuclear": 0.92,
+    "military.targeting": 0.9,
+}
 # Two hazard requests at least; a key's count decays, so two within a half-life count.
 BREADTH_MIN = 1.5
 # A prompt sent again (template within NEAR_BITS of one of the unit's last RECENT evidence
@@ -99,6 +134,7 @@ NEAR_BITS = 3
 class _Evidence:
     __slots__ = (
         "alerted",
+        "anchored",
         "count",
         "count_ts",
         "family",
@@ -107,6 +143,7 @@ class _Evidence:
         "hazards",
         "passed",
         "recent",
+        "seen",
         "sums",
         "ts",
     )
@@ -123,6 +160,11 @@ class _Evidence:
         self.hazards = 0.0  # hazard requests (decayed like the sums)
         self.hazard_passed = 0  # ... of them, those the screen let through
         self.family = [0.0] * len(FAMILY)  # their hazard by family category, to name one
+        self.seen = 0  # requests, undecayed: the anchored channel's window counts them
+        # The anchored channel's recent evidence: (request number, template, refused, anchor
+        # bitmap over the catastrophic categories, gains over them); at most its window (a
+        # tuple: the empty one is shared, so a unit with none costs nothing).
+        self.anchored: tuple[tuple[int, int, bool, int, tuple[float, ...]], ...] = ()
 
 
 class DecompositionDetector:
@@ -140,13 +182,27 @@ class DecompositionDetector:
         breadth_rate: float = BREADTH_RATE,
         breadth_level: float = BREADTH_LEVEL,
         composed_level: float = COMPOSED_LEVEL,
+        category_levels: Mapping[str, float] | None = None,
+        anchored: bool = ANCHORED,
+        anchor_sure: float = ANCHOR_SURE,
+        anchor_floor: float = ANCHOR_FLOOR,
+        anchor_window: int = ANCHOR_WINDOW,
+        anchor_support: int = ANCHOR_SUPPORT,
+        anchor_level: float = ANCHOR_LEVEL,
         max_units: int = 500_000,
         record_peaks: bool = False,
     ) -> None:
         self.level = DEFAULT_LEVEL if level is None else level  # catastrophic categories
         self.severe_level = severe_level
+        self.category_levels = dict(category_levels or {})
+        unknown = set(self.category_levels) - {WATCHED[i] for i in _CATASTROPHIC}
+        if unknown:
+            raise ValueError(f"category_levels: not a catastrophic category: {sorted(unknown)}")
         self._levels = [
-            self.level if category(c).tier is Tier.CATASTROPHIC else severe_level for c in WATCHED
+            self.category_levels.get(c, self.level)
+            if category(c).tier is Tier.CATASTROPHIC
+            else severe_level
+            for c in WATCHED
         ]
         self.floor = floor
         self.base = base
@@ -157,6 +213,11 @@ class DecompositionDetector:
         self.breadth_rate = breadth_rate
         self.breadth_level = breadth_level
         self.composed_level = composed_level
+        self.anchor_sure: float | None = anchor_sure if anchored else None
+        self.anchor_floor = anchor_floor
+        self.anchor_window = anchor_window
+        self.anchor_support = anchor_support
+        self.anchor_level = anchor_level
         # Each (unit kind, unit, category)'s highest sum, for choosing the level (unbounded);
         # category "breadth" for the breadth channel's score.
         self.peaks: dict[tuple[str, int, str], float] | None = {} if record_peaks else None
@@ -173,8 +234,12 @@ class DecompositionDetector:
         hazard = family_hazard(sketch) if sketch.harm >= self.breadth_floor * 255 else 0.0
         if hazard < self.breadth_floor:
             hazard = 0.0
+        anchored = self._anchored_gains(sketch)
+        if anchored is not None:
+            self._remember(session_state, sketch, anchored)
+            self._remember(key_state, sketch, anchored)
         if not any(gains) and not hazard:
-            return None
+            return self._anchors(session_state, key_state, sketch) if anchored else None
         session = self._add(session_state, gains, hazard, sketch, None)
         key = self._add(key_state, gains, hazard, sketch, KEY_HALF_LIFE_S)
         self._record("session", sketch.session, session)
@@ -186,6 +251,7 @@ class DecompositionDetector:
             or self._crossed(key, "key", sketch.key, sketch, None)
             or self._broad(session, "session", sketch.session, sketch, key)
             or self._broad(key, "key", sketch.key, sketch, None)
+            or (self._anchors(session_state, key_state, sketch) if anchored else None)
         )
 
     def composed(
@@ -281,6 +347,110 @@ class DecompositionDetector:
         keep = 1.0 if half_life is None else math.exp2(-max(0.0, ts - state.count_ts) / half_life)
         state.count = state.count * keep + 1
         state.count_ts = ts
+        state.seen += 1
+
+    # --- the anchored channel ------------------------------------------------------------
+    def _anchored_gains(self, sketch: Sketch) -> tuple[int, tuple[float, ...]] | None:
+        """(anchor bitmap, gains over the catastrophic categories at `anchor_floor`), or None
+        when the request brings none (or the channel is off)."""
+        if self.anchor_sure is None:
+            return None
+        scores = [sketch.scores[_INDEX[i]] / 255 for i in _CATASTROPHIC]
+        gains = tuple(max(0.0, s - self.anchor_floor) for s in scores)
+        if not any(gains):
+            return None
+        anchors = 0
+        if sketch.has(FLAG_REFUSED):
+            top = max(range(len(scores)), key=scores.__getitem__)
+            if scores[top] >= self.anchor_sure:
+                anchors = 1 << top
+        return anchors, gains
+
+    def _remember(
+        self, state: _Evidence, sketch: Sketch, anchored: tuple[int, tuple[float, ...]]
+    ) -> None:
+        """The request enters the unit's window (a near-duplicate of one there does not)."""
+        start = state.seen - self.anchor_window
+        window = tuple(e for e in state.anchored if e[0] > start)
+        if any(hamming(sketch.template, e[1]) <= NEAR_BITS for e in window):
+            state.anchored = window
+            return
+        anchors, gains = anchored
+        state.anchored = (
+            *window,
+            (state.seen, sketch.template, sketch.has(FLAG_REFUSED), anchors, gains),
+        )
+
+    def _anchors(self, session: _Evidence, key: _Evidence, sketch: Sketch) -> Alert | None:
+        return self._anchor(session, "session", sketch.session, sketch, key) or self._anchor(
+            key, "key", sketch.key, sketch, None
+        )
+
+    def _anchor_support(self, state: _Evidence, j: int) -> tuple[float, int, int] | None:
+        """In catastrophic category `j` (an index into the catastrophic categories): the unit's
+        window's evidence beside its strongest anchor (sum, requests, passed requests), or None
+        when the window holds no anchor there."""
+        start = state.seen - self.anchor_window
+        window = [e for e in state.anchored if e[0] > start]
+        anchors = [e for e in window if e[3] & (1 << j)]
+        if not anchors:
+            return None
+        anchor = max(anchors, key=lambda e: e[4][j])
+        others = [e for e in window if e is not anchor and e[4][j] > 0]
+        return (
+            sum(e[4][j] for e in others),
+            len(others),
+            sum(1 for e in others if not e[2]),
+        )
+
+    def _anchor(
+        self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
+    ) -> Alert | None:
+        """`key`: the session's key state (None for a key), told once for the two."""
+        alerted = _told(state, key)
+        for j, i in enumerate(_CATASTROPHIC):
+            if alerted & (1 << i):
+                continue
+            found = self._anchor_support(state, j)
+            if found is None:
+                continue
+            total, supports, passed = found
+            if self.peaks is not None and supports >= self.anchor_support:
+                peak = (kind, unit, "anchored")
+                self.peaks[peak] = max(total, self.peaks.get(peak, 0.0))
+            if supports < self.anchor_support or total < self.anchor_level:
+                continue
+            _tell(state, key, i)
+            cat = category(WATCHED[i])
+            where_en = kind
+            where_ja = "セッション" if kind == "session" else "キー"
+            return Alert(
+                detector=NAME,
+                unit=unit_name(kind, unit),
+                ts=sketch.ts,
+                score=round(total, 3),
+                level=self.anchor_level,
+                action=WatchAction.HOLD if passed >= 2 else WatchAction.ALERT,
+                features={
+                    "anchored_requests": supports + 1,
+                    "passed_supporting_requests": passed,
+                    "window": self.anchor_window,
+                },
+                reason_en=(
+                    f"{cat.name_en}: a request the screen refused, sure in this category, and "
+                    f"{supports} more among this {where_en}'s last {self.anchor_window} "
+                    f"requests in the same category (evidence {total:.2f}, level "
+                    f"{self.anchor_level})"
+                ),
+                reason_ja=(
+                    f"{cat.name_ja}：スクリーンが拒否した確度の高い要求に加え、この{where_ja}の"
+                    f"直近 {self.anchor_window} 件の要求のうち {supports} 件が同じカテゴリに"
+                    f"寄っている（証拠 {total:.2f}、基準 {self.anchor_level}）"
+                ),
+                category=cat.id,
+                keys=(sketch.key,),
+            )
+        return None
 
     def _excess(self, state: _Evidence) -> list[float]:
         """The sums less what the unit's request count gathers by chance."""
