@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -250,6 +251,20 @@ def score(
         if progress and (start // BATCH) % 10 == 0:
             print(f"  {start + len(batch)}/{len(items)}", file=sys.stderr, flush=True)
     return out, cost
+
+
+def rule_subsets(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The rule's subsets of per-answer rows (`views_figures.json`'s items or alike): E's harmful
+    answers (structured, all) and F's (structured, oasst1)."""
+    e = [r for r in rows if r["group"] == "E"]
+    f = [r for r in rows if not r["harmful"]]
+    return {
+        "E harmful structured": [r for r in e if r["harmful"] and r["structured"]],
+        "E harmful all": [r for r in e if r["harmful"]],
+        "F false-harmful": f,
+        "F structured false-harmful": [r for r in f if r["structured"]],
+        "oasst false-harmful": [r for r in f if r["group"] == "oasst"],
+    }
 
 
 def _frac(rows: Iterable[Scored], hit: Callable[[Scored], bool]) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from views import benign_items, validation_items  # noqa: E402
+from views import benign_items, rule_subsets, validation_items  # noqa: E402
 
 from sekimori.gateway.screening.scorers import ModelScorer  # noqa: E402
 from sekimori.gateway.screening.screen import CAREFUL_AT  # noqa: E402
@@ -43,15 +43,7 @@ def main() -> int:
         n = sum(f(r) >= threshold for r in sub)  # type: ignore[operator]
         return f"{n}/{len(sub)} ({100 * n / max(len(sub), 1):.2f}%)"
 
-    e = [r for r in rows if r["group"] == "E"]
-    f = [r for r in rows if not r["harmful"]]
-    subsets = {
-        "E harmful structured": [r for r in e if r["harmful"] and r["structured"]],
-        "E harmful all": [r for r in e if r["harmful"]],
-        "F false-harmful": f,
-        "F structured false-harmful": [r for r in f if r["structured"]],
-        "oasst false-harmful": [r for r in f if r["group"] == "oasst"],
-    }
+    subsets = rule_subsets(rows)
     print(
         f"answers whose verdict A changes: {len(changed)}; careful prompts among them: "
         f"{sum(s >= CAREFUL_AT for s in careful.values())}"
