@@ -51,11 +51,12 @@ from sekimori.evaluation.sets import wrapped
 from sekimori.testing.machine import cpu_model, load_average
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from disguises import outcome, pad  # noqa: E402
-from segments import dolly_200  # noqa: E402
+from disguises import outcome, pad
+from segments import dolly_200
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "SEGMENTS.md"
+FIGURES = HERE / "segcost.json"  # what `sekimori eval gateway`'s cost row reports
 BEGIN = "<!-- segcost.py: begin -->"
 END = "<!-- segcost.py: end -->"
 PADS = tuple((w, n) for n in (5, 10, 20) for w in ("before", "after"))
@@ -144,6 +145,12 @@ class _SpanEmbeddings:
     def clear(self) -> None:
         pass
 
+    def _state(self, run: dict[str, Any], piece: str) -> Any:
+        if piece not in run:
+            self.passes += 1
+            run[piece] = self.clf.states.run(piece)
+        return run[piece]
+
     def embed(self, encoder: Encoder, pieces: Sequence[str]) -> NDArray[np.float32]:
         clf, states = self.clf, self.clf.states
         plans, clf.plans = clf.plans, []
@@ -154,21 +161,17 @@ class _SpanEmbeddings:
             return encoder.encode([text])[0]
 
         for text, plan in plans:
-            run: dict[str, Any] = {}
-
-            def state(piece: str) -> Any:
-                if piece not in run:
-                    self.passes += 1
-                    run[piece] = states.run(piece)
-                return run[piece]
-
+            run: dict[str, Any] = {}  # this text's view pieces' passes
             for piece in plan.whole:
-                got = state(piece)
-                rows.append(alone(piece) if got is None else states.vector(got[0], range(len(got[0]))))
-            holders = [p for v in views(text) for p in view_pieces(v, clf.model.meta.segment_chars)]
+                got = self._state(run, piece)
+                rows.append(
+                    alone(piece) if got is None else states.vector(got[0], range(len(got[0])))
+                )
+            size = clf.model.meta.segment_chars
+            holders = [p for v in views(text) for p in view_pieces(v, size)]
             for seg in plan.segments:
                 holder = None if seg.layer else next((p for p in holders if seg.text in p), None)
-                got = None if holder is None else state(holder)
+                got = None if holder is None else self._state(run, holder)
                 if holder is None or got is None:
                     rows.append(alone(seg.text))
                     continue
@@ -258,6 +261,30 @@ def costs(n: int, clfs: dict[str, PromptClassifier]) -> tuple[list[Cost], dict[s
             )
             print(out[-1], flush=True)
     return out, raw
+
+
+def plan_costs(n: int, clfs: dict[str, PromptClassifier]) -> dict[str, dict[str, list[float]]]:
+    """CPU time of `plan` alone (first stage, normaliser and segment scan; no encoder), median
+    and mean in ms, for the whole-only and today's classifiers."""
+    out: dict[str, dict[str, list[float]]] = {}
+    for lang in ("en", "ja"):
+        texts = dolly_200(lang, n)  # type: ignore[arg-type]
+        out[lang] = {}
+        for mode in ("whole", "now"):
+            clf = clfs[mode]
+            for t in texts[:3]:
+                clf.plan(t)
+            best = []
+            for t in texts:
+                runs = []
+                for _ in range(2):
+                    start = time.thread_time()
+                    clf.plan(t)
+                    runs.append(time.thread_time() - start)
+                best.append(min(runs))
+            out[lang][mode] = [1e3 * float(np.median(best)), 1e3 * float(np.mean(best))]
+            print(lang, mode, out[lang][mode], flush=True)
+    return out
 
 
 def validation_texts(stride: int, benign_stride: int, pad_every: int) -> list[dict[str, Any]]:
@@ -378,7 +405,11 @@ def _pct(k: int, n: int) -> str:
 
 
 def section(
-    cost: Sequence[Cost], summary: dict[str, Any] | None, note: str, machine: str
+    cost: Sequence[Cost],
+    summary: dict[str, Any] | None,
+    note: str,
+    machine: str,
+    plans: dict[str, dict[str, list[float]]] | None = None,
 ) -> str:
     by = {(c.lang, c.mode): c for c in cost}
     lines = [
@@ -421,6 +452,20 @@ def section(
                 f"means {100 * (n.mean_ms / w.mean_ms - 1):+.0f}%, "
                 f"+{n.mean_ms - w.mean_ms:.1f} ms a prompt).",
             ]
+    if plans:
+        lines += [
+            "",
+            "Of which the plan alone (normaliser, first stage of the whole, and with segments the "
+            "scan of windows, sentences, runs, clauses and pairs; no encoder), same prompts:",
+            "",
+            "| prompts | whole: median | whole: mean | now: median | now: mean |",
+            "|---|---|---|---|---|",
+            *(
+                f"| Dolly {lang} | {p['whole'][0]:.1f} ms | {p['whole'][1]:.1f} ms "
+                f"| {p['now'][0]:.1f} ms | {p['now'][1]:.1f} ms |"
+                for lang, p in plans.items()
+            ),
+        ]
     if summary is not None:
         lines += [
             "",
@@ -445,7 +490,11 @@ def section(
                 + " | ".join(_pct(g[m][key], g[m]["n"]) for m in MODES)
                 + " |"
             )
-        lines += ["", "| harmful form | items | now | lc | g45 | g55 |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| harmful form | items | now | lc | g45 | g55 |",
+            "|---|---|---|---|---|---|",
+        ]
         for form, f in summary["forms"].items():
             lines.append(
                 f"| {form} | {f['n']} | " + " | ".join(_pct(f[m], f["n"]) for m in MODES) + " |"
@@ -455,9 +504,7 @@ def section(
         for mode, c in checks.items():
             passed = all(c.values())
             failed = ", ".join(k for k, ok in c.items() if not ok) or "none"
-            lines.append(
-                f"- {mode}: **{'passes' if passed else 'fails'}** (failed: {failed})"
-            )
+            lines.append(f"- {mode}: **{'passes' if passed else 'fails'}** (failed: {failed})")
     lines += ["", END]
     return "\n".join(lines)
 
@@ -476,10 +523,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few items, no file")
     parser.add_argument("--cost-only", action="store_true", help="the cost table alone")
+    parser.add_argument(
+        "--rows-only", action="store_true", help="score the validation texts into --rows, no file"
+    )
     parser.add_argument("--stride", type=int, default=3, help="every Nth harmful item")
     parser.add_argument("--benign-stride", type=int, default=1, help="every Nth benign item")
     parser.add_argument("--pad-every", type=int, default=8, help="every Nth benign item padded")
     parser.add_argument("--count", action="store_true", help="count the validation texts")
+    parser.add_argument("--plan-json", type=Path, help="keep (or reuse) plan-only CPU times here")
     parser.add_argument("--rows", type=Path, help="keep per-item outcomes in this file")
     parser.add_argument("--from-rows", type=Path, help="summarise rows of an earlier run")
     parser.add_argument("--cost-json", type=Path, help="keep (or reuse) the cost figures here")
@@ -500,6 +551,10 @@ def main() -> None:
         f"{cpu_model()}, {os.cpu_count()} cores shared with other jobs (load average at the "
         f"start {load_average()}), Python {platform.python_version()}"
     )
+    if args.rows_only:
+        texts = validation_texts(args.stride, args.benign_stride, args.pad_every)
+        print(json.dumps(summarise(score(texts, clfs, args.rows)), indent=1))
+        return
     if args.cost_json and args.cost_json.is_file():
         saved = json.loads(args.cost_json.read_text(encoding="utf-8"))
         cost = [Cost(**c) for c in saved["cost"]]
@@ -511,6 +566,12 @@ def main() -> None:
                 json.dumps({"cost": [_asdict(c) for c in cost], "raw": raw, "machine": machine}),
                 encoding="utf-8",
             )
+    plans = None
+    if args.plan_json and args.plan_json.is_file():
+        plans = json.loads(args.plan_json.read_text(encoding="utf-8"))
+    elif args.plan_json:
+        plans = plan_costs(10 if args.quick else 100, clfs)
+        args.plan_json.write_text(json.dumps(plans), encoding="utf-8")
     summary = None
     if not args.cost_only:
         if args.from_rows:
@@ -525,10 +586,34 @@ def main() -> None:
     took = time.perf_counter() - started
     note = f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {took:.0f} s"
     if args.quick:
-        print(section(cost, summary, note, machine))
+        print(section(cost, summary, note, machine, plans))
         return
-    write_section(section(cost, summary, note, machine))
-    print(f"wrote {OUT}")
+    write_section(section(cost, summary, note, machine, plans))
+    write_figures(cost, machine)
+    print(f"wrote {OUT} and {FIGURES}")
+
+
+def write_figures(cost: Sequence[Cost], machine: str) -> None:
+    """Today's code against the whole alone, per language (`evaluation.report.cost_target`)."""
+    by = {(c.lang, c.mode): c for c in cost}
+    langs = {
+        lang: {
+            "whole_median_ms": round(by[lang, "whole"].median_ms, 3),
+            "median_ms": round(by[lang, "now"].median_ms, 3),
+            "whole_mean_ms": round(by[lang, "whole"].mean_ms, 3),
+            "mean_ms": round(by[lang, "now"].mean_ms, 3),
+            "segments_mean": round(by[lang, "now"].segments, 3),
+        }
+        for lang in ("en", "ja")
+        if (lang, "whole") in by and (lang, "now") in by
+    }
+    figures = {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "prompts": "Dolly 180-230 tokens, the first 100 a language",
+        "machine": machine,
+        "languages": langs,
+    }
+    FIGURES.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _asdict(c: Cost) -> dict[str, Any]:
