@@ -288,6 +288,12 @@ def test_cost_row_reports_the_committed_bench_figures(tmp_path: Path) -> None:
     found = cost_target(_figures(tmp_path / "a.json", (10.0, 12.5), (2.0, 2.6)))
     assert found.verdict == "met"
     assert "EN +25% (median 10.0 → 12.5 ms" in found.figure and "JA +30%" in found.figure
+    # the bench's per-prompt median ratio is shown beside the medians
+    path = _figures(tmp_path / "c.json", (10.0, 12.0), (2.0, 2.0))
+    figures = json.loads(path.read_text(encoding="utf-8"))
+    figures["languages"]["en"]["ratio_median"] = 2.2
+    path.write_text(json.dumps(figures), encoding="utf-8")
+    assert "ms; per prompt +120%)" in cost_target(path).figure
     # one language over the bound misses the target
     assert cost_target(_figures(tmp_path / "b.json", (10.0, 12.5), (2.0, 2.7))).verdict == "missed"
     # no figures (or unreadable ones): not measured, and where to measure it
