@@ -52,6 +52,7 @@ from sekimori.types import Lang
 OUT = Path(__file__).with_name("SEGMENTS.md")
 DISGUISES_BEGIN = "<!-- disguises.py: begin -->"
 DISGUISES_END = "<!-- disguises.py: end -->"
+SEGCOST_BEGIN = "<!-- segcost.py: begin -->"
 BEFORE = Path(__file__).with_name("segments_before.json")
 COST_TARGET = 0.30  # issue 15: segment scoring adds at most 30% CPU to an ordinary prompt
 
@@ -375,13 +376,14 @@ def write(
         "not the final policy.",
         "",
     ]
-    preserved = ""  # the section `disguises.py` writes, between its markers, stays
+    # the sections `disguises.py` and `segcost.py` write (between their markers), and what
+    # follows them, stay
+    preserved = ""
     if OUT.exists():
         existing = OUT.read_text(encoding="utf-8")
-        if DISGUISES_BEGIN in existing and DISGUISES_END in existing:
-            start = existing.index(DISGUISES_BEGIN)
-            end = existing.index(DISGUISES_END) + len(DISGUISES_END)
-            preserved = "\n" + existing[start:end] + "\n"
+        found = [existing.index(m) for m in (DISGUISES_BEGIN, SEGCOST_BEGIN) if m in existing]
+        if found:
+            preserved = "\n" + existing[min(found) :].rstrip("\n") + "\n"
     OUT.write_text("\n".join(lines) + preserved, encoding="utf-8")
     print(f"wrote {OUT}")
 
