@@ -2,6 +2,14 @@
 
     PYTHONPATH=src python bench/classifier/segcost.py [--quick] [--cost-only] [--rows FILE]
 
+The committed section was assembled from runs kept beside this file (the cost run, about 5
+minutes; the validation rows, about 20 minutes on the shared cores), as:
+
+    segcost.py --cost-only --cost-json segcost_cost.json --plan-json segcost_plan.json
+    segcost.py --rows-only --rows segcost_rows.json
+    segcost.py --from-rows segcost_rows.json --cost-json segcost_cost.json \
+        --plan-json segcost_plan.json
+
 Modes (all on the committed prompt model, one onnxruntime thread):
 
 - *whole*: the whole text only (`PromptClassifier(segmented=False)`), as before segments;
@@ -350,9 +358,17 @@ def stopped(o: str) -> bool:
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    bare_stopped = {
+        r["id"]
+        for r in rows
+        if r["kind"] == "harmful" and r["form"] == "bare" and stopped(r["now"])
+    }
     groups = {
         "harmful bare": lambda r: r["kind"] == "harmful" and r["form"] == "bare",
         "harmful padded": lambda r: r["kind"] == "harmful" and "-" in r["form"],
+        "harmful padded, of those stopped bare now": lambda r: (
+            r["kind"] == "harmful" and "-" in r["form"] and r["id"] in bare_stopped
+        ),
         "harmful wrapped": lambda r: r["kind"] == "harmful" and r["form"] in WRAPS,
         "benign": lambda r: r["kind"] == "benign",
     }
@@ -411,6 +427,7 @@ def section(
     machine: str,
     plans: dict[str, dict[str, list[float]]] | None = None,
     raw: dict[str, Any] | None = None,
+    scope: str = "",
 ) -> str:
     by = {(c.lang, c.mode): c for c in cost}
     lines = [
@@ -478,14 +495,18 @@ def section(
     if summary is not None:
         lines += [
             "",
-            "Validation split under the default policy (`SEGCOST_RULE.md`: every 3rd harmful "
-            "item bare, padded 5/10/20 before and after, five wrappers; benign items bare where "
-            "segments can matter and every 8th padded six ways). Stopped = blocked or held.",
+            f"Validation split under the default policy (`SEGCOST_RULE.md`: {scope}). "
+            "Stopped = blocked or held (`disguises.outcome`).",
             "",
             "| group | items | now | lc | g45 | g55 |",
             "|---|---|---|---|---|---|",
         ]
-        for group in ("harmful bare", "harmful padded", "harmful wrapped"):
+        for group in (
+            "harmful bare",
+            "harmful padded",
+            "harmful padded, of those stopped bare now",
+            "harmful wrapped",
+        ):
             g = summary[group]
             lines.append(
                 f"| {group}: stopped | {g['now']['n']} | "
@@ -535,8 +556,8 @@ def main() -> None:
     parser.add_argument(
         "--rows-only", action="store_true", help="score the validation texts into --rows, no file"
     )
-    parser.add_argument("--stride", type=int, default=3, help="every Nth harmful item")
-    parser.add_argument("--benign-stride", type=int, default=1, help="every Nth benign item")
+    parser.add_argument("--stride", type=int, default=12, help="every Nth harmful item")
+    parser.add_argument("--benign-stride", type=int, default=6, help="every Nth benign item")
     parser.add_argument("--pad-every", type=int, default=8, help="every Nth benign item padded")
     parser.add_argument("--count", action="store_true", help="count the validation texts")
     parser.add_argument("--plan-json", type=Path, help="keep (or reuse) plan-only CPU times here")
@@ -592,12 +613,20 @@ def main() -> None:
             rows = score(texts, clfs, args.rows)
         summary = summarise(rows)
         print(json.dumps(summary, indent=1))
+    scope = (
+        f"every {args.stride}th harmful validation item bare, padded with 5, 10 and 20 "
+        "sentences before and after, and under five wrappers; every "
+        f"{args.benign_stride}th benign item, bare where segments can matter, and every "
+        f"{args.pad_every}th of those padded six ways"
+    )
     took = time.perf_counter() - started
     note = f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {took:.0f} s"
+    if args.from_rows or (args.cost_json and args.cost_json.is_file()):
+        note += "; assembled from kept figures: the cost run and the validation rows ran apart"
     if args.quick:
-        print(section(cost, summary, note, machine, plans, raw))
+        print(section(cost, summary, note, machine, plans, raw, scope))
         return
-    write_section(section(cost, summary, note, machine, plans, raw))
+    write_section(section(cost, summary, note, machine, plans, raw, scope))
     write_figures(cost, machine, raw)
     print(f"wrote {OUT} and {FIGURES}")
 
