@@ -59,7 +59,7 @@ from sekimori.evaluation.sets import wrapped
 from sekimori.testing.machine import cpu_model, load_average
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from disguises import outcome, pad
+from disguises import outcome, pad, write_section
 from segments import dolly_200
 
 HERE = Path(__file__).resolve().parent
@@ -539,16 +539,6 @@ def section(
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    old = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + text + rest.split(END, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    OUT.write_text(new, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few items, no file")
@@ -626,7 +616,7 @@ def main() -> None:
     if args.quick:
         print(section(cost, summary, note, machine, plans, raw, scope))
         return
-    write_section(section(cost, summary, note, machine, plans, raw, scope))
+    write_section(section(cost, summary, note, machine, plans, raw, scope), BEGIN, END)
     write_figures(cost, machine, raw)
     print(f"wrote {OUT} and {FIGURES}")
 
