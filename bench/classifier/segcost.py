@@ -70,7 +70,7 @@ END = "<!-- segcost.py: end -->"
 PADS = tuple((w, n) for n in (5, 10, 20) for w in ("before", "after"))
 WRAPS = ("base64", "rot13", "leetspeak", "spaced", "persona_garak")
 GATES = {"g45": 0.45, "g55": 0.55}
-MODES = ("now", "lc", *GATES)
+MODES = ("now", "lc", *GATES, "op")
 COST_TARGET = 0.30
 TOKEN_STATES = "l11.h2"  # the last layer's token states in `e5_onnx.build_fp32`'s graph
 
@@ -340,9 +340,12 @@ def score(
     for i, t in enumerate(texts):
         row = {k: v for k, v in t.items() if k != "text"}
         for mode in MODES:
+            if mode == "op":
+                continue
             with gate(GATES.get(mode, 0.35)):
                 verdict = clfs[mode].classify(t["text"])
             row[mode] = outcome(points, verdict)
+        one_pass(row, t["text"], clfs, points)
         rows.append(row)
         if i % 200 == 0:
             print(f"{i}/{len(texts)} {time.perf_counter() - started:.0f} s", flush=True)
@@ -350,6 +353,38 @@ def score(
                 rows_path.write_text(json.dumps(rows), encoding="utf-8")
     if rows_path:
         rows_path.write_text(json.dumps(rows), encoding="utf-8")
+    return rows
+
+
+def one_pass(
+    row: dict[str, Any], text: str, clfs: dict[str, PromptClassifier], points: OperatingPoints
+) -> None:
+    """The one-pass scan's outcome (`SEGCOST_RULE.md`, candidate OP): today's where the plan is
+    the same (the same encoder inputs), scored where it changes."""
+    changed = clfs["op"].plan(text) != clfs["now"].plan(text)
+    row["op_plan_changed"] = changed
+    row["op"] = outcome(points, clfs["op"].classify(text)) if changed else row["now"]
+
+
+def add_one_pass(
+    rows: list[dict[str, Any]], texts: list[dict[str, Any]], clfs: dict[str, PromptClassifier]
+) -> list[dict[str, Any]]:
+    """Kept rows of the same texts (same arguments, same order) with the OP column added."""
+    if len(rows) != len(texts) or any(
+        (r["id"], r["form"], r["kind"]) != (t["id"], t["form"], t["kind"])
+        for r, t in zip(rows, texts, strict=True)
+    ):
+        raise SystemExit("the kept rows are not of these texts (other --stride arguments?)")
+    meta = clfs["now"].model.meta
+    if meta.operating_points is None:
+        raise SystemExit("the committed model has no operating points")
+    points = OperatingPoints.from_json(meta.operating_points)
+    shared = RecentEmbeddings(1 << 16)
+    clfs["op"].recent = shared
+    for i, (row, t) in enumerate(zip(rows, texts, strict=True)):
+        one_pass(row, t["text"], clfs, points)
+        if i % 200 == 0:
+            print(f"{i}/{len(texts)}", flush=True)
     return rows
 
 
@@ -377,17 +412,21 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         have = [r for r in rows if pick(r)]
         out[name] = {
             mode: {
-                "n": len(have),
-                "stopped": sum(stopped(r[mode]) for r in have),
-                "block": sum(r[mode] == "block" for r in have),
-                "held": sum(r[mode] == "held" for r in have),
+                "n": sum(mode in r for r in have),
+                "stopped": sum(stopped(r.get(mode, "")) for r in have),
+                "block": sum(r.get(mode) == "block" for r in have),
+                "held": sum(r.get(mode) == "held" for r in have),
             }
             for mode in MODES
         }
+    out["texts"] = len(rows)
+    out["op_plan_changed"] = sum(bool(r.get("op_plan_changed")) for r in rows)
     forms = sorted({r["form"] for r in rows if r["kind"] == "harmful"})
     out["forms"] = {
         f: {
-            mode: sum(stopped(r[mode]) for r in rows if r["kind"] == "harmful" and r["form"] == f)
+            mode: sum(
+                stopped(r.get(mode, "")) for r in rows if r["kind"] == "harmful" and r["form"] == f
+            )
             for mode in MODES
         }
         | {"n": sum(1 for r in rows if r["kind"] == "harmful" and r["form"] == f)}
@@ -398,14 +437,16 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def verdicts(summary: dict[str, Any], cost: Sequence[Cost]) -> dict[str, dict[str, bool]]:
     """Each candidate's rule checks (`SEGCOST_RULE.md`)."""
-    mean = {m: sum(c.mean_ms for c in cost if c.mode == m) for m in ("now", "lc", *GATES)}
+    mean = {m: sum(c.mean_ms for c in cost if c.mode == m) for m in MODES}
 
     def share(group: str, mode: str, key: str = "stopped") -> float:
         g = summary[group][mode]
         return g[key] / g["n"] if g["n"] else 0.0
 
     out = {}
-    for mode in ("lc", *GATES):
+    for mode in MODES[1:]:
+        if not summary["benign"][mode]["n"]:
+            continue
         out[mode] = {
             "padded": share("harmful padded", mode) >= share("harmful padded", "now") - 0.005,
             "wrapped": share("harmful wrapped", mode) >= share("harmful wrapped", "now") - 0.005,
@@ -449,7 +490,7 @@ def section(
     ]
     for lang in ("en", "ja"):
         w = by.get((lang, "whole"))
-        for mode in ("whole", "now", "lc", *GATES):
+        for mode in ("whole", *MODES):
             c = by.get((lang, mode))
             if c is None or w is None:
                 continue
@@ -498,8 +539,8 @@ def section(
             f"Validation split under the default policy (`SEGCOST_RULE.md`: {scope}). "
             "Stopped = blocked or held (`disguises.outcome`).",
             "",
-            "| group | items | now | lc | g45 | g55 |",
-            "|---|---|---|---|---|---|",
+            "| group | items | " + " | ".join(MODES) + " |",
+            "|---|---|" + "---|" * len(MODES),
         ]
         for group in (
             "harmful bare",
@@ -522,13 +563,19 @@ def section(
             )
         lines += [
             "",
-            "| harmful form | items | now | lc | g45 | g55 |",
-            "|---|---|---|---|---|---|",
+            "| harmful form | items | " + " | ".join(MODES) + " |",
+            "|---|---|" + "---|" * len(MODES),
         ]
         for form, f in summary["forms"].items():
             lines.append(
                 f"| {form} | {f['n']} | " + " | ".join(_pct(f[m], f["n"]) for m in MODES) + " |"
             )
+        lines += [
+            "",
+            f"*op*: the plan (encoder inputs) changed for {summary['op_plan_changed']} of "
+            f"{summary['texts']} texts; those were scored with the one-pass scan, the others "
+            "keep today's outcome.",
+        ]
         checks = verdicts(summary, cost)
         lines += ["", "Rule checks (`SEGCOST_RULE.md`):", ""]
         for mode, c in checks.items():
@@ -566,6 +613,7 @@ def main() -> None:
         "now": now,
         "lc": LateChunked(now),
         **{g: PromptClassifier(now.model, now.encoder) for g in GATES},
+        "op": PromptClassifier(now.model, now.encoder, one_pass_scan=True),
     }
     machine = (
         f"{cpu_model()}, {os.cpu_count()} cores shared with other jobs (load average at the "
@@ -596,6 +644,10 @@ def main() -> None:
     if not args.cost_only:
         if args.from_rows:
             rows = json.loads(args.from_rows.read_text(encoding="utf-8"))
+            if rows and "op" not in rows[0]:  # rows kept before candidate OP: add its column
+                texts = validation_texts(args.stride, args.benign_stride, args.pad_every)
+                rows = add_one_pass(rows, texts, clfs)
+                args.from_rows.write_text(json.dumps(rows), encoding="utf-8")
         else:
             texts = validation_texts(args.stride, args.benign_stride, args.pad_every)
             if args.quick:
