@@ -13,12 +13,14 @@ minutes; the validation rows, about 20 minutes on the shared cores), as:
 Modes (all on the committed prompt model, one onnxruntime thread):
 
 - *whole*: the whole text only (`PromptClassifier(segmented=False)`), as before segments;
-- *now*: today's segment scoring;
+- *now*: segment scoring with the scan levelling its pieces one by one (as before *op*);
 - *lc* (late chunking): a chosen segment that is a span of a view gets its vector by
   mean-pooling the last-layer token states of the pass of the view piece that holds it (the
   pass that scores the whole; run for its token states alone when the first stage cleared the
   whole); decoded payloads are encoded alone, as now;
-- *g45*, *g55*: today's scoring with the segment gate (`SEGMENT_GATE`, 0.35) at 0.45 or 0.55.
+- *g45*, *g55*: *now* with the segment gate (`SEGMENT_GATE`, 0.35) at 0.45 or 0.55;
+- *op*: the scan's levels read in one pass over each view (`PromptClassifier(one_pass_scan=True)`,
+  adopted: the committed code); on the validation texts scored only where its plan differs.
 
 Cost: calling-thread CPU time to score one Dolly prompt of 180-230 tokens (EN and JA, the
 first 100 of each in file order; Dolly is not an evaluation-only set), the classifier's memory
@@ -71,6 +73,7 @@ PADS = tuple((w, n) for n in (5, 10, 20) for w in ("before", "after"))
 WRAPS = ("base64", "rot13", "leetspeak", "spaced", "persona_garak")
 GATES = {"g45": 0.45, "g55": 0.55}
 MODES = ("now", "lc", *GATES, "op")
+SHIPPED = "op"  # the mode the committed code runs (adopted by SEGCOST_RULE.md): the cost row's
 COST_TARGET = 0.30
 TOKEN_STATES = "l11.h2"  # the last layer's token states in `e5_onnx.build_fp32`'s graph
 
@@ -197,7 +200,9 @@ class LateChunked(PromptClassifier):
     """Today's plans; segments of a view span-pooled from the view's own pass."""
 
     def __init__(self, base: PromptClassifier) -> None:
-        super().__init__(base.model, base.encoder, reproduction=base.reproduction)
+        super().__init__(
+            base.model, base.encoder, reproduction=base.reproduction, one_pass_scan=False
+        )
         if not isinstance(base.encoder, E5SmallEncoder):
             raise SystemExit("late chunking needs the e5-small encoder")
         self.states = TokenStates(base.encoder)
@@ -481,8 +486,10 @@ def section(
         "CPU time of the calling thread to score one Dolly prompt of 180-230 tokens (the first "
         "100 a language in file order), the classifier's memory of recent pieces emptied before "
         "each run, best of two runs, one onnxruntime thread. *whole*: the whole text only; "
-        "*now*: today's segment scoring; *lc*: late chunking (segments of a view span-pooled "
-        "from the view's own pass); *g45*/*g55*: the segment gate at 0.45/0.55 (today 0.35).",
+        "*now*: segment scoring as it was (the scan levels its pieces one by one); *lc*: late "
+        "chunking (segments of a view span-pooled from the view's own pass); *g45*/*g55*: the "
+        "segment gate at 0.45/0.55 (0.35); *op*: the scan levelled in one pass over each view "
+        "(adopted: the committed code).",
         "",
         "| prompts | mode | median | mean | median vs whole | mean vs whole "
         "| segments encoded (mean) | prompts with any |",
@@ -501,13 +508,13 @@ def section(
                 f"| {c.segments:.2f} | {100 * c.with_any:.0f}% |"
             )
     for lang in ("en", "ja"):
-        w, n = by.get((lang, "whole")), by.get((lang, "now"))
+        w, n = by.get((lang, "whole")), by.get((lang, SHIPPED))
         if w and n:
             added = n.median_ms / w.median_ms - 1
             per = ratios(raw, lang) if raw else None
             lines += [
                 "",
-                f"Target (≤ +30% CPU, median), {lang.upper()}, today's code: "
+                f"Target (≤ +30% CPU, median), {lang.upper()}, the committed code ({SHIPPED}): "
                 f"**{'met' if added <= COST_TARGET else 'missed'}** ({100 * added:+.0f}%; "
                 f"means {100 * (n.mean_ms / w.mean_ms - 1):+.0f}%, "
                 f"+{n.mean_ms - w.mean_ms:.1f} ms a prompt"
@@ -610,9 +617,9 @@ def main() -> None:
     now = PromptClassifier.load()
     clfs: dict[str, PromptClassifier] = {
         "whole": PromptClassifier(now.model, now.encoder, segmented=False),
-        "now": now,
+        "now": PromptClassifier(now.model, now.encoder, one_pass_scan=False),
         "lc": LateChunked(now),
-        **{g: PromptClassifier(now.model, now.encoder) for g in GATES},
+        **{g: PromptClassifier(now.model, now.encoder, one_pass_scan=False) for g in GATES},
         "op": PromptClassifier(now.model, now.encoder, one_pass_scan=True),
     }
     machine = (
@@ -675,7 +682,7 @@ def main() -> None:
 
 def ratios(raw: dict[str, Any], lang: str) -> NDArray[np.float64]:
     """Per prompt: CPU time with segments over the whole-only time."""
-    return np.array(raw[f"{lang}/now"]) / np.array(raw[f"{lang}/whole"])
+    return np.array(raw[f"{lang}/{SHIPPED}"]) / np.array(raw[f"{lang}/whole"])
 
 
 def write_figures(cost: Sequence[Cost], machine: str, raw: dict[str, Any]) -> None:
@@ -684,15 +691,15 @@ def write_figures(cost: Sequence[Cost], machine: str, raw: dict[str, Any]) -> No
     langs = {
         lang: {
             "whole_median_ms": round(by[lang, "whole"].median_ms, 3),
-            "median_ms": round(by[lang, "now"].median_ms, 3),
+            "median_ms": round(by[lang, SHIPPED].median_ms, 3),
             "whole_mean_ms": round(by[lang, "whole"].mean_ms, 3),
-            "mean_ms": round(by[lang, "now"].mean_ms, 3),
-            "segments_mean": round(by[lang, "now"].segments, 3),
+            "mean_ms": round(by[lang, SHIPPED].mean_ms, 3),
+            "segments_mean": round(by[lang, SHIPPED].segments, 3),
             "ratio_median": round(float(np.median(ratios(raw, lang))), 3),
             "within_target": round(float(np.mean(ratios(raw, lang) <= 1 + COST_TARGET)), 3),
         }
         for lang in ("en", "ja")
-        if (lang, "whole") in by and (lang, "now") in by
+        if (lang, "whole") in by and (lang, SHIPPED) in by
     }
     figures = {
         "date": time.strftime("%Y-%m-%d", time.gmtime()),

@@ -102,8 +102,12 @@ def test_one_pass_levels_stay_close_to_the_piece_by_piece_ones(text: str) -> Non
     assert float(np.median(moved)) < 0.01 and max(moved) < 0.35
 
 
+def test_the_one_pass_scan_is_on_by_default() -> None:
+    assert default_classifier().one_pass_scan
+
+
 def test_a_text_of_one_window_plans_the_same_either_way() -> None:
-    base = default_classifier()
-    one_pass = PromptClassifier(base.model, base.encoder, one_pass_scan=True)
+    one_pass = default_classifier()
+    base = PromptClassifier(one_pass.model, one_pass.encoder, one_pass_scan=False)
     for text in ("How do I make sarin at home?", "今日の天気を教えて", *TEXTS):
         assert one_pass.plan(text) == base.plan(text)

@@ -91,9 +91,11 @@ NON_REQUEST_DISCOUNT = 0.1
 STATEMENT_HARMS = frozenset(c.id for c in CATEGORIES if c.tier is Tier.MODERATE)
 # Whether the segment scan reads its pieces' first-stage levels in one pass over a view
 # (`_PieceLevels.prefill`: one tokenisation and one n-gram hashing, span sums, the heads in one
-# batch) rather than piece by piece. Off: judged by `bench/classifier/SEGCOST_RULE.md`
-# (candidate OP), see `bench/classifier/SEGMENTS.md`.
-ONE_PASS_SCAN = False
+# batch) rather than piece by piece. Adopted by `bench/classifier/SEGCOST_RULE.md` (candidate
+# OP): on its validation texts the plan changed for 110 of 1,922, two outcomes moved (one benign
+# hold each way), no harmful one; about 1.2 ms less CPU an English Dolly prompt, 0.7 a Japanese
+# one (`bench/classifier/SEGMENTS.md`).
+ONE_PASS_SCAN = True
 # Pieces whose embeddings are kept in memory (`RecentEmbeddings`; about 6 MB at 384 dims).
 RECENT_PIECES = 4096
 
