@@ -207,11 +207,13 @@ def section(now: Mapping[str, Any], before: Mapping[str, Any] | None, note: str)
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
+def write_section(text: str, begin: str = BEGIN, end: str = END) -> None:
+    """``text`` in place of SEGMENTS.md's section between ``begin`` and ``end`` (appended when
+    the file has none); the rest of the file stays."""
     old = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + text + rest.split(END, 1)[1]
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        new = head + text + rest.split(end, 1)[1]
     else:
         new = old.rstrip("\n") + "\n\n" + text + "\n"
     OUT.write_text(new, encoding="utf-8")

@@ -52,6 +52,7 @@ from sekimori.types import Lang
 OUT = Path(__file__).with_name("SEGMENTS.md")
 DISGUISES_BEGIN = "<!-- disguises.py: begin -->"
 DISGUISES_END = "<!-- disguises.py: end -->"
+SEGCOST_BEGIN = "<!-- segcost.py: begin -->"
 BEFORE = Path(__file__).with_name("segments_before.json")
 COST_TARGET = 0.30  # issue 15: segment scoring adds at most 30% CPU to an ordinary prompt
 
@@ -98,6 +99,7 @@ class Cost:
 def _cpu(clf: PromptClassifier, text: str, repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
+        clf.recent.clear()  # else the second run reads its pieces' vectors from memory
         start = time.thread_time()
         clf.scores_batch([text])
         best = min(best, time.thread_time() - start)
@@ -275,7 +277,7 @@ def write(
         "## Cost on ordinary 200-token prompts",
         "",
         "CPU time of the calling thread to score one prompt of 180-230 tokens (Dolly; best of "
-        "two runs per prompt).",
+        "two runs per prompt, the memory of recent pieces emptied before each).",
         "",
         "| prompts | n | whole median | segments median | whole mean | segments mean | "
         "median of per-prompt ratio | segments encoded (mean) | prompts with any |",
@@ -374,13 +376,14 @@ def write(
         "not the final policy.",
         "",
     ]
-    preserved = ""  # the section `disguises.py` writes, between its markers, stays
+    # the sections `disguises.py` and `segcost.py` write (between their markers), and what
+    # follows them, stay
+    preserved = ""
     if OUT.exists():
         existing = OUT.read_text(encoding="utf-8")
-        if DISGUISES_BEGIN in existing and DISGUISES_END in existing:
-            start = existing.index(DISGUISES_BEGIN)
-            end = existing.index(DISGUISES_END) + len(DISGUISES_END)
-            preserved = "\n" + existing[start:end] + "\n"
+        found = [existing.index(m) for m in (DISGUISES_BEGIN, SEGCOST_BEGIN) if m in existing]
+        if found:
+            preserved = "\n" + existing[min(found) :].rstrip("\n") + "\n"
     OUT.write_text("\n".join(lines) + preserved, encoding="utf-8")
     print(f"wrote {OUT}")
 

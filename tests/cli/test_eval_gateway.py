@@ -16,7 +16,7 @@ import pytest
 import sekimori
 from sekimori.evaluation.exchange import Fate, Outcome, fate_of, send
 from sekimori.evaluation.items import EffectItem
-from sekimori.evaluation.report import RunNotes, Tally, render, targets
+from sekimori.evaluation.report import COST_FILE, RunNotes, Tally, cost_target, render, targets
 from sekimori.evaluation.run import EffectRun, with_given
 from sekimori.evaluation.sets import PROSE_SETS, padded, prose_answers, prose_version, wrapped
 from sekimori.testing.compliant import AnswerPool
@@ -273,3 +273,33 @@ def test_prose_answers_read_every_held_back_set_and_the_target_names_each() -> N
     row = next(t for t in targets(run) if t.text.startswith("Prose harmful answers"))
     assert row.verdict == "missed" and "worst layout email" in row.figure
     assert "v1 100.0%" in row.figure and "v2 100.0%" in row.figure and "v3 " in row.figure
+
+
+def _figures(path: Path, en: tuple[float, float], ja: tuple[float, float]) -> Path:
+    langs = {
+        lang: {"whole_median_ms": w, "median_ms": m, "whole_mean_ms": 2 * w, "mean_ms": 2 * m}
+        for lang, (w, m) in (("en", en), ("ja", ja))
+    }
+    path.write_text(json.dumps({"date": "2026-12-07", "languages": langs}), encoding="utf-8")
+    return path
+
+
+def test_cost_row_reports_the_committed_bench_figures(tmp_path: Path) -> None:
+    found = cost_target(_figures(tmp_path / "a.json", (10.0, 12.5), (2.0, 2.6)))
+    assert found.verdict == "met"
+    assert "EN +25% (median 10.0 → 12.5 ms" in found.figure and "JA +30%" in found.figure
+    # the bench's per-prompt median ratio is shown beside the medians
+    path = _figures(tmp_path / "c.json", (10.0, 12.0), (2.0, 2.0))
+    figures = json.loads(path.read_text(encoding="utf-8"))
+    figures["languages"]["en"]["ratio_median"] = 2.2
+    path.write_text(json.dumps(figures), encoding="utf-8")
+    assert "ms; per prompt +120%)" in cost_target(path).figure
+    # one language over the bound misses the target
+    assert cost_target(_figures(tmp_path / "b.json", (10.0, 12.5), (2.0, 2.7))).verdict == "missed"
+    # no figures (or unreadable ones): not measured, and where to measure it
+    assert cost_target(tmp_path / "none.json").verdict == "not measured"
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    assert cost_target(tmp_path / "bad.json").verdict == "not measured"
+    # the committed figures, when present, give the row a verdict
+    if COST_FILE.is_file():
+        assert cost_target().verdict in ("met", "missed")

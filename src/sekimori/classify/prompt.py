@@ -43,10 +43,16 @@ from sekimori.classify.cascade import Band
 from sekimori.classify.embedcache import RecentEmbeddings
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.heads import MLPHead, sigmoid
-from sekimori.classify.ngrams import hashed_ngrams
+from sekimori.classify.ngrams import hashed_ngrams, span_scores
 from sekimori.classify.operating import evidence
 from sekimori.classify.reproduction import ReproductionDetector
-from sekimori.classify.segments import WINDOW_TOKENS, estimate_tokens, reads_as_request, suspects
+from sekimori.classify.segments import (
+    WINDOW_TOKENS,
+    estimate_tokens,
+    reads_as_request,
+    scan_spans,
+    suspects,
+)
 from sekimori.classify.static import FastPathMeta, Level, StaticModel, StaticStage, e5_tokenizer
 from sekimori.errors import ModelError
 from sekimori.lang import detect_lang
@@ -83,6 +89,13 @@ NON_REQUEST_DISCOUNT = 0.1
 # discounted; bare 80.8%) and holds 24.7% of the long Dolly prompts (24.2%), 15.8% of validation
 # benign (15.7%); nothing else moves.
 STATEMENT_HARMS = frozenset(c.id for c in CATEGORIES if c.tier is Tier.MODERATE)
+# Whether the segment scan reads its pieces' first-stage levels in one pass over a view
+# (`_PieceLevels.prefill`: one tokenisation and one n-gram hashing, span sums, the heads in one
+# batch) rather than piece by piece. Adopted by `bench/classifier/SEGCOST_RULE.md` (candidate
+# OP): on its validation texts the plan changed for 110 of 1,922, two outcomes moved (one benign
+# hold each way), no harmful one; about 1.2 ms less CPU an English Dolly prompt, 0.7 a Japanese
+# one (`bench/classifier/SEGMENTS.md`).
+ONE_PASS_SCAN = True
 # Pieces whose embeddings are kept in memory (`RecentEmbeddings`; about 6 MB at 384 dims).
 RECENT_PIECES = 4096
 
@@ -283,6 +296,7 @@ class PromptClassifier:
         segmented: bool = True,
         fast_path: bool = True,
         reproduction: ReproductionDetector | None = None,
+        one_pass_scan: bool = ONE_PASS_SCAN,
     ) -> None:
         if encoder.dim != model.meta.dim:
             raise ModelError(
@@ -299,6 +313,8 @@ class PromptClassifier:
         self.recent = RecentEmbeddings(RECENT_PIECES)
         # False: the whole text only, as before segment scoring (benches compare the two)
         self.segmented = segmented
+        # True: the segment scan's levels read in one pass over each view (`_PieceLevels.prefill`)
+        self.one_pass_scan = one_pass_scan
         self._w = model.ngram_weight.astype(np.float32)
         # The static first stage, when the model has one and it is wanted (False: as before it,
         # for benches and for choosing its clear point)
@@ -410,6 +426,9 @@ class PromptClassifier:
                     layers.append(form)
                     for piece in segments(form, meta.segment_chars):
                         take(piece, layer=True)
+        if self.one_pass_scan:
+            for t in dict.fromkeys((*vs, *layers)):
+                known.prefill(t)
         found = [
             c
             for t in dict.fromkeys((*vs, *layers))
@@ -567,6 +586,36 @@ class _PieceLevels:
         self._clf = clf
         self._ngram: dict[str, NDArray[np.float32]] = {}
         self._static: dict[tuple[int, str], Level] = {}  # (id of the stage, piece)
+
+    def prefill(self, view: str) -> None:
+        """The levels of the pieces the segment scan will read in ``view`` (`scan_spans`),
+        computed in one pass over it (`ngrams.span_scores`, `StaticStage.span_levels`: the
+        same n-grams summed in another order; the static vector of a piece read in the view's
+        context); pieces already known keep their levels. Where a pass cannot be made (the
+        text's positions do not line up), the pieces stay to be read one by one."""
+        clf = self._clf
+        spans = [
+            (a, b)
+            for a, b in scan_spans(view, max_scanned=MAX_SCANNED)
+            if view[a:b] not in self._ngram
+        ]
+        if not spans:
+            return
+        logits = span_scores(
+            view, spans, clf._w, clf.model.ngram_bias, buckets=clf.model.meta.buckets
+        )
+        if logits is None:
+            return
+        stage = clf._gate_stage
+        levels = stage.span_levels(view, spans) if stage is not None else None
+        if stage is not None and levels is None:
+            return
+        probs = sigmoid(logits.astype(np.float32))
+        for i, (a, b) in enumerate(spans):
+            piece = view[a:b]
+            self._ngram.setdefault(piece, probs[i])
+            if stage is not None and levels is not None:
+                self._static.setdefault((id(stage), piece), levels[i])
 
     def ngram(self, text: str) -> NDArray[np.float32]:
         """The n-gram model's (harm, jailbreak) probabilities (`ngram_probs`)."""

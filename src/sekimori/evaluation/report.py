@@ -13,6 +13,7 @@ from sekimori.evaluation.exchange import Fate, Outcome
 from sekimori.evaluation.realistic import SET, XSTEST_HELD
 from sekimori.evaluation.run import EffectRun
 from sekimori.evaluation.sets import PADDING, PAIR_SETS, PROSE_SETS, WRAPPERS, prose_version
+from sekimori.paths import REPO_ROOT
 from sekimori.redteam.stats import Rate, wilson
 from sekimori.taxonomy import Tier
 
@@ -200,15 +201,51 @@ def targets(run: EffectRun) -> list[Target]:
     out += _padding_targets(run)
     out += _wrapper_targets(run)
     out.append(_prose_target(run))
-    out.append(
-        Target(
-            "Cost: segment scoring adds ≤ 30% CPU to an ordinary 200-token prompt",
-            "not measured",
-            "measured apart, on the classifier: `bench/classifier/SEGMENTS.md` "
-            "(`bench/classifier/segments.py`)",
-        )
-    )
+    out.append(cost_target())
     return out
+
+
+COST_TEXT = "Cost: segment scoring adds ≤ 30% CPU to an ordinary 200-token prompt"
+COST_BOUND = 0.30
+# The figures `bench/classifier/segcost.py` commits: measured apart, on the classifier alone
+# (an effect run shares the cores with the gateway and its upstreams, so it times nothing).
+COST_FILE = REPO_ROOT / "bench" / "classifier" / "segcost.json"
+
+
+def cost_target(path: Path = COST_FILE) -> Target:
+    """The cost target from the committed bench figures: met when, in every language measured,
+    the median prompt's CPU time with segments is at most 30% over the whole-only median."""
+    source = "`bench/classifier/SEGMENTS.md` (`bench/classifier/segcost.py`"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        langs = {
+            lang: tuple(
+                float(f[k]) for k in ("whole_median_ms", "median_ms", "whole_mean_ms", "mean_ms")
+            )
+            for lang, f in raw["languages"].items()
+        }
+        when = str(raw["date"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return Target(COST_TEXT, "not measured", f"measured apart, on the classifier: {source})")
+    if not langs or any(w <= 0 or wm <= 0 for w, _, wm, _ in langs.values()):
+        return Target(COST_TEXT, "not measured", f"measured apart, on the classifier: {source})")
+
+    def per_prompt(lang: str) -> str:
+        """The median of the per-prompt ratios, where the bench recorded it: the medians of
+        two two-humped distributions (a prompt's whole encoded or cleared) can hide it."""
+        ratio = raw["languages"][lang].get("ratio_median")
+        return (
+            "" if not isinstance(ratio, int | float) else f"; per prompt {100 * (ratio - 1):+.0f}%"
+        )
+
+    parts = [
+        f"{lang.upper()} {100 * (m / w - 1):+.0f}% (median {w:.1f} → {m:.1f} ms; "
+        f"mean {100 * (mm / wm - 1):+.0f}%, {wm:.1f} → {mm:.1f} ms{per_prompt(lang)})"
+        for lang, (w, m, wm, mm) in sorted(langs.items())
+    ]
+    met = all(m / w - 1 <= COST_BOUND + 1e-9 for w, m, _, _ in langs.values())
+    figure = "; ".join(parts) + f"; Dolly 180-230 tokens, {source}, {when})"
+    return Target(COST_TEXT, "met" if met else "missed", figure)
 
 
 def _benign_target(

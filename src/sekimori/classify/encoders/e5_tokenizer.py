@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sekimori.classify.encoders.e5_file import E5Vocab
 from sekimori.errors import ModelError
 
@@ -79,3 +81,48 @@ class E5Tokenizer:
         for tid, (start, end) in zip(ids, enc.offsets, strict=True):
             out.extend([tid] * (end - start) if tid == self.unk else [tid])
         return Tokens(out)
+
+    def encode_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]] | None:
+        """``encode(text).ids`` and, for each id, the characters of ``text`` it covers
+        (``start, end``; the metaspace a word's piece begins with is the space before it);
+        None where positions cannot be mapped back (then callers read pieces one by one)."""
+        form = self.normalise(text)
+        origin = self._origins(text, form)
+        if origin is None:
+            return None
+        enc = self._tok.encode(form, add_special_tokens=False)
+        ids: list[int] = []
+        offsets: list[tuple[int, int]] = []
+        for tid, (start, end) in zip(enc.ids, enc.offsets, strict=True):
+            if tid == self.unk:  # one <unk> a character, as `encode` splits them
+                ids.extend([tid] * (end - start))
+                offsets.extend((origin[k], origin[k + 1]) for k in range(start, end))
+            else:
+                ids.append(tid)
+                offsets.append((origin[start], origin[end]))
+        return ids, offsets
+
+    def _origins(self, text: str, form: str) -> list[int] | None:
+        """For each position of ``form`` (`normalise(text)`) and one past its end, the index of
+        the character of ``text`` it came from (the leading metaspace: 0)."""
+        translated = text.translate(self._table)
+        if len(translated) == len(text):  # one character each: only runs of spaces collapse
+            code = np.frombuffer(translated.encode("utf-32-le"), dtype=np.uint32)
+            space = code == 32
+            kept = np.flatnonzero(~(space & np.concatenate([[False], space[:-1]])))
+            front = [] if translated[:1] == " " else [0]  # the metaspace put in front
+            found = [*front, *kept.tolist(), len(text)]
+            return found if len(found) == len(form) + 1 else None
+        origin: list[int] = [0]  # the metaspace `normalise` puts in front
+        space = True
+        for i, ch in enumerate(text):
+            for out in ch.translate(self._table):
+                if out == " ":
+                    if space:  # collapsed into the space before it
+                        continue
+                    space = True
+                else:
+                    space = False
+                origin.append(i)
+        origin.append(len(text))
+        return origin if len(origin) == len(form) + 1 else None
