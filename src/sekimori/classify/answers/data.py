@@ -22,6 +22,9 @@ Two sources:
 - `data/answers/framed_{en,ja}.jsonl` and `data/answers/mail_tables_{en,ja}.jsonl`: harmful
   (sanitized) answers under requests that do not ask for harm, and as e-mails, memos and
   plain-text tables, each beside a harmless answer to the same request; every row in `train`.
+- `data/answers/structured_{en,ja}.jsonl`: harmful (sanitized) JSON, YAML, key-value lines,
+  tables, CSV, stories, scenes, chats, bullets and dense paragraphs in the categories the judge
+  reads worst in them, each beside a harmless twin in the same layout; every row in `train`.
 
 Files named `heldout*.jsonl` in the same folder (`heldout_prose.jsonl`, `heldout_prose_v2.jsonl`,
 `heldout_prose_v3.jsonl`) are never loaded here: they are written by someone else to validate the
@@ -68,6 +71,11 @@ _SOURCES = (
     # answers to the same requests in the same layouts (issue 15, judge12); training rows only,
     # outside the recall floor like framed_*.
     ("mail_tables_", "sekimori-mail-tables"),
+    # structured_*: harmful JSON/YAML/key-value/table/CSV answers, stories, scenes, chats, bullets
+    # and dense paragraphs (deception, crime.nonviolent, hate, self_harm, crime.violent,
+    # weapons.conventional) beside harmless twins in the same layouts (issue 15, judgedata,
+    # 2026-12-07, for the next retrain); training rows only, outside the recall floor.
+    ("structured_", "sekimori-structured"),
 )
 
 _XSTEST_LABELS = {
