@@ -3,7 +3,8 @@
     nice -n 19 .venv/bin/python bench/watch/run.py [--days 3] [--scale-sketches 1000000]
 
 Levels are chosen on the training seeds only (TRAIN_SEEDS), then every figure is measured on
-the test seeds (TEST_SEEDS), which the level choice never saw:
+the test seeds (TEST_SEEDS), which the level choice never saw (`--test-chains fresh`: on the
+fresh held-out chains and FRESH_SEEDS instead, for one judgement; no RESULTS.md):
 - distillation: the lowest level on the grid at which, on training traffic, at most 0.5% of
   benign keys and at most 0.5 hard-negative tenants in 100 a day would be flagged;
 - coordinated: the lowest level at which no benign key is named in a training alert;
@@ -78,6 +79,9 @@ from sekimori.watch.sketchfile import read_sketches, write_sketches
 
 TRAIN_SEEDS = (1, 2)
 TEST_SEEDS = (101, 102)
+# With `--test-chains fresh`: the held-out chains (data/watch/chains_fresh.jsonl) on seeds no run
+# has used, for judging the next decomposition change once (data/watch/README.md).
+FRESH_SEEDS = (201, 202)
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -712,7 +716,16 @@ def main() -> None:
         help="the levels an earlier run chose on the same training seeds and scores (JSON, as "
         "it printed them): the choice is skipped, everything else is run",
     )
+    parser.add_argument(
+        "--test-chains",
+        choices=("held_back", "fresh"),
+        default="held_back",
+        help="the test traffic's chains: the held-back half on TEST_SEEDS (default), or the "
+        "fresh held-out set on FRESH_SEEDS, for judging a change chosen on the training chains "
+        "once (no RESULTS.md: keep the figures with --figures)",
+    )
     args = parser.parse_args()
+    fresh = args.test_chains == "fresh"
     if args.render:
         write_results(Figures.load(args.figures))
         return
@@ -722,6 +735,7 @@ def main() -> None:
         watch_data_dir(),
         load_scores(watch_data_dir() / "scores.json"),
         per_set=PER_SET,
+        fresh=fresh,
     )
     started = time.perf_counter()
     train = [
@@ -743,7 +757,8 @@ def main() -> None:
     print("composed choice", choice, flush=True)
     del train
     test = [
-        simulate(pool, days=args.days, seed=s, scale=size, chains="held_back") for s in TEST_SEEDS
+        simulate(pool, days=args.days, seed=s, scale=size, chains=args.test_chains)
+        for s in (FRESH_SEEDS if fresh else TEST_SEEDS)
     ]
     if choice.adopted is not None:  # the test traffic's joined texts, screened once
         for sim in test:
@@ -759,7 +774,7 @@ def main() -> None:
     figures = Figures(args.days, levels, m, p50, p99, n, mem, file, choice)
     if args.figures:
         args.figures.write_bytes(orjson.dumps(dataclasses.asdict(figures)))
-    if not args.smoke:
+    if not args.smoke and not fresh:
         write_results(figures)
 
 

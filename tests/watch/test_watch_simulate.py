@@ -13,6 +13,7 @@ from sekimori.cli import main
 from sekimori.errors import InputError
 from sekimori.lang import FONT_FAMILY
 from sekimori.paths import shared_data_dir, watch_data_dir
+from sekimori.taxonomy import CATEGORIES, Tier
 from sekimori.watch.detectors import Alert
 from sekimori.watch.detectors.decomposition import DecompositionDetector
 from sekimori.watch.pool import Chain, Pool, load_pool, load_scores, read_chains
@@ -93,6 +94,61 @@ def test_a_chain_with_an_unknown_split_is_a_clear_error(tmp_path: Path) -> None:
     row = '{"id": "c1", "lang": "en", "kind": "decomposed", "category": "weapons.bio", '
     (tmp_path / "chains.jsonl").write_text(row + '"split": "test", "steps": ["a"]}\n')
     (tmp_path / "lookalikes.jsonl").write_text("")
+    with pytest.raises(InputError, match="split must be"):
+        read_chains(tmp_path)
+
+
+def test_the_fresh_held_out_chains_load_with_their_fields() -> None:
+    fresh = [c for c in read_chains(watch_data_dir(), fresh=True) if c.split == "fresh"]
+    decomposed = [c for c in fresh if c.kind == "decomposed"]
+    looks = [c for c in fresh if c.kind != "decomposed"]
+    # 4 decomposed chains per catastrophic category, 2 EN and 2 JA; 8 + 8 benign look-alikes
+    catastrophic = {c.id for c in CATEGORIES if c.tier is Tier.CATASTROPHIC}
+    assert Counter((c.category, c.lang) for c in decomposed) == {
+        (cat, lang): 2 for cat in catastrophic for lang in ("en", "ja")
+    }
+    assert {c.kind for c in looks} == {"benign_lookalike"}
+    assert Counter((c.category, c.lang) for c in looks) == {(None, "en"): 8, (None, "ja"): 8}
+    ids = [c.id for c in fresh]
+    assert len(set(ids)) == 32 and not set(ids) & {c.id for c in read_chains(watch_data_dir())}
+    for chain in fresh:
+        assert 5 <= len(chain.steps) <= 7
+        for step in chain.steps:
+            assert step.lang == chain.lang and step.text.strip()
+            kana = any("\u3040" <= ch <= "\u30ff" for ch in step.text)
+            assert kana == (chain.lang == "ja"), step.id
+    # Usable: every step has its screened scores (`watch scores` covers the fresh chains).
+    scores = load_scores(watch_data_dir() / "scores.json")
+    assert all(s.id in scores for c in fresh for s in c.steps)
+
+
+def test_reading_the_fresh_chains_changes_no_other_traffic(pool: Pool, sim: Simulation) -> None:
+    scores = load_scores(watch_data_dir() / "scores.json")
+    with_fresh = load_pool(shared_data_dir(), watch_data_dir(), scores, per_set=1_200, fresh=True)
+    assert len(with_fresh.chains) == len(pool.chains) + 32
+    for part in ("all", "train", "held_back"):
+        assert chains_part(with_fresh.chains, part) == chains_part(pool.chains, part)
+    again = simulate(with_fresh, days=1, seed=7, scale=TINY)
+    assert again.labels == sim.labels
+    assert [s.pack() for s in again.sketches] == [s.pack() for s in sim.sketches]
+    # The fresh part holds the fresh chains only (a smoke run: sketches, no detector figure).
+    held_out = simulate(with_fresh, days=1, seed=7, scale=TINY, chains="fresh")
+    assert {r.chain for r in held_out.labels.chain_runs} <= {c.id for c in with_fresh.chains[-32:]}
+    assert len(catastrophic_runs(held_out.labels.chain_runs)) == 16
+    assert held_out.sketches
+    with pytest.raises(InputError, match="no fresh chains"):
+        simulate(pool, days=1, seed=7, scale=TINY, chains="fresh")
+
+
+def test_a_fresh_chain_must_say_so_and_only_in_its_file(tmp_path: Path) -> None:
+    row = '{"id": "c1", "lang": "en", "kind": "decomposed", "category": "weapons.bio", '
+    (tmp_path / "chains.jsonl").write_text(row + '"steps": ["a"]}\n')
+    (tmp_path / "lookalikes.jsonl").write_text("")
+    (tmp_path / "chains_fresh.jsonl").write_text(row.replace("c1", "f1") + '"steps": ["a"]}\n')
+    assert [c.id for c in read_chains(tmp_path)] == ["c1"]
+    with pytest.raises(InputError, match='must be "fresh" in this file'):
+        read_chains(tmp_path, fresh=True)
+    (tmp_path / "chains.jsonl").write_text(row + '"split": "fresh", "steps": ["a"]}\n')
     with pytest.raises(InputError, match="split must be"):
         read_chains(tmp_path)
 

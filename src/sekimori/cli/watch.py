@@ -72,6 +72,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="prompt scores from `watch scores` (default data/watch/scores.json) "
         "/ `watch scores` の出力",
     )
+    sim.add_argument(
+        "--chains",
+        choices=("all", "train", "held_back", "fresh"),
+        default="all",
+        help="which decomposed and look-alike chains the traffic uses: all (default), the "
+        "training or held-back half, or the fresh held-out set (data/watch/chains_fresh.jsonl, "
+        "kept for judging the next decomposition change once) / 使うチェーン：全部（既定）、"
+        "学習用・保留の半分、または新しい保留セット（次の変更を一度だけ判定するためのもの）",
+    )
     sim.set_defaults(func=_simulate)
 
     rep = watch.add_parser(
@@ -176,7 +185,7 @@ def _scores(args: argparse.Namespace) -> int:
     from sekimori.watch.pool import read_chains, read_prompts, save_scores, screen_through_gateway
 
     benign = read_prompts(shared_data_dir(), per_set=PER_SET, seed=0)
-    chains = read_chains(watch_data_dir())
+    chains = read_chains(watch_data_dir(), fresh=True)  # the held-out ones are scored alike
     prompts = [p for ps in benign.values() for p in ps] + [s for c in chains for s in c.steps]
     started = time.perf_counter()
     scores = screen_through_gateway(prompts, args.config)
@@ -196,8 +205,10 @@ def _simulate(args: argparse.Namespace) -> int:
         watch_data_dir(),
         load_scores(args.scores or watch_data_dir() / SCORES_FILE),
         per_set=PER_SET,
+        fresh=args.chains == "fresh",
     )
-    sim = simulate(pool, days=args.days, seed=args.seed, scale=SMALL if args.small else DEFAULT)
+    scale = SMALL if args.small else DEFAULT
+    sim = simulate(pool, days=args.days, seed=args.seed, scale=scale, chains=args.chains)
     count = write_sketches(args.out, sim.sketches)
     labels = asdict(sim.labels)
     labels["benign_sessions"] = len(sim.labels.benign_sessions)

@@ -26,6 +26,9 @@ from sekimori.watch.sketch import SCORE_IDS, as_kept, harm_of
 # Ordinary prompt sets the simulator may use (not the evaluation-only sets, see data/README.md).
 BENIGN_SETS: tuple[str, ...] = ("dolly-15k", "dolly-15k-ja", "oasst1-en")
 CHAIN_FILES: tuple[str, ...] = ("chains.jsonl", "lookalikes.jsonl")
+# Held out for one judgement (`"split": "fresh"` on every row): read only when asked for
+# (`read_chains(fresh=True)`), never in the `all`, `train` or `held_back` parts.
+FRESH_FILE = "chains_fresh.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,9 @@ class Chain:
     kind: str
     category: str | None
     steps: tuple[Prompt, ...]
-    split: str | None = None  # "train": only ever in training traffic (`simulate.chains_part`)
+    # "train": only ever in training traffic; "fresh": only in the `fresh` part
+    # (`simulate.chains_part`)
+    split: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +108,10 @@ def read_prompts(shared_data: Path, *, per_set: int, seed: int) -> dict[str, lis
     return by_lang
 
 
-def read_chains(team_data: Path) -> list[Chain]:
+def read_chains(team_data: Path, *, fresh: bool = False) -> list[Chain]:
+    """The chain files' chains, in file order; with `fresh`, the held-out `FRESH_FILE` after."""
     chains = []
-    for name in CHAIN_FILES:
+    for name in CHAIN_FILES + ((FRESH_FILE,) if fresh else ()):
         for row in _jsonl(team_data / name):
             steps = row["steps"]
             assert isinstance(steps, list)
@@ -117,21 +123,27 @@ def read_chains(team_data: Path) -> list[Chain]:
                     kind=str(row["kind"]),
                     category=None if row["category"] is None else str(row["category"]),
                     steps=tuple(Prompt(f"{cid}#{i}", lang, str(s)) for i, s in enumerate(steps)),
-                    split=_split(row, team_data / name),
+                    split=_split(row, team_data / name, fresh=name == FRESH_FILE),
                 )
             )
     return chains
 
 
-def _split(row: dict[str, object], path: Path) -> str | None:
+def _split(row: dict[str, object], path: Path, *, fresh: bool) -> str | None:
     split = row.get("split")
-    if split not in (None, "train"):
+    if fresh and split != "fresh":
+        raise InputError(
+            f'chain {row.get("id")!r}: split must be "fresh" in this file, not {split!r} '
+            f'/ このファイルの split は "fresh" のみです',
+            source=str(path),
+        )
+    if not fresh and split not in (None, "train"):
         raise InputError(
             f'chain {row.get("id")!r}: split must be "train" or absent, not {split!r} '
             f'/ split は "train" か省略のみです',
             source=str(path),
         )
-    return None if split is None else "train"
+    return None if split is None else str(split)
 
 
 # Whom the scores command screens as: the policy's default tenant (no tenant has this name).
@@ -207,10 +219,17 @@ def load_scores(path: Path) -> dict[str, Scores]:
 
 
 def load_pool(
-    shared_data: Path, team_data: Path, scores: Mapping[str, Scores], *, per_set: int, seed: int = 0
+    shared_data: Path,
+    team_data: Path,
+    scores: Mapping[str, Scores],
+    *,
+    per_set: int,
+    seed: int = 0,
+    fresh: bool = False,
 ) -> Pool:
+    """`fresh`: the held-out chains too (`read_chains`), for the `fresh` part only."""
     benign = read_prompts(shared_data, per_set=per_set, seed=seed)
-    chains = read_chains(team_data)
+    chains = read_chains(team_data, fresh=fresh)
     missing = [p.id for ps in benign.values() for p in ps if p.id not in scores]
     missing += [s.id for c in chains for s in c.steps if s.id not in scores]
     if missing:

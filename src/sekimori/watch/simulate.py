@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sekimori.errors import InputError
 from sekimori.watch.pool import Chain, Pool, Prompt
 from sekimori.watch.sketch import (
     SamplingParams,
@@ -469,7 +470,12 @@ def chains_part(chains: Sequence[Chain], part: str) -> tuple[Chain, ...]:
     the first, third, ... are `train`, the others `held_back` (levels are chosen on `train`
     traffic, figures measured on `held_back` chains, so no chain is both tuned on and tested).
     Chains marked `split: train` are always `train` and leave the alternation of the others
-    alone (chains written later for training only do not move a chain into the test half)."""
+    alone (chains written later for training only do not move a chain into the test half).
+    `fresh`: only the held-out chains marked `split: fresh` (`pool.FRESH_FILE`), which no other
+    part ever holds (so reading them changes no other part's traffic)."""
+    if part == "fresh":
+        return tuple(c for c in chains if c.split == "fresh")
+    chains = [c for c in chains if c.split != "fresh"]
     if part == "all":
         return tuple(chains)
     seen: Counter[tuple[str, str | None, str]] = Counter()
@@ -491,6 +497,11 @@ def simulate(
 ) -> Simulation:
     """`chains`: which decomposed and look-alike chains the traffic uses (`chains_part`)."""
     pool = dataclasses.replace(pool, chains=chains_part(pool.chains, chains))
+    if chains == "fresh" and not pool.chains:
+        raise InputError(
+            "no fresh chains in the pool: load it with `load_pool(..., fresh=True)` "
+            "/ 新しい保留チェーンが読み込まれていません"
+        )
     b = _Builder(pool, days, seed)
     b.office(scale.office)
     b.long_chats(scale.long_chat)
