@@ -1,4 +1,5 @@
-"""Confirmation figure: the default policy's input decision on data/prompts/candidates/hard_benign.jsonl.
+"""Confirmation figure: the default policy's input decision on the team's hard benign prompts
+(data/prompts/candidates/hard_benign.jsonl).
 
     PYTHONPATH=src python bench/classifier/hard_benign.py [--out FILE]
 
@@ -7,8 +8,12 @@ gateway scores a prompt: `ModelScorer().score_prompts` (the committed prompt cla
 policy scale, with the committed second opinion's capping), then ruled with the default policy's
 default tenant, `sure_at` the scorer's sure level and the sure-eligible scores (`Verdict.certain`),
 as `PolicyScreen` does. Outcome: blocked, held (an unsure block deferred to the answer), flagged or
-allowed. Nothing is chosen from these figures. Writes the per-row outcomes and the counts by
-language, category and kind to ``--out`` (default: hard_benign_figures.json beside this file).
+allowed. Nothing is chosen from these figures. Rows numbered from 201 are the second batch
+(written after the first batch's totals were known; data/prompts/README.md), counted apart.
+Writes the per-row outcomes (``tier``: the strictest tier of a category still at the sure level
+after the second opinion, i.e. of a block) and the counts by batch, group (A-F, by id,
+data/prompts/README.md), language, category and kind to ``--out`` (default:
+hard_benign_figures.json beside this file).
 """
 
 from __future__ import annotations
@@ -31,6 +36,17 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "data" / "prompts" / "candidates" / "hard_benign.jsonl"
 OUTCOMES = ("block", "held", "flag", "allow")
 BATCH = 16
+SECOND = 201  # the first id number of the second batch
+# Groups by id number (data/prompts/README.md): the last number of each group, per language.
+GROUPS = {
+    "en": ((35, "A"), (69, "B"), (79, "C"), (97, "D"), (121, "E"), (999, "F")),
+    "ja": ((36, "A"), (70, "B"), (80, "C"), (98, "D"), (122, "E"), (999, "F")),
+}
+
+
+def group(ident: str, lang: str) -> str:
+    number = int(ident.rsplit(".", 1)[1])
+    return next(name for last, name in GROUPS[lang] if number <= last)
 
 
 def main() -> None:
@@ -61,6 +77,8 @@ def main() -> None:
                     "lang": r["lang"],
                     "category": r["category"],
                     "kind": r["kind"],
+                    "batch": 2 if int(r["id"].rsplit(".", 1)[1]) >= SECOND else 1,
+                    "group": group(r["id"], r["lang"]),
                     "outcome": outcome,
                     "sure": at_sure,
                     "tier": BY_ID[at_sure[0]].tier.value if at_sure else None,
@@ -70,11 +88,13 @@ def main() -> None:
             )
     seconds = time.perf_counter() - started
     counts: dict[str, dict[str, dict[str, int]]] = {}
-    for key in ("lang", "category", "kind", "tier"):
+    for key in ("batch", "group", "lang", "category", "kind", "tier"):
         table: dict[str, Counter[str]] = {}
         for o in out:
             table.setdefault(f"{o[key]}", Counter())[o["outcome"]] += 1
-            if key != "tier":
+            if key not in ("tier", "batch", "group"):
+                table.setdefault(f"{o[key]}/b{o['batch']}", Counter())[o["outcome"]] += 1
+            if key not in ("tier", "lang"):
                 table.setdefault(f"{o[key]}/{o['lang']}", Counter())[o["outcome"]] += 1
         counts[key] = {k: {x: c[x] for x in OUTCOMES} for k, c in sorted(table.items())}
     total = Counter(o["outcome"] for o in out)
@@ -90,7 +110,7 @@ def main() -> None:
         "outcomes": out,
     }
     args.out.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps({"total": figures["total"], "lang": counts["lang"]}, ensure_ascii=False))
+    print(json.dumps({"total": figures["total"], "batch": counts["batch"]}, ensure_ascii=False))
 
 
 if __name__ == "__main__":
