@@ -1128,11 +1128,14 @@ NOTES = """
   most 0.25 benign keys over it per 1,000 benign training sessions per seed, adopted only if the
   detector with it catches more training chain runs by the 4th step than without it, with no
   more alerts on benign training keys; then the test seeds once, whatever they give.
-- This page's run (branch `decomp`, the brief: raise decomposition recall toward 80%) is the
-  defaults' run again, with `--levels` set to the defaults' levels (the choice is the one of
-  the earlier runs on the same training seeds and scores; the composed reading re-chosen as
-  usual); every decomposition figure and alert count is as on main's page (the code's new
-  channel and levels are off by default).
+- This page's run (7 December 2026, after `data/watch/scores.json` was rebuilt on main's
+  screen: the prompt model L with the second opinion and the one-pass segment scan; 2,187 of
+  4,157 prompts' scores changed) measures the product's defaults on today's scores: `--levels`
+  set to the detectors' default levels (chosen by earlier runs on the training seeds and the
+  older scores; not chosen again, so that the page describes what the gateway runs), the
+  composed reading re-chosen as usual (1,084 new joined texts screened). Against the page on the
+  older scores: decomposition 41/64 -> 39/64 chains by the 4th step, false alerts 5 -> 3 in
+  6,824 benign sessions; distillation, slow-and-low and batch figures unchanged.
   Tried before it, by the rule of `bench/watch/DECOMP_RULE_3.md` (written before any of its
   figures, with a test-seed veto registered in advance): the anchored channel (a refused
   request sure in its top catastrophic category, with two more same-category requests among the
