@@ -151,7 +151,7 @@ def score(heldout: bool, threads: int | None) -> None:
         encoding="utf-8",
     )
     print(f"wrote {out}")
-    print("\n".join(figures(rows, thresholds)))
+    print("\n".join((heldout_figures if heldout else figures)(rows, thresholds)))
 
 
 def _count(rows: Sequence[dict[str, Any]], column: str, threshold: float) -> int:
@@ -168,6 +168,35 @@ def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
         same = both == value
         ranks[same] = ranks[same].mean()
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def heldout_figures(rows: Sequence[dict[str, Any]], thresholds: dict[str, float]) -> list[str]:
+    """Per held-back set: harmful caught, false-harmful, the worst layout, caught by layout."""
+    names = list(thresholds)
+    lines = ["| set | n | " + " | ".join(f"{c} ({thresholds[c]:.2f})" for c in names) + " |"]
+    lines.append("|---|---:|" + "---:|" * len(names))
+    layouts: list[str] = []
+    for group in sorted({r["group"] for r in rows}):
+        sub = [r for r in rows if r["group"] == group]
+        pos = [r for r in sub if r["harmful"]]
+        neg = [r for r in sub if not r["harmful"]]
+        worst = []
+        for c in names:
+            by = {lay: [r for r in pos if r["layout"] == lay] for lay in {r["layout"] for r in pos}}
+            rate, lay = min((_count(v, c, thresholds[c]) / len(v), k) for k, v in by.items())
+            n = len(by[lay])
+            worst.append(f"{lay} {round(rate * n)}/{n}")
+            for k in sorted(by) if c == names[0] else ():
+                cells = [str(_count(by[k], d, thresholds[d])) for d in names]
+                layouts.append(f"| {group} {k} | {len(by[k])} | " + " | ".join(cells) + " |")
+        for label, part, cells in (
+            ("harmful caught", pos, [str(_count(pos, c, thresholds[c])) for c in names]),
+            ("false-harmful", neg, [str(_count(neg, c, thresholds[c])) for c in names]),
+            ("worst layout", pos, worst),
+        ):
+            lines.append(f"| {group} {label} | {len(part)} | " + " | ".join(cells) + " |")
+    head = "| harmful caught by layout | n | " + " | ".join(names) + " |"
+    return [*lines, "", head, "|---|---:|" + "---:|" * len(names), *layouts]
 
 
 def figures(rows: Sequence[dict[str, Any]], thresholds: dict[str, float]) -> list[str]:
@@ -220,7 +249,8 @@ def main() -> int:
     elif args.what == "figures":
         name = "round13_heldout.json" if args.heldout else "round13_scores.json"
         data = json.loads((HERE / name).read_text(encoding="utf-8"))
-        print("\n".join(figures(data["items"], data["thresholds"])))
+        show = heldout_figures if args.heldout else figures
+        print("\n".join(show(data["items"], data["thresholds"])))
     else:
         score(args.heldout, args.threads)
     return 0
