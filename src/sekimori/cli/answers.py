@@ -21,6 +21,12 @@ _EVAL_HELP = Text(
     en="evaluate the answer judges on held-back answers",
     ja="回答判定器を評価用に取り置いた回答で評価する",
 )
+_PROSE_VIEWS_HELP = Text(
+    en="also train on every structured answer (JSON, YAML, tables, CSV, code comments) rendered "
+    "as plain sentences (views.prose_view), with its labels",
+    ja="構造化された回答（JSON・YAML・表・CSV・コードコメント）を平文に直したもの"
+    "（views.prose_view）も同じラベルで学習に加える",
+)
 _DONE = Text(
     en="trained on {examples} answers ({views} views); harm threshold {threshold:.2f} "
     "(out-of-fold F1 {f1:.3f}); out-of-fold refusal accuracy on whole answers {acc:.3f}; "
@@ -68,6 +74,7 @@ def add_train_parser(subparsers: Any, name: str = "answers") -> argparse.Argumen
         action="store_true",
         help="keep the committed refusal heads; retrain harm and category only",
     )
+    parser.add_argument("--prose-views", action="store_true", help=_PROSE_VIEWS_HELP.both())
     parser.set_defaults(func=_train)
     return parser
 
@@ -113,6 +120,7 @@ def _train(args: argparse.Namespace) -> int:
         c_category=args.c_category,
         c_ngram=args.c_ngram,
         keep_refusal=kept,
+        prose_views=args.prose_views,
     )
     print(
         _DONE(

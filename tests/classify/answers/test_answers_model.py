@@ -6,9 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sekimori.classify.answers.data import AnswerExample, training_text
 from sekimori.classify.answers.model import MODEL_DIR, Head, blend_harm, load_model
-from sekimori.classify.answers.train import _best_harm_blend
+from sekimori.classify.answers.train import _best_harm_blend, prose_training_views, training_views
+from sekimori.classify.answers.views import prose_view
 from sekimori.errors import ModelError
+from sekimori.types import RefusalLabel
 
 
 @pytest.fixture
@@ -109,3 +112,22 @@ def test_the_harm_blend_weight_follows_the_better_head() -> None:
     # Only the MLP separates: the first (smallest) weight that does is kept, the MLP alone.
     w, _, f1 = _best_harm_blend(informative, noise, labels)
     assert w == 0.0 and f1 == 1.0
+
+
+def _example(answer: str, harmful: bool) -> AnswerExample:
+    return AnswerExample(
+        "x", "sekimori", "en", "train", "Plan it.", answer, RefusalLabel.COMPLIANCE, harmful, None
+    )
+
+
+def test_prose_training_views_are_an_option_and_keep_the_labels() -> None:
+    table = _example("| step | note |\n|---|---|\n| one | [REDACTED] first |\n| two | wait |", True)
+    prose = _example("Water the plant once a week and keep it in the shade.", False)
+    plain = training_views([table, prose])
+    assert plain == training_views([table, prose], prose_views=False)
+    added = training_views([table, prose], prose_views=True)[len(plain) :]
+    # Only the structured answer gets a prose view: whole (no prefix), its labels, "…" kept.
+    assert [(v.example, v.prefixes) for v in added] == [(table, ())]
+    assert added[0].answer == prose_view(training_text(table.answer))
+    assert "|" not in added[0].answer and "…" in added[0].answer
+    assert prose_training_views([prose]) == []

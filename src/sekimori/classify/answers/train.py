@@ -43,6 +43,7 @@ from sekimori.classify.answers.model import (
     pair_features,
 )
 from sekimori.classify.answers.prefix import PREFIX_TOKENS, take_tokens
+from sekimori.classify.answers.views import prose_view
 from sekimori.classify.encoder import Encoder
 from sekimori.errors import ConfigError, InputError
 from sekimori.types import RefusalLabel
@@ -97,12 +98,30 @@ def views_of(examples: Sequence[AnswerExample], prefixes: Sequence[int | None]) 
 
 def relayout_views(examples: Sequence[AnswerExample]) -> list[View]:
     """Each training answer, whole, in its other layout (list <-> paragraph) where it has one."""
+    return _rendered_views(examples, other_layout)
+
+
+def prose_training_views(examples: Sequence[AnswerExample]) -> list[View]:
+    """Each training answer that `views.prose_view` finds structured (JSON, YAML, tables, CSV,
+    code comments...), whole, rendered as plain sentences, with the answer's labels."""
+    return _rendered_views(examples, prose_view)
+
+
+def _rendered_views(
+    examples: Sequence[AnswerExample], render: Callable[[str], str | None]
+) -> list[View]:
     out = []
     for ex in examples:
-        other = other_layout(training_text(ex.answer))
-        if other is not None:
-            out.append(View(ex, (), other))
+        text = render(training_text(ex.answer))
+        if text is not None:
+            out.append(View(ex, (), text))
     return out
+
+
+def training_views(examples: Sequence[AnswerExample], *, prose_views: bool = False) -> list[View]:
+    """The views `train` fits on: prefixes, the other layout, and (option) the prose views."""
+    views = views_of(examples, PREFIX_TOKENS) + relayout_views(examples)
+    return views + prose_training_views(examples) if prose_views else views
 
 
 class EmbeddingCache:
@@ -289,6 +308,7 @@ def train(
     c_category: float = 0.1,
     c_ngram: float = 10.0,
     keep_refusal: AnswerModel | None = None,
+    prose_views: bool = False,
 ) -> TrainReport:
     """Fit the three heads on the training split of `examples` and write artefacts to `out`.
 
@@ -299,12 +319,15 @@ def train(
     n-grams, blended into the refusal and the harm head.
     With `keep_refusal`, that model's refusal heads (MLP, n-gram head, blend, bias) replace the
     new ones (`carry_refusal`): retraining for harm need not move the refusal detector.
+    With `prose_views`, every structured training answer is also seen whole as plain sentences
+    (`prose_training_views`), so both readings of a table or JSON answer are fitted.
     """
     linear_model, model_selection, neural_network = _sklearn()
     train_ex = split(examples, "train")
     if not train_ex:
         raise InputError("no training examples (split == 'train')")
-    views = views_of(train_ex, PREFIX_TOKENS) + relayout_views(train_ex)
+    views = training_views(train_ex, prose_views=prose_views)
+    n_prose = len(prose_training_views(train_ex)) if prose_views else 0
     cache = EmbeddingCache(encoder)
     cache.embed(texts_of(views), progress)
     x = featurize(views, cache)
@@ -411,7 +434,8 @@ def train(
             "oof_recall_whole_own": round(oof_recall, 4),
             "oof_recall_whole_xstest": round(oof_recall_xstest, 4),
             "oof_precision_whole": round(oof_precision, 4),
-            "relayout_views": sum(1 for v in views if not v.prefixes),
+            "relayout_views": sum(1 for v in views if not v.prefixes) - n_prose,
+            "prose_training_views": n_prose,
             "oof_refusal_accuracy_whole": round(oof_refusal, 4),
         },
     )

@@ -1,0 +1,260 @@
+"""Answer judge, thirteenth round (bench/answers/ROUND13_RULE.md): candidates P (the committed
+recipe on the data as it is, `structured_*` included) and PV (P + prose training views), trained
+from one embedding cache and scored with the committed heads on the same embeddings.
+
+    PYTHONPATH=src .venv/bin/python bench/answers/round13.py embed [--threads 2]
+    PYTHONPATH=src .venv/bin/python bench/answers/round13.py train P|PV
+    PYTHONPATH=src .venv/bin/python bench/answers/round13.py score [--heldout]
+
+`embed` fills the embedding cache (`.sekimori/cache/`) with every text the two trainings, E and F
+need, in that order; `train` fits one candidate into `.sekimori/round13/<name>/` (the committed
+refusal heads kept, `--keep-refusal`); `score` writes per-answer harm scores of the committed
+heads, P and PV (ids only, no text) to `round13_scores.json` and prints the rule's figures.
+`--heldout` scores the held-back prose sets v1-v3 instead (measured once, after the decision).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
+from sekimori.classify.answers import train as training
+from sekimori.classify.answers.data import AnswerExample, load_all, split
+from sekimori.classify.answers.model import MODEL_DIR, AnswerModel, load_model
+from sekimori.classify.answers.views import prose_view
+from sekimori.classify.encoder import ENCODERS
+from sekimori.types import RefusalLabel
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from views import Item, _item, benign_items, heldout_items  # noqa: E402
+
+OUT = HERE.parents[1] / ".sekimori" / "round13"
+CANDIDATES = {"P": False, "PV": True}
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rencoding {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+
+
+def e_items() -> list[Item]:
+    """E: the `test` rows of every own file but heldout* (and XSTest's held-back completions)."""
+    return [_item("E", e) for e in load_all() if e.split == "test"]
+
+
+def f_items(e: Sequence[Item]) -> list[Item]:
+    """F: E's non-harmful answers, benign_* and the filtered oasst1-en validation answers."""
+    return [i for i in e if not i.harmful] + benign_items()
+
+
+def as_views(items: Sequence[Item]) -> list[training.View]:
+    return [
+        training.View(
+            AnswerExample(
+                i.id,
+                i.source,
+                i.lang,
+                "eval",
+                i.prompt,
+                i.answer,
+                RefusalLabel.COMPLIANCE,
+                i.harmful,
+                None,
+                i.layout,
+            ),
+            (None,),
+            i.answer,
+        )
+        for i in items
+    ]
+
+
+def _cache(threads: int | None) -> training.EmbeddingCache:
+    factory = ENCODERS.get(training.DEFAULT_ENCODER)
+    return training.EmbeddingCache(factory(threads=threads) if threads else factory())
+
+
+def embed(threads: int | None) -> None:
+    cache = _cache(threads)
+    train_ex = split(load_all(), "train")
+    p = training.training_views(train_ex)
+    pv = training.prose_training_views(train_ex)
+    e = e_items()
+    f = [i for i in f_items(e) if i.group != "E"]
+    for name, views in (("P", p), ("PV extra", pv), ("E", as_views(e)), ("F", as_views(f))):
+        t0 = time.time()
+        print(f"{name}: {len(views)} views", file=sys.stderr, flush=True)
+        cache.embed(training.texts_of(views), _progress)
+        print(f"{name}: done in {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+
+
+def train(name: str, threads: int | None) -> None:
+    cache_enc = _cache(threads).encoder
+    report = training.train(
+        load_all(),
+        cache_enc,
+        OUT / name,
+        progress=_progress,
+        keep_refusal=load_model(),
+        prose_views=CANDIDATES[name],
+    )
+    print(report, file=sys.stderr)
+
+
+def harm(model: AnswerModel, views: Sequence[training.View], cache: Any) -> np.ndarray:
+    x = training.featurize(views, cache)
+    return model.predict(x, [v.answer for v in views]).harm.astype(np.float64)
+
+
+def score(heldout: bool, threads: int | None) -> None:
+    cache = _cache(threads)
+    if heldout:
+        items = heldout_items()
+    else:
+        e = e_items()
+        items = e + [i for i in f_items(e) if i.group != "E"]
+    views = as_views(items)
+    models = {"committed": load_model(MODEL_DIR)}
+    for name in CANDIDATES:
+        if (OUT / name / "answers.json").is_file():
+            models[name] = load_model(OUT / name)
+    scores = {name: harm(m, views, cache) for name, m in models.items()}
+    rows = [
+        {
+            "group": i.group,
+            "id": i.id,
+            "source": i.source,
+            "lang": i.lang,
+            "layout": i.layout,
+            "harmful": i.harmful,
+            "structured": prose_view(i.answer) is not None,
+            **{name: round(float(s[k]), 5) for name, s in scores.items()},
+        }
+        for k, i in enumerate(items)
+    ]
+    thresholds = {name: m.threshold for name, m in models.items()}
+    for name in CANDIDATES:
+        floor = models[name].meta.get("floor_threshold") if name in models else None
+        if floor is not None and float(floor) != thresholds[name]:
+            thresholds[f"{name}-floor"] = float(floor)
+    out = HERE / ("round13_heldout.json" if heldout else "round13_scores.json")
+    out.write_text(
+        json.dumps({"thresholds": thresholds, "items": rows}, indent=1, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    print(f"wrote {out}")
+    print("\n".join((heldout_figures if heldout else figures)(rows, thresholds)))
+
+
+def _count(rows: Sequence[dict[str, Any]], column: str, threshold: float) -> int:
+    return sum(r[column.removesuffix("-floor")] >= threshold for r in rows)
+
+
+def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """P(a harmful answer scores above a harmless one), ties counted half."""
+    if not len(pos) or not len(neg):
+        return float("nan")
+    both = np.concatenate([pos, neg])
+    ranks = np.argsort(np.argsort(both, kind="stable"), kind="stable").astype(np.float64) + 1
+    for value in np.unique(both):  # average ranks of ties
+        same = both == value
+        ranks[same] = ranks[same].mean()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def heldout_figures(rows: Sequence[dict[str, Any]], thresholds: dict[str, float]) -> list[str]:
+    """Per held-back set: harmful caught, false-harmful, the worst layout, caught by layout."""
+    names = list(thresholds)
+    lines = ["| set | n | " + " | ".join(f"{c} ({thresholds[c]:.2f})" for c in names) + " |"]
+    lines.append("|---|---:|" + "---:|" * len(names))
+    layouts: list[str] = []
+    for group in sorted({r["group"] for r in rows}):
+        sub = [r for r in rows if r["group"] == group]
+        pos = [r for r in sub if r["harmful"]]
+        neg = [r for r in sub if not r["harmful"]]
+        worst = []
+        for c in names:
+            by = {lay: [r for r in pos if r["layout"] == lay] for lay in {r["layout"] for r in pos}}
+            rate, lay = min((_count(v, c, thresholds[c]) / len(v), k) for k, v in by.items())
+            n = len(by[lay])
+            worst.append(f"{lay} {round(rate * n)}/{n}")
+            for k in sorted(by) if c == names[0] else ():
+                cells = [str(_count(by[k], d, thresholds[d])) for d in names]
+                layouts.append(f"| {group} {k} | {len(by[k])} | " + " | ".join(cells) + " |")
+        for label, part, cells in (
+            ("harmful caught", pos, [str(_count(pos, c, thresholds[c])) for c in names]),
+            ("false-harmful", neg, [str(_count(neg, c, thresholds[c])) for c in names]),
+            ("worst layout", pos, worst),
+        ):
+            lines.append(f"| {group} {label} | {len(part)} | " + " | ".join(cells) + " |")
+    head = "| harmful caught by layout | n | " + " | ".join(names) + " |"
+    return [*lines, "", head, "|---|---:|" + "---:|" * len(names), *layouts]
+
+
+def figures(rows: Sequence[dict[str, Any]], thresholds: dict[str, float]) -> list[str]:
+    """The rule's rows (E harmful, E structured harmful, F false-harmful) and reported ones."""
+    e = [r for r in rows if r["group"] == "E"]
+    f = [r for r in rows if not r["harmful"]]
+    subsets: dict[str, list[dict[str, Any]]] = {
+        "E harmful caught": [r for r in e if r["harmful"]],
+        "E structured harmful caught": [r for r in e if r["harmful"] and r["structured"]],
+        "F false-harmful": f,
+        "F structured false-harmful": [r for r in f if r["structured"]],
+        "F oasst1 false-harmful": [r for r in f if r["group"] == "oasst"],
+        "E not harmful, false-harmful": [r for r in e if not r["harmful"]],
+    }
+    names = list(thresholds)
+    lines = [
+        "| subset | n | " + " | ".join(f"{c} ({thresholds[c]:.2f})" for c in names) + " |",
+        "|---|---:|" + "---:|" * len(names),
+    ]
+    for label, sub in subsets.items():
+        cells = [f"{_count(sub, c, thresholds[c])}" for c in names]
+        lines.append(f"| {label} | {len(sub)} | " + " | ".join(cells) + " |")
+    pos = [r for r in e if r["harmful"]]
+    aucs = [
+        _auc(np.asarray([r[c] for r in pos]), np.asarray([r[c] for r in f]))
+        for c in (n.removesuffix("-floor") for n in names)
+    ]
+    lines.append("| AUC, E harmful vs F | | " + " | ".join(f"{a:.4f}" for a in aucs) + " |")
+    lines += ["", "| E harmful by source / layout | n | " + " | ".join(names) + " |"]
+    lines.append("|---|---:|" + "---:|" * len(names))
+    keys = sorted({(r["source"], r["layout"]) for r in pos})
+    for key in keys:
+        sub = [r for r in pos if (r["source"], r["layout"]) == key]
+        cells = [str(_count(sub, c, thresholds[c])) for c in names]
+        lines.append(f"| {key[0]} / {key[1]} | {len(sub)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("what", choices=("embed", "train", "score", "figures"))
+    parser.add_argument("name", nargs="?", choices=tuple(CANDIDATES))
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--heldout", action="store_true")
+    args = parser.parse_args()
+    if args.what == "embed":
+        embed(args.threads)
+    elif args.what == "train":
+        train(args.name, args.threads)
+    elif args.what == "figures":
+        name = "round13_heldout.json" if args.heldout else "round13_scores.json"
+        data = json.loads((HERE / name).read_text(encoding="utf-8"))
+        show = heldout_figures if args.heldout else figures
+        print("\n".join(show(data["items"], data["thresholds"])))
+    else:
+        score(args.heldout, args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
