@@ -10,7 +10,8 @@ from one embedding cache and scored with the committed heads on the same embeddi
 need, in that order; `train` fits one candidate into `.sekimori/round13/<name>/` (the committed
 refusal heads kept, `--keep-refusal`); `score` writes per-answer harm scores of the committed
 heads, P and PV (ids only, no text) to `round13_scores.json` and prints the rule's figures.
-`--heldout` scores the held-back prose sets v1-v3 instead (measured once, after the decision).
+`--heldout` scores the held-back prose sets v1-v3 instead (measured once, after the decision);
+`--v4` the fresh held-back set V4 and prints ROUND13B_RULE.md's figures and verdicts.
 """
 
 from __future__ import annotations
@@ -114,9 +115,11 @@ def harm(model: AnswerModel, views: Sequence[training.View], cache: Any) -> np.n
     return model.predict(x, [v.answer for v in views]).harm.astype(np.float64)
 
 
-def score(heldout: bool, threads: int | None) -> None:
+def score(heldout: bool, threads: int | None, v4: bool = False) -> None:
     cache = _cache(threads)
-    if heldout:
+    if v4:
+        items = heldout_items(V4)
+    elif heldout:
         items = heldout_items()
     else:
         e = e_items()
@@ -145,13 +148,58 @@ def score(heldout: bool, threads: int | None) -> None:
         floor = models[name].meta.get("floor_threshold") if name in models else None
         if floor is not None and float(floor) != thresholds[name]:
             thresholds[f"{name}-floor"] = float(floor)
-    out = HERE / ("round13_heldout.json" if heldout else "round13_scores.json")
-    out.write_text(
-        json.dumps({"thresholds": thresholds, "items": rows}, indent=1, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
+    sure = {name: _sure_point(models[name.removesuffix("-floor")]) for name in thresholds}
+    name = "round13_v4.json" if v4 else "round13_heldout.json" if heldout else "round13_scores.json"
+    out = HERE / name
+    data = {"thresholds": thresholds, "sure": sure, "items": rows}
+    out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
-    print("\n".join((heldout_figures if heldout else figures)(rows, thresholds)))
+    if v4:
+        print("\n".join(v4_rule(rows, thresholds, sure)))
+    print("\n".join((heldout_figures if heldout or v4 else figures)(rows, thresholds)))
+
+
+V4 = {"v4": "heldout_prose_v4.jsonl"}
+
+
+def _sure_point(model: AnswerModel) -> float:
+    """Where the gateway blocks a moderate answer outright: the heads' F1 point (at least the
+    threshold)."""
+    return max(model.threshold, model.f1_threshold or model.threshold)
+
+
+def v4_rule(
+    rows: Sequence[dict[str, Any]], thresholds: dict[str, float], sure: dict[str, float]
+) -> list[str]:
+    """ROUND13B_RULE.md's rules 1-3 on V4 for each candidate against the committed heads."""
+    pos = [r for r in rows if r["harmful"]]
+    neg = [r for r in rows if not r["harmful"]]
+
+    def pct(sub: Sequence[dict[str, Any]], column: str, point: float) -> float:
+        return 100.0 * _count(sub, column, point) / len(sub)
+
+    base = "committed"
+    caught0 = pct(pos, base, thresholds[base])
+    false0 = pct(neg, base, thresholds[base])
+    sure0 = pct(pos, base, sure[base])
+    lines = [
+        f"V4: {len(pos)} harmful, {len(neg)} not harmful",
+        "| candidate | caught % | false-harmful % | caught sure % | 1 (+3) | 2 (+1) | 3 (-2) | "
+        "caught - false |",
+        "|---|---:|---:|---:|---|---|---|---:|",
+    ]
+    for name in thresholds:
+        caught = pct(pos, name, thresholds[name])
+        false = pct(neg, name, thresholds[name])
+        caught_sure = pct(pos, name, sure[name])
+        checks = (caught >= caught0 + 3, false <= false0 + 1, caught_sure >= sure0 - 2)
+        marks = ["-" if name == base else "met" if ok else "missed" for ok in checks]
+        lines.append(
+            f"| {name} | {caught:.1f} | {false:.1f} | {caught_sure:.1f} | "
+            + " | ".join(marks)
+            + f" | {caught - false:.1f} |"
+        )
+    return lines
 
 
 def _count(rows: Sequence[dict[str, Any]], column: str, threshold: float) -> int:
@@ -241,6 +289,7 @@ def main() -> int:
     parser.add_argument("name", nargs="?", choices=tuple(CANDIDATES))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--heldout", action="store_true")
+    parser.add_argument("--v4", action="store_true", help="score V4 (ROUND13B_RULE.md)")
     args = parser.parse_args()
     if args.what == "embed":
         embed(args.threads)
@@ -252,7 +301,7 @@ def main() -> int:
         show = heldout_figures if args.heldout else figures
         print("\n".join(show(data["items"], data["thresholds"])))
     else:
-        score(args.heldout, args.threads)
+        score(args.heldout, args.threads, args.v4)
     return 0
 
 

@@ -148,13 +148,16 @@ def benign_items() -> list[Item]:
     return out
 
 
-def heldout_items() -> list[Item]:
+HELDOUT_SETS = {
+    "v1": "heldout_prose.jsonl",
+    "v2": "heldout_prose_v2.jsonl",
+    "v3": "heldout_prose_v3.jsonl",
+}
+
+
+def heldout_items(sets: dict[str, str] = HELDOUT_SETS) -> list[Item]:
     out: list[Item] = []
-    for name, file in (
-        ("v1", "heldout_prose.jsonl"),
-        ("v2", "heldout_prose_v2.jsonl"),
-        ("v3", "heldout_prose_v3.jsonl"),
-    ):
+    for name, file in sets.items():
         for line in (OWN_DATA / file).open(encoding="utf-8"):
             if not line.strip():
                 continue
