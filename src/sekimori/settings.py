@@ -259,6 +259,9 @@ class DecompositionSettings(_Model):
     anchor_window: int | None = Field(default=None, ge=2, le=16)
     anchor_support: int | None = Field(default=None, ge=1, le=15)
     anchor_level: float | None = Field(default=None, gt=0)
+    # Read in order (`anchor_before: true`): only requests before the refused one support it, and
+    # the alert comes with the refusal (bench/watch/DECOMP_RULE_4.md).
+    anchor_before: bool | None = None
 
 
 class WatchSettings(_Model):

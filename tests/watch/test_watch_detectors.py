@@ -545,3 +545,50 @@ def test_decomposition_settings_reach_the_anchored_channel_and_category_levels()
     for bad in ({"anchor_window": 1}, {"anchor_sure": 1.5}, {"anchored": "perhaps"}):
         with pytest.raises(ValidationError):
             build(**bad)
+
+
+def test_decomposition_anchored_in_order_escalates_a_refusal_after_a_held_step() -> None:
+    """Read in order (`anchor_before`), the anchored channel alerts on the refusal itself when an
+    earlier request among the unit's last few scored past the hold point in the same category
+    (the screen held it), in the same session or across the key's sessions; a refusal first
+    and steps on its topic after it, a refusal with only other categories before it, or one
+    the screen was less sure of, do not alert (and the unordered channel does alert on the
+    first: the difference is the order)."""
+    shape = {
+        "anchored": True,
+        "anchor_before": True,
+        "anchor_sure": 0.9,
+        "anchor_floor": 0.5,
+        "anchor_window": 5,
+        "anchor_support": 1,
+        "anchor_level": 0.001,
+    }
+    ordinary = ({"cyber.offense": 0.2}, False)
+    held = ({"weapons.chem": 0.56}, False)
+    block = ({"weapons.chem": 0.93}, True)
+    for sessions in (1, 2):
+        detector = DecompositionDetector(breadth_level=float("inf"), **shape)
+        turns = [ordinary, held, ordinary, block]
+        alerts = _topic_session(detector, random.Random(80), turns, key="k", sessions=sessions)
+        assert alerts[:3] == [None, None, None]
+        alert = alerts[3]
+        assert alert is not None and alert.category == "weapons.chem"
+        assert alert.features["anchored_requests"] == 2
+        assert alert.features["refused_score"] == pytest.approx(0.93, abs=0.005)
+        assert alert.action is WatchAction.ALERT  # one step got through: the policy decides
+        assert "earlier" in alert.reason_en and "拒否" in alert.reason_ja
+    after = [ordinary, block, held, held]
+    elsewhere = [({"weapons.bio": 0.7}, False), ordinary, block]
+    unsure = [held, ({"weapons.chem": 0.85}, True)]
+    for i, turns in enumerate((after, elsewhere, unsure)):
+        detector = DecompositionDetector(breadth_level=float("inf"), **shape)
+        alerts = _topic_session(detector, random.Random(81 + i), turns, key=f"k{i}")
+        assert alerts == [None] * len(turns), i
+    unordered = DecompositionDetector(
+        breadth_level=float("inf"), **(shape | {"anchor_before": False})
+    )
+    assert _topic_session(unordered, random.Random(81), after, key="k")[2] is not None
+    # The settings reach it, and it is off by default.
+    assert DecompositionDetector().anchor_before is False
+    settings = DecompositionSettings.model_validate({"anchored": True, "anchor_before": True})
+    assert DecompositionDetector(**settings.model_dump(exclude_none=True)).anchor_before

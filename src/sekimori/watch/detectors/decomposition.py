@@ -39,6 +39,13 @@ sums') that adds up to `anchor_level`. A decomposed question's steps come one af
 one topic, a benign chat's false block rarely sits among several same-category steps. Off by
 default (`anchored`; it caught no more held-back chains and raised more false alerts on the
 test seeds: bench/watch/RESULTS.md).
+Read in order (`anchor_before`, branch decomp, bench/watch/DECOMP_RULE_4.md), the anchored
+channel is the screen's own stop decision escalated to the key: only requests *before* the
+anchor support it, so the alert comes with the refusal itself, when the same session or key was
+already held (a score past the tier's hold point) in that category among its last few requests.
+A benign false block usually comes first or alone; a question asked in pieces puts its held
+steps before the one the screen refuses. The screen's block stands as it was; the watch adds the
+key's escalation (its tenant's policy acts on it).
 Catastrophic categories may each have their own level (`category_levels`) instead of the
 tier's one (none by default, for the same reason).
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
@@ -56,7 +63,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from sekimori.taxonomy import CATEGORIES, Tier, category
+from sekimori.taxonomy import CATEGORIES, Category, Tier, category
 from sekimori.types import WatchAction
 from sekimori.watch.detectors.base import DETECTORS, Alert, Units, unit_name
 from sekimori.watch.sketch import FLAG_REFUSED, KEPT_CATEGORIES, SCORE_IDS, Sketch, hamming
@@ -117,6 +124,14 @@ ANCHOR_FLOOR = 0.3
 ANCHOR_WINDOW = 3
 ANCHOR_SUPPORT = 2
 ANCHOR_LEVEL = 0.01
+# Read in order (`anchor_before`; bench/watch/DECOMP_RULE_4.md): a refusal at 0.88 or more (the
+# lowest within the budget on the training seeds) after one earlier request among the unit's
+# last six past the hold point (floor 0.5, support 1, level 0.001: any such request). 89 -> 110
+# of 176 training chain runs by the 4th step with no benign training alert; on the test seeds
+# 47/64 chains (39 without) but 39 false alerts in 6,824 benign sessions (3 without), 37 of them
+# from one held-back chemical look-alike chat: its rule missed, so off by default (RESULTS.md,
+# section "Tried: ordered").
+ANCHOR_BEFORE = False
 TRAINING_CATEGORY_LEVELS: Mapping[str, float] = {
     "weapons.bio": 1.02,
     "weapons.chem": 0.93,
@@ -189,6 +204,7 @@ class DecompositionDetector:
         anchor_window: int = ANCHOR_WINDOW,
         anchor_support: int = ANCHOR_SUPPORT,
         anchor_level: float = ANCHOR_LEVEL,
+        anchor_before: bool = ANCHOR_BEFORE,
         max_units: int = 500_000,
         record_peaks: bool = False,
     ) -> None:
@@ -218,6 +234,7 @@ class DecompositionDetector:
         self.anchor_window = anchor_window
         self.anchor_support = anchor_support
         self.anchor_level = anchor_level
+        self.anchor_before = anchor_before
         # Each (unit kind, unit, category)'s highest sum, for choosing the level (unbounded);
         # category "breadth" for the breadth channel's score.
         self.peaks: dict[tuple[str, int, str], float] | None = {} if record_peaks else None
@@ -386,22 +403,19 @@ class DecompositionDetector:
             key, "key", sketch.key, sketch, None
         )
 
-    def _anchor_support(self, state: _Evidence, j: int) -> tuple[float, int, int] | None:
+    def _anchor_support(self, state: _Evidence, j: int) -> tuple[float, int, int, float] | None:
         """In catastrophic category `j` (an index into the catastrophic categories): the unit's
-        window's evidence beside its strongest anchor (sum, requests, passed requests), or None
-        when the window holds no anchor there."""
+        window's evidence beside its anchor (sum, requests, passed requests, the anchor's score),
+        or None when the window holds no anchor there. The anchor is the strongest one; with
+        `anchor_before`, the one with the most evidence before it (only earlier requests count)."""
         start = state.seen - self.anchor_window
         window = [e for e in state.anchored if e[0] > start]
         anchors = [e for e in window if e[3] & (1 << j)]
         if not anchors:
             return None
-        anchor = max(anchors, key=lambda e: e[4][j])
-        others = [e for e in window if e is not anchor and e[4][j] > 0]
-        return (
-            sum(e[4][j] for e in others),
-            len(others),
-            sum(1 for e in others if not e[2]),
-        )
+        if self.anchor_before:
+            return max(_beside(window, anchor, j, before=True) for anchor in anchors)
+        return _beside(window, max(anchors, key=lambda e: e[4][j]), j, before=False)
 
     def _anchor(
         self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
@@ -414,16 +428,19 @@ class DecompositionDetector:
             found = self._anchor_support(state, j)
             if found is None:
                 continue
-            total, supports, passed = found
+            total, supports, passed, sure = found
             if self.peaks is not None and supports >= self.anchor_support:
                 peak = (kind, unit, "anchored")
                 self.peaks[peak] = max(total, self.peaks.get(peak, 0.0))
+                if total > 0:  # the anchor's own score, for choosing `anchor_sure`
+                    peak = (kind, unit, "anchored_sure")
+                    score = sure + self.anchor_floor
+                    self.peaks[peak] = max(score, self.peaks.get(peak, 0.0))
             if supports < self.anchor_support or total < self.anchor_level:
                 continue
             _tell(state, key, i)
             cat = category(WATCHED[i])
-            where_en = kind
-            where_ja = "セッション" if kind == "session" else "キー"
+            reason_en, reason_ja = self._anchor_reasons(cat, kind, supports, total, sure)
             return Alert(
                 detector=NAME,
                 unit=unit_name(kind, unit),
@@ -435,22 +452,41 @@ class DecompositionDetector:
                     "anchored_requests": supports + 1,
                     "passed_supporting_requests": passed,
                     "window": self.anchor_window,
+                    "refused_score": round(sure + self.anchor_floor, 3),
                 },
-                reason_en=(
-                    f"{cat.name_en}: a request the screen refused, sure in this category, and "
-                    f"{supports} more among this {where_en}'s last {self.anchor_window} "
-                    f"requests in the same category (evidence {total:.2f}, level "
-                    f"{self.anchor_level})"
-                ),
-                reason_ja=(
-                    f"{cat.name_ja}：スクリーンが拒否した確度の高い要求に加え、この{where_ja}の"
-                    f"直近 {self.anchor_window} 件の要求のうち {supports} 件が同じカテゴリに"
-                    f"寄っている（証拠 {total:.2f}、基準 {self.anchor_level}）"
-                ),
+                reason_en=reason_en,
+                reason_ja=reason_ja,
                 category=cat.id,
                 keys=(sketch.key,),
             )
         return None
+
+    def _anchor_reasons(
+        self, cat: Category, kind: str, supports: int, total: float, sure: float
+    ) -> tuple[str, str]:
+        """The anchored alert's explanation, (English, Japanese)."""
+        where = "セッション" if kind == "session" else "キー"
+        if self.anchor_before:
+            score = sure + self.anchor_floor
+            return (
+                f"{cat.name_en}: the screen refused a request of this {kind} sure in this "
+                f"category (score {score:.2f}, level {self.anchor_sure}) after {supports} "
+                f"earlier request(s) among its last {self.anchor_window} with evidence in the "
+                f"same category: a question asked in pieces, escalated to the key",
+                f"{cat.name_ja}：この{where}で、同じカテゴリに証拠のある要求が直近 "
+                f"{self.anchor_window} 件のうちに {supports} 件あった後、スクリーンがこの"
+                f"カテゴリで確度の高い要求を拒否した（スコア {score:.2f}、基準 "
+                f"{self.anchor_sure}）：分割された質問として、キーに段階を上げる",
+            )
+        return (
+            f"{cat.name_en}: a request the screen refused, sure in this category, and "
+            f"{supports} more among this {kind}'s last {self.anchor_window} "
+            f"requests in the same category (evidence {total:.2f}, level "
+            f"{self.anchor_level})",
+            f"{cat.name_ja}：スクリーンが拒否した確度の高い要求に加え、この{where}の"
+            f"直近 {self.anchor_window} 件の要求のうち {supports} 件が同じカテゴリに"
+            f"寄っている（証拠 {total:.2f}、基準 {self.anchor_level}）",
+        )
 
     def _excess(self, state: _Evidence) -> list[float]:
         """The sums less what the unit's request count gathers by chance."""
@@ -546,6 +582,26 @@ class DecompositionDetector:
                 keys=(sketch.key,),
             )
         return None
+
+
+def _beside(
+    window: list[tuple[int, int, bool, int, tuple[float, ...]]],
+    anchor: tuple[int, int, bool, int, tuple[float, ...]],
+    j: int,
+    *,
+    before: bool,
+) -> tuple[float, int, int, float]:
+    """The evidence in catastrophic category `j` of the window's other requests (those before
+    the anchor only, when `before`): (sum, requests, passed requests, the anchor's gain)."""
+    others = [
+        e for e in window if e is not anchor and e[4][j] > 0 and (not before or e[0] < anchor[0])
+    ]
+    return (
+        sum(e[4][j] for e in others),
+        len(others),
+        sum(1 for e in others if not e[2]),
+        anchor[4][j],
+    )
 
 
 def _told(state: _Evidence, key: _Evidence | None) -> int:
