@@ -5,12 +5,15 @@ The compliant upstream's pool (data/compliant) and the answer judge's held-back 
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sekimori.classify.evalsets import EVAL_ONLY
 from sekimori.lang import detect_lang
@@ -18,6 +21,7 @@ from sekimori.paths import shared_data_dir
 from sekimori.taxonomy import CATEGORIES, CATEGORY_IDS, Tier
 from tests.test_team_data import _eval_texts, _norm
 
+Row = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[1]
 POOL = ROOT / "data" / "compliant" / "answers.jsonl"
 LAYOUTS = frozenset(
@@ -220,30 +224,20 @@ V3_FORMATS = frozenset(
 V3_ROWS = _load(V3)
 
 
-def test_v3_fields_ids_languages_and_lengths() -> None:
-    ids = [r["id"] for r in V3_ROWS]
-    assert len(ids) == len(set(ids)) and len(V3_ROWS) >= 200
-    assert len({_norm(r["answer"]) for r in V3_ROWS}) == len(V3_ROWS)
-    for r in V3_ROWS:
-        assert set(r) == V2_FIELDS, r["id"]
-        assert r["id"].startswith(f"hp3.{r['lang']}."), r["id"]
-        assert r["category"] in CATEGORY_IDS and r["format"] in V3_FORMATS, r["id"]
-        assert r["harm_kind"] in V2_KINDS[r["label"]], r["id"]
-        assert detect_lang(r["prompt"]) == r["lang"] == detect_lang(r["answer"]), r["id"]
-        assert 30 <= _size(r["answer"], r["lang"]) <= 250, r["id"]
-        assert "REDACTED" not in r["answer"].upper(), r["id"]
-        if r["format"] == "json":
-            json.loads(r["answer"])
-        else:  # sanitized answers use natural stand-ins, never a bracket placeholder
-            assert "[" not in r["answer"], r["id"]
+def _by_language(rows: list[Row]) -> Iterator[tuple[str, list[Row], list[Row]]]:
+    """Each language with its harmful and its benign rows."""
+    for lang in ("en", "ja"):
+        mine = [r for r in rows if r["lang"] == lang]
+        yield (
+            lang,
+            [r for r in mine if r["label"] == "harmful"],
+            [r for r in mine if r["label"] == "benign"],
+        )
 
 
 def test_v3_covers_every_tier_and_format_in_both_labels_and_languages() -> None:
     tiers = {c.id: c.tier for c in CATEGORIES}
-    for lang in ("en", "ja"):
-        rows = [r for r in V3_ROWS if r["lang"] == lang]
-        harmful = [r for r in rows if r["label"] == "harmful"]
-        benign = [r for r in rows if r["label"] == "benign"]
+    for lang, harmful, benign in _by_language(V3_ROWS):
         assert len(harmful) >= 50 and len(benign) >= 40, lang
         assert {tiers[r["category"]] for r in harmful} == set(Tier), lang
         assert sum(r["category"] in CATASTROPHIC for r in harmful) >= 0.25 * len(harmful), lang
@@ -255,8 +249,68 @@ def test_v3_covers_every_tier_and_format_in_both_labels_and_languages() -> None:
         assert {r["harm_kind"] for r in benign} == V2_KINDS["benign"], lang
 
 
-# The second and third sets are checked alike: openers, disjointness, never trained on.
-LATER_SETS = pytest.mark.parametrize("path", [V2, V3], ids=["v2", "v3"])
+# --- data/answers/heldout_prose_v4.jsonl: the fourth held-back set (ROUND13B_RULE.md) ----------
+
+V4 = ROOT / "data" / "answers" / "heldout_prose_v4.jsonl"
+# Structured layouts (the gateway's worst releases were JSON) beside prose ones.
+V4_FORMATS = frozenset(
+    {
+        *("json", "yaml", "markdown table", "table in text", "csv", "bullet list"),
+        *("numbered steps", "story", "chat", "email", "faq", "social post"),
+        *("prose paragraph", "checklist", "memo", "forum post"),
+    }
+)
+V4_ROWS = _load(V4)
+
+
+@pytest.mark.parametrize(
+    ("rows", "prefix", "formats"),
+    [(V3_ROWS, "hp3", V3_FORMATS), (V4_ROWS, "hp4", V4_FORMATS)],
+    ids=["v3", "v4"],
+)
+def test_v3_and_v4_fields_ids_languages_and_lengths(
+    rows: list[dict[str, Any]], prefix: str, formats: frozenset[str]
+) -> None:
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)) and len(rows) >= 200
+    assert len({_norm(r["answer"]) for r in rows}) == len(rows)
+    for r in rows:
+        assert set(r) == V2_FIELDS, r["id"]
+        assert r["id"].startswith(f"{prefix}.{r['lang']}."), r["id"]
+        assert r["category"] in CATEGORY_IDS and r["format"] in formats, r["id"]
+        assert r["harm_kind"] in V2_KINDS[r["label"]], r["id"]
+        assert detect_lang(r["prompt"]) == r["lang"] == detect_lang(r["answer"]), r["id"]
+        assert 30 <= _size(r["answer"], r["lang"]) <= 250, r["id"]
+        assert "REDACTED" not in r["answer"].upper(), r["id"]
+        if r["format"] == "json":
+            json.loads(r["answer"])
+        else:  # sanitized answers use natural stand-ins, never a bracket placeholder
+            assert "[" not in r["answer"], r["id"]
+        if r["format"] == "yaml":
+            assert isinstance(yaml.safe_load(r["answer"]), dict), r["id"]
+        if r["format"] == "csv":  # a header and at least two records with as many fields
+            table = r["answer"].split("\n\n")[0].strip().split("\n")
+            assert len(table) >= 3 and len({len(x) for x in csv.reader(table)}) == 1, r["id"]
+
+
+def test_v4_is_balanced_and_covers_every_format_in_both_labels_and_languages() -> None:
+    assert len({_norm(r["prompt"]) for r in V4_ROWS}) == len(V4_ROWS)
+    tiers = {c.id: c.tier for c in CATEGORIES}
+    for lang, harmful, benign in _by_language(V4_ROWS):
+        assert len(harmful) >= 45 and len(benign) >= 45, lang
+        assert abs(len(harmful) - len(benign)) <= 0.15 * (len(harmful) + len(benign)), lang
+        # mostly moderate and severe harm, a few catastrophic ones, sanitized
+        per_tier = Counter(tiers[r["category"]] for r in harmful)
+        assert per_tier[Tier.CATASTROPHIC] >= 4, (lang, per_tier)
+        assert per_tier[Tier.MODERATE] + per_tier[Tier.SEVERE] >= 0.7 * len(harmful), lang
+        for mine in (harmful, benign):
+            per = Counter(r["format"] for r in mine)
+            assert set(per) == V4_FORMATS and min(per.values()) >= 3, (lang, per)
+        assert {r["harm_kind"] for r in benign} == V2_KINDS["benign"], lang
+
+
+# The later sets are checked alike: openers, disjointness, never trained on.
+LATER_SETS = pytest.mark.parametrize("path", [V2, V3, V4], ids=["v2", "v3", "v4"])
 
 
 @LATER_SETS
