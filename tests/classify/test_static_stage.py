@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from sekimori.classify.api import default_classifier
 from sekimori.classify.encoder import Encoder
+from sekimori.classify.heads import Dense, MLPHead
 from sekimori.classify.prompt import (
     DEFAULT_MODEL_DIR,
     PromptClassifier,
@@ -229,6 +230,34 @@ def test_a_corrupt_stage_names_the_file_and_the_fix(tmp_path: Path) -> None:
         StaticModel.load(bad)
     with pytest.raises(ModelError, match="combine"):
         FastPathMeta.from_json({"clear": 0.2, "combine": "sometimes", "min_known": 0.9})
+
+
+def test_the_points_are_chosen_on_the_stage_as_it_is_loaded(tmp_path: Path) -> None:
+    # The heads' weights are stored as float16: a stage chosen on the weights in memory would be
+    # deployed with other levels than those its clear points were chosen on.
+    rng = np.random.default_rng(3)
+    vocab = np.arange(40, dtype=np.int32)
+    vectors = rng.normal(size=(40, 8)).astype(np.float16)
+
+    def head(width: int) -> MLPHead:
+        return MLPHead(
+            (
+                Dense(rng.normal(size=(8, 16)).astype(np.float32) / 3, np.zeros(16, np.float32)),
+                Dense(
+                    rng.normal(size=(16, width)).astype(np.float32), np.full(width, 0.1, np.float32)
+                ),
+            )
+        )
+
+    fresh = StaticModel(vocab, vectors, head(1), head(1))
+    fresh.save(tmp_path / STATIC_FILE)
+    loaded = StaticModel.load(tmp_path / STATIC_FILE)
+    x = rng.normal(size=(64, 8)).astype(np.float32)
+    stored = fresh.as_stored()
+    for name in ("harm", "jailbreak"):
+        want = getattr(loaded, name).logits(x)
+        assert not np.array_equal(getattr(fresh, name).logits(x), want)  # float16 moved them
+        np.testing.assert_array_equal(getattr(stored, name).logits(x), want)
 
 
 def reach(whole: float, *, segment: float | None = None, long: bool = False) -> Reach:

@@ -94,10 +94,25 @@ class StaticModel:
     def dims(self) -> int:
         return int(self.vectors.shape[1])
 
-    def save(self, path: Path) -> None:
+    def _arrays(self) -> dict[str, NDArray[Any]]:
         arrays: dict[str, NDArray[Any]] = {"vocab": self.vocab, "vectors": self.vectors}
         arrays.update(self.harm.arrays("harm"))
         arrays.update(self.jailbreak.arrays("jailbreak"))
+        return arrays
+
+    def as_stored(self) -> StaticModel:
+        """The model as `save` and `load` give it back: the heads' weights are stored as
+        float16, so a clear point must be chosen on these, not on the weights in memory."""
+        arrays = self._arrays()
+        return StaticModel(
+            self.vocab,
+            self.vectors,
+            MLPHead.from_arrays(arrays, "harm"),
+            MLPHead.from_arrays(arrays, "jailbreak"),
+        )
+
+    def save(self, path: Path) -> None:
+        arrays = self._arrays()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
         np.savez_compressed(tmp, allow_pickle=False, **arrays)

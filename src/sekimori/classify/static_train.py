@@ -395,8 +395,6 @@ def distil(
 def fit_heads(
     stage_of: Callable[[], StaticStage], train: Sequence[Example], settings: StaticSettings
 ) -> tuple[MLPHead, MLPHead]:
-    from sekimori.classify.train import fit_mlp
-
     stage = stage_of()
     rows: list[NDArray[np.float32]] = []
     harm: list[int] = []
@@ -409,6 +407,18 @@ def fit_heads(
                 rows.append(vec)
                 harm.append(-1 if ex.harmful is None else int(ex.harmful))
                 jail.append(-1 if ex.jailbreak is None else int(ex.jailbreak))
+    return heads_of(rows, harm, jail, settings)
+
+
+def heads_of(
+    rows: Sequence[NDArray[np.float32]],
+    harm: Sequence[int],
+    jail: Sequence[int],
+    settings: StaticSettings,
+) -> tuple[MLPHead, MLPHead]:
+    """The harm and jailbreak heads fitted on pooled vectors and their labels (-1: unknown)."""
+    from sekimori.classify.train import fit_mlp
+
     x = np.stack(rows).astype(np.float32)
     yh, yj = np.array(harm), np.array(jail)
     harm_head = fit_mlp(
@@ -486,7 +496,8 @@ def train_static(settings: StaticSettings, progress: Callable[[str], None] = pri
     else:
         train = [e for e in pool.examples if e.split is Split.TRAIN]
         progress(f"training split: {len(train)} examples")
-        static = build_static(model, train, settings, progress)
+        # the points are chosen on the model as it will be loaded (float16 head weights)
+        static = build_static(model, train, settings, progress).as_stored()
     placeholder = FastPathMeta(clear=0.0, combine="static", min_known=settings.min_known)
     stage = StaticStage(static, placeholder, e5_tokenizer())
 
