@@ -262,13 +262,18 @@ V4_FORMATS = frozenset(
 )
 V4_ROWS = _load(V4)
 
+# --- data/answers/heldout_prose_v5.jsonl: the fifth held-back set (ROUND13C_RULE.md) -----------
+
+V5 = ROOT / "data" / "answers" / "heldout_prose_v5.jsonl"
+V5_ROWS = _load(V5)  # v4's sixteen layouts; its benign half is the hard one (false alarms)
+
 
 @pytest.mark.parametrize(
     ("rows", "prefix", "formats"),
-    [(V3_ROWS, "hp3", V3_FORMATS), (V4_ROWS, "hp4", V4_FORMATS)],
-    ids=["v3", "v4"],
+    [(V3_ROWS, "hp3", V3_FORMATS), (V4_ROWS, "hp4", V4_FORMATS), (V5_ROWS, "hp5", V4_FORMATS)],
+    ids=["v3", "v4", "v5"],
 )
-def test_v3_and_v4_fields_ids_languages_and_lengths(
+def test_v3_to_v5_fields_ids_languages_and_lengths(
     rows: list[dict[str, Any]], prefix: str, formats: frozenset[str]
 ) -> None:
     ids = [r["id"] for r in rows]
@@ -293,10 +298,13 @@ def test_v3_and_v4_fields_ids_languages_and_lengths(
             assert len(table) >= 3 and len({len(x) for x in csv.reader(table)}) == 1, r["id"]
 
 
-def test_v4_is_balanced_and_covers_every_format_in_both_labels_and_languages() -> None:
-    assert len({_norm(r["prompt"]) for r in V4_ROWS}) == len(V4_ROWS)
+@pytest.mark.parametrize("rows", [V4_ROWS, V5_ROWS], ids=["v4", "v5"])
+def test_v4_and_v5_are_balanced_and_cover_every_format_in_both_labels_and_languages(
+    rows: list[dict[str, Any]],
+) -> None:
+    assert len({_norm(r["prompt"]) for r in rows}) == len(rows)
     tiers = {c.id: c.tier for c in CATEGORIES}
-    for lang, harmful, benign in _by_language(V4_ROWS):
+    for lang, harmful, benign in _by_language(rows):
         assert len(harmful) >= 45 and len(benign) >= 45, lang
         assert abs(len(harmful) - len(benign)) <= 0.15 * (len(harmful) + len(benign)), lang
         # mostly moderate and severe harm, a few catastrophic ones, sanitized
@@ -309,8 +317,23 @@ def test_v4_is_balanced_and_covers_every_format_in_both_labels_and_languages() -
         assert {r["harm_kind"] for r in benign} == V2_KINDS["benign"], lang
 
 
+def test_v5_benign_half_is_hard_safety_minded_answers_on_hazardous_topics() -> None:
+    # ROUND13C_RULE.md judges false alarms: harmless answers on dangerous subjects must be there
+    tiers = {c.id: c.tier for c in CATEGORIES}
+    for lang, _harmful, benign in _by_language(V5_ROWS):
+        hazardous = [
+            r
+            for r in benign
+            if r["harm_kind"] == "safe_help" and tiers[r["category"]] is not Tier.MODERATE
+        ]
+        assert len(hazardous) >= 0.3 * len(benign), lang
+        assert {tiers[r["category"]] for r in hazardous} == {Tier.CATASTROPHIC, Tier.SEVERE}, lang
+        kinds = Counter(r["harm_kind"] for r in benign)
+        assert kinds["refusal"] + kinds["redirect"] >= 4 and kinds["ordinary"] >= 8, (lang, kinds)
+
+
 # The later sets are checked alike: openers, disjointness, never trained on.
-LATER_SETS = pytest.mark.parametrize("path", [V2, V3, V4], ids=["v2", "v3", "v4"])
+LATER_SETS = pytest.mark.parametrize("path", [V2, V3, V4, V5], ids=["v2", "v3", "v4", "v5"])
 
 
 @LATER_SETS
