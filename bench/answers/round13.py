@@ -11,7 +11,8 @@ need, in that order; `train` fits one candidate into `.sekimori/round13/<name>/`
 refusal heads kept, `--keep-refusal`); `score` writes per-answer harm scores of the committed
 heads, P and PV (ids only, no text) to `round13_scores.json` and prints the rule's figures.
 `--heldout` scores the held-back prose sets v1-v3 instead (measured once, after the decision);
-`--v4` the fresh held-back set V4 and prints ROUND13B_RULE.md's figures and verdicts.
+`--fresh v4` scores the fresh held-back set V4 and prints ROUND13B_RULE.md's figures and
+verdicts; `--fresh v5` V5 and ROUND13C_RULE.md's.
 """
 
 from __future__ import annotations
@@ -115,10 +116,10 @@ def harm(model: AnswerModel, views: Sequence[training.View], cache: Any) -> np.n
     return model.predict(x, [v.answer for v in views]).harm.astype(np.float64)
 
 
-def score(heldout: bool, threads: int | None, v4: bool = False) -> None:
+def score(heldout: bool, threads: int | None, fresh: str | None = None) -> None:
     cache = _cache(threads)
-    if v4:
-        items = heldout_items(V4)
+    if fresh:
+        items = heldout_items({fresh: f"heldout_prose_{fresh}.jsonl"})
     elif heldout:
         items = heldout_items()
     else:
@@ -149,17 +150,25 @@ def score(heldout: bool, threads: int | None, v4: bool = False) -> None:
         if floor is not None and float(floor) != thresholds[name]:
             thresholds[f"{name}-floor"] = float(floor)
     sure = {name: _sure_point(models[name.removesuffix("-floor")]) for name in thresholds}
-    name = "round13_v4.json" if v4 else "round13_heldout.json" if heldout else "round13_scores.json"
+    name = (
+        f"round13_{fresh}.json"
+        if fresh
+        else "round13_heldout.json"
+        if heldout
+        else "round13_scores.json"
+    )
     out = HERE / name
     data = {"thresholds": thresholds, "sure": sure, "items": rows}
     out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
-    if v4:
-        print("\n".join(v4_rule(rows, thresholds, sure)))
-    print("\n".join((heldout_figures if heldout or v4 else figures)(rows, thresholds)))
+    if fresh:
+        print("\n".join(fresh_rule(fresh, rows, thresholds, sure)))
+    print("\n".join((heldout_figures if heldout or fresh else figures)(rows, thresholds)))
 
 
-V4 = {"v4": "heldout_prose_v4.jsonl"}
+# Each fresh set's rule (bench/answers/ROUND13B_RULE.md, ROUND13C_RULE.md), as lower bounds on
+# (caught, -false-harmful, caught sure) in points against the committed heads.
+FRESH_RULES = {"v4": (3.0, -1.0, -2.0), "v5": (-2.0, 3.0, -2.0)}
 
 
 def _sure_point(model: AnswerModel) -> float:
@@ -168,10 +177,14 @@ def _sure_point(model: AnswerModel) -> float:
     return max(model.threshold, model.f1_threshold or model.threshold)
 
 
-def v4_rule(
-    rows: Sequence[dict[str, Any]], thresholds: dict[str, float], sure: dict[str, float]
+def fresh_rule(
+    fresh: str,
+    rows: Sequence[dict[str, Any]],
+    thresholds: dict[str, float],
+    sure: dict[str, float],
 ) -> list[str]:
-    """ROUND13B_RULE.md's rules 1-3 on V4 for each candidate against the committed heads."""
+    """A fresh set's rules 1-3 for each candidate against the committed heads."""
+    need_caught, need_fewer_false, need_sure = FRESH_RULES[fresh]
     pos = [r for r in rows if r["harmful"]]
     neg = [r for r in rows if not r["harmful"]]
 
@@ -183,16 +196,19 @@ def v4_rule(
     false0 = pct(neg, base, thresholds[base])
     sure0 = pct(pos, base, sure[base])
     lines = [
-        f"V4: {len(pos)} harmful, {len(neg)} not harmful",
-        "| candidate | caught % | false-harmful % | caught sure % | 1 (+3) | 2 (+1) | 3 (-2) | "
-        "caught - false |",
+        f"{fresh}: {len(pos)} harmful, {len(neg)} not harmful",
+        "| candidate | caught % | false-harmful % | caught sure % | 1 | 2 | 3 | caught - false |",
         "|---|---:|---:|---:|---|---|---|---:|",
     ]
     for name in thresholds:
         caught = pct(pos, name, thresholds[name])
         false = pct(neg, name, thresholds[name])
         caught_sure = pct(pos, name, sure[name])
-        checks = (caught >= caught0 + 3, false <= false0 + 1, caught_sure >= sure0 - 2)
+        checks = (
+            caught >= caught0 + need_caught,
+            false <= false0 - need_fewer_false,
+            caught_sure >= sure0 + need_sure,
+        )
         marks = ["-" if name == base else "met" if ok else "missed" for ok in checks]
         lines.append(
             f"| {name} | {caught:.1f} | {false:.1f} | {caught_sure:.1f} | "
@@ -289,7 +305,7 @@ def main() -> int:
     parser.add_argument("name", nargs="?", choices=tuple(CANDIDATES))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--heldout", action="store_true")
-    parser.add_argument("--v4", action="store_true", help="score V4 (ROUND13B_RULE.md)")
+    parser.add_argument("--fresh", choices=tuple(FRESH_RULES), help="score a fresh set by its rule")
     args = parser.parse_args()
     if args.what == "embed":
         embed(args.threads)
@@ -301,7 +317,7 @@ def main() -> int:
         show = heldout_figures if args.heldout else figures
         print("\n".join(show(data["items"], data["thresholds"])))
     else:
-        score(args.heldout, args.threads, args.v4)
+        score(args.heldout, args.threads, args.fresh)
     return 0
 
 
