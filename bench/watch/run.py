@@ -4,7 +4,8 @@
 
 Levels are chosen on the training seeds only (TRAIN_SEEDS), then every figure is measured on
 the test seeds (TEST_SEEDS), which the level choice never saw (`--test-chains fresh`: on the
-fresh held-out chains and FRESH_SEEDS instead, for one judgement; no RESULTS.md):
+fresh held-out chains and FRESH_SEEDS instead, for one judgement; `--test-chains fresh2`: on the
+held-out benign look-alikes alone and FRESH2_SEEDS, false alerts only; no RESULTS.md):
 - distillation: the lowest level on the grid at which, on training traffic, at most 0.5% of
   benign keys and at most 0.5 hard-negative tenants in 100 a day would be flagged;
 - coordinated: the lowest level at which no benign key is named in a training alert;
@@ -82,6 +83,11 @@ TEST_SEEDS = (101, 102)
 # With `--test-chains fresh`: the held-out chains (data/watch/chains_fresh.jsonl) on seeds no run
 # has used, for judging the next decomposition change once (data/watch/README.md).
 FRESH_SEEDS = (201, 202)
+# With `--test-chains fresh2`: the 48 held-out benign look-alikes (data/watch/
+# lookalikes_fresh2.jsonl; no decomposed chain, so a false-alert figure only) on seeds no run has
+# used, for judging a decomposition change's false alerts once.
+FRESH2_SEEDS = (301, 302)
+HELD_OUT_SEEDS = {"held_back": TEST_SEEDS, "fresh": FRESH_SEEDS, "fresh2": FRESH2_SEEDS}
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -775,14 +781,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--test-chains",
-        choices=("held_back", "fresh"),
+        choices=tuple(HELD_OUT_SEEDS),
         default="held_back",
-        help="the test traffic's chains: the held-back half on TEST_SEEDS (default), or the "
-        "fresh held-out set on FRESH_SEEDS, for judging a change chosen on the training chains "
-        "once (no RESULTS.md: keep the figures with --figures)",
+        help="the test traffic's chains: the held-back half on TEST_SEEDS (default), the "
+        "fresh held-out set on FRESH_SEEDS, or the fresh2 held-out look-alikes (benign only: "
+        "false alerts, no catch figure) on FRESH2_SEEDS, for judging a change chosen on the "
+        "training chains once (no RESULTS.md: keep the figures with --figures)",
     )
     args = parser.parse_args()
-    fresh = args.test_chains == "fresh"
+    fresh = args.test_chains != "held_back"
     if args.render:
         write_results(Figures.load(args.figures))
         return
@@ -792,7 +799,7 @@ def main() -> None:
         watch_data_dir(),
         load_scores(watch_data_dir() / "scores.json"),
         per_set=PER_SET,
-        fresh=fresh,
+        held_out=(args.test_chains,) if fresh else (),
     )
     started = time.perf_counter()
     train = [
@@ -822,7 +829,7 @@ def main() -> None:
     del train
     test = [
         simulate(pool, days=args.days, seed=s, scale=size, chains=args.test_chains)
-        for s in (FRESH_SEEDS if fresh else TEST_SEEDS)
+        for s in HELD_OUT_SEEDS[args.test_chains]
     ]
     if choice.adopted is not None:  # the test traffic's joined texts, screened once
         for sim in test:

@@ -16,7 +16,7 @@ from sekimori.paths import shared_data_dir, watch_data_dir
 from sekimori.taxonomy import CATEGORIES, Tier
 from sekimori.watch.detectors import Alert
 from sekimori.watch.detectors.decomposition import DecompositionDetector
-from sekimori.watch.pool import Chain, Pool, load_pool, load_scores, read_chains
+from sekimori.watch.pool import HELD_OUT, Chain, Pool, load_pool, load_scores, read_chains
 from sekimori.watch.replay import run_detectors
 from sekimori.watch.simulate import Scale, Simulation, catastrophic_runs, chains_part, simulate
 from sekimori.watch.sketch import FLAG_REFUSED
@@ -98,57 +98,113 @@ def test_a_chain_with_an_unknown_split_is_a_clear_error(tmp_path: Path) -> None:
         read_chains(tmp_path)
 
 
-def test_the_fresh_held_out_chains_load_with_their_fields() -> None:
-    fresh = [c for c in read_chains(watch_data_dir(), fresh=True) if c.split == "fresh"]
-    decomposed = [c for c in fresh if c.kind == "decomposed"]
-    looks = [c for c in fresh if c.kind != "decomposed"]
-    # 4 decomposed chains per catastrophic category, 2 EN and 2 JA; 8 + 8 benign look-alikes
-    catastrophic = {c.id for c in CATEGORIES if c.tier is Tier.CATASTROPHIC}
-    assert Counter((c.category, c.lang) for c in decomposed) == {
-        (cat, lang): 2 for cat in catastrophic for lang in ("en", "ja")
+CATASTROPHIC = {c.id for c in CATEGORIES if c.tier is Tier.CATASTROPHIC}
+# The look-alikes' topic, from their ids (look.<topic>.<lang>...): their category is null
+TOPICS = {
+    "bio": "weapons.bio",
+    "chem": "weapons.chem",
+    "nuc": "weapons.nuclear",
+    "mil": "military.targeting",
+}
+
+
+def _chain_texts(chains: list[Chain]) -> set[str]:
+    return {" ".join(s.text.split()).casefold() for c in chains for s in c.steps}
+
+
+@pytest.mark.parametrize(
+    ("part", "decomposed", "looks"),
+    [
+        # 4 decomposed chains per catastrophic category, 2 EN and 2 JA; 8 + 8 benign look-alikes
+        ("fresh", 2, 8),
+        # benign look-alikes only: 12 per catastrophic category, 6 EN and 6 JA
+        ("fresh2", 0, 24),
+    ],
+)
+def test_the_held_out_chains_load_with_their_fields(part: str, decomposed: int, looks: int) -> None:
+    every = read_chains(watch_data_dir(), held_out=tuple(HELD_OUT))
+    held = [c for c in every if c.split == part]
+    attacks = [c for c in held if c.kind == "decomposed"]
+    benign = [c for c in held if c.kind != "decomposed"]
+    assert Counter((c.category, c.lang) for c in attacks) == (
+        {(cat, lang): decomposed for cat in CATASTROPHIC for lang in ("en", "ja")}
+        if decomposed
+        else {}
+    )
+    assert {c.kind for c in benign} == {"benign_lookalike"}
+    assert Counter((c.category, c.lang) for c in benign) == {
+        (None, "en"): looks,
+        (None, "ja"): looks,
     }
-    assert {c.kind for c in looks} == {"benign_lookalike"}
-    assert Counter((c.category, c.lang) for c in looks) == {(None, "en"): 8, (None, "ja"): 8}
-    ids = [c.id for c in fresh]
-    assert len(set(ids)) == 32 and not set(ids) & {c.id for c in read_chains(watch_data_dir())}
-    for chain in fresh:
+    if part == "fresh2":  # every catastrophic category alike
+        assert set(TOPICS.values()) == CATASTROPHIC
+        by_topic = Counter((TOPICS[c.id.split(".")[1]], c.lang) for c in benign)
+        assert by_topic == {(cat, lang): 6 for cat in CATASTROPHIC for lang in ("en", "ja")}
+    # No id nor step question shared with any other watch file (nor within the file).
+    others = [c for c in every if c.split != part]
+    ids = [c.id for c in held]
+    assert len(set(ids)) == len(held) == 4 * 2 * decomposed + 2 * looks
+    assert not set(ids) & {c.id for c in others}
+    texts = [" ".join(s.text.split()).casefold() for c in held for s in c.steps]
+    assert len(set(texts)) == len(texts)
+    assert not set(texts) & _chain_texts(others)
+    for chain in held:
         assert 5 <= len(chain.steps) <= 7
         for step in chain.steps:
             assert step.lang == chain.lang and step.text.strip()
             kana = any("\u3040" <= ch <= "\u30ff" for ch in step.text)
             assert kana == (chain.lang == "ja"), step.id
-    # Usable: every step has its screened scores (`watch scores` covers the fresh chains).
+    # Usable: every step has its screened scores (`watch scores` covers the held-out chains).
     scores = load_scores(watch_data_dir() / "scores.json")
-    assert all(s.id in scores for c in fresh for s in c.steps)
+    assert all(s.id in scores for c in held for s in c.steps)
 
 
-def test_reading_the_fresh_chains_changes_no_other_traffic(pool: Pool, sim: Simulation) -> None:
+def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: Simulation) -> None:
     scores = load_scores(watch_data_dir() / "scores.json")
-    with_fresh = load_pool(shared_data_dir(), watch_data_dir(), scores, per_set=1_200, fresh=True)
-    assert len(with_fresh.chains) == len(pool.chains) + 32
+    with_held = load_pool(
+        shared_data_dir(), watch_data_dir(), scores, per_set=1_200, held_out=tuple(HELD_OUT)
+    )
+    assert len(with_held.chains) == len(pool.chains) + 32 + 48
+    # The default parts hold none of them: every part is as without them.
+    assert not {c.split for c in pool.chains} & set(HELD_OUT)
     for part in ("all", "train", "held_back"):
-        assert chains_part(with_fresh.chains, part) == chains_part(pool.chains, part)
-    again = simulate(with_fresh, days=1, seed=7, scale=TINY)
+        assert chains_part(with_held.chains, part) == chains_part(pool.chains, part)
+    again = simulate(with_held, days=1, seed=7, scale=TINY)
     assert again.labels == sim.labels
     assert [s.pack() for s in again.sketches] == [s.pack() for s in sim.sketches]
-    # The fresh part holds the fresh chains only (a smoke run: sketches, no detector figure).
-    held_out = simulate(with_fresh, days=1, seed=7, scale=TINY, chains="fresh")
-    assert {r.chain for r in held_out.labels.chain_runs} <= {c.id for c in with_fresh.chains[-32:]}
+    # Each held-out part holds its own chains only (a smoke run: sketches, no detector figure).
+    fresh, fresh2 = with_held.chains[-80:-48], with_held.chains[-48:]
+    assert {c.split for c in fresh} == {"fresh"} and {c.split for c in fresh2} == {"fresh2"}
+    assert chains_part(with_held.chains, "fresh") == tuple(fresh)
+    assert chains_part(with_held.chains, "fresh2") == tuple(fresh2)
+    held_out = simulate(with_held, days=1, seed=7, scale=TINY, chains="fresh")
+    assert {r.chain for r in held_out.labels.chain_runs} <= {c.id for c in fresh}
     assert len(catastrophic_runs(held_out.labels.chain_runs)) == 16
     assert held_out.sketches
-    with pytest.raises(InputError, match="no fresh chains"):
-        simulate(pool, days=1, seed=7, scale=TINY, chains="fresh")
+    looks = simulate(with_held, days=1, seed=7, scale=TINY, chains="fresh2")
+    assert looks.labels.chain_runs
+    assert {r.chain for r in looks.labels.chain_runs} <= {c.id for c in fresh2}
+    assert not catastrophic_runs(looks.labels.chain_runs)
+    for part in HELD_OUT:
+        with pytest.raises(InputError, match=f"no {part} chains"):
+            simulate(pool, days=1, seed=7, scale=TINY, chains=part)
 
 
-def test_a_fresh_chain_must_say_so_and_only_in_its_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("part", "name"), list(HELD_OUT.items()))
+def test_a_held_out_chain_must_say_so_and_only_in_its_file(
+    tmp_path: Path, part: str, name: str
+) -> None:
     row = '{"id": "c1", "lang": "en", "kind": "decomposed", "category": "weapons.bio", '
     (tmp_path / "chains.jsonl").write_text(row + '"steps": ["a"]}\n')
     (tmp_path / "lookalikes.jsonl").write_text("")
-    (tmp_path / "chains_fresh.jsonl").write_text(row.replace("c1", "f1") + '"steps": ["a"]}\n')
+    (tmp_path / name).write_text(row.replace("c1", "f1") + '"steps": ["a"]}\n')
     assert [c.id for c in read_chains(tmp_path)] == ["c1"]
-    with pytest.raises(InputError, match='must be "fresh" in this file'):
-        read_chains(tmp_path, fresh=True)
-    (tmp_path / "chains.jsonl").write_text(row + '"split": "fresh", "steps": ["a"]}\n')
+    with pytest.raises(InputError, match=f'must be "{part}" in this file'):
+        read_chains(tmp_path, held_out=[part])
+    (tmp_path / name).write_text(row.replace("c1", "f1") + f'"split": "{part}", "steps": ["a"]}}\n')
+    assert [c.id for c in read_chains(tmp_path, held_out=[part])] == ["c1", "f1"]
+    assert [c.id for c in read_chains(tmp_path)] == ["c1"]
+    (tmp_path / "chains.jsonl").write_text(row + f'"split": "{part}", "steps": ["a"]}}\n')
     with pytest.raises(InputError, match="split must be"):
         read_chains(tmp_path)
 

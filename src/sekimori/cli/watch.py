@@ -74,12 +74,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     sim.add_argument(
         "--chains",
-        choices=("all", "train", "held_back", "fresh"),
+        choices=("all", "train", "held_back", "fresh", "fresh2"),
         default="all",
         help="which decomposed and look-alike chains the traffic uses: all (default), the "
-        "training or held-back half, or the fresh held-out set (data/watch/chains_fresh.jsonl, "
-        "kept for judging the next decomposition change once) / 使うチェーン：全部（既定）、"
-        "学習用・保留の半分、または新しい保留セット（次の変更を一度だけ判定するためのもの）",
+        "training or held-back half, the fresh held-out set (data/watch/chains_fresh.jsonl, "
+        "kept for judging the next decomposition change once), or fresh2 (benign look-alikes "
+        "only, data/watch/lookalikes_fresh2.jsonl, held out likewise for its false alerts) "
+        "/ 使うチェーン：全部（既定）、学習用・保留の半分、新しい保留セット（次の変更を一度"
+        "だけ判定するためのもの）、または fresh2（良性の紛らわしい会話のみ。誤警報の判定用に"
+        "同じく保留）",
     )
     sim.set_defaults(func=_simulate)
 
@@ -182,10 +185,16 @@ def _date(text: str) -> float:
 def _scores(args: argparse.Namespace) -> int:
     """Each prompt through the gateway's own input screen, built from its settings as `serve`
     builds it, so the scores are those the gateway's sketches record (`watch.pool`)."""
-    from sekimori.watch.pool import read_chains, read_prompts, save_scores, screen_through_gateway
+    from sekimori.watch.pool import (
+        HELD_OUT,
+        read_chains,
+        read_prompts,
+        save_scores,
+        screen_through_gateway,
+    )
 
     benign = read_prompts(shared_data_dir(), per_set=PER_SET, seed=0)
-    chains = read_chains(watch_data_dir(), fresh=True)  # the held-out ones are scored alike
+    chains = read_chains(watch_data_dir(), held_out=tuple(HELD_OUT))  # scored alike
     prompts = [p for ps in benign.values() for p in ps] + [s for c in chains for s in c.steps]
     started = time.perf_counter()
     scores = screen_through_gateway(prompts, args.config)
@@ -196,7 +205,7 @@ def _scores(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from sekimori.watch.pool import load_pool, load_scores
+    from sekimori.watch.pool import HELD_OUT, load_pool, load_scores
     from sekimori.watch.simulate import DEFAULT, SMALL, simulate
     from sekimori.watch.sketchfile import write_sketches
 
@@ -205,7 +214,7 @@ def _simulate(args: argparse.Namespace) -> int:
         watch_data_dir(),
         load_scores(args.scores or watch_data_dir() / SCORES_FILE),
         per_set=PER_SET,
-        fresh=args.chains == "fresh",
+        held_out=(args.chains,) if args.chains in HELD_OUT else (),
     )
     scale = SMALL if args.small else DEFAULT
     sim = simulate(pool, days=args.days, seed=args.seed, scale=scale, chains=args.chains)

@@ -26,9 +26,11 @@ from sekimori.watch.sketch import SCORE_IDS, as_kept, harm_of
 # Ordinary prompt sets the simulator may use (not the evaluation-only sets, see data/README.md).
 BENIGN_SETS: tuple[str, ...] = ("dolly-15k", "dolly-15k-ja", "oasst1-en")
 CHAIN_FILES: tuple[str, ...] = ("chains.jsonl", "lookalikes.jsonl")
-# Held out for one judgement (`"split": "fresh"` on every row): read only when asked for
-# (`read_chains(fresh=True)`), never in the `all`, `train` or `held_back` parts.
+# Held out for one judgement, by part: each file's rows say `"split": <its part>`; read only when
+# asked for (`read_chains(held_out=...)`), never in the `all`, `train` or `held_back` parts nor
+# in another held-out part. "fresh2": benign look-alikes only, for the false-alert figure.
 FRESH_FILE = "chains_fresh.jsonl"
+HELD_OUT: Mapping[str, str] = {"fresh": FRESH_FILE, "fresh2": "lookalikes_fresh2.jsonl"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +49,8 @@ class Chain:
     kind: str
     category: str | None
     steps: tuple[Prompt, ...]
-    # "train": only ever in training traffic; "fresh": only in the `fresh` part
-    # (`simulate.chains_part`)
+    # "train": only ever in training traffic; a `HELD_OUT` part ("fresh", "fresh2"): only in
+    # that part (`simulate.chains_part`)
     split: str | None = None
 
 
@@ -108,10 +110,12 @@ def read_prompts(shared_data: Path, *, per_set: int, seed: int) -> dict[str, lis
     return by_lang
 
 
-def read_chains(team_data: Path, *, fresh: bool = False) -> list[Chain]:
-    """The chain files' chains, in file order; with `fresh`, the held-out `FRESH_FILE` after."""
+def read_chains(team_data: Path, *, held_out: Sequence[str] = ()) -> list[Chain]:
+    """The chain files' chains, in file order; then those of the `HELD_OUT` parts named."""
     chains = []
-    for name in CHAIN_FILES + ((FRESH_FILE,) if fresh else ()):
+    files: list[tuple[str, str | None]] = [(name, None) for name in CHAIN_FILES]
+    files += [(HELD_OUT[part], part) for part in HELD_OUT if part in held_out]
+    for name, part in files:
         for row in _jsonl(team_data / name):
             steps = row["steps"]
             assert isinstance(steps, list)
@@ -123,21 +127,21 @@ def read_chains(team_data: Path, *, fresh: bool = False) -> list[Chain]:
                     kind=str(row["kind"]),
                     category=None if row["category"] is None else str(row["category"]),
                     steps=tuple(Prompt(f"{cid}#{i}", lang, str(s)) for i, s in enumerate(steps)),
-                    split=_split(row, team_data / name, fresh=name == FRESH_FILE),
+                    split=_split(row, team_data / name, part=part),
                 )
             )
     return chains
 
 
-def _split(row: dict[str, object], path: Path, *, fresh: bool) -> str | None:
+def _split(row: dict[str, object], path: Path, *, part: str | None) -> str | None:
     split = row.get("split")
-    if fresh and split != "fresh":
+    if part is not None and split != part:
         raise InputError(
-            f'chain {row.get("id")!r}: split must be "fresh" in this file, not {split!r} '
-            f'/ このファイルの split は "fresh" のみです',
+            f'chain {row.get("id")!r}: split must be "{part}" in this file, not {split!r} '
+            f'/ このファイルの split は "{part}" のみです',
             source=str(path),
         )
-    if not fresh and split not in (None, "train"):
+    if part is None and split not in (None, "train"):
         raise InputError(
             f'chain {row.get("id")!r}: split must be "train" or absent, not {split!r} '
             f'/ split は "train" か省略のみです',
@@ -225,11 +229,11 @@ def load_pool(
     *,
     per_set: int,
     seed: int = 0,
-    fresh: bool = False,
+    held_out: Sequence[str] = (),
 ) -> Pool:
-    """`fresh`: the held-out chains too (`read_chains`), for the `fresh` part only."""
+    """`held_out`: those held-out parts' chains too (`read_chains`), for those parts only."""
     benign = read_prompts(shared_data, per_set=per_set, seed=seed)
-    chains = read_chains(team_data, fresh=fresh)
+    chains = read_chains(team_data, held_out=held_out)
     missing = [p.id for ps in benign.values() for p in ps if p.id not in scores]
     missing += [s.id for c in chains for s in c.steps if s.id not in scores]
     if missing:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sekimori.errors import InputError
-from sekimori.watch.pool import Chain, Pool, Prompt
+from sekimori.watch.pool import HELD_OUT, Chain, Pool, Prompt
 from sekimori.watch.sketch import (
     SamplingParams,
     Sketch,
@@ -471,11 +471,11 @@ def chains_part(chains: Sequence[Chain], part: str) -> tuple[Chain, ...]:
     traffic, figures measured on `held_back` chains, so no chain is both tuned on and tested).
     Chains marked `split: train` are always `train` and leave the alternation of the others
     alone (chains written later for training only do not move a chain into the test half).
-    `fresh`: only the held-out chains marked `split: fresh` (`pool.FRESH_FILE`), which no other
-    part ever holds (so reading them changes no other part's traffic)."""
-    if part == "fresh":
-        return tuple(c for c in chains if c.split == "fresh")
-    chains = [c for c in chains if c.split != "fresh"]
+    `fresh`, `fresh2`: only the held-out chains marked with that split (`pool.HELD_OUT`), which
+    no other part ever holds (so reading them changes no other part's traffic)."""
+    if part in HELD_OUT:
+        return tuple(c for c in chains if c.split == part)
+    chains = [c for c in chains if c.split not in HELD_OUT]
     if part == "all":
         return tuple(chains)
     seen: Counter[tuple[str, str | None, str]] = Counter()
@@ -497,10 +497,10 @@ def simulate(
 ) -> Simulation:
     """`chains`: which decomposed and look-alike chains the traffic uses (`chains_part`)."""
     pool = dataclasses.replace(pool, chains=chains_part(pool.chains, chains))
-    if chains == "fresh" and not pool.chains:
+    if chains in HELD_OUT and not pool.chains:
         raise InputError(
-            "no fresh chains in the pool: load it with `load_pool(..., fresh=True)` "
-            "/ 新しい保留チェーンが読み込まれていません"
+            f"no {chains} chains in the pool: load it with `load_pool(..., held_out=[{chains!r}])` "
+            f"/ 保留チェーン {chains} が読み込まれていません"
         )
     b = _Builder(pool, days, seed)
     b.office(scale.office)
