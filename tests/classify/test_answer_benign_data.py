@@ -113,3 +113,9 @@ def test_the_f1_threshold_stands_when_the_floor_withholds_benign_answers() -> No
     choice = choose_threshold(*_case(benign_high=10), f1_threshold=0.5)
     assert choice.floor_threshold < 0.5 and choice.floor_benign_fp == pytest.approx(0.10)
     assert choice.threshold == 0.5 and choice.benign_fp == 0.0
+
+
+def test_the_f1_threshold_is_written_as_its_grid_step() -> None:
+    # 0.36999999999999994 is how the F1 grid gives 0.37; answers.json should say 0.37.
+    choice = choose_threshold(*_case(benign_high=10), f1_threshold=0.36999999999999994)
+    assert choice.threshold == 0.37

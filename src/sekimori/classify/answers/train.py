@@ -280,7 +280,8 @@ def choose_threshold(
     def fp(t: float) -> float:
         return float(np.mean(scores[benign] >= t)) if benign.any() else 0.0
 
-    chosen = floor if fp(floor) <= BENIGN_FP_CAP else f1_threshold
+    # The F1 point comes off a float grid (0.36999999999999994): kept as the grid step it is.
+    chosen = floor if fp(floor) <= BENIGN_FP_CAP else round(f1_threshold, 2)
     return ThresholdChoice(chosen, floor, fp(floor), fp(chosen))
 
 
