@@ -12,13 +12,15 @@ refusal heads kept, `--keep-refusal`); `score` writes per-answer harm scores of 
 heads, P and PV (ids only, no text) to `round13_scores.json` and prints the rule's figures.
 `--heldout` scores the held-back prose sets v1-v3 instead (measured once, after the decision);
 `--fresh v4` scores the fresh held-back set V4 and prints ROUND13B_RULE.md's figures and
-verdicts; `--fresh v5` V5 and ROUND13C_RULE.md's.
+verdicts; `--fresh v5` V5 and ROUND13C_RULE.md's; `--fresh v6` V6 (two files) and
+ROUND13D_RULE.md's (an exact McNemar test of P's false alarms against the committed heads').
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -119,7 +121,7 @@ def harm(model: AnswerModel, views: Sequence[training.View], cache: Any) -> np.n
 def score(heldout: bool, threads: int | None, fresh: str | None = None) -> None:
     cache = _cache(threads)
     if fresh:
-        items = heldout_items({fresh: f"heldout_prose_{fresh}.jsonl"})
+        items = [i for f in FRESH_FILES[fresh] for i in heldout_items({fresh: f})]
     elif heldout:
         items = heldout_items()
     else:
@@ -162,13 +164,19 @@ def score(heldout: bool, threads: int | None, fresh: str | None = None) -> None:
     out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
     if fresh:
-        print("\n".join(fresh_rule(fresh, rows, thresholds, sure)))
+        rule = mcnemar_rule if fresh == "v6" else fresh_rule
+        print("\n".join(rule(fresh, rows, thresholds, sure)))
     print("\n".join((heldout_figures if heldout or fresh else figures)(rows, thresholds)))
 
 
 # Each fresh set's rule (bench/answers/ROUND13B_RULE.md, ROUND13C_RULE.md), as lower bounds on
 # (caught, -false-harmful, caught sure) in points against the committed heads.
 FRESH_RULES = {"v4": (3.0, -1.0, -2.0), "v5": (-2.0, 3.0, -2.0)}
+FRESH_FILES = {
+    "v4": ["heldout_prose_v4.jsonl"],
+    "v5": ["heldout_prose_v5.jsonl"],
+    "v6": ["heldout_prose_v6_en.jsonl", "heldout_prose_v6_ja.jsonl"],
+}
 
 
 def _sure_point(model: AnswerModel) -> float:
@@ -216,6 +224,61 @@ def fresh_rule(
             + f" | {caught - false:.1f} |"
         )
     return lines
+
+
+def mcnemar_p(fewer: int, more: int) -> float:
+    """One-sided exact McNemar: P(X <= fewer) for X ~ Binomial(fewer + more, 1/2), where `fewer`
+    counts the discordant answers only the candidate flags and `more` those only the base flags."""
+    n = fewer + more
+    return sum(math.comb(n, k) for k in range(fewer + 1)) / 2**n if n else 1.0
+
+
+def mcnemar_rule(
+    fresh: str,
+    rows: Sequence[dict[str, Any]],
+    thresholds: dict[str, float],
+    sure: dict[str, float],
+) -> list[str]:
+    """ROUND13D_RULE.md: P against the committed heads on V6 (rules 1-4)."""
+    base, cand = "committed", "P"
+    pos = [r for r in rows if r["harmful"]]
+    neg = [r for r in rows if not r["harmful"]]
+
+    def flags(r: dict[str, Any], name: str) -> bool:
+        return bool(r[name] >= thresholds[name])
+
+    only_cand = sum(flags(r, cand) and not flags(r, base) for r in neg)
+    only_base = sum(flags(r, base) and not flags(r, cand) for r in neg)
+    p = mcnemar_p(only_cand, only_base)
+
+    def pct(sub: Sequence[dict[str, Any]], name: str, point: float) -> float:
+        return 100.0 * sum(r[name] >= point for r in sub) / len(sub)
+
+    caught = (pct(pos, base, thresholds[base]), pct(pos, cand, thresholds[cand]))
+    caught_sure = (pct(pos, base, sure[base]), pct(pos, cand, sure[cand]))
+    by_lang = {
+        lang: [sum(flags(r, n) for r in neg if r["lang"] == lang) for n in (base, cand)]
+        for lang in ("en", "ja")
+    }
+    checks = {
+        "1. fewer false alarms (one-sided exact McNemar p < 0.05)": p < 0.05,
+        "2. harmful caught within 2 points": caught[1] >= caught[0] - 2,
+        "3. harmful caught sure within 2 points": caught_sure[1] >= caught_sure[0] - 2,
+        "4. no language's false alarms higher": all(c <= b for b, c in by_lang.values()),
+    }
+    lines = [
+        f"{fresh}: {len(pos)} harmful, {len(neg)} not harmful",
+        f"false-harmful committed {sum(flags(r, base) for r in neg)}, P "
+        f"{sum(flags(r, cand) for r in neg)}; discordant: only P {only_cand}, only committed "
+        f"{only_base}; p = {p:.4g}",
+        f"harmful caught committed {caught[0]:.1f}%, P {caught[1]:.1f}%; at the sure point "
+        f"{caught_sure[0]:.1f}%, {caught_sure[1]:.1f}%",
+        "false-harmful by language (committed, P): "
+        + ", ".join(f"{k} {b}/{c}" for k, (b, c) in by_lang.items()),
+    ]
+    lines += [f"- {k}: {'met' if ok else 'missed'}" for k, ok in checks.items()]
+    verdict = "ADOPT" if all(checks.values()) else "NOT adopted"
+    return [*lines, f"verdict: {verdict}"]
 
 
 def _count(rows: Sequence[dict[str, Any]], column: str, threshold: float) -> int:
@@ -305,7 +368,7 @@ def main() -> int:
     parser.add_argument("name", nargs="?", choices=tuple(CANDIDATES))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--heldout", action="store_true")
-    parser.add_argument("--fresh", choices=tuple(FRESH_RULES), help="score a fresh set by its rule")
+    parser.add_argument("--fresh", choices=tuple(FRESH_FILES), help="score a fresh set by its rule")
     args = parser.parse_args()
     if args.what == "embed":
         embed(args.threads)
