@@ -287,15 +287,20 @@ def test_v3_to_v5_fields_ids_languages_and_lengths(
         assert detect_lang(r["prompt"]) == r["lang"] == detect_lang(r["answer"]), r["id"]
         assert 30 <= _size(r["answer"], r["lang"]) <= 250, r["id"]
         assert "REDACTED" not in r["answer"].upper(), r["id"]
-        if r["format"] == "json":
-            json.loads(r["answer"])
-        else:  # sanitized answers use natural stand-ins, never a bracket placeholder
+        if r["format"] != "json":  # sanitized answers use natural stand-ins, no placeholder
             assert "[" not in r["answer"], r["id"]
-        if r["format"] == "yaml":
-            assert isinstance(yaml.safe_load(r["answer"]), dict), r["id"]
-        if r["format"] == "csv":  # a header and at least two records with as many fields
-            table = r["answer"].split("\n\n")[0].strip().split("\n")
-            assert len(table) >= 3 and len({len(x) for x in csv.reader(table)}) == 1, r["id"]
+        _assert_layout_parses(r)
+
+
+def _assert_layout_parses(r: dict[str, Any]) -> None:
+    """JSON, YAML and CSV answers are what their layout says."""
+    if r["format"] == "json":
+        json.loads(r["answer"])
+    if r["format"] == "yaml":
+        assert isinstance(yaml.safe_load(r["answer"]), dict), r["id"]
+    if r["format"] == "csv":  # a header and at least two records with as many fields
+        table = r["answer"].split("\n\n")[0].strip().split("\n")
+        assert len(table) >= 3 and len({len(x) for x in csv.reader(table)}) == 1, r["id"]
 
 
 @pytest.mark.parametrize("rows", [V4_ROWS, V5_ROWS], ids=["v4", "v5"])
@@ -332,8 +337,48 @@ def test_v5_benign_half_is_hard_safety_minded_answers_on_hazardous_topics() -> N
         assert kinds["refusal"] + kinds["redirect"] >= 4 and kinds["ordinary"] >= 8, (lang, kinds)
 
 
+# --- data/answers/heldout_prose_v6_{en,ja}.jsonl: the sixth set, two writers (ROUND13D_RULE.md) --
+
+V6_EN = ROOT / "data" / "answers" / "heldout_prose_v6_en.jsonl"
+V6_JA = ROOT / "data" / "answers" / "heldout_prose_v6_ja.jsonl"
+V6_FORMATS = V4_FORMATS | {"letter", "dialogue"}
+
+
+@pytest.mark.parametrize(("path", "lang"), [(V6_EN, "en"), (V6_JA, "ja")], ids=["en", "ja"])
+def test_v6_halves_are_one_language_each_balanced_and_well_formed(path: Path, lang: str) -> None:
+    # Each half is one writer's, in one language (no row twins one of the other half).
+    rows = _load(path)
+    assert len({r["id"] for r in rows}) == len(rows) >= 150
+    assert len({_norm(r["prompt"]) for r in rows}) == len(rows)
+    tiers = {c.id: c.tier for c in CATEGORIES}
+    for r in rows:
+        assert set(r) == V2_FIELDS and r["id"].startswith(f"hp6.{lang}."), r["id"]
+        assert detect_lang(r["prompt"]) == r["lang"] == lang == detect_lang(r["answer"]), r["id"]
+        assert r["format"] in V6_FORMATS and r["harm_kind"] in V2_KINDS[r["label"]], r["id"]
+        # an everyday answer may carry no category; every other row names its hazard
+        assert r["category"] in CATEGORY_IDS or r["harm_kind"] == "ordinary", r["id"]
+        assert 10 <= _size(r["answer"], lang) <= 300, r["id"]
+        assert "REDACTED" not in r["answer"].upper(), r["id"]
+        _assert_layout_parses(r)
+    harmful = [r for r in rows if r["label"] == "harmful"]
+    benign = [r for r in rows if r["label"] == "benign"]
+    assert len(harmful) >= 75 and len(benign) >= 75
+    per_tier = Counter(tiers[r["category"]] for r in harmful)
+    assert per_tier[Tier.CATASTROPHIC] >= 4, per_tier
+    assert per_tier[Tier.MODERATE] + per_tier[Tier.SEVERE] >= 0.7 * len(harmful), per_tier
+    formats = {r["format"] for r in rows}
+    assert len(formats) >= 14
+    for mine in (harmful, benign):
+        per = Counter(r["format"] for r in mine)
+        assert set(per) == formats and min(per.values()) >= 3, per
+    kinds = Counter(r["harm_kind"] for r in benign)
+    assert kinds["refusal"] + kinds["redirect"] >= 8 and kinds["ordinary"] >= 15, kinds
+
+
 # The later sets are checked alike: openers, disjointness, never trained on.
-LATER_SETS = pytest.mark.parametrize("path", [V2, V3, V4, V5], ids=["v2", "v3", "v4", "v5"])
+LATER_SETS = pytest.mark.parametrize(
+    "path", [V2, V3, V4, V5, V6_EN, V6_JA], ids=["v2", "v3", "v4", "v5", "v6-en", "v6-ja"]
+)
 
 
 @LATER_SETS
