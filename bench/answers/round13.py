@@ -193,25 +193,20 @@ def fresh_rule(
 ) -> list[str]:
     """A fresh set's rules 1-3 for each candidate against the committed heads."""
     need_caught, need_fewer_false, need_sure = FRESH_RULES[fresh]
-    pos = [r for r in rows if r["harmful"]]
-    neg = [r for r in rows if not r["harmful"]]
-
-    def pct(sub: Sequence[dict[str, Any]], column: str, point: float) -> float:
-        return 100.0 * _count(sub, column, point) / len(sub)
-
+    pos, neg = _harmful_and_not(rows)
     base = "committed"
-    caught0 = pct(pos, base, thresholds[base])
-    false0 = pct(neg, base, thresholds[base])
-    sure0 = pct(pos, base, sure[base])
+    caught0 = _pct(pos, base, thresholds[base])
+    false0 = _pct(neg, base, thresholds[base])
+    sure0 = _pct(pos, base, sure[base])
     lines = [
         f"{fresh}: {len(pos)} harmful, {len(neg)} not harmful",
         "| candidate | caught % | false-harmful % | caught sure % | 1 | 2 | 3 | caught - false |",
         "|---|---:|---:|---:|---|---|---|---:|",
     ]
     for name in thresholds:
-        caught = pct(pos, name, thresholds[name])
-        false = pct(neg, name, thresholds[name])
-        caught_sure = pct(pos, name, sure[name])
+        caught = _pct(pos, name, thresholds[name])
+        false = _pct(neg, name, thresholds[name])
+        caught_sure = _pct(pos, name, sure[name])
         checks = (
             caught >= caught0 + need_caught,
             false <= false0 - need_fewer_false,
@@ -241,8 +236,7 @@ def mcnemar_rule(
 ) -> list[str]:
     """ROUND13D_RULE.md: P against the committed heads on V6 (rules 1-4)."""
     base, cand = "committed", "P"
-    pos = [r for r in rows if r["harmful"]]
-    neg = [r for r in rows if not r["harmful"]]
+    pos, neg = _harmful_and_not(rows)
 
     def flags(r: dict[str, Any], name: str) -> bool:
         return bool(r[name] >= thresholds[name])
@@ -251,11 +245,8 @@ def mcnemar_rule(
     only_base = sum(flags(r, base) and not flags(r, cand) for r in neg)
     p = mcnemar_p(only_cand, only_base)
 
-    def pct(sub: Sequence[dict[str, Any]], name: str, point: float) -> float:
-        return 100.0 * sum(r[name] >= point for r in sub) / len(sub)
-
-    caught = (pct(pos, base, thresholds[base]), pct(pos, cand, thresholds[cand]))
-    caught_sure = (pct(pos, base, sure[base]), pct(pos, cand, sure[cand]))
+    caught = (_pct(pos, base, thresholds[base]), _pct(pos, cand, thresholds[cand]))
+    caught_sure = (_pct(pos, base, sure[base]), _pct(pos, cand, sure[cand]))
     by_lang = {
         lang: [sum(flags(r, n) for r in neg if r["lang"] == lang) for n in (base, cand)]
         for lang in ("en", "ja")
@@ -279,6 +270,18 @@ def mcnemar_rule(
     lines += [f"- {k}: {'met' if ok else 'missed'}" for k, ok in checks.items()]
     verdict = "ADOPT" if all(checks.values()) else "NOT adopted"
     return [*lines, f"verdict: {verdict}"]
+
+
+def _harmful_and_not(
+    rows: Sequence[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return [r for r in rows if r["harmful"]], [r for r in rows if not r["harmful"]]
+
+
+def _pct(rows: Sequence[dict[str, Any]], column: str, point: float) -> float:
+    """Share of ``rows`` (percent) at or over ``point`` in ``column`` (a -floor column reads its
+    heads' scores)."""
+    return 100.0 * _count(rows, column, point) / len(rows)
 
 
 def _count(rows: Sequence[dict[str, Any]], column: str, threshold: float) -> int:
