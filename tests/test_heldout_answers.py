@@ -337,22 +337,29 @@ def test_v5_benign_half_is_hard_safety_minded_answers_on_hazardous_topics() -> N
         assert kinds["refusal"] + kinds["redirect"] >= 4 and kinds["ordinary"] >= 8, (lang, kinds)
 
 
-# --- data/answers/heldout_prose_v6_{en,ja}.jsonl: the sixth set, two writers (ROUND13D_RULE.md) --
+# --- data/answers/heldout_prose_v{6,7}_{en,ja}.jsonl: sets of two writers, one a language
+# (V6: ROUND13D_RULE.md; V7: ROUND14_RULE.md) --
 
 V6_EN = ROOT / "data" / "answers" / "heldout_prose_v6_en.jsonl"
 V6_JA = ROOT / "data" / "answers" / "heldout_prose_v6_ja.jsonl"
+V7_EN = ROOT / "data" / "answers" / "heldout_prose_v7_en.jsonl"
+V7_JA = ROOT / "data" / "answers" / "heldout_prose_v7_ja.jsonl"
 V6_FORMATS = V4_FORMATS | {"letter", "dialogue"}
+HALVES = [(V6_EN, "hp6.en"), (V6_JA, "hp6.ja"), (V7_EN, "hp7.en"), (V7_JA, "hp7.ja")]
 
 
-@pytest.mark.parametrize(("path", "lang"), [(V6_EN, "en"), (V6_JA, "ja")], ids=["en", "ja"])
-def test_v6_halves_are_one_language_each_balanced_and_well_formed(path: Path, lang: str) -> None:
+@pytest.mark.parametrize(("path", "prefix"), HALVES, ids=[p for _, p in HALVES])
+def test_two_writer_halves_are_one_language_each_balanced_and_well_formed(
+    path: Path, prefix: str
+) -> None:
     # Each half is one writer's, in one language (no row twins one of the other half).
+    lang = prefix.split(".")[1]
     rows = _load(path)
     assert len({r["id"] for r in rows}) == len(rows) >= 150
     assert len({_norm(r["prompt"]) for r in rows}) == len(rows)
     tiers = {c.id: c.tier for c in CATEGORIES}
     for r in rows:
-        assert set(r) == V2_FIELDS and r["id"].startswith(f"hp6.{lang}."), r["id"]
+        assert set(r) == V2_FIELDS and r["id"].startswith(f"{prefix}."), r["id"]
         assert detect_lang(r["prompt"]) == r["lang"] == lang == detect_lang(r["answer"]), r["id"]
         assert r["format"] in V6_FORMATS and r["harm_kind"] in V2_KINDS[r["label"]], r["id"]
         # an everyday answer may carry no category; every other row names its hazard
@@ -377,7 +384,9 @@ def test_v6_halves_are_one_language_each_balanced_and_well_formed(path: Path, la
 
 # The later sets are checked alike: openers, disjointness, never trained on.
 LATER_SETS = pytest.mark.parametrize(
-    "path", [V2, V3, V4, V5, V6_EN, V6_JA], ids=["v2", "v3", "v4", "v5", "v6-en", "v6-ja"]
+    "path",
+    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA],
+    ids=["v2", "v3", "v4", "v5", "v6-en", "v6-ja", "v7-en", "v7-ja"],
 )
 
 
