@@ -1,0 +1,300 @@
+"""Issue 16: the prompt model's n-gram model refitted with more benign negatives, by the rule in
+NGRAM_RULE.md (committed before these figures).
+
+    PYTHONPATH=src python bench/classifier/ngram.py fit            # candidate N's weights
+    PYTHONPATH=src python bench/classifier/ngram.py static         # first-stage figures
+    PYTHONPATH=src python bench/classifier/ngram.py screen base|N  # prompt-screen figures
+
+Writes under ``--out`` (default .sekimori/ngram; never the model folder): ``N.npz`` (the refitted
+``ngram_weight``/``ngram_bias`` and the gate), ``figures.json``, and ``vectors.npz`` (the encoder's
+vectors of every piece scored, so the second screen run encodes only the pieces new to it; each
+piece encoded alone, as `RecentEmbeddings` does, so the vectors are those a fresh call gives).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import static2  # bench/classifier/static2.py
+
+from sekimori.classify.corpus import Example, Split
+from sekimori.classify.encoder import Encoder
+from sekimori.classify.operating import (
+    OperatingPoints,
+    choose_points,
+    figures_at,
+    score_items,
+)
+from sekimori.classify.prompt import (
+    DEFAULT_MODEL_DIR,
+    PromptClassifier,
+    PromptModel,
+    load_encoder,
+    views,
+)
+from sekimori.classify.reproduction import ReproductionDetector
+from sekimori.classify.segments import sentences
+from sekimori.classify.static import STATIC_FILE, StaticModel
+from sekimori.classify.static_train import validation_items
+from sekimori.classify.train import (
+    _sklearn,
+    corpus_settings_of,
+    ngram_matrix,
+    training_pool,
+)
+from sekimori.paths import shared_data_dir
+
+SEED = 13
+
+
+def candidate_rows(
+    train: Sequence[Example], extra: Sequence[Example]
+) -> tuple[list[str], list[int], list[int]]:
+    """The training rows as `train.train` reads them (whole texts; -1: no label), then the
+    benign negatives of NGRAM_RULE.md: scan pieces of the training split's benign prompts of two
+    sentences or more, and the extra Dolly rows whole and in pieces."""
+    rng = random.Random(SEED)
+    texts: list[str] = []
+    harm: list[int] = []
+    jail: list[int] = []
+    for ex in train:
+        texts.append(ex.text)
+        harm.append(-1 if ex.harmful is None else int(ex.harmful))
+        jail.append(-1 if ex.jailbreak is None else int(ex.jailbreak))
+    counts = {"rows": len(texts), "pieces": 0, "dolly": 0, "dolly_pieces": 0}
+    for ex, is_extra in [*((e, False) for e in train), *((e, True) for e in extra)]:
+        if ex.harmful is not False or ex.jailbreak is True:
+            continue
+        j = 0 if ex.jailbreak is False else -1
+        if is_extra:
+            texts.append(ex.text)
+            harm.append(0)
+            jail.append(j)
+            counts["dolly"] += 1
+        elif len(sentences(ex.text)) < 2:
+            continue
+        for p in static2.pieces_of(ex.text, rng):
+            texts.append(p)
+            harm.append(0)
+            jail.append(j)
+            counts["dolly_pieces" if is_extra else "pieces"] += 1
+    print(f"rows: {counts}", flush=True)
+    return texts, harm, jail
+
+
+def fit(args: argparse.Namespace) -> int:
+    model = PromptModel.load(DEFAULT_MODEL_DIR)
+    pool = training_pool(corpus_settings_of(model.meta))
+    train = [e for e in pool.examples if e.split is Split.TRAIN]
+    extra = static2.extra_dolly(pool.examples)
+    texts, harm, jail = candidate_rows(train, extra)
+    buckets = model.meta.buckets
+    started = time.monotonic()
+    xn = ngram_matrix(texts, buckets)
+    print(f"features: {xn.shape} ({time.monotonic() - started:.0f} s)", flush=True)
+    sk = _sklearn()
+    w = np.zeros((buckets, 2), np.float32)
+    b = np.zeros(2, np.float32)
+    for col, y in ((0, np.array(harm)), (1, np.array(jail))):
+        idx = np.flatnonzero(y >= 0)
+        lr = sk.linear_model.LogisticRegression(C=8.0, solver="liblinear", class_weight="balanced")
+        lr.fit(xn[idx], y[idx])
+        w[:, col] = lr.coef_[0]
+        b[col] = lr.intercept_[0]
+        print(f"column {col}: {len(idx)} rows ({time.monotonic() - started:.0f} s)", flush=True)
+    candidate = replace(model, ngram_weight=w.astype(np.float16), ngram_bias=b)
+    gate = chosen_gate(candidate, pool.examples, float(model.meta.gate))
+    args.out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        args.out / "N.npz",
+        ngram_weight=w.astype(np.float16),
+        ngram_bias=b,
+        gate=np.float32(gate),
+    )
+    print(f"gate {gate}; wrote {args.out / 'N.npz'}")
+    return 0
+
+
+def chosen_gate(model: PromptModel, examples: Sequence[Example], committed: float) -> float:
+    """`train._choose`'s gate loop (no harmful validation item with both levels under the gate),
+    capped at the committed gate (NGRAM_RULE.md)."""
+    clf = PromptClassifier(model, static2._PlanOnly(model.meta.dim), fast_path=False)
+    harmful = [e for e in examples if e.split is Split.VALIDATION and e.harmful]
+    ngram = np.array([np.max([clf.ngram_probs(v) for v in views(e.text)], axis=0) for e in harmful])
+    gate = 0.0
+    for g in np.round(np.arange(0.01, committed + 1e-9, 0.01), 2):
+        if ((ngram[:, 0] < g) & (ngram[:, 1] < g)).any():
+            break
+        gate = float(g)
+    return gate
+
+
+def candidate_model(out: Path, fast_path: dict[str, Any] | None = None) -> PromptModel:
+    model = PromptModel.load(DEFAULT_MODEL_DIR)
+    arrays = np.load(out / "N.npz")
+    meta = replace(model.meta, gate=float(arrays["gate"]))
+    if fast_path is not None:
+        meta = replace(meta, fast_path=fast_path)
+    return replace(
+        model,
+        meta=meta,
+        ngram_weight=arrays["ngram_weight"].astype(np.float16),
+        ngram_bias=arrays["ngram_bias"].astype(np.float32),
+    )
+
+
+def bench_prompt_level(model: PromptModel) -> dict[str, float]:
+    """The screening bench's ~200-token prompt: its whole's n-gram and first-stage levels."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
+    import screening
+
+    clf = PromptClassifier(model, static2._PlanOnly(model.meta.dim), fast_path=True)
+    text = screening.prompt(1)
+    nh, nj = clf.ngram_probs(text)
+    lv = clf.first_level(text)
+    plan = clf.plan(text)
+    return {
+        "ngram_harm": round(float(nh), 4),
+        "ngram_jailbreak": round(float(nj), 4),
+        "first_harm": round(lv.harm, 4),
+        "first_jailbreak": round(lv.jailbreak, 4),
+        "pieces_to_encoder": len(plan.whole) + len(plan.segments),
+    }
+
+
+def static_figures(args: argparse.Namespace) -> int:
+    base = PromptModel.load(DEFAULT_MODEL_DIR)
+    pool = training_pool(corpus_settings_of(base.meta))
+    items = validation_items(pool.examples)
+    committed = StaticModel.load(DEFAULT_MODEL_DIR / STATIC_FILE)
+    fp = base.meta.fast_path or {}
+    figures = load_figures(args.out)
+    fixed = (fp["combine"], float(fp["clear"]), float(fp["long_clear"]))
+    figures["static_base"] = static2.evaluate("base", base, committed, items, fixed)
+    save_figures(args.out, figures)
+    static2._NGRAM.clear()  # keyed by text: the candidate's levels differ
+    cand = candidate_model(args.out)
+    figures["static_N"] = static2.evaluate("N", cand, committed, items)
+    best = figures["static_N"]["best"]
+    fast = dict(fp)
+    fast.update(clear=best["clear"], long_clear=best["long_clear"], combine=best["combine"])
+    fast["validation"] = {k: v for k, v in best.items() if k not in ("combine", "seconds")}
+    figures["fast_path_N"] = fast
+    save_figures(args.out, figures)
+    return prompt_levels(args)
+
+
+def prompt_levels(args: argparse.Namespace) -> int:
+    """The bench prompt's levels with the committed model and with N at its chosen points."""
+    figures = load_figures(args.out)
+    figures["bench_prompt_base"] = bench_prompt_level(PromptModel.load(DEFAULT_MODEL_DIR))
+    cand = candidate_model(args.out, figures["fast_path_N"])
+    figures["bench_prompt_N"] = bench_prompt_level(cand)
+    save_figures(args.out, figures)
+    print(json.dumps({k: figures[k] for k in ("bench_prompt_base", "bench_prompt_N")}))
+    return 0
+
+
+class MemoEncoder:
+    """The encoder, one text a call (as `RecentEmbeddings`), each text's vector kept on disk."""
+
+    def __init__(self, inner: Encoder, path: Path) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.path = path
+        self.rows: dict[str, NDArray[np.float32]] = {}
+        self.new = 0
+        if path.exists():
+            data = np.load(path)
+            self.rows = dict(zip(data["keys"].tolist(), data["rows"], strict=True))
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        out = []
+        for t in texts:
+            key = hashlib.blake2b(t.encode(), digest_size=16).hexdigest()
+            row = self.rows.get(key)
+            if row is None:
+                row = self.rows[key] = self.inner.encode([t])[0].astype(np.float32)
+                self.new += 1
+            out.append(row)
+        return np.stack(out) if out else np.zeros((0, self.dim), np.float32)
+
+    def save(self) -> None:
+        keys = np.array(list(self.rows))
+        rows = np.stack(list(self.rows.values())) if self.rows else np.zeros((0, self.dim))
+        np.savez(self.path.with_suffix(".tmp.npz"), keys=keys, rows=rows)
+        os.replace(self.path.with_suffix(".tmp.npz"), self.path)
+
+
+def screen(args: argparse.Namespace) -> int:
+    base = PromptModel.load(DEFAULT_MODEL_DIR)
+    figures = load_figures(args.out)
+    model = base if args.which == "base" else candidate_model(args.out, figures["fast_path_N"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    memo = MemoEncoder(load_encoder(DEFAULT_MODEL_DIR, base.meta), args.out / "vectors.npz")
+    clf = PromptClassifier(model, memo, reproduction=ReproductionDetector.load(DEFAULT_MODEL_DIR))
+    pool = training_pool(corpus_settings_of(base.meta))
+    started = time.monotonic()
+    rows = [e for e in pool.examples if e.split is Split.VALIDATION and e.harmful is not None]
+    scored = []
+    for i in range(0, len(rows), 256):
+        scored.extend(score_items(clf, rows[i : i + 256]))
+        memo.save()
+        print(
+            f"{args.which}: {len(scored)}/{len(rows)} scored, {memo.new} encoded "
+            f"({time.monotonic() - started:.0f} s)",
+            flush=True,
+        )
+    committed = OperatingPoints.from_json(base.meta.operating_points or {})
+    out: dict[str, Any] = {"at_committed_points": figures_at(scored, committed)}
+    if args.which != "base":
+        report = choose_points(scored)
+        out["points"] = report.to_json()
+        out["at_own_points"] = report.figures
+    path = args.out / f"screen_{args.which}.json"
+    path.write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    print(f"done ({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+def load_figures(out: Path) -> dict[str, Any]:
+    path = out / "figures.json"
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def save_figures(out: Path, figures: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "figures.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("step", choices=("fit", "static", "prompt", "screen"))
+    parser.add_argument("which", nargs="?", default="base", choices=("base", "N"))
+    parser.add_argument("--out", type=Path, default=Path(".sekimori/ngram"))
+    args = parser.parse_args()
+    os.environ.setdefault("SEKIMORI_SHARED_DATA", str(shared_data_dir()))
+    step = {"fit": fit, "static": static_figures, "prompt": prompt_levels, "screen": screen}[
+        args.step
+    ]
+    return step(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
