@@ -5,6 +5,13 @@ NGRAM_RULE.md (committed before these figures).
     PYTHONPATH=src python bench/classifier/ngram.py static         # first-stage figures
     PYTHONPATH=src python bench/classifier/ngram.py screen base|N  # prompt-screen figures
 
+Candidate N2 (NGRAM2_RULE.md): N's weights as the first stage's own n-gram weights
+(`stage_ngram_weight`), the committed ones kept in the final blend and the committed operating
+points; static points by the recall-first rule (severe budget 0):
+
+    PYTHONPATH=src python bench/classifier/ngram.py static2        # first-stage figures
+    PYTHONPATH=src python bench/classifier/ngram.py screen base|N2  # prompt-screen figures
+
 Writes under ``--out`` (default .sekimori/ngram; never the model folder): ``N.npz`` (the refitted
 ``ngram_weight``/``ngram_bias`` and the gate), ``figures.json``, and ``vectors.npz`` (the encoder's
 vectors of every piece scored, so the second screen run encodes only the pieces new to it; each
@@ -144,18 +151,21 @@ def chosen_gate(model: PromptModel, examples: Sequence[Example], committed: floa
     return gate
 
 
-def candidate_model(out: Path, fast_path: dict[str, Any] | None = None) -> PromptModel:
+def candidate_model(
+    out: Path, fast_path: dict[str, Any] | None = None, *, stage_only: bool = False
+) -> PromptModel:
+    """N: the committed model with N's n-gram weights and gate; ``stage_only`` (N2): N's weights
+    as the first stage's own n-gram weights, the committed ones kept in the final blend."""
     model = PromptModel.load(DEFAULT_MODEL_DIR)
     arrays = np.load(out / "N.npz")
     meta = replace(model.meta, gate=float(arrays["gate"]))
     if fast_path is not None:
         meta = replace(meta, fast_path=fast_path)
-    return replace(
-        model,
-        meta=meta,
-        ngram_weight=arrays["ngram_weight"].astype(np.float16),
-        ngram_bias=arrays["ngram_bias"].astype(np.float32),
-    )
+    weight = arrays["ngram_weight"].astype(np.float16)
+    bias = arrays["ngram_bias"].astype(np.float32)
+    if stage_only:
+        return replace(model, meta=meta, stage_ngram_weight=weight, stage_ngram_bias=bias)
+    return replace(model, meta=meta, ngram_weight=weight, ngram_bias=bias)
 
 
 def bench_prompt_level(model: PromptModel) -> dict[str, float]:
@@ -165,7 +175,7 @@ def bench_prompt_level(model: PromptModel) -> dict[str, float]:
 
     clf = PromptClassifier(model, static2._PlanOnly(model.meta.dim), fast_path=True)
     text = screening.prompt(1)
-    nh, nj = clf.ngram_probs(text)
+    nh, nj = clf.stage_ngram_probs(text)
     lv = clf.first_level(text)
     plan = clf.plan(text)
     return {
@@ -178,6 +188,10 @@ def bench_prompt_level(model: PromptModel) -> dict[str, float]:
 
 
 def static_figures(args: argparse.Namespace) -> int:
+    """N (NGRAM_RULE.md, the unchanged point rule) or, for ``static2``, N2 (NGRAM2_RULE.md: the
+    severe budget 0); today's baseline first, with the same code."""
+    n2 = args.step == "static2"
+    name, suffix = ("N2", "2") if n2 else ("N", "")
     base = PromptModel.load(DEFAULT_MODEL_DIR)
     pool = training_pool(corpus_settings_of(base.meta))
     items = validation_items(pool.examples)
@@ -185,18 +199,27 @@ def static_figures(args: argparse.Namespace) -> int:
     fp = base.meta.fast_path or {}
     figures = load_figures(args.out)
     fixed = (fp["combine"], float(fp["clear"]), float(fp["long_clear"]))
-    figures["static_base"] = static2.evaluate("base", base, committed, items, fixed)
+    static2._NGRAM.clear()
+    figures[f"static_base{suffix}"] = static2.evaluate("base", base, committed, items, fixed)
     save_figures(args.out, figures)
     static2._NGRAM.clear()  # keyed by text: the candidate's levels differ
-    cand = candidate_model(args.out)
-    figures["static_N"] = static2.evaluate("N", cand, committed, items)
-    best = figures["static_N"]["best"]
+    cand = candidate_model(args.out, stage_only=n2)
+    severe = 0.0 if n2 else 0.005
+    figures[f"static_{name}"] = static2.evaluate(name, cand, committed, items, severe_loss=severe)
+    best = figures[f"static_{name}"]["best"]
     fast = dict(fp)
     fast.update(clear=best["clear"], long_clear=best["long_clear"], combine=best["combine"])
     fast["validation"] = {k: v for k, v in best.items() if k not in ("combine", "seconds")}
-    figures["fast_path_N"] = fast
+    figures[f"fast_path_{name}"] = fast
     save_figures(args.out, figures)
-    return prompt_levels(args)
+    if not n2:
+        return prompt_levels(args)
+    figures["bench_prompt_N2"] = bench_prompt_level(
+        candidate_model(args.out, fast, stage_only=True)
+    )
+    save_figures(args.out, figures)
+    print(json.dumps(figures["bench_prompt_N2"]))
+    return 0
 
 
 def prompt_levels(args: argparse.Namespace) -> int:
@@ -245,7 +268,11 @@ class MemoEncoder:
 def screen(args: argparse.Namespace) -> int:
     base = PromptModel.load(DEFAULT_MODEL_DIR)
     figures = load_figures(args.out)
-    model = base if args.which == "base" else candidate_model(args.out, figures["fast_path_N"])
+    if args.which == "base":
+        model = base
+    else:
+        fast = figures[f"fast_path_{args.which}"]
+        model = candidate_model(args.out, fast, stage_only=args.which == "N2")
     args.out.mkdir(parents=True, exist_ok=True)
     memo = MemoEncoder(load_encoder(DEFAULT_MODEL_DIR, base.meta), args.out / "vectors.npz")
     clf = PromptClassifier(model, memo, reproduction=ReproductionDetector.load(DEFAULT_MODEL_DIR))
@@ -285,14 +312,18 @@ def save_figures(out: Path, figures: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("step", choices=("fit", "static", "prompt", "screen"))
-    parser.add_argument("which", nargs="?", default="base", choices=("base", "N"))
+    parser.add_argument("step", choices=("fit", "static", "static2", "prompt", "screen"))
+    parser.add_argument("which", nargs="?", default="base", choices=("base", "N", "N2"))
     parser.add_argument("--out", type=Path, default=Path(".sekimori/ngram"))
     args = parser.parse_args()
     os.environ.setdefault("SEKIMORI_SHARED_DATA", str(shared_data_dir()))
-    step = {"fit": fit, "static": static_figures, "prompt": prompt_levels, "screen": screen}[
-        args.step
-    ]
+    step = {
+        "fit": fit,
+        "static": static_figures,
+        "static2": static_figures,
+        "prompt": prompt_levels,
+        "screen": screen,
+    }[args.step]
     return step(args)
 
 

@@ -100,7 +100,7 @@ def planner_for(model: PromptModel, static: StaticModel, how: Combine) -> Prompt
     meta = FastPathMeta(clear=0.0, combine=how, min_known=0.9)
     planner._gate_stage = StaticStage(static, meta, tokenizer())
     planner.plan = functools.cache(planner.plan)  # type: ignore[method-assign]
-    probs = planner.ngram_probs
+    probs = planner.stage_ngram_probs  # the first stage's weights (the n-gram model's if none)
 
     def ngram_probs(text: str) -> NDArray[np.float32]:
         found = _NGRAM.get(text)
@@ -108,7 +108,7 @@ def planner_for(model: PromptModel, static: StaticModel, how: Combine) -> Prompt
             found = _NGRAM[text] = probs(text)
         return found
 
-    planner.ngram_probs = ngram_probs  # type: ignore[method-assign]
+    planner.stage_ngram_probs = ngram_probs  # type: ignore[method-assign]
     return planner
 
 
@@ -181,6 +181,7 @@ def evaluate(
     static: StaticModel,
     items: Sequence[Item],
     fixed: tuple[Combine, float, float] | None = None,
+    severe_loss: float = 0.005,
 ) -> dict[str, Any]:
     """Per combine: the points by the unchanged rule (or ``fixed``), their figures and cost; the
     combine clearing the most ordinary prompts is taken."""
@@ -194,7 +195,7 @@ def evaluate(
             clear, long_clear = fixed[1], fixed[2]
             figs = figures(items, tops.skipped(clear, long_clear))
         else:
-            clear, long_clear, figs = choose_points(items, tops, 0.005, 0.02)
+            clear, long_clear, figs = choose_points(items, tops, severe_loss, 0.02)
         row = {
             "combine": how,
             "clear": clear,

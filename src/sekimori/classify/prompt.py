@@ -165,6 +165,11 @@ class PromptModel:
     ngram_bias: NDArray[np.float32]
     # the static first stage's vectors and heads (`static.npz`), when model.json names one
     static: StaticModel | None = None
+    # a second n-gram weight set read only by the first stage (the n-gram gate, the static
+    # stage's combined level, the segment gate); the final blend keeps ``ngram_weight``.
+    # None (absent from heads.npz): the first stage reads ``ngram_weight`` too
+    stage_ngram_weight: NDArray[np.float16] | None = None
+    stage_ngram_bias: NDArray[np.float32] | None = None
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -172,6 +177,9 @@ class PromptModel:
             "ngram_weight": self.ngram_weight,
             "ngram_bias": self.ngram_bias,
         }
+        if self.stage_ngram_weight is not None and self.stage_ngram_bias is not None:
+            arrays["stage_ngram_weight"] = self.stage_ngram_weight
+            arrays["stage_ngram_bias"] = self.stage_ngram_bias
         for name, head in (
             ("harm", self.harm),
             ("category", self.category),
@@ -213,7 +221,23 @@ class PromptModel:
             arrays["ngram_weight"].astype(np.float16),
             arrays["ngram_bias"].astype(np.float32),
             static,
+            *_stage_ngram(arrays, directory),
         )
+
+
+def _stage_ngram(
+    arrays: dict[str, NDArray[Any]], directory: Path
+) -> tuple[NDArray[np.float16] | None, NDArray[np.float32] | None]:
+    """The first stage's own n-gram weights in heads.npz, both or neither."""
+    weight, bias = arrays.get("stage_ngram_weight"), arrays.get("stage_ngram_bias")
+    if weight is None and bias is None:
+        return None, None
+    if weight is None or bias is None or weight.shape != arrays["ngram_weight"].shape:
+        raise ModelError(
+            f"{directory}: heads.npz holds a broken first-stage n-gram weight set "
+            "(stage_ngram_weight and stage_ngram_bias go together, shaped as ngram_weight)"
+        )
+    return weight.astype(np.float16), bias.astype(np.float32)
 
 
 def write_meta_field(directory: Path, key: str, value: Any) -> Path:
@@ -316,6 +340,12 @@ class PromptClassifier:
         # True: the segment scan's levels read in one pass over each view (`_PieceLevels.prefill`)
         self.one_pass_scan = one_pass_scan
         self._w = model.ngram_weight.astype(np.float32)
+        # the first stage's n-gram weights: its own set when the model has one, else the same
+        self._stage_w = self._w
+        self._stage_b = model.ngram_bias
+        if model.stage_ngram_weight is not None and model.stage_ngram_bias is not None:
+            self._stage_w = model.stage_ngram_weight.astype(np.float32)
+            self._stage_b = model.stage_ngram_bias
         # The static first stage, when the model has one and it is wanted (False: as before it,
         # for benches and for choosing its clear point)
         self.fast: StaticStage | None = None
@@ -354,9 +384,25 @@ class PromptClassifier:
         return Band(*override) if override else self.band
 
     def ngram_probs(self, text: str) -> NDArray[np.float32]:
-        """(harm, jailbreak) probabilities of the char n-gram model for one view."""
+        """(harm, jailbreak) probabilities of the char n-gram model for one view (the final
+        blend's weights)."""
         row = hashed_ngrams(text, buckets=self.model.meta.buckets)
         logits = row.value @ self._w[row.index] + self.model.ngram_bias
+        return sigmoid(logits.astype(np.float32))
+
+    @property
+    def own_stage_ngram(self) -> bool:
+        """Whether the first stage reads its own n-gram weights (`stage_ngram_weight`)."""
+        return self._stage_w is not self._w
+
+    def stage_ngram_probs(self, text: str) -> NDArray[np.float32]:
+        """(harm, jailbreak) probabilities the first stage reads for one view (the n-gram gate,
+        the static stage's combined level, the segment gate): `ngram_probs` unless the model
+        has a first-stage weight set."""
+        if not self.own_stage_ngram:
+            return self.ngram_probs(text)
+        row = hashed_ngrams(text, buckets=self.model.meta.buckets)
+        logits = row.value @ self._stage_w[row.index] + self._stage_b
         return sigmoid(logits.astype(np.float32))
 
     @staticmethod
@@ -381,9 +427,12 @@ class PromptClassifier:
         meta = self.model.meta
         norm = normalize(text)
         vs = [text] if norm.text == text else [text, norm.text]
-        ngram = np.max([known.ngram(v) for v in vs], axis=0)
+        ngram = np.max([known.stage_ngram(v) for v in vs], axis=0)
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
         first = (float(ngram[0]), float(ngram[1]))
+        # the whole's n-gram levels in the final blend (the same unless the first stage has
+        # its own weights)
+        final = np.max([known.ngram(v) for v in vs], axis=0) if self.own_stage_ngram else ngram
         pieces = tuple(s for v in vs for s in segments(v, meta.segment_chars))
         # segments that repeat what the encoder would read of the whole are not sent again
         seen = {p.strip() for p in (*vs, *(() if gated else pieces))}
@@ -398,7 +447,7 @@ class PromptClassifier:
         whole = () if gated else pieces
 
         def plan_of(chosen: Sequence[Segment]) -> TextPlan:
-            return TextPlan(float(ngram[0]), float(ngram[1]), whole, tuple(chosen), *first)
+            return TextPlan(float(final[0]), float(final[1]), whole, tuple(chosen), *first)
 
         if not self.segmented:
             return plan_of(())
@@ -580,11 +629,13 @@ class _PieceLevels:
     read alone, in windows, runs and pairs, and a chosen segment's n-gram level again when it
     is gated and scored. Lives for one text's plan and scoring (never across texts)."""
 
-    __slots__ = ("_clf", "_ngram", "_static")
+    __slots__ = ("_clf", "_ngram", "_stage", "_static")
 
     def __init__(self, clf: PromptClassifier) -> None:
         self._clf = clf
         self._ngram: dict[str, NDArray[np.float32]] = {}
+        # the first stage's n-gram levels: the same dict unless it has its own weights
+        self._stage: dict[str, NDArray[np.float32]] = {} if clf.own_stage_ngram else self._ngram
         self._static: dict[tuple[int, str], Level] = {}  # (id of the stage, piece)
 
     def prefill(self, view: str) -> None:
@@ -597,12 +648,12 @@ class _PieceLevels:
         spans = [
             (a, b)
             for a, b in scan_spans(view, max_scanned=MAX_SCANNED)
-            if view[a:b] not in self._ngram
+            if view[a:b] not in self._stage
         ]
         if not spans:
             return
         logits = span_scores(
-            view, spans, clf._w, clf.model.ngram_bias, buckets=clf.model.meta.buckets
+            view, spans, clf._stage_w, clf._stage_b, buckets=clf.model.meta.buckets
         )
         if logits is None:
             return
@@ -613,7 +664,7 @@ class _PieceLevels:
         probs = sigmoid(logits.astype(np.float32))
         for i, (a, b) in enumerate(spans):
             piece = view[a:b]
-            self._ngram.setdefault(piece, probs[i])
+            self._stage.setdefault(piece, probs[i])
             if stage is not None and levels is not None:
                 self._static.setdefault((id(stage), piece), levels[i])
 
@@ -624,12 +675,19 @@ class _PieceLevels:
             found = self._ngram[text] = self._clf.ngram_probs(text)
         return found
 
+    def stage_ngram(self, text: str) -> NDArray[np.float32]:
+        """The first stage's n-gram probabilities (`stage_ngram_probs`)."""
+        found = self._stage.get(text)
+        if found is None:
+            found = self._stage[text] = self._clf.stage_ngram_probs(text)
+        return found
+
     def _combined(self, stage: StaticStage, text: str) -> Level:
         key = (id(stage), text)
         level = self._static.get(key)
         if level is None:
             level = self._static[key] = stage.level(text)
-        harm, jailbreak = self.ngram(text)
+        harm, jailbreak = self.stage_ngram(text)
         return stage.combined(level, float(harm), float(jailbreak))
 
     def first(self, piece: str) -> Level:
@@ -644,7 +702,7 @@ class _PieceLevels:
         combined level where it is higher. The n-gram model alone is recalibrated by every
         retrain: model J's put a padded botulinum request's sentence at 0.31, under the gate,
         where the static stage said 0.57."""
-        harm, jailbreak = self.ngram(text)
+        harm, jailbreak = self.stage_ngram(text)
         stage = self._clf._gate_stage
         if stage is None:
             return float(harm), float(jailbreak)

@@ -207,7 +207,7 @@ def reach_of(
     plan = clf.plan(text)
 
     def piece(t: str, counts: bool = True) -> Piece:
-        nh, nj = clf.ngram_probs(t)
+        nh, nj = clf.stage_ngram_probs(t)  # the first stage's n-gram weights
         return Piece(stage.level(t), float(nh), float(nj), len(t), counts)
 
     return Reach(
