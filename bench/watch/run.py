@@ -46,7 +46,12 @@ from sekimori.testing.machine import cpu_model, load_average
 from sekimori.watch.compose import JOINER, Composer
 from sekimori.watch.detectors import Alert, Detector
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
-from sekimori.watch.detectors.decomposition import WATCHED, DecompositionDetector, family_hazard
+from sekimori.watch.detectors.decomposition import (
+    REFUSAL_SURE,
+    WATCHED,
+    DecompositionDetector,
+    family_hazard,
+)
 from sekimori.watch.detectors.distillation import DistillationDetector
 from sekimori.watch.detectors.extraction import ExtractionDetector
 from sekimori.watch.pool import (
@@ -348,6 +353,42 @@ def _escalate(train: Sequence[Simulation], setting: dict[str, float]) -> dict[st
     return trial
 
 
+def _refusals(train: Sequence[Simulation], setting: dict[str, float]) -> dict[str, float]:
+    """The refusals channel (bench/watch/DECOMP_RULE_5.md) on top of `setting`: its rate, the
+    share of benign training requests the screen refused sure (REFUSAL_SURE) in their top
+    catastrophic category, and its level, the lowest on the grid within the channel's own 0.25
+    budget. Printed with the training chains it catches; kept whatever they are (the rule
+    judges on the fresh held-out sets)."""
+    before = sum(
+        _chains_by_4th(sim, run_detectors([_decomposition(setting)], sim.sketches).alerts)
+        for sim in train
+    )
+    probe = DecompositionDetector(refusals=True, refusal_sure=REFUSAL_SURE)
+    hits = count = 0
+    for sim in train:
+        for s in sim.sketches:
+            if s.key in sim.labels.benign_keys:
+                hits += bool(probe.sure_refusal(s))
+                count += 1
+    trial = {
+        **setting,
+        "refusal_sure": REFUSAL_SURE,
+        "refusal_rate": round(hits / max(count, 1), 5),
+        "refusal_level": float("inf"),
+    }
+    peaks = _peaks(train, trial)
+    trial["refusal_level"] = _pick(
+        _grid(0.5, 20.0, 0.25),
+        functools.partial(_decomp_ok, train, peaks_by_sim=peaks, cats={"refusals"}),
+    )
+    caught = sum(
+        _chains_by_4th(sim, run_detectors([_decomposition(trial)], sim.sketches).alerts)
+        for sim in train
+    )
+    print(f"decomposition refusals {trial}: train by 4th {caught} (before {before})", flush=True)
+    return trial
+
+
 def _base_rate(train: Sequence[Simulation], setting: dict[str, float]) -> float:
     """The mean evidence a benign request adds (its highest gain in a watched category at
     `setting`: above the floor, a refused one weighted, as the detector reads it)."""
@@ -398,6 +439,10 @@ def _decomposition(setting: dict[str, float], *, peaks: bool = False) -> Decompo
         anchor_support=int(setting.get("anchor_support", 2)),
         anchor_level=setting.get("anchor_level", float("inf")),
         anchor_before=bool(setting.get("anchor_before", 0.0)),
+        refusals="refusal_level" in setting,
+        refusal_sure=setting.get("refusal_sure", REFUSAL_SURE),
+        refusal_rate=setting.get("refusal_rate", 1.0),
+        refusal_level=setting.get("refusal_level", float("inf")),
     )
 
 
@@ -774,6 +819,13 @@ def main() -> None:
         "--levels when given",
     )
     parser.add_argument(
+        "--refusals",
+        action="store_true",
+        help="also choose the decomposition detector's refusals channel (distinct sure refusals "
+        "in one catastrophic category against chance; bench/watch/DECOMP_RULE_5.md) on top of "
+        "--levels, unless they already carry its level",
+    )
+    parser.add_argument(
         "--levels",
         type=orjson.loads,
         help="the levels an earlier run chose on the same training seeds and scores (JSON, as "
@@ -811,6 +863,13 @@ def main() -> None:
         flush=True,
     )
     levels = args.levels or choose_levels(train, anchored=args.anchored, escalate=args.escalate)
+    if args.refusals and "decomposition_refusal_level" not in levels:
+        decomposition = {
+            k.removeprefix("decomposition_"): v for k, v in levels.items() if "decomp" in k
+        }
+        levels = levels | {
+            f"decomposition_{k}": v for k, v in _refusals(train, decomposition).items()
+        }
     if args.levels and args.escalate:
         decomposition = {
             k.removeprefix("decomposition_"): v for k, v in levels.items() if "decomp" in k
