@@ -364,16 +364,10 @@ def _refusals(train: Sequence[Simulation], setting: dict[str, float]) -> dict[st
         for sim in train
     )
     probe = DecompositionDetector(refusals=True, refusal_sure=REFUSAL_SURE)
-    hits = count = 0
-    for sim in train:
-        for s in sim.sketches:
-            if s.key in sim.labels.benign_keys:
-                hits += bool(probe.sure_refusal(s))
-                count += 1
     trial = {
         **setting,
         "refusal_sure": REFUSAL_SURE,
-        "refusal_rate": round(hits / max(count, 1), 5),
+        "refusal_rate": _benign_mean(train, lambda s: bool(probe.sure_refusal(s))),
         "refusal_level": float("inf"),
     }
     peaks = _peaks(train, trial)
@@ -393,24 +387,23 @@ def _base_rate(train: Sequence[Simulation], setting: dict[str, float]) -> float:
     """The mean evidence a benign request adds (its highest gain in a watched category at
     `setting`: above the floor, a refused one weighted, as the detector reads it)."""
     detector = _decomposition({**setting, "base": 0.0, "level": 0.0, "severe_level": 0.0})
-    total = count = 0.0
-    for sim in train:
-        for s in sim.sketches:
-            if s.key in sim.labels.benign_keys:
-                total += max(detector.gains(s))
-                count += 1
-    return round(total / max(count, 1), 5)
+    return _benign_mean(train, lambda s: max(detector.gains(s)))
 
 
 def _breadth_rate(train: Sequence[Simulation], floor: float) -> float:
     """The share of benign training requests whose family hazard reaches the floor."""
-    hits = count = 0
+    return _benign_mean(train, lambda s: family_hazard(s) >= floor)
+
+
+def _benign_mean(train: Sequence[Simulation], value: Callable[[Sketch], float]) -> float:
+    """The mean of `value` over the benign training requests (a share, for a yes or no)."""
+    total = count = 0.0
     for sim in train:
         for s in sim.sketches:
             if s.key in sim.labels.benign_keys:
-                hits += family_hazard(s) >= floor
+                total += value(s)
                 count += 1
-    return round(hits / max(count, 1), 5)
+    return round(total / max(count, 1), 5)
 
 
 def _decomposition(setting: dict[str, float], *, peaks: bool = False) -> DecompositionDetector:
