@@ -812,6 +812,13 @@ def main() -> None:
         "--levels when given",
     )
     parser.add_argument(
+        "--no-compose",
+        action="store_true",
+        help="leave the composed reading out of the test traffic (its joined texts are not "
+        "screened): for a judgement between two settings of the other channels that cannot wait "
+        "for the screening",
+    )
+    parser.add_argument(
         "--refusals",
         action="store_true",
         help="also choose the decomposition detector's refusals channel (distinct sure refusals "
@@ -877,6 +884,8 @@ def main() -> None:
         return
     composed = ComposedScores(pool)
     choice = choose_composed(train, levels, composed)
+    if args.no_compose:
+        choice = dataclasses.replace(choice, adopted=None)
     print("composed choice", choice, flush=True)
     del train
     test = [
