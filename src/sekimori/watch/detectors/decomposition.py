@@ -56,6 +56,7 @@ Poisson log-likelihood ratio as the breadth channel, and the unit alerts at `ref
 with two such refusals or more in one category. A benign look-alike chat is refused once, if at
 all (one cautious question); a busy batch job is refused now and then by chance; a question
 asked in pieces is refused again and again on one topic in a short session or a quiet key.
+Off by default (no chain more and more false alerts on the fresh held-out sets).
 Catastrophic categories may each have their own level (`category_levels`) instead of the
 tier's one (none by default, for the same reason).
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
@@ -143,7 +144,11 @@ ANCHOR_LEVEL = 0.01
 # section "Tried: ordered").
 ANCHOR_BEFORE = False
 # Refusals channel (`refusals`; bench/watch/DECOMP_RULE_5.md): a sure refusal is at the tier's
-# sure point; rate and level chosen on the training seeds by bench/watch/run.py --refusals.
+# sure point; rate and level chosen on the training seeds by bench/watch/run.py --refusals
+# (rate 0.00291, level 3.75: 89 -> 96 of 176 training chain runs by the 4th step, benign alerts
+# 1 -> 1). On the fresh held-out sets no chain more (4/64) and false alerts 1 -> 12 in 7,365
+# benign sessions (11 from one chemical look-alike chat refused sure twice), 8 -> 11 in 6,795 on
+# fresh2: its rule missed, so off by default (RESULTS.md, section "Tried: refusals").
 REFUSALS = False
 REFUSAL_SURE = 0.75
 REFUSAL_RATE = 0.00291
