@@ -262,6 +262,14 @@ class DecompositionSettings(_Model):
     # Read in order (`anchor_before: true`): only requests before the refused one support it, and
     # the alert comes with the refusal (bench/watch/DECOMP_RULE_4.md).
     anchor_before: bool | None = None
+    # The refusals channel (off by default; `refusals: true` turns it on): a unit's distinct
+    # requests refused sure (`refusal_sure`) in one catastrophic category, against what its
+    # request count gathers by chance (`refusal_rate`), alert at `refusal_level` with two or more
+    # (bench/watch/DECOMP_RULE_5.md).
+    refusals: bool | None = None
+    refusal_sure: float | None = Field(default=None, gt=0, le=1)
+    refusal_rate: float | None = Field(default=None, gt=0, lt=1)
+    refusal_level: float | None = Field(default=None, gt=0)
 
 
 class WatchSettings(_Model):

@@ -592,3 +592,61 @@ def test_decomposition_anchored_in_order_escalates_a_refusal_after_a_held_step()
     assert DecompositionDetector().anchor_before is False
     settings = DecompositionSettings.model_validate({"anchored": True, "anchor_before": True})
     assert DecompositionDetector(**settings.model_dump(exclude_none=True)).anchor_before
+
+
+def test_decomposition_refusals_count_distinct_sure_refusals_on_one_topic_against_chance() -> None:
+    """The refusals channel (`refusals`, DECOMP_RULE_5.md): two distinct requests refused sure in
+    one catastrophic category alert in a short session (or a quiet key over its sessions), even
+    where the sums stay under their level; one refusal with held steps around it (a cautious
+    benign chat) does not, nor two refusals in different categories, a repeated template, or a
+    busy batch key whose two refusals chance explains. Off by default; the settings reach it."""
+    shape = {"refusals": True, "refusal_rate": 0.003, "refusal_level": 3.75}
+    held = ({"weapons.chem": 0.58}, False)
+    ordinary = ({"cyber.offense": 0.2}, False)
+    twice = [held, ({"weapons.chem": 0.77}, True), ordinary, ({"weapons.chem": 0.79}, True)]
+    for sessions in (1, 2):
+        detector = DecompositionDetector(breadth_level=float("inf"), **shape)
+        alerts = _topic_session(detector, random.Random(90), twice, key="k", sessions=sessions)
+        assert alerts[:3] == [None, None, None]
+        alert = alerts[3]
+        assert alert is not None and alert.category == "weapons.chem"
+        assert alert.features["sure_refusals"] == 2
+        assert alert.action is WatchAction.ALERT  # one evidence step got through
+        assert "refused 2 distinct" in alert.reason_en and "拒否" in alert.reason_ja
+        # Without the channel the sums (2 * (0.22 + 0.24) + 0.03 = 0.95 < 1.05) stay quiet.
+        plain = DecompositionDetector(breadth_level=float("inf"))
+        assert _topic_session(plain, random.Random(90), twice, key="k", sessions=sessions) == [
+            None
+        ] * len(twice)
+    once = [held, ({"weapons.chem": 0.93}, True), held, ({"weapons.chem": 0.6}, False)]
+    apart = [({"weapons.chem": 0.8}, True), ordinary, ({"weapons.bio": 0.8}, True)]
+    for i, turns in enumerate((once, apart)):
+        detector = DecompositionDetector(breadth_level=float("inf"), **shape)
+        assert _topic_session(detector, random.Random(91 + i), turns, key=f"k{i}") == [None] * len(
+            turns
+        )
+    # The same refused prompt sent twice counts once.
+    detector = DecompositionDetector(breadth_level=float("inf"), **shape)
+    rng = random.Random(93)
+    again = [
+        detector.observe(
+            _sketch(rng, 60.0 * i, "r", template=7, categories={"weapons.chem": 0.8}, refused=True)
+        )
+        for i in range(2)
+    ]
+    assert again == [None, None]
+    # A batch job: 2,000 requests in one session, two of them refused sure far apart.
+    detector = DecompositionDetector(breadth_level=float("inf"), **shape)
+    for i in range(2_000):
+        refused = i % 1_000 == 500
+        scores = {"weapons.chem": 0.8} if refused else {"privacy": 0.01}
+        sketch = _sketch(rng, 10.0 * i, "busy", categories=scores, refused=refused)
+        assert detector.observe(sketch) is None
+    # Off by default; the settings turn it on, and refuse bad values.
+    assert DecompositionDetector().refusal_sure is None
+    settings = DecompositionSettings.model_validate({"refusals": True, "refusal_level": 3.75})
+    on = DecompositionDetector(**settings.model_dump(exclude_none=True))
+    assert on.refusal_sure == 0.75 and on.refusal_level == 3.75
+    for bad in ({"refusal_sure": 1.5}, {"refusal_rate": 0.0}, {"refusal_level": -1.0}):
+        with pytest.raises(ValidationError):
+            DecompositionSettings.model_validate(bad)

@@ -46,6 +46,17 @@ already held (a score past the tier's hold point) in that category among its las
 A benign false block usually comes first or alone; a question asked in pieces puts its held
 steps before the one the screen refuses. The screen's block stands as it was; the watch adds the
 key's escalation (its tenant's policy acts on it).
+A fifth channel, *refusals* (`refusals`, branch decomp5, bench/watch/DECOMP_RULE_5.md), reads
+the screen's blocks themselves rather than their order: a refused request whose top catastrophic
+category scores at the tier's sure point (`refusal_sure`) or more is a *sure refusal* in that
+category; a unit's distinct sure refusals per category (near-duplicate templates count once; a
+key's decay like its sums) are compared with what its request count gathers by chance
+(`refusal_rate`, the share of benign training requests that are such refusals), by the same
+Poisson log-likelihood ratio as the breadth channel, and the unit alerts at `refusal_level`
+with two such refusals or more in one category. A benign look-alike chat is refused once, if at
+all (one cautious question); a busy batch job is refused now and then by chance; a question
+asked in pieces is refused again and again on one topic in a short session or a quiet key.
+Off by default (no chain more and more false alerts on the fresh held-out sets).
 Catastrophic categories may each have their own level (`category_levels`) instead of the
 tier's one (none by default, for the same reason).
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
@@ -132,6 +143,16 @@ ANCHOR_LEVEL = 0.01
 # from one held-back chemical look-alike chat: its rule missed, so off by default (RESULTS.md,
 # section "Tried: ordered").
 ANCHOR_BEFORE = False
+# Refusals channel (`refusals`; bench/watch/DECOMP_RULE_5.md): a sure refusal is at the tier's
+# sure point; rate and level chosen on the training seeds by bench/watch/run.py --refusals
+# (rate 0.00291, level 3.75: 89 -> 96 of 176 training chain runs by the 4th step, benign alerts
+# 1 -> 1). On the fresh held-out sets no chain more (4/64) and false alerts 1 -> 12 in 7,365
+# benign sessions (11 from one chemical look-alike chat refused sure twice), 8 -> 11 in 6,795 on
+# fresh2: its rule missed, so off by default (RESULTS.md, section "Tried: refusals").
+REFUSALS = False
+REFUSAL_SURE = 0.75
+REFUSAL_RATE = 0.00291
+REFUSAL_LEVEL = float("inf")
 TRAINING_CATEGORY_LEVELS: Mapping[str, float] = {
     "weapons.bio": 1.02,
     "weapons.chem": 0.93,
@@ -150,6 +171,7 @@ class _Evidence:
     __slots__ = (
         "alerted",
         "anchored",
+        "blocks",
         "count",
         "count_ts",
         "family",
@@ -180,6 +202,9 @@ class _Evidence:
         # bitmap over the catastrophic categories, gains over them); at most its window (a
         # tuple: the empty one is shared, so a unit with none costs nothing).
         self.anchored: tuple[tuple[int, int, bool, int, tuple[float, ...]], ...] = ()
+        # The refusals channel's sure refusals per catastrophic category (decayed like the
+        # sums); None until the unit has one, so a unit with none costs nothing.
+        self.blocks: list[float] | None = None
 
 
 class DecompositionDetector:
@@ -205,6 +230,10 @@ class DecompositionDetector:
         anchor_support: int = ANCHOR_SUPPORT,
         anchor_level: float = ANCHOR_LEVEL,
         anchor_before: bool = ANCHOR_BEFORE,
+        refusals: bool = REFUSALS,
+        refusal_sure: float = REFUSAL_SURE,
+        refusal_rate: float = REFUSAL_RATE,
+        refusal_level: float = REFUSAL_LEVEL,
         max_units: int = 500_000,
         record_peaks: bool = False,
     ) -> None:
@@ -235,6 +264,9 @@ class DecompositionDetector:
         self.anchor_support = anchor_support
         self.anchor_level = anchor_level
         self.anchor_before = anchor_before
+        self.refusal_sure: float | None = refusal_sure if refusals else None
+        self.refusal_rate = refusal_rate
+        self.refusal_level = refusal_level
         # Each (unit kind, unit, category)'s highest sum, for choosing the level (unbounded);
         # category "breadth" for the breadth channel's score.
         self.peaks: dict[tuple[str, int, str], float] | None = {} if record_peaks else None
@@ -257,8 +289,9 @@ class DecompositionDetector:
             self._remember(key_state, sketch, anchored)
         if not any(gains) and not hazard:
             return self._anchors(session_state, key_state, sketch) if anchored else None
-        session = self._add(session_state, gains, hazard, sketch, None)
-        key = self._add(key_state, gains, hazard, sketch, KEY_HALF_LIFE_S)
+        block = self.sure_refusal(sketch)
+        session = self._add(session_state, gains, hazard, sketch, None, block)
+        key = self._add(key_state, gains, hazard, sketch, KEY_HALF_LIFE_S, block)
         self._record("session", sketch.session, session)
         self._record("key", sketch.key, key)
         # One alert a request: a key crossing shadowed here is raised with its next evidence.
@@ -268,6 +301,8 @@ class DecompositionDetector:
             or self._crossed(key, "key", sketch.key, sketch, None)
             or self._broad(session, "session", sketch.session, sketch, key)
             or self._broad(key, "key", sketch.key, sketch, None)
+            or (self._refused(session, "session", sketch.session, sketch, key) if block else None)
+            or (self._refused(key, "key", sketch.key, sketch, None) if block else None)
             or (self._anchors(session_state, key_state, sketch) if anchored else None)
         )
 
@@ -324,6 +359,12 @@ class DecompositionDetector:
         for i, (cid, total) in enumerate(zip(WATCHED, self._excess(state), strict=True)):
             if total > 0 and state.givers[i] >= self.min_requests:
                 self.peaks[(kind, unit, cid)] = max(total, self.peaks.get((kind, unit, cid), 0.0))
+        if state.blocks is not None:
+            for j, refusals in enumerate(state.blocks):
+                if refusals >= BREADTH_MIN:
+                    peak = (kind, unit, "refusals")
+                    score = self._refusal_surprise(state, j)
+                    self.peaks[peak] = max(score, self.peaks.get(peak, 0.0))
         if state.hazards >= BREADTH_MIN:
             score = self._surprise(state)
             self.peaks[(kind, unit, "breadth")] = max(
@@ -337,7 +378,9 @@ class DecompositionDetector:
         hazard: float,
         sketch: Sketch,
         half_life: float | None,
+        block: int = 0,
     ) -> _Evidence:
+        """`block`: the request's sure-refusal bitmap over the catastrophic categories."""
         if any(hamming(sketch.template, t) <= NEAR_BITS for t in state.recent):
             return state
         state.recent = [*state.recent[-(RECENT - 1) :], sketch.template]
@@ -347,6 +390,9 @@ class DecompositionDetector:
         passed = not sketch.has(FLAG_REFUSED)
         if passed:
             state.passed = [n + (g > 0) for n, g in zip(state.passed, gains, strict=True)]
+        if state.blocks is not None or block:
+            blocks = state.blocks or [0.0] * len(_CATASTROPHIC)
+            state.blocks = [b * keep + (block >> j & 1) for j, b in enumerate(blocks)]
         state.hazards *= keep
         if hazard:
             state.hazards += 1
@@ -495,8 +541,69 @@ class DecompositionDetector:
     def _surprise(self, state: _Evidence) -> float:
         """How unlikely the unit's hazard requests are by chance: the Poisson log-likelihood
         ratio of `hazards` against `breadth_rate` times the request count (0 at or below it)."""
-        k, expected = state.hazards, max(self.breadth_rate * state.count, 1e-9)
-        return k * math.log(k / expected) - (k - expected) if k > expected else 0.0
+        return surprise(state.hazards, self.breadth_rate * state.count)
+
+    # --- the refusals channel ------------------------------------------------------------
+    def sure_refusal(self, sketch: Sketch) -> int:
+        """The request's sure refusal as a bitmap over the catastrophic categories: its top
+        one, when the screen refused it there at `refusal_sure` or more (0: none, or off)."""
+        if self.refusal_sure is None or not sketch.has(FLAG_REFUSED):
+            return 0
+        scores = [sketch.scores[_INDEX[i]] for i in _CATASTROPHIC]
+        top = max(range(len(scores)), key=scores.__getitem__)
+        return 1 << top if scores[top] >= self.refusal_sure * 255 else 0
+
+    def _refusal_surprise(self, state: _Evidence, j: int) -> float:
+        """How unlikely the unit's sure refusals in catastrophic category `j` are by chance."""
+        assert state.blocks is not None
+        return surprise(state.blocks[j], self.refusal_rate * state.count)
+
+    def _refused(
+        self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
+    ) -> Alert | None:
+        """`key`: the session's key state (None for a key), told once for the two."""
+        if state.blocks is None:
+            return None
+        alerted = _told(state, key)
+        for j, i in enumerate(_CATASTROPHIC):
+            refusals = state.blocks[j]
+            if alerted & (1 << i) or refusals < BREADTH_MIN:
+                continue
+            score = self._refusal_surprise(state, j)
+            if score < self.refusal_level:
+                continue
+            _tell(state, key, i)
+            cat = category(WATCHED[i])
+            expected = self.refusal_rate * state.count
+            shown = round(refusals, 1)
+            where = "セッション" if kind == "session" else "キー"
+            return Alert(
+                detector=NAME,
+                unit=unit_name(kind, unit),
+                ts=sketch.ts,
+                score=round(score, 3),
+                level=self.refusal_level,
+                action=WatchAction.HOLD if state.passed[i] >= 2 else WatchAction.ALERT,
+                features={
+                    "requests": round(state.count, 1),
+                    "sure_refusals": shown,
+                    "expected_by_chance": round(expected, 3),
+                    "passed_evidence_requests": state.passed[i],
+                },
+                reason_en=(
+                    f"{cat.name_en}: the screen refused {shown:g} distinct requests of this "
+                    f"{kind} sure in this category, where chance gives {expected:.2f} "
+                    f"(score {score:.2f}, level {self.refusal_level})"
+                ),
+                reason_ja=(
+                    f"{cat.name_ja}：この{where}の異なる要求 {shown:g} 件を、スクリーンが"
+                    f"このカテゴリで確度高く拒否した（偶然なら {expected:.2f} 件、"
+                    f"スコア {score:.2f}、基準 {self.refusal_level}）"
+                ),
+                category=cat.id,
+                keys=(sketch.key,),
+            )
+        return None
 
     def _broad(
         self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
@@ -613,6 +720,13 @@ def _tell(state: _Evidence, key: _Evidence | None, bit: int) -> None:
     state.alerted |= 1 << bit
     if key is not None:
         key.alerted |= 1 << bit
+
+
+def surprise(k: float, expected: float) -> float:
+    """The Poisson log-likelihood ratio of `k` events where chance gives `expected` (0 at or
+    below it): how unlikely a unit's count is by chance."""
+    expected = max(expected, 1e-9)
+    return k * math.log(k / expected) - (k - expected) if k > expected else 0.0
 
 
 def family_hazard(sketch: Sketch) -> float:
