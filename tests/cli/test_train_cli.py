@@ -59,3 +59,48 @@ def test_second_opinion_on_another_prompt_model_is_refused(
     err = capsys.readouterr().err
     assert "--model must be the installed prompt model" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_stage_ngram_settings_are_checked_before_anything_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.classify.test_stage_ngram_train import tiny_model
+
+    model = tmp_path / "model"
+    tiny_model(stage=False).save(model)
+    before = {p.name: p.read_bytes() for p in model.iterdir()}
+    code = main(["train", "stage-ngram", "--model", str(model), "--c", "0"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "c must be positive" in err and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+    code = main(["train", "stage-ngram", "--model", str(tmp_path / "none")])
+    assert code == 1
+    assert "no model.json there" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("had_stage_set", [True, False])
+def test_train_classifier_warns_when_it_drops_a_first_stage_set(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    had_stage_set: bool,
+) -> None:
+    from sekimori.classify import train as train_module
+    from sekimori.classify.prompt import has_stage_ngram
+    from tests.classify.test_stage_ngram_train import tiny_model
+
+    out = tmp_path / "model"
+    tiny_model(stage=had_stage_set).save(out)
+
+    def fake_train(settings: train_module.TrainSettings) -> train_module.TrainReport:
+        # as `train.train`: new heads, without a first-stage set
+        tiny_model(stage=False).save(settings.output)
+        return train_module.TrainReport(settings.output, {}, 0.5, 0.7, 0.0, {})
+
+    monkeypatch.setattr(train_module, "train", fake_train)
+    code = main(["train", "classifier", "--finetune-layers", "0", "--output", str(out)])
+    assert code == 0 and not has_stage_ngram(out)
+    err = capsys.readouterr().err
+    warned = "sekimori train stage-ngram --model" in err and "第一段専用の n-gram 重み" in err
+    assert warned is had_stage_set

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sekimori.cli.train:add_operating_points",
     "sekimori.cli.train:add_reproduction",
     "sekimori.cli.train:add_second_opinion",
+    "sekimori.cli.train:add_stage_ngram",
     "sekimori.cli.train:add_static",
     "sekimori.cli.train:add_answer_fast",
     "sekimori.cli.answers:add_train_parser",
@@ -71,7 +73,8 @@ def add_classifier(sub: Any) -> None:
 
 def _train_classifier(args: argparse.Namespace) -> int:
     from sekimori.classify.finetune import FinetuneSettings
-    from sekimori.classify.train import TrainSettings, train
+    from sekimori.classify.prompt import has_stage_ngram
+    from sekimori.classify.train import STAGE_NGRAM_DROPPED, TrainSettings, train
     from sekimori.errors import ConfigError
 
     for flag in ("finetune_layers", "finetune_epochs", "finetune_rows"):
@@ -87,6 +90,7 @@ def _train_classifier(args: argparse.Namespace) -> int:
             raise ConfigError("--reuse-delta needs --finetune-layers 0 (the encoder is not tuned)")
         if not args.reuse_delta.is_file():
             raise ConfigError(f"--reuse-delta: no such file: {args.reuse_delta}")
+    had_stage_set = has_stage_ngram(args.output)
     start = time.monotonic()
     report = train(
         TrainSettings(
@@ -102,6 +106,8 @@ def _train_classifier(args: argparse.Namespace) -> int:
         f"threshold {report.threshold:.2f}, blend {report.blend:.2f}, gate {report.gate:.2f}; "
         f"validation {report.validation}; {time.monotonic() - start:.0f} s"
     )
+    if had_stage_set and not has_stage_ngram(report.output):
+        print(STAGE_NGRAM_DROPPED.format(output=report.output), file=sys.stderr)
     return 0
 
 
@@ -270,6 +276,83 @@ def _train_second_opinion(args: argparse.Namespace) -> int:
     print(json.dumps(dict(second.figures), indent=1, ensure_ascii=False))
     points = ", ".join(f"{t.value} {p:.4f}" for t, p in second.points.items())
     print(f"points: {points}; written to {args.output}; {time.monotonic() - start:.0f} s")
+    return 0
+
+
+def add_stage_ngram(sub: Any) -> None:
+    from sekimori.classify.prompt import DEFAULT_MODEL_DIR
+    from sekimori.classify.stage_ngram import StageNgramSettings
+
+    defaults = StageNgramSettings()
+    p = sub.add_parser(
+        "stage-ngram",
+        help="Fit the prompt classifier's first-stage n-gram weights (read by the n-gram gate, "
+        "the static stage and the segment gate; the final scores keep the model's own). / "
+        "プロンプト分類器の第一段専用の n-gram 重みを学習します（最終スコアは元の重みのまま）。",
+        description="Fits a second char n-gram model on the model's training split plus benign "
+        "negatives (the scan pieces of its benign prompts of two sentences or more, and Dolly "
+        "rows outside the prompt pool, whole and in pieces), writes it into heads.npz as "
+        "stage_ngram_weight/stage_ngram_bias (every other array kept), and chooses the n-gram "
+        "gate again on its levels on the validation split (train classifier's rule). Run it "
+        "after `sekimori train classifier`, then `sekimori train static --points-only` (a few "
+        "minutes on 2 cores). / "
+        "学習データと良性の負例（2 文以上の良性プロンプトの断片、プール外の Dolly 行とその断片）"
+        "で第二の文字 n-gram モデルを学習し、heads.npz に stage_ngram_weight/stage_ngram_bias "
+        "として書き込み（他の配列はそのまま）、その水準で n-gram ゲートを検証データだけで選び"
+        "直します。`train classifier` の後に実行し、続けて `train static --points-only` を"
+        "実行してください（2 コアで数分）。",
+    )
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
+    p.add_argument(
+        "--seed", type=int, default=defaults.seed, help="draw of the pieces / 断片の抽出のシード"
+    )
+    p.add_argument(
+        "--c",
+        type=float,
+        default=defaults.c,
+        help="inverse regularisation of the logistic models (default: %(default)s) / 正則化の逆数",
+    )
+    p.add_argument(
+        "--pieces-per-text",
+        type=int,
+        default=defaults.pieces_per_text,
+        help="most scan pieces of one benign text (default: %(default)s) / 1 文書あたりの断片数",
+    )
+    p.add_argument(
+        "--dolly-from",
+        type=int,
+        default=defaults.dolly_from,
+        help="first Dolly row outside the prompt pool that may be used (default: %(default)s) / "
+        "使ってよいプール外の Dolly の最初の行",
+    )
+    p.add_argument(
+        "--dolly-rows",
+        type=int,
+        default=defaults.dolly_rows,
+        help="extra Dolly rows a language, 0 for none (default: %(default)s) / "
+        "言語ごとの追加 Dolly 行数（0: なし）",
+    )
+    p.set_defaults(func=_train_stage_ngram)
+
+
+def _train_stage_ngram(args: argparse.Namespace) -> int:
+    from sekimori.classify.stage_ngram import StageNgramSettings, train_stage_ngram
+
+    _require_model(args.model)
+    settings = StageNgramSettings(
+        model_dir=args.model,
+        seed=args.seed,
+        c=args.c,
+        pieces_per_text=args.pieces_per_text,
+        dolly_from=args.dolly_from,
+        dolly_rows=args.dolly_rows,
+    )
+    report = train_stage_ngram(settings)
+    print(
+        f"rows {report.rows}; gate {report.gate:.2f}; {report.seconds:.0f} s. Now choose the "
+        f"static stage's points again: sekimori train static --model {args.model} --points-only"
+        " / 続けて静的段の点を選び直してください"
+    )
     return 0
 
 
