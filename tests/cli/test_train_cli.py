@@ -104,3 +104,36 @@ def test_train_classifier_warns_when_it_drops_a_first_stage_set(
     err = capsys.readouterr().err
     warned = "sekimori train stage-ngram --model" in err and "第一段専用の n-gram 重み" in err
     assert warned is had_stage_set
+
+
+@pytest.mark.parametrize("value", ["-0.01", "0.06"])
+def test_static_severe_loss_out_of_range_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.json").write_text("{}")
+    code = main(["train", "static", "--model", str(model), "--severe-loss", value])
+    assert code == 1
+    assert "--severe-loss must be between 0 and 0.05" in capsys.readouterr().err
+    assert sorted(p.name for p in model.iterdir()) == ["model.json"]
+
+
+@pytest.mark.parametrize(("args", "severe"), [([], 0.0), (["--severe-loss", "0.005"], 0.005)])
+def test_static_points_are_chosen_with_the_severe_budget_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], severe: float
+) -> None:
+    from sekimori.classify import static_train
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.json").write_text("{}")
+    seen: list[static_train.StaticSettings] = []
+
+    def fake(settings: static_train.StaticSettings) -> static_train.Choice:
+        seen.append(settings)
+        return static_train.Choice("mean", 0.05, 0.01, {"ordinary_cleared": {}})
+
+    monkeypatch.setattr(static_train, "train_static", fake)
+    assert main(["train", "static", "--model", str(model), "--points-only", *args]) == 0
+    assert [(s.severe_loss, s.points_only, s.model_dir) for s in seen] == [(severe, True, model)]

@@ -371,13 +371,15 @@ def add_static(sub: Any) -> None:
         "encoder (e5-small with the model's delta), fits harm and jailbreak heads on the "
         "training split and chooses the levels under which a piece skips the encoder (one for "
         "a text's whole or segment, a lower one for the whole of a text longer than one window) "
-        "on the validation split only (no catastrophic and at most 0.5%% of severe validation "
-        "prompts, bare, padded or disguised, each set on its own, may skip it); writes "
-        "static.npz and the fast_path entry of model.json. Rerun it after `sekimori train "
-        "classifier` (a few minutes on 2 cores). / "
+        "on the validation split only (no catastrophic and, by default, no severe validation "
+        "prompt, bare, padded or disguised, may skip it; at most 2%% of the moderate and of the "
+        "jailbreak ones); writes static.npz and the fast_path entry of model.json. Rerun it "
+        "after `sekimori train classifier` and `sekimori train stage-ngram` (a few minutes on 2 "
+        "cores). / "
         "学習データのトークンごとのベクトルをエンコーダから蒸留し、危険度・脱獄ヘッドを学習し、"
         "検証データだけでエンコーダを省略する水準（文全体・セグメント用と、1 窓より長い文全体用）"
-        "を選びます（`train classifier` の後に再実行）。",
+        "を選びます（致命的・重大な検証プロンプトは素・パディング・偽装のいずれも既定で 1 件も"
+        "省略しない。`train classifier` と `train stage-ngram` の後に再実行）。",
     )
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
     p.add_argument("--dims", type=int, default=defaults.dims, help="vector size after PCA")
@@ -386,6 +388,15 @@ def add_static(sub: Any) -> None:
         "--off",
         action="store_true",
         help="write the stage but leave it switched off in model.json / 作成するが無効のまま",
+    )
+    p.add_argument(
+        "--severe-loss",
+        type=float,
+        default=defaults.severe_loss,
+        help="share of each set of severe validation prompts (bare, padded, disguised) that may "
+        "skip the encoder, 0 to 0.05 (default: %(default)s; models before issue 16's N2 were "
+        "chosen with 0.005) / 重大な検証プロンプトのうちエンコーダを省略してよい割合"
+        "（0〜0.05、既定 %(default)s。issue 16 の N2 より前のモデルは 0.005）",
     )
     p.add_argument(
         "--points-only",
@@ -412,6 +423,12 @@ def _train_static(args: argparse.Namespace) -> int:
 
     if not 8 <= args.dims <= 384:
         raise ConfigError(f"--dims must be between 8 and 384, got {args.dims}")
+    if not 0.0 <= args.severe_loss <= 0.05:
+        raise ConfigError(
+            f"--severe-loss must be between 0 and 0.05, got {args.severe_loss} / "
+            "--severe-loss は 0〜0.05 で指定してください",
+            key="--severe-loss",
+        )
     _require_model(args.model)
     if args.points_only and args.train_vectors:
         raise ConfigError(
@@ -426,6 +443,7 @@ def _train_static(args: argparse.Namespace) -> int:
             dims=args.dims,
             seed=args.seed,
             enable=not args.off,
+            severe_loss=args.severe_loss,
             points_only=args.points_only,
             tune=TuneSettings(seed=args.seed) if args.train_vectors else None,
         )
