@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import json
 import os
-import random
 import sys
 import time
 from collections.abc import Sequence
@@ -39,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import static2  # bench/classifier/static2.py
 
-from sekimori.classify.corpus import Example, Split
+from sekimori.classify.corpus import Split
 from sekimori.classify.encoder import Encoder
 from sekimori.classify.operating import (
     OperatingPoints,
@@ -52,103 +51,41 @@ from sekimori.classify.prompt import (
     PromptClassifier,
     PromptModel,
     load_encoder,
-    views,
 )
 from sekimori.classify.reproduction import ReproductionDetector
-from sekimori.classify.segments import sentences
+from sekimori.classify.stage_ngram import (
+    StageNgramSettings,
+    extra_dolly,
+    fit_stage_ngram,
+    stage_gate,
+    stage_rows,
+)
 from sekimori.classify.static import STATIC_FILE, StaticModel
 from sekimori.classify.static_train import validation_items
-from sekimori.classify.train import (
-    _sklearn,
-    corpus_settings_of,
-    ngram_matrix,
-    training_pool,
-)
+from sekimori.classify.train import corpus_settings_of, training_pool
 from sekimori.paths import shared_data_dir
-
-SEED = 13
-
-
-def candidate_rows(
-    train: Sequence[Example], extra: Sequence[Example]
-) -> tuple[list[str], list[int], list[int]]:
-    """The training rows as `train.train` reads them (whole texts; -1: no label), then the
-    benign negatives of NGRAM_RULE.md: scan pieces of the training split's benign prompts of two
-    sentences or more, and the extra Dolly rows whole and in pieces."""
-    rng = random.Random(SEED)
-    texts: list[str] = []
-    harm: list[int] = []
-    jail: list[int] = []
-    for ex in train:
-        texts.append(ex.text)
-        harm.append(-1 if ex.harmful is None else int(ex.harmful))
-        jail.append(-1 if ex.jailbreak is None else int(ex.jailbreak))
-    counts = {"rows": len(texts), "pieces": 0, "dolly": 0, "dolly_pieces": 0}
-    for ex, is_extra in [*((e, False) for e in train), *((e, True) for e in extra)]:
-        if ex.harmful is not False or ex.jailbreak is True:
-            continue
-        j = 0 if ex.jailbreak is False else -1
-        if is_extra:
-            texts.append(ex.text)
-            harm.append(0)
-            jail.append(j)
-            counts["dolly"] += 1
-        elif len(sentences(ex.text)) < 2:
-            continue
-        for p in static2.pieces_of(ex.text, rng):
-            texts.append(p)
-            harm.append(0)
-            jail.append(j)
-            counts["dolly_pieces" if is_extra else "pieces"] += 1
-    print(f"rows: {counts}", flush=True)
-    return texts, harm, jail
 
 
 def fit(args: argparse.Namespace) -> int:
+    """N's weights: the first-stage trainer of the product (`sekimori.classify.stage_ngram`,
+    `sekimori train stage-ngram`) with its defaults, written to ``--out`` (not the model); the
+    gate by `train.train`'s rule on N's levels, capped at the committed gate (NGRAM_RULE.md)."""
     model = PromptModel.load(DEFAULT_MODEL_DIR)
     pool = training_pool(corpus_settings_of(model.meta))
+    settings = StageNgramSettings()
     train = [e for e in pool.examples if e.split is Split.TRAIN]
-    extra = static2.extra_dolly(pool.examples)
-    texts, harm, jail = candidate_rows(train, extra)
-    buckets = model.meta.buckets
+    extra = extra_dolly(pool.examples, settings.dolly_from, settings.dolly_rows)
+    rows = stage_rows(train, extra, settings)
+    print(f"rows: {rows.counts}", flush=True)
     started = time.monotonic()
-    xn = ngram_matrix(texts, buckets)
-    print(f"features: {xn.shape} ({time.monotonic() - started:.0f} s)", flush=True)
-    sk = _sklearn()
-    w = np.zeros((buckets, 2), np.float32)
-    b = np.zeros(2, np.float32)
-    for col, y in ((0, np.array(harm)), (1, np.array(jail))):
-        idx = np.flatnonzero(y >= 0)
-        lr = sk.linear_model.LogisticRegression(C=8.0, solver="liblinear", class_weight="balanced")
-        lr.fit(xn[idx], y[idx])
-        w[:, col] = lr.coef_[0]
-        b[col] = lr.intercept_[0]
-        print(f"column {col}: {len(idx)} rows ({time.monotonic() - started:.0f} s)", flush=True)
-    candidate = replace(model, ngram_weight=w.astype(np.float16), ngram_bias=b)
-    gate = chosen_gate(candidate, pool.examples, float(model.meta.gate))
+    w, b = fit_stage_ngram(rows, model.meta.buckets, settings.c)
+    print(f"fitted ({time.monotonic() - started:.0f} s)", flush=True)
+    candidate = replace(model, stage_ngram_weight=w, stage_ngram_bias=b)
+    gate = min(stage_gate(candidate, pool.examples, 0.0), float(model.meta.gate))
     args.out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        args.out / "N.npz",
-        ngram_weight=w.astype(np.float16),
-        ngram_bias=b,
-        gate=np.float32(gate),
-    )
+    np.savez_compressed(args.out / "N.npz", ngram_weight=w, ngram_bias=b, gate=np.float32(gate))
     print(f"gate {gate}; wrote {args.out / 'N.npz'}")
     return 0
-
-
-def chosen_gate(model: PromptModel, examples: Sequence[Example], committed: float) -> float:
-    """`train._choose`'s gate loop (no harmful validation item with both levels under the gate),
-    capped at the committed gate (NGRAM_RULE.md)."""
-    clf = PromptClassifier(model, static2._PlanOnly(model.meta.dim), fast_path=False)
-    harmful = [e for e in examples if e.split is Split.VALIDATION and e.harmful]
-    ngram = np.array([np.max([clf.ngram_probs(v) for v in views(e.text)], axis=0) for e in harmful])
-    gate = 0.0
-    for g in np.round(np.arange(0.01, committed + 1e-9, 0.01), 2):
-        if ((ngram[:, 0] < g) & (ngram[:, 1] < g)).any():
-            break
-        gate = float(g)
-    return gate
 
 
 def candidate_model(

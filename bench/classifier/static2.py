@@ -34,7 +34,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.corpus import Example, Split
-from sekimori.classify.leak import eval_keys, leak_key
 from sekimori.classify.prompt import (
     DEFAULT_MODEL_DIR,
     PromptClassifier,
@@ -42,7 +41,8 @@ from sekimori.classify.prompt import (
     one_window,
     views,
 )
-from sekimori.classify.segments import estimate_tokens, scan_spans, sentences
+from sekimori.classify.segments import estimate_tokens, sentences
+from sekimori.classify.stage_ngram import extra_dolly, pieces_of
 from sekimori.classify.static import (
     COMBINES,
     STATIC_FILE,
@@ -72,6 +72,7 @@ from sekimori.taxonomy import Tier
 
 CALL_MS = 2.75  # one encoder call (PASSES.md: about 2.5-3 ms whatever its length)
 TOKEN_MS = 0.22  # and per token
+# the scan pieces of a text and the extra Dolly rows (C2): `sekimori.classify.stage_ngram`'s
 PIECES_PER_TEXT = 12
 DOLLY_FROM = 3000  # FASTPATH.md's "Dolly 180-230 tokens" rows lie before this row
 DOLLY_ROWS = 2500  # extra longer Dolly rows a language (C2)
@@ -222,14 +223,6 @@ def evaluate(
 # --- training rows for the candidates -------------------------------------------------------
 
 
-def pieces_of(text: str, rng: random.Random) -> list[str]:
-    """Up to PIECES_PER_TEXT of the pieces the segment scan reads in a longer text."""
-    found = dict.fromkeys(p for v in views(text) for a, b in scan_spans(v) if (p := v[a:b].strip()))
-    out = list(found)
-    rng.shuffle(out)
-    return out[:PIECES_PER_TEXT]
-
-
 def padding_pool(train: Sequence[Example]) -> dict[str, list[str]]:
     """Sentences of the training split's ordinary prompts, by language."""
     pool: dict[str, list[str]] = {"en": [], "ja": []}
@@ -248,29 +241,6 @@ def pad_with(text: str, lang: str, pool: Sequence[str], rng: random.Random) -> s
     where = rng.choice(("before", "after", "around"))
     cut = {"before": len(pads), "after": 0, "around": len(pads) // 2}[where]
     return sep.join([*pads[:cut], text.strip(), *pads[cut:]])
-
-
-def extra_dolly(pool_examples: Sequence[Example]) -> list[Example]:
-    """Dolly rows outside the prompt pool (rows DOLLY_FROM and later), longer than one window,
-    not equal to a pool or an evaluation-only text; DOLLY_ROWS a language."""
-    root = shared_data_dir()
-    keys = eval_keys(root) | {leak_key(e.text) for e in pool_examples}
-    used = {int(e.group.split(":")[1]) for e in pool_examples if e.source == "dolly"}
-    out: list[Example] = []
-    for lang, folder in (("en", "dolly-15k"), ("ja", "dolly-15k-ja")):
-        with (root / folder / "prompts.jsonl").open(encoding="utf-8") as f:
-            rows = [str(json.loads(line)["text"]) for line in f]
-        kept = [
-            (i, t)
-            for i, t in enumerate(rows)
-            if i >= DOLLY_FROM
-            and i not in used
-            and leak_key(t) not in keys
-            and not one_window(views(t))
-        ]
-        for i, t in kept[:DOLLY_ROWS]:
-            out.append(Example(t, lang, False, (), False, "dolly", f"dolly-extra:{i}"))  # type: ignore[arg-type]
-    return out
 
 
 def refit(
@@ -306,7 +276,7 @@ def refit(
             add(v, h, j, repeat)
             counts["whole"] += 1
         if ex.harmful is False and ex.jailbreak is not True and not one_window(views(ex.text)):
-            for p in pieces_of(ex.text, rng):
+            for p in pieces_of(ex.text, rng, PIECES_PER_TEXT):
                 add(p, 0, 0)
                 counts["pieces"] += 1
         if ex.harmful and ex.split is Split.TRAIN and pool.get(ex.lang):
@@ -345,7 +315,7 @@ def main() -> int:
         elif name == "C0":
             out[name] = evaluate(name, model, committed, items)
         elif name in ("C1", "C2"):
-            extra = extra_dolly(pool.examples) if name == "C2" else []
+            extra = extra_dolly(pool.examples, DOLLY_FROM, DOLLY_ROWS) if name == "C2" else []
             print(f"{name}: {len(extra)} extra Dolly rows", flush=True)
             static = refit(committed, train, extra, settings)
             static.save(args.out / f"{name}.npz")

@@ -240,6 +240,34 @@ def _stage_ngram(
     return weight.astype(np.float16), bias.astype(np.float32)
 
 
+def write_stage_ngram(
+    directory: Path, weight: NDArray[np.float16], bias: NDArray[np.float32]
+) -> Path:
+    """Stores the first stage's own n-gram weight set in the model's ``heads.npz``; every other
+    array is kept (`sekimori.classify.stage_ngram` fits the set after the heads)."""
+    path = directory / "heads.npz"
+    with np.load(path) as stored:
+        arrays = {k: stored[k] for k in stored.files}
+    if weight.shape != arrays["ngram_weight"].shape or bias.shape != arrays["ngram_bias"].shape:
+        raise ModelError(
+            f"{directory}: a first-stage n-gram set shaped {weight.shape} does not fit "
+            f"ngram_weight {arrays['ngram_weight'].shape}"
+        )
+    arrays["stage_ngram_weight"] = weight.astype(np.float16)
+    arrays["stage_ngram_bias"] = bias.astype(np.float32)
+    np.savez_compressed(path, allow_pickle=False, **arrays)
+    return path
+
+
+def has_stage_ngram(directory: Path) -> bool:
+    """Whether the model folder's ``heads.npz`` holds a first-stage n-gram weight set."""
+    path = directory / "heads.npz"
+    if not path.is_file():
+        return False
+    with np.load(path) as stored:
+        return "stage_ngram_weight" in stored.files
+
+
 def write_meta_field(directory: Path, key: str, value: Any) -> Path:
     """Stores ``value`` under ``key`` in the model's ``model.json``; every other key is kept
     (operating points and the static stage are chosen after the heads, by their own commands)."""

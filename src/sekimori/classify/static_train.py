@@ -11,7 +11,8 @@
 4. The clear points, on the validation split only: for each way of combining with the n-gram
    model (`static.COMBINES`), the clear point (a text's whole, each segment) and the lower
    point for the whole of a text longer than one window (``long_clear``), 0.01 steps, at which
-   no catastrophic harmful validation prompt, at most ``severe_loss`` of the severe ones and
+   no catastrophic harmful validation prompt, at most ``severe_loss`` of the severe ones (0 by
+   default: none, since issue 16's N2) and
    at most ``other_loss`` of the moderate and of the jailbreak ones would skip the encoder;
    the severe rule holds for the bare prompts, for the team's padded with ordinary sentences
    and for them in each disguise (`sekimori.testing`), each set on its own. Of the pairs that
@@ -82,7 +83,9 @@ class StaticSettings:
     epochs: int = 40
     tier_weight: int = 3
     min_known: float = 0.9
-    severe_loss: float = 0.005
+    # the share of each severe set (bare, padded, disguised) that may skip the encoder: none,
+    # as for catastrophic ones, since issue 16's N2 (NGRAM2_RULE.md); 0.005 chose older points
+    severe_loss: float = 0.0
     other_loss: float = 0.02  # moderate and jailbreak prompts
     seed: int = 13
     threads: int = 2
@@ -527,6 +530,8 @@ def train_static(settings: StaticSettings, progress: Callable[[str], None] = pri
         "dims": static.dims,
         "vectors": vectors_kind(settings, model),
         "seed": settings.seed,
+        "severe_loss": settings.severe_loss,
+        "other_loss": settings.other_loss,
     }
     meta = FastPathMeta(
         clear=best.clear,

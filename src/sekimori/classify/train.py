@@ -55,6 +55,8 @@ def is_ordinary(example: Example) -> bool:
 DEFAULT_ENCODER = "e5-small"
 DELTA_FILE = "encoder_delta.npz"
 FINETUNE_ROWS = 12000
+# The char n-gram models' inverse regularisation (liblinear, balanced classes).
+NGRAM_C = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,19 @@ class TrainReport:
     validation: dict[str, Any]
 
 
+# What `sekimori train classifier` says when it replaces heads that had a first-stage n-gram set:
+# `train` writes heads without one (the first stage then reads the new n-gram weights).
+STAGE_NGRAM_DROPPED = (
+    "warning: {output} held a first-stage n-gram weight set (stage_ngram_weight); the new "
+    "heads.npz has none, so the first stage now reads the new n-gram weights. To refit it: "
+    "sekimori train stage-ngram --model {output}, then sekimori train static --model {output} "
+    "(or --points-only) / 警告: {output} の第一段専用の n-gram 重み（stage_ngram_weight）は新しい "
+    "heads.npz に含まれず、第一段は新しい n-gram 重みを読みます。学習し直すには "
+    "sekimori train stage-ngram --model {output} の後に sekimori train static --model {output}"
+    "（または --points-only）を実行してください"
+)
+
+
 def training_pool(settings: CorpusSettings, root: Path | None = None) -> TrainingPool:
     """The training pool with every item equal to an evaluation-only text removed."""
     root = root or shared_data_dir()
@@ -158,6 +173,37 @@ def ngram_matrix(texts: Sequence[str], buckets: int, max_n: int = 4) -> Any:
         (np.concatenate(values), np.concatenate(indices), np.asarray(indptr)),
         shape=(len(texts), buckets),
     )
+
+
+def fit_ngram(
+    xn: Any, targets: Sequence[tuple[Sequence[int] | NDArray[np.int64], NDArray[Any]]], c: float
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The char n-gram logistic models, one column per target (``(rows, labels)``: the labels
+    of those rows of ``xn`` are read): liblinear, inverse regularisation ``c``, balanced."""
+    sk = _sklearn()
+    weight = np.zeros((xn.shape[1], len(targets)), np.float32)
+    bias = np.zeros(len(targets), np.float32)
+    for col, (idx, y) in enumerate(targets):
+        lr = sk.linear_model.LogisticRegression(C=c, solver="liblinear", class_weight="balanced")
+        lr.fit(xn[idx], y[idx])
+        weight[:, col] = lr.coef_[0]
+        bias[col] = lr.intercept_[0]
+    return weight, bias
+
+
+def choose_gate(
+    ngram: NDArray[np.floating[Any]], harmful: NDArray[np.bool_], upper: float, recall_loss: float
+) -> float:
+    """The first stage's n-gram gate: the largest level on a 0.01 grid under ``upper`` such that
+    skipping the encoder for items with both n-gram levels (``ngram``: harm, jailbreak) under it
+    drops at most ``recall_loss`` of the ``harmful`` items."""
+    gate = 0.0
+    for g in np.round(np.arange(0.01, upper, 0.01), 2):
+        skipped_harm = harmful & (ngram[:, 0] < g) & (ngram[:, 1] < g)
+        if skipped_harm.sum() > recall_loss * max(1, harmful.sum()):
+            break
+        gate = float(g)
+    return gate
 
 
 def fit_mlp(
@@ -228,7 +274,7 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
     if settings.finetune is not None and settings.delta is not None:
         raise ConfigError("tune the encoder or reuse a delta, not both")
     np.random.seed(settings.seed)
-    sk = _sklearn()
+    _sklearn()  # stop before any work without scikit-learn
     pool = training_pool(
         CorpusSettings(
             dolly_rows=settings.dolly_rows,
@@ -282,15 +328,9 @@ def train(settings: TrainSettings, progress: Callable[[str], None] = print) -> T
 
     progress("fitting char n-gram models")
     xn = ngram_matrix([e.text for e in train_ex], settings.buckets)
-    ngram_w = np.zeros((settings.buckets, 2), np.float32)
-    ngram_b = np.zeros(2, np.float32)
     harm_y = np.array([bool(e.harmful) for e in train_ex])
     jail_y = np.array([bool(e.jailbreak) for e in train_ex])
-    for col, idx, y in ((0, harm_idx, harm_y), (1, jail_idx, jail_y)):
-        lr = sk.linear_model.LogisticRegression(C=8.0, solver="liblinear", class_weight="balanced")
-        lr.fit(xn[idx], y[idx])
-        ngram_w[:, col] = lr.coef_[0]
-        ngram_b[col] = lr.intercept_[0]
+    ngram_w, ngram_b = fit_ngram(xn, [(harm_idx, harm_y), (jail_idx, jail_y)], NGRAM_C)
 
     progress("fitting MLP heads")
     owner_ex = [train_ex[i] for i in rows.owner]
@@ -481,12 +521,7 @@ def _choose(
     pred = score >= threshold
     # Gate: the largest n-gram level under which skipping the encoder drops at most the allowed
     # share of the harmful validation items.
-    gate = 0.0
-    for g in np.round(np.arange(0.01, min(0.5, threshold), 0.01), 2):
-        skipped_harm = y & (ngram[:, 0] < g) & (ngram[:, 1] < g)
-        if skipped_harm.sum() > settings.gate_recall_loss * max(1, y.sum()):
-            break
-        gate = float(g)
+    gate = choose_gate(ngram, y, min(0.5, threshold), settings.gate_recall_loss)
     gated = (ngram[:, 0] < gate) & (ngram[:, 1] < gate)
     skipped = float(np.mean(gated))
     final_pred = pred & ~gated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sekimori.cli.train:add_operating_points",
     "sekimori.cli.train:add_reproduction",
     "sekimori.cli.train:add_second_opinion",
+    "sekimori.cli.train:add_stage_ngram",
     "sekimori.cli.train:add_static",
     "sekimori.cli.train:add_answer_fast",
     "sekimori.cli.answers:add_train_parser",
@@ -71,7 +73,8 @@ def add_classifier(sub: Any) -> None:
 
 def _train_classifier(args: argparse.Namespace) -> int:
     from sekimori.classify.finetune import FinetuneSettings
-    from sekimori.classify.train import TrainSettings, train
+    from sekimori.classify.prompt import has_stage_ngram
+    from sekimori.classify.train import STAGE_NGRAM_DROPPED, TrainSettings, train
     from sekimori.errors import ConfigError
 
     for flag in ("finetune_layers", "finetune_epochs", "finetune_rows"):
@@ -87,6 +90,7 @@ def _train_classifier(args: argparse.Namespace) -> int:
             raise ConfigError("--reuse-delta needs --finetune-layers 0 (the encoder is not tuned)")
         if not args.reuse_delta.is_file():
             raise ConfigError(f"--reuse-delta: no such file: {args.reuse_delta}")
+    had_stage_set = has_stage_ngram(args.output)
     start = time.monotonic()
     report = train(
         TrainSettings(
@@ -102,6 +106,8 @@ def _train_classifier(args: argparse.Namespace) -> int:
         f"threshold {report.threshold:.2f}, blend {report.blend:.2f}, gate {report.gate:.2f}; "
         f"validation {report.validation}; {time.monotonic() - start:.0f} s"
     )
+    if had_stage_set and not has_stage_ngram(report.output):
+        print(STAGE_NGRAM_DROPPED.format(output=report.output), file=sys.stderr)
     return 0
 
 
@@ -273,6 +279,83 @@ def _train_second_opinion(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_stage_ngram(sub: Any) -> None:
+    from sekimori.classify.prompt import DEFAULT_MODEL_DIR
+    from sekimori.classify.stage_ngram import StageNgramSettings
+
+    defaults = StageNgramSettings()
+    p = sub.add_parser(
+        "stage-ngram",
+        help="Fit the prompt classifier's first-stage n-gram weights (read by the n-gram gate, "
+        "the static stage and the segment gate; the final scores keep the model's own). / "
+        "プロンプト分類器の第一段専用の n-gram 重みを学習します（最終スコアは元の重みのまま）。",
+        description="Fits a second char n-gram model on the model's training split plus benign "
+        "negatives (the scan pieces of its benign prompts of two sentences or more, and Dolly "
+        "rows outside the prompt pool, whole and in pieces), writes it into heads.npz as "
+        "stage_ngram_weight/stage_ngram_bias (every other array kept), and chooses the n-gram "
+        "gate again on its levels on the validation split (train classifier's rule). Run it "
+        "after `sekimori train classifier`, then `sekimori train static --points-only` (a few "
+        "minutes on 2 cores). / "
+        "学習データと良性の負例（2 文以上の良性プロンプトの断片、プール外の Dolly 行とその断片）"
+        "で第二の文字 n-gram モデルを学習し、heads.npz に stage_ngram_weight/stage_ngram_bias "
+        "として書き込み（他の配列はそのまま）、その水準で n-gram ゲートを検証データだけで選び"
+        "直します。`train classifier` の後に実行し、続けて `train static --points-only` を"
+        "実行してください（2 コアで数分）。",
+    )
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
+    p.add_argument(
+        "--seed", type=int, default=defaults.seed, help="draw of the pieces / 断片の抽出のシード"
+    )
+    p.add_argument(
+        "--c",
+        type=float,
+        default=defaults.c,
+        help="inverse regularisation of the logistic models (default: %(default)s) / 正則化の逆数",
+    )
+    p.add_argument(
+        "--pieces-per-text",
+        type=int,
+        default=defaults.pieces_per_text,
+        help="most scan pieces of one benign text (default: %(default)s) / 1 文書あたりの断片数",
+    )
+    p.add_argument(
+        "--dolly-from",
+        type=int,
+        default=defaults.dolly_from,
+        help="first Dolly row outside the prompt pool that may be used (default: %(default)s) / "
+        "使ってよいプール外の Dolly の最初の行",
+    )
+    p.add_argument(
+        "--dolly-rows",
+        type=int,
+        default=defaults.dolly_rows,
+        help="extra Dolly rows a language, 0 for none (default: %(default)s) / "
+        "言語ごとの追加 Dolly 行数（0: なし）",
+    )
+    p.set_defaults(func=_train_stage_ngram)
+
+
+def _train_stage_ngram(args: argparse.Namespace) -> int:
+    from sekimori.classify.stage_ngram import StageNgramSettings, train_stage_ngram
+
+    _require_model(args.model)
+    settings = StageNgramSettings(
+        model_dir=args.model,
+        seed=args.seed,
+        c=args.c,
+        pieces_per_text=args.pieces_per_text,
+        dolly_from=args.dolly_from,
+        dolly_rows=args.dolly_rows,
+    )
+    report = train_stage_ngram(settings)
+    print(
+        f"rows {report.rows}; gate {report.gate:.2f}; {report.seconds:.0f} s. Now choose the "
+        f"static stage's points again: sekimori train static --model {args.model} --points-only"
+        " / 続けて静的段の点を選び直してください"
+    )
+    return 0
+
+
 def add_static(sub: Any) -> None:
     from sekimori.classify.prompt import DEFAULT_MODEL_DIR
     from sekimori.classify.static_train import StaticSettings
@@ -288,13 +371,15 @@ def add_static(sub: Any) -> None:
         "encoder (e5-small with the model's delta), fits harm and jailbreak heads on the "
         "training split and chooses the levels under which a piece skips the encoder (one for "
         "a text's whole or segment, a lower one for the whole of a text longer than one window) "
-        "on the validation split only (no catastrophic and at most 0.5%% of severe validation "
-        "prompts, bare, padded or disguised, each set on its own, may skip it); writes "
-        "static.npz and the fast_path entry of model.json. Rerun it after `sekimori train "
-        "classifier` (a few minutes on 2 cores). / "
+        "on the validation split only (no catastrophic and, by default, no severe validation "
+        "prompt, bare, padded or disguised, may skip it; at most 2%% of the moderate and of the "
+        "jailbreak ones); writes static.npz and the fast_path entry of model.json. Rerun it "
+        "after `sekimori train classifier` and `sekimori train stage-ngram` (a few minutes on 2 "
+        "cores). / "
         "学習データのトークンごとのベクトルをエンコーダから蒸留し、危険度・脱獄ヘッドを学習し、"
         "検証データだけでエンコーダを省略する水準（文全体・セグメント用と、1 窓より長い文全体用）"
-        "を選びます（`train classifier` の後に再実行）。",
+        "を選びます（致命的・重大な検証プロンプトは素・パディング・偽装のいずれも既定で 1 件も"
+        "省略しない。`train classifier` と `train stage-ngram` の後に再実行）。",
     )
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
     p.add_argument("--dims", type=int, default=defaults.dims, help="vector size after PCA")
@@ -303,6 +388,15 @@ def add_static(sub: Any) -> None:
         "--off",
         action="store_true",
         help="write the stage but leave it switched off in model.json / 作成するが無効のまま",
+    )
+    p.add_argument(
+        "--severe-loss",
+        type=float,
+        default=defaults.severe_loss,
+        help="share of each set of severe validation prompts (bare, padded, disguised) that may "
+        "skip the encoder, 0 to 0.05 (default: %(default)s; models before issue 16's N2 were "
+        "chosen with 0.005) / 重大な検証プロンプトのうちエンコーダを省略してよい割合"
+        "（0〜0.05、既定 %(default)s。issue 16 の N2 より前のモデルは 0.005）",
     )
     p.add_argument(
         "--points-only",
@@ -329,6 +423,12 @@ def _train_static(args: argparse.Namespace) -> int:
 
     if not 8 <= args.dims <= 384:
         raise ConfigError(f"--dims must be between 8 and 384, got {args.dims}")
+    if not 0.0 <= args.severe_loss <= 0.05:
+        raise ConfigError(
+            f"--severe-loss must be between 0 and 0.05, got {args.severe_loss} / "
+            "--severe-loss は 0〜0.05 で指定してください",
+            key="--severe-loss",
+        )
     _require_model(args.model)
     if args.points_only and args.train_vectors:
         raise ConfigError(
@@ -343,6 +443,7 @@ def _train_static(args: argparse.Namespace) -> int:
             dims=args.dims,
             seed=args.seed,
             enable=not args.off,
+            severe_loss=args.severe_loss,
             points_only=args.points_only,
             tune=TuneSettings(seed=args.seed) if args.train_vectors else None,
         )
