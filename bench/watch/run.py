@@ -5,7 +5,8 @@
 Levels are chosen on the training seeds only (TRAIN_SEEDS), then every figure is measured on
 the test seeds (TEST_SEEDS), which the level choice never saw (`--test-chains fresh`: on the
 fresh held-out chains and FRESH_SEEDS instead, for one judgement; `--test-chains fresh2`: on the
-held-out benign look-alikes alone and FRESH2_SEEDS, false alerts only; no RESULTS.md):
+held-out benign look-alikes alone and FRESH2_SEEDS, false alerts only; `--test-chains fresh3`: on
+the third held-out set and FRESH3_SEEDS; no RESULTS.md):
 - distillation: the lowest level on the grid at which, on training traffic, at most 0.5% of
   benign keys and at most 0.5 hard-negative tenants in 100 a day would be flagged;
 - coordinated: the lowest level at which no benign key is named in a training alert;
@@ -92,7 +93,16 @@ FRESH_SEEDS = (201, 202)
 # lookalikes_fresh2.jsonl; no decomposed chain, so a false-alert figure only) on seeds no run has
 # used, for judging a decomposition change's false alerts once.
 FRESH2_SEEDS = (301, 302)
-HELD_OUT_SEEDS = {"held_back": TEST_SEEDS, "fresh": FRESH_SEEDS, "fresh2": FRESH2_SEEDS}
+# With `--test-chains fresh3`: the third held-out set (data/watch/chains_fresh3.jsonl: 24
+# decomposed chains and 36 benign look-alikes, written after fresh and fresh2 were spent) on seeds
+# no run has used, for judging the next decomposition change once.
+FRESH3_SEEDS = (401, 402)
+HELD_OUT_SEEDS = {
+    "held_back": TEST_SEEDS,
+    "fresh": FRESH_SEEDS,
+    "fresh2": FRESH2_SEEDS,
+    "fresh3": FRESH3_SEEDS,
+}
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -841,9 +851,10 @@ def main() -> None:
         choices=tuple(HELD_OUT_SEEDS),
         default="held_back",
         help="the test traffic's chains: the held-back half on TEST_SEEDS (default), the "
-        "fresh held-out set on FRESH_SEEDS, or the fresh2 held-out look-alikes (benign only: "
-        "false alerts, no catch figure) on FRESH2_SEEDS, for judging a change chosen on the "
-        "training chains once (no RESULTS.md: keep the figures with --figures)",
+        "fresh held-out set on FRESH_SEEDS, the fresh2 held-out look-alikes (benign only: "
+        "false alerts, no catch figure) on FRESH2_SEEDS, or the fresh3 held-out set on "
+        "FRESH3_SEEDS, for judging a change chosen on the training chains once (no RESULTS.md: "
+        "keep the figures with --figures)",
     )
     args = parser.parse_args()
     fresh = args.test_chains != "held_back"

@@ -119,6 +119,9 @@ def _chain_texts(chains: list[Chain]) -> set[str]:
         ("fresh", 2, 8),
         # benign look-alikes only: 12 per catastrophic category, 6 EN and 6 JA
         ("fresh2", 0, 24),
+        # 6 decomposed chains per catastrophic category, 3 EN and 3 JA; 9 look-alikes a
+        # category, 18 EN and 18 JA in all
+        ("fresh3", 3, 18),
     ],
 )
 def test_the_held_out_chains_load_with_their_fields(part: str, decomposed: int, looks: int) -> None:
@@ -136,10 +139,15 @@ def test_the_held_out_chains_load_with_their_fields(part: str, decomposed: int, 
         (None, "en"): looks,
         (None, "ja"): looks,
     }
+    assert set(TOPICS.values()) == CATASTROPHIC
     if part == "fresh2":  # every catastrophic category alike
-        assert set(TOPICS.values()) == CATASTROPHIC
         by_topic = Counter((TOPICS[c.id.split(".")[1]], c.lang) for c in benign)
         assert by_topic == {(cat, lang): 6 for cat in CATASTROPHIC for lang in ("en", "ja")}
+    if part == "fresh3":  # every catastrophic category alike, both languages in each
+        assert Counter(TOPICS[c.id.split(".")[1]] for c in benign) == dict.fromkeys(CATASTROPHIC, 9)
+        by_topic = Counter((TOPICS[c.id.split(".")[1]], c.lang) for c in benign)
+        assert set(by_topic.values()) == {4, 5}
+        assert all(len(c.steps) == 6 for c in attacks)
     # No id nor step question shared with any other watch file (nor within the file).
     others = [c for c in every if c.split != part]
     ids = [c.id for c in held]
@@ -164,7 +172,8 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
     with_held = load_pool(
         shared_data_dir(), watch_data_dir(), scores, per_set=1_200, held_out=tuple(HELD_OUT)
     )
-    assert len(with_held.chains) == len(pool.chains) + 32 + 48
+    sizes = {"fresh": 32, "fresh2": 48, "fresh3": 60}
+    assert len(with_held.chains) == len(pool.chains) + sum(sizes.values())
     # The default parts hold none of them: every part is as without them.
     assert not {c.split for c in pool.chains} & set(HELD_OUT)
     for part in ("all", "train", "held_back"):
@@ -172,19 +181,18 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
     again = simulate(with_held, days=1, seed=7, scale=TINY)
     assert again.labels == sim.labels
     assert [s.pack() for s in again.sketches] == [s.pack() for s in sim.sketches]
-    # Each held-out part holds its own chains only (a smoke run: sketches, no detector figure).
-    fresh, fresh2 = with_held.chains[-80:-48], with_held.chains[-48:]
-    assert {c.split for c in fresh} == {"fresh"} and {c.split for c in fresh2} == {"fresh2"}
-    assert chains_part(with_held.chains, "fresh") == tuple(fresh)
-    assert chains_part(with_held.chains, "fresh2") == tuple(fresh2)
-    held_out = simulate(with_held, days=1, seed=7, scale=TINY, chains="fresh")
-    assert {r.chain for r in held_out.labels.chain_runs} <= {c.id for c in fresh}
-    assert len(catastrophic_runs(held_out.labels.chain_runs)) == 16
-    assert held_out.sketches
-    looks = simulate(with_held, days=1, seed=7, scale=TINY, chains="fresh2")
-    assert looks.labels.chain_runs
-    assert {r.chain for r in looks.labels.chain_runs} <= {c.id for c in fresh2}
-    assert not catastrophic_runs(looks.labels.chain_runs)
+    # Each held-out part holds its own chains only, after the others in HELD_OUT's order (a smoke
+    # run: sketches, no detector figure); one catastrophic run per decomposed chain.
+    held = with_held.chains[len(pool.chains) :]
+    for part, decomposed in (("fresh", 16), ("fresh2", 0), ("fresh3", 24)):
+        own = [c for c in held if c.split == part]
+        assert len(own) == sizes[part]
+        assert chains_part(with_held.chains, part) == tuple(own)
+        traffic = simulate(with_held, days=1, seed=7, scale=TINY, chains=part)
+        assert traffic.sketches and traffic.labels.chain_runs
+        assert {r.chain for r in traffic.labels.chain_runs} <= {c.id for c in own}
+        assert len(catastrophic_runs(traffic.labels.chain_runs)) == decomposed
+    assert [c.split for c in held] == sorted((c.split for c in held), key=list(HELD_OUT).index)
     for part in HELD_OUT:
         with pytest.raises(InputError, match=f"no {part} chains"):
             simulate(pool, days=1, seed=7, scale=TINY, chains=part)

@@ -28,9 +28,14 @@ BENIGN_SETS: tuple[str, ...] = ("dolly-15k", "dolly-15k-ja", "oasst1-en")
 CHAIN_FILES: tuple[str, ...] = ("chains.jsonl", "lookalikes.jsonl")
 # Held out for one judgement, by part: each file's rows say `"split": <its part>`; read only when
 # asked for (`read_chains(held_out=...)`), never in the `all`, `train` or `held_back` parts nor
-# in another held-out part. "fresh2": benign look-alikes only, for the false-alert figure.
+# in another held-out part. "fresh2": benign look-alikes only, for the false-alert figure;
+# "fresh3": decomposed chains and look-alikes, written after fresh and fresh2 were spent.
 FRESH_FILE = "chains_fresh.jsonl"
-HELD_OUT: Mapping[str, str] = {"fresh": FRESH_FILE, "fresh2": "lookalikes_fresh2.jsonl"}
+HELD_OUT: Mapping[str, str] = {
+    "fresh": FRESH_FILE,
+    "fresh2": "lookalikes_fresh2.jsonl",
+    "fresh3": "chains_fresh3.jsonl",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,7 @@ class Chain:
     kind: str
     category: str | None
     steps: tuple[Prompt, ...]
-    # "train": only ever in training traffic; a `HELD_OUT` part ("fresh", "fresh2"): only in
+    # "train": only ever in training traffic; a `HELD_OUT` part ("fresh", "fresh2", ...): only in
     # that part (`simulate.chains_part`)
     split: str | None = None
 

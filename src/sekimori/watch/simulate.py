@@ -471,8 +471,9 @@ def chains_part(chains: Sequence[Chain], part: str) -> tuple[Chain, ...]:
     traffic, figures measured on `held_back` chains, so no chain is both tuned on and tested).
     Chains marked `split: train` are always `train` and leave the alternation of the others
     alone (chains written later for training only do not move a chain into the test half).
-    `fresh`, `fresh2`: only the held-out chains marked with that split (`pool.HELD_OUT`), which
-    no other part ever holds (so reading them changes no other part's traffic)."""
+    `fresh`, `fresh2`, `fresh3`: only the held-out chains marked with that split
+    (`pool.HELD_OUT`), which no other part ever holds (so reading them changes no other part's
+    traffic)."""
     if part in HELD_OUT:
         return tuple(c for c in chains if c.split == part)
     chains = [c for c in chains if c.split not in HELD_OUT]
