@@ -169,7 +169,7 @@ def rule(
     thresholds: dict[str, float],
     sure: dict[str, float],
 ) -> list[str]:
-    """ROUND14_RULE.md: Q against the committed heads (rules 1-4)."""
+    """ROUND14_RULE.md: Q against the committed heads (rules 1-3; McNemar p reported only)."""
     base, cand = "committed", "Q"
     pos, neg = _harmful_and_not(rows)
 
@@ -190,8 +190,8 @@ def rule(
         for lang in ("en", "ja")
     }
     checks = {
-        "1. more harmful caught (Q > committed, or one-sided exact McNemar p < 0.05)": (
-            caught[1] > caught[0] or p < 0.05
+        "1. more harmful caught (Q strictly more than committed; a tie misses)": (
+            caught[1] > caught[0]
         ),
         "2. false alarms not higher in EN nor in JA": all(c <= b for b, c in by_lang.values()),
         "3. harmful caught at the sure point not lower": caught_sure[1] >= caught_sure[0],
