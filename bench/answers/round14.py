@@ -138,11 +138,11 @@ def _kinds() -> dict[str, str | None]:
     return out
 
 
-def score(fresh: str, threads: int | None) -> None:
+def score(fresh: str, threads: int | None, heads: Path = OUT / "Q") -> None:
     cache = round13._cache(threads)
     items = [i for f in FRESH_FILES[fresh] for i in heldout_items({fresh: f})]
     views = as_views(items)
-    models = {"committed": load_model(MODEL_DIR), "Q": load_model(OUT / "Q")}
+    models = {"committed": load_model(MODEL_DIR), "Q": load_model(heads)}
     scores = {name: harm(m, views, cache) for name, m in models.items()}
     rows = [
         {
@@ -226,13 +226,14 @@ def main() -> int:
     parser.add_argument("name", nargs="?", choices=CANDIDATES)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--fresh", choices=tuple(FRESH_FILES), default="v7")
+    parser.add_argument("--heads", type=Path, default=OUT / "Q", help="Q's folder (score)")
     args = parser.parse_args()
     if args.what == "train":
         train(args.name, args.threads)
     elif args.what == "diagnose":
         diagnose(args.name)
     else:
-        score(args.fresh, args.threads)
+        score(args.fresh, args.threads, args.heads)
     return 0
 
 
