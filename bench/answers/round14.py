@@ -95,13 +95,14 @@ def train(name: str, threads: int | None) -> None:
 
 def diagnose(name: str) -> None:
     """Whole benign training answers at or over the floor point, out of fold, by group."""
-    meta = load_model(OUT / name).meta
+    model = load_model(OUT / name)
+    meta = model.meta
     floor = float(meta["floor_threshold"])
     rows = json.loads((OUT / f"{name}_oof.json").read_text(encoding="utf-8"))
     kinds = _kinds()
     benign = [r for r in rows if not r["harmful"]]
     over = [r for r in benign if r["score"] >= floor]
-    print(f"{name}: floor {floor}, F1 point {meta['f1_threshold']}, threshold {meta['threshold']}")
+    print(f"{name}: floor {floor}, F1 point {meta['f1_threshold']}, threshold {model.threshold}")
     print(f"whole benign {len(benign)}, at/over floor {len(over)} ({len(over) / len(benign):.2%})")
     capped = [r for r in benign if r["source"] not in training.TWIN_SOURCES]
     n_capped = sum(r["score"] >= floor for r in capped)
