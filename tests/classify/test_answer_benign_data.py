@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from sekimori.classify.answers.data import OWN_DATA, load_all, load_jsonl
-from sekimori.classify.answers.train import BENIGN_FP_CAP, RECALL_FLOOR, choose_threshold
+from sekimori.classify.answers.train import (
+    BENIGN_FP_CAP,
+    FLOOR_SOURCES,
+    RECALL_FLOOR,
+    TWIN_SOURCES,
+    choose_threshold,
+)
 from sekimori.paths import shared_data_dir
 from sekimori.types import RefusalLabel
 
@@ -119,3 +125,13 @@ def test_the_f1_threshold_is_written_as_its_grid_step() -> None:
     # 0.36999999999999994 is how the F1 grid gives 0.37; answers.json should say 0.37.
     choice = choose_threshold(*_case(benign_high=10), f1_threshold=0.36999999999999994)
     assert choice.threshold == 0.37
+
+
+def test_the_benign_cap_can_leave_the_twin_sources_out() -> None:
+    # The same 10 high benign answers, all from a twin source left out of the cap (`capped` False):
+    # the floor is taken, and the share is read on the 90 capped benign answers only.
+    scores, harmful, whole, own = _case(benign_high=10)
+    capped = np.asarray([True] * 20 + [False] * 10 + [True] * 90)
+    choice = choose_threshold(scores, harmful, whole, own, 0.5, capped)
+    assert choice.threshold == choice.floor_threshold < 0.5 and choice.benign_fp == 0.0
+    assert TWIN_SOURCES and not set(TWIN_SOURCES) & set(FLOOR_SOURCES)

@@ -25,6 +25,9 @@ Two sources:
 - `data/answers/structured_{en,ja}.jsonl`: harmful (sanitized) JSON, YAML, key-value lines,
   tables, CSV, stories, scenes, chats, bullets and dense paragraphs in the categories the judge
   reads worst in them, each beside a harmless twin in the same layout; every row in `train`.
+- `data/answers/lookalikes_{en,ja}.jsonl`: hard look-alike pairs (a harmless answer on a hazardous
+  topic beside a sanitized harmful one, mostly to the same request) in memos, letters, e-mails,
+  chats and JSON; every row in `train`.
 
 Files named `heldout*.jsonl` in the same folder (`heldout_prose.jsonl`, `heldout_prose_v2.jsonl`,
 `heldout_prose_v3.jsonl`) are never loaded here: they are written by someone else to validate the
@@ -76,6 +79,10 @@ _SOURCES = (
     # weapons.conventional) beside harmless twins in the same layouts (issue 15, judgedata,
     # 2026-12-07, for the next retrain); training rows only, outside the recall floor.
     ("structured_", "sekimori-structured"),
+    # lookalikes_*: hard look-alike pairs (a harmless answer on a hazardous topic beside a sanitized
+    # harmful one, mostly to the same request) in memos, letters, e-mails, chats and JSON (issue 15,
+    # round 14, judge14); training rows only, outside the recall floor.
+    ("lookalikes_", "sekimori-lookalikes"),
 )
 
 _XSTEST_LABELS = {

@@ -60,6 +60,16 @@ FLOOR_SOURCES = ("sekimori", "sekimori-prose", "sekimori-formats", "sekimori-lay
 # Out-of-fold false-harmful share on whole benign training answers (all sources) that the recall
 # floor may cost; above it the F1-best threshold is kept (rule of 2026-12-05, issue 15).
 BENIGN_FP_CAP = 0.02
+# Own sources written as hard twins (a harmful answer beside a harmless one to the same request in
+# the same layout), outside the recall floor; `train(cap_excludes=TWIN_SOURCES)` leaves their
+# harmless rows out of the benign cap too, as their harmful rows are left out of the floor
+# (round 14, issue 15: off by default).
+TWIN_SOURCES = (
+    "sekimori-framed",
+    "sekimori-mail-tables",
+    "sekimori-structured",
+    "sekimori-lookalikes",
+)
 CACHE_DIR = Path(__file__).resolve().parents[4] / ".sekimori" / "cache"
 Array = NDArray[np.float32]
 
@@ -269,13 +279,15 @@ def choose_threshold(
     whole: NDArray[np.bool_],
     own: NDArray[np.bool_],
     f1_threshold: float,
+    capped: NDArray[np.bool_] | None = None,
 ) -> ThresholdChoice:
     """The F1-best threshold, lowered to the recall floor on our own whole harmful answers only
-    where that keeps false-harmful on whole benign answers (all sources) <= BENIGN_FP_CAP."""
+    where that keeps false-harmful on whole benign answers (all sources, or those in `capped`)
+    <= BENIGN_FP_CAP."""
     floor = _recall_floor_threshold(
         scores[whole & own], harmful[whole & own], f1_threshold, RECALL_FLOOR
     )
-    benign = whole & ~harmful
+    benign = whole & ~harmful if capped is None else whole & ~harmful & capped
 
     def fp(t: float) -> float:
         return float(np.mean(scores[benign] >= t)) if benign.any() else 0.0
@@ -310,6 +322,7 @@ def train(
     c_ngram: float = 10.0,
     keep_refusal: AnswerModel | None = None,
     prose_views: bool = False,
+    cap_excludes: Sequence[str] = (),
 ) -> TrainReport:
     """Fit the three heads on the training split of `examples` and write artefacts to `out`.
 
@@ -322,6 +335,8 @@ def train(
     new ones (`carry_refusal`): retraining for harm need not move the refusal detector.
     With `prose_views`, every structured training answer is also seen whole as plain sentences
     (`prose_training_views`), so both readings of a table or JSON answer are fitted.
+    With `cap_excludes` (e.g. TWIN_SOURCES), those sources' harmless answers do not count in the
+    benign cap of the recall floor (`choose_threshold`); the heads themselves are the same.
     """
     linear_model, model_selection, neural_network = _sklearn()
     train_ex = split(examples, "train")
@@ -363,7 +378,8 @@ def train(
         harm_blend, f1_threshold, oof_f1 = _best_harm_blend(oof, oof_harm_ngram, harm_y)
         oof_harm = blend_harm(_logit(oof), _logit(oof_harm_ngram), harm_blend).astype(np.float64)
         own = np.asarray([v.example.source in FLOOR_SOURCES for v in views])
-        choice = choose_threshold(oof_harm, harm_y, whole, own, f1_threshold)
+        capped = np.asarray([v.example.source not in cap_excludes for v in views])
+        choice = choose_threshold(oof_harm, harm_y, whole, own, f1_threshold, capped)
         threshold = choice.threshold
         flagged = oof_harm >= threshold
         oof_recall = float(np.mean(flagged[whole & own & harm_y]))
@@ -431,6 +447,7 @@ def train(
             "floor_threshold": round(choice.floor_threshold, 2),
             "oof_benign_fp_at_floor": round(choice.floor_benign_fp, 4),
             "benign_fp_cap": BENIGN_FP_CAP,
+            "benign_cap_excludes": sorted(cap_excludes),
             "oof_benign_fp_whole": round(choice.benign_fp, 4),
             "oof_recall_whole_own": round(oof_recall, 4),
             "oof_recall_whole_xstest": round(oof_recall_xstest, 4),
