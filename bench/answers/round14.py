@@ -13,7 +13,8 @@ cap read without the twin sources (`train(cap_excludes=TWIN_SOURCES)`). `diagnos
 out-of-fold scores (training data only): which whole benign training answers sit at or over the
 recall-floor point, by source, layout and kind. `score --fresh v7` scores the fresh set V7 with the
 committed heads and Q, writes `round14_v7.json` (ids and scores, no text) and prints
-ROUND14_RULE.md's figures and verdict; `--fresh v6` runs the same scorer on V6 (a smoke test of
+ROUND14_RULE.md's figures and verdict (`--fresh v8 --heads R` V8 and ROUND15_RULE.md's, the same
+three rules with R in Q's column); `--fresh v6` runs the same scorer on V6 (a smoke test of
 the code only: V6 is spent and decides nothing).
 """
 
@@ -44,6 +45,8 @@ Q_SOURCE = "sekimori-lookalikes"
 FRESH_FILES = {
     "v6": ["heldout_prose_v6_en.jsonl", "heldout_prose_v6_ja.jsonl"],
     "v7": ["heldout_prose_v7_en.jsonl", "heldout_prose_v7_ja.jsonl"],
+    # ROUND15_RULE.md: candidate R (Q's heads at threshold 0.27) via --heads, the same three rules
+    "v8": ["heldout_prose_v8_en.jsonl", "heldout_prose_v8_ja.jsonl"],
 }
 
 
