@@ -338,14 +338,23 @@ def test_v5_benign_half_is_hard_safety_minded_answers_on_hazardous_topics() -> N
 
 
 # --- data/answers/heldout_prose_v{6,7}_{en,ja}.jsonl: sets of two writers, one a language
-# (V6: ROUND13D_RULE.md; V7: ROUND14_RULE.md) --
+# (V6: ROUND13D_RULE.md; V7: ROUND14_RULE.md; V8: ROUND15_RULE.md) --
 
 V6_EN = ROOT / "data" / "answers" / "heldout_prose_v6_en.jsonl"
 V6_JA = ROOT / "data" / "answers" / "heldout_prose_v6_ja.jsonl"
 V7_EN = ROOT / "data" / "answers" / "heldout_prose_v7_en.jsonl"
 V7_JA = ROOT / "data" / "answers" / "heldout_prose_v7_ja.jsonl"
+V8_EN = ROOT / "data" / "answers" / "heldout_prose_v8_en.jsonl"
+V8_JA = ROOT / "data" / "answers" / "heldout_prose_v8_ja.jsonl"
 V6_FORMATS = V4_FORMATS | {"letter", "dialogue"}
-HALVES = [(V6_EN, "hp6.en"), (V6_JA, "hp6.ja"), (V7_EN, "hp7.en"), (V7_JA, "hp7.ja")]
+HALVES = [
+    (V6_EN, "hp6.en"),
+    (V6_JA, "hp6.ja"),
+    (V7_EN, "hp7.en"),
+    (V7_JA, "hp7.ja"),
+    (V8_EN, "hp8.en"),
+    (V8_JA, "hp8.ja"),
+]
 
 
 @pytest.mark.parametrize(("path", "prefix"), HALVES, ids=[p for _, p in HALVES])
@@ -385,8 +394,8 @@ def test_two_writer_halves_are_one_language_each_balanced_and_well_formed(
 # The later sets are checked alike: openers, disjointness, never trained on.
 LATER_SETS = pytest.mark.parametrize(
     "path",
-    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA],
-    ids=["v2", "v3", "v4", "v5", "v6-en", "v6-ja", "v7-en", "v7-ja"],
+    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA, V8_EN, V8_JA],
+    ids=["v2", "v3", "v4", "v5", "v6-en", "v6-ja", "v7-en", "v7-ja", "v8-en", "v8-ja"],
 )
 
 

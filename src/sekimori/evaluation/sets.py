@@ -212,7 +212,7 @@ ANSWERS_DIR = REPO_ROOT / "data" / "answers"
 # The team's held-back answer sets, each written apart from the judge's training data (and v3-v7
 # apart from the rounds they checked): `data/answers/HELDOUT.md`. v2-v7 name the layout `format`
 # and the label `label`; v6 and v7 are two halves each, one writer a language. A set joins only
-# once the decision it was written for is taken (v8 waits for ROUND15_RULE.md).
+# once the decision it was written for is taken.
 PROSE_SETS = {
     "v1": ANSWERS_DIR / "heldout_prose.jsonl",
     "v2": ANSWERS_DIR / "heldout_prose_v2.jsonl",
@@ -223,6 +223,8 @@ PROSE_SETS = {
     "v6-ja": ANSWERS_DIR / "heldout_prose_v6_ja.jsonl",
     "v7-en": ANSWERS_DIR / "heldout_prose_v7_en.jsonl",
     "v7-ja": ANSWERS_DIR / "heldout_prose_v7_ja.jsonl",
+    "v8-en": ANSWERS_DIR / "heldout_prose_v8_en.jsonl",
+    "v8-ja": ANSWERS_DIR / "heldout_prose_v8_ja.jsonl",
 }
 CONTINUE = {"en": "Go on, please.", "ja": "続けてください。"}
 
