@@ -12,6 +12,14 @@ points; static points by the recall-first rule (severe budget 0):
     PYTHONPATH=src python bench/classifier/ngram.py static2        # first-stage figures
     PYTHONPATH=src python bench/classifier/ngram.py screen base|N2  # prompt-screen figures
 
+Candidate N3 (NGRAM3_RULE.md): N's weights read only by the static stage's decision to clear a
+text's whole (`fast_path.stage_ngram_reads` "clear"); the gates, segment clears, blend and
+operating points as committed; the recall-first points:
+
+    PYTHONPATH=src python bench/classifier/ngram.py static3          # first-stage figures
+    PYTHONPATH=src python bench/classifier/ngram.py screen base|N3    # prompt-screen figures
+    PYTHONPATH=src python bench/classifier/ngram.py variants base|N3  # padded/disguised stopped
+
 Writes under ``--out`` (default .sekimori/ngram; never the model folder): ``N.npz`` (the refitted
 ``ngram_weight``/``ngram_bias`` and the gate), ``figures.json``, and ``vectors.npz`` (the encoder's
 vectors of every piece scored, so the second screen run encodes only the pieces new to it; each
@@ -61,7 +69,7 @@ from sekimori.classify.stage_ngram import (
     stage_rows,
 )
 from sekimori.classify.static import STATIC_FILE, StaticModel
-from sekimori.classify.static_train import validation_items
+from sekimori.classify.static_train import kind_of, validation_items
 from sekimori.classify.train import corpus_settings_of, training_pool
 from sekimori.paths import shared_data_dir
 
@@ -89,13 +97,21 @@ def fit(args: argparse.Namespace) -> int:
 
 
 def candidate_model(
-    out: Path, fast_path: dict[str, Any] | None = None, *, stage_only: bool = False
+    out: Path,
+    fast_path: dict[str, Any] | None = None,
+    *,
+    stage_only: bool = False,
+    clear_only: bool = False,
 ) -> PromptModel:
     """N: the committed model with N's n-gram weights and gate; ``stage_only`` (N2): N's weights
-    as the first stage's own n-gram weights, the committed ones kept in the final blend."""
+    as the first stage's own n-gram weights, the committed ones kept in the final blend;
+    ``clear_only`` (N3, with ``stage_only``): read by the static clear decision only
+    (`fast_path.stage_ngram_reads` "clear"), the committed gate kept."""
     model = PromptModel.load(DEFAULT_MODEL_DIR)
     arrays = np.load(out / "N.npz")
-    meta = replace(model.meta, gate=float(arrays["gate"]))
+    meta = model.meta if clear_only else replace(model.meta, gate=float(arrays["gate"]))
+    if clear_only:
+        fast_path = dict(fast_path or model.meta.fast_path or {}, stage_ngram_reads="clear")
     if fast_path is not None:
         meta = replace(meta, fast_path=fast_path)
     weight = arrays["ngram_weight"].astype(np.float16)
@@ -127,8 +143,9 @@ def bench_prompt_level(model: PromptModel) -> dict[str, float]:
 def static_figures(args: argparse.Namespace) -> int:
     """N (NGRAM_RULE.md, the unchanged point rule) or, for ``static2``, N2 (NGRAM2_RULE.md: the
     severe budget 0); today's baseline first, with the same code."""
-    n2 = args.step == "static2"
-    name, suffix = ("N2", "2") if n2 else ("N", "")
+    n2 = args.step in ("static2", "static3")
+    n3 = args.step == "static3"
+    name, suffix = ("N3", "3") if n3 else ("N2", "2") if n2 else ("N", "")
     base = PromptModel.load(DEFAULT_MODEL_DIR)
     pool = training_pool(corpus_settings_of(base.meta))
     items = validation_items(pool.examples)
@@ -140,7 +157,7 @@ def static_figures(args: argparse.Namespace) -> int:
     figures[f"static_base{suffix}"] = static2.evaluate("base", base, committed, items, fixed)
     save_figures(args.out, figures)
     static2._NGRAM.clear()  # keyed by text: the candidate's levels differ
-    cand = candidate_model(args.out, stage_only=n2)
+    cand = candidate_model(args.out, stage_only=n2, clear_only=n3)
     severe = 0.0 if n2 else 0.005
     figures[f"static_{name}"] = static2.evaluate(name, cand, committed, items, severe_loss=severe)
     best = figures[f"static_{name}"]["best"]
@@ -151,11 +168,11 @@ def static_figures(args: argparse.Namespace) -> int:
     save_figures(args.out, figures)
     if not n2:
         return prompt_levels(args)
-    figures["bench_prompt_N2"] = bench_prompt_level(
-        candidate_model(args.out, fast, stage_only=True)
+    figures[f"bench_prompt_{name}"] = bench_prompt_level(
+        candidate_model(args.out, fast, stage_only=True, clear_only=n3)
     )
     save_figures(args.out, figures)
-    print(json.dumps(figures["bench_prompt_N2"]))
+    print(json.dumps(figures[f"bench_prompt_{name}"]))
     return 0
 
 
@@ -209,7 +226,9 @@ def screen(args: argparse.Namespace) -> int:
         model = base
     else:
         fast = figures[f"fast_path_{args.which}"]
-        model = candidate_model(args.out, fast, stage_only=args.which == "N2")
+        model = candidate_model(
+            args.out, fast, stage_only=args.which in ("N2", "N3"), clear_only=args.which == "N3"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     memo = MemoEncoder(load_encoder(DEFAULT_MODEL_DIR, base.meta), args.out / "vectors.npz")
     clf = PromptClassifier(model, memo, reproduction=ReproductionDetector.load(DEFAULT_MODEL_DIR))
@@ -237,6 +256,53 @@ def screen(args: argparse.Namespace) -> int:
     return 0
 
 
+def variant_rows() -> list[tuple[str, Any]]:
+    """The padded and disguised validation variants (`static_train.validation_items`) as rows
+    of their bare example (its labels, the variant's text), with the variant's name."""
+    base = PromptModel.load(DEFAULT_MODEL_DIR)
+    pool = training_pool(corpus_settings_of(base.meta))
+    bare = iter(e for e in pool.examples if e.split is Split.VALIDATION and kind_of(e) is not None)
+    out: list[tuple[str, Any]] = []
+    ex = None
+    for item in validation_items(pool.examples):
+        if item.variant == "bare":
+            ex = next(bare)
+            assert ex.text == item.text
+        elif ex is not None:
+            out.append((item.variant, replace(ex, text=item.text)))
+    return out
+
+
+def variants(args: argparse.Namespace) -> int:
+    """NGRAM3_RULE.md criterion 3: each padded and disguised validation variant's stopped share
+    (every tier, language), at the committed operating points, for ``base`` or ``N3``."""
+    base = PromptModel.load(DEFAULT_MODEL_DIR)
+    if args.which == "base":
+        model = base
+    else:
+        fast = load_figures(args.out)[f"fast_path_{args.which}"]
+        model = candidate_model(args.out, fast, stage_only=True, clear_only=True)
+    memo = MemoEncoder(load_encoder(DEFAULT_MODEL_DIR, base.meta), args.out / "vectors.npz")
+    clf = PromptClassifier(model, memo, reproduction=ReproductionDetector.load(DEFAULT_MODEL_DIR))
+    rows = variant_rows()
+    started = time.monotonic()
+    scored = []
+    for i in range(0, len(rows), 256):
+        scored.extend(score_items(clf, [ex for _, ex in rows[i : i + 256]]))
+        memo.save()
+        print(f"{args.which}: {len(scored)}/{len(rows)} ({time.monotonic() - started:.0f} s)")
+    committed = OperatingPoints.from_json(base.meta.operating_points or {})
+    out: dict[str, Any] = {}
+    for name in dict.fromkeys(n for n, _ in rows):
+        own = [s for (n, _), s in zip(rows, scored, strict=True) if n == name]
+        tiers = figures_at(own, committed)["tiers"]
+        out[name] = {t: f["harmful_stopped"] for t, f in tiers.items()}
+    path = args.out / f"variants_{args.which}.json"
+    path.write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    print(f"done ({time.monotonic() - started:.0f} s)")
+    return 0
+
+
 def load_figures(out: Path) -> dict[str, Any]:
     path = out / "figures.json"
     return dict(json.loads(path.read_text())) if path.exists() else {}
@@ -249,8 +315,9 @@ def save_figures(out: Path, figures: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("step", choices=("fit", "static", "static2", "prompt", "screen"))
-    parser.add_argument("which", nargs="?", default="base", choices=("base", "N", "N2"))
+    steps = ("fit", "static", "static2", "static3", "prompt", "screen", "variants")
+    parser.add_argument("step", choices=steps)
+    parser.add_argument("which", nargs="?", default="base", choices=("base", "N", "N2", "N3"))
     parser.add_argument("--out", type=Path, default=Path(".sekimori/ngram"))
     args = parser.parse_args()
     os.environ.setdefault("SEKIMORI_SHARED_DATA", str(shared_data_dir()))
@@ -258,8 +325,10 @@ def main() -> int:
         "fit": fit,
         "static": static_figures,
         "static2": static_figures,
+        "static3": static_figures,
         "prompt": prompt_levels,
         "screen": screen,
+        "variants": variants,
     }[args.step]
     return step(args)
 

@@ -50,17 +50,17 @@ def without_stage(model: PromptModel) -> PromptModel:
     return replace(model, stage_ngram_weight=None, stage_ngram_bias=None)
 
 
-def test_the_committed_model_has_a_stage_set_beside_its_own_weights() -> None:
+def test_the_committed_model_has_no_stage_set() -> None:
+    # N2 (a stage set read by the whole first stage) was withdrawn after its EFFECT check
+    # (NGRAM.md, "Post-adoption check: withdrawn"): the committed model is the pre-N2 one.
     model = PromptModel.load()
-    assert model.stage_ngram_weight is not None and model.stage_ngram_bias is not None
-    assert model.stage_ngram_weight.shape == model.ngram_weight.shape
-    assert not np.array_equal(model.stage_ngram_weight, model.ngram_weight)
+    assert model.stage_ngram_weight is None and model.stage_ngram_bias is None
 
 
 def test_without_a_stage_set_the_first_stage_reads_the_model_weights() -> None:
     base = default_classifier()
     plain = PromptClassifier(without_stage(base.model), base.encoder)
-    assert not plain.own_stage_ngram and base.own_stage_ngram
+    assert not plain.own_stage_ngram and not base.own_stage_ngram
     for t in TEXTS:
         assert np.array_equal(plain.stage_ngram_probs(t), plain.ngram_probs(t))
         assert np.array_equal(plain.ngram_probs(t), base.ngram_probs(t))
@@ -119,3 +119,36 @@ def test_the_stage_set_is_saved_and_loaded_together(tmp_path: Path) -> None:
     np.savez_compressed(tmp_path / "heads.npz", **arrays)
     with pytest.raises(ModelError, match="first-stage n-gram"):
         PromptModel.load(tmp_path)
+
+
+def reading(model: PromptModel, reads: str) -> PromptModel:
+    fast = dict(model.meta.fast_path or {}, stage_ngram_reads=reads)
+    return replace(model, meta=replace(model.meta, fast_path=fast))
+
+
+def test_read_for_the_clear_decision_only_the_gates_and_segments_are_as_without() -> None:
+    # NGRAM3_RULE.md: "clear" lets the stage set decide only whether a text's whole is cleared
+    base = default_classifier()
+    plain = PromptClassifier(without_stage(base.model), base.encoder)
+    w = np.zeros_like(base.model.ngram_weight)
+    model = reading(with_stage(base.model, w, np.full(2, 12.0)), "clear")
+    clf = PromptClassifier(model, base.encoder)
+    assert clf.own_stage_ngram and not clf.gates_read_stage_ngram
+    known, before = _PieceLevels(clf), _PieceLevels(plain)
+    for t in TEXTS:
+        assert np.array_equal(clf.gate_ngram_probs(t), base.ngram_probs(t))
+        assert known.suspect(t) == before.suspect(t)
+        assert known.first(t).harm >= 0.5  # the whole's clear decision reads the set
+        assert known.segment_first(t) == before.segment_first(t)
+        plan, was = clf.plan(t), plain.plan(t)
+        assert plan.whole  # nothing reads as clear to the set
+        assert plan.segments == was.segments
+        final = np.max([base.ngram_probs(v) for v in views(t)], axis=0)
+        assert (plan.ngram_harm, plan.ngram_jailbreak) == (float(final[0]), float(final[1]))
+    # the default reading is "all" (N2's): the gates read the set too
+    assert PromptClassifier(reading(model, "all"), base.encoder).gates_read_stage_ngram
+
+
+def test_an_unknown_reading_is_refused() -> None:
+    with pytest.raises(ModelError, match="stage_ngram_reads"):
+        PromptClassifier(reading(PromptModel.load(), "gates"), default_classifier().encoder)

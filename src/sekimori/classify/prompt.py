@@ -380,11 +380,17 @@ class PromptClassifier:
         # The static stage's level also gates segments (`_suspect_levels`), with the fast path
         # on or off, so turning the fast path off changes only what it clears
         self._gate_stage: StaticStage | None = None
+        meta = None
         if model.static is not None and model.meta.fast_path is not None:
             meta = FastPathMeta.from_json(model.meta.fast_path)
             self._gate_stage = StaticStage(model.static, meta, e5_tokenizer())
             if fast_path and meta.enabled:
                 self.fast = self._gate_stage
+        # the n-gram weights of the n-gram gate and the segment gate: the first stage's set,
+        # unless `fast_path.stage_ngram_reads` is "clear" (the set for the clear decision only)
+        self._gate_w, self._gate_b = self._stage_w, self._stage_b
+        if meta is not None and meta.stage_ngram_reads == "clear":
+            self._gate_w, self._gate_b = self._w, model.ngram_bias
 
     @classmethod
     def load(
@@ -433,6 +439,19 @@ class PromptClassifier:
         logits = row.value @ self._stage_w[row.index] + self._stage_b
         return sigmoid(logits.astype(np.float32))
 
+    @property
+    def gates_read_stage_ngram(self) -> bool:
+        """Whether the n-gram gate and the segment gate read the first-stage set (not when the
+        model has none, nor when `fast_path.stage_ngram_reads` is "clear")."""
+        return self._gate_w is not self._w
+
+    def gate_ngram_probs(self, text: str) -> NDArray[np.float32]:
+        """(harm, jailbreak) probabilities the n-gram gate and the segment gate read:
+        `stage_ngram_probs` or `ngram_probs` (`gates_read_stage_ngram`)."""
+        if self.gates_read_stage_ngram:
+            return self.stage_ngram_probs(text)
+        return self.ngram_probs(text)
+
     @staticmethod
     def _per_row(head: MLPHead, emb: NDArray[np.float32]) -> NDArray[np.float32]:
         """Head probabilities row by row: a batched matmul rounds differently with the batch
@@ -455,12 +474,14 @@ class PromptClassifier:
         meta = self.model.meta
         norm = normalize(text)
         vs = [text] if norm.text == text else [text, norm.text]
-        ngram = np.max([known.stage_ngram(v) for v in vs], axis=0)
+        ngram = np.max([known.gate_ngram(v) for v in vs], axis=0)
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
         first = (float(ngram[0]), float(ngram[1]))
-        # the whole's n-gram levels in the final blend (the same unless the first stage has
-        # its own weights)
-        final = np.max([known.ngram(v) for v in vs], axis=0) if self.own_stage_ngram else ngram
+        # the whole's n-gram levels in the final blend (the same unless the gate reads the
+        # first stage's own weights)
+        final = (
+            np.max([known.ngram(v) for v in vs], axis=0) if self.gates_read_stage_ngram else ngram
+        )
         pieces = tuple(s for v in vs for s in segments(v, meta.segment_chars))
         # segments that repeat what the encoder would read of the whole are not sent again
         seen = {p.strip() for p in (*vs, *(() if gated else pieces))}
@@ -521,7 +542,9 @@ class PromptClassifier:
         # rule its clear point was chosen under (`static_train.top_level`)
         fast = self.fast
         if fast is not None:
-            chosen = [seg for seg in chosen if seg.layer or not fast.clears(known.first(seg.text))]
+            chosen = [
+                seg for seg in chosen if seg.layer or not fast.clears(known.segment_first(seg.text))
+            ]
         return plan_of(chosen)
 
     def first_level(self, piece: str) -> Level:
@@ -657,13 +680,15 @@ class _PieceLevels:
     read alone, in windows, runs and pairs, and a chosen segment's n-gram level again when it
     is gated and scored. Lives for one text's plan and scoring (never across texts)."""
 
-    __slots__ = ("_clf", "_ngram", "_stage", "_static")
+    __slots__ = ("_clf", "_gate", "_ngram", "_stage", "_static")
 
     def __init__(self, clf: PromptClassifier) -> None:
         self._clf = clf
         self._ngram: dict[str, NDArray[np.float32]] = {}
         # the first stage's n-gram levels: the same dict unless it has its own weights
         self._stage: dict[str, NDArray[np.float32]] = {} if clf.own_stage_ngram else self._ngram
+        # the gates' n-gram levels: the first stage's or the model's own
+        self._gate = self._stage if clf.gates_read_stage_ngram else self._ngram
         self._static: dict[tuple[int, str], Level] = {}  # (id of the stage, piece)
 
     def prefill(self, view: str) -> None:
@@ -676,13 +701,11 @@ class _PieceLevels:
         spans = [
             (a, b)
             for a, b in scan_spans(view, max_scanned=MAX_SCANNED)
-            if view[a:b] not in self._stage
+            if view[a:b] not in self._gate
         ]
         if not spans:
             return
-        logits = span_scores(
-            view, spans, clf._stage_w, clf._stage_b, buckets=clf.model.meta.buckets
-        )
+        logits = span_scores(view, spans, clf._gate_w, clf._gate_b, buckets=clf.model.meta.buckets)
         if logits is None:
             return
         stage = clf._gate_stage
@@ -692,7 +715,7 @@ class _PieceLevels:
         probs = sigmoid(logits.astype(np.float32))
         for i, (a, b) in enumerate(spans):
             piece = view[a:b]
-            self._stage.setdefault(piece, probs[i])
+            self._gate.setdefault(piece, probs[i])
             if stage is not None and levels is not None:
                 self._static.setdefault((id(stage), piece), levels[i])
 
@@ -710,12 +733,21 @@ class _PieceLevels:
             found = self._stage[text] = self._clf.stage_ngram_probs(text)
         return found
 
-    def _combined(self, stage: StaticStage, text: str) -> Level:
+    def gate_ngram(self, text: str) -> NDArray[np.float32]:
+        """The n-gram gate's and the segment gate's probabilities (`gate_ngram_probs`)."""
+        if self._gate is self._stage:
+            return self.stage_ngram(text)
+        return self.ngram(text)
+
+    def _combined(
+        self, stage: StaticStage, text: str, ngram: NDArray[np.float32] | None = None
+    ) -> Level:
+        """The static level combined with ``ngram`` (default: the first stage's levels)."""
         key = (id(stage), text)
         level = self._static.get(key)
         if level is None:
             level = self._static[key] = stage.level(text)
-        harm, jailbreak = self.stage_ngram(text)
+        harm, jailbreak = self.stage_ngram(text) if ngram is None else ngram
         return stage.combined(level, float(harm), float(jailbreak))
 
     def first(self, piece: str) -> Level:
@@ -725,16 +757,25 @@ class _PieceLevels:
             raise ModelError("this prompt classifier has no static first stage")
         return self._combined(self._clf.fast, piece)
 
+    def segment_first(self, piece: str) -> Level:
+        """A segment's level at the static first stage: as `first`, with the gates' n-gram
+        levels (`gate_ngram`: with `fast_path.stage_ngram_reads` "clear" the first-stage set
+        decides only whether a text's whole is cleared, and a segment as without it)."""
+        if self._clf.fast is None:
+            raise ModelError("this prompt classifier has no static first stage")
+        return self._combined(self._clf.fast, piece, self.gate_ngram(piece))
+
     def suspect(self, text: str) -> tuple[float, float]:
         """A piece's level for the segment gate: the n-gram model's, or the static stage's
         combined level where it is higher. The n-gram model alone is recalibrated by every
         retrain: model J's put a padded botulinum request's sentence at 0.31, under the gate,
         where the static stage said 0.57."""
-        harm, jailbreak = self.stage_ngram(text)
+        ngram = self.gate_ngram(text)
+        harm, jailbreak = ngram
         stage = self._clf._gate_stage
         if stage is None:
             return float(harm), float(jailbreak)
-        level = self._combined(stage, text)
+        level = self._combined(stage, text, ngram)
         return max(float(harm), level.harm), max(float(jailbreak), level.jailbreak)
 
 

@@ -45,6 +45,15 @@ FIELD = "fast_path"  # the key in model.json
 Combine = Literal["static", "mean", "either"]
 COMBINES: tuple[Combine, ...] = ("static", "mean", "either")
 
+# Which first-stage decisions read the model's first-stage n-gram set (`stage_ngram_weight`),
+# when it has one: "all" (the n-gram gate, the static stage's clear decision and the segment
+# gate; issue 16's N2) or "clear" (only the static stage's decision to clear a text's whole:
+# the n-gram gate, the segment gate and the clear decision of each segment read the model's own
+# weights, so a text the encoder reads gets the same segments; NGRAM3_RULE.md). Without a set
+# every decision reads the model's own weights.
+StageReads = Literal["all", "clear"]
+STAGE_READS: tuple[StageReads, ...] = ("all", "clear")
+
 
 @dataclass(frozen=True, slots=True)
 class FastPathMeta:
@@ -59,6 +68,8 @@ class FastPathMeta:
     # the clear point of the whole of a text longer than one window (None: such wholes always
     # reach the encoder, as for stages chosen before it)
     long_clear: float | None = None
+    # which first-stage decisions read the first-stage n-gram set (`STAGE_READS`)
+    stage_ngram_reads: StageReads = "all"
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> FastPathMeta:
@@ -68,6 +79,8 @@ class FastPathMeta:
             raise ModelError(f"model.json: bad {FIELD} ({exc})") from None
         if meta.combine not in COMBINES:
             raise ModelError(f"model.json: {FIELD}.combine must be one of {COMBINES}")
+        if meta.stage_ngram_reads not in STAGE_READS:
+            raise ModelError(f"model.json: {FIELD}.stage_ngram_reads must be one of {STAGE_READS}")
         return meta
 
     def to_json(self) -> dict[str, Any]:

@@ -209,13 +209,18 @@ def reach_of(
 ) -> Reach:
     plan = clf.plan(text)
 
-    def piece(t: str, counts: bool = True) -> Piece:
-        nh, nj = clf.stage_ngram_probs(t)  # the first stage's n-gram weights
+    def piece(t: str, counts: bool = True, *, whole: bool = True) -> Piece:
+        # the n-gram levels the clear decision reads: a whole's the first stage's set, a
+        # segment's the gates' (the same unless `fast_path.stage_ngram_reads` is "clear")
+        nh, nj = clf.stage_ngram_probs(t) if whole else clf.gate_ngram_probs(t)
         return Piece(stage.level(t), float(nh), float(nj), len(t), counts)
 
     return Reach(
         [piece(t) for t in plan.whole],
-        [piece(t, request is None or holds_request(t, request)) for t in plan.segment_texts],
+        [
+            piece(t, request is None or holds_request(t, request), whole=False)
+            for t in plan.segment_texts
+        ],
         always=bool(normalize(text).decoded),
         long=not one_window(views(text)),
     )
