@@ -20,6 +20,13 @@ operating points as committed; the recall-first points:
     PYTHONPATH=src python bench/classifier/ngram.py screen base|N3    # prompt-screen figures
     PYTHONPATH=src python bench/classifier/ngram.py variants base|N3  # padded/disguised stopped
 
+Candidate N4 (NGRAM4_RULE.md): N3's reading with the segments' clear point held at the committed
+one (`fast_path.segment_clear`), the wholes' points chosen by the recall-first rule:
+
+    PYTHONPATH=src python bench/classifier/ngram.py static4          # first-stage figures
+    PYTHONPATH=src python bench/classifier/ngram.py screen base|N4    # prompt-screen figures
+    PYTHONPATH=src python bench/classifier/ngram.py variants base|N4  # padded/disguised stopped
+
 Writes under ``--out`` (default .sekimori/ngram; never the model folder): ``N.npz`` (the refitted
 ``ngram_weight``/``ngram_bias`` and the gate), ``figures.json``, and ``vectors.npz`` (the encoder's
 vectors of every piece scored, so the second screen run encodes only the pieces new to it; each
@@ -143,9 +150,10 @@ def bench_prompt_level(model: PromptModel) -> dict[str, float]:
 def static_figures(args: argparse.Namespace) -> int:
     """N (NGRAM_RULE.md, the unchanged point rule) or, for ``static2``, N2 (NGRAM2_RULE.md: the
     severe budget 0); today's baseline first, with the same code."""
-    n2 = args.step in ("static2", "static3")
-    n3 = args.step == "static3"
-    name, suffix = ("N3", "3") if n3 else ("N2", "2") if n2 else ("N", "")
+    n2 = args.step in ("static2", "static3", "static4")
+    n3 = args.step in ("static3", "static4")
+    n4 = args.step == "static4"
+    name, suffix = ("N4", "4") if n4 else ("N3", "3") if n3 else ("N2", "2") if n2 else ("N", "")
     base = PromptModel.load(DEFAULT_MODEL_DIR)
     pool = training_pool(corpus_settings_of(base.meta))
     items = validation_items(pool.examples)
@@ -159,11 +167,19 @@ def static_figures(args: argparse.Namespace) -> int:
     static2._NGRAM.clear()  # keyed by text: the candidate's levels differ
     cand = candidate_model(args.out, stage_only=n2, clear_only=n3)
     severe = 0.0 if n2 else 0.005
-    figures[f"static_{name}"] = static2.evaluate(name, cand, committed, items, severe_loss=severe)
+    # N4: the segments' point held at the committed clear point (NGRAM4_RULE.md)
+    seg = float(fp["clear"]) if n4 else None
+    figures[f"static_{name}"] = static2.evaluate(
+        name, cand, committed, items, severe_loss=severe, segment_clear=seg
+    )
     best = figures[f"static_{name}"]["best"]
     fast = dict(fp)
     fast.update(clear=best["clear"], long_clear=best["long_clear"], combine=best["combine"])
-    fast["validation"] = {k: v for k, v in best.items() if k not in ("combine", "seconds")}
+    if n4:
+        fast["segment_clear"] = seg
+    fast["validation"] = {
+        k: v for k, v in best.items() if k not in ("combine", "seconds", "segment_clear")
+    }
     figures[f"fast_path_{name}"] = fast
     save_figures(args.out, figures)
     if not n2:
@@ -227,7 +243,10 @@ def screen(args: argparse.Namespace) -> int:
     else:
         fast = figures[f"fast_path_{args.which}"]
         model = candidate_model(
-            args.out, fast, stage_only=args.which in ("N2", "N3"), clear_only=args.which == "N3"
+            args.out,
+            fast,
+            stage_only=args.which in ("N2", "N3", "N4"),
+            clear_only=args.which in ("N3", "N4"),
         )
     args.out.mkdir(parents=True, exist_ok=True)
     memo = MemoEncoder(load_encoder(DEFAULT_MODEL_DIR, base.meta), args.out / "vectors.npz")
@@ -315,9 +334,10 @@ def save_figures(out: Path, figures: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    steps = ("fit", "static", "static2", "static3", "prompt", "screen", "variants")
+    steps = ("fit", "static", "static2", "static3", "static4", "prompt", "screen", "variants")
     parser.add_argument("step", choices=steps)
-    parser.add_argument("which", nargs="?", default="base", choices=("base", "N", "N2", "N3"))
+    which = ("base", "N", "N2", "N3", "N4")
+    parser.add_argument("which", nargs="?", default="base", choices=which)
     parser.add_argument("--out", type=Path, default=Path(".sekimori/ngram"))
     args = parser.parse_args()
     os.environ.setdefault("SEKIMORI_SHARED_DATA", str(shared_data_dir()))
@@ -326,6 +346,7 @@ def main() -> int:
         "static": static_figures,
         "static2": static_figures,
         "static3": static_figures,
+        "static4": static_figures,
         "prompt": prompt_levels,
         "screen": screen,
         "variants": variants,

@@ -139,12 +139,14 @@ def encoder_ms(
     how: Combine,
     clear: float,
     long_clear: float,
+    segment_clear: float | None = None,
 ) -> dict[str, Any]:
     """Expected encoder CPU per ordinary validation prompt: each piece not cleared costs
     CALL_MS + TOKEN_MS a token."""
     tops = tops_of(reaches, how, 0.9)
     assert len(tokens) == len(tops.item)
-    cost = np.where(tops.under(clear, long_clear), 0.0, CALL_MS + TOKEN_MS * tokens)
+    under = tops.under(clear, long_clear, segment_clear)
+    cost = np.where(under, 0.0, CALL_MS + TOKEN_MS * tokens)
     per_item = np.bincount(tops.item, weights=cost, minlength=len(items))
     out: dict[str, Any] = {}
     for lang in ("all", "en", "ja"):
@@ -183,9 +185,12 @@ def evaluate(
     items: Sequence[Item],
     fixed: tuple[Combine, float, float] | None = None,
     severe_loss: float = 0.005,
+    segment_clear: float | None = None,
 ) -> dict[str, Any]:
     """Per combine: the points by the unchanged rule (or ``fixed``), their figures and cost; the
-    combine clearing the most ordinary prompts is taken."""
+    combine clearing the most ordinary prompts is taken. ``segment_clear``: the segments' point
+    held there (absent: the clear point)."""
+    seg = segment_clear
     tried: dict[str, Any] = {}
     best: dict[str, Any] | None = None
     for how in (fixed[0],) if fixed else COMBINES:
@@ -194,16 +199,19 @@ def evaluate(
         tops = tops_of(reaches, how, 0.9)
         if fixed:
             clear, long_clear = fixed[1], fixed[2]
-            figs = figures(items, tops.skipped(clear, long_clear))
+            figs = figures(items, tops.skipped(clear, long_clear, seg))
         else:
-            clear, long_clear, figs = choose_points(items, tops, severe_loss, 0.02)
+            clear, long_clear, figs = choose_points(items, tops, severe_loss, 0.02, seg)
         row = {
             "combine": how,
             "clear": clear,
             "long_clear": long_clear,
             **figs,
-            "by_length": by_length(items, reaches, tops.skipped(clear, long_clear)),
-            "encoder_ms_per_ordinary": encoder_ms(items, reaches, tokens, how, clear, long_clear),
+            "segment_clear": seg,
+            "by_length": by_length(items, reaches, tops.skipped(clear, long_clear, seg)),
+            "encoder_ms_per_ordinary": encoder_ms(
+                items, reaches, tokens, how, clear, long_clear, seg
+            ),
             "seconds": round(time.monotonic() - started),
         }
         tried[how] = row

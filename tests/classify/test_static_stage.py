@@ -324,3 +324,84 @@ def test_at_most_two_percent_of_the_moderate_prompts_skip_the_encoder() -> None:
     clear, _, figs = choose_points(items, tops_of(reaches, "static", 0.9), 0.005)
     assert clear == 0.3  # two of 100 lost; 0.31 would lose a third
     assert figs["moderate_reach_encoder"]["all"] == 0.98
+
+
+def test_the_segments_point_is_held_apart_from_the_wholes() -> None:
+    # NGRAM4_RULE.md: a padded catastrophic item whose whole reads low (0.04) and whose request
+    # is in a segment at 0.2; a short catastrophic item at 0.5; a short ordinary item at 0.3 and
+    # a long one (its whole at 0.3, its segment at 0.08)
+    items = [
+        Item("c1", "en", "catastrophic", "padded-10", "r"),
+        Item("c2", "en", "catastrophic", "bare"),
+        Item("o1", "en", "ordinary", "bare"),
+        Item("o2", "en", "ordinary", "bare"),
+    ]
+    reaches = [
+        reach(0.04, segment=0.2, long=True),
+        reach(0.5),
+        reach(0.3),
+        reach(0.3, segment=0.08, long=True),
+    ]
+    tops = tops_of(reaches, "static", 0.9)
+    # one point for both: over 0.2 the request's segment is cleared, so the longer wholes' point
+    # stays under the padded item's whole (0.04) and the long ordinary item's whole is kept
+    clear, long_clear, figs = choose_points(items, tops, 0.0)
+    assert (clear, long_clear) == (0.5, 0.04)
+    assert figs["ordinary_cleared"]["all"] == 0.5
+    # the segments held at 0.11: the request's segment reaches the encoder at any whole point,
+    # so the wholes' points rise to the short catastrophic item and clear both ordinary items
+    clear, long_clear, figs = choose_points(items, tops, 0.0, segment_clear=0.11)
+    assert (clear, long_clear) == (0.5, 0.5)
+    assert figs["ordinary_cleared"]["all"] == 1.0
+    assert figs["variants_reach_encoder"]["padded-10"]["all"] == 1.0
+    # held at 0.07, the long ordinary item's segment (0.08) reaches the encoder
+    clear, _, figs = choose_points(items, tops, 0.0, segment_clear=0.07)
+    assert clear == 0.5
+    assert figs["ordinary_cleared"]["all"] == 0.5
+    assert tops.skipped(0.5, 0.5, 0.07).tolist() == [False, False, True, False]
+
+
+def fast_path_of(**fields: object) -> dict[str, object]:
+    return {"clear": 0.2, "combine": "mean", "min_known": 0.9, **fields}
+
+
+def test_the_segment_point_is_typed_and_defaults_to_the_clear_point() -> None:
+    meta = FastPathMeta.from_json(fast_path_of())
+    assert meta.segment_clear is None
+    assert FastPathMeta.from_json(fast_path_of(segment_clear=0.11)).segment_clear == 0.11
+    for bad in ("0.11", 1.5, -0.1, True, None):
+        field = {"segment_clear": bad} if bad is not None else {"clear": None}
+        with pytest.raises(ModelError, match="clear must be a number"):
+            FastPathMeta.from_json(fast_path_of(**field))
+    with pytest.raises(ModelError, match="long_clear must be a number"):
+        FastPathMeta.from_json(fast_path_of(long_clear="low"))
+
+
+def with_points(clf: PromptClassifier, **points: float | None) -> PromptClassifier:
+    from dataclasses import replace
+
+    fast = dict(clf.model.meta.fast_path or {}, **points)
+    model = replace(clf.model, meta=replace(clf.model.meta, fast_path=fast))
+    return PromptClassifier(model, clf.encoder)
+
+
+@pytest.mark.parametrize("text", [LONG[3], LONG[-1]])  # padded: EN and JA, with segments
+def test_a_segment_is_cleared_at_its_own_point(text: str) -> None:
+    clf, _ = classifier()
+    off, _ = classifier(fast_path=False)
+    before = off.plan(text)
+    assert before.segments
+    # no whole is cleared (clear 0) while every segment is (segment point 1): the wholes go,
+    # no segment but a decoded payload's
+    every = with_points(clf, clear=0.0, long_clear=0.0, segment_clear=1.0)
+    assert every.fast is not None and every.fast.segment_point == 1.0
+    plan = every.plan(text)
+    assert plan.whole == before.whole
+    assert all(seg.layer for seg in plan.segments)
+    # the other way round: the wholes' points 1, the segments' 0: every segment is kept
+    # (the whole is cleared when each of its pieces is under the point, as with one point)
+    none = with_points(clf, clear=1.0, long_clear=1.0, segment_clear=0.0)
+    assert none.plan(text).segments == before.segments
+    # absent: the segments at the clear point, as before the setting
+    same = with_points(clf, segment_clear=None)
+    assert same.plan(text) == clf.plan(text)

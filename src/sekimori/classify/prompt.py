@@ -538,12 +538,14 @@ class PromptClassifier:
         # request inside them (the whole already reads the wrapper's jailbreak level).
         for c in sorted(found, key=lambda c: (-c.harm, -c.jailbreak)):
             take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
-        # The same segments as without the static stage, less those it clears one by one: the
-        # rule its clear point was chosen under (`static_train.top_level`)
+        # The same segments as without the static stage, less those it clears one by one (at
+        # `fast_path.segment_clear`, absent: `clear`): the rule its points were chosen under
         fast = self.fast
         if fast is not None:
             chosen = [
-                seg for seg in chosen if seg.layer or not fast.clears(known.segment_first(seg.text))
+                seg
+                for seg in chosen
+                if seg.layer or not fast.clears(known.segment_first(seg.text), segment=True)
             ]
         return plan_of(chosen)
 

@@ -15,7 +15,9 @@ encoder (`PromptClassifier.plan`): a text's whole when every view of it is under
 each segment of a longer text on its own (decoded payloads never); a text of which every piece
 is cleared is not encoded at all. The whole of a text longer than one window has its own,
 lower point (``long_clear``): its mean vector is diluted by what surrounds a request, and the
-request may be in no segment.
+request may be in no segment. A segment may have its own point too (``segment_clear``; absent:
+``clear``), so the wholes' points can be chosen on the first-stage n-gram set while segments
+stay at the point chosen for the levels they are read on (issue 16's N4).
 Tokens outside the kept vocabulary are left out of the mean; a piece with fewer than
 ``min_known`` of its tokens known (another script, a rare language) is never cleared.
 
@@ -70,6 +72,10 @@ class FastPathMeta:
     long_clear: float | None = None
     # which first-stage decisions read the first-stage n-gram set (`STAGE_READS`)
     stage_ngram_reads: StageReads = "all"
+    # the clear point of each segment of a longer text (None: ``clear``, as for stages chosen
+    # before it); with ``stage_ngram_reads`` "clear" the segments are read on the model's own
+    # n-gram weights, so their point may differ from the wholes' (NGRAM4_RULE.md)
+    segment_clear: float | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> FastPathMeta:
@@ -81,6 +87,12 @@ class FastPathMeta:
             raise ModelError(f"model.json: {FIELD}.combine must be one of {COMBINES}")
         if meta.stage_ngram_reads not in STAGE_READS:
             raise ModelError(f"model.json: {FIELD}.stage_ngram_reads must be one of {STAGE_READS}")
+        for name in ("clear", "long_clear", "segment_clear"):
+            point = getattr(meta, name)
+            if point is None and name != "clear":
+                continue
+            if isinstance(point, bool) or not isinstance(point, int | float) or not 0 <= point <= 1:
+                raise ModelError(f"model.json: {FIELD}.{name} must be a number in [0, 1]")
         return meta
 
     def to_json(self) -> dict[str, Any]:
@@ -279,10 +291,23 @@ class StaticStage:
         """The piece's first-stage level: the static heads' and the n-gram model's, combined."""
         return combine(self.meta.combine, level, ngram_harm, ngram_jailbreak)
 
-    def clears(self, level: Level, *, long_whole: bool = False) -> bool:
+    @property
+    def segment_point(self) -> float:
+        """A segment's clear point: ``segment_clear``, or ``clear`` when the model has none."""
+        point = self.meta.segment_clear
+        return self.meta.clear if point is None else point
+
+    def clears(self, level: Level, *, long_whole: bool = False, segment: bool = False) -> bool:
         """Whether a combined level is clearly ordinary (skips the encoder); ``long_whole``: the
-        level of the whole of a text longer than one window, held to ``long_clear``."""
-        point = self.meta.long_clear if long_whole else self.meta.clear
+        level of the whole of a text longer than one window, held to ``long_clear``;
+        ``segment``: a segment's, held to `segment_point`."""
+        point = (
+            self.segment_point
+            if segment
+            else self.meta.long_clear
+            if long_whole
+            else self.meta.clear
+        )
         return (
             point is not None
             and level.known >= self.meta.min_known

@@ -239,15 +239,22 @@ class Tops:
     long: NDArray[np.bool_]
     always: NDArray[np.bool_]
 
-    def under(self, clear: float, long_clear: float) -> NDArray[np.bool_]:
-        """Per piece: whether the stage clears it."""
-        point = np.where(self.whole & self.long[self.item], long_clear, clear)
+    def under(
+        self, clear: float, long_clear: float, segment_clear: float | None = None
+    ) -> NDArray[np.bool_]:
+        """Per piece: whether the stage clears it (a segment at ``segment_clear``, absent:
+        ``clear``)."""
+        segment = clear if segment_clear is None else segment_clear
+        whole_point = np.where(self.long[self.item], long_clear, clear)
+        point = np.where(self.whole, whole_point, segment)
         out: NDArray[np.bool_] = self.level < point
         return out
 
-    def skipped(self, clear: float, long_clear: float) -> NDArray[np.bool_]:
+    def skipped(
+        self, clear: float, long_clear: float, segment_clear: float | None = None
+    ) -> NDArray[np.bool_]:
         """Per item: whether none of its counting pieces reaches the encoder."""
-        over = ~self.under(clear, long_clear) & self.counts
+        over = ~self.under(clear, long_clear, segment_clear) & self.counts
         n = len(self.long)
         out: NDArray[np.bool_] = (np.bincount(self.item[over], minlength=n) == 0) & ~self.always
         return out
@@ -261,9 +268,16 @@ class Tops:
         ) | self.always
         return out
 
-    def saved(self, clear: float, long_clear: float, of: NDArray[np.bool_]) -> int:
+    def saved(
+        self,
+        clear: float,
+        long_clear: float,
+        of: NDArray[np.bool_],
+        segment_clear: float | None = None,
+    ) -> int:
         """Characters the stage keeps from the encoder over the items ``of``."""
-        take = self.under(clear, long_clear) & of[self.item] & ~self.always[self.item]
+        under = self.under(clear, long_clear, segment_clear)
+        take = under & of[self.item] & ~self.always[self.item]
         return int(self.chars[take].sum())
 
 
@@ -309,27 +323,34 @@ def _keeps(
 
 
 def choose_points(
-    items: Sequence[Item], tops: Tops, severe_loss: float, other_loss: float = 0.02
+    items: Sequence[Item],
+    tops: Tops,
+    severe_loss: float,
+    other_loss: float = 0.02,
+    segment_clear: float | None = None,
 ) -> tuple[float, float, dict[str, Any]]:
     """The clear point and the point for the wholes of longer texts (at most the clear point),
     on a 0.01 grid, that keep every catastrophic item (bare or a variant), all but
     ``severe_loss`` of each severe set and all but ``other_loss`` of the moderate and of the
     jailbreak prompts at the encoder, and keep the most characters of the
     ordinary and other benign validation prompts from it (the encoder's work: a long prompt's
-    whole weighs more than a short one); ties go to the higher points."""
+    whole weighs more than a short one); ties go to the higher points. ``segment_clear``: the
+    segments' point held there (absent: each segment at the clear point chosen)."""
+    seg = segment_clear
     grid = [float(c) for c in np.round(np.arange(0.01, 1.0, 0.01), 2)]
     reachable = tops.reachable  # the others skip the encoder without the stage too
     benign = np.array([i.variant == "bare" and i.kind in ("ordinary", "benign") for i in items])
     best = (-1, 0.0, 0.0)
     for c in grid:
-        if not _keeps(items, reachable & tops.skipped(c, 0.0), severe_loss, other_loss):
+        if not _keeps(items, reachable & tops.skipped(c, 0.0, seg), severe_loss, other_loss):
             break
         for long_clear in (0.0, *(x for x in grid if x <= c)):
-            if not _keeps(items, reachable & tops.skipped(c, long_clear), severe_loss, other_loss):
+            skipped = reachable & tops.skipped(c, long_clear, seg)
+            if not _keeps(items, skipped, severe_loss, other_loss):
                 break
-            best = max(best, (tops.saved(c, long_clear, benign), c, long_clear))
+            best = max(best, (tops.saved(c, long_clear, benign, seg), c, long_clear))
     _, clear, long_clear = best
-    figs = figures(items, tops.skipped(clear, long_clear))
+    figs = figures(items, tops.skipped(clear, long_clear, seg))
     total = int(tops.chars[benign[tops.item]].sum())
     kept = round(best[0] / total, 4) if total else None
     return (
@@ -515,12 +536,15 @@ def train_static(settings: StaticSettings, progress: Callable[[str], None] = pri
     items = validation_items(pool.examples)
     planner = PromptClassifier(model, _PlanOnly(model.meta.dim), fast_path=False)
     reaches = [reach_of(planner, stage, i.text, i.request) for i in items]
+    # a model's own segment point and reading are kept (the segment point held, not chosen)
+    was = FastPathMeta.from_json(model.meta.fast_path) if model.meta.fast_path else None
+    segment_clear = was.segment_clear if was is not None else None
     best: Choice | None = None
     tried: dict[str, Any] = {}
     for how in COMBINES:
         tops = tops_of(reaches, how, settings.min_known)
         clear, long_clear, figs = choose_points(
-            items, tops, settings.severe_loss, settings.other_loss
+            items, tops, settings.severe_loss, settings.other_loss, segment_clear
         )
         share = figs["ordinary_cleared"]["all"] or 0.0
         tried[how] = {"clear": clear, "long_clear": long_clear, "ordinary_cleared": share}
@@ -546,6 +570,8 @@ def train_static(settings: StaticSettings, progress: Callable[[str], None] = pri
         enabled=settings.enable and best.clear > 0,
         validation=validation,
         long_clear=best.long_clear,
+        stage_ngram_reads=was.stage_ngram_reads if was is not None else "all",
+        segment_clear=segment_clear,
     )
     if not settings.points_only:
         static.save(settings.model_dir / STATIC_FILE)
