@@ -361,6 +361,25 @@ def test_the_segments_point_is_held_apart_from_the_wholes() -> None:
     assert tops.skipped(0.5, 0.5, 0.07).tolist() == [False, False, True, False]
 
 
+def test_with_the_clear_point_held_only_the_long_wholes_point_is_chosen() -> None:
+    # NGRAM5_RULE.md: a short severe item already skips at the held point 0.11 (the budgets
+    # count the long items only); a long severe item's whole at 0.06, a long ordinary one's
+    # at 0.04 and a short ordinary one's at 0.3
+    items = [
+        Item("s1", "en", "severe", "bare"),
+        Item("s2", "en", "severe", "bare"),
+        Item("o1", "en", "ordinary", "bare"),
+        Item("o2", "en", "ordinary", "bare"),
+    ]
+    reaches = [reach(0.05), reach(0.06, long=True), reach(0.04, long=True), reach(0.3)]
+    tops = tops_of(reaches, "static", 0.9)
+    clear, long_clear, figs = choose_points(items, tops, 0.0, held_clear=0.11)
+    assert (clear, long_clear) == (0.11, 0.06)
+    assert figs["ordinary_cleared"]["all"] == 0.5
+    # unheld, the short severe item keeps every point under 0.05
+    assert choose_points(items, tops, 0.0)[:2] == (0.05, 0.05)
+
+
 def fast_path_of(**fields: object) -> dict[str, object]:
     return {"clear": 0.2, "combine": "mean", "min_known": 0.9, **fields}
 
