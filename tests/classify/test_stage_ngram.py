@@ -51,17 +51,19 @@ def without_stage(model: PromptModel) -> PromptModel:
     return replace(model, stage_ngram_weight=None, stage_ngram_bias=None)
 
 
-def test_the_committed_model_has_no_stage_set() -> None:
+def test_the_committed_model_reads_its_stage_set_for_long_wholes_only() -> None:
     # N2 (a stage set read by the whole first stage) was withdrawn after its EFFECT check
-    # (NGRAM.md, "Post-adoption check: withdrawn"): the committed model is the pre-N2 one.
+    # (NGRAM.md, "Post-adoption check: withdrawn"); N5 reads the same set only for the clear
+    # decision of the wholes of long texts (NGRAM5_RULE.md)
     model = PromptModel.load()
-    assert model.stage_ngram_weight is None and model.stage_ngram_bias is None
+    assert model.stage_ngram_weight is not None and model.stage_ngram_bias is not None
+    assert (model.meta.fast_path or {})["stage_ngram_reads"] == "long"
 
 
 def test_without_a_stage_set_the_first_stage_reads_the_model_weights() -> None:
     base = default_classifier()
     plain = PromptClassifier(without_stage(base.model), base.encoder)
-    assert not plain.own_stage_ngram and not base.own_stage_ngram
+    assert not plain.own_stage_ngram
     for t in TEXTS:
         assert np.array_equal(plain.stage_ngram_probs(t), plain.ngram_probs(t))
         assert np.array_equal(plain.ngram_probs(t), base.ngram_probs(t))
@@ -79,8 +81,9 @@ def test_a_stage_set_equal_to_the_model_weights_changes_no_plan() -> None:
 def test_the_first_stage_reads_the_stage_set_and_the_blend_the_model_weights() -> None:
     base = default_classifier()
     w = np.zeros_like(base.model.ngram_weight)
-    # every piece reads as suspect to the first stage (probability ~1) and nothing is cleared
-    model = with_stage(base.model, w, np.full(2, 12.0))
+    # every piece reads as suspect to the first stage (probability ~1) and nothing is cleared;
+    # read by every first-stage decision ("all", N2's reading)
+    model = reading(with_stage(base.model, w, np.full(2, 12.0)), "all")
     clf = PromptClassifier(model, base.encoder)
     for t in TEXTS:
         assert np.all(clf.stage_ngram_probs(t) > 0.99)

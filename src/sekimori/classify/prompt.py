@@ -380,9 +380,11 @@ class PromptClassifier:
         # The static stage's level also gates segments (`_suspect_levels`), with the fast path
         # on or off, so turning the fast path off changes only what it clears
         self._gate_stage: StaticStage | None = None
+        # (read without the stage too: `stage_ngram_reads` says what the gates read)
         meta = None
-        if model.static is not None and model.meta.fast_path is not None:
+        if model.meta.fast_path is not None:
             meta = FastPathMeta.from_json(model.meta.fast_path)
+        if model.static is not None and meta is not None:
             self._gate_stage = StaticStage(model.static, meta, e5_tokenizer())
             if fast_path and meta.enabled:
                 self.fast = self._gate_stage
