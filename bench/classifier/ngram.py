@@ -27,6 +27,14 @@ one (`fast_path.segment_clear`), the wholes' points chosen by the recall-first r
     PYTHONPATH=src python bench/classifier/ngram.py screen base|N4    # prompt-screen figures
     PYTHONPATH=src python bench/classifier/ngram.py variants base|N4  # padded/disguised stopped
 
+Candidate N5 (NGRAM5_RULE.md): N's weights read only for the clear decision of the whole of a
+text longer than one window (`fast_path.stage_ngram_reads` "long"); combine, clear and segment
+point held as committed, only `long_clear` chosen by the recall-first rule on the long items:
+
+    PYTHONPATH=src python bench/classifier/ngram.py static5          # first-stage figures
+    PYTHONPATH=src python bench/classifier/ngram.py screen N5         # prompt-screen figures
+    PYTHONPATH=src python bench/classifier/ngram.py variants N5       # padded/disguised stopped
+
 Writes under ``--out`` (default .sekimori/ngram; never the model folder): ``N.npz`` (the refitted
 ``ngram_weight``/``ngram_bias`` and the gate), ``figures.json``, and ``vectors.npz`` (the encoder's
 vectors of every piece scored, so the second screen run encodes only the pieces new to it; each
@@ -109,6 +117,7 @@ def candidate_model(
     *,
     stage_only: bool = False,
     clear_only: bool = False,
+    reads: str = "clear",
 ) -> PromptModel:
     """N: the committed model with N's n-gram weights and gate; ``stage_only`` (N2): N's weights
     as the first stage's own n-gram weights, the committed ones kept in the final blend;
@@ -118,7 +127,7 @@ def candidate_model(
     arrays = np.load(out / "N.npz")
     meta = model.meta if clear_only else replace(model.meta, gate=float(arrays["gate"]))
     if clear_only:
-        fast_path = dict(fast_path or model.meta.fast_path or {}, stage_ngram_reads="clear")
+        fast_path = dict(fast_path or model.meta.fast_path or {}, stage_ngram_reads=reads)
     if fast_path is not None:
         meta = replace(meta, fast_path=fast_path)
     weight = arrays["ngram_weight"].astype(np.float16)
@@ -150,10 +159,13 @@ def bench_prompt_level(model: PromptModel) -> dict[str, float]:
 def static_figures(args: argparse.Namespace) -> int:
     """N (NGRAM_RULE.md, the unchanged point rule) or, for ``static2``, N2 (NGRAM2_RULE.md: the
     severe budget 0); today's baseline first, with the same code."""
-    n2 = args.step in ("static2", "static3", "static4")
-    n3 = args.step in ("static3", "static4")
-    n4 = args.step == "static4"
+    n2 = args.step in ("static2", "static3", "static4", "static5")
+    n3 = args.step in ("static3", "static4", "static5")
+    n5 = args.step == "static5"
+    n4 = args.step == "static4" or n5
     name, suffix = ("N4", "4") if n4 else ("N3", "3") if n3 else ("N2", "2") if n2 else ("N", "")
+    if n5:
+        name, suffix = "N5", "5"
     base = PromptModel.load(DEFAULT_MODEL_DIR)
     pool = training_pool(corpus_settings_of(base.meta))
     items = validation_items(pool.examples)
@@ -165,12 +177,15 @@ def static_figures(args: argparse.Namespace) -> int:
     figures[f"static_base{suffix}"] = static2.evaluate("base", base, committed, items, fixed)
     save_figures(args.out, figures)
     static2._NGRAM.clear()  # keyed by text: the candidate's levels differ
-    cand = candidate_model(args.out, stage_only=n2, clear_only=n3)
+    reads = "long" if n5 else "clear"
+    cand = candidate_model(args.out, stage_only=n2, clear_only=n3, reads=reads)
     severe = 0.0 if n2 else 0.005
-    # N4: the segments' point held at the committed clear point (NGRAM4_RULE.md)
+    # N4: the segments' point held at the committed clear point (NGRAM4_RULE.md); N5: the
+    # combine and the clear point too (NGRAM5_RULE.md)
     seg = float(fp["clear"]) if n4 else None
+    held = (fp["combine"], float(fp["clear"])) if n5 else None
     figures[f"static_{name}"] = static2.evaluate(
-        name, cand, committed, items, severe_loss=severe, segment_clear=seg
+        name, cand, committed, items, severe_loss=severe, segment_clear=seg, held=held
     )
     best = figures[f"static_{name}"]["best"]
     fast = dict(fp)
@@ -185,7 +200,7 @@ def static_figures(args: argparse.Namespace) -> int:
     if not n2:
         return prompt_levels(args)
     figures[f"bench_prompt_{name}"] = bench_prompt_level(
-        candidate_model(args.out, fast, stage_only=True, clear_only=n3)
+        candidate_model(args.out, fast, stage_only=True, clear_only=n3, reads=reads)
     )
     save_figures(args.out, figures)
     print(json.dumps(figures[f"bench_prompt_{name}"]))
@@ -245,8 +260,9 @@ def screen(args: argparse.Namespace) -> int:
         model = candidate_model(
             args.out,
             fast,
-            stage_only=args.which in ("N2", "N3", "N4"),
-            clear_only=args.which in ("N3", "N4"),
+            stage_only=args.which in ("N2", "N3", "N4", "N5"),
+            clear_only=args.which in ("N3", "N4", "N5"),
+            reads="long" if args.which == "N5" else "clear",
         )
     args.out.mkdir(parents=True, exist_ok=True)
     memo = MemoEncoder(load_encoder(DEFAULT_MODEL_DIR, base.meta), args.out / "vectors.npz")
@@ -300,7 +316,8 @@ def variants(args: argparse.Namespace) -> int:
         model = base
     else:
         fast = load_figures(args.out)[f"fast_path_{args.which}"]
-        model = candidate_model(args.out, fast, stage_only=True, clear_only=True)
+        reads = "long" if args.which == "N5" else "clear"
+        model = candidate_model(args.out, fast, stage_only=True, clear_only=True, reads=reads)
     memo = MemoEncoder(load_encoder(DEFAULT_MODEL_DIR, base.meta), args.out / "vectors.npz")
     clf = PromptClassifier(model, memo, reproduction=ReproductionDetector.load(DEFAULT_MODEL_DIR))
     rows = variant_rows()
@@ -334,9 +351,10 @@ def save_figures(out: Path, figures: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    steps = ("fit", "static", "static2", "static3", "static4", "prompt", "screen", "variants")
+    steps = ("fit", "static", "static2", "static3", "static4", "static5", "prompt", "screen")
+    steps += ("variants",)
     parser.add_argument("step", choices=steps)
-    which = ("base", "N", "N2", "N3", "N4")
+    which = ("base", "N", "N2", "N3", "N4", "N5")
     parser.add_argument("which", nargs="?", default="base", choices=which)
     parser.add_argument("--out", type=Path, default=Path(".sekimori/ngram"))
     args = parser.parse_args()
@@ -347,6 +365,7 @@ def main() -> int:
         "static2": static_figures,
         "static3": static_figures,
         "static4": static_figures,
+        "static5": static_figures,
         "prompt": prompt_levels,
         "screen": screen,
         "variants": variants,

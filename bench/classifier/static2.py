@@ -186,14 +186,16 @@ def evaluate(
     fixed: tuple[Combine, float, float] | None = None,
     severe_loss: float = 0.005,
     segment_clear: float | None = None,
+    held: tuple[Combine, float] | None = None,
 ) -> dict[str, Any]:
     """Per combine: the points by the unchanged rule (or ``fixed``), their figures and cost; the
     combine clearing the most ordinary prompts is taken. ``segment_clear``: the segments' point
-    held there (absent: the clear point)."""
+    held there (absent: the clear point); ``held``: the combine and the clear point held, only
+    the long wholes' point chosen (`choose_points`' ``held_clear``)."""
     seg = segment_clear
     tried: dict[str, Any] = {}
     best: dict[str, Any] | None = None
-    for how in (fixed[0],) if fixed else COMBINES:
+    for how in (fixed[0],) if fixed else (held[0],) if held else COMBINES:
         started = time.monotonic()
         reaches, tokens = measure(model, static, items, how)
         tops = tops_of(reaches, how, 0.9)
@@ -201,7 +203,9 @@ def evaluate(
             clear, long_clear = fixed[1], fixed[2]
             figs = figures(items, tops.skipped(clear, long_clear, seg))
         else:
-            clear, long_clear, figs = choose_points(items, tops, severe_loss, 0.02, seg)
+            clear, long_clear, figs = choose_points(
+                items, tops, severe_loss, 0.02, seg, held[1] if held else None
+            )
         row = {
             "combine": how,
             "clear": clear,

@@ -16,6 +16,7 @@ from sekimori.classify.prompt import (
     PromptClassifier,
     PromptModel,
     _PieceLevels,
+    one_window,
     views,
 )
 from sekimori.classify.static_train import reach_of
@@ -50,17 +51,19 @@ def without_stage(model: PromptModel) -> PromptModel:
     return replace(model, stage_ngram_weight=None, stage_ngram_bias=None)
 
 
-def test_the_committed_model_has_no_stage_set() -> None:
+def test_the_committed_model_reads_its_stage_set_for_long_wholes_only() -> None:
     # N2 (a stage set read by the whole first stage) was withdrawn after its EFFECT check
-    # (NGRAM.md, "Post-adoption check: withdrawn"): the committed model is the pre-N2 one.
+    # (NGRAM.md, "Post-adoption check: withdrawn"); N5 reads the same set only for the clear
+    # decision of the wholes of long texts (NGRAM5_RULE.md)
     model = PromptModel.load()
-    assert model.stage_ngram_weight is None and model.stage_ngram_bias is None
+    assert model.stage_ngram_weight is not None and model.stage_ngram_bias is not None
+    assert (model.meta.fast_path or {})["stage_ngram_reads"] == "long"
 
 
 def test_without_a_stage_set_the_first_stage_reads_the_model_weights() -> None:
     base = default_classifier()
     plain = PromptClassifier(without_stage(base.model), base.encoder)
-    assert not plain.own_stage_ngram and not base.own_stage_ngram
+    assert not plain.own_stage_ngram
     for t in TEXTS:
         assert np.array_equal(plain.stage_ngram_probs(t), plain.ngram_probs(t))
         assert np.array_equal(plain.ngram_probs(t), base.ngram_probs(t))
@@ -78,8 +81,9 @@ def test_a_stage_set_equal_to_the_model_weights_changes_no_plan() -> None:
 def test_the_first_stage_reads_the_stage_set_and_the_blend_the_model_weights() -> None:
     base = default_classifier()
     w = np.zeros_like(base.model.ngram_weight)
-    # every piece reads as suspect to the first stage (probability ~1) and nothing is cleared
-    model = with_stage(base.model, w, np.full(2, 12.0))
+    # every piece reads as suspect to the first stage (probability ~1) and nothing is cleared;
+    # read by every first-stage decision ("all", N2's reading)
+    model = reading(with_stage(base.model, w, np.full(2, 12.0)), "all")
     clf = PromptClassifier(model, base.encoder)
     for t in TEXTS:
         assert np.all(clf.stage_ngram_probs(t) > 0.99)
@@ -126,14 +130,23 @@ def reading(model: PromptModel, reads: str) -> PromptModel:
     return replace(model, meta=replace(model.meta, fast_path=fast))
 
 
-def test_read_for_the_clear_decision_only_the_gates_and_segments_are_as_without() -> None:
-    # NGRAM3_RULE.md: "clear" lets the stage set decide only whether a text's whole is cleared
+def suspect_set_read(
+    reads: str,
+) -> tuple[PromptClassifier, PromptClassifier, PromptClassifier, PromptModel]:
+    """The committed classifier, it without a stage set, and it with a stage set under which
+    every piece reads as suspect (probability ~1) read as ``reads``, and that model."""
     base = default_classifier()
     plain = PromptClassifier(without_stage(base.model), base.encoder)
     w = np.zeros_like(base.model.ngram_weight)
-    model = reading(with_stage(base.model, w, np.full(2, 12.0)), "clear")
+    model = reading(with_stage(base.model, w, np.full(2, 12.0)), reads)
     clf = PromptClassifier(model, base.encoder)
     assert clf.own_stage_ngram and not clf.gates_read_stage_ngram
+    return base, plain, clf, model
+
+
+def test_read_for_the_clear_decision_only_the_gates_and_segments_are_as_without() -> None:
+    # NGRAM3_RULE.md: "clear" lets the stage set decide only whether a text's whole is cleared
+    base, plain, clf, model = suspect_set_read("clear")
     known, before = _PieceLevels(clf), _PieceLevels(plain)
     for t in TEXTS:
         assert np.array_equal(clf.gate_ngram_probs(t), base.ngram_probs(t))
@@ -152,3 +165,22 @@ def test_read_for_the_clear_decision_only_the_gates_and_segments_are_as_without(
 def test_an_unknown_reading_is_refused() -> None:
     with pytest.raises(ModelError, match="stage_ngram_reads"):
         PromptClassifier(reading(PromptModel.load(), "gates"), default_classifier().encoder)
+
+
+def test_read_for_long_wholes_only_a_window_long_text_is_planned_as_without() -> None:
+    # NGRAM5_RULE.md: "long" lets the stage set decide only whether the whole of a text longer
+    # than one window is cleared; a shorter text's whole, the gates and segments as without it
+    base, plain, clf, _ = suspect_set_read("long")
+    assert clf._gate_stage is not None
+    *short, long_text = TEXTS
+    known, before = _PieceLevels(clf), _PieceLevels(plain)
+    assert known.whole_first(long_text, long_whole=True).harm >= 0.5  # mean with ~1
+    assert not one_window(views(long_text)) and all(one_window(views(t)) for t in short)
+    for t in short:
+        assert clf.plan(t) == plain.plan(t)
+        assert np.array_equal(clf.whole_ngram_probs(t, long_whole=False), base.ngram_probs(t))
+        assert known.whole_first(t, long_whole=False) == before.first(t)
+    # the long text's whole reads the set (nothing clears under it); its segments as without
+    plan, was = clf.plan(long_text), plain.plan(long_text)
+    assert plan.whole and plan.segments == was.segments
+    assert all(p.ngram_harm > 0.99 for p in reach_of(clf, clf._gate_stage, long_text).whole)

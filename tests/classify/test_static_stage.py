@@ -23,6 +23,7 @@ from sekimori.classify.prompt import (
     DEFAULT_MODEL_DIR,
     PromptClassifier,
     PromptModel,
+    _PieceLevels,
     one_window,
     views,
 )
@@ -169,8 +170,11 @@ def test_a_long_text_sends_only_the_pieces_the_stage_cannot_clear(text: str) -> 
     # the segments are those the segmenter sends without the stage, less the ones it clears
     kept = set(plan.segments)
     assert kept <= set(before.segments)
+    # a segment at its own level and point (the gates' n-gram levels; the committed model reads
+    # its first-stage set only for long wholes, NGRAM5_RULE.md)
+    known = _PieceLevels(clf)
     for seg in before.segments:
-        cleared = clf.fast.clears(clf.first_level(seg.text))
+        cleared = clf.fast.clears(known.segment_first(seg.text), segment=True)
         assert (seg in kept) is not cleared, seg.text
     long = not one_window(views(text))
     assert long
@@ -359,6 +363,25 @@ def test_the_segments_point_is_held_apart_from_the_wholes() -> None:
     assert clear == 0.5
     assert figs["ordinary_cleared"]["all"] == 0.5
     assert tops.skipped(0.5, 0.5, 0.07).tolist() == [False, False, True, False]
+
+
+def test_with_the_clear_point_held_only_the_long_wholes_point_is_chosen() -> None:
+    # NGRAM5_RULE.md: a short severe item already skips at the held point 0.11 (the budgets
+    # count the long items only); a long severe item's whole at 0.06, a long ordinary one's
+    # at 0.04 and a short ordinary one's at 0.3
+    items = [
+        Item("s1", "en", "severe", "bare"),
+        Item("s2", "en", "severe", "bare"),
+        Item("o1", "en", "ordinary", "bare"),
+        Item("o2", "en", "ordinary", "bare"),
+    ]
+    reaches = [reach(0.05), reach(0.06, long=True), reach(0.04, long=True), reach(0.3)]
+    tops = tops_of(reaches, "static", 0.9)
+    clear, long_clear, figs = choose_points(items, tops, 0.0, held_clear=0.11)
+    assert (clear, long_clear) == (0.11, 0.06)
+    assert figs["ordinary_cleared"]["all"] == 0.5
+    # unheld, the short severe item keeps every point under 0.05
+    assert choose_points(items, tops, 0.0)[:2] == (0.05, 0.05)
 
 
 def fast_path_of(**fields: object) -> dict[str, object]:

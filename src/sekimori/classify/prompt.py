@@ -380,16 +380,20 @@ class PromptClassifier:
         # The static stage's level also gates segments (`_suspect_levels`), with the fast path
         # on or off, so turning the fast path off changes only what it clears
         self._gate_stage: StaticStage | None = None
+        # (read without the stage too: `stage_ngram_reads` says what the gates read)
         meta = None
-        if model.static is not None and model.meta.fast_path is not None:
+        if model.meta.fast_path is not None:
             meta = FastPathMeta.from_json(model.meta.fast_path)
+        if model.static is not None and meta is not None:
             self._gate_stage = StaticStage(model.static, meta, e5_tokenizer())
             if fast_path and meta.enabled:
                 self.fast = self._gate_stage
         # the n-gram weights of the n-gram gate and the segment gate: the first stage's set,
-        # unless `fast_path.stage_ngram_reads` is "clear" (the set for the clear decision only)
+        # unless `fast_path.stage_ngram_reads` is "clear" or "long" (the set for the clear
+        # decision of wholes only; "long": of the wholes of texts longer than one window)
         self._gate_w, self._gate_b = self._stage_w, self._stage_b
-        if meta is not None and meta.stage_ngram_reads == "clear":
+        self._stage_reads = meta.stage_ngram_reads if meta is not None else "all"
+        if self._stage_reads != "all":
             self._gate_w, self._gate_b = self._w, model.ngram_bias
 
     @classmethod
@@ -452,6 +456,14 @@ class PromptClassifier:
             return self.stage_ngram_probs(text)
         return self.ngram_probs(text)
 
+    def whole_ngram_probs(self, text: str, *, long_whole: bool) -> NDArray[np.float32]:
+        """(harm, jailbreak) probabilities the static stage's decision to clear a text's whole
+        reads: `stage_ngram_probs`, or with `fast_path.stage_ngram_reads` "long" for a whole of
+        one window (not ``long_whole``) `gate_ngram_probs`."""
+        if self._stage_reads == "long" and not long_whole:
+            return self.gate_ngram_probs(text)
+        return self.stage_ngram_probs(text)
+
     @staticmethod
     def _per_row(head: MLPHead, emb: NDArray[np.float32]) -> NDArray[np.float32]:
         """Head probabilities row by row: a batched matmul rounds differently with the batch
@@ -488,8 +500,8 @@ class PromptClassifier:
         # A longer text's whole at its own, lower point: padding dilutes a request in it, and
         # the segments below may not hold the request (each is cleared on its own level)
         if not gated and self.fast is not None:
-            levels = [known.first(p) for p in pieces]
             long_whole = not one_window(vs)
+            levels = [known.whole_first(p, long_whole=long_whole) for p in pieces]
             if all(self.fast.clears(lv, long_whole=long_whole) for lv in levels):
                 gated = True
                 first = (max(lv.harm for lv in levels), max(lv.jailbreak for lv in levels))
@@ -758,6 +770,14 @@ class _PieceLevels:
         if self._clf.fast is None:
             raise ModelError("this prompt classifier has no static first stage")
         return self._combined(self._clf.fast, piece)
+
+    def whole_first(self, piece: str, *, long_whole: bool) -> Level:
+        """A piece of a text's whole at the static first stage: as `first`, with the n-gram
+        levels the whole's clear decision reads (`whole_ngram_probs`: with
+        `fast_path.stage_ngram_reads` "long" a whole of one window reads the gates' levels)."""
+        if self._clf._stage_reads == "long" and not long_whole:
+            return self.segment_first(piece)
+        return self.first(piece)
 
     def segment_first(self, piece: str) -> Level:
         """A segment's level at the static first stage: as `first`, with the gates' n-gram

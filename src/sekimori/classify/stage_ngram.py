@@ -178,13 +178,15 @@ def fit_stage_ngram(
 
 
 def stage_gate(model: PromptModel, examples: Sequence[Example], recall_loss: float) -> float:
-    """The n-gram gate on the first stage's levels: `train.train`'s rule (`choose_gate`) over
-    the validation split's harm-labelled items, below the model's threshold."""
+    """The n-gram gate on the levels it reads (the first stage's set, or with
+    `fast_path.stage_ngram_reads` "clear" or "long" the model's own weights): `train.train`'s
+    rule (`choose_gate`) over the validation split's harm-labelled items, below the model's
+    threshold."""
     clf = PromptClassifier(model, _PlanOnly(model.meta.dim), fast_path=False)
     labelled = [e for e in examples if e.split is Split.VALIDATION and e.harmful is not None]
     harmful = np.array([bool(e.harmful) for e in labelled])
     levels = np.array(
-        [np.max([clf.stage_ngram_probs(v) for v in views(e.text)], axis=0) for e in labelled]
+        [np.max([clf.gate_ngram_probs(v) for v in views(e.text)], axis=0) for e in labelled]
     ).reshape(len(labelled), 2)
     return choose_gate(levels, harmful, min(0.5, model.meta.threshold), recall_loss)
 

@@ -51,10 +51,12 @@ COMBINES: tuple[Combine, ...] = ("static", "mean", "either")
 # when it has one: "all" (the n-gram gate, the static stage's clear decision and the segment
 # gate; issue 16's N2) or "clear" (only the static stage's decision to clear a text's whole:
 # the n-gram gate, the segment gate and the clear decision of each segment read the model's own
-# weights, so a text the encoder reads gets the same segments; NGRAM3_RULE.md). Without a set
-# every decision reads the model's own weights.
-StageReads = Literal["all", "clear"]
-STAGE_READS: tuple[StageReads, ...] = ("all", "clear")
+# weights, so a text the encoder reads gets the same segments; NGRAM3_RULE.md) or "long" (only
+# the decision to clear the whole of a text longer than one window, at ``long_clear``; a shorter
+# text's whole is read as without the set; NGRAM5_RULE.md). Without a set every decision reads
+# the model's own weights.
+StageReads = Literal["all", "clear", "long"]
+STAGE_READS: tuple[StageReads, ...] = ("all", "clear", "long")
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,11 +208,15 @@ def reach_of(
     clf: PromptClassifier, stage: StaticStage, text: str, request: str | None = None
 ) -> Reach:
     plan = clf.plan(text)
+    long = not one_window(views(text))
 
     def piece(t: str, counts: bool = True, *, whole: bool = True) -> Piece:
-        # the n-gram levels the clear decision reads: a whole's the first stage's set, a
-        # segment's the gates' (the same unless `fast_path.stage_ngram_reads` is "clear")
-        nh, nj = clf.stage_ngram_probs(t) if whole else clf.gate_ngram_probs(t)
+        # the n-gram levels the clear decision reads: a whole's `whole_ngram_probs`, a
+        # segment's the gates' (the same unless `fast_path.stage_ngram_reads` is not "all")
+        if whole:
+            nh, nj = clf.whole_ngram_probs(t, long_whole=long)
+        else:
+            nh, nj = clf.gate_ngram_probs(t)
         return Piece(stage.level(t), float(nh), float(nj), len(t), counts)
 
     return Reach(
@@ -222,7 +226,7 @@ def reach_of(
             for t in plan.segment_texts
         ],
         always=bool(normalize(text).decoded),
-        long=not one_window(views(text)),
+        long=long,
     )
 
 
@@ -328,6 +332,7 @@ def choose_points(
     severe_loss: float,
     other_loss: float = 0.02,
     segment_clear: float | None = None,
+    held_clear: float | None = None,
 ) -> tuple[float, float, dict[str, Any]]:
     """The clear point and the point for the wholes of longer texts (at most the clear point),
     on a 0.01 grid, that keep every catastrophic item (bare or a variant), all but
@@ -335,18 +340,26 @@ def choose_points(
     jailbreak prompts at the encoder, and keep the most characters of the
     ordinary and other benign validation prompts from it (the encoder's work: a long prompt's
     whole weighs more than a short one); ties go to the higher points. ``segment_clear``: the
-    segments' point held there (absent: each segment at the clear point chosen)."""
+    segments' point held there (absent: each segment at the clear point chosen).
+    ``held_clear``: the clear point held there and only the long wholes' point chosen, the
+    budgets counted over the items longer than one window (the only ones it decides)."""
     seg = segment_clear
     grid = [float(c) for c in np.round(np.arange(0.01, 1.0, 0.01), 2)]
     reachable = tops.reachable  # the others skip the encoder without the stage too
     benign = np.array([i.variant == "bare" and i.kind in ("ordinary", "benign") for i in items])
+    judged = np.ones(len(items), bool) if held_clear is None else tops.long
+    kept_items = [i for i, j in zip(items, judged, strict=True) if j]
+
+    def keeps(skipped: NDArray[np.bool_]) -> bool:
+        return _keeps(kept_items, skipped[judged], severe_loss, other_loss)
+
     best = (-1, 0.0, 0.0)
-    for c in grid:
-        if not _keeps(items, reachable & tops.skipped(c, 0.0, seg), severe_loss, other_loss):
+    for c in grid if held_clear is None else [held_clear]:
+        if not keeps(reachable & tops.skipped(c, 0.0, seg)):
             break
         for long_clear in (0.0, *(x for x in grid if x <= c)):
             skipped = reachable & tops.skipped(c, long_clear, seg)
-            if not _keeps(items, skipped, severe_loss, other_loss):
+            if not keeps(skipped):
                 break
             best = max(best, (tops.saved(c, long_clear, benign, seg), c, long_clear))
     _, clear, long_clear = best
@@ -539,12 +552,20 @@ def train_static(settings: StaticSettings, progress: Callable[[str], None] = pri
     # a model's own segment point and reading are kept (the segment point held, not chosen)
     was = FastPathMeta.from_json(model.meta.fast_path) if model.meta.fast_path else None
     segment_clear = was.segment_clear if was is not None else None
+    # read "long" (NGRAM5_RULE.md), only the long wholes' point is chosen: the combine and the
+    # clear point held as the model has them
+    held = was if was is not None and was.stage_ngram_reads == "long" else None
     best: Choice | None = None
     tried: dict[str, Any] = {}
-    for how in COMBINES:
+    for how in COMBINES if held is None else (held.combine,):
         tops = tops_of(reaches, how, settings.min_known)
         clear, long_clear, figs = choose_points(
-            items, tops, settings.severe_loss, settings.other_loss, segment_clear
+            items,
+            tops,
+            settings.severe_loss,
+            settings.other_loss,
+            segment_clear,
+            held.clear if held is not None else None,
         )
         share = figs["ordinary_cleared"]["all"] or 0.0
         tried[how] = {"clear": clear, "long_clear": long_clear, "ordinary_cleared": share}

@@ -293,14 +293,15 @@ def add_stage_ngram(sub: Any) -> None:
         "negatives (the scan pieces of its benign prompts of two sentences or more, and Dolly "
         "rows outside the prompt pool, whole and in pieces), writes it into heads.npz as "
         "stage_ngram_weight/stage_ngram_bias (every other array kept), and chooses the n-gram "
-        "gate again on its levels on the validation split (train classifier's rule). Run it "
+        "gate again on the levels the gate reads (the set's; with fast_path.stage_ngram_reads "
+        "clear or long, the model's own) on the validation split (train classifier's rule). Run it "
         "after `sekimori train classifier`, then `sekimori train static --points-only` (a few "
         "minutes on 2 cores). / "
         "学習データと良性の負例（2 文以上の良性プロンプトの断片、プール外の Dolly 行とその断片）"
         "で第二の文字 n-gram モデルを学習し、heads.npz に stage_ngram_weight/stage_ngram_bias "
-        "として書き込み（他の配列はそのまま）、その水準で n-gram ゲートを検証データだけで選び"
-        "直します。`train classifier` の後に実行し、続けて `train static --points-only` を"
-        "実行してください（2 コアで数分）。",
+        "として書き込み（他の配列はそのまま）、ゲートが読む水準で n-gram ゲートを検証データ"
+        "だけで選び直します。`train classifier` の後に実行し、続けて "
+        "`train static --points-only` を実行してください（2 コアで数分）。",
     )
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder")
     p.add_argument(
