@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sekimori.classify.corpus import team, team_data_dir
+from sekimori.classify.corpus import team_data_dir
 from sekimori.lang import detect_lang
-from tests.test_team_data import FILES, _norm, held_back_rows_equal_to_evaluation_items
+from tests.test_team_data import _norm, held_back_rows_equal_to_evaluation_items, team_texts
 
 PROBE = Path(__file__).resolve().parents[1] / "data" / "heldback" / "copyright_probe.jsonl"
 FIELDS = {"id", "lang", "text", "label", "category", "family", "twin"}
@@ -46,13 +46,8 @@ def test_a_twin_is_a_request_of_the_same_language() -> None:
 
 def test_nothing_trains_on_the_probe() -> None:
     assert PROBE.parent != team_data_dir()
-    trained = {_norm(e.text) for e in team(team_data_dir())}
-    written = set()
-    for path in FILES:  # every team file, candidates and the validation pool included
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line:
-                written.add(_norm(json.loads(line)["text"]))
-    assert [r["id"] for r in ROWS if _norm(r["text"]) in trained | written] == []
+    written = team_texts()
+    assert [r["id"] for r in ROWS if _norm(r["text"]) in written] == []
 
 
 def test_no_row_equals_an_evaluation_only_item() -> None:

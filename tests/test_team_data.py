@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from sekimori.classify.corpus import team
+from sekimori.classify.corpus import team, team_data_dir
 from sekimori.classify.evalsets import EVAL_ONLY
 from sekimori.errors import InputError
 from sekimori.lang import detect_lang
@@ -160,6 +160,17 @@ def _eval_texts(folder: Path) -> Iterator[str]:
             with path.open(encoding="utf-8", newline="") as f:
                 for record in csv.reader(f):
                     yield from record
+
+
+def team_texts() -> set[str]:
+    """For held-back files: the normalised texts of every team prompt, what the loader trains on
+    and every file written under data/prompts/ (candidates and the validation pool included)."""
+    texts = {_norm(e.text) for e in team(team_data_dir())}
+    for path in FILES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line:
+                texts.add(_norm(json.loads(line)["text"]))
+    return texts
 
 
 def held_back_rows_equal_to_evaluation_items(ours: dict[str, str]) -> dict[str, list[str]]:
