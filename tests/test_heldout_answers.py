@@ -346,6 +346,7 @@ V7_EN = ROOT / "data" / "answers" / "heldout_prose_v7_en.jsonl"
 V7_JA = ROOT / "data" / "answers" / "heldout_prose_v7_ja.jsonl"
 V8_EN = ROOT / "data" / "answers" / "heldout_prose_v8_en.jsonl"
 V8_JA = ROOT / "data" / "answers" / "heldout_prose_v8_ja.jsonl"
+V9_JA = ROOT / "data" / "answers" / "heldout_prose_v9_ja.jsonl"
 V6_FORMATS = V4_FORMATS | {"letter", "dialogue"}
 HALVES = [
     (V6_EN, "hp6.en"),
@@ -354,6 +355,7 @@ HALVES = [
     (V7_JA, "hp7.ja"),
     (V8_EN, "hp8.en"),
     (V8_JA, "hp8.ja"),
+    (V9_JA, "hp9.ja"),
 ]
 
 
@@ -394,8 +396,8 @@ def test_two_writer_halves_are_one_language_each_balanced_and_well_formed(
 # The later sets are checked alike: openers, disjointness, never trained on.
 LATER_SETS = pytest.mark.parametrize(
     "path",
-    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA, V8_EN, V8_JA],
-    ids=["v2", "v3", "v4", "v5", "v6-en", "v6-ja", "v7-en", "v7-ja", "v8-en", "v8-ja"],
+    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA, V8_EN, V8_JA, V9_JA],
+    ids=["v2", "v3", "v4", "v5", "v6-en", "v6-ja", "v7-en", "v7-ja", "v8-en", "v8-ja", "v9-ja"],
 )
 
 
