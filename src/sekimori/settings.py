@@ -152,8 +152,8 @@ class ScreenSettings(_Model):
     # None: the judge's own setting (`prose_views` in its answers.json).
     answer_views: bool | None = None
     # The answer to a content-free "go on" turn is also read under "Continue." and keeps the
-    # higher harm score (`classify.answers.judge`, bench/answers/ROUND16_RULE.md); off until
-    # adopted.
+    # higher harm score (`classify.answers.judge`); off: not adopted on V9
+    # (bench/answers/ROUND16.md).
     answer_continuation: bool = False
 
 

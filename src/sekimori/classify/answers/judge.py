@@ -8,12 +8,13 @@ an answer written as JSON, YAML, key-value lines, a table or code comments is al
 plain sentences (`views.prose_view`), and its harm and category scores are the higher of the
 two readings: layout cannot hide content. Answers that are not structured cost nothing more.
 
-With the continuation reading on (`AnswerJudge(continuation=True)`, `screen.answer_continuation`;
-off by default, bench/answers/ROUND16_RULE.md), an answer whose prompt only says "go on" (its
-embedding within `CONTINUATION_SIMILARITY` of "Continue." or 「続けて。」) is also read under
-"Continue.", and its harm and category scores are the higher of the two readings: the phrasing
-of a content-free turn cannot lower them. It reuses the embeddings already computed (the answer,
-its opening, the prompt); other prompts cost one dot product.
+With the continuation reading on (`AnswerJudge(continuation=True)`,
+`screen.answer_continuation`; off by default: not adopted on V9, bench/answers/ROUND16.md), an
+answer whose prompt only says "go on" (its embedding within `CONTINUATION_SIMILARITY` of
+"Continue." or 「続けて。」) is also read under "Continue.", and its harm and category scores are
+the higher of the two readings: the phrasing of a content-free turn cannot lower them. It
+reuses the embeddings already computed (the answer, its opening, the prompt); other prompts cost
+one dot product.
 """
 
 from __future__ import annotations
