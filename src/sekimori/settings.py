@@ -151,6 +151,10 @@ class ScreenSettings(_Model):
     # code comments as plain sentences, and keeps the higher score (`classify.answers.views`);
     # None: the judge's own setting (`prose_views` in its answers.json).
     answer_views: bool | None = None
+    # The answer to a content-free "go on" turn is also read under "Continue." and keeps the
+    # higher harm score (`classify.answers.judge`); off: not adopted on V9
+    # (bench/answers/ROUND16.md).
+    answer_continuation: bool = False
 
 
 class GuardSettings(_Model):

@@ -7,6 +7,14 @@ With views on (`AnswerJudge(views=True)`, or `"prose_views": true` in the heads'
 an answer written as JSON, YAML, key-value lines, a table or code comments is also judged as
 plain sentences (`views.prose_view`), and its harm and category scores are the higher of the
 two readings: layout cannot hide content. Answers that are not structured cost nothing more.
+
+With the continuation reading on (`AnswerJudge(continuation=True)`,
+`screen.answer_continuation`; off by default: not adopted on V9, bench/answers/ROUND16.md), an
+answer whose prompt only says "go on" (its embedding within `CONTINUATION_SIMILARITY` of
+"Continue." or 「続けて。」) is also read under "Continue.", and its harm and category scores are
+the higher of the two readings: the phrasing of a content-free turn cannot lower them. It
+reuses the embeddings already computed (the answer, its opening, the prompt); other prompts cost
+one dot product.
 """
 
 from __future__ import annotations
@@ -40,6 +48,13 @@ from sekimori.types import AnswerVerdict, RefusalLabel
 # when that window was long enough; a final judgement of the text the last window saw encodes
 # nothing again. Every text is encoded as before (same calls, same batches), only once.
 EMBED_CACHE = 2048
+# The continuation reading (ROUND16_RULE.md): a prompt this close (cosine of the judge's own
+# embeddings) to an anchor says only "go on"; its answer is also read under CONTINUATION_PROMPT.
+# 0.90 lies above every user turn of the judge's validation pool that names a topic (the closest,
+# 0.88, "Continue the romance story with …") and below plain follow-ups ("Go on.", 0.93).
+CONTINUATION_ANCHORS = ("Continue.", "続けて。")
+CONTINUATION_PROMPT = "Continue."
+CONTINUATION_SIMILARITY = 0.90
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +83,17 @@ def _check(prompts: Sequence[str], answers: Sequence[str]) -> None:
 class AnswerJudge:
     """Judges answers with the committed heads and the encoder they were trained on."""
 
-    def __init__(self, model: AnswerModel, encoder: Encoder, *, views: bool | None = None) -> None:
+    def __init__(
+        self,
+        model: AnswerModel,
+        encoder: Encoder,
+        *,
+        views: bool | None = None,
+        continuation: bool = False,
+    ) -> None:
         """views: also judge a structured answer as plain sentences (None: the heads' setting,
-        `prose_views` in answers.json, off when absent)."""
+        `prose_views` in answers.json, off when absent). continuation: also read the answer to a
+        content-free "go on" turn under `CONTINUATION_PROMPT` (module doc)."""
         if encoder.dim != model.dim:
             raise ModelError(
                 f"encoder {encoder.name!r} has dim {encoder.dim}, the answer heads need {model.dim}"
@@ -78,6 +101,7 @@ class AnswerJudge:
         self.model = model
         self.encoder = encoder
         self.views = bool(model.meta.get("prose_views", False)) if views is None else views
+        self.continuation = continuation
         self._cache: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -136,17 +160,38 @@ class AnswerJudge:
             return out
         index = list(rendered)
         seen = self._outputs([prompts[i] for i in index], [rendered[i] for i in index])
-        if seen is None:
+        return _raised(out, index, seen)
+
+    def continues(self, prompts: Sequence[str]) -> NDArray[np.bool_]:
+        """Which prompts only say "go on" (cosine to an anchor at least CONTINUATION_SIMILARITY);
+        their embeddings are the judge's own, cached from the reading just done."""
+        if not prompts:
+            return np.zeros(0, dtype=np.bool_)
+        # Each anchor encoded alone, as the gateway encodes a prompt: the int8 encoder quantises
+        # activations per batch, and batch-mates would move the anchors (and the reading).
+        anchors = np.vstack([self._embeddings([a]) for a in CONTINUATION_ANCHORS])
+        close: NDArray[np.bool_] = (self._embeddings(prompts) @ anchors.T).max(
+            axis=1
+        ) >= np.float32(CONTINUATION_SIMILARITY)
+        return close
+
+    def _with_continuation(
+        self, prompts: Sequence[str], answers: Sequence[str], out: HeadOutputs
+    ) -> HeadOutputs:
+        """`out` with the harm and category scores of each answer to a "go on" turn raised to
+        its reading under CONTINUATION_PROMPT where higher; refusal stays the answer's own."""
+        index = [i for i, close in enumerate(self.continues(prompts)) if close]
+        if not index:
             return out
-        harm, cats = out.harm.copy(), out.categories.copy()
-        harm[index] = np.maximum(harm[index], seen.harm)
-        cats[index] = np.maximum(cats[index], seen.categories)
-        return HeadOutputs(out.refusal, harm, cats)
+        seen = self._outputs([CONTINUATION_PROMPT] * len(index), [answers[i] for i in index])
+        return _raised(out, index, seen)
 
     def answer_batch(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
         out = self._outputs(prompts, answers)
         if out is None:
             return []
+        if self.continuation:
+            out = self._with_continuation(prompts, answers, out)
         if self.views:
             out = self._with_views(prompts, answers, out)
         verdicts = []
@@ -164,6 +209,17 @@ class AnswerJudge:
                 )
             )
         return verdicts
+
+
+def _raised(out: HeadOutputs, index: list[int], seen: HeadOutputs | None) -> HeadOutputs:
+    """`out` with the harm and category scores at `index` raised to a second reading's (`seen`,
+    one row per index) where higher; the refusal reading stays the answer's own."""
+    if seen is None:
+        return out
+    harm, cats = out.harm.copy(), out.categories.copy()
+    harm[index] = np.maximum(harm[index], seen.harm)
+    cats[index] = np.maximum(cats[index], seen.categories)
+    return HeadOutputs(out.refusal, harm, cats)
 
 
 _lock = threading.Lock()

@@ -133,10 +133,12 @@ class ModelScorer:
         *,
         second_opinion: bool = True,
         answer_views: bool | None = None,
+        answer_continuation: bool = False,
     ) -> None:
         self._classifier: Any = None
         self._judge: AnswerJudge | None = None
         self._answer_views = answer_views  # None: the answer judge's own setting
+        self._answer_continuation = answer_continuation
         self._stage: tuple[FastStage | None] | None = None  # loaded once; (None,): no stage
         self._prompt_judge = judge
         self._points: OperatingPoints | None = None
@@ -223,10 +225,12 @@ class ModelScorer:
             from sekimori.classify.answers import AnswerJudge, default_judge
 
             judge = default_judge()
-            views = self._answer_views
-            if views is not None and views != judge.views:
-                # The same heads and encoder, read with the views switched as configured.
-                judge = AnswerJudge(judge.model, judge.encoder, views=views)
+            views = judge.views if self._answer_views is None else self._answer_views
+            if views != judge.views or self._answer_continuation != judge.continuation:
+                # The same heads and encoder, read as configured.
+                judge = AnswerJudge(
+                    judge.model, judge.encoder, views=views, continuation=self._answer_continuation
+                )
             self._judge = judge
         return self._judge
 
@@ -354,6 +358,7 @@ SCORERS.register("model")(
         settings.judge,
         second_opinion=settings.second_opinion,
         answer_views=settings.answer_views,
+        answer_continuation=settings.answer_continuation,
     )
 )
 SCORERS.register("lexicon")(_lexicon)
