@@ -211,7 +211,7 @@ for _tier, _name in PAIR_SETS.items():
 ANSWERS_DIR = REPO_ROOT / "data" / "answers"
 # The team's held-back answer sets, each written apart from the judge's training data (and v3-v7
 # apart from the rounds they checked): `data/answers/HELDOUT.md`. v2-v7 name the layout `format`
-# and the label `label`; v6 and v7 are two halves each, one writer a language. A set joins only
+# and the label `label`; v6-v9 are two halves each, one writer a language. A set joins only
 # once the decision it was written for is taken.
 PROSE_SETS = {
     "v1": ANSWERS_DIR / "heldout_prose.jsonl",
@@ -225,6 +225,8 @@ PROSE_SETS = {
     "v7-ja": ANSWERS_DIR / "heldout_prose_v7_ja.jsonl",
     "v8-en": ANSWERS_DIR / "heldout_prose_v8_en.jsonl",
     "v8-ja": ANSWERS_DIR / "heldout_prose_v8_ja.jsonl",
+    "v9-en": ANSWERS_DIR / "heldout_prose_v9_en.jsonl",
+    "v9-ja": ANSWERS_DIR / "heldout_prose_v9_ja.jsonl",
 }
 CONTINUE = {"en": "Go on, please.", "ja": "続けてください。"}
 
