@@ -348,6 +348,7 @@ V8_EN = ROOT / "data" / "answers" / "heldout_prose_v8_en.jsonl"
 V8_JA = ROOT / "data" / "answers" / "heldout_prose_v8_ja.jsonl"
 V9_EN = ROOT / "data" / "answers" / "heldout_prose_v9_en.jsonl"
 V9_JA = ROOT / "data" / "answers" / "heldout_prose_v9_ja.jsonl"
+V10_EN = ROOT / "data" / "answers" / "heldout_prose_v10_en.jsonl"
 V6_FORMATS = V4_FORMATS | {"letter", "dialogue"}
 HALVES = [
     (V6_EN, "hp6.en"),
@@ -358,6 +359,7 @@ HALVES = [
     (V8_JA, "hp8.ja"),
     (V9_EN, "hp9.en"),
     (V9_JA, "hp9.ja"),
+    (V10_EN, "hp10.en"),
 ]
 
 
@@ -398,7 +400,7 @@ def test_two_writer_halves_are_one_language_each_balanced_and_well_formed(
 # The later sets are checked alike: openers, disjointness, never trained on.
 LATER_SETS = pytest.mark.parametrize(
     "path",
-    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA, V8_EN, V8_JA, V9_EN, V9_JA],
+    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA, V8_EN, V8_JA, V9_EN, V9_JA, V10_EN],
     ids=[
         "v2",
         "v3",
@@ -412,6 +414,7 @@ LATER_SETS = pytest.mark.parametrize(
         "v8-ja",
         "v9-en",
         "v9-ja",
+        "v10-en",
     ],
 )
 
