@@ -337,8 +337,8 @@ def test_v5_benign_half_is_hard_safety_minded_answers_on_hazardous_topics() -> N
         assert kinds["refusal"] + kinds["redirect"] >= 4 and kinds["ordinary"] >= 8, (lang, kinds)
 
 
-# --- data/answers/heldout_prose_v{6..9}_{en,ja}.jsonl: sets of two writers, one a language
-# (V6: ROUND13D_RULE.md; V7: ROUND14_RULE.md; V8: ROUND15_RULE.md; V9: ROUND16_RULE.md) --
+# --- data/answers/heldout_prose_v{6..10}_{en,ja}.jsonl: sets of two writers, one a language
+# (V6: ROUND13D_RULE.md; V7: ROUND14_RULE.md; V8: ROUND15_RULE.md; V9: ROUND16_RULE.md; V10: ROUND17_RULE.md) --
 
 V6_EN = ROOT / "data" / "answers" / "heldout_prose_v6_en.jsonl"
 V6_JA = ROOT / "data" / "answers" / "heldout_prose_v6_ja.jsonl"
@@ -348,6 +348,7 @@ V8_EN = ROOT / "data" / "answers" / "heldout_prose_v8_en.jsonl"
 V8_JA = ROOT / "data" / "answers" / "heldout_prose_v8_ja.jsonl"
 V9_EN = ROOT / "data" / "answers" / "heldout_prose_v9_en.jsonl"
 V9_JA = ROOT / "data" / "answers" / "heldout_prose_v9_ja.jsonl"
+V10_EN = ROOT / "data" / "answers" / "heldout_prose_v10_en.jsonl"
 V10_JA = ROOT / "data" / "answers" / "heldout_prose_v10_ja.jsonl"
 V6_FORMATS = V4_FORMATS | {"letter", "dialogue"}
 HALVES = [
@@ -359,6 +360,7 @@ HALVES = [
     (V8_JA, "hp8.ja"),
     (V9_EN, "hp9.en"),
     (V9_JA, "hp9.ja"),
+    (V10_EN, "hp10.en"),
     (V10_JA, "hp10.ja"),
 ]
 
@@ -400,7 +402,7 @@ def test_two_writer_halves_are_one_language_each_balanced_and_well_formed(
 # The later sets are checked alike: openers, disjointness, never trained on.
 LATER_SETS = pytest.mark.parametrize(
     "path",
-    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA, V8_EN, V8_JA, V9_EN, V9_JA, V10_JA],
+    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA, V8_EN, V8_JA, V9_EN, V9_JA, V10_EN, V10_JA],
     ids=[
         "v2",
         "v3",
@@ -414,6 +416,7 @@ LATER_SETS = pytest.mark.parametrize(
         "v8-ja",
         "v9-en",
         "v9-ja",
+        "v10-en",
         "v10-ja",
     ],
 )
