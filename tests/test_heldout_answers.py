@@ -338,7 +338,8 @@ def test_v5_benign_half_is_hard_safety_minded_answers_on_hazardous_topics() -> N
 
 
 # --- data/answers/heldout_prose_v{6..10}_{en,ja}.jsonl: sets of two writers, one a language
-# (V6: ROUND13D_RULE.md; V7: ROUND14_RULE.md; V8: ROUND15_RULE.md; V9: ROUND16_RULE.md; V10: ROUND17_RULE.md) --
+# (V6: ROUND13D_RULE.md; V7: ROUND14_RULE.md; V8: ROUND15_RULE.md; V9: ROUND16_RULE.md;
+# V10: ROUND17_RULE.md) --
 
 V6_EN = ROOT / "data" / "answers" / "heldout_prose_v6_en.jsonl"
 V6_JA = ROOT / "data" / "answers" / "heldout_prose_v6_ja.jsonl"
