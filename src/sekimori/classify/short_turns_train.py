@@ -1,7 +1,7 @@
 """Training the short-turn reading (`sekimori.classify.short_turns`) from the prompt pool.
 
 - Rows: positives, the benign rows of the team's hand-written short turns
-  (`data/prompts/candidates/short_turns.jsonl`: chat turns); negatives, every labelled
+  (`data/prompts/candidates/chat_turns.jsonl`: chat turns); negatives, every labelled
   training-split row of the prompt model's own pool (evaluation-only texts already removed by
   `train.training_pool`) that is in scope (`short_turns.in_scope`), harmful or benign, and the
   file's harmful rows. Rows equal to an evaluation-only item are left out, as the pool leaves
@@ -35,7 +35,7 @@ C = 1.0  # inverse regularisation, as the second opinion's
 
 def written_rows_path() -> Path:
     """The team's hand-written short turns (kept out of the pool until a full retrain)."""
-    return team_data_dir() / "candidates" / "short_turns.jsonl"
+    return team_data_dir() / "candidates" / "chat_turns.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
