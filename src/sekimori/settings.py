@@ -147,6 +147,10 @@ class ScreenSettings(_Model):
     # The second opinion on prompts the classifier is sure of (`classify.second_opinion`): where
     # it finds no harmful intent, a sure block is held for the answer instead (false: off).
     second_opinion: bool = True
+    # The short-turn reading (`classify.short_turns`): a short turn the classifier would hold that
+    # it reads as a content-free chat turn is allowed instead. Off: not adopted by its rule
+    # (bench/classifier/SHORT_TURNS.md).
+    short_turns: bool = False
     # The answer judge also reads an answer written as JSON, YAML, key-value lines, a table or
     # code comments as plain sentences, and keeps the higher score (`classify.answers.views`);
     # None: the judge's own setting (`prose_views` in its answers.json).

@@ -165,6 +165,9 @@ SIGNALS: tuple[str, ...] = (SIGNAL_JAILBREAK, SIGNAL_PII)
 # (`sekimori.classify.second_opinion`) found no harmful intent where the classifier was sure, and
 # capped the sure scores so that the block is held for the answer; the decision says so.
 MARK_REVIEWED = "review.second_opinion"
+# A mark likewise: the short-turn reading (`sekimori.classify.short_turns`) found a short turn the
+# classifier would hold benign, and capped its hazard scores under the hold level (allowed).
+MARK_SHORT_TURN = "review.short_turn"
 
 
 def category(category_id: str) -> Category:

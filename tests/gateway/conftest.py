@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sekimori.testing.procs import ServerProcess, create_key, start_fake_upstream, start_gateway
@@ -32,6 +33,19 @@ class Stack:
 def upstream() -> Iterator[ServerProcess]:
     with start_fake_upstream() as server:
         yield server
+
+
+def ask(url: str, key: str, text: str) -> httpx.Response:
+    """One user turn to the `neutral` model through the gateway at ``url``; must be answered."""
+    body = {"model": "neutral", "messages": [{"role": "user", "content": text}]}
+    r = httpx.post(
+        url + "/v1/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=120,
+    )
+    assert r.status_code == 200, r.text
+    return r
 
 
 def write_config(path: Path, text: str) -> Path:

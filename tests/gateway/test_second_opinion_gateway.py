@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from sekimori.testing.fake_upstream import NEUTRAL
 from sekimori.testing.procs import ServerProcess, create_key, start_gateway
-from tests.gateway.conftest import write_config
+from tests.gateway.conftest import ask, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -39,18 +38,6 @@ BLOCKED = (
 )
 
 
-def _ask(url: str, key: str, text: str) -> httpx.Response:
-    body = {"model": "neutral", "messages": [{"role": "user", "content": text}]}
-    r = httpx.post(
-        url + "/v1/chat/completions",
-        json=body,
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=120,
-    )
-    assert r.status_code == 200, r.text
-    return r
-
-
 @pytest.mark.parametrize("on", [True, False], ids=["on", "off"])
 def test_sure_benign_requests_are_held_and_harmful_ones_blocked(
     upstream: ServerProcess, tmp_path: Path, on: bool
@@ -63,7 +50,7 @@ def test_sure_benign_requests_are_held_and_harmful_ones_blocked(
     key = create_key(tmp_path, "acme")
     with start_gateway(tmp_path, "--config", str(config)) as gateway:
         for text in BENIGN:
-            r = _ask(gateway.url, key, text)
+            r = ask(gateway.url, key, text)
             content = r.json()["choices"][0]["message"]["content"]
             if on:
                 assert r.headers["x-sekimori-decision"] == "flag", text
@@ -73,6 +60,6 @@ def test_sure_benign_requests_are_held_and_harmful_ones_blocked(
                 assert r.headers["x-sekimori-decision"] == "block", text
                 assert content not in NEUTRAL.values(), text
         for text in BLOCKED:
-            r = _ask(gateway.url, key, text)
+            r = ask(gateway.url, key, text)
             assert r.headers["x-sekimori-decision"] == "block", text
             assert r.json()["choices"][0]["message"]["content"] not in NEUTRAL.values()

@@ -825,14 +825,14 @@ VALIDATION_DIR = "validation"
 def team(directory: Path) -> Iterator[Example]:
     """Team-written prompts: fields id, lang, text, label harmful|benign, category, pair, source;
     an optional `split` (train|validation) fixes the row's split."""
-    yield from _team_files(sorted(directory.glob("*.jsonl")))
+    yield from team_files(sorted(directory.glob("*.jsonl")))
 
 
 def team_validation(directory: Path) -> Iterator[Example]:
     """The rows of ``directory``/validation/*.jsonl, every one pinned to the validation split
     (a row may say `split`: validation, no other)."""
     folder = directory / VALIDATION_DIR
-    for ex in _team_files(sorted(folder.glob("*.jsonl"))):
+    for ex in team_files(sorted(folder.glob("*.jsonl"))):
         if ex.pinned and ex.split is not Split.VALIDATION:
             raise InputError(
                 f"rows under {VALIDATION_DIR}/ are validation only, not {ex.split.value!r}",
@@ -841,7 +841,8 @@ def team_validation(directory: Path) -> Iterator[Example]:
         yield replace(ex, split=Split.VALIDATION, pinned=True)
 
 
-def _team_files(paths: Iterable[Path]) -> Iterator[Example]:
+def team_files(paths: Iterable[Path]) -> Iterator[Example]:
+    """The rows of team-written files (`data/prompts/README.md`'s schema), in file order."""
     for path in paths:
         for n, r in enumerate(_jsonl(path), 1):
             try:

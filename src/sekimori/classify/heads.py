@@ -21,6 +21,13 @@ def sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
     return out
 
 
+def linear_probabilities(
+    embeddings: NDArray[np.float32], weight: NDArray[np.float32], bias: float
+) -> NDArray[np.float32]:
+    """A logistic model's probability for each embedding row."""
+    return sigmoid((embeddings @ weight + np.float32(bias)).astype(np.float32))
+
+
 @dataclass(frozen=True, slots=True)
 class Dense:
     weight: NDArray[np.float32]

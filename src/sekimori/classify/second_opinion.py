@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sekimori.classify.heads import load_linear, save_linear, sigmoid
+from sekimori.classify.heads import linear_probabilities, load_linear, save_linear
 from sekimori.classify.operating import JAILBREAK_AT
 from sekimori.classify.reproduction import CATEGORY as REPRODUCTION
 from sekimori.taxonomy import BY_ID, MARK_REVIEWED, SELF_HARM, SIGNAL_JAILBREAK, Tier
@@ -126,9 +126,7 @@ class SecondOpinion:
 
     def probabilities(self, embeddings: NDArray[np.float32]) -> NDArray[np.float32]:
         """P(harmful) of each embedding row."""
-        logits = (embeddings @ self.weight + np.float32(self.bias)).astype(np.float32)
-        out: NDArray[np.float32] = sigmoid(logits)
-        return out
+        return linear_probabilities(embeddings, self.weight, self.bias)
 
     def reconsider(self, text: str, verdict: Verdict, sure_at: float, embed: Embed) -> Verdict:
         """``verdict`` (on the policy scale), its sure hazard scores capped under ``sure_at``
@@ -178,18 +176,29 @@ def _points(meta: dict[str, Any]) -> tuple[dict[Tier, float], str]:
     return {Tier(t): float(p) for t, p in meta["points"].items()}, str(meta["prompt_model"])
 
 
+def belongs(digest: str, meta: Any, directory: Path, names: tuple[str, str, str]) -> bool:
+    """Whether a reading stored in ``directory`` with ``digest`` was chosen for the prompt model of
+    ``meta`` (its points are on that model's scale); warns when not. ``names``: the reading, the
+    command that rebuilds it, and the reading in Japanese."""
+    if digest == prompt_model_digest(meta):
+        return True
+    what, command, what_ja = names
+    log.warning(
+        "%s in %s was chosen for another prompt model; it is off until `%s` rebuilds it / "
+        "別のモデル用の%sのため無効です",
+        what,
+        directory,
+        command,
+        what_ja,
+    )
+    return False
+
+
 def load_second_opinion(meta: Any, directory: Path = DEFAULT_DIR) -> SecondOpinion | None:
     """The second opinion for the prompt model of ``meta``; None (with a warning) when there is
     none or it was chosen for another model (its points would be on another scale)."""
     second = SecondOpinion.load(directory)
-    if second is None:
-        return None
-    if second.prompt_model != prompt_model_digest(meta):
-        log.warning(
-            "the second opinion in %s was chosen for another prompt model; it is off until "
-            "`sekimori train second-opinion` rebuilds it / "
-            "別のモデル用の再確認モデルのため無効です",
-            directory,
-        )
+    names = ("the second opinion", "sekimori train second-opinion", "再確認モデル")
+    if second is None or not belongs(second.prompt_model, meta, directory, names):
         return None
     return second

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sekimori.classify.corpus import Example, Split
 from sekimori.classify.operating import HOLD_LEVEL
@@ -66,8 +67,6 @@ def fit(
     settings: SecondOpinionSettings = SecondOpinionSettings(),
 ) -> SecondOpinion:
     """The head fitted on the training-split rows in the region; no points yet (never holds)."""
-    from sekimori.classify.train import _sklearn
-
     region = [
         e for e, v in rows if e.split is Split.TRAIN and e.harmful is not None and in_region(v)
     ]
@@ -77,19 +76,26 @@ def fit(
     x = np.concatenate(
         [embed([e.text for e in region[i : i + 64]]) for i in range(0, len(region), 64)]
     )
+    weight, bias = fit_logistic(x, y, settings.c, settings.seed)
+    return SecondOpinion(
+        weight, bias, {}, {"region_rows": {"harmful": int(y.sum()), "benign": int((~y).sum())}}
+    )
+
+
+def fit_logistic(
+    x: NDArray[np.float32], y: NDArray[np.bool_], c: float, seed: int
+) -> tuple[NDArray[np.float32], float]:
+    """A logistic regression's weights and bias, classes weighted to balance."""
+    from sekimori.classify.train import _sklearn
+
     model = (
         _sklearn()
         .linear_model.LogisticRegression(
-            C=settings.c, class_weight="balanced", max_iter=2000, random_state=settings.seed
+            C=c, class_weight="balanced", max_iter=2000, random_state=seed
         )
         .fit(x, y)
     )
-    return SecondOpinion(
-        model.coef_[0].astype(np.float32),
-        float(model.intercept_[0]),
-        {},
-        {"region_rows": {"harmful": int(y.sum()), "benign": int((~y).sum())}},
-    )
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
 
 
 def lowest_allowed(values: Sequence[float], spare: float) -> float:
@@ -157,6 +163,14 @@ def held_figures(blocked: Sequence[Blocked], points: Mapping[Tier, float]) -> di
     return out
 
 
+def score_rows(rows: Sequence[Example], score: Score) -> list[Verdict]:
+    """``score`` of each row's text, 64 texts a call."""
+    verdicts: list[Verdict] = []
+    for i in range(0, len(rows), 64):
+        verdicts.extend(score([e.text for e in rows[i : i + 64]]))
+    return verdicts
+
+
 def train_second_opinion(
     examples: Sequence[Example],
     score: Score,
@@ -175,10 +189,7 @@ def train_second_opinion(
     scored: dict[Split, list[tuple[Example, Verdict]]] = {}
     for split, rows in by_split.items():
         progress(f"scoring the {split.value} split ({len(rows)} rows)")
-        verdicts: list[Verdict] = []
-        for i in range(0, len(rows), 64):
-            verdicts.extend(score([e.text for e in rows[i : i + 64]]))
-        scored[split] = list(zip(rows, verdicts, strict=True))
+        scored[split] = list(zip(rows, score_rows(rows, score), strict=True))
     progress("fitting on the training rows at or above a hold point")
     unplaced = fit(scored[Split.TRAIN], embed, settings)
     blocked = blocked_rows(scored[Split.VALIDATION], unplaced, sure_at, embed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sekimori.cli.train:add_operating_points",
     "sekimori.cli.train:add_reproduction",
     "sekimori.cli.train:add_second_opinion",
+    "sekimori.cli.train:add_short_turns",
     "sekimori.cli.train:add_stage_ngram",
     "sekimori.cli.train:add_static",
     "sekimori.cli.train:add_answer_fast",
@@ -159,6 +161,22 @@ def _require_model(model: Path) -> None:
         )
 
 
+def _require_installed(model: Path, what: str, what_ja: str) -> None:
+    """``--model`` must be the installed prompt model: ``what`` is chosen on the deployed
+    classifier's scores (`ModelScorer` reads the installed one)."""
+    from sekimori.classify.prompt import DEFAULT_MODEL_DIR
+    from sekimori.errors import ConfigError
+
+    _require_model(model)
+    if model.resolve() != DEFAULT_MODEL_DIR.resolve():
+        raise ConfigError(
+            f"{what} is chosen on the deployed classifier's scores: --model must be the "
+            f"installed prompt model / {what_ja}は導入済みの分類器の採点で選ぶため、"
+            "--model は導入済みのプロンプトモデルにしてください",
+            key="--model",
+        )
+
+
 def add_reproduction(sub: Any) -> None:
     from sekimori.classify.prompt import DEFAULT_MODEL_DIR
     from sekimori.classify.reproduction_train import ReproductionSettings
@@ -238,44 +256,117 @@ def add_second_opinion(sub: Any) -> None:
     p.set_defaults(func=_train_second_opinion)
 
 
-def _train_second_opinion(args: argparse.Namespace) -> int:
+@dataclass(frozen=True, slots=True)
+class _ReadingInputs:
+    """What a reading of the installed prompt model's verdicts is trained from."""
+
+    examples: list[Any]  # the prompt model's pool (`corpus.Example`)
+    embed: Any  # the classifier's own embedding (`second_opinion.Embed`)
+    digest: str  # `second_opinion.prompt_model_digest` of the prompt model
+
+
+def _reading_inputs(model: Path, what: str, what_ja: str) -> _ReadingInputs:
+    from sekimori.classify.prompt import PromptClassifier, PromptModel
+    from sekimori.classify.second_opinion import classifier_embed, prompt_model_digest
+    from sekimori.classify.train import corpus_settings_of, training_pool
+
+    _require_installed(model, what, what_ja)
+    meta = PromptModel.load(model).meta
+    pool = training_pool(corpus_settings_of(meta))
+    embed = classifier_embed(PromptClassifier.load(model))
+    return _ReadingInputs(pool.examples, embed, prompt_model_digest(meta))
+
+
+def _written(figures: Any, output: Path, point: str, start: float) -> None:
     import json
 
+    print(json.dumps(dict(figures), indent=1, ensure_ascii=False))
+    print(f"{point}; written to {output}; {time.monotonic() - start:.0f} s")
+
+
+def _train_second_opinion(args: argparse.Namespace) -> int:
     from sekimori.classify.operating import SURE_LEVEL
-    from sekimori.classify.prompt import DEFAULT_MODEL_DIR, PromptClassifier, PromptModel
-    from sekimori.classify.second_opinion import classifier_embed, prompt_model_digest
     from sekimori.classify.second_opinion_train import (
         SecondOpinionSettings,
         train_second_opinion,
     )
-    from sekimori.classify.train import corpus_settings_of, training_pool
-    from sekimori.errors import ConfigError
     from sekimori.gateway.screening.scorers import ModelScorer
 
-    _require_model(args.model)
-    if args.model.resolve() != DEFAULT_MODEL_DIR.resolve():
-        raise ConfigError(
-            "the second opinion is chosen on the deployed classifier's scores: --model must be "
-            "the installed prompt model / 再確認モデルは導入済みの分類器の採点で選ぶため、"
-            "--model は導入済みのプロンプトモデルにしてください",
-            key="--model",
-        )
     start = time.monotonic()
-    meta = PromptModel.load(args.model).meta
-    pool = training_pool(corpus_settings_of(meta))
-    scorer = ModelScorer(second_opinion=False)
+    inputs = _reading_inputs(args.model, "the second opinion", "再確認モデル")
+    # scored as the gateway scores before the second opinion (the short-turn reading comes after)
+    scorer = ModelScorer(second_opinion=False, short_turns=False)
     second = train_second_opinion(
-        pool.examples,
+        inputs.examples,
         scorer.score_prompts,
-        classifier_embed(PromptClassifier.load(args.model)),
+        inputs.embed,
         SURE_LEVEL,
         SecondOpinionSettings(seed=args.seed, train_rows=args.train_rows or None),
-        prompt_model=prompt_model_digest(meta),
+        prompt_model=inputs.digest,
     )
     second.save(args.output)
-    print(json.dumps(dict(second.figures), indent=1, ensure_ascii=False))
     points = ", ".join(f"{t.value} {p:.4f}" for t, p in second.points.items())
-    print(f"points: {points}; written to {args.output}; {time.monotonic() - start:.0f} s")
+    _written(second.figures, args.output, f"points: {points}", start)
+    return 0
+
+
+def add_short_turns(sub: Any) -> None:
+    from sekimori.classify.prompt import DEFAULT_MODEL_DIR
+    from sekimori.classify.short_turns import DEFAULT_DIR
+    from sekimori.classify.short_turns_train import ShortTurnSettings, written_rows_path
+
+    defaults = ShortTurnSettings()
+    p = sub.add_parser(
+        "short-turns",
+        help="Train the short-turn reading that may allow, instead of hold, a short chat turn "
+        "the classifier would hold. / 分類器が保留する短い会話ターンを再確認し、許可に変えうる"
+        "モデルを学習します。",
+        description="Fits a logistic head on the classifier's own embedding: the team's "
+        "hand-written chat turns (the benign rows of --rows) against every short training row of "
+        "the prompt model's pool and the file's harmful rows, giving P(chat turn); chooses on the "
+        "validation split only the point from which a short turn the classifier would hold is "
+        "allowed (0.01 above every harmful validation item it is asked about, at least 0.5) and "
+        "writes short_turns.npz and short_turns.json (a few minutes on 2 cores). Rerun it after "
+        "the prompt model or its operating points change. / 手書きの会話ターンを正例、プールの"
+        "短い学習行と有害な手書き行を負例として分類器自身の埋め込みにロジスティック回帰を学習し、"
+        "検証データだけで点を選びます（対象となる有害な検証項目すべてより 0.01 上、0.5 以上）。"
+        "プロンプトモデルや動作点を変えたら再実行してください。",
+    )
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="prompt model folder")
+    p.add_argument("--output", type=Path, default=DEFAULT_DIR, help="folder to write to")
+    p.add_argument(
+        "--rows",
+        type=Path,
+        default=written_rows_path(),
+        help="the hand-written short turns (team schema) / 手書きの短いターンのファイル",
+    )
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.set_defaults(func=_train_short_turns)
+
+
+def _train_short_turns(args: argparse.Namespace) -> int:
+    from sekimori.classify.operating import SURE_LEVEL
+    from sekimori.classify.short_turns_train import (
+        ShortTurnSettings,
+        train_short_turns,
+        written_rows,
+    )
+    from sekimori.gateway.screening.scorers import ModelScorer
+    from sekimori.paths import shared_data_dir
+
+    start = time.monotonic()
+    inputs = _reading_inputs(args.model, "the short-turn reading", "短いターンの再確認")
+    reading = train_short_turns(
+        inputs.examples,
+        written_rows(args.rows, shared_data_dir()),
+        ModelScorer(short_turns=False).score_prompts,
+        inputs.embed,
+        SURE_LEVEL,
+        ShortTurnSettings(seed=args.seed),
+        prompt_model=inputs.digest,
+    )
+    reading.save(args.output)
+    _written(reading.figures, args.output, f"point: {reading.point:.2f}", start)
     return 0
 
 

@@ -49,7 +49,15 @@ from sekimori.policy.model import (
     ExampleSet,
     TenantPolicy,
 )
-from sekimori.taxonomy import BY_ID, MARK_REVIEWED, SIGNAL_JAILBREAK, SIGNAL_PII, Tier, in_tier
+from sekimori.taxonomy import (
+    BY_ID,
+    MARK_REVIEWED,
+    MARK_SHORT_TURN,
+    SIGNAL_JAILBREAK,
+    SIGNAL_PII,
+    Tier,
+    in_tier,
+)
 from sekimori.types import Action, Decision, Verdict
 
 
@@ -177,6 +185,11 @@ def rule_on(
         hits.append(_Hit(cat, action, score, unsure=info is not None and not sure, sure_at=own))
 
     _pii(pii_types, policy, hits, reasons)
+    if scores.get(MARK_SHORT_TURN, 0.0) > 0.0:
+        reasons.append(
+            "a short turn read again: no harmful intent found, its hazard scores kept under the "
+            "hold point / 短いターンを再確認: 有害な意図が見つからないため保留しません"
+        )
     reviewed = scores.get(MARK_REVIEWED, 0.0) > 0.0
     return _ruling(hits, reasons, policy, sure_at if hold else None, reviewed=reviewed)
 

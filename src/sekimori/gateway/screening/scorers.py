@@ -12,7 +12,10 @@ its thread pool. Built-ins, in `SCORERS`:
   is scored by the prompt model's own detector (`sekimori.classify.reproduction`), already on
   the policy scale, and taken beside the heads' score for it (the larger). A prompt the model is
   sure of is read again by the second opinion (`sekimori.classify.second_opinion`, unless
-  `screen.second_opinion: false`), which may cap its sure scores so the block is held instead.
+  `screen.second_opinion: false`), which may cap its sure scores so the block is held instead;
+  with `screen.short_turns: true` (off by default: not adopted), a short turn it would hold is
+  read again by the short-turn reading (`sekimori.classify.short_turns`), which may cap its
+  hazard scores under the hold point so it is allowed instead.
   With `screen.judge` set, prompts the classifier is unsure of go to that LLM judge (the cascade,
   `sekimori.classify.cascade`) before the scores are put on the policy's scale.
 - `lexicon`: a test scorer that you control: a YAML file of phrases and the category scores they
@@ -40,6 +43,7 @@ from sekimori.classify.second_opinion import (
     classifier_embed,
     load_second_opinion,
 )
+from sekimori.classify.short_turns import ShortTurnReading, load_short_turns
 from sekimori.errors import ClassifierError, ConfigError
 from sekimori.lang import detect_lang
 from sekimori.registry import Registry
@@ -132,6 +136,7 @@ class ModelScorer:
         judge: JudgeSettings | None = None,
         *,
         second_opinion: bool = True,
+        short_turns: bool = False,
         answer_views: bool | None = None,
         answer_continuation: bool = False,
     ) -> None:
@@ -145,6 +150,8 @@ class ModelScorer:
         self._reproduction: ReproductionDetector | None = None  # ip.copyright, scored apart
         self._second_on = second_opinion
         self._second: tuple[SecondOpinion, Embed] | None = None  # loaded with the classifier
+        self._short_on = short_turns
+        self._short: tuple[ShortTurnReading, Embed] | None = None  # likewise
 
     def _prompt_classifier(self) -> Any:
         if self._classifier is None:
@@ -159,12 +166,17 @@ class ModelScorer:
             if points is not None:  # older models: one threshold for every tier
                 self._points = OperatingPoints.from_json(points)
             self._reproduction = getattr(classifier, "reproduction", None)
-            # Its points are on the policy scale of this model's operating points; with a
-            # judge the sure level is the judge's ruling, which it does not second-guess.
-            if self._second_on and self._points is not None and self._prompt_judge is None:
-                second = load_second_opinion(classifier.model.meta)
-                if second is not None:
-                    self._second = (second, classifier_embed(classifier))
+            # Their points are on the policy scale of this model's operating points; with a
+            # judge the hold and sure levels are the judge's ruling, which they do not
+            # second-guess.
+            if self._points is not None and self._prompt_judge is None:
+                meta = classifier.model.meta
+                second = load_second_opinion(meta) if self._second_on else None
+                short = load_short_turns(meta) if self._short_on else None
+                if second is not None or short is not None:
+                    embed = classifier_embed(classifier)
+                    self._second = None if second is None else (second, embed)
+                    self._short = None if short is None else (short, embed)
             if self._prompt_judge is not None:
                 classifier = CascadeClassifier(
                     classifier,
@@ -215,10 +227,19 @@ class ModelScorer:
         detector = self._reproduction
         extras = [None if detector is None else detector.policy_scores(t) for t in texts]
         out = [scaled(v, e) for v, e in zip(verdicts, extras, strict=True)]
-        if self._second is None:
-            return out
-        second, embed = self._second
-        return [second.reconsider(t, v, SURE_LEVEL, embed) for t, v in zip(texts, out, strict=True)]
+        # The second opinion first: the short-turn reading leaves alone what it held (it was
+        # sure), and reads only what was never sure.
+        if self._second is not None:
+            second, embed = self._second
+            out = [
+                second.reconsider(t, v, SURE_LEVEL, embed) for t, v in zip(texts, out, strict=True)
+            ]
+        if self._short is not None:
+            short, embed = self._short
+            out = [
+                short.reconsider(t, v, SURE_LEVEL, embed) for t, v in zip(texts, out, strict=True)
+            ]
+        return out
 
     def _answer_judge(self) -> AnswerJudge:
         if self._judge is None:
@@ -357,6 +378,7 @@ SCORERS.register("model")(
     lambda settings: ModelScorer(
         settings.judge,
         second_opinion=settings.second_opinion,
+        short_turns=settings.short_turns,
         answer_views=settings.answer_views,
         answer_continuation=settings.answer_continuation,
     )
