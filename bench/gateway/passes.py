@@ -46,26 +46,38 @@ WINDOW, STRIDE = 400, 120  # the screen's defaults (settings: window_chars, stri
 PROMPT_CHARS = 300  # what the screen gives the answer judge of the prompt
 KINDS = ("input", "answer, non-streamed", "answer, streamed")
 
-# Measured by hand (cProfile and onnxruntime's profiler, one bench prompt in process, 2026-12-06,
-# the machine loaded); kept in the file the script writes.
+# Measured by hand (cProfile and onnxruntime's profiler, one bench prompt in process, 2026-12-06;
+# py-spy and per-thread CPU time of a `policy` gateway at concurrency 32, 2026-12-07; the machine
+# loaded); kept in the file the script writes.
 WHERE_TIME_GOES = (
-    "Where an input screen's time goes (cProfile of `ModelScorer.score_prompts` on the bench "
-    "prompts; onnxruntime's own profiler for the passes):",
+    "Where a screened request's CPU goes in the gateway (`screening.py --quick`'s non-streamed "
+    "requests at concurrency 32, 2026-12-07, after hashing once (da86ab9): CPU time of each "
+    "thread of the gateway over 480 requests, and py-spy at 200 Hz for what its screen threads "
+    "run; the machine loaded by other jobs):",
     "",
-    "- onnxruntime's `run` is about 80% of it: one call costs about 2.5-3 ms whatever its length "
-    "(the int8 weights are read for every call: `DynamicQuantizeMatMul` is most of a 3-token "
-    "pass) plus about 0.22 ms a token; the bench prompt's whole (203 tokens) about 48 ms, its two "
-    "segments (22 and 38 tokens) about 6 and 9 ms on a quiet machine.",
-    "- The plan (first-stage levels of every window, sentence, clause and pair the segment scan "
-    "reads; the static stage tokenises each) was 10-20%: about 34 level computations a bench "
-    "prompt, a third of them for a piece already computed; now each piece's once.",
-    "- Merging a request's passes into one batch is not done: the int8 encoder quantises "
-    "activations per call, so a batched piece's vector differs (up to 0.027 a coordinate here) "
-    "and its verdict could, and padding the segments to the whole's length cost more (3 passes "
-    "batched: 162 ms against 75 ms one by one).",
-    "- Exactly the same verdicts leave the passes of a new text as they are (the whole and "
-    "every segment the first stage does not clear); below 20 ms a request needs fewer full "
-    "passes, which changes what is scored (issue 16's first stage), not this code.",
+    "- 22.5 ms a request: the two screen threads 19.3, the event loop 2.0 (HTTP, JSON, policy, "
+    "the upstream call), the default executor 1.2 (the watch's sketch of the prompt, the audit "
+    "log's SQLite writes).",
+    "- Of the screen threads' time: the answer judge's e5-small passes 56% (about 11 ms a "
+    "request: 0.69 passes of 61 tokens a request, three passes - the prompt's last 300 "
+    "characters, the answer, its opening - for each answer the first stage does not clear, "
+    "about a quarter of the bench's), its first stage (answer-fast) 6%, its tokenising and "
+    "heads 5%; the prompt's first stage and plan 24% (n-gram levels, the static stage, the "
+    "segment scan), the copyright detector 7%, the prompt encoder 0% (0.003 passes a request: "
+    "the first stage clears the bench's prompts whole), the PII scan 0.2%. Before hashing "
+    "once (cdfa294): the prompt's first stage and plan 29%, the copyright detector 12%.",
+    "- Streamed, two judgements a request (the opening after 120 characters, then the whole "
+    "answer) cost 0.64 passes: the window's prompt and, where short, its opening are the "
+    "judge's remembered texts.",
+    "- onnxruntime's `run` costs about 2.5-3 ms a call whatever its length (the int8 weights are "
+    "read for every call: `DynamicQuantizeMatMul` is most of a 3-token pass) plus about 0.22 ms "
+    "a token (a 62-token pass about 15 ms on one thread here).",
+    "- Merging passes into one batch is not done: the int8 encoder quantises activations per "
+    "call, so a batched text's vector differs (up to 0.027 a coordinate) and its verdict could, "
+    "and padding to the longest costs more (3 passes batched: 162 ms against 75 ms one by one).",
+    "- Exactly the same verdicts leave the passes as they are; 100 requests/s (20 ms a request, "
+    "load generator included) needs fewer answer passes, which changes what is judged (the "
+    "answer first stage's clear point or what it reads), not this code.",
 )
 
 
@@ -151,6 +163,7 @@ def summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
             "passes": len(tokens) / n,
             "tokens": statistics.mean(tokens) if tokens else 0.0,
             "cpu_ms": statistics.median(cpu) * 1000,
+            "mean_ms": statistics.mean(cpu) * 1000,
         }
     return out
 
@@ -161,7 +174,11 @@ def row(label: str, r: dict[str, Any]) -> str:
     ]
     total = sum(r[k]["cpu_ms"] for k in KINDS[:2])
     streamed = r["input"]["cpu_ms"] + r[KINDS[2]]["cpu_ms"]
-    return f"| {label} | " + " | ".join(cells) + f" | {total:.1f} | {streamed:.1f} |"
+    # means too: most answers need no encoder pass, so the medians leave the passes out
+    mean = sum(r[k]["mean_ms"] for k in KINDS[:2])
+    mean_streamed = r["input"]["mean_ms"] + r[KINDS[2]]["mean_ms"]
+    sums = f" | {total:.1f} | {streamed:.1f} | {mean:.1f} | {mean_streamed:.1f} |"
+    return f"| {label} | " + " | ".join(cells) + sums
 
 
 def main() -> int:
@@ -198,7 +215,9 @@ def main() -> int:
         print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
         if child is not None:
             assert child.stdin is not None and child.stdout is not None
-            child.stdin.write(f"{per_round} {first}\n")
+            # the same requests as this tree's row (another process: no judge memory shared),
+            # so that both rows judge the same answers
+            child.stdin.write(f"{per_round} {first + 2 * per_round}\n")
             child.stdin.flush()
             rows[args.baseline_label].append(json.loads(child.stdout.readline()))
         rows["this tree"].append(measure(per_round, first=first + 2 * per_round))
@@ -234,8 +253,9 @@ def main() -> int:
         "low-risk prompt's stream is (default window 400, stride 120): "
         f"{len(stream_windows(unique_answer(0)))} judgements of the ~300-character answer.",
         "",
-        f"| code | {head} | CPU ms, non-streamed request | CPU ms, streamed request |",
-        "|---|" + "---:|" * (3 * len(KINDS) + 2),
+        f"| code | {head} | CPU ms, non-streamed request | CPU ms, streamed request "
+        "| mean CPU ms, non-streamed request | mean CPU ms, streamed request |",
+        "|---|" + "---:|" * (3 * len(KINDS) + 4),
         *(row(label, r) for label, r in results),
         "",
         "Two cores give at most 2,000 CPU ms a second: 100 requests/s needs at most 20 ms a "

@@ -15,7 +15,10 @@ judge's verdict on an answer and on the windows a streamed answer is judged on
     python bench/gateway/verdicts.py save FILE      # e.g. on main before the change
     python bench/gateway/verdicts.py check FILE     # fails (exit 1) on any difference
 
-Scores must agree within 1e-6 and every decision (harmful, gated, top category) exactly.
+Scores must agree within 1e-6 (`--exact`: bit for bit) and every decision (harmful, gated, top
+category) and what the encoder reads (the whole's pieces and the segments chosen) exactly.
+`--set validation` screens the prompt model's whole validation split instead (about 5,500
+texts, EN and JA; the answer judge on every fourth), then the throughput prompts.
 """
 
 from __future__ import annotations
@@ -72,6 +75,19 @@ def sample() -> list[tuple[str, str]]:
     return out
 
 
+def validation_sample() -> list[tuple[str, str]]:
+    """The prompt model's validation split (as its training pool splits it), then the
+    throughput prompts."""
+    from sekimori.classify.corpus import Split
+    from sekimori.classify.prompt import DEFAULT_MODEL_DIR, PromptModel
+    from sekimori.classify.train import corpus_settings_of, training_pool
+
+    meta = PromptModel.load(DEFAULT_MODEL_DIR).meta
+    pool = training_pool(corpus_settings_of(meta))
+    out = [(f"val-{e.lang}", e.text) for e in pool.examples if e.split is Split.VALIDATION]
+    return out + [("bench", prompt(700_000 + i)) for i in range(20)]
+
+
 def screen(items: list[tuple[str, str]]) -> list[dict[str, Any]]:
     from sekimori.classify.api import default_classifier
     from sekimori.gateway.screening.scorers import ModelScorer
@@ -82,6 +98,7 @@ def screen(items: list[tuple[str, str]]) -> list[dict[str, Any]]:
     for n, (kind, text) in enumerate(items):
         raw = classifier.scores_batch([text])[0]
         verdict = scorer.score_prompts([text])[0]
+        plan = classifier.plan(text)
         row: dict[str, Any] = {
             "kind": kind,
             "text": text,
@@ -94,6 +111,7 @@ def screen(items: list[tuple[str, str]]) -> list[dict[str, Any]]:
             "score": verdict.score,
             "top": verdict.top,
             "policy": verdict.categories,
+            "encoded": [list(plan.whole), list(plan.segment_texts)],
         }
         if n % 4 == 0:  # the answer judge on a share: a whole answer and a stream's windows
             answer = unique_answer(n)
@@ -109,21 +127,21 @@ def screen(items: list[tuple[str, str]]) -> list[dict[str, Any]]:
     return out
 
 
-def _diff(path: str, a: Any, b: Any, out: list[str]) -> None:
+def _diff(path: str, a: Any, b: Any, out: list[str], tolerance: float = TOLERANCE) -> None:
     if isinstance(a, dict) and isinstance(b, dict):
         if set(a) != set(b):
             out.append(f"{path}: keys {sorted(a)} != {sorted(b)}")
             return
         for k in a:
-            _diff(f"{path}.{k}", a[k], b[k], out)
+            _diff(f"{path}.{k}", a[k], b[k], out, tolerance)
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             out.append(f"{path}: {len(a)} items != {len(b)}")
             return
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _diff(f"{path}[{i}]", x, y, out)
+            _diff(f"{path}[{i}]", x, y, out, tolerance)
     elif isinstance(a, float) and isinstance(b, float) and not isinstance(a, bool):
-        if abs(a - b) > TOLERANCE:
+        if abs(a - b) > tolerance:
             out.append(f"{path}: {a!r} != {b!r}")
     elif a != b:
         out.append(f"{path}: {a!r} != {b!r}")
@@ -135,8 +153,10 @@ def main() -> int:
     )
     parser.add_argument("mode", choices=("save", "check"))
     parser.add_argument("file", type=Path)
+    parser.add_argument("--set", choices=("sample", "validation"), default="sample")
+    parser.add_argument("--exact", action="store_true", help="scores equal bit for bit")
     args = parser.parse_args()
-    items = sample()
+    items = validation_sample() if args.set == "validation" else sample()
     started = time.process_time()
     rows = screen(items)
     took = time.process_time() - started
@@ -146,7 +166,7 @@ def main() -> int:
         return 0
     before = json.loads(args.file.read_text(encoding="utf-8"))
     diffs: list[str] = []
-    _diff("rows", before, json.loads(json.dumps(rows)), diffs)
+    _diff("rows", before, json.loads(json.dumps(rows)), diffs, 0.0 if args.exact else TOLERANCE)
     for line in diffs[:40]:
         print(line)
     print(f"{len(diffs)} differences over {len(rows)} texts")

@@ -47,6 +47,7 @@ import string
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote
 
 import jaconv
@@ -106,7 +107,12 @@ class _Log:
             self.transforms.append(name)
 
 
+# Texts whose normal form is kept (a few requests' worth): a screened prompt is normalised by
+# the prompt model's plan and again by the copyright detector, on the same thread or the other
+@lru_cache(maxsize=8)
 def normalize(text: str, *, scan_limit: int = 20_000) -> Normalized:
+    """The text as its reader means it (see the module's steps); pure, so its latest results
+    are kept (`Normalized` is frozen)."""
     log = _Log()
     text = _unicode_tags(text, log)
     text = _invisible(text, log)

@@ -43,7 +43,7 @@ from sekimori.classify.cascade import Band
 from sekimori.classify.embedcache import RecentEmbeddings
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.heads import MLPHead, sigmoid
-from sekimori.classify.ngrams import hashed_ngrams, span_scores
+from sekimori.classify.ngrams import HashedText, SparseRow, hashed_ngrams
 from sekimori.classify.operating import evidence
 from sekimori.classify.reproduction import ReproductionDetector
 from sekimori.classify.segments import (
@@ -424,7 +424,10 @@ class PromptClassifier:
     def ngram_probs(self, text: str) -> NDArray[np.float32]:
         """(harm, jailbreak) probabilities of the char n-gram model for one view (the final
         blend's weights)."""
-        row = hashed_ngrams(text, buckets=self.model.meta.buckets)
+        return self.ngram_probs_of(hashed_ngrams(text, buckets=self.model.meta.buckets))
+
+    def ngram_probs_of(self, row: SparseRow) -> NDArray[np.float32]:
+        """`ngram_probs` of a text's hashed n-grams (`ngrams.hashed_ngrams`)."""
         logits = row.value @ self._w[row.index] + self.model.ngram_bias
         return sigmoid(logits.astype(np.float32))
 
@@ -437,9 +440,12 @@ class PromptClassifier:
         """(harm, jailbreak) probabilities the first stage reads for one view (the n-gram gate,
         the static stage's combined level, the segment gate): `ngram_probs` unless the model
         has a first-stage weight set."""
+        return self.stage_ngram_probs_of(hashed_ngrams(text, buckets=self.model.meta.buckets))
+
+    def stage_ngram_probs_of(self, row: SparseRow) -> NDArray[np.float32]:
+        """`stage_ngram_probs` of a text's hashed n-grams (`ngrams.hashed_ngrams`)."""
         if not self.own_stage_ngram:
-            return self.ngram_probs(text)
-        row = hashed_ngrams(text, buckets=self.model.meta.buckets)
+            return self.ngram_probs_of(row)
         logits = row.value @ self._stage_w[row.index] + self._stage_b
         return sigmoid(logits.astype(np.float32))
 
@@ -486,6 +492,8 @@ class PromptClassifier:
         meta = self.model.meta
         norm = normalize(text)
         vs = [text] if norm.text == text else [text, norm.text]
+        if self.segmented and self.one_pass_scan:
+            known.will_scan(vs)
         ngram = np.max([known.gate_ngram(v) for v in vs], axis=0)
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
         first = (float(ngram[0]), float(ngram[1]))
@@ -692,9 +700,22 @@ class PromptClassifier:
 class _PieceLevels:
     """One text's pieces' first-stage levels, each piece's computed once: the same sentence is
     read alone, in windows, runs and pairs, and a chosen segment's n-gram level again when it
-    is gated and scored. Lives for one text's plan and scoring (never across texts)."""
+    is gated and scored. A piece's n-grams are hashed once for both weight sets (the n-gram
+    gate's and the first stage's), and a view the segment scan reads is hashed and tokenised
+    once for its whole and its pieces. Lives for one text's plan and scoring (never across
+    texts)."""
 
-    __slots__ = ("_clf", "_gate", "_ngram", "_stage", "_static")
+    __slots__ = (
+        "_clf",
+        "_gate",
+        "_hashed",
+        "_ngram",
+        "_rows",
+        "_scanned",
+        "_stage",
+        "_static",
+        "_tokens",
+    )
 
     def __init__(self, clf: PromptClassifier) -> None:
         self._clf = clf
@@ -704,13 +725,52 @@ class _PieceLevels:
         # the gates' n-gram levels: the first stage's or the model's own
         self._gate = self._stage if clf.gates_read_stage_ngram else self._ngram
         self._static: dict[tuple[int, str], Level] = {}  # (id of the stage, piece)
+        self._rows: dict[str, SparseRow] = {}  # a piece's hashed n-grams, for both weight sets
+        # the views the segment scan reads in one pass (`prefill`): their n-grams, hashed once
+        # for their whole and their pieces, and their e5 tokens with the characters each covers
+        # (None: not to be had), for their whole's static level too
+        self._hashed: dict[str, HashedText] = {}
+        self._scanned: set[str] = set()
+        self._tokens: dict[str, tuple[list[int], list[tuple[int, int]]] | None] = {}
+
+    def will_scan(self, views: Sequence[str]) -> None:
+        """Says which views `prefill` will read, so their whole's static level is read from
+        the tokens the scan needs (the same ids: one tokenisation, not two)."""
+        self._scanned.update(v for v in views if estimate_tokens(v) > WINDOW_TOKENS)
+
+    def _hashes(self, text: str) -> HashedText:
+        found = self._hashed.get(text)
+        if found is None:
+            found = self._hashed[text] = HashedText(text)
+        return found
+
+    def _row(self, text: str) -> SparseRow:
+        found = self._rows.get(text)
+        if found is None:
+            buckets = self._clf.model.meta.buckets
+            scanned = text in self._scanned
+            row = (
+                self._hashes(text).row(buckets) if scanned else hashed_ngrams(text, buckets=buckets)
+            )
+            found = self._rows[text] = row
+        return found
+
+    def _offsets(
+        self, stage: StaticStage, view: str
+    ) -> tuple[list[int], list[tuple[int, int]]] | None:
+        """The view's tokens and the characters each covers (`Tokenizer.offsets`), once."""
+        if view not in self._tokens:
+            offsets = stage.tokenizer.offsets
+            self._tokens[view] = offsets(view) if offsets is not None else None
+        return self._tokens[view]
 
     def prefill(self, view: str) -> None:
         """The levels of the pieces the segment scan will read in ``view`` (`scan_spans`),
-        computed in one pass over it (`ngrams.span_scores`, `StaticStage.span_levels`: the
-        same n-grams summed in another order; the static vector of a piece read in the view's
-        context); pieces already known keep their levels. Where a pass cannot be made (the
-        text's positions do not line up), the pieces stay to be read one by one."""
+        computed in one pass over it (`ngrams.HashedText.span_scores`,
+        `StaticStage.span_levels`: the same n-grams summed in another order; the static vector
+        of a piece read in the view's context); pieces already known keep their levels. Where
+        a pass cannot be made (the text's positions do not line up), the pieces stay to be
+        read one by one."""
         clf = self._clf
         spans = [
             (a, b)
@@ -719,13 +779,18 @@ class _PieceLevels:
         ]
         if not spans:
             return
-        logits = span_scores(view, spans, clf._gate_w, clf._gate_b, buckets=clf.model.meta.buckets)
+        logits = self._hashes(view).span_scores(
+            spans, clf._gate_w, clf._gate_b, buckets=clf.model.meta.buckets
+        )
         if logits is None:
             return
         stage = clf._gate_stage
-        levels = stage.span_levels(view, spans) if stage is not None else None
-        if stage is not None and levels is None:
-            return
+        levels = None
+        if stage is not None:
+            tokens = self._offsets(stage, view)
+            levels = stage.levels_of_spans(tokens, spans) if tokens is not None else None
+            if levels is None:
+                return
         probs = sigmoid(logits.astype(np.float32))
         for i, (a, b) in enumerate(spans):
             piece = view[a:b]
@@ -737,14 +802,14 @@ class _PieceLevels:
         """The n-gram model's (harm, jailbreak) probabilities (`ngram_probs`)."""
         found = self._ngram.get(text)
         if found is None:
-            found = self._ngram[text] = self._clf.ngram_probs(text)
+            found = self._ngram[text] = self._clf.ngram_probs_of(self._row(text))
         return found
 
     def stage_ngram(self, text: str) -> NDArray[np.float32]:
         """The first stage's n-gram probabilities (`stage_ngram_probs`)."""
         found = self._stage.get(text)
         if found is None:
-            found = self._stage[text] = self._clf.stage_ngram_probs(text)
+            found = self._stage[text] = self._clf.stage_ngram_probs_of(self._row(text))
         return found
 
     def gate_ngram(self, text: str) -> NDArray[np.float32]:
@@ -760,7 +825,9 @@ class _PieceLevels:
         key = (id(stage), text)
         level = self._static.get(key)
         if level is None:
-            level = self._static[key] = stage.level(text)
+            tokens = self._offsets(stage, text) if text in self._scanned else None
+            level = stage.level(text) if tokens is None else stage.level_of_ids(tokens[0])
+            self._static[key] = level
         harm, jailbreak = self.stage_ngram(text) if ngram is None else ngram
         return stage.combined(level, float(harm), float(jailbreak))
 

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.heads import load_linear, save_linear, sigmoid
-from sekimori.classify.ngrams import hashed_ngrams
+from sekimori.classify.ngrams import HashedText, SparseRow, hashed_ngrams
 from sekimori.classify.normalize import normalize
 from sekimori.classify.operating import TierPoint
 from sekimori.classify.segments import reads_as_request, sentences
@@ -53,15 +53,29 @@ class Piece:
 def pieces(text: str) -> Iterator[Piece]:
     """The texts a request is read as: written, normalised, each decoded payload, and every
     sentence of each of them (a text of one sentence is read once)."""
+    return (piece for _, _, _, piece in _placed(text))
+
+
+def _placed(text: str) -> Iterator[tuple[str, int, int, Piece]]:
+    """`pieces`, each with the view it was read in and where: ``view[start:end]``."""
     norm = normalize(text)
     seen: set[str] = set()
     for view in (text, norm.text, *(d.text for d in norm.decoded)):
-        parts = [s.text.strip() for s in sentences(view)]
-        whole = view.strip()
-        for piece in (whole, *(parts if len(parts) > 1 else ())):
+        parts = [_stripped(view, s.start, s.end) for s in sentences(view)]
+        whole = _stripped(view, 0, len(view))
+        for a, b in (whole, *(parts if len(parts) > 1 else ())):
+            piece = view[a:b]
             if piece and piece not in seen:
                 seen.add(piece)
-                yield Piece(piece, piece == whole or reads_as_request(piece))
+                sure = piece == view[whole[0] : whole[1]] or reads_as_request(piece)
+                yield view, a, b, Piece(piece, sure)
+
+
+def _stripped(view: str, start: int, end: int) -> tuple[int, int]:
+    """Where ``view[start:end].strip()`` lies in ``view``."""
+    piece = view[start:end]
+    start += len(piece) - len(piece.lstrip())
+    return start, start + len(piece.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +100,23 @@ class ReproductionDetector:
         return int(self.weight.shape[0])
 
     def piece_probability(self, piece: str) -> float:
-        row = hashed_ngrams(piece, buckets=self.buckets)
+        return self.row_probability(hashed_ngrams(piece, buckets=self.buckets))
+
+    def row_probability(self, row: SparseRow) -> float:
+        """`piece_probability` of a piece's hashed n-grams (`ngrams.hashed_ngrams`)."""
         logit = np.float32(row.value @ self.weight[row.index] + self.bias)
         return float(sigmoid(np.array([logit], np.float32))[0])
 
     def read(self, text: str) -> Reading:
-        scored = [(self.piece_probability(p.text), p.may_be_sure) for p in pieces(text)]
+        # each view hashed once, its pieces (its sentences) read from its n-grams
+        hashed: dict[str, HashedText] = {}
+        scored: list[tuple[float, bool]] = []
+        for view, a, b, piece in _placed(text):
+            grams = hashed.get(view)
+            if grams is None:
+                grams = hashed[view] = HashedText(view)
+            row = grams.piece_row(a, b, self.buckets)
+            scored.append((self.row_probability(row), piece.may_be_sure))
         return Reading(
             max((p for p, _ in scored), default=0.0),
             max((p for p, sure in scored if sure), default=0.0),

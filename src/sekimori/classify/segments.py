@@ -26,6 +26,7 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 WINDOW_TOKENS = 64
 _ASCII_CHARS_PER_TOKEN = 3.2
@@ -60,6 +61,13 @@ def _window_chars(piece: str, tokens: int) -> int:
 def sentences(text: str, *, window_tokens: int = WINDOW_TOKENS) -> list[Span]:
     """The text's sentences in order, blank ones dropped; a sentence longer than a window is
     cut into chunks of one window that overlap by a quarter of a window."""
+    return list(_sentences(text, window_tokens))
+
+
+# A screened prompt's sentences are read by the segment scan's plan, its scan and the copyright
+# detector: the latest texts' are kept
+@lru_cache(maxsize=8)
+def _sentences(text: str, window_tokens: int) -> tuple[Span, ...]:
     out: list[Span] = []
     for m in _SENTENCE.finditer(text):
         piece = m[0]
@@ -76,7 +84,7 @@ def sentences(text: str, *, window_tokens: int = WINDOW_TOKENS) -> list[Span]:
                 out.append(Span(m.start() + off, m.start() + off + len(chunk), chunk))
             if off + size >= len(piece):
                 break
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

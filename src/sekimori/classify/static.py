@@ -215,7 +215,10 @@ class TokenPool:
 
     def rows(self, text: str) -> tuple[NDArray[np.int64], float]:
         """The vector rows of the text's known tokens and the share of its tokens known."""
-        ids = self.tokenizer.ids(text)
+        return self.rows_of(self.tokenizer.ids(text))
+
+    def rows_of(self, ids: Sequence[int]) -> tuple[NDArray[np.int64], float]:
+        """`rows` of a text's token ids."""
         if not ids:
             return np.zeros(0, np.int64), 1.0
         rows = self._row[np.asarray(ids, np.int64)]
@@ -223,7 +226,11 @@ class TokenPool:
         return rows, len(rows) / len(ids)
 
     def embed(self, text: str) -> tuple[NDArray[np.float32], float]:
-        rows, known = self.rows(text)
+        return self.embed_ids(self.tokenizer.ids(text))
+
+    def embed_ids(self, ids: Sequence[int]) -> tuple[NDArray[np.float32], float]:
+        """`embed` of a text's token ids."""
+        rows, known = self.rows_of(ids)
         if not len(rows):
             return np.zeros(self.dims, np.float32), known
         vec = self._vectors[rows].mean(axis=0)
@@ -246,7 +253,11 @@ class StaticStage:
         return self.pool.embed(text)
 
     def level(self, text: str) -> Level:
-        vec, known = self.embed(text)
+        return self.level_of_ids(self.tokenizer.ids(text))
+
+    def level_of_ids(self, ids: Sequence[int]) -> Level:
+        """`level` of a text's token ids (the tokens `Tokenizer.offsets` gives are the same)."""
+        vec, known = self.pool.embed_ids(ids)
         row = vec[None, :]
         harm = float(sigmoid(self.model.harm.logits(row))[0, 0])
         jail = float(sigmoid(self.model.jailbreak.logits(row))[0, 0])
@@ -259,9 +270,18 @@ class StaticStage:
         sums, every span through the heads in one batch. None when the tokenizer gives no
         offsets for this text: then read the pieces one by one."""
         found = self.tokenizer.offsets(text) if self.tokenizer.offsets else None
-        if found is None or not spans:
+        if found is None:
             return None
-        ids, offsets = found
+        return self.levels_of_spans(found, spans)
+
+    def levels_of_spans(
+        self, tokens: tuple[list[int], list[tuple[int, int]]], spans: Sequence[tuple[int, int]]
+    ) -> list[Level] | None:
+        """`span_levels` of a text already tokenised (`Tokenizer.offsets`: its ids and the
+        characters each covers)."""
+        if not spans:
+            return None
+        ids, offsets = tokens
         pool = self.pool
         rows = pool._row[np.asarray(ids, np.int64)] if ids else np.zeros(0, np.int64)
         known_rows = rows >= 0
