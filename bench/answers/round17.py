@@ -52,8 +52,8 @@ FRESH = {"v10": ("heldout_prose_v10_en.jsonl", "heldout_prose_v10_ja.jsonl")}
 LANGS = ("en", "ja")
 
 
-def validate(heads: Sequence[Path], out: Path) -> None:
-    pool = [e for e in load_all() if e.split == "test" or e.source in UNSEEN]
+def validate(heads: Sequence[Path], out: Path, limit: int | None = None) -> None:
+    pool = [e for e in load_all() if e.split == "test" or e.source in UNSEEN][:limit]
     base = default_judge()
     judges = {"committed": base}
     for folder in heads:
@@ -178,9 +178,10 @@ def main() -> int:
     parser.add_argument("--set", choices=tuple(FRESH), default="v10")
     parser.add_argument("--files", type=Path, nargs="*", help="the set's files (copies)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=None, help="first N answers (smoke test)")
     args = parser.parse_args()
     if args.what == "validate":
-        validate(args.heads, args.out or HERE / "round17_validation.json")
+        validate(args.heads, args.out or HERE / "round17_validation.json", args.limit)
     else:
         files = args.files or [REPO_ROOT / "data" / "answers" / f for f in FRESH[args.set]]
         out = args.out or HERE / f"round17_{args.set}.json"
