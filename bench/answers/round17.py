@@ -13,6 +13,11 @@ alone, as the gateway encodes a request's prompt), by the committed heads and by
 (same embeddings), decided as `screen_output` decides without corroboration (each heads' own
 threshold and sure point, the default policy). Prints blocks of harmful and harmless answers by
 turn and language, and the rule's choice; writes the counts as JSON (`--out`).
+`bind --heads DIR`: the first stage beside the candidate's heads. The stage reads only the refusal
+cues and the judge's harm n-gram head (`fast.extra_columns`), which substitution leaves alone (it
+reads the answer only); where that head is bitwise the committed one, the committed `fast.npz` is
+copied unchanged and `fast.json` bound to the candidate's weights, else it refuses (then rebuild:
+`sekimori train answer-fast --model-dir DIR --vectors-from <committed fast.npz>`).
 `fresh --set v10` (the judgment, once): every answer of the set through a real `PolicyScreen`
 (default settings and policy, corroboration as the gateway applies it, the first stage as served,
 not streamed) after its own prompt (`with-prompt`) and after the bench's continuation turn
@@ -26,12 +31,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -41,8 +50,14 @@ import sekimori.classify.answers.judge as judge_module  # noqa: E402
 import sekimori.classify.answers.model as model_module  # noqa: E402
 from sekimori.classify.answers import AnswerJudge, default_judge  # noqa: E402
 from sekimori.classify.answers.data import load_all, training_text  # noqa: E402
-from sekimori.classify.answers.fast import load_stage  # noqa: E402
-from sekimori.classify.answers.model import load_model  # noqa: E402
+from sekimori.classify.answers.fast import (  # noqa: E402
+    FAST_FILE,
+    META_FILE,
+    FastMeta,
+    load_stage,
+    write_meta,
+)
+from sekimori.classify.answers.model import MODEL_DIR, load_model  # noqa: E402
 from sekimori.evaluation.sets import CONTINUE  # noqa: E402
 from sekimori.gateway.screening.screen import _JUDGE_PROMPT_CHARS, PolicyScreen  # noqa: E402
 from sekimori.paths import REPO_ROOT  # noqa: E402
@@ -134,6 +149,18 @@ def choose(counts: Counter[tuple[str, str, bool, str]], candidates: list[str]) -
     return lines
 
 
+def bind(heads: Path) -> None:
+    committed, candidate = load_model(), load_model(heads)
+    pairs = zip(committed.harm_ngram.layers, candidate.harm_ngram.layers, strict=True)
+    if not all(np.array_equal(a, x) and np.array_equal(b, y) for (a, b), (x, y) in pairs):
+        raise SystemExit(f"{heads}: its harm n-gram head differs; rebuild the first stage")
+    meta = FastMeta.from_json(json.loads((MODEL_DIR / META_FILE).read_text(encoding="utf-8")))
+    shutil.copy(MODEL_DIR / FAST_FILE, heads / FAST_FILE)
+    bound = replace(meta, judge_sha256=str(candidate.meta["sha256"]))
+    bound = replace(bound, validation={**meta.validation, "bound_from": committed.meta["sha256"]})
+    print(f"wrote {write_meta(heads, bound)}: the committed stage, bound to {bound.judge_sha256}")
+
+
 async def _fates(
     name: str, items: Sequence[dict[str, Any]], rows: list[dict[str, Any]], tag: str
 ) -> None:
@@ -173,7 +200,7 @@ async def fresh(name: str, files: Sequence[Path], heads: Path, out: Path) -> Non
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=("validate", "fresh"))
+    parser.add_argument("what", choices=("validate", "bind", "fresh"))
     parser.add_argument("--heads", type=Path, nargs="+", required=True, help="candidate folders")
     parser.add_argument("--set", choices=tuple(FRESH), default="v10")
     parser.add_argument("--files", type=Path, nargs="*", help="the set's files (copies)")
@@ -182,6 +209,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.what == "validate":
         validate(args.heads, args.out or HERE / "round17_validation.json", args.limit)
+    elif args.what == "bind":
+        bind(args.heads[0])
     else:
         files = args.files or [REPO_ROOT / "data" / "answers" / f for f in FRESH[args.set]]
         out = args.out or HERE / f"round17_{args.set}.json"
