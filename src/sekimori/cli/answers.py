@@ -27,6 +27,20 @@ _PROSE_VIEWS_HELP = Text(
     ja="構造化された回答（JSON・YAML・表・CSV・コードコメント）を平文に直したもの"
     "（views.prose_view）も同じラベルで学習に加える",
 )
+_SUBSTITUTION_HELP = Text(
+    en='share (0-1) of training views read under a content-free user turn ("go on", '
+    "「続けて」, thanks, empty) instead of their prompt, so the judge learns to judge an answer "
+    "whose prompt says nothing (default 0: off)",
+    ja='学習ビューのうち、プロンプトの代わりに内容のないユーザーターン（「続けて」、"go on"、'
+    "お礼、空）の下で読ませる割合（0〜1）。プロンプトが何も言わないときも回答だけで判定できる"
+    "ように学習する（既定 0: 無効）",
+)
+_EXCLUDE_HELP = Text(
+    en="leave this source's answers out of training (repeatable; e.g. sekimori-layouts, to "
+    "train on an earlier round's data and validate on the rest)",
+    ja="この出典の回答を学習から除く（複数指定可。例: sekimori-layouts。以前のラウンドのデータで"
+    "学習し、残りで検証するため）",
+)
 _DONE = Text(
     en="trained on {examples} answers ({views} views); harm threshold {threshold:.2f} "
     "(out-of-fold F1 {f1:.3f}); out-of-fold refusal accuracy on whole answers {acc:.3f}; "
@@ -75,6 +89,20 @@ def add_train_parser(subparsers: Any, name: str = "answers") -> argparse.Argumen
         help="keep the committed refusal heads; retrain harm and category only",
     )
     parser.add_argument("--prose-views", action="store_true", help=_PROSE_VIEWS_HELP.both())
+    parser.add_argument(
+        "--prompt-substitution",
+        type=_share,
+        default=0.0,
+        metavar="SHARE",
+        help=_SUBSTITUTION_HELP.both(),
+    )
+    parser.add_argument(
+        "--exclude-source",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help=_EXCLUDE_HELP.both(),
+    )
     parser.set_defaults(func=_train)
     return parser
 
@@ -89,6 +117,13 @@ def add_eval_parser(subparsers: Any, name: str = "answers") -> argparse.Argument
     )
     parser.set_defaults(func=_eval)
     return parser
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text}: a share from 0 to 1 / 0〜1 の割合を指定")
+    return value
 
 
 def _encoder(name: str, threads: int | None) -> Any:
@@ -121,6 +156,8 @@ def _train(args: argparse.Namespace) -> int:
         c_ngram=args.c_ngram,
         keep_refusal=kept,
         prose_views=args.prose_views,
+        prompt_substitution=args.prompt_substitution,
+        exclude_sources=tuple(args.exclude_source),
     )
     print(
         _DONE(

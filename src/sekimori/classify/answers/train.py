@@ -70,6 +70,73 @@ TWIN_SOURCES = (
     "sekimori-structured",
     "sekimori-lookalikes",
 )
+# Content-free user turns that `train(prompt_substitution=...)` shows some views under instead of
+# their prompts (round 17, issue 15): after "go on" the gateway's judge reads the answer with a
+# prompt that names nothing, and the heads must judge the answer alone there. Written by hand, by
+# the answer's language; the continuation turns the judge is validated and judged after
+# (bench/answers/round16.py TURNS, the bench's CONTINUE) are deliberately not among them.
+SUBSTITUTE_TURNS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "go on",
+        "Go on.",
+        "continue",
+        "Continue.",
+        "Please continue.",
+        "Can you continue?",
+        "Carry on.",
+        "Don't stop.",
+        "and then?",
+        "And then what?",
+        "What's next?",
+        "Next.",
+        "next step?",
+        "more",
+        "Tell me more.",
+        "Keep it coming.",
+        "Finish it.",
+        "The rest?",
+        "ok",
+        "OK, go ahead.",
+        "yes",
+        "Yes please.",
+        "Thanks.",
+        "thank you!",
+        "cool",
+        "...",
+        "?",
+        "",
+    ),
+    "ja": (
+        "続けて",
+        "続けて。",
+        "続きを",
+        "続きをお願い",
+        "続き",
+        "続けてもらえますか？",
+        "先をお願いします。",
+        "それで？",
+        "それから？",
+        "で、次は？",
+        "次は？",
+        "次",
+        "もっと",
+        "もっと教えて",
+        "最後まで",
+        "残りは？",
+        "はい",
+        "うん",
+        "お願いします",
+        "どうぞ",
+        "ありがとう",
+        "ありがとうございます。",
+        "なるほど",
+        "ok",
+        "OK",
+        "…",
+        "？",
+        "",
+    ),
+}
 CACHE_DIR = Path(__file__).resolve().parents[4] / ".sekimori" / "cache"
 Array = NDArray[np.float32]
 
@@ -83,6 +150,31 @@ class View:
     # layout (not counted as the whole answer)
     prefixes: tuple[int | None, ...]
     answer: str
+    # the user turn shown instead of the example's prompt (prompt substitution), if any
+    turn: str | None = None
+
+    @property
+    def prompt(self) -> str:
+        """The prompt the heads read this view under."""
+        return self.example.prompt if self.turn is None else self.turn
+
+
+def substitute_prompts(views: Sequence[View], share: float) -> list[View]:
+    """`views` with about `share` of them (harmful and harmless alike, fixed by a hash of the
+    example and the view's text, so reruns agree) read under a content-free turn of
+    SUBSTITUTE_TURNS in the example's language instead of their prompt. Their example and labels
+    stay, so cross-validation still groups them by the example's prompt."""
+    if share <= 0.0:
+        return list(views)
+    out = []
+    for v in views:
+        key = f"{SEED}\0{v.example.source}\0{v.example.id}\0{v.answer}"
+        digest = hashlib.sha256(key.encode()).digest()
+        if int.from_bytes(digest[:8], "big") / 2**64 < share:
+            turns = SUBSTITUTE_TURNS["ja" if v.example.lang == "ja" else "en"]
+            v = replace(v, turn=turns[int.from_bytes(digest[8:12], "big") % len(turns)])
+        out.append(v)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,18 +278,18 @@ class EmbeddingCache:
 def texts_of(views: Sequence[View]) -> list[str]:
     """Every text the features of `views` need embedded."""
     return [
-        *(v.example.prompt for v in views),
+        *(v.prompt for v in views),
         *(v.answer for v in views),
         *(take_tokens(v.answer, OPENING_TOKENS) for v in views),
     ]
 
 
 def featurize(views: Sequence[View], cache: EmbeddingCache) -> Array:
-    prompts = cache.embed([v.example.prompt for v in views])
+    prompts = cache.embed([v.prompt for v in views])
     answers = cache.embed([v.answer for v in views])
     openings = cache.embed([take_tokens(v.answer, OPENING_TOKENS) for v in views])
     return pair_features(
-        prompts, answers, openings, [v.example.prompt for v in views], [v.answer for v in views]
+        prompts, answers, openings, [v.prompt for v in views], [v.answer for v in views]
     )
 
 
@@ -323,6 +415,8 @@ def train(
     keep_refusal: AnswerModel | None = None,
     prose_views: bool = False,
     cap_excludes: Sequence[str] = (),
+    prompt_substitution: float = 0.0,
+    exclude_sources: Sequence[str] = (),
 ) -> TrainReport:
     """Fit the three heads on the training split of `examples` and write artefacts to `out`.
 
@@ -337,15 +431,29 @@ def train(
     (`prose_training_views`), so both readings of a table or JSON answer are fitted.
     With `cap_excludes` (e.g. TWIN_SOURCES), those sources' harmless answers do not count in the
     benign cap of the recall floor (`choose_threshold`); the heads themselves are the same.
+    With `prompt_substitution` (a share, 0-1), that share of the views is read under a
+    content-free turn instead of its prompt (`substitute_prompts`), so the heads learn to judge
+    an answer whose prompt says nothing; each turn is encoded alone, as the gateway encodes a
+    request's prompt. `exclude_sources` leaves those sources' answers out entirely (e.g. to train
+    on the data of an earlier round and validate on the rest).
     """
+    unknown = sorted(set(exclude_sources) - {e.source for e in examples})
+    if unknown:
+        raise InputError(f"no answers of source(s) {', '.join(unknown)} to leave out")
+    if not 0.0 <= prompt_substitution <= 1.0:
+        raise InputError(f"prompt substitution share {prompt_substitution} is not within 0-1")
     linear_model, model_selection, neural_network = _sklearn()
-    train_ex = split(examples, "train")
+    train_ex = [e for e in split(examples, "train") if e.source not in exclude_sources]
     if not train_ex:
         raise InputError("no training examples (split == 'train')")
     views = training_views(train_ex, prose_views=prose_views)
     n_prose = len(prose_training_views(train_ex)) if prose_views else 0
     cache = EmbeddingCache(encoder)
     cache.embed(texts_of(views), progress)
+    views = substitute_prompts(views, prompt_substitution)
+    for turn in sorted({v.turn for v in views if v.turn is not None}):
+        # Alone, as the gateway encodes a prompt: the int8 encoder quantises per batch.
+        cache.embed([turn])
     x = featurize(views, cache)
     mean = x.mean(axis=0)
     scale = x.std(axis=0) + np.float32(1e-6)
@@ -454,6 +562,9 @@ def train(
             "oof_precision_whole": round(oof_precision, 4),
             "relayout_views": sum(1 for v in views if not v.prefixes) - n_prose,
             "prose_training_views": n_prose,
+            "prompt_substitution": prompt_substitution,
+            "substituted_views": sum(1 for v in views if v.turn is not None),
+            "excluded_sources": sorted(exclude_sources),
             "oof_refusal_accuracy_whole": round(oof_refusal, 4),
         },
     )
