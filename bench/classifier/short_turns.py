@@ -31,7 +31,8 @@ from typing import Any
 
 from sekimori.classify.corpus import Split, team_files
 from sekimori.classify.operating import SURE_LEVEL, tier_score
-from sekimori.classify.short_turns import in_scope
+from sekimori.classify.second_opinion import classifier_embed
+from sekimori.classify.short_turns import in_scope, load_short_turns
 from sekimori.classify.short_turns_train import written_rows_path
 from sekimori.classify.train import corpus_settings_of, is_ordinary, training_pool
 from sekimori.gateway.screening.scorers import ModelScorer
@@ -156,10 +157,10 @@ def validation(out: Path, keep: Path | None) -> None:
     valid = [e for e in pool.examples if e.split is Split.VALIDATION and e.harmful is not None]
     off = ModelScorer(short_turns=False)
     on = ModelScorer(short_turns=True)
-    on._prompt_classifier()  # loads the reading
-    if on._short is None:
+    reading = load_short_turns(meta)
+    if reading is None:
         sys.exit("the short-turn reading is not installed for this prompt model")
-    reading, embed = on._short
+    embed = classifier_embed(on._prompt_classifier())
     rows: list[dict[str, Any]] = []
     checked = mismatched = 0
     for i in range(0, len(valid), 64):

@@ -37,13 +37,8 @@ from sekimori.classify.cascade import CascadeClassifier
 from sekimori.classify.operating import SURE_LEVEL, OperatingPoints
 from sekimori.classify.reproduction import CATEGORY as REPRODUCTION
 from sekimori.classify.reproduction import ReproductionDetector
-from sekimori.classify.second_opinion import (
-    Embed,
-    SecondOpinion,
-    classifier_embed,
-    load_second_opinion,
-)
-from sekimori.classify.short_turns import ShortTurnReading, load_short_turns
+from sekimori.classify.second_opinion import Embed, classifier_embed, load_second_opinion
+from sekimori.classify.short_turns import load_short_turns
 from sekimori.errors import ClassifierError, ConfigError
 from sekimori.lang import detect_lang
 from sekimori.registry import Registry
@@ -128,6 +123,13 @@ def _import(path: str) -> Any:
     return getattr(import_module(module), attr)
 
 
+class _Rereading(Protocol):
+    """A second reading of a verdict on the policy scale (the second opinion, the short-turn
+    reading): the verdict, some scores capped, or unchanged."""
+
+    def reconsider(self, text: str, verdict: Verdict, sure_at: float, embed: Embed) -> Verdict: ...
+
+
 class ModelScorer:
     """The trained classifiers, loaded once on first use, their scores on the policy's scale."""
 
@@ -149,9 +151,11 @@ class ModelScorer:
         self._points: OperatingPoints | None = None
         self._reproduction: ReproductionDetector | None = None  # ip.copyright, scored apart
         self._second_on = second_opinion
-        self._second: tuple[SecondOpinion, Embed] | None = None  # loaded with the classifier
         self._short_on = short_turns
-        self._short: tuple[ShortTurnReading, Embed] | None = None  # likewise
+        # Loaded with the classifier, in the order they read: the second opinion first (the
+        # short-turn reading leaves alone what it held, and reads only what was never sure).
+        self._rereadings: tuple[_Rereading, ...] = ()
+        self._embed: Embed | None = None  # the classifier's own embedding, which they read
 
     def _prompt_classifier(self) -> Any:
         if self._classifier is None:
@@ -173,10 +177,9 @@ class ModelScorer:
                 meta = classifier.model.meta
                 second = load_second_opinion(meta) if self._second_on else None
                 short = load_short_turns(meta) if self._short_on else None
-                if second is not None or short is not None:
-                    embed = classifier_embed(classifier)
-                    self._second = None if second is None else (second, embed)
-                    self._short = None if short is None else (short, embed)
+                self._rereadings = tuple(r for r in (second, short) if r is not None)
+                if self._rereadings:
+                    self._embed = classifier_embed(classifier)
             if self._prompt_judge is not None:
                 classifier = CascadeClassifier(
                     classifier,
@@ -227,17 +230,11 @@ class ModelScorer:
         detector = self._reproduction
         extras = [None if detector is None else detector.policy_scores(t) for t in texts]
         out = [scaled(v, e) for v, e in zip(verdicts, extras, strict=True)]
-        # The second opinion first: the short-turn reading leaves alone what it held (it was
-        # sure), and reads only what was never sure.
-        if self._second is not None:
-            second, embed = self._second
+        embed = self._embed
+        for reading in self._rereadings:
+            assert embed is not None  # loaded with the readings
             out = [
-                second.reconsider(t, v, SURE_LEVEL, embed) for t, v in zip(texts, out, strict=True)
-            ]
-        if self._short is not None:
-            short, embed = self._short
-            out = [
-                short.reconsider(t, v, SURE_LEVEL, embed) for t, v in zip(texts, out, strict=True)
+                reading.reconsider(t, v, SURE_LEVEL, embed) for t, v in zip(texts, out, strict=True)
             ]
         return out
 
