@@ -122,6 +122,8 @@ def _chain_texts(chains: list[Chain]) -> set[str]:
         # 6 decomposed chains per catastrophic category, 3 EN and 3 JA; 9 look-alikes a
         # category, 18 EN and 18 JA in all
         ("fresh3", 3, 18),
+        # 48 decomposed chains and 48 look-alikes, 24 EN and 24 JA each (two files)
+        ("fresh4", 6, 24),
     ],
 )
 def test_the_held_out_chains_load_with_their_fields(part: str, decomposed: int, looks: int) -> None:
@@ -172,7 +174,7 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
     with_held = load_pool(
         shared_data_dir(), watch_data_dir(), scores, per_set=1_200, held_out=tuple(HELD_OUT)
     )
-    sizes = {"fresh": 32, "fresh2": 48, "fresh3": 60}
+    sizes = {"fresh": 32, "fresh2": 48, "fresh3": 60, "fresh4": 96}
     assert len(with_held.chains) == len(pool.chains) + sum(sizes.values())
     # The default parts hold none of them: every part is as without them.
     assert not {c.split for c in pool.chains} & set(HELD_OUT)
@@ -184,7 +186,7 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
     # Each held-out part holds its own chains only, after the others in HELD_OUT's order (a smoke
     # run: sketches, no detector figure); one catastrophic run per decomposed chain.
     held = with_held.chains[len(pool.chains) :]
-    for part, decomposed in (("fresh", 16), ("fresh2", 0), ("fresh3", 24)):
+    for part, decomposed in (("fresh", 16), ("fresh2", 0), ("fresh3", 24), ("fresh4", 48)):
         own = [c for c in held if c.split == part]
         assert len(own) == sizes[part]
         assert chains_part(with_held.chains, part) == tuple(own)
@@ -198,13 +200,16 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
             simulate(pool, days=1, seed=7, scale=TINY, chains=part)
 
 
-@pytest.mark.parametrize(("part", "name"), list(HELD_OUT.items()))
+@pytest.mark.parametrize(
+    ("part", "name"), [(part, name) for part, names in HELD_OUT.items() for name in names]
+)
 def test_a_held_out_chain_must_say_so_and_only_in_its_file(
     tmp_path: Path, part: str, name: str
 ) -> None:
     row = '{"id": "c1", "lang": "en", "kind": "decomposed", "category": "weapons.bio", '
     (tmp_path / "chains.jsonl").write_text(row + '"steps": ["a"]}\n')
-    (tmp_path / "lookalikes.jsonl").write_text("")
+    for empty in ("lookalikes.jsonl", "chains_own.jsonl", "lookalikes_own.jsonl", *HELD_OUT[part]):
+        (tmp_path / empty).write_text("")
     (tmp_path / name).write_text(row.replace("c1", "f1") + '"steps": ["a"]}\n')
     assert [c.id for c in read_chains(tmp_path)] == ["c1"]
     with pytest.raises(InputError, match=f'must be "{part}" in this file'):
