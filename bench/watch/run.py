@@ -115,6 +115,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TRIED = tuple(
     Path(__file__).resolve().parent / name
     for name in (
+        "TRIED_TRAJECTORY.md",
         "TRIED_REFUSALS.md",
         "TRIED_ORDERED.md",
         "TRIED_ANCHORED.md",
