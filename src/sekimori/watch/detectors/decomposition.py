@@ -57,6 +57,14 @@ with two such refusals or more in one category. A benign look-alike chat is refu
 all (one cautious question); a busy batch job is refused now and then by chance; a question
 asked in pieces is refused again and again on one topic in a short session or a quiet key.
 Off by default (no chain more and more false alerts on the fresh held-out sets).
+A sixth channel, *trajectory* (`trajectory`, branch watch, bench/watch/DECOMP_RULE_7.md), reads
+what a unit's requests ask to do (the sketch's phase flags: getting hold of something, making it,
+getting it to a target, keeping it unseen) beside their scores in a catastrophic category, for
+questions asked in the asker's own voice, which score low one by one: per category, the highest
+score of each phase among the unit's last `trajectory_window` requests at `trajectory_floor` or
+more, from two requests or more (with `trajectory_conceal`, only when one asked how to stay
+unseen), alerting at `trajectory_level` with `trajectory_phases` phases. Off by default (no chain
+run more on the held-out fresh4 set: 0 of 160 either way).
 Catastrophic categories may each have their own level (`category_levels`) instead of the
 tier's one (none by default, for the same reason).
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
@@ -169,6 +177,10 @@ REFUSAL_LEVEL = float("inf")
 # asked in their askers' own voice score low in the categories one by one (0.37 against 0.62 for
 # label-style steps): the screen's scores alone do not part them from a look-alike chat, what
 # they ask to do together might.
+# Chosen on the training seeds (floor 0.3, 3 phases, conceal required, level 1.65: 110 -> 117 of
+# 272 training chain runs by the 4th step, benign alerts 2 -> 2); judged once on fresh4: 0 -> 0
+# of 160 chain runs by the 4th step, false alerts 0 -> 2 in 6,615 benign sessions: its rule
+# missed, so off by default (RESULTS.md, section "Tried: trajectory").
 TRAJECTORY = False
 TRAJECTORY_FLOOR = 0.3
 TRAJECTORY_PHASES = 2
