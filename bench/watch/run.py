@@ -97,11 +97,16 @@ FRESH2_SEEDS = (301, 302)
 # decomposed chains and 36 benign look-alikes, written after fresh and fresh2 were spent) on seeds
 # no run has used, for judging the next decomposition change once.
 FRESH3_SEEDS = (401, 402)
+# With `--test-chains fresh4`: the fourth held-out set (data/watch/chains_fresh4.jsonl and
+# lookalikes_fresh4.jsonl, written after fresh3 was spent) on seeds no run has used, for judging
+# the trajectory channel once (bench/watch/DECOMP_RULE_7.md).
+FRESH4_SEEDS = (501, 502)
 HELD_OUT_SEEDS = {
     "held_back": TEST_SEEDS,
     "fresh": FRESH_SEEDS,
     "fresh2": FRESH2_SEEDS,
     "fresh3": FRESH3_SEEDS,
+    "fresh4": FRESH4_SEEDS,
 }
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
@@ -110,6 +115,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TRIED = tuple(
     Path(__file__).resolve().parent / name
     for name in (
+        "TRIED_TRAJECTORY.md",
         "TRIED_REFUSALS.md",
         "TRIED_ORDERED.md",
         "TRIED_ANCHORED.md",
@@ -398,6 +404,51 @@ def _refusals(train: Sequence[Simulation], setting: dict[str, float]) -> dict[st
     return trial
 
 
+# The trajectory channel (bench/watch/DECOMP_RULE_7.md): floors of a request's score in a
+# catastrophic category for its phases to count, and fewest phases; per setting the level is the
+# lowest within the channel's own 0.25 budget, the setting the one catching the most training
+# chain runs by their 4th step (ties: the later, higher floor and more phases).
+TRAJECTORY_FLOORS = (0.3, 0.4, 0.5)
+TRAJECTORY_PHASES = (2.0, 3.0)
+TRAJECTORY_CONCEAL = (0.0, 1.0)  # 1: only units whose phases include keeping it unseen
+
+
+def _trajectory(train: Sequence[Simulation], setting: dict[str, float]) -> dict[str, float]:
+    """The trajectory channel on top of `setting` (TRAJECTORY_CONCEAL x TRAJECTORY_FLOORS x
+    TRAJECTORY_PHASES, each
+    level the lowest within its 0.25 budget): the setting catching the most training chain runs
+    by their 4th step. Printed with what each catches; kept whatever they are (the rule judges
+    on the held-out set)."""
+    before = sum(
+        _chains_by_4th(sim, run_detectors([_decomposition(setting)], sim.sketches).alerts)
+        for sim in train
+    )
+    best: tuple[int, dict[str, float]] = (-1, setting)
+    for conceal, floor, phases in itertools.product(
+        TRAJECTORY_CONCEAL, TRAJECTORY_FLOORS, TRAJECTORY_PHASES
+    ):
+        trial = {
+            **setting,
+            "trajectory_floor": floor,
+            "trajectory_phases": phases,
+            "trajectory_conceal": conceal,
+            "trajectory_level": float("inf"),
+        }
+        peaks = _peaks(train, trial)
+        trial["trajectory_level"] = _pick(
+            [*_grid(0.2, 4.0, 0.05), float("inf")],
+            functools.partial(_decomp_ok, train, peaks_by_sim=peaks, cats={"trajectory"}),
+        )
+        caught = sum(
+            _chains_by_4th(sim, run_detectors([_decomposition(trial)], sim.sketches).alerts)
+            for sim in train
+        )
+        print(f"decomposition trajectory {trial}: train by 4th {caught} (before {before})")
+        if caught >= best[0]:
+            best = (caught, trial)
+    return best[1]
+
+
 def _base_rate(train: Sequence[Simulation], setting: dict[str, float]) -> float:
     """The mean evidence a benign request adds (its highest gain in a watched category at
     `setting`: above the floor, a refused one weighted, as the detector reads it)."""
@@ -451,6 +502,12 @@ def _decomposition(setting: dict[str, float], *, peaks: bool = False) -> Decompo
         refusal_sure=setting.get("refusal_sure", REFUSAL_SURE),
         refusal_rate=setting.get("refusal_rate", 1.0),
         refusal_level=setting.get("refusal_level", float("inf")),
+        trajectory="trajectory_level" in setting,
+        trajectory_floor=setting.get("trajectory_floor", 0.3),
+        trajectory_phases=int(setting.get("trajectory_phases", 2)),
+        trajectory_level=setting.get("trajectory_level", float("inf")),
+        trajectory_conceal=bool(setting.get("trajectory_conceal", 0.0)),
+        trajectory_window=int(setting.get("trajectory_window", 8)),
     )
 
 
@@ -674,6 +731,8 @@ class Measured:
     # The composed channel's alerts on benign keys, by population (the others' are counted above).
     composed_benign: dict[str, int] = dataclasses.field(default_factory=dict)
     composed_alerts: int = 0
+    # The decomposition detector's alerts on benign keys, by population (look-alike chats apart).
+    decomp_false_by: dict[str, int] = dataclasses.field(default_factory=dict)
     alerts_by_detector: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
@@ -725,9 +784,11 @@ def measure(
         into.screen_by_4th += screen
         into.either_by_4th += watch or screen
     into.benign_sessions += len(labels.benign_sessions)
-    into.decomp_false += sum(
-        1 for a in alerts if a.detector == "decomposition" and a.keys[0] in labels.benign_keys
-    )
+    for a in alerts:
+        population = labels.benign_keys.get(a.keys[0])
+        if a.detector == "decomposition" and population is not None:
+            into.decomp_false += 1
+            into.decomp_false_by[population] = into.decomp_false_by.get(population, 0) + 1
     hard_keys = {k for k, p in labels.benign_keys.items() if p in HARD}
     into.hard_tenant_days += len(hard_keys) * sim.days
     into.hard_false += sum(1 for a in alerts if set(a.keys) & hard_keys)
@@ -829,9 +890,9 @@ def main() -> None:
     parser.add_argument(
         "--no-compose",
         action="store_true",
-        help="leave the composed reading out of the test traffic (its joined texts are not "
-        "screened): for a judgement between two settings of the other channels that cannot wait "
-        "for the screening",
+        help="leave the composed reading out (neither chosen on the training seeds nor run on "
+        "the test traffic, so no joined text is screened): for a judgement between two settings "
+        "of the other channels that cannot wait for the screening",
     )
     parser.add_argument(
         "--refusals",
@@ -839,6 +900,13 @@ def main() -> None:
         help="also choose the decomposition detector's refusals channel (distinct sure refusals "
         "in one catastrophic category against chance; bench/watch/DECOMP_RULE_5.md) on top of "
         "--levels, unless they already carry its level",
+    )
+    parser.add_argument(
+        "--trajectory",
+        action="store_true",
+        help="also choose the decomposition detector's trajectory channel (what requests with "
+        "some catastrophic score ask to do: acquire, produce, deliver, conceal; "
+        "bench/watch/DECOMP_RULE_7.md) on top of --levels, unless they already carry its level",
     )
     parser.add_argument(
         "--levels",
@@ -852,7 +920,8 @@ def main() -> None:
         default="held_back",
         help="the test traffic's chains: the held-back half on TEST_SEEDS (default), the "
         "fresh held-out set on FRESH_SEEDS, the fresh2 held-out look-alikes (benign only: "
-        "false alerts, no catch figure) on FRESH2_SEEDS, or the fresh3 held-out set on "
+        "false alerts, no catch figure) on FRESH2_SEEDS, the fresh4 held-out set on FRESH4_SEEDS, "
+        "or the fresh3 held-out set on "
         "FRESH3_SEEDS, for judging a change chosen on the training chains once (no RESULTS.md: "
         "keep the figures with --figures)",
     )
@@ -886,6 +955,13 @@ def main() -> None:
         levels = levels | {
             f"decomposition_{k}": v for k, v in _refusals(train, decomposition).items()
         }
+    if args.trajectory and "decomposition_trajectory_level" not in levels:
+        decomposition = {
+            k.removeprefix("decomposition_"): v for k, v in levels.items() if "decomp" in k
+        }
+        levels = levels | {
+            f"decomposition_{k}": v for k, v in _trajectory(train, decomposition).items()
+        }
     if args.levels and args.escalate:
         decomposition = {
             k.removeprefix("decomposition_"): v for k, v in levels.items() if "decomp" in k
@@ -899,9 +975,10 @@ def main() -> None:
         print("training, defaults:", training_figures(train, None), flush=True)
         return
     composed = ComposedScores(pool)
-    choice = choose_composed(train, levels, composed)
-    if args.no_compose:
-        choice = dataclasses.replace(choice, adopted=None)
+    if args.no_compose:  # not chosen either: its training texts need not be screened
+        choice = ComposedChoice(None, {}, 0, 0, 0, 0, ["left out (--no-compose)"])
+    else:
+        choice = choose_composed(train, levels, composed)
     print("composed choice", choice, flush=True)
     del train
     test = [

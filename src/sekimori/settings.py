@@ -278,6 +278,19 @@ class DecompositionSettings(_Model):
     refusal_sure: float | None = Field(default=None, gt=0, le=1)
     refusal_rate: float | None = Field(default=None, gt=0, lt=1)
     refusal_level: float | None = Field(default=None, gt=0)
+    # The trajectory channel (`trajectory: true` turns it on): per catastrophic category, the
+    # plan phases (acquire, produce, deliver, conceal: the sketch's phase flags) asked for by a
+    # unit's requests whose score there is `trajectory_floor` or more; alert when the phases'
+    # highest scores add up to `trajectory_level` with `trajectory_phases` phases or more
+    # (bench/watch/DECOMP_RULE_7.md).
+    trajectory: bool | None = None
+    trajectory_floor: float | None = Field(default=None, ge=0, le=1)
+    trajectory_phases: int | None = Field(default=None, ge=1, le=4)
+    trajectory_level: float | None = Field(default=None, gt=0)
+    # Only units whose phases include keeping it unseen (`trajectory_conceal: true`).
+    trajectory_conceal: bool | None = None
+    # Only a unit's last `trajectory_window` requests count.
+    trajectory_window: int | None = Field(default=None, ge=1, le=64)
 
 
 class WatchSettings(_Model):

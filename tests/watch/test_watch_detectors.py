@@ -16,8 +16,12 @@ from sekimori.watch.detectors.decomposition import WATCHED, DecompositionDetecto
 from sekimori.watch.detectors.distillation import DistillationDetector
 from sekimori.watch.detectors.extraction import ExtractionDetector
 from sekimori.watch.sketch import (
+    FLAG_ACQUIRE,
+    FLAG_CONCEAL,
+    FLAG_DELIVER,
     FLAG_EXTRACTION,
     FLAG_FINGERPRINT,
+    FLAG_PRODUCE,
     SamplingParams,
     Sketch,
     TextFeatures,
@@ -648,5 +652,91 @@ def test_decomposition_refusals_count_distinct_sure_refusals_on_one_topic_agains
     on = DecompositionDetector(**settings.model_dump(exclude_none=True))
     assert on.refusal_sure == 0.75 and on.refusal_level == 3.75
     for bad in ({"refusal_sure": 1.5}, {"refusal_rate": 0.0}, {"refusal_level": -1.0}):
+        with pytest.raises(ValidationError):
+            DecompositionSettings.model_validate(bad)
+
+
+def test_decomposition_trajectory_reads_the_plan_phases_beside_low_category_scores() -> None:
+    """The trajectory channel (`trajectory`, DECOMP_RULE_7.md): requests that score low in one
+    catastrophic category (under the sums' floor, as questions in an asker's own voice do) but
+    ask for getting hold of something, making it and getting it to a target alert once the
+    phases' scores reach the level, in one session or over a key's sessions; the same phases
+    under the channel's floor, one phase asked again and again, or phases spread over two
+    categories do not. Off by default; the settings reach it and refuse bad values."""
+    shape = {"trajectory": True, "trajectory_floor": 0.3, "trajectory_phases": 2}
+    assert DecompositionDetector().trajectory_window == 8
+    level = {"trajectory_level": 1.3}  # over two sessions, neither alone reaches it
+
+    def run(
+        detector: DecompositionDetector, turns: list[tuple[dict[str, float], int]], sessions: int
+    ) -> list[Alert | None]:
+        rng = random.Random(100)
+        return [
+            detector.observe(
+                _sketch(
+                    rng,
+                    600.0 * i,
+                    "k",
+                    session=f"k-{i * sessions // len(turns)}",
+                    categories=scores,
+                    flags=flags,
+                )
+            )
+            for i, (scores, flags) in enumerate(turns)
+        ]
+
+    plan = [
+        ({"weapons.chem": 0.35}, 0),
+        ({"weapons.chem": 0.4}, FLAG_ACQUIRE),
+        ({"weapons.chem": 0.38}, FLAG_PRODUCE),
+        ({"weapons.chem": 0.42}, FLAG_DELIVER | FLAG_CONCEAL),
+    ]
+    for sessions in (1, 2):
+        detector = DecompositionDetector(breadth_level=float("inf"), **shape, **level)
+        alerts = run(detector, plan, sessions)
+        assert alerts[:3] == [None, None, None]
+        alert = alerts[3]
+        assert alert is not None and alert.category == "weapons.chem"
+        assert alert.unit.startswith("session" if sessions == 1 else "key")
+        assert alert.features["phases"] == 4
+        assert alert.score == pytest.approx(0.4 + 0.38 + 0.42 * 2, abs=0.01)
+        assert "making it" in alert.reason_en and "入手" in alert.reason_ja
+        # The sums' floor (0.55) is above every step: without the channel nothing alerts.
+        assert run(DecompositionDetector(breadth_level=float("inf")), plan, sessions) == [None] * 4
+    low = [({"weapons.chem": 0.25}, flags) for _, flags in plan]
+    again = [({"weapons.chem": 0.45}, FLAG_ACQUIRE)] * 4
+    spread = [
+        ({"weapons.chem": 0.45}, FLAG_ACQUIRE),
+        ({"weapons.bio": 0.45}, FLAG_PRODUCE),
+        ({"weapons.nuclear": 0.45}, FLAG_DELIVER),
+    ]
+    for turns in (low, again, spread):
+        detector = DecompositionDetector(breadth_level=float("inf"), **shape, **level)
+        assert run(detector, turns, 1) == [None] * len(turns)
+    # A busy unit gathers every phase in time: only its last `trajectory_window` requests count.
+    ordinary = ({"privacy": 0.01}, 0)
+    busy = [plan[1], *[ordinary] * 8, plan[2], *[ordinary] * 8, plan[3]]
+    detector = DecompositionDetector(breadth_level=float("inf"), **shape, **level)
+    assert run(detector, busy, 1) == [None] * len(busy)
+    detector = DecompositionDetector(
+        breadth_level=float("inf"), **shape, **level, trajectory_window=20
+    )
+    assert run(detector, busy, 1)[-1] is not None
+    # Under its level the channel stays quiet too.
+    quiet = DecompositionDetector(breadth_level=float("inf"), **shape, trajectory_level=2.0)
+    assert run(quiet, plan, 1) == [None] * 4
+    # Asked to, it counts only units whose phases include keeping it unseen.
+    unseen = {**shape, **level, "trajectory_conceal": True}
+    seen = [*plan[:3], ({"weapons.chem": 0.42}, FLAG_DELIVER)]
+    detector = DecompositionDetector(breadth_level=float("inf"), **unseen)
+    assert run(detector, seen, 1) == [None] * 4
+    detector = DecompositionDetector(breadth_level=float("inf"), **unseen)
+    assert run(detector, plan, 1)[3] is not None
+    # Off by default; the settings turn it on, and refuse bad values.
+    assert DecompositionDetector().trajectory is False
+    settings = DecompositionSettings.model_validate({"trajectory": True, "trajectory_level": 1.0})
+    on = DecompositionDetector(**settings.model_dump(exclude_none=True))
+    assert on.trajectory and on.trajectory_level == 1.0
+    for bad in ({"trajectory_floor": 1.5}, {"trajectory_phases": 0}, {"trajectory_level": 0.0}):
         with pytest.raises(ValidationError):
             DecompositionSettings.model_validate(bad)

@@ -51,8 +51,9 @@ def test_sketches_are_in_time_order_and_labelled(sim: Simulation) -> None:
     times = [s.ts for s in sim.sketches]
     assert times == sorted(times)
     runs = catastrophic_runs(sim.labels.chain_runs)
-    # 64 chains (24 of them training-only), 4 conventional weapons (severe, not catastrophic)
-    assert len(runs) == 60
+    # 88 chains (24 of them training-only labels, 24 training-only own-voice questions), 4
+    # conventional weapons (severe, not catastrophic)
+    assert len(runs) == 84
     assert {s.key for s in sim.sketches} >= {r.key for r in runs}
     assert len(sim.labels.benign_keys) == 6 + 1 + 2
     # Steps the gateway's screen blocks are refused, as the gateway marks them.
@@ -62,8 +63,10 @@ def test_sketches_are_in_time_order_and_labelled(sim: Simulation) -> None:
 def test_the_training_only_chains_never_reach_the_held_back_half(pool: Pool) -> None:
     train, held = chains_part(pool.chains, "train"), chains_part(pool.chains, "held_back")
     extra = [c for c in pool.chains if c.split == "train"]
-    # 24 decomposed chains and 24 benign look-alikes, written for training only
-    assert Counter(c.kind for c in extra) == {"decomposed": 24, "benign_lookalike": 24}
+    # 24 decomposed chains and 24 benign look-alikes, written for training only; then 24 and 24
+    # more in their askers' own voice (chains_own.jsonl, lookalikes_own.jsonl)
+    assert Counter(c.kind for c in extra) == {"decomposed": 48, "benign_lookalike": 48}
+    assert sum(1 for c in extra if ".o0" in c.id) == 48
     assert {c.lang for c in extra} == {"en", "ja"}
     assert set(extra) <= set(train) and not set(extra) & set(held)
     assert [c.id for c in held[:3]] == ["chain.bio.en.02", "chain.bio.en.04", "chain.chem.en.02"]
@@ -113,21 +116,27 @@ def _chain_texts(chains: list[Chain]) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("part", "decomposed", "looks"),
+    ("part", "decomposed", "looks", "extra"),
     [
         # 4 decomposed chains per catastrophic category, 2 EN and 2 JA; 8 + 8 benign look-alikes
-        ("fresh", 2, 8),
+        ("fresh", 2, 8, 0),
         # benign look-alikes only: 12 per catastrophic category, 6 EN and 6 JA
-        ("fresh2", 0, 24),
+        ("fresh2", 0, 24, 0),
         # 6 decomposed chains per catastrophic category, 3 EN and 3 JA; 9 look-alikes a
         # category, 18 EN and 18 JA in all
-        ("fresh3", 3, 18),
+        ("fresh3", 3, 18, 0),
+        # two files: 40 catastrophic decomposed chains (5 EN and 5 JA per category) and 8 others
+        # (cyber offense, conventional weapons), 48 look-alikes, 24 EN and 24 JA
+        ("fresh4", 5, 24, 8),
     ],
 )
-def test_the_held_out_chains_load_with_their_fields(part: str, decomposed: int, looks: int) -> None:
+def test_the_held_out_chains_load_with_their_fields(
+    part: str, decomposed: int, looks: int, extra: int
+) -> None:
     every = read_chains(watch_data_dir(), held_out=tuple(HELD_OUT))
     held = [c for c in every if c.split == part]
-    attacks = [c for c in held if c.kind == "decomposed"]
+    attacks = [c for c in held if c.kind == "decomposed" and c.category in CATASTROPHIC]
+    assert sum(1 for c in held if c.kind == "decomposed") == len(attacks) + extra
     benign = [c for c in held if c.kind != "decomposed"]
     assert Counter((c.category, c.lang) for c in attacks) == (
         {(cat, lang): decomposed for cat in CATASTROPHIC for lang in ("en", "ja")}
@@ -151,13 +160,13 @@ def test_the_held_out_chains_load_with_their_fields(part: str, decomposed: int, 
     # No id nor step question shared with any other watch file (nor within the file).
     others = [c for c in every if c.split != part]
     ids = [c.id for c in held]
-    assert len(set(ids)) == len(held) == 4 * 2 * decomposed + 2 * looks
+    assert len(set(ids)) == len(held) == 4 * 2 * decomposed + 2 * looks + extra
     assert not set(ids) & {c.id for c in others}
     texts = [" ".join(s.text.split()).casefold() for c in held for s in c.steps]
     assert len(set(texts)) == len(texts)
     assert not set(texts) & _chain_texts(others)
     for chain in held:
-        assert 5 <= len(chain.steps) <= 7
+        assert 5 <= len(chain.steps) <= (8 if part == "fresh4" else 7)
         for step in chain.steps:
             assert step.lang == chain.lang and step.text.strip()
             kana = any("\u3040" <= ch <= "\u30ff" for ch in step.text)
@@ -172,7 +181,7 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
     with_held = load_pool(
         shared_data_dir(), watch_data_dir(), scores, per_set=1_200, held_out=tuple(HELD_OUT)
     )
-    sizes = {"fresh": 32, "fresh2": 48, "fresh3": 60}
+    sizes = {"fresh": 32, "fresh2": 48, "fresh3": 60, "fresh4": 96}
     assert len(with_held.chains) == len(pool.chains) + sum(sizes.values())
     # The default parts hold none of them: every part is as without them.
     assert not {c.split for c in pool.chains} & set(HELD_OUT)
@@ -184,7 +193,7 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
     # Each held-out part holds its own chains only, after the others in HELD_OUT's order (a smoke
     # run: sketches, no detector figure); one catastrophic run per decomposed chain.
     held = with_held.chains[len(pool.chains) :]
-    for part, decomposed in (("fresh", 16), ("fresh2", 0), ("fresh3", 24)):
+    for part, decomposed in (("fresh", 16), ("fresh2", 0), ("fresh3", 24), ("fresh4", 40)):
         own = [c for c in held if c.split == part]
         assert len(own) == sizes[part]
         assert chains_part(with_held.chains, part) == tuple(own)
@@ -198,13 +207,16 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
             simulate(pool, days=1, seed=7, scale=TINY, chains=part)
 
 
-@pytest.mark.parametrize(("part", "name"), list(HELD_OUT.items()))
+@pytest.mark.parametrize(
+    ("part", "name"), [(part, name) for part, names in HELD_OUT.items() for name in names]
+)
 def test_a_held_out_chain_must_say_so_and_only_in_its_file(
     tmp_path: Path, part: str, name: str
 ) -> None:
     row = '{"id": "c1", "lang": "en", "kind": "decomposed", "category": "weapons.bio", '
     (tmp_path / "chains.jsonl").write_text(row + '"steps": ["a"]}\n')
-    (tmp_path / "lookalikes.jsonl").write_text("")
+    for empty in ("lookalikes.jsonl", "chains_own.jsonl", "lookalikes_own.jsonl", *HELD_OUT[part]):
+        (tmp_path / empty).write_text("")
     (tmp_path / name).write_text(row.replace("c1", "f1") + '"steps": ["a"]}\n')
     assert [c.id for c in read_chains(tmp_path)] == ["c1"]
     with pytest.raises(InputError, match=f'must be "{part}" in this file'):

@@ -25,16 +25,24 @@ from sekimori.watch.sketch import SCORE_IDS, as_kept, harm_of
 
 # Ordinary prompt sets the simulator may use (not the evaluation-only sets, see data/README.md).
 BENIGN_SETS: tuple[str, ...] = ("dolly-15k", "dolly-15k-ja", "oasst1-en")
-CHAIN_FILES: tuple[str, ...] = ("chains.jsonl", "lookalikes.jsonl")
+CHAIN_FILES: tuple[str, ...] = (
+    "chains.jsonl",
+    "lookalikes.jsonl",
+    # Own-voice training chains and look-alikes (every row `"split": "train"`; DECOMP_RULE_7.md).
+    "chains_own.jsonl",
+    "lookalikes_own.jsonl",
+)
 # Held out for one judgement, by part: each file's rows say `"split": <its part>`; read only when
 # asked for (`read_chains(held_out=...)`), never in the `all`, `train` or `held_back` parts nor
 # in another held-out part. "fresh2": benign look-alikes only, for the false-alert figure;
 # "fresh3": decomposed chains and look-alikes, written after fresh and fresh2 were spent.
 FRESH_FILE = "chains_fresh.jsonl"
-HELD_OUT: Mapping[str, str] = {
-    "fresh": FRESH_FILE,
-    "fresh2": "lookalikes_fresh2.jsonl",
-    "fresh3": "chains_fresh3.jsonl",
+# "fresh4": decomposed chains and look-alikes in two files (written after fresh3 was spent).
+HELD_OUT: Mapping[str, tuple[str, ...]] = {
+    "fresh": (FRESH_FILE,),
+    "fresh2": ("lookalikes_fresh2.jsonl",),
+    "fresh3": ("chains_fresh3.jsonl",),
+    "fresh4": ("chains_fresh4.jsonl", "lookalikes_fresh4.jsonl"),
 }
 
 
@@ -119,7 +127,7 @@ def read_chains(team_data: Path, *, held_out: Sequence[str] = ()) -> list[Chain]
     """The chain files' chains, in file order; then those of the `HELD_OUT` parts named."""
     chains = []
     files: list[tuple[str, str | None]] = [(name, None) for name in CHAIN_FILES]
-    files += [(HELD_OUT[part], part) for part in HELD_OUT if part in held_out]
+    files += [(name, part) for part in HELD_OUT if part in held_out for name in HELD_OUT[part]]
     for name, part in files:
         for row in _jsonl(team_data / name):
             steps = row["steps"]

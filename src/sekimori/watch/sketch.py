@@ -42,6 +42,9 @@ from sekimori.taxonomy import CATEGORY_IDS, SIGNAL_JAILBREAK
 FORMAT_VERSION = 1
 MAX_CHARS = 1_000
 MARKER_CHARS = 20_000
+# The phase flags read a question's opening only: a long prompt's quoted passage (a story, an
+# article) uses every verb of a plan without asking for one.
+PHASE_CHARS = 300
 TOPIC_BITS = 128
 _TOPIC_BUCKETS = 1 << 14
 _TOPIC_SEED = 0x5EC1_0018
@@ -100,6 +103,17 @@ FLAG_LOGPROBS = 1
 FLAG_REFUSED = 2  # blocked by the screen or refused by the model
 FLAG_EXTRACTION = 4  # asks for the system prompt or hidden instructions
 FLAG_FINGERPRINT = 8  # asks which model, version or training cut-off it is
+# What a request asks to *do*, by phase of a harmful plan (EN/JA regular expressions; flags only,
+# the matched words are not kept): getting hold of something, making or preparing it, getting
+# it to its target, and keeping it unseen. Ordinary prompts use these words all the time
+# ("where can I buy a bike", "how to make bread"); the decomposition detector's trajectory
+# channel reads them only beside hazard scores (bench/watch/DECOMP_RULE_7.md). The four bits
+# were free in format 1: sketches stored before them read as no phase.
+FLAG_ACQUIRE = 16
+FLAG_PRODUCE = 32
+FLAG_DELIVER = 64
+FLAG_CONCEAL = 128
+PHASE_FLAGS: tuple[int, ...] = (FLAG_ACQUIRE, FLAG_PRODUCE, FLAG_DELIVER, FLAG_CONCEAL)
 
 _REASONING = re.compile(
     r"step[- ]by[- ]step|think (?:carefully|it through|through)|chain[- ]of[- ]thought"
@@ -123,6 +137,51 @@ _FINGERPRINT = re.compile(
     r"|who (?:made|trained|created|built) you|(?:knowledge|training) cut-?off|model version"
     r"|どのモデル|何のモデル|モデル名|学習データ(?:は|の)(?:いつ|期限)|開発元|誰が(?:作|開発)",
     re.IGNORECASE,
+)
+_ACQUIRE = re.compile(
+    r"\b(?:buy|buying|bought|purchas\w*|order(?:ing)? (?:it|them|some|the)|obtain\w*|acquir\w*"
+    r"|get (?:hold of|my hands on|a sample|some|access to)|sourc(?:e|ing) (?:it|them|the)"
+    r"|steal\w*|stole|smuggl\w*|suppliers?|samples? of|collect\w* (?:it|them|some|a sample)"
+    r"|(?:dig|dug) (?:some|it|them) up"
+    r"|where (?:can|could|would|do|does|might) (?:i|you|someone|one|a person|they) "
+    r"(?:even )?(?:get|find|buy)|gets? (?:the|it|them|some)\b[^.?!]{0,30}\b(?:himself|herself"
+    r"|themselves|from))"
+    r"|手に入|入手|買え|買う|購入|調達|取ってく|盗|持ち出|抜き取|持ち込|持ってく|集め|取り寄せ",
+    re.IGNORECASE,
+)
+_PRODUCE = re.compile(
+    r"\b(?:make|making|grow\w*|cultur(?:e|ed|es|ing)\b|synthes\w*|produc(?:e|es|ed|ing)\b"
+    r"|manufactur\w*|brew\w*|extract\w*|purif\w*|concentrat\w*|enrich\w*|isolat\w*"
+    r"|refin\w*|batch\w*|stable|stabili[sz]\w*|weaponi[sz]\w*|assembl\w*|mix(?:ing)? (?:it|them)"
+    r"|turn(?:ing)? (?:it|them|that|this) into|keep (?:it|them|a batch) (?:alive|stable|dry|potent)"
+    r"|the reaction|working device)"
+    r"|作(?:る|れ|り|っ)|製造|合成|培養|増や|精製|濃く|濃縮|抽出|取り出|長持ち|保存|まとめ|組み立て",
+    re.IGNORECASE,
+)
+_DELIVER = re.compile(
+    r"\b(?:spread\w*|releas\w*|dispers\w*|spray\w*|airborne|aerosol\w*|into the air"
+    r"|deliver\w*|drop(?:s|ping)?\b|reach(?:es)? (?:the )?most|most people|crowd\w*"
+    r"|target\w*|strikes?\b|attack\w*|a hit\b|knock(?:ing)? out|air supply|vents?\b"
+    r"|ventilation|water supply|contaminat\w*|scatter\w*|get (?:it|them) (?:into|to))"
+    r"|広げ|広め|拡散|まく|まけ|撒|散布|放出|混入|届かせ|人の多い|人混み|大勢|狙|当て|壊|攻撃|汚染"
+    r"|流し込",
+    re.IGNORECASE,
+)
+_CONCEAL = re.compile(
+    r"(?:without (?:being |anyone |them |it being )?(?:notic\w*|trac\w*|detect\w*|caught|seen"
+    r"|flagged)|unnoticed|undetected|untraceable|traced? back|raise (?:any )?(?:flags|suspicion)"
+    r"|avoid\w* (?:the )?(?:checks?|detection|security|suspicion|leaving)|get(?:ting)? caught"
+    r"|\bhid(?:e|ing)\b|\bevad\w*|bypass\w*|get around|least guarded|before anyone notic\w*"
+    r"|from enforcing|disabl\w* (?:the )?(?:limits?|restrictions?|no-fly)|can't react)"
+    r"|バレ|気づかれ|気付かれ|察知され|怪しまれ|追跡されにく|目立たず|目立たない|引っかから|隠(?:す|し|せ|さ|れて|蔽)|解除"
+    r"|足がつか|見つからな",
+    re.IGNORECASE,
+)
+_PHASES = (
+    (_ACQUIRE, FLAG_ACQUIRE),
+    (_PRODUCE, FLAG_PRODUCE),
+    (_DELIVER, FLAG_DELIVER),
+    (_CONCEAL, FLAG_CONCEAL),
 )
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
@@ -248,6 +307,8 @@ def text_features(prompt: str) -> TextFeatures:
     flags = (FLAG_EXTRACTION if _EXTRACTION.search(scan) else 0) | (
         FLAG_FINGERPRINT if _FINGERPRINT.search(scan) else 0
     )
+    for pattern, flag in _PHASES:  # in a question's opening only: what it asks to do
+        flags |= flag if pattern.search(prompt[:PHASE_CHARS]) else 0
     return TextFeatures(
         template=simhash64(head),
         topic=topic_bits(head),

@@ -57,6 +57,14 @@ with two such refusals or more in one category. A benign look-alike chat is refu
 all (one cautious question); a busy batch job is refused now and then by chance; a question
 asked in pieces is refused again and again on one topic in a short session or a quiet key.
 Off by default (no chain more and more false alerts on the fresh held-out sets).
+A sixth channel, *trajectory* (`trajectory`, branch watch, bench/watch/DECOMP_RULE_7.md), reads
+what a unit's requests ask to do (the sketch's phase flags: getting hold of something, making it,
+getting it to a target, keeping it unseen) beside their scores in a catastrophic category, for
+questions asked in the asker's own voice, which score low one by one: per category, the highest
+score of each phase among the unit's last `trajectory_window` requests at `trajectory_floor` or
+more, from two requests or more (with `trajectory_conceal`, only when one asked how to stay
+unseen), alerting at `trajectory_level` with `trajectory_phases` phases. Off by default (no chain
+run more on the held-out fresh4 set: 0 of 160 either way).
 Catastrophic categories may each have their own level (`category_levels`) instead of the
 tier's one (none by default, for the same reason).
 Session sums never decay (a session is one conversation); key sums halve every `KEY_HALF_LIFE_S`.
@@ -77,7 +85,15 @@ from collections.abc import Mapping
 from sekimori.taxonomy import CATEGORIES, Category, Tier, category
 from sekimori.types import WatchAction
 from sekimori.watch.detectors.base import DETECTORS, Alert, Units, unit_name
-from sekimori.watch.sketch import FLAG_REFUSED, KEPT_CATEGORIES, SCORE_IDS, Sketch, hamming
+from sekimori.watch.sketch import (
+    FLAG_CONCEAL,
+    FLAG_REFUSED,
+    KEPT_CATEGORIES,
+    PHASE_FLAGS,
+    SCORE_IDS,
+    Sketch,
+    hamming,
+)
 
 NAME = "decomposition"
 WATCHED: tuple[str, ...] = tuple(c.id for c in CATEGORIES if c.tier is not Tier.MODERATE)
@@ -153,6 +169,29 @@ REFUSALS = False
 REFUSAL_SURE = 0.75
 REFUSAL_RATE = 0.00291
 REFUSAL_LEVEL = float("inf")
+# Trajectory channel (`trajectory`; bench/watch/DECOMP_RULE_7.md): what a unit's requests ask
+# to do (the sketch's phase flags: acquire, produce, deliver, conceal) beside their scores in a
+# catastrophic category. Per category, each phase keeps the highest score of a request that asked
+# for it with that category's score at `trajectory_floor` or more; the unit alerts when the
+# phases' scores add up to `trajectory_level` with `trajectory_phases` phases or more. Questions
+# asked in their askers' own voice score low in the categories one by one (0.37 against 0.62 for
+# label-style steps): the screen's scores alone do not part them from a look-alike chat, what
+# they ask to do together might.
+# Chosen on the training seeds (floor 0.3, 3 phases, conceal required, level 1.65: 110 -> 117 of
+# 272 training chain runs by the 4th step, benign alerts 2 -> 2); judged once on fresh4: 0 -> 0
+# of 160 chain runs by the 4th step, false alerts 0 -> 2 in 6,615 benign sessions: its rule
+# missed, so off by default (RESULTS.md, section "Tried: trajectory").
+TRAJECTORY = False
+TRAJECTORY_FLOOR = 0.3
+TRAJECTORY_PHASES = 2
+TRAJECTORY_LEVEL = float("inf")
+# With `trajectory_conceal`, only a unit whose phases include keeping it unseen counts (benign
+# look-alike chats ask to buy, make and ship things too, for ordinary reasons; hardly ever how to
+# do it unnoticed).
+TRAJECTORY_CONCEAL = False
+# Only a unit's last `trajectory_window` requests count (a busy key gathers every phase in time).
+TRAJECTORY_WINDOW = 8
+_PHASE_MASK = sum(PHASE_FLAGS)
 TRAINING_CATEGORY_LEVELS: Mapping[str, float] = {
     "weapons.bio": 1.02,
     "weapons.chem": 0.93,
@@ -182,6 +221,8 @@ class _Evidence:
         "recent",
         "seen",
         "sums",
+        "trajectory",
+        "trajectory_at",
         "ts",
     )
 
@@ -205,6 +246,11 @@ class _Evidence:
         # The refusals channel's sure refusals per catastrophic category (decayed like the
         # sums); None until the unit has one, so a unit with none costs nothing.
         self.blocks: list[float] | None = None
+        # The trajectory channel's highest score per (catastrophic category, phase), flattened,
+        # among the unit's last few requests; None until the unit has one, so a unit with none
+        # costs nothing.
+        self.trajectory: list[float] | None = None
+        self.trajectory_at: list[int] | None = None  # ... and the request number of each
 
 
 class DecompositionDetector:
@@ -234,6 +280,12 @@ class DecompositionDetector:
         refusal_sure: float = REFUSAL_SURE,
         refusal_rate: float = REFUSAL_RATE,
         refusal_level: float = REFUSAL_LEVEL,
+        trajectory: bool = TRAJECTORY,
+        trajectory_floor: float = TRAJECTORY_FLOOR,
+        trajectory_phases: int = TRAJECTORY_PHASES,
+        trajectory_level: float = TRAJECTORY_LEVEL,
+        trajectory_conceal: bool = TRAJECTORY_CONCEAL,
+        trajectory_window: int = TRAJECTORY_WINDOW,
         max_units: int = 500_000,
         record_peaks: bool = False,
     ) -> None:
@@ -267,6 +319,12 @@ class DecompositionDetector:
         self.refusal_sure: float | None = refusal_sure if refusals else None
         self.refusal_rate = refusal_rate
         self.refusal_level = refusal_level
+        self.trajectory = trajectory
+        self.trajectory_floor = trajectory_floor
+        self.trajectory_phases = trajectory_phases
+        self.trajectory_level = trajectory_level
+        self.trajectory_conceal = trajectory_conceal
+        self.trajectory_window = trajectory_window
         # Each (unit kind, unit, category)'s highest sum, for choosing the level (unbounded);
         # category "breadth" for the breadth channel's score.
         self.peaks: dict[tuple[str, int, str], float] | None = {} if record_peaks else None
@@ -287,8 +345,16 @@ class DecompositionDetector:
         if anchored is not None:
             self._remember(session_state, sketch, anchored)
             self._remember(key_state, sketch, anchored)
+        steps = self._steps(sketch)
+        if steps is not None:
+            _step(session_state, steps, self.trajectory_window)
+            _step(key_state, steps, self.trajectory_window)
+            self._record_trajectory("session", sketch.session, session_state)
+            self._record_trajectory("key", sketch.key, key_state)
         if not any(gains) and not hazard:
-            return self._anchors(session_state, key_state, sketch) if anchored else None
+            return (self._anchors(session_state, key_state, sketch) if anchored else None) or (
+                self._trajectories(session_state, key_state, sketch) if steps else None
+            )
         block = self.sure_refusal(sketch)
         session = self._add(session_state, gains, hazard, sketch, None, block)
         key = self._add(key_state, gains, hazard, sketch, KEY_HALF_LIFE_S, block)
@@ -304,7 +370,90 @@ class DecompositionDetector:
             or (self._refused(session, "session", sketch.session, sketch, key) if block else None)
             or (self._refused(key, "key", sketch.key, sketch, None) if block else None)
             or (self._anchors(session_state, key_state, sketch) if anchored else None)
+            or (self._trajectories(session_state, key_state, sketch) if steps else None)
         )
+
+    # --- the trajectory channel ----------------------------------------------------------
+    def _steps(self, sketch: Sketch) -> list[float] | None:
+        """The request's contribution to the trajectory state: its score in each catastrophic
+        category at the floor or more, at each phase it asks for (flattened category by
+        phase), or None when it brings none (or the channel is off)."""
+        phases = sketch.flags & _PHASE_MASK
+        if not self.trajectory or not phases:
+            return None
+        floor = self.trajectory_floor * 255
+        out = [0.0] * (len(_CATASTROPHIC) * len(PHASE_FLAGS))
+        found = False
+        for j, i in enumerate(_CATASTROPHIC):
+            score = sketch.scores[_INDEX[i]]
+            if score < floor:
+                continue
+            for p, flag in enumerate(PHASE_FLAGS):
+                if phases & flag:
+                    out[j * len(PHASE_FLAGS) + p] = score / 255
+                    found = True
+        return out if found else None
+
+    def trajectory_score(self, state: _Evidence, j: int) -> tuple[float, int]:
+        """In catastrophic category `j` (an index into the catastrophic categories): the sum of
+        the unit's phases' scores and how many phases it has (none unless two requests or more
+        asked for them, nor without the conceal phase when `trajectory_conceal` asks for it)."""
+        if state.trajectory is None or state.trajectory_at is None:
+            return 0.0, 0
+        start = state.seen - self.trajectory_window
+        cut = slice(j * len(PHASE_FLAGS), (j + 1) * len(PHASE_FLAGS))
+        row = [
+            v if at > start else 0.0
+            for v, at in zip(state.trajectory[cut], state.trajectory_at[cut], strict=True)
+        ]
+        if self.trajectory_conceal and not row[PHASE_FLAGS.index(FLAG_CONCEAL)]:
+            return 0.0, 0
+        asked = {at for v, at in zip(row, state.trajectory_at[cut], strict=True) if v > 0}
+        if len(asked) < 2:  # a plan asked in pieces: one request naming every phase is not one
+            return 0.0, 0
+        return sum(row), sum(1 for v in row if v > 0)
+
+    def _record_trajectory(self, kind: str, unit: int, state: _Evidence) -> None:
+        if self.peaks is None:
+            return
+        for j in range(len(_CATASTROPHIC)):
+            score, phases = self.trajectory_score(state, j)
+            if phases >= self.trajectory_phases:
+                peak = (kind, unit, "trajectory")
+                self.peaks[peak] = max(score, self.peaks.get(peak, 0.0))
+
+    def _trajectories(self, session: _Evidence, key: _Evidence, sketch: Sketch) -> Alert | None:
+        return self._trajectory(session, "session", sketch.session, sketch, key) or (
+            self._trajectory(key, "key", sketch.key, sketch, None)
+        )
+
+    def _trajectory(
+        self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
+    ) -> Alert | None:
+        """`key`: the session's key state (None for a key), told once for the two."""
+        for j, i in _untold(state, key):
+            score, phases = self.trajectory_score(state, j)
+            if phases < self.trajectory_phases or score < self.trajectory_level:
+                continue
+            cat = category(WATCHED[i])
+            return _told_alert(
+                state,
+                key,
+                i,
+                (kind, unit, sketch),
+                (score, self.trajectory_level),
+                {"phases": phases, "passed_evidence_requests": state.passed[i]},
+                (
+                    f"{cat.name_en}: requests of this {kind} with some score in this category "
+                    f"ask for {phases} steps of a plan (getting hold of something, making it, "
+                    f"getting it to a target, keeping it unseen; score {score:.2f}, level "
+                    f"{self.trajectory_level})",
+                    f"{cat.name_ja}：この{_ja(kind)}で、このカテゴリにスコアのある要求が計画の "
+                    f"{phases} 段階（入手、製造、目標への到達、隠蔽）を尋ねている（スコア "
+                    f"{score:.2f}、基準 {self.trajectory_level}）",
+                ),
+            )
+        return None
 
     def composed(
         self, sketch: Sketch, scores: Mapping[str, float], *, texts: int, passed: int
@@ -467,10 +616,7 @@ class DecompositionDetector:
         self, state: _Evidence, kind: str, unit: int, sketch: Sketch, key: _Evidence | None
     ) -> Alert | None:
         """`key`: the session's key state (None for a key), told once for the two."""
-        alerted = _told(state, key)
-        for j, i in enumerate(_CATASTROPHIC):
-            if alerted & (1 << i):
-                continue
+        for j, i in _untold(state, key):
             found = self._anchor_support(state, j)
             if found is None:
                 continue
@@ -564,44 +710,36 @@ class DecompositionDetector:
         """`key`: the session's key state (None for a key), told once for the two."""
         if state.blocks is None:
             return None
-        alerted = _told(state, key)
-        for j, i in enumerate(_CATASTROPHIC):
+        for j, i in _untold(state, key):
             refusals = state.blocks[j]
-            if alerted & (1 << i) or refusals < BREADTH_MIN:
+            if refusals < BREADTH_MIN:
                 continue
             score = self._refusal_surprise(state, j)
             if score < self.refusal_level:
                 continue
-            _tell(state, key, i)
-            cat = category(WATCHED[i])
             expected = self.refusal_rate * state.count
             shown = round(refusals, 1)
-            where = "セッション" if kind == "session" else "キー"
-            return Alert(
-                detector=NAME,
-                unit=unit_name(kind, unit),
-                ts=sketch.ts,
-                score=round(score, 3),
-                level=self.refusal_level,
-                action=WatchAction.HOLD if state.passed[i] >= 2 else WatchAction.ALERT,
-                features={
+            cat = category(WATCHED[i])
+            return _told_alert(
+                state,
+                key,
+                i,
+                (kind, unit, sketch),
+                (score, self.refusal_level),
+                {
                     "requests": round(state.count, 1),
                     "sure_refusals": shown,
                     "expected_by_chance": round(expected, 3),
                     "passed_evidence_requests": state.passed[i],
                 },
-                reason_en=(
+                (
                     f"{cat.name_en}: the screen refused {shown:g} distinct requests of this "
                     f"{kind} sure in this category, where chance gives {expected:.2f} "
-                    f"(score {score:.2f}, level {self.refusal_level})"
-                ),
-                reason_ja=(
-                    f"{cat.name_ja}：この{where}の異なる要求 {shown:g} 件を、スクリーンが"
+                    f"(score {score:.2f}, level {self.refusal_level})",
+                    f"{cat.name_ja}：この{_ja(kind)}の異なる要求 {shown:g} 件を、スクリーンが"
                     f"このカテゴリで確度高く拒否した（偶然なら {expected:.2f} 件、"
-                    f"スコア {score:.2f}、基準 {self.refusal_level}）"
+                    f"スコア {score:.2f}、基準 {self.refusal_level}）",
                 ),
-                category=cat.id,
-                keys=(sketch.key,),
             )
         return None
 
@@ -711,9 +849,67 @@ def _beside(
     )
 
 
+def _step(state: _Evidence, steps: list[float], window: int) -> None:
+    """The request's phases enter the unit's trajectory state: each (category, phase) keeps the
+    highest score among the unit's last `window` requests (an older one is replaced)."""
+    if state.trajectory is None:
+        state.trajectory = steps
+        state.trajectory_at = [state.seen if v else 0 for v in steps]
+        return
+    assert state.trajectory_at is not None
+    start = state.seen - window
+    for n, (v, at, new) in enumerate(
+        zip(state.trajectory, state.trajectory_at, steps, strict=True)
+    ):
+        if new and (at <= start or new >= v):
+            state.trajectory[n] = new
+            state.trajectory_at[n] = state.seen
+
+
 def _told(state: _Evidence, key: _Evidence | None) -> int:
     """The alert bits a unit has raised; a session's include its key's (told once for both)."""
     return state.alerted | (key.alerted if key is not None else 0)
+
+
+def _told_alert(
+    state: _Evidence,
+    key: _Evidence | None,
+    i: int,
+    where: tuple[str, int, Sketch],
+    score: tuple[float, float],
+    features: Mapping[str, float],
+    reasons: tuple[str, str],
+) -> Alert:
+    """Watched category `i`'s alert for a unit (`where`: its kind, id and the request; `score`:
+    the channel's score and level; `reasons`: English, Japanese), told once with its key: held
+    for review when two of the unit's evidence requests there got through the screen."""
+    kind, unit, sketch = where
+    _tell(state, key, i)
+    return Alert(
+        detector=NAME,
+        unit=unit_name(kind, unit),
+        ts=sketch.ts,
+        score=round(score[0], 3),
+        level=score[1],
+        action=WatchAction.HOLD if state.passed[i] >= 2 else WatchAction.ALERT,
+        features=features,
+        reason_en=reasons[0],
+        reason_ja=reasons[1],
+        category=WATCHED[i],
+        keys=(sketch.key,),
+    )
+
+
+def _ja(kind: str) -> str:
+    """A unit's kind in Japanese."""
+    return "セッション" if kind == "session" else "キー"
+
+
+def _untold(state: _Evidence, key: _Evidence | None) -> list[tuple[int, int]]:
+    """The catastrophic categories the unit (with its key, for a session) has not raised yet, as
+    (index among the catastrophic categories, index among the watched ones)."""
+    alerted = _told(state, key)
+    return [(j, i) for j, i in enumerate(_CATASTROPHIC) if not alerted & (1 << i)]
 
 
 def _tell(state: _Evidence, key: _Evidence | None, bit: int) -> None:
