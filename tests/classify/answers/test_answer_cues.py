@@ -117,3 +117,30 @@ def test_the_scorer_judges_what_its_stage_leaves_as_the_judge_alone_does(
         else:
             want = AnswerVerdict(False, 0.0, {}, RefusalLabel.COMPLIANCE, 0.0)
         assert verdict == want
+
+
+def test_a_streams_windows_read_its_prompt_once_with_the_same_levels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sekimori.classify.answers import patterns
+
+    judge = default_judge()
+    stage = load_stage(MODEL_DIR, judge.model)  # a stage of its own: nothing kept yet
+    assert stage is not None
+    prompt, answer = ANSWERS[0]
+    windows = [answer[:40], answer[:120], answer]
+    fresh = [previous_stage_rows(stage, [prompt], [w]) for w in windows]
+    tokenised: list[str] = []
+    rows = stage.pool.rows
+
+    def counted(text: str) -> Any:
+        tokenised.append(text)
+        return rows(text)
+
+    monkeypatch.setattr(stage.pool, "rows", counted)
+    patterns._asked.cache_clear()
+    for window, (x, known) in zip(windows, fresh, strict=True):
+        now, now_known = stage.features([prompt], [window])
+        assert now.tobytes() == x.tobytes() and now_known.tobytes() == known.tobytes()
+    assert tokenised.count(prompt) == 1
+    assert patterns._asked.cache_info().hits == len(windows) - 1

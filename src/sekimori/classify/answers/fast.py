@@ -26,8 +26,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -126,13 +127,19 @@ class FastStage:
         self.meta = meta
         self.judge = judge
         self.pool = TokenPool(model.vocab, model.vectors, tokenizer)
+        # A stream's windows are all read with the request's prompt: its known tokens are kept
+        # for the latest prompts (a few streams at once)
+        self._prompt_rows = lru_cache(maxsize=64)(self._rows_of_prompt)
+
+    def _rows_of_prompt(self, prompt: str) -> NDArray[np.int64]:
+        return self.pool.rows(prompt)[0]
 
     def features(
         self, prompts: Sequence[str], answers: Sequence[str], cues: AnswerCues | None = None
     ) -> tuple[Array, Array]:
         """Unscaled feature rows and each pair's share of known tokens (prompt excluded: the
         question only conditions the answer, which alone can carry harm)."""
-        return pair_rows(self.pool, self.judge, prompts, answers, cues)
+        return pair_rows(self.pool, self.judge, prompts, answers, cues, self._prompt_rows)
 
     def levels(self, prompts: Sequence[str], answers: Sequence[str]) -> Array:
         """The stage's level for each pair: the higher of its MLP's P(harmful) and the judge's
@@ -220,12 +227,14 @@ def pair_bags(
     prompts: Sequence[str],
     answers: Sequence[str],
     openings: Sequence[str] | None = None,
+    prompt_rows: Callable[[str], NDArray[np.int64]] | None = None,
 ) -> tuple[PairBags, Array]:
     """The known tokens of each prompt, answer and opening, and each answer's share known
-    (``openings``: the answers' openings where already cut, `AnswerCues.openings`)."""
+    (``openings``: the answers' openings where already cut, `AnswerCues.openings`;
+    ``prompt_rows``: a prompt's known tokens where kept, as `TokenPool.rows` gives them)."""
     if openings is None:
         openings = [take_tokens(text, OPENING_TOKENS) for text in answers]
-    p = [pool.rows(text)[0] for text in prompts]
+    p = [pool.rows(text)[0] if prompt_rows is None else prompt_rows(text) for text in prompts]
     a = [pool.rows(text) for text in answers]
     o = [pool.rows(text)[0] for text in openings]
     known = np.array([k for _, k in a], np.float32)
@@ -251,12 +260,13 @@ def pair_rows(
     prompts: Sequence[str],
     answers: Sequence[str],
     cues: AnswerCues | None = None,
+    prompt_rows: Callable[[str], NDArray[np.int64]] | None = None,
 ) -> tuple[Array, Array]:
     """[v(prompt), v(answer), v(prompt) * v(answer), v(opening), refusal cues, the judge's harm
     n-gram log-odds]: the judge's own features with static vectors in place of the encoder."""
     if cues is None:
         cues = judge.cues(prompts, answers)
-    bags, known = pair_bags(pool, prompts, answers, cues.openings)
+    bags, known = pair_bags(pool, prompts, answers, cues.openings, prompt_rows)
     return feature_rows(bags, extra_columns(judge, prompts, answers, cues), pool.vectors), known
 
 
