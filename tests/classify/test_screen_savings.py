@@ -108,9 +108,9 @@ def test_the_copyright_detector_reads_the_plans_hashing_with_the_same_rows(text:
     detector = clf.reproduction
     assert isinstance(detector, ReproductionDetector)
     assert detector.buckets == clf.model.meta.buckets  # so the bucket ids are shared too
-    ngrams_module.hashed_text.cache_clear()
+    ngrams_module._kept.cache_clear()
     alone = detector.read(text)
-    ngrams_module.hashed_text.cache_clear()
+    ngrams_module._kept.cache_clear()
     known = _PieceLevels(clf)
     clf._plan(text, known)
     for view in views(text):
@@ -137,7 +137,7 @@ def test_a_view_is_hashed_once_for_the_plan_and_the_copyright_detector(
     scorer = ModelScorer()
     scorer.score_prompts(["warm"])
     for text in TEXTS[4:]:
-        ngrams_module.hashed_text.cache_clear()
+        ngrams_module._kept.cache_clear()
         made.clear()
         scorer.score_prompts([text])
         assert all(made.count(v) == 1 for v in views(text)), text
@@ -191,3 +191,14 @@ def test_the_plan_asks_whether_a_piece_reads_as_a_request_only_of_pieces_it_take
             if key in found:
                 want = 0.0 if request else prompt_module.NON_REQUEST_DISCOUNT
                 assert found[key].discount == want
+
+
+def test_only_texts_up_to_the_kept_length_are_kept() -> None:
+    ngrams_module._kept.cache_clear()
+    short = "a short text " * 10
+    assert ngrams_module.hashed_text(short) is ngrams_module.hashed_text(short)
+    long = "x" * (ngrams_module.KEPT_CHARS + 1)
+    first, again = ngrams_module.hashed_text(long), ngrams_module.hashed_text(long)
+    assert first is not again
+    assert np.array_equal(first.row(1000).index, again.row(1000).index)
+    assert ngrams_module._kept.cache_info().currsize == 1
