@@ -17,7 +17,7 @@ request: what a prompt none of whose pieces was seen before costs.
     python bench/gateway/passes.py [--requests 40 --rounds 4]
                                    [--baseline-src DIR --baseline-label TEXT]
 
-Writes bench/gateway/PASSES.md.
+Writes bench/gateway/PASSES.md (what follows its `NOTES` marker is kept).
 """
 
 from __future__ import annotations
@@ -45,39 +45,45 @@ from sekimori.testing.machine import cpu_model, load_average  # noqa: E402
 WINDOW, STRIDE = 400, 120  # the screen's defaults (settings: window_chars, stride_chars)
 PROMPT_CHARS = 300  # what the screen gives the answer judge of the prompt
 KINDS = ("input", "answer, non-streamed", "answer, streamed")
+# PASSES.md below this line is written by hand and kept when the script rewrites the file
+NOTES = "<!-- notes: written by hand, kept when passes.py rewrites this file -->"
 
 # Measured by hand (cProfile and onnxruntime's profiler, one bench prompt in process, 2026-12-06;
 # py-spy and per-thread CPU time of a `policy` gateway at concurrency 32, 2026-12-07; the machine
 # loaded); kept in the file the script writes.
 WHERE_TIME_GOES = (
-    "Where a screened request's CPU goes in the gateway (`screening.py --quick`'s non-streamed "
-    "requests at concurrency 32, 2026-12-07, after hashing once (da86ab9): CPU time of each "
-    "thread of the gateway over 480 requests, and py-spy at 200 Hz for what its screen threads "
-    "run; the machine loaded by other jobs):",
+    "Where a screened request's CPU goes in the gateway (`screening.py --quick`'s "
+    "non-streamed requests at concurrency 32, 2026-12-07 21:01 UTC, this tree at fe3a3eb, "
+    "after the second round of exact savings: CPU time of each thread of the gateway over 480 "
+    "requests, and py-spy at 100 Hz for what its screen threads run; the machine loaded by "
+    "other jobs, load average 8.6):",
     "",
-    "- 22.5 ms a request: the two screen threads 19.3, the event loop 2.0 (HTTP, JSON, policy, "
-    "the upstream call), the default executor 1.2 (the watch's sketch of the prompt, the audit "
-    "log's SQLite writes).",
-    "- Of the screen threads' time: the answer judge's e5-small passes 56% (about 11 ms a "
-    "request: 0.69 passes of 61 tokens a request, three passes - the prompt's last 300 "
-    "characters, the answer, its opening - for each answer the first stage does not clear, "
-    "about a quarter of the bench's), its first stage (answer-fast) 6%, its tokenising and "
-    "heads 5%; the prompt's first stage and plan 24% (n-gram levels, the static stage, the "
-    "segment scan), the copyright detector 7%, the prompt encoder 0% (0.003 passes a request: "
-    "the first stage clears the bench's prompts whole), the PII scan 0.2%. Before hashing "
-    "once (cdfa294): the prompt's first stage and plan 29%, the copyright detector 12%.",
+    "- 21.4 ms a request (py-spy attached): the two screen threads 17.8, the event loop 1.9 "
+    "(HTTP, JSON, policy, the upstream call), the default executor 1.5 (the watch's sketch of "
+    "the prompt, the audit log's SQLite writes).",
+    "- Of the screen threads' time: the answer judge's e5-small passes 65% (0.68 passes of "
+    "about 62 tokens a request: three - the prompt's last 300 characters, the answer, its "
+    "opening - for each answer the first stage does not clear, a quarter of the bench's), "
+    "the encoder's tokenising and inputs 4%, the judge's heads 1.4%, its first stage "
+    "(answer-fast) 3.4%; the prompt's first stage and plan 19% (the segment scan's one pass "
+    "11%, the whole's static level with its tokenising 4%), the copyright detector 4.7%, the "
+    "PII scan 0.8%, the prompt encoder 0% (the first stage clears the bench's prompts whole). "
+    "Before this round (88f92c9): the prompt's first stage and plan 24%, the copyright "
+    "detector 7%, answer-fast 6%; before hashing once (cdfa294): 29% and 12%.",
     "- Streamed, two judgements a request (the opening after 120 characters, then the whole "
     "answer) cost 0.64 passes: the window's prompt and, where short, its opening are the "
     "judge's remembered texts.",
-    "- onnxruntime's `run` costs about 2.5-3 ms a call whatever its length (the int8 weights are "
-    "read for every call: `DynamicQuantizeMatMul` is most of a 3-token pass) plus about 0.22 ms "
-    "a token (a 62-token pass about 15 ms on one thread here).",
+    "- A judged answer's three passes (in process, 300 bench answers, load about 9): the "
+    "prompt's 70 tokens 18.0 ms, the answer's 70 tokens 18.0 ms, the opening's 46 tokens "
+    "12.4 ms; onnxruntime's `run` costs about 2.5-3 ms a call whatever its length (the int8 "
+    "weights, 21 MB, are read for every call) plus about 0.22 ms a token.",
     "- Merging passes into one batch is not done: the int8 encoder quantises activations per "
     "call, so a batched text's vector differs (up to 0.027 a coordinate) and its verdict could, "
     "and padding to the longest costs more (3 passes batched: 162 ms against 75 ms one by one).",
     "- Exactly the same verdicts leave the passes as they are; 100 requests/s (20 ms a request, "
     "load generator included) needs fewer answer passes, which changes what is judged (the "
-    "answer first stage's clear point or what it reads), not this code.",
+    "answer first stage's clear point or what it reads), not this code: proposals with their "
+    "CPU shares below.",
 )
 
 
@@ -264,7 +270,10 @@ def main() -> int:
         *WHERE_TIME_GOES,
         "",
     ]
-    args.out.write_text("\n".join(lines), encoding="utf-8")
+    # what was written under the notes marker (figures measured by hand) stays
+    was = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    kept = was[was.index(NOTES) :] if NOTES in was else ""
+    args.out.write_text("\n".join(lines) + (f"\n{kept}" if kept else ""), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -18,9 +19,11 @@ _JA_RANGES = (
 )
 
 
-def _is_japanese(ch: str) -> bool:
-    code = ord(ch)
-    return any(lo <= code <= hi for lo, hi in _JA_RANGES)
+# The ranges as a pattern, and what else to drop when counting letters: `detect_lang` counts with
+# them instead of a Python step a character (the same counts, about 10x faster).
+_JA_CHAR = re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _JA_RANGES) + "]")
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+_ASCII_NON_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
 
 def locale_lang() -> Lang:
@@ -34,15 +37,14 @@ def detect_lang(text: str) -> Lang:
     A few kanji in an English sentence (a name, a quoted term) do not make it Japanese;
     a Japanese sentence with English technical terms still is.
     """
-    if text.isascii():  # ASCII holds no Japanese: skip the per-character loop (~0.5 µs a char)
+    if text.isascii():  # ASCII holds no Japanese
         return "en"
-    ja = letters = 0
-    for ch in text:
-        if _is_japanese(ch):
-            ja += 1
-            letters += 1
-        elif ch.isalpha():
-            letters += 1
+    # Japanese characters count as letters, whatever their class; of the rest, the letters
+    # (`str.isalpha`): the ASCII ones counted as bytes, the others one by one (few in Japanese)
+    rest = _JA_CHAR.sub("", text)
+    ja = len(text) - len(rest)
+    ascii_letters = len(rest.encode("ascii", "ignore").translate(None, _ASCII_NON_LETTERS))
+    letters = ja + ascii_letters + sum(ch.isalpha() for ch in _ASCII_RUN.sub("", rest))
     if letters == 0:
         return "en"
     # Japanese packs a word into one or two characters, English into about five.

@@ -113,7 +113,7 @@ class PreviousLevels(_PieceLevels):
 
     __slots__ = ()
 
-    def will_scan(self, views: Sequence[str]) -> None:
+    def will_scan(self, views: Sequence[str], *, scan: bool = True) -> None:
         pass
 
     def _hashes(self, text: str) -> HashedText:
@@ -174,6 +174,7 @@ def test_a_plan_hashes_each_text_once_for_both_weight_sets_and_the_scan(
     monkeypatch.setattr(prompt_module, "HashedText", Counted)
     clf = default_classifier()
     for text in TEXTS:
+        ngrams_module._kept.cache_clear()  # the latest texts' are kept
         made.clear()
         clf._plan(text, _PieceLevels(clf))
         assert all(made[v] == 1 for v in views(text))

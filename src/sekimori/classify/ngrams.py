@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -116,6 +117,24 @@ class HashedText:
         for j in range(weights.shape[1]):
             out[:, j] += np.bincount(span, value * weights[bucket, j], minlength=len(spans))
         return out
+
+
+# A screened prompt's views are hashed by the prompt model's plan and read again by the copyright
+# detector (the same bucket count): the latest texts' n-grams are kept. Only a few, and only of
+# texts up to KEPT_CHARS (about 1.3 MB of arrays each at most), so a long prompt's arrays do not
+# stay in memory: the two read a text one after the other in one thread.
+KEPT_CHARS = 20_000
+
+
+def hashed_text(text: str) -> HashedText:
+    """`HashedText(text)` (n-grams up to 4), shared by the readers of the latest texts: its
+    rows are those of hashing the text anew, whoever asked first."""
+    return _kept(text) if len(text) <= KEPT_CHARS else HashedText(text)
+
+
+@lru_cache(maxsize=4)
+def _kept(text: str) -> HashedText:
+    return HashedText(text)
 
 
 def linear_scores(

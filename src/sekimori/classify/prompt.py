@@ -43,7 +43,7 @@ from sekimori.classify.cascade import Band
 from sekimori.classify.embedcache import RecentEmbeddings
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.heads import MLPHead, sigmoid
-from sekimori.classify.ngrams import HashedText, SparseRow, hashed_ngrams
+from sekimori.classify.ngrams import HashedText, SparseRow, hashed_ngrams, hashed_text
 from sekimori.classify.operating import evidence
 from sekimori.classify.reproduction import ReproductionDetector
 from sekimori.classify.segments import (
@@ -492,8 +492,7 @@ class PromptClassifier:
         meta = self.model.meta
         norm = normalize(text)
         vs = [text] if norm.text == text else [text, norm.text]
-        if self.segmented and self.one_pass_scan:
-            known.will_scan(vs)
+        known.will_scan(vs, scan=self.segmented and self.one_pass_scan)
         ngram = np.max([known.gate_ngram(v) for v in vs], axis=0)
         gated = bool(ngram[0] < meta.gate and ngram[1] < meta.gate)
         first = (float(ngram[0]), float(ngram[1]))
@@ -522,12 +521,16 @@ class PromptClassifier:
             return plan_of(())
         chosen: list[Segment] = []
 
-        def take(piece: str, discount: float = 0.0, *, layer: bool = False) -> None:
+        def wanted(piece: str) -> bool:
             # scored without the spaces around it: a sentence cut from "… . Request" starts
             # with one, a clause ends with one, and a trailing space alone moved a quarter of
             # the validation requests' scores by more than 0.02 (mostly down)
             key = piece.strip()
-            if key and key not in seen and len(chosen) < MAX_SEGMENTS:
+            return bool(key) and key not in seen and len(chosen) < MAX_SEGMENTS
+
+        def take(piece: str, discount: float = 0.0, *, layer: bool = False) -> None:
+            if wanted(piece):
+                key = piece.strip()
                 seen.add(key)
                 chosen.append(Segment(key, discount, layer))
 
@@ -557,7 +560,9 @@ class PromptClassifier:
         # jailbreak-suspect, and ranked by the higher level they took every place before the
         # request inside them (the whole already reads the wrapper's jailbreak level).
         for c in sorted(found, key=lambda c: (-c.harm, -c.jailbreak)):
-            take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
+            # whether it reads as a request only for a piece taken (the pattern is dear)
+            if wanted(c.text):
+                take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
         # The same segments as without the static stage, less those it clears one by one (at
         # `fast_path.segment_clear`, absent: `clear`): the rule its points were chosen under
         fast = self.fast
@@ -715,6 +720,7 @@ class _PieceLevels:
         "_stage",
         "_static",
         "_tokens",
+        "_views",
     )
 
     def __init__(self, clf: PromptClassifier) -> None:
@@ -730,27 +736,32 @@ class _PieceLevels:
         # for their whole and their pieces, and their e5 tokens with the characters each covers
         # (None: not to be had), for their whole's static level too
         self._hashed: dict[str, HashedText] = {}
+        self._views: set[str] = set()  # the text's views: hashed once, shared (`hashed_text`)
         self._scanned: set[str] = set()
         self._tokens: dict[str, tuple[list[int], list[tuple[int, int]]] | None] = {}
 
-    def will_scan(self, views: Sequence[str]) -> None:
-        """Says which views `prefill` will read, so their whole's static level is read from
-        the tokens the scan needs (the same ids: one tokenisation, not two)."""
-        self._scanned.update(v for v in views if estimate_tokens(v) > WINDOW_TOKENS)
+    def will_scan(self, views: Sequence[str], *, scan: bool = True) -> None:
+        """Says which views the plan reads, so that their n-grams are hashed once for the
+        plan and the copyright detector after it (`ngrams.hashed_text`), and with ``scan``
+        which of them `prefill` will read, so their whole's static level is read from the
+        tokens the scan needs (the same ids: one tokenisation, not two)."""
+        self._views.update(views)
+        if scan:
+            self._scanned.update(v for v in views if estimate_tokens(v) > WINDOW_TOKENS)
 
     def _hashes(self, text: str) -> HashedText:
         found = self._hashed.get(text)
         if found is None:
-            found = self._hashed[text] = HashedText(text)
+            found = self._hashed[text] = hashed_text(text)
         return found
 
     def _row(self, text: str) -> SparseRow:
         found = self._rows.get(text)
         if found is None:
             buckets = self._clf.model.meta.buckets
-            scanned = text in self._scanned
+            shared = text in self._views or text in self._scanned
             row = (
-                self._hashes(text).row(buckets) if scanned else hashed_ngrams(text, buckets=buckets)
+                self._hashes(text).row(buckets) if shared else hashed_ngrams(text, buckets=buckets)
             )
             found = self._rows[text] = row
         return found

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.heads import load_linear, save_linear, sigmoid
-from sekimori.classify.ngrams import HashedText, SparseRow, hashed_ngrams
+from sekimori.classify.ngrams import HashedText, SparseRow, hashed_ngrams, hashed_text
 from sekimori.classify.normalize import normalize
 from sekimori.classify.operating import TierPoint
 from sekimori.classify.segments import reads_as_request, sentences
@@ -58,6 +58,14 @@ def pieces(text: str) -> Iterator[Piece]:
 
 def _placed(text: str) -> Iterator[tuple[str, int, int, Piece]]:
     """`pieces`, each with the view it was read in and where: ``view[start:end]``."""
+    for view, a, b, whole in _spans(text):
+        piece = view[a:b]
+        yield view, a, b, Piece(piece, whole or reads_as_request(piece))
+
+
+def _spans(text: str) -> Iterator[tuple[str, int, int, bool]]:
+    """`_placed` without asking whether each piece reads as a request: the view, where the
+    piece lies in it, and whether the piece is the view's whole (which may always be sure)."""
     norm = normalize(text)
     seen: set[str] = set()
     for view in (text, norm.text, *(d.text for d in norm.decoded)):
@@ -67,8 +75,7 @@ def _placed(text: str) -> Iterator[tuple[str, int, int, Piece]]:
             piece = view[a:b]
             if piece and piece not in seen:
                 seen.add(piece)
-                sure = piece == view[whole[0] : whole[1]] or reads_as_request(piece)
-                yield view, a, b, Piece(piece, sure)
+                yield view, a, b, piece == view[whole[0] : whole[1]]
 
 
 def _stripped(view: str, start: int, end: int) -> tuple[int, int]:
@@ -108,19 +115,23 @@ class ReproductionDetector:
         return float(sigmoid(np.array([logit], np.float32))[0])
 
     def read(self, text: str) -> Reading:
-        # each view hashed once, its pieces (its sentences) read from its n-grams
+        # each view hashed once (the plan's hashing where it read the view just before), its
+        # pieces (its sentences) read from its n-grams
         hashed: dict[str, HashedText] = {}
-        scored: list[tuple[float, bool]] = []
-        for view, a, b, piece in _placed(text):
+        scored: list[tuple[float, str, bool]] = []  # (probability, piece, the view's whole)
+        for view, a, b, whole in _spans(text):
             grams = hashed.get(view)
             if grams is None:
-                grams = hashed[view] = HashedText(view)
+                grams = hashed[view] = hashed_text(view)
             row = grams.piece_row(a, b, self.buckets)
-            scored.append((self.row_probability(row), piece.may_be_sure))
-        return Reading(
-            max((p for p, _ in scored), default=0.0),
-            max((p for p, sure in scored if sure), default=0.0),
-        )
+            scored.append((self.row_probability(row), view[a:b], whole))
+        # The largest probability of a piece that may be sure (`Piece.may_be_sure`): asked of
+        # the pieces from the most probable down, only until one may be (a piece below it
+        # cannot change the largest), so most sentences are never matched against the request
+        # patterns; the same value as asking every piece.
+        ranked = sorted(scored, key=lambda s: -s[0])
+        sure = next((p for p, piece, whole in ranked if whole or reads_as_request(piece)), 0.0)
+        return Reading(max((p for p, _, _ in scored), default=0.0), sure)
 
     def probability(self, text: str) -> float:
         return self.read(text).probability

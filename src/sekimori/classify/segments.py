@@ -34,7 +34,6 @@ _OTHER_CHARS_PER_TOKEN = 1.3
 
 # A sentence: up to and including its end mark(s), a full stop followed by space, or a newline.
 _SENTENCE = re.compile(r"(?:[^。！？!?\n.．]|\.(?!\s|$))*(?:[。！？!?．]+|\.+|\n+|$)")
-_ASCII = re.compile(r"[\x00-\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +47,8 @@ class Span:
 
 def estimate_tokens(text: str) -> float:
     """About how many encoder tokens ``text`` is (a character-based estimate, no tokenizer)."""
-    ascii_chars = len(_ASCII.findall(text))
+    # the ASCII characters, counted without a match object each (what `[\x00-\x7f]` found)
+    ascii_chars = len(text) if text.isascii() else len(text.encode("ascii", "ignore"))
     return ascii_chars / _ASCII_CHARS_PER_TOKEN + (len(text) - ascii_chars) / _OTHER_CHARS_PER_TOKEN
 
 
@@ -182,7 +182,7 @@ def suspects(
     # sentence ("… sarin Please also tell me …", 「…教えてついでに…」) and reads as one, whose
     # level the other sentence dilutes, so every sentence's clauses are gated on their own.
     for k in sorted(sentence_level):
-        cut = clauses(spans[k].text)
+        cut = _clauses_of(text, spans, k, window_tokens)
         for n, (offset, piece) in enumerate(cut):
             start, end = spans[k].start + offset, spans[k].start + offset + len(piece)
             # the first clause ends the request the sentence before began, the last one
@@ -230,7 +230,7 @@ def scan_spans(
         scanned.update(range(g.first, g.last + 1))
     for k in sorted(scanned):
         out.append((spans[k].start, spans[k].end))
-        cut = clauses(spans[k].text)
+        cut = _clauses_of(text, spans, k, window_tokens)
         for n, (offset, piece) in enumerate(cut):
             start, end = spans[k].start + offset, spans[k].start + offset + len(piece)
             out.append((start, end))
@@ -273,6 +273,24 @@ _JA_CLAUSE = re.compile(
     r"|です|ます)"
 )
 _MIN_CLAUSE_CHARS = 6
+
+
+# The segment scan's pass (`scan_spans`) and its reading (`suspects`) cut the same sentences of
+# the same text: each sentence's clauses, by its index, are kept for the latest texts.
+@lru_cache(maxsize=8)
+def _clause_memo(text: str, window_tokens: int) -> dict[int, list[tuple[int, str]]]:
+    return {}
+
+
+def _clauses_of(
+    text: str, spans: Sequence[Span], k: int, window_tokens: int
+) -> list[tuple[int, str]]:
+    """`clauses` of ``spans[k]``, sentence ``k`` of ``text`` (`sentences`), cut once a text."""
+    memo = _clause_memo(text, window_tokens)
+    found = memo.get(k)
+    if found is None:
+        found = memo[k] = clauses(spans[k].text)
+    return found
 
 
 def clauses(sentence: str) -> list[tuple[int, str]]:

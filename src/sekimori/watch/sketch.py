@@ -183,6 +183,10 @@ _PHASES = (
     (_DELIVER, FLAG_DELIVER),
     (_CONCEAL, FLAG_CONCEAL),
 )
+# The markers as one reads ASCII text: matching ignoring case is then matching the lower-cased
+# text against the patterns as written (all lower case), which `re` does about 3.5x faster.
+_MARKERS = (_REASONING, _EXTRACTION, _FINGERPRINT)
+_ASCII_MARKERS = tuple(re.compile(p.pattern) for p in _MARKERS)
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -304,8 +308,13 @@ def text_features(prompt: str) -> TextFeatures:
     head = prompt[:MAX_CHARS]
     # Markers are often appended after a long question, so they are looked for further in.
     scan = prompt[:MARKER_CHARS]
-    flags = (FLAG_EXTRACTION if _EXTRACTION.search(scan) else 0) | (
-        FLAG_FINGERPRINT if _FINGERPRINT.search(scan) else 0
+    if scan.isascii():
+        scan = scan.lower()
+        reasoning, extraction, fingerprint = _ASCII_MARKERS
+    else:
+        reasoning, extraction, fingerprint = _MARKERS
+    flags = (FLAG_EXTRACTION if extraction.search(scan) else 0) | (
+        FLAG_FINGERPRINT if fingerprint.search(scan) else 0
     )
     for pattern, flag in _PHASES:  # in a question's opening only: what it asks to do
         flags |= flag if pattern.search(prompt[:PHASE_CHARS]) else 0
@@ -313,7 +322,7 @@ def text_features(prompt: str) -> TextFeatures:
         template=simhash64(head),
         topic=topic_bits(head),
         prompt_chars=len(prompt),
-        reasoning=min(255, len(_REASONING.findall(scan))),
+        reasoning=min(255, len(reasoning.findall(scan))),
         flags=flags,
     )
 

@@ -26,16 +26,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sekimori.classify.answers.model import OPENING_TOKENS, AnswerModel
-from sekimori.classify.answers.patterns import refusal_feature_matrix
+from sekimori.classify.answers.model import OPENING_TOKENS, AnswerCues, AnswerModel
 from sekimori.classify.answers.prefix import take_tokens
 from sekimori.classify.heads import MLPHead, sigmoid
 from sekimori.classify.static import Tokenizer, TokenPool, e5_tokenizer
@@ -127,16 +127,32 @@ class FastStage:
         self.meta = meta
         self.judge = judge
         self.pool = TokenPool(model.vocab, model.vectors, tokenizer)
+        # A stream's windows are all read with the request's prompt: its known tokens are kept
+        # for the latest prompts (a few streams at once)
+        self._prompt_rows = lru_cache(maxsize=64)(self._rows_of_prompt)
 
-    def features(self, prompts: Sequence[str], answers: Sequence[str]) -> tuple[Array, Array]:
+    def _rows_of_prompt(self, prompt: str) -> NDArray[np.int64]:
+        return self.pool.rows(prompt)[0]
+
+    def features(
+        self, prompts: Sequence[str], answers: Sequence[str], cues: AnswerCues | None = None
+    ) -> tuple[Array, Array]:
         """Unscaled feature rows and each pair's share of known tokens (prompt excluded: the
         question only conditions the answer, which alone can carry harm)."""
-        return pair_rows(self.pool, self.judge, prompts, answers)
+        return pair_rows(self.pool, self.judge, prompts, answers, cues, self._prompt_rows)
 
     def levels(self, prompts: Sequence[str], answers: Sequence[str]) -> Array:
         """The stage's level for each pair: the higher of its MLP's P(harmful) and the judge's
         n-gram head's (inf where too few tokens are known)."""
-        x, known = self.features(prompts, answers)
+        return self.read(prompts, answers)[0]
+
+    def read(self, prompts: Sequence[str], answers: Sequence[str]) -> tuple[Array, AnswerCues]:
+        """`levels`, and the pairs' `AnswerCues` it read, for the judge to take over for the
+        pairs the stage does not clear."""
+        cues = self.judge.cues(prompts, answers)
+        return self._levels(*self.features(prompts, answers, cues)), cues
+
+    def _levels(self, x: Array, known: Array) -> Array:
         z = ((x - self.model.mean) / self.model.scale).astype(np.float32)
         p = sigmoid(self.model.head.logits(z))[:, 0]
         if self.meta.ngram_gate:
@@ -207,31 +223,51 @@ def feature_rows(bags: PairBags, extra: Array, vectors: Array) -> Array:
 
 
 def pair_bags(
-    pool: TokenPool, prompts: Sequence[str], answers: Sequence[str]
+    pool: TokenPool,
+    prompts: Sequence[str],
+    answers: Sequence[str],
+    openings: Sequence[str] | None = None,
+    prompt_rows: Callable[[str], NDArray[np.int64]] | None = None,
 ) -> tuple[PairBags, Array]:
-    """The known tokens of each prompt, answer and opening, and each answer's share known."""
-    p = [pool.rows(text)[0] for text in prompts]
+    """The known tokens of each prompt, answer and opening, and each answer's share known
+    (``openings``: the answers' openings where already cut, `AnswerCues.openings`;
+    ``prompt_rows``: a prompt's known tokens where kept, as `TokenPool.rows` gives them)."""
+    if openings is None:
+        openings = [take_tokens(text, OPENING_TOKENS) for text in answers]
+    p = [pool.rows(text)[0] if prompt_rows is None else prompt_rows(text) for text in prompts]
     a = [pool.rows(text) for text in answers]
-    o = [pool.rows(take_tokens(text, OPENING_TOKENS))[0] for text in answers]
+    o = [pool.rows(text)[0] for text in openings]
     known = np.array([k for _, k in a], np.float32)
     return PairBags(Bags.of(p), Bags.of([r for r, _ in a]), Bags.of(o)), known
 
 
-def extra_columns(judge: AnswerModel, prompts: Sequence[str], answers: Sequence[str]) -> Array:
+def extra_columns(
+    judge: AnswerModel,
+    prompts: Sequence[str],
+    answers: Sequence[str],
+    cues: AnswerCues | None = None,
+) -> Array:
     """The feature columns after the pooled vectors: refusal cues, the judge's harm n-gram
     log-odds (last)."""
-    cues = refusal_feature_matrix(answers, prompts)
-    grams = judge.harm_ngram_logits(answers)[:, None]
-    return np.hstack([cues, grams]).astype(np.float32)
+    if cues is None:
+        cues = judge.cues(prompts, answers)
+    return np.hstack([cues.cues, cues.grams[:, 3:]]).astype(np.float32)
 
 
 def pair_rows(
-    pool: TokenPool, judge: AnswerModel, prompts: Sequence[str], answers: Sequence[str]
+    pool: TokenPool,
+    judge: AnswerModel,
+    prompts: Sequence[str],
+    answers: Sequence[str],
+    cues: AnswerCues | None = None,
+    prompt_rows: Callable[[str], NDArray[np.int64]] | None = None,
 ) -> tuple[Array, Array]:
     """[v(prompt), v(answer), v(prompt) * v(answer), v(opening), refusal cues, the judge's harm
     n-gram log-odds]: the judge's own features with static vectors in place of the encoder."""
-    bags, known = pair_bags(pool, prompts, answers)
-    return feature_rows(bags, extra_columns(judge, prompts, answers), pool.vectors), known
+    if cues is None:
+        cues = judge.cues(prompts, answers)
+    bags, known = pair_bags(pool, prompts, answers, cues.openings, prompt_rows)
+    return feature_rows(bags, extra_columns(judge, prompts, answers, cues), pool.vectors), known
 
 
 def load_stage(folder: Path, judge: AnswerModel) -> FastStage | None:

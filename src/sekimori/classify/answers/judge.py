@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from sekimori.classify.answers.model import (
     OPENING_TOKENS,
     REFUSAL_LABELS,
+    AnswerCues,
     AnswerModel,
     HeadOutputs,
     load_model,
@@ -123,20 +124,33 @@ class AnswerJudge:
                     self._cache.popitem(last=False)
         return np.stack([found[k] for k in keys])
 
-    def _outputs(self, prompts: Sequence[str], answers: Sequence[str]) -> HeadOutputs | None:
+    def _outputs(
+        self, prompts: Sequence[str], answers: Sequence[str], cues: AnswerCues | None = None
+    ) -> HeadOutputs | None:
         _check(prompts, answers)
         if not answers:
             return None
-        openings = [take_tokens(a, OPENING_TOKENS) for a in answers]
+        if cues is not None and len(cues.openings) != len(answers):
+            raise InputError(f"{len(cues.openings)} rows of cues but {len(answers)} answers")
+        openings = (
+            list(cues.openings)
+            if cues is not None
+            else [take_tokens(a, OPENING_TOKENS) for a in answers]
+        )
         # Answers and openings in calls of their own: in one batch the 32-token openings were
         # padded to the longest answer. Answers first: an opening that is the whole answer
         # (a short answer or window) is then found in the cache.
         prompt_emb = self._embeddings(prompts)
         answer_emb = self._embeddings(answers)
         features = pair_features(
-            prompt_emb, answer_emb, self._embeddings(openings), prompts, answers
+            prompt_emb,
+            answer_emb,
+            self._embeddings(openings),
+            prompts,
+            answers,
+            None if cues is None else cues.cues,
         )
-        return self.model.predict(features, answers)
+        return self.model.predict(features, answers, None if cues is None else cues.grams)
 
     def refusal_batch(self, prompts: Sequence[str], answers: Sequence[str]) -> list[RefusalResult]:
         out = self._outputs(prompts, answers)
@@ -186,8 +200,11 @@ class AnswerJudge:
         seen = self._outputs([CONTINUATION_PROMPT] * len(index), [answers[i] for i in index])
         return _raised(out, index, seen)
 
-    def answer_batch(self, prompts: Sequence[str], answers: Sequence[str]) -> list[AnswerVerdict]:
-        out = self._outputs(prompts, answers)
+    def answer_batch(
+        self, prompts: Sequence[str], answers: Sequence[str], *, cues: AnswerCues | None = None
+    ) -> list[AnswerVerdict]:
+        """The verdicts; ``cues``: the pairs' `AnswerCues` where the first stage read them."""
+        out = self._outputs(prompts, answers, cues)
         if out is None:
             return []
         if self.continuation:

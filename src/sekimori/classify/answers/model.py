@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sekimori.classify.answers.patterns import FEATURE_NAMES, refusal_feature_matrix
+from sekimori.classify.answers.prefix import take_tokens
 from sekimori.classify.ngrams import hashed_ngrams
 from sekimori.errors import ModelError
 from sekimori.taxonomy import CATEGORY_IDS
@@ -59,11 +60,14 @@ def pair_features(
     opening_emb: Array,
     prompts: Sequence[str],
     answers: Sequence[str],
+    cues: Array | None = None,
 ) -> Array:
-    """The unscaled feature rows for embedded (prompt, answer, answer opening) triples."""
+    """The unscaled feature rows for embedded (prompt, answer, answer opening) triples
+    (``cues``: the pairs' refusal cues where already computed, `AnswerCues`)."""
     # The product is scaled up so it starts on the same footing as the raw embeddings.
     product = prompt_emb * answer_emb * np.float32(np.sqrt(prompt_emb.shape[1]))
-    cues = refusal_feature_matrix(answers, prompts)
+    if cues is None:
+        cues = refusal_feature_matrix(answers, prompts)
     return np.hstack([prompt_emb, answer_emb, product, opening_emb, cues]).astype(np.float32)
 
 
@@ -99,6 +103,25 @@ def _softmax(z: Array) -> Array:
 def _sigmoid(z: Array) -> Array:
     out: Array = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerCues:
+    """What the judge reads of (prompt, answer) pairs besides the encoder, a row a pair: each
+    answer's opening (its first OPENING_TOKENS tokens), its refusal cues
+    (`patterns.refusal_feature_matrix`) and both n-gram heads' logits (the refusal head's three,
+    then the harm head's). The first stage (`fast.py`) reads them for every pair; the judge
+    takes them from it for the pairs it is left to judge, instead of computing them again (each
+    row depends on its own pair only: the same numbers)."""
+
+    openings: tuple[str, ...]
+    cues: Array  # (n, len(FEATURE_NAMES))
+    grams: Array  # (n, 4)
+
+    def take(self, index: Sequence[int]) -> AnswerCues:
+        """The rows of the pairs at ``index``, in that order."""
+        rows = list(index)
+        return AnswerCues(tuple(self.openings[i] for i in rows), self.cues[rows], self.grams[rows])
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +182,26 @@ class AnswerModel:
 
     def harm_ngram_logits(self, answers: Sequence[str]) -> Array:
         """The harm n-gram head's log-odds for each answer (no encoder needed)."""
-        grams: Array = ngram_logits(*self._ngram_weights, answers)[:, 3]
+        grams: Array = self.ngram_logits(answers)[:, 3]
         return grams
 
-    def predict(self, features: Array, answers: Sequence[str]) -> HeadOutputs:
-        """Head outputs for feature rows and the answer texts they were computed from."""
+    def ngram_logits(self, answers: Sequence[str]) -> Array:
+        """Both n-gram heads' logits for each answer, (n, 4): refusal's three, then harm's."""
+        return ngram_logits(*self._ngram_weights, answers)
+
+    def cues(self, prompts: Sequence[str], answers: Sequence[str]) -> AnswerCues:
+        """`AnswerCues` of the pairs (no encoder needed)."""
+        return AnswerCues(
+            tuple(take_tokens(a, OPENING_TOKENS) for a in answers),
+            refusal_feature_matrix(answers, prompts),
+            self.ngram_logits(answers),
+        )
+
+    def predict(
+        self, features: Array, answers: Sequence[str], grams: Array | None = None
+    ) -> HeadOutputs:
+        """Head outputs for feature rows and the answer texts they were computed from
+        (``grams``: the answers' `ngram_logits` where already computed)."""
         if features.ndim != 2 or features.shape[1] != self.mean.shape[0]:
             raise ModelError(
                 f"answer heads expect {self.mean.shape[0]} features, got shape {features.shape}"
@@ -171,7 +209,8 @@ class AnswerModel:
         if len(answers) != features.shape[0]:
             raise ModelError(f"{features.shape[0]} feature rows but {len(answers)} answers")
         x = ((features - self.mean) / self.scale).astype(np.float32)
-        grams = ngram_logits(*self._ngram_weights, answers)
+        if grams is None:
+            grams = self.ngram_logits(answers)
         harm = blend_harm(self.harm.logits(x)[:, 0], grams[:, 3], self.harm_blend)
         cats = _softmax(self.category.logits(x))
         refusal = blend_refusal(

@@ -17,6 +17,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -111,6 +112,14 @@ def _head(text: str, sentences: int = 2) -> str:
     return " ".join(parts[:sentences])
 
 
+# A stream's windows are all read with the request's prompt: its words are kept for the latest
+# prompts (a few streams at once)
+@lru_cache(maxsize=64)
+def _asked(prompt: str) -> frozenset[str]:
+    """The prompt's content words, which an answer that goes on after a refusal may echo."""
+    return frozenset(_CONTENT_WORD.findall(_norm(prompt)))
+
+
 def _is_refusal(sentence: str) -> bool:
     return bool(_REFUSAL_EN.search(sentence) or _REFUSAL_JA.search(sentence))
 
@@ -128,7 +137,7 @@ def refusal_features(answer: str, prompt: str = "") -> NDArray[np.float32]:
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
     first = next((i for i, s in enumerate(sentences) if _is_refusal(s)), -1)
     after = " ".join(sentences[first + 1 :]) if first >= 0 else ""
-    asked = set(_CONTENT_WORD.findall(_norm(prompt)))
+    asked = _asked(prompt)
     echoed = len(asked & set(_CONTENT_WORD.findall(after))) / max(len(asked), 1)
     moral = [bool(_MORAL.search(s)) for s in sentences]
     values = (

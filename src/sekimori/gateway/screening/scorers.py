@@ -270,14 +270,20 @@ class ModelScorer:
         threshold = judge.model.threshold
         stage = None if careful else self._answer_stage()
         out: list[AnswerVerdict | None] = [None] * len(answers)
+        cues = None  # what the stage read besides its vectors, which the judge reads too
         if stage is not None and answers:
-            for i, level in enumerate(stage.levels(prompts, answers)):
+            levels, cues = stage.read(prompts, answers)
+            for i, level in enumerate(levels):
                 if stage.clears(float(level)):
                     # Under the stage's clear point: no category scores, the encoder never ran.
                     out[i] = AnswerVerdict(False, 0.0, {}, RefusalLabel.COMPLIANCE, 0.0)
         rest = [i for i, v in enumerate(out) if v is None]
         if rest:
-            judged = judge.answer_batch([prompts[i] for i in rest], [answers[i] for i in rest])
+            judged = judge.answer_batch(
+                [prompts[i] for i in rest],
+                [answers[i] for i in rest],
+                cues=None if cues is None else cues.take(rest),
+            )
             for i, v in zip(rest, judged, strict=True):
                 out[i] = replace(v, categories=on_policy_scale(v.categories, v.score, threshold))
         return [v for v in out if v is not None]

@@ -110,7 +110,7 @@ CAREFUL_AT = 0.25
 # The sure level an answer is decided at when the prompt was already held or flagged: the
 # policy scale's hold point, so every harmful verdict of the judge is sure.
 CORROBORATED = 0.5
-_LANG_SAMPLE = 400  # characters enough to tell Japanese from English (detect_lang is ~5 µs/char)
+_LANG_SAMPLE = 400  # characters enough to tell Japanese from English
 # Default `max_chars`: about 32,000 English tokens. The prompt classifier reads at most 16
 # segments a text, so past ~8,000 characters its time hardly grows (0.6-3 s a text on a busy
 # 2-core machine at 8k-128k characters, 7 s at 1M) while memory does (~60 MB a million
