@@ -83,9 +83,10 @@ _SOURCES = (
     # harmful one, mostly to the same request) in memos, letters, e-mails, chats and JSON (issue 15,
     # round 14, judge14); training rows only, outside the recall floor.
     ("lookalikes_", "sekimori-lookalikes"),
-    # handwritten_r18_*: natural sanitized harmful answers and harmless ones, JA-heavy, written one
-    # by one for round 18 (issue 15, helper wj); its own source so that a source-held-out check
-    # (`--exclude-source`) stays possible; outside the recall floor.
+    # handwritten_r18_*: sanitized harmful answers as natural prose and in many layouts, Japanese
+    # first, beside refusals, overviews and safe answers on the same topics (issue 15, round 18,
+    # wj helper); training rows only, outside the recall floor; its own source, so a
+    # source-held-out check (`--exclude-source`) stays possible.
     ("handwritten_r18_", "sekimori-handwritten-r18"),
 )
 
