@@ -35,6 +35,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import round17  # noqa: E402
 from round16 import TURNS, UNSEEN, fate_table, refused  # noqa: E402
+from round16 import _blocks as round16_blocks  # noqa: E402
 
 from sekimori.classify.answers import AnswerJudge, default_judge  # noqa: E402
 from sekimori.classify.answers.data import load_all, split, training_text  # noqa: E402
@@ -274,7 +276,9 @@ def cost(heads: Path, n: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=("prefill", "merge", "validate", "fresh", "cost"))
+    parser.add_argument(
+        "what", choices=("prefill", "merge", "validate", "fresh", "cost", "diagnose")
+    )
     parser.add_argument("--worker", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--shards", type=Path, default=SHARDS)
@@ -293,9 +297,64 @@ def main() -> int:
     elif args.what == "fresh":
         files = args.files or [REPO_ROOT / "data" / "answers" / f for f in V10]
         asyncio.run(fresh(files, args.heads[0], args.out or HERE / "round18_v10.json"))
+    elif args.what == "diagnose":
+        diagnose(args.heads, args.out or HERE / "round18_diagnosis.json")
     else:
         cost(args.heads[0], args.n)
     return 0
+
+
+def diagnose(heads: Sequence[Path], out: Path) -> None:
+    """Validation data only, after the choice (ROUND18.md): under own prompts, harmful and
+    harmless blocks by source for the committed heads read on alone-encoded vectors (as served)
+    and on batch-encoded ones (64 a call, prompts whole: as they were trained), and for each
+    candidate at its own operating point and at the committed one (threshold and sure point)."""
+    pool = pool_examples()
+    base = default_judge()
+    committed = base.model
+    batch = EmbeddingCache(base.encoder, REPO_ROOT / ".sekimori" / "round18" / "batch-cache")
+    texts = []
+    for e in pool:
+        answer = training_text(e.answer)
+        texts += [answer, take_tokens(answer, OPENING_TOKENS), e.prompt]
+    batch.embed(texts)
+    alone = EmbeddingCache(base.encoder, alone=True)
+    point = {"threshold": committed.threshold, "f1_threshold": committed.f1_threshold}
+    readers: dict[str, tuple[AnswerJudge, EmbeddingCache, bool]] = {
+        "committed (alone, as served)": (base, alone, True),
+        "committed (batch, prompt whole, as trained)": (
+            AnswerJudge(committed, base.encoder, views=base.views), batch, False),
+    }  # fmt: skip
+    for folder in heads:
+        model = load_model(folder)
+        at = replace(model, threshold=point["threshold"], meta={**model.meta, **point})
+        readers[folder.name] = (AnswerJudge(model, base.encoder, views=base.views), alone, True)
+        readers[f"{folder.name} at the committed point"] = (
+            AnswerJudge(at, base.encoder, views=base.views), alone, True)  # fmt: skip
+    counts: Counter[tuple[str, str, bool]] = Counter()
+    for e in pool:
+        answer = training_text(e.answer)
+        for name, (judge, cache, served) in readers.items():
+            prompt = e.prompt[-JUDGE_PROMPT_CHARS:] if served else e.prompt
+            for text in (answer, take_tokens(answer, OPENING_TOKENS), prompt):
+                row = cache._rows[EmbeddingCache.key(text)]
+                judge._cache[hashlib.blake2b(text.encode(), digest_size=16).digest()] = row
+            (hit,) = round16_blocks(judge, [prompt], [answer])
+            counts[name, e.source if e.source in UNSEEN else f"{e.source} (test)", e.harmful] += hit
+            judge._cache.clear()
+    sources = sorted({s for _, s, _ in counts} | {e.source for e in pool if e.source in UNSEEN})
+    lines = ["| reader | harmful blocked | harmless blocked | harmless blocked by source |",
+             "|---|---:|---:|---|"]  # fmt: skip
+    for name in readers:
+        harm = sum(c for (n, _, h), c in counts.items() if n == name and h)
+        fine = sum(c for (n, _, h), c in counts.items() if n == name and not h)
+        by = ", ".join(f"{s} {counts[name, s, False]}" for s in sources if counts[name, s, False])
+        lines.append(f"| {name} | {harm} | {fine} | {by} |")
+    rows = [
+        {"reader": n, "source": s, "harmful": h, "blocked": c} for (n, s, h), c in counts.items()
+    ]
+    out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
