@@ -202,18 +202,23 @@ async def fresh(name: str, files: Sequence[Path], out: Path) -> None:
     print("\n".join(rule(rows)))
 
 
-def rule(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """ROUND16_RULE.md's figures and verdict from per-answer fates."""
+def refused(rows: Sequence[dict[str, Any]], name: str, harmful: bool, lang: str | None = None,
+            variant: str | None = None, layout: str | None = None) -> int:  # fmt: skip
+    """Readings of `name` (committed / candidate) refused, of harmful or harmless answers, in a
+    language, a variant (with-prompt / answer-only) and a layout (all where None)."""
+    return sum(
+        r[f"{name}:{v}"] == "refused"
+        for r in rows
+        if r["harmful"] is harmful
+        and lang in (None, r["lang"])
+        and layout in (None, r.get("layout"))
+        for v in ("with-prompt", "answer-only")
+        if variant in (None, v)
+    )
 
-    def n(name: str, harmful: bool, lang: str | None = None, variant: str | None = None) -> int:
-        return sum(
-            r[f"{name}:{v}"] == "refused"
-            for r in rows
-            if r["harmful"] is harmful and lang in (None, r["lang"])
-            for v in ("with-prompt", "answer-only")
-            if variant in (None, v)
-        )
 
+def fate_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Refused readings by label, language and variant, committed → candidate."""
     sizes = Counter((r["harmful"], r["lang"]) for r in rows)
     lines = [f"answers: harmful EN {sizes[True, 'en']}, JA {sizes[True, 'ja']}; harmless EN "
              f"{sizes[False, 'en']}, JA {sizes[False, 'ja']} (each sent twice: with-prompt, "
@@ -227,10 +232,21 @@ def rule(rows: Sequence[dict[str, Any]]) -> list[str]:
         ("harmless refused JA", False, "ja"),
     ):
         cells = [
-            f"{n('committed', harmful, lang, v)} → {n('candidate', harmful, lang, v)}"
+            f"{refused(rows, 'committed', harmful, lang, v)} → "
+            f"{refused(rows, 'candidate', harmful, lang, v)}"
             for v in ("with-prompt", "answer-only", None)
         ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def rule(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """ROUND16_RULE.md's figures and verdict from per-answer fates."""
+
+    def n(name: str, harmful: bool, lang: str | None = None) -> int:
+        return refused(rows, name, harmful, lang)
+
+    lines = fate_table(rows)
     gain_ja = n("candidate", True, "ja") - n("committed", True, "ja")
     gain_en = n("candidate", True, "en") - n("committed", True, "en")
     more_refused = n("candidate", False) - n("committed", False)

@@ -35,7 +35,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from round16 import TURNS, UNSEEN, _blocks, _fate, _items, rule  # noqa: E402
 import sekimori.classify.answers.judge as judge_module  # noqa: E402
 import sekimori.classify.answers.model as model_module  # noqa: E402
 from sekimori.classify.answers import AnswerJudge, default_judge  # noqa: E402
-from sekimori.classify.answers.data import load_all, training_text  # noqa: E402
+from sekimori.classify.answers.data import AnswerExample, load_all, training_text  # noqa: E402
 from sekimori.classify.answers.fast import (  # noqa: E402
     FAST_FILE,
     META_FILE,
@@ -67,8 +67,21 @@ FRESH = {"v10": ("heldout_prose_v10_en.jsonl", "heldout_prose_v10_ja.jsonl")}
 LANGS = ("en", "ja")
 
 
-def validate(heads: Sequence[Path], out: Path, limit: int | None = None) -> None:
-    pool = [e for e in load_all() if e.split == "test" or e.source in UNSEEN][:limit]
+def validate(
+    heads: Sequence[Path],
+    out: Path,
+    limit: int | None = None,
+    *,
+    pool: Sequence[AnswerExample] | None = None,
+    warm: Callable[[AnswerJudge, AnswerExample], None] | None = None,
+    chooser: Callable[[Counter[tuple[str, str, bool, str]], list[str]], list[str]] | None = None,
+) -> None:
+    """`pool` (default round 16's) judged by the committed heads and each of `heads`; `warm` is
+    called with the committed judge before each answer (its embeddings shared by all heads);
+    `chooser` says which candidate the counts choose (default this round's `choose`)."""
+    if pool is None:
+        pool = [e for e in load_all() if e.split == "test" or e.source in UNSEEN]
+    pool = list(pool)[:limit]
     base = default_judge()
     judges = {"committed": base}
     for folder in heads:
@@ -81,6 +94,8 @@ def validate(heads: Sequence[Path], out: Path, limit: int | None = None) -> None
     counts: Counter[tuple[str, str, bool, str]] = Counter()
     sizes = Counter((e.harmful, e.lang) for e in pool)
     for k, e in enumerate(pool):
+        if warm is not None:
+            warm(base, e)
         answer = training_text(e.answer)
         turns = {"own": e.prompt[-_JUDGE_PROMPT_CHARS:], **TURNS}
         prompts = list(turns.values())
@@ -98,7 +113,7 @@ def validate(heads: Sequence[Path], out: Path, limit: int | None = None) -> None
     out.write_text(json.dumps({"pool": sized, "counts": rows}, indent=1) + "\n", encoding="utf-8")
     print(f"pool: {sized}; wrote {out}")
     print("\n".join(validation_table(counts, list(judges))))
-    print("\n".join(choose(counts, list(judges)[1:])))
+    print("\n".join((chooser or choose)(counts, list(judges)[1:])))
 
 
 def validation_table(counts: Counter[tuple[str, str, bool, str]], names: list[str]) -> list[str]:

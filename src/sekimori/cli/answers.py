@@ -41,6 +41,16 @@ _EXCLUDE_HELP = Text(
     ja="この出典の回答を学習から除く（複数指定可。例: sekimori-layouts。以前のラウンドのデータで"
     "学習し、残りで検証するため）",
 )
+_SERVING_HELP = Text(
+    en="encode every training text in an encoder call of its own and read each prompt as its "
+    "last 300 characters, as the gateway's answer screen does, so the heads and their threshold "
+    "are fitted on the vectors the gateway computes (its own embedding cache file; default off: "
+    "64 texts a call, whole prompts)",
+    ja="学習用のテキストを1件ずつ別々にエンコードし、プロンプトは末尾300文字だけを読む"
+    "（ゲートウェイの回答スクリーンと同じ読み方）。ヘッドと閾値を、ゲートウェイが計算するのと同じ"
+    "ベクトルで学習・選択する（埋め込みキャッシュは別ファイル。"
+    "既定は無効: 64件ずつ、プロンプト全体）",
+)
 _DONE = Text(
     en="trained on {examples} answers ({views} views); harm threshold {threshold:.2f} "
     "(out-of-fold F1 {f1:.3f}); out-of-fold refusal accuracy on whole answers {acc:.3f}; "
@@ -103,6 +113,7 @@ def add_train_parser(subparsers: Any, name: str = "answers") -> argparse.Argumen
         metavar="SOURCE",
         help=_EXCLUDE_HELP.both(),
     )
+    parser.add_argument("--serving-encoding", action="store_true", help=_SERVING_HELP.both())
     parser.set_defaults(func=_train)
     return parser
 
@@ -158,6 +169,7 @@ def _train(args: argparse.Namespace) -> int:
         prose_views=args.prose_views,
         prompt_substitution=args.prompt_substitution,
         exclude_sources=tuple(args.exclude_source),
+        serving_encoding=args.serving_encoding,
     )
     print(
         _DONE(

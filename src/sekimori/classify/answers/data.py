@@ -85,7 +85,8 @@ _SOURCES = (
     ("lookalikes_", "sekimori-lookalikes"),
     # handwritten_r18_*: sanitized harmful answers as natural prose and in many layouts, Japanese
     # first, beside refusals, overviews and safe answers on the same topics (issue 15, round 18,
-    # wj helper); training rows only, outside the recall floor.
+    # wj helper); training rows only, outside the recall floor; its own source, so a
+    # source-held-out check (`--exclude-source`) stays possible.
     ("handwritten_r18_", "sekimori-handwritten-r18"),
 )
 

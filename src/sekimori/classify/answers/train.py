@@ -46,6 +46,7 @@ from sekimori.classify.answers.prefix import PREFIX_TOKENS, take_tokens
 from sekimori.classify.answers.views import prose_view
 from sekimori.classify.encoder import Encoder
 from sekimori.errors import ConfigError, InputError
+from sekimori.screen import JUDGE_PROMPT_CHARS
 from sekimori.types import RefusalLabel
 
 SEED = 20261128
@@ -227,16 +228,21 @@ def training_views(examples: Sequence[AnswerExample], *, prose_views: bool = Fal
 
 
 class EmbeddingCache:
-    """Embeddings by sha256 of the text, for one encoder build, persisted as one .npz file."""
+    """Embeddings by sha256 of the text, for one encoder build, persisted as one .npz file.
 
-    def __init__(self, encoder: Encoder, folder: Path = CACHE_DIR) -> None:
+    By default texts are encoded 64 to a call. With `alone`, each text is encoded in a call of
+    its own, as the gateway's judge encodes a (prompt, answer) pair: the int8 encoder quantises
+    activations per call, so the same text differs between the two (up to ~0.05 a component).
+    The two kinds live in different files (`-alone` in the name) and are never mixed."""
+
+    def __init__(self, encoder: Encoder, folder: Path = CACHE_DIR, *, alone: bool = False) -> None:
         self.encoder = encoder
+        self.alone = alone
         # The name alone would survive a rebuilt graph; a probe embedding's digest does not.
         probe = encoder.encode(["sekimori answer-judge cache probe"]).astype(np.float32)
-        self.path = (
-            folder
-            / f"answers-{encoder.name}-{hashlib.sha256(probe.tobytes()).hexdigest()[:12]}.npz"
-        )
+        digest = hashlib.sha256(probe.tobytes()).hexdigest()[:12]
+        suffix = "-alone" if alone else ""
+        self.path = folder / f"answers-{encoder.name}-{digest}{suffix}.npz"
         self._rows: dict[str, Array] = {}
         if self.path.is_file():
             with np.load(self.path) as npz:
@@ -251,20 +257,32 @@ class EmbeddingCache:
         self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
     ) -> Array:
         missing = sorted({t for t in texts if self.key(t) not in self._rows}, key=len)
-        step = 64
+        step = 1 if self.alone else 64
+        saves = 1280 // step  # calls between saves
         for start in range(0, len(missing), step):
             batch = missing[start : start + step]
             for text, row in zip(batch, self.encoder.encode(batch), strict=True):
                 self._rows[self.key(text)] = np.asarray(row, dtype=np.float32)
-            if progress:
+            if progress and ((start + step) % 64 == 0 or start + step >= len(missing)):
                 progress(min(start + step, len(missing)), len(missing))
-            if (start // step) % 20 == 19:
+            if (start // step) % saves == saves - 1:
                 self.save()
         if missing:
             self.save()
         if not texts:
             return np.zeros((0, self.encoder.dim), dtype=np.float32)
         return np.stack([self._rows[self.key(t)] for t in texts]).astype(np.float32)
+
+    def add(self, other: Path) -> int:
+        """Rows of another cache file of the same kind (e.g. built by parallel workers) that
+        this one lacks; how many were added."""
+        added = 0
+        with np.load(other) as npz:
+            for key, row in zip(npz["keys"], npz["rows"], strict=True):
+                if str(key) not in self._rows:
+                    self._rows[str(key)] = row
+                    added += 1
+        return added
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -275,22 +293,29 @@ class EmbeddingCache:
         tmp.replace(self.path)
 
 
-def texts_of(views: Sequence[View]) -> list[str]:
+def read_prompts(views: Sequence[View], prompt_chars: int | None = None) -> list[str]:
+    """The prompts the heads read `views` under: whole, or (`prompt_chars`) their last
+    characters, as the gateway reads the last user turn (`JUDGE_PROMPT_CHARS`)."""
+    return [v.prompt if prompt_chars is None else v.prompt[-prompt_chars:] for v in views]
+
+
+def texts_of(views: Sequence[View], prompt_chars: int | None = None) -> list[str]:
     """Every text the features of `views` need embedded."""
     return [
-        *(v.prompt for v in views),
+        *read_prompts(views, prompt_chars),
         *(v.answer for v in views),
         *(take_tokens(v.answer, OPENING_TOKENS) for v in views),
     ]
 
 
-def featurize(views: Sequence[View], cache: EmbeddingCache) -> Array:
-    prompts = cache.embed([v.prompt for v in views])
+def featurize(
+    views: Sequence[View], cache: EmbeddingCache, prompt_chars: int | None = None
+) -> Array:
+    asked = read_prompts(views, prompt_chars)
+    prompts = cache.embed(asked)
     answers = cache.embed([v.answer for v in views])
     openings = cache.embed([take_tokens(v.answer, OPENING_TOKENS) for v in views])
-    return pair_features(
-        prompts, answers, openings, [v.prompt for v in views], [v.answer for v in views]
-    )
+    return pair_features(prompts, answers, openings, asked, [v.answer for v in views])
 
 
 def ngram_matrix(texts: Sequence[str]) -> Any:
@@ -417,6 +442,7 @@ def train(
     cap_excludes: Sequence[str] = (),
     prompt_substitution: float = 0.0,
     exclude_sources: Sequence[str] = (),
+    serving_encoding: bool = False,
 ) -> TrainReport:
     """Fit the three heads on the training split of `examples` and write artefacts to `out`.
 
@@ -436,6 +462,11 @@ def train(
     an answer whose prompt says nothing; each turn is encoded alone, as the gateway encodes a
     request's prompt. `exclude_sources` leaves those sources' answers out entirely (e.g. to train
     on the data of an earlier round and validate on the rest).
+    With `serving_encoding`, the heads are fitted (and the threshold chosen) on the vectors the
+    gateway computes: every text encoded in a call of its own (`EmbeddingCache(alone=True)`) and
+    each prompt read as its last JUDGE_PROMPT_CHARS characters, as the policy screen reads the
+    last user turn. Off, texts are encoded 64 to a call and prompts read whole (the committed
+    heads' build).
     """
     unknown = sorted(set(exclude_sources) - {e.source for e in examples})
     if unknown:
@@ -448,13 +479,14 @@ def train(
         raise InputError("no training examples (split == 'train')")
     views = training_views(train_ex, prose_views=prose_views)
     n_prose = len(prose_training_views(train_ex)) if prose_views else 0
-    cache = EmbeddingCache(encoder)
-    cache.embed(texts_of(views), progress)
+    prompt_chars = JUDGE_PROMPT_CHARS if serving_encoding else None
+    cache = EmbeddingCache(encoder, alone=serving_encoding)
+    cache.embed(texts_of(views, prompt_chars), progress)
     views = substitute_prompts(views, prompt_substitution)
     for turn in sorted({v.turn for v in views if v.turn is not None}):
         # Alone, as the gateway encodes a prompt: the int8 encoder quantises per batch.
         cache.embed([turn])
-    x = featurize(views, cache)
+    x = featurize(views, cache, prompt_chars)
     mean = x.mean(axis=0)
     scale = x.std(axis=0) + np.float32(1e-6)
     xs = (x - mean) / scale
@@ -565,6 +597,8 @@ def train(
             "prompt_substitution": prompt_substitution,
             "substituted_views": sum(1 for v in views if v.turn is not None),
             "excluded_sources": sorted(exclude_sources),
+            "serving_encoding": serving_encoding,
+            "prompt_chars": prompt_chars,
             "oof_refusal_accuracy_whole": round(oof_refusal, 4),
         },
     )

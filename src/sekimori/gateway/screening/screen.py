@@ -84,6 +84,7 @@ from sekimori.policy import (
 from sekimori.policy.guarding import GuardedDecision, merge, wanted
 from sekimori.policy.model import ExampleSet, GuardRule
 from sekimori.screen import (
+    JUDGE_PROMPT_CHARS,
     InputResult,
     OutputResult,
     OutputWindow,
@@ -101,7 +102,7 @@ log = logging.getLogger("sekimori.gateway")
 T = TypeVar("T")
 # The answer judge encodes the prompt with every window, padded to the longest: the request's
 # last 300 characters (where the question usually is) keep a window's cost near 30 ms, not 160.
-_JUDGE_PROMPT_CHARS = 300
+_JUDGE_PROMPT_CHARS = JUDGE_PROMPT_CHARS
 # Keys the answer judge's verdicts on history apart from the prompt classifier's on the same text.
 _ANSWER_KEY = "\x00answer\x00"
 # A prompt scoring this much in any category (half the hold point on the policy's scale), or
