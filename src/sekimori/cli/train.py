@@ -234,13 +234,13 @@ def add_second_opinion(sub: Any) -> None:
         "deployed classifier, fits a logistic head on the classifier's own embedding on the "
         "training rows at or above a tier's hold point (harmful against benign), chooses per "
         "tier the point under which a sure block is held on the validation split only (none of "
-        "the catastrophic and at most 2%% of the severe and moderate harmful sure blocks held) "
+        "the catastrophic and at most 2% of the severe and moderate harmful sure blocks held) "
         "and writes second_opinion.npz and second_opinion.json (about 30 minutes on 2 cores "
         "for 12,000 rows, most of it the classifier's scoring). Rerun it after the prompt "
         "model is retrained. / "
         "学習データと検証データを分類器で採点し、保留点以上の学習行で分類器自身の埋め込みに"
         "ロジスティック回帰を学習し、段階ごとの点を検証データだけで選びます（壊滅的な段階は"
-        "有害な確実ブロックを1件も保留にせず、重大・中程度は2%%まで）。プロンプトモデルを"
+        "有害な確実ブロックを1件も保留にせず、重大・中程度は2%まで）。プロンプトモデルを"
         "学習し直したら再実行してください。",
     )
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="prompt model folder")
@@ -464,7 +464,7 @@ def add_static(sub: Any) -> None:
         "training split and chooses the levels under which a piece skips the encoder (one for "
         "a text's whole or segment, a lower one for the whole of a text longer than one window) "
         "on the validation split only (no catastrophic and, by default, no severe validation "
-        "prompt, bare, padded or disguised, may skip it; at most 2%% of the moderate and of the "
+        "prompt, bare, padded or disguised, may skip it; at most 2% of the moderate and of the "
         "jailbreak ones); writes static.npz and the fast_path entry of model.json. Rerun it "
         "after `sekimori train classifier` and `sekimori train stage-ngram` (a few minutes on 2 "
         "cores). / "
