@@ -49,7 +49,11 @@ from round16 import _blocks as round16_blocks  # noqa: E402
 
 from sekimori.classify.answers import AnswerJudge, default_judge  # noqa: E402
 from sekimori.classify.answers.data import load_all, split, training_text  # noqa: E402
-from sekimori.classify.answers.model import OPENING_TOKENS, load_model  # noqa: E402
+from sekimori.classify.answers.model import (  # noqa: E402
+    JUDGE_PROMPT_CHARS,
+    OPENING_TOKENS,
+    load_model,
+)
 from sekimori.classify.answers.prefix import take_tokens  # noqa: E402
 from sekimori.classify.answers.train import (  # noqa: E402
     EmbeddingCache,
@@ -57,7 +61,6 @@ from sekimori.classify.answers.train import (  # noqa: E402
     training_views,
 )
 from sekimori.paths import REPO_ROOT  # noqa: E402
-from sekimori.screen import JUDGE_PROMPT_CHARS  # noqa: E402
 
 NEW_SOURCE = "sekimori-handwritten-r18"
 LANGS = ("en", "ja")

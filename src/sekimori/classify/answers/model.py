@@ -47,6 +47,12 @@ REFUSAL_LABELS: tuple[RefusalLabel, ...] = (
 )
 
 OPENING_TOKENS = 32
+# The characters of the last user turn (its end, where the request usually is) that the policy
+# screen reads an answer under: the judge encodes the prompt with every window, padded to the
+# longest, and 300 characters keep a window's cost near 30 ms, not 160. The answer judge's
+# training reads prompts the same way (`sekimori train answers --serving-encoding`); here, not in
+# the screen, so that training (this layer) and the screen (above it) read the one number.
+JUDGE_PROMPT_CHARS = 300
 # The n-gram refusal head: char 1..NGRAM_MAX_N-grams hashed into NGRAM_BUCKETS.
 NGRAM_BUCKETS = 2**16
 NGRAM_MAX_N = 4
