@@ -186,11 +186,6 @@ class AnswerModel:
         (hw, hb), *_ = self.harm_ngram.layers
         return np.hstack([w, hw]).astype(np.float32), np.concatenate([b, hb]).astype(np.float32)
 
-    def harm_ngram_logits(self, answers: Sequence[str]) -> Array:
-        """The harm n-gram head's log-odds for each answer (no encoder needed)."""
-        grams: Array = self.ngram_logits(answers)[:, 3]
-        return grams
-
     def ngram_logits(self, answers: Sequence[str]) -> Array:
         """Both n-gram heads' logits for each answer, (n, 4): refusal's three, then harm's."""
         return ngram_logits(*self._ngram_weights, answers)
