@@ -130,7 +130,7 @@ def section(name: str, rows: list[tuple[str, str, bool, str]], flagged, cleared)
 def costs(rows: list[tuple[str, str, bool, str]], judge: AnswerJudge, stage: FastStage) -> str:
     """Median CPU time of the calling thread per pair (best of two), judge vs stage, on the
     first 40 benign answers' 400-character openings (a stream window's size)."""
-    pairs = [(r[0][-300:], r[1][:400]) for r in rows if not r[2]][:40]
+    pairs = [(r[0][-JUDGE_PROMPT_CHARS:], r[1][:400]) for r in rows if not r[2]][:40]
     t_fresh, t_cached, t_stage = [], [], []
     for i, (p, a) in enumerate(pairs):
         best = [float("inf")] * 3
