@@ -47,7 +47,7 @@ class Span:
 
 def estimate_tokens(text: str) -> float:
     """About how many encoder tokens ``text`` is (a character-based estimate, no tokenizer)."""
-    # the ASCII characters, counted without a match object each (what `[\x00-\x7f]` found)
+    # the ASCII characters: encoding drops the others, without a match object a character
     ascii_chars = len(text) if text.isascii() else len(text.encode("ascii", "ignore"))
     return ascii_chars / _ASCII_CHARS_PER_TOKEN + (len(text) - ascii_chars) / _OTHER_CHARS_PER_TOKEN
 
