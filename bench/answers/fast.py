@@ -29,7 +29,7 @@ import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoder
 from sekimori.classify.answers.data import load_all, split
 from sekimori.classify.answers.fast import FastStage, load_stage
 from sekimori.classify.answers.judge import AnswerJudge
-from sekimori.classify.answers.model import MODEL_DIR, load_model
+from sekimori.classify.answers.model import JUDGE_PROMPT_CHARS, MODEL_DIR, load_model
 from sekimori.classify.encoder import ENCODERS
 from sekimori.paths import REPO_ROOT
 
@@ -42,7 +42,6 @@ HELD = {
     "prose v2": REPO_ROOT / "data" / "answers" / "heldout_prose_v2.jsonl",
 }
 BATCH = 16
-JUDGE_PROMPT_CHARS = 300  # the gateway's judge reads the prompt's last 300 characters
 
 
 def _rows(path: Path) -> list[tuple[str, str, bool, str]]:
@@ -131,7 +130,7 @@ def section(name: str, rows: list[tuple[str, str, bool, str]], flagged, cleared)
 def costs(rows: list[tuple[str, str, bool, str]], judge: AnswerJudge, stage: FastStage) -> str:
     """Median CPU time of the calling thread per pair (best of two), judge vs stage, on the
     first 40 benign answers' 400-character openings (a stream window's size)."""
-    pairs = [(r[0][-300:], r[1][:400]) for r in rows if not r[2]][:40]
+    pairs = [(r[0][-JUDGE_PROMPT_CHARS:], r[1][:400]) for r in rows if not r[2]][:40]
     t_fresh, t_cached, t_stage = [], [], []
     for i, (p, a) in enumerate(pairs):
         best = [float("inf")] * 3

@@ -20,6 +20,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from sekimori.classify.answers.model import JUDGE_PROMPT_CHARS
 from sekimori.evaluation.sets import CONTINUE, PROSE_SETS
 from sekimori.gateway.screening.scorers import on_policy_scale
 from sekimori.gateway.screening.screen import PolicyScreen
@@ -97,7 +98,11 @@ async def main() -> None:
                 if not r.get("harmful", r.get("label") == "harmful"):
                     continue
                 lang = "ja" if r["lang"] == "ja" else "en"
-                go, answer, own = CONTINUE[lang], str(r["answer"]), str(r["prompt"])[-300:]
+                go, answer, own = (
+                    CONTINUE[lang],
+                    str(r["answer"]),
+                    str(r["prompt"])[-JUDGE_PROMPT_CHARS:],
+                )
                 ctx = ScreenContext("", "m", f"{version}:{r['id']}")
                 got = await screen.screen_input(ctx, [Message("user", go)])
                 ctx = ScreenContext("", "m", ctx.request_id, handle=got.handle)

@@ -32,9 +32,10 @@ from typing import Any
 
 from sekimori.classify.answers import AnswerJudge, default_judge
 from sekimori.classify.answers.data import load_all, training_text
+from sekimori.classify.answers.model import JUDGE_PROMPT_CHARS
 from sekimori.evaluation.sets import CONTINUE
 from sekimori.gateway.screening.scorers import calibrate, on_policy_scale
-from sekimori.gateway.screening.screen import _JUDGE_PROMPT_CHARS, PolicyScreen
+from sekimori.gateway.screening.screen import PolicyScreen
 from sekimori.paths import REPO_ROOT
 from sekimori.policy import default_policy, rule_on
 from sekimori.screen import OutputWindow, ScreenContext
@@ -91,7 +92,7 @@ def validate() -> None:
     gated = Counter[str]()
     for k, e in enumerate(pool):
         answer = training_text(e.answer)
-        turns = {"own": e.prompt[-_JUDGE_PROMPT_CHARS:], **TURNS}
+        turns = {"own": e.prompt[-JUDGE_PROMPT_CHARS:], **TURNS}
         prompts = list(turns.values())
         for name, on in judges.items():
             base.continuation = on
@@ -126,7 +127,7 @@ def cost(n: int) -> None:
     features, heads and n-grams once more) is what differs."""
     test = [e for e in load_all() if e.split == "test"][:n]
     pool = [training_text(e.answer) for e in test]
-    prompts = [e.prompt[-_JUDGE_PROMPT_CHARS:] for e in test]
+    prompts = [e.prompt[-JUDGE_PROMPT_CHARS:] for e in test]
     base = default_judge()
     for label, turn in (("own prompt", None), ("go_en", TURNS["go_en"]), ("go_ja", TURNS["go_ja"])):
         judge = AnswerJudge(base.model, base.encoder, views=base.views)  # nothing cached yet

@@ -57,9 +57,13 @@ from sekimori.classify.answers.fast import (  # noqa: E402
     load_stage,
     write_meta,
 )
-from sekimori.classify.answers.model import MODEL_DIR, load_model  # noqa: E402
+from sekimori.classify.answers.model import (  # noqa: E402
+    JUDGE_PROMPT_CHARS,
+    MODEL_DIR,
+    load_model,
+)
 from sekimori.evaluation.sets import CONTINUE  # noqa: E402
-from sekimori.gateway.screening.screen import _JUDGE_PROMPT_CHARS, PolicyScreen  # noqa: E402
+from sekimori.gateway.screening.screen import PolicyScreen  # noqa: E402
 from sekimori.paths import REPO_ROOT  # noqa: E402
 from sekimori.settings import load_settings  # noqa: E402
 
@@ -97,7 +101,7 @@ def validate(
         if warm is not None:
             warm(base, e)
         answer = training_text(e.answer)
-        turns = {"own": e.prompt[-_JUDGE_PROMPT_CHARS:], **TURNS}
+        turns = {"own": e.prompt[-JUDGE_PROMPT_CHARS:], **TURNS}
         prompts = list(turns.values())
         for name, judge in judges.items():
             blocked = _blocks(judge, prompts, [answer] * len(prompts))

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import sys
 import time
@@ -49,7 +48,12 @@ from round16 import _blocks as round16_blocks  # noqa: E402
 
 from sekimori.classify.answers import AnswerJudge, default_judge  # noqa: E402
 from sekimori.classify.answers.data import load_all, split, training_text  # noqa: E402
-from sekimori.classify.answers.model import OPENING_TOKENS, load_model  # noqa: E402
+from sekimori.classify.answers.judge import embedding_key  # noqa: E402
+from sekimori.classify.answers.model import (  # noqa: E402
+    JUDGE_PROMPT_CHARS,
+    OPENING_TOKENS,
+    load_model,
+)
 from sekimori.classify.answers.prefix import take_tokens  # noqa: E402
 from sekimori.classify.answers.train import (  # noqa: E402
     EmbeddingCache,
@@ -57,7 +61,6 @@ from sekimori.classify.answers.train import (  # noqa: E402
     training_views,
 )
 from sekimori.paths import REPO_ROOT  # noqa: E402
-from sekimori.screen import JUDGE_PROMPT_CHARS  # noqa: E402
 
 NEW_SOURCE = "sekimori-handwritten-r18"
 LANGS = ("en", "ja")
@@ -146,7 +149,7 @@ def validate(heads: Sequence[Path], out: Path, limit: int | None = None) -> None
         for text in (answer, take_tokens(answer, OPENING_TOKENS), e.prompt[-JUDGE_PROMPT_CHARS:]):
             row = disk[0]._rows.get(EmbeddingCache.key(text))
             if row is not None:
-                judge._cache[hashlib.blake2b(text.encode(), digest_size=16).digest()] = row
+                judge._cache[embedding_key(text)] = row
 
     round17.validate(heads, out, limit, pool=pool_examples(), warm=warm, chooser=choose)
 
@@ -338,7 +341,7 @@ def diagnose(heads: Sequence[Path], out: Path) -> None:
             prompt = e.prompt[-JUDGE_PROMPT_CHARS:] if served else e.prompt
             for text in (answer, take_tokens(answer, OPENING_TOKENS), prompt):
                 row = cache._rows[EmbeddingCache.key(text)]
-                judge._cache[hashlib.blake2b(text.encode(), digest_size=16).digest()] = row
+                judge._cache[embedding_key(text)] = row
             (hit,) = round16_blocks(judge, [prompt], [answer])
             counts[name, e.source if e.source in UNSEEN else f"{e.source} (test)", e.harmful] += hit
             judge._cache.clear()

@@ -28,9 +28,10 @@ sys.path.insert(0, str(HERE))
 
 from views import Item, benign_items, rule_subsets, validation_items  # noqa: E402
 
+from sekimori.classify.answers.model import JUDGE_PROMPT_CHARS  # noqa: E402
 from sekimori.classify.answers.views import prose_view  # noqa: E402
 from sekimori.gateway.screening.scorers import ModelScorer  # noqa: E402
-from sekimori.gateway.screening.screen import _JUDGE_PROMPT_CHARS, CORROBORATED  # noqa: E402
+from sekimori.gateway.screening.screen import CORROBORATED  # noqa: E402
 from sekimori.policy import default_policy, rule_on  # noqa: E402
 from sekimori.taxonomy import BY_ID  # noqa: E402
 from sekimori.types import Action  # noqa: E402
@@ -86,7 +87,7 @@ def withheld(scorer: ModelScorer, prompt: str, answer: str) -> tuple[bool, float
     """Is the answer to a suspect prompt withheld (`screen_output`, corroborated), and its
     highest hazard score on the policy scale."""
     tenant = default_policy().default_tenant
-    (verdict,) = scorer.judge_answers([prompt[-_JUDGE_PROMPT_CHARS:]], [answer], careful=True)
+    (verdict,) = scorer.judge_answers([prompt[-JUDGE_PROMPT_CHARS:]], [answer], careful=True)
     scores = dict(verdict.categories)
     decision = rule_on(
         scores, tenant, model=MODEL, sure_at=scorer.answer_sure_at, hold=False

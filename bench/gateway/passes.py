@@ -40,10 +40,10 @@ sys.path.insert(0, str(HERE))
 
 from screening import prompt, unique_answer  # noqa: E402
 
+from sekimori.classify.answers.model import JUDGE_PROMPT_CHARS  # noqa: E402
 from sekimori.testing.machine import cpu_model, load_average  # noqa: E402
 
 WINDOW, STRIDE = 400, 120  # the screen's defaults (settings: window_chars, stride_chars)
-PROMPT_CHARS = 300  # what the screen gives the answer judge of the prompt
 KINDS = ("input", "answer, non-streamed", "answer, streamed")
 # PASSES.md below this line is written by hand and kept when the script rewrites the file
 NOTES = "<!-- notes: written by hand, kept when passes.py rewrites this file -->"
@@ -141,7 +141,7 @@ def _measure(
 
     def stream(ask: str, windows: list[str]) -> None:
         for window in windows:
-            scorer.judge_answers([ask[-PROMPT_CHARS:]], [window])
+            scorer.judge_answers([ask[-JUDGE_PROMPT_CHARS:]], [window])
 
     recent = getattr(scorer._prompt_classifier(), "recent", None)  # absent in older code
     for i in range(first, first + n):
@@ -149,7 +149,7 @@ def _measure(
         if fresh and recent is not None:
             recent.clear()
         timed("input", lambda: scorer.score_prompts([ask]))  # noqa: B023 (called at once)
-        judged = ([ask[-PROMPT_CHARS:]], [answer])
+        judged = ([ask[-JUDGE_PROMPT_CHARS:]], [answer])
         timed("answer, non-streamed", lambda: scorer.judge_answers(*judged))  # noqa: B023
         # another request (a new prompt and answer), streamed
         ask, answer = prompt(i + n), unique_answer(i + n)

@@ -33,8 +33,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from passes import PROMPT_CHARS, stream_windows  # noqa: E402
+from passes import stream_windows  # noqa: E402
 from screening import prompt, unique_answer  # noqa: E402
+
+from sekimori.classify.answers.model import JUDGE_PROMPT_CHARS  # noqa: E402
 
 TOLERANCE = 1e-6
 
@@ -115,9 +117,10 @@ def screen(items: list[tuple[str, str]]) -> list[dict[str, Any]]:
         }
         if n % 4 == 0:  # the answer judge on a share: a whole answer and a stream's windows
             answer = unique_answer(n)
-            judged = scorer.judge_answers([text[-PROMPT_CHARS:]], [answer])
+            judged = scorer.judge_answers([text[-JUDGE_PROMPT_CHARS:]], [answer])
             streamed = [
-                scorer.judge_answers([text[-PROMPT_CHARS:]], [w])[0] for w in stream_windows(answer)
+                scorer.judge_answers([text[-JUDGE_PROMPT_CHARS:]], [w])[0]
+                for w in stream_windows(answer)
             ]
             row["answers"] = [
                 {"harmful": v.harmful, "score": v.score, "categories": v.categories}

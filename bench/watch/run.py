@@ -49,9 +49,14 @@ from sekimori.watch.detectors import Alert, Detector
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
 from sekimori.watch.detectors.decomposition import (
     REFUSAL_SURE,
+    TRAJECTORY_FLOOR,
+    TRAJECTORY_WINDOW,
     WATCHED,
     DecompositionDetector,
     family_hazard,
+)
+from sekimori.watch.detectors.decomposition import (
+    TRAJECTORY_PHASES as DETECTOR_TRAJECTORY_PHASES,  # beside this file's TRAJECTORY_PHASES grid
 )
 from sekimori.watch.detectors.distillation import DistillationDetector
 from sekimori.watch.detectors.extraction import ExtractionDetector
@@ -415,10 +420,9 @@ TRAJECTORY_CONCEAL = (0.0, 1.0)  # 1: only units whose phases include keeping it
 
 def _trajectory(train: Sequence[Simulation], setting: dict[str, float]) -> dict[str, float]:
     """The trajectory channel on top of `setting` (TRAJECTORY_CONCEAL x TRAJECTORY_FLOORS x
-    TRAJECTORY_PHASES, each
-    level the lowest within its 0.25 budget): the setting catching the most training chain runs
-    by their 4th step. Printed with what each catches; kept whatever they are (the rule judges
-    on the held-out set)."""
+    TRAJECTORY_PHASES, each level the lowest within its 0.25 budget): the setting catching the
+    most training chain runs by their 4th step. Printed with what each catches; kept whatever
+    they are (the rule judges on the held-out set)."""
     before = sum(
         _chains_by_4th(sim, run_detectors([_decomposition(setting)], sim.sketches).alerts)
         for sim in train
@@ -503,11 +507,11 @@ def _decomposition(setting: dict[str, float], *, peaks: bool = False) -> Decompo
         refusal_rate=setting.get("refusal_rate", 1.0),
         refusal_level=setting.get("refusal_level", float("inf")),
         trajectory="trajectory_level" in setting,
-        trajectory_floor=setting.get("trajectory_floor", 0.3),
-        trajectory_phases=int(setting.get("trajectory_phases", 2)),
+        trajectory_floor=setting.get("trajectory_floor", TRAJECTORY_FLOOR),
+        trajectory_phases=int(setting.get("trajectory_phases", DETECTOR_TRAJECTORY_PHASES)),
         trajectory_level=setting.get("trajectory_level", float("inf")),
         trajectory_conceal=bool(setting.get("trajectory_conceal", 0.0)),
-        trajectory_window=int(setting.get("trajectory_window", 8)),
+        trajectory_window=int(setting.get("trajectory_window", TRAJECTORY_WINDOW)),
     )
 
 

@@ -45,10 +45,6 @@ from sekimori.taxonomy import SIGNAL_PII, category
 from sekimori.types import Action, Decision, Message
 
 ALLOW = Decision(Action.ALLOW)
-# The characters of the last user turn (its end, where the request usually is) that the policy
-# screen reads an answer under; the answer judge's training reads prompts the same way
-# (`sekimori train answers --serving-encoding`).
-JUDGE_PROMPT_CHARS = 300
 
 REFUSAL = Text(
     en="I can't help with that request. It was stopped by this service's safety policy.",

@@ -76,13 +76,12 @@ def test_the_scan_reads_each_sentences_clauses_as_cut_alone(
 
     segments_module._clause_memo.cache_clear()
     kept = (scan_spans(text), suspects(text, levels, gate=0.5))
-    memo = segments_module._clause_memo(text, segments_module.WINDOW_TOKENS)
-    spans = sentences(text)
-    assert all(memo[k] == clauses(spans[k].text) for k in memo)
+    memo = segments_module._clause_memo(text)
+    starts = {(s.start, s.end) for s in sentences(text)}
+    assert set(memo) <= starts
+    assert all(list(memo[(a, b)]) == clauses(text[a:b]) for a, b in memo)
     assert bool(memo) == (estimate_tokens(text) > segments_module.WINDOW_TOKENS)
-    monkeypatch.setattr(
-        segments_module, "_clauses_of", lambda _text, spans, k, _w: clauses(spans[k].text)
-    )
+    monkeypatch.setattr(segments_module, "_clauses_of", lambda _text, span: clauses(span.text))
     assert (scan_spans(text), suspects(text, levels, gate=0.5)) == kept
 
 

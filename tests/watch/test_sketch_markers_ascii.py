@@ -41,10 +41,14 @@ TEXTS = (
 )
 
 
+# The flags the markers set (the phase flags, read otherwise, are not theirs).
+MARKER_FLAGS = sketch.FLAG_EXTRACTION | sketch.FLAG_FINGERPRINT
+
+
 @pytest.mark.parametrize("text", TEXTS)
 def test_markers_are_those_read_ignoring_case(text: str) -> None:
     features = text_features(text)
-    assert (features.reasoning, features.flags) == previous_markers(text)
+    assert (features.reasoning, features.flags & MARKER_FLAGS) == previous_markers(text)
 
 
 def test_random_ascii_texts_of_the_markers_words_in_every_case() -> None:
@@ -57,6 +61,6 @@ def test_random_ascii_texts_of_the_markers_words_in_every_case() -> None:
         text = " ".join("".join(rng.choice((c.lower(), c.upper())) for c in p) for p in parts)
         features = text_features(text)
         want = previous_markers(text)
-        assert (features.reasoning, features.flags) == want, text
+        assert (features.reasoning, features.flags & MARKER_FLAGS) == want, text
         hits += bool(want[0] or want[1])
     assert hits > 100  # the markers were found, not only missed

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from sekimori.settings import DecompositionSettings
-from sekimori.watch.detectors import DETECTORS, Alert, WatchAction
+from sekimori.watch.detectors import DETECTORS, Alert, WatchAction, decomposition
 from sekimori.watch.detectors.base import Units
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
 from sekimori.watch.detectors.decomposition import WATCHED, DecompositionDetector
@@ -740,3 +740,25 @@ def test_decomposition_trajectory_reads_the_plan_phases_beside_low_category_scor
     for bad in ({"trajectory_floor": 1.5}, {"trajectory_phases": 0}, {"trajectory_level": 0.0}):
         with pytest.raises(ValidationError):
             DecompositionSettings.model_validate(bad)
+
+
+def test_decomposition_trajectory_keeps_a_session_and_its_key_apart() -> None:
+    """A session's first phase request that is also its key's first starts both units' trajectory
+    state: each its own, so what the key's other sessions ask afterwards stays out of the first
+    session's state (it reached the key's only)."""
+    detector = DecompositionDetector(trajectory=True, trajectory_floor=0.3)
+    rng = random.Random(7)
+    first = _sketch(
+        rng, 0.0, "k", session="k-a", categories={"weapons.chem": 0.4}, flags=FLAG_ACQUIRE
+    )
+    detector.observe(first)
+    detector.observe(
+        _sketch(
+            rng, 60.0, "k", session="k-b", categories={"weapons.chem": 0.45}, flags=FLAG_PRODUCE
+        )
+    )
+    session, key = detector._sessions.get(first.session), detector._keys.get(first.key)
+    assert session.trajectory is not key.trajectory
+    j = decomposition._CATASTROPHIC.index(WATCHED.index("weapons.chem"))
+    assert detector.trajectory_score(session, j)[1] == 0  # one request: no plan asked in pieces
+    assert detector.trajectory_score(key, j)[1] == 2

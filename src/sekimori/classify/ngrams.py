@@ -122,7 +122,10 @@ class HashedText:
 # A screened prompt's views are hashed by the prompt model's plan and read again by the copyright
 # detector (the same bucket count): the latest texts' n-grams are kept. Only a few, and only of
 # texts up to KEPT_CHARS (about 1.3 MB of arrays each at most), so a long prompt's arrays do not
-# stay in memory: the two read a text one after the other in one thread.
+# stay in memory: the two read a text one after the other in one thread, so four suffice. The
+# cache is the process's, shared by every thread and tenant; it is keyed by the text alone and a
+# `HashedText` depends on nothing else (its bucket ids, filled on first use, are the same whichever
+# thread fills them), so it never gives one text's n-grams for another.
 KEPT_CHARS = 20_000
 
 

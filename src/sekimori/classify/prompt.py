@@ -560,7 +560,8 @@ class PromptClassifier:
         # jailbreak-suspect, and ranked by the higher level they took every place before the
         # request inside them (the whole already reads the wrapper's jailbreak level).
         for c in sorted(found, key=lambda c: (-c.harm, -c.jailbreak)):
-            # whether it reads as a request only for a piece taken (the pattern is dear)
+            # asks whether it reads as a request only of a piece it will take (the request
+            # patterns cost more than the check)
             if wanted(c.text):
                 take(c.text, 0.0 if reads_as_request(c.text) else NON_REQUEST_DISCOUNT)
         # The same segments as without the static stage, less those it clears one by one (at

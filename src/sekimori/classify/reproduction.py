@@ -53,19 +53,15 @@ class Piece:
 def pieces(text: str) -> Iterator[Piece]:
     """The texts a request is read as: written, normalised, each decoded payload, and every
     sentence of each of them (a text of one sentence is read once)."""
-    return (piece for _, _, _, piece in _placed(text))
-
-
-def _placed(text: str) -> Iterator[tuple[str, int, int, Piece]]:
-    """`pieces`, each with the view it was read in and where: ``view[start:end]``."""
     for view, a, b, whole in _spans(text):
         piece = view[a:b]
-        yield view, a, b, Piece(piece, whole or reads_as_request(piece))
+        yield Piece(piece, whole or reads_as_request(piece))
 
 
 def _spans(text: str) -> Iterator[tuple[str, int, int, bool]]:
-    """`_placed` without asking whether each piece reads as a request: the view, where the
-    piece lies in it, and whether the piece is the view's whole (which may always be sure)."""
+    """Where `pieces` lie, without asking whether each reads as a request: the view it was read
+    in, where in it (``view[start:end]``), and whether it is the view's whole (which may always
+    be sure)."""
     norm = normalize(text)
     seen: set[str] = set()
     for view in (text, norm.text, *(d.text for d in norm.decoded)):

@@ -47,7 +47,7 @@ class Span:
 
 def estimate_tokens(text: str) -> float:
     """About how many encoder tokens ``text`` is (a character-based estimate, no tokenizer)."""
-    # the ASCII characters, counted without a match object each (what `[\x00-\x7f]` found)
+    # the ASCII characters: encoding drops the others, without a match object a character
     ascii_chars = len(text) if text.isascii() else len(text.encode("ascii", "ignore"))
     return ascii_chars / _ASCII_CHARS_PER_TOKEN + (len(text) - ascii_chars) / _OTHER_CHARS_PER_TOKEN
 
@@ -182,7 +182,7 @@ def suspects(
     # sentence ("… sarin Please also tell me …", 「…教えてついでに…」) and reads as one, whose
     # level the other sentence dilutes, so every sentence's clauses are gated on their own.
     for k in sorted(sentence_level):
-        cut = _clauses_of(text, spans, k, window_tokens)
+        cut = _clauses_of(text, spans[k])
         for n, (offset, piece) in enumerate(cut):
             start, end = spans[k].start + offset, spans[k].start + offset + len(piece)
             # the first clause ends the request the sentence before began, the last one
@@ -230,7 +230,7 @@ def scan_spans(
         scanned.update(range(g.first, g.last + 1))
     for k in sorted(scanned):
         out.append((spans[k].start, spans[k].end))
-        cut = _clauses_of(text, spans, k, window_tokens)
+        cut = _clauses_of(text, spans[k])
         for n, (offset, piece) in enumerate(cut):
             start, end = spans[k].start + offset, spans[k].start + offset + len(piece)
             out.append((start, end))
@@ -276,20 +276,21 @@ _MIN_CLAUSE_CHARS = 6
 
 
 # The segment scan's pass (`scan_spans`) and its reading (`suspects`) cut the same sentences of
-# the same text: each sentence's clauses, by its index, are kept for the latest texts.
+# the same text: each sentence's clauses are kept for the latest texts, by where the sentence
+# lies in its text (so a memo can only give the clauses of ``text[start:end]``, whoever asks;
+# shared by threads, which at worst cut a sentence twice into the same tuple).
 @lru_cache(maxsize=8)
-def _clause_memo(text: str, window_tokens: int) -> dict[int, list[tuple[int, str]]]:
+def _clause_memo(text: str) -> dict[tuple[int, int], tuple[tuple[int, str], ...]]:
     return {}
 
 
-def _clauses_of(
-    text: str, spans: Sequence[Span], k: int, window_tokens: int
-) -> list[tuple[int, str]]:
-    """`clauses` of ``spans[k]``, sentence ``k`` of ``text`` (`sentences`), cut once a text."""
-    memo = _clause_memo(text, window_tokens)
-    found = memo.get(k)
+def _clauses_of(text: str, span: Span) -> tuple[tuple[int, str], ...]:
+    """`clauses` of ``span``, a sentence of ``text``, cut once a text."""
+    memo = _clause_memo(text)
+    where = (span.start, span.end)
+    found = memo.get(where)
     if found is None:
-        found = memo[k] = clauses(spans[k].text)
+        found = memo[where] = tuple(clauses(text[span.start : span.end]))
     return found
 
 

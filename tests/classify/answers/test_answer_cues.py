@@ -14,7 +14,7 @@ import pytest
 
 from sekimori.classify.answers import default_judge
 from sekimori.classify.answers.fast import FastStage, feature_rows, load_stage, pair_bags
-from sekimori.classify.answers.model import MODEL_DIR, OPENING_TOKENS
+from sekimori.classify.answers.model import MODEL_DIR, OPENING_TOKENS, ngram_logits
 from sekimori.classify.answers.patterns import refusal_feature_matrix
 from sekimori.classify.answers.prefix import take_tokens
 from sekimori.gateway.screening.scorers import ModelScorer, on_policy_scale
@@ -46,7 +46,7 @@ def previous_stage_rows(stage: FastStage, prompts: list[str], answers: list[str]
     """The stage's feature rows as it computed them before reading `AnswerCues`."""
     bags, known = pair_bags(stage.pool, prompts, answers)
     cues = refusal_feature_matrix(answers, prompts)
-    grams = stage.judge.harm_ngram_logits(answers)[:, None]
+    grams = ngram_logits(*stage.judge._ngram_weights, answers)[:, 3:]  # the harm head's
     extra = np.hstack([cues, grams]).astype(np.float32)
     return feature_rows(bags, extra, stage.pool.vectors), known
 

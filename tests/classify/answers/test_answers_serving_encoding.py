@@ -10,12 +10,16 @@ from numpy.typing import NDArray
 import sekimori.classify.encoders  # noqa: F401  (registers the built-in encoders)
 from sekimori.classify.answers.data import AnswerExample, source_of
 from sekimori.classify.answers.judge import AnswerJudge
-from sekimori.classify.answers.model import OPENING_TOKENS, load_model, pair_features
+from sekimori.classify.answers.model import (
+    JUDGE_PROMPT_CHARS,
+    OPENING_TOKENS,
+    load_model,
+    pair_features,
+)
 from sekimori.classify.answers.prefix import take_tokens
 from sekimori.classify.answers.train import EmbeddingCache, View, featurize, texts_of
 from sekimori.classify.encoder import ENCODERS
 from sekimori.cli.answers import add_train_parser
-from sekimori.screen import JUDGE_PROMPT_CHARS
 from sekimori.types import RefusalLabel
 
 

@@ -58,6 +58,11 @@ CONTINUATION_PROMPT = "Continue."
 CONTINUATION_SIMILARITY = 0.90
 
 
+def embedding_key(text: str) -> bytes:
+    """The key a text's embedding is kept under in an `AnswerJudge`'s cache."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
 @dataclass(frozen=True, slots=True)
 class RefusalResult:
     """Whether an answer refused: the label, its probability, and all three probabilities."""
@@ -109,7 +114,7 @@ class AnswerJudge:
     def _embeddings(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """The texts' embeddings, each distinct text not in the cache encoded once, together in
         one encoder call (as every text of the call was before the cache)."""
-        keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
+        keys = [embedding_key(t) for t in texts]
         with self._cache_lock:
             found = {k: self._cache[k] for k in keys if k in self._cache}
             for k in found:

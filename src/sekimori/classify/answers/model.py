@@ -47,6 +47,12 @@ REFUSAL_LABELS: tuple[RefusalLabel, ...] = (
 )
 
 OPENING_TOKENS = 32
+# The characters of the last user turn (its end, where the request usually is) that the policy
+# screen reads an answer under: the judge encodes the prompt with every window, padded to the
+# longest, and 300 characters keep a window's cost near 30 ms, not 160. The answer judge's
+# training reads prompts the same way (`sekimori train answers --serving-encoding`); here, not in
+# the screen, so that training (this layer) and the screen (above it) read the one number.
+JUDGE_PROMPT_CHARS = 300
 # The n-gram refusal head: char 1..NGRAM_MAX_N-grams hashed into NGRAM_BUCKETS.
 NGRAM_BUCKETS = 2**16
 NGRAM_MAX_N = 4
@@ -179,11 +185,6 @@ class AnswerModel:
         (w, b), *_ = self.ngram.layers
         (hw, hb), *_ = self.harm_ngram.layers
         return np.hstack([w, hw]).astype(np.float32), np.concatenate([b, hb]).astype(np.float32)
-
-    def harm_ngram_logits(self, answers: Sequence[str]) -> Array:
-        """The harm n-gram head's log-odds for each answer (no encoder needed)."""
-        grams: Array = self.ngram_logits(answers)[:, 3]
-        return grams
 
     def ngram_logits(self, answers: Sequence[str]) -> Array:
         """Both n-gram heads' logits for each answer, (n, 4): refusal's three, then harm's."""

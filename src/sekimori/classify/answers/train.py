@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from sekimori.classify.answers.data import AnswerExample, split, training_text
 from sekimori.classify.answers.layouts import other_layout
 from sekimori.classify.answers.model import (
+    JUDGE_PROMPT_CHARS,
     NGRAM_BUCKETS,
     NGRAM_MAX_N,
     OPENING_TOKENS,
@@ -46,7 +47,6 @@ from sekimori.classify.answers.prefix import PREFIX_TOKENS, take_tokens
 from sekimori.classify.answers.views import prose_view
 from sekimori.classify.encoder import Encoder
 from sekimori.errors import ConfigError, InputError
-from sekimori.screen import JUDGE_PROMPT_CHARS
 from sekimori.types import RefusalLabel
 
 SEED = 20261128

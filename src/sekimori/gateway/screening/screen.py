@@ -53,6 +53,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sekimori.classify.answers.model import JUDGE_PROMPT_CHARS
 from sekimori.classify.encoder import ENCODERS, Encoder
 from sekimori.classify.pii import (
     PiiType,
@@ -84,7 +85,6 @@ from sekimori.policy import (
 from sekimori.policy.guarding import GuardedDecision, merge, wanted
 from sekimori.policy.model import ExampleSet, GuardRule
 from sekimori.screen import (
-    JUDGE_PROMPT_CHARS,
     InputResult,
     OutputResult,
     OutputWindow,
@@ -100,9 +100,6 @@ from sekimori.types import Action, Decision, Message, Verdict
 
 log = logging.getLogger("sekimori.gateway")
 T = TypeVar("T")
-# The answer judge encodes the prompt with every window, padded to the longest: the request's
-# last 300 characters (where the question usually is) keep a window's cost near 30 ms, not 160.
-_JUDGE_PROMPT_CHARS = JUDGE_PROMPT_CHARS
 # Keys the answer judge's verdicts on history apart from the prompt classifier's on the same text.
 _ANSWER_KEY = "\x00answer\x00"
 # A prompt scoring this much in any category (half the hold point on the policy's scale), or
@@ -513,7 +510,7 @@ class PolicyScreen:
             decision.action is Action.FLAG and any(c in BY_ID for c in decision.categories)
         )
         handle = _Pending(
-            last_user[-_JUDGE_PROMPT_CHARS:], tenant, lang, guard_prompt, careful, suspect
+            last_user[-JUDGE_PROMPT_CHARS:], tenant, lang, guard_prompt, careful, suspect
         )
         low = not careful
         if pii.restorer is None:
@@ -577,7 +574,7 @@ class PolicyScreen:
                 asked = text
             if "assistant_history" in kinds and kinds <= {"assistant_history", "name"}:
                 akey = self.cache.key(_ANSWER_KEY + text)
-                answers.append((akey, (asked[-_JUDGE_PROMPT_CHARS:], text)))
+                answers.append((akey, (asked[-JUDGE_PROMPT_CHARS:], text)))
             else:
                 key = keys[unit[0]] if len(unit) == 1 else self.cache.key(text)
                 texts.append((key, text))

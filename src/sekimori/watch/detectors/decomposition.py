@@ -853,7 +853,8 @@ def _step(state: _Evidence, steps: list[float], window: int) -> None:
     """The request's phases enter the unit's trajectory state: each (category, phase) keeps the
     highest score among the unit's last `window` requests (an older one is replaced)."""
     if state.trajectory is None:
-        state.trajectory = steps
+        # a copy: the session and its key may both start here, and each keeps its own
+        state.trajectory = list(steps)
         state.trajectory_at = [state.seen if v else 0 for v in steps]
         return
     assert state.trajectory_at is not None
