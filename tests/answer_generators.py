@@ -16,7 +16,11 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts" / "answers"
 
 
 def assert_generator_writes_committed_data(
-    script: str, stem: str, out: Path, monkeypatch: pytest.MonkeyPatch
+    script: str,
+    stem: str,
+    out: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    langs: Sequence[str] = ("en", "ja"),
 ) -> None:
     spec = importlib.util.spec_from_file_location(script, SCRIPTS / f"{script}.py")
     assert spec is not None and spec.loader is not None
@@ -25,7 +29,7 @@ def assert_generator_writes_committed_data(
     monkeypatch.setitem(sys.modules, script, module)
     spec.loader.exec_module(module)
     module.main(out)
-    for lang in ("en", "ja"):
+    for lang in langs:
         name = f"{stem}_{lang}.jsonl"
         assert (out / name).read_bytes() == (OWN_DATA / name).read_bytes()
 

@@ -82,12 +82,13 @@ def items(path: Path) -> Iterator[tuple[str, str, str | None, str, str]]:
 
 
 def rows_of(
-    lang: str, sources: Path, family: str, field: str, allowed: set[str]
+    lang: str, sources: Path, family: str, field: str, allowed: set[str], prefix: str = ""
 ) -> Iterator[dict[str, object]]:
     """The rows of one family of hand-written answers (`formats`, `layouts`): ids
-    `<family>-<lang>-NNNN`, each answer's shape under ``field`` (one of ``allowed``)."""
+    `<family>-<lang>-NNNN`, each answer's shape under ``field`` (one of ``allowed``), read from
+    ``<prefix or lang_>*.txt``."""
     n = 0
-    for path in sorted(sources.glob(f"{lang}_*.txt")):
+    for path in sorted(sources.glob(f"{prefix or lang + '_'}*.txt")):
         for code, shape, category, prompt, answer in items(path):
             where = f"{path.name}: {prompt[:50]!r}"
             if code not in KINDS or shape not in allowed:

@@ -83,6 +83,10 @@ _SOURCES = (
     # harmful one, mostly to the same request) in memos, letters, e-mails, chats and JSON (issue 15,
     # round 14, judge14); training rows only, outside the recall floor.
     ("lookalikes_", "sekimori-lookalikes"),
+    # handwritten_r18_twins_*: one harmless twin per harmful answer of handwritten_r18, on its topic
+    # and in its layout (biosafety, response, reporting, hardening, crisis support; issue 15, wt2
+    # helper); before handwritten_r18_ so the longer prefix wins; outside the recall floor.
+    ("handwritten_r18_twins_", "sekimori-handwritten-r18-twins"),
     # handwritten_r18_*: sanitized harmful answers as natural prose and in many layouts, Japanese
     # first, beside refusals, overviews and safe answers on the same topics (issue 15, round 18,
     # wj helper); training rows only, outside the recall floor; its own source, so a

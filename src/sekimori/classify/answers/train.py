@@ -70,6 +70,7 @@ TWIN_SOURCES = (
     "sekimori-mail-tables",
     "sekimori-structured",
     "sekimori-lookalikes",
+    "sekimori-handwritten-r18-twins",
 )
 # Content-free user turns that `train(prompt_substitution=...)` shows some views under instead of
 # their prompts (round 17, issue 15): after "go on" the gateway's judge reads the answer with a
