@@ -49,13 +49,23 @@ def test_bad_line_is_named(tmp_path: Path) -> None:
     src.write_text('{"id": 1, "text": "ok"}\n{"id": 2, "text": \n', encoding="utf-8")
     done = run_cli("--input", str(src), "--output", str(tmp_path / "o.jsonl"))
     assert done.returncode == 1
-    assert f"{src}:2" in done.stderr and "not valid JSON" in done.stderr
+    assert f"{src}:2" in done.stderr and "not a JSON object" in done.stderr
+    assert "JSON オブジェクトではありません" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_lone_surrogate_is_named_not_a_crash(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "ok"}\n{"id": 2, "text": "x\\ud83d y"}\n', encoding="utf-8")
+    done = run_cli("--input", str(src), "--output", str(tmp_path / "o.jsonl"))
+    assert done.returncode == 1
+    assert f"{src}:2: field 'text' holds a lone surrogate (\\ud83d at character 2)" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_missing_text_field_and_missing_file(tmp_path: Path) -> None:
     done = run_cli("--input", "-", "--output", "-", stdin='{"id": 1, "body": "x"}\n')
-    assert done.returncode == 1 and "<stdin>:1" in done.stderr and '"text"' in done.stderr
+    assert done.returncode == 1 and "<stdin>:1: missing field 'text'" in done.stderr
     missing = run_cli("--input", str(tmp_path / "nope.jsonl"), "--output", "-")
     assert (
         missing.returncode == 1

@@ -76,6 +76,11 @@ def test_stdin_to_stdout_and_missing_id_uses_line_number() -> None:
         ('["id", "text"]', "not a JSON object"),
         ('{"id": 3, "text": "ok", "answer": ""}', "field 'answer' must be a non-empty string"),
         ('{"id": 3, "text": "ok", "answer": 7}', "field 'answer' must be a non-empty string"),
+        (
+            '{"id": 3, "text": "ab\\ud800c"}',
+            "field 'text' holds a lone surrogate (\\ud800 at character 3)",
+        ),
+        ('{"id": 3, "text": "ok", "answer": "\\udfff"}', "field 'answer' holds a lone surrogate"),
     ],
 )
 def test_a_bad_line_is_rejected_with_its_line_number(

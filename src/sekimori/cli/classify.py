@@ -25,17 +25,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from sekimori.classify.cascade import BatchClassifier, CascadeClassifier
+from sekimori.cli.jsonl import text_row
 from sekimori.cli.judge import add_judge_arguments, cascade_of
 from sekimori.errors import InputError
 from sekimori.lang import Text
 
 BATCH = 32
 
-_NOT_JSON = Text(en="not a JSON object: {why}", ja="JSON オブジェクトではありません: {why}")
-_NO_TEXT = Text(en="missing field 'text'", ja="フィールド 'text' がありません")
-_BAD_TEXT = Text(
-    en="field 'text' must be a string", ja="フィールド 'text' は文字列でなければなりません"
-)
 _BAD_ANSWER = Text(
     en="field 'answer' must be a non-empty string",
     ja="フィールド 'answer' は空でない文字列でなければなりません",
@@ -83,16 +79,7 @@ def read_items(stream: Iterable[str], source: str, lang: str = "en") -> Iterator
     for n, line in enumerate(stream, 1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(_NOT_JSON(lang, why=exc.msg), source=source, line=n) from None
-        if not isinstance(row, dict):
-            raise InputError(_NOT_JSON(lang, why=type(row).__name__), source=source, line=n)
-        if "text" not in row:
-            raise InputError(_NO_TEXT(lang), source=source, line=n)
-        if not isinstance(row["text"], str):
-            raise InputError(_BAD_TEXT(lang), source=source, line=n)
+        row = text_row(line, source=source, number=n, lang=lang)
         answer = row.get("answer")
         if answer is not None and (not isinstance(answer, str) or not answer.strip()):
             raise InputError(_BAD_ANSWER(lang), source=source, line=n)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from sekimori.classify.pii import RedactionSession, default_scanner, parse_types, redact
+from sekimori.cli.jsonl import text_row
 from sekimori.errors import InputError
 
 
@@ -88,19 +89,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _parse(line: str, source: str, number: int) -> tuple[str, object]:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg} (JSON として読めません)", source=source, line=number
-        ) from None
-    if not isinstance(row, dict):
-        raise InputError(
-            "expected a JSON object (オブジェクトが必要です)", source=source, line=number
-        )
-    text = row.get("text")
-    if not isinstance(text, str):
-        raise InputError(
-            'field "text" must be a string ("text" は文字列が必要です)', source=source, line=number
-        )
-    return text, row.get("id", number)
+    row = text_row(line, source=source, number=number)
+    return row["text"], row.get("id", number)
