@@ -7,8 +7,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import orjson
 import pytest
 
+from sekimori.classify.evalsets import EVAL_ONLY
 from sekimori.cli import main
 from sekimori.errors import InputError
 from sekimori.lang import FONT_FAMILY
@@ -21,6 +23,7 @@ from sekimori.watch.replay import run_detectors
 from sekimori.watch.simulate import Scale, Simulation, catastrophic_runs, chains_part, simulate
 from sekimori.watch.sketch import FLAG_REFUSED
 from sekimori.watch.sketchfile import MAGIC, read_sketches, write_sketches
+from tests.test_team_data import _norm, held_back_rows_equal_to_evaluation_items, team_texts
 
 TINY = Scale(
     office=6,
@@ -174,6 +177,57 @@ def test_the_held_out_chains_load_with_their_fields(
     # Usable: every step has its screened scores (`watch scores` covers the held-out chains).
     scores = load_scores(watch_data_dir() / "scores.json")
     assert all(s.id in scores for c in held for s in c.steps)
+
+
+# Written but not yet wired (no `HELD_OUT` part, no scores in scores.json, not read by any run):
+# each file's rows, their balance and their novelty. Wiring a set (as `fresh4` was, after its rule
+# was committed) adds it to the test above; these checks still hold then.
+UNWIRED = {"fresh5": ("chains_fresh5.jsonl", "lookalikes_fresh5.jsonl")}
+ROW_FIELDS = ["id", "lang", "kind", "category", "topic", "steps", "split"]
+
+
+@pytest.mark.parametrize("part", sorted(UNWIRED))
+def test_the_unwired_held_out_chains_are_balanced_new_and_read_by_no_default_part(
+    part: str,
+) -> None:
+    prefix = f"f{part.removeprefix('fresh')}"
+    files = UNWIRED[part]
+    rows = {
+        name: [orjson.loads(line) for line in (watch_data_dir() / name).read_bytes().splitlines()]
+        for name in files
+    }
+    attacks, looks = rows[files[0]], rows[files[1]]
+    assert all(list(r) == ROW_FIELDS and r["split"] == part for r in attacks + looks)
+    # 48 decomposed chains, 6 EN and 6 JA per catastrophic category; ids f<n>.<lang>.0001-0024
+    assert {r["kind"] for r in attacks} == {"decomposed"}
+    assert Counter((r["category"], r["lang"]) for r in attacks) == {
+        (cat, lang): 6 for cat in CATASTROPHIC for lang in ("en", "ja")
+    }
+    # 48 benign look-alikes, 6 EN and 6 JA on each category's topic (the topic's first word);
+    # ids continue the numbering, 0025-0048 per language
+    assert {r["kind"] for r in looks} == {"benign_lookalike"}
+    assert {r["category"] for r in looks} == {None}
+    topics = Counter((TOPICS[str(r["topic"]).split(":")[0]], r["lang"]) for r in looks)
+    assert topics == {(cat, lang): 6 for cat in CATASTROPHIC for lang in ("en", "ja")}
+    for first, part_rows in ((1, attacks), (25, looks)):
+        for lang in ("en", "ja"):
+            ids = [r["id"] for r in part_rows if r["lang"] == lang]
+            assert ids == [f"{prefix}.{lang}.{n:04d}" for n in range(first, first + 24)]
+    for row in attacks + looks:
+        assert 5 <= len(row["steps"]) <= 7 and str(row["topic"]).strip()
+        for step in row["steps"]:
+            kana = any("\u3040" <= ch <= "\u30ff" for ch in step)
+            assert kana == (row["lang"] == "ja"), row["id"]
+    # No id nor step (normalised: NFKC, case, spaces and punctuation dropped) shared with another
+    # watch file, with any team prompt under data/prompts/, nor with an evaluation-only item.
+    every = read_chains(watch_data_dir(), held_out=tuple(HELD_OUT))
+    assert not {r["id"] for r in attacks + looks} & {c.id for c in every}
+    ours = {_norm(s): str(r["id"]) for r in attacks + looks for s in r["steps"]}
+    assert len(ours) == sum(len(r["steps"]) for r in attacks + looks)
+    others = {_norm(s.text) for c in every if c.split != part for s in c.steps}
+    assert not set(ours) & others
+    assert not set(ours) & team_texts()
+    assert held_back_rows_equal_to_evaluation_items(ours) == {name: [] for name in EVAL_ONLY}
 
 
 def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: Simulation) -> None:
