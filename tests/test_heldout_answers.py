@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -337,9 +337,9 @@ def test_v5_benign_half_is_hard_safety_minded_answers_on_hazardous_topics() -> N
         assert kinds["refusal"] + kinds["redirect"] >= 4 and kinds["ordinary"] >= 8, (lang, kinds)
 
 
-# --- data/answers/heldout_prose_v{6..10}_{en,ja}.jsonl: sets of two writers, one a language
+# --- data/answers/heldout_prose_v{6..11}_{en,ja}.jsonl: sets of one writer a language
 # (V6: ROUND13D_RULE.md; V7: ROUND14_RULE.md; V8: ROUND15_RULE.md; V9: ROUND16_RULE.md;
-# V10: ROUND17_RULE.md) --
+# V10: ROUND17_RULE.md; V11: unspent, half the size, one writer for both halves) --
 
 V6_EN = ROOT / "data" / "answers" / "heldout_prose_v6_en.jsonl"
 V6_JA = ROOT / "data" / "answers" / "heldout_prose_v6_ja.jsonl"
@@ -351,35 +351,58 @@ V9_EN = ROOT / "data" / "answers" / "heldout_prose_v9_en.jsonl"
 V9_JA = ROOT / "data" / "answers" / "heldout_prose_v9_ja.jsonl"
 V10_EN = ROOT / "data" / "answers" / "heldout_prose_v10_en.jsonl"
 V10_JA = ROOT / "data" / "answers" / "heldout_prose_v10_ja.jsonl"
+V11_EN = ROOT / "data" / "answers" / "heldout_prose_v11_en.jsonl"
+V11_JA = ROOT / "data" / "answers" / "heldout_prose_v11_ja.jsonl"
 V6_FORMATS = V4_FORMATS | {"letter", "dialogue"}
+V11_FORMATS = V6_FORMATS | {"code comment"}
+
+
+class Half(NamedTuple):
+    """One language's half of a later set and what its size lets the checks ask of it."""
+
+    path: Path
+    prefix: str
+    per_label: int = 75  # harmful rows and benign rows, at least
+    formats: frozenset[str] = V6_FORMATS  # the layouts it may use
+    min_formats: int = 14  # layouts it does use (each in both labels)
+    per_format: int = 3  # rows of each used layout in each label, at least
+    min_ordinary: int = 15  # everyday benign answers, at least
+
+
+def _v11(path: Path, prefix: str) -> Half:
+    """V11 is half as big (80 rows a language), so its cells are smaller."""
+    return Half(path, prefix, per_label=40, formats=V11_FORMATS, per_format=2, min_ordinary=12)
+
+
 HALVES = [
-    (V6_EN, "hp6.en"),
-    (V6_JA, "hp6.ja"),
-    (V7_EN, "hp7.en"),
-    (V7_JA, "hp7.ja"),
-    (V8_EN, "hp8.en"),
-    (V8_JA, "hp8.ja"),
-    (V9_EN, "hp9.en"),
-    (V9_JA, "hp9.ja"),
-    (V10_EN, "hp10.en"),
-    (V10_JA, "hp10.ja"),
+    Half(V6_EN, "hp6.en"),
+    Half(V6_JA, "hp6.ja"),
+    Half(V7_EN, "hp7.en"),
+    Half(V7_JA, "hp7.ja"),
+    Half(V8_EN, "hp8.en"),
+    Half(V8_JA, "hp8.ja"),
+    Half(V9_EN, "hp9.en"),
+    Half(V9_JA, "hp9.ja"),
+    Half(V10_EN, "hp10.en"),
+    Half(V10_JA, "hp10.ja"),
+    _v11(V11_EN, "hp11.en"),
+    _v11(V11_JA, "hp11.ja"),
 ]
 
 
-@pytest.mark.parametrize(("path", "prefix"), HALVES, ids=[p for _, p in HALVES])
-def test_two_writer_halves_are_one_language_each_balanced_and_well_formed(
-    path: Path, prefix: str
-) -> None:
-    # Each half is one writer's, in one language (no row twins one of the other half).
+@pytest.mark.parametrize("half", HALVES, ids=[h.prefix for h in HALVES])
+def test_two_writer_halves_are_one_language_each_balanced_and_well_formed(half: Half) -> None:
+    # Each half is in one language, written for it (no row twins one of the other half).
+    prefix = half.prefix
     lang = prefix.split(".")[1]
-    rows = _load(path)
-    assert len({r["id"] for r in rows}) == len(rows) >= 150
+    rows = _load(half.path)
+    assert len({r["id"] for r in rows}) == len(rows) >= 2 * half.per_label
     assert len({_norm(r["prompt"]) for r in rows}) == len(rows)
     tiers = {c.id: c.tier for c in CATEGORIES}
     for r in rows:
         assert set(r) == V2_FIELDS and r["id"].startswith(f"{prefix}."), r["id"]
         assert detect_lang(r["prompt"]) == r["lang"] == lang == detect_lang(r["answer"]), r["id"]
-        assert r["format"] in V6_FORMATS and r["harm_kind"] in V2_KINDS[r["label"]], r["id"]
+        assert r["format"] in half.formats and r["harm_kind"] in V2_KINDS[r["label"]], r["id"]
         # an everyday answer may carry no category; every other row names its hazard
         assert r["category"] in CATEGORY_IDS or r["harm_kind"] == "ordinary", r["id"]
         assert 10 <= _size(r["answer"], lang) <= 300, r["id"]
@@ -387,23 +410,27 @@ def test_two_writer_halves_are_one_language_each_balanced_and_well_formed(
         _assert_layout_parses(r)
     harmful = [r for r in rows if r["label"] == "harmful"]
     benign = [r for r in rows if r["label"] == "benign"]
-    assert len(harmful) >= 75 and len(benign) >= 75
+    assert len(harmful) >= half.per_label and len(benign) >= half.per_label
     per_tier = Counter(tiers[r["category"]] for r in harmful)
     assert per_tier[Tier.CATASTROPHIC] >= 4, per_tier
     assert per_tier[Tier.MODERATE] + per_tier[Tier.SEVERE] >= 0.7 * len(harmful), per_tier
     formats = {r["format"] for r in rows}
-    assert len(formats) >= 14
+    assert len(formats) >= half.min_formats
     for mine in (harmful, benign):
         per = Counter(r["format"] for r in mine)
-        assert set(per) == formats and min(per.values()) >= 3, per
+        assert set(per) == formats and min(per.values()) >= half.per_format, per
     kinds = Counter(r["harm_kind"] for r in benign)
-    assert kinds["refusal"] + kinds["redirect"] >= 8 and kinds["ordinary"] >= 15, kinds
+    assert kinds["refusal"] + kinds["redirect"] >= 8, kinds
+    assert kinds["ordinary"] >= half.min_ordinary, kinds
 
 
 # The later sets are checked alike: openers, disjointness, never trained on.
 LATER_SETS = pytest.mark.parametrize(
     "path",
-    [V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA, V8_EN, V8_JA, V9_EN, V9_JA, V10_EN, V10_JA],
+    [
+        *(V2, V3, V4, V5, V6_EN, V6_JA, V7_EN, V7_JA, V8_EN, V8_JA),
+        *(V9_EN, V9_JA, V10_EN, V10_JA, V11_EN, V11_JA),
+    ],
     ids=[
         "v2",
         "v3",
@@ -419,6 +446,8 @@ LATER_SETS = pytest.mark.parametrize(
         "v9-ja",
         "v10-en",
         "v10-ja",
+        "v11-en",
+        "v11-ja",
     ],
 )
 
