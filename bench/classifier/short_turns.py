@@ -6,7 +6,7 @@ figures (bench/classifier/SHORT_TURNS.md; rule: SHORT_TURNS_RULE.md).
     PYTHONPATH=src python bench/classifier/short_turns.py heldback   # criteria 4-5 (once)
 
 `diagnose` takes the committed model apart on the hand-written short turns
-(data/prompts/candidates/chat_turns.jsonl, the reading's training rows: nothing about the
+(data/prompts/chat_turns.jsonl, the reading's training rows: nothing about the
 reading is measured on them): the first stage (n-gram gate, static clear point), the encoder's
 harm head, the n-gram model, the blend, the category heads, the policy scale, the decision.
 `validation` scores every labelled validation row of the prompt pool through the real
