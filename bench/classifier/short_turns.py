@@ -8,7 +8,7 @@ figures (bench/classifier/SHORT_TURNS.md; rule: SHORT_TURNS_RULE.md).
         --rows data/heldback/short_turns_v2.jsonl --output FILE   # another held-back file (once)
 
 `diagnose` takes the committed model apart on the hand-written short turns
-(data/prompts/chat_turns.jsonl, the reading's training rows: nothing about the
+(data/prompts/candidates/chat_turns.jsonl, the reading's training rows: nothing about the
 reading is measured on them): the first stage (n-gram gate, static clear point), the encoder's
 harm head, the n-gram model, the blend, the category heads, the policy scale, the decision.
 `validation` scores every labelled validation row of the prompt pool through the real

@@ -1,13 +1,13 @@
 """Training the short-turn reading (`sekimori.classify.short_turns`) from the prompt pool.
 
 - Rows: positives, the benign rows of the team's hand-written short turns
-  (`data/prompts/chat_turns.jsonl`: chat turns); negatives, every labelled
+  (`data/prompts/candidates/chat_turns.jsonl`: chat turns); negatives, every labelled
   training-split row of the prompt model's own pool (evaluation-only texts already removed by
   `train.training_pool`) that is in scope (`short_turns.in_scope`), harmful or benign, and the
   file's harmful rows. Rows equal to an evaluation-only item are left out, as the pool leaves
-  them out. The file is in the pool since candidate P2: its rows are fitted as the file's
-  (every split) and their copies in the pool are left out, so that no row is counted twice
-  and none chooses the point it was fitted on.
+  them out. Should the file be in the pool (as in candidate P2, bench/classifier/RETRAIN.md),
+  its rows are fitted as the file's (every split) and their copies in the pool are left out, so
+  that no row is counted twice and none chooses the point it was fitted on.
 - Model: logistic regression over the classifier's own embedding of each row, classes weighted
   to balance (`second_opinion_train.fit_logistic`): P(chat turn).
 - Point, on the validation split only: 0.01 above the highest P(chat turn) of the harmful
@@ -36,8 +36,8 @@ C = 1.0  # inverse regularisation, as the second opinion's
 
 
 def written_rows_path() -> Path:
-    """The team's hand-written short turns (in the prompt model's pool since candidate P2)."""
-    return team_data_dir() / "chat_turns.jsonl"
+    """The team's hand-written short turns (kept out of the pool until a full retrain)."""
+    return team_data_dir() / "candidates" / "chat_turns.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
