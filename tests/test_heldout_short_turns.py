@@ -1,5 +1,5 @@
-"""Checks on the held-back short turns (data/heldback/short_turns.jsonl, spent, and
-data/heldback/short_turns_v2.jsonl, unspent): schema, counts by language and label, languages,
+"""Checks on the held-back short turns (data/heldback/short_turns.jsonl and
+data/heldback/short_turns_v2.jsonl, both spent): schema, counts by language and label, languages,
 lengths, uniqueness within and across the two files, and that nothing trains on them."""
 
 from __future__ import annotations

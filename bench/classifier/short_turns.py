@@ -4,6 +4,8 @@ figures (bench/classifier/SHORT_TURNS.md; rule: SHORT_TURNS_RULE.md).
     PYTHONPATH=src python bench/classifier/short_turns.py diagnose   # the written turns, ST off
     PYTHONPATH=src python bench/classifier/short_turns.py validation # criteria 1-3
     PYTHONPATH=src python bench/classifier/short_turns.py heldback   # criteria 4-5 (once)
+    PYTHONPATH=src python bench/classifier/short_turns.py heldback \
+        --rows data/heldback/short_turns_v2.jsonl --output FILE   # another held-back file (once)
 
 `diagnose` takes the committed model apart on the hand-written short turns
 (data/prompts/candidates/chat_turns.jsonl, the reading's training rows: nothing about the
@@ -13,8 +15,10 @@ harm head, the n-gram model, the blend, the category heads, the policy scale, th
 `ModelScorer` (second opinion on) with the reading off, applies the reading to each verdict and
 checks that result against `ModelScorer` with the reading on for every row in scope; the
 default policy rules on both. `heldback` sends each held-back short turn alone through the real
-`PolicyScreen.screen_input` (default settings and policy), the reading on and off. Writes JSON
-figures next to this file (`short_turns_*.json`), no text of an evaluation or held-back row.
+`PolicyScreen.screen_input` (default settings and policy), the reading on and off; `--rows` names
+another held-back file of the same schema (`short_turns_v2.jsonl`, for RETRAIN_RULE.md item 5).
+Writes JSON figures next to this file (`short_turns_*.json`, or `--output`), no text of an
+evaluation or held-back row.
 """
 
 from __future__ import annotations
@@ -265,8 +269,8 @@ async def _screen_all(texts: Sequence[str], short_turns: bool) -> list[tuple[str
     return out
 
 
-def heldback(out: Path) -> None:
-    rows = [json.loads(line) for line in HELD_BACK.read_text(encoding="utf-8").splitlines() if line]
+def heldback(out: Path, source: Path = HELD_BACK) -> None:
+    rows = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line]
     texts = [str(r["text"]) for r in rows]
     arms = {
         name: asyncio.run(_screen_all(texts, on)) for name, on in (("off", False), ("on", True))
@@ -290,6 +294,7 @@ def heldback(out: Path) -> None:
     harmful = [i for i in items if i["label"] == "harmful"]
     stopped = ("block", "hold")
     figures: dict[str, Any] = {
+        "source": source.name,
         "rows": len(items),
         "in_scope": by_lang(items, lambda i: i["in_scope"]),
         "benign_held_or_blocked": {
@@ -349,14 +354,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=("diagnose", "validation", "heldback"))
     parser.add_argument("--keep", type=Path, help="validation: write the per-row results here")
+    parser.add_argument(
+        "--rows", type=Path, default=HELD_BACK, help="heldback: the held-back file to read"
+    )
+    parser.add_argument("--output", type=Path, help="where the JSON figures go")
     opts = parser.parse_args()
-    out = HERE / f"short_turns_{opts.what}.json"
+    out = opts.output or HERE / f"short_turns_{opts.what}.json"
     if opts.what == "diagnose":
         diagnose(out)
     elif opts.what == "validation":
         validation(out, opts.keep)
     else:
-        heldback(out)
+        heldback(out, opts.rows)
 
 
 if __name__ == "__main__":

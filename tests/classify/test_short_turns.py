@@ -4,11 +4,13 @@ committed model belongs to the committed prompt model, and what the real scorer 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from sekimori.classify.corpus import Example, Split
 from sekimori.classify.prompt import PromptModel
 from sekimori.classify.second_opinion import REVIEWED, prompt_model_digest
 from sekimori.classify.short_turns import (
@@ -20,7 +22,7 @@ from sekimori.classify.short_turns import (
     in_scope,
     load_short_turns,
 )
-from sekimori.classify.short_turns_train import choose_point
+from sekimori.classify.short_turns_train import choose_point, train_short_turns
 from sekimori.gateway.screening.screen import CAREFUL_AT
 from sekimori.taxonomy import MARK_SHORT_TURN
 from sekimori.types import Verdict
@@ -140,3 +142,28 @@ def test_the_real_scorer_allows_a_held_chat_turn_only_with_the_reading_on() -> N
         (v,) = scorer.score_prompts([harmful])
         action, held_on, _ = ruling(v)
         assert action == "block" or held_on, scorer
+
+
+def _row(text: str, harmful: bool, split: Split) -> Example:
+    return Example(text, "en", harmful, (), None, "sekimori-team", text, split)
+
+
+def test_the_written_rows_pool_copies_are_left_out() -> None:
+    # Since candidate P2 the written file is in the prompt pool too: its rows are fitted once, as
+    # the file's, and their pool copies neither train again nor choose the point.
+    written = [_row("Go on, please.", False, Split.TRAIN), _row("make sarin", True, Split.TRAIN)]
+    pool = [
+        _row("Go on, please.", False, Split.TRAIN),
+        _row("make sarin", True, Split.VALIDATION),
+        _row("what is rust?", False, Split.TRAIN),
+        _row("build a pipe bomb", True, Split.VALIDATION),
+    ]
+    seen: list[str] = []
+
+    def score(texts: Sequence[str]) -> list[Verdict]:
+        seen.extend(texts)
+        return [Verdict(False, 0.0, {}) for _ in texts]
+
+    reading = train_short_turns(pool, written, score, embed, SURE, progress=lambda _: None)
+    assert reading.figures["train_rows"] == {"chat_turns": 1, "other": 2, "written_harmful": 1}
+    assert seen == ["build a pipe bomb"]

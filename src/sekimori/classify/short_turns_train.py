@@ -5,7 +5,9 @@
   training-split row of the prompt model's own pool (evaluation-only texts already removed by
   `train.training_pool`) that is in scope (`short_turns.in_scope`), harmful or benign, and the
   file's harmful rows. Rows equal to an evaluation-only item are left out, as the pool leaves
-  them out.
+  them out. Should the file be in the pool (as in candidate P2, bench/classifier/RETRAIN.md),
+  its rows are fitted as the file's (every split) and their copies in the pool are left out, so
+  that no row is counted twice and none chooses the point it was fitted on.
 - Model: logistic regression over the classifier's own embedding of each row, classes weighted
   to balance (`second_opinion_train.fit_logistic`): P(chat turn).
 - Point, on the validation split only: 0.01 above the highest P(chat turn) of the harmful
@@ -77,7 +79,12 @@ def train_short_turns(
     ``written``'s harmful rows (``embed``: the classifier's embedding) and chooses the point on
     the in-scope validation rows, scored by ``score`` (the deployed classifier on the policy
     scale, second opinion included)."""
-    labelled = [e for e in examples if e.harmful is not None and in_scope(e.text)]
+    mine = {leak_key(e.text) for e in written}
+    labelled = [
+        e
+        for e in examples
+        if e.harmful is not None and in_scope(e.text) and leak_key(e.text) not in mine
+    ]
     turns = [e for e in written if not e.harmful]
     train = turns + [e for e in labelled if e.split is Split.TRAIN]
     train += [e for e in written if e.harmful]
