@@ -44,7 +44,7 @@ import orjson
 from sekimori.paths import shared_data_dir, watch_data_dir
 from sekimori.taxonomy import Tier, category
 from sekimori.testing.machine import cpu_model, load_average
-from sekimori.watch.compose import JOINER, Composer
+from sekimori.watch.compose import CALLS_PER_DAY, JOINER, MIN_TEXTS, Composer
 from sekimori.watch.detectors import Alert, Detector
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
 from sekimori.watch.detectors.decomposition import (
@@ -172,6 +172,12 @@ ESCALATE = {
 }
 COMPOSE_FLOORS = (0.55,)
 COMPOSE_SIZES = (4,)
+# The low-floor composition (`--low-floor`; bench/watch/DECOMP_RULE_8.md): one buffer per key and
+# catastrophic category at a low floor, read from its 3rd text, once a key a day, as the joined
+# text's top catastrophic score or as its gain over the requests alone. In this order (ties: the
+# earlier).
+LOW_FLOORS = (0.3, 0.2)
+LOW = {"size": 4.0, "min_texts": 3.0, "calls_per_day": 1.0, "by_category": 1.0}
 COMPOSED_FILE = "composed.json"
 
 
@@ -492,6 +498,7 @@ def _decomposition(setting: dict[str, float], *, peaks: bool = False) -> Decompo
         breadth_rate=setting.get("breadth_rate", 1.0),
         breadth_level=setting.get("breadth_level", float("inf")),
         composed_level=setting.get("composed_level", float("inf")),
+        composed_gain=bool(setting.get("composed_gain", 0.0)),
         category_levels={
             k.removeprefix("level_"): v for k, v in setting.items() if k.startswith("level_")
         },
@@ -544,12 +551,14 @@ class ComposedScores:
         self.wrappers: dict[str, str] = {}
         self.missing: dict[str, str] = {}
         self.used: set[str] = set()
+        self.calls = 0  # readings asked (each at most once a key a day with the low floor)
 
     def learn(self, sim: Simulation) -> None:
         for wrapper in {w for w, _ in sim.sources}:
             self.wrappers[_source(wrapper, "").removesuffix(":")] = wrapper
 
     def __call__(self, joined: str) -> dict[str, float] | None:
+        self.calls += 1
         self.used.add(joined)
         hit = self.cache.get(joined)
         if hit is None:
@@ -592,7 +601,14 @@ def with_composer(
     if compose is None:
         return run_detectors(found, sim.sketches).alerts, decomposition
     composed.learn(sim)
-    composer = Composer(composed, floor=compose["floor"], size=int(compose["size"]))
+    composer = Composer(
+        composed,
+        floor=compose["floor"],
+        size=int(compose["size"]),
+        min_texts=int(compose.get("min_texts", MIN_TEXTS)),
+        calls_per_day=int(compose.get("calls_per_day", CALLS_PER_DAY)),
+        by_category=bool(compose.get("by_category", 0.0)),
+    )
     alerts: list[Alert] = []
     for sketch, (wrapper, prompt_id) in zip(sim.sketches, sim.sources, strict=True):
         for detector in found:
@@ -602,7 +618,11 @@ def with_composer(
         reading = composer.see(sketch, _source(wrapper, prompt_id))
         if reading is not None:
             alert = decomposition.composed(
-                sketch, reading.scores, texts=reading.texts, passed=reading.passed
+                sketch,
+                reading.scores,
+                texts=reading.texts,
+                passed=reading.passed,
+                parts=reading.parts,
             )
             if alert is not None:
                 alerts.append(alert)
@@ -648,8 +668,26 @@ class ComposedChoice:
     tried: list[str]
 
 
+def _compose_settings(low_floor: bool) -> list[dict[str, float]]:
+    """The composed reading's settings to choose from, in order (ties: the earlier)."""
+    if low_floor:
+        return [
+            {"floor": floor, **LOW, "gain": gain, "level": float("inf")}
+            for floor in LOW_FLOORS
+            for gain in (0.0, 1.0)
+        ]
+    return [
+        {"floor": floor, "size": float(size), "level": float("inf")}
+        for floor, size in itertools.product(sorted(COMPOSE_FLOORS, reverse=True), COMPOSE_SIZES)
+    ]
+
+
 def choose_composed(
-    train: Sequence[Simulation], levels: dict[str, float], composed: ComposedScores
+    train: Sequence[Simulation],
+    levels: dict[str, float],
+    composed: ComposedScores,
+    *,
+    low_floor: bool = False,
 ) -> ComposedChoice:
     """Per floor and buffer size the lowest level with at most 0.25 benign keys over it per
     1,000 benign training sessions (per seed); the setting that catches the most training
@@ -662,8 +700,8 @@ def choose_composed(
     print(f"composed: without it {base_caught} by the 4th, {base_false} benign", flush=True)
     best: tuple[int, int, dict[str, float]] = (-1, 0, {})
     tried = []
-    for floor, size in itertools.product(sorted(COMPOSE_FLOORS, reverse=True), COMPOSE_SIZES):
-        trial = {"floor": floor, "size": float(size), "level": float("inf")}
+    for trial in _compose_settings(low_floor):
+        floor, size, gain = trial["floor"], int(trial["size"]), trial.get("gain", 0.0)
         for sim in train:  # the joined texts this setting reads, screened once
             with_composer(sim, levels, composed, trial)
         composed.fill()
@@ -682,13 +720,15 @@ def choose_composed(
                 for sim, found in zip(train, peaks, strict=True)
             )
 
-        trial["level"] = _pick([*_grid(0.5, 1.0, 0.01), float("inf")], ok)  # inf: none fits
+        grid = _grid(0.01, 1.0, 0.01) if gain else _grid(0.5, 1.0, 0.01)
+        trial["level"] = _pick([*grid, float("inf")], ok)  # inf: none fits
         runs = [with_composer(sim, levels, composed, trial)[0] for sim in train]
         caught = sum(_chains_by_4th(sim, a) for sim, a in zip(train, runs, strict=True))
         false = sum(_benign_false(sim, a) for sim, a in zip(train, runs, strict=True))
         top = max((p for found in peaks for p in found), default=0.0)
         tried.append(
-            f"floor {floor}, buffer {size}: level {trial['level']} (highest benign key's composed "
+            f"floor {floor}, buffer {size}{', gain' if gain else ''}: level {trial['level']} "
+            "(highest benign key's composed "
             f"score {top:.3f}), {caught} training chain runs by the 4th step, {false} benign "
             "training alerts"
         )
@@ -706,6 +746,7 @@ def detectors(
     """The detectors at `levels`; the decomposition's composed channel at `compose`'s level."""
     setting = {k.removeprefix("decomposition_"): v for k, v in levels.items() if "decomp" in k}
     setting["composed_level"] = compose["level"] if compose else float("inf")
+    setting["composed_gain"] = compose.get("gain", 0.0) if compose else 0.0
     return [
         DistillationDetector(level=levels["distillation"]),
         _decomposition(setting, peaks=peaks),
@@ -738,6 +779,10 @@ class Measured:
     # The decomposition detector's alerts on benign keys, by population (look-alike chats apart).
     decomp_false_by: dict[str, int] = dataclasses.field(default_factory=dict)
     alerts_by_detector: dict[str, int] = dataclasses.field(default_factory=dict)
+    # The composed readings made (joined texts screened, a cached one counted again) and the keys
+    # seen times the days: compositions per key per day.
+    compositions: int = 0
+    key_days: int = 0
 
 
 def measure(
@@ -747,7 +792,10 @@ def measure(
     composed: ComposedScores,
     compose: dict[str, float] | None,
 ) -> None:
+    calls = composed.calls
     alerts, _ = with_composer(sim, levels, composed, compose)
+    into.compositions += composed.calls - calls
+    into.key_days += len({s.key for s in sim.sketches}) * sim.days
     labels = sim.labels
     for alert in alerts:
         if "composed_requests" in alert.features:
@@ -899,6 +947,19 @@ def main() -> None:
         "of the other channels that cannot wait for the screening",
     )
     parser.add_argument(
+        "--low-floor",
+        action="store_true",
+        help="choose the composed reading among the low-floor settings (one buffer per key and "
+        "catastrophic category at floor 0.3 or 0.2, read from its 3rd text once a key a day, as "
+        "a score or a gain; bench/watch/DECOMP_RULE_8.md) instead of the earlier one",
+    )
+    parser.add_argument(
+        "--choose-compose",
+        action="store_true",
+        help="choose the composed reading on the training seeds (screening its joined texts), "
+        "print the choice and stop (no test traffic)",
+    )
+    parser.add_argument(
         "--refusals",
         action="store_true",
         help="also choose the decomposition detector's refusals channel (distinct sure refusals "
@@ -982,8 +1043,10 @@ def main() -> None:
     if args.no_compose:  # not chosen either: its training texts need not be screened
         choice = ComposedChoice(None, {}, 0, 0, 0, 0, ["left out (--no-compose)"])
     else:
-        choice = choose_composed(train, levels, composed)
+        choice = choose_composed(train, levels, composed, low_floor=args.low_floor)
     print("composed choice", choice, flush=True)
+    if args.choose_compose:
+        return
     del train
     test = [
         simulate(pool, days=args.days, seed=s, scale=size, chains=args.test_chains)
