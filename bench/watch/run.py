@@ -106,12 +106,17 @@ FRESH3_SEEDS = (401, 402)
 # lookalikes_fresh4.jsonl, written after fresh3 was spent) on seeds no run has used, for judging
 # the trajectory channel once (bench/watch/DECOMP_RULE_7.md).
 FRESH4_SEEDS = (501, 502)
+# With `--test-chains fresh5`: the fifth held-out set (data/watch/chains_fresh5.jsonl and
+# lookalikes_fresh5.jsonl, by a new writer after fresh4 was spent) on seeds no run has used, for
+# judging the low-floor composition once (bench/watch/DECOMP_RULE_8.md).
+FRESH5_SEEDS = (601, 602)
 HELD_OUT_SEEDS = {
     "held_back": TEST_SEEDS,
     "fresh": FRESH_SEEDS,
     "fresh2": FRESH2_SEEDS,
     "fresh3": FRESH3_SEEDS,
     "fresh4": FRESH4_SEEDS,
+    "fresh5": FRESH5_SEEDS,
 }
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
@@ -954,6 +959,19 @@ def main() -> None:
         "a score or a gain; bench/watch/DECOMP_RULE_8.md) instead of the earlier one",
     )
     parser.add_argument(
+        "--compose",
+        type=orjson.loads,
+        help="the composed reading's setting an earlier choice committed (JSON: floor, size, "
+        "min_texts, calls_per_day, by_category, gain, level): run on the test traffic as given, "
+        "nothing chosen (with --levels, no training traffic is simulated)",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also measure the same test traffic without the composed reading (the defaults' "
+        "arm), in the same process (figures kept under 'baseline')",
+    )
+    parser.add_argument(
         "--choose-compose",
         action="store_true",
         help="choose the composed reading on the training seeds (screening its joined texts), "
@@ -986,6 +1004,7 @@ def main() -> None:
         help="the test traffic's chains: the held-back half on TEST_SEEDS (default), the "
         "fresh held-out set on FRESH_SEEDS, the fresh2 held-out look-alikes (benign only: "
         "false alerts, no catch figure) on FRESH2_SEEDS, the fresh4 held-out set on FRESH4_SEEDS, "
+        "the fresh5 held-out set on FRESH5_SEEDS, "
         "or the fresh3 held-out set on "
         "FRESH3_SEEDS, for judging a change chosen on the training chains once (no RESULTS.md: "
         "keep the figures with --figures)",
@@ -1004,8 +1023,12 @@ def main() -> None:
         held_out=(args.test_chains,) if fresh else (),
     )
     started = time.perf_counter()
+    given = args.levels and args.compose is not None  # nothing to choose on training traffic
+    if given and (args.refusals or args.trajectory or args.escalate or args.choose_compose):
+        parser.error("--compose with --levels chooses nothing: no --refusals, --trajectory, ...")
     train = [
-        simulate(pool, days=args.days, seed=s, scale=size, chains="train") for s in TRAIN_SEEDS
+        simulate(pool, days=args.days, seed=s, scale=size, chains="train")
+        for s in (() if given else TRAIN_SEEDS)
     ]
     print(
         f"train simulated: {sum(len(t.sketches) for t in train)} sketches "
@@ -1042,6 +1065,8 @@ def main() -> None:
     composed = ComposedScores(pool)
     if args.no_compose:  # not chosen either: its training texts need not be screened
         choice = ComposedChoice(None, {}, 0, 0, 0, 0, ["left out (--no-compose)"])
+    elif args.compose is not None:  # chosen earlier and committed: run as given
+        choice = ComposedChoice(args.compose, args.compose, 0, 0, 0, 0, ["given (--compose)"])
     else:
         choice = choose_composed(train, levels, composed, low_floor=args.low_floor)
     print("composed choice", choice, flush=True)
@@ -1059,11 +1084,17 @@ def main() -> None:
     m = Measured()
     for sim in test:
         measure(sim, levels, m, composed, choice.adopted)
+    baseline = None
+    if args.baseline:
+        baseline = Measured()
+        for sim in test:
+            measure(sim, levels, baseline, composed, None)
+        print("baseline", baseline, flush=True)
     print(m, flush=True)
     p50, p99 = sketch_cost(pool)
     n, mem, file = scale(test, args.scale_sketches, levels)
     print(f"sketch p50 {p50:.3f} ms p99 {p99:.3f} ms; {n} sketches {mem} / {file}")
-    figures = Figures(args.days, levels, m, p50, p99, n, mem, file, choice)
+    figures = Figures(args.days, levels, m, p50, p99, n, mem, file, choice, baseline)
     if args.figures:
         args.figures.write_bytes(orjson.dumps(dataclasses.asdict(figures)))
     if not args.smoke and not fresh:
@@ -1083,6 +1114,7 @@ class Figures:
     mem: Timed
     file: Timed
     choice: ComposedChoice
+    baseline: Measured | None = None  # the same test traffic without the composed reading
 
     @classmethod
     def load(cls, path: Path) -> Figures:
@@ -1097,6 +1129,7 @@ class Figures:
             Timed(**raw["mem"]),
             Timed(**raw["file"]),
             ComposedChoice(**raw["choice"]),
+            Measured(**raw["baseline"]) if raw.get("baseline") else None,
         )
 
 
