@@ -125,6 +125,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TRIED = tuple(
     Path(__file__).resolve().parent / name
     for name in (
+        "TRIED_LOWFLOOR.md",
         "TRIED_TRAJECTORY.md",
         "TRIED_REFUSALS.md",
         "TRIED_ORDERED.md",
