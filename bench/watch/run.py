@@ -44,7 +44,7 @@ import orjson
 from sekimori.paths import shared_data_dir, watch_data_dir
 from sekimori.taxonomy import Tier, category
 from sekimori.testing.machine import cpu_model, load_average
-from sekimori.watch.compose import JOINER, Composer
+from sekimori.watch.compose import CALLS_PER_DAY, JOINER, MIN_TEXTS, Composer
 from sekimori.watch.detectors import Alert, Detector
 from sekimori.watch.detectors.coordinated import CoordinatedDetector
 from sekimori.watch.detectors.decomposition import (
@@ -106,12 +106,17 @@ FRESH3_SEEDS = (401, 402)
 # lookalikes_fresh4.jsonl, written after fresh3 was spent) on seeds no run has used, for judging
 # the trajectory channel once (bench/watch/DECOMP_RULE_7.md).
 FRESH4_SEEDS = (501, 502)
+# With `--test-chains fresh5`: the fifth held-out set (data/watch/chains_fresh5.jsonl and
+# lookalikes_fresh5.jsonl, by a new writer after fresh4 was spent) on seeds no run has used, for
+# judging the low-floor composition once (bench/watch/DECOMP_RULE_8.md).
+FRESH5_SEEDS = (601, 602)
 HELD_OUT_SEEDS = {
     "held_back": TEST_SEEDS,
     "fresh": FRESH_SEEDS,
     "fresh2": FRESH2_SEEDS,
     "fresh3": FRESH3_SEEDS,
     "fresh4": FRESH4_SEEDS,
+    "fresh5": FRESH5_SEEDS,
 }
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
@@ -120,6 +125,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TRIED = tuple(
     Path(__file__).resolve().parent / name
     for name in (
+        "TRIED_LOWFLOOR.md",
         "TRIED_TRAJECTORY.md",
         "TRIED_REFUSALS.md",
         "TRIED_ORDERED.md",
@@ -172,6 +178,12 @@ ESCALATE = {
 }
 COMPOSE_FLOORS = (0.55,)
 COMPOSE_SIZES = (4,)
+# The low-floor composition (`--low-floor`; bench/watch/DECOMP_RULE_8.md): one buffer per key and
+# catastrophic category at a low floor, read from its 3rd text, once a key a day, as the joined
+# text's top catastrophic score or as its gain over the requests alone. In this order (ties: the
+# earlier).
+LOW_FLOORS = (0.3, 0.2)
+LOW = {"size": 4.0, "min_texts": 3.0, "calls_per_day": 1.0, "by_category": 1.0}
 COMPOSED_FILE = "composed.json"
 
 
@@ -492,6 +504,7 @@ def _decomposition(setting: dict[str, float], *, peaks: bool = False) -> Decompo
         breadth_rate=setting.get("breadth_rate", 1.0),
         breadth_level=setting.get("breadth_level", float("inf")),
         composed_level=setting.get("composed_level", float("inf")),
+        composed_gain=bool(setting.get("composed_gain", 0.0)),
         category_levels={
             k.removeprefix("level_"): v for k, v in setting.items() if k.startswith("level_")
         },
@@ -544,12 +557,14 @@ class ComposedScores:
         self.wrappers: dict[str, str] = {}
         self.missing: dict[str, str] = {}
         self.used: set[str] = set()
+        self.calls = 0  # readings asked (each at most once a key a day with the low floor)
 
     def learn(self, sim: Simulation) -> None:
         for wrapper in {w for w, _ in sim.sources}:
             self.wrappers[_source(wrapper, "").removesuffix(":")] = wrapper
 
     def __call__(self, joined: str) -> dict[str, float] | None:
+        self.calls += 1
         self.used.add(joined)
         hit = self.cache.get(joined)
         if hit is None:
@@ -592,7 +607,14 @@ def with_composer(
     if compose is None:
         return run_detectors(found, sim.sketches).alerts, decomposition
     composed.learn(sim)
-    composer = Composer(composed, floor=compose["floor"], size=int(compose["size"]))
+    composer = Composer(
+        composed,
+        floor=compose["floor"],
+        size=int(compose["size"]),
+        min_texts=int(compose.get("min_texts", MIN_TEXTS)),
+        calls_per_day=int(compose.get("calls_per_day", CALLS_PER_DAY)),
+        by_category=bool(compose.get("by_category", 0.0)),
+    )
     alerts: list[Alert] = []
     for sketch, (wrapper, prompt_id) in zip(sim.sketches, sim.sources, strict=True):
         for detector in found:
@@ -602,7 +624,11 @@ def with_composer(
         reading = composer.see(sketch, _source(wrapper, prompt_id))
         if reading is not None:
             alert = decomposition.composed(
-                sketch, reading.scores, texts=reading.texts, passed=reading.passed
+                sketch,
+                reading.scores,
+                texts=reading.texts,
+                passed=reading.passed,
+                parts=reading.parts,
             )
             if alert is not None:
                 alerts.append(alert)
@@ -648,8 +674,26 @@ class ComposedChoice:
     tried: list[str]
 
 
+def _compose_settings(low_floor: bool) -> list[dict[str, float]]:
+    """The composed reading's settings to choose from, in order (ties: the earlier)."""
+    if low_floor:
+        return [
+            {"floor": floor, **LOW, "gain": gain, "level": float("inf")}
+            for floor in LOW_FLOORS
+            for gain in (0.0, 1.0)
+        ]
+    return [
+        {"floor": floor, "size": float(size), "level": float("inf")}
+        for floor, size in itertools.product(sorted(COMPOSE_FLOORS, reverse=True), COMPOSE_SIZES)
+    ]
+
+
 def choose_composed(
-    train: Sequence[Simulation], levels: dict[str, float], composed: ComposedScores
+    train: Sequence[Simulation],
+    levels: dict[str, float],
+    composed: ComposedScores,
+    *,
+    low_floor: bool = False,
 ) -> ComposedChoice:
     """Per floor and buffer size the lowest level with at most 0.25 benign keys over it per
     1,000 benign training sessions (per seed); the setting that catches the most training
@@ -662,8 +706,8 @@ def choose_composed(
     print(f"composed: without it {base_caught} by the 4th, {base_false} benign", flush=True)
     best: tuple[int, int, dict[str, float]] = (-1, 0, {})
     tried = []
-    for floor, size in itertools.product(sorted(COMPOSE_FLOORS, reverse=True), COMPOSE_SIZES):
-        trial = {"floor": floor, "size": float(size), "level": float("inf")}
+    for trial in _compose_settings(low_floor):
+        floor, size, gain = trial["floor"], int(trial["size"]), trial.get("gain", 0.0)
         for sim in train:  # the joined texts this setting reads, screened once
             with_composer(sim, levels, composed, trial)
         composed.fill()
@@ -682,13 +726,15 @@ def choose_composed(
                 for sim, found in zip(train, peaks, strict=True)
             )
 
-        trial["level"] = _pick([*_grid(0.5, 1.0, 0.01), float("inf")], ok)  # inf: none fits
+        grid = _grid(0.01, 1.0, 0.01) if gain else _grid(0.5, 1.0, 0.01)
+        trial["level"] = _pick([*grid, float("inf")], ok)  # inf: none fits
         runs = [with_composer(sim, levels, composed, trial)[0] for sim in train]
         caught = sum(_chains_by_4th(sim, a) for sim, a in zip(train, runs, strict=True))
         false = sum(_benign_false(sim, a) for sim, a in zip(train, runs, strict=True))
         top = max((p for found in peaks for p in found), default=0.0)
         tried.append(
-            f"floor {floor}, buffer {size}: level {trial['level']} (highest benign key's composed "
+            f"floor {floor}, buffer {size}{', gain' if gain else ''}: level {trial['level']} "
+            "(highest benign key's composed "
             f"score {top:.3f}), {caught} training chain runs by the 4th step, {false} benign "
             "training alerts"
         )
@@ -706,6 +752,7 @@ def detectors(
     """The detectors at `levels`; the decomposition's composed channel at `compose`'s level."""
     setting = {k.removeprefix("decomposition_"): v for k, v in levels.items() if "decomp" in k}
     setting["composed_level"] = compose["level"] if compose else float("inf")
+    setting["composed_gain"] = compose.get("gain", 0.0) if compose else 0.0
     return [
         DistillationDetector(level=levels["distillation"]),
         _decomposition(setting, peaks=peaks),
@@ -738,6 +785,10 @@ class Measured:
     # The decomposition detector's alerts on benign keys, by population (look-alike chats apart).
     decomp_false_by: dict[str, int] = dataclasses.field(default_factory=dict)
     alerts_by_detector: dict[str, int] = dataclasses.field(default_factory=dict)
+    # The composed readings made (joined texts screened, a cached one counted again) and the keys
+    # seen times the days: compositions per key per day.
+    compositions: int = 0
+    key_days: int = 0
 
 
 def measure(
@@ -747,7 +798,10 @@ def measure(
     composed: ComposedScores,
     compose: dict[str, float] | None,
 ) -> None:
+    calls = composed.calls
     alerts, _ = with_composer(sim, levels, composed, compose)
+    into.compositions += composed.calls - calls
+    into.key_days += len({s.key for s in sim.sketches}) * sim.days
     labels = sim.labels
     for alert in alerts:
         if "composed_requests" in alert.features:
@@ -899,6 +953,32 @@ def main() -> None:
         "of the other channels that cannot wait for the screening",
     )
     parser.add_argument(
+        "--low-floor",
+        action="store_true",
+        help="choose the composed reading among the low-floor settings (one buffer per key and "
+        "catastrophic category at floor 0.3 or 0.2, read from its 3rd text once a key a day, as "
+        "a score or a gain; bench/watch/DECOMP_RULE_8.md) instead of the earlier one",
+    )
+    parser.add_argument(
+        "--compose",
+        type=orjson.loads,
+        help="the composed reading's setting an earlier choice committed (JSON: floor, size, "
+        "min_texts, calls_per_day, by_category, gain, level): run on the test traffic as given, "
+        "nothing chosen (with --levels, no training traffic is simulated)",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also measure the same test traffic without the composed reading (the defaults' "
+        "arm), in the same process (figures kept under 'baseline')",
+    )
+    parser.add_argument(
+        "--choose-compose",
+        action="store_true",
+        help="choose the composed reading on the training seeds (screening its joined texts), "
+        "print the choice and stop (no test traffic)",
+    )
+    parser.add_argument(
         "--refusals",
         action="store_true",
         help="also choose the decomposition detector's refusals channel (distinct sure refusals "
@@ -925,6 +1005,7 @@ def main() -> None:
         help="the test traffic's chains: the held-back half on TEST_SEEDS (default), the "
         "fresh held-out set on FRESH_SEEDS, the fresh2 held-out look-alikes (benign only: "
         "false alerts, no catch figure) on FRESH2_SEEDS, the fresh4 held-out set on FRESH4_SEEDS, "
+        "the fresh5 held-out set on FRESH5_SEEDS, "
         "or the fresh3 held-out set on "
         "FRESH3_SEEDS, for judging a change chosen on the training chains once (no RESULTS.md: "
         "keep the figures with --figures)",
@@ -943,8 +1024,12 @@ def main() -> None:
         held_out=(args.test_chains,) if fresh else (),
     )
     started = time.perf_counter()
+    given = args.levels and args.compose is not None  # nothing to choose on training traffic
+    if given and (args.refusals or args.trajectory or args.escalate or args.choose_compose):
+        parser.error("--compose with --levels chooses nothing: no --refusals, --trajectory, ...")
     train = [
-        simulate(pool, days=args.days, seed=s, scale=size, chains="train") for s in TRAIN_SEEDS
+        simulate(pool, days=args.days, seed=s, scale=size, chains="train")
+        for s in (() if given else TRAIN_SEEDS)
     ]
     print(
         f"train simulated: {sum(len(t.sketches) for t in train)} sketches "
@@ -981,9 +1066,13 @@ def main() -> None:
     composed = ComposedScores(pool)
     if args.no_compose:  # not chosen either: its training texts need not be screened
         choice = ComposedChoice(None, {}, 0, 0, 0, 0, ["left out (--no-compose)"])
+    elif args.compose is not None:  # chosen earlier and committed: run as given
+        choice = ComposedChoice(args.compose, args.compose, 0, 0, 0, 0, ["given (--compose)"])
     else:
-        choice = choose_composed(train, levels, composed)
+        choice = choose_composed(train, levels, composed, low_floor=args.low_floor)
     print("composed choice", choice, flush=True)
+    if args.choose_compose:
+        return
     del train
     test = [
         simulate(pool, days=args.days, seed=s, scale=size, chains=args.test_chains)
@@ -996,11 +1085,17 @@ def main() -> None:
     m = Measured()
     for sim in test:
         measure(sim, levels, m, composed, choice.adopted)
+    baseline = None
+    if args.baseline:
+        baseline = Measured()
+        for sim in test:
+            measure(sim, levels, baseline, composed, None)
+        print("baseline", baseline, flush=True)
     print(m, flush=True)
     p50, p99 = sketch_cost(pool)
     n, mem, file = scale(test, args.scale_sketches, levels)
     print(f"sketch p50 {p50:.3f} ms p99 {p99:.3f} ms; {n} sketches {mem} / {file}")
-    figures = Figures(args.days, levels, m, p50, p99, n, mem, file, choice)
+    figures = Figures(args.days, levels, m, p50, p99, n, mem, file, choice, baseline)
     if args.figures:
         args.figures.write_bytes(orjson.dumps(dataclasses.asdict(figures)))
     if not args.smoke and not fresh:
@@ -1020,6 +1115,7 @@ class Figures:
     mem: Timed
     file: Timed
     choice: ComposedChoice
+    baseline: Measured | None = None  # the same test traffic without the composed reading
 
     @classmethod
     def load(cls, path: Path) -> Figures:
@@ -1034,6 +1130,7 @@ class Figures:
             Timed(**raw["mem"]),
             Timed(**raw["file"]),
             ComposedChoice(**raw["choice"]),
+            Measured(**raw["baseline"]) if raw.get("baseline") else None,
         )
 
 

@@ -291,6 +291,26 @@ class DecompositionSettings(_Model):
     trajectory_conceal: bool | None = None
     # Only a unit's last `trajectory_window` requests count.
     trajectory_window: int | None = Field(default=None, ge=1, le=64)
+    # The composed reading's level (`watch.compose`): the joined text's top catastrophic score
+    # at which it alerts (the detector's COMPOSED_LEVEL, 0.96, when left out).
+    composed_level: float | None = Field(default=None, gt=0)
+    # Read as a gain (`composed_gain: true`): the joined score less the highest its requests had
+    # alone in that category (bench/watch/DECOMP_RULE_8.md).
+    composed_gain: bool | None = None
+
+
+class ComposeSettings(_Model):
+    """The composed reading's buffer (`watch/compose.py`, docs/watch.md); one left out keeps
+    the composer's default (evidence floor 0.55, 4 texts, read from 2, 8 readings a key a day,
+    one buffer a key). `by_category: true` keeps one buffer per key and catastrophic category,
+    which a request enters where its score is `floor` or more: the low-floor composition
+    (bench/watch/DECOMP_RULE_8.md)."""
+
+    floor: float | None = Field(default=None, ge=0, le=1)
+    size: int | None = Field(default=None, ge=2, le=16)
+    min_texts: int | None = Field(default=None, ge=2, le=16)
+    calls_per_day: int | None = Field(default=None, ge=1, le=1_000)
+    by_category: bool | None = None
 
 
 class WatchSettings(_Model):
@@ -306,6 +326,7 @@ class WatchSettings(_Model):
     # few times a key a day. Off by default: with it the bench's test traffic showed no more
     # chains caught than without it, and one alert on a benign key (bench/watch/RESULTS.md).
     compose: bool = False
+    composer: ComposeSettings = ComposeSettings()
     decomposition: DecompositionSettings = DecompositionSettings()
 
 

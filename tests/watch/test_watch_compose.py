@@ -24,6 +24,7 @@ def _sketch(
     template: int | None = None,
     refused: bool = False,
     seed: int = 0,
+    categories: Mapping[str, float] | None = None,
 ) -> Sketch:
     rng = random.Random(f"{seed}:{ts}:{key}")
     features = TextFeatures(
@@ -40,7 +41,7 @@ def _sketch(
         tenant="t",
         session=f"{key}-{ts}",
         harm=score,
-        categories={category: score},
+        categories=dict(categories) if categories else {category: score},
         params=SamplingParams(),
         lang="en",
         refused=refused,
@@ -163,3 +164,91 @@ def test_composer_and_channel_together_flag_a_chain_whose_steps_alone_pass() -> 
         if reading is not None:
             alerts.append(detector.composed(sketch, reading.scores, texts=3, passed=3))
     assert [a is not None for a in alerts] == [False, True]
+
+
+# --- The low-floor composition (bench/watch/DECOMP_RULE_8.md) ---------------------------------
+
+
+def _scored(ts: float, scores: Mapping[str, float], key: str = "k") -> Sketch:
+    return _sketch(ts, key, score=max(scores.values()), categories=scores)
+
+
+def test_by_category_buffers_take_low_scores_per_category_and_read_from_the_third_text() -> None:
+    screen = _Screen()
+    composer = Composer(screen, floor=0.2, min_texts=3, by_category=True, calls_per_day=10)
+    bio, chem = "weapons.bio", "weapons.chem"
+    assert composer.see(_scored(0, {bio: 0.25}), "bio one") is None
+    assert composer.see(_scored(1, {chem: 0.3}), "chem one") is None  # another buffer
+    assert composer.see(_scored(2, {bio: 0.1}), "too low") is None  # under the floor: kept out
+    assert composer.see(_scored(3, {bio: 0.22}), "bio two") is None  # two texts: not yet
+    reading = composer.see(_scored(4, {bio: 0.3, chem: 0.21}), "both")
+    assert reading is not None
+    assert screen.asked == [JOINER.join(("bio one", "bio two", "both"))]  # chem has two: not yet
+    assert reading.texts == 3
+    assert abs(reading.parts[bio] - 0.3) < 0.01 and abs(reading.parts[chem] - 0.21) < 0.01
+    assert len(composer) == 1  # one key, two buffers
+    # the key-wide buffer at the old floor takes none of these
+    old = Composer(_Screen())
+    assert all(old.see(_scored(i, {bio: 0.3}), f"s{i}") is None for i in range(5))
+    assert old.held_chars() == 0
+
+
+def test_one_reading_a_key_a_day_whatever_its_buffers() -> None:
+    screen = _Screen()
+    composer = Composer(screen, floor=0.2, min_texts=3, by_category=True, calls_per_day=1)
+    cats = ("weapons.bio", "weapons.chem", "weapons.nuclear")
+    readings = [composer.see(_scored(i * 60.0, {cats[i % 3]: 0.4}), f"step {i}") for i in range(30)]
+    assert sum(r is not None for r in readings) == 1
+    assert len(screen.asked) == 1
+    other = [composer.see(_scored(i * 60.0, {cats[0]: 0.4}, key="o"), f"o{i}") for i in range(3)]
+    assert other[2] is not None  # another key has its own reading
+    assert composer.see(_scored(25 * HOUR, {cats[1]: 0.4}), "the next day") is not None
+
+
+def test_the_gain_reading_alerts_on_what_joining_adds_not_on_a_request_already_high() -> None:
+    bio = "weapons.bio"
+
+    def screen(text: str) -> Mapping[str, float]:
+        # Joined, the steps read as the question; a text that is alarming alone stays so.
+        return {bio: 0.9 if "spread it" in text else 0.3}
+
+    def run(steps: list[tuple[str, float]]) -> list[bool]:
+        composer = Composer(screen, floor=0.2, min_texts=3, by_category=True)
+        detector = DecompositionDetector(composed_level=0.5, composed_gain=True, breadth_level=INF)
+        out = []
+        for i, (text, score) in enumerate(steps):
+            sketch = _scored(i * HOUR, {bio: score})
+            detector.observe(sketch)
+            reading = composer.see(sketch, text)
+            if reading is not None:
+                alert = detector.composed(
+                    sketch, reading.scores, texts=reading.texts, passed=3, parts=reading.parts
+                )
+                out.append(alert is not None)
+                if alert is not None:
+                    assert "gain" in alert.reason_en and "上昇" in alert.reason_ja
+        return out
+
+    assert run([("grow it", 0.3), ("culture it", 0.25), ("spread it", 0.3)]) == [True]
+    # the same joined score, but one request scored 0.85 alone: the gain is 0.05
+    assert run([("grow it", 0.3), ("culture it", 0.25), ("spread it", 0.85)]) == [False]
+    # read as a score, the second one alerts too
+    detector = DecompositionDetector(composed_level=0.5, breadth_level=INF)
+    assert detector.composed(_scored(0, {bio: 0.85}), {bio: 0.9}, texts=3, passed=3) is not None
+
+
+def test_the_settings_reach_the_composer_and_the_detector() -> None:
+    from sekimori.settings import ComposeSettings, DecompositionSettings
+
+    compose = ComposeSettings(floor=0.2, min_texts=3, calls_per_day=1, by_category=True)
+    composer = Composer(_Screen(), **compose.model_dump(exclude_none=True))
+    assert (composer.floor, composer.min_texts, composer.calls_per_day, composer.by_category) == (
+        0.2,
+        3,
+        1,
+        True,
+    )
+    assert Composer(_Screen(), **ComposeSettings().model_dump(exclude_none=True)).floor == 0.55
+    decomposition = DecompositionSettings(composed_level=0.3, composed_gain=True)
+    detector = DecompositionDetector(**decomposition.model_dump(exclude_none=True))
+    assert detector.composed_gain and detector.composed_level == 0.3

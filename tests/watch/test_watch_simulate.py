@@ -131,6 +131,9 @@ def _chain_texts(chains: list[Chain]) -> set[str]:
         # two files: 40 catastrophic decomposed chains (5 EN and 5 JA per category) and 8 others
         # (cyber offense, conventional weapons), 48 look-alikes, 24 EN and 24 JA
         ("fresh4", 5, 24, 8),
+        # two files by a new writer: 48 decomposed chains (6 EN and 6 JA per catastrophic
+        # category), 48 look-alikes, 24 EN and 24 JA
+        ("fresh5", 6, 24, 0),
     ],
 )
 def test_the_held_out_chains_load_with_their_fields(
@@ -179,19 +182,18 @@ def test_the_held_out_chains_load_with_their_fields(
     assert all(s.id in scores for c in held for s in c.steps)
 
 
-# Written but not yet wired (no `HELD_OUT` part, no scores in scores.json, not read by any run):
-# each file's rows, their balance and their novelty. Wiring a set (as `fresh4` was, after its rule
-# was committed) adds it to the test above; these checks still hold then.
-UNWIRED = {"fresh5": ("chains_fresh5.jsonl", "lookalikes_fresh5.jsonl")}
+# The two-file sets' rows, their balance and their novelty, read from the files themselves (as
+# they were checked before they were wired: fresh5 was wired after DECOMP_RULE_8.md).
+CHECKED_FILES = {"fresh5": ("chains_fresh5.jsonl", "lookalikes_fresh5.jsonl")}
 ROW_FIELDS = ["id", "lang", "kind", "category", "topic", "steps", "split"]
 
 
-@pytest.mark.parametrize("part", sorted(UNWIRED))
-def test_the_unwired_held_out_chains_are_balanced_new_and_read_by_no_default_part(
+@pytest.mark.parametrize("part", sorted(CHECKED_FILES))
+def test_the_fresh5_files_are_balanced_and_new(
     part: str,
 ) -> None:
     prefix = f"f{part.removeprefix('fresh')}"
-    files = UNWIRED[part]
+    files = CHECKED_FILES[part]
     rows = {
         name: [orjson.loads(line) for line in (watch_data_dir() / name).read_bytes().splitlines()]
         for name in files
@@ -221,7 +223,7 @@ def test_the_unwired_held_out_chains_are_balanced_new_and_read_by_no_default_par
     # No id nor step (normalised: NFKC, case, spaces and punctuation dropped) shared with another
     # watch file, with any team prompt under data/prompts/, nor with an evaluation-only item.
     every = read_chains(watch_data_dir(), held_out=tuple(HELD_OUT))
-    assert not {r["id"] for r in attacks + looks} & {c.id for c in every}
+    assert not {r["id"] for r in attacks + looks} & {c.id for c in every if c.split != part}
     ours = {_norm(s): str(r["id"]) for r in attacks + looks for s in r["steps"]}
     assert len(ours) == sum(len(r["steps"]) for r in attacks + looks)
     others = {_norm(s.text) for c in every if c.split != part for s in c.steps}
@@ -235,7 +237,7 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
     with_held = load_pool(
         shared_data_dir(), watch_data_dir(), scores, per_set=1_200, held_out=tuple(HELD_OUT)
     )
-    sizes = {"fresh": 32, "fresh2": 48, "fresh3": 60, "fresh4": 96}
+    sizes = {"fresh": 32, "fresh2": 48, "fresh3": 60, "fresh4": 96, "fresh5": 96}
     assert len(with_held.chains) == len(pool.chains) + sum(sizes.values())
     # The default parts hold none of them: every part is as without them.
     assert not {c.split for c in pool.chains} & set(HELD_OUT)
@@ -247,7 +249,8 @@ def test_reading_the_held_out_chains_changes_no_other_traffic(pool: Pool, sim: S
     # Each held-out part holds its own chains only, after the others in HELD_OUT's order (a smoke
     # run: sketches, no detector figure); one catastrophic run per decomposed chain.
     held = with_held.chains[len(pool.chains) :]
-    for part, decomposed in (("fresh", 16), ("fresh2", 0), ("fresh3", 24), ("fresh4", 40)):
+    parts = (("fresh", 16), ("fresh2", 0), ("fresh3", 24), ("fresh4", 40), ("fresh5", 48))
+    for part, decomposed in parts:
         own = [c for c in held if c.split == part]
         assert len(own) == sizes[part]
         assert chains_part(with_held.chains, part) == tuple(own)

@@ -74,7 +74,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     sim.add_argument(
         "--chains",
-        choices=("all", "train", "held_back", "fresh", "fresh2", "fresh3", "fresh4"),
+        choices=("all", "train", "held_back", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"),
         default="all",
         help="which decomposed and look-alike chains the traffic uses: all (default), the "
         "training or held-back half, the fresh held-out set (data/watch/chains_fresh.jsonl, "
@@ -82,13 +82,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "data/watch/lookalikes_fresh2.jsonl, held out likewise for its false alerts), or "
         "fresh3 (decomposed chains and look-alikes, data/watch/chains_fresh3.jsonl, held out "
         "for judging a decomposition change once), or fresh4 (decomposed chains and look-alikes, "
-        "data/watch/chains_fresh4.jsonl and lookalikes_fresh4.jsonl, held out likewise; fresh, "
-        "fresh2 and fresh3 are spent) "
+        "data/watch/chains_fresh4.jsonl and lookalikes_fresh4.jsonl), or fresh5 (likewise, "
+        "data/watch/chains_fresh5.jsonl and lookalikes_fresh5.jsonl, by another writer; the "
+        "earlier ones are spent) "
         "/ 使うチェーン：全部（既定）、学習用・保留の半分、新しい保留セット fresh（変更を一度"
         "だけ判定するためのもの）、fresh2（良性の紛らわしい会話のみ。誤警報の判定用に同じく"
         "保留）、または fresh3（分解攻撃と紛らわしい会話。次の分解検知の変更を一度だけ判定"
-        "するための保留セット）、または fresh4（同じく分解攻撃と紛らわしい会話の保留セット。"
-        "fresh・fresh2・fresh3 は使用済み）",
+        "するための保留セット）、fresh4（同じく分解攻撃と紛らわしい会話の保留セット）、"
+        "または fresh5（別の書き手による同様の保留セット。それ以前のものは使用済み）",
     )
     sim.set_defaults(func=_simulate)
 

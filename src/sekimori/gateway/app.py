@@ -224,7 +224,10 @@ class Gateway:
             limiter = self.limiter
             composer = None
             if self.settings.watch.compose:
-                composer = Composer(screen_scorer(self.screen, asyncio.get_running_loop()))
+                composer = Composer(
+                    screen_scorer(self.screen, asyncio.get_running_loop()),
+                    **self.settings.watch.composer.model_dump(exclude_none=True),
+                )
             live = LiveWatch(
                 self._sketch_store,
                 policy=lambda: limiter.policy,

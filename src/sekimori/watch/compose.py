@@ -18,6 +18,13 @@ text, so only the live watch can do this, and only for a short while:
   when the joined text's catastrophic score reaches its `composed_level`. The alert is stored
   like every alert; `watch replay` over stored sketches cannot compose (no text) and so never
   raises it.
+
+The low-floor composition (`by_category`; bench/watch/DECOMP_RULE_8.md, off by default): one
+buffer per key and catastrophic category, which a request enters where its score is `floor` or
+more (a low floor: own-voice steps score about 0.3), read from its `min_texts`th text; the cap of
+`calls_per_day` readings is per key, whatever its buffers, and `max_keys` bounds the buffers. A
+reading carries, per catastrophic category, the highest score its requests had alone (`parts`),
+so the detector can read what the joining added (`composed_gain`).
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ SIZE = 4
 WINDOW_S = 48 * 3_600.0
 CALLS_PER_DAY = 8
 MAX_KEYS = 10_000
+MIN_TEXTS = 2
 JOINER = "\n\n"
 
 # Joined text -> its category scores on the policy's scale; None when it could not be scored.
@@ -54,12 +62,14 @@ class Composed:
     scores: Mapping[str, float]
     texts: int
     passed: int
+    # Per catastrophic category, the highest score of the joined requests alone (their sketches').
+    parts: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class _Buffer:
-    entries: list[tuple[float, int, bool, str]] = field(default_factory=list)  # ts, template, ...
-    calls: list[float] = field(default_factory=list)  # when it was scored, the last 24 hours
+    # ts, template, passed, text, the request's catastrophic scores (on the sketch's 0-255 scale)
+    entries: list[tuple[float, int, bool, str, tuple[int, ...]]] = field(default_factory=list)
 
 
 class Composer:
@@ -74,6 +84,8 @@ class Composer:
         window_s: float = WINDOW_S,
         calls_per_day: int = CALLS_PER_DAY,
         max_keys: int = MAX_KEYS,
+        min_texts: int = MIN_TEXTS,
+        by_category: bool = False,
     ) -> None:
         self.score = score
         self.floor = floor
@@ -81,10 +93,15 @@ class Composer:
         self.window_s = window_s
         self.calls_per_day = calls_per_day
         self.max_keys = max_keys
-        self._buffers: OrderedDict[int, _Buffer] = OrderedDict()
+        self.min_texts = min_texts
+        self.by_category = by_category
+        # By key (slot -1), or by key and catastrophic category (`by_category`).
+        self._buffers: OrderedDict[tuple[int, int], _Buffer] = OrderedDict()
+        # When each key was read, the last 24 hours (bounded per key, whatever its buffers).
+        self._calls: OrderedDict[int, list[float]] = OrderedDict()
 
     def __len__(self) -> int:
-        return len(self._buffers)
+        return len({key for key, _ in self._buffers})
 
     def held_chars(self) -> int:
         return sum(len(e[3]) for b in self._buffers.values() for e in b.entries)
@@ -94,26 +111,45 @@ class Composer:
 
     def see(self, sketch: Sketch, text: str) -> Composed | None:
         """Takes the request's text if it is evidence; the composed reading when one is made."""
-        if not self.evidence(sketch):
-            return None
-        buffer = self._buffers.get(sketch.key)
+        if not self.by_category:  # one buffer a key (slot -1)
+            return self._see(sketch, text, -1) if self.evidence(sketch) else None
+        floor = round(self.floor * 255)
+        reading = None
+        for slot, i in enumerate(_INDEX):  # each catastrophic category's buffer at the floor
+            if sketch.scores[i] >= floor:
+                reading = self._see(sketch, text, slot) or reading
+        return reading
+
+    def _see(self, sketch: Sketch, text: str, slot: int) -> Composed | None:
+        unit = (sketch.key, slot)
+        buffer = self._buffers.get(unit)
         if buffer is None:
-            buffer = self._buffers[sketch.key] = _Buffer()
+            buffer = self._buffers[unit] = _Buffer()
             if len(self._buffers) > self.max_keys:
                 self._buffers.popitem(last=False)
-        self._buffers.move_to_end(sketch.key)
+        self._buffers.move_to_end(unit)
         since = sketch.ts - self.window_s
         buffer.entries = [e for e in buffer.entries if e[0] > since]
         if any(hamming(sketch.template, e[1]) <= NEAR_BITS for e in buffer.entries):
             return None
         passed = not sketch.has(FLAG_REFUSED)
-        entry = (sketch.ts, sketch.template, passed, text[:MAX_CHARS])
+        alone = tuple(sketch.scores[i] for i in _INDEX)
+        entry = (sketch.ts, sketch.template, passed, text[:MAX_CHARS], alone)
         buffer.entries = [*buffer.entries[-(self.size - 1) :], entry]
-        buffer.calls = [t for t in buffer.calls if t > sketch.ts - 86_400.0]
-        if len(buffer.entries) < 2 or len(buffer.calls) >= self.calls_per_day:
+        if len(buffer.entries) < self.min_texts:
             return None
-        buffer.calls.append(sketch.ts)
+        calls = [t for t in self._calls.pop(sketch.key, []) if t > sketch.ts - 86_400.0]
+        self._calls[sketch.key] = calls  # the most recent last
+        if len(self._calls) > self.max_keys:
+            self._calls.popitem(last=False)
+        if len(calls) >= self.calls_per_day:
+            return None
+        calls.append(sketch.ts)
         scores = self.score(JOINER.join(e[3] for e in buffer.entries))
         if scores is None:
             return None
-        return Composed(scores, len(buffer.entries), sum(e[2] for e in buffer.entries))
+        parts = {
+            cid: max(e[4][slot] for e in buffer.entries) / 255
+            for slot, cid in enumerate(CATASTROPHIC)
+        }
+        return Composed(scores, len(buffer.entries), sum(e[2] for e in buffer.entries), parts)

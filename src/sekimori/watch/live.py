@@ -138,7 +138,11 @@ class LiveWatch:
                 reading = self.composer.see(sketch, seen.prompt)
                 if reading is not None:
                     alert = self._decomposition.composed(
-                        sketch, reading.scores, texts=reading.texts, passed=reading.passed
+                        sketch,
+                        reading.scores,
+                        texts=reading.texts,
+                        passed=reading.passed,
+                        parts=reading.parts,
                     )
                     if alert is not None:
                         alerts.extend(self._act(alert))

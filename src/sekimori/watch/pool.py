@@ -37,12 +37,14 @@ CHAIN_FILES: tuple[str, ...] = (
 # in another held-out part. "fresh2": benign look-alikes only, for the false-alert figure;
 # "fresh3": decomposed chains and look-alikes, written after fresh and fresh2 were spent.
 FRESH_FILE = "chains_fresh.jsonl"
-# "fresh4": decomposed chains and look-alikes in two files (written after fresh3 was spent).
+# "fresh4": decomposed chains and look-alikes in two files (written after fresh3 was spent);
+# "fresh5" likewise, by a new writer after fresh4 was spent.
 HELD_OUT: Mapping[str, tuple[str, ...]] = {
     "fresh": (FRESH_FILE,),
     "fresh2": ("lookalikes_fresh2.jsonl",),
     "fresh3": ("chains_fresh3.jsonl",),
     "fresh4": ("chains_fresh4.jsonl", "lookalikes_fresh4.jsonl"),
+    "fresh5": ("chains_fresh5.jsonl", "lookalikes_fresh5.jsonl"),
 }
 
 

@@ -135,6 +135,10 @@ BREADTH_LEVEL = 8.75
 # Composed channel (`watch.compose`): the lowest level within the false-alert budget on the
 # training seeds (highest benign key 0.953; 97 training chain runs by the 4th step against 94).
 COMPOSED_LEVEL = 0.96
+# The composed channel read as a gain (`composed_gain`, off by default; bench/watch/
+# DECOMP_RULE_8.md): the joined text's score in a catastrophic category less the highest its
+# parts had there alone, so a key whose one request already scores high gains nothing by it.
+COMPOSED_GAIN = False
 # Anchored channel and per-category levels (branch decomp, bench/watch/DECOMP_RULE_3.md):
 # shape explored on the training seeds only (sure point 0.9, floor 0.3, window 3, two more
 # requests), level the lowest within the budget (no benign training unit had such a window at
@@ -268,6 +272,7 @@ class DecompositionDetector:
         breadth_rate: float = BREADTH_RATE,
         breadth_level: float = BREADTH_LEVEL,
         composed_level: float = COMPOSED_LEVEL,
+        composed_gain: bool = COMPOSED_GAIN,
         category_levels: Mapping[str, float] | None = None,
         anchored: bool = ANCHORED,
         anchor_sure: float = ANCHOR_SURE,
@@ -310,6 +315,7 @@ class DecompositionDetector:
         self.breadth_rate = breadth_rate
         self.breadth_level = breadth_level
         self.composed_level = composed_level
+        self.composed_gain = composed_gain
         self.anchor_sure: float | None = anchor_sure if anchored else None
         self.anchor_floor = anchor_floor
         self.anchor_window = anchor_window
@@ -456,13 +462,27 @@ class DecompositionDetector:
         return None
 
     def composed(
-        self, sketch: Sketch, scores: Mapping[str, float], *, texts: int, passed: int
+        self,
+        sketch: Sketch,
+        scores: Mapping[str, float],
+        *,
+        texts: int,
+        passed: int,
+        parts: Mapping[str, float] | None = None,
     ) -> Alert | None:
         """The key's composed reading (`watch.compose`): its last `texts` evidence requests (of
         which `passed` got through the screen) joined, as the screen scores them. Alerts once per
-        category (with the other channels) when their top catastrophic score reaches the level."""
-        top = max(_CATASTROPHIC, key=lambda i: scores.get(WATCHED[i], 0.0))
-        score = scores.get(WATCHED[top], 0.0)
+        category (with the other channels) when their top catastrophic score reaches the level;
+        with `composed_gain`, when the joined score less the highest of its `parts` alone (per
+        category) does, in the category where it gained most."""
+        given = parts or {}
+
+        def reading(i: int) -> float:
+            joined = scores.get(WATCHED[i], 0.0)
+            return joined - given.get(WATCHED[i], 0.0) if self.composed_gain else joined
+
+        top = max(_CATASTROPHIC, key=reading)
+        score = reading(top)
         if self.peaks is not None:
             unit = ("key", sketch.key, "composed")
             self.peaks[unit] = max(score, self.peaks.get(unit, 0.0))
@@ -485,11 +505,13 @@ class DecompositionDetector:
             },
             reason_en=(
                 f"{cat.name_en}: this key's last {texts} requests with evidence, read together, "
-                f"score {score:.2f} (level {self.composed_level})"
+                f"{'gain over the requests alone' if self.composed_gain else 'score'} "
+                f"{score:.2f} (level {self.composed_level})"
             ),
             reason_ja=(
                 f"{cat.name_ja}：このキーの証拠のある直近 {texts} 件の要求をまとめて読むと"
-                f"スコア {score:.2f}（基準 {self.composed_level}）"
+                f"{'単独の要求からの上昇' if self.composed_gain else 'スコア'} "
+                f"{score:.2f}（基準 {self.composed_level}）"
             ),
             category=cat.id,
             keys=(sketch.key,),
