@@ -121,6 +121,9 @@ HELD_OUT_SEEDS = {
 PER_SET = 1_200
 HARD = ("batch_pipeline", "benchmark", "translation")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# The defaults' figures on each held-out set, judged once each by hand-run rules: kept beside the
+# page and put under its targets table, so that a run rewriting the page keeps them.
+HELDOUT_JUDGEMENTS = Path(__file__).resolve().parent / "HELDOUT_JUDGEMENTS.md"
 # Settings tried and not kept as the default: their runs' page sections, as they were measured.
 TRIED = tuple(
     Path(__file__).resolve().parent / name
@@ -1204,6 +1207,7 @@ def write_results(figures: Figures) -> None:
         f"(text features + packing, {2000} Dolly/oasst prompts, shared CPU) | "
         f"{verdict(p50 <= 0.5)} |",
         "",
+        HELDOUT_JUDGEMENTS.read_text(encoding="utf-8"),
         f"Alerts on the test traffic by detector: {m.alerts_by_detector}.",
         "",
         *_composed_lines(f.choice, m),
